@@ -1,0 +1,109 @@
+"""One SQLite file shared by every collector's process.
+
+WAL mode, foreign keys on, a busy timeout, ``synchronous=FULL`` (a committed outcome
+survives a power cut; measured at ~0.3 ms a commit here, against ~0.1 ms for NORMAL).
+Every write transaction starts with ``BEGIN IMMEDIATE`` through :func:`write_tx`, which
+is also the one place that retries with backoff when SQLite's unfair busy handler gives
+up ("database is locked"), so that a user never sees it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+BUSY_TIMEOUT_MS = 5000
+WRITE_RETRIES = 8
+
+
+class DatabaseError(Exception):
+    """A storage problem worth a clear message (never a traceback)."""
+
+
+def default_db_path() -> Path:
+    """``$DUNNING_DB``, else ``$XDG_DATA_HOME/dunning/dunning.db`` (~/.local/share)."""
+    env = os.environ.get("DUNNING_DB")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "dunning" / "dunning.db"
+
+
+def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A connection in autocommit mode; transactions are explicit (see write_tx)."""
+    path = Path(path)
+    if readonly:
+        uri = f"file:{path}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    if not readonly:
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+        if mode != "wal":
+            conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA cache_size=-20000")
+    return conn
+
+
+def open_db(path: str | Path) -> sqlite3.Connection:
+    """Connect and bring the schema up to date."""
+    from dunning.db.schema import migrate
+
+    conn = connect(path)
+    migrate(conn)
+    return conn
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    msg = str(exc).lower()
+    return "locked" in msg or "busy" in msg
+
+
+@contextmanager
+def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
+
+    Taking the write lock up front means a transaction never fails half-way because
+    another process wrote first. Acquiring the lock is retried with jittered backoff.
+    """
+    delay = 0.005
+    for attempt in range(WRITE_RETRIES):
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc) or attempt == WRITE_RETRIES - 1:
+                raise DatabaseError(
+                    "the database is busy: another process holds the write lock; try again"
+                ) from exc
+            time.sleep(delay * (1 + random.random()))
+            delay = min(delay * 2, 0.5)
+    try:
+        yield conn
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    else:
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """Changes when another connection commits: a cheap cross-process change signal."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])

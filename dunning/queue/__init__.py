@@ -1,0 +1,1 @@
+"""The rules: priority, eligibility, claiming, outcomes, reassignment. Never imports Textual."""
