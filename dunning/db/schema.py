@@ -115,7 +115,7 @@ CREATE TABLE activities (
     customer_id   INTEGER NOT NULL REFERENCES customers(id),
     collector_id  INTEGER REFERENCES collectors(id),   -- NULL: the system
     at            TEXT NOT NULL,
-    outcome       TEXT NOT NULL,                   -- DOMAIN.md codes, plus 'skip', 'assign', 'system'
+    outcome       TEXT NOT NULL,                   -- DOMAIN.md codes + skip, assign, system
     attempt       INTEGER NOT NULL DEFAULT 0,
     contact       INTEGER NOT NULL DEFAULT 0,
     rpc           INTEGER NOT NULL DEFAULT 0,

@@ -1,0 +1,79 @@
+"""Money: integer minor units plus an ISO 4217 currency, never a float.
+
+Formatting and parsing go through babel, which knows each currency's digits and each
+locale's separators. Importable from every layer (a leaf module).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from babel.numbers import (
+    NumberFormatError,
+    format_currency,
+    get_currency_precision,
+    parse_decimal,
+)
+
+
+@lru_cache(maxsize=64)
+def minor_digits(currency: str) -> int:
+    """2 for USD/EUR/CAD, 0 for JPY, 3 for KWD..."""
+    return int(get_currency_precision(currency.upper()))
+
+
+def to_minor(amount: Decimal | str | int, currency: str) -> int:
+    """Decimal major units -> exact integer minor units; refuses sub-minor precision."""
+    value = Decimal(amount) if not isinstance(amount, Decimal) else amount
+    digits = minor_digits(currency)
+    scaled = value.scaleb(digits)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"{amount} has more than {digits} decimals for {currency}")
+    return int(scaled)
+
+
+def to_major(minor: int, currency: str) -> Decimal:
+    return Decimal(minor).scaleb(-minor_digits(currency))
+
+
+def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
+    """'$1,234.50', '1 234,50 €' (fr_FR groups with U+202F), 'MX$1,234.50'..."""
+    return format_currency(to_major(minor, currency), currency.upper(), locale=locale)
+
+
+def parse_amount(text: str, currency: str, locale: str = "en_US") -> int:
+    """What a person types ("1 234,50", "1,234.50", "1234.5", "$12") -> minor units.
+
+    Raises ValueError with a message that names the value.
+    """
+    raw = text.strip()
+    for symbol in ("$", "€", "£", "¥", "MX", "CA", "US", currency.upper()):
+        raw = raw.replace(symbol, "")
+    raw = raw.replace("\u202f", " ").replace("\u00a0", " ").strip()
+    if not raw:
+        raise ValueError("an amount is required")
+    negative = raw.startswith("(") and raw.endswith(")")
+    if negative:
+        raw = raw[1:-1].strip()
+    try:
+        value = _parse_with_locale(raw, locale)
+    except (NumberFormatError, InvalidOperation, ValueError) as exc:
+        raise ValueError(f"{text!r} is not an amount") from exc
+    if negative:
+        value = -value
+    try:
+        return to_minor(value, currency)
+    except ValueError as exc:
+        raise ValueError(f"{text!r}: {exc}") from exc
+
+
+def _parse_with_locale(raw: str, locale: str) -> Decimal:
+    compact = raw.replace(" ", "")
+    # A plain "1234.56" is what most people type whatever their locale.
+    try:
+        if compact.count(".") <= 1 and "," not in compact:
+            return Decimal(compact)
+    except InvalidOperation:
+        pass
+    return parse_decimal(raw, locale=locale, strict=False)
