@@ -1,0 +1,102 @@
+"""Phone numbers via phonenumbers: parse to E.164, type, dial format, time zones.
+
+A leaf module importable from every layer. ``phonenumbers.geocoder`` and ``carrier``
+are slow to import (0.55 s / 0.1 s) and are never imported here.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import PhoneNumberFormat, PhoneNumberType
+
+_TYPES = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.FIXED_LINE: "fixed_line",
+    PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.VOIP: "voip",
+}
+
+# Where a number gives no usable zone: the customer's region decides.
+REGION_ZONES: dict[str, tuple[str, ...]] = {
+    "CA-ON": ("America/Toronto",),
+    "CA-QC": ("America/Toronto",),
+    "CA-BC": ("America/Vancouver",),
+    "CA-AB": ("America/Edmonton",),
+    "US-NY": ("America/New_York",),
+    "US-CA": ("America/Los_Angeles",),
+    "US-TX": ("America/Chicago",),
+    "US-IL": ("America/Chicago",),
+    "US-FL": ("America/New_York",),
+    "US-WA": ("America/Los_Angeles",),
+    "US-AZ": ("America/Phoenix",),
+    "US-CO": ("America/Denver",),
+    "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
+    "CA": ("America/Halifax", "America/Toronto", "America/Winnipeg", "America/Vancouver"),
+    "MX": ("America/Mexico_City",),
+    "FR": ("Europe/Paris",),
+    "ES": ("Europe/Madrid",),
+    "GB": ("Europe/London",),
+}
+
+
+def parse_phone(text: str, default_region: str) -> str:
+    """Text as written -> E.164. Raises ValueError naming the value when it cannot be valid."""
+    try:
+        number = phonenumbers.parse(text, default_region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{text!r} is not a phone number ({exc})") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{text!r} is not a valid number for {default_region.upper()}")
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=4096)
+def _parsed(e164: str) -> phonenumbers.PhoneNumber:
+    return phonenumbers.parse(e164, None)
+
+
+def phone_type(e164: str) -> str:
+    return _TYPES.get(phonenumbers.number_type(_parsed(e164)), "unknown")
+
+
+def dial_format(e164: str, from_region: str) -> str:
+    """How a person in ``from_region`` dials it: '(514) 555-0123' within NANP,
+    '011 33 1 42 68 53 00' from the US, '01 42 68 53 00' within France."""
+    try:
+        return phonenumbers.format_out_of_country_calling_number(_parsed(e164), from_region)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def international(e164: str) -> str:
+    try:
+        return phonenumbers.format_number(_parsed(e164), PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+@lru_cache(maxsize=4096)
+def time_zones(e164: str, country: str = "", subdivision: str | None = None) -> tuple[str, ...]:
+    """Every zone the number may ring in; falls back to the customer's region."""
+    from phonenumbers import timezone as pn_tz  # 30 ms import, only when first needed
+
+    zones: tuple[str, ...] = ()
+    try:
+        zones = tuple(z for z in pn_tz.time_zones_for_number(_parsed(e164)) if z != "Etc/Unknown")
+    except phonenumbers.NumberParseException:
+        zones = ()
+    region_key = f"{country}-{subdivision}" if subdivision else country
+    region = REGION_ZONES.get(region_key) or REGION_ZONES.get(country)
+    if region and (not zones or len(zones) > len(region)):
+        # toll-free numbers span dozens of zones: the customer's address is narrower
+        zones = region
+    return zones
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)

@@ -1,0 +1,135 @@
+"""Who is working: collectors, roles and identity (OS user or ``--as``)."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import sqlite3
+from dataclasses import dataclass
+
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import write_tx
+
+ROLES = ("collector", "lead", "admin")
+
+
+class IdentityError(Exception):
+    """Refused: unknown user, or --as not allowed here. The message says what to do."""
+
+
+@dataclass(frozen=True)
+class Collector:
+    id: int
+    username: str
+    display_name: str
+    role: str
+    languages: tuple[str, ...]
+    locale: str
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role in ("lead", "admin")
+
+    @property
+    def dial_region(self) -> str:
+        """The country the collector dials from, from the locale's territory."""
+        parts = self.locale.replace("-", "_").split("_")
+        return parts[1].upper() if len(parts) > 1 else "US"
+
+
+def _row_to_collector(row: sqlite3.Row) -> Collector:
+    return Collector(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        languages=tuple(x for x in row["languages"].split(",") if x),
+        locale=row["locale"],
+    )
+
+
+def get_collector(conn: sqlite3.Connection, username: str) -> Collector | None:
+    row = conn.execute(
+        "SELECT * FROM collectors WHERE username = ? AND active = 1", (username,)
+    ).fetchone()
+    return _row_to_collector(row) if row else None
+
+
+def get_collector_by_id(conn: sqlite3.Connection, collector_id: int) -> Collector | None:
+    row = conn.execute("SELECT * FROM collectors WHERE id = ?", (collector_id,)).fetchone()
+    return _row_to_collector(row) if row else None
+
+
+def list_collectors(conn: sqlite3.Connection) -> list[Collector]:
+    rows = conn.execute("SELECT * FROM collectors WHERE active = 1 ORDER BY username")
+    return [_row_to_collector(r) for r in rows]
+
+
+def add_collector(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    *,
+    username: str,
+    display_name: str,
+    role: str = "collector",
+    languages: str = "en",
+    locale: str = "en_US",
+) -> Collector:
+    if role not in ROLES:
+        raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        raise ValueError(f"username {username!r}: use letters, digits, '.', '_' or '-'")
+    with write_tx(conn):
+        if conn.execute("SELECT 1 FROM collectors WHERE username = ?", (username,)).fetchone():
+            raise ValueError(f"collector {username!r} already exists")
+        conn.execute(
+            """INSERT INTO collectors (username, display_name, role, languages, locale,
+               created_at) VALUES (?,?,?,?,?,?)""",
+            (username, display_name, role, languages, locale, to_iso(clock.now())),
+        )
+    found = get_collector(conn, username)
+    assert found is not None
+    return found
+
+
+def os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return os.environ.get("USER", "")
+
+
+def resolve_identity(
+    conn: sqlite3.Connection, as_name: str | None, *, os_name: str | None = None
+) -> Collector:
+    """The collector this process works as.
+
+    Without ``--as``: the OS user, when it is a known collector. With ``--as NAME``:
+    honoured when ``$DUNNING_SERVICE_ACCOUNT`` is unset (a single-user or demo set-up) or
+    names the OS user running this process (the forced-command SSH set-up); a known
+    collector logged in as themselves may not act as someone else.
+    """
+    who = os_name if os_name is not None else os_user()
+    hint = (
+        "add one with: dunning collectors add NAME --display-name 'Full Name' "
+        "[--role collector|lead|admin] [--languages en,fr]"
+    )
+    if as_name:
+        service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
+        if service and who != service:
+            raise IdentityError(
+                f"--as is only honoured for the service account {service!r}; you are {who!r}"
+            )
+        me = get_collector(conn, who) if not service else None
+        if me is not None and me.username != as_name and not me.is_lead:
+            raise IdentityError(f"{who!r} is a collector and may not act as {as_name!r}")
+        found = get_collector(conn, as_name)
+        if found is None:
+            raise IdentityError(f"unknown collector {as_name!r}; {hint}")
+        return found
+    found = get_collector(conn, who)
+    if found is None:
+        raise IdentityError(
+            f"the OS user {who!r} is not a known collector; run with --as NAME or {hint}"
+        )
+    return found

@@ -1,0 +1,34 @@
+"""The note being typed, saved as it is typed, so nothing is lost on a crash or hang-up."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import write_tx
+
+
+def save_draft(
+    conn: sqlite3.Connection, clock: Clock, collector_id: int, customer_id: int, text: str
+) -> None:
+    with write_tx(conn):
+        if text.strip():
+            conn.execute(
+                """INSERT INTO drafts (collector_id, customer_id, text, updated_at)
+                   VALUES (?,?,?,?) ON CONFLICT(collector_id, customer_id)
+                   DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at""",
+                (collector_id, customer_id, text, to_iso(clock.now())),
+            )
+        else:
+            conn.execute(
+                "DELETE FROM drafts WHERE collector_id = ? AND customer_id = ?",
+                (collector_id, customer_id),
+            )
+
+
+def load_draft(conn: sqlite3.Connection, collector_id: int, customer_id: int) -> str:
+    row = conn.execute(
+        "SELECT text FROM drafts WHERE collector_id = ? AND customer_id = ?",
+        (collector_id, customer_id),
+    ).fetchone()
+    return str(row[0]) if row else ""
