@@ -1,0 +1,123 @@
+"""Shared fixtures: real SQLite files under tmp_path, a clock that stands still."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from dunning.clock import FixedClock, to_iso
+from dunning.db.connection import write_tx
+from dunning.db.schema import migrate
+from dunning.db.connection import connect
+from dunning.queue.accounts import refresh_accounts
+from dunning.queue.config import Settings
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+
+# Monday 2026-11-23 15:00 UTC = 10:00 in Toronto / New York: inside every calling window
+T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "dunning.db"
+
+
+@pytest.fixture
+def conn(db_path: Path) -> Iterator[sqlite3.Connection]:
+    c = connect(db_path)
+    migrate(c)
+    yield c
+    c.close()
+
+
+class Ledger:
+    """Builds a small, exact portfolio for rules tests."""
+
+    def __init__(self, conn: sqlite3.Connection, clock: FixedClock, settings: Settings) -> None:
+        self.conn = conn
+        self.clock = clock
+        self.settings = settings
+        self.now = to_iso(clock.now())
+        self._n = 0
+
+    def collector(self, username: str, role: str = "collector", languages: str = "en",
+                  locale: str = "en_US") -> int:
+        with write_tx(self.conn):
+            cur = self.conn.execute(
+                "INSERT INTO collectors (username, display_name, role, languages, locale, "
+                "created_at) VALUES (?,?,?,?,?,?)",
+                (username, username.title(), role, languages, locale, self.now),
+            )
+        return int(cur.lastrowid or 0)
+
+    def customer(
+        self,
+        name: str,
+        *,
+        collector: int | None = None,
+        country: str = "US",
+        subdivision: str | None = "NY",
+        currency: str = "USD",
+        portfolio: str = "b2b",
+        status: str = "active",
+        invoices: list[tuple[int, str]] | None = None,  # (amount_minor, due_date)
+        phones: list[str] | None = None,
+        risk: int = 0,
+    ) -> int:
+        self._n += 1
+        with write_tx(self.conn):
+            cur = self.conn.execute(
+                "INSERT INTO customers (external_ref, name, country, subdivision, currency, "
+                "portfolio, status, risk_score, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (f"C{self._n:05d}", name, country, subdivision, currency, portfolio, status,
+                 risk, self.now, self.now),
+            )
+            cid = int(cur.lastrowid or 0)
+            ct = self.conn.execute(
+                "INSERT INTO contacts (customer_id, name, is_primary, created_at) "
+                "VALUES (?,?,1,?)",
+                (cid, f"{name} AP", self.now),
+            ).lastrowid
+            for e164 in phones if phones is not None else ["+12125550100"]:
+                self.conn.execute(
+                    "INSERT INTO phones (customer_id, contact_id, e164, type, created_at) "
+                    "VALUES (?,?,?,?,?)",
+                    (cid, ct, e164, "fixed_line", self.now),
+                )
+            for k, (amount, due) in enumerate(invoices or [(100_000, "2026-09-01")]):
+                self.conn.execute(
+                    "INSERT INTO invoices (customer_id, number, issue_date, due_date, "
+                    "amount_minor, open_minor, currency, created_at, updated_at) "
+                    "VALUES (?,?,?,?,?,?,?,?,?)",
+                    (cid, f"INV-{cid}-{k}", due, due, amount, amount, currency, self.now,
+                     self.now),
+                )
+            refresh_accounts(self.conn, self.clock, self.settings, [cid])
+            self.conn.execute(
+                "UPDATE queue SET collector_id = ? WHERE customer_id = ?", (collector, cid)
+            )
+        return cid
+
+    def queue_row(self, cid: int) -> sqlite3.Row:
+        return self.conn.execute("SELECT * FROM queue WHERE customer_id = ?", (cid,)).fetchone()
+
+
+@pytest.fixture
+def ledger(conn: sqlite3.Connection, clock: FixedClock, settings: Settings) -> Ledger:
+    return Ledger(conn, clock, settings)
