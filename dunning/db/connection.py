@@ -34,15 +34,31 @@ def default_db_path() -> Path:
     return Path(base) / "dunning" / "dunning.db"
 
 
-def connect(path: str | Path, *, readonly: bool = False) -> sqlite3.Connection:
-    """A connection in autocommit mode; transactions are explicit (see write_tx)."""
+def connect(
+    path: str | Path, *, readonly: bool = False, any_thread: bool = False
+) -> sqlite3.Connection:
+    """A connection in autocommit mode; transactions are explicit (see write_tx).
+
+    ``any_thread``: the caller serializes use across threads itself (WorkSession's lock).
+    """
     path = Path(path)
     if readonly:
         uri = f"file:{path}?mode=ro"
-        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            uri,
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=not any_thread,
+        )
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+        conn = sqlite3.connect(
+            str(path),
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            check_same_thread=not any_thread,
+        )
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")

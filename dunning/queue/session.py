@@ -1,0 +1,152 @@
+"""A collector's working session: what one screen (or a benchmark) does, without a screen.
+
+Owns one connection used from worker threads one call at a time (a lock), so the TUI
+never touches SQL and its event loop never waits on the database.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from dunning.clock import Clock, SystemClock
+from dunning.db.connection import connect, data_version
+from dunning.db.schema import migrate
+from dunning.queue.account_view import AccountView, load_account
+from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
+from dunning.queue.collectors import Collector
+from dunning.queue.config import Settings
+from dunning.queue.drafts import save_draft
+from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
+from dunning.queue.search import Hit, search_customers
+
+T = TypeVar("T")
+
+
+class WorkSession:
+    def __init__(
+        self,
+        db_path: str | Path,
+        collector: Collector,
+        settings: Settings,
+        clock: Clock | None = None,
+    ) -> None:
+        self.db_path = Path(db_path)
+        self.collector = collector
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self._lock = threading.Lock()
+        self._conn = connect(self.db_path, any_thread=True)
+        migrate(self._conn)
+        self.current: int | None = None  # customer id on screen (claimed)
+        self.passed_over: list[tuple[int, str]] = []
+
+    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            return fn(self._conn)
+
+    # -- the loop -------------------------------------------------------------------
+    def next_account(self, exclude: frozenset[int] = frozenset()) -> AccountView | None:
+        """Claim and load the next account (resuming a held or drafted one first)."""
+
+        def go(conn: sqlite3.Connection) -> AccountView | None:
+            claim: Claim | None = claim_next(
+                conn, self.clock, self.settings, self.collector.id, exclude=exclude
+            )
+            if claim is None:
+                self.current = None
+                return None
+            self.current = claim.customer_id
+            self.passed_over = claim.passed_over
+            return load_account(
+                conn, self.clock, self.settings, claim.customer_id, self.collector.id
+            )
+
+        return self._run(go)
+
+    def open_account(self, customer_id: int) -> AccountView | None:
+        """Open a searched account: release the current one, claim this one."""
+
+        def go(conn: sqlite3.Connection) -> AccountView | None:
+            claim_account(conn, self.clock, self.settings, self.collector.id, customer_id)
+            if self.current not in (None, customer_id):
+                release(conn, self.collector.id, self.current)  # type: ignore[arg-type]
+            self.current = customer_id
+            return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
+
+        return self._run(go)
+
+    def reload(self) -> AccountView | None:
+        if self.current is None:
+            return None
+        cid = self.current
+        return self._run(
+            lambda conn: load_account(conn, self.clock, self.settings, cid, self.collector.id)
+        )
+
+    def log(self, inp: OutcomeInput) -> Logged:
+        if self.current is None:
+            raise ValueError("no account is open")
+        cid = self.current
+        logged = self._run(
+            lambda conn: log_outcome(
+                conn,
+                self.clock,
+                self.settings,
+                collector_id=self.collector.id,
+                customer_id=cid,
+                inp=inp,
+            )
+        )
+        if inp.outcome != "note":
+            self.current = None
+        return logged
+
+    def save_draft(self, customer_id: int, text: str) -> None:
+        self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))
+
+    def search(self, text: str, limit: int = 50) -> list[Hit]:
+        return self._run(
+            lambda conn: search_customers(
+                conn, text, dial_region=self.collector.dial_region, limit=limit
+            )
+        )
+
+    def renew(self) -> bool:
+        if self.current is None:
+            return True
+        cid = self.current
+        return self._run(
+            lambda conn: renew(conn, self.clock, self.settings, self.collector.id, cid)
+        )
+
+    def release(self) -> None:
+        if self.current is None:
+            return
+        cid = self.current
+        self._run(lambda conn: release(conn, self.collector.id, cid))
+        self.current = None
+
+    def counts(self) -> dict[str, int]:
+        """Accounts of this collector by queue state (for the header)."""
+
+        def go(conn: sqlite3.Connection) -> dict[str, int]:
+            return {
+                r[0]: r[1]
+                for r in conn.execute(
+                    "SELECT state, COUNT(*) FROM queue WHERE collector_id = ? GROUP BY state",
+                    (self.collector.id,),
+                )
+            }
+
+        return self._run(go)
+
+    def data_version(self) -> int:
+        return self._run(data_version)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,66 @@
+"""The Textual app: thin. Screens, dialogs and widgets live beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from dunning.i18n import set_language
+from dunning.queue.collectors import Collector
+from dunning.queue.config import Settings
+from dunning.queue.session import WorkSession
+from dunning.tui.screens.work import WorkScreen
+
+
+class DunningApp(App[None]):
+    CSS_PATH = "dunning.tcss"
+    TITLE = "dunning"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
+    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+
+    def __init__(self, session: WorkSession, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.session = session
+        set_language(session.collector.locale)
+        if settings and settings.keys:
+            self.set_keymap(dict(settings.keys))
+
+    def on_mount(self) -> None:
+        self.push_screen(WorkScreen(self.session))
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._hang_up)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread (tests) or no signals on this platform
+
+    def _hang_up(self) -> None:
+        """SSH dropped or the host shuts down: keep the note, free the account."""
+        self._save_and_release()
+        self.exit()
+
+    def _save_and_release(self) -> None:
+        screen = self.screen
+        if isinstance(screen, WorkScreen):
+            try:
+                screen.save_draft_now()
+                self.session.release()
+            except Exception:  # noqa: BLE001 - best effort on the way out
+                pass
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self._save_and_release()
+        self.exit()
+
+
+def run_app(db_path: Path, collector: Collector, settings: Settings) -> int:
+    session = WorkSession(db_path, collector, settings)
+    try:
+        DunningApp(session, settings).run()
+    finally:
+        session.close()
+    return 0

@@ -1,0 +1,320 @@
+"""Small dialogs for the outcomes that need data. Each returns an OutcomeInput, or None
+when cancelled. Bad input shows a message naming the field and value; nothing is saved."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList, Static
+
+from dunning.i18n import N_, _
+from dunning.money import parse_amount
+from dunning.queue.account_view import AccountView
+from dunning.queue.collectors import Collector
+from dunning.queue.outcomes import DEPARTMENTS, DISPUTE_REASONS, ESCALATIONS, OutcomeInput
+from dunning.tui import fmt
+from dunning.when import parse_day, parse_when
+
+
+@dataclass
+class Field:
+    key: str
+    label: str
+    kind: str  # text, amount, date, when, choice, invoices, phone
+    default: str = ""
+    placeholder: str = ""
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
+    required: bool = True
+
+
+Builder = Callable[[dict[str, object]], OutcomeInput]
+
+
+class OutcomeDialog(ModalScreen[OutcomeInput | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
+        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: list[Field],
+        build: Builder,
+        view: AccountView,
+        me: Collector,
+        now: datetime,
+    ) -> None:
+        super().__init__(classes="outcome-dialog")
+        self.title_text = title
+        self.fields = fields
+        self.build = build
+        self.view = view
+        self.me = me
+        self.now = now
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(self.title_text, id="dialog-title")
+            row: list[Field] = []
+            for f in self.fields:
+                if f.kind == "choice":
+                    row.append(f)
+                    continue
+                yield from self._field(f)
+            if row:
+                with Horizontal(id="choices"):
+                    for f in row:
+                        with Vertical(classes="choice"):
+                            yield from self._field(f)
+            yield Label("", id="dialog-error")
+            yield Static(
+                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
+            )
+
+    def _field(self, f: Field) -> ComposeResult:
+        yield Label(_(f.label), classes="field-label")
+        if f.kind == "choice":
+            with RadioSet(id=f"f-{f.key}"):
+                for n, (value, label) in enumerate(f.choices):
+                    yield RadioButton(
+                        _(label),
+                        value=(value == f.default or (not f.default and n == 0)),
+                        name=value,
+                    )
+        elif f.kind in ("invoices", "phone"):
+            sel: SelectionList[str] = SelectionList(id=f"f-{f.key}")
+            for value, label in f.choices:
+                sel.add_option((label, value, value == f.default))
+            yield sel
+        else:
+            yield Input(value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _value(self, f: Field) -> object:
+        widget = self.query_one(f"#f-{f.key}")
+        if isinstance(widget, RadioSet):
+            pressed = widget.pressed_button
+            return pressed.name if pressed is not None else ""
+        if isinstance(widget, SelectionList):
+            return list(widget.selected)
+        assert isinstance(widget, Input)
+        text = widget.value.strip()
+        if not text:
+            if f.required:
+                raise ValueError(_("{label} is required").format(label=_(f.label)))
+            return None
+        local_now = self.now.astimezone()
+        try:
+            if f.kind == "amount":
+                return parse_amount(text, self.view.currency, self.me.locale)
+            if f.kind == "date":
+                return parse_day(text, local_now.date())
+            if f.kind == "when":
+                return parse_when(text, local_now)
+        except ValueError as exc:
+            raise ValueError(f"{_(f.label)}: {exc}") from exc
+        return text
+
+    def action_submit(self) -> None:
+        error = self.query_one("#dialog-error", Label)
+        try:
+            values = {f.key: self._value(f) for f in self.fields}
+            for f in self.fields:
+                if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
+                    raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
+            result = self.build(values)
+        except ValueError as exc:
+            error.update(str(exc))
+            return
+        self.dismiss(result)
+
+
+def _next_field(default_hint: str) -> Field:
+    return Field(
+        "next",
+        N_("Next action (blank = default)"),
+        "when",
+        "",
+        placeholder=default_hint,
+        required=False,
+    )
+
+
+def _next(values: dict[str, object]) -> datetime | None:
+    v = values.get("next")
+    return v if isinstance(v, datetime) else None
+
+
+def promise_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    owed = max(view.open_minor + view.credits_minor, 0)
+    default = fmt.money(owed, view.currency, me.locale) if owed else ""
+    fields = [
+        Field("amount", N_("Amount"), "amount", _strip_symbol(default)),
+        Field("date", N_("Pay by (date, +3d, fri)"), "date", "", placeholder="+7d"),
+        Field("grace", N_("Grace days"), "text", "2"),
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        grace = str(v["grace"])
+        if not grace.isdigit():
+            raise ValueError(_("Grace days: {value!r} is not a number").format(value=grace))
+        return OutcomeInput(
+            "promise_to_pay",
+            amount_minor=int(v["amount"]),  # type: ignore[call-overload]
+            on_date=v["date"],
+            grace_days=int(grace),
+        )  # type: ignore[arg-type]
+
+    return OutcomeDialog(_("Promise to pay"), fields, build, view, me, now)
+
+
+def _strip_symbol(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit() or ch in ".,  \u202f-").strip()
+
+
+def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    fields = [
+        Field("amount", N_("Amount paid"), "amount"),
+        Field("date", N_("Paid on"), "date", "today"),
+        Field("reference", N_("Reference (cheque, transfer)"), "text", required=False),
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        return OutcomeInput(
+            "paid",
+            amount_minor=int(v["amount"]),  # type: ignore[call-overload]
+            on_date=v["date"],
+            reference=str(v["reference"] or ""),
+        )  # type: ignore[arg-type]
+
+    return OutcomeDialog(_("Customer says it is paid"), fields, build, view, me, now)
+
+
+def callback_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    fields = [Field("at", N_("Call back at (tomorrow 9:00, 14:30, +2h)"), "when")]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        return OutcomeInput("callback", callback_at=v["at"])  # type: ignore[arg-type]
+
+    return OutcomeDialog(_("Callback"), fields, build, view, me, now)
+
+
+def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    choices = [
+        (
+            str(i.id),
+            f"{i.number}  {fmt.money(i.open_minor, view.currency, me.locale)}  {i.days_past_due}d",
+        )
+        for i in view.invoices
+        if i.open_minor > 0 and not i.disputed
+    ]
+    fields = [
+        Field("invoices", N_("Invoices disputed (space to tick)"), "invoices", choices=choices),
+        Field(
+            "reason",
+            N_("Reason"),
+            "choice",
+            "pricing",
+            choices=[(r, r.replace("_", " ")) for r in DISPUTE_REASONS],
+        ),
+        Field(
+            "department",
+            N_("Department"),
+            "choice",
+            "billing",
+            choices=[(d, d.replace("_", " ")) for d in DEPARTMENTS],
+        ),
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        ids = [int(x) for x in v["invoices"]]  # type: ignore[attr-defined]
+        return OutcomeInput(
+            "dispute", invoice_ids=ids, reason=str(v["reason"]), department=str(v["department"])
+        )
+
+    return OutcomeDialog(_("Dispute"), fields, build, view, me, now)
+
+
+def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    fields = [
+        Field(
+            "to",
+            N_("Escalate to"),
+            "choice",
+            "lead_review",
+            choices=[(e, e.replace("_", " ")) for e in ESCALATIONS],
+        )
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        return OutcomeInput("escalated", escalation=str(v["to"]))
+
+    return OutcomeDialog(_("Escalate"), fields, build, view, me, now)
+
+
+def wrong_number_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    usable = view.usable_phones()
+    choices = [(str(p.id), f"{fmt.dial(p.e164, me.dial_region)}  {p.contact}") for p in usable]
+    fields = [
+        Field(
+            "phone",
+            N_("Which number is wrong"),
+            "phone",
+            default=choices[0][0] if choices else "",
+            choices=choices,
+        )
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        picked = v["phone"]
+        assert isinstance(picked, list)
+        if len(picked) != 1:
+            raise ValueError(_("tick exactly one number"))
+        return OutcomeInput("wrong_number", phone_id=int(picked[0]))
+
+    return OutcomeDialog(_("Wrong number"), fields, build, view, me, now)
+
+
+def skip_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    fields = [Field("reason", N_("Why skip it"), "text", placeholder=_("e.g. customer closed"))]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        return OutcomeInput("skip", reason=str(v["reason"]))
+
+    return OutcomeDialog(_("Skip this account"), fields, build, view, me, now)
+
+
+def next_action_dialog(code: str, view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    """Shift+key: the same outcome with a next action chosen by the collector."""
+    fields = [_next_field(_("e.g. tomorrow 9:00, +2h, fri 10:00"))]
+    fields[0].required = True
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        return OutcomeInput(code, next_action_at=_next(v))
+
+    label = _(fmt.OUTCOME_LABELS.get(code, code))
+    return OutcomeDialog(f"{label}: {_('next action')}", fields, build, view, me, now)
+
+
+DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] = {
+    "promise_to_pay": promise_dialog,
+    "paid": paid_dialog,
+    "callback": callback_dialog,
+    "dispute": dispute_dialog,
+    "escalated": escalate_dialog,
+    "wrong_number": wrong_number_dialog,
+    "skip": skip_dialog,
+}

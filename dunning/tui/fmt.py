@@ -1,0 +1,114 @@
+"""Labels and formats for the screen: money and dates in the collector's locale (babel),
+numbers as the collector dials them, instants in local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from babel.dates import format_date, format_datetime, format_time
+
+from dunning.clock import from_iso
+from dunning.i18n import N_, _
+from dunning.money import format_money
+from dunning.phones import dial_format, zone
+
+OUTCOME_LABELS: dict[str, str] = {
+    "promise_to_pay": N_("Promise to pay"),
+    "payment_plan": N_("Payment plan"),
+    "paid": N_("Says paid"),
+    "dispute": N_("Dispute"),
+    "callback": N_("Callback"),
+    "refused": N_("Refused"),
+    "left_message": N_("Left message"),
+    "no_answer": N_("No answer"),
+    "busy": N_("Busy"),
+    "wrong_number": N_("Wrong number"),
+    "escalated": N_("Escalated"),
+    "note": N_("Note"),
+    "skip": N_("Skipped"),
+    "system": N_("System"),
+    "assign": N_("Assigned"),
+    "payment": N_("Payment received"),
+}
+NEXT_ACTION_LABELS: dict[str, str] = {
+    "call": N_("call"),
+    "callback": N_("callback"),
+    "promise_check": N_("check promise"),
+    "instalment_check": N_("check instalment"),
+    "verify_payment": N_("verify payment"),
+    "lead_review": N_("lead review"),
+    "legal": N_("legal"),
+    "agency": N_("agency"),
+}
+STATE_LABELS: dict[str, str] = {
+    "ready": N_("ready"),
+    "waiting": N_("waiting"),
+    "hold": N_("on hold"),
+    "disputed": N_("disputed"),
+    "no_phone": N_("no usable number"),
+    "review": N_("lead review"),
+    "closed": N_("closed"),
+}
+
+
+def money(minor: int, currency: str, locale: str) -> str:
+    return format_money(minor, currency, locale)
+
+
+def day(iso_date: str, locale: str) -> str:
+    return format_date(date.fromisoformat(iso_date[:10]), "medium", locale=locale)
+
+
+def local_dt(iso: str, locale: str) -> str:
+    """A stored UTC instant in the machine's local time, short."""
+    if not iso:
+        return ""
+    dt = from_iso(iso).astimezone()
+    return format_datetime(dt, "short", locale=locale)
+
+
+def dial(e164: str, region: str) -> str:
+    return dial_format(e164, region)
+
+
+def local_times(zones: tuple[str, ...], now: datetime, locale: str) -> str:
+    """'10:05 (America/Toronto)' or '9:05-11:05' across several zones."""
+    if not zones:
+        return _("time zone unknown")
+    times = sorted(
+        {now.astimezone(zone(z)).replace(second=0, microsecond=0) for z in zones},
+        key=lambda d: d.utcoffset() or 0,
+    )
+    first = format_time(times[0], "short", locale=locale)
+    if len(times) == 1:
+        return f"{first} {zones[0].split('/')[-1].replace('_', ' ')}"
+    last = format_time(times[-1], "short", locale=locale)
+    return f"{first}–{last} ({len(zones)} zones)"
+
+
+def reason_label(code: str, params: dict[str, object], currency_locale: str) -> str:
+    if code == "days_past_due":
+        return _("{days} days past due").format(days=params.get("days"))
+    if code == "balance":
+        minor = int(params.get("minor", 0))  # type: ignore[call-overload]
+        return _("owes {amount}").format(
+            amount=money(minor, str(params.get("currency", "USD")), currency_locale)
+        )
+    if code == "broken_promise":
+        return _("broken promise")
+    if code == "callback_due":
+        return _("callback due")
+    if code == "promise_check":
+        return _("promise to check")
+    if code == "since_contact":
+        days = params.get("days")
+        return (
+            _("never reached") if days is None else _("{days} days since contact").format(days=days)
+        )
+    if code == "risk":
+        return _("risk {score}").format(score=params.get("score"))
+    return code
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)

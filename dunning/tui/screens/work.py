@@ -1,0 +1,315 @@
+"""The collector's screen: the account to call, its history, the note; outcome keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static, TextArea
+
+from dunning.i18n import N_, _
+from dunning.queue.account_view import AccountView
+from dunning.queue.outcomes import OutcomeInput
+from dunning.tui import fmt
+from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
+from dunning.tui.messages import AccountLoaded, WorkFailed
+from dunning.tui.screens.search import SearchScreen
+from dunning.tui.widgets.account import AccountPane, history_text
+
+if TYPE_CHECKING:
+    from dunning.queue.session import WorkSession
+
+DRAFT_DELAY = 0.15  # seconds of quiet typing before the draft is written
+RENEW_EVERY = 60.0
+POLL_EVERY = 2.0
+
+OUTCOME_KEYS: list[tuple[str, str, str]] = [
+    ("p", "promise_to_pay", N_("Promise")),
+    ("l", "left_message", N_("Message")),
+    ("n", "no_answer", N_("No answer")),
+    ("b", "busy", N_("Busy")),
+    ("w", "wrong_number", N_("Wrong #")),
+    ("d", "dispute", N_("Dispute")),
+    ("r", "refused", N_("Refused")),
+    ("c", "callback", N_("Callback")),
+    ("x", "paid", N_("Paid")),
+    ("e", "escalated", N_("Escalate")),
+    ("s", "skip", N_("Skip")),
+]
+# shift + key: the same outcome, with a next action the collector picks
+RESCHEDULE_KEYS = [("L", "left_message"), ("N", "no_answer"), ("B", "busy")]
+
+
+def _bindings() -> list[Binding]:
+    out = [
+        Binding(key, f"outcome('{code}')", label, id=f"outcome.{code}")
+        for key, code, label in OUTCOME_KEYS
+    ]
+    out += [
+        Binding(key, f"reschedule('{code}')", N_("…then when"), id=f"reschedule.{code}", show=False)
+        for key, code in RESCHEDULE_KEYS
+    ]
+    out += [
+        Binding("tab,i", "edit_note", N_("Note"), id="note.edit"),
+        Binding("escape", "leave_note", N_("Leave note"), id="note.leave", show=False),
+        Binding("slash", "search", N_("Search"), id="search"),
+        Binding("question_mark", "help", N_("Help"), id="help"),
+        Binding("q", "quit", N_("Quit"), id="quit"),
+        Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False),
+    ]
+    return out
+
+
+class WorkScreen(Screen[None]):
+    BINDINGS = _bindings()
+
+    def __init__(self, session: WorkSession) -> None:
+        super().__init__()
+        self.session = session
+        self.view: AccountView | None = None
+        self.busy = False
+        self._loading_text = False
+        self._draft_timer: object | None = None
+        self._data_version = -1
+        self._counts: dict[str, int] = {}
+        self.last_message = ""
+
+    # -- layout ---------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Static(id="topbar")
+        with Horizontal(id="body"):
+            yield AccountPane(id="account")
+            with VerticalScroll(id="history-col"):
+                yield Static(id="history-wide", classes="history")
+            with Vertical(id="side"):
+                yield Label(_("Note (Tab/i to write, Esc to leave)"), id="note-label")
+                yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
+                yield Static(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#account").focus()
+        self._topbar()
+        self.query_one("#account", AccountPane).loading = True
+        self._work(lambda: AccountLoaded(self.session.next_account(), None, self._counts_now()))
+        self.set_interval(RENEW_EVERY, self._renew)
+        self.set_interval(POLL_EVERY, self._poll)
+
+    # -- workers --------------------------------------------------------------------
+    def _work(self, job: Callable[[], object]) -> None:
+        """Run database work off the event loop; errors become a message on screen."""
+
+        def run() -> None:
+            try:
+                msg = job()
+            except Exception as exc:  # noqa: BLE001 - every failure is shown, none crashes
+                self.post_message(WorkFailed(str(exc) or exc.__class__.__name__))
+                return
+            if msg is not None:
+                self.post_message(msg)  # type: ignore[arg-type]
+
+        self.busy = True
+        self.run_worker(run, thread=True, group="db", exit_on_error=False)
+
+    def _counts_now(self) -> dict[str, int]:
+        return self.session.counts()
+
+    def _renew(self) -> None:
+        if self.view is not None:
+            self.run_worker(self.session.renew, thread=True, group="renew", exit_on_error=False)
+
+    def _poll(self) -> None:
+        """Another process committed (a reassignment, an import): refresh what we show."""
+
+        def check() -> None:
+            try:
+                version = self.session.data_version()
+            except Exception:  # noqa: BLE001
+                return
+            if self._data_version not in (-1, version) and self.view is not None:
+                view = self.session.reload()
+                self.post_message(AccountLoaded(view, None, self.session.counts()))
+            self._data_version = version
+
+        self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
+
+    # -- showing --------------------------------------------------------------------
+    @on(AccountLoaded)
+    def _loaded(self, message: AccountLoaded) -> None:
+        self.busy = False
+        pane = self.query_one("#account", AccountPane)
+        pane.loading = False
+        if message.counts is not None:
+            self._counts = message.counts
+        if message.logged is not None:
+            code = message.logged.outcome
+            self.last_message = _("Saved: {outcome} on {ref}").format(
+                outcome=_(fmt.OUTCOME_LABELS.get(code, code)),
+                ref=self.view.external_ref if self.view else message.logged.customer_id,
+            )
+            self.query_one("#status", Static).update(Text(self.last_message, style="green"))
+        same = (
+            self.view is not None and message.view is not None and self.view.id == message.view.id
+        )
+        self.view = message.view
+        self._topbar()
+        if message.view is None:
+            self._show_empty()
+            return
+        pane.show(message.view, self.session.collector, self._now())
+        self.query_one("#history-wide", Static).update(
+            history_text(message.view.timeline, self.session.collector)
+        )
+        if not same:
+            note = self.query_one("#note", TextArea)
+            self._loading_text = True
+            note.load_text(message.view.draft)
+            if message.view.draft and message.logged is None:
+                self.query_one("#status", Static).update(
+                    Text(_("Your unsaved note came back."), style="yellow")
+                )
+        self.refresh_bindings()
+
+    @on(WorkFailed)
+    def _failed(self, message: WorkFailed) -> None:
+        self.busy = False
+        self.query_one("#account", AccountPane).loading = False
+        self.query_one("#status", Static).update(Text(message.text, style="bold red"))
+        self.notify(message.text, severity="error", timeout=6)
+
+    def _show_empty(self) -> None:
+        pane = self.query_one("#account", AccountPane)
+        waiting = self._counts.get("waiting", 0)
+        text = Text(_("Nothing to call right now.") + "\n\n", style="bold")
+        text.append(_("{n} accounts are waiting for their next action.").format(n=waiting))
+        text.append("\n" + _("Press / to find a customer, q to quit."))
+        pane.query_one("#title", Static).update(text)
+        for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
+            pane.query_one(wid, Static).update("")
+        self.query_one("#history-wide", Static).update("")
+        self._loading_text = True
+        self.query_one("#note", TextArea).load_text("")
+
+    def _topbar(self) -> None:
+        me = self.session.collector
+        bar = Text()
+        bar.append(" dunning ", style="bold reverse")
+        bar.append(f" {me.display_name} ({me.username})")
+        if self._counts:
+            bar.append(
+                "  ·  "
+                + _("{ready} ready · {waiting} waiting").format(
+                    ready=self._counts.get("ready", 0), waiting=self._counts.get("waiting", 0)
+                ),
+                style="dim",
+            )
+        if self.view is not None:
+            bar.append(f"  ·  {self.view.external_ref}", style="bold")
+        self.query_one("#topbar", Static).update(bar)
+
+    @staticmethod
+    def _now() -> datetime:
+        return datetime.now(UTC)
+
+    # -- the note -------------------------------------------------------------------
+    @on(TextArea.Changed, "#note")
+    def _note_changed(self) -> None:
+        if self._loading_text:
+            self._loading_text = False
+            return
+        if self.view is None:
+            return
+        if self._draft_timer is None:
+            self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+
+    def _flush_draft(self) -> None:
+        self._draft_timer = None
+        if self.view is None:
+            return
+        cid, text = self.view.id, self.query_one("#note", TextArea).text
+        self.run_worker(
+            lambda: self.session.save_draft(cid, text),
+            thread=True,
+            group="draft",
+            exit_on_error=False,
+        )
+
+    def save_draft_now(self) -> None:
+        """On hang-up or quit: write the note synchronously, whatever is pending."""
+        if self.view is not None:
+            self.session.save_draft(self.view.id, self.query_one("#note", TextArea).text)
+
+    def action_edit_note(self) -> None:
+        self.query_one("#note", TextArea).focus()
+
+    def action_leave_note(self) -> None:
+        self.query_one("#account").focus()
+
+    # -- outcomes -------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("outcome", "reschedule"):
+            return self.view is not None
+        return True
+
+    def action_outcome(self, code: str) -> None:
+        if self.view is None or self.busy:
+            return
+        make = DIALOGS.get(code)
+        if make is None:
+            self._log(OutcomeInput(code))
+            return
+        self.app.push_screen(make(self.view, self.session.collector, self._now()), self._log)
+
+    def action_reschedule(self, code: str) -> None:
+        if self.view is None or self.busy:
+            return
+        dialog = next_action_dialog(code, self.view, self.session.collector, self._now())
+        self.app.push_screen(dialog, self._log)
+
+    def _log(self, inp: OutcomeInput | None) -> None:
+        if inp is None or self.view is None:
+            return
+        inp.note = self.query_one("#note", TextArea).text
+        if inp.phone_id is None and inp.outcome not in ("skip", "escalated", "note"):
+            usable = self.view.usable_phones()
+            inp.phone_id = usable[0].id if usable else None
+        if inp.outcome == "skip" and inp.reason:
+            inp.note = f"{_('Skipped')}: {inp.reason}\n{inp.note}".strip()
+        exclude = frozenset({self.view.id})
+        self.query_one("#status", Static).update(Text(_("Saving…"), style="dim"))
+
+        def job() -> AccountLoaded:
+            logged = self.session.log(inp)
+            return AccountLoaded(self.session.next_account(exclude), logged)
+
+        self._work(job)
+
+    # -- navigation -----------------------------------------------------------------
+    def action_search(self) -> None:
+        def opened(customer_id: int | None) -> None:
+            if customer_id is None:
+                return
+            self._work(lambda: AccountLoaded(self.session.open_account(customer_id)))
+
+        self.app.push_screen(SearchScreen(self.session), opened)
+
+    def action_reload(self) -> None:
+        self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
+
+    def action_help(self) -> None:
+        if self.app.screen.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()
+
+    def action_quit(self) -> None:
+        self.save_draft_now()
+        self.session.release()
+        self.app.exit()

@@ -1,0 +1,172 @@
+"""The account on screen: Static widgets only, so the next account draws on the fast path
+(no DataTable to clear and refill)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from dunning.aging import BUCKETS
+from dunning.i18n import _
+from dunning.queue.account_view import AccountView, TimelineEntry
+from dunning.queue.collectors import Collector
+from dunning.tui import fmt
+
+MAX_INVOICES = 12
+
+
+class AccountPane(VerticalScroll, can_focus=True):
+    """Why next, whom to call, what is owed, invoices, promises and disputes."""
+
+    BINDINGS = [
+        ("j", "scroll_down", "Down"),
+        ("k", "scroll_up", "Up"),
+        ("g", "scroll_home", "Top"),
+        ("G", "scroll_end", "Bottom"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="why")
+        yield Static(id="call")
+        yield Static(id="aging")
+        yield Static(id="invoices")
+        yield Static(id="promises")
+        yield Static(id="history-inline", classes="history")
+
+    def show(self, view: AccountView, me: Collector, now: datetime) -> None:
+        loc = me.locale
+        cur = view.currency
+        title = Text()
+        title.append(view.name, style="bold")
+        title.append(f"  {view.external_ref}", style="dim")
+        region = f"{view.country}-{view.subdivision}" if view.subdivision else view.country
+        title.append(f"\n{region} · {view.portfolio} · {view.language} · {cur}")
+        title.append(f" · {_(fmt.STATE_LABELS.get(view.state, view.state))}")
+        if view.status != "active":
+            title.append(f" · {view.status.upper()}", style="bold red")
+        if view.assigned_to and view.assigned_to != me.username:
+            title.append(f" · {_('assigned to')} {view.assigned_to}", style="yellow")
+        self.query_one("#title", Static).update(title)
+
+        why = Text(_("Why next: "), style="bold")
+        parts = [
+            f"{fmt.reason_label(code, params, loc)} (+{points:g})"
+            for code, points, params in view.reasons
+        ]
+        why.append(" · ".join(parts) or "—")
+        if view.next_action not in ("call",):
+            action = _(fmt.NEXT_ACTION_LABELS.get(view.next_action, view.next_action))
+            why.append(
+                f"\n{_('Next action')}: {action} {fmt.local_dt(view.next_action_at, loc)}",
+                style="cyan",
+            )
+        self.query_one("#why", Static).update(why)
+
+        call = Text(_("Call "), style="bold")
+        call.append(fmt.local_times(view.zones, now, loc))
+        if not view.callable.ok:
+            call.append(f"  ⛔ {_('not callable now')}: {view.callable.detail}", style="bold red")
+        elif view.callable.code == "after_hours":
+            call.append(f"  {_('outside business hours')}", style="yellow")
+        for n, p in enumerate(view.phones, start=1):
+            call.append(f"\n {n} ")
+            style = "strike dim" if not p.usable else ("bold" if n == 1 else "")
+            call.append(fmt.dial(p.e164, me.dial_region), style=style)
+            call.append(f"  {p.type.replace('_', ' ')}", style="dim")
+            if p.contact:
+                call.append(f"  {p.contact}")
+            if p.bad:
+                call.append(f"  {_('wrong number')}", style="red")
+            if p.do_not_call:
+                call.append(f"  {_('do not call')}", style="red")
+        if view.contacts:
+            primary = view.contacts[0]
+            if primary.title or primary.email:
+                call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
+        self.query_one("#call", Static).update(call)
+
+        aging = Table.grid(padding=(0, 1))
+        for _b in BUCKETS:
+            aging.add_column(justify="right")
+        aging.add_row(*[Text(b, style="dim") for b in BUCKETS])
+        aging.add_row(
+            *[fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
+        )
+        owed = Text(_("Owed "), style="bold")
+        owed.append(fmt.money(view.open_minor + view.disputed_minor, cur, loc), style="bold")
+        if view.disputed_minor:
+            owed.append(
+                f"  {_('disputed')} {fmt.money(view.disputed_minor, cur, loc)}", style="magenta"
+            )
+        if view.credits_minor:
+            owed.append(
+                f"  {_('credits & unapplied cash')} {fmt.money(view.credits_minor, cur, loc)}",
+                style="bold green",
+            )
+        box = Table.grid()
+        box.add_row(owed)
+        box.add_row(aging)
+        self.query_one("#aging", Static).update(box)
+
+        inv = Table(box=None, padding=(0, 1), show_edge=False, expand=False, header_style="dim")
+        inv.add_column(_("Invoice"))
+        inv.add_column(_("Due"))
+        inv.add_column(_("Days"), justify="right")
+        inv.add_column(_("Open"), justify="right")
+        for i in view.invoices[:MAX_INVOICES]:
+            style = "magenta" if i.disputed else ("green" if i.open_minor < 0 else "")
+            inv.add_row(
+                i.number,
+                fmt.day(i.due_date, loc),
+                str(i.days_past_due),
+                fmt.money(i.open_minor, cur, loc) + (" D" if i.disputed else ""),
+                style=style,
+            )
+        if len(view.invoices) > MAX_INVOICES:
+            inv.add_row(f"+{len(view.invoices) - MAX_INVOICES} {_('more')}", "", "", "")
+        self.query_one("#invoices", Static).update(inv)
+
+        lines = Text()
+        for p in view.promises[:6]:
+            style = {"broken": "bold red", "kept": "green", "partial": "yellow"}.get(p.status, "")
+            label = _("Plan") + f" #{p.instalment}" if p.plan_ref else _("Promise")
+            lines.append(
+                f"{label} {fmt.money(p.amount_minor, cur, loc)} {_('by')} "
+                f"{fmt.day(p.due_date, loc)}: {_(p.status)}\n",
+                style=style,
+            )
+        for d in view.disputes[:4]:
+            lines.append(
+                f"{_('Dispute')} {fmt.money(d.amount_minor, cur, loc)} {d.reason} → "
+                f"{d.department}: {_(d.status)} ({', '.join(d.invoices)})\n",
+                style="magenta" if d.status == "open" else "dim",
+            )
+        self.query_one("#promises", Static).update(lines.rstrip() or Text(""))
+        self.query_one("#history-inline", Static).update(history_text(view.timeline, me))
+        self.scroll_home(animate=False)
+
+
+def history_text(entries: list[TimelineEntry], me: Collector, limit: int = 40) -> Text:
+    out = Text(_("History") + "\n", style="bold")
+    if not entries:
+        out.append(_("no earlier contact"), style="dim")
+    for e in entries[:limit]:
+        out.append(fmt.local_dt(e.at, me.locale), style="dim")
+        label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
+        out.append(f" {label}", style="bold")
+        out.append(f" {e.who}", style="dim")
+        amount = e.details.get("amount_minor")
+        if isinstance(amount, int) and "currency" in e.details:
+            out.append(f" {fmt.money(amount, str(e.details['currency']), me.locale)}")
+        if e.details.get("date"):
+            out.append(f" → {e.details['date']}")
+        if e.note:
+            out.append(f"\n  {e.note}")
+        out.append("\n")
+    return out
