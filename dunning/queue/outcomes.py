@@ -103,31 +103,20 @@ def _day_start(d: date) -> datetime:
     return datetime.combine(d, time(0, 0), tzinfo=UTC)
 
 
-def _validate(
-    conn: sqlite3.Connection,
-    now: datetime,
-    customer: sqlite3.Row,
-    inp: OutcomeInput,
-    settings: Settings,
-) -> None:
+def check_input(inp: OutcomeInput, now: datetime) -> None:
+    """Checks that need no database: a dialog runs them before it closes."""
     o = inp.outcome
     if o not in OUTCOMES:
         raise OutcomeError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}")
-    cid = customer["id"]
-    if inp.phone_id is not None:
-        ok = conn.execute(
-            "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)
-        ).fetchone()
-        if not ok:
-            raise OutcomeError(f"phone {inp.phone_id} is not a number of this customer")
+    today = now.date()
     if o == "promise_to_pay":
         if not inp.amount_minor or inp.amount_minor <= 0:
             raise OutcomeError("a promise needs an amount greater than zero")
         if inp.on_date is None:
             raise OutcomeError("a promise needs the date it will be paid by")
-        if inp.on_date < now.date():
+        if inp.on_date < today:
             raise OutcomeError(f"promise date {inp.on_date.isoformat()} is in the past")
-        if inp.on_date > now.date() + timedelta(days=366):
+        if inp.on_date > today + timedelta(days=366):
             raise OutcomeError(f"promise date {inp.on_date.isoformat()} is over a year away")
     elif o == "payment_plan":
         if len(inp.instalments) < 2:
@@ -135,7 +124,7 @@ def _validate(
         dates = [d for _, d in inp.instalments]
         if dates != sorted(dates) or len(set(dates)) != len(dates):
             raise OutcomeError("instalment dates must be distinct and in order")
-        if dates[0] < now.date():
+        if dates[0] < today:
             raise OutcomeError(f"first instalment {dates[0].isoformat()} is in the past")
         if any(a <= 0 for a, _ in inp.instalments):
             raise OutcomeError("every instalment needs an amount greater than zero")
@@ -144,28 +133,17 @@ def _validate(
             raise OutcomeError("a reported payment needs an amount greater than zero")
         if inp.on_date is None:
             raise OutcomeError("a reported payment needs the date it was paid")
-        if inp.on_date > now.date():
+        if inp.on_date > today:
             raise OutcomeError(f"payment date {inp.on_date.isoformat()} is in the future")
     elif o == "dispute":
         if not inp.invoice_ids:
             raise OutcomeError("a dispute names at least one invoice")
         if inp.reason not in DISPUTE_REASONS:
-            raise OutcomeError(
-                f"dispute reason {inp.reason!r}: one of {', '.join(DISPUTE_REASONS)}"
-            )
+            choices = ", ".join(DISPUTE_REASONS)
+            raise OutcomeError(f"dispute reason {inp.reason!r}: one of {choices}")
         if inp.department not in DEPARTMENTS:
             choices = ", ".join(DEPARTMENTS)
             raise OutcomeError(f"department {inp.department!r}: one of {choices}")
-        marks = ",".join("?" * len(inp.invoice_ids))
-        found = conn.execute(
-            f"""SELECT COUNT(*) FROM invoices WHERE id IN ({marks}) AND customer_id = ?
-                AND status = 'open' AND open_minor > 0 AND disputed = 0""",
-            [*inp.invoice_ids, cid],
-        ).fetchone()[0]
-        if found != len(set(inp.invoice_ids)):
-            raise OutcomeError(
-                "a disputed invoice must be an open, undisputed invoice of this customer"
-            )
     elif o == "callback":
         if inp.callback_at is None:
             raise OutcomeError("a callback needs a date and time")
@@ -176,11 +154,37 @@ def _validate(
             raise OutcomeError("say which number was wrong")
     elif o == "escalated" and inp.escalation not in ESCALATIONS:
         raise OutcomeError(f"escalate to one of: {', '.join(ESCALATIONS)}")
+    elif o == "skip" and not inp.reason.strip():
+        raise OutcomeError("say why you skip it")
     if inp.next_action_at is not None and inp.next_action_at < now - timedelta(minutes=1):
         raise OutcomeError("the next action cannot be in the past")
     if inp.grace_days is not None and not 0 <= inp.grace_days <= 30:
         raise OutcomeError("grace days must be between 0 and 30")
-    _ = settings
+
+
+def _validate(
+    conn: sqlite3.Connection, now: datetime, customer: sqlite3.Row, inp: OutcomeInput
+) -> None:
+    check_input(inp, now)
+    cid = customer["id"]
+    if inp.phone_id is not None:
+        ok = conn.execute(
+            "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)
+        ).fetchone()
+        if not ok:
+            raise OutcomeError(f"phone {inp.phone_id} is not a number of this customer")
+    if inp.outcome == "dispute":
+        ids = sorted(set(inp.invoice_ids))
+        marks = ",".join("?" * len(ids))
+        found = conn.execute(
+            f"""SELECT COUNT(*) FROM invoices WHERE id IN ({marks}) AND customer_id = ?
+                AND status = 'open' AND open_minor > 0 AND disputed = 0""",
+            [*ids, cid],
+        ).fetchone()[0]
+        if found != len(ids):
+            raise OutcomeError(
+                "a disputed invoice must be an open, undisputed invoice of this customer"
+            )
 
 
 def default_next_action(
@@ -245,7 +249,7 @@ def log_outcome(
             raise OutcomeError(
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
-        _validate(conn, now, customer, inp, settings)
+        _validate(conn, now, customer, inp)
         flags = OUTCOMES[inp.outcome]
         rpc = flags.rpc if inp.rpc is None else (inp.rpc and flags.contact)
         if inp.outcome == "note":

@@ -17,7 +17,13 @@ from dunning.i18n import N_, _
 from dunning.money import parse_amount
 from dunning.queue.account_view import AccountView
 from dunning.queue.collectors import Collector
-from dunning.queue.outcomes import DEPARTMENTS, DISPUTE_REASONS, ESCALATIONS, OutcomeInput
+from dunning.queue.outcomes import (
+    DEPARTMENTS,
+    DISPUTE_REASONS,
+    ESCALATIONS,
+    OutcomeInput,
+    check_input,
+)
 from dunning.tui import fmt
 from dunning.when import parse_day, parse_when
 
@@ -79,6 +85,13 @@ class OutcomeDialog(ModalScreen[OutcomeInput | None]):
             )
 
     def _field(self, f: Field) -> ComposeResult:
+        if f.kind not in ("choice", "invoices", "phone"):
+            with Horizontal(classes="field-row"):
+                yield Label(_(f.label), classes="field-label")
+                yield Input(
+                    value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}", compact=True
+                )
+            return
         yield Label(_(f.label), classes="field-label")
         if f.kind == "choice":
             with RadioSet(id=f"f-{f.key}"):
@@ -93,8 +106,6 @@ class OutcomeDialog(ModalScreen[OutcomeInput | None]):
             for value, label in f.choices:
                 sel.add_option((label, value, value == f.default))
             yield sel
-        else:
-            yield Input(value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -136,6 +147,7 @@ class OutcomeDialog(ModalScreen[OutcomeInput | None]):
                 if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
                     raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
             result = self.build(values)
+            check_input(result, self.now)
         except ValueError as exc:
             error.update(str(exc))
             return
@@ -163,7 +175,7 @@ def promise_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
     default = fmt.money(owed, view.currency, me.locale) if owed else ""
     fields = [
         Field("amount", N_("Amount"), "amount", _strip_symbol(default)),
-        Field("date", N_("Pay by (date, +3d, fri)"), "date", "", placeholder="+7d"),
+        Field("date", N_("Pay by"), "date", "", placeholder="2026-12-01, +7d, fri"),
         Field("grace", N_("Grace days"), "text", "2"),
     ]
 
@@ -189,7 +201,9 @@ def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialo
     fields = [
         Field("amount", N_("Amount paid"), "amount"),
         Field("date", N_("Paid on"), "date", "today"),
-        Field("reference", N_("Reference (cheque, transfer)"), "text", required=False),
+        Field(
+            "reference", N_("Reference"), "text", placeholder=N_("cheque, transfer"), required=False
+        ),
     ]
 
     def build(v: dict[str, object]) -> OutcomeInput:
@@ -204,7 +218,7 @@ def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialo
 
 
 def callback_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
-    fields = [Field("at", N_("Call back at (tomorrow 9:00, 14:30, +2h)"), "when")]
+    fields = [Field("at", N_("Call back at"), "when", placeholder=N_("tomorrow 9:00, 14:30, +2h"))]
 
     def build(v: dict[str, object]) -> OutcomeInput:
         return OutcomeInput("callback", callback_at=v["at"])  # type: ignore[arg-type]

@@ -8,11 +8,12 @@ from datetime import datetime
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from dunning.aging import BUCKETS
-from dunning.i18n import _
+from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
 from dunning.tui import fmt
@@ -24,10 +25,10 @@ class AccountPane(VerticalScroll, can_focus=True):
     """Why next, whom to call, what is owed, invoices, promises and disputes."""
 
     BINDINGS = [
-        ("j", "scroll_down", "Down"),
-        ("k", "scroll_up", "Up"),
-        ("g", "scroll_home", "Top"),
-        ("G", "scroll_end", "Bottom"),
+        Binding("j,down", "scroll_down", N_("Down"), show=False),
+        Binding("k,up", "scroll_up", N_("Up"), show=False),
+        Binding("g,home", "scroll_home", N_("Top"), show=False),
+        Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
 
     def compose(self) -> ComposeResult:
