@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 DRAFT_DELAY = 0.15  # seconds of quiet typing before the draft is written
 RENEW_EVERY = 60.0
 POLL_EVERY = 2.0
+COUNTS_EVERY = 20.0
 
 OUTCOME_KEYS: list[tuple[str, str, str]] = [
     ("p", "promise_to_pay", N_("Promise")),
@@ -101,6 +102,7 @@ class WorkScreen(Screen[None]):
         self._work(lambda: AccountLoaded(self.session.next_account(), None, self._counts_now()))
         self.set_interval(RENEW_EVERY, self._renew)
         self.set_interval(POLL_EVERY, self._poll)
+        self.set_interval(COUNTS_EVERY, self._refresh_counts)
 
     # -- workers --------------------------------------------------------------------
     def _work(self, job: Callable[[], object]) -> None:
@@ -124,6 +126,22 @@ class WorkScreen(Screen[None]):
     def _renew(self) -> None:
         if self.view is not None:
             self.run_worker(self.session.renew, thread=True, group="renew", exit_on_error=False)
+
+    def _refresh_counts(self) -> None:
+        """The header's ready/waiting counts: off the hot path, after each outcome."""
+
+        def job() -> None:
+            try:
+                counts = self.session.counts()
+            except Exception:  # noqa: BLE001 - the header can wait for the next try
+                return
+            self.app.call_from_thread(self._set_counts, counts)
+
+        self.run_worker(job, thread=True, group="counts", exclusive=True, exit_on_error=False)
+
+    def _set_counts(self, counts: dict[str, int]) -> None:
+        self._counts = counts
+        self._topbar()
 
     def _poll(self) -> None:
         """Another process committed (a reassignment, an import): refresh what we show."""
@@ -155,6 +173,7 @@ class WorkScreen(Screen[None]):
                 ref=self.view.external_ref if self.view else message.logged.customer_id,
             )
             self.query_one("#status", Static).update(Text(self.last_message, style="green"))
+            self._refresh_counts()
         same = (
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
@@ -165,7 +184,7 @@ class WorkScreen(Screen[None]):
             return
         pane.show(message.view, self.session.collector, self._now())
         self.query_one("#history-wide", Static).update(
-            history_text(message.view.timeline, self.session.collector)
+            history_text(message.view.timeline, self.session.collector, message.view.currency)
         )
         if not same:
             note = self.query_one("#note", TextArea)
@@ -214,9 +233,8 @@ class WorkScreen(Screen[None]):
             bar.append(f"  ·  {self.view.external_ref}", style="bold")
         self.query_one("#topbar", Static).update(bar)
 
-    @staticmethod
-    def _now() -> datetime:
-        return datetime.now(UTC)
+    def _now(self) -> datetime:
+        return self.session.clock.now()
 
     # -- the note -------------------------------------------------------------------
     @on(TextArea.Changed, "#note")

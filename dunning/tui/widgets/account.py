@@ -100,7 +100,7 @@ class AccountPane(VerticalScroll, can_focus=True):
             *[fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
         )
         owed = Text(_("Owed "), style="bold")
-        owed.append(fmt.money(view.open_minor + view.disputed_minor, cur, loc), style="bold")
+        owed.append(fmt.money(view.net_minor, cur, loc), style="bold")
         if view.disputed_minor:
             owed.append(
                 f"  {_('disputed')} {fmt.money(view.disputed_minor, cur, loc)}", style="magenta"
@@ -149,11 +149,15 @@ class AccountPane(VerticalScroll, can_focus=True):
                 style="magenta" if d.status == "open" else "dim",
             )
         self.query_one("#promises", Static).update(lines.rstrip() or Text(""))
-        self.query_one("#history-inline", Static).update(history_text(view.timeline, me))
+        self.query_one("#history-inline", Static).update(
+            history_text(view.timeline, me, view.currency)
+        )
         self.scroll_home(animate=False)
 
 
-def history_text(entries: list[TimelineEntry], me: Collector, limit: int = 40) -> Text:
+def history_text(
+    entries: list[TimelineEntry], me: Collector, currency: str, limit: int = 40
+) -> Text:
     out = Text(_("History") + "\n", style="bold")
     if not entries:
         out.append(_("no earlier contact"), style="dim")
@@ -163,8 +167,9 @@ def history_text(entries: list[TimelineEntry], me: Collector, limit: int = 40) -
         out.append(f" {label}", style="bold")
         out.append(f" {e.who}", style="dim")
         amount = e.details.get("amount_minor")
-        if isinstance(amount, int) and "currency" in e.details:
-            out.append(f" {fmt.money(amount, str(e.details['currency']), me.locale)}")
+        if isinstance(amount, int):
+            cur = str(e.details.get("currency", currency))
+            out.append(f" {fmt.money(amount, cur, me.locale)}")
         if e.details.get("date"):
             out.append(f" → {e.details['date']}")
         if e.note:
