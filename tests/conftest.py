@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,11 +12,14 @@ from pathlib import Path
 import pytest
 
 from dunning.clock import FixedClock, to_iso
-from dunning.db.connection import write_tx
+from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
-from dunning.db.connection import connect
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
+
+# Screens show local time: make "local" the same everywhere tests run.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
@@ -55,8 +60,9 @@ class Ledger:
         self.now = to_iso(clock.now())
         self._n = 0
 
-    def collector(self, username: str, role: str = "collector", languages: str = "en",
-                  locale: str = "en_US") -> int:
+    def collector(
+        self, username: str, role: str = "collector", languages: str = "en", locale: str = "en_US"
+    ) -> int:
         with write_tx(self.conn):
             cur = self.conn.execute(
                 "INSERT INTO collectors (username, display_name, role, languages, locale, "
@@ -85,13 +91,22 @@ class Ledger:
                 "INSERT INTO customers (external_ref, name, country, subdivision, currency, "
                 "portfolio, status, risk_score, created_at, updated_at) "
                 "VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (f"C{self._n:05d}", name, country, subdivision, currency, portfolio, status,
-                 risk, self.now, self.now),
+                (
+                    f"C{self._n:05d}",
+                    name,
+                    country,
+                    subdivision,
+                    currency,
+                    portfolio,
+                    status,
+                    risk,
+                    self.now,
+                    self.now,
+                ),
             )
             cid = int(cur.lastrowid or 0)
             ct = self.conn.execute(
-                "INSERT INTO contacts (customer_id, name, is_primary, created_at) "
-                "VALUES (?,?,1,?)",
+                "INSERT INTO contacts (customer_id, name, is_primary, created_at) VALUES (?,?,1,?)",
                 (cid, f"{name} AP", self.now),
             ).lastrowid
             for e164 in phones if phones is not None else ["+12125550100"]:
@@ -105,8 +120,7 @@ class Ledger:
                     "INSERT INTO invoices (customer_id, number, issue_date, due_date, "
                     "amount_minor, open_minor, currency, created_at, updated_at) "
                     "VALUES (?,?,?,?,?,?,?,?,?)",
-                    (cid, f"INV-{cid}-{k}", due, due, amount, amount, currency, self.now,
-                     self.now),
+                    (cid, f"INV-{cid}-{k}", due, due, amount, amount, currency, self.now, self.now),
                 )
             refresh_accounts(self.conn, self.clock, self.settings, [cid])
             self.conn.execute(

@@ -107,6 +107,11 @@ class OutcomeDialog(ModalScreen[OutcomeInput | None]):
                 sel.add_option((label, value, value == f.default))
             yield sel
 
+    def on_mount(self) -> None:
+        for sel in self.query(SelectionList):
+            if sel.option_count:
+                sel.highlighted = 0
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.action_submit()

@@ -1,0 +1,245 @@
+"""Pilot tests: a collector presses keys; the database and the screen both change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static, TextArea
+from tui_helpers import build_portfolio, db_rows, make_app, settle
+
+from dunning.clock import FixedClock
+from dunning.tui.dialogs.outcome import OutcomeDialog
+
+
+@pytest.fixture
+def db(tmp_path: Path, clock: FixedClock) -> Path:
+    path = tmp_path / "work.db"
+    build_portfolio(path, clock)
+    return path
+
+
+def text_of(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def last_activity(db: Path):
+    rows = db_rows(
+        db,
+        "SELECT a.*, c.name FROM activities a JOIN customers c "
+        "ON c.id = a.customer_id ORDER BY a.id DESC LIMIT 1",
+    )
+    return rows[0] if rows else None
+
+
+async def test_lands_on_the_top_account_and_says_why(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert "Acme Anvils" in text_of(screen, "#title")
+        why = text_of(screen, "#why")
+        assert "days past due" in why and "owes" in why
+        call = text_of(screen, "#call")
+        assert "(212) 555-0100" in call and "10:00" in call  # New York local time
+        assert screen.view is not None
+        held = db_rows(db, "SELECT claimed_by FROM queue WHERE customer_id = ?", (screen.view.id,))
+        assert held[0][0] is not None
+
+
+@pytest.mark.parametrize(
+    ("key", "outcome", "next_action", "state"),
+    [
+        ("l", "left_message", "call", "waiting"),
+        ("n", "no_answer", "call", "waiting"),
+        ("b", "busy", "call", "waiting"),
+        ("r", "refused", "lead_review", "review"),
+    ],
+)
+async def test_one_key_outcomes_log_and_move_on(db, clock, key, outcome, next_action, state):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        first = screen.view
+        await pilot.press(key)
+        screen = await settle(pilot)
+        act = last_activity(db)
+        assert act["outcome"] == outcome and act["customer_id"] == first.id
+        assert act["next_action"] == next_action
+        assert act["attempt"] == 1 and act["collector_id"] is not None
+        q = db_rows(db, "SELECT state, claimed_by FROM queue WHERE customer_id = ?", (first.id,))[0]
+        assert q["state"] == state and q["claimed_by"] is None
+        assert screen.view is not None and screen.view.id != first.id
+        assert "Bolt Brothers" in text_of(screen, "#title")
+        assert "Saved" in text_of(screen, "#status")
+
+
+async def test_note_typed_is_saved_with_the_outcome(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"Voicemail full", "escape", "n")
+        screen = await settle(pilot)
+        assert last_activity(db)["note"] == "Voicemail full"
+        assert screen.query_one("#note", TextArea).text == ""
+        assert db_rows(db, "SELECT COUNT(*) FROM drafts")[0][0] == 0
+
+
+async def test_outcome_keys_type_into_the_note_while_editing(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", *"pnb")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert screen.query_one("#note", TextArea).text == "pnb"
+        assert last_activity(db) is None
+        drafts = db_rows(db, "SELECT text FROM drafts")
+        assert [r[0] for r in drafts] == ["pnb"]
+
+
+async def test_promise_to_pay(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, OutcomeDialog)
+        await pilot.press(*"1500", "tab", *"+7d", "enter")
+        screen = await settle(pilot)
+        promise = db_rows(db, "SELECT * FROM promises")[0]
+        assert promise["amount_minor"] == 150_000 and promise["due_date"] == "2026-11-30"
+        assert promise["status"] == "pending" and promise["grace_days"] == 2
+        act = last_activity(db)
+        assert act["outcome"] == "promise_to_pay" and act["rpc"] == 1
+        assert act["next_action"] == "promise_check"
+        assert act["next_action_at"] == "2026-12-02T00:00:00Z"
+        assert "Bolt Brothers" in text_of(screen, "#title")
+
+
+async def test_bad_input_is_named_and_nothing_is_saved(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("p", *"12,3.4x", "tab", *"2026-01-01", "enter")
+        await pilot.pause(0.1)
+        dialog = app.screen
+        assert isinstance(dialog, OutcomeDialog)
+        error = str(dialog.query_one("#dialog-error").render())
+        assert "Amount" in error and "12,3.4x" in error
+        await pilot.press("shift+tab", *"100", "enter")  # fix the amount; date still past
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, OutcomeDialog)
+        assert "in the past" in str(app.screen.query_one("#dialog-error").render())
+        await pilot.press("escape")
+        screen = await settle(pilot)
+        assert last_activity(db) is None
+        assert db_rows(db, "SELECT COUNT(*) FROM promises")[0][0] == 0
+        assert "Acme Anvils" in text_of(screen, "#title")
+
+
+async def test_paid_callback_and_skip(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("x", *"250.00", "tab", "tab", *"CHQ 1182", "enter")
+        await settle(pilot)
+        report = db_rows(db, "SELECT * FROM payment_reports")[0]
+        assert report["amount_minor"] == 25_000 and report["reference"] == "CHQ 1182"
+        assert report["paid_on"] == "2026-11-23"
+        assert last_activity(db)["next_action"] == "verify_payment"
+
+        await pilot.press("c", *"tomorrow 9:00", "enter")
+        await settle(pilot)
+        act = last_activity(db)
+        assert act["outcome"] == "callback" and act["next_action"] == "callback"
+        assert act["next_action_at"] == "2026-11-24T09:00:00Z"
+
+        await pilot.press("s", *"closed for inventory", "enter")
+        screen = await settle(pilot)
+        act = last_activity(db)
+        assert act["outcome"] == "skip" and "closed for inventory" in act["note"]
+        assert act["next_action_at"] == "2026-11-23T16:00:00Z"
+        assert "Dynamo" in text_of(screen, "#title")
+
+
+async def test_dispute_escalate_wrong_number(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        acme = screen.view.id
+        await pilot.press("d")
+        await pilot.pause(0.1)
+        await pilot.press("space", "ctrl+s")  # tick the oldest invoice; pricing, billing
+        screen = await settle(pilot)
+        dispute = db_rows(db, "SELECT * FROM disputes")[0]
+        assert dispute["customer_id"] == acme
+        assert (dispute["reason"], dispute["department"]) == ("pricing", "billing")
+        assert dispute["amount_minor"] == 2_500_000
+        inv = db_rows(
+            db, "SELECT disputed FROM invoices WHERE customer_id = ? ORDER BY due_date", (acme,)
+        )
+        assert [r[0] for r in inv] == [1, 0, 0]
+
+        await pilot.press("e")
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+s")  # default: lead review
+        await settle(pilot)
+        act = last_activity(db)
+        assert act["outcome"] == "escalated" and act["next_action"] == "lead_review"
+
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+s")  # the first usable number is ticked
+        screen = await settle(pilot)
+        bad = db_rows(db, "SELECT customer_id, bad, bad_by FROM phones WHERE bad = 1")
+        assert len(bad) == 1 and bad[0]["bad_by"] is not None
+        assert last_activity(db)["outcome"] == "wrong_number"
+
+
+async def test_reschedule_with_shift(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("N")
+        await pilot.pause(0.1)
+        await pilot.press(*"+3h", "enter")
+        await settle(pilot)
+        act = last_activity(db)
+        assert act["outcome"] == "no_answer"
+        assert act["next_action_at"] == "2026-11-23T18:00:00Z"
+
+
+async def test_search_opens_an_account(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"cogs")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        assert "Cogs Co" in text_of(screen, "#title")
+        await pilot.press("slash", *"+1 514 555 0123")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        assert "Bolt Brothers" in text_of(screen, "#title")
+        held = db_rows(
+            db,
+            "SELECT c.name FROM queue q JOIN customers c ON c.id = q.customer_id "
+            "WHERE q.claimed_by IS NOT NULL",
+        )
+        assert [r[0] for r in held] == ["Bolt Brothers"]
+
+
+async def test_quit_keeps_the_draft_and_it_comes_back(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"promised to call back", "escape", "q")
+    assert [r[0] for r in db_rows(db, "SELECT text FROM drafts")] == ["promised to call back"]
+    assert db_rows(db, "SELECT COUNT(*) FROM queue WHERE claimed_by IS NOT NULL")[0][0] == 0
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert screen.query_one("#note", TextArea).text == "promised to call back"
+        assert "came back" in text_of(screen, "#status")

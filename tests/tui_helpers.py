@@ -1,0 +1,88 @@
+"""Helpers for Pilot tests: a small portfolio on a real file and a running app."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from dunning.clock import FixedClock
+from dunning.db.connection import connect
+from dunning.db.schema import migrate
+from dunning.queue.collectors import get_collector
+from dunning.queue.config import Settings
+from dunning.queue.session import WorkSession
+from dunning.tui.app import DunningApp
+from dunning.tui.screens.work import WorkScreen
+
+
+def build_portfolio(path: Path, clock: FixedClock) -> None:
+    """Four accounts for alice, in a known priority order: Acme, Bolt, Cogs, Dynamo."""
+    from conftest import Ledger
+
+    conn = connect(path)
+    migrate(conn)
+    led = Ledger(conn, clock, Settings())
+    alice = led.collector("alice", languages="en,fr", locale="en_US")
+    led.collector("bruno", languages="fr,en", locale="fr_CA")
+    led.customer(
+        "Acme Anvils Inc.",
+        collector=alice,
+        invoices=[(2_500_000, "2026-05-01"), (300_000, "2026-10-01"), (-20_000, "2026-11-01")],
+        phones=["+12125550100", "+12125550111"],
+        risk=40,
+    )
+    led.customer(
+        "Bolt Brothers",
+        collector=alice,
+        country="CA",
+        subdivision="QC",
+        currency="CAD",
+        invoices=[(800_000, "2026-07-01")],
+        phones=["+15145550123"],
+    )
+    led.customer(
+        "Cogs Co", collector=alice, invoices=[(150_000, "2026-09-15")], phones=["+13125550199"]
+    )
+    led.customer(
+        "Dynamo Distribución",
+        collector=alice,
+        country="MX",
+        subdivision=None,
+        currency="MXN",
+        invoices=[(4_000_000, "2026-10-20")],
+        phones=["+525512345678"],
+    )
+    conn.close()
+
+
+def make_app(path: Path, clock: FixedClock, user: str = "alice") -> DunningApp:
+    conn = connect(path)
+    me = get_collector(conn, user)
+    conn.close()
+    assert me is not None
+    return DunningApp(WorkSession(path, me, Settings(), clock))
+
+
+async def settle(pilot: Pilot[None], timeout: float = 5.0) -> WorkScreen:
+    """Wait until the work screen has finished its database work and redrawn."""
+    app = pilot.app
+    waited = 0.0
+    while waited < timeout:
+        await pilot.pause(0.02)
+        waited += 0.02
+        screen = app.screen
+        db_busy = any(w.group == "db" and not w.is_finished for w in app.workers)
+        if isinstance(screen, WorkScreen) and not screen.busy and not db_busy:
+            await pilot.pause(0.02)
+            return screen
+    raise AssertionError(f"the work screen did not settle (screen: {app.screen})")
+
+
+def db_rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+    conn = connect(path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
