@@ -70,13 +70,14 @@ def _bindings() -> list[Binding]:
 
 class WorkScreen(Screen[None]):
     BINDINGS = _bindings()
+    AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
     def __init__(self, session: WorkSession) -> None:
         super().__init__()
         self.session = session
         self.view: AccountView | None = None
         self.busy = False
-        self._loading_text = False
+        self._note_saved = ""  # the note text as last loaded or saved
         self._draft_timer: object | None = None
         self._data_version = -1
         self._counts: dict[str, int] = {}
@@ -98,7 +99,7 @@ class WorkScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#account").focus()
         self._topbar()
-        self.query_one("#account", AccountPane).loading = True
+        self.query_one("#status", Static).update(Text(_("Loading…"), style="dim"))
         self._work(lambda: AccountLoaded(self.session.next_account(), None, self._counts_now()))
         self.set_interval(RENEW_EVERY, self._renew)
         self.set_interval(POLL_EVERY, self._poll)
@@ -163,7 +164,6 @@ class WorkScreen(Screen[None]):
     def _loaded(self, message: AccountLoaded) -> None:
         self.busy = False
         pane = self.query_one("#account", AccountPane)
-        pane.loading = False
         if message.counts is not None:
             self._counts = message.counts
         if message.logged is not None:
@@ -187,19 +187,21 @@ class WorkScreen(Screen[None]):
             history_text(message.view.timeline, self.session.collector, message.view.currency)
         )
         if not same:
-            note = self.query_one("#note", TextArea)
-            self._loading_text = True
-            note.load_text(message.view.draft)
+            self._load_note(message.view.draft)
+            status = self.query_one("#status", Static)
             if message.view.draft and message.logged is None:
-                self.query_one("#status", Static).update(
-                    Text(_("Your unsaved note came back."), style="yellow")
-                )
+                status.update(Text(_("Your unsaved note came back."), style="yellow"))
+            elif message.logged is None:
+                status.update("")
         self.refresh_bindings()
+
+    def _load_note(self, text: str) -> None:
+        self._note_saved = text
+        self.query_one("#note", TextArea).load_text(text)
 
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
-        self.query_one("#account", AccountPane).loading = False
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
 
@@ -213,8 +215,7 @@ class WorkScreen(Screen[None]):
         for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
             pane.query_one(wid, Static).update("")
         self.query_one("#history-wide", Static).update("")
-        self._loading_text = True
-        self.query_one("#note", TextArea).load_text("")
+        self._load_note("")
 
     def _topbar(self) -> None:
         me = self.session.collector
@@ -239,10 +240,7 @@ class WorkScreen(Screen[None]):
     # -- the note -------------------------------------------------------------------
     @on(TextArea.Changed, "#note")
     def _note_changed(self) -> None:
-        if self._loading_text:
-            self._loading_text = False
-            return
-        if self.view is None:
+        if self.view is None or self.query_one("#note", TextArea).text == self._note_saved:
             return
         if self._draft_timer is None:
             self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
@@ -252,6 +250,7 @@ class WorkScreen(Screen[None]):
         if self.view is None:
             return
         cid, text = self.view.id, self.query_one("#note", TextArea).text
+        self._note_saved = text
         self.run_worker(
             lambda: self.session.save_draft(cid, text),
             thread=True,

@@ -1,0 +1,80 @@
+"""Snapshots of the main screens at 80x24 and at a wide 160x48.
+
+Update after an intended change with: pytest tests/test_snapshots.py --snapshot-update
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_helpers import build_portfolio, make_app, settle
+
+from dunning.clock import FixedClock
+
+
+@pytest.fixture
+def db(tmp_path: Path, clock: FixedClock) -> Path:
+    path = tmp_path / "snap.db"
+    build_portfolio(path, clock)
+    return path
+
+
+async def _ready(pilot) -> None:
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_work_screen(snap_compare, db, clock, size):
+    assert snap_compare(make_app(db, clock), terminal_size=size, run_before=_ready)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+def test_work_screen_with_history(snap_compare, db, clock, size):
+    async def log_two_then_return(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("i", *"Left a voicemail for AP", "escape", "l")
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        await pilot.pause(0.4)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(db, clock), terminal_size=size, run_before=log_two_then_return)
+
+
+def test_promise_dialog(snap_compare, db, clock):
+    async def open_dialog(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_dispute_dialog(snap_compare, db, clock):
+    async def open_dialog(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause(0.2)
+
+    assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=open_dialog)
+
+
+def test_search_screen(snap_compare, db, clock):
+    async def search(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"co")
+        await pilot.pause(0.5)
+
+    assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=search)
+
+
+def test_empty_queue(snap_compare, db, clock):
+    async def work_all(pilot) -> None:
+        await settle(pilot)
+        for _ in range(4):
+            await pilot.press("n")
+            await settle(pilot)
+
+    assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=work_all)
