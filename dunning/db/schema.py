@@ -257,3 +257,41 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 def schema_version(conn: sqlite3.Connection) -> list[str]:
     db = sqlite_utils.Database(conn, execute_plugins=False)
     return [m.name for m in migrations.applied(db)]
+
+
+# --- m002: ledger import (dunning/db/ledger, docs/IMPORT.md) ------------------------------
+
+M002 = """
+-- One ERP payment may be split over several invoices (by reference, then oldest first,
+-- the rest unapplied): its rows share source_ref, the key re-imports are matched on.
+ALTER TABLE payments ADD COLUMN source_ref TEXT;
+-- applied_by: reference, oldest_first, unapplied, settled (an --as-of import)
+ALTER TABLE payments ADD COLUMN applied_by TEXT;
+CREATE INDEX payments_source ON payments(source_ref) WHERE source_ref IS NOT NULL;
+CREATE INDEX payments_invoice ON payments(invoice_id) WHERE invoice_id IS NOT NULL;
+
+-- Every import run, for audit: what was loaded, when, and what it did.
+CREATE TABLE import_runs (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT NOT NULL,                   -- customers, contacts, invoices, payments
+    file          TEXT NOT NULL,
+    profile       TEXT NOT NULL,
+    options       TEXT NOT NULL DEFAULT '{}',      -- JSON: as_of, snapshot, skip_invalid...
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT NOT NULL,
+    rows          INTEGER NOT NULL DEFAULT 0,
+    created       INTEGER NOT NULL DEFAULT 0,
+    updated       INTEGER NOT NULL DEFAULT 0,
+    unchanged     INTEGER NOT NULL DEFAULT 0,
+    closed        INTEGER NOT NULL DEFAULT 0,
+    refused       INTEGER NOT NULL DEFAULT 0,
+    skipped       INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@migrations()
+def m002_ledger_import(db: sqlite_utils.Database) -> None:
+    for statement in M002.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
