@@ -1,0 +1,192 @@
+"""Invoices: staged rows checked against each other and the ledger, then merged.
+
+Set-based SQL over a TEMP staging table, so that a million-row file is validated and
+merged at SQLite's speed. The ledger is matched by invoice number: a new number is
+created, a known one is updated when anything changed, the rest are unchanged; with
+``--snapshot`` open invoices missing from the file are closed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+STAGE = """
+CREATE TEMP TABLE stage_invoices (
+    line INTEGER, customer_ref TEXT, customer_name TEXT, number TEXT, issue_date TEXT,
+    due_date TEXT, amount_minor INTEGER, open_minor INTEGER, currency TEXT, status TEXT,
+    disputed INTEGER, settled_on TEXT, customer_id INTEGER
+)"""
+INSERT = "INSERT INTO stage_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
+
+Refuse = Callable[[int, str, str, str], None]  # line, field, value, reason
+
+
+def refusable(conn: sqlite3.Connection, refuse: Refuse, *, create_customers: bool) -> None:
+    """Cross-row checks; refused rows leave the staging table."""
+    conn.execute("CREATE INDEX temp.stage_invoices_number ON stage_invoices(number)")
+    bad: list[tuple[int, str, str, str]] = []
+    for line, number, first in conn.execute(
+        """SELECT s.line, s.number, f.first FROM stage_invoices s
+           JOIN (SELECT number, MIN(line) AS first FROM stage_invoices
+                 GROUP BY number HAVING COUNT(*) > 1) f ON f.number = s.number
+           WHERE s.line > f.first"""
+    ):
+        bad.append((line, "number", number, f"invoice {number} is also on line {first}"))
+    for line, number, owner in conn.execute(
+        """SELECT s.line, s.number, c.external_ref FROM stage_invoices s
+           JOIN invoices i ON i.number = s.number
+           JOIN customers c ON c.id = i.customer_id
+           WHERE c.external_ref != s.customer_ref"""
+    ):
+        bad.append((line, "number", number, f"invoice {number} belongs to customer {owner}"))
+    if create_customers:
+        for line, ref, cur, first_cur, first in conn.execute(
+            """SELECT s.line, s.customer_ref, s.currency, f.currency, f.line
+               FROM stage_invoices s JOIN (
+                   SELECT customer_ref, currency, MIN(line) AS line FROM stage_invoices
+                   WHERE customer_id IS NULL GROUP BY customer_ref) f
+               ON f.customer_ref = s.customer_ref
+               WHERE s.customer_id IS NULL AND s.currency != f.currency"""
+        ):
+            bad.append((line, "currency", cur, f"customer {ref} is in {first_cur} (line {first})"))
+    else:
+        for line, ref in conn.execute(
+            "SELECT line, customer_ref FROM stage_invoices WHERE customer_id IS NULL"
+        ):
+            bad.append(
+                (line, "customer_ref", ref,
+                 "no such customer; import customers first, or use --create-customers")
+            )  # fmt: skip
+    for line, fld, value, reason in bad:
+        refuse(line, fld, value, reason)
+    drop(conn, [b[0] for b in bad])
+
+
+def drop(conn: sqlite3.Connection, lines: list[int]) -> None:
+    conn.executemany("DELETE FROM stage_invoices WHERE line = ?", [(n,) for n in lines])
+
+
+def merge(
+    conn: sqlite3.Connection, now: str, *, country: str, snapshot: bool
+) -> tuple[dict[str, int], set[int]]:
+    """Write the staged invoices (inside the caller's write transaction).
+
+    Returns the counts (created, updated, unchanged, closed, customers_created,
+    payments) and the ids of customers whose ledger changed.
+    """
+    created_customers = conn.execute(
+        """INSERT INTO customers (external_ref, name, country, currency, created_at,
+                                  updated_at)
+           SELECT s.customer_ref, COALESCE(s.customer_name, s.customer_ref), ?, s.currency,
+                  ?, ?
+           FROM stage_invoices s JOIN (
+               SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
+               GROUP BY customer_ref) f ON f.line = s.line
+           ORDER BY s.line""",
+        (country, now, now),
+    ).rowcount
+    if created_customers:
+        conn.execute(
+            """UPDATE stage_invoices SET customer_id =
+                   (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
+               WHERE customer_id IS NULL"""
+        )
+    conn.execute("DROP TABLE IF EXISTS temp.resolved")
+    conn.execute(
+        """CREATE TEMP TABLE resolved AS
+           SELECT line, customer_id, number, issue_date, due_date, amount_minor, currency,
+                  settled_on, inv_id, new_open AS open_minor,
+                  CASE WHEN status IS NOT NULL THEN status
+                       WHEN new_open = 0 THEN 'paid' ELSE 'open' END AS status,
+                  new_disputed AS disputed, old_customer, old_issue, old_due, old_amount,
+                  old_open, old_currency, old_status, old_disputed
+           FROM (
+             SELECT s.*, i.id AS inv_id, i.customer_id AS old_customer,
+                    i.issue_date AS old_issue, i.due_date AS old_due,
+                    i.amount_minor AS old_amount, i.open_minor AS old_open,
+                    i.currency AS old_currency, i.status AS old_status,
+                    i.disputed AS old_disputed,
+                    CASE WHEN s.settled_on IS NOT NULL OR s.status IN ('paid', 'closed')
+                              THEN 0
+                         WHEN s.open_minor IS NOT NULL THEN s.open_minor
+                         WHEN i.id IS NULL THEN s.amount_minor
+                         ELSE s.amount_minor - COALESCE((SELECT SUM(p.amount_minor)
+                              FROM payments p WHERE p.invoice_id = i.id), 0)
+                    END AS new_open,
+                    CASE WHEN i.id IS NULL THEN COALESCE(s.disputed, 0)
+                         WHEN s.disputed IS NULL THEN i.disputed
+                         WHEN s.disputed = 1 THEN 1
+                         ELSE EXISTS (SELECT 1 FROM dispute_invoices di
+                                      JOIN disputes d ON d.id = di.dispute_id
+                                      WHERE di.invoice_id = i.id AND d.status = 'open')
+                    END AS new_disputed
+             FROM stage_invoices s LEFT JOIN invoices i ON i.number = s.number
+           )"""
+    )
+    conn.execute(
+        """DELETE FROM temp.resolved WHERE inv_id IS NOT NULL
+           AND old_issue = issue_date AND old_due = due_date AND old_amount = amount_minor
+           AND old_open = open_minor AND old_currency = currency AND old_status = status
+           AND old_disputed = disputed"""
+    )
+    staged = conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]
+    updated = conn.execute(
+        """UPDATE invoices SET issue_date = r.issue_date, due_date = r.due_date,
+               amount_minor = r.amount_minor, open_minor = r.open_minor,
+               currency = r.currency, status = r.status, disputed = r.disputed,
+               updated_at = ?
+           FROM temp.resolved r WHERE invoices.id = r.inv_id""",
+        (now,),
+    ).rowcount
+    created = conn.execute(
+        """INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor,
+               open_minor, currency, status, disputed, created_at, updated_at)
+           SELECT customer_id, number, issue_date, due_date, amount_minor, open_minor,
+                  currency, status, disputed, ?, ?
+           FROM temp.resolved WHERE inv_id IS NULL ORDER BY line""",
+        (now, now),
+    ).rowcount
+    affected = {r[0] for r in conn.execute("SELECT DISTINCT customer_id FROM temp.resolved")}
+    # settled by the as-of date: the settlement is a payment applied to the invoice
+    paid = conn.execute(
+        """INSERT INTO payments (customer_id, invoice_id, external_ref, source_ref,
+               amount_minor, currency, paid_on, reference, applied_by, created_at)
+           SELECT customer_id, id, 'settled:' || number, 'settled:' || number,
+                  amount_minor - applied, currency, settled_on, number, 'settled', ?
+           FROM (SELECT i.customer_id, i.id, s.number, s.amount_minor, s.currency,
+                        s.settled_on,
+                        COALESCE((SELECT SUM(p.amount_minor) FROM payments p
+                                  WHERE p.invoice_id = i.id), 0) AS applied
+                 FROM stage_invoices s JOIN invoices i ON i.number = s.number
+                 WHERE s.settled_on IS NOT NULL
+                   AND NOT EXISTS (SELECT 1 FROM payments p
+                                   WHERE p.source_ref = 'settled:' || s.number))
+           WHERE amount_minor > applied
+           ORDER BY settled_on
+           RETURNING customer_id""",
+        (now,),
+    ).fetchall()
+    affected.update(r[0] for r in paid)
+    closed = 0
+    if snapshot:
+        rows = conn.execute(
+            """UPDATE invoices SET status = 'closed', open_minor = 0, updated_at = ?
+               WHERE status = 'open'
+                 AND NOT EXISTS (SELECT 1 FROM temp.stage_seen s
+                                 WHERE s.number = invoices.number)
+               RETURNING customer_id""",
+            (now,),
+        ).fetchall()
+        closed = len(rows)
+        affected.update(r[0] for r in rows)
+    conn.execute("DROP TABLE temp.resolved")
+    counts = {
+        "created": created,
+        "updated": updated,
+        "unchanged": staged - created - updated,
+        "closed": closed,
+        "customers_created": created_customers,
+        "payments": len(paid),
+    }
+    return counts, affected

@@ -1,0 +1,395 @@
+"""What each import kind accepts (the generic layout) and the built-in ERP profiles.
+
+A profile maps each field to the column names an export uses; the first name present
+in the file's header wins. Header names are compared without case, spaces or
+punctuation ("Due Date" = "due_date" = "DueDate"). ``--map COLUMN=field`` overrides.
+docs/IMPORT.md documents every field and profile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+KINDS = ("customers", "contacts", "invoices", "payments")
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    required: bool
+    help: str
+    aliases: tuple[str, ...] = ()
+
+
+FIELDS: dict[str, tuple[Field, ...]] = {
+    "customers": (
+        Field(
+            "customer_ref",
+            True,
+            "the ERP's customer number (key)",
+            (
+                "customer_id",
+                "customer",
+                "customer_number",
+                "customer_no",
+                "account",
+                "external_ref",
+                "client_id",
+            ),
+        ),
+        Field("name", True, "customer name", ("customer_name", "company", "company_name")),
+        Field("country", False, "ISO 3166 alpha-2 (default --country)", ("country_code",)),
+        Field(
+            "subdivision",
+            False,
+            "state or province code: NY, ON, QC",
+            ("state", "province", "region"),
+        ),
+        Field("language", False, "ISO 639-1: en, fr, es", ("lang",)),
+        Field("currency", False, "ISO 4217 (default --currency)", ("currency_code",)),
+        Field("portfolio", False, "b2b or consumer"),
+        Field("status", False, "active, credit_hold, legal, agency, cease, write_off, closed"),
+        Field("risk_score", False, "0-100", ("risk",)),
+        Field("credit_limit", False, "amount in the customer's currency"),
+        Field(
+            "collector",
+            False,
+            "collectors.username who works the account",
+            ("collector_username", "owner", "assigned_to"),
+        ),
+        Field("phone", False, "main number (E.164 or national)", ("telephone", "phone_number")),
+        Field("mobile", False, "second number", ("cell", "mobile_phone")),
+        Field("email", False, "e-mail of the contact", ("e_mail",)),
+        Field("contact_name", False, "the person to ask for", ("contact",)),
+    ),
+    "contacts": (
+        Field(
+            "customer_ref",
+            True,
+            "the ERP's customer number",
+            ("customer_id", "customer", "customer_number", "account", "external_ref"),
+        ),
+        Field(
+            "name",
+            True,
+            "contact name (with the customer: the key)",
+            ("contact_name", "contact", "full_name"),
+        ),
+        Field("title", False, "job title", ("job_title", "role")),
+        Field("language", False, "ISO 639-1", ("lang",)),
+        Field("email", False, "e-mail", ("e_mail",)),
+        Field("phone", False, "number (E.164 or national)", ("telephone", "phone_number")),
+        Field("mobile", False, "second number", ("cell", "mobile_phone")),
+        Field("do_not_call", False, "yes/no: never dial this contact's numbers", ("dnc",)),
+        Field("is_primary", False, "yes/no", ("primary",)),
+    ),
+    "invoices": (
+        Field(
+            "customer_ref",
+            True,
+            "the ERP's customer number",
+            ("customer_id", "customer", "customer_number", "account", "external_ref"),
+        ),
+        Field("customer_name", False, "name, for customers created by the import", ("name",)),
+        Field(
+            "number",
+            True,
+            "invoice or credit note number (key)",
+            ("invoice", "invoice_number", "invoice_no", "document", "document_number"),
+        ),
+        Field("issue_date", True, "date issued", ("invoice_date", "date", "document_date")),
+        Field(
+            "due_date",
+            False,
+            "net due date (required for invoices; credits default to the issue date)",
+            ("net_due_date", "date_due"),
+        ),
+        Field(
+            "amount",
+            True,
+            "original amount; negative for a credit note",
+            ("invoice_amount", "total", "amount_total"),
+        ),
+        Field(
+            "open_amount",
+            False,
+            "what is still owed (default: amount less payments applied)",
+            ("open", "open_balance", "balance_due", "amount_due", "residual"),
+        ),
+        Field("currency", False, "ISO 4217 (default: the customer's)", ("currency_code",)),
+        Field("status", False, "open, paid or closed (default: from the open amount)"),
+        Field("disputed", False, "yes/no: contested by the customer", ("in_dispute",)),
+        Field(
+            "settled_on",
+            False,
+            "date paid in full (with --as-of: settled by then = paid)",
+            ("settled_date", "paid_date", "date_paid"),
+        ),
+    ),
+    "payments": (
+        Field(
+            "customer_ref",
+            False,
+            "the ERP's customer number (or give the invoice)",
+            ("customer_id", "customer", "customer_number", "account", "external_ref"),
+        ),
+        Field(
+            "invoice",
+            False,
+            "invoice number it pays (else applied oldest first)",
+            ("invoice_number", "invoice_no", "applied_to"),
+        ),
+        Field("amount", True, "amount received", ("payment_amount", "amount_paid")),
+        Field("paid_on", True, "date received", ("date", "payment_date", "received_on")),
+        Field(
+            "payment_ref",
+            False,
+            "the ERP's payment id (key for re-imports)",
+            ("payment_id", "payment_number", "receipt", "receipt_number"),
+        ),
+        Field("currency", False, "ISO 4217 (default: the customer's)", ("currency_code",)),
+        Field("reference", False, "remittance text, cheque number", ("memo", "remittance")),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    kinds: dict[str, dict[str, tuple[str, ...]]]
+    dates: str = "auto"  # auto, ymd, mdy, dmy
+    locale: str = "en_US"  # decides ambiguous separators ("1,234") and, with dates=auto,
+    # the order of ambiguous dates ("3/4/2024")
+    create_customers: bool = False  # invoice lines name customers that are created
+    group_customer: bool = False  # the customer is named on a header row above its lines
+    skip_unless: tuple[str, ...] = ()  # a row with all of these blank is a title/total row
+    notes: str = ""
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _generic() -> dict[str, dict[str, tuple[str, ...]]]:
+    return {k: {f.name: (f.name, *f.aliases) for f in fs} for k, fs in FIELDS.items()}
+
+
+PROFILES: dict[str, Profile] = {
+    "generic": Profile(
+        "generic",
+        "the documented layout: one column per field, named as the field (docs/IMPORT.md)",
+        _generic(),
+    ),
+    "quickbooks": Profile(
+        "quickbooks",
+        "QuickBooks A/R Aging Detail (Date, Type, Num, Customer, Due Date, Past Due, "
+        "Amount, Open Balance); title, section and total rows are skipped",
+        {
+            "invoices": {
+                "customer_ref": ("Customer", "Name", "Customer Full Name"),
+                "customer_name": ("Customer", "Name", "Customer Full Name"),
+                "number": ("Num", "No.", "Number"),
+                "issue_date": ("Date", "Transaction Date"),
+                "due_date": ("Due Date",),
+                "amount": ("Amount",),
+                "open_amount": ("Open Balance", "Open balance"),
+            }
+        },
+        dates="mdy",
+        create_customers=True,
+        skip_unless=("number", "issue_date"),
+        notes="credit memos and unapplied payments are lines with a negative open balance",
+    ),
+    "sap_fbl5n": Profile(
+        "sap_fbl5n",
+        "SAP FBL5N customer line items (Customer, Document Number, Document Date, Net due "
+        "date, Amount in local currency, Local Currency); 1.234,56- amounts, D.M.YYYY dates",
+        {
+            "invoices": {
+                "customer_ref": ("Customer", "Account", "Kunde", "Customer Account"),
+                "customer_name": ("Name 1", "Name", "Customer Name"),
+                "number": (
+                    "Document Number",
+                    "DocumentNo",
+                    "Document No",
+                    "Belegnummer",
+                    "Reference",
+                ),
+                "issue_date": ("Document Date", "Doc. Date", "Belegdatum", "Posting Date"),
+                "due_date": ("Net due date", "Net Due Date", "Nettofälligkeit", "Due Date"),
+                "amount": (
+                    "Amount in local currency",
+                    "Amount in LC",
+                    "Amt in loc.cur.",
+                    "Betrag in HW",
+                    "Amount in doc. curr.",
+                    "Amount",
+                ),
+                "currency": (
+                    "Local Currency",
+                    "LCurr",
+                    "Hauswährung",
+                    "Document currency",
+                    "Currency",
+                ),
+            }
+        },
+        dates="dmy",
+        locale="de_DE",
+        create_customers=True,
+        skip_unless=("number",),
+        notes="an open-items list: each line's amount is what is open; lines with a "
+        "negative amount (payments on account, credit memos) are credits",
+    ),
+    "odoo": Profile(
+        "odoo",
+        "Odoo journal items export (Partner, Journal Entry, Date, Due Date, Balance, "
+        "Amount Due/amount_residual, Currency); labels or technical names",
+        {
+            "invoices": {
+                "customer_ref": (
+                    "Partner",
+                    "partner_id",
+                    "Partner/Display Name",
+                    "partner_id/name",
+                ),
+                "customer_name": ("Partner", "partner_id", "Partner/Display Name"),
+                "number": ("Journal Entry", "move_id", "Move", "Number", "move_name"),
+                "issue_date": ("Date", "date", "Invoice Date"),
+                "due_date": ("Due Date", "date_maturity"),
+                "amount": ("Balance", "balance", "Debit", "debit"),
+                "open_amount": (
+                    "Amount Due",
+                    "Residual Amount",
+                    "amount_residual",
+                    "Amount Residual",
+                ),
+                "currency": ("Currency", "currency_id", "Company Currency"),
+            }
+        },
+        dates="ymd",
+        create_customers=True,
+        skip_unless=("number",),
+    ),
+    "xero": Profile(
+        "xero",
+        "Xero Aged Receivables Detail (Contact, Invoice Date, Invoice Number, Due Date, "
+        "Total, Due); the contact may head its group of lines instead of a column",
+        {
+            "invoices": {
+                "customer_ref": ("Contact", "Contact Name", "Customer", "ContactName"),
+                "customer_name": ("Contact", "Contact Name", "Customer", "ContactName"),
+                "number": ("Invoice Number", "Number", "Reference", "InvoiceNumber"),
+                "issue_date": ("Invoice Date", "Date", "InvoiceDate"),
+                "due_date": ("Due Date", "DueDate"),
+                "amount": ("Total", "Invoice Total", "Gross"),
+                "open_amount": ("Due", "Amount Due", "Balance", "Outstanding", "AmountDue"),
+                "currency": ("Currency",),
+            }
+        },
+        dates="dmy",
+        locale="en_GB",
+        create_customers=True,
+        group_customer=True,
+        skip_unless=("number", "issue_date"),
+    ),
+    "ibm": Profile(
+        "ibm",
+        "IBM's public Accounts Receivable sample (customerID, invoiceNumber, InvoiceDate, "
+        "DueDate, InvoiceAmount, Disputed, SettledDate); use --as-of DATE",
+        {
+            "invoices": {
+                "customer_ref": ("customerID",),
+                "number": ("invoiceNumber",),
+                "issue_date": ("InvoiceDate",),
+                "due_date": ("DueDate",),
+                "amount": ("InvoiceAmount",),
+                "disputed": ("Disputed",),
+                "settled_on": ("SettledDate",),
+            }
+        },
+        dates="mdy",
+        create_customers=True,
+        notes="every invoice is settled; --as-of DATE rebuilds the ledger as it stood then: "
+        "issued later = skipped, settled by then = paid (a payment is recorded), "
+        "else open. countryCode is not an ISO code: customers get --country (US).",
+    ),
+}
+
+
+def norm(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", name.casefold())
+
+
+class MappingError(Exception):
+    pass
+
+
+def field_names(kind: str) -> list[str]:
+    return [f.name for f in FIELDS[kind]]
+
+
+def resolve(
+    profile: Profile, kind: str, header: list[str], overrides: dict[str, str]
+) -> dict[str, int]:
+    """field -> column index for this header; MappingError says what is missing."""
+    if kind not in profile.kinds:
+        raise MappingError(
+            f"profile {profile.name!r} reads {', '.join(profile.kinds)} files, not {kind}"
+        )
+    index: dict[str, int] = {}
+    for i, name in enumerate(header):
+        index.setdefault(norm(name), i)
+    mapping: dict[str, int] = {}
+    for fld, candidates in profile.kinds[kind].items():
+        for cand in candidates:
+            if norm(cand) in index:
+                mapping[fld] = index[norm(cand)]
+                break
+    known = set(field_names(kind))
+    for column, fld in overrides.items():
+        if fld and fld not in known:
+            raise MappingError(
+                f"--map {column}={fld}: {kind} have no field {fld!r}; "
+                f"fields: {', '.join(sorted(known))}"
+            )
+        if norm(column) not in index:
+            raise MappingError(
+                f"--map {column}={fld}: no column {column!r}; "
+                f"columns: {', '.join(h for h in header if h)}"
+            )
+        for other, i in list(mapping.items()):
+            if i == index[norm(column)] and other != fld:
+                del mapping[other]
+        if fld:
+            mapping[fld] = index[norm(column)]
+    optional = {"customer_ref"} if profile.group_customer else set()
+    missing = [
+        f.name
+        for f in FIELDS[kind]
+        if f.required and f.name not in mapping and f.name not in optional
+    ]
+    if missing:
+        wanted = "; ".join(
+            f"{m} (one of: {', '.join(profile.kinds[kind].get(m, (m,)))})" for m in missing
+        )
+        raise MappingError(
+            f"no column for {wanted}. Columns found: {', '.join(h for h in header if h)}. "
+            f"Use --profile or --map COLUMN=field"
+        )
+    return mapping
+
+
+def header_matcher(
+    profile: Profile, kind: str, overrides: dict[str, str]
+) -> Callable[[list[str]], bool]:
+    """A predicate that recognises the header row among report title lines."""
+
+    def is_header(names: list[str]) -> bool:
+        try:
+            resolve(profile, kind, names, overrides)
+        except MappingError:
+            return False
+        return True
+
+    return is_header

@@ -1,0 +1,72 @@
+"""Refused rows: reported in line order, and with ``--skip-invalid`` written to a
+rejects file (the rows as they were, plus line and reason) for fixing and re-importing."""
+
+from __future__ import annotations
+
+import csv
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dunning.db.ledger.parse import text
+from dunning.db.ledger.sources import Table, open_table
+
+if TYPE_CHECKING:
+    from dunning.db.ledger.importer import ImportResult, OnRefusal
+
+
+@dataclass
+class Refusal:
+    line: int
+    column: str
+    value: str
+    reason: str
+    warning: bool = False
+
+
+def report_refusals(
+    conn: sqlite3.Connection, table: Table, result: ImportResult, on_refusal: OnRefusal | None
+) -> None:
+    for line, fld, value, reason, warning in conn.execute(
+        "SELECT line, field, value, reason, warning FROM stage_refusals ORDER BY line, rowid"
+    ):
+        if warning:
+            result.warnings += 1
+        else:
+            result.refused += 1
+        if on_refusal:
+            column = result.columns.get(fld, fld)
+            on_refusal(table.where(line), Refusal(line, column, value, reason, bool(warning)))
+
+
+def write_rejects(conn: sqlite3.Connection, table: Table, dest: Path | None) -> Path:
+    """The refused rows as they were, with line, column and reason, for fixing and
+    re-importing. The source is read again, in step with the sorted refusals."""
+    dest = dest or table.path.with_name(table.path.stem + ".rejects.csv")
+    reasons = conn.execute(
+        """SELECT line, group_concat(field || ': ' || reason, '; ') FROM stage_refusals
+           WHERE warning = 0 GROUP BY line ORDER BY line"""
+    )
+    again = open_table(
+        table.path,
+        is_header=lambda names: names == table.header,
+        encoding=table.encoding or None,
+        delimiter=table.delimiter or None,
+        sheet=table.sheet or None,
+    )
+    try:
+        with dest.open("w", newline="", encoding="utf-8") as fh:
+            out = csv.writer(fh)
+            out.writerow(["_line", "_reason", *table.header])
+            pending = next(reasons, None)
+            for line, cells in again.rows:
+                while pending is not None and pending[0] < line:
+                    pending = next(reasons, None)
+                if pending is None:
+                    break
+                if pending[0] == line:
+                    out.writerow([line, pending[1], *(text(c) for c in cells)])
+    finally:
+        again.close()
+    return dest

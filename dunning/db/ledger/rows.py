@@ -1,0 +1,371 @@
+"""One file row -> one typed record for the staging tables, or a RowError naming the
+field, the value and the reason. One parser per import kind, built once per file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+from babel import Locale
+from babel.numbers import is_currency
+
+from dunning.db.ledger.parse import (
+    Cell,
+    is_blank,
+    parse_amount,
+    parse_bool,
+    parse_date,
+    parse_int,
+    text,
+)
+from dunning.phones import parse_phone, phone_type
+
+CUSTOMER_STATUSES = ("active", "credit_hold", "legal", "agency", "cease", "write_off", "closed")
+INVOICE_STATUSES = {
+    "open": "open", "unpaid": "open", "overdue": "open", "awaiting payment": "open",
+    "paid": "paid", "settled": "paid", "closed": "closed", "void": "closed",
+    "voided": "closed", "cancelled": "closed", "canceled": "closed", "written off": "closed",
+}  # fmt: skip
+SKIP = object()  # a row that is deliberately not loaded (issued after --as-of)
+
+
+class RowError(Exception):
+    def __init__(self, field: str, value: Cell, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.value = text(value)
+        self.reason = reason
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    return frozenset(k for k in Locale("en").territories if k.isalpha() and k != "ZZ")
+
+
+@lru_cache(maxsize=512)
+def _currency_ok(code: str) -> bool:
+    return len(code) == 3 and is_currency(code)
+
+
+@dataclass
+class Context:
+    conn: sqlite3.Connection
+    order: str  # ymd, mdy, dmy
+    locale: str
+    currency: str  # default for new customers
+    country: str  # default for new customers
+    as_of: date | None = None
+    collectors: dict[str, int] = field(default_factory=dict)
+    warnings: list[tuple[int, RowError]] = field(default_factory=list)
+    _customers: dict[str, tuple[int, str, str] | None] = field(default_factory=dict)
+
+    def customer(self, ref: str) -> tuple[int, str, str] | None:
+        """(id, currency, country) of a known customer, else None."""
+        try:
+            return self._customers[ref]
+        except KeyError:
+            row = self.conn.execute(
+                "SELECT id, currency, country FROM customers WHERE external_ref = ?", (ref,)
+            ).fetchone()
+            found = (row[0], row[1], row[2]) if row else None
+            self._customers[ref] = found
+            return found
+
+
+Parser = Callable[[int, list[Cell]], tuple[object, ...] | object | None]
+
+
+def _getter(mapping: dict[str, int]) -> Callable[[list[Cell], str], Cell]:
+    def get(cells: list[Cell], fld: str) -> Cell:
+        i = mapping.get(fld)
+        if i is None or i >= len(cells):
+            return None
+        return cells[i]
+
+    return get
+
+
+def _opt_text(cells: list[Cell], get: Callable[[list[Cell], str], Cell], fld: str) -> str | None:
+    v = text(get(cells, fld))
+    return v or None
+
+
+def _currency(get_value: Cell, fallback: str) -> str:
+    code = text(get_value).upper() or fallback
+    if not _currency_ok(code):
+        raise RowError("currency", get_value, f"{code!r} is not an ISO 4217 currency code")
+    return code
+
+
+def _phone(value: Cell, country: str, fld: str) -> tuple[str, str] | None:
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        e164 = parse_phone(raw, country)
+    except ValueError as exc:
+        raise RowError(fld, value, f"not stored: {exc}") from None
+    return e164, phone_type(e164)
+
+
+def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
+    get = _getter(mapping)
+
+    def parse(line: int, cells: list[Cell]) -> tuple[object, ...]:
+        ref = text(get(cells, "customer_ref"))
+        if not ref:
+            raise RowError("customer_ref", "", "the customer number is required")
+        name = text(get(cells, "name"))
+        if not name:
+            raise RowError("name", "", "the customer name is required")
+        known = ctx.customer(ref)
+        country = text(get(cells, "country")).upper() or None
+        if country and country not in _countries():
+            raise RowError("country", country, "not an ISO 3166 alpha-2 country code")
+        raw_cur = get(cells, "currency")
+        currency = _currency(raw_cur, known[1] if known else ctx.currency)
+        portfolio = text(get(cells, "portfolio")).lower() or None
+        if portfolio and portfolio not in ("b2b", "consumer"):
+            raise RowError("portfolio", portfolio, "must be b2b or consumer")
+        status = text(get(cells, "status")).lower().replace(" ", "_") or None
+        if status and status not in CUSTOMER_STATUSES:
+            raise RowError("status", status, f"must be one of {', '.join(CUSTOMER_STATUSES)}")
+        language = text(get(cells, "language")).lower() or None
+        if language and not (len(language) == 2 and language.isalpha()):
+            raise RowError("language", language, "not an ISO 639-1 code such as en, fr, es")
+        risk = None
+        if not is_blank(get(cells, "risk_score")):
+            try:
+                risk = parse_int(get(cells, "risk_score"), 0, 100)
+            except ValueError as exc:
+                raise RowError("risk_score", get(cells, "risk_score"), str(exc)) from None
+        limit = None
+        if not is_blank(get(cells, "credit_limit")):
+            try:
+                limit = parse_amount(get(cells, "credit_limit"), currency, ctx.locale)
+            except ValueError as exc:
+                raise RowError("credit_limit", get(cells, "credit_limit"), str(exc)) from None
+        collector = text(get(cells, "collector")) or None
+        if collector and collector not in ctx.collectors:
+            raise RowError("collector", collector, "no collector with this username")
+        subdivision = text(get(cells, "subdivision")).upper() or None
+        return (
+            line, ref, name, country, subdivision, language, currency, portfolio, status,
+            risk, limit, collector, _opt_text(cells, get, "email"),
+            _opt_text(cells, get, "contact_name"),
+            _phones(ctx, line, cells, get, country or (known[2] if known else ctx.country)),
+        )  # fmt: skip
+
+    return parse
+
+
+def _phones(
+    ctx: Context,
+    line: int,
+    cells: list[Cell],
+    get: Callable[[list[Cell], str], Cell],
+    country: str,
+) -> str:
+    """The row's numbers in E.164 as JSON [[e164, type], ...]; a number that cannot be
+    valid is reported as a warning and not stored, and the rest of the row loads."""
+    good: list[list[str]] = []
+    for fld in ("phone", "mobile"):
+        try:
+            got = _phone(get(cells, fld), country, fld)
+        except RowError as exc:
+            ctx.warnings.append((line, exc))
+            continue
+        if got and list(got) not in good:
+            good.append(list(got))
+    return json.dumps(good)
+
+
+def contact_parser(mapping: dict[str, int], ctx: Context) -> Parser:
+    get = _getter(mapping)
+
+    def parse(line: int, cells: list[Cell]) -> tuple[object, ...]:
+        ref = text(get(cells, "customer_ref"))
+        if not ref:
+            raise RowError("customer_ref", "", "the customer number is required")
+        known = ctx.customer(ref)
+        if known is None:
+            raise RowError("customer_ref", ref, "no such customer; import customers first")
+        name = text(get(cells, "name"))
+        if not name:
+            raise RowError("name", "", "the contact name is required")
+        flags = []
+        for fld in ("do_not_call", "is_primary"):
+            raw = get(cells, fld)
+            try:
+                flags.append(None if is_blank(raw) else int(parse_bool(raw)))
+            except ValueError as exc:
+                raise RowError(fld, raw, str(exc)) from None
+        language = text(get(cells, "language")).lower() or None
+        if language and not (len(language) == 2 and language.isalpha()):
+            raise RowError("language", language, "not an ISO 639-1 code such as en, fr, es")
+        return (
+            line, known[0], name, _opt_text(cells, get, "title"), language,
+            _opt_text(cells, get, "email"), _phones(ctx, line, cells, get, known[2]),
+            flags[0], flags[1],
+        )  # fmt: skip
+
+    return parse
+
+
+def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
+    """The hot path of a large import: plain code, one pass over the cells."""
+    i_ref = mapping.get("customer_ref")
+    i_name = mapping.get("customer_name")
+    i_num = mapping["number"]
+    i_issue = mapping["issue_date"]
+    i_due = mapping.get("due_date")
+    i_amount = mapping["amount"]
+    i_open = mapping.get("open_amount")
+    i_cur = mapping.get("currency")
+    i_status = mapping.get("status")
+    i_disp = mapping.get("disputed")
+    i_settled = mapping.get("settled_on")
+    order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
+    as_of = ctx.as_of.isoformat() if ctx.as_of else None
+    customer = ctx.customer
+
+    def cell(cells: list[Cell], i: int | None) -> Cell:
+        return cells[i] if i is not None and i < len(cells) else None
+
+    def parse(line: int, cells: list[Cell]) -> tuple[object, ...] | object:
+        ref = text(cell(cells, i_ref))
+        if not ref:
+            raise RowError("customer_ref", "", "the customer is required")
+        number = text(cell(cells, i_num))
+        if not number:
+            raise RowError("number", "", "the invoice number is required")
+        known = customer(ref)
+        raw_cur = cell(cells, i_cur)
+        currency = _currency(raw_cur, known[1] if known else default_cur)
+        if known and currency != known[1]:
+            raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
+        v = cells[i_issue] if i_issue < len(cells) else None
+        try:
+            issue = parse_date(v, order)
+        except ValueError as exc:
+            raise RowError("issue_date", v, str(exc)) from None
+        v = cells[i_amount] if i_amount < len(cells) else None
+        try:
+            amount = parse_amount(v, currency, locale)
+        except ValueError as exc:
+            raise RowError("amount", v, str(exc)) from None
+        v = cell(cells, i_due)
+        if is_blank(v):
+            if amount > 0:
+                raise RowError("due_date", "", "the due date is required for an invoice")
+            due = issue
+        else:
+            try:
+                due = parse_date(v, order)
+            except ValueError as exc:
+                raise RowError("due_date", v, str(exc)) from None
+            if due < issue:
+                raise RowError("due_date", v, f"due before it was issued ({issue})")
+        open_minor = None
+        v = cell(cells, i_open)
+        if not is_blank(v):
+            try:
+                open_minor = parse_amount(v, currency, locale)
+            except ValueError as exc:
+                raise RowError("open_amount", v, str(exc)) from None
+            if open_minor and (open_minor > 0) != (amount > 0) and amount:
+                raise RowError("open_amount", v, "open amount and amount differ in sign")
+            if abs(open_minor) > abs(amount) and amount:
+                raise RowError("open_amount", v, f"exceeds the amount ({text(cells[i_amount])})")
+        status = None
+        v = cell(cells, i_status)
+        if not is_blank(v):
+            status = INVOICE_STATUSES.get(text(v).lower())
+            if status is None:
+                raise RowError("status", v, "must be open, paid or closed")
+        disputed = None
+        v = cell(cells, i_disp)
+        if not is_blank(v):
+            try:
+                disputed = int(parse_bool(v))
+            except ValueError as exc:
+                raise RowError("disputed", v, str(exc)) from None
+        settled = None
+        v = cell(cells, i_settled)
+        if not is_blank(v):
+            try:
+                settled = parse_date(v, order)
+            except ValueError as exc:
+                raise RowError("settled_on", v, str(exc)) from None
+            if settled < issue:
+                raise RowError("settled_on", v, f"settled before it was issued ({issue})")
+        if as_of is not None:
+            if issue > as_of:
+                return SKIP
+            if settled is not None and settled > as_of:
+                settled = None  # still open on the as-of date
+        if settled is not None:
+            open_minor, status = 0, "paid"
+        return (
+            line, ref, text(cell(cells, i_name)) or None, number, issue, due, amount,
+            open_minor, currency, status, disputed, settled, known[0] if known else None,
+        )  # fmt: skip
+
+    return parse
+
+
+def payment_parser(mapping: dict[str, int], ctx: Context) -> Parser:
+    get = _getter(mapping)
+    invoices: dict[str, tuple[int, int, str] | None] = {}
+
+    def invoice(number: str) -> tuple[int, int, str] | None:
+        if number not in invoices:
+            row = ctx.conn.execute(
+                "SELECT id, customer_id, currency FROM invoices WHERE number = ?", (number,)
+            ).fetchone()
+            invoices[number] = (row[0], row[1], row[2]) if row else None
+        return invoices[number]
+
+    def parse(line: int, cells: list[Cell]) -> tuple[object, ...]:
+        ref = text(get(cells, "customer_ref"))
+        number = text(get(cells, "invoice")) or None
+        known = ctx.customer(ref) if ref else None
+        if ref and known is None:
+            raise RowError("customer_ref", ref, "no such customer")
+        inv = invoice(number) if number else None
+        if known is None:
+            if inv is None:
+                if number:
+                    raise RowError("invoice", number, "no such invoice, and no customer given")
+                raise RowError("customer_ref", "", "a customer or an invoice is required")
+            cid, cur_default = inv[1], inv[2]
+        else:
+            cid, cur_default = known[0], known[1]
+            if inv is not None and inv[1] != cid:
+                inv = None  # the reference names another customer's invoice: oldest first
+        currency = _currency(get(cells, "currency"), cur_default)
+        if currency != cur_default:
+            raise RowError("currency", currency, f"the account is in {cur_default}")
+        v = get(cells, "amount")
+        try:
+            amount = parse_amount(v, currency, ctx.locale)
+        except ValueError as exc:
+            raise RowError("amount", v, str(exc)) from None
+        if amount <= 0:
+            raise RowError("amount", v, "a payment must be positive (load credits as invoices)")
+        v = get(cells, "paid_on")
+        try:
+            paid_on = parse_date(v, ctx.order)
+        except ValueError as exc:
+            raise RowError("paid_on", v, str(exc)) from None
+        return (
+            line, cid, inv[0] if inv else None, number, amount, paid_on,
+            text(get(cells, "payment_ref")) or None, currency,
+            text(get(cells, "reference")) or "",
+        )  # fmt: skip
+
+    return parse
