@@ -13,6 +13,7 @@ from babel.numbers import (
     NumberFormatError,
     format_currency,
     get_currency_precision,
+    get_group_symbol,
     parse_decimal,
 )
 
@@ -76,4 +77,8 @@ def _parse_with_locale(raw: str, locale: str) -> Decimal:
             return Decimal(compact)
     except InvalidOperation:
         pass
-    return parse_decimal(raw, locale=locale, strict=False)
+    # Strict: a misplaced separator ("12,3.4" in en_US) is refused, not guessed at.
+    group = get_group_symbol(locale)
+    if group.isspace():  # fr_FR U+202F, fr_CA U+00A0: a typed space means the same
+        raw = raw.replace(" ", group)
+    return parse_decimal(raw, locale=locale, strict=True)
