@@ -1,0 +1,192 @@
+"""The ``dunning`` command: argument parsing and subcommands. Thin: it calls the layers.
+
+``dunning`` alone opens the app; subcommands script the same functions the screen uses
+(claim, log, history...). Textual is imported only when the app opens, so scripted
+subcommands start fast.
+
+Subcommand handlers are set with ``parser.set_defaults(handler=fn)`` and called as
+``fn(args, ctx) -> int`` (:class:`Context` gives the database, settings, identity and
+clock). Modules that register their own subcommands (``dunning.ledger_cli``) may instead
+set ``func=fn`` called as ``fn(args) -> int | None``; ``args.db_path`` then holds the
+resolved database path. The global options (--db, --config, --as) are accepted both
+before and after the subcommand name.
+
+Every expected error ends as ``dunning: <message>`` on stderr and a non-zero exit code
+(see EXIT_CODES), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import os
+import sqlite3
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from dunning import __version__
+from dunning.cli_base import (
+    EXIT_CODES,
+    EXIT_ERROR,
+    EXIT_NOTHING,
+    EXIT_OK,
+    EXIT_USAGE,
+    CliError,
+    Context,
+)
+from dunning.clock import Clock, SystemClock
+from dunning.db.connection import DatabaseError
+from dunning.queue.assign import AssignError
+from dunning.queue.claim import ClaimError
+from dunning.queue.collectors import IdentityError
+
+__all__ = ["EXIT_ERROR", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "CliError", "Context", "main"]
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """--db/--config/--as: on the top parser with defaults, on subcommands suppressed so
+    that an option given before the subcommand is not reset after it."""
+    default: Any = None if top else argparse.SUPPRESS
+    taken = parser._option_string_actions  # noqa: SLF001 - stable argparse internals
+    if "--db" not in taken:
+        parser.add_argument(
+            "--db",
+            metavar="PATH",
+            default=default,
+            help="database file (default: $DUNNING_DB, else the per-user data directory)",
+        )
+    if "--config" not in taken:
+        parser.add_argument(
+            "--config",
+            metavar="PATH",
+            default=default,
+            help="settings file (default: $DUNNING_CONFIG, else ~/.config/dunning/config.toml)",
+        )
+    if "--as" not in taken:
+        parser.add_argument(
+            "--as",
+            dest="as_name",
+            metavar="NAME",
+            default=default,
+            help="work as this collector (see README, 'Identity over SSH')",
+        )
+
+
+def _adopt_common(parser: argparse.ArgumentParser) -> None:
+    """Give every subcommand parser, however deep, the global options."""
+    for action in parser._actions:  # noqa: SLF001
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001
+            for sub in action.choices.values():
+                _add_common(sub, top=False)
+                _adopt_common(sub)
+
+
+def _register_ledger(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    """Import/report commands live in dunning.ledger_cli when it exists."""
+    if importlib.util.find_spec("dunning.ledger_cli") is None:
+        return
+    try:
+        ledger_cli = importlib.import_module("dunning.ledger_cli")
+        ledger_cli.register(sub)
+    except Exception as exc:  # noqa: BLE001 - the other commands must keep working
+        _say(f"ledger commands unavailable: {type(exc).__name__}: {exc}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dunning import cli_admin, cli_work
+
+    parser = argparse.ArgumentParser(
+        prog="dunning",
+        description="A keyboard-driven call queue for collections teams. Without a "
+        "command, opens the app on the next account to call.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common(parser, top=True)
+    parser.add_argument("--version", action="version", version=f"dunning {__version__}")
+    parser.set_defaults(handler=cli_admin.cmd_open)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    cli_admin.register_demo(sub)
+    cli_work.register(sub)
+    cli_admin.register(sub)
+    _register_ledger(sub)
+    _adopt_common(parser)
+    return parser
+
+
+def _say(message: str) -> None:
+    with contextlib.suppress(BrokenPipeError, OSError):
+        print(f"dunning: {message}", file=sys.stderr)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return EXIT_OK
+    if isinstance(exc.code, int):
+        return exc.code
+    _say(str(exc.code))
+    return EXIT_ERROR
+
+
+def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
+    handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
+    func: Callable[[argparse.Namespace], int | None] | None = getattr(args, "func", None)
+    if func is not None and getattr(args, "command", None) is not None:
+        args.db_path = ctx.db_path
+        args.clock = ctx.clock
+        result = func(args)
+        return EXIT_OK if result is None else int(result)
+    if handler is None:
+        raise CliError("no command given; see dunning --help", EXIT_USAGE)
+    return handler(args, ctx)
+
+
+def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
+    """Entry point of ``dunning`` and ``python -m dunning``; returns the exit code.
+
+    ``clock``: for tests and benchmarks that travel in time (default: the system clock).
+    """
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # --help, --version, usage errors (already printed)
+        return _exit_code(exc)
+    ctx = Context(args, clock or SystemClock())
+    try:
+        return _dispatch(args, ctx)
+    except CliError as exc:
+        _say(str(exc))
+        return exc.code
+    except (IdentityError, ClaimError, AssignError, DatabaseError) as exc:
+        _say(str(exc))
+        return EXIT_ERROR
+    except ValueError as exc:  # OutcomeError, amounts, dates, config values
+        _say(str(exc))
+        return EXIT_USAGE
+    except sqlite3.Error as exc:
+        _say(f"database error ({ctx.db_path}): {exc}")
+        return EXIT_ERROR
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_ERROR
+    except OSError as exc:
+        _say(str(exc))
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except SystemExit as exc:
+        return _exit_code(exc)
+    finally:
+        ctx.close()
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe (`dunning history X | head`), don't fail again on exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,284 @@
+"""Opening the app, the demo, and the team's housekeeping: collectors, assign, queue."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+from dunning.cli_base import EXIT_USAGE, CliError, Context
+from dunning.cli_parse import find_customer
+from dunning.db.connection import default_db_path, write_tx
+from dunning.queue.accounts import refresh_accounts
+from dunning.queue.assign import reassign
+from dunning.queue.collectors import (
+    ROLES,
+    Collector,
+    add_collector,
+    get_collector,
+    list_collectors,
+    os_user,
+)
+from dunning.queue.promises import evaluate_promises
+
+DEMO_COLLECTOR = "alice"
+REFRESH_CHUNK = 5000
+
+
+def register_demo(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser(
+        "demo",
+        help="build a demo portfolio and open the app on it",
+        description="Build a realistic, deterministic demo portfolio (or reuse the one "
+        "already built) and open the app as alice (or --as NAME). Default file: demo.db "
+        "beside the default database, unless --db or $DUNNING_DB.",
+    )
+    p.add_argument("--customers", type=int, default=500, help="how many customers (500)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    p.add_argument("--no-open", action="store_true", help="build only; do not open the app")
+    p.add_argument("--force", action="store_true", help="delete the demo database and rebuild")
+    p.set_defaults(handler=cmd_demo)
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser("collectors", help="list or add collectors")
+    csub = p.add_subparsers(dest="collectors_command", metavar="ACTION", required=True)
+    lp = csub.add_parser("list", help="list active collectors")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(handler=cmd_collectors_list)
+    ap = csub.add_parser(
+        "add",
+        help="add a collector",
+        description="Add a collector. Allowed for a lead or admin (--as or the OS user), "
+        "for root or the service account ($DUNNING_SERVICE_ACCOUNT) without --as, and for "
+        "anyone while the database has no collectors yet (the first one: make it an admin). "
+        "Only an admin may add an admin.",
+    )
+    ap.add_argument("name", metavar="NAME", help="login name (the OS user, or --as NAME)")
+    ap.add_argument("--display-name", help="full name (default: NAME)")
+    ap.add_argument("--role", choices=ROLES, default="collector")
+    ap.add_argument("--languages", default="en", help="languages spoken, e.g. en,fr")
+    ap.add_argument("--locale", default="en_US", help="UI locale for money and dates (en_US)")
+    ap.set_defaults(handler=cmd_collectors_add)
+
+    p = sub.add_parser(
+        "assign",
+        help="reassign accounts to a collector (leads)",
+        description="Reassign accounts to another collector, recording who did it, when "
+        "and why. Only a lead or an admin may.",
+    )
+    p.add_argument("accounts", nargs="+", metavar="ACCOUNT", help="customer reference or id")
+    p.add_argument("--to", required=True, metavar="NAME", help="the collector to give them")
+    p.add_argument("--reason", default="", help="why (kept in the history)")
+    p.set_defaults(handler=cmd_assign)
+
+    p = sub.add_parser("queue", help="queue maintenance")
+    qsub = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
+    rp = qsub.add_parser(
+        "refresh",
+        help="recompute every account's queue row (run nightly after an import)",
+        description="Decide promises from loaded payments and recompute balances, state and "
+        "priority of every account, 5,000 accounts per transaction.",
+    )
+    rp.set_defaults(handler=cmd_queue_refresh)
+
+
+# -- open the app -----------------------------------------------------------------------
+
+
+def _customer_count(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+
+
+def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
+    conn = ctx.open(path)
+    if _customer_count(conn) == 0:
+        raise CliError(
+            f"{path} holds no customers yet: build and open a demo with `dunning demo`, or "
+            "import your ledger with `dunning import KIND FILE`"
+        )
+    collector = ctx.identity(conn, as_name)
+    settings = ctx.settings()
+    ctx.close()
+    from dunning.tui.app import run_app  # Textual is slow to import: only here
+
+    return run_app(path, collector, settings)
+
+
+def cmd_open(args: argparse.Namespace, ctx: Context) -> int:
+    return open_app(ctx, ctx.db_path)
+
+
+# -- demo -------------------------------------------------------------------------------
+
+
+def demo_path(ctx: Context) -> Path:
+    if ctx.db_explicit:
+        return ctx.db_path
+    return default_db_path().with_name("demo.db")
+
+
+def _remove_db(path: Path) -> None:
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        p.unlink(missing_ok=True)
+
+
+def _progress(*parts: object) -> None:
+    print("demo: " + " ".join(str(p) for p in parts), file=sys.stderr, flush=True)
+
+
+def _existing_demo(path: Path) -> bool:
+    """True when ``path`` already holds a portfolio to reuse; False when it may be built
+    (absent, empty, or a dunning database with nobody and nothing in it)."""
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            if "customers" not in tables:
+                empty = not tables
+            else:
+                if conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone():
+                    return True
+                empty = not conn.execute("SELECT 1 FROM collectors LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{path}: {exc}; use --force to replace it with a demo") from exc
+    if not empty:
+        raise CliError(f"{path} holds collectors but no customers; use --force to replace it")
+    return False
+
+
+def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
+    path = demo_path(ctx)
+    if args.customers < 1:
+        raise CliError("--customers must be at least 1", EXIT_USAGE)
+    if args.force:
+        _remove_db(path)
+    if _existing_demo(path):
+        print(f"demo: reusing {path} (--force rebuilds it)", file=sys.stderr)
+    else:
+        try:
+            from dunning.db.demo import build_demo
+        except ImportError as exc:
+            raise CliError(f"the demo builder is not available: {exc}") from exc
+        from dunning.clock import SystemClock
+
+        _remove_db(path)  # an empty leftover
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_demo(
+            path,
+            customers=args.customers,
+            seed=args.seed,
+            clock=SystemClock(),
+            progress=_progress,
+        )
+        print(f"demo: built {path}", file=sys.stderr)
+    if args.no_open:
+        print(path)
+        return 0
+    return open_app(ctx, path, ctx.as_name or DEMO_COLLECTOR)
+
+
+# -- collectors -------------------------------------------------------------------------
+
+
+def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    team = list_collectors(conn)
+    if args.json:
+        print(json.dumps([asdict(c) for c in team], indent=2, ensure_ascii=False))
+        return 0
+    for c in team:
+        print(
+            f"{c.username:<12} {c.role:<9} {','.join(c.languages):<9} {c.locale:<6}  "
+            f"{c.display_name}"
+        )
+    if not team:
+        print("no collectors yet; add one with: dunning collectors add NAME --role admin")
+    return 0
+
+
+def _may_add(conn: sqlite3.Connection, ctx: Context, role: str) -> None:
+    if conn.execute("SELECT 1 FROM collectors LIMIT 1").fetchone() is None:
+        return  # the first collector of a new database
+    who = os_user()
+    service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
+    if not ctx.as_name and (who == "root" or (service and who == service)):
+        return
+    me: Collector = ctx.identity(conn)
+    if not me.is_lead:
+        raise CliError(
+            f"{me.username!r} is a collector: only a lead or an admin may add collectors"
+        )
+    if role == "admin" and me.role != "admin":
+        raise CliError("only an admin may add an admin")
+
+
+def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    _may_add(conn, ctx, args.role)
+    languages = ",".join(x.strip().lower() for x in args.languages.split(",") if x.strip())
+    if not languages or not all(len(x) == 2 and x.isalpha() for x in languages.split(",")):
+        raise CliError(f"--languages {args.languages!r}: ISO 639-1 codes, e.g. en,fr", EXIT_USAGE)
+    _check_locale(args.locale)
+    c = add_collector(
+        conn,
+        ctx.clock,
+        username=args.name.strip(),
+        display_name=(args.display_name or args.name).strip(),
+        role=args.role,
+        languages=languages,
+        locale=args.locale,
+    )
+    print(f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale})")
+    return 0
+
+
+def _check_locale(text: str) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        Locale.parse(text)
+    except (UnknownLocaleError, ValueError, TypeError) as exc:
+        raise CliError(
+            f"--locale {text!r} is not a locale (e.g. en_US, fr_CA)", EXIT_USAGE
+        ) from exc
+
+
+# -- assign / queue ---------------------------------------------------------------------
+
+
+def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    lead = ctx.identity(conn)
+    to = get_collector(conn, args.to)
+    if to is None:
+        raise CliError(f"unknown collector {args.to!r} (see `dunning collectors list`)", EXIT_USAGE)
+    ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
+    moved = reassign(conn, ctx.clock, lead, ids, to, args.reason, settings=ctx.settings())
+    print(
+        f"{moved} account(s) assigned to {to.username}"
+        + (f" ({len(set(ids)) - moved} already were)" if moved < len(set(ids)) else "")
+    )
+    return 0
+
+
+def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    settings = ctx.settings()
+    ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
+    accounts = decided = 0
+    for i in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[i : i + REFRESH_CHUNK]
+        with write_tx(conn):
+            decided += evaluate_promises(conn, ctx.clock, settings, chunk)
+            accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+    print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
+    return 0

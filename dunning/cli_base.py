@@ -1,0 +1,102 @@
+"""What every ``dunning`` subcommand shares: exit codes, the error type, the context."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dunning.clock import Clock
+from dunning.db.connection import default_db_path, open_db
+from dunning.queue.collectors import Collector, resolve_identity
+from dunning.queue.config import Settings, load_settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # refused, database problems, nothing found where something must be
+EXIT_USAGE = 2  # bad arguments or input (amount, date, unknown account or outcome)
+EXIT_NOTHING = 3  # `dunning next`: nothing can be called now
+
+EXIT_CODES = """\
+exit codes:
+  0  done
+  1  refused or failed (unknown collector, account held by someone else, no database,
+     database error)
+  2  bad usage or input (unknown account, bad amount or date, missing option)
+  3  `next`: nothing to call now
+
+dates and times (typed in the local time of this machine):
+  dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (the next one)
+  times: "2026-12-01 14:30", "tomorrow 9:00", "14:30" (the next one), +2h, +30m
+money: as you would write it in your locale, in the customer's currency:
+  1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
+
+environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file),
+  DUNNING_SERVICE_ACCOUNT (the OS account for which --as is honoured)
+"""
+
+
+class CliError(Exception):
+    """An expected failure: printed as ``dunning: <message>``, exit ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_ERROR) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Context:
+    """What a handler needs: database, settings, identity and the clock."""
+
+    args: argparse.Namespace
+    clock: Clock
+    _settings: Settings | None = None
+    _conns: list[sqlite3.Connection] = field(default_factory=list)
+
+    @property
+    def db_explicit(self) -> bool:
+        """The path was chosen (--db or $DUNNING_DB), not the per-user default."""
+        return bool(getattr(self.args, "db", None) or os.environ.get("DUNNING_DB"))
+
+    @property
+    def db_path(self) -> Path:
+        given = getattr(self.args, "db", None)
+        return Path(given).expanduser() if given else default_db_path()
+
+    @property
+    def as_name(self) -> str | None:
+        return getattr(self.args, "as_name", None)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(getattr(self.args, "config", None))
+        return self._settings
+
+    def open(self, path: Path | None = None) -> sqlite3.Connection:
+        """Connect and migrate an existing database; a missing file is an error."""
+        path = path or self.db_path
+        if not path.exists():
+            raise CliError(
+                f"no database at {path}; build and open a demo with `dunning demo`, or "
+                "import a ledger with `dunning import KIND FILE`; choose a file with --db PATH or "
+                "$DUNNING_DB"
+            )
+        if path.is_dir():
+            raise CliError(f"{path} is a directory, not a database file")
+        try:
+            conn = open_db(path)
+        except sqlite3.DatabaseError as exc:
+            raise CliError(f"{path}: {exc}") from exc
+        self._conns.append(conn)
+        return conn
+
+    def identity(self, conn: sqlite3.Connection, as_name: str | None = None) -> Collector:
+        return resolve_identity(conn, as_name or self.as_name)
+
+    def close(self) -> None:
+        for conn in self._conns:
+            with contextlib.suppress(sqlite3.Error):
+                conn.close()
+        self._conns.clear()

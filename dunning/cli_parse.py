@@ -1,0 +1,119 @@
+"""Turning what a person types on the command line into ids, amounts and instants."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, date, datetime
+
+from dunning.cli_base import EXIT_USAGE, CliError, Context
+from dunning.money import parse_amount
+from dunning.phones import parse_phone
+from dunning.when import parse_day, parse_when
+
+
+def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
+    """A customer by external reference (exact, then any case), else by numeric id."""
+    t = text.strip()
+    row = conn.execute("SELECT * FROM customers WHERE external_ref = ?", (t,)).fetchone()
+    if row is None:
+        row = conn.execute(
+            "SELECT * FROM customers WHERE external_ref = ? COLLATE NOCASE LIMIT 1", (t,)
+        ).fetchone()
+    if row is None and t.isdigit():
+        row = conn.execute("SELECT * FROM customers WHERE id = ?", (int(t),)).fetchone()
+    if row is None:
+        raise CliError(
+            f"no customer {text!r} (give a customer reference or id; find one with "
+            "`dunning search TEXT`)",
+            EXIT_USAGE,
+        )
+    return row
+
+
+def local_now(ctx: Context) -> datetime:
+    """Now in this machine's local time zone."""
+    return ctx.clock.now().astimezone()
+
+
+def parse_local_when(text: str, ctx: Context) -> datetime:
+    """A typed local date and time -> UTC. Absolute times get the local offset of *their*
+    date (so a time typed across a daylight-saving change is right)."""
+    now_local = local_now(ctx)
+    parsed = parse_when(text, now_local)
+    if not text.strip().startswith("+"):
+        parsed = parsed.replace(tzinfo=None).astimezone()
+    return parsed.astimezone(UTC)
+
+
+def parse_local_day(text: str, ctx: Context) -> date:
+    return parse_day(text, local_now(ctx).date())
+
+
+def parse_instalments(
+    text: str, currency: str, locale: str, ctx: Context
+) -> list[tuple[int, date]]:
+    """'500@2026-12-01,500@2027-01-01' (';' also separates; amounts may hold commas)."""
+    parts = text.split("@")
+    if len(parts) < 2:
+        raise ValueError(f"instalments {text!r}: write AMOUNT@DATE,AMOUNT@DATE")
+    amounts = [parts[0]]
+    dates: list[str] = []
+    for middle in parts[1:-1]:
+        m = re.match(r"\s*([^,;]+?)\s*[,;]\s*(.+)$", middle)
+        if not m:
+            raise ValueError(f"instalments {text!r}: write AMOUNT@DATE,AMOUNT@DATE")
+        dates.append(m.group(1))
+        amounts.append(m.group(2))
+    dates.append(parts[-1])
+    out = []
+    for amount, day in zip(amounts, dates, strict=True):
+        out.append((parse_amount(amount, currency, locale), parse_local_day(day, ctx)))
+    return out
+
+
+def resolve_phone(conn: sqlite3.Connection, customer: sqlite3.Row, text: str) -> int:
+    t = text.strip()
+    cid = customer["id"]
+    if t.isdigit():
+        row = conn.execute(
+            "SELECT id FROM phones WHERE id = ? AND customer_id = ?", (int(t), cid)
+        ).fetchone()
+        if row:
+            return int(row[0])
+    try:
+        e164 = parse_phone(t, customer["country"])
+    except ValueError as exc:
+        raise CliError(f"--phone: {exc}", EXIT_USAGE) from exc
+    row = conn.execute(
+        "SELECT id FROM phones WHERE e164 = ? AND customer_id = ? ORDER BY bad, id LIMIT 1",
+        (e164, cid),
+    ).fetchone()
+    if row is None:
+        raise CliError(f"--phone: {text} is not a number of {customer['external_ref']}", EXIT_USAGE)
+    return int(row[0])
+
+
+def resolve_invoices(conn: sqlite3.Connection, customer: sqlite3.Row, text: str) -> list[int]:
+    ids = []
+    for item in (x.strip() for x in re.split(r"[,;\s]+", text)):
+        if not item:
+            continue
+        row = conn.execute(
+            "SELECT id FROM invoices WHERE number = ? AND customer_id = ?",
+            (item, customer["id"]),
+        ).fetchone()
+        if row is None and item.isdigit():
+            row = conn.execute(
+                "SELECT id FROM invoices WHERE id = ? AND customer_id = ?",
+                (int(item), customer["id"]),
+            ).fetchone()
+        if row is None:
+            raise CliError(
+                f"--invoices: {item!r} is not an invoice of {customer['external_ref']}",
+                EXIT_USAGE,
+            )
+        ids.append(int(row[0]))
+    if not ids:
+        raise CliError("--invoices: name at least one invoice", EXIT_USAGE)
+    return ids

@@ -1,0 +1,384 @@
+"""The collector's loop from a shell: ``next``, ``log``, ``history``, ``search``.
+
+The same queue functions as the screen: claim_next, log_outcome, timeline, search.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from dataclasses import asdict
+from typing import Any
+
+from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
+from dunning.cli_parse import (
+    find_customer,
+    parse_instalments,
+    parse_local_day,
+    parse_local_when,
+    resolve_invoices,
+    resolve_phone,
+)
+from dunning.clock import from_iso
+from dunning.money import format_money, parse_amount
+from dunning.phones import dial_format, zone
+from dunning.queue.account_view import AccountView, load_account, timeline
+from dunning.queue.claim import claim_next
+from dunning.queue.collectors import Collector, IdentityError
+from dunning.queue.outcomes import (
+    DEPARTMENTS,
+    DISPUTE_REASONS,
+    ESCALATIONS,
+    OUTCOMES,
+    OutcomeInput,
+    log_outcome,
+)
+from dunning.queue.search import search_customers
+
+# Which options each outcome takes (beyond --note, --phone, --next), and which it needs.
+OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
+    "promise_to_pay": ("amount", "date", "grace"),
+    "payment_plan": ("instalments", "grace"),
+    "paid": ("amount", "date", "reference"),
+    "dispute": ("invoices", "reason", "department"),
+    "callback": ("at", "rpc"),
+    "escalated": ("escalation",),
+    "skip": ("reason",),
+}
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "promise_to_pay": ("amount", "date"),
+    "payment_plan": ("instalments",),
+    "paid": ("amount", "date"),
+    "dispute": ("invoices", "reason", "department"),
+    "callback": ("at",),
+    "wrong_number": ("phone",),
+    "escalated": ("escalation",),
+    "skip": ("reason",),
+}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser(
+        "next",
+        help="claim the next account to call and print it",
+        description="Claim the next account to call (resuming one you hold or drafted) and "
+        "print it. Exit code 3 when nothing can be called now.",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON (money in minor units)")
+    p.set_defaults(handler=cmd_next)
+
+    p = sub.add_parser(
+        "log",
+        help="log a call outcome on an account",
+        description="Log a call outcome: the activity, what it creates (promise, plan, "
+        "dispute, payment report), the next action and the queue, in one transaction. "
+        "Dates and times as in `dunning --help`.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=_log_epilog(),
+    )
+    p.add_argument("account", metavar="ACCOUNT", help="customer reference (C000123) or id")
+    p.add_argument("outcome", metavar="OUTCOME", help="one of: " + ", ".join(OUTCOMES))
+    p.add_argument("--amount", help="amount in the customer's currency")
+    p.add_argument("--date", help="promise due date / date paid")
+    p.add_argument("--grace", type=int, help="grace days of a promise (default from config)")
+    p.add_argument("--reference", help="payment reference (paid)")
+    p.add_argument("--note", default="", help="the note")
+    p.add_argument("--phone", help="the number dialled: E.164 (+15145550123) or phone id")
+    p.add_argument("--invoices", help="disputed invoice numbers (or ids), comma-separated")
+    p.add_argument("--reason", help="dispute reason, or why you skip")
+    p.add_argument("--department", help="department that resolves the dispute")
+    p.add_argument("--at", help="callback date and time, e.g. 'tomorrow 14:30'")
+    p.add_argument(
+        "--rpc", action="store_true", default=None, help="callback: spoke to the right party"
+    )
+    p.add_argument("--escalation", help="one of: " + ", ".join(ESCALATIONS))
+    p.add_argument("--next", dest="next_at", help="override when to act next ('+3d 9:00')")
+    p.add_argument("--instalments", help="payment plan: 'AMOUNT@DATE,AMOUNT@DATE,...'")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=cmd_log)
+
+    p = sub.add_parser("history", help="print an account's history, newest first")
+    p.add_argument("account", metavar="ACCOUNT", help="customer reference or id")
+    p.add_argument("--limit", type=int, default=50, help="at most N entries (0: all)")
+    p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser("search", help="find customers by name, reference, phone or invoice")
+    p.add_argument("text", metavar="TEXT")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_search)
+
+
+def _log_epilog() -> str:
+    lines = ["outcomes and their options:"]
+    for code in OUTCOMES:
+        opts = OUTCOME_OPTIONS.get(code, ())
+        need = REQUIRED.get(code, ())
+        shown = [f"--{o}" if o in need else f"[--{o}]" for o in (*need, *opts) if o]
+        shown = list(dict.fromkeys(shown))
+        lines.append(f"  {code:<15} {' '.join(shown)}")
+    lines += [
+        "",
+        f"dispute reasons: {', '.join(DISPUTE_REASONS)}",
+        f"departments: {', '.join(DEPARTMENTS)}",
+        "every outcome takes [--note TEXT] [--phone NUMBER] [--next WHEN] [--json]",
+        "",
+        "examples:",
+        "  dunning log C000123 promise_to_pay --amount 1500 --date +7d --note 'after payday'",
+        "  dunning log C000123 payment_plan --instalments '500@2026-12-01,500@2027-01-01'",
+        "  dunning log C000123 dispute --invoices INV-1,INV-2 --reason damaged --department sales",
+        "  dunning log C000123 callback --at 'tomorrow 14:30'",
+        "  dunning log C000123 skip --reason 'customer in a meeting'",
+    ]
+    return "\n".join(lines)
+
+
+def _emit_json(data: object) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _local(iso: str | None) -> str:
+    if not iso:
+        return ""
+    return from_iso(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+# -- next -------------------------------------------------------------------------------
+
+
+def account_json(view: AccountView) -> dict[str, Any]:
+    data = asdict(view)
+    data["net_minor"] = view.net_minor
+    return data
+
+
+def cmd_next(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    me = ctx.identity(conn)
+    settings = ctx.settings()
+    claim = claim_next(conn, ctx.clock, settings, me.id)
+    view = load_account(conn, ctx.clock, settings, claim.customer_id, me.id) if claim else None
+    if claim is None or view is None:
+        counts = {
+            r[0]: r[1]
+            for r in conn.execute(
+                "SELECT state, COUNT(*) FROM queue WHERE collector_id = ? GROUP BY state",
+                (me.id,),
+            )
+        }
+        if args.json:
+            _emit_json(
+                {"account": None, "claim": None, "message": "nothing to call now", "counts": counts}
+            )
+        else:
+            summary = ", ".join(f"{n} {state}" for state, n in sorted(counts.items()))
+            print(f"nothing to call now for {me.username}" + (f" ({summary})" if summary else ""))
+        return EXIT_NOTHING
+    claim_data = {
+        "customer_id": claim.customer_id,
+        "expires_at": claim.expires_at,
+        "resumed": claim.resumed,
+        "passed_over": [list(x) for x in claim.passed_over],
+    }
+    if args.json:
+        _emit_json({"account": account_json(view), "claim": claim_data})
+    else:
+        print_account(view, me, claim.expires_at, ctx)
+    return 0
+
+
+def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Context) -> None:
+    loc = me.locale
+    cur = view.currency
+
+    def m(minor: int) -> str:
+        return format_money(minor, cur, loc)
+
+    region = f"{view.country}-{view.subdivision}" if view.subdivision else view.country
+    print(
+        f"{view.external_ref}  {view.name}  ({region}, {view.portfolio}, {cur})"
+        f"  claimed until {_local(expires_at)}"
+    )
+    extra = []
+    if view.disputed_minor:
+        extra.append(f"disputed {m(view.disputed_minor)}")
+    if view.credits_minor:
+        extra.append(f"credits {m(view.credits_minor)}")
+    print(f"  owed    {m(view.open_minor)}" + (f"  ({', '.join(extra)})" if extra else ""))
+    aging = "  ".join(f"{b}: {m(v)}" for b, v in view.aging.items() if v)
+    if aging:
+        print(f"  aging   {aging}")
+    why = ", ".join(f"{code} +{pts:g}" for code, pts, _ in view.reasons)
+    print(f"  why     {why}")
+    now = ctx.clock.now()
+    for p in view.usable_phones()[:3]:
+        local = "  ".join(
+            f"{now.astimezone(zone(z)).strftime('%a %H:%M')} {z}" for z in p.zones[:2]
+        )
+        who = f", {p.contact}" if p.contact else ""
+        print(
+            f"  call    {dial_format(p.e164, me.dial_region)} ({p.type}{who}, id {p.id})  {local}"
+        )
+    if not view.callable.ok:
+        print(f"  NOT CALLABLE NOW: {view.callable.detail}")
+    for pr in view.promises:
+        if pr.status == "pending":
+            print(f"  promise {m(pr.amount_minor)} by {pr.due_date} (+{pr.grace_days}d grace)")
+    for d in view.disputes:
+        if d.status == "open":
+            print(
+                f"  dispute {m(d.amount_minor)} {d.reason} -> {d.department}: "
+                f"{', '.join(d.invoices)}"
+            )
+    for t in view.timeline[:3]:
+        print(f"  {_local(t.at)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
+    print(f"  log it: dunning log {view.external_ref} OUTCOME --as {me.username} [--note ...]")
+
+
+# -- log --------------------------------------------------------------------------------
+
+
+def _given(args: argparse.Namespace, name: str) -> bool:
+    value = getattr(args, name, None)
+    return value is not None and value != ""
+
+
+def build_input(
+    args: argparse.Namespace,
+    ctx: Context,
+    conn: sqlite3.Connection,
+    customer: sqlite3.Row,
+    me: Collector,
+) -> OutcomeInput:
+    o = args.outcome
+    if o not in OUTCOMES:
+        raise CliError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}", EXIT_USAGE)
+    allowed = OUTCOME_OPTIONS.get(o, ())
+    for name in (
+        "amount",
+        "date",
+        "grace",
+        "reference",
+        "invoices",
+        "reason",
+        "department",
+        "at",
+        "rpc",
+        "escalation",
+        "instalments",
+    ):
+        if _given(args, name) and name not in allowed:
+            raise CliError(f"--{name} does not apply to {o}", EXIT_USAGE)
+    missing = [f"--{n}" for n in REQUIRED.get(o, ()) if not _given(args, n)]
+    if missing:
+        raise CliError(f"{o} needs {' and '.join(missing)}", EXIT_USAGE)
+    currency = customer["currency"]
+    inp = OutcomeInput(o, note=args.note or "")
+    if _given(args, "amount"):
+        inp.amount_minor = parse_amount(args.amount, currency, me.locale)
+    if _given(args, "date"):
+        inp.on_date = parse_local_day(args.date, ctx)
+    inp.grace_days = args.grace
+    inp.reference = (args.reference or "").strip()
+    if _given(args, "instalments"):
+        inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx)
+    if _given(args, "invoices"):
+        inp.invoice_ids = resolve_invoices(conn, customer, args.invoices)
+    inp.reason = (args.reason or "").strip()
+    inp.department = (args.department or "").strip()
+    if _given(args, "at"):
+        inp.callback_at = parse_local_when(args.at, ctx)
+    inp.rpc = args.rpc
+    inp.escalation = (args.escalation or "").strip()
+    if _given(args, "phone"):
+        inp.phone_id = resolve_phone(conn, customer, args.phone)
+    if _given(args, "next_at"):
+        inp.next_action_at = parse_local_when(args.next_at, ctx)
+    return inp
+
+
+def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    me = ctx.identity(conn)
+    settings = ctx.settings()
+    customer = find_customer(conn, args.account)
+    inp = build_input(args, ctx, conn, customer, me)
+    logged = log_outcome(
+        conn, ctx.clock, settings, collector_id=me.id, customer_id=customer["id"], inp=inp
+    )
+    if args.json:
+        data = asdict(logged)
+        data["external_ref"] = customer["external_ref"]
+        _emit_json(data)
+    else:
+        print(
+            f"{customer['external_ref']}: {logged.outcome} logged; next {logged.next_action} "
+            f"at {_local(logged.next_action_at)} ({logged.state})"
+        )
+    return 0
+
+
+# -- history / search -------------------------------------------------------------------
+
+
+def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    customer = find_customer(conn, args.account)
+    limit = None if args.limit <= 0 else args.limit
+    entries = timeline(conn, customer["id"], limit)
+    if args.json:
+        _emit_json([asdict(e) for e in entries])
+        return 0
+    loc = _viewer_locale(conn, ctx)
+    print(f"{customer['external_ref']}  {customer['name']}  ({len(entries)} entries, newest first)")
+    for e in entries:
+        d = e.details
+        bits = []
+        if "amount_minor" in d:
+            bits.append(
+                format_money(
+                    int(d["amount_minor"]),  # type: ignore[call-overload]
+                    str(d.get("currency") or customer["currency"]),
+                    loc,
+                )
+            )
+        for key in ("date", "reason", "department", "escalation", "to", "invoice", "phone"):
+            if d.get(key):
+                bits.append(str(d[key]))
+        if d.get("next_action") and e.kind == "activity":
+            bits.append(f"next {d['next_action']} {_local(str(d.get('next_action_at') or ''))}")
+        note = e.note.replace("\n", " ")
+        print(
+            f"{_local(e.at)}  {e.code:<15} {e.who:<10} {'; '.join(bits)}"
+            + (f"  | {note}" if note else "")
+        )
+    return 0
+
+
+def _viewer_locale(conn: sqlite3.Connection, ctx: Context) -> str:
+    """The locale of whoever is asking, when known; en_US otherwise (history needs no
+    identity)."""
+    try:
+        return ctx.identity(conn).locale
+    except IdentityError:
+        return "en_US"
+
+
+def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    hits = search_customers(conn, args.text, limit=max(args.limit, 1))
+    if args.json:
+        _emit_json([asdict(h) for h in hits])
+        return 0
+    loc = _viewer_locale(conn, ctx)
+    for h in hits:
+        print(
+            f"{h.external_ref:<12} {h.name[:32]:<32} {h.country:<3} "
+            f"{format_money(h.open_minor, h.currency, loc):>16}  {h.state:<9} "
+            f"{h.assigned_to or '-':<10} ({h.matched})"
+        )
+    if not hits:
+        print(f"no customer matches {args.text!r}")
+    return 0
