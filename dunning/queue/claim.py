@@ -82,7 +82,12 @@ def claim_next(
     exclude: frozenset[int] = frozenset(),
     resume: bool = True,
 ) -> Claim | None:
-    """Claim the collector's next account; None when nothing can be called now."""
+    """Claim the collector's next account; None when nothing can be called now.
+
+    ``resume``: first hand back an account this collector holds or has a draft on (after
+    a crash, a dropped link). Otherwise only accounts nobody holds are candidates, not
+    even ones this collector holds in another process.
+    """
     now = clock.now()
     now_iso = to_iso(now)
     expires = to_iso(now + timedelta(minutes=settings.lease_minutes))
@@ -108,10 +113,10 @@ def claim_next(
                 f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision
                     FROM queue q JOIN customers c ON c.id = q.customer_id
                     WHERE q.collector_id = ? AND q.state = 'ready'
-                      AND (q.claimed_by IS NULL OR q.claimed_by = ? OR q.claim_expires_at <= ?)
+                      AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
                       {page_filter}
                     ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
-                [collector_id, collector_id, now_iso, *params, CANDIDATE_PAGE],
+                [collector_id, now_iso, *params, CANDIDATE_PAGE],
             ).fetchall()
             if not rows:
                 break

@@ -62,6 +62,7 @@ def score(inp: PriorityInputs, settings: Settings) -> tuple[int, list[Reason]]:
         reasons.append(("since_contact", round(pts, 1), {"days": days}))
     if inp.risk_score > 0:
         reasons.append(("risk", round(w.risk * inp.risk_score / 100, 1), {"score": inp.risk_score}))
+    reasons = [r for r in reasons if r[1] != 0]  # a term weighted 0 is no reason
     reasons.sort(key=lambda r: -r[1])
     total = sum(r[1] for r in reasons)
     return int(round(total * 100)), reasons
