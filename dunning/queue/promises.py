@@ -14,6 +14,7 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import Any
 
 from dunning.clock import Clock, to_iso
 from dunning.queue.accounts import refresh_accounts
@@ -66,7 +67,13 @@ def evaluate_promises(
     now_iso = to_iso(now)
     for cid, promises in by_customer.items():
         promises.sort(key=lambda r: (r["due_date"], r["id"]))
-        start = min(r["promised_on"] for r in promises)
+        # what promises decided earlier took from the payments stays taken
+        decided = conn.execute(
+            """SELECT * FROM promises WHERE customer_id = ? AND status IN ('kept', 'partial')
+               AND paid_minor > 0 ORDER BY due_date, id""",
+            (cid,),
+        ).fetchall()
+        start = min(r["promised_on"] for r in [*promises, *decided])
         payments = [
             [p["paid_on"], p["amount_minor"]]
             for p in conn.execute(
@@ -76,20 +83,12 @@ def evaluate_promises(
                 (cid, start),
             )
         ]
+        for pr in decided:
+            _allot(payments, pr, pr["paid_minor"])
         for pr in promises:
-            end = (
-                date.fromisoformat(pr["due_date"]) + timedelta(days=pr["grace_days"])
-            ).isoformat()
+            end = _end(pr)
             need = pr["amount_minor"]
-            paid = 0
-            for pay in payments:
-                if pay[1] <= 0 or pay[0] < pr["promised_on"] or pay[0] > end:
-                    continue
-                take = min(pay[1], need - paid)
-                paid += take
-                pay[1] -= take
-                if paid >= need:
-                    break
+            paid = _allot(payments, pr, need)
             if paid >= need:
                 status = "kept"
             elif end < today.isoformat():
@@ -122,8 +121,43 @@ def evaluate_promises(
                                        AND status = 'pending' AND id != ?)""",
                     (now_iso, cid, cid, pr["id"]),
                 )
+                # an instalment kept while others are pending: check the next one when due
+                conn.execute(
+                    """UPDATE queue SET next_action_at = (
+                           SELECT MIN(date(due_date, '+' || grace_days || ' days'))
+                                  || 'T00:00:00Z'
+                           FROM promises WHERE customer_id = ? AND status = 'pending')
+                       WHERE customer_id = ? AND next_action IN
+                             ('promise_check', 'instalment_check')
+                       AND EXISTS (SELECT 1 FROM promises WHERE customer_id = ?
+                                   AND status = 'pending')""",
+                    (cid, cid, cid),
+                )
             changed += 1
             touched.add(cid)
     if touched:
         refresh_accounts(conn, clock, settings, touched)
     return changed
+
+
+def _end(promise: sqlite3.Row) -> str:
+    """The last day a payment counts for the promise: due date + grace days."""
+    return (
+        date.fromisoformat(promise["due_date"]) + timedelta(days=promise["grace_days"])
+    ).isoformat()
+
+
+def _allot(payments: list[list[Any]], promise: sqlite3.Row, need: int) -> int:
+    """Take up to ``need`` from the payments made in the promise's window (oldest first);
+    what is taken is no longer available to other promises. Returns the amount taken."""
+    end = _end(promise)
+    paid = 0
+    for pay in payments:
+        if paid >= need:
+            break
+        if pay[1] <= 0 or pay[0] < promise["promised_on"] or pay[0] > end:
+            continue
+        take = min(pay[1], need - paid)
+        paid += take
+        pay[1] -= take
+    return paid
