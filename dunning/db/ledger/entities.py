@@ -10,14 +10,14 @@ from collections.abc import Callable
 
 CUSTOMER_STAGE = """
 CREATE TEMP TABLE stage_customers (
-    line INTEGER, ref TEXT, name TEXT, country TEXT, subdivision TEXT, language TEXT,
+    line INTEGER PRIMARY KEY, ref TEXT, name TEXT, country TEXT, subdivision TEXT, language TEXT,
     currency TEXT, portfolio TEXT, status TEXT, risk_score INTEGER,
     credit_limit_minor INTEGER, collector TEXT, email TEXT, contact_name TEXT, phones TEXT
 )"""
 CUSTOMER_INSERT = "INSERT INTO stage_customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 CONTACT_STAGE = """
 CREATE TEMP TABLE stage_contacts (
-    line INTEGER, customer_id INTEGER, name TEXT, title TEXT, language TEXT, email TEXT,
+    line INTEGER PRIMARY KEY, customer_id INTEGER, name TEXT, title TEXT, language TEXT, email TEXT,
     phones TEXT, do_not_call INTEGER, is_primary INTEGER
 )"""
 CONTACT_INSERT = "INSERT INTO stage_contacts VALUES (?,?,?,?,?,?,?,?,?)"

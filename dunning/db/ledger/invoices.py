@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 STAGE = """
 CREATE TEMP TABLE stage_invoices (
-    line INTEGER, customer_ref TEXT, customer_name TEXT, number TEXT, issue_date TEXT,
+    line INTEGER PRIMARY KEY, customer_ref TEXT, customer_name TEXT, number TEXT, issue_date TEXT,
     due_date TEXT, amount_minor INTEGER, open_minor INTEGER, currency TEXT, status TEXT,
     disputed INTEGER, settled_on TEXT, customer_id INTEGER
 )"""

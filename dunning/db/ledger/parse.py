@@ -40,11 +40,15 @@ _WORDS = re.compile(r"[^\W\d_]+\.?|\d+", re.UNICODE)
 
 
 def is_blank(value: Cell) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    if value is None or value == "":
+        return True
+    return type(value) is str and not value.strip()
 
 
 def text(value: Cell) -> str:
     """A cell as trimmed text; spreadsheet numbers lose a spurious ``.0``."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -72,19 +76,23 @@ def _scale(value: Decimal, currency: str) -> int:
 
 
 def _plain_minor(raw: str, currency: str) -> int:
-    whole, _, frac = raw.partition(".")
+    """'-1234.5' -> -123450 for a 2-digit currency, by string arithmetic (exact, fast)."""
     digits = minor_digits(currency)
+    whole, _, frac = raw.partition(".")
     if len(frac) > digits:
         if frac[digits:].strip("0"):
             raise ValueError(f"more than {digits} decimals for {currency}")
         frac = frac[:digits]
-    negative = whole.startswith("-")
-    minor = abs(int(whole)) * 10**digits + (int(frac.ljust(digits, "0")) if digits else 0)
-    return -minor if negative else minor
+    return int(whole + frac.ljust(digits, "0")) if digits else int(whole)
 
 
 def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
     """An amount cell -> integer minor units of ``currency``."""
+    if type(value) is str:
+        raw = value.strip()
+        if _PLAIN.match(raw):
+            return _plain_minor(raw, currency)
+        return _scale(parse_decimal_text(raw, locale), currency)
     if isinstance(value, bool):
         raise ValueError("not an amount")
     if isinstance(value, int):
@@ -204,6 +212,12 @@ def _make(y: int, m: int, d: int) -> str:
 
 def parse_date(value: Cell, order: str = "ymd") -> str:
     """A date cell -> ISO text. ``order`` (ymd, mdy, dmy) reads numeric dates like 3/4/2024."""
+    if type(value) is str and len(value) == 10 and value[4] == "-":
+        try:
+            date.fromisoformat(value)  # 3.11 reads only YYYY-MM-DD at this length
+            return value
+        except ValueError:
+            pass
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 STAGE = """
 CREATE TEMP TABLE stage_payments (
-    line INTEGER, customer_id INTEGER, invoice_id INTEGER, invoice TEXT,
+    line INTEGER PRIMARY KEY, customer_id INTEGER, invoice_id INTEGER, invoice TEXT,
     amount_minor INTEGER, paid_on TEXT, payment_ref TEXT, currency TEXT, reference TEXT,
     key TEXT
 )"""

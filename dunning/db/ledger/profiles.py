@@ -291,7 +291,7 @@ PROFILES: dict[str, Profile] = {
         locale="en_GB",
         create_customers=True,
         group_customer=True,
-        skip_unless=("number", "issue_date"),
+        skip_unless=("number",),
     ),
     "ibm": Profile(
         "ibm",

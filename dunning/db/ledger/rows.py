@@ -218,48 +218,57 @@ def contact_parser(mapping: dict[str, int], ctx: Context) -> Parser:
 
 def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     """The hot path of a large import: plain code, one pass over the cells."""
-    i_ref = mapping.get("customer_ref")
-    i_name = mapping.get("customer_name")
+    width = max(mapping.values()) + 1
+    pad = width  # index of an always-blank cell, for the fields the file lacks
+    i_ref = mapping.get("customer_ref", pad)
+    i_name = mapping.get("customer_name", pad)
     i_num = mapping["number"]
     i_issue = mapping["issue_date"]
-    i_due = mapping.get("due_date")
+    i_due = mapping.get("due_date", pad)
     i_amount = mapping["amount"]
-    i_open = mapping.get("open_amount")
-    i_cur = mapping.get("currency")
-    i_status = mapping.get("status")
-    i_disp = mapping.get("disputed")
-    i_settled = mapping.get("settled_on")
+    i_open = mapping.get("open_amount", pad)
+    i_cur = mapping.get("currency", pad)
+    i_status = mapping.get("status", pad)
+    i_disp = mapping.get("disputed", pad)
+    i_settled = mapping.get("settled_on", pad)
     order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
     as_of = ctx.as_of.isoformat() if ctx.as_of else None
     customer = ctx.customer
-
-    def cell(cells: list[Cell], i: int | None) -> Cell:
-        return cells[i] if i is not None and i < len(cells) else None
+    blank = is_blank
+    if not _currency_ok(default_cur):
+        raise ValueError(f"--currency {default_cur!r} is not an ISO 4217 currency code")
 
     def parse(line: int, cells: list[Cell]) -> tuple[object, ...] | object:
-        ref = text(cell(cells, i_ref))
+        cells = cells[:width]
+        if len(cells) < width:  # short rows: missing cells are blank
+            cells.extend([None] * (width - len(cells)))
+        cells.append(None)
+        ref = text(cells[i_ref])
         if not ref:
             raise RowError("customer_ref", "", "the customer is required")
-        number = text(cell(cells, i_num))
+        number = text(cells[i_num])
         if not number:
             raise RowError("number", "", "the invoice number is required")
         known = customer(ref)
-        raw_cur = cell(cells, i_cur)
-        currency = _currency(raw_cur, known[1] if known else default_cur)
-        if known and currency != known[1]:
-            raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
-        v = cells[i_issue] if i_issue < len(cells) else None
+        raw_cur = cells[i_cur]
+        if raw_cur is None or raw_cur == "":
+            currency = known[1] if known else default_cur
+        else:
+            currency = _currency(raw_cur, default_cur)
+            if known and currency != known[1]:
+                raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
+        v = cells[i_issue]
         try:
             issue = parse_date(v, order)
         except ValueError as exc:
             raise RowError("issue_date", v, str(exc)) from None
-        v = cells[i_amount] if i_amount < len(cells) else None
+        v = cells[i_amount]
         try:
             amount = parse_amount(v, currency, locale)
         except ValueError as exc:
             raise RowError("amount", v, str(exc)) from None
-        v = cell(cells, i_due)
-        if is_blank(v):
+        v = cells[i_due]
+        if blank(v):
             if amount > 0:
                 raise RowError("due_date", "", "the due date is required for an invoice")
             due = issue
@@ -271,32 +280,32 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             if due < issue:
                 raise RowError("due_date", v, f"due before it was issued ({issue})")
         open_minor = None
-        v = cell(cells, i_open)
-        if not is_blank(v):
+        v = cells[i_open]
+        if not blank(v):
             try:
                 open_minor = parse_amount(v, currency, locale)
             except ValueError as exc:
                 raise RowError("open_amount", v, str(exc)) from None
-            if open_minor and (open_minor > 0) != (amount > 0) and amount:
+            if amount and open_minor and (open_minor > 0) != (amount > 0):
                 raise RowError("open_amount", v, "open amount and amount differ in sign")
-            if abs(open_minor) > abs(amount) and amount:
+            if amount and abs(open_minor) > abs(amount):
                 raise RowError("open_amount", v, f"exceeds the amount ({text(cells[i_amount])})")
         status = None
-        v = cell(cells, i_status)
-        if not is_blank(v):
+        v = cells[i_status]
+        if not blank(v):
             status = INVOICE_STATUSES.get(text(v).lower())
             if status is None:
                 raise RowError("status", v, "must be open, paid or closed")
         disputed = None
-        v = cell(cells, i_disp)
-        if not is_blank(v):
+        v = cells[i_disp]
+        if not blank(v):
             try:
                 disputed = int(parse_bool(v))
             except ValueError as exc:
                 raise RowError("disputed", v, str(exc)) from None
         settled = None
-        v = cell(cells, i_settled)
-        if not is_blank(v):
+        v = cells[i_settled]
+        if not blank(v):
             try:
                 settled = parse_date(v, order)
             except ValueError as exc:
@@ -311,7 +320,7 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         if settled is not None:
             open_minor, status = 0, "paid"
         return (
-            line, ref, text(cell(cells, i_name)) or None, number, issue, due, amount,
+            line, ref, text(cells[i_name]) or None, number, issue, due, amount,
             open_minor, currency, status, disputed, settled, known[0] if known else None,
         )  # fmt: skip
 

@@ -1,0 +1,125 @@
+"""Import speed: dunning's validated invoice import against sqlite-utils and a raw
+executemany, on the same generated CSV, in the same run (issue 3's goal: no slower than
+``sqlite-utils insert --csv`` into an empty table). Also peak memory at two file sizes
+(it must not grow with the file) and the time of an unchanged re-import.
+
+    .venv/bin/python bench/bench_import.py [--rows 1000000] [--customers 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+
+
+def generate(path: Path, rows: int, customers: int, seed: int = 7) -> None:
+    rnd = random.Random(seed)
+    start = date(2025, 1, 1).toordinal()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["customer_ref", "customer_name", "number", "issue_date", "due_date",
+                      "amount", "open_amount", "currency"])  # fmt: skip
+        for n in range(rows):
+            c = rnd.randrange(customers)
+            issued = date.fromordinal(start + rnd.randrange(600))
+            amount = rnd.randrange(1000, 5_000_000)
+            open_ = amount if rnd.random() < 0.7 else rnd.randrange(0, amount)
+            out.writerow([
+                f"C{c:07d}", f"Customer {c}", f"INV{n:09d}", issued.isoformat(),
+                (issued + timedelta(days=30)).isoformat(), f"{amount / 100:.2f}",
+                f"{open_ / 100:.2f}", "USD",
+            ])  # fmt: skip
+
+
+RAW = """
+import csv, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("CREATE TABLE t (customer_ref, customer_name, number, issue_date, due_date, "
+             "amount, open_amount, currency)")
+with open(sys.argv[2], newline="", encoding="utf-8") as fh:
+    rows = csv.reader(fh)
+    next(rows)
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO t VALUES (?,?,?,?,?,?,?,?)", rows)
+    conn.execute("COMMIT")
+"""
+
+DUNNING = """
+import sys
+from pathlib import Path
+from dunning.clock import FixedClock
+from dunning.db.connection import open_db
+from dunning.db.ledger import ImportOptions, import_file
+from dunning.queue.config import Settings
+conn = open_db(sys.argv[1])
+r = import_file(conn, FixedClock(), Settings(), Path(sys.argv[2]),
+                ImportOptions(kind="invoices", create_customers=True))
+assert r.written and not r.refused, r.summary()
+print(r.created, r.updated, r.unchanged, r.customers_created, file=sys.stderr)
+"""
+
+
+def run(cmd: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - t0
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--small", type=int, default=100_000, help="rows of the memory check")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="dunning-bench-import-"))
+    try:
+        big, small = tmp / "big.csv", tmp / "small.csv"
+        generate(big, args.rows, args.customers)
+        generate(small, args.small, max(args.small // 10, 1))
+        su = shutil.which("sqlite-utils", path=str(Path(PY).parent)) or "sqlite-utils"
+        results = []
+        t, m = run([su, "insert", str(tmp / "su.db"), "t", str(big), "--csv"])
+        results.append(("sqlite-utils insert --csv (no validation)", t, m))
+        t, m = run([PY, "-c", RAW, str(tmp / "raw.db"), str(big)])
+        results.append(("raw csv + executemany, one transaction", t, m))
+        t_small, m_small = run([PY, "-c", DUNNING, str(tmp / "small.db"), str(small)])
+        t, m = run([PY, "-c", DUNNING, str(tmp / "dun.db"), str(big)])
+        results.append(("dunning import invoices (validated, new DB)", t, m))
+        t2, m2 = run([PY, "-c", DUNNING, str(tmp / "dun.db"), str(big)])
+        results.append(("dunning import invoices again (all unchanged)", t2, m2))
+        base = results[0][1]
+        raw = results[1][1]
+        print(f"{args.rows:,} invoice rows, {args.customers:,} customers, "
+              f"{big.stat().st_size / 2**20:.0f} MiB CSV")  # fmt: skip
+        print(f"{'step':48} {'seconds':>8} {'rows/s':>9} {'peak MiB':>9} "
+              f"{'vs sqlite-utils':>15} {'vs raw':>7}")  # fmt: skip
+        for name, secs, mem in results:
+            print(f"{name:48} {secs:8.2f} {args.rows / secs:9,.0f} {mem:9d} "
+                  f"{secs / base:15.2f} {secs / raw:7.2f}")  # fmt: skip
+        print(
+            f"memory: {m_small} MiB peak for {args.small:,} rows, {results[2][2]} MiB for "
+            f"{args.rows:,} rows (import of the small file took {t_small:.2f} s)"
+        )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
