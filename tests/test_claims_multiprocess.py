@@ -37,7 +37,7 @@ def worker(db: str, collector_id: int, now: str, start: object, out: object) -> 
     conn = connect(db)
     held: list[tuple[int, float, float]] = []
     errors: list[str] = []
-    start.wait()  # type: ignore[attr-defined]
+    start.wait(60)  # type: ignore[attr-defined]  # everyone ready: the race begins
     try:
         while True:
             claim = claim_next(conn, clock, settings, collector_id, resume=False)
@@ -98,7 +98,7 @@ def test_many_processes_never_hold_the_same_account(tmp_path: Path, clock):
     conn.close()
 
     ctx = mp.get_context("spawn")
-    start = ctx.Event()
+    start = ctx.Barrier(PROCESSES + 1)
     out = ctx.Queue()
     procs = [
         ctx.Process(target=worker, args=(str(db), alice, to_iso(clock.now()), start, out))
@@ -106,8 +106,7 @@ def test_many_processes_never_hold_the_same_account(tmp_path: Path, clock):
     ]
     for p in procs:
         p.start()
-    time.sleep(0.5)  # let every interpreter start before the race begins
-    start.set()
+    start.wait(60)
     results = [out.get(timeout=60) for _ in procs]
     for p in procs:
         p.join(timeout=30)
