@@ -63,13 +63,14 @@ def parse_when(text: str, now_local: datetime) -> datetime:
     parts = t.rsplit(" ", 1)
     tm = re.fullmatch(r"(\d{1,2})(?::|h)(\d{2})?", parts[-1])
     if tm:
-        clock = time(int(tm.group(1)), int(tm.group(2) or 0))
+        hour, minute = int(tm.group(1)), int(tm.group(2) or 0)
+        if hour > 23 or minute > 59:
+            raise ValueError(f"{text!r} is not a time of day (00:00 to 23:59)")
+        clock = time(hour, minute)
         day_part = parts[0] if len(parts) == 2 else ""
     else:
         clock = time(9, 0)
         day_part = t
-    if clock.hour > 23:
-        raise ValueError(f"{text!r}: hour out of range")
     d = parse_day(day_part, now_local.date()) if day_part else now_local.date()
     out = datetime.combine(d, clock, tzinfo=now_local.tzinfo)
     if not day_part and out <= now_local:
