@@ -38,7 +38,7 @@ def register_demo(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "beside the default database, unless --db or $DUNNING_DB.",
     )
     p.add_argument("--customers", type=int, default=500, help="how many customers (500)")
-    p.add_argument("--seed", type=int, default=1, help="random seed (1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0)")
     p.add_argument("--no-open", action="store_true", help="build only; do not open the app")
     p.add_argument("--force", action="store_true", help="delete the demo database and rebuild")
     p.set_defaults(handler=cmd_demo)
