@@ -156,7 +156,9 @@ def ledger_total(conn: sqlite3.Connection) -> dict[str, int]:
     """What the ledger says is owed per currency: open invoices less unapplied cash."""
     out: dict[str, int] = defaultdict(int)
     for cur, total in conn.execute(
-        "SELECT currency, SUM(open_minor) FROM invoices WHERE status = 'open' GROUP BY 1"
+        """SELECT currency, SUM(s) FROM (
+               SELECT currency, SUM(open_minor) AS s FROM invoices WHERE status = 'open'
+               GROUP BY customer_id, currency) GROUP BY currency"""  # in index order
     ):
         out[cur] += total
     for cur, total in conn.execute(

@@ -1,0 +1,133 @@
+"""Aging report speed over a large ledger (issue 3's goal: 5,000,000 invoices <= 5 s).
+
+Uses /tmp/dunning-bench.db (the demo generator's 5M-invoice database) when it exists,
+else builds its own (``--invoices``, generated in SQL) in a temporary directory.
+
+    .venv/bin/python bench/bench_aging.py [--db PATH] [--invoices 5000000] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from dunning.db import exports, reports
+from dunning.db.connection import connect, open_db
+
+DEMO_DB = Path("/tmp/dunning-bench.db")
+
+
+def build(path: Path, invoices: int, per_customer: int = 20) -> None:
+    """A ledger of ``invoices`` invoices, 70% open, due over the past 400 days."""
+    conn = open_db(path)
+    customers = max(invoices // per_customer, 1)
+    now = "2026-11-23T15:00:00Z"
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("BEGIN")
+    for n in range(10):
+        conn.execute(
+            "INSERT INTO collectors (username, display_name, created_at) VALUES (?,?,?)",
+            (f"c{n}", f"Collector {n}", now),
+        )
+    conn.execute(
+        """WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < ?)
+           INSERT INTO customers (id, external_ref, name, country, currency, created_at,
+                                  updated_at)
+           SELECT n, printf('C%07d', n), printf('Customer %d', n), 'US',
+                  CASE WHEN n % 10 = 0 THEN 'CAD' ELSE 'USD' END, ?, ? FROM s""",
+        (customers, now, now),
+    )
+    conn.execute(
+        """INSERT INTO queue (customer_id, collector_id, next_action_at, updated_at)
+           SELECT id, CASE WHEN id % 11 = 0 THEN NULL ELSE id % 10 + 1 END, ?, ?
+           FROM customers""",
+        (now, now),
+    )
+    conn.execute(
+        """WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < :n)
+           INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor,
+                                 open_minor, currency, status, disputed, created_at,
+                                 updated_at)
+           SELECT c, printf('INV%09d', n), date('2026-11-23', (-d - 30) || ' days'),
+                  date('2026-11-23', (-d) || ' days'), a,
+                  CASE WHEN n % 10 < 7 THEN a ELSE 0 END,
+                  CASE WHEN c % 10 = 0 THEN 'CAD' ELSE 'USD' END,
+                  CASE WHEN n % 10 < 7 THEN 'open' ELSE 'paid' END, n % 97 = 0, :now, :now
+           FROM (SELECT n, (n * 7919) % :customers + 1 AS c, (n * 104729) % 400 - 60 AS d,
+                        (n * 15485863) % 500000 + 100 AS a FROM s)""",
+        {"n": invoices, "customers": customers, "now": now},
+    )
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def timed(fn: object, repeat: int) -> tuple[float, float]:
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()  # type: ignore[operator]
+        runs.append(time.perf_counter() - t0)
+    return min(runs), statistics.median(runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--db", type=Path)
+    ap.add_argument("--invoices", type=int, default=5_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 23))
+    args = ap.parse_args()
+    tmp = None
+    path = args.db or (DEMO_DB if DEMO_DB.exists() else None)
+    if path is None:
+        tmp = Path(tempfile.mkdtemp(prefix="dunning-bench-aging-"))
+        path = tmp / "aging.db"
+        t0 = time.perf_counter()
+        build(path, args.invoices)
+        print(f"built {args.invoices:,} invoices in {time.perf_counter() - t0:.1f} s")
+    try:
+        open_db(path).close()  # migrations (m002) on an older database
+        conn = connect(path, readonly=True)
+        total = conn.execute("SELECT COUNT(*) FROM invoices").fetchone()[0]
+        opened = conn.execute("SELECT COUNT(*) FROM invoices WHERE status = 'open'").fetchone()
+        custs = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+        print(f"{path}: {total:,} invoices ({opened[0]:,} open), {custs:,} customers")
+        sink = Path(os.devnull)
+
+        def by_customer() -> None:
+            reports.aging(conn, args.as_of)
+
+        def by_collector() -> None:
+            reports.aging(conn, args.as_of, by="collector")
+
+        def to_csv() -> None:
+            cols, rows = exports.aging_table(reports.aging(conn, args.as_of))
+            exports.write(cols, rows, "csv", sink)
+
+        def ledger() -> None:
+            reports.ledger_total(conn)
+
+        print(f"{'step':42} {'best s':>8} {'median s':>9}  goal")
+        for name, fn in [
+            ("aging by customer (query + rows)", by_customer),
+            ("aging by collector", by_collector),
+            ("aging by customer written as CSV", to_csv),
+            ("ledger total (the check the totals meet)", ledger),
+        ]:
+            best, median = timed(fn, args.repeat)
+            goal = "<= 5 s" if name.startswith("aging") else ""
+            print(f"{name:42} {best:8.2f} {median:9.2f}  {goal}")
+        conn.close()
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
