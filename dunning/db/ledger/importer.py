@@ -148,9 +148,12 @@ def import_file(
         raise LedgerImportError(str(exc)) from None
     finally:
         table.close()
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         for name in ("stage_invoices", "stage_payments", "stage_customers",
                      "stage_contacts", "stage_refusals", "stage_seen", "resolved"):  # fmt: skip
             conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        conn.execute("PRAGMA temp_store=MEMORY")  # as dunning.db.connection sets it
 
 
 def _run(
