@@ -77,6 +77,7 @@ class WorkScreen(Screen[None]):
         self.session = session
         self.view: AccountView | None = None
         self.busy = False
+        self.drawn_hook: Callable[[], None] | None = None  # benchmarks: called once drawn
         self._note_saved = ""  # the note text as last loaded or saved
         self._draft_timer: object | None = None
         self._data_version = -1
@@ -177,7 +178,10 @@ class WorkScreen(Screen[None]):
         same = (
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
+        had_view = self.view is not None
         self.view = message.view
+        if had_view != (message.view is not None):
+            self.refresh_bindings()  # outcome keys come or go (the footer is rebuilt: slow)
         self._topbar()
         if message.view is None:
             self._show_empty()
@@ -193,7 +197,8 @@ class WorkScreen(Screen[None]):
                 status.update(Text(_("Your unsaved note came back."), style="yellow"))
             elif message.logged is None:
                 status.update("")
-        self.refresh_bindings()
+        if self.drawn_hook is not None:
+            self.call_after_refresh(self.drawn_hook)
 
     def _load_note(self, text: str) -> None:
         self._note_saved = text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -92,13 +92,7 @@ class AccountPane(VerticalScroll, can_focus=True):
                 call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
         self.query_one("#call", Static).update(call)
 
-        aging = Table.grid(padding=(0, 1))
-        for _b in BUCKETS:
-            aging.add_column(justify="right")
-        aging.add_row(*[Text(b, style="dim") for b in BUCKETS])
-        aging.add_row(
-            *[fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
-        )
+        # Plain Text in columns: a Rich Table costs ~10x more to lay out on every account.
         owed = Text(_("Owed "), style="bold")
         owed.append(fmt.money(view.net_minor, cur, loc), style="bold")
         if view.disputed_minor:
@@ -110,27 +104,39 @@ class AccountPane(VerticalScroll, can_focus=True):
                 f"  {_('credits & unapplied cash')} {fmt.money(view.credits_minor, cur, loc)}",
                 style="bold green",
             )
-        box = Table.grid()
-        box.add_row(owed)
-        box.add_row(aging)
-        self.query_one("#aging", Static).update(box)
+        amounts = [fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
+        heads = [_(b) for b in BUCKETS]
+        widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
+        owed.append("\n")
+        owed.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
+        owed.append("\n" + " ".join(a.rjust(w) for a, w in zip(amounts, widths, strict=True)))
+        self.query_one("#aging", Static).update(owed)
 
-        inv = Table(box=None, padding=(0, 1), show_edge=False, expand=False, header_style="dim")
-        inv.add_column(_("Invoice"))
-        inv.add_column(_("Due"))
-        inv.add_column(_("Days"), justify="right")
-        inv.add_column(_("Open"), justify="right")
-        for i in view.invoices[:MAX_INVOICES]:
-            style = "magenta" if i.disputed else ("green" if i.open_minor < 0 else "")
-            inv.add_row(
-                i.number,
-                fmt.day(i.due_date, loc),
-                str(i.days_past_due),
-                fmt.money(i.open_minor, cur, loc) + (" D" if i.disputed else ""),
-                style=style,
+        shown = view.invoices[:MAX_INVOICES]
+        cols = [
+            [_("Invoice"), *(i.number for i in shown)],
+            [_("Due"), *(fmt.day(i.due_date, loc) for i in shown)],
+            [_("Days"), *(str(i.days_past_due) for i in shown)],
+            [
+                _("Open"),
+                *(fmt.money(i.open_minor, cur, loc) + (" D" if i.disputed else "") for i in shown),
+            ],
+        ]
+        w = [max(cell_len(c) for c in col) for col in cols]
+        right = (False, False, True, True)
+
+        def row(k: int) -> str:
+            return " ".join(
+                col[k].rjust(w[n]) if right[n] else col[k].ljust(w[n]) for n, col in enumerate(cols)
             )
+
+        inv = Text(row(0), style="dim")
+        for k, i in enumerate(shown, start=1):
+            style = "magenta" if i.disputed else ("green" if i.open_minor < 0 else "")
+            inv.append("\n")
+            inv.append(row(k), style=style)
         if len(view.invoices) > MAX_INVOICES:
-            inv.add_row(f"+{len(view.invoices) - MAX_INVOICES} {_('more')}", "", "", "")
+            inv.append(f"\n+{len(view.invoices) - MAX_INVOICES} {_('more')}", style="dim")
         self.query_one("#invoices", Static).update(inv)
 
         lines = Text()

@@ -1,0 +1,158 @@
+"""What the collector feels: start-up, outcome key to next account drawn, memory.
+
+    python bench/bench_tui.py --db /tmp/dunning-bench.db [--n 300] [--starts 5]
+
+- start: a real process on a pseudo-terminal (as over SSH), from spawn to the first
+  account's "Why next" line on screen; beside it a bare Textual app's first frame.
+- key -> next account drawn: in-process with Textual's Pilot driver: the 'n' key event
+  is sent, and the clock stops when the next account has been drawn (after refresh).
+- RSS: the collector's process after start-up and after logging --n outcomes by key.
+Logs real 'no_answer' outcomes: run it on a benchmark copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fcntl
+import os
+import pty
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import summary_ms, table  # noqa: E402
+
+BARE_APP = """
+from textual.app import App
+from textual.widgets import Static
+class A(App):
+    def compose(self):
+        yield Static("Why next: ready")
+A().run()
+"""
+
+
+def first_frame(cmd: list[str], marker: bytes, timeout: float = 30.0) -> tuple[float, int]:
+    """Seconds from spawn until ``marker`` is on the terminal; and the RSS then (kB)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    env = {**os.environ, "TERM": "xterm-256color"}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env,
+                            start_new_session=True)
+    os.close(slave)
+    out = bytearray()
+    done = threading.Event()
+
+    def drain() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            out.extend(chunk)
+            if marker in out:
+                done.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    ok = done.wait(timeout)
+    elapsed = time.perf_counter() - t0
+    time.sleep(0.3)
+    rss = rss_kb(proc.pid)
+    proc.kill()
+    proc.wait()
+    os.close(master)
+    if not ok:
+        raise SystemExit(f"marker {marker!r} not seen in {timeout}s")
+    return elapsed, rss
+
+
+def rss_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def key_to_drawn(db: str, who: str, n: int) -> tuple[list[float], int]:
+    from textual import events
+
+    from dunning.db.connection import connect
+    from dunning.queue.collectors import get_collector
+    from dunning.queue.config import Settings
+    from dunning.queue.session import WorkSession
+    from dunning.tui.app import DunningApp
+    from dunning.tui.screens.work import WorkScreen
+
+    conn = connect(db)
+    me = get_collector(conn, who)
+    conn.close()
+    assert me is not None
+    app = DunningApp(WorkSession(db, me, Settings()))
+    samples: list[float] = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        while not (isinstance(app.screen, WorkScreen) and app.screen.view is not None):
+            await pilot.pause(0.01)
+        screen = app.screen
+        assert isinstance(screen, WorkScreen)
+        drawn = asyncio.Event()
+        screen.drawn_hook = drawn.set
+        for _ in range(n):
+            drawn.clear()
+            t0 = time.perf_counter()
+            driver = app._driver  # noqa: SLF001 - inject the key as the terminal would
+            assert driver is not None
+            driver.send_message(events.Key("n", "n"))
+            await asyncio.wait_for(drawn.wait(), 10)
+            samples.append(time.perf_counter() - t0)
+            if screen.view is None:
+                break
+        rss = rss_kb(os.getpid())
+    return samples, rss
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--db", default="/tmp/dunning-bench.db")
+    ap.add_argument("--as", dest="who", default="bruno")
+    ap.add_argument("--n", type=int, default=300)
+    ap.add_argument("--starts", type=int, default=5)
+    args = ap.parse_args()
+    starts, bare, rss_start = [], [], []
+    cmd = [sys.executable, "-m", "dunning", "--db", args.db, "--as", args.who]
+    for _ in range(args.starts):
+        t, rss = first_frame(cmd, b"Why next")
+        starts.append(t)
+        rss_start.append(rss)
+        bare.append(first_frame([sys.executable, "-c", BARE_APP], b"Why next")[0])
+    samples, rss_after = asyncio.run(key_to_drawn(args.db, args.who, args.n))
+    print(f"database: {args.db}; collector: {args.who}")
+    print(table(
+        ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
+        [
+            ("process start -> first account on screen", *summary_ms(starts), "<= 1500"),
+            ("  bare Textual app -> first frame", *summary_ms(bare), ""),
+            ("outcome key -> next account drawn (Pilot)", *summary_ms(samples), "p99 <= 50"),
+        ],
+    ))
+    print(table(
+        ["memory", "RSS MB", "goal"],
+        [
+            ("collector process after start-up (max of runs)", f"{max(rss_start) / 1024:.0f}",
+             "<= 150"),
+            (f"in-process app after {len(samples)} outcomes", f"{rss_after / 1024:.0f}",
+             "<= 150"),
+        ],
+    ))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""The collector's hot path on a big database: claim + load, and commit an outcome.
+
+    python bench/bench_work.py --db /tmp/dunning-bench.db [--n 2000] [--as alice]
+
+Each figure sits beside the same work done by raw sqlite3 in the same run, so the
+overhead of the layers (queue/, db/) is visible. Logs real 'no_answer' outcomes: run it
+on a benchmark copy, not on a database people work in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import summary_ms, table  # noqa: E402
+
+from dunning.clock import SystemClock, to_iso  # noqa: E402
+from dunning.db.connection import connect  # noqa: E402
+from dunning.queue.collectors import get_collector  # noqa: E402
+from dunning.queue.config import Settings  # noqa: E402
+from dunning.queue.outcomes import OutcomeInput  # noqa: E402
+from dunning.queue.session import WorkSession  # noqa: E402
+
+
+def raw_claim_and_load(conn: sqlite3.Connection, collector_id: int) -> int | None:
+    """The least the hot path must do, in raw sqlite3: claim one and read what is shown."""
+    now = to_iso(SystemClock().now())
+    conn.execute("BEGIN IMMEDIATE")
+    row = conn.execute(
+        "SELECT customer_id FROM queue WHERE collector_id = ? AND state = 'ready' "
+        "AND (claimed_by IS NULL OR claim_expires_at <= ?) ORDER BY priority DESC LIMIT 1",
+        (collector_id, now),
+    ).fetchone()
+    if row is None:
+        conn.execute("COMMIT")
+        return None
+    cid = row[0]
+    conn.execute("UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?",
+                 (collector_id, now, cid))
+    conn.execute("COMMIT")
+    conn.execute("SELECT * FROM customers WHERE id = ?", (cid,)).fetchall()
+    conn.execute("SELECT * FROM contacts WHERE customer_id = ?", (cid,)).fetchall()
+    conn.execute("SELECT * FROM phones WHERE customer_id = ?", (cid,)).fetchall()
+    conn.execute("SELECT * FROM invoices WHERE customer_id = ? AND status = 'open'",
+                 (cid,)).fetchall()
+    conn.execute("SELECT * FROM promises WHERE customer_id = ?", (cid,)).fetchall()
+    conn.execute("SELECT * FROM disputes WHERE customer_id = ?", (cid,)).fetchall()
+    conn.execute("SELECT * FROM activities WHERE customer_id = ? ORDER BY at DESC LIMIT 60",
+                 (cid,)).fetchall()
+    return int(cid)
+
+
+def raw_commit(conn: sqlite3.Connection, collector_id: int, cid: int) -> None:
+    now = to_iso(SystemClock().now())
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(
+        "INSERT INTO activities (customer_id, collector_id, at, outcome, attempt, note) "
+        "VALUES (?, ?, ?, 'no_answer', 1, '')",
+        (cid, collector_id, now),
+    )
+    conn.execute(
+        "UPDATE queue SET state = 'waiting', next_action_at = '9999', claimed_by = NULL "
+        "WHERE customer_id = ?",
+        (cid,),
+    )
+    conn.execute("COMMIT")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    ap.add_argument("--db", default="/tmp/dunning-bench.db")
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--as", dest="who", default="alice")
+    ap.add_argument("--raw-as", default="dave", help="collector whose queue the raw runs use")
+    args = ap.parse_args()
+    conn = connect(args.db)
+    me = get_collector(conn, args.who)
+    other = get_collector(conn, args.raw_as)
+    assert me is not None and other is not None
+    session = WorkSession(args.db, me, Settings())
+    claim_load: list[float] = []
+    commit: list[float] = []
+    for _ in range(args.n):
+        t0 = time.perf_counter()
+        view = session.next_account()
+        t1 = time.perf_counter()
+        if view is None:
+            break
+        session.log(OutcomeInput("no_answer", note="bench", phone_id=None))
+        t2 = time.perf_counter()
+        claim_load.append(t1 - t0)
+        commit.append(t2 - t1)
+    raw_cl: list[float] = []
+    raw_co: list[float] = []
+    for _ in range(args.n):
+        t0 = time.perf_counter()
+        cid = raw_claim_and_load(conn, other.id)
+        t1 = time.perf_counter()
+        if cid is None:
+            break
+        raw_commit(conn, other.id, cid)
+        t2 = time.perf_counter()
+        raw_cl.append(t1 - t0)
+        raw_co.append(t2 - t1)
+    customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+    invoices = conn.execute("SELECT MAX(rowid) FROM invoices").fetchone()[0]
+    print(f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices)")
+    print(table(
+        ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
+        [
+            ("claim next + load the account (dunning)", *summary_ms(claim_load), "p99 <= 10"),
+            ("  same, raw sqlite3", *summary_ms(raw_cl), ""),
+            ("commit an outcome (dunning)", *summary_ms(commit), "p99 <= 10"),
+            ("  same, raw sqlite3", *summary_ms(raw_co), ""),
+        ],
+    ))
+
+
+if __name__ == "__main__":
+    main()
