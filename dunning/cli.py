@@ -8,8 +8,8 @@ Subcommand handlers are set with ``parser.set_defaults(handler=fn)`` and called 
 ``fn(args, ctx) -> int`` (:class:`Context` gives the database, settings, identity and
 clock). Modules that register their own subcommands (``dunning.ledger_cli``) may instead
 set ``func=fn`` called as ``fn(args) -> int | None``; ``args.db_path`` then holds the
-resolved database path. The global options (--db, --config, --as) are accepted both
-before and after the subcommand name.
+resolved database path and ``args.clock`` the clock. The global options (--db, --config,
+--as) are accepted both before and after the subcommand name.
 
 Every expected error ends as ``dunning: <message>`` on stderr and a non-zero exit code
 (see EXIT_CODES), never a traceback.
@@ -71,7 +71,8 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
             dest="as_name",
             metavar="NAME",
             default=default,
-            help="work as this collector (see README, 'Identity over SSH')",
+            help="work as this collector (honoured on a single-user set-up, or for the "
+            "service account named by $DUNNING_SERVICE_ACCOUNT)",
         )
 
 
