@@ -13,9 +13,16 @@ def test_claim_log_next(conn, clock, settings, ledger):
     assert claim is not None and claim.customer_id == big
     view = load_account(conn, clock, settings, big, alice)
     assert view is not None and view.reasons[0][0] in ("days_past_due", "balance")
-    logged = log_outcome(conn, clock, settings, collector_id=alice, customer_id=big,
-                         inp=OutcomeInput("promise_to_pay", note="will pay",
-                                          amount_minor=100_000, on_date=date(2026, 11, 30)))
+    logged = log_outcome(
+        conn,
+        clock,
+        settings,
+        collector_id=alice,
+        customer_id=big,
+        inp=OutcomeInput(
+            "promise_to_pay", note="will pay", amount_minor=100_000, on_date=date(2026, 11, 30)
+        ),
+    )
     assert logged.state == "waiting"
     claim2 = claim_next(conn, clock, settings, alice)
     assert claim2 is not None and claim2.customer_id == small

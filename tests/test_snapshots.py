@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_helpers import build_portfolio, make_app, settle
+from tui_helpers import build_portfolio, make_app, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
 
@@ -36,7 +36,7 @@ def test_work_screen_with_history(snap_compare, db, clock, size):
         await pilot.press("i", *"Left a voicemail for AP", "escape", "l")
         await settle(pilot)
         await pilot.press("slash", *"acme")
-        await pilot.pause(0.4)
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         await settle(pilot)
 
@@ -65,7 +65,7 @@ def test_search_screen(snap_compare, db, clock):
     async def search(pilot) -> None:
         await settle(pilot)
         await pilot.press("slash", *"co")
-        await pilot.pause(0.5)
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
 
     assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=search)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import build_portfolio, db_rows, make_app, settle
+from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.tui.dialogs.outcome import OutcomeDialog
@@ -214,12 +214,12 @@ async def test_search_opens_an_account(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("slash", *"cogs")
-        await pilot.pause(0.4)
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         screen = await settle(pilot)
         assert "Cogs Co" in text_of(screen, "#title")
         await pilot.press("slash", *"+1 514 555 0123")
-        await pilot.pause(0.4)
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         screen = await settle(pilot)
         assert "Bolt Brothers" in text_of(screen, "#title")

@@ -86,3 +86,23 @@ def db_rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlit
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+async def wait_until(pilot: Pilot[None], check, timeout: float = 5.0) -> None:  # noqa: ANN001
+    waited = 0.0
+    while waited < timeout:
+        await pilot.pause(0.02)
+        waited += 0.02
+        if check():
+            await pilot.pause(0.05)
+            return
+    raise AssertionError("condition not met in time")
+
+
+def search_results(pilot: Pilot[None]) -> int:
+    from textual.widgets import OptionList
+
+    try:
+        return pilot.app.screen.query_one("#search-results", OptionList).option_count
+    except Exception:  # noqa: BLE001 - not on the search screen yet
+        return 0
