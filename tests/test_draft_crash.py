@@ -134,7 +134,8 @@ def test_hang_up_saves_the_draft_and_frees_the_account(live_db: Path) -> None:
         term.type("i")
         time.sleep(0.3)
         term.type("halfway through a sentence")
-        time.sleep(0.05)  # inside the typing pause: nothing flushed yet
+        # hang up as soon as the text is on screen, inside the typing pause
+        wait_for(lambda: b"sentence" in term.output, timeout=10, what="the typed note")
         term.proc.send_signal(signal.SIGHUP)
         term.proc.wait(timeout=10)
     finally:
