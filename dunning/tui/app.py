@@ -9,10 +9,11 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from dunning.i18n import set_language
+from dunning.i18n import N_, set_language
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.session import WorkSession
+from dunning.tui.keys import translate_bindings
 from dunning.tui.screens.work import WorkScreen
 
 
@@ -20,12 +21,13 @@ class DunningApp(App[None]):
     CSS_PATH = "dunning.tcss"
     TITLE = "dunning"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
-    BINDINGS = [Binding("ctrl+c", "quit", "Quit", show=False, priority=True)]
+    BINDINGS = [Binding("ctrl+c", "quit", N_("Quit"), show=False, priority=True)]
 
     def __init__(self, session: WorkSession, settings: Settings | None = None) -> None:
         super().__init__()
         self.session = session
         set_language(session.collector.locale)
+        translate_bindings(self)
         if settings and settings.keys:
             self.set_keymap(dict(settings.keys))
 

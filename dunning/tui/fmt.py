@@ -40,6 +40,70 @@ NEXT_ACTION_LABELS: dict[str, str] = {
     "legal": N_("legal"),
     "agency": N_("agency"),
 }
+REASON_LABELS: dict[str, str] = {
+    "pricing": N_("pricing"),
+    "not_received": N_("not received"),
+    "damaged": N_("damaged"),
+    "quality": N_("quality"),
+    "billing_error": N_("billing error"),
+    "duplicate": N_("duplicate"),
+    "other": N_("other"),
+}
+DEPARTMENT_LABELS: dict[str, str] = {
+    "sales": N_("sales"),
+    "customer_service": N_("customer service"),
+    "billing": N_("billing"),
+    "legal": N_("legal"),
+}
+ESCALATION_LABELS: dict[str, str] = {
+    "legal": N_("legal"),
+    "agency": N_("collection agency"),
+    "credit_hold": N_("credit hold"),
+    "lead_review": N_("lead review"),
+}
+CUSTOMER_STATUS_LABELS: dict[str, str] = {
+    "active": N_("active"),
+    "credit_hold": N_("CREDIT HOLD"),
+    "legal": N_("LEGAL"),
+    "agency": N_("AGENCY"),
+    "cease": N_("CEASE CONTACT"),
+    "write_off": N_("WRITTEN OFF"),
+    "closed": N_("CLOSED"),
+}
+PHONE_TYPE_LABELS: dict[str, str] = {
+    "mobile": N_("mobile"),
+    "fixed_line": N_("landline"),
+    "toll_free": N_("toll-free"),
+    "voip": N_("VoIP"),
+    "unknown": N_("phone"),
+}
+PROMISE_STATUS_LABELS: dict[str, str] = {
+    "pending": N_("pending"),
+    "kept": N_("kept"),
+    "partial": N_("partly kept"),
+    "broken": N_("broken"),
+    "cancelled": N_("cancelled"),
+}
+DISPUTE_STATUS_LABELS: dict[str, str] = {
+    "open": N_("open"),
+    "resolved_valid": N_("resolved: credit due"),
+    "resolved_invalid": N_("resolved: not valid"),
+}
+BUCKET_LABELS: dict[str, str] = {
+    "current": N_("current"),
+    "1-30": "1-30",
+    "31-60": "31-60",
+    "61-90": "61-90",
+    "91-120": "91-120",
+    "120+": "120+",
+}
+
+
+def label(table: dict[str, str], code: str) -> str:
+    """The translated label of a stable code; the code itself when unknown."""
+    return _(table[code]) if code in table else code
+
+
 STATE_LABELS: dict[str, str] = {
     "ready": N_("ready"),
     "waiting": N_("waiting"),
@@ -83,7 +147,7 @@ def local_times(zones: tuple[str, ...], now: datetime, locale: str) -> str:
     if len(times) == 1:
         return f"{first} {zones[0].split('/')[-1].replace('_', ' ')}"
     last = format_time(times[-1], "short", locale=locale)
-    return f"{first}–{last} ({len(zones)} zones)"
+    return _("{first}–{last} ({n} zones)").format(first=first, last=last, n=len(zones))
 
 
 def reason_label(code: str, params: dict[str, object], currency_locale: str) -> str:

@@ -25,6 +25,7 @@ from dunning.queue.outcomes import (
     check_input,
 )
 from dunning.tui import fmt
+from dunning.tui.keys import translate_bindings
 from dunning.when import parse_day, parse_when
 
 
@@ -58,6 +59,7 @@ class OutcomeDialog(ModalScreen[OutcomeInput | None]):
         now: datetime,
     ) -> None:
         super().__init__(classes="outcome-dialog")
+        translate_bindings(self)
         self.title_text = title
         self.fields = fields
         self.build = build
@@ -180,7 +182,7 @@ def promise_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
     default = fmt.money(owed, view.currency, me.locale) if owed else ""
     fields = [
         Field("amount", N_("Amount"), "amount", _strip_symbol(default)),
-        Field("date", N_("Pay by"), "date", "", placeholder="2026-12-01, +7d, fri"),
+        Field("date", N_("Pay by"), "date", "", placeholder=N_("2026-12-01, +7d, fri")),
         Field("grace", N_("Grace days"), "text", "2"),
     ]
 
@@ -205,7 +207,7 @@ def _strip_symbol(text: str) -> str:
 def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
     fields = [
         Field("amount", N_("Amount paid"), "amount"),
-        Field("date", N_("Paid on"), "date", "today"),
+        Field("date", N_("Paid on"), "date", _("today")),
         Field(
             "reference", N_("Reference"), "text", placeholder=N_("cheque, transfer"), required=False
         ),
@@ -235,7 +237,8 @@ def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
     choices = [
         (
             str(i.id),
-            f"{i.number}  {fmt.money(i.open_minor, view.currency, me.locale)}  {i.days_past_due}d",
+            f"{i.number}  {fmt.money(i.open_minor, view.currency, me.locale)}  "
+            + _("{days} days").format(days=i.days_past_due),
         )
         for i in view.invoices
         if i.open_minor > 0 and not i.disputed
@@ -247,14 +250,14 @@ def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
             N_("Reason"),
             "choice",
             "pricing",
-            choices=[(r, r.replace("_", " ")) for r in DISPUTE_REASONS],
+            choices=[(r, fmt.REASON_LABELS.get(r, r)) for r in DISPUTE_REASONS],
         ),
         Field(
             "department",
             N_("Department"),
             "choice",
             "billing",
-            choices=[(d, d.replace("_", " ")) for d in DEPARTMENTS],
+            choices=[(d, fmt.DEPARTMENT_LABELS.get(d, d)) for d in DEPARTMENTS],
         ),
     ]
 
@@ -274,7 +277,7 @@ def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
             N_("Escalate to"),
             "choice",
             "lead_review",
-            choices=[(e, e.replace("_", " ")) for e in ESCALATIONS],
+            choices=[(e, fmt.ESCALATION_LABELS.get(e, e)) for e in ESCALATIONS],
         )
     ]
 

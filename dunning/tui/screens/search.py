@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 
 from dunning.i18n import N_, _
 from dunning.tui import fmt
+from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import SearchResults
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ class SearchScreen(ModalScreen[int | None]):
 
     def __init__(self, session: WorkSession) -> None:
         super().__init__()
+        translate_bindings(self)
         self.session = session
         self._timer: object | None = None
 

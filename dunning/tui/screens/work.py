@@ -19,6 +19,7 @@ from dunning.queue.account_view import AccountView
 from dunning.queue.outcomes import OutcomeInput
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
+from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
@@ -74,6 +75,7 @@ class WorkScreen(Screen[None]):
 
     def __init__(self, session: WorkSession) -> None:
         super().__init__()
+        translate_bindings(self)
         self.session = session
         self.view: AccountView | None = None
         self.busy = False

@@ -17,6 +17,7 @@ from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
 from dunning.tui import fmt
+from dunning.tui.keys import translate_bindings
 
 MAX_INVOICES = 12
 
@@ -30,6 +31,9 @@ class AccountPane(VerticalScroll, can_focus=True):
         Binding("g,home", "scroll_home", N_("Top"), show=False),
         Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
+
+    def on_mount(self) -> None:
+        translate_bindings(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -50,7 +54,9 @@ class AccountPane(VerticalScroll, can_focus=True):
         title.append(f"\n{region} · {view.portfolio} · {view.language} · {cur}")
         title.append(f" · {_(fmt.STATE_LABELS.get(view.state, view.state))}")
         if view.status != "active":
-            title.append(f" · {view.status.upper()}", style="bold red")
+            title.append(
+                f" · {fmt.label(fmt.CUSTOMER_STATUS_LABELS, view.status)}", style="bold red"
+            )
         if view.assigned_to and view.assigned_to != me.username:
             title.append(f" · {_('assigned to')} {view.assigned_to}", style="yellow")
         self.query_one("#title", Static).update(title)
@@ -79,7 +85,7 @@ class AccountPane(VerticalScroll, can_focus=True):
             call.append(f"\n {n} ")
             style = "strike dim" if not p.usable else ("bold" if n == 1 else "")
             call.append(fmt.dial(p.e164, me.dial_region), style=style)
-            call.append(f"  {p.type.replace('_', ' ')}", style="dim")
+            call.append(f"  {fmt.label(fmt.PHONE_TYPE_LABELS, p.type)}", style="dim")
             if p.contact:
                 call.append(f"  {p.contact}")
             if p.bad:
@@ -105,7 +111,7 @@ class AccountPane(VerticalScroll, can_focus=True):
                 style="bold green",
             )
         amounts = [fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
-        heads = [_(b) for b in BUCKETS]
+        heads = [fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS]
         widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
         owed.append("\n")
         owed.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
@@ -119,7 +125,10 @@ class AccountPane(VerticalScroll, can_focus=True):
             [_("Days"), *(str(i.days_past_due) for i in shown)],
             [
                 _("Open"),
-                *(fmt.money(i.open_minor, cur, loc) + (" D" if i.disputed else "") for i in shown),
+                *(
+                    fmt.money(i.open_minor, cur, loc) + (f" {_('disputed')}" if i.disputed else "")
+                    for i in shown
+                ),
             ],
         ]
         w = [max(cell_len(c) for c in col) for col in cols]
@@ -145,13 +154,15 @@ class AccountPane(VerticalScroll, can_focus=True):
             label = _("Plan") + f" #{p.instalment}" if p.plan_ref else _("Promise")
             lines.append(
                 f"{label} {fmt.money(p.amount_minor, cur, loc)} {_('by')} "
-                f"{fmt.day(p.due_date, loc)}: {_(p.status)}\n",
+                f"{fmt.day(p.due_date, loc)}: {fmt.label(fmt.PROMISE_STATUS_LABELS, p.status)}\n",
                 style=style,
             )
         for d in view.disputes[:4]:
             lines.append(
-                f"{_('Dispute')} {fmt.money(d.amount_minor, cur, loc)} {d.reason} → "
-                f"{d.department}: {_(d.status)} ({', '.join(d.invoices)})\n",
+                f"{_('Dispute')} {fmt.money(d.amount_minor, cur, loc)} "
+                f"{fmt.label(fmt.REASON_LABELS, d.reason)} → "
+                f"{fmt.label(fmt.DEPARTMENT_LABELS, d.department)}: "
+                f"{fmt.label(fmt.DISPUTE_STATUS_LABELS, d.status)} ({', '.join(d.invoices)})\n",
                 style="magenta" if d.status == "open" else "dim",
             )
         self.query_one("#promises", Static).update(lines.rstrip() or Text(""))
@@ -177,7 +188,7 @@ def history_text(
             cur = str(e.details.get("currency", currency))
             out.append(f" {fmt.money(amount, cur, me.locale)}")
         if e.details.get("date"):
-            out.append(f" → {e.details['date']}")
+            out.append(f" → {fmt.day(str(e.details['date']), me.locale)}")
         if e.note:
             out.append(f"\n  {e.note}")
         out.append("\n")
