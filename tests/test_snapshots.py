@@ -78,3 +78,8 @@ def test_empty_queue(snap_compare, db, clock):
             await settle(pilot)
 
     assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=work_all)
+
+
+def test_work_screen_in_french(snap_compare, db, clock):
+    """bruno works in fr_CA: labels, money (1 234,55 $) and dates in French."""
+    assert snap_compare(make_app(db, clock, "bruno"), terminal_size=(80, 24), run_before=_ready)

@@ -243,3 +243,16 @@ async def test_quit_keeps_the_draft_and_it_comes_back(db, clock):
         screen = await settle(pilot)
         assert screen.query_one("#note", TextArea).text == "promised to call back"
         assert "came back" in text_of(screen, "#status")
+
+
+async def test_a_french_collector_sees_french(db, clock):
+    app = make_app(db, clock, "bruno")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert "Épicerie Gagnon" in text_of(screen, "#title")
+        assert "12\u00a0345,50\u00a0$" in text_of(screen, "#aging")
+        assert "jours de retard" in text_of(screen, "#why")
+        await pilot.press("n")
+        screen = await settle(pilot)
+        assert last_activity(db)["outcome"] == "no_answer"
+        assert "Enregistré : Pas de réponse" in text_of(screen, "#status")

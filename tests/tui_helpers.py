@@ -25,7 +25,7 @@ def build_portfolio(path: Path, clock: FixedClock) -> None:
     migrate(conn)
     led = Ledger(conn, clock, Settings())
     alice = led.collector("alice", languages="en,fr", locale="en_US")
-    led.collector("bruno", languages="fr,en", locale="fr_CA")
+    bruno = led.collector("bruno", languages="fr,en", locale="fr_CA")
     led.customer(
         "Acme Anvils Inc.",
         collector=alice,
@@ -53,6 +53,15 @@ def build_portfolio(path: Path, clock: FixedClock) -> None:
         currency="MXN",
         invoices=[(4_000_000, "2026-10-20")],
         phones=["+525512345678"],
+    )
+    led.customer(
+        "Épicerie Gagnon",
+        collector=bruno,
+        country="CA",
+        subdivision="QC",
+        currency="CAD",
+        invoices=[(1_234_550, "2026-08-15"), (99_900, "2026-11-10")],
+        phones=["+14185550142"],
     )
     conn.close()
 
