@@ -21,6 +21,7 @@ from dunning.db import exports, reports
 from dunning.db.connection import connect, open_db
 
 DEMO_DB = Path("/tmp/dunning-bench.db")
+OWN_DB = Path("/tmp/dunning-bench-aging.db")  # with --keep: built once, reused
 
 
 def build(path: Path, invoices: int, per_customer: int = 20) -> None:
@@ -81,16 +82,21 @@ def main() -> None:
     ap.add_argument("--db", type=Path)
     ap.add_argument("--invoices", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--keep", action="store_true", help=f"build {OWN_DB} once and reuse it")
     ap.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 23))
     args = ap.parse_args()
     tmp = None
     path = args.db or (DEMO_DB if DEMO_DB.exists() else None)
     if path is None:
-        tmp = Path(tempfile.mkdtemp(prefix="dunning-bench-aging-"))
-        path = tmp / "aging.db"
-        t0 = time.perf_counter()
-        build(path, args.invoices)
-        print(f"built {args.invoices:,} invoices in {time.perf_counter() - t0:.1f} s")
+        if args.keep:
+            path = OWN_DB
+        else:
+            tmp = Path(tempfile.mkdtemp(prefix="dunning-bench-aging-"))
+            path = tmp / "aging.db"
+        if not path.exists():
+            t0 = time.perf_counter()
+            build(path, args.invoices)
+            print(f"built {args.invoices:,} invoices in {time.perf_counter() - t0:.1f} s")
     try:
         open_db(path).close()  # migrations (m002) on an older database
         conn = connect(path, readonly=True)

@@ -33,75 +33,77 @@ class Column:
     kind: str = "text"  # text, money, int, float, date
 
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # an activity
+Line = list[Any]  # a report row, aligned with its columns
 
 
-def aging_table(report: AgingReport) -> tuple[list[Column], list[Row]]:
-    key = "customer" if report.by == "customer" else "collector"
-    cols = [Column(key)]
-    if report.by == "customer":
-        cols += [Column("name"), Column("collector")]
-    else:
-        cols += [Column("customers", "int")]
+def aging_table(report: AgingReport) -> tuple[list[Column], list[Line]]:
+    """Columns and rows of an aging report (rows are lists, aligned with the columns)."""
+    by_customer = report.by == "customer"
+    cols = [Column("customer")] if by_customer else [Column("collector")]
+    cols += [Column("name"), Column("collector")] if by_customer else [Column("customers", "int")]
     cols += [Column("currency"), *(Column(b, "money") for b in BUCKETS)]
     cols += [Column("credits", "money"), Column("total", "money"), Column("disputed", "money")]
-    rows: list[Row] = []
+    rows: list[Line] = []
     for r in [*report.rows, *report.totals]:
-        row: Row = {key: r.key, "name": r.name, "collector": r.collector,
-                    "customers": r.customers, "currency": r.currency}  # fmt: skip
-        row.update(zip(BUCKETS, r.buckets, strict=True))
-        row.update(credits=r.credits, total=r.total, disputed=r.disputed)
-        row[key] = r.key
-        rows.append(row)
+        head = [r.key, r.name, r.collector] if by_customer else [r.key, r.customers]
+        rows.append([*head, r.currency, *r.buckets, r.credits, r.total, r.disputed])
     return cols, rows
 
 
-def metrics_table(rows: list[Metrics]) -> tuple[list[Column], list[Row]]:
-    cols = [
-        Column("collector"), Column("currency"), Column("credit_sales", "money"),
-        Column("receivables_begin", "money"), Column("receivables_end", "money"),
-        Column("current_end", "money"), Column("dso", "float"), Column("bpdso", "float"),
-        Column("add", "float"), Column("cei", "float"), Column("collected", "money"),
-        Column("promised", "money"), Column("promises_due", "int"),
-        Column("promises_kept", "int"), Column("kept_rate", "float"),
-        Column("attempts", "int"), Column("rpc", "int"), Column("rpc_rate", "float"),
-        Column("contacts_per_hour", "float"),
+def metrics_table(rows: list[Metrics]) -> tuple[list[Column], list[Line]]:
+    spec = [
+        ("collector", "text"), ("currency", "text"), ("credit_sales", "money"),
+        ("receivables_begin", "money"), ("receivables_end", "money"),
+        ("current_end", "money"), ("dso", "float"), ("bpdso", "float"),
+        ("add_days", "float"), ("cei", "float"), ("collected", "money"),
+        ("promised", "money"), ("promises_due", "int"), ("promises_kept", "int"),
+        ("kept_rate", "float"), ("attempts", "int"), ("rpc", "int"), ("rpc_rate", "float"),
+        ("contacts_per_hour", "float"),
     ]  # fmt: skip
-    out = []
-    for m in rows:
-        out.append({
-            "collector": m.collector, "currency": m.currency,
-            "credit_sales": m.credit_sales, "receivables_begin": m.receivables_begin,
-            "receivables_end": m.receivables_end, "current_end": m.current_end,
-            "dso": m.dso, "bpdso": m.bpdso, "add": m.add_days, "cei": m.cei,
-            "collected": m.collected, "promised": m.promised,
-            "promises_due": m.promises_due, "promises_kept": m.promises_kept,
-            "kept_rate": m.kept_rate, "attempts": m.attempts, "rpc": m.rpc,
-            "rpc_rate": m.rpc_rate, "contacts_per_hour": m.contacts_per_hour,
-        })  # fmt: skip
-    return cols, out
+    cols = [Column("add" if name == "add_days" else name, kind) for name, kind in spec]
+    return cols, [[getattr(m, name) for name, _ in spec] for m in rows]
 
 
 def _major(minor: int, currency: str) -> Decimal:
     return to_major(minor, currency) if currency else Decimal(minor)
 
 
-def _text(value: Any, col: Column, currency: str, grouped: bool) -> str:
-    if value is None:
-        return ""
-    if col.kind == "money":
-        digits = minor_digits(currency) if currency else 0
-        return f"{_major(value, currency):{',' if grouped else ''}.{digits}f}"
-    if col.kind == "float":
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def _texts(cols: list[Column], rows: Iterable[Line], grouped: bool) -> Iterator[list[str]]:
+    """Each row as text: money exact to the minor unit, floats to 2 decimals."""
+    kinds = [c.kind for c in cols]
+    cur_at = next((i for i, c in enumerate(cols) if c.name == "currency"), None)
+    group = "," if grouped else ""
+    scales: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        currency = row[cur_at] if cur_at is not None else ""
+        scale = scales.get(currency)
+        if scale is None:
+            digits = minor_digits(currency) if currency else 0
+            scale = scales[currency] = (10**digits, digits)
+        out = []
+        for kind, value in zip(kinds, row, strict=True):
+            if value is None:
+                out.append("")
+            elif kind == "money":  # integer arithmetic: exact, and faster than Decimal
+                whole, frac = divmod(-value if value < 0 else value, scale[0])
+                sign = "-" if value < 0 else ""
+                if scale[1]:
+                    out.append(f"{sign}{whole:{group}}.{frac:0{scale[1]}d}")
+                else:
+                    out.append(f"{sign}{whole:{group}}")
+            elif kind == "float":
+                out.append(f"{value:.2f}")
+            elif isinstance(value, date):
+                out.append(value.isoformat())
+            else:
+                out.append(str(value))
+        yield out
 
 
 def write(
     cols: list[Column],
-    rows: Iterable[Row],
+    rows: Iterable[Line],
     fmt: str,
     dest: Path | None,
     *,
@@ -109,6 +111,8 @@ def write(
     meta: dict[str, Any] | None = None,
 ) -> None:
     """Write a report; ``dest`` None means standard output (not for xlsx)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if fmt == "xlsx":
         if dest is None:
             raise ValueError("--format xlsx needs -o FILE")
@@ -118,17 +122,14 @@ def write(
         if fmt == "csv":
             out = csv.writer(fh)
             out.writerow([c.name for c in cols])
-            for row in rows:
-                out.writerow([_text(row.get(c.name), c, row.get("currency", ""), False)
-                              for c in cols])  # fmt: skip
+            out.writerows(_texts(cols, rows, False))
         elif fmt == "json":
-            doc = {**(meta or {}), "rows": [_json_row(cols, r) for r in rows]}
+            keys = [f"{c.name}_minor" if c.kind == "money" else c.name for c in cols]
+            doc = {**(meta or {}), "rows": [dict(zip(keys, r, strict=True)) for r in rows]}
             json.dump(doc, fh, indent=1, default=str)
             fh.write("\n")
-        elif fmt == "table":
-            _table(cols, list(rows), fh, title)
         else:
-            raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+            _table(cols, rows, fh, title)
 
 
 class _open:
@@ -147,18 +148,8 @@ class _open:
             self.fh.close()
 
 
-def _json_row(cols: list[Column], row: Row) -> Row:
-    out: Row = {}
-    for c in cols:
-        value = row.get(c.name)
-        out[f"{c.name}_minor" if c.kind == "money" else c.name] = value
-    return out
-
-
-def _table(cols: list[Column], rows: list[Row], fh: IO[str], title: str) -> None:
-    cells = [[c.name for c in cols]]
-    for row in rows:
-        cells.append([_text(row.get(c.name), c, row.get("currency", ""), True) for c in cols])
+def _table(cols: list[Column], rows: Iterable[Line], fh: IO[str], title: str) -> None:
+    cells = [[c.name for c in cols], *_texts(cols, rows, True)]
     widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
     right = [c.kind in ("money", "int", "float") for c in cols]
     if title:
@@ -172,7 +163,7 @@ def _table(cols: list[Column], rows: list[Row], fh: IO[str], title: str) -> None
             fh.write("  ".join("-" * w for w in widths) + "\n")
 
 
-def _xlsx(cols: list[Column], rows: Iterable[Row], dest: Path, title: str,
+def _xlsx(cols: list[Column], rows: Iterable[Line], dest: Path, title: str,
           meta: dict[str, Any]) -> None:  # fmt: skip
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -188,17 +179,17 @@ def _xlsx(cols: list[Column], rows: Iterable[Row], dest: Path, title: str,
         cell.font = bold
         header.append(cell)
     ws.append(header)
-    formats: dict[str, str] = {}
+    cur_at = next((i for i, c in enumerate(cols) if c.name == "currency"), None)
     for row in rows:
+        currency = row[cur_at] if cur_at is not None else ""
+        digits = minor_digits(currency) if currency else 0
+        money_format = "#,##0" + ("." + "0" * digits if digits else "")
+        total_row = row[0] in ("TOTAL", "TEAM")
         out = []
-        currency = row.get("currency", "")
-        for c in cols:
-            value = row.get(c.name)
+        for c, value in zip(cols, row, strict=True):
             if c.kind == "money" and value is not None:
-                digits = minor_digits(currency) if currency else 0
-                fmt = formats.setdefault(currency, "#,##0" + ("." + "0" * digits if digits else ""))
                 cell = WriteOnlyCell(ws, value=_major(value, currency))
-                cell.number_format = fmt
+                cell.number_format = money_format
             elif isinstance(value, date):
                 cell = WriteOnlyCell(ws, value=value)
                 cell.number_format = "yyyy-mm-dd"
@@ -207,7 +198,7 @@ def _xlsx(cols: list[Column], rows: Iterable[Row], dest: Path, title: str,
                 cell.number_format = "0.00"
             else:
                 cell = WriteOnlyCell(ws, value=value)
-            if row.get(cols[0].name) in ("TOTAL", "TEAM"):
+            if total_row:
                 cell.font = bold
             out.append(cell)
         ws.append(out)
@@ -280,14 +271,13 @@ def write_activities(rows: Iterable[Row], fmt: str, dest: Path | None) -> int:
     return n
 
 
-def to_string(cols: list[Column], rows: Iterable[Row], fmt: str = "table") -> str:
+def to_string(cols: list[Column], rows: Iterable[Line], fmt: str = "table") -> str:
+    """A report as text (table or csv), e.g. for a screen or an e-mail body."""
     buf = io.StringIO()
     if fmt == "csv":
         out = csv.writer(buf)
         out.writerow([c.name for c in cols])
-        for row in rows:
-            out.writerow([_text(row.get(c.name), c, row.get("currency", ""), False)
-                          for c in cols])  # fmt: skip
+        out.writerows(_texts(cols, rows, False))
     else:
-        _table(cols, list(rows), buf, "")
+        _table(cols, rows, buf, "")
     return buf.getvalue()

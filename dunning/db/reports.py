@@ -19,7 +19,7 @@ BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 UNASSIGNED = "(unassigned)"
 
 
-@dataclass
+@dataclass(slots=True)
 class AgingRow:
     key: str  # customer ref, collector username, or 'TOTAL'
     name: str
@@ -55,24 +55,33 @@ def _bounds(as_of: date) -> list[str]:
 
 
 AGING_SQL = """
-SELECT i.customer_id, i.currency,
-       SUM(CASE WHEN i.due_date >= ?1 THEN i.open_minor ELSE 0 END),
-       SUM(CASE WHEN i.due_date < ?1 AND i.due_date >= ?2 THEN i.open_minor ELSE 0 END),
-       SUM(CASE WHEN i.due_date < ?2 AND i.due_date >= ?3 THEN i.open_minor ELSE 0 END),
-       SUM(CASE WHEN i.due_date < ?3 AND i.due_date >= ?4 THEN i.open_minor ELSE 0 END),
-       SUM(CASE WHEN i.due_date < ?4 AND i.due_date >= ?5 THEN i.open_minor ELSE 0 END),
-       SUM(CASE WHEN i.due_date < ?5 THEN i.open_minor ELSE 0 END),
-       SUM(i.disputed * i.open_minor)
-FROM invoices i
-WHERE i.status = 'open' AND i.open_minor > 0 {where}
-GROUP BY i.customer_id, i.currency
+SELECT a.*, c.external_ref, c.name, co.username FROM (
+    SELECT customer_id, currency,
+           SUM(CASE WHEN open_minor > 0 AND due_date >= ?1 THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?1 AND due_date >= ?2
+                    THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?2 AND due_date >= ?3
+                    THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?3 AND due_date >= ?4
+                    THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?4 AND due_date >= ?5
+                    THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?5 THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END)
+    FROM invoices WHERE status = 'open' AND open_minor != 0 {where}
+    GROUP BY customer_id, currency  -- the covering index invoices_aging, in order
+) a
+JOIN customers c ON c.id = a.customer_id
+LEFT JOIN queue q ON q.customer_id = a.customer_id
+LEFT JOIN collectors co ON co.id = q.collector_id
 """
-CREDITS_SQL = """
-SELECT customer_id, currency, SUM(open_minor) FROM invoices
-WHERE status = 'open' AND open_minor < 0 {where} GROUP BY customer_id, currency
-UNION ALL
-SELECT customer_id, currency, -SUM(amount_minor) FROM payments
-WHERE invoice_id IS NULL {where} GROUP BY customer_id, currency
+UNAPPLIED_SQL = """
+SELECT p.customer_id, p.currency, -SUM(p.amount_minor), c.external_ref, c.name, co.username
+FROM payments p JOIN customers c ON c.id = p.customer_id
+LEFT JOIN queue q ON q.customer_id = p.customer_id
+LEFT JOIN collectors co ON co.id = q.collector_id
+WHERE p.invoice_id IS NULL {where} GROUP BY p.customer_id, p.currency
 """
 
 
@@ -100,20 +109,26 @@ def aging(
     if customer_ids is not None:
         where = f"AND customer_id IN ({','.join('?' * len(customer_ids))})"
         params = list(customer_ids)
-    per: dict[tuple[int, str], AgingRow] = {}
-    n = len(BUCKETS)
-    sql = AGING_SQL.format(where=where.replace("customer_id", "i.customer_id"))
-    bounds: list[object] = list(_bounds(as_of))
-    for r in conn.execute(sql, [*bounds, *params]):
-        row = AgingRow("", "", "", r[1], list(r[2 : 2 + n]), 0, r[2 + n], 1)
-        per[(r[0], r[1])] = row
-    for cid, currency, credit in conn.execute(CREDITS_SQL.format(where=where), params * 2):
-        row = per.get((cid, currency))
-        if row is None:
-            row = per[(cid, currency)] = AgingRow("", "", "", currency, customers=1)
-        row.credits += credit
-    _label(conn, per)
-    rows = list(per.values())
+    rows: list[AgingRow] = []
+    at: dict[tuple[int, str], int] = {}
+    for cid, cur, b0, b1, b2, b3, b4, b5, credits, disputed, ref, name, user in conn.execute(
+        AGING_SQL.format(where=where), [*_bounds(as_of), *params]
+    ):
+        at[(cid, cur)] = len(rows)
+        rows.append(
+            AgingRow(
+                ref, name, user or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], credits, disputed, 1
+            )  # fmt: skip
+        )
+    unapplied_where = where.replace("customer_id", "p.customer_id")
+    for cid, cur, cash, ref, name, user in conn.execute(
+        UNAPPLIED_SQL.format(where=unapplied_where), params
+    ):
+        i = at.get((cid, cur))
+        if i is None:
+            rows.append(AgingRow(ref, name, user or UNASSIGNED, cur, customers=1))
+            i = len(rows) - 1
+        rows[i].credits += cash
     if by == "collector":
         grouped: dict[tuple[str, str], AgingRow] = {}
         for row in rows:
@@ -125,31 +140,26 @@ def aging(
             g.add(row)
         rows = sorted(grouped.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
     else:
-        rows.sort(key=lambda r: (-r.total, r.key))
-    totals: dict[str, AgingRow] = {}
+        rows.sort(key=lambda r: (-(sum(r.buckets) + r.credits), r.key))
+    sums: dict[str, list[int]] = {}
     for row in rows:
-        t = totals.get(row.currency)
+        t = sums.get(row.currency)
         if t is None:
-            t = totals[row.currency] = AgingRow("TOTAL", "", "", row.currency, customers=0)
-        t.add(row)
-    return AgingReport(as_of, by, rows, [totals[c] for c in sorted(totals)])
-
-
-def _label(conn: sqlite3.Connection, per: dict[tuple[int, str], AgingRow]) -> None:
-    """Customer number, name and collector for each row (a pass over customers, which
-    is cheaper than a join in the aggregate)."""
-    wanted: dict[int, list[AgingRow]] = defaultdict(list)
-    for (cid, _), row in per.items():
-        wanted[cid].append(row)
-    if not wanted:
-        return
-    for cid, ref, name, username in conn.execute(
-        """SELECT c.id, c.external_ref, c.name, co.username FROM customers c
-           LEFT JOIN queue q ON q.customer_id = c.id
-           LEFT JOIN collectors co ON co.id = q.collector_id"""
-    ):
-        for row in wanted.get(cid, ()):
-            row.key, row.name, row.collector = ref, name, username or UNASSIGNED
+            t = sums[row.currency] = [0] * 9
+        b = row.buckets
+        t[0] += b[0]
+        t[1] += b[1]
+        t[2] += b[2]
+        t[3] += b[3]
+        t[4] += b[4]
+        t[5] += b[5]
+        t[6] += row.credits
+        t[7] += row.disputed
+        t[8] += row.customers
+    totals = [
+        AgingRow("TOTAL", "", "", cur, t[:6], t[6], t[7], t[8]) for cur, t in sorted(sums.items())
+    ]
+    return AgingReport(as_of, by, rows, totals)
 
 
 def ledger_total(conn: sqlite3.Connection) -> dict[str, int]:
