@@ -256,3 +256,44 @@ async def test_a_french_collector_sees_french(db, clock):
         screen = await settle(pilot)
         assert last_activity(db)["outcome"] == "no_answer"
         assert "Enregistré : Pas de réponse" in text_of(screen, "#status")
+
+
+async def test_a_lead_reassigns_the_open_account(db, clock):
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert screen.view is None  # a lead has no queue of her own
+        await pilot.press("slash", *"acme")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        assert screen.check_action("reassign", ()) is True
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        await pilot.press("tab", *"speaks French", "enter")
+        screen = await settle(pilot)
+        row = db_rows(
+            db,
+            "SELECT k.username FROM queue q JOIN collectors k "
+            "ON k.id = q.collector_id JOIN customers c ON c.id = q.customer_id "
+            "WHERE c.name = 'Acme Anvils Inc.'",
+        )[0]
+        assert row[0] == "bruno"
+        hist = db_rows(
+            db,
+            "SELECT b.username, s.reason FROM assignments s "
+            "JOIN collectors b ON b.id = s.assigned_by",
+        )
+        assert [tuple(r) for r in hist] == [("lena", "speaks French")]
+        assert "assigned to bruno" in text_of(screen, "#title")
+
+
+async def test_a_collector_has_no_reassign_key(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert screen.check_action("reassign", ()) is False
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        assert app.screen is screen
+        assert db_rows(db, "SELECT COUNT(*) FROM assignments")[0][0] == 0

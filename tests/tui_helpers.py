@@ -26,6 +26,7 @@ def build_portfolio(path: Path, clock: FixedClock) -> None:
     led = Ledger(conn, clock, Settings())
     alice = led.collector("alice", languages="en,fr", locale="en_US")
     bruno = led.collector("bruno", languages="fr,en", locale="fr_CA")
+    led.collector("lena", role="lead", languages="en,fr,es", locale="en_US")
     led.customer(
         "Acme Anvils Inc.",
         collector=alice,

@@ -16,8 +16,9 @@ from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
 from dunning.db.schema import migrate
 from dunning.queue.account_view import AccountView, load_account
+from dunning.queue.assign import AssignError, reassign
 from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
-from dunning.queue.collectors import Collector
+from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
@@ -129,6 +130,23 @@ class WorkSession:
         cid = self.current
         self._run(lambda conn: release(conn, self.collector.id, cid))
         self.current = None
+
+    def collectors(self) -> list[Collector]:
+        return self._run(list_collectors)
+
+    def reassign(self, customer_id: int, to_username: str, reason: str) -> AccountView | None:
+        """A lead gives the open account to another collector; returns it reloaded."""
+
+        def go(conn: sqlite3.Connection) -> AccountView | None:
+            to = get_collector(conn, to_username)
+            if to is None:
+                raise AssignError(f"unknown collector {to_username!r}")
+            reassign(
+                conn, self.clock, self.collector, [customer_id], to, reason, settings=self.settings
+            )
+            return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
+
+        return self._run(go)
 
     def counts(self) -> dict[str, int]:
         """Accounts of this collector by queue state (for the header)."""

@@ -340,3 +340,54 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
     "wrong_number": wrong_number_dialog,
     "skip": skip_dialog,
 }
+
+
+class ReassignDialog(ModalScreen[tuple[str, str] | None]):
+    """A lead gives the account on screen to another collector (who speaks the language)."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
+        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
+    ]
+
+    def __init__(self, view: AccountView, collectors: list[Collector]) -> None:
+        super().__init__(classes="outcome-dialog")
+        translate_bindings(self)
+        self.view = view
+        self.collectors = [c for c in collectors if c.username != view.assigned_to]
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog"):
+            yield Static(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
+            yield Label(_("To"), classes="field-label")
+            with RadioSet(id="f-to"):
+                speaks = [c for c in self.collectors if self.view.language in c.languages]
+                for n, c in enumerate(self.collectors):
+                    mark = " ✓" if c in speaks else ""
+                    yield RadioButton(
+                        f"{c.display_name} ({c.username}) {','.join(c.languages)}{mark}",
+                        value=(c == (speaks[0] if speaks else None)) or (not speaks and n == 0),
+                        name=c.username,
+                    )
+            with Horizontal(classes="field-row"):
+                yield Label(_("Why"), classes="field-label")
+                yield Input(placeholder=_("e.g. speaks French"), id="f-reason", compact=True)
+            yield Label("", id="dialog-error")
+            yield Static(
+                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
+            )
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        pressed = self.query_one("#f-to", RadioSet).pressed_button
+        reason = self.query_one("#f-reason", Input).value.strip()
+        if pressed is None or not pressed.name:
+            self.query_one("#dialog-error", Label).update(_("choose a collector"))
+            return
+        self.dismiss((pressed.name, reason))

@@ -18,7 +18,7 @@ from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
 from dunning.queue.outcomes import OutcomeInput
 from dunning.tui import fmt
-from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
+from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.search import SearchScreen
@@ -62,6 +62,7 @@ def _bindings() -> list[Binding]:
         Binding("tab,i", "edit_note", N_("Note"), id="note.edit"),
         Binding("escape", "leave_note", N_("Leave note"), id="note.leave", show=False),
         Binding("slash", "search", N_("Search"), id="search"),
+        Binding("a", "reassign", N_("Reassign"), id="lead.reassign"),
         Binding("question_mark", "help", N_("Help"), id="help"),
         Binding("q", "quit", N_("Quit"), id="quit"),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False),
@@ -280,6 +281,8 @@ class WorkScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("outcome", "reschedule"):
             return self.view is not None
+        if action == "reassign":  # leads only: hidden, not silently ignored, for others
+            return self.session.collector.is_lead and self.view is not None
         return True
 
     def action_outcome(self, code: str) -> None:
@@ -323,6 +326,28 @@ class WorkScreen(Screen[None]):
             self._work(lambda: AccountLoaded(self.session.open_account(customer_id)))
 
         self.app.push_screen(SearchScreen(self.session), opened)
+
+    def action_reassign(self) -> None:
+        if self.view is None or not self.session.collector.is_lead or self.busy:
+            return
+        view = self.view
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is None:
+                return
+            to, reason = result
+            self._work(lambda: AccountLoaded(self.session.reassign(view.id, to, reason)))
+            self.query_one("#status", Static).update(
+                Text(_("Reassigned to {name}").format(name=to), style="green")
+            )
+
+        def ask() -> None:
+            collectors = self.session.collectors()
+            self.app.call_from_thread(
+                self.app.push_screen, ReassignDialog(view, collectors), chosen
+            )
+
+        self.run_worker(ask, thread=True, group="db", exit_on_error=False)
 
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
