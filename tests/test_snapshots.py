@@ -83,3 +83,20 @@ def test_empty_queue(snap_compare, db, clock):
 def test_work_screen_in_french(snap_compare, db, clock):
     """bruno works in fr_CA: labels, money (1 234,55 $) and dates in French."""
     assert snap_compare(make_app(db, clock, "bruno"), terminal_size=(80, 24), run_before=_ready)
+
+
+def test_aging_screen(snap_compare, db, clock):
+    async def open_aging(pilot) -> None:
+        from textual.widgets import DataTable
+
+        await settle(pilot)
+        await pilot.press("A")
+        await wait_until(
+            pilot,
+            lambda: (
+                pilot.app.screen.query(DataTable)
+                and pilot.app.screen.query_one(DataTable).row_count > 0
+            ),
+        )
+
+    assert snap_compare(make_app(db, clock, "lena"), terminal_size=(160, 48), run_before=open_aging)

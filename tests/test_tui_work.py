@@ -297,3 +297,35 @@ async def test_a_collector_has_no_reassign_key(db, clock):
         await pilot.pause(0.2)
         assert app.screen is screen
         assert db_rows(db, "SELECT COUNT(*) FROM assignments")[0][0] == 0
+
+
+async def test_aging_screen_adds_up_to_the_ledger(db, clock):
+    from textual.widgets import DataTable
+
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("A")
+        table = None
+        for _ in range(100):
+            await pilot.pause(0.05)
+            table = app.screen.query(DataTable).first() if app.screen.query(DataTable) else None
+            if table is not None and table.row_count:
+                break
+        assert table is not None and table.row_count
+        cells = [str(c) for c in table.get_row_at(table.row_count - 1)]
+        usd_open = db_rows(
+            db, "SELECT SUM(open_minor) FROM invoices WHERE currency = 'USD' AND status = 'open'"
+        )[0][0]
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        usd_total = [
+            r
+            for r in rows
+            if r[0] == "TOTAL" and "$" in r[-1] and "MX" not in r[-1] and "CA" not in r[-1]
+        ]
+        assert usd_total, rows
+        assert usd_total[0][-1] == f"${usd_open / 100:,.2f}"
+        assert cells[0] == "TOTAL"
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "WorkScreen"

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
+from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
 from dunning.queue.account_view import AccountView, load_account
 from dunning.queue.assign import AssignError, reassign
@@ -147,6 +148,10 @@ class WorkSession:
             return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
 
         return self._run(go)
+
+    def aging_by_collector(self) -> AgingReport:
+        today = self.clock.now().date()
+        return self._run(lambda conn: aging(conn, today, by="collector"))
 
     def counts(self) -> dict[str, int]:
         """Accounts of this collector by queue state (for the header)."""

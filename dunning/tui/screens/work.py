@@ -21,6 +21,7 @@ from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
+from dunning.tui.screens.aging import AgingScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
 
@@ -63,6 +64,7 @@ def _bindings() -> list[Binding]:
         Binding("escape", "leave_note", N_("Leave note"), id="note.leave", show=False),
         Binding("slash", "search", N_("Search"), id="search"),
         Binding("a", "reassign", N_("Reassign"), id="lead.reassign"),
+        Binding("A", "aging", N_("Aging"), id="aging"),
         Binding("question_mark", "help", N_("Help"), id="help"),
         Binding("q", "quit", N_("Quit"), id="quit"),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False),
@@ -348,6 +350,9 @@ class WorkScreen(Screen[None]):
             )
 
         self.run_worker(ask, thread=True, group="db", exit_on_error=False)
+
+    def action_aging(self) -> None:
+        self.app.push_screen(AgingScreen(self.session))
 
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
