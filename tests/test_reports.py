@@ -10,12 +10,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_ledger_support import cli, count, invoices_csv, load, write_csv
 
 from dunning.clock import FixedClock, to_iso
 from dunning.db import exports, reports
 from dunning.db.connection import write_tx
+from dunning.money import minor_digits
 
 AS_OF = date(2026, 11, 23)
 # days past due on 2026-11-23: 0, 1, 30, 31, 60, 61, 90, 91, 120, 121 and not yet due
@@ -179,3 +182,15 @@ def test_export_activities_csv_and_jsonl(
     assert cli(db, "export", "activities", "--format", "jsonl") == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert [json.loads(x)["outcome"] for x in lines] == ["note", "system"]
+
+
+@given(minor=st.integers(-(10**15), 10**15), currency=st.sampled_from(["USD", "JPY", "KWD"]))
+def test_money_text_is_exact_on_both_paths(minor: int, currency: str) -> None:
+    digits = minor_digits(currency)
+    want = f"{Decimal(minor).scaleb(-digits):.{digits}f}"
+    fast = [exports.Column("currency"), exports.Column("m", "money")]
+    general = [*fast, exports.Column("rate", "float")]
+    assert list(exports._texts(fast, [[currency, minor]], False)) == [[currency, want]]
+    assert next(exports._texts(general, [[currency, minor, 1.0]], False))[1] == want
+    grouped = f"{Decimal(minor).scaleb(-digits):,.{digits}f}"
+    assert next(exports._texts(fast, [[currency, minor]], True))[1] == grouped

@@ -75,6 +75,15 @@ def _texts(cols: list[Column], rows: Iterable[Line], grouped: bool) -> Iterator[
     cur_at = next((i for i, c in enumerate(cols) if c.name == "currency"), None)
     group = "," if grouped else ""
     scales: dict[str, tuple[int, int]] = {}
+    first_money = kinds.index("money") if "money" in kinds else len(kinds)
+    if (
+        not grouped
+        and cur_at is not None
+        and all(k == "money" for k in kinds[first_money:])
+        and all(k in ("text", "int") for k in kinds[:first_money])
+    ):
+        yield from _csv_money_tail(rows, cur_at, first_money)  # the aging's shape, fast
+        return
     for row in rows:
         currency = row[cur_at] if cur_at is not None else ""
         scale = scales.get(currency)
@@ -98,6 +107,30 @@ def _texts(cols: list[Column], rows: Iterable[Line], grouped: bool) -> Iterator[
                 out.append(value.isoformat())
             else:
                 out.append(str(value))
+        yield out
+
+
+def _csv_money_tail(rows: Iterable[Line], cur_at: int, start: int) -> Iterator[list[Any]]:
+    """Rows whose columns from ``start`` on are all money: about twice as fast, which
+    matters for a 250,000-customer aging written as CSV."""
+    scales: dict[str, tuple[int, int]] = {}
+    for row in rows:
+        currency = row[cur_at]
+        scale = scales.get(currency)
+        if scale is None:
+            digits = minor_digits(currency) if currency else 0
+            scale = scales[currency] = (10**digits, digits)
+        unit, digits = scale
+        out = ["" if v is None else v for v in row[:start]]
+        for v in row[start:]:
+            if v is None:
+                out.append("")
+                continue
+            whole, frac = divmod(-v if v < 0 else v, unit)
+            if digits:
+                out.append(f"-{whole}.{frac:0{digits}d}" if v < 0 else f"{whole}.{frac:0{digits}d}")
+            else:
+                out.append(f"-{whole}" if v < 0 else f"{whole}")
         yield out
 
 
