@@ -152,7 +152,6 @@ def _build(
         "journal_mode=OFF",
         "synchronous=OFF",
         "ignore_check_constraints=ON",
-        "cache_size=-262144",
     ):
         conn.execute(f"PRAGMA {pragma}")
     ids = _collectors(conn, clock)

@@ -41,9 +41,9 @@ PROMISES = ("ptp_pending", "ptp_kept", "ptp_broken", "ptp_partial", "plan")
 # scenarios whose event is about an invoice that was already past due at the time
 TARGETED = (*PROMISES, "paid_claim", "dispute", "dispute_all", "refused")
 PLAIN_ATTEMPTS = (0,) * 5 + (1,) * 20 + (2,) * 25 + (3,) * 22 + (4,) * 15 + (5,) * 8 + (6,) * 5
-B2B_INVOICES = (2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9, 10, 11)
+B2B_INVOICES = (2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9, 9, 10)
 CONSUMER_INVOICES = (1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 5, 5, 6)
-B2B_OPEN = (1, 1, 1, 2, 2, 2, 3, 3, 4, 5)
+B2B_OPEN = (1, 1, 2, 2, 3, 3, 3, 4, 5, 6)
 
 
 HISTORY_DAYS = 88  # collector activity happens 1..88 days before today

@@ -137,11 +137,12 @@ def draw_number(rng: random.Random, prefixes: tuple[str, ...], country: str) -> 
 
 
 @lru_cache(maxsize=128)
-def number_pool(
-    prefixes: tuple[str, ...], country: str, size: int, seed: int
-) -> tuple[tuple[str, str], ...]:
-    """Up to ``size`` distinct valid numbers, for builds too big to check each row."""
-    rng = random.Random(f"dunning-demo-phones:{seed}:{country}:{','.join(prefixes)}")
+def number_pool(prefixes: tuple[str, ...], country: str, size: int) -> tuple[tuple[str, str], ...]:
+    """Up to ``size`` distinct valid numbers, for builds too big to check each row.
+
+    The same for every build (builds differ in which they draw), so a process checks
+    them once."""
+    rng = random.Random(f"dunning-demo-phones:{country}:{','.join(prefixes)}")
     out: dict[str, str] = {}
     tries = 0
     while len(out) < size and tries < size * 4:

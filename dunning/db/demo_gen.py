@@ -175,7 +175,7 @@ class Generator:
         """Check the numbers of every region up front (big builds draw from these)."""
         self.pools = {
             r.key: tuple(
-                D.number_pool(prefixes, r.country, POOL, self.cfg.seed) if prefixes else ()
+                D.number_pool(prefixes, r.country, POOL) if prefixes else ()
                 for prefixes in (r.fixed, r.mobile, D.TOLL_FREE if r.toll_free else ())
             )
             for r in D.REGIONS

@@ -286,6 +286,8 @@ class QueueMaker:
         self.today = now.date()
         self.settings = settings
         self.digits = {c: minor_digits(c) for c in D.FX_PER_USD}
+        # json.dumps's output, without its check for circular references
+        self.dumps = json.JSONEncoder(check_circular=False).encode
 
     def rows(self, inputs: list[Row]) -> list[object]:
         """Queue rows for ``inputs``, flat (row after row), as the loader takes them."""
@@ -321,6 +323,6 @@ class QueueMaker:
             ),
             self.settings,
         )
-        return (cid, coll, state, prio, json.dumps(reasons), na, nat, open_minor, disputed,
+        return (cid, coll, state, prio, self.dumps(reasons), na, nat, open_minor, disputed,
                 credits, oldest_iso, last_contact, last_attempt, broken, None, None,
                 self.now_iso)  # fmt: skip
