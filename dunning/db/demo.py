@@ -193,11 +193,11 @@ def _build(
     conn.execute("PRAGMA cache_size=-2000")
     conn.execute("PRAGMA temp_store=FILE")
     conn.execute("PRAGMA threads=2")
-    for name, index_sql in indexes:
+    for name, table, index_sql in indexes:
         say(f"index {name}")
         t = time.perf_counter()
         conn.execute(index_sql)
-        phases.append(Phase(f"index {name}", time.perf_counter() - t))
+        phases.append(Phase(f"index {name}", time.perf_counter() - t, loader.counts[table]))
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA cache_size=-20000")
 
@@ -291,17 +291,20 @@ def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
-def _drop_indexes(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Drop the loaded tables' own indexes; returns (name, sql) to recreate them."""
+def _drop_indexes(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+    """Drop the loaded tables' own indexes; returns (name, table, sql) to recreate them.
+
+    Only indexes with SQL (not the automatic ones behind UNIQUE and PRIMARY KEY, which
+    the rows reach in key order anyway)."""
     marks = ",".join("?" * len(LOADED))
     rows = conn.execute(
-        f"""SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
-            AND tbl_name IN ({marks}) ORDER BY tbl_name, name""",
+        f"""SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'
+            AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY tbl_name, name""",
         LOADED,
     ).fetchall()
-    for name, _ in rows:
-        conn.execute(f'DROP INDEX "{name}"')
-    return [(r[0], r[1]) for r in rows]
+    for r in rows:
+        conn.execute(f'DROP INDEX "{r[0]}"')
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def _queue_by_refresh(conn: sqlite3.Connection, clock: Clock, seeds: list[Row]) -> None:

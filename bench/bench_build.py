@@ -1,0 +1,135 @@
+"""Build the big demo database and show where the time goes.
+
+    .venv/bin/python bench/bench_build.py [--customers 1000000] [--db /tmp/dunning-bench.db]
+
+Prints one row per phase of ``build_demo_report`` (seconds, rows, rows/s), then a raw
+sqlite3 baseline: ``executemany`` of as many pre-generated minimal invoice tuples as the
+build made invoices, into a bare table, so the layer's overhead per invoice is visible.
+The database is left in place: other benchmarks reuse it. The machine is shared, so the
+load average before and after is printed with the numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dunning.clock import FixedClock  # noqa: E402
+from dunning.db.demo import build_demo_report  # noqa: E402
+
+
+def remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def baseline(path: Path, count: int, chunk: int = 500_000) -> tuple[float, float]:
+    """Seconds to executemany ``count`` (id, customer_id, due_date, amount_minor) tuples
+    into a bare table, one row a statement and twenty rows a statement (the way the
+    demo loader does it); tuples are made before each timed call."""
+    rng = random.Random(0)
+    days = [f"2026-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
+    results = []
+    for per in (1, 20):
+        remove(path)
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute(
+            "CREATE TABLE bare (id INTEGER PRIMARY KEY, customer_id INTEGER, due_date TEXT,"
+            " amount_minor INTEGER)"
+        )
+        sql = "INSERT INTO bare VALUES " + ", ".join(["(?, ?, ?, ?)"] * per)
+        spent = 0.0
+        conn.execute("BEGIN")
+        for start in range(0, count, chunk):
+            n = min(chunk, count - start)
+            flat: list[object] = []
+            for i in range(start + 1, start + n + 1):
+                flat += (i, i // 5 + 1, days[int(rng.random() * 336)], rng.randrange(100_000))
+            step = 4 * per
+            params = [flat[j : j + step] for j in range(0, len(flat) - step + 1, step)]
+            t = time.perf_counter()
+            conn.executemany(sql, params)
+            spent += time.perf_counter() - t
+        conn.execute("COMMIT")
+        conn.close()
+        results.append(spent)
+    remove(path)
+    return results[0], results[1]
+
+
+def progress(msg: str) -> None:
+    """Every 100,000 customers, and the phases; to stderr so the table stays clean."""
+    if msg.startswith("customers"):
+        done, total = (int(x) for x in msg.split()[1].split("/"))
+        if done % 100_000 and done != total:
+            return
+    if not msg.startswith("index"):
+        print(f"  {time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--db", type=Path, default=Path("/tmp/dunning-bench.db"))
+    parser.add_argument("--no-baseline", action="store_true")
+    args = parser.parse_args()
+
+    print(
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} cpus, load average before: {os.getloadavg()[0]:.2f}"
+    )
+    if args.db.exists():
+        print(f"removing the previous {args.db}")
+    remove(args.db)
+    summary, phases = build_demo_report(
+        args.db,
+        customers=args.customers,
+        clock=FixedClock(),
+        progress=progress,
+    )
+    print(f"load average after the build: {os.getloadavg()[0]:.2f}\n")
+    print(f"{'phase':<50} {'seconds':>8} {'rows':>12} {'rows/s':>12}")
+    for p in phases:
+        rate = f"{p.rows / p.seconds:,.0f}" if p.rows and p.seconds > 0 else ""
+        rows = f"{p.rows:,}" if p.rows else ""
+        print(f"{p.name:<50} {p.seconds:8.2f} {rows:>12} {rate:>12}")
+    indexes = [p for p in phases if p.name.startswith("index ")]
+    print(f"{'(indexes together)':<50} {sum(p.seconds for p in indexes):8.2f}")
+    counts = ", ".join(f"{k} {v:,}" for k, v in summary.items() if not k.startswith("queue_"))
+    states = ", ".join(f"{k[6:]} {v:,}" for k, v in summary.items() if k.startswith("queue_"))
+    print(f"\nrows: {counts}\nqueue states: {states}")
+    size = args.db.stat().st_size
+    print(f"database: {args.db} ({size / 1e9:.2f} GB), left in place for other benchmarks")
+
+    if args.no_baseline:
+        return
+    invoices = summary["invoices"]
+    load = next(p for p in phases if p.name == "load invoices")
+    one, twenty = baseline(args.db.with_name(args.db.name + ".baseline"), invoices)
+    print(f"\nraw sqlite3 baseline: {invoices:,} minimal invoice tuples into a bare table")
+    print(f"{'what':<50} {'seconds':>8} {'us/row':>8} {'rows/s':>12}")
+    for name, secs in (
+        ("executemany, 1 row a statement", one),
+        ("executemany, 20 rows a statement", twenty),
+        ("demo loader: load invoices (12 columns)", load.seconds),
+    ):
+        print(f"{name:<50} {secs:8.2f} {secs / invoices * 1e6:8.2f} {invoices / secs:12,.0f}")
+    total = next(p for p in phases if p.name == "total")
+    print(
+        f"{'demo build, everything (per invoice)':<50} {total.seconds:8.2f} "
+        f"{total.seconds / invoices * 1e6:8.2f} {invoices / total.seconds:12,.0f}"
+    )
+
+
+if __name__ == "__main__":
+    main()
