@@ -112,9 +112,10 @@ def main() -> None:
         def by_collector() -> None:
             reports.aging(conn, args.as_of, by="collector")
 
-        def to_csv() -> None:
-            cols, rows = exports.aging_table(reports.aging(conn, args.as_of))
-            exports.write(cols, rows, "csv", sink)
+        def to_csv() -> None:  # as `dunning report aging -o FILE.csv` does it
+            with reports.paused_gc():
+                cols, rows = exports.aging_table(reports.aging(conn, args.as_of))
+                exports.write(cols, rows, "csv", sink)
 
         def ledger() -> None:
             reports.ledger_total(conn)

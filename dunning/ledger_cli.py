@@ -271,10 +271,11 @@ def cmd_aging(args: argparse.Namespace) -> int:
         report = reports.aging(conn, as_of, by=args.by)
     finally:
         conn.close()
-    cols, rows = exports.aging_table(report)
     fmt = _format(args, "table")
     meta = {"report": "aging", "as_of": as_of, "by": args.by}
-    exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}", meta=meta)
+    with reports.paused_gc():
+        cols, rows = exports.aging_table(report)
+        exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}", meta=meta)
     if args.output is not None:
         print(f"aging as of {as_of}: {len(report.rows)} rows written to {args.output}")
     return 0
