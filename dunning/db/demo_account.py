@@ -43,7 +43,7 @@ TARGETED = (*PROMISES, "paid_claim", "dispute", "dispute_all", "refused")
 PLAIN_ATTEMPTS = (0,) * 5 + (1,) * 20 + (2,) * 25 + (3,) * 22 + (4,) * 15 + (5,) * 8 + (6,) * 5
 B2B_INVOICES = (2, 2, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 8, 8, 9, 9, 10)
 CONSUMER_INVOICES = (1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 4, 4, 4, 5, 5, 6)
-B2B_OPEN = (1, 1, 2, 2, 3, 3, 3, 4, 5, 6)
+B2B_OPEN = (1, 2, 2, 3, 3, 3, 4, 4, 5, 6)
 
 
 HISTORY_DAYS = 88  # collector activity happens 1..88 days before today
@@ -104,7 +104,7 @@ def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, 
         terms = (15, 30, 30, 30)[int(rr() * 4)]
         base = 250 * logn[int(rr() * 4096)] * fx
         n_total = CONSUMER_INVOICES[int(rr() * 20)]
-        n_open = 1 if rr() < 0.65 else 2
+        n_open = (1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3)[int(rr() * 20)]
     else:
         terms = (30, 30, 30, 30, 30, 30, 45, 45, 60, 15)[int(rr() * 10)]
         base = 1800 * logn[int(rr() * 4096)] * logn[int(rr() * 4096)] * fx
@@ -153,9 +153,11 @@ def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, 
             x[PAID] = int(x[AMOUNT] * (0.2 + rr() * 0.6))
             x[OPEN] = x[AMOUNT] - x[PAID]
     inv.sort(key=_issue)
+    last_id = n["invoice"]
     for x in inv:
-        n["invoice"] += 1
-        x[ID] = n["invoice"]
+        last_id += 1
+        x[ID] = last_id
+    n["invoice"] = last_id
     created_day = min(t - 100 - int(rr() * 400), inv[0][ISSUE] - int(rr() * 30))
     cts = g.ts(created_day, 14 * 3600 + int(rr() * 7200))
 
@@ -181,7 +183,7 @@ def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, 
     else:
         name, slug = _company(g, region, lang)
         people = []
-        for j in range((1, 1, 2, 2, 2, 3)[int(rr() * 6)]):
+        for j in range((1, 1, 1, 2, 2, 3)[int(rr() * 6)]):
             fi, li = int(rr() * nf), int(rr() * nl)
             n["contact"] += 1
             people.append(n["contact"])
@@ -198,11 +200,11 @@ def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, 
     lines: list[tuple[int | None, int]] = []
     if rr() >= 0.012:  # a few accounts have no number at all
         for j, person in enumerate(people):
-            if j == 0 or rr() < 0.7:
+            if j == 0 or rr() < 0.5:
                 lines.append((person, 1 if consumer else 0))
-            if j == 0 and rr() < 0.3:
+            if j == 0 and rr() < 0.15:
                 lines.append((person, 0 if consumer else 1))
-        if not consumer and rr() < 0.35:
+        if not consumer and rr() < 0.25:
             lines.append((None, 2 if region.toll_free and rr() < 0.4 else 0))
     number = g.number
     phone_rows = out["phones"]
