@@ -97,7 +97,7 @@ class WorkScreen(Screen[None]):
             with VerticalScroll(id="history-col"):
                 yield Static(id="history-wide", classes="history")
             with Vertical(id="side"):
-                yield Label(_("Note · Tab/i write · Esc leave"), id="note-label")
+                yield Label(_("Note") + " · tab/i · esc", id="note-label")
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
                 yield Static(id="status")
         yield Footer()
