@@ -329,3 +329,19 @@ async def test_aging_screen_adds_up_to_the_ledger(db, clock):
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ == "WorkScreen"
+
+
+async def test_promises_and_disputes_are_listed(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        acme = screen.view.id
+        await pilot.press("p", *"1500", "tab", *"+7d", "enter")
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        assert screen.view.id == acme
+        shown = text_of(screen, "#promises")
+        assert "Promise $1,500.00 by Nov 30, 2026: pending" in shown

@@ -165,7 +165,8 @@ class AccountPane(VerticalScroll, can_focus=True):
                 f"{fmt.label(fmt.DISPUTE_STATUS_LABELS, d.status)} ({', '.join(d.invoices)})\n",
                 style="magenta" if d.status == "open" else "dim",
             )
-        self.query_one("#promises", Static).update(lines.rstrip() or Text(""))
+        lines.rstrip()  # in place
+        self.query_one("#promises", Static).update(lines)
         self.query_one("#history-inline", Static).update(
             history_text(view.timeline, me, view.currency)
         )
