@@ -41,6 +41,7 @@ from dunning.queue.config import Settings
 LARGE = 20_000  # from here on: generator process, phone pools, queue rows computed directly
 CHUNK = 10_000  # customers per batch shipped from the generator
 LOADED = tuple(COLUMNS)
+KEEP_ORDERED = True
 STATES = ("ready", "waiting", "hold", "disputed", "no_phone", "review", "closed")
 
 
@@ -155,7 +156,7 @@ def _build(
     ):
         conn.execute(f"PRAGMA {pragma}")
     ids = _collectors(conn, clock)
-    indexes = _drop_indexes(conn)
+    indexes = _drop_indexes(conn, KEEP_ORDERED)
     cfg = GenConfig(
         customers=customers,
         seed=seed,
@@ -291,20 +292,26 @@ def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
-def _drop_indexes(conn: sqlite3.Connection) -> list[tuple[str, str, str]]:
+def _drop_indexes(conn: sqlite3.Connection, keep_ordered: bool) -> list[tuple[str, str, str]]:
     """Drop the loaded tables' own indexes; returns (name, table, sql) to recreate them.
 
     Only indexes with SQL (not the automatic ones behind UNIQUE and PRIMARY KEY, which
-    the rows reach in key order anyway)."""
+    the rows reach in key order anyway). With ``keep_ordered``, indexes that lead with
+    customer_id or invoice_id stay: rows arrive in that order, so they only append."""
     marks = ",".join("?" * len(LOADED))
     rows = conn.execute(
         f"""SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index'
             AND sql IS NOT NULL AND tbl_name IN ({marks}) ORDER BY tbl_name, name""",
         LOADED,
     ).fetchall()
-    for r in rows:
-        conn.execute(f'DROP INDEX "{r[0]}"')
-    return [(r[0], r[1], r[2]) for r in rows]
+    dropped = []
+    for name, table, sql in rows:
+        first = conn.execute(f'PRAGMA index_info("{name}")').fetchone()
+        if keep_ordered and first is not None and first[2] in ("customer_id", "invoice_id"):
+            continue
+        conn.execute(f'DROP INDEX "{name}"')
+        dropped.append((name, table, sql))
+    return dropped
 
 
 def _queue_by_refresh(conn: sqlite3.Connection, clock: Clock, seeds: list[Row]) -> None:

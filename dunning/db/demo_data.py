@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
-from phonenumbers import PhoneNumberFormat, PhoneNumberType
+from phonenumbers import PhoneNumberType
 
 # ------------------------------------------------------------------ team
 # username, display name, role, languages, locale; the app opens as alice by default
@@ -120,8 +120,6 @@ def check_number(e164: str, country: str) -> str | None:
         return None
     region = "US" if e164.startswith(TOLL_FREE) else country
     if not phonenumbers.is_valid_number_for_region(num, region):
-        return None
-    if phonenumbers.format_number(num, PhoneNumberFormat.E164) != e164:
         return None
     return _PN_TYPES.get(phonenumbers.number_type(num), "unknown")
 
