@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dunning.clock import FixedClock  # noqa: E402
-from dunning.db.demo import build_demo_report  # noqa: E402
+from dunning.db.demo import ROWS_PER_STATEMENT, build_demo_report  # noqa: E402
 
 
 def remove(path: Path) -> None:
@@ -33,12 +33,12 @@ def remove(path: Path) -> None:
 
 def baseline(path: Path, count: int, chunk: int = 500_000) -> tuple[float, float]:
     """Seconds to executemany ``count`` (id, customer_id, due_date, amount_minor) tuples
-    into a bare table, one row a statement and twenty rows a statement (the way the
-    demo loader does it); tuples are made before each timed call."""
+    into a bare table, one row a statement and ROWS_PER_STATEMENT rows a statement (the
+    way the demo loader does it); tuples are made before each timed call."""
     rng = random.Random(0)
     days = [f"2026-{m:02d}-{d:02d}" for m in range(1, 13) for d in range(1, 29)]
     results = []
-    for per in (1, 20):
+    for per in (1, ROWS_PER_STATEMENT):
         remove(path)
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("PRAGMA journal_mode=OFF")
@@ -115,12 +115,12 @@ def main() -> None:
         return
     invoices = summary["invoices"]
     load = next(p for p in phases if p.name == "load invoices")
-    one, twenty = baseline(args.db.with_name(args.db.name + ".baseline"), invoices)
+    one, many = baseline(args.db.with_name(args.db.name + ".baseline"), invoices)
     print(f"\nraw sqlite3 baseline: {invoices:,} minimal invoice tuples into a bare table")
     print(f"{'what':<50} {'seconds':>8} {'us/row':>8} {'rows/s':>12}")
     for name, secs in (
         ("executemany, 1 row a statement", one),
-        ("executemany, 20 rows a statement", twenty),
+        (f"executemany, {ROWS_PER_STATEMENT} rows a statement", many),
         ("demo loader: load invoices (12 columns)", load.seconds),
     ):
         print(f"{name:<50} {secs:8.2f} {secs / invoices * 1e6:8.2f} {invoices / secs:12,.0f}")
