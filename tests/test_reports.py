@@ -65,6 +65,12 @@ def test_totals_equal_the_ledger_to_the_cent(ledger: sqlite3.Connection) -> None
         totals = {t.currency: t.total for t in report.totals}
         assert totals == reports.ledger_total(ledger)
         assert totals == {"USD": 6600 - 500 - 4990, "EUR": 1000}
+    by_collector = reports.aging(ledger, AS_OF, by="collector").rows
+    counts = {(r.key, r.currency): (r.customers, r.total) for r in by_collector}
+    assert counts == {
+        ("ana", "USD"): (1, 6100), ("(unassigned)", "USD"): (1, -4990),
+        ("(unassigned)", "EUR"): (1, 1000),
+    }  # fmt: skip
     # J1 (disputed) is paid by reference; the 49.90 over is unapplied cash
     c2 = next(r for r in reports.aging(ledger, AS_OF).rows if r.key == "C2")
     assert (c2.buckets, c2.credits, c2.total, c2.disputed) == ([0] * 6, -4990, -4990, 0)

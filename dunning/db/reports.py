@@ -71,30 +71,47 @@ def _bounds(as_of: date) -> list[str]:
     return [(as_of - timedelta(days=d)).isoformat() for d in (0, 30, 60, 90, 120)]
 
 
-AGING_SQL = """
-SELECT a.*, c.external_ref, c.name, co.username FROM (
+GROUPS_SQL = """
     SELECT customer_id, currency,
-           SUM(CASE WHEN open_minor > 0 AND due_date >= ?1 THEN open_minor ELSE 0 END),
+           SUM(CASE WHEN open_minor > 0 AND due_date >= ?1 THEN open_minor ELSE 0 END) AS b0,
            SUM(CASE WHEN open_minor > 0 AND due_date < ?1 AND due_date >= ?2
-                    THEN open_minor ELSE 0 END),
+                    THEN open_minor ELSE 0 END) AS b1,
            SUM(CASE WHEN open_minor > 0 AND due_date < ?2 AND due_date >= ?3
-                    THEN open_minor ELSE 0 END),
+                    THEN open_minor ELSE 0 END) AS b2,
            SUM(CASE WHEN open_minor > 0 AND due_date < ?3 AND due_date >= ?4
-                    THEN open_minor ELSE 0 END),
+                    THEN open_minor ELSE 0 END) AS b3,
            SUM(CASE WHEN open_minor > 0 AND due_date < ?4 AND due_date >= ?5
-                    THEN open_minor ELSE 0 END),
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?5 THEN open_minor ELSE 0 END),
-           SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END),
-           SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END)
+                    THEN open_minor ELSE 0 END) AS b4,
+           SUM(CASE WHEN open_minor > 0 AND due_date < ?5 THEN open_minor ELSE 0 END) AS b5,
+           SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END) AS cr,
+           SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END) AS dp
     FROM invoices WHERE status = 'open' AND open_minor != 0 {where}
     GROUP BY customer_id, currency  -- the covering index invoices_aging, in order
-) a
+"""
+AGING_SQL = (
+    "SELECT a.*, c.external_ref, c.name, co.username FROM ("
+    + GROUPS_SQL
+    + """) a
 JOIN customers c ON c.id = a.customer_id
 LEFT JOIN queue q ON q.customer_id = a.customer_id
 LEFT JOIN collectors co ON co.id = q.collector_id
 """
+)
+# by collector: summed in SQL, so a million customers never become Python objects
+COLLECTOR_SQL = (
+    """SELECT co.username, a.currency, SUM(a.b0), SUM(a.b1), SUM(a.b2), SUM(a.b3),
+              SUM(a.b4), SUM(a.b5), SUM(a.cr), SUM(a.dp), COUNT(*) FROM ("""
+    + GROUPS_SQL
+    + """) a
+LEFT JOIN queue q ON q.customer_id = a.customer_id
+LEFT JOIN collectors co ON co.id = q.collector_id
+GROUP BY co.username, a.currency
+"""
+)
 UNAPPLIED_SQL = """
-SELECT p.customer_id, p.currency, -SUM(p.amount_minor), c.external_ref, c.name, co.username
+SELECT p.customer_id, p.currency, -SUM(p.amount_minor), c.external_ref, c.name, co.username,
+       NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = p.customer_id
+                   AND i.currency = p.currency AND i.status = 'open' AND i.open_minor != 0)
 FROM payments p JOIN customers c ON c.id = p.customer_id
 LEFT JOIN queue q ON q.customer_id = p.customer_id
 LEFT JOIN collectors co ON co.id = q.collector_id
@@ -133,37 +150,50 @@ def _aging(
     if customer_ids is not None:
         where = f"AND customer_id IN ({','.join('?' * len(customer_ids))})"
         params = list(customer_ids)
-    rows: list[AgingRow] = []
-    at: dict[tuple[int, str], int] = {}
-    for cid, cur, b0, b1, b2, b3, b4, b5, credits, disputed, ref, name, user in conn.execute(
-        AGING_SQL.format(where=where), [*_bounds(as_of), *params]
-    ):
-        at[(cid, cur)] = len(rows)
-        rows.append(
-            AgingRow(
-                ref, name, user or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], credits, disputed, 1
-            )  # fmt: skip
-        )
+    bounds = [*_bounds(as_of), *params]
     unapplied_where = where.replace("customer_id", "p.customer_id")
-    for cid, cur, cash, ref, name, user in conn.execute(
-        UNAPPLIED_SQL.format(where=unapplied_where), params
-    ):
-        i = at.get((cid, cur))
-        if i is None:
-            rows.append(AgingRow(ref, name, user or UNASSIGNED, cur, customers=1))
-            i = len(rows) - 1
-        rows[i].credits += cash
+    unapplied = conn.execute(UNAPPLIED_SQL.format(where=unapplied_where), params).fetchall()
+    rows: list[AgingRow] = []
     if by == "collector":
-        grouped: dict[tuple[str, str], AgingRow] = {}
-        for row in rows:
-            g = grouped.get((row.collector, row.currency))
-            if g is None:
-                g = grouped[(row.collector, row.currency)] = AgingRow(
-                    row.collector, "", row.collector, row.currency, customers=0
-                )
-            g.add(row)
-        rows = sorted(grouped.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
+        at_c: dict[tuple[str, str], AgingRow] = {}
+        for user, cur, b0, b1, b2, b3, b4, b5, credits, disputed, n in conn.execute(
+            COLLECTOR_SQL.format(where=where), bounds
+        ):
+            who = user or UNASSIGNED
+            at_c[(who, cur)] = AgingRow(who, "", who, cur, [b0, b1, b2, b3, b4, b5], credits,
+                                        disputed, n)  # fmt: skip
+        for _, cur, cash, _, _, user, alone in unapplied:
+            who = user or UNASSIGNED
+            row = at_c.get((who, cur))
+            if row is None:
+                row = at_c[(who, cur)] = AgingRow(who, "", who, cur, customers=0)
+            row.credits += cash
+            row.customers += alone
+        rows = sorted(at_c.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
     else:
+        at: dict[tuple[int, str], int] = {}
+        for cid, cur, b0, b1, b2, b3, b4, b5, credits, disputed, ref, name, user in conn.execute(
+            AGING_SQL.format(where=where), bounds
+        ):
+            at[(cid, cur)] = len(rows)
+            rows.append(
+                AgingRow(
+                    ref,
+                    name,
+                    user or UNASSIGNED,
+                    cur,
+                    [b0, b1, b2, b3, b4, b5],
+                    credits,
+                    disputed,
+                    1,
+                )  # fmt: skip
+            )
+        for cid, cur, cash, ref, name, user, _ in unapplied:
+            i = at.get((cid, cur))
+            if i is None:
+                rows.append(AgingRow(ref, name, user or UNASSIGNED, cur, customers=1))
+                i = len(rows) - 1
+            rows[i].credits += cash
         rows.sort(key=lambda r: (-(sum(r.buckets) + r.credits), r.key))
     sums: dict[str, list[int]] = {}
     for row in rows:
