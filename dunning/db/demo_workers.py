@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import marshal
 import multiprocessing as mp
+import os
 import queue
 import threading
 import time
@@ -160,13 +161,23 @@ def _generator_main(cfg: GenConfig, send: Connection, to_scorer: Connection) -> 
 
 
 def _scorer_main(cfg: GenConfig, recv: Connection, send: Connection) -> None:
+    """Queue rows for the generator's queue inputs, at a lower priority.
+
+    The generator is the long pole of a big build; scoring is lighter and can trail it,
+    so this process yields the CPU (nice +10) and a thread drains its input pipe so the
+    generator never waits for it."""
     gc.disable()
     try:
+        if hasattr(os, "nice"):
+            os.nice(10)
         maker = QueueMaker(cfg.now, cfg.settings)
+        inputs_q: queue.Queue[bytes | None] = queue.Queue()
+        drain = threading.Thread(target=_drain, args=(recv, inputs_q), daemon=True)
+        drain.start()
         busy, rows = 0.0, 0
         held: object = None
-        while True:
-            inputs = marshal.loads(recv.recv_bytes())
+        while (data := inputs_q.get()) is not None:
+            inputs = marshal.loads(data)
             if inputs is None:
                 break
             t = time.perf_counter()
@@ -175,9 +186,20 @@ def _scorer_main(cfg: GenConfig, recv: Connection, send: Connection) -> None:
             busy += time.perf_counter() - t
             rows += len(inputs)
             send.send_bytes(marshal.dumps(("queue", [("queue", out)])))
+        else:
+            raise RuntimeError("the generator stopped before the end")
         stats = [("score queue rows (scorer process, in parallel)", busy, rows)]
         send.send_bytes(marshal.dumps(("end", stats)))
     except BaseException:
         send.send_bytes(marshal.dumps(("error", traceback.format_exc())))
     finally:
         send.close()
+
+
+def _drain(recv: Connection, inbox: queue.Queue) -> None:
+    """Read every message from ``recv`` into ``inbox``; None at the end of the pipe."""
+    try:
+        while True:
+            inbox.put(recv.recv_bytes())
+    except (EOFError, OSError):
+        inbox.put(None)
