@@ -11,6 +11,7 @@ and every total is per currency.
 from __future__ import annotations
 
 import gc
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterator
@@ -73,28 +74,44 @@ def _bounds(as_of: date) -> list[str]:
 
 GROUPS_SQL = """
     SELECT customer_id, currency,
-           SUM(CASE WHEN open_minor > 0 AND due_date >= ?1 THEN open_minor ELSE 0 END) AS b0,
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?1 AND due_date >= ?2
+           SUM(CASE WHEN open_minor > 0 AND due_date >= :b1 THEN open_minor ELSE 0 END) AS b0,
+           SUM(CASE WHEN open_minor > 0 AND due_date < :b1 AND due_date >= :b2
                     THEN open_minor ELSE 0 END) AS b1,
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?2 AND due_date >= ?3
+           SUM(CASE WHEN open_minor > 0 AND due_date < :b2 AND due_date >= :b3
                     THEN open_minor ELSE 0 END) AS b2,
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?3 AND due_date >= ?4
+           SUM(CASE WHEN open_minor > 0 AND due_date < :b3 AND due_date >= :b4
                     THEN open_minor ELSE 0 END) AS b3,
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?4 AND due_date >= ?5
+           SUM(CASE WHEN open_minor > 0 AND due_date < :b4 AND due_date >= :b5
                     THEN open_minor ELSE 0 END) AS b4,
-           SUM(CASE WHEN open_minor > 0 AND due_date < ?5 THEN open_minor ELSE 0 END) AS b5,
+           SUM(CASE WHEN open_minor > 0 AND due_date < :b5 THEN open_minor ELSE 0 END) AS b5,
            SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END) AS cr,
            SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END) AS dp
     FROM invoices WHERE status = 'open' AND open_minor != 0 {where}
     GROUP BY customer_id, currency  -- the covering index invoices_aging, in order
 """
+# by customer: unapplied cash merged and the order (largest total first) decided in SQL
 AGING_SQL = (
-    "SELECT a.*, c.external_ref, c.name, co.username FROM ("
+    """WITH u AS (
+    SELECT customer_id, currency, -SUM(amount_minor) AS cash FROM payments
+    WHERE invoice_id IS NULL {where} GROUP BY customer_id, currency
+), m AS (
+    SELECT a.customer_id, a.currency, a.b0, a.b1, a.b2, a.b3, a.b4, a.b5,
+           a.cr + COALESCE(u.cash, 0) AS cr, a.dp
+    FROM ("""
     + GROUPS_SQL
-    + """) a
-JOIN customers c ON c.id = a.customer_id
-LEFT JOIN queue q ON q.customer_id = a.customer_id
+    + """) a LEFT JOIN u ON u.customer_id = a.customer_id AND u.currency = a.currency
+    UNION ALL
+    SELECT u.customer_id, u.currency, 0, 0, 0, 0, 0, 0, u.cash, 0 FROM u
+    WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = u.customer_id
+                      AND i.currency = u.currency AND i.status = 'open'
+                      AND i.open_minor != 0)
+)
+SELECT m.currency, m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp,
+       c.external_ref, c.name, co.username
+FROM m JOIN customers c ON c.id = m.customer_id
+LEFT JOIN queue q ON q.customer_id = m.customer_id
 LEFT JOIN collectors co ON co.id = q.collector_id
+ORDER BY m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr DESC, c.external_ref
 """
 )
 # by collector: summed in SQL, so a million customers never become Python objects
@@ -146,15 +163,15 @@ def _aging(
 ) -> AgingReport:
     if by not in ("customer", "collector"):
         raise ValueError("--by is customer or collector")
-    where, params = "", list[object]()
+    where, params = "", {}
     if customer_ids is not None:
-        where = f"AND customer_id IN ({','.join('?' * len(customer_ids))})"
-        params = list(customer_ids)
-    bounds = [*_bounds(as_of), *params]
-    unapplied_where = where.replace("customer_id", "p.customer_id")
-    unapplied = conn.execute(UNAPPLIED_SQL.format(where=unapplied_where), params).fetchall()
+        where = "AND customer_id IN (SELECT value FROM json_each(:ids))"
+        params = {"ids": json.dumps(list(customer_ids))}
+    bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)} | params
     rows: list[AgingRow] = []
     if by == "collector":
+        unapplied_where = where.replace("customer_id", "p.customer_id")
+        unapplied = conn.execute(UNAPPLIED_SQL.format(where=unapplied_where), params)
         at_c: dict[tuple[str, str], AgingRow] = {}
         for user, cur, b0, b1, b2, b3, b4, b5, credits, disputed, n in conn.execute(
             COLLECTOR_SQL.format(where=where), bounds
@@ -162,7 +179,7 @@ def _aging(
             who = user or UNASSIGNED
             at_c[(who, cur)] = AgingRow(who, "", who, cur, [b0, b1, b2, b3, b4, b5], credits,
                                         disputed, n)  # fmt: skip
-        for _, cur, cash, _, _, user, alone in unapplied:
+        for _, cur, cash, _, _, user, alone in unapplied.fetchall():
             who = user or UNASSIGNED
             row = at_c.get((who, cur))
             if row is None:
@@ -171,30 +188,12 @@ def _aging(
             row.customers += alone
         rows = sorted(at_c.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
     else:
-        at: dict[tuple[int, str], int] = {}
-        for cid, cur, b0, b1, b2, b3, b4, b5, credits, disputed, ref, name, user in conn.execute(
-            AGING_SQL.format(where=where), bounds
-        ):
-            at[(cid, cur)] = len(rows)
-            rows.append(
-                AgingRow(
-                    ref,
-                    name,
-                    user or UNASSIGNED,
-                    cur,
-                    [b0, b1, b2, b3, b4, b5],
-                    credits,
-                    disputed,
-                    1,
-                )  # fmt: skip
+        rows = [
+            AgingRow(ref, name, user or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], cr, dp, 1)
+            for cur, b0, b1, b2, b3, b4, b5, cr, dp, ref, name, user in conn.execute(
+                AGING_SQL.format(where=where), bounds
             )
-        for cid, cur, cash, ref, name, user, _ in unapplied:
-            i = at.get((cid, cur))
-            if i is None:
-                rows.append(AgingRow(ref, name, user or UNASSIGNED, cur, customers=1))
-                i = len(rows) - 1
-            rows[i].credits += cash
-        rows.sort(key=lambda r: (-(sum(r.buckets) + r.credits), r.key))
+        ]
     sums: dict[str, list[int]] = {}
     for row in rows:
         t = sums.get(row.currency)
