@@ -98,8 +98,12 @@ def main() -> None:
             build(path, args.invoices)
             print(f"built {args.invoices:,} invoices in {time.perf_counter() - t0:.1f} s")
     try:
-        open_db(path).close()  # migrations (m002) on an older database
-        conn = connect(path, readonly=True)
+        conn = connect(path, readonly=True)  # never writes to someone else's database
+        has_index = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'invoices_aging'"
+        ).fetchone()
+        if not has_index:
+            print("note: no invoices_aging index (migration m003 not applied): slower")
         total = conn.execute("SELECT COUNT(*) FROM invoices").fetchone()[0]
         opened = conn.execute("SELECT COUNT(*) FROM invoices WHERE status = 'open'").fetchone()
         custs = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
