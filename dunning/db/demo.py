@@ -9,16 +9,17 @@ pending, plans), disputes and payment reports, and a queue row for every account
 Same seed and clock, same rows (byte for byte). The clock defaults to ``FixedClock()``;
 the CLI passes ``SystemClock()`` so the aging looks current.
 
-How it stays fast (1M customers, 5M invoices): one generator (demo_gen) walks the
-customers in order; for big builds it runs in a second process and ships each chunk of
-rows to this one through a pipe (``marshal``), so generating and inserting overlap on
-two cores. The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
-constraints off (the generator only makes valid rows; the tests check them), the
-migration's secondary indexes are dropped and recreated from their own SQL afterwards,
-and the database ends in WAL mode like every other dunning database. Small builds check
-every phone number with phonenumbers and let ``refresh_accounts`` derive the queue;
-big ones draw numbers from checked pools and compute queue rows with the same functions
-(``derive_state`` and ``priority.score``) while generating.
+How it stays fast (1M customers, 5M invoices; bench/bench_build.py): one generator
+(demo_gen) walks the customers in order. For big builds it runs in a second process and
+a third scores the queue rows (``derive_state`` and ``priority.score``, exactly what
+``refresh_accounts`` would write); both ship marshalled chunks through pipes, so
+generating, scoring and inserting share the cores. Rows travel flat and go in 50 to an
+INSERT. The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
+constraints off (the generator only makes valid rows; the tests run integrity_check);
+the migration's indexes that the rows would not reach in key order are dropped and
+recreated from their own SQL afterwards, and the database ends in WAL mode like every
+other dunning database. Small builds check every phone number with phonenumbers and let
+``refresh_accounts`` derive the queue; big ones draw numbers from pools checked once.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from dunning.clock import Clock, FixedClock
+from dunning.clock import Clock, FixedClock, to_iso
 from dunning.db import demo_data
 from dunning.db.connection import connect, write_tx
 from dunning.db.demo_gen import COLUMNS, QUEUE_SEED, GenConfig, Row
@@ -41,7 +42,7 @@ from dunning.queue.config import Settings
 LARGE = 20_000  # from here on: generator process, phone pools, queue rows computed directly
 CHUNK = 10_000  # customers per batch shipped from the generator
 LOADED = tuple(COLUMNS)
-KEEP_ORDERED = True
+KEEP_ORDERED = True  # keep indexes led by customer_id/invoice_id during the load
 # multi-row INSERTs: a quarter faster than one row a statement; 17 columns x 50 stays
 # under SQLite's historic limit of 999 parameters
 ROWS_PER_STATEMENT = 50
@@ -277,8 +278,6 @@ class _Loader:
 
 def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:
     """The demo team; collectors already present (by username) are kept as they are."""
-    from dunning.clock import to_iso
-
     created = to_iso(clock.now())
     with write_tx(conn):
         for username, name, role, languages, locale in demo_data.COLLECTORS:

@@ -49,7 +49,8 @@ B2B_OPEN = (1, 2, 2, 3, 3, 3, 4, 4, 5, 6)
 HISTORY_DAYS = 88  # collector activity happens 1..88 days before today
 
 
-def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, top to bottom
+def make_customer(g: Generator, cid: int) -> None:
+    """Append one account's rows to ``g.out``, top to bottom."""
     rng = g.rng
     rr = rng.random
     out = g.out
@@ -196,7 +197,7 @@ def make_customer(g: Generator, cid: int) -> None:  # noqa: C901 - one account, 
             person = f"{first[fi]} {last[li]}"
             email = f"{box}@{slug}.example"
             contacts.extend((n["contact"], cid, person, title, lang, email, int(j == 0), cts))
-    # kinds of line: 0 fixed, 1 mobile, 2 toll-free (see Generator.phone_sources)
+    # kinds of line: 0 fixed, 1 mobile, 2 toll-free (see Generator.number)
     lines: list[tuple[int | None, int]] = []
     if rr() >= 0.012:  # a few accounts have no number at all
         for j, person in enumerate(people):

@@ -52,9 +52,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
               "oldest_due", "last_contact_at", "last_attempt_at", "broken_promise",
               "claimed_by", "claim_expires_at", "updated_at"),
 }  # fmt: skip
-# queue values the history implies; the slow path writes them and lets refresh_accounts
-# derive state and priority
-# rows that are not a table's: the queue's inputs (direct path) or seeds (slow path)
+# batches that are not a table's rows: the queue's inputs (direct path: see QueueMaker)
+# or seeds (slow path: the values history implies, written before refresh_accounts)
 EXTRA = ("queue_input", "queue_seed")
 QUEUE_SEED = ("customer_id", "collector_id", "last_contact_at", "last_attempt_at",
               "next_action", "next_action_at", "broken_promise")  # fmt: skip
@@ -62,7 +61,6 @@ QUEUE_SEED = ("customer_id", "collector_id", "last_contact_at", "last_attempt_at
 POOL = 1000  # numbers per (region, kind of line) on the phone-pool path
 PAST = 1500  # day tables reach this far back and FUTURE days ahead
 FUTURE = 120
-HOLDS = ("legal", "agency", "cease")
 # per thousand active customers: what their recent history looks like
 SCENARIOS = (("fresh", 110), ("plain", 520), ("callback", 70), ("ptp_pending", 50),
              ("ptp_kept", 60), ("ptp_broken", 50), ("ptp_partial", 10), ("plan", 15),
@@ -106,7 +104,8 @@ class _Lang:
 
 
 class Generator:
-    """Yields ``(table, rows)`` batches; ids are global and assigned in order."""
+    """Yields ``(table, values)`` batches: a table's rows flat (row after row, in COLUMNS
+    order), or EXTRA rows as tuples. Ids are global and assigned in order."""
 
     def __init__(self, cfg: GenConfig) -> None:
         self.cfg = cfg
@@ -115,7 +114,6 @@ class Generator:
         self.now_iso = to_iso(now)
         self.today = now.date()
         self.t = self.today.toordinal()
-        self.now_sec = now.hour * 3600 + now.minute * 60 + now.second
         self.o0 = self.t - PAST
         days = [date.fromordinal(self.o0 + i) for i in range(PAST + FUTURE)]
         self.iso = [d.isoformat() for d in days]
@@ -182,10 +180,10 @@ class Generator:
         }
 
     # ------------------------------------------------------------ batches
-    def batches(self) -> Iterator[tuple[str, list[Row]]]:
+    def batches(self) -> Iterator[tuple[str, list]]:
         total = self.cfg.customers
         step = self.cfg.chunk
-        self.out: dict[str, list[Row]] = {}
+        self.out: dict[str, list] = {}
         for start in range(1, total + 1, step):
             # The previous chunk's rows stay alive until this one is made: freeing them
             # first would hand their memory back to the OS, and taking it again costs
