@@ -309,3 +309,13 @@ def m003_ledger_aging_index(db: sqlite_utils.Database) -> None:
         "CREATE INDEX invoices_aging ON invoices"
         "(customer_id, currency, due_date, open_minor, disputed) WHERE status = 'open'"
     )
+
+
+@migrations()
+def m004_claims_index(db: sqlite_utils.Database) -> None:
+    """Finding the accounts a collector holds (resume after a crash) without scanning the
+    queue: a partial index, as small as the number of claims in flight."""
+    db.execute(
+        "CREATE INDEX queue_claims ON queue(claimed_by, claim_expires_at) "
+        "WHERE claimed_by IS NOT NULL"
+    )
