@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dunning.clock import FixedClock  # noqa: E402
-from dunning.db.demo import ROWS_PER_STATEMENT, build_demo_report  # noqa: E402
+from dunning.demo.build import ROWS_PER_STATEMENT, build_demo_report  # noqa: E402
 
 
 def remove(path: Path) -> None:

@@ -165,7 +165,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
         print(f"demo: reusing {path} (--force rebuilds it)", file=sys.stderr)
     else:
         try:
-            from dunning.db.demo import build_demo
+            from dunning.demo.build import build_demo
         except ImportError as exc:
             raise CliError(f"the demo builder is not available: {exc}") from exc
         from dunning.clock import SystemClock

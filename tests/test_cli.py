@@ -560,7 +560,7 @@ def test_ledger_commands_are_wired(run):
 
 
 def test_demo_builds_once_then_reuses(run, tmp_path):
-    pytest.importorskip("dunning.db.demo")
+    pytest.importorskip("dunning.demo.build")
     demo = tmp_path / "data" / "dunning" / "demo.db"
     code, out, err = run("demo", "--customers", "20", "--no-open", with_db=False)
     assert (code, out.strip()) == (0, str(demo)), err

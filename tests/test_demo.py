@@ -1,4 +1,4 @@
-"""The demo portfolio builder (dunning/db/demo.py) on real SQLite files."""
+"""The demo portfolio builder (dunning/demo/) on real SQLite files."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect, write_tx
-from dunning.db.demo import LOADED, build_demo, build_demo_report
-from dunning.db.demo_data import COLLECTORS, NOTES, TOLL_FREE
+from dunning.demo.build import LOADED, build_demo, build_demo_report
+from dunning.demo.data import COLLECTORS, NOTES, TOLL_FREE
 from dunning.queue.config import Settings
 from dunning.queue.outcomes import OUTCOMES
 from dunning.queue.promises import evaluate_promises

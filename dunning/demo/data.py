@@ -1,4 +1,4 @@
-"""Word lists, regions and phone numbers for the demo portfolio (see db/demo.py).
+"""Word lists, regions and phone numbers for the demo portfolio (see demo/build.py).
 
 Plain data plus the phone-number source. Phone numbers come from fictional ranges where
 the numbering plan has them (NANP 555-01XX, Ofcom's drama ranges, France's 0X 99 00 ..),

@@ -31,11 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dunning.clock import Clock, FixedClock, to_iso
-from dunning.db import demo_data
 from dunning.db.connection import connect, write_tx
-from dunning.db.demo_gen import COLUMNS, QUEUE_SEED, GenConfig, Row
-from dunning.db.demo_workers import Phase, from_processes, in_process
 from dunning.db.schema import migrate
+from dunning.demo import data as demo_data
+from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
+from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 

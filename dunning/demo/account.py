@@ -12,8 +12,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from dunning.db import demo_data as D
-from dunning.db.demo_history import (
+from dunning.demo import data as D
+from dunning.demo.history import (
     AMOUNT,
     FLAGS,
     ID,
@@ -28,7 +28,7 @@ from dunning.db.demo_history import (
 )
 
 if TYPE_CHECKING:
-    from dunning.db.demo_gen import Generator
+    from dunning.demo.gen import Generator
 
 # days before today of each scenario's main event: (lowest, highest)
 EVENT_DAYS = {

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from dunning.clock import to_iso
-from dunning.db import demo_data as D
+from dunning.demo import data as D
 from dunning.money import minor_digits
 from dunning.queue.accounts import Balances, derive_state
 from dunning.queue.config import Settings
@@ -20,8 +20,8 @@ from dunning.queue.outcomes import OUTCOMES
 from dunning.queue.priority import PriorityInputs, score
 
 if TYPE_CHECKING:
-    from dunning.db.demo_account import _History
-    from dunning.db.demo_gen import Generator
+    from dunning.demo.account import _History
+    from dunning.demo.gen import Generator
 
 Row = tuple[object, ...]
 

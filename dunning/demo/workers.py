@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
 
-from dunning.db.demo_gen import COLUMNS, GenConfig, Generator
-from dunning.db.demo_history import QueueMaker
+from dunning.demo.gen import COLUMNS, GenConfig, Generator
+from dunning.demo.history import QueueMaker
 
 Tables = list[tuple[str, list]]  # (table, values row after row) or (extra, rows)
 AHEAD = 8  # messages (about a chunk of customers each) buffered before the helpers wait

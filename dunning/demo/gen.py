@@ -1,4 +1,4 @@
-"""Row generator for the demo portfolio (see db/demo.py for the API and the loader).
+"""Row generator for the demo portfolio (see demo/build.py for the API and the loader).
 
 One ``random.Random`` stream walks the customers in id order and yields rows in batches,
 so the same seed and clock give the same rows whatever the batch size or the process
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from dunning.clock import to_iso
-from dunning.db import demo_data as D
-from dunning.db.demo_account import make_customer
+from dunning.demo import data as D
+from dunning.demo.account import make_customer
 from dunning.money import minor_digits
 from dunning.queue.config import Settings
 
