@@ -319,3 +319,16 @@ def m004_claims_index(db: sqlite_utils.Database) -> None:
         "CREATE INDEX queue_claims ON queue(claimed_by, claim_expires_at) "
         "WHERE claimed_by IS NOT NULL"
     )
+
+
+@migrations()
+def m005_promise_deadline(db: sqlite_utils.Database) -> None:
+    """When a pending promise can be decided (due date + grace), indexed, so the check at
+    every claim reads only the promises that just expired, not every one within grace."""
+    db.execute(
+        "ALTER TABLE promises ADD COLUMN decide_after TEXT "
+        "GENERATED ALWAYS AS (date(due_date, '+' || grace_days || ' days')) VIRTUAL"
+    )
+    db.execute(
+        "CREATE INDEX promises_deadline ON promises(decide_after) WHERE status = 'pending'"
+    )

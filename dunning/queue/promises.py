@@ -49,14 +49,9 @@ def evaluate_promises(
             ).fetchall()
     else:
         rows = conn.execute(
-            "SELECT * FROM promises WHERE status = 'pending' AND due_date < ?",
+            "SELECT * FROM promises WHERE status = 'pending' AND decide_after < ?",
             (today.isoformat(),),
         ).fetchall()
-        rows = [
-            r
-            for r in rows
-            if date.fromisoformat(r["due_date"]) + timedelta(days=r["grace_days"]) < today
-        ]
     if not rows:
         return 0
     by_customer: dict[int, list[sqlite3.Row]] = defaultdict(list)
