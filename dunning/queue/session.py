@@ -43,12 +43,20 @@ class WorkSession:
         self._lock = threading.Lock()
         self._conn = connect(self.db_path, any_thread=True)
         migrate(self._conn)
+        # Slow reads (header counts, search, aging) use their own connection and lock, so
+        # they never hold up logging an outcome or claiming the next account.
+        self._read_lock = threading.Lock()
+        self._read_conn = connect(self.db_path, any_thread=True)
         self.current: int | None = None  # customer id on screen (claimed)
         self.passed_over: list[tuple[int, str]] = []
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
             return fn(self._conn)
+
+    def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        with self._read_lock:
+            return fn(self._read_conn)
 
     # -- the loop -------------------------------------------------------------------
     def next_account(self, exclude: frozenset[int] = frozenset()) -> AccountView | None:
@@ -111,7 +119,7 @@ class WorkSession:
         self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))
 
     def search(self, text: str, limit: int = 50) -> list[Hit]:
-        return self._run(
+        return self._read(
             lambda conn: search_customers(
                 conn, text, dial_region=self.collector.dial_region, limit=limit
             )
@@ -151,7 +159,7 @@ class WorkSession:
 
     def aging_by_collector(self) -> AgingReport:
         today = self.clock.now().date()
-        return self._run(lambda conn: aging(conn, today, by="collector"))
+        return self._read(lambda conn: aging(conn, today, by="collector"))
 
     def counts(self) -> dict[str, int]:
         """Accounts of this collector by queue state (for the header)."""
@@ -165,7 +173,7 @@ class WorkSession:
                 )
             }
 
-        return self._run(go)
+        return self._read(go)
 
     def data_version(self) -> int:
         return self._run(data_version)
@@ -173,3 +181,5 @@ class WorkSession:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+        with self._read_lock:
+            self._read_conn.close()

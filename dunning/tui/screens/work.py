@@ -179,7 +179,7 @@ class WorkScreen(Screen[None]):
                 ref=self.view.external_ref if self.view else message.logged.customer_id,
             )
             self.query_one("#status", Static).update(Text(self.last_message, style="green"))
-            self._refresh_counts()
+            self.set_timer(1.0, self._refresh_counts)  # after the next account is drawn
         same = (
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
@@ -207,7 +207,9 @@ class WorkScreen(Screen[None]):
 
     def _load_note(self, text: str) -> None:
         self._note_saved = text
-        self.query_one("#note", TextArea).load_text(text)
+        note = self.query_one("#note", TextArea)
+        if note.text != text:  # an unchanged TextArea costs nothing to redraw
+            note.load_text(text)
 
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
@@ -312,7 +314,6 @@ class WorkScreen(Screen[None]):
         if inp.outcome == "skip" and inp.reason:
             inp.note = f"{_('Skipped')}: {inp.reason}\n{inp.note}".strip()
         exclude = frozenset({self.view.id})
-        self.query_one("#status", Static).update(Text(_("Saving…"), style="dim"))
 
         def job() -> AccountLoaded:
             logged = self.session.log(inp)

@@ -174,7 +174,7 @@ class AccountPane(VerticalScroll, can_focus=True):
 
 
 def history_text(
-    entries: list[TimelineEntry], me: Collector, currency: str, limit: int = 40
+    entries: list[TimelineEntry], me: Collector, currency: str, limit: int = 10
 ) -> Text:
     out = Text(_("History") + "\n", style="bold")
     if not entries:
