@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dunning.db import reports_parallel as parallel
+
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 UNASSIGNED = "(unassigned)"
 
@@ -72,70 +74,6 @@ def _bounds(as_of: date) -> list[str]:
     return [(as_of - timedelta(days=d)).isoformat() for d in (0, 30, 60, 90, 120)]
 
 
-GROUPS_SQL = """
-    SELECT customer_id, currency,
-           SUM(CASE WHEN open_minor > 0 AND due_date >= :b1 THEN open_minor ELSE 0 END) AS b0,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b1 AND due_date >= :b2
-                    THEN open_minor ELSE 0 END) AS b1,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b2 AND due_date >= :b3
-                    THEN open_minor ELSE 0 END) AS b2,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b3 AND due_date >= :b4
-                    THEN open_minor ELSE 0 END) AS b3,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b4 AND due_date >= :b5
-                    THEN open_minor ELSE 0 END) AS b4,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b5 THEN open_minor ELSE 0 END) AS b5,
-           SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END) AS cr,
-           SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END) AS dp
-    FROM invoices WHERE status = 'open' AND open_minor != 0 {where}
-    GROUP BY customer_id, currency  -- the covering index invoices_aging, in order
-"""
-# by customer: unapplied cash merged and the order (largest total first) decided in SQL
-AGING_SQL = (
-    """WITH u AS (
-    SELECT customer_id, currency, -SUM(amount_minor) AS cash FROM payments
-    WHERE invoice_id IS NULL {where} GROUP BY customer_id, currency
-), m AS (
-    SELECT a.customer_id, a.currency, a.b0, a.b1, a.b2, a.b3, a.b4, a.b5,
-           a.cr + COALESCE(u.cash, 0) AS cr, a.dp
-    FROM ("""
-    + GROUPS_SQL
-    + """) a LEFT JOIN u ON u.customer_id = a.customer_id AND u.currency = a.currency
-    UNION ALL
-    SELECT u.customer_id, u.currency, 0, 0, 0, 0, 0, 0, u.cash, 0 FROM u
-    WHERE NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = u.customer_id
-                      AND i.currency = u.currency AND i.status = 'open'
-                      AND i.open_minor != 0)
-)
-SELECT m.currency, m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp,
-       c.external_ref, c.name, co.username
-FROM m JOIN customers c ON c.id = m.customer_id
-LEFT JOIN queue q ON q.customer_id = m.customer_id
-LEFT JOIN collectors co ON co.id = q.collector_id
-ORDER BY m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr DESC, c.external_ref
-"""
-)
-# by collector: summed in SQL, so a million customers never become Python objects
-COLLECTOR_SQL = (
-    """SELECT co.username, a.currency, SUM(a.b0), SUM(a.b1), SUM(a.b2), SUM(a.b3),
-              SUM(a.b4), SUM(a.b5), SUM(a.cr), SUM(a.dp), COUNT(*) FROM ("""
-    + GROUPS_SQL
-    + """) a
-LEFT JOIN queue q ON q.customer_id = a.customer_id
-LEFT JOIN collectors co ON co.id = q.collector_id
-GROUP BY co.username, a.currency
-"""
-)
-UNAPPLIED_SQL = """
-SELECT p.customer_id, p.currency, -SUM(p.amount_minor), c.external_ref, c.name, co.username,
-       NOT EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = p.customer_id
-                   AND i.currency = p.currency AND i.status = 'open' AND i.open_minor != 0)
-FROM payments p JOIN customers c ON c.id = p.customer_id
-LEFT JOIN queue q ON q.customer_id = p.customer_id
-LEFT JOIN collectors co ON co.id = q.collector_id
-WHERE p.invoice_id IS NULL {where} GROUP BY p.customer_id, p.currency
-"""
-
-
 def customer_aging(conn: sqlite3.Connection, customer_id: int, as_of: date) -> AgingRow:
     """One account's aging, for the account screen."""
     report = aging(conn, as_of, customer_ids=[customer_id])
@@ -147,19 +85,31 @@ def customer_aging(conn: sqlite3.Connection, customer_id: int, as_of: date) -> A
     return AgingRow(row[0], row[1], "", row[2]) if row else AgingRow("", "", "", "")
 
 
+# Above this many invoices (by the largest invoice id) a whole-ledger aging is scanned by
+# two processes, each over half the customers (dunning/db/reports_parallel.py).
+PARALLEL_MIN_INVOICES = 400_000
+
+
 def aging(
     conn: sqlite3.Connection,
     as_of: date,
     *,
     by: str = "customer",
     customer_ids: list[int] | None = None,
+    parallel_min: int | None = None,
 ) -> AgingReport:
+    """The aging report. ``parallel_min``: invoices from which the scan is split over two
+    processes (default ``PARALLEL_MIN_INVOICES``); the rows are the same either way."""
     with paused_gc():
-        return _aging(conn, as_of, by, customer_ids)
+        return _aging(conn, as_of, by, customer_ids, parallel_min)
 
 
 def _aging(
-    conn: sqlite3.Connection, as_of: date, by: str, customer_ids: list[int] | None
+    conn: sqlite3.Connection,
+    as_of: date,
+    by: str,
+    customer_ids: list[int] | None,
+    parallel_min: int | None,
 ) -> AgingReport:
     if by not in ("customer", "collector"):
         raise ValueError("--by is customer or collector")
@@ -168,51 +118,88 @@ def _aging(
         where = "AND customer_id IN (SELECT value FROM json_each(:ids))"
         params = {"ids": json.dumps(list(customer_ids))}
     bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)} | params
-    rows: list[AgingRow] = []
+    parts = None
+    if customer_ids is None:
+        parts = _split(conn, by, bounds, PARALLEL_MIN_INVOICES if parallel_min is None
+                       else parallel_min)  # fmt: skip
+    if parts is None:
+        parts = [parallel.scan(conn, by, where, bounds, customer_ids is None)]
+    names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
     if by == "collector":
-        unapplied_where = where.replace("customer_id", "p.customer_id")
-        unapplied = conn.execute(UNAPPLIED_SQL.format(where=unapplied_where), params)
-        at_c: dict[tuple[str, str], AgingRow] = {}
-        for user, cur, b0, b1, b2, b3, b4, b5, credits, disputed, n in conn.execute(
-            COLLECTOR_SQL.format(where=where), bounds
-        ):
-            who = user or UNASSIGNED
-            at_c[(who, cur)] = AgingRow(who, "", who, cur, [b0, b1, b2, b3, b4, b5], credits,
-                                        disputed, n)  # fmt: skip
-        for _, cur, cash, _, _, user, alone in unapplied.fetchall():
-            who = user or UNASSIGNED
+        return AgingReport(as_of, by, *_by_collector(parts, names))  # type: ignore[arg-type]
+    if len(parts) == 1:
+        tuples = parts[0][0]
+    else:
+        tuples = [*parts[0][0], *parts[1][0]]
+        tuples.sort()  # two sorted runs: a merge
+    rows = [
+        AgingRow(ref, name, names.get(cid) or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], cr,
+                 dp, 1)
+        for _, ref, cur, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in tuples
+    ]  # fmt: skip
+    sums: dict[str, list[int]] = {}
+    for _, part_sums in parts:
+        for cur, s in part_sums.items():  # type: ignore[union-attr]
+            t = sums.setdefault(cur, [0] * 9)
+            for n, v in enumerate(s):
+                t[n] += v
+    return AgingReport(as_of, by, rows, _totals(sums))
+
+
+def _split(
+    conn: sqlite3.Connection, by: str, params: dict[str, str], parallel_min: int
+) -> list[parallel.Result] | None:
+    """The scan over two processes when the ledger is large enough, the database is a file
+    and the caller is not inside a transaction (whose snapshot a second process cannot
+    share); else None."""
+    if conn.in_transaction:
+        return None
+    largest = conn.execute("SELECT MAX(id) FROM invoices").fetchone()[0] or 0
+    if largest < parallel_min:
+        return None
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    if not path or lo is None or lo == hi:
+        return None
+    # the caller's half is a little smaller: it also merges and builds the rows
+    return parallel.split_scan(conn, path, by, params, lo + (hi - lo) * 9 // 20)
+
+
+def _by_collector(
+    parts: list[parallel.Result], names: dict[int, str]
+) -> tuple[list[AgingRow], list[AgingRow]]:
+    by_user: dict[tuple[str | None, str], list[int]] = {}
+    for agg, _ in parts:
+        for cid, cur, *values in agg:
+            t = by_user.setdefault((names.get(cid), cur), [0] * 9)
+            for n, v in enumerate(values):
+                t[n] += v
+    at_c: dict[tuple[str, str], AgingRow] = {}
+    for (user, cur), (b0, b1, b2, b3, b4, b5, credits, disputed, n) in by_user.items():
+        who = user or UNASSIGNED
+        at_c[(who, cur)] = AgingRow(who, "", who, cur, [b0, b1, b2, b3, b4, b5], credits,
+                                    disputed, n)  # fmt: skip
+    for _, cash_rows in parts:
+        for cid, cur, cash, alone in cash_rows:  # type: ignore[misc]
+            who = names.get(cid) or UNASSIGNED
             row = at_c.get((who, cur))
             if row is None:
                 row = at_c[(who, cur)] = AgingRow(who, "", who, cur, customers=0)
             row.credits += cash
             row.customers += alone
-        rows = sorted(at_c.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
-    else:
-        rows = [
-            AgingRow(ref, name, user or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], cr, dp, 1)
-            for cur, b0, b1, b2, b3, b4, b5, cr, dp, ref, name, user in conn.execute(
-                AGING_SQL.format(where=where), bounds
-            )
-        ]
+    rows = sorted(at_c.values(), key=lambda r: (r.key == UNASSIGNED, r.key, r.currency))
     sums: dict[str, list[int]] = {}
     for row in rows:
-        t = sums.get(row.currency)
-        if t is None:
-            t = sums[row.currency] = [0] * 9
-        b = row.buckets
-        t[0] += b[0]
-        t[1] += b[1]
-        t[2] += b[2]
-        t[3] += b[3]
-        t[4] += b[4]
-        t[5] += b[5]
-        t[6] += row.credits
-        t[7] += row.disputed
-        t[8] += row.customers
-    totals = [
+        t = sums.setdefault(row.currency, [0] * 9)
+        for n, v in enumerate([*row.buckets, row.credits, row.disputed, row.customers]):
+            t[n] += v
+    return rows, _totals(sums)
+
+
+def _totals(sums: dict[str, list[int]]) -> list[AgingRow]:
+    return [
         AgingRow("TOTAL", "", "", cur, t[:6], t[6], t[7], t[8]) for cur, t in sorted(sums.items())
     ]
-    return AgingReport(as_of, by, rows, totals)
 
 
 def ledger_total(conn: sqlite3.Connection) -> dict[str, int]:

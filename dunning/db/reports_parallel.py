@@ -1,0 +1,214 @@
+"""The aging's scan, and the same scan split over two processes by customer range.
+
+:func:`scan` runs the aging's SQL over one range of customer ids (or all of them, or a
+list of ids) and returns plain tuples: no dataclass is built here. ``reports.aging``
+turns them into rows.
+
+Above a size threshold ``reports.aging`` splits the work: this module is started as a
+second process (``python -m dunning.db.reports_parallel``, standard library and this
+module only) that scans the upper half of the customer ids on its own read-only
+connection while the caller's process scans the lower half, and sends its tuples back
+with ``marshal``. Two processes, not two threads: most of the time is turning SQLite's
+rows into Python objects, which holds the GIL (measured: two threads gain ~15%, two
+processes ~45% on 5,000,000 invoices).
+
+One snapshot. Each process reads in its own read transaction, and the two must see the
+same committed state. The caller reads ``PRAGMA data_version`` on its own connection
+before the worker starts and again once both read transactions are open; equal values
+mean no write committed in between, so both transactions read the same snapshot. If one
+did (a collector's outcome landing in that ~50 ms window), the worker is stopped and the
+caller's process scans everything in its own transaction, as the one-process path does.
+"""
+
+from __future__ import annotations
+
+import marshal
+import sqlite3
+import subprocess
+import sys
+from typing import Any
+from urllib.parse import quote
+
+# Bucket sums with FILTER rather than CASE: a row outside a bucket skips the aggregate
+# step instead of adding 0 (measured ~40% less time for the scan). SUM over no row is
+# NULL, hence the COALESCE; the sums are integers, exact as before.
+GROUPS_SQL = """
+    SELECT customer_id, currency,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date >= :b1), 0) AS b0,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b1
+                                            AND due_date >= :b2), 0) AS b1,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b2
+                                            AND due_date >= :b3), 0) AS b2,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b3
+                                            AND due_date >= :b4), 0) AS b3,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b4
+                                            AND due_date >= :b5), 0) AS b4,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b5), 0) AS b5,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor < 0), 0) AS cr,
+           COALESCE(SUM(disputed * open_minor) FILTER (WHERE disputed AND open_minor > 0), 0)
+               AS dp
+    FROM invoices WHERE status = 'open' AND open_minor != 0 {where}
+    GROUP BY customer_id, currency  -- the covering index invoices_aging, in order
+"""
+# Unapplied cash per customer. Over a whole range, reading the payments table straight
+# through is ~3x faster than the customer index (which has no invoice_id to filter on).
+UNAPPLIED_CASH_SQL = """
+    SELECT customer_id, currency, -SUM(amount_minor) AS cash FROM payments {hint}
+    WHERE invoice_id IS NULL {where} GROUP BY customer_id, currency
+"""
+NO_OPEN_INVOICE = """NOT EXISTS (
+    SELECT 1 FROM invoices i WHERE i.customer_id = {t}.customer_id AND i.currency = {t}.currency
+    AND i.status = 'open' AND i.open_minor != 0)"""
+# by customer: (-total, ref, currency, b0..b5, credits, disputed, name, collector id),
+# ordered largest total first, then ref (then currency: one customer, two currencies)
+CUSTOMER_SQL = (
+    "WITH u AS (" + UNAPPLIED_CASH_SQL + "), a AS (" + GROUPS_SQL + """), m AS (
+    SELECT a.customer_id, a.currency, a.b0, a.b1, a.b2, a.b3, a.b4, a.b5,
+           a.cr + COALESCE(u.cash, 0) AS cr, a.dp
+    FROM a LEFT JOIN u ON u.customer_id = a.customer_id AND u.currency = a.currency
+    UNION ALL
+    SELECT u.customer_id, u.currency, 0, 0, 0, 0, 0, 0, u.cash, 0 FROM u
+    WHERE """ + NO_OPEN_INVOICE.format(t="u") + """
+)
+SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr) AS k, c.external_ref, m.currency,
+       m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp, c.name, q.collector_id
+FROM m JOIN customers c ON c.id = m.customer_id
+LEFT JOIN queue q ON q.customer_id = m.customer_id
+ORDER BY k, c.external_ref, m.currency
+"""
+)  # fmt: skip
+# by collector: (collector id, currency, b0..b5, credits, disputed, customers)
+COLLECTOR_SQL = (
+    """SELECT q.collector_id, a.currency, SUM(a.b0), SUM(a.b1), SUM(a.b2), SUM(a.b3),
+              SUM(a.b4), SUM(a.b5), SUM(a.cr), SUM(a.dp), COUNT(*) FROM ("""
+    + GROUPS_SQL
+    + """) a
+LEFT JOIN queue q ON q.customer_id = a.customer_id
+GROUP BY q.collector_id, a.currency
+"""
+)
+# by collector, unapplied cash: (collector id, currency, cash, customers with no open
+# invoice in that currency)
+COLLECTOR_CASH_SQL = (
+    "SELECT q.collector_id, u.currency, SUM(u.cash), SUM(" + NO_OPEN_INVOICE.format(t="u")
+    + ") FROM (" + UNAPPLIED_CASH_SQL + """) u
+JOIN customers c ON c.id = u.customer_id
+LEFT JOIN queue q ON q.customer_id = u.customer_id
+GROUP BY q.collector_id, u.currency
+"""
+)  # fmt: skip
+
+Tuples = list[tuple[Any, ...]]
+# by customer: the rows, and per currency [b0..b5, credits, disputed, rows]
+# by collector: the aggregate rows and the unapplied-cash rows
+Result = tuple[Tuples, dict[str, list[int]]] | tuple[Tuples, Tuples]
+
+
+def read_connection(path: str, timeout_ms: int = 5000) -> sqlite3.Connection:
+    """A read-only connection for one scan: tuples, no ``sqlite3.Row``; sorting in memory;
+    the file memory-mapped (pages read in place rather than copied into the cache)."""
+    conn = sqlite3.connect(
+        f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None, timeout=timeout_ms / 1000
+    )
+    conn.execute(f"PRAGMA busy_timeout={int(timeout_ms)}")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute("PRAGMA mmap_size=4294967296")
+    return conn
+
+
+def begin_snapshot(conn: sqlite3.Connection) -> None:
+    """Open a read transaction and take its snapshot now (at the first read)."""
+    conn.execute("BEGIN")
+    conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+
+
+def scan(
+    conn: sqlite3.Connection, by: str, where: str, params: dict[str, Any], whole: bool
+) -> Result:
+    """The aging's tuples for the customers ``where`` selects (``AND customer_id ...``).
+
+    ``whole``: the range is all or half the ledger (read payments straight through)."""
+    cur = conn.cursor()
+    cur.row_factory = None  # plain tuples, whatever the connection's row factory
+    hint = "NOT INDEXED" if whole else ""
+    if by == "collector":
+        rows = cur.execute(COLLECTOR_SQL.format(where=where), params).fetchall()
+        cash = cur.execute(COLLECTOR_CASH_SQL.format(where=where, hint=hint), params).fetchall()
+        return rows, cash
+    rows = cur.execute(CUSTOMER_SQL.format(where=where, hint=hint), params).fetchall()
+    return rows, currency_sums(rows)
+
+
+def currency_sums(rows: Tuples) -> dict[str, list[int]]:
+    """Per currency: the six buckets, credits, disputed, and the number of rows."""
+    sums: dict[str, list[int]] = {}
+    for _, _, cur, b0, b1, b2, b3, b4, b5, cr, dp, _, _ in rows:
+        t = sums.get(cur)
+        if t is None:
+            t = sums[cur] = [0] * 9
+        t[0] += b0
+        t[1] += b1
+        t[2] += b2
+        t[3] += b3
+        t[4] += b4
+        t[5] += b5
+        t[6] += cr
+        t[7] += dp
+        t[8] += 1
+    return sums
+
+
+def split_scan(
+    conn: sqlite3.Connection, path: str, by: str, params: dict[str, Any], mid: int
+) -> list[Result] | None:
+    """Customers ``<= mid`` scanned here, ``> mid`` by a second process, both in one
+    snapshot. None when that could not be done (a write committed between the two read
+    transactions, or the worker failed): the caller then scans on one connection."""
+    job = {"path": path, "by": by, "params": params, "mid": mid}
+    v1 = conn.execute("PRAGMA data_version").fetchone()[0]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", __name__],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    own = read_connection(path)
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(marshal.dumps(job))
+        proc.stdin.close()
+        begin_snapshot(own)
+        started = proc.stdout.read(1) == b"S"
+        if not started or conn.execute("PRAGMA data_version").fetchone()[0] != v1:
+            return None
+        mine = scan(own, by, "AND customer_id <= :mid", params | {"mid": mid}, True)
+        data = proc.stdout.read()
+        if proc.wait() != 0:
+            return None
+        return [mine, marshal.loads(data)]
+    finally:
+        own.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _worker() -> None:
+    """``python -m dunning.db.reports_parallel``: a job on stdin, "S" on stdout once the
+    snapshot is taken, then the marshalled result."""
+    job = marshal.loads(sys.stdin.buffer.read())
+    out = sys.stdout.buffer
+    conn = read_connection(job["path"])
+    begin_snapshot(conn)
+    out.write(b"S")
+    out.flush()
+    params = job["params"] | {"mid": job["mid"]}
+    result = scan(conn, job["by"], "AND customer_id > :mid", params, True)
+    out.write(marshal.dumps(result))
+    out.flush()
+    conn.close()
+
+
+if __name__ == "__main__":
+    _worker()
