@@ -345,3 +345,31 @@ async def test_promises_and_disputes_are_listed(db, clock):
         assert screen.view.id == acme
         shown = text_of(screen, "#promises")
         assert "Promise $1,500.00 by Nov 30, 2026: pending" in shown
+
+
+async def test_full_history_screen(db, clock):
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i", *"first note", "escape", "L")
+        await pilot.pause(0.1)
+        await pilot.press(*"+1h", "enter")
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("h")
+        await wait_until(
+            pilot,
+            lambda: (
+                "first note" in str(app.screen.query_one("#history-all").render())
+                if app.screen.query("#history-all")
+                else False
+            ),
+        )
+        shown = str(app.screen.query_one("#history-all").render())
+        assert "Left message" in shown and "alice" in shown
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert app.screen.__class__.__name__ == "WorkScreen"

@@ -16,7 +16,7 @@ from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
-from dunning.queue.account_view import AccountView, load_account
+from dunning.queue.account_view import AccountView, TimelineEntry, load_account, timeline
 from dunning.queue.assign import AssignError, reassign
 from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
 from dunning.queue.collectors import Collector, get_collector, list_collectors
@@ -96,6 +96,10 @@ class WorkSession:
         return self._run(
             lambda conn: load_account(conn, self.clock, self.settings, cid, self.collector.id)
         )
+
+    def history(self, customer_id: int) -> list[TimelineEntry]:
+        """The whole timeline of an account, newest first."""
+        return self._read(lambda conn: timeline(conn, customer_id, None))
 
     def log(self, inp: OutcomeInput) -> Logged:
         if self.current is None:

@@ -22,6 +22,7 @@ from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dia
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.aging import AgingScreen
+from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
 
@@ -65,6 +66,7 @@ def _bindings() -> list[Binding]:
         Binding("slash", "search", N_("Search"), id="search"),
         Binding("a", "reassign", N_("Reassign"), id="lead.reassign"),
         Binding("A", "aging", N_("Aging"), id="aging"),
+        Binding("h", "history", N_("History"), id="history"),
         Binding("question_mark", "help", N_("Help"), id="help"),
         Binding("q", "quit", N_("Quit"), id="quit"),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False),
@@ -193,7 +195,9 @@ class WorkScreen(Screen[None]):
             return
         pane.show(message.view, self.session.collector, self._now())
         self.query_one("#history-wide", Static).update(
-            history_text(message.view.timeline, self.session.collector, message.view.currency)
+            history_text(
+                message.view.timeline, self.session.collector, message.view.currency, limit=40
+            )
         )
         if not same:
             self._load_note(message.view.draft)
@@ -283,7 +287,7 @@ class WorkScreen(Screen[None]):
 
     # -- outcomes -------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("outcome", "reschedule"):
+        if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
             return self.session.collector.is_lead and self.view is not None
@@ -351,6 +355,12 @@ class WorkScreen(Screen[None]):
             )
 
         self.run_worker(ask, thread=True, group="db", exit_on_error=False)
+
+    def action_history(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(
+                HistoryScreen(self.session, self.view.id, self.view.name, self.view.currency)
+            )
 
     def action_aging(self) -> None:
         self.app.push_screen(AgingScreen(self.session))
