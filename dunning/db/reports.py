@@ -161,8 +161,9 @@ def _split(
     lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
     if not path or lo is None or lo == hi:
         return None
-    # the caller's half is a little smaller: it also merges and builds the rows
-    return parallel.split_scan(conn, path, by, params, lo + (hi - lo) * 9 // 20)
+    # halves by id; the worker's half also costs its marshalling, the caller's nothing more
+    # (the rows are built once both halves are in)
+    return parallel.split_scan(path, by, params, lo + (hi - lo) // 2)
 
 
 def _by_collector(
