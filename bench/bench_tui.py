@@ -46,8 +46,9 @@ def first_frame(cmd: list[str], marker: bytes, timeout: float = 30.0) -> tuple[f
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     env = {**os.environ, "TERM": "xterm-256color"}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdin=slave, stdout=slave, stderr=slave, env=env,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+    )
     os.close(slave)
     out = bytearray()
     done = threading.Event()
@@ -98,7 +99,7 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
     me = get_collector(conn, who)
     conn.close()
     assert me is not None
-    app = DunningApp(WorkSession(db, me, Settings()))
+    app = DunningApp(WorkSession(db, me, Settings()), freeze_gc=True)  # as run_app does
     samples: list[float] = []
     async with app.run_test(size=(80, 24)) as pilot:
         while not (isinstance(app.screen, WorkScreen) and app.screen.view is not None):
@@ -113,7 +114,7 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
             driver = app._driver  # noqa: SLF001 - inject the key as the terminal would
             assert driver is not None
             driver.send_message(events.Key("n", "n"))
-            await asyncio.wait_for(drawn.wait(), 10)
+            await drawn.wait()
             samples.append(time.perf_counter() - t0)
             if screen.view is None:
                 break
@@ -139,24 +140,37 @@ def main() -> None:
         bare.append(first_frame([sys.executable, "-c", BARE_APP], b"Why next")[0])
     samples, rss_after = asyncio.run(key_to_drawn(args.db, args.who, args.n, args.think))
     print(f"database: {args.db}; collector: {args.who}")
-    print(table(
-        ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
-        [
-            ("process start -> first account on screen", *summary_ms(starts), "<= 1500"),
-            ("  bare Textual app -> first frame", *summary_ms(bare), ""),
-            (f"outcome key -> next account drawn (Pilot, think {args.think:g} s)",
-             *summary_ms(samples), "p99 <= 50"),
-        ],
-    ))
-    print(table(
-        ["memory", "RSS MB", "goal"],
-        [
-            ("collector process after start-up (max of runs)", f"{max(rss_start) / 1024:.0f}",
-             "<= 150"),
-            (f"in-process app after {len(samples)} outcomes", f"{rss_after / 1024:.0f}",
-             "<= 150"),
-        ],
-    ))
+    print(
+        table(
+            ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
+            [
+                ("process start -> first account on screen", *summary_ms(starts), "<= 1500"),
+                ("  bare Textual app -> first frame", *summary_ms(bare), ""),
+                (
+                    f"outcome key -> next account drawn (Pilot, think {args.think:g} s)",
+                    *summary_ms(samples),
+                    "p99 <= 50",
+                ),
+            ],
+        )
+    )
+    print(
+        table(
+            ["memory", "RSS MB", "goal"],
+            [
+                (
+                    "collector process after start-up (max of runs)",
+                    f"{max(rss_start) / 1024:.0f}",
+                    "<= 150",
+                ),
+                (
+                    f"in-process app after {len(samples)} outcomes",
+                    f"{rss_after / 1024:.0f}",
+                    "<= 150",
+                ),
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -85,6 +86,7 @@ class WorkScreen(Screen[None]):
         self.view: AccountView | None = None
         self.busy = False
         self.drawn_hook: Callable[[], None] | None = None  # benchmarks: called once drawn
+        self._gc_frozen = False
         self._note_saved = ""  # the note text as last loaded or saved
         self._draft_timer: object | None = None
         self._data_version = -1
@@ -181,7 +183,12 @@ class WorkScreen(Screen[None]):
                 ref=self.view.external_ref if self.view else message.logged.customer_id,
             )
             self.query_one("#status", Static).update(Text(self.last_message, style="green"))
-            self.set_timer(1.0, self._refresh_counts)  # after the next account is drawn
+            # our own outcome moved one account: count it here, in the same frame; the
+            # periodic refresh catches up with everyone else's work
+            if self._counts and message.logged.state != "ready":
+                self._counts["ready"] = max(self._counts.get("ready", 0) - 1, 0)
+                state = message.logged.state
+                self._counts[state] = self._counts.get(state, 0) + 1
         same = (
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
@@ -194,6 +201,9 @@ class WorkScreen(Screen[None]):
             self._show_empty()
             return
         pane.show(message.view, self.session.collector, self._now())
+        if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
+            self._gc_frozen = True
+            self.call_after_refresh(gc.freeze)
         self.query_one("#history-wide", Static).update(
             history_text(
                 message.view.timeline, self.session.collector, message.view.currency, limit=40
