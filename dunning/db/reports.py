@@ -14,7 +14,7 @@ import gc
 import json
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -88,6 +88,9 @@ def customer_aging(conn: sqlite3.Connection, customer_id: int, as_of: date) -> A
 # Above this many invoices (by the largest invoice id) a whole-ledger aging is scanned by
 # two processes, each over half the customers (dunning/db/reports_parallel.py).
 PARALLEL_MIN_INVOICES = 400_000
+# The caller's share of the customer ids, in percent: the worker's half also costs starting
+# it and marshalling its rows; the caller builds its rows while the worker finishes.
+SHARE = 55
 
 
 def aging(
@@ -118,25 +121,26 @@ def _aging(
         where = "AND customer_id IN (SELECT value FROM json_each(:ids))"
         params = {"ids": json.dumps(list(customer_ids))}
     bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)} | params
+    names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
+    built: list[list[AgingRow]] = []  # the caller's half, built while the worker finishes
+
+    def ready(part: parallel.Result) -> None:
+        built.append(_customer_rows(part[0], names))
+
     parts = None
     if customer_ids is None:
-        parts = _split(conn, by, bounds, PARALLEL_MIN_INVOICES if parallel_min is None
-                       else parallel_min)  # fmt: skip
+        threshold = PARALLEL_MIN_INVOICES if parallel_min is None else parallel_min
+        parts = _split(conn, by, bounds, threshold, ready if by == "customer" else None)
     if parts is None:
         parts = [parallel.scan(conn, by, where, bounds, customer_ids is None)]
-    names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
     if by == "collector":
         return AgingReport(as_of, by, *_by_collector(parts, names))  # type: ignore[arg-type]
     if len(parts) == 1:
-        tuples = parts[0][0]
-    else:
-        tuples = [*parts[0][0], *parts[1][0]]
-        tuples.sort()  # two sorted runs: a merge
-    rows = [
-        AgingRow(ref, name, names.get(cid) or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], cr,
-                 dp, 1)
-        for _, ref, cur, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in tuples
-    ]  # fmt: skip
+        rows = _customer_rows(parts[0][0], names)
+    else:  # two runs, each in order: merged by their sort keys (-total, ref, currency)
+        keys = [*parts[0][0], *parts[1][0]]
+        both = [*built[0], *_customer_rows(parts[1][0], names)]
+        rows = [both[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
     sums: dict[str, list[int]] = {}
     for _, part_sums in parts:
         for cur, s in part_sums.items():  # type: ignore[union-attr]
@@ -146,8 +150,20 @@ def _aging(
     return AgingReport(as_of, by, rows, _totals(sums))
 
 
+def _customer_rows(tuples: parallel.Tuples, names: dict[int, str]) -> list[AgingRow]:
+    return [
+        AgingRow(ref, name, names.get(cid) or UNASSIGNED, cur, [b0, b1, b2, b3, b4, b5], cr,
+                 dp, 1)
+        for _, ref, cur, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in tuples
+    ]  # fmt: skip
+
+
 def _split(
-    conn: sqlite3.Connection, by: str, params: dict[str, str], parallel_min: int
+    conn: sqlite3.Connection,
+    by: str,
+    params: dict[str, str],
+    parallel_min: int,
+    ready: Callable[[parallel.Result], None] | None,
 ) -> list[parallel.Result] | None:
     """The scan over two processes when the ledger is large enough, the database is a file
     and the caller is not inside a transaction (whose snapshot a second process cannot
@@ -161,9 +177,7 @@ def _split(
     lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
     if not path or lo is None or lo == hi:
         return None
-    # halves by id; the worker's half also costs its marshalling, the caller's nothing more
-    # (the rows are built once both halves are in)
-    return parallel.split_scan(path, by, params, lo + (hi - lo) // 2)
+    return parallel.split_scan(path, by, params, lo + (hi - lo) * SHARE // 100, ready)
 
 
 def _by_collector(

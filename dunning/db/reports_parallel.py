@@ -27,6 +27,7 @@ import marshal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -141,6 +142,13 @@ def scan(
     return rows, currency_sums(rows)
 
 
+def scan_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
+    """The aggregate alone, over every customer (for bench/bench_aging.py)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    return cur.execute(GROUPS_SQL.format(where=""), params).fetchall()
+
+
 def currency_sums(rows: Tuples) -> dict[str, list[int]]:
     """Per currency: the six buckets, credits, disputed, and the number of rows."""
     sums: dict[str, list[int]] = {}
@@ -160,10 +168,19 @@ def currency_sums(rows: Tuples) -> dict[str, list[int]]:
     return sums
 
 
-def split_scan(path: str, by: str, params: dict[str, Any], mid: int) -> list[Result] | None:
+def split_scan(
+    path: str,
+    by: str,
+    params: dict[str, Any],
+    mid: int,
+    ready: Callable[[Result], None] | None = None,
+) -> list[Result] | None:
     """Customers ``<= mid`` scanned here, ``> mid`` by a second process, both in one
     snapshot. None when that could not be done (a write committed between the two read
-    transactions, or the worker failed): the caller then scans on one connection."""
+    transactions, or the worker failed): the caller then scans on one connection.
+
+    ``ready`` is given this process's half as soon as it is scanned, to work on it while
+    the worker finishes."""
     job = {"path": path, "by": by, "params": params, "mid": mid}
     probe = read_connection(path)  # sees a commit by any connection, the caller's included
     v1 = probe.execute("PRAGMA data_version").fetchone()[0]
@@ -183,6 +200,9 @@ def split_scan(path: str, by: str, params: dict[str, Any], mid: int) -> list[Res
         if not started or probe.execute("PRAGMA data_version").fetchone()[0] != v1:
             return None
         mine = scan(own, by, "AND customer_id <= :mid", params | {"mid": mid}, True)
+        own.close()
+        if ready is not None:
+            ready(mine)
         data = proc.stdout.read()
         if proc.wait() != 0:
             return None
