@@ -39,18 +39,22 @@ def raw_claim_and_load(conn: sqlite3.Connection, collector_id: int) -> int | Non
         conn.execute("COMMIT")
         return None
     cid = row[0]
-    conn.execute("UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?",
-                 (collector_id, now, cid))
+    conn.execute(
+        "UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?",
+        (collector_id, now, cid),
+    )
     conn.execute("COMMIT")
     conn.execute("SELECT * FROM customers WHERE id = ?", (cid,)).fetchall()
     conn.execute("SELECT * FROM contacts WHERE customer_id = ?", (cid,)).fetchall()
     conn.execute("SELECT * FROM phones WHERE customer_id = ?", (cid,)).fetchall()
-    conn.execute("SELECT * FROM invoices WHERE customer_id = ? AND status = 'open'",
-                 (cid,)).fetchall()
+    conn.execute(
+        "SELECT * FROM invoices WHERE customer_id = ? AND status = 'open'", (cid,)
+    ).fetchall()
     conn.execute("SELECT * FROM promises WHERE customer_id = ?", (cid,)).fetchall()
     conn.execute("SELECT * FROM disputes WHERE customer_id = ?", (cid,)).fetchall()
-    conn.execute("SELECT * FROM activities WHERE customer_id = ? ORDER BY at DESC LIMIT 60",
-                 (cid,)).fetchall()
+    conn.execute(
+        "SELECT * FROM activities WHERE customer_id = ? ORDER BY at DESC LIMIT 60", (cid,)
+    ).fetchall()
     return int(cid)
 
 
@@ -109,15 +113,17 @@ def main() -> None:
     customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     invoices = conn.execute("SELECT MAX(rowid) FROM invoices").fetchone()[0]
     print(f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices)")
-    print(table(
-        ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
-        [
-            ("claim next + load the account (dunning)", *summary_ms(claim_load), "p99 <= 10"),
-            ("  same, raw sqlite3", *summary_ms(raw_cl), ""),
-            ("commit an outcome (dunning)", *summary_ms(commit), "p99 <= 10"),
-            ("  same, raw sqlite3", *summary_ms(raw_co), ""),
-        ],
-    ))
+    print(
+        table(
+            ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
+            [
+                ("claim next + load the account (dunning)", *summary_ms(claim_load), "p99 <= 10"),
+                ("  same, raw sqlite3", *summary_ms(raw_cl), ""),
+                ("commit an outcome (dunning)", *summary_ms(commit), "p99 <= 10"),
+                ("  same, raw sqlite3", *summary_ms(raw_co), ""),
+            ],
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -329,6 +329,4 @@ def m005_promise_deadline(db: sqlite_utils.Database) -> None:
         "ALTER TABLE promises ADD COLUMN decide_after TEXT "
         "GENERATED ALWAYS AS (date(due_date, '+' || grace_days || ' days')) VIRTUAL"
     )
-    db.execute(
-        "CREATE INDEX promises_deadline ON promises(decide_after) WHERE status = 'pending'"
-    )
+    db.execute("CREATE INDEX promises_deadline ON promises(decide_after) WHERE status = 'pending'")
