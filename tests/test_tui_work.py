@@ -373,3 +373,22 @@ async def test_full_history_screen(db, clock):
         await pilot.press("escape")
         await pilot.pause(0.1)
         assert app.screen.__class__.__name__ == "WorkScreen"
+
+
+async def test_keys_rebound_from_config(db, clock):
+    from dunning.db.connection import connect
+    from dunning.queue.collectors import get_collector
+    from dunning.queue.config import settings_from_dict
+    from dunning.queue.session import WorkSession
+    from dunning.tui.app import DunningApp
+
+    settings = settings_from_dict({"keys": {"outcome.no_answer": "0"}})
+    conn = connect(db)
+    me = get_collector(conn, "alice")
+    conn.close()
+    app = DunningApp(WorkSession(db, me, settings, clock), settings)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("0")
+        await settle(pilot)
+        assert last_activity(db)["outcome"] == "no_answer"
