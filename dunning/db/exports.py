@@ -18,6 +18,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from itertools import repeat
+from operator import truediv
 from pathlib import Path
 from typing import IO, Any
 
@@ -134,6 +136,80 @@ def _csv_money_tail(rows: Iterable[Line], cur_at: int, start: int) -> Iterator[l
         yield out
 
 
+# |minor| below 2**52: minor / 10**digits (one correctly rounded division) is within
+# 2**-53 of its exact value relative, less than half a unit of the last digit, so
+# "%.{digits}f" prints exactly the digits the integer arithmetic above would.
+_FLOAT_EXACT = 2**52
+_CSV_SPECIAL = ('"', "\r", "\n")  # with "," what makes csv.writer quote a field
+
+
+def _csv(cols: list[Column], rows: Iterable[Line], fh: IO[str]) -> None:
+    """CSV exactly as ``csv.writer`` over ``_texts`` writes it; the aging's shape (text
+    head, money tail) built as lines by C-level formatting and written in one go:
+    about three times as fast on a million-customer aging."""
+    out = csv.writer(fh)
+    out.writerow([c.name for c in cols])
+    kinds = [c.kind for c in cols]
+    cur_at = next((i for i, c in enumerate(cols) if c.name == "currency"), None)
+    start = kinds.index("money") if "money" in kinds else len(kinds)
+    if (
+        cur_at is None
+        or start == len(kinds)
+        or cur_at >= start
+        or any(k != "money" for k in kinds[start:])
+        or any(k not in ("text", "int") for k in kinds[:start])
+    ):
+        out.writerows(_texts(cols, rows, False))
+        return
+    fh.write(_csv_money_tail_text(rows, cur_at, start, len(kinds)))
+
+
+def _csv_money_tail_text(rows: Iterable[Line], cur_at: int, start: int, width: int) -> str:
+    """The CSV lines of rows whose columns from ``start`` on are all money (integer
+    minor units): one ``"%.2f,..." % (minor / 100, ...)`` per row when that is exact,
+    else (None, an amount of 2**52 or more, a field to quote) as csv.writer writes it."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    head_fmt = ",".join(["%s"] * start) + ","
+    tails: dict[str, tuple[str, repeat[int]]] = {}
+    heads: list[str | None] = []  # None: a row written the exact, slow way
+    lines: list[str] = []
+    for row in rows:
+        currency = row[cur_at]
+        tail = tails.get(currency)
+        if tail is None:
+            digits = minor_digits(currency) if currency else 0
+            tail = (",".join([f"%.{digits}f"] * (width - start)) + "\r\n", repeat(10**digits))
+            tails[currency] = tail
+        money = row[start:]
+        try:
+            fast = min(money) > -_FLOAT_EXACT and max(money) < _FLOAT_EXACT
+        except TypeError:  # None among them
+            fast = False
+        if fast:
+            head = row[:start]
+            if None in head:
+                head = ["" if v is None else v for v in head]
+            text = head_fmt % tuple(head)
+            heads.append(text)
+            lines.append(text + tail[0] % tuple(map(truediv, money, tail[1])))
+        else:
+            heads.append(None)
+            lines.append(_csv_line(row, cur_at, start))
+    fast_heads = [h for h in heads if h is not None]
+    joined = "".join(fast_heads)
+    if joined.count(",") != start * len(fast_heads) or any(c in joined for c in _CSV_SPECIAL):
+        for i, h in enumerate(heads):  # some text has a comma, quote or line break
+            if h is not None and (h.count(",") != start or any(c in h for c in _CSV_SPECIAL)):
+                lines[i] = _csv_line(rows[i], cur_at, start)
+    return "".join(lines)
+
+
+def _csv_line(row: Line, cur_at: int, start: int) -> str:
+    buf = io.StringIO()
+    csv.writer(buf).writerow(next(_csv_money_tail([row], cur_at, start)))
+    return buf.getvalue()
+
+
 def write(
     cols: list[Column],
     rows: Iterable[Line],
@@ -153,9 +229,7 @@ def write(
         return
     with _open(dest) as fh:
         if fmt == "csv":
-            out = csv.writer(fh)
-            out.writerow([c.name for c in cols])
-            out.writerows(_texts(cols, rows, False))
+            _csv(cols, rows, fh)
         elif fmt == "json":
             keys = [f"{c.name}_minor" if c.kind == "money" else c.name for c in cols]
             doc = {**(meta or {}), "rows": [dict(zip(keys, r, strict=True)) for r in rows]}
@@ -308,9 +382,7 @@ def to_string(cols: list[Column], rows: Iterable[Line], fmt: str = "table") -> s
     """A report as text (table or csv), e.g. for a screen or an e-mail body."""
     buf = io.StringIO()
     if fmt == "csv":
-        out = csv.writer(buf)
-        out.writerow([c.name for c in cols])
-        out.writerows(_texts(cols, rows, False))
+        _csv(cols, rows, buf)
     else:
         _table(cols, rows, buf, "")
     return buf.getvalue()
