@@ -90,14 +90,19 @@ def claimed(db: Path) -> list[int]:
     return [r[0] for r in db_rows(db, "SELECT customer_id FROM queue WHERE claimed_by IS NOT NULL")]
 
 
+def start_writing_a_note(term: Terminal, db: Path, text: str) -> None:
+    """The first account is on screen and held; the collector starts typing a note."""
+    wait_for(lambda: b"Acme" in term.output, what="the first account on screen")
+    wait_for(lambda: claimed(db), what="the claim")
+    term.type("i")
+    time.sleep(0.3)
+    term.type(text)
+
+
 def test_draft_survives_kill_9(live_db: Path) -> None:
     term = Terminal(live_db)
     try:
-        wait_for(lambda: b"Acme" in term.output, what="the first account on screen")
-        wait_for(lambda: claimed(live_db), what="the claim")
-        term.type("i")
-        time.sleep(0.3)
-        term.type("Customer asked for a copy of INV 2")
+        start_writing_a_note(term, live_db, "Customer asked for a copy of INV 2")
         wait_for(
             lambda: (
                 db_rows(live_db, "SELECT text FROM drafts")
@@ -129,11 +134,7 @@ def test_draft_survives_kill_9(live_db: Path) -> None:
 def test_hang_up_saves_the_draft_and_frees_the_account(live_db: Path) -> None:
     term = Terminal(live_db)
     try:
-        wait_for(lambda: b"Acme" in term.output, what="the first account on screen")
-        wait_for(lambda: claimed(live_db), what="the claim")
-        term.type("i")
-        time.sleep(0.3)
-        term.type("halfway through a sentence")
+        start_writing_a_note(term, live_db, "halfway through a sentence")
         # hang up as soon as the text is on screen, inside the typing pause
         wait_for(lambda: b"sentence" in term.output, timeout=10, what="the typed note")
         term.proc.send_signal(signal.SIGHUP)

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dunning.aging import BUCKETS  # one definition for every layer (re-exported)
 from dunning.db import reports_parallel as parallel
 
-BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 UNASSIGNED = "(unassigned)"
 
 
