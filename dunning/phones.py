@@ -6,6 +6,7 @@ are slow to import (0.55 s / 0.1 s) and are never imported here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,15 @@ def time_zones(e164: str, country: str = "", subdivision: str | None = None) -> 
         # toll-free numbers span dozens of zones: the customer's address is narrower
         zones = region
     return zones
+
+
+def numbers_zones(
+    numbers: Iterable[str], country: str = "", subdivision: str | None = None
+) -> tuple[str, ...]:
+    """Every zone any of these numbers may ring in, in first-seen order."""
+    return tuple(
+        dict.fromkeys(z for e164 in numbers for z in time_zones(e164, country, subdivision))
+    )
 
 
 @lru_cache(maxsize=256)

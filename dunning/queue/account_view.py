@@ -12,7 +12,7 @@ from datetime import date
 
 from dunning.aging import BUCKETS, bucket_for
 from dunning.clock import Clock
-from dunning.phones import time_zones
+from dunning.phones import numbers_zones, time_zones
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable
 from dunning.queue.drafts import load_draft
@@ -286,10 +286,7 @@ def load_account(
             (customer_id,),
         )
     ]
-    zones: list[str] = []
-    for p in phones:
-        if p.usable:
-            zones += [z for z in p.zones if z not in zones]
+    zones = numbers_zones((p.e164 for p in phones if p.usable), c["country"], c["subdivision"])
     verdict = check_callable(
         conn,
         now,
@@ -298,7 +295,7 @@ def load_account(
         portfolio=c["portfolio"],
         country=c["country"],
         subdivision=c["subdivision"],
-        zones=tuple(zones),
+        zones=zones,
     )
     reasons = [tuple(x) for x in json.loads(c["reasons"] or "[]")]
     return AccountView(
@@ -330,6 +327,6 @@ def load_account(
         disputes=disputes,
         timeline=timeline(conn, customer_id, history_limit),
         draft=load_draft(conn, collector_id, customer_id) if collector_id else "",
-        zones=tuple(zones),
+        zones=zones,
         callable=verdict,
     )

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
-from dunning.phones import time_zones
+from dunning.phones import numbers_zones
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
@@ -149,15 +149,11 @@ def account_zones(
     conn: sqlite3.Connection, customer_id: int, country: str, subdivision: str | None
 ) -> tuple[str, ...]:
     """Every zone any usable number of the account may ring in."""
-    zones: list[str] = []
-    for (e164,) in conn.execute(
+    rows = conn.execute(
         "SELECT e164 FROM phones WHERE customer_id = ? AND bad = 0 AND do_not_call = 0",
         (customer_id,),
-    ):
-        for z in time_zones(e164, country, subdivision):
-            if z not in zones:
-                zones.append(z)
-    return tuple(zones)
+    )
+    return numbers_zones((r[0] for r in rows), country, subdivision)
 
 
 def claim_account(
