@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
 
 from dunning.clock import FixedClock, to_iso
 from dunning.db.connection import connect, write_tx
@@ -20,6 +22,12 @@ from dunning.queue.config import Settings
 # Screens show local time: make "local" the same everywhere tests run.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+# Property tests draw the same examples on every run, so CI is never red by luck; run
+# `pytest --hypothesis-profile=explore` to search fresh examples.
+hypothesis_settings.register_profile("repeatable", derandomize=True, deadline=None)
+hypothesis_settings.register_profile("explore", max_examples=1000, deadline=None)
+hypothesis_settings.load_profile("repeatable")
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 

@@ -1,8 +1,8 @@
 """Many real processes claiming from one database file never hold the same account.
 
 Eight processes (spawned: fresh interpreters, as separate SSH sessions would be) work the
-same collector's queue of 200 accounts flat out: claim the next account, log "no answer"
-(which sends it to the next business day), repeat until nothing is left. Every account
+same collector's queue of 200 accounts: claim the next account, log "no answer" (which
+sends it to the next business day), pause 2 ms as if dialing, repeat until nothing is left. Every account
 must be worked exactly once, and no two processes' holds on an account may overlap.
 
 They ask with ``resume=False``: with resume, a collector's process is deliberately handed
@@ -53,6 +53,10 @@ def worker(db: str, collector_id: int, now: str, start: object, out: object) -> 
                 inp=OutcomeInput("no_answer"),
             )
             held.append((claim.customer_id, claimed, time.monotonic()))
+            # A collector dials between two claims. Without any pause, the process that
+            # holds the write lock takes it again before the others' busy handlers wake
+            # (SQLite's busy handler is unfair), and one process may work every account.
+            time.sleep(0.002)
     except Exception as exc:  # reported to the test, not swallowed
         errors.append(f"{type(exc).__name__}: {exc}")
     finally:

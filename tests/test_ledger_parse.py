@@ -39,6 +39,7 @@ from dunning.db.ledger.parse import (
         ("1,234", "en_US", 123400),  # ambiguous: the locale says thousands
         ("12,5", "en_US", 1250),  # not three digits after: a decimal comma
         ("CHF 1’234.50", "de_CH", 123450),
+        ("1'234'567.50", "de_CH", 123456750),
         (".5", "en_US", 50),
         (" 7 ", "en_US", 700),
     ],
@@ -124,7 +125,9 @@ def test_booleans() -> None:
         parse_bool("maybe")
 
 
-LOCALES = ["en_US", "fr_FR", "es_ES", "de_DE", "fr_CA", "en_GB", "de_CH", "it_IT"]
+# Not de_CH: babel 2.19 writes 10**9 there as "1000000'000.00" (one group mark only), which
+# no person writes and the parser rightly refuses; de_CH is covered by the examples above.
+LOCALES = ["en_US", "fr_FR", "es_ES", "de_DE", "fr_CA", "en_GB", "it_IT"]
 cents = st.integers(min_value=-(10**12), max_value=10**12)
 
 
