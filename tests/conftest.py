@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-
 from dunning.clock import FixedClock, to_iso
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate

@@ -2,8 +2,9 @@
 
 Eight processes (spawned: fresh interpreters, as separate SSH sessions would be) work the
 same collector's queue of 200 accounts: claim the next account, log "no answer" (which
-sends it to the next business day), pause 2 ms as if dialing, repeat until nothing is left. Every account
-must be worked exactly once, and no two processes' holds on an account may overlap.
+sends it to the next business day), pause 2 ms as if dialing, repeat until nothing is
+left. Every account must be worked exactly once, and no two processes' holds on an account
+may overlap.
 
 They ask with ``resume=False``: with resume, a collector's process is deliberately handed
 back the account that collector already holds (crash recovery), which is not a second
