@@ -116,3 +116,22 @@ def search_results(pilot: Pilot[None]) -> int:
         return pilot.app.screen.query_one("#search-results", OptionList).option_count
     except Exception:  # noqa: BLE001 - not on the search screen yet
         return 0
+
+
+async def burst(pilot: Pilot[None], *keys: str) -> None:
+    """Keys arriving in one read, as from a fast typist or one SSH packet.
+
+    ``pilot.press`` waits for the app to go idle after every key, which hides the races a
+    real terminal has; this hands them all to the app before it handles the first.
+    """
+    from textual import events
+    from textual.keys import _character_to_key
+
+    app = pilot.app
+    for key in keys:
+        name = _character_to_key(key) if len(key) == 1 and not key.isalnum() else key
+        char = key if len(key) == 1 else {"space": " "}.get(key)
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app.post_message(event)
+    await pilot.pause(0.05)

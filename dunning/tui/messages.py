@@ -10,16 +10,22 @@ from dunning.queue.search import Hit
 
 
 class AccountLoaded(Message):
+    """The account to show. ``refresh``: reloaded because another process committed, not
+    the answer to this screen's own work (which it must not be taken for)."""
+
     def __init__(
         self,
         view: AccountView | None,
         logged: Logged | None = None,
         counts: dict[str, int] | None = None,
+        *,
+        refresh: bool = False,
     ) -> None:
         super().__init__()
         self.view = view
         self.logged = logged
         self.counts = counts
+        self.refresh = refresh
 
 
 class WorkFailed(Message):

@@ -26,6 +26,7 @@ from dunning.queue.outcomes import (
 )
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
+from dunning.tui.typeahead import TypeAhead, focus_bindings
 from dunning.when import parse_day, parse_when
 
 
@@ -43,10 +44,11 @@ class Field:
 Builder = Callable[[dict[str, object]], OutcomeInput]
 
 
-class OutcomeDialog(ModalScreen[OutcomeInput | None]):
+class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
         Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
+        *focus_bindings(),
     ]
 
     def __init__(
@@ -342,12 +344,13 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
 }
 
 
-class ReassignDialog(ModalScreen[tuple[str, str] | None]):
+class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
     """A lead gives the account on screen to another collector (who speaks the language)."""
 
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
         Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
+        *focus_bindings(),
     ]
 
     def __init__(self, view: AccountView, collectors: list[Collector]) -> None:

@@ -17,6 +17,7 @@ from dunning.i18n import N_, _
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import SearchResults
+from dunning.tui.typeahead import TypeAhead, focus_bindings
 
 if TYPE_CHECKING:
     from dunning.queue.session import WorkSession
@@ -24,10 +25,11 @@ if TYPE_CHECKING:
 SEARCH_DELAY = 0.12
 
 
-class SearchScreen(ModalScreen[int | None]):
+class SearchScreen(TypeAhead, ModalScreen[int | None]):
     BINDINGS = [
         Binding("escape", "cancel", N_("Back"), id="search.cancel"),
         Binding("down", "to_results", show=False),
+        *focus_bindings(),
     ]
 
     def __init__(self, session: WorkSession) -> None:

@@ -53,26 +53,42 @@ RESCHEDULE_KEYS = [("L", "left_message"), ("N", "no_answer"), ("B", "busy")]
 
 
 def _bindings() -> list[Binding]:
+    """Every key of this screen is a priority binding: it is acted on as it is read, before
+    the keys typed behind it are routed (see dunning/tui/typeahead.py). While the note is
+    being written, check_action turns them off and they are text."""
     out = [
-        Binding(key, f"outcome('{code}')", label, id=f"outcome.{code}")
+        Binding(key, f"outcome('{code}')", label, id=f"outcome.{code}", priority=True)
         for key, code, label in OUTCOME_KEYS
     ]
     out += [
-        Binding(key, f"reschedule('{code}')", N_("…then when"), id=f"reschedule.{code}", show=False)
+        Binding(
+            key,
+            f"reschedule('{code}')",
+            N_("…then when"),
+            id=f"reschedule.{code}",
+            show=False,
+            priority=True,
+        )
         for key, code in RESCHEDULE_KEYS
     ]
     out += [
-        Binding("tab,i", "edit_note", N_("Note"), id="note.edit"),
-        Binding("escape", "leave_note", N_("Leave note"), id="note.leave", show=False),
-        Binding("slash", "search", N_("Search"), id="search"),
-        Binding("a", "reassign", N_("Reassign"), id="lead.reassign"),
-        Binding("A", "aging", N_("Aging"), id="aging"),
-        Binding("h", "history", N_("History"), id="history"),
-        Binding("question_mark", "help", N_("Help"), id="help"),
-        Binding("q", "quit", N_("Quit"), id="quit"),
-        Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False),
+        Binding("tab,i", "edit_note", N_("Note"), id="note.edit", priority=True),
+        Binding(
+            "escape", "leave_note", N_("Leave note"), id="note.leave", show=False, priority=True
+        ),
+        Binding("slash", "search", N_("Search"), id="search", priority=True),
+        Binding("a", "reassign", N_("Reassign"), id="lead.reassign", priority=True),
+        Binding("A", "aging", N_("Aging"), id="aging", priority=True),
+        Binding("h", "history", N_("History"), id="history", priority=True),
+        Binding("question_mark", "help", N_("Help"), id="help", priority=True),
+        Binding("q", "quit", N_("Quit"), id="quit", priority=True),
+        Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False, priority=True),
     ]
     return out
+
+
+# what stays on while the note is being written: keys that cannot be text
+NOTE_ACTIONS = frozenset({"leave_note", "reload"})
 
 
 class WorkScreen(Screen[None]):
@@ -88,6 +104,7 @@ class WorkScreen(Screen[None]):
         self.drawn_hook: Callable[[], None] | None = None  # benchmarks: called once drawn
         self._gc_frozen = False
         self._note_saved = ""  # the note text as last loaded or saved
+        self._logged_note: str | None = None  # the note of the outcome being saved
         self._draft_timer: object | None = None
         self._data_version = -1
         self._counts: dict[str, int] = {}
@@ -164,7 +181,7 @@ class WorkScreen(Screen[None]):
                 return
             if self._data_version not in (-1, version) and self.view is not None:
                 view = self.session.reload()
-                self.post_message(AccountLoaded(view, None, self.session.counts()))
+                self.post_message(AccountLoaded(view, None, self.session.counts(), refresh=True))
             self._data_version = version
 
         self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
@@ -172,6 +189,8 @@ class WorkScreen(Screen[None]):
     # -- showing --------------------------------------------------------------------
     @on(AccountLoaded)
     def _loaded(self, message: AccountLoaded) -> None:
+        if message.refresh and (self.busy or message.view is None):
+            return  # our own work in flight brings a fresher view; an empty one is its gap
         self.busy = False
         pane = self.query_one("#account", AccountPane)
         if message.counts is not None:
@@ -193,6 +212,7 @@ class WorkScreen(Screen[None]):
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
         had_view = self.view is not None
+        typed = self._typed_while_saving() if message.logged is not None else ""
         self.view = message.view
         if had_view != (message.view is not None):
             self.refresh_bindings()  # outcome keys come or go (the footer is rebuilt: slow)
@@ -210,7 +230,7 @@ class WorkScreen(Screen[None]):
             )
         )
         if not same:
-            self._load_note(message.view.draft)
+            self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
             if message.view.draft and message.logged is None:
                 status.update(Text(_("Your unsaved note came back."), style="yellow"))
@@ -219,15 +239,26 @@ class WorkScreen(Screen[None]):
         if self.drawn_hook is not None:
             self.call_after_refresh(self.drawn_hook)
 
-    def _load_note(self, text: str) -> None:
-        self._note_saved = text
+    def _typed_while_saving(self) -> str:
+        """What was typed into the note after the outcome key, while the outcome was being
+        saved: it is meant for the account that comes next, so it is kept for that one."""
+        logged, self._logged_note = self._logged_note, None
+        if logged is None:
+            return ""
+        text = self.query_one("#note", TextArea).text
+        return (text[len(logged) :] if text.startswith(logged) else text).strip()
+
+    def _load_note(self, draft: str, typed: str = "") -> None:
+        self._note_saved = draft
+        text = f"{draft}\n{typed}" if draft and typed else draft or typed
         note = self.query_one("#note", TextArea)
         if note.text != text:  # an unchanged TextArea costs nothing to redraw
-            note.load_text(text)
+            note.load_text(text)  # typed text differs from the draft: saved as a draft
 
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
+        self._logged_note = None  # nothing was saved: the whole note stays where it is
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
 
@@ -275,6 +306,9 @@ class WorkScreen(Screen[None]):
         self._draft_timer = None
         if self.view is None:
             return
+        if self._logged_note is not None:  # an outcome is being saved: not for that account
+            self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+            return
         cid, text = self.view.id, self.query_one("#note", TextArea).text
         self._note_saved = text
         self.run_worker(
@@ -289,14 +323,23 @@ class WorkScreen(Screen[None]):
         if self.view is not None:
             self.session.save_draft(self.view.id, self.query_one("#note", TextArea).text)
 
+    # Screen.set_focus, not Widget.focus(): focus() moves it later, after the keys typed
+    # behind this one were routed to the old widget.
     def action_edit_note(self) -> None:
-        self.query_one("#note", TextArea).focus()
+        self.set_focus(self.query_one("#note", TextArea))
 
     def action_leave_note(self) -> None:
-        self.query_one("#account").focus()
+        self.set_focus(self.query_one("#account"))
 
     # -- outcomes -------------------------------------------------------------------
+    def _in_note(self) -> bool:
+        return self.focused is not None and self.focused.id == "note"
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self._in_note():
+            return True if action in NOTE_ACTIONS else None  # None: shown, off
+        if action == "leave_note":
+            return False
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
@@ -321,13 +364,23 @@ class WorkScreen(Screen[None]):
     def _log(self, inp: OutcomeInput | None) -> None:
         if inp is None or self.view is None:
             return
-        inp.note = self.query_one("#note", TextArea).text
+        self.busy = True  # no second outcome while this one is on its way
+        # The outcome key is acted on as it is read; keys typed before it may still wait in
+        # the note's queue. A callback queued there runs after them: the note is complete.
+        self.query_one("#note", TextArea).call_later(self._save_outcome, inp)
+
+    def _save_outcome(self, inp: OutcomeInput) -> None:
+        if self.view is None:
+            self.busy = False
+            return
+        note = inp.note = self.query_one("#note", TextArea).text
         if inp.phone_id is None and inp.outcome not in ("skip", "escalated", "note"):
             usable = self.view.usable_phones()
             inp.phone_id = usable[0].id if usable else None
         if inp.outcome == "skip" and inp.reason:
             inp.note = f"{_('Skipped')}: {inp.reason}\n{inp.note}".strip()
         exclude = frozenset({self.view.id})
+        self._logged_note = note
 
         def job() -> AccountLoaded:
             logged = self.session.log(inp)
@@ -385,6 +438,10 @@ class WorkScreen(Screen[None]):
             self.app.action_show_help_panel()
 
     def action_quit(self) -> None:
+        # after the keys still queued for the note (typed before q), like _log
+        self.query_one("#note", TextArea).call_later(self._quit)
+
+    def _quit(self) -> None:
         self.save_draft_now()
         self.session.release()
         self.app.exit()
