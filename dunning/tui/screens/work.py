@@ -268,9 +268,7 @@ class WorkScreen(Screen[None]):
         text = Text(_("Nothing to call right now.") + "\n\n", style="bold")
         text.append(_("{n} accounts are waiting for their next action.").format(n=waiting))
         text.append("\n" + _("Press / to find a customer, q to quit."))
-        pane.query_one("#title", Static).update(text)
-        for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
-            pane.query_one(wid, Static).update("")
+        pane.show_message(text)
         self.query_one("#history-wide", Static).update("")
         self._load_note("")
 

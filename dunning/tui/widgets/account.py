@@ -32,8 +32,29 @@ class AccountPane(VerticalScroll, can_focus=True):
         Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
 
+    _owed: tuple[Text, dict[str, int], str, str] | None = None
+
     def on_mount(self) -> None:
         translate_bindings(self)
+
+    def on_resize(self) -> None:
+        if self._owed is not None:
+            self._draw_aging()
+
+    def show_message(self, text: Text) -> None:
+        """No account: only a message (the empty queue)."""
+        self._owed = None
+        self.query_one("#title", Static).update(text)
+        for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
+            self.query_one(wid, Static).update("")
+
+    def _draw_aging(self) -> None:
+        """The owed line, then the buckets laid out for the pane's width."""
+        assert self._owed is not None
+        head, aging, cur, loc = self._owed
+        text = head.copy()
+        text.append_text(aging_lines(aging, cur, loc, self.content_size.width))
+        self.query_one("#aging", Static).update(text)
 
     def compose(self) -> ComposeResult:
         yield Static(id="title")
@@ -81,9 +102,11 @@ class AccountPane(VerticalScroll, can_focus=True):
             call.append(f"  ⛔ {_('not callable now')}: {view.callable.detail}", style="bold red")
         elif view.callable.code == "after_hours":
             call.append(f"  {_('outside business hours')}", style="yellow")
-        for n, p in enumerate(view.phones, start=1):
-            call.append(f"\n {n} ")
-            style = "strike dim" if not p.usable else ("bold" if n == 1 else "")
+        first = next((p.id for p in view.phones if p.usable), None)
+        for p in view.phones:
+            # ▸ the number an outcome is logged against unless the collector picks another
+            call.append("\n ▸ " if p.id == first else "\n   ", style="bold")
+            style = "strike dim" if not p.usable else ("bold" if p.id == first else "")
             call.append(fmt.dial(p.e164, me.dial_region), style=style)
             call.append(f"  {fmt.label(fmt.PHONE_TYPE_LABELS, p.type)}", style="dim")
             if p.contact:
@@ -110,13 +133,8 @@ class AccountPane(VerticalScroll, can_focus=True):
                 f"  {_('credits & unapplied cash')} {fmt.money(view.credits_minor, cur, loc)}",
                 style="bold green",
             )
-        amounts = [fmt.money(view.aging[b], cur, loc) if view.aging[b] else "·" for b in BUCKETS]
-        heads = [fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS]
-        widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
-        owed.append("\n")
-        owed.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
-        owed.append("\n" + " ".join(a.rjust(w) for a, w in zip(amounts, widths, strict=True)))
-        self.query_one("#aging", Static).update(owed)
+        self._owed = (owed, view.aging, cur, loc)
+        self._draw_aging()
 
         shown = view.invoices[:MAX_INVOICES]
         cols = [
@@ -171,6 +189,33 @@ class AccountPane(VerticalScroll, can_focus=True):
             history_text(view.timeline, me, view.currency)
         )
         self.scroll_home(animate=False)
+
+
+def aging_lines(aging: dict[str, int], currency: str, locale: str, width: int) -> Text:
+    """The buckets as two aligned rows when they fit the width, else only the non-empty
+    buckets as "label amount" items, wrapped between items (never inside one)."""
+    amounts = [fmt.money(aging[b], currency, locale) if aging[b] else "·" for b in BUCKETS]
+    heads = [fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS]
+    widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
+    out = Text("\n")
+    if width <= 0 or sum(widths) + len(widths) - 1 <= width:
+        out.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
+        out.append("\n" + " ".join(a.rjust(w) for a, w in zip(amounts, widths, strict=True)))
+        return out
+    line = 0
+    items = [(h, a) for h, a, b in zip(heads, amounts, BUCKETS, strict=True) if aging[b]]
+    for n, (head, amount) in enumerate(items):
+        size = cell_len(head) + 1 + cell_len(amount)
+        if n and line + 3 + size > width:
+            out.append("\n")
+            line = 0
+        elif n:
+            out.append(" · ", style="dim")
+            line += 3
+        out.append(head, style="dim")
+        out.append(" " + amount)
+        line += size
+    return out
 
 
 def history_text(

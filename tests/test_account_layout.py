@@ -1,0 +1,32 @@
+"""The aging buckets fit the account pane: aligned rows when wide, wrapped items when not."""
+
+from __future__ import annotations
+
+from rich.cells import cell_len
+
+from dunning.tui.widgets.account import aging_lines
+
+AGING = {
+    "current": 0,
+    "1-30": -20_000,
+    "31-60": 300_000,
+    "61-90": 0,
+    "91-120": 0,
+    "120+": 2_500_000,
+}
+
+
+def test_wide_pane_gets_two_aligned_rows() -> None:
+    lines = aging_lines(AGING, "USD", "en_US", 60).plain.strip("\n").split("\n")
+    assert len(lines) == 2
+    assert lines[0].split() == ["current", "1-30", "31-60", "61-90", "91-120", "120+"]
+    assert lines[1].split() == ["·", "-$200.00", "$3,000.00", "·", "·", "$25,000.00"]
+    assert lines[0].rfind("120+") + 4 == len(lines[0]) == len(lines[1])  # right-aligned
+
+
+def test_narrow_pane_lists_only_owed_buckets_and_never_splits_one() -> None:
+    text = aging_lines(AGING, "USD", "en_US", 40).plain.strip("\n")
+    lines = text.split("\n")
+    assert all(cell_len(line) <= 40 for line in lines)
+    assert "current" not in text and "61-90" not in text
+    assert "1-30 -$200.00" in text and "31-60 $3,000.00" in text and "120+ $25,000.00" in text
