@@ -392,3 +392,27 @@ async def test_keys_rebound_from_config(db, clock):
         await pilot.press("0")
         await settle(pilot)
         assert last_activity(db)["outcome"] == "no_answer"
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        help_text = str(app.screen.query_one("#help-text", Static).render())
+        assert "0  No answer" in help_text  # the key as rebound, not the default
+
+
+async def test_help_lists_outcome_keys_and_what_happens_next(db, clock):
+    from dunning.tui.screens.help import HelpScreen
+    from dunning.tui.screens.work import WorkScreen
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text", Static).render())
+        assert "n  No answer  tried again the next business day" in text
+        assert "p  Promise to pay" in text and "L/N/B" in text
+        assert "another collector" not in text  # alice is no lead
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, WorkScreen)
+        assert last_activity(db) is None  # reading the help logged nothing

@@ -23,6 +23,7 @@ from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dia
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.aging import AgingScreen
+from dunning.tui.screens.help import HelpScreen
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
@@ -430,10 +431,7 @@ class WorkScreen(Screen[None]):
         self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
 
     def action_help(self) -> None:
-        if self.app.screen.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+        self.app.push_screen(HelpScreen(self, self.session.collector.is_lead))
 
     def action_quit(self) -> None:
         # after the keys still queued for the note (typed before q), like _log
