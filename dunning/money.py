@@ -6,6 +6,7 @@ locale's separators. Importable from every layer (a leaf module).
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
@@ -57,16 +58,36 @@ def parse_amount(text: str, currency: str, locale: str = "en_US") -> int:
     negative = raw.startswith("(") and raw.endswith(")")
     if negative:
         raw = raw[1:-1].strip()
+    # ASCII digits and separators only: Decimal() would take "1e3", "1_000", "inf", "٣"
+    if not _WRITTEN.fullmatch(raw):
+        raise ValueError(f"{text!r} is not an amount")
     try:
         value = _parse_with_locale(raw, locale)
-    except (NumberFormatError, InvalidOperation, ValueError) as exc:
-        raise ValueError(f"{text!r} is not an amount") from exc
+    except (NumberFormatError, InvalidOperation, ValueError):
+        value = _unambiguous(raw)
+        if value is None:
+            raise ValueError(f"{text!r} is not an amount") from None
     if negative:
         value = -value
     try:
         return to_minor(value, currency)
     except ValueError as exc:
         raise ValueError(f"{text!r}: {exc}") from exc
+
+
+_WRITTEN = re.compile(r"-?[0-9][0-9 .,]*|-?[.,][0-9]+")
+# Written the other way from the collector's locale, but only one way to read it: a
+# French "1 234,50" for an en_CA collector, an English "1,234.50" for fr_CA.
+_COMMA_DECIMAL = re.compile(r"-?\d{1,3}(?:[ .]\d{3})*,\d{2}")
+_DOT_DECIMAL = re.compile(r"-?\d{1,3}(?:[ ,]\d{3})*\.\d{2}")
+
+
+def _unambiguous(raw: str) -> Decimal | None:
+    if _COMMA_DECIMAL.fullmatch(raw):
+        return Decimal(raw.replace(" ", "").replace(".", "").replace(",", "."))
+    if _DOT_DECIMAL.fullmatch(raw):
+        return Decimal(raw.replace(" ", "").replace(",", ""))
+    return None
 
 
 def _parse_with_locale(raw: str, locale: str) -> Decimal:

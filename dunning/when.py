@@ -6,7 +6,8 @@ A leaf module for every layer. Errors are ValueError with a message naming the v
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 _DAYS = {
     "mon": 0,
@@ -72,7 +73,19 @@ def parse_when(text: str, now_local: datetime) -> datetime:
         clock = time(9, 0)
         day_part = t
     d = parse_day(day_part, now_local.date()) if day_part else now_local.date()
-    out = datetime.combine(d, clock, tzinfo=now_local.tzinfo)
-    if not day_part and out <= now_local:
-        out += timedelta(days=1)
-    return out
+    if not day_part and _local(datetime.combine(d, clock), now_local) <= now_local:
+        d += timedelta(days=1)
+    return _local(datetime.combine(d, clock), now_local)
+
+
+def _local(wall: datetime, like: datetime) -> datetime:
+    """A wall-clock time where ``like`` is. ``datetime.astimezone()`` gives a fixed UTC
+    offset, which is wrong for a day past a daylight-saving change: such a time is placed
+    in the machine's local zone instead."""
+    tz = like.tzinfo
+    if isinstance(tz, ZoneInfo) or tz is UTC:
+        return wall.replace(tzinfo=tz)
+    try:
+        return wall.astimezone()
+    except (OverflowError, OSError, ValueError) as exc:
+        raise ValueError(f"{wall:%Y-%m-%d} is out of range") from exc

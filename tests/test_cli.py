@@ -111,7 +111,7 @@ def test_next_log_history_json_round_trip(run, db):
     assert logged["external_ref"] == "C00001" and logged["outcome"] == "promise_to_pay"
     assert (logged["next_action"], logged["next_action_at"], logged["state"]) == (
         "promise_check",
-        "2026-12-02T00:00:00Z",  # 11-30 + 2 grace days
+        "2026-12-02T05:00:00Z",  # 11-30 + 2 grace days, midnight in New York
         "waiting",
     )
     assert one(db, "SELECT amount_minor, due_date FROM promises") == (150_000, "2026-11-30")

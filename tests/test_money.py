@@ -88,8 +88,11 @@ def test_parse_amount(text, currency, locale, minor):
     ("text", "locale"),
     [
         ("12,3.4", "en_US"),  # misplaced grouping: refused, not read as 123.40
-        ("12,34", "en_US"),  # 12.34 or 1,234? refused
-        ("1,234.56", "fr_FR"),  # en layout in a fr locale
+        ("12,345", "fr_FR"),  # 12.345 (three decimals of EUR) or 12,345? refused
+        ("1e3", "en_US"),  # Decimal() reads these; a person does not type them
+        ("1_000", "en_US"),
+        ("inf", "en_US"),
+        ("٣", "en_US"),
         ("1,5", "es_MX"),  # es_MX writes decimals with a point
         ("abc", "en_US"),
         ("12..5", "en_US"),
@@ -101,3 +104,15 @@ def test_parse_amount_refuses_what_it_cannot_read(text, locale):
     with pytest.raises(ValueError) as err:
         parse_amount(text, "EUR" if locale.startswith("fr") else "USD", locale)
     assert repr(text) in str(err.value) or "required" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "locale", "minor"),
+    [
+        ("12,34", "en_US", 1234),  # two digits after the comma: no thousands group
+        ("1 234,50", "en_CA", 123450),  # a bilingual collector writes it the French way
+        ("1,234.56", "fr_FR", 123456),  # ... or the English way
+    ],
+)
+def test_written_the_other_way_but_unambiguous(text, locale, minor):
+    assert parse_amount(text, "EUR" if locale.startswith("fr") else "USD", locale) == minor

@@ -147,8 +147,9 @@ def at_friday(clock):
         ("wrong_number", "call", "2026-11-27T15:00:00Z", "ready"),  # try another number
         ("skip", "call", "2026-11-27T16:00:00Z", "waiting"),  # skip_minutes
         ("callback", "callback", "2026-11-27T18:00:00Z", "waiting"),
-        ("promise_to_pay", "promise_check", "2026-12-06T00:00:00Z", "waiting"),  # D + 2 grace
-        ("payment_plan", "instalment_check", "2026-12-06T00:00:00Z", "waiting"),
+        # D + 2 grace, from midnight where the customer is (New York: 05:00 UTC)
+        ("promise_to_pay", "promise_check", "2026-12-06T05:00:00Z", "waiting"),
+        ("payment_plan", "instalment_check", "2026-12-06T05:00:00Z", "waiting"),
     ],
 )
 def test_default_next_action_over_a_weekend(
@@ -224,10 +225,19 @@ def test_collector_overrides_the_next_action(conn, clock, ledger, acct):
     assert logged.next_action_at == "2026-11-30T15:00:00Z"
 
 
-def test_refused_goes_to_review_whatever_the_override(conn, clock, ledger, acct):
+@pytest.mark.parametrize("outcome", ["refused", "escalated", "note"])
+def test_no_next_action_override_where_the_outcome_decides(conn, clock, ledger, acct, outcome):
+    """Refused goes to review, escalated out of the queue, a note changes nothing: a
+    chosen next action would be ignored, so it is refused rather than recorded."""
     alice, cid = acct
-    logged = log(ledger, alice, cid, "refused", next_action_at=clock.now() + timedelta(days=9))
-    assert (logged.next_action, logged.state) == ("lead_review", "review")
+    extra = {"escalation": "legal"} if outcome == "escalated" else {}
+    with pytest.raises(OutcomeError, match="cannot be chosen"):
+        log(ledger, alice, cid, outcome, next_action_at=clock.now() + timedelta(days=9), **extra)
+    assert rows(conn, "SELECT COUNT(*) FROM activities")[0][0] == 0
+    assert (ledger.queue_row(cid)["next_action"], ledger.queue_row(cid)["state"]) == (
+        "call",
+        "ready",
+    )
 
 
 # -- records --------------------------------------------------------------------------------
@@ -266,7 +276,7 @@ def test_promise_grace_days_override(conn, clock, ledger, acct):
         on_date=date(2026, 11, 30),
     )
     assert rows(conn, "SELECT grace_days FROM promises")[0][0] == 5
-    assert logged.next_action_at == "2026-12-05T00:00:00Z"
+    assert logged.next_action_at == "2026-12-05T05:00:00Z"
 
 
 def test_payment_plan_creates_instalments(conn, clock, ledger, acct):
@@ -281,7 +291,7 @@ def test_payment_plan_creates_instalments(conn, clock, ledger, acct):
     ]
     assert {r["plan_ref"] for r in got} == {f"plan-{logged.activity_id}"}
     assert {r["status"] for r in got} == {"pending"}
-    assert logged.next_action_at == "2026-12-03T00:00:00Z"
+    assert logged.next_action_at == "2026-12-03T05:00:00Z"
 
 
 def test_dispute_creates_dispute_links_invoices_and_flags_them(conn, clock, ledger, acct):

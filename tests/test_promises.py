@@ -204,7 +204,7 @@ def test_payment_plan_instalments_are_promises(conn, clock, settings, ledger, ac
             instalments=[(50_000, date(2026, 12, 1)), (50_000, date(2027, 1, 1))],
         ),
     )
-    assert ledger.queue_row(cid)["next_action_at"] == "2026-12-03T00:00:00Z"
+    assert ledger.queue_row(cid)["next_action_at"] == "2026-12-03T05:00:00Z"
     pay(conn, cid, 50_000, "2026-12-01")
     evaluate(ledger, at("2026-12-01", 18), [cid])
     assert statuses(conn) == [("kept", 50_000), ("pending", 0)]
@@ -212,7 +212,7 @@ def test_payment_plan_instalments_are_promises(conn, clock, settings, ledger, ac
     q = ledger.queue_row(cid)
     assert (q["next_action"], q["next_action_at"], q["state"]) == (
         "instalment_check",
-        "2027-01-03T00:00:00Z",
+        "2027-01-03T05:00:00Z",  # midnight in New York
         "waiting",
     )
     evaluate(ledger, at("2027-01-04", 1))

@@ -112,7 +112,7 @@ async def test_promise_to_pay(db, clock):
         act = last_activity(db)
         assert act["outcome"] == "promise_to_pay" and act["rpc"] == 1
         assert act["next_action"] == "promise_check"
-        assert act["next_action_at"] == "2026-12-02T00:00:00Z"
+        assert act["next_action_at"] == "2026-12-02T05:00:00Z"  # midnight in New York
         assert "Bolt Brothers" in text_of(screen, "#title")
 
 

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
-from dunning.phones import numbers_zones
+from dunning.queue.calendar import account_zones
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
@@ -143,17 +143,6 @@ def claim_next(
                 _stamp(conn, collector_id, cid, expires)
                 return Claim(cid, expires, passed_over=passed)
     return None
-
-
-def account_zones(
-    conn: sqlite3.Connection, customer_id: int, country: str, subdivision: str | None
-) -> tuple[str, ...]:
-    """Every zone any usable number of the account may ring in."""
-    rows = conn.execute(
-        "SELECT e164 FROM phones WHERE customer_id = ? AND bad = 0 AND do_not_call = 0",
-        (customer_id,),
-    )
-    return numbers_zones((r[0] for r in rows), country, subdivision)
 
 
 def claim_account(

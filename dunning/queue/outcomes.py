@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
+from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
 from dunning.queue.config import Settings
 
 
@@ -88,27 +89,29 @@ class Logged:
     state: str
 
 
-def add_business_days(start: datetime, days: int) -> datetime:
-    """Same time of day, ``days`` weekdays later (holidays are not known)."""
-    out = start
-    added = 0
-    while added < days:
-        out += timedelta(days=1)
-        if out.weekday() < 5:
-            added += 1
-    return out
-
-
-def _day_start(d: date) -> datetime:
-    return datetime.combine(d, time(0, 0), tzinfo=UTC)
+MAX_AHEAD = timedelta(days=366)  # a callback or next action, a promise date
+MAX_PLAN = timedelta(days=3 * 366)  # the last instalment of a plan
+MAX_PAID_AGO = timedelta(days=366)  # "I paid it last year" is for the ledger, not a call
+MAX_MINOR = 10**15  # 10 trillion in a 2-decimal currency: anything above is a typo
 
 
 def check_input(inp: OutcomeInput, now: datetime) -> None:
-    """Checks that need no database: a dialog runs them before it closes."""
+    """Checks that need no database: a dialog runs them before it closes.
+
+    Dates the collector typed are read on the collector's calendar (the session's local
+    time zone), as they were parsed: "today" at 18:00 in Los Angeles is not UTC's today.
+    """
     o = inp.outcome
     if o not in OUTCOMES:
         raise OutcomeError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}")
-    today = now.date()
+    today = now.astimezone().date()
+    amounts = [inp.amount_minor or 0, *(a for a, _ in inp.instalments)]
+    if any(abs(a) >= MAX_MINOR for a in amounts):
+        raise OutcomeError("the amount is too large to be right")
+    if inp.next_action_at is not None and inp.next_action_at > now + MAX_AHEAD:
+        raise OutcomeError("the next action is over a year away")
+    if inp.next_action_at is not None and o in ("refused", "escalated", "note"):
+        raise OutcomeError(f"a next action cannot be chosen for {o}: it follows from the outcome")
     if o == "promise_to_pay":
         if not inp.amount_minor or inp.amount_minor <= 0:
             raise OutcomeError("a promise needs an amount greater than zero")
@@ -116,7 +119,7 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
             raise OutcomeError("a promise needs the date it will be paid by")
         if inp.on_date < today:
             raise OutcomeError(f"promise date {inp.on_date.isoformat()} is in the past")
-        if inp.on_date > today + timedelta(days=366):
+        if inp.on_date > today + MAX_AHEAD:
             raise OutcomeError(f"promise date {inp.on_date.isoformat()} is over a year away")
     elif o == "payment_plan":
         if len(inp.instalments) < 2:
@@ -126,6 +129,8 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
             raise OutcomeError("instalment dates must be distinct and in order")
         if dates[0] < today:
             raise OutcomeError(f"first instalment {dates[0].isoformat()} is in the past")
+        if dates[-1] > today + MAX_PLAN:
+            raise OutcomeError(f"last instalment {dates[-1].isoformat()} is over 3 years away")
         if any(a <= 0 for a, _ in inp.instalments):
             raise OutcomeError("every instalment needs an amount greater than zero")
     elif o == "paid":
@@ -135,6 +140,8 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
             raise OutcomeError("a reported payment needs the date it was paid")
         if inp.on_date > today:
             raise OutcomeError(f"payment date {inp.on_date.isoformat()} is in the future")
+        if inp.on_date < today - MAX_PAID_AGO:
+            raise OutcomeError(f"payment date {inp.on_date.isoformat()} is over a year ago")
     elif o == "dispute":
         if not inp.invoice_ids:
             raise OutcomeError("a dispute names at least one invoice")
@@ -149,6 +156,8 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
             raise OutcomeError("a callback needs a date and time")
         if inp.callback_at < now - timedelta(minutes=1):
             raise OutcomeError("the callback time is in the past")
+        if inp.callback_at > now + MAX_AHEAD:
+            raise OutcomeError("the callback is over a year away")
     elif o == "wrong_number":
         if inp.phone_id is None:
             raise OutcomeError("say which number was wrong")
@@ -188,32 +197,34 @@ def _validate(
 
 
 def default_next_action(
-    inp: OutcomeInput, now: datetime, settings: Settings
+    inp: OutcomeInput, now: datetime, settings: Settings, tz: tzinfo = UTC
 ) -> tuple[str, datetime]:
-    """DOMAIN.md's default next action for each outcome."""
+    """DOMAIN.md's default next action for each outcome, on the customer's calendar
+    (``tz``): business days are the customer's weekdays, a promise is checked from the
+    start of the customer's day after the grace days."""
     o = inp.outcome
     grace = settings.grace_days if inp.grace_days is None else inp.grace_days
     if o == "promise_to_pay" and inp.on_date:
-        return "promise_check", _day_start(inp.on_date + timedelta(days=grace))
+        return "promise_check", day_start(inp.on_date + timedelta(days=grace), tz)
     if o == "payment_plan":
-        return "instalment_check", _day_start(inp.instalments[0][1] + timedelta(days=grace))
+        return "instalment_check", day_start(inp.instalments[0][1] + timedelta(days=grace), tz)
     if o == "paid":
-        return "verify_payment", add_business_days(now, 3)
+        return "verify_payment", add_business_days(now, 3, tz)
     if o == "callback" and inp.callback_at:
         return "callback", inp.callback_at
     if o == "refused":
         return "lead_review", now
     if o == "left_message":
-        return "call", add_business_days(now, 2)
+        return "call", add_business_days(now, 2, tz)
     if o in ("no_answer", "dispute"):
-        return "call", add_business_days(now, 1)
+        return "call", add_business_days(now, 1, tz)
     if o == "busy":
         return "call", now + timedelta(hours=2)
     if o == "wrong_number":
         return "call", now
     if o == "escalated":
         if inp.escalation == "credit_hold":
-            return "call", add_business_days(now, 1)
+            return "call", add_business_days(now, 1, tz)
         if inp.escalation == "lead_review":
             return "lead_review", now
         return inp.escalation, now
@@ -250,14 +261,17 @@ def log_outcome(
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
         _validate(conn, now, customer, inp)
+        tz = customer_tz(
+            account_zones(conn, customer_id, customer["country"], customer["subdivision"])
+        )
         flags = OUTCOMES[inp.outcome]
         rpc = flags.rpc if inp.rpc is None else (inp.rpc and flags.contact)
         if inp.outcome == "note":
             next_action = q["next_action"] if q else "call"
             next_at_iso = q["next_action_at"] if q else now_iso
         else:
-            next_action, next_at = default_next_action(inp, now, settings)
-            if inp.next_action_at is not None and inp.outcome not in ("escalated", "refused"):
+            next_action, next_at = default_next_action(inp, now, settings, tz)
+            if inp.next_action_at is not None:
                 next_at = inp.next_action_at
             next_at_iso = to_iso(next_at)
         details = _details(inp)
@@ -282,7 +296,7 @@ def log_outcome(
             ),
         )
         activity_id = int(cur.lastrowid or 0)
-        _create_records(conn, now, settings, customer, collector_id, activity_id, inp)
+        _create_records(conn, now, tz, settings, customer, collector_id, activity_id, inp)
         sets = [
             "next_action = ?",
             "next_action_at = ?",
@@ -347,6 +361,7 @@ def _details(inp: OutcomeInput) -> dict[str, object]:
 def _create_records(
     conn: sqlite3.Connection,
     now: datetime,
+    tz: tzinfo,
     settings: Settings,
     customer: sqlite3.Row,
     collector_id: int,
@@ -356,7 +371,7 @@ def _create_records(
     cid = customer["id"]
     cur_code = customer["currency"]
     now_iso = to_iso(now)
-    today = now.date().isoformat()
+    today = now.astimezone(tz).date().isoformat()  # the day the customer promised
     grace = settings.grace_days if inp.grace_days is None else inp.grace_days
     o = inp.outcome
     if o == "promise_to_pay":
@@ -435,9 +450,9 @@ def _create_records(
             f"UPDATE invoices SET disputed = 1, updated_at = ? WHERE id IN ({marks})",
             [now_iso, *ids],
         )
-    elif o == "wrong_number":
+    elif o == "wrong_number":  # who found it bad first stays on record
         conn.execute(
-            "UPDATE phones SET bad = 1, bad_at = ?, bad_by = ? WHERE id = ?",
+            "UPDATE phones SET bad = 1, bad_at = ?, bad_by = ? WHERE id = ? AND bad = 0",
             (now_iso, collector_id, inp.phone_id),
         )
     elif o == "escalated" and inp.escalation in ("legal", "agency", "credit_hold"):

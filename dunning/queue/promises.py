@@ -13,11 +13,12 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, timedelta
+from datetime import date, timedelta, tzinfo
 from typing import Any
 
 from dunning.clock import Clock, to_iso
 from dunning.queue.accounts import refresh_accounts
+from dunning.queue.calendar import account_zones, customer_tz, day_start
 from dunning.queue.config import Settings
 
 
@@ -116,23 +117,31 @@ def evaluate_promises(
                                        AND status = 'pending' AND id != ?)""",
                     (now_iso, cid, cid, pr["id"]),
                 )
-                # an instalment kept while others are pending: check the next one when due
-                conn.execute(
-                    """UPDATE queue SET next_action_at = (
-                           SELECT MIN(date(due_date, '+' || grace_days || ' days'))
-                                  || 'T00:00:00Z'
-                           FROM promises WHERE customer_id = ? AND status = 'pending')
-                       WHERE customer_id = ? AND next_action IN
-                             ('promise_check', 'instalment_check')
-                       AND EXISTS (SELECT 1 FROM promises WHERE customer_id = ?
-                                   AND status = 'pending')""",
-                    (cid, cid, cid),
-                )
+                # an instalment kept while others are pending: check the next one when
+                # due, from the start of the customer's day (as outcomes.py schedules it)
+                nxt = conn.execute(
+                    """SELECT MIN(date(due_date, '+' || grace_days || ' days')) FROM promises
+                       WHERE customer_id = ? AND status = 'pending'""",
+                    (cid,),
+                ).fetchone()[0]
+                if nxt is not None:
+                    conn.execute(
+                        """UPDATE queue SET next_action_at = ? WHERE customer_id = ?
+                           AND next_action IN ('promise_check', 'instalment_check')""",
+                        (to_iso(day_start(date.fromisoformat(nxt), _tz(conn, cid))), cid),
+                    )
             changed += 1
             touched.add(cid)
     if touched:
         refresh_accounts(conn, clock, settings, touched)
     return changed
+
+
+def _tz(conn: sqlite3.Connection, customer_id: int) -> tzinfo:
+    c = conn.execute(
+        "SELECT country, subdivision FROM customers WHERE id = ?", (customer_id,)
+    ).fetchone()
+    return customer_tz(account_zones(conn, customer_id, c[0], c[1]))
 
 
 def _end(promise: sqlite3.Row) -> str:
