@@ -170,3 +170,61 @@ def test_waiting_accounts_wake_when_due(conn, clock, settings, ledger, team):
     claim = claim_next(conn, clock, settings, alice)
     assert claim is not None and claim.customer_id == big
     assert ledger.queue_row(mid)["state"] == "ready"
+
+
+def _held_by_process(ledger, cid, pid):
+    """The claim on ``cid`` was made by process ``pid`` on this host."""
+    import socket
+
+    with ledger.conn:
+        ledger.conn.execute(
+            "UPDATE queue SET claim_pid = ?, claim_host = ? WHERE customer_id = ?",
+            (pid, socket.gethostname(), cid),
+        )
+
+
+def test_a_second_live_session_of_the_collector_never_resumes_the_first_ones_account(
+    conn, clock, settings, ledger, team
+):
+    """Two SSH sessions of alice: the second gets the next account, not the one the first
+    has open; once the first process is gone (crash, kill -9), its account comes back."""
+    import subprocess
+    import sys
+
+    alice, _, big, mid, _ = team
+    first_session = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        first = claim_next(conn, clock, settings, alice)
+        assert first is not None and first.customer_id == big
+        _held_by_process(ledger, big, first_session.pid)
+        second = claim_next(conn, clock, settings, alice)
+        assert second is not None and second.customer_id == mid and not second.resumed
+        release(conn, alice, mid)
+    finally:
+        first_session.kill()
+        first_session.wait()
+    third = claim_next(conn, clock, settings, alice)
+    assert third is not None and third.customer_id == big and third.resumed
+
+
+def test_a_draft_is_not_resumed_once_the_account_left_the_collector(
+    conn, clock, settings, ledger, team
+):
+    alice, bruno, big, mid, small = team
+    lena = ledger.collector("lena", role="lead")
+    save_draft(conn, clock, alice, big, "half a note")
+    save_draft(conn, clock, alice, mid, "another")
+    # a lead escalates one to legal and gives the other to bruno
+    log_outcome(
+        conn,
+        clock,
+        settings,
+        collector_id=lena,
+        customer_id=big,
+        inp=OutcomeInput("escalated", escalation="legal"),
+    )
+    reassign(
+        conn, clock, get_collector_by_id(conn, lena), [mid], get_collector_by_id(conn, bruno), "fr"
+    )
+    claim = claim_next(conn, clock, settings, alice)
+    assert claim is not None and claim.customer_id == small and not claim.resumed

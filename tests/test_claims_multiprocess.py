@@ -6,9 +6,9 @@ sends it to the next business day), pause 2 ms as if dialing, repeat until nothi
 left. Every account must be worked exactly once, and no two processes' holds on an account
 may overlap.
 
-They ask with ``resume=False``: with resume, a collector's process is deliberately handed
-back the account that collector already holds (crash recovery), which is not a second
-collector taking it.
+They ask both with and without ``resume``: resume hands a collector back the account
+their own earlier process held (crash recovery), but never one that another live process
+of theirs has open (the claim records the holder's pid).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ PROCESSES = 8
 ACCOUNTS = 200
 
 
-def worker(db: str, collector_id: int, now: str, start: object, out: object) -> None:
+def worker(db: str, collector_id: int, now: str, start: object, out: object, resume: bool) -> None:
     from dunning.queue.claim import claim_next
     from dunning.queue.outcomes import OutcomeInput, log_outcome
 
@@ -41,7 +41,7 @@ def worker(db: str, collector_id: int, now: str, start: object, out: object) -> 
     start.wait(60)  # type: ignore[attr-defined]  # everyone ready: the race begins
     try:
         while True:
-            claim = claim_next(conn, clock, settings, collector_id, resume=False)
+            claim = claim_next(conn, clock, settings, collector_id, resume=resume)
             if claim is None:
                 break
             claimed = time.monotonic()
@@ -95,7 +95,8 @@ def build(conn, clock) -> int:
 
 
 @pytest.mark.slow
-def test_many_processes_never_hold_the_same_account(tmp_path: Path, clock):
+@pytest.mark.parametrize("resume", [False, True], ids=["no-resume", "resume"])
+def test_many_processes_never_hold_the_same_account(tmp_path: Path, clock, resume):
     db = tmp_path / "shared.db"
     conn = connect(db)
     migrate(conn)
@@ -106,7 +107,7 @@ def test_many_processes_never_hold_the_same_account(tmp_path: Path, clock):
     start = ctx.Barrier(PROCESSES + 1)
     out = ctx.Queue()
     procs = [
-        ctx.Process(target=worker, args=(str(db), alice, to_iso(clock.now()), start, out))
+        ctx.Process(target=worker, args=(str(db), alice, to_iso(clock.now()), start, out, resume))
         for _ in range(PROCESSES)
     ]
     for p in procs:

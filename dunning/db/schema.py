@@ -330,3 +330,12 @@ def m005_promise_deadline(db: sqlite_utils.Database) -> None:
         "GENERATED ALWAYS AS (date(due_date, '+' || grace_days || ' days')) VIRTUAL"
     )
     db.execute("CREATE INDEX promises_deadline ON promises(decide_after) WHERE status = 'pending'")
+
+
+@migrations()
+def m006_claim_holder(db: sqlite_utils.Database) -> None:
+    """Which process holds a claim (pid and host), so that a collector's second session
+    never resumes the account the first one has open, while a crashed or finished one's
+    account is handed back at once (queue/claim.py)."""
+    db.execute("ALTER TABLE queue ADD COLUMN claim_pid INTEGER")
+    db.execute("ALTER TABLE queue ADD COLUMN claim_host TEXT")

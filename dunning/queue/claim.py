@@ -9,9 +9,11 @@ frees the account for others; the collector's own process renews it while it is 
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
@@ -48,29 +50,102 @@ def wake_due(conn: sqlite3.Connection, now_iso: str) -> int:
     return cur.rowcount
 
 
+def _holder() -> tuple[int, str]:
+    return os.getpid(), socket.gethostname()
+
+
 def _stamp(conn: sqlite3.Connection, collector_id: int, customer_id: int, expires: str) -> None:
+    pid, host = _holder()
     conn.execute(
-        "UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?",
-        (collector_id, expires, customer_id),
+        """UPDATE queue SET claimed_by = ?, claim_expires_at = ?, claim_pid = ?, claim_host = ?
+           WHERE customer_id = ?""",
+        (collector_id, expires, pid, host, customer_id),
     )
 
 
-def _resume(conn: sqlite3.Connection, collector_id: int, now_iso: str) -> int | None:
-    row = conn.execute(
-        """SELECT customer_id FROM queue WHERE claimed_by = ? AND claim_expires_at > ?
-           ORDER BY claim_expires_at DESC LIMIT 1""",
-        (collector_id, now_iso),
+def holder_gone(pid: int | None, host: str | None) -> bool:
+    """The process that made a claim is this one, or no longer runs (crashed, killed, a
+    finished ``dunning next``): its account may be handed back. A live process, or one on
+    another host (which cannot be asked), keeps it until its lease ends."""
+    me_pid, me_host = _holder()
+    if pid is None:
+        return True
+    if host != me_host:
+        return False
+    if pid == me_pid:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def _resume(
+    conn: sqlite3.Connection,
+    now: datetime,
+    settings: Settings,
+    collector_id: int,
+    exclude: frozenset[int],
+) -> int | None:
+    """The account this collector was working when their session ended (still held, or
+    with a draft), if it is still theirs, still ready and callable now."""
+    now_iso = to_iso(now)
+    cols = "q.customer_id, q.claimed_by, q.claim_expires_at, q.claim_pid, q.claim_host"
+    held = conn.execute(
+        f"""SELECT {cols} FROM queue q
+            WHERE q.claimed_by = ? AND q.claim_expires_at > ?
+              AND q.collector_id = ? AND q.state = 'ready'
+            ORDER BY q.claim_expires_at DESC LIMIT 20""",
+        (collector_id, now_iso, collector_id),
+    ).fetchall()
+    drafted = conn.execute(
+        f"""SELECT {cols} FROM drafts d JOIN queue q ON q.customer_id = d.customer_id
+            WHERE d.collector_id = ? AND q.collector_id = ? AND q.state = 'ready'
+              AND (q.claimed_by IS NULL OR q.claimed_by = ? OR q.claim_expires_at <= ?)
+            ORDER BY d.updated_at DESC LIMIT 20""",
+        (collector_id, collector_id, collector_id, now_iso),
+    ).fetchall()
+    for r in [*held, *drafted]:
+        cid = int(r["customer_id"])
+        if cid in exclude:
+            continue
+        live = r["claimed_by"] is not None and r["claim_expires_at"] > now_iso
+        if live and not holder_gone(r["claim_pid"], r["claim_host"]):
+            continue  # open in another session of this collector
+        if _callable(conn, now, settings, cid) is None:
+            return cid
+    return None
+
+
+def _callable(
+    conn: sqlite3.Connection, now: datetime, settings: Settings, customer_id: int
+) -> str | None:
+    """None when the account may be called now, else why not (consumer contact rules)."""
+    c = conn.execute(
+        "SELECT portfolio, country, subdivision FROM customers WHERE id = ?", (customer_id,)
     ).fetchone()
-    if row:
-        return int(row[0])
-    row = conn.execute(
-        """SELECT d.customer_id FROM drafts d JOIN queue q ON q.customer_id = d.customer_id
-           WHERE d.collector_id = ? AND (q.claimed_by IS NULL OR q.claimed_by = ?
-                 OR q.claim_expires_at <= ?)
-           ORDER BY d.updated_at DESC LIMIT 1""",
-        (collector_id, collector_id, now_iso),
-    ).fetchone()
-    return int(row[0]) if row else None
+    if c is None or c["portfolio"] not in settings.contact_rules_portfolios:
+        return None
+    return _why_not(conn, now, settings, customer_id, c)
+
+
+def _why_not(
+    conn: sqlite3.Connection, now: datetime, settings: Settings, cid: int, c: sqlite3.Row
+) -> str | None:
+    verdict = check_callable(
+        conn,
+        now,
+        settings,
+        customer_id=cid,
+        portfolio=c["portfolio"],
+        country=c["country"],
+        subdivision=c["subdivision"],
+        zones=account_zones(conn, cid, c["country"], c["subdivision"]),
+    )
+    return None if verdict.ok else verdict.code
 
 
 def claim_next(
@@ -85,16 +160,17 @@ def claim_next(
     """Claim the collector's next account; None when nothing can be called now.
 
     ``resume``: first hand back an account this collector holds or has a draft on (after
-    a crash, a dropped link). Otherwise only accounts nobody holds are candidates, not
-    even ones this collector holds in another process.
+    a crash, a dropped link), unless another live session of theirs has it open.
+    Otherwise only accounts nobody holds are candidates, not even ones this collector
+    holds in another process.
     """
     now = clock.now()
     now_iso = to_iso(now)
     expires = to_iso(now + timedelta(minutes=settings.lease_minutes))
     with write_tx(conn):
         if resume:
-            held = _resume(conn, collector_id, now_iso)
-            if held is not None and held not in exclude:
+            held = _resume(conn, now, settings, collector_id, exclude)
+            if held is not None:
                 _stamp(conn, collector_id, held, expires)
                 return Claim(held, expires, resumed=True)
         wake_due(conn, now_iso)
@@ -127,18 +203,9 @@ def claim_next(
                 if cid in exclude:
                     continue
                 if row["portfolio"] in settings.contact_rules_portfolios:
-                    verdict = check_callable(
-                        conn,
-                        now,
-                        settings,
-                        customer_id=cid,
-                        portfolio=row["portfolio"],
-                        country=row["country"],
-                        subdivision=row["subdivision"],
-                        zones=account_zones(conn, cid, row["country"], row["subdivision"]),
-                    )
-                    if not verdict.ok:
-                        passed.append((cid, verdict.code))
+                    why = _why_not(conn, now, settings, cid, row)
+                    if why is not None:
+                        passed.append((cid, why))
                         continue
                 _stamp(conn, collector_id, cid, expires)
                 return Claim(cid, expires, passed_over=passed)
@@ -176,12 +243,17 @@ def renew(
     """Extend the lease while the account is on screen; False if it was lost."""
     now = clock.now()
     with write_tx(conn):
+        pid, host = _holder()
         cur = conn.execute(
-            """UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?
+            """UPDATE queue SET claimed_by = ?, claim_expires_at = ?, claim_pid = ?,
+                   claim_host = ?
+               WHERE customer_id = ?
                AND (claimed_by = ? OR claimed_by IS NULL OR claim_expires_at <= ?)""",
             (
                 collector_id,
                 to_iso(now + timedelta(minutes=settings.lease_minutes)),
+                pid,
+                host,
                 customer_id,
                 collector_id,
                 to_iso(now),
@@ -193,7 +265,8 @@ def renew(
 def release(conn: sqlite3.Connection, collector_id: int, customer_id: int) -> None:
     with write_tx(conn):
         conn.execute(
-            """UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL
+            """UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL, claim_pid = NULL,
+                   claim_host = NULL
                WHERE customer_id = ? AND claimed_by = ?""",
             (customer_id, collector_id),
         )
