@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -76,9 +77,34 @@ def test_backup_refuses_to_overwrite_and_names_a_directory_target(tmp_path: Path
 
 def test_backup_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "live.db"
+    open_db(db).close()
     assert cli(db, "backup", str(tmp_path / "copy.db")) == 0
     assert "backup written to" in capsys.readouterr().out
     assert cli(db, "backup", str(tmp_path / "copy.db")) == 2
     assert "already exists" in capsys.readouterr().err
     assert cli(db, "backup", str(tmp_path / "nowhere" / "copy.db")) == 2
     assert "no such directory" in capsys.readouterr().err
+
+
+def test_backup_to_a_place_it_cannot_write_names_the_destination_and_the_cause(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "live.db"
+    open_db(db).close()
+    assert cli(db, "backup", "/proc/x.db") == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "dunning: /proc/x.db: cannot write the backup there: No such file or directory"
+    )
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        try:
+            assert cli(db, "backup", str(locked / "b.db")) == 2
+            err = capsys.readouterr().err
+            assert f"{locked / 'b.db'}: cannot write the backup there: Permission denied" in err
+            assert cli(db, "backup", str(locked)) == 2
+            assert "cannot write the backup there: Permission denied" in capsys.readouterr().err
+        finally:
+            locked.chmod(0o700)
+    assert not list(tmp_path.rglob("*.partial"))

@@ -43,9 +43,19 @@ def backup(
     if main and main[2] and Path(main[2]).resolve() == dest.resolve():
         raise BackupError(f"{dest}: is the live database itself")
     tmp = dest.with_name(dest.name + ".partial")
-    tmp.unlink(missing_ok=True)
     started = time.perf_counter()
-    target = sqlite3.connect(str(tmp))
+    try:
+        # created here first: SQLite's own error ("unable to open database file") names
+        # neither the file nor the cause; the OS's does (permission denied...)
+        tmp.unlink(missing_ok=True)
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+    except OSError as exc:
+        raise BackupError(f"{dest}: cannot write the backup there: {exc.strerror}") from None
+    try:
+        target = sqlite3.connect(str(tmp))
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise BackupError(f"{dest}: cannot write the backup there: {exc}") from None
     try:
         conn.backup(target, pages=-1)  # every page in one step: one consistent snapshot
         check = target.execute("PRAGMA quick_check").fetchone()[0]
