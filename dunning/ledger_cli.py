@@ -74,26 +74,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar, no summary")
     p.set_defaults(func=cmd_import)
 
+    days = "dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (see dunning --help)"
     r = subparsers.add_parser("report", help="aging and collection metrics")
     rs = r.add_subparsers(dest="report", required=True, metavar="{aging,metrics}")
-    a = rs.add_parser("aging", help="open amounts per bucket of days past due")
-    a.add_argument("--as-of", type=_date, metavar="DATE", help="default: today")
+    a = rs.add_parser("aging", help="open amounts per bucket of days past due", epilog=days)
+    a.add_argument("--as-of", metavar="DATE",
+                   help="default: today; a past date rebuilds the ledger as it stood "
+                   "then (docs/IMPORT.md)")  # fmt: skip
     a.add_argument("--by", choices=("customer", "collector"), default="customer")
-    _output(a, ("table", "csv", "xlsx", "json"))
+    _output(a, REPORT_FORMATS)
     a.set_defaults(func=cmd_aging)
-    m = rs.add_parser("metrics", help="DSO, BPDSO, ADD, CEI, promise-kept and RPC rates")
-    m.add_argument("--from", dest="start", type=_date, required=True, metavar="DATE")
-    m.add_argument("--to", dest="end", type=_date, required=True, metavar="DATE")
-    _output(m, ("table", "csv", "xlsx", "json"))
+    m = rs.add_parser("metrics", help="DSO, BPDSO, ADD, CEI, promise-kept and RPC rates",
+                      epilog=days)  # fmt: skip
+    m.add_argument("--from", dest="start", required=True, metavar="DATE")
+    m.add_argument("--to", dest="end", required=True, metavar="DATE")
+    _output(m, REPORT_FORMATS)
     m.set_defaults(func=cmd_metrics)
 
     e = subparsers.add_parser("export", help="export history for audit")
     es = e.add_subparsers(dest="export", required=True, metavar="{activities}")
-    ea = es.add_parser("activities", help="every call and note, oldest first")
-    ea.add_argument("--from", dest="start", type=_date, metavar="DATE")
-    ea.add_argument("--to", dest="end", type=_date, metavar="DATE")
+    ea = es.add_parser("activities", help="every call and note, oldest first", epilog=days)
+    ea.add_argument("--from", dest="start", metavar="DATE")
+    ea.add_argument("--to", dest="end", metavar="DATE")
     ea.add_argument("--collector", help="only this collector's")
-    _output(ea, ("csv", "jsonl"))
+    _output(ea, ACTIVITY_FORMATS)
     ea.set_defaults(func=cmd_export_activities)
 
     b = subparsers.add_parser("backup", help="consistent copy of the live database")
@@ -102,20 +106,79 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     b.set_defaults(func=cmd_backup)
 
 
+REPORT_FORMATS = ("table", "csv", "xlsx", "json")
+ACTIVITY_FORMATS = ("csv", "jsonl", "json")
+# the format each -o file name means
+SUFFIXES = {".txt": "table", ".csv": "csv", ".xlsx": "xlsx", ".json": "json",
+            ".jsonl": "jsonl"}  # fmt: skip
+
+
 def _output(p: argparse.ArgumentParser, formats: tuple[str, ...]) -> None:
+    names = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
     p.add_argument("--format", choices=formats, default=None,
-                   help=f"default: from -o's suffix, else {formats[0]}")  # fmt: skip
-    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="default: stdout")
+                   help=f"default: from -o's extension ({names}), else {formats[0]}")  # fmt: skip
+    p.add_argument("-o", "--output", type=Path, metavar="FILE",
+                   help="default: stdout; written whole or not at all")  # fmt: skip
+    p.set_defaults(formats=formats)
 
 
-def _format(args: argparse.Namespace, default: str) -> str:
-    if args.format:
-        return str(args.format)
-    if args.output is not None:
-        suffix = args.output.suffix.lower().lstrip(".")
-        if suffix in ("csv", "xlsx", "json", "jsonl"):
-            return suffix
-    return default
+def _format(args: argparse.Namespace) -> str:
+    """The output format: --format, else the one -o's extension names, else the
+    command's default. A contradiction, an extension that is no format of this command,
+    or a file name without one and no --format is refused (ValueError: exit 2)."""
+    formats: tuple[str, ...] = args.formats
+    given: str | None = args.format
+    out: Path | None = args.output
+    if out is None:
+        if given == "xlsx":
+            raise ValueError("--format xlsx needs -o FILE")
+        return given or formats[0]
+    suffix = out.suffix.lower()
+    names = ", ".join(s for s, f in SUFFIXES.items() if f in formats)
+    if not suffix:
+        if given:
+            return given
+        raise ValueError(f"-o {out}: no extension to tell the format; name it {names}, "
+                         "or give --format")  # fmt: skip
+    named = SUFFIXES.get(suffix)
+    if named not in formats:
+        raise ValueError(f"-o {out}: {suffix} is not a format this command writes; "
+                         f"name it {names}")  # fmt: skip
+    if given and given != named:
+        raise ValueError(f"-o {out} names {named} but --format is {given}; make them agree")
+    return named  # type: ignore[return-value]
+
+
+def _day(args: argparse.Namespace, option: str, text: str | None) -> date | None:
+    """A typed date (2026-12-01, today, +3d, fri...) in this machine's local time, as
+    every other dunning command reads dates; ValueError (exit 2) names the option."""
+    if text is None:
+        return None
+    from dunning.when import parse_day
+
+    try:
+        return parse_day(text, _today(args))
+    except (ValueError, OverflowError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else f"{text!r} is out of range"
+        raise ValueError(f"{option}: {msg}") from None
+
+
+def _today(args: argparse.Namespace) -> date:
+    return _clock(args).now().astimezone().date()
+
+
+def _existing_db(args: argparse.Namespace) -> sqlite3.Connection | None:
+    """The database --db / $DUNNING_DB names, opened and migrated; None (the refusal
+    printed, as `dunning history` prints it) when there is no database there: reports,
+    exports and backups never create one."""
+    from dunning.cli_base import CliError, Context
+
+    try:
+        conn = Context(args, _clock(args)).open()
+    except CliError as exc:
+        _err(str(exc))
+        return None
+    return conn
 
 
 def _err(msg: str) -> None:
@@ -265,14 +328,18 @@ def _summary(r: Any) -> None:
 def cmd_aging(args: argparse.Namespace) -> int:
     from dunning.db import exports, reports
 
-    as_of = args.as_of or _clock(args).now().date()
-    conn = _open(args)
+    fmt = _format(args)
+    today = _today(args)
+    as_of = _day(args, "--as-of", args.as_of) or today
+    conn = _existing_db(args)
+    if conn is None:
+        return 1
     try:
-        report = reports.aging(conn, as_of, by=args.by)
+        report = reports.aging(conn, as_of, by=args.by, today=today)
     finally:
         conn.close()
-    fmt = _format(args, "table")
-    meta = {"report": "aging", "as_of": as_of, "by": args.by}
+    ledger = "rebuilt as it stood on as_of" if report.rebuilt else "as loaded"
+    meta = {"report": "aging", "as_of": as_of, "by": args.by, "ledger": ledger}
     with reports.paused_gc():
         cols, rows = exports.aging_table(report)
         exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}", meta=meta)
@@ -283,19 +350,28 @@ def cmd_aging(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from dunning.db import exports, reports
+    from dunning.db import exports
+    from dunning.db.metrics import metrics
 
-    conn = _open(args)
+    fmt = _format(args)
+    start, end = _day(args, "--from", args.start), _day(args, "--to", args.end)
+    assert start is not None and end is not None  # both required
+    if end < start:
+        raise ValueError(f"--to {end} is before --from {start}")
+    conn = _existing_db(args)
+    if conn is None:
+        return 1
     try:
-        rows = reports.metrics(conn, args.start, args.end)
+        report = metrics(conn, start, end)
     finally:
         conn.close()
-    cols, out = exports.metrics_table(rows)
-    meta = {"report": "metrics", "from": args.start, "to": args.end}
-    title = f"Metrics {args.start} to {args.end}"
-    exports.write(cols, out, _format(args, "table"), args.output, title=title, meta=meta)
+    meta = {"report": "metrics", "from": start, "to": end}
+    sections = exports.metrics_sections(report)
+    exports.write_sections(sections, fmt, args.output, title=f"Metrics {start} to {end}",
+                           meta=meta)  # fmt: skip
     if args.output is not None:
-        print(f"metrics: {len(out)} rows written to {args.output}")
+        n = len(report.money) + len(report.activity)
+        print(f"metrics: {n} rows written to {args.output}")
     return 0
 
 
@@ -303,10 +379,24 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 def cmd_export_activities(args: argparse.Namespace) -> int:
     from dunning.db import exports
 
-    conn = _open(args)
+    fmt = _format(args)
+    start, end = _day(args, "--from", args.start), _day(args, "--to", args.end)
+    if start is not None and end is not None and end < start:
+        raise ValueError(f"--to {end} is before --from {start}")
+    conn = _existing_db(args)
+    if conn is None:
+        return 1
     try:
-        rows = exports.activities(conn, args.start, args.end, args.collector)
-        n = exports.write_activities(rows, _format(args, "csv"), args.output)
+        if (
+            args.collector is not None
+            and not conn.execute(
+                "SELECT 1 FROM collectors WHERE username = ?", (args.collector,)
+            ).fetchone()
+        ):
+            raise ValueError(f"--collector: no collector {args.collector!r} "
+                             "(see `dunning collectors list`)")  # fmt: skip
+        rows = exports.activities(conn, start, end, args.collector)
+        n = exports.write_activities(rows, fmt, args.output)
     finally:
         conn.close()
     if args.output is not None:
@@ -318,7 +408,9 @@ def cmd_export_activities(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from dunning.db.backup import backup
 
-    conn = _open(args)
+    conn = _existing_db(args)
+    if conn is None:
+        return 1
     try:
         result = backup(conn, args.dest, _clock(args), force=args.force)
     finally:

@@ -108,3 +108,12 @@ def test_backup_to_a_place_it_cannot_write_names_the_destination_and_the_cause(
         finally:
             locked.chmod(0o700)
     assert not list(tmp_path.rglob("*.partial"))
+
+
+def test_backup_of_a_missing_database_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "live.db"
+    assert cli(missing, "backup", str(tmp_path / "copy.db")) == 1
+    assert f"no database at {missing}" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []

@@ -18,6 +18,7 @@ from test_ledger_support import cli, count, invoices_csv, load, write_csv
 from dunning.clock import FixedClock, to_iso
 from dunning.db import exports, reports
 from dunning.db.connection import write_tx
+from dunning.db.metrics import metrics
 from dunning.money import minor_digits
 
 AS_OF = date(2026, 11, 23)
@@ -95,7 +96,7 @@ def test_aging_cli_formats(ledger: sqlite3.Connection, tmp_path: Path,
     header = [c.value for c in ws[1]]
     first = [c for c in ws[2]]
     total = first[header.index("total")]
-    assert isinstance(total.value, int | float) and total.number_format == "#,##0.00"
+    assert isinstance(total.value, int | float) and total.number_format == '#,##0.00 "USD"'
     about = load_workbook(tmp_path / "a.xlsx")["about"]
     assert about["B2"].is_date
     assert cli(db, "report", "aging", "--format", "xlsx") == 2
@@ -120,7 +121,7 @@ def _sales_ledger(conn: sqlite3.Connection, tmp_path: Path, clock: FixedClock) -
 
 def test_dso_bpdso_add_cei(conn: sqlite3.Connection, tmp_path: Path, clock: FixedClock) -> None:
     _sales_ledger(conn, tmp_path, clock)
-    rows = reports.metrics(conn, date(2026, 10, 1), date(2026, 10, 31))
+    rows = metrics(conn, date(2026, 10, 1), date(2026, 10, 31)).money
     team = next(m for m in rows if m.collector == "TEAM")
     assert team.days == 31 and team.credit_sales == 500000
     assert team.receivables_begin == 100000  # A, open on 09-30
@@ -156,13 +157,14 @@ def test_promise_and_call_metrics_per_collector(
                 "contact, rpc) VALUES (1, ?, ?, 'no_answer', ?, ?, ?)",
                 (ana, at, attempt, contact, rpc),
             )
-    rows = reports.metrics(conn, date(2026, 10, 1), date(2026, 10, 31))
-    m = next(r for r in rows if r.collector == "ana")
+    report = metrics(conn, date(2026, 10, 1), date(2026, 10, 31))
+    m = next(r for r in report.activity if r.collector == "ana")
     assert (m.promises_due, m.promises_kept, m.kept_rate) == (4, 2, 50.0)
     assert (m.attempts, m.rpc, m.rpc_rate) == (4, 2, 50.0)
     assert m.contacts_per_hour == 1.5  # 3 contacts over 2 hours of calling
-    cols, out = exports.metrics_table(rows)
-    assert {c.name for c in cols} >= {"dso", "bpdso", "add", "cei", "kept_rate", "rpc_rate"}
+    money, activity = exports.metrics_sections(report)
+    assert {c.name for c in money.cols} >= {"dso", "bpdso", "add", "cei"}
+    assert {c.name for c in activity.cols} >= {"kept_rate", "rpc_rate", "contacts_per_hour"}
 
 
 def test_export_activities_csv_and_jsonl(

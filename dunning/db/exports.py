@@ -2,8 +2,15 @@
 
 Money is integer minor units in the database; each writer turns it into what its
 reader expects: exact decimals in CSV and text ("1234.50"), typed numbers with the
-currency's decimals in XLSX (finance sums them), minor units in JSON (``*_minor``).
-Dates are ISO text in CSV/JSON and real date cells in XLSX.
+currency's decimals and code in XLSX (finance sums them; dunning/db/xlsx.py), minor
+units in JSON (``*_minor``). Dates are ISO text in CSV/JSON and real date cells in XLSX.
+
+A report is one table (the aging) or several sections (the metrics: money per currency,
+activity per collector), written as consecutive tables, one CSV with a ``section``
+column, JSON keys, or XLSX sheets. Files are written whole or not at all
+(dunning/db/outfile.py). The aligned text table shows control characters as spaces and
+cuts text longer than ``TABLE_TEXT_MAX`` with an ellipsis; the other formats keep every
+character of a name.
 """
 
 from __future__ import annotations
@@ -12,21 +19,27 @@ import contextlib
 import csv
 import io
 import json
+import re
 import sqlite3
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 from itertools import repeat
 from operator import truediv
 from pathlib import Path
 from typing import IO, Any
 
-from dunning.db.reports import BUCKETS, AgingReport, Metrics
-from dunning.money import minor_digits, to_major
+from dunning.db.metrics import MetricsReport
+from dunning.db.outfile import text_output
+from dunning.db.reports import BUCKETS, AgingReport
+from dunning.money import minor_digits
 
 FORMATS = ("table", "csv", "xlsx", "json")
+ACTIVITY_FORMATS = ("csv", "jsonl", "json")
+TABLE_TEXT_MAX = 32  # characters of a text cell in the aligned table, ellipsis included
+# What breaks a line or a terminal: C0/C1 controls, line and paragraph separators, bidi
+# embeddings and isolates.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -37,6 +50,17 @@ class Column:
 
 Row = dict[str, Any]  # an activity
 Line = list[Any]  # a report row, aligned with its columns
+
+
+@dataclass
+class Section:
+    """One table of a report: ``name`` keys it (JSON key, CSV ``section``, XLSX sheet),
+    ``title`` heads it in the aligned table."""
+
+    name: str
+    title: str
+    cols: list[Column]
+    rows: Iterable[Line]
 
 
 def aging_table(report: AgingReport) -> tuple[list[Column], list[Line]]:
@@ -53,22 +77,31 @@ def aging_table(report: AgingReport) -> tuple[list[Column], list[Line]]:
     return cols, rows
 
 
-def metrics_table(rows: list[Metrics]) -> tuple[list[Column], list[Line]]:
-    spec = [
-        ("collector", "text"), ("currency", "text"), ("credit_sales", "money"),
-        ("receivables_begin", "money"), ("receivables_end", "money"),
-        ("current_end", "money"), ("dso", "float"), ("bpdso", "float"),
-        ("add_days", "float"), ("cei", "float"), ("collected", "money"),
-        ("promised", "money"), ("promises_due", "int"), ("promises_kept", "int"),
-        ("kept_rate", "float"), ("attempts", "int"), ("rpc", "int"), ("rpc_rate", "float"),
-        ("contacts_per_hour", "float"),
-    ]  # fmt: skip
-    cols = [Column("add" if name == "add_days" else name, kind) for name, kind in spec]
-    return cols, [[getattr(m, name) for name, _ in spec] for m in rows]
+MONEY_METRICS = (
+    ("collector", "text"), ("currency", "text"), ("credit_sales", "money"),
+    ("receivables_begin", "money"), ("receivables_end", "money"), ("current_end", "money"),
+    ("dso", "float"), ("bpdso", "float"), ("add_days", "float"), ("cei", "float"),
+    ("collected", "money"), ("promised", "money"),
+)  # fmt: skip
+ACTIVITY_METRICS = (
+    ("collector", "text"), ("promises_due", "int"), ("promises_kept", "int"),
+    ("kept_rate", "float"), ("attempts", "int"), ("contacts", "int"), ("rpc", "int"),
+    ("rpc_rate", "float"), ("hours", "float"), ("contacts_per_hour", "float"),
+)  # fmt: skip
 
 
-def _major(minor: int, currency: str) -> Decimal:
-    return to_major(minor, currency) if currency else Decimal(minor)
+def metrics_sections(report: MetricsReport) -> list[Section]:
+    """Money per collector and currency (then TEAM per currency), and activity per
+    collector (then TEAM once): two tables, since a call has no currency."""
+    out = []
+    for name, title, spec, items in (
+        ("money", "money, per collector and currency", MONEY_METRICS, report.money),
+        ("activity", "promises and calls, per collector", ACTIVITY_METRICS, report.activity),
+    ):
+        cols = [Column("add" if f == "add_days" else f, kind) for f, kind in spec]
+        rows = [[getattr(m, f) for f, _ in spec] for m in items]
+        out.append(Section(name, title, cols, rows))
+    return out
 
 
 def _texts(cols: list[Column], rows: Iterable[Line], grouped: bool) -> Iterator[list[str]]:
@@ -219,15 +252,14 @@ def write(
     title: str = "",
     meta: dict[str, Any] | None = None,
 ) -> None:
-    """Write a report; ``dest`` None means standard output (not for xlsx)."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    """Write a one-table report; ``dest`` None means standard output (not for xlsx)."""
+    _check_format(fmt, dest)
     if fmt == "xlsx":
-        if dest is None:
-            raise ValueError("--format xlsx needs -o FILE")
-        _xlsx(cols, rows, dest, title, meta or {})
+        from dunning.db.xlsx import write_xlsx
+
+        write_xlsx([Section(title or "report", title, cols, rows)], dest, meta or {})  # type: ignore[arg-type]
         return
-    with _open(dest) as fh:
+    with text_output(dest) as fh:
         if fmt == "csv":
             _csv(cols, rows, fh)
         elif fmt == "json":
@@ -239,24 +271,78 @@ def write(
             _table(cols, rows, fh, title)
 
 
-class _open:
-    def __init__(self, dest: Path | None) -> None:
-        self.dest = dest
-        self.fh: IO[str] | None = None
+def _check_format(fmt: str, dest: Path | None) -> None:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
+    if fmt == "xlsx" and dest is None:
+        raise ValueError("--format xlsx needs -o FILE")
 
-    def __enter__(self) -> IO[str]:
-        if self.dest is None:
-            return sys.stdout
-        self.fh = self.dest.open("w", newline="", encoding="utf-8")
-        return self.fh
 
-    def __exit__(self, *exc: object) -> None:
-        if self.fh:
-            self.fh.close()
+def write_sections(
+    sections: list[Section],
+    fmt: str,
+    dest: Path | None,
+    *,
+    title: str = "",
+    meta: dict[str, Any] | None = None,
+) -> None:
+    """Write a report of several tables (see the module's docstring for each format)."""
+    _check_format(fmt, dest)
+    if fmt == "xlsx":
+        from dunning.db.xlsx import write_xlsx
+
+        write_xlsx(sections, dest, meta or {})  # type: ignore[arg-type]
+        return
+    with text_output(dest) as fh:
+        if fmt == "json":
+            doc: dict[str, Any] = {**(meta or {})}
+            for s in sections:
+                keys = [f"{c.name}_minor" if c.kind == "money" else c.name for c in s.cols]
+                doc[s.name] = [dict(zip(keys, r, strict=True)) for r in s.rows]
+            json.dump(doc, fh, indent=1, default=str)
+            fh.write("\n")
+        elif fmt == "csv":
+            cols = [Column("section")]
+            for s in sections:
+                cols += [c for c in s.cols if c.name not in {x.name for x in cols}]
+            at = {c.name: i for i, c in enumerate(cols)}
+            rows: list[Line] = []
+            for s in sections:
+                where = [at[c.name] for c in s.cols]
+                for r in s.rows:
+                    line: Line = [None] * len(cols)
+                    line[0] = s.name
+                    for i, v in zip(where, r, strict=True):
+                        line[i] = v
+                    rows.append(line)
+            _csv(cols, rows, fh)
+        else:
+            if title:
+                fh.write(title + "\n")
+            for n, s in enumerate(sections):
+                fh.write(("\n" if n else "") + s.title + "\n")
+                _table(s.cols, s.rows, fh, "")
+
+
+def table_text(text: str) -> str:
+    """A text cell as the aligned table shows it: on one line, at most TABLE_TEXT_MAX
+    characters (the last an ellipsis when cut)."""
+    text = _UNSAFE.sub(" ", text)
+    if len(text) > TABLE_TEXT_MAX:
+        return text[: TABLE_TEXT_MAX - 1] + "\u2026"
+    return text
 
 
 def _table(cols: list[Column], rows: Iterable[Line], fh: IO[str], title: str) -> None:
     cells = [[c.name for c in cols], *_texts(cols, rows, True)]
+    for i, c in enumerate(cols):
+        if c.kind != "text":
+            continue
+        column = [r[i] for r in cells[1:]]
+        # one C-level pass over the column; cells fixed only when one needs it
+        if column and (max(map(len, column)) > TABLE_TEXT_MAX or _UNSAFE.search("".join(column))):
+            for r in cells[1:]:
+                r[i] = table_text(r[i])
     widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
     right = [c.kind in ("money", "int", "float") for c in cols]
     if title:
@@ -268,56 +354,6 @@ def _table(cols: list[Column], rows: Iterable[Line], fh: IO[str], title: str) ->
         fh.write(line.rstrip() + "\n")
         if n == 0:
             fh.write("  ".join("-" * w for w in widths) + "\n")
-
-
-def _xlsx(cols: list[Column], rows: Iterable[Line], dest: Path, title: str,
-          meta: dict[str, Any]) -> None:  # fmt: skip
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title=(title or "report")[:31].replace("/", "-"))
-    bold = Font(bold=True)
-    ws.freeze_panes = "A2"
-    header = []
-    for c in cols:
-        cell = WriteOnlyCell(ws, value=c.name)
-        cell.font = bold
-        header.append(cell)
-    ws.append(header)
-    cur_at = next((i for i, c in enumerate(cols) if c.name == "currency"), None)
-    for row in rows:
-        currency = row[cur_at] if cur_at is not None else ""
-        digits = minor_digits(currency) if currency else 0
-        money_format = "#,##0" + ("." + "0" * digits if digits else "")
-        total_row = row[0] in ("TOTAL", "TEAM")
-        out = []
-        for c, value in zip(cols, row, strict=True):
-            if c.kind == "money" and value is not None:
-                cell = WriteOnlyCell(ws, value=_major(value, currency))
-                cell.number_format = money_format
-            elif isinstance(value, date):
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "yyyy-mm-dd"
-            elif c.kind == "float" and value is not None:
-                cell = WriteOnlyCell(ws, value=value)
-                cell.number_format = "0.00"
-            else:
-                cell = WriteOnlyCell(ws, value=value)
-            if total_row:
-                cell.font = bold
-            out.append(cell)
-        ws.append(out)
-    info = wb.create_sheet(title="about")
-    for k, v in meta.items():
-        cell = WriteOnlyCell(info, value=v)
-        if isinstance(v, date):
-            cell.number_format = "yyyy-mm-dd"
-        info.append([k, cell])
-    tmp = dest.with_name(dest.name + ".partial")
-    wb.save(tmp)
-    tmp.replace(dest)
 
 
 # --- activities (audit) ------------------------------------------------------------------
@@ -345,7 +381,9 @@ def activities(
 ) -> Iterator[Row]:
     """Every activity in [start, end] (dates, inclusive), oldest first, streamed."""
     lo = f"{start.isoformat()}T00:00:00Z" if start else ""
-    hi = f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z" if end else "~"
+    hi = "~"  # after every timestamp: no end, or the end of 9999-12-31
+    if end is not None and end < date.max:
+        hi = f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"
     extra, params = "", [lo, hi]
     if collector:
         extra, params = "AND co.username = ?", [*params, collector]
@@ -358,9 +396,12 @@ def activities(
 
 
 def write_activities(rows: Iterable[Row], fmt: str, dest: Path | None) -> int:
-    """CSV or JSON lines, one activity a line; returns how many were written."""
+    """CSV, JSON lines (one activity a line) or JSON (one array, streamed); returns how
+    many were written. The file is written whole or not at all."""
+    if fmt not in ACTIVITY_FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; one of {', '.join(ACTIVITY_FORMATS)}")
     n = 0
-    with _open(dest) as fh:
+    with text_output(dest) as fh:
         if fmt == "csv":
             out = csv.writer(fh)
             out.writerow(ACTIVITY_COLUMNS)
@@ -369,12 +410,16 @@ def write_activities(rows: Iterable[Row], fmt: str, dest: Path | None) -> int:
                 row = {**row, "details": json.dumps(d) if isinstance(d, dict | list) else d}
                 out.writerow(["" if row[k] is None else row[k] for k in ACTIVITY_COLUMNS])
                 n += 1
-        elif fmt in ("jsonl", "json"):
+        elif fmt == "jsonl":
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
                 n += 1
         else:
-            raise ValueError(f"unknown format {fmt!r}; csv or jsonl")
+            fh.write("[")
+            for row in rows:
+                fh.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
+                n += 1
+            fh.write("\n]\n" if n else "]\n")
     return n
 
 

@@ -6,6 +6,10 @@ open, positive invoices (disputed ones included, and shown apart as "of which di
 ``credits`` holds open credit notes and unapplied cash. ``total`` = buckets + credits, so
 the totals equal the open ledger to the cent. Amounts never mix currencies: every row
 and every total is per currency.
+
+The aging of today (or a later date) reads the open amounts as loaded; the aging of a
+past date rebuilds the ledger as it stood then (dunning/db/reports_past.py). Collection
+metrics (DSO, CEI, rates) are in dunning/db/metrics.py.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from datetime import date, timedelta
 
 from dunning.aging import BUCKETS  # one definition for every layer (re-exported)
 from dunning.db import reports_parallel as parallel
+from dunning.db import reports_past as past
 
 UNASSIGNED = "(unassigned)"
 
@@ -53,6 +58,7 @@ class AgingReport:
     by: str
     rows: list[AgingRow]
     totals: list[AgingRow]  # one per currency
+    rebuilt: bool = False  # the ledger as it stood on as_of (a past date), not as loaded
 
 
 @contextmanager
@@ -70,8 +76,15 @@ def paused_gc() -> Iterator[None]:
 
 
 def _bounds(as_of: date) -> list[str]:
-    """Due-date thresholds: due >= b[0] is current, >= b[1] is 1-30, ..."""
-    return [(as_of - timedelta(days=d)).isoformat() for d in (0, 30, 60, 90, 120)]
+    """Due-date thresholds: due >= b[0] is current, >= b[1] is 1-30, ... A threshold
+    before 0001-01-01 is '' (every date is on or after it: nothing is that overdue)."""
+    out = []
+    for days in (0, 30, 60, 90, 120):
+        try:
+            out.append((as_of - timedelta(days=days)).isoformat())
+        except OverflowError:
+            out.append("")
+    return out
 
 
 def customer_aging(conn: sqlite3.Connection, customer_id: int, as_of: date) -> AgingRow:
@@ -100,11 +113,49 @@ def aging(
     by: str = "customer",
     customer_ids: list[int] | None = None,
     parallel_min: int | None = None,
+    today: date | None = None,
 ) -> AgingReport:
     """The aging report. ``parallel_min``: invoices from which the scan is split over two
-    processes (default ``PARALLEL_MIN_INVOICES``); the rows are the same either way."""
+    processes (default ``PARALLEL_MIN_INVOICES``); the rows are the same either way.
+
+    ``today``: the current date. An ``as_of`` before it rebuilds the ledger as it stood
+    on ``as_of`` (:func:`aging_past`); on or after it (or without ``today``) the open
+    amounts are the ledger as loaded and ``as_of`` is the date days are counted from."""
+    if today is not None and as_of < today:
+        return aging_past(conn, as_of, by=by, customer_ids=customer_ids)
     with paused_gc():
         return _aging(conn, as_of, by, customer_ids, parallel_min)
+
+
+def aging_past(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    by: str = "customer",
+    customer_ids: list[int] | None = None,
+) -> AgingReport:
+    """The aging of the ledger as it stood on ``as_of``: invoices issued by then, less
+    the payments dated by then (see dunning/db/reports_past.py for what it rebuilds)."""
+    if by not in ("customer", "collector"):
+        raise ValueError("--by is customer or collector")
+    where, params = _where(customer_ids)
+    bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)}
+    names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
+    with paused_gc():
+        tuples = past.scan(conn, where, bounds | params | {"as_of": as_of.isoformat()})
+        if by == "collector":
+            parts: list[parallel.Result] = [(past.as_collector_groups(tuples), [])]
+            rows, totals = _by_collector(parts, names)
+            return AgingReport(as_of, by, rows, totals, rebuilt=True)
+        rows = _customer_rows(tuples, names)
+        return AgingReport(as_of, by, rows, _totals(parallel.currency_sums(tuples)), True)
+
+
+def _where(customer_ids: list[int] | None) -> tuple[str, dict[str, str]]:
+    if customer_ids is None:
+        return "", {}
+    ids = json.dumps(list(customer_ids))
+    return "AND customer_id IN (SELECT value FROM json_each(:ids))", {"ids": ids}
 
 
 def _aging(
@@ -116,10 +167,7 @@ def _aging(
 ) -> AgingReport:
     if by not in ("customer", "collector"):
         raise ValueError("--by is customer or collector")
-    where, params = "", {}
-    if customer_ids is not None:
-        where = "AND customer_id IN (SELECT value FROM json_each(:ids))"
-        params = {"ids": json.dumps(list(customer_ids))}
+    where, params = _where(customer_ids)
     bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)} | params
     names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
     built: list[list[AgingRow]] = []  # the caller's half, built while the worker finishes
@@ -231,183 +279,3 @@ def ledger_total(conn: sqlite3.Connection) -> dict[str, int]:
     ):
         out[cur] -= total
     return dict(out)
-
-
-# --- metrics -----------------------------------------------------------------------------
-
-METRICS_LEDGER_SQL = """
-WITH pay AS (
-    SELECT invoice_id,
-           SUM(CASE WHEN paid_on <= :end THEN amount_minor ELSE 0 END) AS p_end,
-           SUM(CASE WHEN paid_on <= :before THEN amount_minor ELSE 0 END) AS p_before,
-           SUM(amount_minor) AS p_all
-    FROM payments WHERE invoice_id IS NOT NULL GROUP BY invoice_id
-), inv AS (
-    SELECT i.customer_id, i.currency, i.issue_date, i.due_date, i.amount_minor AS amt,
-           COALESCE(p.p_end, 0) AS p_end, COALESCE(p.p_before, 0) AS p_before,
-           -- what left the invoice without a payment (ERP adjustment, --snapshot close),
-           -- dated by the import that recorded it
-           i.amount_minor - i.open_minor - COALESCE(p.p_all, 0) AS adj,
-           substr(i.updated_at, 1, 10) AS adj_on
-    FROM invoices i LEFT JOIN pay p ON p.invoice_id = i.id
-    WHERE i.issue_date <= :end
-)
-SELECT q.collector_id, inv.currency,
-       SUM(CASE WHEN issue_date >= :start THEN amt ELSE 0 END),
-       SUM(amt - p_end - CASE WHEN adj_on <= :end THEN adj ELSE 0 END),
-       SUM(CASE WHEN due_date >= :end
-                THEN amt - p_end - CASE WHEN adj_on <= :end THEN adj ELSE 0 END
-                ELSE 0 END),
-       SUM(CASE WHEN issue_date <= :before
-                THEN amt - p_before - CASE WHEN adj_on <= :before THEN adj ELSE 0 END
-                ELSE 0 END)
-FROM inv LEFT JOIN queue q ON q.customer_id = inv.customer_id
-GROUP BY q.collector_id, inv.currency
-"""
-METRICS_CASH_SQL = """
-SELECT q.collector_id, p.currency,
-       SUM(CASE WHEN p.invoice_id IS NULL AND p.paid_on <= :end THEN p.amount_minor END),
-       SUM(CASE WHEN p.invoice_id IS NULL AND p.paid_on <= :before THEN p.amount_minor END),
-       SUM(CASE WHEN p.paid_on BETWEEN :start AND :end THEN p.amount_minor END)
-FROM payments p LEFT JOIN queue q ON q.customer_id = p.customer_id
-GROUP BY q.collector_id, p.currency
-"""
-METRICS_PROMISES_SQL = """
-SELECT created_by, currency,
-       SUM(status = 'kept'), SUM(status IN ('kept', 'partial', 'broken')),
-       SUM(CASE WHEN promised_on BETWEEN :start AND :end THEN amount_minor ELSE 0 END)
-FROM promises WHERE due_date BETWEEN :start AND :end OR promised_on BETWEEN :start AND :end
-GROUP BY created_by, currency
-"""
-METRICS_CALLS_SQL = """
-SELECT collector_id, substr(at, 1, 10) AS day, SUM(attempt), SUM(contact), SUM(rpc),
-       (julianday(MAX(at)) - julianday(MIN(at))) * 24
-FROM activities WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
-GROUP BY collector_id, day
-"""
-
-
-@dataclass
-class Metrics:
-    collector: str
-    currency: str
-    days: int
-    credit_sales: int = 0
-    receivables_begin: int = 0
-    receivables_end: int = 0
-    current_end: int = 0
-    collected: int = 0
-    promised: int = 0
-    promises_due: int = 0
-    promises_kept: int = 0
-    attempts: int = 0
-    contacts: int = 0
-    rpc: int = 0
-    hours: float = 0.0
-
-    def add(self, o: Metrics) -> None:
-        for name in ("credit_sales", "receivables_begin", "receivables_end", "current_end",
-                     "collected", "promised", "promises_due", "promises_kept"):  # fmt: skip
-            setattr(self, name, getattr(self, name) + getattr(o, name))
-
-    def _ratio(self, num: float, den: float, scale: float = 1.0) -> float | None:
-        return round(num / den * scale, 2) if den else None
-
-    @property
-    def dso(self) -> float | None:
-        return self._ratio(self.receivables_end * self.days, self.credit_sales)
-
-    @property
-    def bpdso(self) -> float | None:
-        return self._ratio(self.current_end * self.days, self.credit_sales)
-
-    @property
-    def add_days(self) -> float | None:
-        """Average days delinquent = DSO - BPDSO."""
-        if self.dso is None or self.bpdso is None:
-            return None
-        return round(self.dso - self.bpdso, 2)
-
-    @property
-    def cei(self) -> float | None:
-        base = self.receivables_begin + self.credit_sales
-        return self._ratio(base - self.receivables_end, base - self.current_end, 100)
-
-    @property
-    def kept_rate(self) -> float | None:
-        return self._ratio(self.promises_kept, self.promises_due, 100)
-
-    @property
-    def rpc_rate(self) -> float | None:
-        return self._ratio(self.rpc, self.attempts, 100)
-
-    @property
-    def contacts_per_hour(self) -> float | None:
-        return self._ratio(self.contacts, self.hours) if self.hours >= 0.25 else None
-
-
-def metrics(conn: sqlite3.Connection, start: date, end: date) -> list[Metrics]:
-    """Per collector and currency, then TEAM rows per currency. Ledger metrics (DSO,
-    BPDSO, ADD, CEI) follow DOMAIN.md; receivables at a date are rebuilt from the
-    invoices issued by then less the payments dated by then."""
-    if end < start:
-        raise ValueError("--to is before --from")
-    names = {r[0]: r[1] for r in conn.execute("SELECT id, username FROM collectors")}
-    days = (end - start).days + 1
-    p = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "before": (start - timedelta(days=1)).isoformat(),
-        "start_at": f"{start.isoformat()}T00:00:00Z",
-        "end_at": f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z",
-    }
-    out: dict[tuple[str, str], Metrics] = {}
-
-    def get(cid: int | None, currency: str) -> Metrics:
-        who = names.get(cid, UNASSIGNED) if cid is not None else UNASSIGNED
-        m = out.get((who, currency))
-        if m is None:
-            m = out[(who, currency)] = Metrics(who, currency, days)
-        return m
-
-    for cid, cur, sales, end_r, current, begin_r in conn.execute(METRICS_LEDGER_SQL, p):
-        m = get(cid, cur)
-        m.credit_sales += sales or 0
-        m.receivables_end += end_r or 0
-        m.current_end += current or 0
-        m.receivables_begin += begin_r or 0
-    for cid, cur, unapplied_end, unapplied_before, collected in conn.execute(METRICS_CASH_SQL, p):
-        m = get(cid, cur)
-        m.receivables_end -= unapplied_end or 0
-        m.receivables_begin -= unapplied_before or 0
-        m.collected += collected or 0
-    for cid, cur, kept, due, promised in conn.execute(METRICS_PROMISES_SQL, p):
-        m = get(cid, cur)
-        m.promises_kept += kept or 0
-        m.promises_due += due or 0
-        m.promised += promised or 0
-    calls: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0, 0.0])
-    for cid, _day, attempts, contacts, rpc, hours in conn.execute(METRICS_CALLS_SQL, p):
-        c = calls[names.get(cid, UNASSIGNED)]
-        c[0] += attempts or 0
-        c[1] += contacts or 0
-        c[2] += rpc or 0
-        c[3] += hours or 0.0
-    for who in calls:
-        if not any(m.collector == who for m in out.values()):
-            out[(who, "")] = Metrics(who, "", days)
-    rows = sorted(out.values(), key=lambda m: (m.collector == UNASSIGNED, m.collector, m.currency))
-    team: dict[str, Metrics] = {}
-    first_row: set[str] = set()
-    for m in rows:
-        if m.collector not in first_row:  # calls are per collector, on its first row only
-            first_row.add(m.collector)
-            c = calls.get(m.collector, [0, 0, 0, 0.0])
-            m.attempts, m.contacts, m.rpc, m.hours = int(c[0]), int(c[1]), int(c[2]), c[3]
-        t = team.setdefault(m.currency, Metrics("TEAM", m.currency, days))
-        t.add(m)
-        t.attempts += m.attempts
-        t.contacts += m.contacts
-        t.rpc += m.rpc
-        t.hours += m.hours
-    return rows + [team[c] for c in sorted(team)]
