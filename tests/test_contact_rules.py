@@ -131,12 +131,13 @@ def test_elsewhere_8_to_21_local(conn):
 # -- caps -----------------------------------------------------------------------------------
 
 
-def add_activity(conn, cid, at, outcome="no_answer", attempt=1, contact=0):
+def add_activity(conn, cid, at, outcome="no_answer", attempt=1, contact=0, rpc=None):
+    """rpc: a conversation with the consumer; by default every contact is one."""
     with write_tx(conn):
         conn.execute(
-            "INSERT INTO activities (customer_id, at, outcome, attempt, contact) "
-            "VALUES (?,?,?,?,?)",
-            (cid, to_iso(at), outcome, attempt, contact),
+            "INSERT INTO activities (customer_id, at, outcome, attempt, contact, rpc) "
+            "VALUES (?,?,?,?,?,?)",
+            (cid, to_iso(at), outcome, attempt, contact, contact if rpc is None else rpc),
         )
 
 
@@ -179,6 +180,41 @@ def test_reg_f_days_are_local_calendar_days(conn, us_consumer):
     add_activity(conn, cid, utc("2026-11-24T01:00"), outcome="callback", contact=1)
     assert not verdict(conn, utc("2026-11-30T00:30"), zones=NY, customer_id=cid).ok  # Sun
     assert verdict(conn, utc("2026-11-30T13:30"), zones=NY, customer_id=cid).ok  # Mon
+
+
+def test_a_third_party_who_answered_is_no_conversation_with_the_consumer(conn, us_consumer):
+    cid = us_consumer
+    add_activity(conn, cid, NOON_NY - timedelta(hours=3), outcome="callback", contact=1, rpc=0)
+    assert verdict(conn, NOON_NY, zones=NY, customer_id=cid).ok
+
+
+def test_a_callback_the_consumer_asked_for_may_be_made(conn, clock, settings, ledger, us_consumer):
+    """Reg F 1006.14(b)(3): the consumer's prior consent, given in the conversation,
+    lifts the 7 days after it for the call they asked for, and only that call."""
+    from dunning.queue.outcomes import OutcomeInput, log_outcome
+
+    cid = us_consumer
+    alice = ledger.collector("alice")
+    clock.at = NOON_NY
+    at = NOON_NY + timedelta(days=1)
+    log_outcome(
+        conn,
+        clock,
+        settings,
+        collector_id=alice,
+        customer_id=cid,
+        inp=OutcomeInput("callback", callback_at=at, rpc=True),
+    )
+    assert not verdict(conn, at - timedelta(hours=1), zones=NY, customer_id=cid).ok  # not yet
+    v = verdict(conn, at, zones=NY, customer_id=cid)
+    assert v.ok and "1006.14(b)(3)" in v.detail
+    # that call made (no answer): the 7 days after the conversation apply again
+    clock.at = at
+    log_outcome(
+        conn, clock, settings, collector_id=alice, customer_id=cid, inp=OutcomeInput("no_answer")
+    )
+    v = verdict(conn, at + timedelta(days=1), zones=NY, customer_id=cid)
+    assert (v.ok, v.code) == (False, "recent_conversation")
 
 
 def test_messages_and_unanswered_calls_are_no_conversation(conn, us_consumer):

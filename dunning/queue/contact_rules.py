@@ -90,15 +90,18 @@ def check_callable(
         (customer_id, week_ago),
     ).fetchone()
     attempts, ontario_contacts = row[0], row[1]
+    if country == "US" and _consented_callback(conn, customer_id, now_utc):
+        return Callable(True, "ok", "Reg F 1006.14(b)(3): a callback the consumer asked for")
     if country == "US":
         if attempts >= 7:
             return Callable(False, "cap_7_in_7", "Reg F: 7 call attempts in 7 days")
-        # conversation day is day 1: no call through day 7 (calendar days, local)
+        # a conversation with the consumer (rpc; not a third party who answered): the
+        # conversation day is day 1, no call through day 7 (calendar days, local)
         local_today = now_utc.astimezone(zone(zones[0])).date()
         first_allowed = local_today - timedelta(days=6)
         recent = conn.execute(
             """SELECT MAX(at) FROM activities
-               WHERE customer_id = ? AND contact = 1 AND at >= ?""",
+               WHERE customer_id = ? AND rpc = 1 AND at >= ?""",
             (customer_id, to_iso(now_utc - timedelta(days=8))),
         ).fetchone()[0]
         if recent:
@@ -110,3 +113,19 @@ def check_callable(
     if country == "CA" and subdivision == "ON" and ontario_contacts >= 3:
         return Callable(False, "ontario_cap", "Ontario: 3 contacts in 7 days")
     return Callable(True, "ok", window.rule)
+
+
+def _consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> bool:
+    """The call now due is one the consumer asked for, in a conversation (rpc) within the
+    past 7 days: Reg F's prior-consent exception; neither the 7-in-7 cap nor the 7 days
+    after a conversation apply to it (12 CFR 1006.14(b)(3)(i))."""
+    now_iso = to_iso(now_utc)
+    row = conn.execute(
+        """SELECT 1 FROM queue q WHERE q.customer_id = ? AND q.next_action = 'callback'
+             AND q.next_action_at <= ?
+             AND EXISTS (SELECT 1 FROM activities a WHERE a.customer_id = q.customer_id
+                         AND a.outcome = 'callback' AND a.rpc = 1 AND a.at >= ?
+                         AND a.next_action_at = q.next_action_at)""",
+        (customer_id, now_iso, to_iso(now_utc - timedelta(days=7))),
+    ).fetchone()
+    return row is not None
