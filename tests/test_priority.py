@@ -63,8 +63,8 @@ def test_balance_per_power_of_ten_in_base_currency():
 
 
 def test_broken_promise_callback_and_promise_check():
-    assert terms(inputs(broken_promise=True)) == {"broken_promise": 40.0}
-    assert terms(inputs(next_action="callback")) == {"callback_due": 50.0}
+    assert terms(inputs(broken_promise=True)) == {"broken_promise": 200.0}
+    assert terms(inputs(next_action="callback")) == {"callback_due": 300.0}
     assert terms(inputs(next_action="promise_check")) == {"promise_check": 15.0}
     assert terms(inputs(next_action="instalment_check")) == {"promise_check": 15.0}
     assert terms(inputs(next_action="verify_payment")) == {}
@@ -92,13 +92,13 @@ def test_total_is_the_sum_x100_and_reasons_are_sorted():
     )
     total, reasons = score(inp, Settings())
     assert [r[0] for r in reasons] == [
-        "balance",
         "broken_promise",
+        "balance",
         "days_past_due",
         "since_contact",
         "risk",
     ]
-    assert total == int(round((50 + 40 + 20 + 10 + 10) * 100))
+    assert total == int(round((200 + 50 + 20 + 10 + 10) * 100))
 
 
 def test_weights_come_from_configuration():
@@ -159,7 +159,7 @@ def test_broken_promise_and_credits_change_the_score(conn, clock, settings, ledg
     with write_tx(conn):
         conn.execute("UPDATE queue SET broken_promise = 1 WHERE customer_id = ?", (cid,))
         refresh_accounts(conn, clock, settings, [cid])
-    assert ledger.queue_row(cid)["priority"] == before + 4000
+    assert ledger.queue_row(cid)["priority"] == before + 20_000
     # unapplied cash lowers the balance at risk
     with write_tx(conn):
         conn.execute(
@@ -172,3 +172,20 @@ def test_broken_promise_and_credits_change_the_score(conn, clock, settings, ledg
     reasons = {r[0]: r for r in json.loads(row["reasons"])}
     assert reasons["balance"][2]["minor"] == 100_000
     assert row["unapplied_minor"] == -900_000
+
+
+def test_a_broken_promise_outranks_every_account_without_one(conn, clock, settings, ledger):
+    """DOMAIN.md: a broken promise sends the account back to the top of its queue; only a
+    callback due (an appointment with the customer) comes before it."""
+    alice = ledger.collector("alice")
+    huge = ledger.customer(
+        "Huge", collector=alice, invoices=[(900_000_000, "2025-01-01")], risk=100
+    )
+    broke = ledger.customer("Broke", collector=alice, invoices=[(10_000, "2026-11-01")])
+    callback = ledger.customer("Callback", collector=alice, invoices=[(10_000, "2026-11-01")])
+    with write_tx(conn):
+        conn.execute("UPDATE queue SET broken_promise = 1 WHERE customer_id = ?", (broke,))
+        conn.execute("UPDATE queue SET next_action = 'callback' WHERE customer_id = ?", (callback,))
+        refresh_accounts(conn, clock, settings)
+    order = [r[0] for r in conn.execute("SELECT customer_id FROM queue ORDER BY priority DESC")]
+    assert order == [callback, broke, huge]

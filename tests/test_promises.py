@@ -144,18 +144,12 @@ def test_broken_promise_raises_priority_and_comes_back_first(conn, clock, settin
         "2026-12-03T15:00:00Z",
         "ready",
     )
-    # +40 broken promise, -15 no more promise check
-    assert after["priority"] - before["priority"] == 2_500
+    # +200 broken promise, -15 no more promise check
+    assert after["priority"] - before["priority"] == 18_500
     reasons = [r[0] for r in json.loads(after["reasons"])]
     assert "broken_promise" in reasons
     # claim_next decides promises itself, and the broken one goes back to the top
-    weights = {"weights": {"broken_promise": 200}}
-    from dunning.queue.config import settings_from_dict
-
-    heavy = settings_from_dict(weights)
-    with write_tx(conn):
-        refresh_accounts(conn, ledger.clock, heavy)
-    claim = claim_next(conn, ledger.clock, heavy, alice)
+    claim = claim_next(conn, ledger.clock, ledger.settings, alice)
     assert claim is not None and claim.customer_id == promised
 
 

@@ -21,8 +21,10 @@ class Weights:
     days_past_due: float = 10.0  # per 30 days past due of the oldest open invoice, capped
     days_past_due_cap: int = 180
     balance: float = 10.0  # per power of ten of the open balance in the base currency
-    broken_promise: float = 40.0
-    callback_due: float = 50.0
+    # DOMAIN.md: a broken promise sends the account back to the top of the queue, and a
+    # callback due is an appointment: both outweigh every other term together (~190)
+    broken_promise: float = 200.0
+    callback_due: float = 300.0
     promise_check: float = 15.0
     since_contact: float = 5.0  # per 7 days without contact, capped
     since_contact_cap: int = 35
