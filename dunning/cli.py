@@ -25,7 +25,7 @@ import os
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from dunning import __version__
 from dunning.cli_base import (
@@ -96,10 +96,17 @@ def _register_ledger(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         _say(f"ledger commands unavailable: {type(exc).__name__}: {exc}")
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error (subcommands inherit the class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"dunning: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dunning import cli_admin, cli_work
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="dunning",
         description="A keyboard-driven call queue for collections teams. Without a "
         "command, opens the app on the next account to call.",

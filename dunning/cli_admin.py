@@ -124,7 +124,32 @@ def demo_path(ctx: Context) -> Path:
 
 def _remove_db(path: Path) -> None:
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        p.unlink(missing_ok=True)
+        if p.is_file():
+            p.unlink()
+
+
+def _refuse_unless_demo(path: Path) -> None:
+    """--force replaces a demo (or an empty file), never a real ledger."""
+    if not path.is_file() or path.stat().st_size == 0:
+        return
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+            customers = (
+                conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+                if "customers" in tables
+                else 0
+            )
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CliError(f"{path}: not a database ({exc}); remove it yourself") from exc
+    if "demo_portfolio" not in tables and (customers or tables):
+        raise CliError(
+            f"{path} is not a demo database ({customers:,} customers): --force only "
+            "replaces a demo; choose another --db"
+        )
 
 
 def _progress(*parts: object) -> None:
@@ -155,11 +180,22 @@ def _existing_demo(path: Path) -> bool:
     return False
 
 
+MAX_DEMO_CUSTOMERS = 2_000_000  # twice the benchmark portfolio; about 4 GB on disk
+
+
 def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
     path = demo_path(ctx)
-    if args.customers < 1:
-        raise CliError("--customers must be at least 1", EXIT_USAGE)
+    if not 1 <= args.customers <= MAX_DEMO_CUSTOMERS:
+        raise CliError(
+            f"--customers must be between 1 and {MAX_DEMO_CUSTOMERS:,}, not {args.customers:,}",
+            EXIT_USAGE,
+        )
+    if path.is_dir():
+        raise CliError(f"{path} is a directory; give the demo a file name, e.g. {path}/demo.db")
+    if path.exists() and not path.is_file():
+        raise CliError(f"{path} is not a regular file; choose another --db")
     if args.force:
+        _refuse_unless_demo(path)
         _remove_db(path)
     if _existing_demo(path):
         print(f"demo: reusing {path} (--force rebuilds it)", file=sys.stderr)

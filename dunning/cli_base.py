@@ -86,6 +86,7 @@ class Context:
         if path.is_dir():
             raise CliError(f"{path} is a directory, not a database file")
         try:
+            _refuse_foreign(path)
             conn = open_db(path)
         except sqlite3.DatabaseError as exc:
             raise CliError(f"{path}: {exc}") from exc
@@ -100,3 +101,20 @@ class Context:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
         self._conns.clear()
+
+
+def _refuse_foreign(path: Path) -> None:
+    """An empty file, or another program's SQLite database, is not migrated into a dunning
+    one by a command that only meant to read or log (a typo in --db)."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    if "customers" in tables and "queue" in tables:
+        return
+    what = "an empty database" if not tables else "not a dunning database"
+    raise CliError(
+        f"{path} is {what}; build a demo with `dunning demo --db {path}`, or load a ledger "
+        f"with `dunning import KIND FILE --db {path}`"
+    )

@@ -409,7 +409,7 @@ def test_account_held_by_another_collector(run, db, conn, clock, settings):
     bruno = one(db, "SELECT id FROM collectors WHERE username = 'bruno'")[0]
     claim_account(conn, clock, settings, bruno, 1)
     code, _, err = run("log", "C00001", "no_answer", "--as", "alice")
-    assert code == 2 and "being worked by bruno" in err
+    assert code == 1 and "being worked by bruno" in err  # refused, not bad input
     assert count(db, "activities") == 0
 
 
@@ -637,7 +637,7 @@ def test_process_exit_codes_and_no_traceback(db, tmp_path):
             "in the past",
         ),
         (["--db", str(db), "next", "--as", "nobody"], 1, "unknown collector 'nobody'"),
-        (["--db", str(db), "log"], 2, "usage:"),
+        (["--db", str(db), "log"], 2, "are required: ACCOUNT, OUTCOME"),
     ]
     for argv, code, message in cases:
         p = dunning(*argv)
@@ -656,3 +656,45 @@ def test_scripted_commands_do_not_import_textual(db):
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert p.stdout.strip().endswith("False 0"), p.stderr
+
+
+def test_usage_errors_are_one_line(run):
+    for argv in (["log"], ["log", "C00001", "no_answer", "--grace", "x"], ["frob"]):
+        code, out, err = run(*argv)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith("dunning: "), err
+        assert "--help" in lines[0]
+
+
+def test_a_typo_in_the_path_never_turns_a_file_into_a_database(tmp_path, clock, capsys):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    other = tmp_path / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE notes (t TEXT)")
+    conn.commit()
+    conn.close()
+    before = other.read_bytes()
+    for path, what in ((empty, "an empty database"), (other, "not a dunning database")):
+        code = main(["--db", str(path), "next", "--as", "alice", "--json"], clock=clock)
+        _, err = capsys.readouterr()
+        assert code == 1 and what in err, err
+    assert empty.stat().st_size == 0 and other.read_bytes() == before
+
+
+def test_demo_refuses_what_it_must_not_build_over(tmp_path, db, clock, capsys):
+    """--force replaces a demo, never a real ledger; a directory or a huge size is named."""
+    code = main(["--db", str(db), "demo", "--force", "--no-open"], clock=clock)
+    _, err = capsys.readouterr()
+    assert code == 1 and "not a demo database" in err
+    assert count(db, "customers") > 0
+    code = main(["--db", str(tmp_path), "demo", "--no-open"], clock=clock)
+    _, err = capsys.readouterr()
+    assert code == 1 and "is a directory" in err
+    code = main(
+        ["--db", str(tmp_path / "x.db"), "demo", "--customers", "99999999999", "--no-open"],
+        clock=clock,
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and "between 1 and 2,000,000" in err
+    assert not (tmp_path / "x.db").exists()

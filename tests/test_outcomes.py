@@ -7,7 +7,7 @@ import pytest
 
 from dunning.clock import to_iso
 from dunning.db.connection import write_tx
-from dunning.queue.claim import claim_account
+from dunning.queue.claim import ClaimError, claim_account
 from dunning.queue.drafts import load_draft, save_draft
 from dunning.queue.outcomes import OUTCOMES, OutcomeError, OutcomeInput, log_outcome
 
@@ -500,9 +500,18 @@ def test_an_account_held_by_another_collector_refuses(conn, clock, settings, led
     bruno = ledger.collector("bruno")
     claim_account(conn, clock, settings, bruno, cid)
     before = snapshot(conn)
-    with pytest.raises(OutcomeError, match="being worked by bruno"):
+    with pytest.raises(ClaimError, match="being worked by bruno"):
         log(ledger, alice, cid, "no_answer")
     assert snapshot(conn) == before
     # bruno's process died: once the lease expires, alice may log
     clock.advance(minutes=settings.lease_minutes + 1)
     assert log(ledger, alice, cid, "no_answer").outcome == "no_answer"
+
+
+def test_history_of_one_second_is_newest_first(conn, clock, ledger, acct):
+    from dunning.queue.account_view import timeline
+
+    alice, cid = acct
+    for outcome in ("busy", "no_answer", "note"):
+        log(ledger, alice, cid, outcome, note=outcome)  # the clock stands still
+    assert [e.code for e in timeline(conn, cid)] == ["note", "no_answer", "busy"]

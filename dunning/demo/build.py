@@ -113,6 +113,11 @@ def build_demo_report(
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
+    # the mark that lets `dunning demo --force` replace this file, and nothing else
+    conn.execute("CREATE TABLE IF NOT EXISTS demo_portfolio (customers, seed, built_at)")
+    conn.execute(
+        "INSERT INTO demo_portfolio VALUES (?, ?, ?)", (customers, seed, to_iso(clock.now()))
+    )
     conn.close()
     phases.append(Phase("total", time.perf_counter() - started, sum(summary[t] for t in LOADED)))
     say(f"done: {customers} customers in {phases[-1].seconds:.1f} s")

@@ -134,14 +134,16 @@ class AccountView:
 def timeline(
     conn: sqlite3.Connection, customer_id: int, limit: int | None = 100
 ) -> list[TimelineEntry]:
-    """The account's history, newest first: activities, payments, reports, assignments."""
+    """The account's history, newest first: activities (a collector's "paid" report is
+    the ``paid`` activity), payments loaded from the ERP, assignments. Entries of the
+    same second keep the order they were written in."""
     lim = -1 if limit is None else limit
     rows = conn.execute(
         """SELECT * FROM (
              SELECT a.at AS at, 'activity' AS kind, a.outcome AS code,
                     COALESCE(k.username, 'system') AS who, a.note AS note, a.details AS details,
                     a.next_action AS next_action, a.next_action_at AS next_action_at,
-                    p.e164 AS phone
+                    p.e164 AS phone, a.id AS seq
              FROM activities a LEFT JOIN collectors k ON k.id = a.collector_id
              LEFT JOIN phones p ON p.id = a.phone_id
              WHERE a.customer_id = :c
@@ -150,16 +152,16 @@ def timeline(
                     COALESCE(y.reference, ''),
                     json_object('amount_minor', y.amount_minor, 'currency', y.currency,
                                 'invoice', i.number),
-                    NULL, NULL, NULL
+                    NULL, NULL, NULL, y.id
              FROM payments y LEFT JOIN invoices i ON i.id = y.invoice_id
              WHERE y.customer_id = :c
              UNION ALL
              SELECT s.assigned_at, 'assignment', 'assign', COALESCE(b.username, 'system'),
-                    s.reason, json_object('to', k.username), NULL, NULL, NULL
+                    s.reason, json_object('to', k.username), NULL, NULL, NULL, s.id
              FROM assignments s LEFT JOIN collectors k ON k.id = s.collector_id
              LEFT JOIN collectors b ON b.id = s.assigned_by
              WHERE s.customer_id = :c
-           ) ORDER BY at DESC LIMIT :lim""",
+           ) ORDER BY at DESC, seq DESC LIMIT :lim""",
         {"c": customer_id, "lim": lim},
     ).fetchall()
     out = []

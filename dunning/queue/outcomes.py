@@ -16,6 +16,7 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
+from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
 
 
@@ -257,7 +258,7 @@ def log_outcome(
             who = conn.execute(
                 "SELECT username FROM collectors WHERE id = ?", (q["claimed_by"],)
             ).fetchone()
-            raise OutcomeError(
+            raise ClaimError(  # refused (exit 1), not bad input
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
         _validate(conn, now, customer, inp)
