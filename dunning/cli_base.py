@@ -78,6 +78,12 @@ class Context:
         """Connect and migrate an existing database; a missing file is an error."""
         path = path or self.db_path
         if not path.exists():
+            demo = path.with_name("demo.db")
+            if not self.db_explicit and demo.is_file():
+                raise CliError(
+                    f"no database at {path}; the demo portfolio is at {demo}: add --db {demo} "
+                    f"or export DUNNING_DB={demo}"
+                )
             raise CliError(
                 f"no database at {path}; build and open a demo with `dunning demo`, or "
                 "import a ledger with `dunning import KIND FILE`; choose a file with --db PATH or "
