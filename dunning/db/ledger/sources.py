@@ -1,8 +1,12 @@
 """Reading CSV and XLSX files as streams of rows, with their line numbers.
 
-CSV: the encoding is UTF-8 (with or without BOM) unless the bytes say otherwise, then
-cp1252, then Latin-1 (``--encoding`` overrides); the separator is ``,`` ``;`` or tab,
-whichever splits the header region consistently (``--delimiter`` overrides).
+CSV: the encoding is UTF-8 (with or without BOM), UTF-16 (BOM or NUL bytes), else cp1252,
+else Latin-1 (``--encoding`` overrides; see ``sniff``: workbooks, archives and binary
+files renamed ``.csv`` are refused by name, and so is a UTF-8 file with a few stray
+bytes); the separator is ``,`` ``;`` or tab, whichever splits the header region
+consistently (``--delimiter`` overrides). Quoting is strict: a quote that is never
+closed is refused with its line instead of swallowing the rest of the file; line
+endings may be LF, CRLF or CR alone.
 XLSX: openpyxl in read-only mode, so a large sheet streams; cells keep their types.
 Rows are read lazily: memory does not grow with the file.
 """
@@ -13,18 +17,19 @@ import codecs
 import csv
 import io
 import itertools
-import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 from dunning.db.ledger.parse import Cell, is_blank
+from dunning.db.ledger.sniff import NotText, detect_encoding, sniff
 
 HEADER_SCAN_ROWS = 60
 CSV_DELIMITERS = (",", ";", "\t", "|")
+FIELD_LIMIT = 16 << 20  # no ledger cell is this long: past it, a quote was never closed
 
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+csv.field_size_limit(FIELD_LIMIT)
 
 
 class SourceError(Exception):
@@ -68,21 +73,6 @@ class Table:
 
     def where(self, line: int) -> str:
         return f"{self.path}:{self.sheet + '!' if self.sheet else ''}{line}"
-
-
-def detect_encoding(path: Path, chunk: int = 1 << 20) -> str:
-    """'utf-8-sig' when every byte decodes as UTF-8, else 'cp1252', else 'latin-1'."""
-    for name in ("utf-8", "cp1252"):
-        decoder = codecs.getincrementaldecoder(name)()
-        try:
-            with path.open("rb") as fh:
-                while block := fh.read(chunk):
-                    decoder.decode(block)
-                decoder.decode(b"", final=True)
-            return "utf-8-sig" if name == "utf-8" else name
-        except UnicodeDecodeError:
-            continue
-    return "latin-1"
 
 
 def _sniff_delimiter(lines: list[str]) -> str:
@@ -139,17 +129,42 @@ def _find_header(
     raise SourceError(f"{path}: the file is empty")
 
 
+def _csv_error(path: Path, start: int, end: int, exc: csv.Error) -> SourceError:
+    msg = str(exc)
+    quote = '(inside a quoted value, write a quote as ""); nothing was written'
+    if "end of data" in msg or "field limit" in msg:
+        return SourceError(
+            f'{path}:{start}: unterminated quoted field: the " opened on this line is '
+            f"never closed {quote}"
+        )
+    if "expected after" in msg and end > start:
+        return SourceError(
+            f'{path}:{start}: unterminated quoted field: the " opened on this line runs '
+            f"on to line {end} {quote}"
+        )
+    if "expected after" in msg:
+        return SourceError(f"{path}:{start}: text after the closing quote of a field {quote}")
+    return SourceError(f"{path}:{start}: {msg}")
+
+
 def _open_csv(
     path: Path,
     is_header: Callable[[list[str]], bool],
     encoding: str | None,
     delimiter: str | None,
 ) -> Table:
-    enc = encoding or detect_encoding(path)
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise SourceError(f"{path}: unknown encoding {encoding!r}") from None
     try:
-        codecs.lookup(enc)
-    except LookupError:
-        raise SourceError(f"{path}: unknown encoding {enc!r}") from None
+        needed = sniff(path, encoding)
+        if encoding and needed:
+            raise NotText(f"this is {needed.upper()} text, not {encoding}: leave out --encoding")
+        enc = encoding or needed or detect_encoding(path)
+    except NotText as exc:
+        raise SourceError(exc.where(path)) from None
     if enc.replace("-", "").replace("_", "").lower() == "utf8":
         enc = "utf-8-sig"  # a BOM is never part of the first column's name
     raw = path.open("rb")
@@ -166,13 +181,12 @@ def _open_csv(
     if len(delim) != 1:
         stream.close()
         raise SourceError(f"{path}: the delimiter must be one character, not {delim!r}")
-    rest = io.StringIO("".join(head))
 
     def lines() -> Iterator[str]:
-        yield from rest
+        yield from head  # lines as the stream split them: CR alone ends a line too
         yield from stream
 
-    reader = csv.reader(lines(), delimiter=delim)
+    reader = csv.reader(lines(), delimiter=delim, strict=True)
 
     def numbered() -> Iterator[tuple[int, list[Cell]]]:
         start = 1
@@ -185,7 +199,7 @@ def _open_csv(
                 f"{path}:{start}: not {enc} text ({exc.reason}); try --encoding cp1252"
             ) from None
         except csv.Error as exc:
-            raise SourceError(f"{path}:{start}: {exc}") from None
+            raise _csv_error(path, start, reader.line_num, exc) from None
 
     rows = numbered()
     header_line, header, replay = _find_header(rows, is_header, path)
@@ -226,7 +240,17 @@ def _open_xlsx(path: Path, is_header: Callable[[list[str]], bool], sheet: str | 
             yield n, list(values)
 
     rows = numbered()
-    header_line, header, replay = _find_header(rows, is_header, path)
+    try:
+        header_line, header, replay = _find_header(rows, is_header, path)
+    except SourceError:
+        others = [o.title for o in wb.worksheets if o.title != ws.title and _has_data(o)]
+        wb.close()
+        hint = (
+            f"; data is on {', '.join(repr(o) for o in others)}: say --sheet {others[0]!r}"
+            if others
+            else "; no sheet of this workbook has data"
+        )
+        raise SourceError(f"{path}: sheet {ws.title!r} is empty{hint}") from None
     return Table(
         path=path,
         header=header,
@@ -237,3 +261,8 @@ def _open_xlsx(path: Path, is_header: Callable[[list[str]], bool], sheet: str | 
         position=lambda: state["row"],
         close=wb.close,
     )
+
+
+def _has_data(ws: Any) -> bool:
+    rows = ws.iter_rows(max_row=HEADER_SCAN_ROWS, values_only=True)
+    return any(not is_blank(c) for row in rows for c in row)
