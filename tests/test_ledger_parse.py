@@ -45,7 +45,9 @@ from dunning.db.ledger.parse import (
     ],
 )
 def test_amounts_as_written(text: str, locale: str, minor: int) -> None:
-    assert parse_amount(text, "EUR", locale) == minor
+    # a currency sign must be the row's currency's: $ is USD in en_US, CAD in fr_CA
+    currency = {"en_US": "USD", "fr_CA": "CAD", "de_CH": "CHF"}.get(locale, "EUR")
+    assert parse_amount(text, currency, locale) == minor
 
 
 @pytest.mark.parametrize(
@@ -57,11 +59,42 @@ def test_amounts_as_written(text: str, locale: str, minor: int) -> None:
         ("1,23.45", "grouped"),
         ("12.345", "decimals"),
         ("1.234,567.8", "separators"),
+        ("(-12.50)", "more than one sign"),  # refused, not read as +12.50
+        ("-12.50 CR", "more than one sign"),
+        ("+12.50 CR", "more than one sign"),
+        ("500.00 GBP", "the amount says GBP, the row's currency is USD"),
+        ("EUR 300", "the amount says EUR, the row's currency is USD"),
+        ("€300", "'€' is EUR, the row's currency is USD"),
+        ("300 £", "'£' is GBP, the row's currency is USD"),
+        ("ABC 300", "'ABC' is not a currency code"),
+        ("12.50 %", "not an amount"),
     ],
 )
 def test_bad_amounts_say_why(text: str, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_amount(text, "USD", "en_US")
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "locale", "minor"),
+    [
+        ("1,000.00 CR", "USD", "en_US", -100000),  # a credit balance
+        ("12.50DR", "USD", "en_US", 1250),  # a debit: what the customer owes
+        ("12.50 cr", "USD", "en_US", -1250),
+        ("USD 12.50", "USD", "en_US", 1250),
+        ("US$ 12.50", "USD", "en_GB", 1250),
+        ("$12", "CAD", "en_CA", 1200),  # $ is also the Canadian dollar's sign
+        ("CA$12", "CAD", "en_US", 1200),
+        ("12 kr", "SEK", "sv_SE", 1200),
+        ("R$ 10,00", "BRL", "pt_BR", 1000),
+        ("-$12.50", "USD", "en_US", -1250),
+        ("$-12.50", "USD", "en_US", -1250),
+    ],
+)
+def test_signs_and_currency_marks_beside_amounts(
+    text: str, currency: str, locale: str, minor: int
+) -> None:
+    assert parse_amount(text, currency, locale) == minor
 
 
 def test_spreadsheet_cells_are_typed() -> None:

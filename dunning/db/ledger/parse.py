@@ -1,7 +1,8 @@
 """Cell values as ERP exports write them -> typed values, or a ValueError saying why.
 
 Amounts: ``1234.5``, ``1,234.50``, ``1 234,50`` (fr), ``1.234,50`` (es/de), ``$1,234.50``,
-``-12.50``, ``(12.50)``, ``12.50-`` (SAP), ``EUR 12,50``. The decimal mark is the
+``-12.50``, ``(12.50)``, ``12.50-`` (SAP), ``12.50 CR`` (a credit), ``EUR 12,50`` (the code
+or symbol must be the row's currency). The decimal mark is the
 rightmost separator when both ``.`` and ``,`` appear; a lone separator followed by
 exactly three digits is ambiguous and the locale (babel's symbols) decides.
 Dates: ISO ``2024-01-31`` (a time part is dropped), ``M/D/YYYY``, ``D/M/YYYY``,
@@ -22,6 +23,7 @@ from functools import lru_cache
 from babel.dates import get_month_names
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
+from dunning.db.ledger.signs import check_sign
 from dunning.money import minor_digits
 
 Cell = str | int | float | Decimal | date | datetime | bool | None
@@ -35,7 +37,6 @@ _NUMERIC_DATE = re.compile(r"(\d{1,4})[/.\-](\d{1,2})[/.\-](\d{1,4})\Z")
 _ISO_TIME = re.compile(
     r"(\d{4}-\d{2}-\d{2})[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?\Z"
 )
-_CODES = re.compile(r"^[A-Z]{2,3}\s*|\s*[A-Z]{2,3}$")  # EUR 12, 12 CHF, US$ once $ is gone
 _WORDS = re.compile(r"[^\W\d_]+\.?|\d+", re.UNICODE)
 
 
@@ -92,7 +93,7 @@ def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
         raw = value.strip()
         if _PLAIN.match(raw):
             return _plain_minor(raw, currency)
-        return _scale(parse_decimal_text(raw, locale), currency)
+        return _scale(parse_decimal_text(raw, locale, currency), currency)
     if isinstance(value, bool):
         raise ValueError("not an amount")
     if isinstance(value, int):
@@ -110,31 +111,64 @@ def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
     raw = "" if value is None else str(value).strip()
     if _PLAIN.match(raw):
         return _plain_minor(raw, currency)
-    return _scale(parse_decimal_text(raw, locale), currency)
+    return _scale(parse_decimal_text(raw, locale, currency), currency)
 
 
-def parse_decimal_text(raw: str, locale: str = "en_US") -> Decimal:
-    """Text as a person or an ERP wrote it -> Decimal; ValueError when it is not a number."""
+_SIGN_NAMES = {"()": "parentheses", "-": "a minus", "\u2212": "a minus", "+": "a plus",
+               "CR": "CR", "DR": "DR"}  # fmt: skip
+_DIGITS = frozenset("0123456789")
+
+
+def _affix(part: str, marks: list[str]) -> str:
+    """Text beside the number without its sign characters (recorded in ``marks``)."""
+    part = part.strip()
+    while part and part[0] in "-+\u2212":
+        marks.append(part[0])
+        part = part[1:].strip()
+    while part and part[-1] in "-+\u2212":
+        marks.append(part[-1])
+        part = part[:-1].strip()
+    return part
+
+
+def parse_decimal_text(raw: str, locale: str = "en_US", currency: str | None = None) -> Decimal:
+    """Text as a person or an ERP wrote it -> Decimal; ValueError when it is not a number.
+
+    A currency code or symbol beside the number must be ``currency``'s (``EUR 300`` on a
+    USD row is refused). One sign at most: ``-12.50``, ``12.50-``, ``(12.50)``, or the
+    ledger suffixes ``12.50 CR`` (a credit: negative) and ``12.50 DR`` (a debit).
+    """
     s = raw.strip()
     if not s:
         raise ValueError("an amount is required")
-    negative = False
+    marks: list[str] = []
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1]
-    # currency symbols and codes (€, $, US$, EUR, CHF...) on either side
-    s = "".join(ch for ch in s if unicodedata.category(ch) != "Sc").strip()
-    s = _CODES.sub("", s).strip()
-    s = s.replace("\u2212", "-")
-    if s.startswith("-"):
-        negative, s = not negative, s[1:].strip()
-    elif s.endswith("-"):  # SAP writes credits as 12,50-
-        negative, s = not negative, s[:-1].strip()
-    elif s.startswith("+"):
-        s = s[1:].strip()
-    s = _CODES.sub("", s).strip()  # "-EUR 12"
+        marks.append("()")
+        s = s[1:-1].strip()
+    where = [i for i, ch in enumerate(s) if ch in _DIGITS]
+    if not where:
+        raise ValueError("not an amount")
+    first, last = where[0], where[-1]
+    if first and s[first - 1] in ".,":
+        first -= 1  # .5
+    pre, post = _affix(s[:first], marks), _affix(s[last + 1 :], marks)
+    words = post.split()
+    if words and words[-1].upper() in ("CR", "DR"):
+        marks.append(words.pop().upper())
+        post = " ".join(words)
+    if len(marks) > 1:
+        names = " and ".join(dict.fromkeys(_SIGN_NAMES[m] for m in marks))
+        raise ValueError(f"more than one sign ({names})")
+    for token in (pre, post):
+        if token:
+            if pre and post:
+                raise ValueError("not an amount")
+            check_sign(token, currency, locale)
+    negative = bool(marks) and marks[0] in ("()", "-", "\u2212", "CR")
+    s = s[first : last + 1]
     for ch in _SPACES:
         s = s.replace(ch, " ")
-    if not s or not re.fullmatch(r"[\d., ]+", s) or not any(c.isdigit() for c in s):
+    if not re.fullmatch(r"[\d., ]+", s):
         raise ValueError("not an amount")
     decimal_mark = _decimal_mark(s, locale)
     if decimal_mark:
@@ -272,8 +306,14 @@ def guess_date_order(values: Iterable[Cell]) -> str | None:
 
     Raises ValueError when the sample holds both (a file mixing the two orders).
     """
-    seen: set[str] = set()
-    for v in values:
+    return guess_date_order_lines((0, v) for v in values)
+
+
+def guess_date_order_lines(values: Iterable[tuple[int, Cell]]) -> str | None:
+    """``guess_date_order`` over (line, cell) pairs: a file mixing both orders is refused
+    naming the first line of each."""
+    first: dict[str, tuple[int, str]] = {}
+    for line, v in values:
         if not isinstance(v, str):
             continue
         m = _NUMERIC_DATE.match(v.strip())
@@ -281,12 +321,18 @@ def guess_date_order(values: Iterable[Cell]) -> str | None:
             continue
         a, b = int(m.group(1)), int(m.group(2))
         if a > 12 >= b:
-            seen.add("dmy")
+            first.setdefault("dmy", (line, v.strip()))
         elif b > 12 >= a:
-            seen.add("mdy")
-    if len(seen) > 1:
-        raise ValueError("the dates mix M/D/YYYY and D/M/YYYY; say --dates mdy or --dates dmy")
-    return seen.pop() if seen else None
+            first.setdefault("mdy", (line, v.strip()))
+        if len(first) > 1:
+            break
+    if len(first) > 1:
+        (dl, dv), (ml, mv) = first["dmy"], first["mdy"]
+        raise ValueError(
+            f"the dates mix D/M/YYYY ({f'line {dl}: ' if dl else ''}{dv}) and M/D/YYYY "
+            f"({f'line {ml}: ' if ml else ''}{mv}); say --dates mdy or --dates dmy"
+        )
+    return next(iter(first), None)
 
 
 def default_order(locale: str) -> str:
