@@ -142,3 +142,68 @@ def test_an_undecodable_file_names_the_encoding(tmp_path: Path, conn: sqlite3.Co
 
     with pytest.raises(LedgerImportError, match="unknown encoding"):
         load(conn, path, "invoices", encoding="klingon")
+
+
+def test_letters_around_amounts_are_read_or_refused_never_dropped(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    rows = [
+        GOOD[:5] + ["1,000.00 CR", ""],
+        ["C1", "Acme", "X-2", "2026-09-01", "2026-10-01", "500.00 GBP", ""],
+        ["C1", "Acme", "X-3", "2026-09-01", "2026-10-01", "EUR 300", ""],
+        ["C1", "Acme", "X-4", "2026-09-01", "2026-10-01", "€300", ""],
+        ["C1", "Acme", "X-5", "2026-09-01", "2026-10-01", "12.50DR", ""],
+    ]
+    r = load(conn, invoices_csv(tmp_path / "cr.csv", rows), "invoices", create_customers=True)
+    reasons = {x.line: x.reason for _, x in r.seen}  # type: ignore[attr-defined]
+    assert reasons == {
+        3: "the amount says GBP, the row's currency is USD",
+        4: "the amount says EUR, the row's currency is USD",
+        5: "'€' is EUR, the row's currency is USD",
+    }
+    assert not r.written
+    ok = load(conn, invoices_csv(tmp_path / "ok.csv", [rows[0], rows[4]]), "invoices",
+              create_customers=True)  # fmt: skip
+    assert ok.written
+    assert dict(conn.execute("SELECT number, amount_minor FROM invoices")) == {
+        "INV-1": -100000, "X-5": 1250,
+    }  # fmt: skip
+
+
+def test_more_fields_than_the_header_are_refused_trailing_blanks_tolerated(
+    conn: sqlite3.Connection, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "shift.csv"
+    path.write_text(
+        "customer_ref,number,issue_date,due_date,amount\n"
+        "C1,W-1,2026-10-01,2026-10-31,5.00,,\n"  # Excel's trailing empty cells
+        "C1,W-3,2026-10-01,2026-10-31,1,234.00\n",
+        encoding="utf-8",
+    )
+    before = dump(conn)
+    r = load(conn, path, "invoices", create_customers=True)
+    assert (r.refused, r.written) == (1, False)
+    where, refusal = r.seen[0]  # type: ignore[attr-defined]
+    assert where == f"{path}:3"
+    assert refusal.reason.startswith("6 fields, the header has 5")
+    assert refusal.value == "C1,W-3,2026-10-01,2026-10-31,1,234.00"
+    assert dump(conn) == before
+    customers = tmp_path / "shift3.csv"
+    customers.write_text(
+        "customer_ref;name;credit_limit;phone\nC1;Acme;1;000,00;212 555 0123\n", encoding="utf-8"
+    )
+    db = tmp_path / "cli.db"
+    assert cli(db, "import", "customers", str(customers)) == 1
+    err = capsys.readouterr().err
+    assert f"{customers}:2: refused:" in err and "5 fields, the header has 4" in err
+
+
+def test_rows_refused_for_width_go_to_the_rejects_file(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    rows = [INVOICE_HEADER, ["C1", "Acme", "I-1", "2026-10-01", "2026-10-31", "5", "5"],
+            ["C1", "Acme", "I-2", "2026-10-01", "2026-10-31", "1", "234.00", "234.00"]]  # fmt: skip
+    r = load(conn, write_csv(tmp_path / "w.csv", rows), "invoices", create_customers=True,
+             skip_invalid=True)  # fmt: skip
+    assert (r.created, r.refused) == (1, 1)
+    assert r.rejects is not None and "8 fields, the header has 7" in r.rejects.read_text()

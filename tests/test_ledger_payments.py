@@ -142,3 +142,31 @@ def test_an_overpayment_keeps_the_promise_and_leaves_cash_unapplied(
     assert conn.execute("SELECT state FROM queue WHERE customer_id = ?", (c2,)).fetchone()[0] == (
         "closed"
     )
+
+
+def test_promises_of_customers_the_file_does_not_name_are_decided_when_grace_ends(
+    conn: sqlite3.Connection, tmp_path: Path, clock: FixedClock
+) -> None:
+    _ledger(conn, tmp_path, clock)  # clock: 2026-11-23
+    c2 = count(conn, "SELECT id FROM customers WHERE external_ref = 'C2'")
+    lapsed = _promise(conn, c2, 5000, "2026-11-18", "2026-11-10")  # grace ended 11-20
+    waiting = _promise(conn, c2, 5000, "2026-11-22", "2026-11-20")  # grace ends 11-24
+    rows = [PAY, ["C1", "", "10.00", "2026-11-21", "P1"]]  # C2 paid nothing
+    r = load(conn, write_csv(tmp_path / "p.csv", rows), "payments", clock)
+    assert r.promises_decided == 1
+    got = dict(conn.execute("SELECT id, status FROM promises"))
+    assert got == {lapsed: "broken", waiting: "pending"}
+    assert count(conn, "SELECT broken_promise FROM queue WHERE customer_id = ?", c2) == 1
+
+
+def test_an_invoice_of_another_customer_is_applied_to_the_payer_with_a_warning(
+    conn: sqlite3.Connection, tmp_path: Path, clock: FixedClock
+) -> None:
+    _ledger(conn, tmp_path, clock)
+    path = write_csv(tmp_path / "p.csv", [PAY, ["C1", "D", "20.00", "2026-11-21", "P1"]])
+    r = load(conn, path, "payments", clock)
+    assert (r.created, r.refused, r.warnings, r.written) == (1, 0, 1, True)
+    where, warning = r.seen[0]  # type: ignore[attr-defined]
+    assert where == f"{path}:2" and warning.warning and warning.column == "invoice"
+    assert "invoice D belongs to customer C2: applied to C1's oldest" in warning.reason
+    assert _open(conn) == {"A": 8000, "B": 20000, "C": 30000, "D": 5000}

@@ -10,6 +10,7 @@ from dunning.db.ledger.importer import (
     Refusal,
     import_file,
 )
+from dunning.db.ledger.options import validate_options
 from dunning.db.ledger.profiles import FIELDS, KINDS, PROFILES
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "LedgerImportError",
     "Refusal",
     "import_file",
+    "validate_options",
 ]

@@ -5,71 +5,47 @@ staging tables (on disk, so memory stays flat whatever the file's size), refusal
 another. Only when nothing is refused (or ``skip_invalid``) is the ledger changed, in
 one ``BEGIN IMMEDIATE`` transaction that also decides promises and refreshes the queue
 rows of the customers whose ledger changed. An unchanged file changes nothing.
+
+Options are checked first (options.py), the bytes next (sniff.py), the rows in
+staging.py. A Ctrl-C is held from just before the COMMIT until the clean-up is done
+(interrupt.py), so the result always says whether the file was written.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date
 from pathlib import Path
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.db.ledger import entities, invoices, payments
-from dunning.db.ledger.parse import Cell, default_order, guess_date_order, is_blank, text
+from dunning.db.ledger.interrupt import HeldInterrupt
+from dunning.db.ledger.options import ImportOptions, LedgerImportError, validate_options
+from dunning.db.ledger.parse import Cell, default_order, guess_date_order_lines
 from dunning.db.ledger.profiles import (
-    KINDS,
     PROFILES,
     MappingError,
     header_matcher,
+    ignored_columns,
     resolve,
 )
 from dunning.db.ledger.rejects import Refusal, report_refusals, write_rejects
-from dunning.db.ledger.rows import (
-    SKIP,
-    Context,
-    RowError,
-    contact_parser,
-    customer_parser,
-    invoice_parser,
-    payment_parser,
-)
+from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
+from dunning.db.ledger.staging import stage
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
 
-BATCH = 5000
+__all__ = ["ImportOptions", "ImportResult", "LedgerImportError", "Refusal", "import_file"]
+
 SAMPLE_ROWS = 2000
 DATE_FIELDS = ("issue_date", "due_date", "settled_on", "paid_on")
-
-
-class LedgerImportError(Exception):
-    """The file cannot be imported at all (unreadable, no header, unknown profile)."""
-
-
-@dataclass
-class ImportOptions:
-    kind: str
-    profile: str = "generic"
-    mapping: dict[str, str] = field(default_factory=dict)  # column -> field
-    encoding: str | None = None
-    delimiter: str | None = None
-    sheet: str | None = None
-    dates: str | None = None  # auto, ymd, mdy, dmy (None: the profile's)
-    locale: str | None = None  # None: the profile's
-    snapshot: bool = False
-    skip_invalid: bool = False
-    rejects: Path | None = None
-    as_of: date | None = None
-    country: str = "US"
-    currency: str = "USD"
-    create_customers: bool | None = None  # None: the profile's
-    dry_run: bool = False
 
 
 @dataclass
@@ -97,6 +73,10 @@ class ImportResult:
     delimiter: str = ""
     date_order: str = ""
     columns: dict[str, str] = field(default_factory=dict)  # field -> column
+    # header columns no field reads (a misspelt optional column is silently missing):
+    # column -> the field it probably meant ("" when nothing is close)
+    ignored_columns: dict[str, str] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C came after the commit: written in full all the same
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -120,17 +100,11 @@ def import_file(
     progress: Progress | None = None,
     on_refusal: OnRefusal | None = None,
 ) -> ImportResult:
-    if options.kind not in KINDS:
-        raise LedgerImportError(f"unknown kind {options.kind!r}; one of {', '.join(KINDS)}")
-    profile = PROFILES.get(options.profile)
-    if profile is None:
-        raise LedgerImportError(
-            f"unknown profile {options.profile!r}; one of {', '.join(PROFILES)}"
-        )
-    if options.kind not in profile.kinds:
-        raise LedgerImportError(
-            f"profile {profile.name!r} reads {', '.join(profile.kinds)} files, not {options.kind}"
-        )
+    """Import one file (see the module docstring). A Ctrl-C before the commit raises
+    KeyboardInterrupt with nothing written; one during or after the commit is held until
+    the clean-up is done, and the result says ``written`` and ``interrupted``."""
+    options = validate_options(options)
+    profile = PROFILES[options.profile]
     path = Path(path)
     try:
         table = open_table(
@@ -142,18 +116,29 @@ def import_file(
         )
     except SourceError as exc:
         raise LedgerImportError(str(exc)) from None
+    held = HeldInterrupt()
     try:
-        return _run(conn, clock, settings, table, options, progress, on_refusal)
+        result = _run(conn, clock, settings, table, options, progress, on_refusal, held)
     except SourceError as exc:
         raise LedgerImportError(str(exc)) from None
     finally:
-        table.close()
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        for name in ("stage_invoices", "stage_payments", "stage_customers",
-                     "stage_contacts", "stage_refusals", "stage_seen", "resolved"):  # fmt: skip
-            conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
-        conn.execute("PRAGMA temp_store=MEMORY")  # as dunning.db.connection sets it
+        try:
+            table.close()
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            for name in ("stage_invoices", "stage_payments", "stage_customers",
+                         "stage_contacts", "stage_refusals", "stage_seen",
+                         "resolved"):  # fmt: skip
+                conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            conn.execute("PRAGMA temp_store=MEMORY")  # as dunning.db.connection sets it
+        finally:
+            interrupted = held.release()
+    if interrupted:
+        if not result.written:
+            raise KeyboardInterrupt
+        result.interrupted = True
+        result.notes.append("interrupted after the import was committed: it is written in full")
+    return result
 
 
 def _run(
@@ -164,6 +149,7 @@ def _run(
     options: ImportOptions,
     progress: Progress | None,
     on_refusal: OnRefusal | None,
+    held: HeldInterrupt,
 ) -> ImportResult:
     profile = PROFILES[options.profile]
     kind = options.kind
@@ -178,7 +164,14 @@ def _run(
         encoding=table.encoding,
         delimiter=table.delimiter,
         columns={f: table.header[i] for f, i in mapping.items()},
+        ignored_columns=ignored_columns(profile, kind, table.header, mapping),
     )
+    for column, meant in result.ignored_columns.items():
+        if meant:  # a misspelt optional column: its field silently takes its default
+            result.notes.append(
+                f"column {column!r} is not read (did you mean {meant}? "
+                f"--map '{column}={meant}' reads it)"
+            )
     locale = options.locale or profile.locale
     rows: Iterator[tuple[int, list[Cell]]] = table.rows
     order = options.dates or profile.dates
@@ -187,7 +180,9 @@ def _run(
         rows = itertools.chain(sample, rows)
         idx = [mapping[f] for f in DATE_FIELDS if f in mapping]
         try:
-            guessed = guess_date_order(c[i] for _, c in sample for i in idx if i < len(c))
+            guessed = guess_date_order_lines(
+                (n, c[i]) for n, c in sample for i in idx if i < len(c)
+            )
         except ValueError as exc:
             raise LedgerImportError(f"{table.path}: {exc}") from None
         order = guessed or default_order(locale)
@@ -199,8 +194,8 @@ def _run(
         conn=conn,
         order=order,
         locale=locale,
-        currency=options.currency.upper(),
-        country=options.country.upper(),
+        currency=options.currency,
+        country=options.country,
         as_of=as_of,
         collectors={r[0]: r[1] for r in conn.execute("SELECT username, id FROM collectors")},
     )
@@ -210,128 +205,46 @@ def _run(
         "CREATE TEMP TABLE stage_refusals (line INTEGER, field TEXT, value TEXT, "
         "reason TEXT, warning INTEGER)"
     )
-    parser, stage_sql, insert_sql = {
-        "customers": (customer_parser, entities.CUSTOMER_STAGE, entities.CUSTOMER_INSERT),
-        "contacts": (contact_parser, entities.CONTACT_STAGE, entities.CONTACT_INSERT),
-        "invoices": (invoice_parser, invoices.STAGE, invoices.INSERT),
-        "payments": (payment_parser, payments.STAGE, payments.INSERT),
-    }[kind]
-    conn.execute(stage_sql)
+    conn.execute(
+        {
+            "customers": entities.CUSTOMER_STAGE,
+            "contacts": entities.CONTACT_STAGE,
+            "invoices": invoices.STAGE,
+            "payments": payments.STAGE,
+        }[kind]
+    )
     snapshot = options.snapshot and kind == "invoices"
     if snapshot:
         conn.execute("CREATE TEMP TABLE stage_seen (number TEXT PRIMARY KEY) WITHOUT ROWID")
-    keyer = payments.Keyer() if kind == "payments" else None
-    unknown_numbers = 0
-
-    def refuse(line: int, fld: str, value: str, reason: str, warning: bool = False) -> None:
-        conn.execute(
-            "INSERT INTO stage_refusals VALUES (?,?,?,?,?)",
-            (line, fld, value, reason, int(warning)),
-        )
-
-    batch: list[tuple[object, ...]] = []
-    seen: list[tuple[str]] = []
-    group_customer = ""
-    width = len(table.header)
-    virtual_ref = profile.group_customer and "customer_ref" not in mapping
-    if virtual_ref:
-        mapping["customer_ref"] = width
-        mapping.setdefault("customer_name", width)
-    skip_idx = [mapping[f] for f in profile.skip_unless if f in mapping]
-    ref_idx = mapping.get("customer_ref")
-    num_idx = mapping.get("number")
-    parse = parser(mapping, ctx)
+    create = (
+        profile.create_customers if options.create_customers is None else options.create_customers
+    )
     conn.execute("BEGIN")  # staging writes: one transaction, nothing touches the ledger
     try:
-        for line, cells in rows:
-            if not any(cells):  # blank rows (also trailing ones); spaces-only: see below
-                result.ignored += 1
-                continue
-            if skip_idx and all(i >= len(cells) or is_blank(cells[i]) for i in skip_idx):
-                filled = [text(c) for c in cells if not is_blank(c)]
-                if (
-                    profile.group_customer
-                    and len(filled) == 1
-                    and not filled[0].lower().startswith("total")
-                ):
-                    group_customer = filled[0]
-                result.ignored += 1
-                continue
-            if virtual_ref:  # the customer heads its group of lines (Xero)
-                cells = [*cells[:width], *[None] * (width - len(cells)), group_customer]
-            elif (
-                profile.group_customer
-                and ref_idx is not None
-                and group_customer
-                and (ref_idx >= len(cells) or is_blank(cells[ref_idx]))
-            ):
-                cells = [*cells, *[None] * (ref_idx + 1 - len(cells))]
-                cells[ref_idx] = group_customer
-            result.rows += 1
-            if snapshot:
-                number = (
-                    text(cells[num_idx]) if num_idx is not None and num_idx < len(cells) else ""
-                )
-                if number:
-                    seen.append((number,))
-            try:
-                staged = parse(line, cells)
-            except RowError as exc:
-                if all(is_blank(c) for c in cells):
-                    result.rows -= 1
-                    result.ignored += 1
-                    continue
-                if snapshot and not (
-                    num_idx is not None and num_idx < len(cells) and text(cells[num_idx])
-                ):
-                    unknown_numbers += 1
-                refuse(line, exc.field, exc.value, exc.reason)
-            else:
-                if staged is SKIP:
-                    result.skipped += 1
-                elif isinstance(staged, tuple):
-                    batch.append(keyer(staged) if keyer else staged)
-            for wline, warn in ctx.warnings:
-                refuse(wline, warn.field, warn.value, warn.reason, True)
-            ctx.warnings.clear()
-            if len(batch) >= BATCH:
-                conn.executemany(insert_sql, batch)
-                batch.clear()
-                if seen:
-                    conn.executemany("INSERT OR IGNORE INTO stage_seen VALUES (?)", seen)
-                    seen.clear()
-                if progress:
-                    progress(table.position(), table.total)
-        if batch:
-            conn.executemany(insert_sql, batch)
-        if seen:
-            conn.executemany("INSERT OR IGNORE INTO stage_seen VALUES (?)", seen)
-        if progress:
-            progress(table.total, table.total)
-        create = (
-            profile.create_customers
-            if options.create_customers is None
-            else options.create_customers
-        )
-        if kind == "invoices":
-            invoices.refusable(conn, refuse, create_customers=create)
-        elif kind == "payments":
-            payments.refusable(conn, refuse)
-        elif kind == "customers":
-            entities.refusable_customers(conn, refuse)
-        else:
-            entities.refusable_contacts(conn, refuse)
+        staged = stage(
+            conn, dataclasses.replace(table, rows=rows), profile, kind, mapping, ctx, result,
+            snapshot=snapshot, create_customers=create, progress=progress,
+        )  # fmt: skip
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+    unknown_numbers = staged.unknown_numbers
     report_refusals(conn, table, result, on_refusal)
     if result.refused and not options.skip_invalid:
         result.notes.append("nothing was written: fix the refused rows, or use --skip-invalid")
         return result
     if result.refused:
-        result.rejects = write_rejects(conn, table, options.rejects)
+        ref = mapping.get("customer_ref", len(table.header))  # a Xero group: no column
+        column = (
+            table.header[ref]
+            if ref < len(table.header)
+            else profile.kinds[kind].get("customer_ref", ("customer_ref",))[0]
+        )
+        result.rejects = write_rejects(
+            conn, table, options.rejects, groups=staged.groups, customer_column=column
+        )
     if snapshot and unknown_numbers:
         result.notes.append(
             f"--snapshot not applied: {unknown_numbers} refused rows have no invoice number, "
@@ -342,7 +255,7 @@ def _run(
         result.notes.append("--snapshot not applied: the file holds no invoice")
         snapshot = False
     try:
-        _write(conn, clock, settings, table, options, result, ctx, snapshot)
+        _write(conn, clock, settings, table, options, result, ctx, snapshot, held)
     except _DryRun:
         result.written = False
         result.notes.append("dry run: these counts were computed and rolled back")
@@ -362,6 +275,7 @@ def _write(
     result: ImportResult,
     ctx: Context,
     snapshot: bool,
+    held: HeldInterrupt,
 ) -> None:
     started = to_iso(clock.now())
     with write_tx(conn):
@@ -396,6 +310,10 @@ def _write(
         if affected:
             result.promises_decided = evaluate_promises(conn, clock, settings, affected)
             refresh_accounts(conn, clock, settings, affected)
+        if options.kind == "payments" or result.payments:
+            # payments loaded: every promise whose grace has ended is decided now, also
+            # those of customers the file does not name (they paid nothing: broken)
+            result.promises_decided += evaluate_promises(conn, clock, settings)
         if assign:
             result.assigned = entities.assign_collectors(conn, assign, now)
         if result.created or result.updated or result.closed or result.assigned:
@@ -416,4 +334,5 @@ def _write(
             )  # fmt: skip
         if options.dry_run:
             raise _DryRun
+        held.hold()  # a Ctrl-C from here on must not hide that the commit happened
     result.written = True

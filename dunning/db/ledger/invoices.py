@@ -22,6 +22,39 @@ INSERT = "INSERT INTO stage_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 Refuse = Callable[[int, str, str, str], None]  # line, field, value, reason
 
 
+def split_instalments(conn: sqlite3.Connection) -> None:
+    """Instalment terms (Odoo): one move, one receivable line per due date. Each line is
+    an invoice of its own, ``MOVE@DUE``, so the aging counts each from its own due date.
+    A move with one line keeps its name unless it was split before (an earlier file had
+    its other instalments), and a line the ledger holds under the plain name keeps it."""
+    conn.execute(
+        """UPDATE stage_invoices SET number = number || '@' || due_date
+           WHERE number IN (SELECT number FROM stage_invoices GROUP BY number
+                            HAVING COUNT(DISTINCT due_date) > 1)
+             AND NOT EXISTS (SELECT 1 FROM invoices i WHERE i.number = stage_invoices.number
+                             AND i.due_date = stage_invoices.due_date)"""
+    )
+    conn.execute(
+        """UPDATE stage_invoices SET number = number || '@' || due_date
+           WHERE instr(number, '@') = 0 AND EXISTS (SELECT 1 FROM invoices i
+                 WHERE i.number = stage_invoices.number || '@' || stage_invoices.due_date)"""
+    )
+
+
+def mark_seen(conn: sqlite3.Connection, refused: list[str], *, split: bool) -> None:
+    """--snapshot: the invoices the file holds (staged, and refused rows' numbers: a
+    refused row still stands for its invoice, which must not be closed)."""
+    conn.execute("INSERT OR IGNORE INTO stage_seen SELECT number FROM stage_invoices")
+    conn.executemany("INSERT OR IGNORE INTO stage_seen VALUES (?)", [(n,) for n in refused])
+    if split:  # a refused line of a move stands for all its instalments
+        for n in refused:
+            conn.execute(
+                """INSERT OR IGNORE INTO stage_seen SELECT number FROM invoices
+                   WHERE number > ? AND number < ?""",
+                (f"{n}@", f"{n}@\uffff"),
+            )
+
+
 def refusable(conn: sqlite3.Connection, refuse: Refuse, *, create_customers: bool) -> None:
     """Cross-row checks; refused rows leave the staging table."""
     conn.execute("CREATE INDEX temp.stage_invoices_number ON stage_invoices(number)")

@@ -8,6 +8,7 @@ docs/IMPORT.md documents every field and profile.
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -166,6 +167,7 @@ class Profile:
     create_customers: bool = False  # invoice lines name customers that are created
     group_customer: bool = False  # the customer is named on a header row above its lines
     skip_unless: tuple[str, ...] = ()  # a row with all of these blank is a title/total row
+    split_by_due: bool = False  # one invoice per (number, due date): instalment lines
     notes: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -193,12 +195,16 @@ PROFILES: dict[str, Profile] = {
                 "due_date": ("Due Date",),
                 "amount": ("Amount",),
                 "open_amount": ("Open Balance", "Open balance"),
+                # profile-only: names the credit lines that have no Num (see rows.py)
+                "type": ("Transaction Type", "Type"),
             }
         },
         dates="mdy",
         create_customers=True,
         skip_unless=("number", "issue_date"),
-        notes="credit memos and unapplied payments are lines with a negative open balance",
+        notes="credit memos and unapplied payments are lines with a negative open balance; "
+        "a credit line without a Num (an unapplied payment) is keyed by its type, date, "
+        "customer and amount: 'Payment 2026-10-25 Cool Cars -300.00'",
     ),
     "sap_fbl5n": Profile(
         "sap_fbl5n",
@@ -270,6 +276,10 @@ PROFILES: dict[str, Profile] = {
         dates="ymd",
         create_customers=True,
         skip_unless=("number",),
+        split_by_due=True,
+        notes="an invoice with instalment terms has one receivable line per instalment: "
+        "each is an invoice of its own, numbered 'INV/2026/00030@2026-12-30' (move@due "
+        "date), so that the aging counts each instalment from its own due date",
     ),
     "xero": Profile(
         "xero",
@@ -378,6 +388,31 @@ def resolve(
             f"Use --profile or --map COLUMN=field"
         )
     return mapping
+
+
+REJECTS_COLUMNS = ("_line", "_reason")  # the two a rejects file adds in front
+
+
+def ignored_columns(
+    profile: Profile, kind: str, header: list[str], mapping: dict[str, int]
+) -> dict[str, str]:
+    """Named columns of the header that no field reads -> the field each probably
+    meant ('open_amout' -> 'open_amount'; '' when no field's name is close)."""
+    used = set(mapping.values())
+    names: dict[str, str] = {}  # normalized name or alias -> field
+    for fld, candidates in profile.kinds[kind].items():
+        for cand in (fld, *candidates):
+            names.setdefault(norm(cand), fld)
+    for f in FIELDS[kind]:
+        for cand in (f.name, *f.aliases):
+            names.setdefault(norm(cand), f.name)
+    out: dict[str, str] = {}
+    for i, column in enumerate(header):
+        if i in used or not column.strip() or column in REJECTS_COLUMNS:
+            continue
+        close = difflib.get_close_matches(norm(column), list(names), n=1, cutoff=0.8)
+        out[column] = names[close[0]] if close and names[close[0]] not in mapping else ""
+    return out
 
 
 def header_matcher(

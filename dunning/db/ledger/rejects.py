@@ -3,6 +3,7 @@ rejects file (the rows as they were, plus line and reason) for fixing and re-imp
 
 from __future__ import annotations
 
+import bisect
 import csv
 import sqlite3
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dunning.db.ledger.parse import text
+from dunning.db.ledger.profiles import norm
 from dunning.db.ledger.sources import Table, open_table
 
 if TYPE_CHECKING:
@@ -40,14 +42,34 @@ def report_refusals(
             on_refusal(table.where(line), Refusal(line, column, value, reason, bool(warning)))
 
 
-def write_rejects(conn: sqlite3.Connection, table: Table, dest: Path | None) -> Path:
+def write_rejects(
+    conn: sqlite3.Connection,
+    table: Table,
+    dest: Path | None,
+    *,
+    groups: list[tuple[int, str]] | None = None,
+    customer_column: str = "customer_ref",
+) -> Path:
     """The refused rows as they were, with line, column and reason, for fixing and
-    re-importing. The source is read again, in step with the sorted refusals."""
+    re-importing. The source is read again, in step with the sorted refusals.
+
+    ``groups``: (line, customer) of each heading row of a file that names the customer
+    above its lines (Xero). A rejects file has no headings, so each row carries its
+    customer: in its own column when it is blank there, else in an added
+    ``customer_column`` (the profile's name for it), and the fixed file imports alone.
+    """
     dest = dest or table.path.with_name(table.path.stem + ".rejects.csv")
     reasons = conn.execute(
         """SELECT line, group_concat(field || ': ' || reason, '; ') FROM stage_refusals
            WHERE warning = 0 GROUP BY line ORDER BY line"""
     )
+    width = len(table.header)
+    names = [norm(h) for h in table.header]
+    own = names.index(norm(customer_column)) if norm(customer_column) in names else None
+    header = list(table.header)
+    if groups and own is None:
+        header.append(customer_column)
+    heads = [g[0] for g in groups or []]
     again = open_table(
         table.path,
         is_header=lambda names: names == table.header,
@@ -58,15 +80,25 @@ def write_rejects(conn: sqlite3.Connection, table: Table, dest: Path | None) -> 
     try:
         with dest.open("w", newline="", encoding="utf-8") as fh:
             out = csv.writer(fh)
-            out.writerow(["_line", "_reason", *table.header])
+            out.writerow(["_line", "_reason", *header])
             pending = next(reasons, None)
             for line, cells in again.rows:
                 while pending is not None and pending[0] < line:
                     pending = next(reasons, None)
                 if pending is None:
                     break
-                if pending[0] == line:
-                    out.writerow([line, pending[1], *(text(c) for c in cells)])
+                if pending[0] != line:
+                    continue
+                row = [text(c) for c in cells]
+                at = bisect.bisect_left(heads, line) - 1
+                if groups and at >= 0:
+                    customer = groups[at][1]
+                    if own is None:
+                        row = [*row[:width], *[""] * (width - len(row)), customer, *row[width:]]
+                    elif own >= len(row) or not row[own]:
+                        row = [*row, *[""] * (own + 1 - len(row))]
+                        row[own] = customer
+                out.writerow([line, pending[1], *row])
     finally:
         again.close()
     return dest

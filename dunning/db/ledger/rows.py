@@ -8,11 +8,8 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
 
-from babel import Locale
-from babel.numbers import is_currency
-
+from dunning.db.ledger.options import countries, currency_ok
 from dunning.db.ledger.parse import (
     Cell,
     is_blank,
@@ -22,6 +19,7 @@ from dunning.db.ledger.parse import (
     parse_int,
     text,
 )
+from dunning.money import minor_digits
 from dunning.phones import parse_phone, phone_type
 
 CUSTOMER_STATUSES = ("active", "credit_hold", "legal", "agency", "cease", "write_off", "closed")
@@ -39,16 +37,6 @@ class RowError(Exception):
         self.field = field
         self.value = text(value)
         self.reason = reason
-
-
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    return frozenset(k for k in Locale("en").territories if k.isalpha() and k != "ZZ")
-
-
-@lru_cache(maxsize=512)
-def _currency_ok(code: str) -> bool:
-    return len(code) == 3 and is_currency(code)
 
 
 @dataclass
@@ -96,7 +84,7 @@ def _opt_text(cells: list[Cell], get: Callable[[list[Cell], str], Cell], fld: st
 
 def _currency(get_value: Cell, fallback: str) -> str:
     code = text(get_value).upper() or fallback
-    if not _currency_ok(code):
+    if not currency_ok(code):
         raise RowError("currency", get_value, f"{code!r} is not an ISO 4217 currency code")
     return code
 
@@ -124,7 +112,7 @@ def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             raise RowError("name", "", "the customer name is required")
         known = ctx.customer(ref)
         country = text(get(cells, "country")).upper() or None
-        if country and country not in _countries():
+        if country and country not in countries():
             raise RowError("country", country, "not an ISO 3166 alpha-2 country code")
         raw_cur = get(cells, "currency")
         currency = _currency(raw_cur, known[1] if known else ctx.currency)
@@ -231,11 +219,13 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     i_status = mapping.get("status", pad)
     i_disp = mapping.get("disputed", pad)
     i_settled = mapping.get("settled_on", pad)
+    i_type = mapping.get("type", pad)  # QuickBooks: credit lines without a number
+    keyed: dict[str, int] = {}
     order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
     as_of = ctx.as_of.isoformat() if ctx.as_of else None
     customer = ctx.customer
     blank = is_blank
-    if not _currency_ok(default_cur):
+    if not currency_ok(default_cur):
         raise ValueError(f"--currency {default_cur!r} is not an ISO 4217 currency code")
 
     def parse(line: int, cells: list[Cell]) -> tuple[object, ...] | object:
@@ -247,7 +237,7 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         if not ref:
             raise RowError("customer_ref", "", "the customer is required")
         number = text(cells[i_num])
-        if not number:
+        if not number and i_type == pad:
             raise RowError("number", "", "the invoice number is required")
         known = customer(ref)
         raw_cur = cells[i_cur]
@@ -267,6 +257,8 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             amount = parse_amount(v, currency, locale)
         except ValueError as exc:
             raise RowError("amount", v, str(exc)) from None
+        if not number:
+            number = _credit_key(text(cells[i_type]), issue, ref, amount, currency, keyed)
         v = cells[i_due]
         if blank(v):
             if amount > 0:
@@ -327,17 +319,52 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     return parse
 
 
+def _credit_key(
+    kind: str, issue: str, ref: str, amount: int, currency: str, keyed: dict[str, int]
+) -> str:
+    """The key of a credit line the ERP gives no number (a QuickBooks unapplied payment):
+    type, date, customer and amount, 'Payment 2026-10-25 Cool Cars -300.00'; the second
+    identical line of a file gets ' #2', so a re-import finds each again."""
+    if not kind or amount >= 0:
+        raise RowError(
+            "number", "", "the invoice number is required (only a credit line may have none)"
+        )
+    digits = minor_digits(currency)
+    shown = f"{'-' if amount < 0 else ''}{abs(amount) // 10**digits}"
+    if digits:
+        shown += f".{abs(amount) % 10**digits:0{digits}d}"
+    key = f"{kind} {issue} {ref} {shown}"
+    keyed[key] = n = keyed.get(key, 0) + 1
+    return key if n == 1 else f"{key} #{n}"
+
+
 def payment_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     get = _getter(mapping)
     invoices: dict[str, tuple[int, int, str] | None] = {}
+    owners: dict[int, str] = {}
 
     def invoice(number: str) -> tuple[int, int, str] | None:
         if number not in invoices:
             row = ctx.conn.execute(
                 "SELECT id, customer_id, currency FROM invoices WHERE number = ?", (number,)
             ).fetchone()
+            if row is None:  # instalments (odoo): 'MOVE@due date', the earliest open first
+                row = ctx.conn.execute(
+                    """SELECT id, customer_id, currency FROM invoices
+                       WHERE number > ? AND number < ? ORDER BY status != 'open', due_date
+                       LIMIT 1""",
+                    (f"{number}@", f"{number}@\uffff"),
+                ).fetchone()
             invoices[number] = (row[0], row[1], row[2]) if row else None
         return invoices[number]
+
+    def owner(cid: int) -> str:
+        if cid not in owners:
+            row = ctx.conn.execute(
+                "SELECT external_ref FROM customers WHERE id = ?", (cid,)
+            ).fetchone()
+            owners[cid] = row[0] if row else str(cid)
+        return owners[cid]
 
     def parse(line: int, cells: list[Cell]) -> tuple[object, ...]:
         ref = text(get(cells, "customer_ref"))
@@ -355,6 +382,11 @@ def payment_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         else:
             cid, cur_default = known[0], known[1]
             if inv is not None and inv[1] != cid:
+                ctx.warnings.append((line, RowError(
+                    "invoice", number or "",
+                    f"invoice {number} belongs to customer {owner(inv[1])}: applied to "
+                    f"{ref}'s oldest open invoices instead",
+                )))  # fmt: skip
                 inv = None  # the reference names another customer's invoice: oldest first
         currency = _currency(get(cells, "currency"), cur_default)
         if currency != cur_default:
