@@ -252,7 +252,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 @_guard
 def cmd_import(args: argparse.Namespace) -> int:
-    from dunning.db.ledger import PROFILES, ImportOptions, Refusal, import_file
+    from dunning.db.ledger import PROFILES, ImportOptions, Refusal, import_file, validate_options
 
     if args.kind == "profiles":
         for prof in PROFILES.values():
@@ -269,6 +269,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         country=args.country, currency=args.currency,
         create_customers=args.create_customers, dry_run=args.dry_run,
     )  # fmt: skip
+    options = validate_options(options)  # a bad option is refused before any file is opened
     shown = {"n": 0}
 
     def on_refusal(where: str, r: Refusal) -> None:
@@ -284,12 +285,16 @@ def cmd_import(args: argparse.Namespace) -> int:
                                  progress=bar, on_refusal=on_refusal)  # fmt: skip
     finally:
         conn.close()
-    if not args.quiet:
-        _summary(result)
-    for note in result.notes:
-        _err(note)
-    if result.refused and not result.written and not args.dry_run:
-        return 1
+    try:
+        if not args.quiet:
+            _summary(result)
+        for note in result.notes:
+            _err(note)
+    except KeyboardInterrupt:
+        _err("interrupted: the import was written" if result.written else "interrupted")
+        return 130
+    if result.refused and not result.written:
+        return 1  # also for --dry-run: a check before loading must fail on a refused row
     return 0
 
 
@@ -319,6 +324,9 @@ def _summary(r: Any) -> None:
         extra.append(f"{r.skipped} skipped (issued after --as-of)")
     if extra:
         print("  " + "; ".join(extra))
+    if r.ignored_columns:
+        cols = (f"{c} ({f}?)" if f else c for c, f in r.ignored_columns.items())
+        print("  ignored columns: " + ", ".join(cols))
     if r.rejects:
         print(f"  refused rows written to {r.rejects}")
     print("  written" if r.written else "  nothing written")

@@ -63,11 +63,7 @@ def test_cli_bad_locale_country_snapshot_are_one_line_exit_2_nothing_written(
     customers = write_csv(tmp_path / "c.csv", [["customer_ref", "name"], ["C1", "Acme"]])
     assert cli(db, "import", "customers", str(customers), "--snapshot") == 2
     assert "--snapshot applies to invoices" in capsys.readouterr().err
-    conn = connect(db)
-    try:
-        assert count(conn, "SELECT COUNT(*) FROM customers") == 0
-    finally:
-        conn.close()
+    assert not db.exists()  # refused before the database was even opened
 
 
 def test_a_customers_file_with_a_bad_country_is_refused_per_row(
@@ -154,3 +150,17 @@ def test_ctrl_c_before_the_commit_writes_nothing(
         assert count(conn, "SELECT COUNT(*) FROM invoices") == 0
     finally:
         conn.close()
+
+
+def test_cli_dry_run_fails_on_a_refused_row_and_lists_ignored_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "d.db"
+    bad = invoices_csv(tmp_path / "bad.csv", [GOOD, ["C1", "Acme", "INV-2", "x", "y", "1", "1"]])
+    assert cli(db, "import", "invoices", str(bad), "--create-customers", "--dry-run") == 1
+    capsys.readouterr()
+    rows = [[*INVOICE_HEADER[:-1], "open_amout"], [*GOOD[:-1], "7"]]
+    typo = write_csv(tmp_path / "typo.csv", rows)
+    assert cli(db, "import", "invoices", str(typo), "--create-customers") == 0
+    out = capsys.readouterr().out
+    assert "ignored columns: open_amout (open_amount?)" in out
