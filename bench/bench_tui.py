@@ -123,6 +123,25 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
     return samples, rss
 
 
+def catch_up_queue(db: str) -> None:
+    """The benchmark database is built as of 2026-11-23 (a fixed clock): bring its queue up
+    to today first, as the nightly `dunning queue refresh` would (see bench_work.py)."""
+    from dunning.clock import SystemClock
+    from dunning.db.connection import connect
+    from dunning.queue.claim import catch_up
+    from dunning.queue.config import Settings
+
+    conn = connect(db)
+    t0 = time.perf_counter()
+    woken, decided = catch_up(conn, SystemClock(), Settings())
+    conn.close()
+    print(
+        f"catch-up (untimed): {woken:,} accounts woken, {decided:,} promises decided "
+        f"in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--db", default="/tmp/dunning-bench.db")
@@ -131,6 +150,7 @@ def main() -> None:
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--think", type=float, default=0.3)
     args = ap.parse_args()
+    catch_up_queue(args.db)
     starts, bare, rss_start = [], [], []
     cmd = [sys.executable, "-m", "dunning", "--db", args.db, "--as", args.who]
     for _ in range(args.starts):

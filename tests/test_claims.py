@@ -228,3 +228,18 @@ def test_a_draft_is_not_resumed_once_the_account_left_the_collector(
     )
     claim = claim_next(conn, clock, settings, alice)
     assert claim is not None and claim.customer_id == small and not claim.resumed
+
+
+def test_catch_up_wakes_every_due_account_in_chunks(
+    conn, clock, settings, ledger, team, monkeypatch
+):
+    from dunning.queue import claim as claim_module
+
+    alice, _, big, mid, small = team
+    for cid in (big, mid, small):
+        no_answer(ledger, alice, cid)
+    clock.advance(days=3)
+    monkeypatch.setattr(claim_module, "WAKE_CHUNK", 2)  # three accounts: two transactions
+    assert claim_module.catch_up(conn, clock, settings) == (3, 0)
+    assert {ledger.queue_row(c)["state"] for c in (big, mid, small)} == {"ready"}
+    assert claim_module.catch_up(conn, clock, settings) == (0, 0)

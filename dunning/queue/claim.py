@@ -50,6 +50,24 @@ def wake_due(conn: sqlite3.Connection, now_iso: str) -> int:
     return cur.rowcount
 
 
+def catch_up(conn: sqlite3.Connection, clock: Clock, settings: Settings) -> tuple[int, int]:
+    """Wake every account whose next action came due and decide every promise whose grace
+    ended, in short transactions: what the first claims of a day would otherwise do, 5,000
+    accounts per claim (the nightly `dunning queue refresh` does it too). Returns (woken,
+    promises decided)."""
+    now_iso = to_iso(clock.now())
+    woken = 0
+    while True:
+        with write_tx(conn):
+            n = wake_due(conn, now_iso)
+        woken += n
+        if n < WAKE_CHUNK:
+            break
+    with write_tx(conn):
+        decided = evaluate_promises(conn, clock, settings)
+    return woken, decided
+
+
 def _holder() -> tuple[int, str]:
     return os.getpid(), socket.gethostname()
 
@@ -94,16 +112,18 @@ def _resume(
     with a draft), if it is still theirs, still ready and callable now."""
     now_iso = to_iso(now)
     cols = "q.customer_id, q.claimed_by, q.claim_expires_at, q.claim_pid, q.claim_host"
+    # the unary + keeps SQLite off the worklist index (collector, state): these read the
+    # few claims (partial index) and drafts of one collector, not 150,000 ready accounts
     held = conn.execute(
         f"""SELECT {cols} FROM queue q
             WHERE q.claimed_by = ? AND q.claim_expires_at > ?
-              AND q.collector_id = ? AND q.state = 'ready'
+              AND +q.collector_id = ? AND +q.state = 'ready'
             ORDER BY q.claim_expires_at DESC LIMIT 20""",
         (collector_id, now_iso, collector_id),
     ).fetchall()
     drafted = conn.execute(
         f"""SELECT {cols} FROM drafts d JOIN queue q ON q.customer_id = d.customer_id
-            WHERE d.collector_id = ? AND q.collector_id = ? AND q.state = 'ready'
+            WHERE d.collector_id = ? AND +q.collector_id = ? AND +q.state = 'ready'
               AND (q.claimed_by IS NULL OR q.claimed_by = ? OR q.claim_expires_at <= ?)
             ORDER BY d.updated_at DESC LIMIT 20""",
         (collector_id, collector_id, collector_id, now_iso),
