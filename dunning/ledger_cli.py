@@ -329,7 +329,11 @@ def _summary(r: Any) -> None:
         print("  ignored columns: " + ", ".join(cols))
     if r.rejects:
         print(f"  refused rows written to {r.rejects}")
-    print("  written" if r.written else "  nothing written")
+    changed = r.created or r.updated or r.closed or r.customers_created or r.payments
+    if r.written and not changed and not r.promises_decided and not r.assigned:
+        print("  nothing to change: the database already holds this file")
+    else:
+        print("  written" if r.written else "  nothing written")
 
 
 @_guard
