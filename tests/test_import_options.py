@@ -164,3 +164,14 @@ def test_cli_dry_run_fails_on_a_refused_row_and_lists_ignored_columns(
     assert cli(db, "import", "invoices", str(typo), "--create-customers") == 0
     out = capsys.readouterr().out
     assert "ignored columns: open_amout (open_amount?)" in out
+
+
+def test_cli_an_unchanged_re_import_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    db = tmp_path / "d.db"
+    path = invoices_csv(
+        tmp_path / "inv.csv", [["C1", "Acme", "INV-1", "2026-09-01", "2026-10-01", "10", "10"]]
+    )
+    assert cli(db, "import", "invoices", str(path), "--create-customers") == 0
+    assert capsys.readouterr().out.rstrip().endswith("written")
+    assert cli(db, "import", "invoices", str(path), "--create-customers") == 0
+    assert "nothing to change" in capsys.readouterr().out
