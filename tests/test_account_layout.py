@@ -30,3 +30,15 @@ def test_narrow_pane_lists_only_owed_buckets_and_never_splits_one() -> None:
     assert all(cell_len(line) <= 40 for line in lines)
     assert "current" not in text and "61-90" not in text
     assert "1-30 -$200.00" in text and "31-60 $3,000.00" in text and "120+ $25,000.00" in text
+
+
+def test_reasons_break_between_items_never_inside_a_french_amount() -> None:
+    from dunning.tui.widgets.account import fit_items
+
+    items = ["rappel à faire (+300)", "doit 2\u00a0624,44 $ (+32.8)", "38 jours sans contact (+25)"]
+    text = fit_items(items, 60, first=len("Priorité : "))  # 58 cells, then 27 more
+    assert text.split("\n") == [
+        "rappel à faire (+300) · doit 2\u00a0624,44 $ (+32.8)",
+        "38 jours sans contact (+25)",
+    ]
+    assert fit_items(items, 0) == " · ".join(items)  # no width known yet: one line

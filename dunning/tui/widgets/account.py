@@ -33,6 +33,7 @@ class AccountPane(VerticalScroll, can_focus=True):
     ]
 
     _owed: tuple[Text, dict[str, int], str, str] | None = None
+    _why: tuple[list[str], str] | None = None
 
     def on_mount(self) -> None:
         translate_bindings(self)
@@ -40,10 +41,24 @@ class AccountPane(VerticalScroll, can_focus=True):
     def on_resize(self) -> None:
         if self._owed is not None:
             self._draw_aging()
+        if self._why is not None:
+            self._draw_why()
+
+    def _draw_why(self) -> None:
+        """The reasons, a line broken between two reasons, never inside one: Rich would
+        break "2 624,44 $" at its no-break space (it wraps at every Unicode space)."""
+        assert self._why is not None
+        parts, tail = self._why
+        head = _("Why next: ")
+        why = Text(head, style="bold")
+        why.append(fit_items(parts, self.content_size.width, cell_len(head)) or "—")
+        if tail:
+            why.append(tail, style="cyan")
+        self.query_one("#why", Static).update(why)
 
     def show_message(self, text: Text) -> None:
         """No account: only a message (the empty queue)."""
-        self._owed = None
+        self._owed = self._why = None
         self.query_one("#title", Static).update(text)
         for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
             self.query_one(wid, Static).update("")
@@ -82,19 +97,16 @@ class AccountPane(VerticalScroll, can_focus=True):
             title.append(f" · {_('assigned to')} {view.assigned_to}", style="yellow")
         self.query_one("#title", Static).update(title)
 
-        why = Text(_("Why next: "), style="bold")
         parts = [
             f"{fmt.reason_label(code, params, loc)} (+{points:g})"
             for code, points, params in view.reasons
         ]
-        why.append(" · ".join(parts) or "—")
+        tail = ""
         if view.next_action not in ("call",):
             action = _(fmt.NEXT_ACTION_LABELS.get(view.next_action, view.next_action))
-            why.append(
-                f"\n{_('Next action')}: {action} {fmt.local_dt(view.next_action_at, loc)}",
-                style="cyan",
-            )
-        self.query_one("#why", Static).update(why)
+            tail = f"\n{_('Next action')}: {action} {fmt.local_dt(view.next_action_at, loc)}"
+        self._why = (parts, tail)
+        self._draw_why()
 
         call = Text(_("Call "), style="bold")
         call.append(fmt.local_times(view.zones, now, loc))
@@ -189,6 +201,22 @@ class AccountPane(VerticalScroll, can_focus=True):
             history_text(view.timeline, me, view.currency)
         )
         self.scroll_home(animate=False)
+
+
+def fit_items(items: list[str], width: int, first: int = 0, sep: str = " · ") -> str:
+    """``items`` joined by ``sep``, with a line break instead of ``sep`` wherever the next
+    item would not fit in ``width`` (``first``: cells already used on the first line)."""
+    if width <= 0:
+        return sep.join(items)
+    out, line = "", first
+    for n, item in enumerate(items):
+        size = cell_len(item)
+        if n and line + cell_len(sep) + size > width:
+            out, line = out + "\n", 0
+        elif n:
+            out, line = out + sep, line + cell_len(sep)
+        out, line = out + item, line + size
+    return out
 
 
 def aging_lines(aging: dict[str, int], currency: str, locale: str, width: int) -> Text:
