@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,15 @@ def db(tmp_path: Path, clock: FixedClock) -> Path:
 
 def text_of(screen, selector: str) -> str:
     return str(screen.query_one(selector, Static).render())
+
+
+def rendered(widget: Static, width: int = 100) -> str:
+    """What a Static shows, as text (for renderables other than plain Text)."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
 
 
 def last_activity(db: Path):
@@ -394,7 +404,7 @@ async def test_keys_rebound_from_config(db, clock):
         assert last_activity(db)["outcome"] == "no_answer"
         await pilot.press("question_mark")
         await pilot.pause(0.1)
-        help_text = str(app.screen.query_one("#help-text", Static).render())
+        help_text = rendered(app.screen.query_one("#help-text", Static))
         assert "0  No answer" in help_text  # the key as rebound, not the default
 
 
@@ -408,7 +418,7 @@ async def test_help_lists_outcome_keys_and_what_happens_next(db, clock):
         await pilot.press("question_mark")
         await pilot.pause(0.1)
         assert isinstance(app.screen, HelpScreen)
-        text = str(app.screen.query_one("#help-text", Static).render())
+        text = rendered(app.screen.query_one("#help-text", Static))
         assert "n  No answer  tried again the next business day" in text
         assert "p  Promise to pay" in text and "L/N/B" in text
         assert "another collector" not in text  # alice is no lead

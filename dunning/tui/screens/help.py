@@ -7,6 +7,8 @@ each one does to the account, in their language.
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -73,33 +75,46 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(self._text(), id="help-text")
+            yield Static(self._content(), id="help-text")
 
-    def _text(self) -> Text:
+    def _content(self) -> Group:
+        """Two grids (key | what it does), so a long line wraps under its own text."""
         keys = self.keys
-        width = max((len(k) for k in keys.values()), default=1)
-        out = Text(_("Outcomes: one key, a dialog only when it needs data, then the next account"))
-        out.stylize("bold")
+        outcomes = _grid()
         for bid, label, what in OUTCOME_HELP:
             if bid in keys:
-                out.append(f"\n {keys[bid]:>{width}}  ", style="bold cyan")
-                out.append(_(label), style="bold")
-                out.append(f"  {_(what)}", style="dim")
+                line = Text(_(label), style="bold")
+                line.append(f"  {_(what)}", style="dim")
+                outcomes.add_row(keys[bid], line)
         shifted = [
             keys[f"reschedule.{c}"]
             for c in ("left_message", "no_answer", "busy")
             if f"reschedule.{c}" in keys
         ]
         if shifted:
-            out.append(f"\n {'/'.join(shifted):>{width}}  ", style="bold cyan")
-            out.append(_("the same, then you pick when to try again"), style="dim")
-        out.append("\n\n" + _("Everything else"), style="bold")
+            outcomes.add_row(
+                "/".join(shifted), Text(_("the same, then you pick when to try again"), style="dim")
+            )
+        others = _grid()
         for bid, what in OTHER_HELP:
             if bid in keys and (bid != "lead.reassign" or self.is_lead):
-                out.append(f"\n {keys[bid]:>{width}}  ", style="bold cyan")
-                out.append(_(what))
-        out.append(f"\n {'j/k g/G':>{width}}  ", style="bold cyan")
-        out.append(_("scroll the account"))
-        out.append("\n\n" + _("Outcome keys are letters in the note: esc first."), style="dim")
-        out.append("\n" + _("esc or ? closes this help"), style="dim")
-        return out
+                others.add_row(keys[bid], _(what))
+        others.add_row("j/k g/G", _("scroll the account"))
+        title = _("Outcomes: one key, a dialog only when it needs data, then the next account")
+        foot = Text(_("Outcome keys are letters in the note: esc first."), style="dim")
+        foot.append("\n" + _("esc or ? closes this help"), style="dim")
+        return Group(
+            Text(title, style="bold"),
+            outcomes,
+            Text("\n" + _("Everything else"), style="bold"),
+            others,
+            Text(""),
+            foot,
+        )
+
+
+def _grid() -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(justify="right", style="bold cyan", no_wrap=True)
+    grid.add_column()
+    return grid
