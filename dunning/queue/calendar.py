@@ -45,7 +45,3 @@ def add_business_days(start: datetime, days: int, tz: tzinfo = UTC) -> datetime:
 def day_start(d: date, tz: tzinfo = UTC) -> datetime:
     """00:00 of ``d`` in ``tz``, in UTC."""
     return datetime.combine(d, time(0, 0), tzinfo=tz).astimezone(UTC)
-
-
-def local_date(at: datetime, tz: tzinfo) -> date:
-    return at.astimezone(tz).date()
