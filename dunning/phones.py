@@ -13,34 +13,14 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from dunning.places import reach
+
 _TYPES = {
     PhoneNumberType.MOBILE: "mobile",
     PhoneNumberType.FIXED_LINE: "fixed_line",
     PhoneNumberType.FIXED_LINE_OR_MOBILE: "fixed_line",
     PhoneNumberType.TOLL_FREE: "toll_free",
     PhoneNumberType.VOIP: "voip",
-}
-
-# Where a number gives no usable zone: the customer's region decides.
-REGION_ZONES: dict[str, tuple[str, ...]] = {
-    "CA-ON": ("America/Toronto",),
-    "CA-QC": ("America/Toronto",),
-    "CA-BC": ("America/Vancouver",),
-    "CA-AB": ("America/Edmonton",),
-    "US-NY": ("America/New_York",),
-    "US-CA": ("America/Los_Angeles",),
-    "US-TX": ("America/Chicago",),
-    "US-IL": ("America/Chicago",),
-    "US-FL": ("America/New_York",),
-    "US-WA": ("America/Los_Angeles",),
-    "US-AZ": ("America/Phoenix",),
-    "US-CO": ("America/Denver",),
-    "US": ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles"),
-    "CA": ("America/Halifax", "America/Toronto", "America/Winnipeg", "America/Vancouver"),
-    "MX": ("America/Mexico_City",),
-    "FR": ("Europe/Paris",),
-    "ES": ("Europe/Madrid",),
-    "GB": ("Europe/London",),
 }
 
 
@@ -80,31 +60,17 @@ def international(e164: str) -> str:
         return e164
 
 
-@lru_cache(maxsize=4096)
 def time_zones(e164: str, country: str = "", subdivision: str | None = None) -> tuple[str, ...]:
-    """Every zone the number may ring in; falls back to the customer's region."""
-    from phonenumbers import timezone as pn_tz  # 30 ms import, only when first needed
-
-    zones: tuple[str, ...] = ()
-    try:
-        zones = tuple(z for z in pn_tz.time_zones_for_number(_parsed(e164)) if z != "Etc/Unknown")
-    except phonenumbers.NumberParseException:
-        zones = ()
-    region_key = f"{country}-{subdivision}" if subdivision else country
-    region = REGION_ZONES.get(region_key) or REGION_ZONES.get(country)
-    if region and (not zones or len(zones) > len(region)):
-        # toll-free numbers span dozens of zones: the customer's address is narrower
-        zones = region
-    return zones
+    """Every zone a consumer with this address and this number may be in (see
+    ``dunning.places``: the address's subdivision and the number, widened, never narrowed)."""
+    return reach(country, subdivision, (e164,)).zones
 
 
 def numbers_zones(
     numbers: Iterable[str], country: str = "", subdivision: str | None = None
 ) -> tuple[str, ...]:
-    """Every zone any of these numbers may ring in, in first-seen order."""
-    return tuple(
-        dict.fromkeys(z for e164 in numbers for z in time_zones(e164, country, subdivision))
-    )
+    """Every zone a consumer with this address and these numbers may be in."""
+    return reach(country, subdivision, tuple(numbers)).zones
 
 
 @lru_cache(maxsize=256)

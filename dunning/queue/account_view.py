@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, tzinfo
 
 from dunning.aging import BUCKETS, bucket_for
 from dunning.clock import Clock
-from dunning.phones import numbers_zones, time_zones
+from dunning.phones import time_zones
+from dunning.places import Jurisdiction, reach
 from dunning.queue.config import Settings
-from dunning.queue.contact_rules import Callable, check_callable
+from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
+from dunning.queue.windows import CallWindow, call_window, host_zone
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,8 @@ class AccountView:
     draft: str
     zones: tuple[str, ...]
     callable: Callable
+    jurisdictions: tuple[Jurisdiction, ...] = ()
+    window: CallWindow | None = None  # consumer rules only: today's window, viewer's clock
 
     @property
     def net_minor(self) -> int:
@@ -184,7 +188,10 @@ def load_account(
     collector_id: int | None = None,
     *,
     history_limit: int = 60,
+    viewer_tz: tzinfo | None = None,
 ) -> AccountView | None:
+    """``viewer_tz``: the collector's time zone for the calling window (default: the
+    host's)."""
     now = clock.now()
     today = now.date()
     c = conn.execute(
@@ -288,16 +295,19 @@ def load_account(
             (customer_id,),
         )
     ]
-    zones = numbers_zones((p.e164 for p in phones if p.usable), c["country"], c["subdivision"])
-    verdict = check_callable(
+    where = reach(c["country"], c["subdivision"], tuple(p.e164 for p in phones if p.usable))
+    zones = where.zones
+    verdict, window = callability(
         conn,
         now,
         settings,
-        customer_id=customer_id,
-        portfolio=c["portfolio"],
-        country=c["country"],
-        subdivision=c["subdivision"],
-        zones=zones,
+        customer_id,
+        c["portfolio"],
+        c["country"],
+        c["subdivision"],
+        where.zones,
+        where.jurisdictions,
+        viewer_tz,
     )
     reasons = [tuple(x) for x in json.loads(c["reasons"] or "[]")]
     return AccountView(
@@ -331,4 +341,60 @@ def load_account(
         draft=load_draft(conn, collector_id, customer_id) if collector_id else "",
         zones=zones,
         callable=verdict,
+        jurisdictions=where.jurisdictions,
+        window=window,
     )
+
+
+def callability(
+    conn: sqlite3.Connection,
+    now: datetime,
+    settings: Settings,
+    customer_id: int,
+    portfolio: str,
+    country: str,
+    subdivision: str | None,
+    zones: tuple[str, ...],
+    jurisdictions: tuple[Jurisdiction, ...],
+    viewer_tz: tzinfo | None = None,
+) -> tuple[Callable, CallWindow | None]:
+    """The verdict now, and (consumer rules only) today's window in the viewer's clock."""
+    verdict = check_callable(
+        conn,
+        now,
+        settings,
+        customer_id=customer_id,
+        portfolio=portfolio,
+        country=country,
+        subdivision=subdivision,
+        zones=zones,
+        jurisdictions=jurisdictions,
+    )
+    window = None
+    if portfolio in settings.contact_rules_portfolios and zones:
+        window = call_window(now, zones, rule_for(jurisdictions), viewer_tz or host_zone())
+    return verdict, window
+
+
+def recheck(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    view: AccountView,
+    viewer_tz: tzinfo | None = None,
+) -> AccountView:
+    """The same account with its verdict and window for the clock's instant now (the
+    screen asks as time passes: a green account turns red at 21:00 with no commit)."""
+    verdict, window = callability(
+        conn,
+        clock.now(),
+        settings,
+        view.id,
+        view.portfolio,
+        view.country,
+        view.subdivision,
+        view.zones,
+        view.jurisdictions,
+        viewer_tz,
+    )
+    return replace(view, callable=verdict, window=window)

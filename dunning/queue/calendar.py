@@ -10,22 +10,32 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from dunning.phones import numbers_zones, zone
+from dunning.phones import zone
+from dunning.places import Reach, reach
+
+
+def account_reach(
+    conn: sqlite3.Connection, customer_id: int, country: str, subdivision: str | None
+) -> Reach:
+    """Where the consumer may be: the zones of the address's subdivision and of every number
+    that may be dialled (not bad, not do-not-call), and whose rules apply."""
+    rows = conn.execute(
+        "SELECT e164 FROM phones WHERE customer_id = ? AND bad = 0 AND do_not_call = 0 ORDER BY id",
+        (customer_id,),
+    ).fetchall()
+    return reach(country, subdivision, tuple(r[0] for r in rows))
 
 
 def account_zones(
     conn: sqlite3.Connection, customer_id: int, country: str, subdivision: str | None
 ) -> tuple[str, ...]:
-    """Every zone any usable number of the account may ring in (first number first)."""
-    rows = conn.execute(
-        "SELECT e164 FROM phones WHERE customer_id = ? AND bad = 0 AND do_not_call = 0 ORDER BY id",
-        (customer_id,),
-    )
-    return numbers_zones((r[0] for r in rows), country, subdivision)
+    """Every zone the consumer may be in (the address's main zone first)."""
+    return account_reach(conn, customer_id, country, subdivision).zones
 
 
 def customer_tz(zones: tuple[str, ...]) -> tzinfo:
-    """The zone whose calendar counts: the first number's (UTC when none is known)."""
+    """The zone whose calendar counts: the address's main zone, else the first number's
+    (UTC when none is known)."""
     return zone(zones[0]) if zones else UTC
 
 

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
-from dunning.queue.calendar import account_zones
+from dunning.queue.calendar import account_reach
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
@@ -155,6 +155,7 @@ def _callable(
 def _why_not(
     conn: sqlite3.Connection, now: datetime, settings: Settings, cid: int, c: sqlite3.Row
 ) -> str | None:
+    where = account_reach(conn, cid, c["country"], c["subdivision"])
     verdict = check_callable(
         conn,
         now,
@@ -163,7 +164,8 @@ def _why_not(
         portfolio=c["portfolio"],
         country=c["country"],
         subdivision=c["subdivision"],
-        zones=account_zones(conn, cid, c["country"], c["subdivision"]),
+        zones=where.zones,
+        jurisdictions=where.jurisdictions,
     )
     return None if verdict.ok else verdict.code
 

@@ -2,20 +2,29 @@
 
 Applied to the portfolios named in ``Settings.contact_rules_portfolios`` (consumer by
 default). For other portfolios nothing is blocked; the local time is shown and calls
-outside business hours are flagged. Public holidays are not known here (the
-``holidays`` package is not a dependency yet): Ontario and Quebec holiday bans are left
-to the collector, and README says so.
+outside business hours are flagged.
+
+Where the consumer may be (zones, and whose rules apply) comes from ``dunning.places``;
+when several jurisdictions are plausible (no province, numbers from two provinces), an
+hour is allowed only when every one of their rules allows it. Days on which a
+jurisdiction forbids contact (holidays) come from ``closed_days``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable as Fn
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 from dunning.clock import to_iso
 from dunning.phones import zone
+from dunning.places import Jurisdiction
 from dunning.queue.config import Settings
+
+# A day on which a jurisdiction forbids calls: the reason (a holiday's name), else None.
+Closed = Fn[[date], "str | None"]
 
 
 @dataclass(frozen=True)
@@ -25,40 +34,107 @@ class Window:
     days: tuple[tuple[int, int] | None, ...]
     rule: str  # which law, shown to the collector
 
+    def __and__(self, other: Window) -> Window:
+        """Only the hours both allow."""
+        days: list[tuple[int, int] | None] = []
+        for a, b in zip(self.days, other.days, strict=True):
+            if a is None or b is None or max(a[0], b[0]) >= min(a[1], b[1]):
+                days.append(None)
+            else:
+                days.append((max(a[0], b[0]), min(a[1], b[1])))
+        rule = self.rule if other.rule == self.rule else f"{self.rule}; {other.rule}"
+        return Window(tuple(days), rule)
+
 
 _US = Window(((8, 21),) * 7, "FDCPA/Reg F: 08:00-21:00 local")
 _ON = Window(((7, 21),) * 6 + ((13, 17),), "Ontario Reg. 74: 07:00-21:00, Sunday 13:00-17:00")
 _QC = Window(((8, 20),) * 6 + (None,), "Quebec R-2.2 s.34: 08:00-20:00, Monday-Saturday")
 _DEFAULT = Window(((8, 21),) * 7, "08:00-21:00 local")
 
+_COUNTRY = {"US": _US}
+_SUBDIVISION = {("CA", "ON"): _ON, ("CA", "QC"): _QC}
+
 
 def legal_window(country: str, subdivision: str | None) -> Window:
-    if country == "US":
-        return _US
-    if country == "CA" and subdivision == "QC":
-        return _QC
-    if country == "CA" and subdivision == "ON":
-        return _ON
-    return _DEFAULT
+    """The jurisdiction's window; with no subdivision, the strictest of the country's."""
+    own = _SUBDIVISION.get((country, subdivision)) if subdivision else None
+    if own is not None:
+        return own
+    base = _COUNTRY.get(country, _DEFAULT)
+    if subdivision is None:
+        for (c, _s), w in _SUBDIVISION.items():
+            if c == country:
+                base = base & w
+    return base
+
+
+def closed_days(country: str, subdivision: str | None) -> Closed | None:
+    """The days this jurisdiction forbids contact on, as a function of the local date that
+    names the reason (a holiday); None when there are none. With no subdivision: every
+    subdivision's days. No holiday source yet: the holidays work plugs in here."""
+    return None
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: rules are made once per jurisdiction set
+class Rule:
+    """When a consumer may be called: the window and the days it is shut."""
+
+    window: Window
+    closed: Closed | None = None
+
+
+def _any_closed(fns: tuple[Closed, ...]) -> Closed:
+    def closed(d: date) -> str | None:
+        for fn in fns:
+            why = fn(d)
+            if why:
+                return why
+        return None
+
+    return closed
+
+
+@lru_cache(maxsize=1024)
+def rule_for(jurisdictions: tuple[Jurisdiction, ...]) -> Rule:
+    """The strictest rule of every plausible jurisdiction (one object per set: cacheable)."""
+    window: Window | None = None
+    shut: list[Closed] = []
+    for country, subdivision in jurisdictions or (("", None),):
+        w = legal_window(country, subdivision)
+        window = w if window is None else window & w
+        fn = closed_days(country, subdivision)
+        if fn is not None:
+            shut.append(fn)
+    assert window is not None
+    closed = None if not shut else shut[0] if len(shut) == 1 else _any_closed(tuple(shut))
+    return Rule(window, closed)
+
+
+def jurisdictions_of(country: str, subdivision: str | None) -> tuple[Jurisdiction, ...]:
+    return ((country, subdivision or None),)
 
 
 @dataclass(frozen=True)
 class Callable:
     ok: bool
-    code: str  # ok, outside_window, after_hours, cap_7_in_7, recent_conversation, ontario_cap
+    code: str  # ok, outside_window, holiday, after_hours, cap_7_in_7, recent_conversation,
+    # ontario_cap
     detail: str
+    opens_at: datetime | None = None  # when not callable: the next instant it may be (UTC)
 
 
-def in_window(now_utc: datetime, zones: tuple[str, ...], window: Window) -> bool:
-    """True only when the hour is allowed in every possible zone of the number."""
-    if not zones:
-        return False
-    for name in zones:
-        local = now_utc.astimezone(zone(name))
-        hours = window.days[local.weekday()]
-        if hours is None or not (hours[0] <= local.hour < hours[1]):
-            return False
-    return True
+@lru_cache(maxsize=64)
+def _rule_of(window: Window) -> Rule:
+    return Rule(window)
+
+
+def in_window(now_utc: datetime, zones: tuple[str, ...], rule: Rule | Window) -> bool:
+    """True only when the hour is allowed in every possible zone of the consumer."""
+    from dunning.queue.windows import allowed_at
+
+    if isinstance(rule, Window):
+        rule = _rule_of(rule)
+    return allowed_at(now_utc, zones, rule)
 
 
 def check_callable(
@@ -71,16 +147,27 @@ def check_callable(
     country: str,
     subdivision: str | None,
     zones: tuple[str, ...],
+    jurisdictions: tuple[Jurisdiction, ...] | None = None,
 ) -> Callable:
+    """May this account be called now? ``zones`` and ``jurisdictions``: where the consumer
+    may be (``dunning.places.reach``); jurisdictions default to the address's."""
+    from dunning.queue.windows import closed_reason, opens_at
+
     if portfolio not in settings.contact_rules_portfolios:
         start, end = settings.business_hours
         b2b = Window(((start, end),) * 5 + (None, None), "business hours")
         if zones and not in_window(now_utc, zones, b2b):
             return Callable(True, "after_hours", "outside business hours (not blocked)")
         return Callable(True, "ok", "")
-    window = legal_window(country, subdivision)
-    if not in_window(now_utc, zones, window):
-        return Callable(False, "outside_window", window.rule)
+    juris = jurisdictions or jurisdictions_of(country, subdivision)
+    rule = rule_for(juris)
+    window = rule.window
+    if not in_window(now_utc, zones, rule):
+        opens = opens_at(now_utc, zones, rule)
+        holiday = closed_reason(now_utc, zones, rule)
+        if holiday:
+            return Callable(False, "holiday", holiday, opens)
+        return Callable(False, "outside_window", window.rule, opens)
     week_ago = to_iso(now_utc - timedelta(days=7))
     row = conn.execute(
         """SELECT COALESCE(SUM(attempt), 0),
@@ -90,14 +177,27 @@ def check_callable(
         (customer_id, week_ago),
     ).fetchone()
     attempts, ontario_contacts = row[0], row[1]
-    if country == "US" and _consented_callback(conn, customer_id, now_utc):
+    us = any(c == "US" for c, _s in juris)
+    if us and _consented_callback(conn, customer_id, now_utc):
         return Callable(True, "ok", "Reg F 1006.14(b)(3): a callback the consumer asked for")
-    if country == "US":
+    if us:
         if attempts >= 7:
-            return Callable(False, "cap_7_in_7", "Reg F: 7 call attempts in 7 days")
+            seventh = conn.execute(
+                """SELECT at FROM activities WHERE customer_id = ? AND attempt > 0 AND at >= ?
+                   ORDER BY at DESC LIMIT 1 OFFSET 6""",
+                (customer_id, week_ago),
+            ).fetchone()
+            after = _after(seventh[0], timedelta(days=7)) if seventh else None
+            return Callable(
+                False,
+                "cap_7_in_7",
+                "Reg F: 7 call attempts in 7 days",
+                opens_at(after, zones, rule) if after else None,
+            )
         # a conversation with the consumer (rpc; not a third party who answered): the
         # conversation day is day 1, no call through day 7 (calendar days, local)
-        local_today = now_utc.astimezone(zone(zones[0])).date()
+        home = zone(zones[0])
+        local_today = now_utc.astimezone(home).date()
         first_allowed = local_today - timedelta(days=6)
         recent = conn.execute(
             """SELECT MAX(at) FROM activities
@@ -106,13 +206,34 @@ def check_callable(
         ).fetchone()[0]
         if recent:
             talked = datetime.fromisoformat(recent.replace("Z", "+00:00"))
-            if talked.astimezone(zone(zones[0])).date() >= first_allowed:
+            talked_day = talked.astimezone(home).date()
+            if talked_day >= first_allowed:
+                day8 = datetime.combine(talked_day + timedelta(days=7), time(0), home)
                 return Callable(
-                    False, "recent_conversation", "Reg F: conversation in the last 7 days"
+                    False,
+                    "recent_conversation",
+                    "Reg F: conversation in the last 7 days",
+                    opens_at(day8, zones, rule),
                 )
-    if country == "CA" and subdivision == "ON" and ontario_contacts >= 3:
-        return Callable(False, "ontario_cap", "Ontario: 3 contacts in 7 days")
+    if ("CA", "ON") in juris and ontario_contacts >= 3:
+        third = conn.execute(
+            """SELECT at FROM activities WHERE customer_id = ? AND at >= ?
+                 AND (contact = 1 OR outcome = 'left_message')
+               ORDER BY at DESC LIMIT 1 OFFSET 2""",
+            (customer_id, week_ago),
+        ).fetchone()
+        after = _after(third[0], timedelta(days=7)) if third else None
+        return Callable(
+            False,
+            "ontario_cap",
+            "Ontario: 3 contacts in 7 days",
+            opens_at(after, zones, rule) if after else None,
+        )
     return Callable(True, "ok", window.rule)
+
+
+def _after(iso: str, delta: timedelta) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")) + delta
 
 
 def _consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> bool:

@@ -1,0 +1,188 @@
+"""Where a consumer may be: the time zones they may answer in and the jurisdictions whose
+contact rules may apply (DOMAIN.md, "Contact rules").
+
+A leaf module importable from every layer. The zones each US state, Canadian province and
+Mexican state spans are data (``dunning/data/subdivision_zones.json``), and so is which
+subdivision each North American area code serves (``nanp_area_codes.json``, generated from
+phonenumbers' geocoder, which is too slow to import at start-up).
+
+The rule: the possible zones are the union of every zone of the address's subdivision and
+every zone of each number that may be dialled. A number that says nothing about place
+(toll-free, non-geographic, or whose zones are its whole country) adds nothing when the
+address is known, and every zone of the country when it is not. With no subdivision, the
+numbers' area codes stand in for it (their zones and their rules); when even they say
+nothing, the consumer may be anywhere in the country, under the strictest of its rules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib import resources
+
+import phonenumbers
+from phonenumbers import PhoneNumberType
+
+# A jurisdiction: (country, subdivision code without the country) or (country, None).
+Jurisdiction = tuple[str, str | None]
+
+_GEOGRAPHIC = frozenset(
+    {PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
+
+
+@cache
+def _tables() -> tuple[dict[str, str], dict[str, dict[str, tuple[str, ...]]]]:
+    data = json.loads(
+        resources.files("dunning.data").joinpath("subdivision_zones.json").read_text("utf-8")
+    )
+    primary = {c: v["primary"] for c, v in data.items() if not c.startswith("_")}
+    subs = {
+        c: {s: tuple(z) for s, z in v["subdivisions"].items()}
+        for c, v in data.items()
+        if not c.startswith("_")
+    }
+    return primary, subs
+
+
+@cache
+def _area_codes() -> dict[str, tuple[Jurisdiction, ...]]:
+    data = json.loads(
+        resources.files("dunning.data").joinpath("nanp_area_codes.json").read_text("utf-8")
+    )
+    return {
+        code: tuple((s.split("-", 1)[0], s.split("-", 1)[1]) for s in subs)
+        for code, subs in data.items()
+    }
+
+
+def subdivision_table() -> dict[str, dict[str, tuple[str, ...]]]:
+    """country -> subdivision -> every zone it spans (US, CA, MX)."""
+    return _tables()[1]
+
+
+def area_code_subdivisions(area_code: str) -> tuple[Jurisdiction, ...]:
+    """'514' -> (('CA', 'QC'),); '867' -> the three territories; () when unknown."""
+    return _area_codes().get(area_code, ())
+
+
+def _code(country: str, subdivision: str | None) -> str | None:
+    """'QC', 'CA-QC', 'qc' -> 'QC' (normalizing names is the importer's job)."""
+    if not subdivision:
+        return None
+    s = subdivision.strip().upper()
+    if s.startswith(f"{country}-"):
+        s = s[len(country) + 1 :]
+    return s or None
+
+
+@lru_cache(maxsize=512)
+def subdivision_zones(country: str, subdivision: str | None) -> tuple[str, ...]:
+    """Every zone the subdivision spans; () when the table does not know it."""
+    code = _code(country, subdivision)
+    if code is None:
+        return ()
+    return subdivision_table().get(country, {}).get(code, ())
+
+
+@lru_cache(maxsize=64)
+def country_zones(country: str) -> tuple[str, ...]:
+    """Every zone of the country (its most populous first); phonenumbers' list for countries
+    outside the table; () when unknown."""
+    primary, subs = _tables()
+    if country in subs:
+        zones = [primary[country]]
+        for per in subs[country].values():
+            zones.extend(per)
+        return tuple(dict.fromkeys(zones))
+    try:
+        code = phonenumbers.country_code_for_region(country)
+    except Exception:  # noqa: BLE001 - an unknown country has no zones
+        return ()
+    if not code:
+        return ()
+    from phonenumbers.tzdata import TIMEZONE_DATA  # 30 ms, only when first needed
+
+    return tuple(TIMEZONE_DATA.get(str(code), ()))
+
+
+@dataclass(frozen=True)
+class NumberPlace:
+    """What one number says about where it rings."""
+
+    zones: tuple[str, ...]  # () when it says nothing
+    country: str  # the number's region, territories as US ('' when unknown)
+    subdivisions: tuple[str, ...]  # from the area code (NANP), () when unknown
+
+
+_US_TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
+
+
+@lru_cache(maxsize=8192)
+def number_place(e164: str) -> NumberPlace:
+    from phonenumbers import timezone as pn_tz  # 30 ms import, only when first needed
+    from phonenumbers.tzdata import TIMEZONE_DATA
+
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return NumberPlace((), "", ())
+    region = phonenumbers.region_code_for_number(number) or ""
+    if region in _US_TERRITORIES:
+        region = "US"
+    if phonenumbers.number_type(number) not in _GEOGRAPHIC:
+        return NumberPlace((), region, ())  # toll-free, premium, personal, VoIP...
+    zones = tuple(z for z in pn_tz.time_zones_for_number(number) if z != "Etc/Unknown")
+    whole = TIMEZONE_DATA.get(str(number.country_code), ())
+    if len(whole) > 1 and set(zones) >= set(whole):
+        zones = ()  # only the country code matched: anywhere in the country
+    subs: tuple[str, ...] = ()
+    if number.country_code == 1:
+        national = str(number.national_number)
+        found = area_code_subdivisions(national[:3])
+        subs = tuple(s for c, s in found if c == region) if found else ()
+        for c, s in found:
+            zones += subdivision_zones(c, s)
+    return NumberPlace(tuple(dict.fromkeys(zones)), region, subs)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Where a consumer may be: the zones to call in, and whose rules may apply."""
+
+    zones: tuple[str, ...]  # the address's main zone first (the customer's calendar)
+    jurisdictions: tuple[Jurisdiction, ...]
+
+
+@lru_cache(maxsize=65536)
+def reach(country: str, subdivision: str | None, numbers: tuple[str, ...]) -> Reach:
+    """The zones and jurisdictions of a consumer with this address and these dialable
+    numbers (E.164), memoized: a claim asks for hundreds of accounts."""
+    code = _code(country, subdivision)
+    home = subdivision_zones(country, code)
+    zones: list[str] = list(home)
+    places = [number_place(n) for n in numbers]
+    if home:
+        for p in places:
+            zones.extend(p.zones)
+        return Reach(tuple(dict.fromkeys(zones)), ((country, code),))
+    juris: list[Jurisdiction] = []
+    anywhere = False
+    for p in places:
+        if not p.zones:
+            anywhere = True  # a number that says nothing: anywhere in the country
+            continue
+        zones.extend(p.zones)
+        if p.country and p.subdivisions:
+            juris.extend((p.country, s) for s in p.subdivisions)
+        elif p.country:
+            juris.append((p.country, None))
+        if p.country != country:
+            juris.append((country, None))  # the address's country may apply as well
+    if anywhere or not places:
+        zones.extend(country_zones(country))
+        juris.append((country, None))
+    if not juris:
+        juris.append((country, code))
+    return Reach(tuple(dict.fromkeys(zones)), tuple(dict.fromkeys(juris)))

@@ -1,0 +1,192 @@
+"""When a consumer may be called: the instants the rule allows in every zone they may be in.
+
+The allowed periods are computed once per (zones, rule, UTC day) as UTC intervals (each
+zone's local hours on each local day, intersected across zones) and memoized, so deciding
+one account in a claim is a dictionary look-up and a bisection. The same intervals give
+the next instant an account opens and the window to show the collector in their own clock.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+from dunning.phones import zone
+from dunning.queue.contact_rules import Rule
+
+SPAN_DAYS = 8  # one memoized block: a UTC day and the week after it
+LOOK_AHEAD = 5  # blocks searched for the next opening (40 days)
+
+Span = tuple[float, float]  # [start, end) in POSIX seconds
+
+
+def _local(d: date, hour: int, tz: tzinfo) -> float:
+    if hour >= 24:
+        return datetime.combine(d + timedelta(days=1), time(0), tz).timestamp()
+    return datetime.combine(d, time(hour), tz).timestamp()
+
+
+def _own(name: str, rule: Rule, lo: float, hi: float, first: date, last: date) -> list[Span]:
+    """One zone's allowed periods between lo and hi (its local days first..last)."""
+    tz = zone(name)
+    out: list[Span] = []
+    d = first
+    while d <= last:
+        hours = rule.window.days[d.weekday()]
+        if hours is not None and not (rule.closed is not None and rule.closed(d)):
+            s, e = _local(d, hours[0], tz), _local(d, hours[1], tz)
+            if e > lo and s < hi:
+                out.append((max(s, lo), min(e, hi)))
+        d += timedelta(days=1)
+    return out
+
+
+def _intersect(a: list[Span], b: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if s < e:
+            out.append((s, e))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+@lru_cache(maxsize=8192)
+def spans(zones: tuple[str, ...], rule: Rule, day: date) -> tuple[Span, ...]:
+    """The periods from ``day`` 00:00 UTC through SPAN_DAYS days later when the rule allows
+    a call in every zone (none when no zone is known)."""
+    if not zones:
+        return ()
+    lo = datetime.combine(day, time(0), UTC).timestamp()
+    hi = lo + SPAN_DAYS * 86400
+    first, last = day - timedelta(days=1), day + timedelta(days=SPAN_DAYS + 1)
+    acc: list[Span] | None = None
+    for name in zones:
+        own = _own(name, rule, lo, hi, first, last)
+        acc = own if acc is None else _intersect(acc, own)
+        if not acc:
+            break
+    return tuple(acc or ())
+
+
+@lru_cache(maxsize=8192)
+def _starts(zones: tuple[str, ...], rule: Rule, day: date) -> tuple[float, ...]:
+    return tuple(s for s, _e in spans(zones, rule, day))
+
+
+def allowed_at(now: datetime, zones: tuple[str, ...], rule: Rule) -> bool:
+    day = now.astimezone(UTC).date()
+    t = now.timestamp()
+    k = bisect_right(_starts(zones, rule, day), t) - 1
+    return k >= 0 and t < spans(zones, rule, day)[k][1]
+
+
+def opens_at(now: datetime, zones: tuple[str, ...], rule: Rule) -> datetime | None:
+    """The first instant at or after ``now`` the rule allows (None: not within 40 days)."""
+    t = now.timestamp()
+    day = now.astimezone(UTC).date()
+    for block in range(LOOK_AHEAD):
+        for s, e in spans(zones, rule, day + timedelta(days=block * SPAN_DAYS)):
+            if e > t:
+                return datetime.fromtimestamp(max(s, t), UTC)
+    return None
+
+
+def closed_reason(now: datetime, zones: tuple[str, ...], rule: Rule) -> str | None:
+    """The holiday (or other day of rest) that shuts the consumer's day, if one does."""
+    if rule.closed is None:
+        return None
+    for name in zones:
+        why = rule.closed(now.astimezone(zone(name)).date())
+        if why:
+            return why
+    return None
+
+
+def _at(t: float, tz: tzinfo) -> datetime:
+    return datetime.fromtimestamp(t, UTC).astimezone(tz)
+
+
+@dataclass(frozen=True)
+class CallWindow:
+    """The window as the collector sees it, in their own time zone."""
+
+    periods: tuple[tuple[datetime, datetime], ...]  # today's allowed periods, viewer's zone
+    opens_from: tuple[str, ...]  # the zones whose local hours open the shown period last
+    closes_in: tuple[str, ...]  # ... and close it first
+    open_now: bool
+    next_open: datetime | None  # now when open; else the next opening (viewer's zone)
+    holiday: str | None  # a day of rest that shuts today, if any
+
+    @property
+    def bounds(self) -> tuple[str, ...]:
+        """The zones that bound the shown period, each once, opening zone first."""
+        return tuple(dict.fromkeys(self.opens_from + self.closes_in))
+
+
+def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinfo) -> CallWindow:
+    """Today's allowed periods in ``viewer``'s zone, and which of the consumer's zones bound
+    them (the last to open, the first to close): "10:00-17:00 your time: Los Angeles and
+    New York"."""
+    local_now = now.astimezone(viewer)
+    today = local_now.date()
+    day_lo = datetime.combine(today, time(0), viewer).timestamp()
+    day_hi = datetime.combine(today + timedelta(days=1), time(0), viewer).timestamp()
+    utc_day = datetime.fromtimestamp(day_lo, UTC).date()
+    # one block from the day before holds the whole of the viewer's day
+    block = spans(zones, rule, utc_day - timedelta(days=1))
+    merged = [(s, e) for s, e in block if e > day_lo and s < day_hi]
+    periods = tuple((_at(s, viewer), _at(e, viewer)) for s, e in merged)
+    t = now.timestamp()
+    shown = next((p for p in merged if p[1] > t), merged[-1] if merged else None)
+    opens_from: list[str] = []
+    closes_in: list[str] = []
+    if shown is not None:
+        lo, hi = shown[0] - 2 * 86400, shown[1] + 2 * 86400
+        first = datetime.fromtimestamp(lo, UTC).date() - timedelta(days=1)
+        last = datetime.fromtimestamp(hi, UTC).date() + timedelta(days=1)
+        for name in zones:
+            for s, e in _own(name, rule, lo, hi, first, last):
+                if s <= shown[0] < e or s <= shown[1] - 1 < e:
+                    if s == shown[0]:
+                        opens_from.append(name)
+                    if e == shown[1]:
+                        closes_in.append(name)
+    nxt = opens_at(now, zones, rule)
+    return CallWindow(
+        periods=periods,
+        opens_from=tuple(opens_from),
+        closes_in=tuple(closes_in),
+        open_now=allowed_at(now, zones, rule),
+        next_open=nxt.astimezone(viewer) if nxt else None,
+        holiday=closed_reason(now, zones, rule),
+    )
+
+
+def host_zone() -> tzinfo:
+    """This machine's time zone, with its daylight-saving rules when they can be found (TZ,
+    /etc/localtime), else its current offset. Collectors' own zones replace it."""
+    import os
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            target = str(Path("/etc/localtime").resolve())
+        except OSError:
+            target = ""
+        if "zoneinfo/" in target:
+            name = target.split("zoneinfo/", 1)[1]
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ValueError, OSError):
+            pass
+    return datetime.now().astimezone().tzinfo or UTC
