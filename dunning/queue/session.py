@@ -16,7 +16,13 @@ from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
-from dunning.queue.account_view import AccountView, TimelineEntry, load_account, timeline
+from dunning.queue.account_view import (
+    AccountView,
+    TimelineEntry,
+    load_account,
+    recheck,
+    timeline,
+)
 from dunning.queue.assign import AssignError, reassign
 from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
 from dunning.queue.collectors import Collector, get_collector, list_collectors
@@ -96,6 +102,11 @@ class WorkSession:
         return self._run(
             lambda conn: load_account(conn, self.clock, self.settings, cid, self.collector.id)
         )
+
+    def recheck(self, view: AccountView) -> AccountView:
+        """The open account's verdict and calling window at the clock's time now (no
+        reload: the screen asks as the minutes pass)."""
+        return self._read(lambda conn: recheck(conn, self.clock, self.settings, view))
 
     def history(self, customer_id: int) -> list[TimelineEntry]:
         """The whole timeline of an account, newest first."""

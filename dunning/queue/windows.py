@@ -117,12 +117,14 @@ def _at(t: float, tz: tzinfo) -> datetime:
 class CallWindow:
     """The window as the collector sees it, in their own time zone."""
 
-    periods: tuple[tuple[datetime, datetime], ...]  # today's allowed periods, viewer's zone
+    periods: tuple[tuple[datetime, datetime], ...]  # periods that touch today, viewer's zone
+    current: tuple[datetime, datetime] | None  # the one open now, else the next one today
     opens_from: tuple[str, ...]  # the zones whose local hours open the shown period last
     closes_in: tuple[str, ...]  # ... and close it first
     open_now: bool
     next_open: datetime | None  # now when open; else the next opening (viewer's zone)
     holiday: str | None  # a day of rest that shuts today, if any
+    viewer: tzinfo = UTC  # the zone the periods are expressed in
 
     @property
     def bounds(self) -> tuple[str, ...]:
@@ -144,7 +146,7 @@ def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinf
     merged = [(s, e) for s, e in block if e > day_lo and s < day_hi]
     periods = tuple((_at(s, viewer), _at(e, viewer)) for s, e in merged)
     t = now.timestamp()
-    shown = next((p for p in merged if p[1] > t), merged[-1] if merged else None)
+    shown = next((p for p in merged if p[1] > t), None)
     opens_from: list[str] = []
     closes_in: list[str] = []
     if shown is not None:
@@ -161,11 +163,13 @@ def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinf
     nxt = opens_at(now, zones, rule)
     return CallWindow(
         periods=periods,
+        current=(_at(shown[0], viewer), _at(shown[1], viewer)) if shown else None,
         opens_from=tuple(opens_from),
         closes_in=tuple(closes_in),
         open_now=allowed_at(now, zones, rule),
         next_open=nxt.astimezone(viewer) if nxt else None,
         holiday=closed_reason(now, zones, rule),
+        viewer=viewer,
     )
 
 

@@ -176,3 +176,20 @@ def reason_label(code: str, params: dict[str, object], currency_locale: str) -> 
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def city(name: str, locale: str) -> str:
+    """'America/Los_Angeles' -> 'Los Angeles' ('Los Ángeles' in Spanish)."""
+    from babel.dates import get_timezone_location
+
+    try:
+        return get_timezone_location(zone(name), locale=locale, return_city=True)
+    except Exception:  # noqa: BLE001 - an unknown zone still has a readable name
+        return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def clock_time(dt: datetime, locale: str, *, weekday: bool = False) -> str:
+    """'17:00', or 'Thu 10:00' with the weekday: 24-hour, short."""
+    from babel.dates import format_skeleton
+
+    return format_skeleton("EEEHm" if weekday else "Hm", dt, locale=locale)

@@ -108,30 +108,7 @@ class AccountPane(VerticalScroll, can_focus=True):
         self._why = (parts, tail)
         self._draw_why()
 
-        call = Text(_("Call "), style="bold")
-        call.append(fmt.local_times(view.zones, now, loc))
-        if not view.callable.ok:
-            call.append(f"  ⛔ {_('not callable now')}: {view.callable.detail}", style="bold red")
-        elif view.callable.code == "after_hours":
-            call.append(f"  {_('outside business hours')}", style="yellow")
-        first = next((p.id for p in view.phones if p.usable), None)
-        for p in view.phones:
-            # ▸ the number an outcome is logged against unless the collector picks another
-            call.append("\n ▸ " if p.id == first else "\n   ", style="bold")
-            style = "strike dim" if not p.usable else ("bold" if p.id == first else "")
-            call.append(fmt.dial(p.e164, me.dial_region), style=style)
-            call.append(f"  {fmt.label(fmt.PHONE_TYPE_LABELS, p.type)}", style="dim")
-            if p.contact:
-                call.append(f"  {p.contact}")
-            if p.bad:
-                call.append(f"  {_('wrong number')}", style="red")
-            if p.do_not_call:
-                call.append(f"  {_('do not call')}", style="red")
-        if view.contacts:
-            primary = view.contacts[0]
-            if primary.title or primary.email:
-                call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
-        self.query_one("#call", Static).update(call)
+        self.show_call(view, me, now)
 
         # Plain Text in columns: a Rich Table costs ~10x more to lay out on every account.
         owed = Text(_("Owed "), style="bold")
@@ -202,6 +179,39 @@ class AccountPane(VerticalScroll, can_focus=True):
         )
         self.scroll_home(animate=False)
 
+    def show_call(self, view: AccountView, me: Collector, now: datetime) -> None:
+        """Whom to call, their clock, and whether and when they may be called: redrawn
+        alone when the clock moves (the rest of the account does not change)."""
+        loc = me.locale
+        call = Text(_("Call "), style="bold")
+        call.append(fmt.local_times(view.zones, now, loc))
+        if not view.callable.ok:
+            call.append(f"  ⛔ {_('not callable now')}: {block_reason(view)}", style="bold red")
+        elif view.callable.code == "after_hours":
+            call.append(f"  {_('outside business hours')}", style="yellow")
+        window = window_text(view, now, loc)
+        if window.plain:
+            call.append("\n")
+            call.append_text(window)
+        first = next((p.id for p in view.phones if p.usable), None)
+        for p in view.phones:
+            # ▸ the number an outcome is logged against unless the collector picks another
+            call.append("\n ▸ " if p.id == first else "\n   ", style="bold")
+            style = "strike dim" if not p.usable else ("bold" if p.id == first else "")
+            call.append(fmt.dial(p.e164, me.dial_region), style=style)
+            call.append(f"  {fmt.label(fmt.PHONE_TYPE_LABELS, p.type)}", style="dim")
+            if p.contact:
+                call.append(f"  {p.contact}")
+            if p.bad:
+                call.append(f"  {_('wrong number')}", style="red")
+            if p.do_not_call:
+                call.append(f"  {_('do not call')}", style="red")
+        if view.contacts:
+            primary = view.contacts[0]
+            if primary.title or primary.email:
+                call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
+        self.query_one("#call", Static).update(call)
+
 
 def fit_items(items: list[str], width: int, first: int = 0, sep: str = " · ") -> str:
     """``items`` joined by ``sep``, with a line break instead of ``sep`` wherever the next
@@ -266,4 +276,65 @@ def history_text(
         if e.note:
             out.append(f"\n  {e.note}")
         out.append("\n")
+    return out
+
+
+CALL_BLOCK_LABELS: dict[str, str] = {
+    "outside_window": N_("outside calling hours"),
+    "cap_7_in_7": N_("7 call attempts in 7 days (Reg F)"),
+    "recent_conversation": N_("a conversation in the last 7 days (Reg F)"),
+    "ontario_cap": N_("3 contacts in 7 days (Ontario)"),
+}
+
+
+def block_reason(view: AccountView) -> str:
+    """Why the account may not be called now, in the collector's language (a holiday is
+    named as it is)."""
+    label = CALL_BLOCK_LABELS.get(view.callable.code)
+    return _(label) if label else view.callable.detail
+
+
+def _names(zones: tuple[str, ...], locale: str, most: int = 3) -> str:
+    cities = list(dict.fromkeys(fmt.city(z, locale) for z in zones))
+    extra = len(cities) - most
+    cities = cities[:most]
+    if extra > 0:
+        return ", ".join(cities) + f" +{extra}"
+    if len(cities) == 1:
+        return cities[0]
+    return _("{first} and {last}").format(first=", ".join(cities[:-1]), last=cities[-1])
+
+
+def window_text(view: AccountView, now: datetime, locale: str) -> Text:
+    """'callable 11:00-21:00 your time: Los Angeles and New York'; when not callable, when
+    it opens. Empty where no calling window applies (business-to-business)."""
+    w = view.window
+    out = Text()
+    if w is None:
+        return out
+    hours = ""
+    if w.current is not None:
+        start, end = w.current
+        hours = f"{fmt.clock_time(start, locale)}–{fmt.clock_time(end, locale)}"
+    where = _names(w.bounds, locale)
+    if view.callable.ok:
+        if not hours:
+            return out
+        out.append(
+            _("callable {hours} your time: {zones}").format(hours=hours, zones=where),
+            style="green",
+        )
+        return out
+    opens = view.callable.opens_at
+    if opens is None:
+        out.append(_("no calling hours in the next weeks"), style="red")
+        return out
+    local = opens.astimezone(w.viewer)
+    other_day = local.date() != now.astimezone(w.viewer).date()
+    when = fmt.clock_time(local, locale, weekday=other_day)
+    if w.current is not None and w.current[0] == local:
+        text = _("callable from {when} your time: {zones}").format(when=when, zones=where)
+    else:
+        text = _("callable from {when} your time").format(when=when)
+    out.append(text, style="yellow")
     return out
