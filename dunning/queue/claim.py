@@ -166,6 +166,7 @@ def _why_not(
         subdivision=c["subdivision"],
         zones=where.zones,
         jurisdictions=where.jurisdictions,
+        explain=False,
     )
     return None if verdict.ok else verdict.code
 

@@ -13,7 +13,6 @@ jurisdiction forbids contact (holidays) come from ``closed_days``.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable as Fn
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -22,29 +21,7 @@ from dunning.clock import to_iso
 from dunning.phones import zone
 from dunning.places import Jurisdiction
 from dunning.queue.config import Settings
-
-# A day on which a jurisdiction forbids calls: the reason (a holiday's name), else None.
-Closed = Fn[[date], "str | None"]
-
-
-@dataclass(frozen=True)
-class Window:
-    """Allowed local hours [start, end) per weekday (0=Monday); None = no calls that day."""
-
-    days: tuple[tuple[int, int] | None, ...]
-    rule: str  # which law, shown to the collector
-
-    def __and__(self, other: Window) -> Window:
-        """Only the hours both allow."""
-        days: list[tuple[int, int] | None] = []
-        for a, b in zip(self.days, other.days, strict=True):
-            if a is None or b is None or max(a[0], b[0]) >= min(a[1], b[1]):
-                days.append(None)
-            else:
-                days.append((max(a[0], b[0]), min(a[1], b[1])))
-        rule = self.rule if other.rule == self.rule else f"{self.rule}; {other.rule}"
-        return Window(tuple(days), rule)
-
+from dunning.queue.windows import Closed, Rule, Window, allowed_at, closed_reason, opens_at
 
 _US = Window(((8, 21),) * 7, "FDCPA/Reg F: 08:00-21:00 local")
 _ON = Window(((7, 21),) * 6 + ((13, 17),), "Ontario Reg. 74: 07:00-21:00, Sunday 13:00-17:00")
@@ -73,14 +50,6 @@ def closed_days(country: str, subdivision: str | None) -> Closed | None:
     names the reason (a holiday); None when there are none. With no subdivision: every
     subdivision's days. No holiday source yet: the holidays work plugs in here."""
     return None
-
-
-@dataclass(frozen=True, eq=False)  # identity hash: rules are made once per jurisdiction set
-class Rule:
-    """When a consumer may be called: the window and the days it is shut."""
-
-    window: Window
-    closed: Closed | None = None
 
 
 def _any_closed(fns: tuple[Closed, ...]) -> Closed:
@@ -130,8 +99,6 @@ def _rule_of(window: Window) -> Rule:
 
 def in_window(now_utc: datetime, zones: tuple[str, ...], rule: Rule | Window) -> bool:
     """True only when the hour is allowed in every possible zone of the consumer."""
-    from dunning.queue.windows import allowed_at
-
     if isinstance(rule, Window):
         rule = _rule_of(rule)
     return allowed_at(now_utc, zones, rule)
@@ -148,10 +115,11 @@ def check_callable(
     subdivision: str | None,
     zones: tuple[str, ...],
     jurisdictions: tuple[Jurisdiction, ...] | None = None,
+    explain: bool = True,
 ) -> Callable:
     """May this account be called now? ``zones`` and ``jurisdictions``: where the consumer
-    may be (``dunning.places.reach``); jurisdictions default to the address's."""
-    from dunning.queue.windows import closed_reason, opens_at
+    may be (``dunning.places.reach``); jurisdictions default to the address's. ``explain``:
+    also say when it opens (claims skip it: they only need the verdict)."""
 
     if portfolio not in settings.contact_rules_portfolios:
         start, end = settings.business_hours
@@ -162,8 +130,8 @@ def check_callable(
     juris = jurisdictions or jurisdictions_of(country, subdivision)
     rule = rule_for(juris)
     window = rule.window
-    if not in_window(now_utc, zones, rule):
-        opens = opens_at(now_utc, zones, rule)
+    if not allowed_at(now_utc, zones, rule):
+        opens = opens_at(now_utc, zones, rule) if explain else None
         holiday = closed_reason(now_utc, zones, rule)
         if holiday:
             return Callable(False, "holiday", holiday, opens)
@@ -192,7 +160,7 @@ def check_callable(
                 False,
                 "cap_7_in_7",
                 "Reg F: 7 call attempts in 7 days",
-                opens_at(after, zones, rule) if after else None,
+                opens_at(after, zones, rule) if after and explain else None,
             )
         # a conversation with the consumer (rpc; not a third party who answered): the
         # conversation day is day 1, no call through day 7 (calendar days, local)
@@ -213,7 +181,7 @@ def check_callable(
                     False,
                     "recent_conversation",
                     "Reg F: conversation in the last 7 days",
-                    opens_at(day8, zones, rule),
+                    opens_at(day8, zones, rule) if explain else None,
                 )
     if ("CA", "ON") in juris and ontario_contacts >= 3:
         third = conn.execute(

@@ -9,12 +9,43 @@ the next instant an account opens and the window to show the collector in their 
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from dunning.phones import zone
-from dunning.queue.contact_rules import Rule
+
+# A day on which a jurisdiction forbids calls: the reason (a holiday's name), else None.
+Closed = Callable[[date], "str | None"]
+
+
+@dataclass(frozen=True)
+class Window:
+    """Allowed local hours [start, end) per weekday (0=Monday); None = no calls that day."""
+
+    days: tuple[tuple[int, int] | None, ...]
+    rule: str  # which law, shown to the collector
+
+    def __and__(self, other: Window) -> Window:
+        """Only the hours both allow."""
+        days: list[tuple[int, int] | None] = []
+        for a, b in zip(self.days, other.days, strict=True):
+            if a is None or b is None or max(a[0], b[0]) >= min(a[1], b[1]):
+                days.append(None)
+            else:
+                days.append((max(a[0], b[0]), min(a[1], b[1])))
+        rule = self.rule if other.rule == self.rule else f"{self.rule}; {other.rule}"
+        return Window(tuple(days), rule)
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: rules are made once per jurisdiction set
+class Rule:
+    """When a consumer may be called: the window and the days it is shut."""
+
+    window: Window
+    closed: Closed | None = None
+
 
 SPAN_DAYS = 8  # one memoized block: a UTC day and the week after it
 LOOK_AHEAD = 5  # blocks searched for the next opening (40 days)
