@@ -155,6 +155,7 @@ def test_reg_f_seven_attempts_in_seven_days(conn, us_consumer):
     add_activity(conn, cid, NOON_NY - timedelta(hours=2))
     v = verdict(conn, NOON_NY, zones=NY, customer_id=cid)
     assert (v.ok, v.code) == (False, "cap_7_in_7")
+    assert v.opens_at == NOON_NY + timedelta(days=2, hours=-1)  # shown: when it opens
     # the oldest attempt (5 days 1 hour ago) ages out 7 days after it was made
     later = NOON_NY + timedelta(days=1, hours=23, minutes=1)
     assert verdict(conn, later, zones=NY, customer_id=cid).ok
@@ -168,6 +169,7 @@ def test_reg_f_no_call_within_seven_days_of_a_conversation(conn, us_consumer):
         when = talked + timedelta(days=day, hours=8)
         v = verdict(conn, when, zones=NY, customer_id=cid)
         assert (v.ok, v.code) == (False, "recent_conversation"), when
+        assert v.opens_at == utc("2026-11-30T13:00"), when  # day 8, 08:00 New York
     # day 8, Monday morning New York: allowed again
     assert verdict(conn, utc("2026-11-30T13:00"), zones=NY, customer_id=cid).ok
 
