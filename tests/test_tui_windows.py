@@ -14,7 +14,7 @@ from dunning.clock import FixedClock
 from dunning.db.connection import connect
 from dunning.db.schema import migrate
 from dunning.queue.config import Settings
-from dunning.tui.screens import work
+from dunning.tui import window_watch
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ async def test_the_window_and_its_zones_are_shown(db, clock):
 
 
 async def test_a_green_account_turns_red_at_21_00_new_york(db, clock, monkeypatch):
-    monkeypatch.setattr(work, "RECHECK_EVERY", 0.2)
+    monkeypatch.setattr(window_watch, "RECHECK_EVERY", 0.2)
     clock.at = datetime(2026, 11, 24, 1, 50, tzinfo=UTC)  # 20:50 New York
     app = make_app(db, clock)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -75,3 +75,14 @@ async def test_a_green_account_turns_red_at_21_00_new_york(db, clock, monkeypatc
         clock.at = datetime(2026, 11, 24, 16, 1, tzinfo=UTC)
         await wait_until(pilot, lambda: "not callable" not in call_text(screen))
         assert screen.view.callable.ok
+
+
+async def test_the_screen_rechecks_at_the_edge_of_the_window(db, clock):
+    """No need to wait for the minute: a timer is set for 21:00 sharp."""
+    clock.at = datetime(2026, 11, 24, 1, 59, 59, 500_000, tzinfo=UTC)  # 20:59:59.5 New York
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert screen.view is not None and screen.view.callable.ok
+        clock.advance(seconds=1)  # the edge timer (in half a second) finds 21:00:00.5
+        await wait_until(pilot, lambda: "not callable now" in call_text(screen), timeout=3)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
@@ -29,6 +27,7 @@ from dunning.tui.screens.help import HelpScreen
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
+from dunning.tui.window_watch import WindowWatch
 
 if TYPE_CHECKING:
     from dunning.queue.session import WorkSession
@@ -37,7 +36,6 @@ DRAFT_DELAY = 0.15  # seconds of quiet typing before the draft is written
 RENEW_EVERY = 60.0
 POLL_EVERY = 2.0
 COUNTS_EVERY = 20.0
-RECHECK_EVERY = 60.0  # seconds: whether the open account may still be called (and at edges)
 
 OUTCOME_KEYS: list[tuple[str, str, str]] = [
     ("p", "promise_to_pay", N_("Promise")),
@@ -113,7 +111,7 @@ class WorkScreen(Screen[None]):
         self._data_version = -1
         self._counts: dict[str, int] = {}
         self.last_message = ""
-        self._edge_timer: Timer | None = None
+        self.window_watch = WindowWatch(self)
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -136,7 +134,7 @@ class WorkScreen(Screen[None]):
         self.set_interval(RENEW_EVERY, self._renew)
         self.set_interval(POLL_EVERY, self._poll)
         self.set_interval(COUNTS_EVERY, self._refresh_counts)
-        self.set_interval(RECHECK_EVERY, self._recheck)
+        self.window_watch.start()
 
     # -- workers --------------------------------------------------------------------
     def _work(self, job: Callable[[], object]) -> None:
@@ -192,49 +190,6 @@ class WorkScreen(Screen[None]):
 
         self.run_worker(check, thread=True, group="poll", exclusive=True, exit_on_error=False)
 
-    def _recheck(self) -> None:
-        """The clock moved: may the open account still be called (or be called now)? A
-        green account turns red at 21:00 with no commit from anyone."""
-        view = self.view
-        if view is None or view.window is None:
-            return
-
-        def job() -> None:
-            try:
-                fresh = self.session.recheck(view)
-            except Exception:  # noqa: BLE001 - the next minute tries again
-                return
-            self.app.call_from_thread(self._rechecked, fresh)
-
-        self.run_worker(job, thread=True, group="recheck", exclusive=True, exit_on_error=False)
-
-    def _rechecked(self, fresh: AccountView) -> None:
-        if self.busy or self.view is None or self.view.id != fresh.id:
-            return  # another account came meanwhile
-        self.view = replace(self.view, callable=fresh.callable, window=fresh.window)
-        pane = self.query_one("#account", AccountPane)
-        pane.show_call(self.view, self.session.collector, self._now())
-        self._arm_edge()
-
-    def _arm_edge(self) -> None:
-        """A recheck at the next edge of the window (it opens or closes), if within the
-        minute: the verdict changes at 21:00 sharp, not up to a minute later."""
-        if self._edge_timer is not None:
-            self._edge_timer.stop()
-            self._edge_timer = None
-        view = self.view
-        if view is None or view.window is None:
-            return
-        now = self._now()
-        edges = [t for p in view.window.periods for t in p if t > now]
-        if view.callable.opens_at is not None:
-            edges.append(view.callable.opens_at)
-        if not edges:
-            return
-        delay = (min(edges) - now).total_seconds()
-        if 0 < delay < RECHECK_EVERY:
-            self._edge_timer = self.set_timer(delay + 0.05, self._recheck)
-
     # -- showing --------------------------------------------------------------------
     @on(AccountLoaded)
     def _loaded(self, message: AccountLoaded) -> None:
@@ -270,7 +225,7 @@ class WorkScreen(Screen[None]):
             self._show_empty()
             return
         pane.show(message.view, self.session.collector, self._now())
-        self._arm_edge()
+        self.window_watch.arm()
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)
