@@ -136,18 +136,18 @@ def dial(e164: str, region: str) -> str:
 
 
 def local_times(zones: tuple[str, ...], now: datetime, locale: str) -> str:
-    """'10:05 (America/Toronto)' or '9:05-11:05' across several zones."""
+    """'10:05 Toronto' or '7:05–10:05 (2 zones)' across several zones."""
     if not zones:
         return _("time zone unknown")
+    # wall-clock times: aware datetimes of one instant compare equal whatever their zone
     times = sorted(
-        {now.astimezone(zone(z)).replace(second=0, microsecond=0) for z in zones},
-        key=lambda d: d.utcoffset() or 0,
+        {now.astimezone(zone(z)).replace(second=0, microsecond=0, tzinfo=None) for z in zones}
     )
     first = format_time(times[0], "short", locale=locale)
     if len(times) == 1:
-        return f"{first} {zones[0].split('/')[-1].replace('_', ' ')}"
+        return f"{first} {city(zones[0], locale)}"
     last = format_time(times[-1], "short", locale=locale)
-    return _("{first}–{last} ({n} zones)").format(first=first, last=last, n=len(zones))
+    return _("{first}–{last} ({n} zones)").format(first=first, last=last, n=len(times))
 
 
 def reason_label(code: str, params: dict[str, object], currency_locale: str) -> str:
