@@ -223,6 +223,10 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
         )
     if not view.callable.ok:
         print(f"  NOT CALLABLE NOW: {view.callable.detail}")
+    if view.window is not None and view.window.current is not None:
+        start, end = view.window.current
+        bounds = ", ".join(z.rsplit("/", 1)[-1].replace("_", " ") for z in view.window.bounds)
+        print(f"  window  {start:%H:%M}-{end:%H:%M} your time ({bounds})")
     for pr in view.promises:
         if pr.status == "pending":
             print(f"  promise {m(pr.amount_minor)} by {pr.due_date} (+{pr.grace_days}d grace)")

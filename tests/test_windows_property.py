@@ -180,3 +180,15 @@ def test_dunning_next_on_a_real_file(
         _check(clock.at, country, sub, numbers)
     else:
         assert data["account"] is None
+
+
+def test_dunning_next_prints_the_window(db_path, conn, clock, consumer, capsys, monkeypatch):
+    for name in ("DUNNING_DB", "DUNNING_SERVICE_ACCOUNT", "DUNNING_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    _alice, cid = consumer
+    _set(conn, cid, "US", "NY", ["+12135550100"])
+    clock.at = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    code = main(["--db", str(db_path), "next", "--as", "alice"], clock=clock)
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "window  16:00-02:00 your time (Los Angeles, New York)" in out  # TZ=UTC in tests
