@@ -67,7 +67,7 @@ def area_code_subdivisions(area_code: str) -> tuple[Jurisdiction, ...]:
     return _area_codes().get(area_code, ())
 
 
-def _code(country: str, subdivision: str | None) -> str | None:
+def subdivision_code(country: str, subdivision: str | None) -> str | None:
     """'QC', 'CA-QC', 'qc' -> 'QC' (normalizing names is the importer's job)."""
     if not subdivision:
         return None
@@ -80,7 +80,7 @@ def _code(country: str, subdivision: str | None) -> str | None:
 @lru_cache(maxsize=512)
 def subdivision_zones(country: str, subdivision: str | None) -> tuple[str, ...]:
     """Every zone the subdivision spans; () when the table does not know it."""
-    code = _code(country, subdivision)
+    code = subdivision_code(country, subdivision)
     if code is None:
         return ()
     return subdivision_table().get(country, {}).get(code, ())
@@ -159,7 +159,7 @@ class Reach:
 def reach(country: str, subdivision: str | None, numbers: tuple[str, ...]) -> Reach:
     """The zones and jurisdictions of a consumer with this address and these dialable
     numbers (E.164), memoized: a claim asks for hundreds of accounts."""
-    code = _code(country, subdivision)
+    code = subdivision_code(country, subdivision)
     home = subdivision_zones(country, code)
     zones: list[str] = list(home)
     places = [number_place(n) for n in numbers]

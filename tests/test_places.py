@@ -232,3 +232,20 @@ def test_a_quebec_number_with_no_province_gets_quebec_rules(conn, clock, setting
 
 def test_a_rule_over_no_zone_never_allows():
     assert not in_window(utc("2026-11-23T17:00"), (), rule_for((("US", None),)))
+
+
+def test_iso_subdivision_codes_get_the_same_zones_and_rules(conn, clock, settings, ledger):
+    assert reach("CA", "CA-QC", ()) == reach("CA", "QC", ())
+    alice = ledger.collector("alice")
+    ledger.customer(
+        "Jean",
+        collector=alice,
+        country="CA",
+        currency="CAD",
+        portfolio="consumer",
+        subdivision="CA-QC",
+        phones=["+15145550123"],
+        invoices=[(50_000, "2026-01-01")],
+    )
+    clock.at = utc("2026-11-29T19:00")  # Sunday 14:00 Montreal
+    assert claim_next(conn, clock, settings, alice) is None

@@ -19,7 +19,7 @@ from functools import lru_cache
 
 from dunning.clock import to_iso
 from dunning.phones import zone
-from dunning.places import Jurisdiction
+from dunning.places import Jurisdiction, subdivision_code
 from dunning.queue.config import Settings
 from dunning.queue.windows import Closed, Rule, Window, allowed_at, closed_reason, opens_at
 
@@ -80,7 +80,8 @@ def rule_for(jurisdictions: tuple[Jurisdiction, ...]) -> Rule:
 
 
 def jurisdictions_of(country: str, subdivision: str | None) -> tuple[Jurisdiction, ...]:
-    return ((country, subdivision or None),)
+    """The address's jurisdiction ('QC' and 'CA-QC' alike)."""
+    return ((country, subdivision_code(country, subdivision)),)
 
 
 @dataclass(frozen=True)
