@@ -163,6 +163,25 @@ class CallWindow:
         return tuple(dict.fromkeys(self.opens_from + self.closes_in))
 
 
+@lru_cache(maxsize=4096)
+def _bounds(
+    zones: tuple[str, ...], rule: Rule, start: float, end: float
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The zones whose own local hours open the period [start, end) and close it."""
+    lo, hi = start - 86400, end + 86400
+    first = datetime.fromtimestamp(lo, UTC).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(hi, UTC).date() + timedelta(days=1)
+    opens_from: list[str] = []
+    closes_in: list[str] = []
+    for name in zones:
+        for s, e in _own(name, rule, lo, hi, first, last):
+            if s == start:
+                opens_from.append(name)
+            if e == end:
+                closes_in.append(name)
+    return tuple(opens_from), tuple(closes_in)
+
+
 def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinfo) -> CallWindow:
     """Today's allowed periods in ``viewer``'s zone, and which of the consumer's zones bound
     them (the last to open, the first to close): "10:00-17:00 your time: Los Angeles and
@@ -178,25 +197,13 @@ def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinf
     periods = tuple((_at(s, viewer), _at(e, viewer)) for s, e in merged)
     t = now.timestamp()
     shown = next((p for p in merged if p[1] > t), None)
-    opens_from: list[str] = []
-    closes_in: list[str] = []
-    if shown is not None:
-        lo, hi = shown[0] - 2 * 86400, shown[1] + 2 * 86400
-        first = datetime.fromtimestamp(lo, UTC).date() - timedelta(days=1)
-        last = datetime.fromtimestamp(hi, UTC).date() + timedelta(days=1)
-        for name in zones:
-            for s, e in _own(name, rule, lo, hi, first, last):
-                if s <= shown[0] < e or s <= shown[1] - 1 < e:
-                    if s == shown[0]:
-                        opens_from.append(name)
-                    if e == shown[1]:
-                        closes_in.append(name)
+    opens_from, closes_in = _bounds(zones, rule, *shown) if shown else ((), ())
     nxt = opens_at(now, zones, rule)
     return CallWindow(
         periods=periods,
         current=(_at(shown[0], viewer), _at(shown[1], viewer)) if shown else None,
-        opens_from=tuple(opens_from),
-        closes_in=tuple(closes_in),
+        opens_from=opens_from,
+        closes_in=closes_in,
         open_now=allowed_at(now, zones, rule),
         next_open=nxt.astimezone(viewer) if nxt else None,
         holiday=closed_reason(now, zones, rule),
