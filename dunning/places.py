@@ -93,7 +93,9 @@ def country_zones(country: str) -> tuple[str, ...]:
     primary, subs = _tables()
     if country in subs:
         zones = [primary[country]]
-        for per in subs[country].values():
+        for code, per in subs[country].items():
+            if country == "US" and code in _US_TERRITORIES | {"UM"}:
+                continue  # an address there is written GU, PR...: not 'anywhere in the US'
             zones.extend(per)
         return tuple(dict.fromkeys(zones))
     try:

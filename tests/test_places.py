@@ -90,7 +90,8 @@ def test_every_zone_in_the_table_is_a_valid_zone():
 def test_every_zone_phonenumbers_gives_a_us_or_canadian_number_is_in_its_country():
     from phonenumbers.tzdata import TIMEZONE_DATA
 
-    us_ca = set(country_zones("US")) | set(country_zones("CA"))
+    table = subdivision_table()
+    us_ca = {z for c in ("US", "CA") for per in table[c].values() for z in per}
     for code in range(200, 1000):
         zones = TIMEZONE_DATA.get(f"1{code}")
         subs = area_code_subdivisions(str(code))
@@ -249,3 +250,12 @@ def test_iso_subdivision_codes_get_the_same_zones_and_rules(conn, clock, setting
     )
     clock.at = utc("2026-11-29T19:00")  # Sunday 14:00 Montreal
     assert claim_next(conn, clock, settings, alice) is None
+
+
+def test_anywhere_in_the_us_means_the_states_not_guam_or_pago_pago():
+    # a US consumer with no state and only a toll-free number may be anywhere from Hawaii
+    # to Maine; Guam and American Samoa are addresses of their own (GU, AS)
+    zones = set(country_zones("US"))
+    assert {"Pacific/Honolulu", "America/New_York", "America/Anchorage"} <= zones
+    assert not zones & {"Pacific/Guam", "Pacific/Pago_Pago", "America/Puerto_Rico"}
+    assert "Pacific/Guam" in subdivision_zones("US", "GU")

@@ -80,7 +80,13 @@ def _oracle(country: str, sub: str | None, numbers: list[str]) -> tuple[set[str]
             if e164.startswith("+52"):
                 juris.add(("MX", None))
     if not sub and (everywhere or not juris):
-        zones |= {z for per in TABLE[country].values() for z in per}
+        # US territories are addresses of their own (GU, PR...), not 'anywhere in the US'
+        zones |= {
+            z
+            for s, per in TABLE[country].items()
+            if not (country == "US" and s in {"PR", "GU", "VI", "AS", "MP", "UM"})
+            for z in per
+        }
         juris.add((country, None))
     return zones, juris
 
