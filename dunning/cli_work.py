@@ -377,7 +377,7 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     for h in hits:
         print(
             f"{h.external_ref:<12} {h.name[:32]:<32} {h.country:<3} "
-            f"{format_money(h.open_minor, h.currency, loc):>16}  {h.state:<9} "
+            f"{format_money(h.net_minor, h.currency, loc):>16}  {h.state:<9} "
             f"{h.assigned_to or '-':<10} ({h.matched})"
         )
     if not hits:

@@ -160,3 +160,14 @@ def test_aging_table_columns_follow_the_definition(db: Path, clock: FixedClock) 
     names = [c.name for c in cols]
     assert names[-10:] == list(FIELDS)
     assert dict(zip(names[-10:], rows[0][-10:], strict=True)) == {k: EXPECTED[k] for k in FIELDS}
+
+
+def test_search_shows_the_same_net(db: Path) -> None:
+    from dunning.queue.search import search_customers
+
+    conn = connect(db)
+    try:
+        (hit,) = search_customers(conn, "Mixed")
+    finally:
+        conn.close()
+    assert hit.net_minor == EXPECTED["net"]

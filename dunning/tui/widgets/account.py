@@ -40,6 +40,11 @@ class AccountPane(VerticalScroll, can_focus=True):
         translate_bindings(self)
 
     def on_resize(self) -> None:
+        # after this resize's layout pass: lines refitted inside it could keep the heights
+        # of the old width (a reason line cut off)
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
         if self._owed is not None:
             self._draw_aging()
         if self._why is not None:
