@@ -12,9 +12,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 from textual.widgets import Input, Static
 from tui_helpers import make_app, settle
@@ -171,3 +174,70 @@ def test_search_shows_the_same_net(db: Path) -> None:
     finally:
         conn.close()
     assert hit.net_minor == EXPECTED["net"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(-50_000, 100_000).filter(bool),  # open amount (< 0: a credit note)
+            st.integers(-200, 200),  # days past due
+            st.booleans(),  # disputed
+        ),
+        max_size=8,
+    ),
+    st.lists(st.integers(1, 30_000), max_size=2),  # unapplied cash
+)
+def test_the_sql_computes_the_definition(
+    items: list[tuple[int, int, bool]], cash: list[int]
+) -> None:
+    """For any ledger of one account: the report's SQL (what the screen, the CLI and the
+    promise read) gives the figures the definition names, and the queue row the same net
+    and disputed amounts."""
+    import tempfile
+
+    from conftest import T0, Ledger
+
+    from dunning.aging import bucket_for
+    from dunning.queue.account_view import load_account
+
+    clock = FixedClock(T0)
+    today = T0.date()
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = connect(Path(tmp) / "p.db")
+        migrate(conn)
+        led = Ledger(conn, clock, Settings())
+        rows = [(a, (today - timedelta(days=d)).isoformat()) for a, d, _ in items]
+        cid = led.customer("P", invoices=rows)
+        with write_tx(conn):
+            for k, (_, _, disputed) in enumerate(items):
+                if disputed:
+                    conn.execute("UPDATE invoices SET disputed = 1 WHERE number = ?",
+                                 (f"INV-{cid}-{k}",))  # fmt: skip
+            for amount in cash:
+                conn.execute(
+                    "INSERT INTO payments (customer_id, amount_minor, currency, paid_on, "
+                    "created_at) VALUES (?, ?, 'USD', '2026-11-01', ?)",
+                    (cid, amount, to_iso(T0)),
+                )
+            refresh_accounts(conn, clock, Settings(), [cid])
+        if not items:  # the Ledger's default invoice
+            items = [(100_000, (today - date(2026, 9, 1)).days, False)]
+        buckets = dict.fromkeys(("current", "1-30", "31-60", "61-90", "91-120", "120+"), 0)
+        for amount, days, disputed in items:
+            if amount > 0 and not disputed:
+                buckets[bucket_for(days)] += amount
+        want = Owed(
+            "USD",
+            tuple(buckets.values()),
+            credits=sum(a for a, _, _ in items if a < 0) - sum(cash),
+            disputed=sum(a for a, _, d in items if a > 0 and d),
+        )
+        view = load_account(conn, clock, Settings(), cid)
+        assert view is not None and view.owed == want
+        q = conn.execute(
+            "SELECT open_minor + unapplied_minor, disputed_minor FROM queue WHERE customer_id = ?",
+            (cid,),
+        ).fetchone()
+        assert (q[0], q[1]) == (want.net, want.disputed)
+        conn.close()
