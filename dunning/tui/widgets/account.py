@@ -233,8 +233,9 @@ def aging_lines(owed: Owed, locale: str, width: int) -> Text:
     out = Text("\n")
     if width <= 0 or sum(widths) + len(widths) - 1 <= width:
         out.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
-        out.append("\n" + " ".join(a.rjust(w) for a, w in zip(amounts[:-1], widths, strict=False)))
-        out.append(" " + amounts[-1].rjust(widths[-1]), style=credit)
+        cells = [a.rjust(w) for a, w in zip(amounts, widths, strict=True)]
+        out.append("\n" + " ".join(cells[:-1]))
+        out.append(" " + cells[-1], style=credit)  # credits, green when there are some
         return out
     line = 0
     styles = [""] * len(BUCKETS) + [credit]
