@@ -149,8 +149,10 @@ def _local(iso: str | None) -> str:
 
 
 def account_json(view: AccountView) -> dict[str, Any]:
+    """The account as the screen shows it; ``owed`` holds the figures of dunning/owed.py
+    by the aging report's JSON names (``net_minor``, ``due_now_minor``, ...)."""
     data = asdict(view)
-    data["net_minor"] = view.net_minor
+    data["owed"] = view.owed.as_json()
     return data
 
 
@@ -201,13 +203,12 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
         f"{view.external_ref}  {view.name}  ({region}, {view.portfolio}, {cur})"
         f"  claimed until {_local(expires_at)}"
     )
-    extra = []
-    if view.disputed_minor:
-        extra.append(f"disputed {m(view.disputed_minor)}")
-    if view.credits_minor:
-        extra.append(f"credits {m(view.credits_minor)}")
-    print(f"  owed    {m(view.open_minor)}" + (f"  ({', '.join(extra)})" if extra else ""))
-    aging = "  ".join(f"{b}: {m(v)}" for b, v in view.aging.items() if v)
+    o = view.owed  # the figures of dunning/owed.py, as on the screen and in the reports
+    extra = f"  disputed {m(o.disputed)}" if o.disputed else ""
+    print(f"  owed    {m(o.net)}  due now {m(o.due_now)}{extra}")
+    aging = "  ".join(f"{b}: {m(v)}" for b, v in o.by_bucket().items() if v)
+    if o.credits:
+        aging += f"{'  ' if aging else ''}credits: {m(o.credits)}"
     if aging:
         print(f"  aging   {aging}")
     why = ", ".join(f"{code} +{pts:g}" for code, pts, _ in view.reasons)
@@ -380,7 +381,7 @@ def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     for h in hits:
         print(
             f"{h.external_ref:<12} {h.name[:32]:<32} {h.country:<3} "
-            f"{format_money(h.open_minor, h.currency, loc):>16}  {h.state:<9} "
+            f"{format_money(h.net_minor, h.currency, loc):>16}  {h.state:<9} "
             f"{h.assigned_to or '-':<10} ({h.matched})"
         )
     if not hits:

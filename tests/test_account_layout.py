@@ -4,32 +4,28 @@ from __future__ import annotations
 
 from rich.cells import cell_len
 
+from dunning.owed import Owed
 from dunning.tui.widgets.account import aging_lines
 
-AGING = {
-    "current": 0,
-    "1-30": -20_000,
-    "31-60": 300_000,
-    "61-90": 0,
-    "91-120": 0,
-    "120+": 2_500_000,
-}
+# a credit note is never in a bucket: it is in credits, after the buckets
+AGING = Owed("USD", (0, 0, 300_000, 0, 0, 2_500_000), credits=-20_000)
 
 
 def test_wide_pane_gets_two_aligned_rows() -> None:
-    lines = aging_lines(AGING, "USD", "en_US", 60).plain.strip("\n").split("\n")
+    lines = aging_lines(AGING, "en_US", 70).plain.strip("\n").split("\n")
     assert len(lines) == 2
-    assert lines[0].split() == ["current", "1-30", "31-60", "61-90", "91-120", "120+"]
-    assert lines[1].split() == ["·", "-$200.00", "$3,000.00", "·", "·", "$25,000.00"]
-    assert lines[0].rfind("120+") + 4 == len(lines[0]) == len(lines[1])  # right-aligned
+    heads = ["current", "1-30", "31-60", "61-90", "91-120", "120+", "credits"]
+    assert lines[0].split() == heads
+    assert lines[1].split() == ["·", "·", "$3,000.00", "·", "·", "$25,000.00", "-$200.00"]
+    assert len(lines[0]) == len(lines[1]) <= 70  # right-aligned
 
 
 def test_narrow_pane_lists_only_owed_buckets_and_never_splits_one() -> None:
-    text = aging_lines(AGING, "USD", "en_US", 40).plain.strip("\n")
+    text = aging_lines(AGING, "en_US", 40).plain.strip("\n")
     lines = text.split("\n")
     assert all(cell_len(line) <= 40 for line in lines)
-    assert "current" not in text and "61-90" not in text
-    assert "1-30 -$200.00" in text and "31-60 $3,000.00" in text and "120+ $25,000.00" in text
+    assert "current" not in text and "61-90" not in text and "1-30" not in text
+    assert "credits -$200.00" in text and "31-60 $3,000.00" in text and "120+ $25,000.00" in text
 
 
 def test_reasons_break_between_items_never_inside_a_french_amount() -> None:

@@ -79,8 +79,9 @@ def test_next_log_history_json_round_trip(run, db):
     data = json.loads(out)
     acct, claim = data["account"], data["claim"]
     assert (acct["external_ref"], acct["name"], acct["currency"]) == ("C00001", "Big Co", "USD")
-    assert acct["open_minor"] == 5_020_000 and acct["net_minor"] == 5_020_000
-    assert acct["aging"]["120+"] == 5_000_000 and acct["aging"]["31-60"] == 20_000
+    owed = acct["owed"]  # dunning/owed.py, by the aging report's names
+    assert owed["net_minor"] == owed["due_now_minor"] == owed["overdue_minor"] == 5_020_000
+    assert owed["120+_minor"] == 5_000_000 and owed["31-60_minor"] == 20_000
     assert acct["reasons"][0][0] in ("days_past_due", "balance")
     assert [p["e164"] for p in acct["phones"]] == ["+12125550100", "+12125550101"]
     assert acct["callable"]["ok"] is True

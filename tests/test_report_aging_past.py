@@ -137,7 +137,8 @@ def test_the_cli_rebuilds_a_past_as_of(
     db = Path(history.execute("PRAGMA database_list").fetchone()[2])
     assert cli(db, "report", "aging", "--as-of", "2026-10-31", "--format", "csv") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "TOTAL,,,USD,0.00,1000.00,0.00,0.00,0.00,0.00,-230.00,770.00,0.00" in lines
+    # credits, net, disputed, total
+    assert "TOTAL,,,USD,0.00,1000.00,0.00,0.00,0.00,0.00,-230.00,770.00,0.00,770.00" in lines
     assert cli(db, "report", "aging", "--format", "csv") == 0  # today: as loaded
     total = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("TOTAL"))
-    assert total.split(",")[-2] == f"{reports.ledger_total(history)['USD'] / 100:.2f}"
+    assert total.split(",")[-1] == f"{reports.ledger_total(history)['USD'] / 100:.2f}"

@@ -23,18 +23,21 @@ NEVER = 10**12  # parallel_min: always one connection
 ALWAYS = 0  # parallel_min: always split
 
 # --- the aging before the split (the commit before it), kept as the reference ------------
+# (buckets undisputed since dunning/owed.py: the disputed amount is its own column)
 REF_GROUPS = """
     SELECT customer_id, currency,
-           SUM(CASE WHEN open_minor > 0 AND due_date >= :b1 THEN open_minor ELSE 0 END) AS b0,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b1 AND due_date >= :b2
-                    THEN open_minor ELSE 0 END) AS b1,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b2 AND due_date >= :b3
-                    THEN open_minor ELSE 0 END) AS b2,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b3 AND due_date >= :b4
-                    THEN open_minor ELSE 0 END) AS b3,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b4 AND due_date >= :b5
-                    THEN open_minor ELSE 0 END) AS b4,
-           SUM(CASE WHEN open_minor > 0 AND due_date < :b5 THEN open_minor ELSE 0 END) AS b5,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date >= :b1
+                    THEN open_minor ELSE 0 END) AS b0,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date < :b1
+                    AND due_date >= :b2 THEN open_minor ELSE 0 END) AS b1,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date < :b2
+                    AND due_date >= :b3 THEN open_minor ELSE 0 END) AS b2,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date < :b3
+                    AND due_date >= :b4 THEN open_minor ELSE 0 END) AS b3,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date < :b4
+                    AND due_date >= :b5 THEN open_minor ELSE 0 END) AS b4,
+           SUM(CASE WHEN open_minor > 0 AND NOT disputed AND due_date < :b5
+                    THEN open_minor ELSE 0 END) AS b5,
            SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END) AS cr,
            SUM(CASE WHEN open_minor > 0 THEN disputed * open_minor ELSE 0 END) AS dp
     FROM invoices WHERE status = 'open' AND open_minor != 0
@@ -59,7 +62,8 @@ SELECT c.external_ref, c.name, COALESCE(co.username, '(unassigned)'), m.currency
 FROM m JOIN customers c ON c.id = m.customer_id
 LEFT JOIN queue q ON q.customer_id = m.customer_id
 LEFT JOIN collectors co ON co.id = q.collector_id
-ORDER BY m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr DESC, c.external_ref, m.currency
+ORDER BY m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr + m.dp DESC, c.external_ref,
+         m.currency
 """  # fmt: skip
 
 

@@ -67,7 +67,7 @@ def test_hit_carries_what_the_list_shows(conn, book):
         "US",
         "USD",
     )
-    assert (hit.open_minor, hit.state, hit.assigned_to) == (100_000, "ready", "alice")
+    assert (hit.net_minor, hit.state, hit.assigned_to) == (100_000, "ready", "alice")
 
 
 def test_empty_and_limit(conn, ledger):

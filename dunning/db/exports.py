@@ -69,11 +69,13 @@ def aging_table(report: AgingReport) -> tuple[list[Column], list[Line]]:
     cols = [Column("customer")] if by_customer else [Column("collector")]
     cols += [Column("name"), Column("collector")] if by_customer else [Column("customers", "int")]
     cols += [Column("currency"), *(Column(b, "money") for b in BUCKETS)]
-    cols += [Column("credits", "money"), Column("total", "money"), Column("disputed", "money")]
+    # dunning/owed.py: net = buckets + credits; total = net + disputed (the open ledger)
+    cols += [Column(name, "money") for name in ("credits", "net", "disputed", "total")]
     rows: list[Line] = []
     for r in [*report.rows, *report.totals]:
         head = [r.key, r.name, r.collector] if by_customer else [r.key, r.customers]
-        rows.append([*head, r.currency, *r.buckets, r.credits, r.total, r.disputed])
+        net = sum(r.buckets) + r.credits
+        rows.append([*head, r.currency, *r.buckets, r.credits, net, r.disputed, net + r.disputed])
     return cols, rows
 
 

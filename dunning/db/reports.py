@@ -1,11 +1,13 @@
 """Aging and collection metrics, computed in SQL over the ledger.
 
 Aging buckets (DOMAIN.md), by days past due = as-of date - due date:
-``current`` (<= 0), ``1-30``, ``31-60``, ``61-90``, ``91-120``, ``120+``. Each bucket holds
-open, positive invoices (disputed ones included, and shown apart as "of which disputed");
-``credits`` holds open credit notes and unapplied cash. ``total`` = buckets + credits, so
-the totals equal the open ledger to the cent. Amounts never mix currencies: every row
-and every total is per currency.
+``current`` (<= 0), ``1-30``, ``31-60``, ``61-90``, ``91-120``, ``120+``. The figures are
+those of dunning/owed.py, the one definition the account screen, the CLI and the promise
+dialog also use: each bucket holds open, positive, undisputed invoices; ``credits`` holds
+open credit notes (whatever their due date) and unapplied cash; ``disputed`` the open
+amount of disputed invoices. ``net`` = buckets + credits (what is owed, disputes aside);
+``total`` = net + disputed, so the totals equal the open ledger to the cent. Amounts never
+mix currencies: every row and every total is per currency.
 
 The aging of today (or a later date) reads the open amounts as loaded; the aging of a
 past date rebuilds the ledger as it stood then (dunning/db/reports_past.py). Collection
@@ -26,6 +28,7 @@ from datetime import date, timedelta
 from dunning.aging import BUCKETS  # one definition for every layer (re-exported)
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
+from dunning.owed import Owed
 
 UNASSIGNED = "(unassigned)"
 
@@ -41,9 +44,17 @@ class AgingRow:
     disputed: int = 0
     customers: int = 0
 
+    # net and total as dunning/owed.py defines them (inline: a million rows are written)
+    @property
+    def net(self) -> int:
+        return sum(self.buckets) + self.credits
+
     @property
     def total(self) -> int:
-        return sum(self.buckets) + self.credits
+        return sum(self.buckets) + self.credits + self.disputed
+
+    def owed(self) -> Owed:
+        return Owed(self.currency, tuple(self.buckets), self.credits, self.disputed)
 
     def add(self, other: AgingRow) -> None:
         self.buckets = [a + b for a, b in zip(self.buckets, other.buckets, strict=True)]
@@ -88,14 +99,21 @@ def _bounds(as_of: date) -> list[str]:
 
 
 def customer_aging(conn: sqlite3.Connection, customer_id: int, as_of: date) -> AgingRow:
-    """One account's aging, for the account screen."""
-    report = aging(conn, as_of, customer_ids=[customer_id])
-    if report.rows:
-        return report.rows[0]
+    """One account's aging row in its currency (the report's scan, for one customer)."""
     row = conn.execute(
         "SELECT external_ref, name, currency FROM customers WHERE id = ?", (customer_id,)
     ).fetchone()
-    return AgingRow(row[0], row[1], "", row[2]) if row else AgingRow("", "", "", "")
+    if row is None:
+        return AgingRow("", "", "", "")
+    report = aging(conn, as_of, customer_ids=[customer_id])
+    mine = [r for r in report.rows if r.currency == row[2]]
+    return mine[0] if mine else AgingRow(row[0], row[1], "", row[2])
+
+
+def customer_owed(conn: sqlite3.Connection, customer_id: int, as_of: date) -> Owed:
+    """What one account owes on ``as_of``, in its currency (dunning/owed.py): the same
+    SQL as the aging report, so the screen, the CLI and the report agree."""
+    return customer_aging(conn, customer_id, as_of).owed()
 
 
 # Above this many invoices (by the largest invoice id) a whole-ledger aging is scanned by

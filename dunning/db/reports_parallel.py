@@ -35,20 +35,26 @@ from urllib.parse import quote
 # step instead of adding 0 (measured ~40% less time for the scan). SUM over no row is
 # NULL, hence the COALESCE; the sums are integers, exact as before. BUCKET_SUMS is shared
 # with the aging of a past date (reports_past.py), which sums rebuilt open amounts.
+# The figures are those of dunning/owed.py: buckets hold positive, undisputed amounts;
+# credit notes (whatever their due date) are credits; disputed amounts are apart. The
+# disputed test comes last in each bucket: only the row's one bucket evaluates it
+# (measured, CPU time of the scan on 1,000,000 invoices: +5% over the buckets before
+# disputes were taken out, against +17% with the test before the dates).
 BUCKET_SUMS = """
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date >= :b1), 0) AS b0,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date >= :b1
+                                            AND NOT disputed), 0) AS b0,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b1
-                                            AND due_date >= :b2), 0) AS b1,
+                                            AND due_date >= :b2 AND NOT disputed), 0) AS b1,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b2
-                                            AND due_date >= :b3), 0) AS b2,
+                                            AND due_date >= :b3 AND NOT disputed), 0) AS b2,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b3
-                                            AND due_date >= :b4), 0) AS b3,
+                                            AND due_date >= :b4 AND NOT disputed), 0) AS b3,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b4
-                                            AND due_date >= :b5), 0) AS b4,
-           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b5), 0) AS b5,
+                                            AND due_date >= :b5 AND NOT disputed), 0) AS b4,
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b5
+                                            AND NOT disputed), 0) AS b5,
            COALESCE(SUM(open_minor) FILTER (WHERE open_minor < 0), 0) AS cr,
-           COALESCE(SUM(disputed * open_minor) FILTER (WHERE disputed AND open_minor > 0), 0)
-               AS dp"""
+           COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND disputed), 0) AS dp"""
 GROUPS_SQL = (
     """
     SELECT customer_id, currency,"""
@@ -78,7 +84,7 @@ CUSTOMER_SQL = (
     SELECT u.customer_id, u.currency, 0, 0, 0, 0, 0, 0, u.cash, 0 FROM u
     WHERE """ + NO_OPEN_INVOICE.format(t="u") + """
 )
-SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr) AS k, c.external_ref, m.currency,
+SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr + m.dp) AS k, c.external_ref, m.currency,
        m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp, c.name, q.collector_id
 FROM m JOIN customers c ON c.id = m.customer_id
 LEFT JOIN queue q ON q.customer_id = m.customer_id

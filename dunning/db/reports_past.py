@@ -65,7 +65,7 @@ WITH applied AS (
     FROM (SELECT * FROM g UNION ALL SELECT * FROM u)
     GROUP BY customer_id, currency
 )
-SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr) AS k, c.external_ref, m.currency,
+SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr + m.dp) AS k, c.external_ref, m.currency,
        m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp, c.name, q.collector_id
 FROM m JOIN customers c ON c.id = m.customer_id
 LEFT JOIN queue q ON q.customer_id = m.customer_id

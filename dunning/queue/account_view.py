@@ -10,8 +10,10 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
-from dunning.aging import BUCKETS, bucket_for
+from dunning.aging import bucket_for
 from dunning.clock import Clock
+from dunning.db.reports import customer_owed
+from dunning.owed import Owed
 from dunning.phones import time_zones
 from dunning.places import Jurisdiction, reach
 from dunning.queue.config import Settings
@@ -111,10 +113,7 @@ class AccountView:
     next_action_at: str
     broken_promise: bool
     assigned_to: str | None
-    open_minor: int
-    disputed_minor: int
-    credits_minor: int
-    aging: dict[str, int]
+    owed: Owed  # what is owed, as every screen, the CLI and the reports say (owed.py)
     contacts: list[ContactView]
     phones: list[PhoneView]
     invoices: list[InvoiceView]
@@ -129,7 +128,15 @@ class AccountView:
 
     @property
     def net_minor(self) -> int:
-        return self.open_minor + self.disputed_minor + self.credits_minor
+        return self.owed.net
+
+    @property
+    def disputed_minor(self) -> int:
+        return self.owed.disputed
+
+    @property
+    def credits_minor(self) -> int:
+        return self.owed.credits
 
     def usable_phones(self) -> list[PhoneView]:
         return [p for p in self.phones if p.usable]
@@ -196,8 +203,7 @@ def load_account(
     today = now.date()
     c = conn.execute(
         """SELECT c.*, q.state, q.priority, q.reasons, q.next_action, q.next_action_at,
-                  q.broken_promise, q.open_minor, q.disputed_minor, q.unapplied_minor,
-                  k.username AS assigned_to
+                  q.broken_promise, k.username AS assigned_to
            FROM customers c LEFT JOIN queue q ON q.customer_id = c.id
            LEFT JOIN collectors k ON k.id = q.collector_id WHERE c.id = ?""",
         (customer_id,),
@@ -236,15 +242,13 @@ def load_account(
         )
     ]
     invoices = []
-    aging = dict.fromkeys(BUCKETS, 0)
     for r in conn.execute(
         """SELECT * FROM invoices WHERE customer_id = ? AND status = 'open'
            ORDER BY due_date, id""",
         (customer_id,),
     ):
         dpd = (today - date.fromisoformat(r["due_date"])).days
-        bucket = bucket_for(dpd)
-        aging[bucket] += r["open_minor"]
+        bucket = "credits" if r["open_minor"] < 0 else bucket_for(dpd)
         invoices.append(
             InvoiceView(
                 r["id"],
@@ -328,10 +332,7 @@ def load_account(
         next_action_at=c["next_action_at"] or "",
         broken_promise=bool(c["broken_promise"]),
         assigned_to=c["assigned_to"],
-        open_minor=c["open_minor"] or 0,
-        disputed_minor=c["disputed_minor"] or 0,
-        credits_minor=c["unapplied_minor"] or 0,
-        aging=aging,
+        owed=customer_owed(conn, customer_id, today),
         contacts=contacts,
         phones=phones,
         invoices=invoices,

@@ -16,14 +16,15 @@ class Hit:
     name: str
     country: str
     currency: str
-    open_minor: int
+    net_minor: int  # what is owed, disputes aside (dunning/owed.py: net)
     state: str
     assigned_to: str | None
     matched: str  # name, reference, phone, invoice
 
 
 _SELECT = """SELECT c.id, c.external_ref, c.name, c.country, c.currency,
-                    COALESCE(q.open_minor, 0) AS open_minor, COALESCE(q.state, 'closed') AS state,
+                    COALESCE(q.open_minor + q.unapplied_minor, 0) AS net_minor,
+                    COALESCE(q.state, 'closed') AS state,
                     k.username AS assigned_to
              FROM customers c LEFT JOIN queue q ON q.customer_id = c.id
              LEFT JOIN collectors k ON k.id = q.collector_id"""

@@ -180,7 +180,7 @@ def _next(values: dict[str, object]) -> datetime | None:
 
 
 def promise_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
-    owed = max(view.open_minor + view.credits_minor, 0)
+    owed = view.owed.due_now  # past due less credits (dunning/owed.py), as the pane says
     default = fmt.money(owed, view.currency, me.locale) if owed else ""
     fields = [
         Field("amount", N_("Amount"), "amount", _strip_symbol(default)),

@@ -60,12 +60,13 @@ class AgingScreen(Screen[None]):
         table.add_columns(
             _("Collector"), _("Accounts"),
             *(fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS),
-            _("Credits"), _("Disputed"), _("Total"),
+            _("Credits"), _("Net"), _("Disputed"), _("Total"),
         )  # fmt: skip
 
         def cells(row: AgingRow, bold: bool) -> list[Text]:
             style = "bold" if bold else ""
-            amounts = (*row.buckets, row.credits, row.disputed, row.total)
+            # dunning/owed.py: net = buckets + credits, total = net + disputed
+            amounts = (*row.buckets, row.credits, row.net, row.disputed, row.total)
             return [
                 Text(row.key, style=style),
                 Text(str(row.customers), justify="right"),

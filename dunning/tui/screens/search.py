@@ -81,7 +81,7 @@ class SearchScreen(TypeAhead, ModalScreen[int | None]):
             line = Text()
             line.append(f"{h.external_ref:<9} ", style="dim")
             line.append(h.name[:34], style="bold")
-            line.append(f"  {h.country}  {fmt.money(h.open_minor, h.currency, me.locale)}")
+            line.append(f"  {h.country}  {fmt.money(h.net_minor, h.currency, me.locale)}")
             line.append(f"  {_(fmt.STATE_LABELS.get(h.state, h.state))}", style="dim")
             if h.assigned_to and h.assigned_to != me.username:
                 line.append(f"  {h.assigned_to}", style="yellow")

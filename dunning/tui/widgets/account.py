@@ -14,6 +14,7 @@ from textual.widgets import Static
 
 from dunning.aging import BUCKETS
 from dunning.i18n import N_, _
+from dunning.owed import Owed
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
 from dunning.tui import fmt
@@ -32,13 +33,18 @@ class AccountPane(VerticalScroll, can_focus=True):
         Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
 
-    _owed: tuple[Text, dict[str, int], str, str] | None = None
+    _owed: tuple[Text, Owed, str] | None = None
     _why: tuple[list[str], str] | None = None
 
     def on_mount(self) -> None:
         translate_bindings(self)
 
     def on_resize(self) -> None:
+        # after this resize's layout pass: lines refitted inside it could keep the heights
+        # of the old width (a reason line cut off)
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
         if self._owed is not None:
             self._draw_aging()
         if self._why is not None:
@@ -64,11 +70,11 @@ class AccountPane(VerticalScroll, can_focus=True):
             self.query_one(wid, Static).update("")
 
     def _draw_aging(self) -> None:
-        """The owed line, then the buckets laid out for the pane's width."""
+        """The owed line, then the buckets and credits laid out for the pane's width."""
         assert self._owed is not None
-        head, aging, cur, loc = self._owed
+        head, owed, loc = self._owed
         text = head.copy()
-        text.append_text(aging_lines(aging, cur, loc, self.content_size.width))
+        text.append_text(aging_lines(owed, loc, self.content_size.width))
         self.query_one("#aging", Static).update(text)
 
     def compose(self) -> ComposeResult:
@@ -111,18 +117,14 @@ class AccountPane(VerticalScroll, can_focus=True):
         self.show_call(view, me, now)
 
         # Plain Text in columns: a Rich Table costs ~10x more to lay out on every account.
+        # The figures of dunning/owed.py, as the CLI, the promise dialog and the reports.
+        o = view.owed
         owed = Text(_("Owed "), style="bold")
-        owed.append(fmt.money(view.net_minor, cur, loc), style="bold")
-        if view.disputed_minor:
-            owed.append(
-                f"  {_('disputed')} {fmt.money(view.disputed_minor, cur, loc)}", style="magenta"
-            )
-        if view.credits_minor:
-            owed.append(
-                f"  {_('credits & unapplied cash')} {fmt.money(view.credits_minor, cur, loc)}",
-                style="bold green",
-            )
-        self._owed = (owed, view.aging, cur, loc)
+        owed.append(fmt.money(o.net, cur, loc), style="bold")
+        owed.append(f"  {_('due now')} {fmt.money(o.due_now, cur, loc)}")
+        if o.disputed:
+            owed.append(f"  {_('disputed')} {fmt.money(o.disputed, cur, loc)}", style="magenta")
+        self._owed = (owed, o, loc)
         self._draw_aging()
 
         shown = view.invoices[:MAX_INVOICES]
@@ -229,20 +231,26 @@ def fit_items(items: list[str], width: int, first: int = 0, sep: str = " · ") -
     return out
 
 
-def aging_lines(aging: dict[str, int], currency: str, locale: str, width: int) -> Text:
-    """The buckets as two aligned rows when they fit the width, else only the non-empty
-    buckets as "label amount" items, wrapped between items (never inside one)."""
-    amounts = [fmt.money(aging[b], currency, locale) if aging[b] else "·" for b in BUCKETS]
-    heads = [fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS]
+def aging_lines(owed: Owed, locale: str, width: int) -> Text:
+    """The buckets, then credits (credit notes and unapplied cash, never in a bucket), as
+    two aligned rows when they fit the width, else only the non-empty ones as "label
+    amount" items, wrapped between items (never inside one)."""
+    values = [*owed.buckets, owed.credits]
+    amounts = [fmt.money(v, owed.currency, locale) if v else "·" for v in values]
+    heads = [*(fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS), _("credits")]
     widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
+    credit = "bold green" if owed.credits else ""
     out = Text("\n")
     if width <= 0 or sum(widths) + len(widths) - 1 <= width:
         out.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
-        out.append("\n" + " ".join(a.rjust(w) for a, w in zip(amounts, widths, strict=True)))
+        cells = [a.rjust(w) for a, w in zip(amounts, widths, strict=True)]
+        out.append("\n" + " ".join(cells[:-1]))
+        out.append(" " + cells[-1], style=credit)  # credits, green when there are some
         return out
     line = 0
-    items = [(h, a) for h, a, b in zip(heads, amounts, BUCKETS, strict=True) if aging[b]]
-    for n, (head, amount) in enumerate(items):
+    styles = [""] * len(BUCKETS) + [credit]
+    items = [(h, a, st) for h, a, v, st in zip(heads, amounts, values, styles, strict=True) if v]
+    for n, (head, amount, style) in enumerate(items):
         size = cell_len(head) + 1 + cell_len(amount)
         if n and line + 3 + size > width:
             out.append("\n")
@@ -251,7 +259,7 @@ def aging_lines(aging: dict[str, int], currency: str, locale: str, width: int) -
             out.append(" · ", style="dim")
             line += 3
         out.append(head, style="dim")
-        out.append(" " + amount)
+        out.append(" " + amount, style=style)
         line += size
     return out
 
