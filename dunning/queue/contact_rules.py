@@ -2,9 +2,9 @@
 
 Applied to the portfolios named in ``Settings.contact_rules_portfolios`` (consumer by
 default). For other portfolios nothing is blocked; the local time is shown and calls
-outside business hours are flagged. Public holidays are not known here (the
-``holidays`` package is not a dependency yet): Ontario and Quebec holiday bans are left
-to the collector, and README says so.
+outside business hours are flagged. Where the law forbids contact on holidays (Ontario,
+Quebec: ``dunning.queue.holidays.HOLIDAY_BANS``) no call is allowed on the customer's
+holidays (``holiday_ban``, on the customer's local date in every zone they may be in).
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from datetime import datetime, timedelta
 from dunning.clock import to_iso
 from dunning.phones import zone
 from dunning.queue.config import Settings
+from dunning.queue.holidays import banned_subdivisions, holiday_ban, holiday_ban_rule
+
+__all__ = ["Callable", "Window", "check_callable", "holiday_ban", "in_window", "legal_window"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +48,8 @@ def legal_window(country: str, subdivision: str | None) -> Window:
 @dataclass(frozen=True)
 class Callable:
     ok: bool
-    code: str  # ok, outside_window, after_hours, cap_7_in_7, recent_conversation, ontario_cap
+    # ok, outside_window, holiday, after_hours, cap_7_in_7, recent_conversation, ontario_cap
+    code: str
     detail: str
 
 
@@ -78,6 +82,9 @@ def check_callable(
         if zones and not in_window(now_utc, zones, b2b):
             return Callable(True, "after_hours", "outside business hours (not blocked)")
         return Callable(True, "ok", "")
+    holiday = holiday_today(now_utc, zones, country, subdivision)
+    if holiday is not None:
+        return Callable(False, "holiday", holiday)
     window = legal_window(country, subdivision)
     if not in_window(now_utc, zones, window):
         return Callable(False, "outside_window", window.rule)
@@ -113,6 +120,20 @@ def check_callable(
     if country == "CA" and subdivision == "ON" and ontario_contacts >= 3:
         return Callable(False, "ontario_cap", "Ontario: 3 contacts in 7 days")
     return Callable(True, "ok", window.rule)
+
+
+def holiday_today(
+    now_utc: datetime, zones: tuple[str, ...], country: str, subdivision: str | None
+) -> str | None:
+    """'Canada Day (Ontario Reg. 74 ...)' when a holiday where the customer may be (their
+    local date in each zone) forbids calling now; None otherwise."""
+    if not banned_subdivisions(country, subdivision):
+        return None
+    for name in zones:
+        found = holiday_ban_rule(country, subdivision, now_utc.astimezone(zone(name)).date())
+        if found is not None:
+            return f"{found[0]} ({found[1]})"
+    return None
 
 
 def _consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> bool:
