@@ -16,6 +16,7 @@ from dunning.phones import numbers_zones, time_zones
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable
 from dunning.queue.drafts import load_draft
+from dunning.queue.holiday_view import holiday_block
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,8 @@ class AccountView:
     draft: str
     zones: tuple[str, ...]
     callable: Callable
+    holiday: str = ""  # the holiday that forbids calling now, in the collector's language
+    callable_at: str = ""  # then: when the customer may be called again (UTC ISO), or ''
 
     @property
     def net_minor(self) -> int:
@@ -299,6 +302,15 @@ def load_account(
         subdivision=c["subdivision"],
         zones=zones,
     )
+    holiday = callable_at = ""
+    if verdict.code == "holiday":
+        locale = "en"
+        if collector_id is not None:
+            row = conn.execute(
+                "SELECT locale FROM collectors WHERE id = ?", (collector_id,)
+            ).fetchone()
+            locale = (row[0] if row else "") or "en"
+        holiday, callable_at = holiday_block(now, zones, c["country"], c["subdivision"], locale)
     reasons = [tuple(x) for x in json.loads(c["reasons"] or "[]")]
     return AccountView(
         id=c["id"],
@@ -331,4 +343,6 @@ def load_account(
         draft=load_draft(conn, collector_id, customer_id) if collector_id else "",
         zones=zones,
         callable=verdict,
+        holiday=holiday,
+        callable_at=callable_at,
     )

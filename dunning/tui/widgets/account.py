@@ -110,7 +110,15 @@ class AccountPane(VerticalScroll, can_focus=True):
 
         call = Text(_("Call "), style="bold")
         call.append(fmt.local_times(view.zones, now, loc))
-        if not view.callable.ok:
+        if view.holiday:
+            block = f"  ⛔ {view.holiday}: "
+            if view.callable_at:
+                when = fmt.weekday_time(view.callable_at, loc)
+                block += _("callable {when}").format(when=when)
+            else:
+                block += _("not callable now")
+            call.append(block, style="bold red")
+        elif not view.callable.ok:
             call.append(f"  ⛔ {_('not callable now')}: {view.callable.detail}", style="bold red")
         elif view.callable.code == "after_hours":
             call.append(f"  {_('outside business hours')}", style="yellow")
