@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dunning.queue.calendar import CustomerCalendar, add_business_days
 from dunning.queue.claim import claim_next
@@ -225,6 +227,43 @@ def test_a_look_up_costs_microseconds_and_holidays_is_not_imported_at_start():
         is_business_day("US", "NY", date(2026, 7, 1 + k % 28))
     per_call = (time.perf_counter() - start) / 10_000
     assert per_call < 50e-6, per_call  # ~1-2 µs measured
-    code = "import sys, dunning.cli, dunning.queue.claim; print('holidays' in sys.modules)"
+    code = (
+        "import sys, dunning.cli, dunning.queue.claim, dunning.tui.app, "
+        "dunning.tui.screens.work; print('holidays' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- properties over 2026 -------------------------------------------------------------------
+
+INSTANTS = st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 12, 31, 23, 59), timezones=st.just(UTC)
+)
+PLACES = st.sampled_from(
+    [("ON", ("America/Toronto",)), ("QC", ("America/Toronto",)), ("ON", ("America/Winnipeg",)),
+     (None, ("America/Toronto", "America/Halifax")), ("BC", ("America/Vancouver",))]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(now=INSTANTS, place=PLACES)
+def test_never_callable_on_a_banned_holiday_and_the_next_opening_is_the_first(now, place):
+    from dunning.queue.config import Settings as Rules
+    from dunning.queue.contact_rules import holiday_today, in_window, legal_window
+
+    sub, zones = place
+    local_days = {now.astimezone(ZoneInfo(z)).date() for z in zones}
+    banned = any(holiday_ban("CA", sub, d) for d in local_days)
+    v = check_callable(None, now, Rules(), customer_id=0, portfolio="consumer",  # type: ignore[arg-type]
+                       country="CA", subdivision=sub, zones=zones) if banned else None  # fmt: skip
+    if banned:
+        assert (v.ok, v.code) == (False, "holiday")
+    assert (holiday_today(now, zones, "CA", sub) is not None) == banned
+    again = next_callable(now, zones, "CA", sub)
+    assert again is not None and now <= again <= now + timedelta(days=6)
+    window = legal_window("CA", sub)
+    assert in_window(again, zones, window) and holiday_today(again, zones, "CA", sub) is None
+    before = again - timedelta(minutes=15)
+    if before >= now:
+        assert not in_window(before, zones, window) or holiday_today(before, zones, "CA", sub)

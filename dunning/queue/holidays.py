@@ -95,6 +95,12 @@ def _build(
     return dict(found)
 
 
+def warm(country: str, subdivision: str | None, year: int) -> None:
+    """Import the package and build the customer's year ahead of need (off the event
+    loop, once the first account is on screen)."""
+    _year(country, subdivision, year)
+
+
 def holiday_name(
     country: str,
     subdivision: str | None,
