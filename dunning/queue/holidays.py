@@ -71,7 +71,7 @@ def _year(
     key = (country, subdivision, year, categories, language)
     got = _years.get(key)
     if got is None:
-        got = _build(*key)
+        got = _build(country.upper(), subdivision and subdivision.upper(), *key[2:])
         _years[key] = got
     return got
 
@@ -111,7 +111,7 @@ def holiday_name(
 ) -> str | None:
     """The holiday's name on ``day`` where the customer is, in ``language`` (a locale such as
     'fr_CA') when the package has it, else English; None on a working day."""
-    lang = _language(country, language) if language else None
+    lang = _language(country.upper(), language) if language else None
     return _year(country, subdivision, day.year, categories, lang).get(day)
 
 
