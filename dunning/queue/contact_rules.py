@@ -16,9 +16,8 @@ from datetime import datetime, timedelta
 from dunning.clock import to_iso
 from dunning.phones import zone
 from dunning.queue.config import Settings
-from dunning.queue.holidays import banned_subdivisions, holiday_ban, holiday_ban_rule
-
-__all__ = ["Callable", "Window", "check_callable", "holiday_ban", "in_window", "legal_window"]
+from dunning.queue.holidays import banned_subdivisions, holiday_ban_rule
+from dunning.queue.holidays import holiday_ban as holiday_ban  # re-exported: the next opening
 
 
 @dataclass(frozen=True)
