@@ -16,8 +16,8 @@ from datetime import datetime, timedelta
 from dunning.clock import to_iso
 from dunning.phones import zone
 from dunning.queue.config import Settings
-from dunning.queue.holidays import banned_subdivisions, holiday_ban_rule
 from dunning.queue.holidays import holiday_ban as holiday_ban  # re-exported: the next opening
+from dunning.queue.holidays import holiday_ban_rule, may_ban
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def holiday_today(
 ) -> str | None:
     """'Canada Day (Ontario Reg. 74 ...)' when a holiday where the customer may be (their
     local date in each zone) forbids calling now; None otherwise."""
-    if not banned_subdivisions(country, subdivision):
+    if not may_ban(country, subdivision):
         return None
     for name in zones:
         found = holiday_ban_rule(country, subdivision, now_utc.astimezone(zone(name)).date())

@@ -128,6 +128,32 @@ def banned_subdivisions(country: str, subdivision: str | None) -> tuple[str, ...
     return tuple(s for c, s in HOLIDAY_BANS if c == country)
 
 
+_BAN_COUNTRIES = frozenset(c for c, _ in HOLIDAY_BANS)
+_ban_years: dict[tuple[str, str | None, int], dict[date, tuple[str, str]]] = {}
+
+
+def may_ban(country: str, subdivision: str | None) -> bool:
+    """Whether any holiday can forbid calling a customer of this place (a set look-up)."""
+    if subdivision:
+        return (country, subdivision) in HOLIDAY_BANS
+    return country in _BAN_COUNTRIES
+
+
+def _ban_year(country: str, subdivision: str | None, year: int) -> dict[date, tuple[str, str]]:
+    """date -> (English name, rule) of every banned day of the year: one dict read a call."""
+    key = (country, subdivision, year)
+    got = _ban_years.get(key)
+    if got is None:
+        got = {}
+        lang = _language(country.upper(), "en")
+        for sub in banned_subdivisions(country, subdivision):
+            rule = HOLIDAY_BANS[(country, sub)]
+            for day, name in _year(country, sub, year, BAN_CATEGORIES, lang).items():
+                got.setdefault(day, (name, rule))
+        _ban_years[key] = got
+    return got
+
+
 def holiday_ban(
     country: str, subdivision: str | None, local_date: date, *, language: str = "en"
 ) -> str | None:
@@ -141,8 +167,13 @@ def holiday_ban_rule(
     country: str, subdivision: str | None, local_date: date, *, language: str = "en"
 ) -> tuple[str, str] | None:
     """(holiday name, the law that bans calls on it) for ``local_date``, else None."""
+    if not may_ban(country, subdivision):
+        return None
+    found = _ban_year(country, subdivision, local_date.year).get(local_date)
+    if found is None or language == "en":
+        return found
     for sub in banned_subdivisions(country, subdivision):
         name = holiday_name(country, sub, local_date, language=language, categories=BAN_CATEGORIES)
         if name is not None:
             return name, HOLIDAY_BANS[(country, sub)]
-    return None
+    return found
