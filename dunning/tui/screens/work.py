@@ -225,9 +225,9 @@ class WorkScreen(Screen[None]):
             return
         pane.show(message.view, self.session.collector, self._now())
         if not self._holidays_warm:  # the first outcome then saves without the 0.2 s import
-            self._holidays_warm = True
+            self._holidays_warm = True  # (in the "db" group: tests settle after it)
             where = (message.view.country, message.view.subdivision, self._now().year)
-            self.run_worker(lambda: warm(*where), thread=True, group="warm", exit_on_error=False)
+            self.run_worker(lambda: warm(*where), thread=True, group="db", exit_on_error=False)
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)
