@@ -16,6 +16,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 SUPPORTED = ("en", "fr", "es")
 
 _active: dict[str, str] = {}
+_language = "en"
 
 
 @lru_cache(maxsize=8)
@@ -36,8 +37,14 @@ def language_of(locale: str) -> str:
 
 
 def set_language(locale: str) -> None:
-    global _active
-    _active = _catalog(language_of(locale))
+    global _active, _language
+    _language = language_of(locale)
+    _active = _catalog(_language)
+
+
+def current_language() -> str:
+    """The language messages are shown in now ('en', 'fr', 'es')."""
+    return _language
 
 
 def _(message: str) -> str:

@@ -13,6 +13,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from dunning.db.connection import write_tx
+from dunning.regions import COUNTRIES, subdivision_code
 
 migrations = Migrations("dunning")
 
@@ -339,3 +340,20 @@ def m006_claim_holder(db: sqlite_utils.Database) -> None:
     account is handed back at once (queue/claim.py)."""
     db.execute("ALTER TABLE queue ADD COLUMN claim_pid INTEGER")
     db.execute("ALTER TABLE queue ADD COLUMN claim_host TEXT")
+
+
+@migrations()
+def m007_subdivisions_normalized(db: sqlite_utils.Database) -> None:
+    """Customers' states and provinces as ISO 3166-2 codes ('Québec', 'CA-QC', 'PQ' ->
+    'QC'), as imports now store them, so the Quebec and Ontario rules and the holidays of
+    the customer's place apply. A value that is not recognized is left as it is."""
+    marks = ",".join("?" * len(COUNTRIES))
+    rows = db.execute(
+        f"SELECT id, country, subdivision FROM customers WHERE country IN ({marks}) "
+        "AND subdivision IS NOT NULL",
+        COUNTRIES,
+    ).fetchall()
+    for cid, country, value in rows:
+        code = subdivision_code(country, value)
+        if code is not None and code != value:
+            db.execute("UPDATE customers SET subdivision = ? WHERE id = ?", (code, cid))

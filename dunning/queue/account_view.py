@@ -13,12 +13,14 @@ from datetime import date, datetime, tzinfo
 from dunning.aging import bucket_for
 from dunning.clock import Clock
 from dunning.db.reports import customer_owed
+from dunning.i18n import current_language, language_of
 from dunning.owed import Owed
 from dunning.phones import time_zones
 from dunning.places import Jurisdiction, reach
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
+from dunning.queue.holiday_view import holiday_block
 from dunning.queue.windows import CallWindow, call_window, host_zone
 
 
@@ -125,6 +127,8 @@ class AccountView:
     callable: Callable
     jurisdictions: tuple[Jurisdiction, ...] = ()
     window: CallWindow | None = None  # consumer rules only: today's window, viewer's clock
+    holiday: str = ""  # the holiday that forbids calling now, in the collector's language
+    callable_at: str = ""  # then: when the customer may be called again (UTC ISO), or ''
 
     @property
     def net_minor(self) -> int:
@@ -313,6 +317,17 @@ def load_account(
         where.jurisdictions,
         viewer_tz,
     )
+    holiday = callable_at = ""
+    if verdict.code == "holiday":
+        locale = "en"
+        if collector_id is not None:
+            row = conn.execute(
+                "SELECT locale FROM collectors WHERE id = ?", (collector_id,)
+            ).fetchone()
+            locale = (row[0] if row else "") or "en"
+        holiday, callable_at = holiday_block(
+            now, zones, c["country"], c["subdivision"], language_of(locale), where.jurisdictions
+        )
     reasons = [tuple(x) for x in json.loads(c["reasons"] or "[]")]
     return AccountView(
         id=c["id"],
@@ -344,6 +359,8 @@ def load_account(
         callable=verdict,
         jurisdictions=where.jurisdictions,
         window=window,
+        holiday=holiday,
+        callable_at=callable_at,
     )
 
 
@@ -398,4 +415,14 @@ def recheck(
         view.jurisdictions,
         viewer_tz,
     )
-    return replace(view, callable=verdict, window=window)
+    holiday = callable_at = ""
+    if verdict.code == "holiday":
+        holiday, callable_at = holiday_block(
+            clock.now(),
+            view.zones,
+            view.country,
+            view.subdivision,
+            current_language(),
+            view.jurisdictions,
+        )
+    return replace(view, callable=verdict, window=window, holiday=holiday, callable_at=callable_at)

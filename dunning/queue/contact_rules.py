@@ -21,6 +21,8 @@ from dunning.clock import to_iso
 from dunning.phones import zone
 from dunning.places import Jurisdiction, subdivision_code
 from dunning.queue.config import Settings
+from dunning.queue.holidays import holiday_ban as holiday_ban  # re-exported
+from dunning.queue.holidays import holiday_ban_rule, may_ban
 from dunning.queue.windows import Closed, Rule, Window, allowed_at, closed_reason, opens_at
 
 _US = Window(((8, 21),) * 7, "FDCPA/Reg F: 08:00-21:00 local")
@@ -48,8 +50,15 @@ def legal_window(country: str, subdivision: str | None) -> Window:
 def closed_days(country: str, subdivision: str | None) -> Closed | None:
     """The days this jurisdiction forbids contact on, as a function of the local date that
     names the reason (a holiday); None when there are none. With no subdivision: every
-    subdivision's days. No holiday source yet: the holidays work plugs in here."""
-    return None
+    subdivision's days (``dunning.queue.holidays.HOLIDAY_BANS``: Ontario, Quebec)."""
+    if not may_ban(country, subdivision):
+        return None
+
+    def closed(d: date) -> str | None:
+        found = holiday_ban_rule(country, subdivision, d)
+        return f"{found[0]} ({found[1]})" if found else None
+
+    return closed
 
 
 def _any_closed(fns: tuple[Closed, ...]) -> Closed:
@@ -219,3 +228,11 @@ def _consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: dat
         (customer_id, now_iso, to_iso(now_utc - timedelta(days=7))),
     ).fetchone()
     return row is not None
+
+
+def holiday_today(
+    now_utc: datetime, zones: tuple[str, ...], country: str, subdivision: str | None
+) -> str | None:
+    """'Canada Day (Ontario Reg. 74 ...)' when a holiday where the customer may be (their
+    local date in each zone) forbids calling now; None otherwise."""
+    return closed_reason(now_utc, zones, rule_for(jurisdictions_of(country, subdivision)))

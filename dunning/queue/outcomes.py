@@ -15,7 +15,12 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
-from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
+from dunning.queue.calendar import (
+    CustomerCalendar,
+    add_business_days,
+    customer_calendar,
+    day_start,
+)
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
 
@@ -198,11 +203,15 @@ def _validate(
 
 
 def default_next_action(
-    inp: OutcomeInput, now: datetime, settings: Settings, tz: tzinfo = UTC
+    inp: OutcomeInput, now: datetime, settings: Settings, cal: CustomerCalendar | tzinfo = UTC
 ) -> tuple[str, datetime]:
     """DOMAIN.md's default next action for each outcome, on the customer's calendar
-    (``tz``): business days are the customer's weekdays, a promise is checked from the
-    start of the customer's day after the grace days."""
+    (``cal``; a bare zone: weekdays there): business days are the customer's working days
+    (no weekend, no public holiday of their place), a promise is checked from the start of
+    the customer's day after the grace days (calendar days)."""
+    if not isinstance(cal, CustomerCalendar):
+        cal = CustomerCalendar(cal)
+    tz = cal.tz
     o = inp.outcome
     grace = settings.grace_days if inp.grace_days is None else inp.grace_days
     if o == "promise_to_pay" and inp.on_date:
@@ -210,22 +219,22 @@ def default_next_action(
     if o == "payment_plan":
         return "instalment_check", day_start(inp.instalments[0][1] + timedelta(days=grace), tz)
     if o == "paid":
-        return "verify_payment", add_business_days(now, 3, tz)
+        return "verify_payment", add_business_days(now, 3, cal)
     if o == "callback" and inp.callback_at:
         return "callback", inp.callback_at
     if o == "refused":
         return "lead_review", now
     if o == "left_message":
-        return "call", add_business_days(now, 2, tz)
+        return "call", add_business_days(now, 2, cal)
     if o in ("no_answer", "dispute"):
-        return "call", add_business_days(now, 1, tz)
+        return "call", add_business_days(now, 1, cal)
     if o == "busy":
         return "call", now + timedelta(hours=2)
     if o == "wrong_number":
         return "call", now
     if o == "escalated":
         if inp.escalation == "credit_hold":
-            return "call", add_business_days(now, 1, tz)
+            return "call", add_business_days(now, 1, cal)
         if inp.escalation == "lead_review":
             return "lead_review", now
         return inp.escalation, now
@@ -262,16 +271,15 @@ def log_outcome(
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
         _validate(conn, now, customer, inp)
-        tz = customer_tz(
-            account_zones(conn, customer_id, customer["country"], customer["subdivision"])
-        )
+        cal = customer_calendar(conn, customer_id, customer["country"], customer["subdivision"])
+        tz = cal.tz
         flags = OUTCOMES[inp.outcome]
         rpc = flags.rpc if inp.rpc is None else (inp.rpc and flags.contact)
         if inp.outcome == "note":
             next_action = q["next_action"] if q else "call"
             next_at_iso = q["next_action_at"] if q else now_iso
         else:
-            next_action, next_at = default_next_action(inp, now, settings, tz)
+            next_action, next_at = default_next_action(inp, now, settings, cal)
             if inp.next_action_at is not None:
                 next_at = inp.next_action_at
             next_at_iso = to_iso(next_at)

@@ -131,6 +131,15 @@ def local_dt(iso: str, locale: str) -> str:
     return format_datetime(dt, "short", locale=locale)
 
 
+def weekday_time(iso: str, locale: str) -> str:
+    """A stored UTC instant in the machine's local time as weekday and time: 'Thu 07:00',
+    'jeu. 07:00', 'jue 07:00'."""
+    if not iso:
+        return ""
+    dt = from_iso(iso).astimezone()
+    return f"{format_date(dt, 'EEE', locale=locale)} {format_time(dt, 'short', locale=locale)}"
+
+
 def dial(e164: str, region: str) -> str:
     return dial_format(e164, region)
 

@@ -21,6 +21,7 @@ from dunning.db.ledger.parse import (
 )
 from dunning.money import minor_digits
 from dunning.phones import parse_phone, phone_type
+from dunning.regions import normalize_subdivision
 
 CUSTOMER_STATUSES = ("active", "credit_hold", "legal", "agency", "cease", "write_off", "closed")
 INVOICE_STATUSES = {
@@ -100,6 +101,18 @@ def _phone(value: Cell, country: str, fld: str) -> tuple[str, str] | None:
     return e164, phone_type(e164)
 
 
+def _subdivision(value: Cell, country: str) -> str | None:
+    """ISO 3166-2 code for the US, CA and MX ('Québec', 'CA-QC', 'PQ' -> 'QC'; an unknown
+    one is refused); another country's as given, trimmed."""
+    raw = text(value)
+    if not raw:
+        return None
+    try:
+        return normalize_subdivision(country, raw)
+    except ValueError as exc:
+        raise RowError("subdivision", value, str(exc)) from None
+
+
 def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     get = _getter(mapping)
 
@@ -140,7 +153,9 @@ def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         collector = text(get(cells, "collector")) or None
         if collector and collector not in ctx.collectors:
             raise RowError("collector", collector, "no collector with this username")
-        subdivision = text(get(cells, "subdivision")).upper() or None
+        subdivision = _subdivision(
+            get(cells, "subdivision"), country or (known[2] if known else ctx.country)
+        )
         return (
             line, ref, name, country, subdivision, language, currency, portfolio, status,
             risk, limit, collector, _opt_text(cells, get, "email"),

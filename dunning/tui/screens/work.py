@@ -17,6 +17,7 @@ from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
+from dunning.queue.holidays import warm
 from dunning.queue.outcomes import OutcomeInput
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
@@ -105,6 +106,7 @@ class WorkScreen(Screen[None]):
         self.busy = False
         self.drawn_hook: Callable[[], None] | None = None  # benchmarks: called once drawn
         self._gc_frozen = False
+        self._holidays_warm = False
         self._note_saved = ""  # the note text as last loaded or saved
         self._logged_note: str | None = None  # the note of the outcome being saved
         self._draft_timer: object | None = None
@@ -226,6 +228,10 @@ class WorkScreen(Screen[None]):
             return
         pane.show(message.view, self.session.collector, self._now())
         self.window_watch.arm()
+        if not self._holidays_warm:  # the first outcome then saves without the 0.2 s import
+            self._holidays_warm = True  # (in the "db" group: tests settle after it)
+            where = (message.view.country, message.view.subdivision, self._now().year)
+            self.run_worker(lambda: warm(*where), thread=True, group="db", exit_on_error=False)
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)

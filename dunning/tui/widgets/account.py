@@ -187,11 +187,18 @@ class AccountPane(VerticalScroll, can_focus=True):
         loc = me.locale
         call = Text(_("Call "), style="bold")
         call.append(fmt.local_times(view.zones, now, loc))
-        if not view.callable.ok:
+        if view.holiday:  # "Canada Day: callable Thu 10:00", in the collector's language
+            block = f"  ⛔ {view.holiday}: "
+            if view.callable_at:
+                block += _("callable {when}").format(when=fmt.weekday_time(view.callable_at, loc))
+            else:
+                block += _("not callable now")
+            call.append(block, style="bold red")
+        elif not view.callable.ok:
             call.append(f"  ⛔ {_('not callable now')}: {block_reason(view)}", style="bold red")
         elif view.callable.code == "after_hours":
             call.append(f"  {_('outside business hours')}", style="yellow")
-        window = window_text(view, now, loc)
+        window = Text() if view.holiday else window_text(view, now, loc)
         if window.plain:
             call.append("\n")
             call.append_text(window)
@@ -304,6 +311,8 @@ def block_reason(view: AccountView) -> str:
 
 def _names(zones: tuple[str, ...], locale: str, most: int = 3) -> str:
     cities = list(dict.fromkeys(fmt.city(z, locale) for z in zones))
+    if not cities:
+        return ""
     extra = len(cities) - most
     cities = cities[:most]
     if extra > 0:
