@@ -16,6 +16,7 @@ from dunning.phones import numbers_zones, time_zones
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable
 from dunning.queue.drafts import load_draft
+from dunning.queue.status_rules import status_verdict
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,11 @@ class AccountView:
 
     def usable_phones(self) -> list[PhoneView]:
         return [p for p in self.phones if p.usable]
+
+    @property
+    def calls_forbidden(self) -> bool:
+        """The account's status forbids calls: the screen is read-only for them."""
+        return self.callable.code.startswith("status_")
 
 
 def timeline(
@@ -289,7 +295,8 @@ def load_account(
         )
     ]
     zones = numbers_zones((p.e164 for p in phones if p.usable), c["country"], c["subdivision"])
-    verdict = check_callable(
+    # a status that forbids calls decides before any calling window or cap
+    verdict = status_verdict(c["status"]) or check_callable(
         conn,
         now,
         settings,

@@ -18,6 +18,7 @@ from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
+from dunning.queue.status_rules import check_phone, check_status
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,16 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
 def _validate(
     conn: sqlite3.Connection, now: datetime, customer: sqlite3.Row, inp: OutcomeInput
 ) -> None:
+    flags = OUTCOMES.get(inp.outcome)
+    attempt = flags is not None and flags.attempt
+    # the account's status first: no call, however well the outcome is filled in
+    check_status(
+        customer["external_ref"],
+        customer["status"],
+        inp.outcome,
+        attempt=attempt,
+        escalation=inp.escalation,
+    )
     check_input(inp, now)
     cid = customer["id"]
     if inp.phone_id is not None:
@@ -183,6 +194,8 @@ def _validate(
         ).fetchone()
         if not ok:
             raise OutcomeError(f"phone {inp.phone_id} is not a number of this customer")
+        if attempt:
+            check_phone(conn, cid, inp.phone_id)
     if inp.outcome == "dispute":
         ids = sorted(set(inp.invoice_ids))
         marks = ",".join("?" * len(ids))

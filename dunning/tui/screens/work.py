@@ -17,7 +17,7 @@ from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
-from dunning.queue.outcomes import OutcomeInput
+from dunning.queue.outcomes import OUTCOMES, OutcomeInput
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
 from dunning.tui.keys import translate_bindings
@@ -110,6 +110,7 @@ class WorkScreen(Screen[None]):
         self._data_version = -1
         self._counts: dict[str, int] = {}
         self.last_message = ""
+        self._calls_forbidden = False  # the account on screen may not be called (status)
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -215,7 +216,9 @@ class WorkScreen(Screen[None]):
         had_view = self.view is not None
         typed = self._typed_while_saving() if message.logged is not None else ""
         self.view = message.view
-        if had_view != (message.view is not None):
+        forbidden = message.view is not None and message.view.calls_forbidden
+        if had_view != (message.view is not None) or forbidden != self._calls_forbidden:
+            self._calls_forbidden = forbidden
             self.refresh_bindings()  # outcome keys come or go (the footer is rebuilt: slow)
         self._topbar()
         if message.view is None:
@@ -233,7 +236,16 @@ class WorkScreen(Screen[None]):
         if not same:
             self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
-            if message.view.draft and message.logged is None:
+            if message.view.calls_forbidden and message.logged is None:
+                status.update(
+                    Text(
+                        _("No calls on this account ({why}): a note or an escalation only.").format(
+                            why=message.view.callable.detail
+                        ),
+                        style="bold yellow",
+                    )
+                )
+            elif message.view.draft and message.logged is None:
                 status.update(Text(_("Your unsaved note came back."), style="yellow"))
             elif message.logged is None:
                 status.update("")
@@ -339,6 +351,11 @@ class WorkScreen(Screen[None]):
             return True if action in NOTE_ACTIONS else None  # None: shown, off
         if action == "leave_note":
             return False
+        if action in ("outcome", "reschedule") and self.view is not None:
+            code = str(parameters[0]) if parameters else ""
+            if self.view.calls_forbidden and code in OUTCOMES and OUTCOMES[code].attempt:
+                return None  # shown, off: the account's status forbids calls
+            return True
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others

@@ -110,7 +110,9 @@ class AccountPane(VerticalScroll, can_focus=True):
 
         call = Text(_("Call "), style="bold")
         call.append(fmt.local_times(view.zones, now, loc))
-        if not view.callable.ok:
+        if view.calls_forbidden:
+            call.append(f"  ⛔ {_('no calls')}: {view.callable.detail}", style="bold red")
+        elif not view.callable.ok:
             call.append(f"  ⛔ {_('not callable now')}: {view.callable.detail}", style="bold red")
         elif view.callable.code == "after_hours":
             call.append(f"  {_('outside business hours')}", style="yellow")
