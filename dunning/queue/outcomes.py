@@ -18,6 +18,7 @@ from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
+from dunning.queue.promises import decide_at, supersede_pending
 from dunning.queue.status_rules import check_phone, check_status
 
 
@@ -392,8 +393,8 @@ def _create_records(
         assert inp.amount_minor is not None and inp.on_date is not None
         conn.execute(
             """INSERT INTO promises (customer_id, activity_id, amount_minor, currency,
-                   promised_on, due_date, grace_days, created_at, created_by)
-               VALUES (?,?,?,?,?,?,?,?,?)""",
+                   promised_on, due_date, grace_days, decide_at, created_at, created_by)
+               VALUES (?,?,?,?,?,?,?,?,?,?)""",
             (
                 cid,
                 activity_id,
@@ -402,16 +403,18 @@ def _create_records(
                 today,
                 inp.on_date.isoformat(),
                 grace,
+                decide_at(inp.on_date, grace, tz),
                 now_iso,
                 collector_id,
             ),
         )
+        supersede_pending(conn, cid, activity_id, now_iso)
     elif o == "payment_plan":
         plan_ref = f"plan-{activity_id}"
         conn.executemany(
             """INSERT INTO promises (customer_id, activity_id, plan_ref, instalment,
-                   amount_minor, currency, promised_on, due_date, grace_days, created_at,
-                   created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                   amount_minor, currency, promised_on, due_date, grace_days, decide_at,
+                   created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
             [
                 (
                     cid,
@@ -423,12 +426,14 @@ def _create_records(
                     today,
                     d.isoformat(),
                     grace,
+                    decide_at(d, grace, tz),
                     now_iso,
                     collector_id,
                 )
                 for n, (amount, d) in enumerate(inp.instalments, start=1)
             ],
         )
+        supersede_pending(conn, cid, activity_id, now_iso)
     elif o == "paid":
         assert inp.amount_minor is not None and inp.on_date is not None
         conn.execute(
