@@ -57,15 +57,29 @@ def evaluate_promises(
     if customer_ids is not None:
         ids = sorted(set(customer_ids))
         found: set[int] = set()
-        for i in range(0, len(ids), CHUNK):
-            chunk = ids[i : i + CHUNK]
+        for i in range(0, len(ids), CHUNK // 2):
+            chunk = ids[i : i + CHUNK // 2]
+            marks = ",".join("?" * len(chunk))
+            # pending promises, and broken or partial ones that money loaded since they
+            # were decided, dated inside their window, may decide again
             found.update(
                 r[0]
                 for r in conn.execute(
-                    f"""SELECT DISTINCT customer_id FROM promises
-                        WHERE status IN ('pending', 'partial', 'broken')
-                        AND customer_id IN ({",".join("?" * len(chunk))})""",
-                    chunk,
+                    f"""SELECT customer_id FROM promises
+                        WHERE status = 'pending' AND customer_id IN ({marks})
+                        UNION
+                        SELECT p.customer_id FROM promises p
+                        WHERE p.status IN ('partial', 'broken') AND p.customer_id IN ({marks})
+                        AND (EXISTS (SELECT 1 FROM payments y
+                                     WHERE y.customer_id = p.customer_id
+                                     AND y.paid_on BETWEEN p.promised_on AND p.decide_after
+                                     AND y.created_at >= p.decided_at)
+                             OR EXISTS (SELECT 1 FROM invoice_closures x
+                                        WHERE x.customer_id = p.customer_id
+                                        AND x.closed_on BETWEEN p.promised_on
+                                                            AND p.decide_after
+                                        AND x.created_at >= p.decided_at))""",
+                    [*chunk, *chunk],
                 )
             )
         todo = sorted(found)
