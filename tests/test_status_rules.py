@@ -4,9 +4,12 @@ the same refusals in queue/, the CLI and the screen."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from textual.widgets import Static
 from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
 
@@ -173,3 +176,53 @@ async def test_a_cease_account_opened_by_search_is_read_only_for_calls(tui_db, c
         assert db_rows(tui_db, "SELECT * FROM activities") == []
         assert screen.check_action("outcome", ("no_answer",)) is None
         assert screen.check_action("outcome", ("note",)) is True
+
+
+# -- property: whatever the status, outcome and number, the rule holds ---------------------
+
+STATUSES = ["active", "credit_hold", *sorted(NO_CALL_STATUSES)]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    status=st.sampled_from(STATUSES),
+    outcome=st.sampled_from(ATTEMPTS + ["note", "skip"]),
+    phone_flag=st.sampled_from(["", "do_not_call", "bad"]),
+)
+def test_no_attempt_is_ever_logged_where_calls_are_forbidden(
+    conn, ledger, status, outcome, phone_flag
+):
+    alice = ledger.collector(f"c{ledger._n}")
+    cid = ledger.customer("P", collector=alice, status=status, portfolio="consumer")
+    phone = conn.execute("SELECT id FROM phones WHERE customer_id = ?", (cid,)).fetchone()[0]
+    if phone_flag:
+        with write_tx(conn):
+            conn.execute(f"UPDATE phones SET {phone_flag} = 1 WHERE id = ?", (phone,))
+    kw: dict[str, object] = {"phone_id": phone}
+    kw.update(SAMPLE_INPUT.get(outcome, {}))
+    if outcome == "dispute":
+        sql = "SELECT id FROM invoices WHERE customer_id = ?"
+        kw["invoice_ids"] = [conn.execute(sql, (cid,)).fetchone()[0]]
+    before = count(conn, "activities")
+    forbidden = OUTCOMES[outcome].attempt and (status in NO_CALL_STATUSES or phone_flag)
+    try:
+        log(ledger, alice, cid, outcome, **kw)
+    except StatusRefused:
+        assert forbidden
+        assert count(conn, "activities") == before
+    else:
+        assert not forbidden
+        assert count(conn, "activities") == before + 1
+    # and never dealt: nobody's queue offers it when its status forbids calls
+    if status in NO_CALL_STATUSES:
+        assert ledger.queue_row(cid)["state"] in ("hold", "closed")
+
+
+SAMPLE_INPUT: dict[str, dict[str, object]] = {
+    "promise_to_pay": {"amount_minor": 10_000, "on_date": date(2026, 11, 30)},
+    "payment_plan": {"instalments": [(5_000, date(2026, 11, 30)), (5_000, date(2026, 12, 30))]},
+    "paid": {"amount_minor": 10_000, "on_date": date(2026, 11, 20)},
+    "dispute": {"reason": "pricing", "department": "sales"},
+    "callback": {"callback_at": datetime(2026, 11, 24, 15, 0, tzinfo=UTC)},
+    "skip": {"reason": "later"},
+}
