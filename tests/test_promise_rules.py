@@ -12,6 +12,7 @@ from test_ledger_support import invoices_csv, load, write_csv
 
 from dunning.clock import FixedClock
 from dunning.db.connection import write_tx
+from dunning.db.metrics import metrics
 from dunning.queue.claim import claim_next
 from dunning.queue.outcomes import OutcomeInput, log_outcome
 from dunning.queue.promises import evaluate_promises
@@ -55,6 +56,15 @@ def system_notes(conn):
     ]
 
 
+def kept_rate(conn) -> tuple[int, int]:
+    """(due, kept) of the team in December (the promises' deadline month)."""
+    team = next(
+        a for a in metrics(conn, date(2026, 12, 1), date(2026, 12, 31)).activity
+        if a.collector == "TEAM"
+    )  # fmt: skip
+    return team.promises_due, team.promises_kept
+
+
 def decide(ledger, when):
     ledger.clock.at = when
     with write_tx(ledger.conn):
@@ -67,6 +77,7 @@ def test_a_late_payment_import_decides_a_broken_promise_again(conn, ledger, acct
     before = ledger.queue_row(cid)["priority"]
     assert decide(ledger, at("2026-12-03", 15)) == 1
     assert promises(conn) == [(1, "broken", 0, None)]
+    assert kept_rate(conn) == (1, 0)
     broken = ledger.queue_row(cid)
     assert broken["broken_promise"] == 1 and broken["priority"] > before
     decided_at = conn.execute("SELECT decided_at FROM promises").fetchone()[0]
@@ -76,6 +87,7 @@ def test_a_late_payment_import_decides_a_broken_promise_again(conn, ledger, acct
     r = load(conn, write_csv(tmp_path / "p.csv", rows), "payments", ledger.clock)
     assert r.promises_decided == 1
     assert promises(conn) == [(1, "kept", 100_000, None)]
+    assert kept_rate(conn) == (1, 1)  # the kept rate is no longer understated
     # decided_at stays when it was first decided; the change is on record
     assert conn.execute("SELECT decided_at FROM promises").fetchone()[0] == decided_at
     note, details = system_notes(conn)[-1]
@@ -145,11 +157,8 @@ def test_a_new_promise_supersedes_the_pending_one(conn, ledger, acct):
     q = ledger.queue_row(cid)
     assert q["broken_promise"] == 0 and q["next_action"] == "promise_check"
     assert q["state"] == "waiting"
-    # the kept rate counts the promise that was decided, not the cancelled one
-    kept = conn.execute(
-        "SELECT COUNT(*) FROM promises WHERE status IN ('kept', 'partial', 'broken')"
-    ).fetchone()[0]
-    assert kept == 0
+    # the kept rate counts promises decided, not the cancelled one
+    assert kept_rate(conn) == (0, 0)
 
 
 def test_a_payment_plan_supersedes_a_pending_promise(conn, ledger, acct):
@@ -213,3 +222,27 @@ def test_a_balance_zeroed_inside_the_window_keeps_it(conn, ledger, tmp_path):
     rows = [["C00001", "Acme", "INV-1-0", "2026-09-01", "2026-09-01", "1000.00", "0"]]
     load(conn, invoices_csv(tmp_path / "i.csv", rows), "invoices", FixedClock(at("2026-11-30")))
     assert promises(conn)[0][1:3] == ("kept", 100_000)
+
+
+def test_the_history_says_what_changed_in_the_readers_words(conn, ledger, acct, tmp_path):
+    from dunning.i18n import set_language
+    from dunning.queue.account_view import timeline
+    from dunning.queue.collectors import get_collector
+    from dunning.tui.widgets.account import history_text
+
+    alice, cid = acct
+    log(ledger, alice, cid, "promise_to_pay", amount_minor=100_000, on_date=date(2026, 11, 30))
+    decide(ledger, at("2026-12-03", 15))
+    ledger.clock.at = at("2026-12-04", 15)
+    rows = [PAY, ["C00001", "", "1000.00", "2026-11-30", "P1"]]
+    load(conn, write_csv(tmp_path / "p.csv", rows), "payments", ledger.clock)
+    me = get_collector(conn, "alice")
+    assert me is not None
+    text = history_text(timeline(conn, cid), me, "USD", limit=10).plain
+    assert "promise broken → kept" in text and "promise broken\n" in text
+    set_language("fr_CA")
+    try:
+        text = history_text(timeline(conn, cid), me, "USD", limit=10).plain
+    finally:
+        set_language("en_US")
+    assert "promesse non tenue → tenue" in text
