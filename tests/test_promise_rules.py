@@ -246,3 +246,27 @@ def test_the_history_says_what_changed_in_the_readers_words(conn, ledger, acct, 
     finally:
         set_language("en_US")
     assert "promesse non tenue → tenue" in text
+
+
+def test_promises_made_before_m008_get_a_deadline_never_too_early(tmp_path):
+    import sqlite_utils
+
+    from dunning.db.connection import connect
+    from dunning.db.schema import migrate, migrations
+
+    conn = connect(tmp_path / "old.db")
+    with write_tx(conn):
+        migrations.apply(sqlite_utils.Database(conn), stop_before="m008_promise_rules")
+        conn.execute(
+            "INSERT INTO customers (id, external_ref, name, country, currency, created_at, "
+            "updated_at) VALUES (1, 'C1', 'Old', 'US', 'USD', 'x', 'x')"
+        )
+        conn.execute(
+            "INSERT INTO promises (customer_id, amount_minor, currency, promised_on, due_date, "
+            "grace_days, created_at) VALUES (1, 100, 'USD', '2026-11-20', '2026-11-30', 2, 'x')"
+        )
+    migrate(conn)
+    row = conn.execute("SELECT decide_at, superseded_by FROM promises").fetchone()
+    # 00:00 on 12-03 in every zone from UTC-12 on has begun by 12:00 UTC
+    assert tuple(row) == ("2026-12-03T12:00:00Z", None)
+    conn.close()
