@@ -226,3 +226,25 @@ SAMPLE_INPUT: dict[str, dict[str, object]] = {
     "callback": {"callback_at": datetime(2026, 11, 24, 15, 0, tzinfo=UTC)},
     "skip": {"reason": "later"},
 }
+
+
+async def test_a_note_is_still_saved_on_a_cease_account(tui_db, clock):
+    app = make_app(tui_db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"cogs")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        await pilot.press("ctrl+s")  # nothing typed: nothing saved, and says why
+        await settle(pilot)
+        assert "Type the note first" in str(screen.query_one("#status", Static).render())
+        assert db_rows(tui_db, "SELECT * FROM activities") == []
+        await pilot.press("tab", *"Lawyer's letter received", "ctrl+s")
+        await settle(pilot)
+        rows = db_rows(
+            tui_db,
+            "SELECT a.outcome, a.note, a.attempt, c.name FROM activities a "
+            "JOIN customers c ON c.id = a.customer_id",
+        )
+        assert [tuple(r) for r in rows] == [("note", "Lawyer's letter received", 0, "Cogs Co")]

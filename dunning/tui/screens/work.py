@@ -74,6 +74,10 @@ def _bindings() -> list[Binding]:
     ]
     out += [
         Binding("tab,i", "edit_note", N_("Note"), id="note.edit", priority=True),
+        # the note alone, no call: what an account whose status forbids calls still takes
+        Binding(
+            "ctrl+s", "outcome('note')", N_("Save note"), id="note.save", show=False, priority=True
+        ),
         Binding(
             "escape", "leave_note", N_("Leave note"), id="note.leave", show=False, priority=True
         ),
@@ -239,9 +243,10 @@ class WorkScreen(Screen[None]):
             if message.view.calls_forbidden and message.logged is None:
                 status.update(
                     Text(
-                        _("No calls on this account ({why}): a note or an escalation only.").format(
-                            why=message.view.callable.detail
-                        ),
+                        _(
+                            "No calls on this account ({why}): a note (Ctrl+S) or an "
+                            "escalation only."
+                        ).format(why=message.view.callable.detail),
                         style="bold yellow",
                     )
                 )
@@ -348,6 +353,8 @@ class WorkScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self._in_note():
+            if action == "outcome" and parameters == ("note",):
+                return self.view is not None
             return True if action in NOTE_ACTIONS else None  # None: shown, off
         if action == "leave_note":
             return False
@@ -366,6 +373,11 @@ class WorkScreen(Screen[None]):
         if self.view is None or self.busy:
             return
         make = DIALOGS.get(code)
+        if code == "note" and not self.query_one("#note", TextArea).text.strip():
+            self.query_one("#status", Static).update(
+                Text(_("Type the note first (Tab), then Ctrl+S saves it."), style="yellow")
+            )
+            return
         if make is None:
             self._log(OutcomeInput(code))
             return
