@@ -248,3 +248,16 @@ async def test_a_note_is_still_saved_on_a_cease_account(tui_db, clock):
             "JOIN customers c ON c.id = a.customer_id",
         )
         assert [tuple(r) for r in rows] == [("note", "Lawyer's letter received", 0, "Cogs Co")]
+
+
+def test_dunning_next_deals_neither_a_cease_account_nor_one_not_yet_due(
+    db_path, ledger, clock, capsys
+):
+    alice = ledger.collector("alice")
+    ledger.customer("Cease", collector=alice, status="cease", portfolio="consumer")
+    ledger.customer("Current", collector=alice, invoices=[(100_000, "2026-12-10")])
+    code, out, _err = run(db_path, clock, capsys, "next", "--json")
+    assert code == 3, out  # nothing can be called now
+    clock.at = clock.at.replace(month=12, day=11)  # the current invoice is now past due
+    code, out, _err = run(db_path, clock, capsys, "next", "--json")
+    assert code == 0 and "Current" in out
