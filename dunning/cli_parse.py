@@ -86,7 +86,8 @@ def resolve_phone(conn: sqlite3.Connection, customer: sqlite3.Row, text: str) ->
     except ValueError as exc:
         raise CliError(f"--phone: {exc}", EXIT_USAGE) from exc
     row = conn.execute(
-        "SELECT id FROM phones WHERE e164 = ? AND customer_id = ? ORDER BY bad, id LIMIT 1",
+        "SELECT id FROM phones WHERE e164 = ? AND customer_id = ? "
+        "ORDER BY do_not_call, bad, id LIMIT 1",
         (e164, cid),
     ).fetchone()
     if row is None:

@@ -15,6 +15,7 @@ from dunning.clock import FixedClock
 from dunning.db.connection import connect, write_tx
 from dunning.demo.build import LOADED, build_demo, build_demo_report
 from dunning.demo.data import COLLECTORS, NOTES, TOLL_FREE
+from dunning.queue.claim import claim_next
 from dunning.queue.config import Settings
 from dunning.queue.outcomes import OUTCOMES
 from dunning.queue.promises import evaluate_promises
@@ -337,3 +338,41 @@ def test_medium_build_with_helper_processes(tmp_path):
             assert phonenumbers.is_valid_number(phonenumbers.parse(e164, None))
     finally:
         conn.close()
+
+
+def test_nothing_is_dealt_with_nothing_past_due(built, tmp_path):
+    """Issue 6: 17 of 383 accounts dealt had no money past due. Every account a collector
+    can be dealt owes money past due net of credits, or has a callback or a promise check
+    due; and every account `claim_next` deals, collector after collector, too."""
+    copy = tmp_path / "copy.db"
+    shutil.copy(built[0], copy)
+    conn = connect(copy)
+    today = TODAY.isoformat()
+
+    def past_due(cid: int) -> bool:
+        overdue = conn.execute(
+            """SELECT COALESCE(SUM(open_minor), 0) FROM invoices WHERE customer_id = ?
+               AND status = 'open' AND open_minor > 0 AND disputed = 0 AND due_date < ?""",
+            (cid, today),
+        ).fetchone()[0]
+        credits = conn.execute("SELECT unapplied_minor FROM queue WHERE customer_id = ?", (cid,))
+        return overdue + credits.fetchone()[0] > 0
+
+    anyway = ("callback", "promise_check", "instalment_check")
+    ready = conn.execute("SELECT customer_id, next_action FROM queue WHERE state = 'ready'")
+    assert all(past_due(cid) or na in anyway for cid, na in ready.fetchall())
+    waiting = conn.execute("SELECT COUNT(*) FROM queue WHERE next_action = 'await_due'")
+    assert waiting.fetchone()[0] > 0  # the demo has such accounts: they wait
+    dealt = 0
+    for (coll,) in conn.execute("SELECT id FROM collectors").fetchall():
+        seen: set[int] = set()
+        while (claim := claim_next(conn, FixedClock(), Settings(), coll, resume=False,
+                                   exclude=frozenset(seen))) is not None:  # fmt: skip
+            seen.add(claim.customer_id)
+            na = conn.execute(
+                "SELECT next_action FROM queue WHERE customer_id = ?", (claim.customer_id,)
+            ).fetchone()[0]
+            assert past_due(claim.customer_id) or na in anyway, claim.customer_id
+        dealt += len(seen)
+    assert dealt > 0
+    conn.close()

@@ -1,10 +1,12 @@
 """Eligibility: which accounts may be claimed (derive_state), and the queue rows behind it."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from dunning.clock import to_iso
 from dunning.db.connection import write_tx
-from dunning.queue.accounts import Balances, derive_state, refresh_accounts
+from dunning.queue.accounts import Balances, derive_state, first_past_due, refresh_accounts
 from dunning.queue.claim import claim_next
 
 NOW = "2026-11-23T15:00:00Z"
@@ -171,3 +173,88 @@ def test_other_collectors_accounts_are_not_offered(conn, clock, settings, ledger
     ledger.customer("Bruno's", collector=bruno)
     ledger.customer("Nobody's", collector=None)
     assert claim_next(conn, clock, settings, alice) is None
+
+
+# -- nothing is dealt for which no money is past due ----------------------------------------
+# T0 is Monday 2026-11-23.
+
+
+def test_first_past_due_nets_credits_oldest_first():
+    assert first_past_due([("2026-12-10", 100)], 0) == "2026-12-11"
+    assert first_past_due([("2026-12-10", 100), ("2026-11-01", 50)], -60) == "2026-12-11"
+    assert first_past_due([("2026-12-10", 100), ("2026-11-01", 50)], -40) == "2026-11-02"
+    assert first_past_due([("2026-12-10", 100)], -100) is None
+
+
+def test_a_current_balance_waits_for_its_due_date(conn, clock, settings, ledger):
+    alice = ledger.collector("alice")
+    cid = ledger.customer("Current", collector=alice, invoices=[(500_000, "2026-12-10")])
+    row = ledger.queue_row(cid)
+    assert (row["state"], row["next_action"], row["next_action_at"]) == (
+        "waiting",
+        "await_due",
+        "2026-12-11T00:00:00Z",
+    )
+    assert claim_next(conn, clock, settings, alice) is None
+    clock.at = datetime(2026, 12, 11, 15, 0, tzinfo=UTC)  # a day past due
+    claim = claim_next(conn, clock, settings, alice)
+    assert claim is not None and claim.customer_id == cid
+    assert ledger.queue_row(cid)["next_action"] == "call"
+
+
+def test_credits_that_cover_what_is_past_due_wait_too(conn, clock, settings, ledger):
+    alice = ledger.collector("alice")
+    cid = ledger.customer(
+        "Covered",
+        collector=alice,
+        invoices=[(100_000, "2026-10-01"), (-100_000, "2026-10-15"), (50_000, "2026-12-01")],
+    )
+    row = ledger.queue_row(cid)
+    assert (row["state"], row["next_action_at"]) == ("waiting", "2026-12-02T00:00:00Z")
+    assert claim_next(conn, clock, settings, alice) is None
+
+
+def test_past_due_money_arriving_makes_it_a_call_at_once(conn, clock, settings, ledger):
+    alice = ledger.collector("alice")
+    cid = ledger.customer("Current", collector=alice, invoices=[(500_000, "2026-12-10")])
+    assert ledger.queue_row(cid)["state"] == "waiting"
+    with write_tx(conn):
+        conn.execute(
+            "INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor, "
+            "open_minor, currency, created_at, updated_at) VALUES (?, 'LATE', '2026-10-01', "
+            "'2026-10-31', 20000, 20000, 'USD', ?, ?)",
+            (cid, to_iso(clock.now()), to_iso(clock.now())),
+        )
+        refresh_accounts(conn, clock, settings, [cid])
+    row = ledger.queue_row(cid)
+    assert (row["state"], row["next_action"]) == ("ready", "call")
+    assert row["next_action_at"] <= to_iso(clock.now())
+
+
+@pytest.mark.parametrize("action", ["callback", "promise_check", "instalment_check"])
+def test_a_callback_or_promise_check_is_due_anyway(conn, clock, settings, ledger, action):
+    alice = ledger.collector("alice")
+    cid = ledger.customer("Current", collector=alice, invoices=[(500_000, "2026-12-10")])
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE queue SET next_action = ?, next_action_at = ? WHERE customer_id = ?",
+            (action, to_iso(clock.now()), cid),
+        )
+        refresh_accounts(conn, clock, settings, [cid])
+    assert ledger.queue_row(cid)["state"] == "ready"
+    claim = claim_next(conn, clock, settings, alice)
+    assert claim is not None and claim.customer_id == cid
+
+
+def test_a_later_next_action_the_collector_chose_is_kept(conn, clock, settings, ledger):
+    alice = ledger.collector("alice")
+    cid = ledger.customer("Current", collector=alice, invoices=[(500_000, "2026-11-25")])
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE queue SET next_action = 'call', next_action_at = '2026-12-01T14:00:00Z' "
+            "WHERE customer_id = ?",
+            (cid,),
+        )
+        refresh_accounts(conn, clock, settings, [cid])
+    row = ledger.queue_row(cid)
+    assert (row["next_action"], row["next_action_at"]) == ("call", "2026-12-01T14:00:00Z")

@@ -94,25 +94,43 @@ def test_payments_outside_the_window_do_not_count(conn, ledger, acct):
     assert statuses(conn) == [("broken", 0)]
 
 
-def test_broken_at_the_grace_boundary(conn, ledger, acct):
-    alice, cid = acct
+def test_broken_at_the_grace_boundary_of_the_customers_day(conn, ledger, acct):
+    alice, cid = acct  # a New York customer
     promise(ledger, alice, cid, 100_000, date(2026, 11, 30))
-    # the last day of grace, late evening: still pending
-    assert evaluate(ledger, at("2026-12-02", 23)) == 0
+    # the last day of grace, 19:30 in New York (00:30 UTC the next day): still pending
+    assert evaluate(ledger, at("2026-12-03", 0).replace(minute=30)) == 0
+    assert evaluate(ledger, at("2026-12-03", 4)) == 0  # 23:00 New York
     assert statuses(conn) == [("pending", 0)]
-    # the day after: broken
-    assert evaluate(ledger, at("2026-12-03", 0)) == 1
+    # the customer's next day: broken
+    assert evaluate(ledger, at("2026-12-03", 5)) == 1
     assert statuses(conn) == [("broken", 0)]
     # decided once: evaluating again changes nothing
-    assert evaluate(ledger, at("2026-12-04", 0)) == 0
+    assert evaluate(ledger, at("2026-12-04", 5)) == 0
+
+
+def test_the_deadline_is_stored_where_the_customer_is(conn, ledger):
+    alice = ledger.collector("alice")
+    tokyo = ledger.customer(
+        "Tokyo",
+        collector=alice,
+        country="JP",
+        subdivision=None,
+        currency="JPY",
+        phones=["+81312345678"],
+    )
+    promise(ledger, alice, tokyo, 100_000, date(2026, 11, 30))
+    row = conn.execute("SELECT decide_at FROM promises").fetchone()
+    assert row[0] == "2026-12-02T15:00:00Z"  # 00:00 on 12-03 in Tokyo
+    assert evaluate(ledger, at("2026-12-02", 14)) == 0
+    assert evaluate(ledger, at("2026-12-02", 15)) == 1
 
 
 def test_partial_when_some_was_paid(conn, ledger, acct):
     alice, cid = acct
     promise(ledger, alice, cid, 100_000, date(2026, 11, 30))
     pay(conn, cid, 40_000, "2026-11-29")
-    assert evaluate(ledger, at("2026-12-02", 23)) == 0
-    assert evaluate(ledger, at("2026-12-03", 1)) == 1
+    assert evaluate(ledger, at("2026-12-03", 4)) == 0
+    assert evaluate(ledger, at("2026-12-03", 5)) == 1
     assert statuses(conn) == [("partial", 40_000)]
     assert ledger.queue_row(cid)["broken_promise"] == 1
 
@@ -120,8 +138,8 @@ def test_partial_when_some_was_paid(conn, ledger, acct):
 def test_grace_days_of_the_promise_decide(conn, ledger, acct):
     alice, cid = acct
     promise(ledger, alice, cid, 100_000, date(2026, 11, 30), grace_days=0)
-    assert evaluate(ledger, at("2026-11-30", 23)) == 0
-    assert evaluate(ledger, at("2026-12-01", 0)) == 1
+    assert evaluate(ledger, at("2026-12-01", 4)) == 0
+    assert evaluate(ledger, at("2026-12-01", 5)) == 1
     assert statuses(conn) == [("broken", 0)]
 
 
@@ -162,23 +180,32 @@ def test_claim_next_decides_promises_whose_grace_ended(conn, ledger, acct):
     assert statuses(conn) == [("broken", 0)]
 
 
-def test_one_payment_is_allotted_across_two_promises(conn, ledger, acct):
+def plan(ledger, alice, cid, *instalments):
+    log_outcome(
+        ledger.conn,
+        ledger.clock,
+        ledger.settings,
+        collector_id=alice,
+        customer_id=cid,
+        inp=OutcomeInput("payment_plan", instalments=list(instalments)),
+    )
+
+
+def test_one_payment_is_allotted_across_two_instalments(conn, ledger, acct):
     alice, cid = acct
-    promise(ledger, alice, cid, 60_000, date(2026, 11, 30))
-    promise(ledger, alice, cid, 60_000, date(2026, 12, 7))
+    plan(ledger, alice, cid, (60_000, date(2026, 11, 30)), (60_000, date(2026, 12, 7)))
     pay(conn, cid, 100_000, "2026-11-30")
     evaluate(ledger, at("2026-11-30", 20), [cid])
     assert statuses(conn) == [("kept", 60_000), ("pending", 0)]
     # later runs remember what the first promise took: 40,000 is left for the second
-    assert evaluate(ledger, at("2026-12-09", 20)) == 0
-    assert evaluate(ledger, at("2026-12-10", 1)) == 1
+    assert evaluate(ledger, at("2026-12-10", 4)) == 0
+    assert evaluate(ledger, at("2026-12-10", 5)) == 1
     assert statuses(conn) == [("kept", 60_000), ("partial", 40_000)]
 
 
-def test_two_payments_keep_two_promises(conn, ledger, acct):
+def test_two_payments_keep_two_instalments(conn, ledger, acct):
     alice, cid = acct
-    promise(ledger, alice, cid, 60_000, date(2026, 11, 30))
-    promise(ledger, alice, cid, 60_000, date(2026, 12, 7))
+    plan(ledger, alice, cid, (60_000, date(2026, 11, 30)), (60_000, date(2026, 12, 7)))
     pay(conn, cid, 60_000, "2026-11-28")
     pay(conn, cid, 60_000, "2026-12-05")
     assert evaluate(ledger, at("2026-12-05", 20), [cid]) == 2
@@ -209,6 +236,6 @@ def test_payment_plan_instalments_are_promises(conn, clock, settings, ledger, ac
         "2027-01-03T05:00:00Z",  # midnight in New York
         "waiting",
     )
-    evaluate(ledger, at("2027-01-04", 1))
+    evaluate(ledger, at("2027-01-04", 5))
     assert statuses(conn) == [("kept", 50_000), ("broken", 0)]
     assert ledger.queue_row(cid)["broken_promise"] == 1

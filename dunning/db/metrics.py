@@ -69,10 +69,11 @@ FROM payments p LEFT JOIN invoices i ON i.id = p.invoice_id
 LEFT JOIN queue q ON q.customer_id = p.customer_id
 GROUP BY q.collector_id, p.currency
 """
-# Promised: the amount of the promises made in the period (money, per currency).
+# Promised: the amount of the promises made in the period (money, per currency); one
+# superseded by a renegotiation (cancelled) is not counted twice.
 METRICS_PROMISED_SQL = """
 SELECT created_by, currency, SUM(amount_minor)
-FROM promises WHERE promised_on BETWEEN :start AND :end
+FROM promises WHERE promised_on BETWEEN :start AND :end AND status != 'cancelled'
 GROUP BY created_by, currency
 """
 # Kept rate: the promises that came due in the period and were decided. A promise comes

@@ -357,3 +357,39 @@ def m007_subdivisions_normalized(db: sqlite_utils.Database) -> None:
         code = subdivision_code(country, value)
         if code is not None and code != value:
             db.execute("UPDATE customers SET subdivision = ? WHERE id = ?", (code, cid))
+
+
+# --- m008: promises decided right (dunning/queue/promises.py) -----------------------------
+
+M008 = """
+-- The instant from which a pending promise is decided: the start of the customer's day
+-- after due date + grace days (00:00 where the customer is, in UTC), set when the promise
+-- is made. Rows made before carry the latest start of that day anywhere in the Americas
+-- and the Pacific (12:00 UTC): never decided before the customer's day ended.
+ALTER TABLE promises ADD COLUMN decide_at TEXT;
+UPDATE promises SET decide_at = date(due_date, '+' || (grace_days + 1) || ' days')
+    || 'T12:00:00Z';
+CREATE INDEX promises_decide_at ON promises(decide_at) WHERE status = 'pending';
+-- A promise or plan made while another was pending cancels it: the new one's id.
+ALTER TABLE promises ADD COLUMN superseded_by INTEGER REFERENCES promises(id);
+-- Money the ERP took off an invoice without a payment row (a snapshot closed the
+-- invoice, or its open amount went to zero): it counts toward a promise like a payment.
+CREATE TABLE invoice_closures (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES customers(id),
+    invoice_id    INTEGER NOT NULL REFERENCES invoices(id),
+    amount_minor  INTEGER NOT NULL,
+    currency      TEXT NOT NULL,
+    closed_on     TEXT NOT NULL,                   -- the day the import saw it closed
+    how           TEXT NOT NULL,                   -- snapshot, zeroed
+    created_at    TEXT NOT NULL
+);
+CREATE INDEX invoice_closures_customer ON invoice_closures(customer_id, closed_on);
+"""
+
+
+@migrations()
+def m008_promise_rules(db: sqlite_utils.Database) -> None:
+    for statement in M008.split(";\n"):
+        if statement.strip():
+            db.execute(statement)

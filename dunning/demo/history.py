@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from dunning.clock import to_iso
 from dunning.demo import data as D
 from dunning.money import minor_digits
-from dunning.queue.accounts import Balances, derive_state
+from dunning.queue.accounts import Balances, await_due, derive_state, first_past_due
 from dunning.queue.config import Settings
 from dunning.queue.outcomes import OUTCOMES
 from dunning.queue.priority import PriorityInputs, score
@@ -100,7 +100,7 @@ def event(
         out["promises"].extend(
             (n["promise"], cid, aid, None, None, amount, cur, iso[ev - o0], iso[due - o0],
              GRACE, decided[0] if decided else "pending", decided[1] if decided else 0,
-             decided[2] if decided else None, at, coll)
+             decided[2] if decided else None, at, coll, g.ts0[due + GRACE + 1 - o0])
         )  # fmt: skip
     elif scen == "plan":
         oc = "payment_plan"
@@ -113,7 +113,7 @@ def event(
             n["promise"] += 1
             out["promises"].extend(
                 (n["promise"], cid, aid, f"plan-{aid}", i, a, cur, iso[ev - o0],
-                 iso[d - o0], GRACE, "pending", 0, None, at, coll)
+                 iso[d - o0], GRACE, "pending", 0, None, at, coll, g.ts0[d + GRACE + 1 - o0])
             )  # fmt: skip
         h.na, h.nat = "instalment_check", g.ts0[first + GRACE - o0]
     elif scen == "paid_claim":
@@ -178,7 +178,8 @@ def event(
         out["activities"].extend(
             (n["activity"], cid, None, when, "system", 0, 0, 0, 0, None, f"promise {status}",
              None, None,
-             f'{{"promise_id":{n["promise"]},"status":"{status}","paid_minor":{paid}}}')
+             f'{{"promise_id":{n["promise"]},"status":"{status}","from":"pending",'
+             f'"paid_minor":{paid}}}')
         )  # fmt: skip
         h.na, h.nat = "call", when
         h.broken = int(status != "kept")
@@ -262,7 +263,7 @@ def queue_input(
             (cid, coll, h.last_contact, h.last_attempt, h.na, h.nat, h.broken)
         )
         return
-    open_minor = disputed = 0
+    open_minor = disputed = overdue = 0
     oldest = 0
     for x in inv:
         if x[STATUS] == "open" and x[OPEN] > 0:
@@ -270,11 +271,24 @@ def queue_input(
                 disputed += x[OPEN]
             else:
                 open_minor += x[OPEN]
+                if x[DUE] < g.t:
+                    overdue += x[OPEN]
                 if not oldest or x[DUE] < oldest:
                     oldest = x[DUE]
+    # as accounts._balances: the first day money is past due net of credits
+    due_from = None
+    if oldest and open_minor + credits > 0:
+        if overdue + credits > 0:
+            due_from = date.fromordinal(oldest + 1).isoformat()
+        else:
+            due_from = first_past_due(
+                ((date.fromordinal(x[DUE]).isoformat(), x[OPEN]) for x in inv
+                 if x[STATUS] == "open" and x[OPEN] > 0 and not x[DISPUTED]),
+                credits,
+            )  # fmt: skip
     g.out["queue_input"].append(
         (cid, coll, status, cur, risk, open_minor, disputed, credits, oldest, usable, h.na,
-         h.nat, h.last_contact, h.contact_day, h.last_attempt, h.broken)
+         h.nat, h.last_contact, h.contact_day, h.last_attempt, h.broken, due_from)
     )  # fmt: skip
 
 
@@ -298,10 +312,11 @@ class QueueMaker:
 
     def row(self, q: Row) -> Row:
         (cid, coll, status, cur, risk, open_minor, disputed, credits, oldest, usable, na, nat,
-         last_contact, contact_day, last_attempt, broken) = q  # fmt: skip
+         last_contact, contact_day, last_attempt, broken, due_from) = q  # fmt: skip
         oldest_due = date.fromordinal(oldest) if oldest else None
         oldest_iso = oldest_due.isoformat() if oldest_due else None
-        balances = Balances(open_minor, disputed, credits, oldest_iso, usable)
+        balances = Balances(open_minor, disputed, credits, oldest_iso, usable, due_from)
+        na, nat = await_due(na, nat, due_from, self.now_iso)
         state = derive_state(
             customer_status=status,
             balances=balances,

@@ -21,6 +21,7 @@ from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
 from dunning.queue.holiday_view import holiday_block
+from dunning.queue.status_rules import status_verdict
 from dunning.queue.windows import CallWindow, call_window, host_zone
 
 
@@ -144,6 +145,11 @@ class AccountView:
 
     def usable_phones(self) -> list[PhoneView]:
         return [p for p in self.phones if p.usable]
+
+    @property
+    def calls_forbidden(self) -> bool:
+        """The account's status forbids calls: the screen is read-only for them."""
+        return self.callable.code.startswith("status_")
 
 
 def timeline(
@@ -316,6 +322,7 @@ def load_account(
         where.zones,
         where.jurisdictions,
         viewer_tz,
+        status=c["status"],
     )
     holiday = callable_at = ""
     if verdict.code == "holiday":
@@ -375,8 +382,14 @@ def callability(
     zones: tuple[str, ...],
     jurisdictions: tuple[Jurisdiction, ...],
     viewer_tz: tzinfo | None = None,
+    *,
+    status: str = "active",
 ) -> tuple[Callable, CallWindow | None]:
-    """The verdict now, and (consumer rules only) today's window in the viewer's clock."""
+    """The verdict now, and (consumer rules only) today's window in the viewer's clock. A
+    status that forbids calls (cease, legal...) decides before any window or cap."""
+    forbidden = status_verdict(status)
+    if forbidden is not None:
+        return forbidden, None
     verdict = check_callable(
         conn,
         now,
@@ -414,6 +427,7 @@ def recheck(
         view.zones,
         view.jurisdictions,
         viewer_tz,
+        status=view.status,
     )
     holiday = callable_at = ""
     if verdict.code == "holiday":

@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.money import minor_digits
@@ -24,6 +24,11 @@ HOLD_STATUSES = {"legal", "agency", "cease"}
 CLOSED_STATUSES = {"write_off", "closed"}
 # next actions that take an account out of the collector's queue until a person acts
 REVIEW_ACTIONS = {"lead_review"}
+# Nothing is dealt for which no money is past due (net of credits), unless one of these is
+# due: the customer asked to be called back, or a promise is to be checked. Otherwise the
+# next action waits for the day money falls due: AWAIT_DUE, "call when due".
+DUE_ANYWAY = {"callback", "promise_check", "instalment_check"}
+AWAIT_DUE = "await_due"
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,41 @@ class Balances:
     credits_minor: int = 0  # open credit notes + unapplied cash (<= 0)
     oldest_due: str | None = None
     usable_phones: int = 0
+    # the first day some money is past due net of credits (the day after the due date
+    # that tips it): exact when in the future, some day <= today when money is past due;
+    # None when nothing undisputed is owed
+    due_from: str | None = None
+
+
+def first_past_due(dues: Iterable[tuple[str, int]], credits_minor: int) -> str | None:
+    """The day after the due date at which the open, undisputed invoices, oldest first,
+    exceed the credits (``credits_minor`` <= 0): from then on money is past due."""
+    left = credits_minor
+    for due, amount in sorted(dues):
+        left += amount
+        if left > 0:
+            return (date.fromisoformat(due) + timedelta(days=1)).isoformat()
+    return None
+
+
+def await_due(
+    next_action: str, next_action_at: str, due_from: str | None, now_iso: str
+) -> tuple[str, str]:
+    """The next action once "nothing is dealt with nothing past due" is applied: a call
+    (or payment check) before any money is past due waits, as ``await_due``, for 00:00
+    UTC of the day money falls due; an ``await_due`` whose day came is a call again."""
+    today = now_iso[:10]
+    if next_action == AWAIT_DUE:
+        if due_from is None or due_from <= today:
+            return "call", min(next_action_at, now_iso)
+        return AWAIT_DUE, f"{due_from}T00:00:00Z"
+    if next_action in DUE_ANYWAY or next_action in REVIEW_ACTIONS:
+        return next_action, next_action_at
+    if next_action in ("call", "verify_payment") and due_from is not None and due_from > today:
+        wake = f"{due_from}T00:00:00Z"
+        if wake > next_action_at:
+            return AWAIT_DUE, wake
+    return next_action, next_action_at
 
 
 def derive_state(
@@ -63,18 +103,21 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[i : i + CHUNK]
 
 
-def _balances(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Balances]:
+def _balances(conn: sqlite3.Connection, ids: list[int], today: str) -> dict[int, Balances]:
     marks = ",".join("?" * len(ids))
     out: dict[int, dict[str, object]] = {i: {} for i in ids}
+    overdue: dict[int, int] = {}
     for row in conn.execute(
         f"""SELECT customer_id,
                    SUM(CASE WHEN open_minor > 0 AND disputed = 0 THEN open_minor ELSE 0 END),
                    SUM(CASE WHEN open_minor > 0 AND disputed = 1 THEN open_minor ELSE 0 END),
                    SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END),
-                   MIN(CASE WHEN open_minor > 0 AND disputed = 0 THEN due_date END)
+                   MIN(CASE WHEN open_minor > 0 AND disputed = 0 THEN due_date END),
+                   SUM(CASE WHEN open_minor > 0 AND disputed = 0 AND due_date < ?
+                            THEN open_minor ELSE 0 END)
             FROM invoices WHERE status = 'open' AND customer_id IN ({marks})
             GROUP BY customer_id""",
-        ids,
+        [today, *ids],
     ):
         out[row[0]].update(
             open_minor=row[1] or 0,
@@ -82,6 +125,7 @@ def _balances(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Balances]:
             credits_minor=row[3] or 0,
             oldest_due=row[4],
         )
+        overdue[row[0]] = row[5] or 0
     for row in conn.execute(
         f"""SELECT customer_id, SUM(amount_minor) FROM payments
             WHERE invoice_id IS NULL AND customer_id IN ({marks}) GROUP BY customer_id""",
@@ -96,6 +140,31 @@ def _balances(conn: sqlite3.Connection, ids: list[int]) -> dict[int, Balances]:
         ids,
     ):
         out[row[0]]["usable_phones"] = row[1]
+    # when money is (or will be) past due net of credits: at once for most accounts, from
+    # their invoices' due dates for the few with nothing past due yet
+    exact: list[int] = []
+    for cid, d in out.items():
+        credits = int(d.get("credits_minor", 0))  # type: ignore[call-overload]
+        oldest = d.get("oldest_due")
+        if oldest is None or int(d.get("open_minor", 0)) + credits <= 0:  # type: ignore[call-overload]
+            continue
+        if overdue.get(cid, 0) + credits > 0:
+            d["due_from"] = (date.fromisoformat(str(oldest)) + timedelta(days=1)).isoformat()
+        else:
+            exact.append(cid)
+    if exact:
+        dues: dict[int, list[tuple[str, int]]] = {i: [] for i in exact}
+        for row in conn.execute(
+            f"""SELECT customer_id, due_date, SUM(open_minor) FROM invoices
+                WHERE status = 'open' AND open_minor > 0 AND disputed = 0
+                AND customer_id IN ({",".join("?" * len(exact))})
+                GROUP BY customer_id, due_date""",
+            exact,
+        ):
+            dues[row[0]].append((row[1], row[2]))
+        for cid in exact:
+            credits = int(out[cid].get("credits_minor", 0))  # type: ignore[call-overload]
+            out[cid]["due_from"] = first_past_due(dues[cid], credits)
     return {i: Balances(**d) for i, d in out.items()}  # type: ignore[arg-type]
 
 
@@ -119,7 +188,7 @@ def refresh_accounts(
     written = 0
     for chunk in _chunks(ids):
         marks = ",".join("?" * len(chunk))
-        balances = _balances(conn, chunk)
+        balances = _balances(conn, chunk, today.isoformat())
         customers = {
             r["id"]: r
             for r in conn.execute(
@@ -146,6 +215,9 @@ def refresh_accounts(
             last_contact = q["last_contact_at"] if q else None
             broken = bool(q["broken_promise"]) if q else False
             b = balances[cid]
+            next_action, next_action_at = await_due(
+                next_action, next_action_at, b.due_from, now_iso
+            )
             state = derive_state(
                 customer_status=cust["status"],
                 balances=b,
@@ -189,6 +261,7 @@ def refresh_accounts(
                VALUES (?,?,?,?,?,?,?,?,?,?,?)
                ON CONFLICT(customer_id) DO UPDATE SET
                    state=excluded.state, priority=excluded.priority, reasons=excluded.reasons,
+                   next_action=excluded.next_action, next_action_at=excluded.next_action_at,
                    open_minor=excluded.open_minor, disputed_minor=excluded.disputed_minor,
                    unapplied_minor=excluded.unapplied_minor, oldest_due=excluded.oldest_due,
                    updated_at=excluded.updated_at""",

@@ -40,9 +40,12 @@ class Claim:
 
 
 def wake_due(conn: sqlite3.Connection, now_iso: str) -> int:
-    """Waiting accounts whose next action is due become ready (bounded per call)."""
+    """Waiting accounts whose next action is due become ready (bounded per call); one
+    waiting for its money to fall due (``await_due``) is a call again."""
     cur = conn.execute(
-        """UPDATE queue SET state = 'ready' WHERE customer_id IN (
+        """UPDATE queue SET state = 'ready',
+               next_action = CASE next_action WHEN 'await_due' THEN 'call' ELSE next_action END
+           WHERE customer_id IN (
                SELECT customer_id FROM queue WHERE state = 'waiting' AND next_action_at <= ?
                LIMIT ?)""",
         (now_iso, WAKE_CHUNK),

@@ -23,6 +23,8 @@ from dunning.queue.calendar import (
 )
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
+from dunning.queue.promises import decide_at, supersede_pending
+from dunning.queue.status_rules import check_phone, check_status
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,16 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
 def _validate(
     conn: sqlite3.Connection, now: datetime, customer: sqlite3.Row, inp: OutcomeInput
 ) -> None:
+    flags = OUTCOMES.get(inp.outcome)
+    attempt = flags is not None and flags.attempt
+    # the account's status first: no call, however well the outcome is filled in
+    check_status(
+        customer["external_ref"],
+        customer["status"],
+        inp.outcome,
+        attempt=attempt,
+        escalation=inp.escalation,
+    )
     check_input(inp, now)
     cid = customer["id"]
     if inp.phone_id is not None:
@@ -188,6 +200,8 @@ def _validate(
         ).fetchone()
         if not ok:
             raise OutcomeError(f"phone {inp.phone_id} is not a number of this customer")
+        if attempt:
+            check_phone(conn, cid, inp.phone_id)
     if inp.outcome == "dispute":
         ids = sorted(set(inp.invoice_ids))
         marks = ",".join("?" * len(ids))
@@ -387,8 +401,8 @@ def _create_records(
         assert inp.amount_minor is not None and inp.on_date is not None
         conn.execute(
             """INSERT INTO promises (customer_id, activity_id, amount_minor, currency,
-                   promised_on, due_date, grace_days, created_at, created_by)
-               VALUES (?,?,?,?,?,?,?,?,?)""",
+                   promised_on, due_date, grace_days, decide_at, created_at, created_by)
+               VALUES (?,?,?,?,?,?,?,?,?,?)""",
             (
                 cid,
                 activity_id,
@@ -397,16 +411,18 @@ def _create_records(
                 today,
                 inp.on_date.isoformat(),
                 grace,
+                decide_at(inp.on_date, grace, tz),
                 now_iso,
                 collector_id,
             ),
         )
+        supersede_pending(conn, cid, activity_id, now_iso)
     elif o == "payment_plan":
         plan_ref = f"plan-{activity_id}"
         conn.executemany(
             """INSERT INTO promises (customer_id, activity_id, plan_ref, instalment,
-                   amount_minor, currency, promised_on, due_date, grace_days, created_at,
-                   created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                   amount_minor, currency, promised_on, due_date, grace_days, decide_at,
+                   created_at, created_by) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
             [
                 (
                     cid,
@@ -418,12 +434,14 @@ def _create_records(
                     today,
                     d.isoformat(),
                     grace,
+                    decide_at(d, grace, tz),
                     now_iso,
                     collector_id,
                 )
                 for n, (amount, d) in enumerate(inp.instalments, start=1)
             ],
         )
+        supersede_pending(conn, cid, activity_id, now_iso)
     elif o == "paid":
         assert inp.amount_minor is not None and inp.on_date is not None
         conn.execute(

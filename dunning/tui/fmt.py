@@ -39,6 +39,7 @@ NEXT_ACTION_LABELS: dict[str, str] = {
     "lead_review": N_("lead review"),
     "legal": N_("legal"),
     "agency": N_("agency"),
+    "await_due": N_("call when due"),
 }
 REASON_LABELS: dict[str, str] = {
     "pricing": N_("pricing"),

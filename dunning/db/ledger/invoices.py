@@ -164,6 +164,16 @@ def merge(
            AND old_disputed = disputed"""
     )
     staged = conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]
+    # an open amount the ERP took to zero without a payment row (none settles it in this
+    # file): money that reached the invoice, for the promises (queue/promises.py)
+    conn.execute(
+        """INSERT INTO invoice_closures (customer_id, invoice_id, amount_minor, currency,
+               closed_on, how, created_at)
+           SELECT old_customer, inv_id, old_open, old_currency, substr(?, 1, 10), 'zeroed', ?
+           FROM temp.resolved WHERE inv_id IS NOT NULL AND old_status = 'open'
+             AND old_open > 0 AND open_minor = 0 AND settled_on IS NULL""",
+        (now, now),
+    )
     updated = conn.execute(
         """UPDATE invoices SET issue_date = r.issue_date, due_date = r.due_date,
                amount_minor = r.amount_minor, open_minor = r.open_minor,
@@ -203,6 +213,15 @@ def merge(
     affected.update(r[0] for r in paid)
     closed = 0
     if snapshot:
+        conn.execute(
+            """INSERT INTO invoice_closures (customer_id, invoice_id, amount_minor, currency,
+                   closed_on, how, created_at)
+               SELECT customer_id, id, open_minor, currency, substr(?, 1, 10), 'snapshot', ?
+               FROM invoices WHERE status = 'open' AND open_minor > 0
+                 AND NOT EXISTS (SELECT 1 FROM temp.stage_seen s
+                                 WHERE s.number = invoices.number)""",
+            (now, now),
+        )
         rows = conn.execute(
             """UPDATE invoices SET status = 'closed', open_minor = 0, updated_at = ?
                WHERE status = 'open'

@@ -18,7 +18,7 @@ from textual.widgets import Footer, Label, Static, TextArea
 from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
-from dunning.queue.outcomes import OutcomeInput
+from dunning.queue.outcomes import OUTCOMES, OutcomeInput
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
 from dunning.tui.keys import translate_bindings
@@ -76,6 +76,10 @@ def _bindings() -> list[Binding]:
     ]
     out += [
         Binding("tab,i", "edit_note", N_("Note"), id="note.edit", priority=True),
+        # the note alone, no call: what an account whose status forbids calls still takes
+        Binding(
+            "ctrl+s", "outcome('note')", N_("Save note"), id="note.save", show=False, priority=True
+        ),
         Binding(
             "escape", "leave_note", N_("Leave note"), id="note.leave", show=False, priority=True
         ),
@@ -114,6 +118,7 @@ class WorkScreen(Screen[None]):
         self._counts: dict[str, int] = {}
         self.last_message = ""
         self.window_watch = WindowWatch(self)
+        self._calls_forbidden = False  # the account on screen may not be called (status)
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -220,7 +225,9 @@ class WorkScreen(Screen[None]):
         had_view = self.view is not None
         typed = self._typed_while_saving() if message.logged is not None else ""
         self.view = message.view
-        if had_view != (message.view is not None):
+        forbidden = message.view is not None and message.view.calls_forbidden
+        if had_view != (message.view is not None) or forbidden != self._calls_forbidden:
+            self._calls_forbidden = forbidden
             self.refresh_bindings()  # outcome keys come or go (the footer is rebuilt: slow)
         self._topbar()
         if message.view is None:
@@ -243,7 +250,17 @@ class WorkScreen(Screen[None]):
         if not same:
             self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
-            if message.view.draft and message.logged is None:
+            if message.view.calls_forbidden and message.logged is None:
+                status.update(
+                    Text(
+                        _(
+                            "No calls on this account ({why}): a note (Ctrl+S) or an "
+                            "escalation only."
+                        ).format(why=message.view.callable.detail),
+                        style="bold yellow",
+                    )
+                )
+            elif message.view.draft and message.logged is None:
                 status.update(Text(_("Your unsaved note came back."), style="yellow"))
             elif message.logged is None:
                 status.update("")
@@ -346,9 +363,16 @@ class WorkScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self._in_note():
+            if action == "outcome" and parameters == ("note",):
+                return self.view is not None
             return True if action in NOTE_ACTIONS else None  # None: shown, off
         if action == "leave_note":
             return False
+        if action in ("outcome", "reschedule") and self.view is not None:
+            code = str(parameters[0]) if parameters else ""
+            if self.view.calls_forbidden and code in OUTCOMES and OUTCOMES[code].attempt:
+                return None  # shown, off: the account's status forbids calls
+            return True
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
@@ -359,6 +383,11 @@ class WorkScreen(Screen[None]):
         if self.view is None or self.busy:
             return
         make = DIALOGS.get(code)
+        if code == "note" and not self.query_one("#note", TextArea).text.strip():
+            self.query_one("#status", Static).update(
+                Text(_("Type the note first (Tab), then Ctrl+S saves it."), style="yellow")
+            )
+            return
         if make is None:
             self._log(OutcomeInput(code))
             return

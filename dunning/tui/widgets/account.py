@@ -194,6 +194,8 @@ class AccountPane(VerticalScroll, can_focus=True):
             else:
                 block += _("not callable now")
             call.append(block, style="bold red")
+        elif view.calls_forbidden:
+            call.append(f"  ⛔ {_('no calls')}: {view.callable.detail}", style="bold red")
         elif not view.callable.ok:
             call.append(f"  ⛔ {_('not callable now')}: {block_reason(view)}", style="bold red")
         elif view.callable.code == "after_hours":
@@ -288,8 +290,9 @@ def history_text(
             out.append(f" {fmt.money(amount, cur, me.locale)}")
         if e.details.get("date"):
             out.append(f" → {fmt.day(str(e.details['date']), me.locale)}")
-        if e.note:
-            out.append(f"\n  {e.note}")
+        note = _promise_note(e) or e.note
+        if note:
+            out.append(f"\n  {note}")
         out.append("\n")
     return out
 
@@ -355,3 +358,17 @@ def window_text(view: AccountView, now: datetime, locale: str) -> Text:
         text = _("callable from {when} your time").format(when=when)
     out.append(text, style="yellow")
     return out
+
+
+def _promise_note(e: TimelineEntry) -> str:
+    """A promise the system decided, decided again or cancelled, in the reader's words
+    (the stored note is English, for the record)."""
+    status = e.details.get("status")
+    if e.code != "system" or "promise_id" not in e.details or not isinstance(status, str):
+        return ""
+    new = fmt.label(fmt.PROMISE_STATUS_LABELS, status)
+    old = e.details.get("from")
+    if isinstance(old, str) and old != "pending":
+        old_label = fmt.label(fmt.PROMISE_STATUS_LABELS, old)
+        return _("promise {old} → {new}").format(old=old_label, new=new)
+    return _("promise {status}").format(status=new)
