@@ -14,9 +14,9 @@ from typing import Any
 from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
 from dunning.cli_parse import (
     find_customer,
+    parse_account_when,
     parse_instalments,
     parse_local_day,
-    parse_local_when,
     resolve_invoices,
     resolve_phone,
 )
@@ -24,6 +24,7 @@ from dunning.clock import from_iso
 from dunning.money import format_money, parse_amount
 from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
+from dunning.queue.calendar import account_zones
 from dunning.queue.claim import claim_next
 from dunning.queue.collectors import Collector, IdentityError
 from dunning.queue.outcomes import (
@@ -275,27 +276,31 @@ def build_input(
     if missing:
         raise CliError(f"{o} needs {' and '.join(missing)}", EXIT_USAGE)
     currency = customer["currency"]
+
+    def zones() -> tuple[str, ...]:
+        return account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
+
     inp = OutcomeInput(o, note=args.note or "")
     if _given(args, "amount"):
         inp.amount_minor = parse_amount(args.amount, currency, me.locale)
     if _given(args, "date"):
-        inp.on_date = parse_local_day(args.date, ctx)
+        inp.on_date = parse_local_day(args.date, ctx, me.zone)
     inp.grace_days = args.grace
     inp.reference = (args.reference or "").strip()
     if _given(args, "instalments"):
-        inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx)
+        inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx, me.zone)
     if _given(args, "invoices"):
         inp.invoice_ids = resolve_invoices(conn, customer, args.invoices)
     inp.reason = (args.reason or "").strip()
     inp.department = (args.department or "").strip()
     if _given(args, "at"):
-        inp.callback_at = parse_local_when(args.at, ctx)
+        inp.callback_at = parse_account_when("--at", args.at, ctx, zones(), me.zone)
     inp.rpc = args.rpc
     inp.escalation = (args.escalation or "").strip()
     if _given(args, "phone"):
         inp.phone_id = resolve_phone(conn, customer, args.phone)
     if _given(args, "next_at"):
-        inp.next_action_at = parse_local_when(args.next_at, ctx)
+        inp.next_action_at = parse_account_when("--next", args.next_at, ctx, zones(), me.zone)
     return inp
 
 

@@ -167,7 +167,9 @@ def fresh_schema(path: Path) -> list[tuple[str, str, str, str]]:
 def test_migrations_are_numbered_in_order():
     assert NAMES, "at least one migration"
     numbers = [int(re.match(r"m(\d{3})_", n).group(1)) for n in NAMES]  # type: ignore[union-attr]
-    assert numbers == list(range(1, len(NAMES) + 1))
+    # in order and never reused (numbers are reserved per branch, so one may be missing
+    # until every branch is merged)
+    assert numbers == sorted(set(numbers)) and numbers[0] == 1
 
 
 @pytest.mark.parametrize("stop_before", NAMES)

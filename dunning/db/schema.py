@@ -339,3 +339,11 @@ def m006_claim_holder(db: sqlite_utils.Database) -> None:
     account is handed back at once (queue/claim.py)."""
     db.execute("ALTER TABLE queue ADD COLUMN claim_pid INTEGER")
     db.execute("ALTER TABLE queue ADD COLUMN claim_host TEXT")
+
+
+@migrations()
+def m009_collector_tz(db: sqlite_utils.Database) -> None:
+    """Each collector's time zone (an IANA name, e.g. America/Toronto): what they type is
+    read on their clock and "their day" is theirs, not the server's (over SSH the server's
+    zone is rarely the collector's). NULL or '' = the host's local zone."""
+    db.execute("ALTER TABLE collectors ADD COLUMN tz TEXT")

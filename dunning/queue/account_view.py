@@ -122,6 +122,8 @@ class AccountView:
     draft: str
     zones: tuple[str, ...]
     callable: Callable
+    # the calling window binds the times chosen for this account (consumer portfolios)
+    window_rules: bool = False
 
     @property
     def net_minor(self) -> int:
@@ -331,4 +333,5 @@ def load_account(
         draft=load_draft(conn, collector_id, customer_id) if collector_id else "",
         zones=zones,
         callable=verdict,
+        window_rules=c["portfolio"] in settings.contact_rules_portfolios,
     )

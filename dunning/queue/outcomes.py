@@ -12,12 +12,13 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from dunning.clock import Clock, to_iso
+from dunning.clock import Clock, host_zone, person_zone, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
+from dunning.queue.times import check_chosen_time
 
 
 @dataclass(frozen=True)
@@ -96,16 +97,17 @@ MAX_PAID_AGO = timedelta(days=366)  # "I paid it last year" is for the ledger, n
 MAX_MINOR = 10**15  # 10 trillion in a 2-decimal currency: anything above is a typo
 
 
-def check_input(inp: OutcomeInput, now: datetime) -> None:
+def check_input(inp: OutcomeInput, now: datetime, tz: tzinfo | None = None) -> None:
     """Checks that need no database: a dialog runs them before it closes.
 
-    Dates the collector typed are read on the collector's calendar (the session's local
-    time zone), as they were parsed: "today" at 18:00 in Los Angeles is not UTC's today.
+    Dates the collector typed are read on the collector's calendar (``tz``, the
+    collector's zone; None = the host's), as they were parsed: "today" at 18:00 in Los
+    Angeles is not UTC's today, nor the server's.
     """
     o = inp.outcome
     if o not in OUTCOMES:
         raise OutcomeError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}")
-    today = now.astimezone().date()
+    today = now.astimezone(tz or host_zone()).date()
     amounts = [inp.amount_minor or 0, *(a for a, _ in inp.instalments)]
     if any(abs(a) >= MAX_MINOR for a in amounts):
         raise OutcomeError("the amount is too large to be right")
@@ -173,10 +175,33 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
 
 
 def _validate(
-    conn: sqlite3.Connection, now: datetime, customer: sqlite3.Row, inp: OutcomeInput
+    conn: sqlite3.Connection,
+    now: datetime,
+    settings: Settings,
+    customer: sqlite3.Row,
+    collector_id: int,
+    inp: OutcomeInput,
 ) -> None:
-    check_input(inp, now)
+    me = conn.execute("SELECT tz, locale FROM collectors WHERE id = ?", (collector_id,)).fetchone()
+    my_zone = person_zone(me["tz"] if me else None)
+    check_input(inp, now, my_zone)
     cid = customer["id"]
+    zones = account_zones(conn, cid, customer["country"], customer["subdivision"])
+    # a time chosen for a call (not a promise or payment check) must be a legal one
+    chosen_calls = [inp.callback_at]
+    if inp.outcome not in ("promise_to_pay", "payment_plan", "paid"):
+        chosen_calls.append(inp.next_action_at)
+    for chosen in chosen_calls:
+        if chosen is not None:
+            check_chosen_time(
+                chosen,
+                rules=customer["portfolio"] in settings.contact_rules_portfolios,
+                country=customer["country"],
+                subdivision=customer["subdivision"],
+                zones=zones,
+                collector=my_zone,
+                locale=me["locale"] if me else "en_US",
+            )
     if inp.phone_id is not None:
         ok = conn.execute(
             "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)
@@ -261,7 +286,7 @@ def log_outcome(
             raise ClaimError(  # refused (exit 1), not bad input
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
-        _validate(conn, now, customer, inp)
+        _validate(conn, now, settings, customer, collector_id, inp)
         tz = customer_tz(
             account_zones(conn, customer_id, customer["country"], customer["subdivision"])
         )

@@ -1,0 +1,137 @@
+"""Times a collector types for an account, read on the right clock.
+
+A callback is a time the customer asked for: "call me tomorrow at 9" is 9:00 where the
+customer is, whatever the server's or the collector's zone. So times chosen for an
+account (the callback, the next action) are read in the customer's time by default; a
+trailing ``me`` (``moi``, ``yo``) reads them on the collector's own clock instead
+("tomorrow 15:00 me"). Relative times (+2h, +30m) are the same on both clocks.
+
+For the portfolios the contact rules bind (consumer), such a time must fall inside the
+calling window of every zone the customer may be in; a refusal says when it opens.
+:func:`check_chosen_time` is the one place that decides it, for the screen and the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from babel.dates import format_datetime
+
+from dunning.clock import zone_label
+from dunning.i18n import _
+from dunning.queue.calendar import customer_tz
+from dunning.queue.contact_rules import Window, in_window, legal_window
+from dunning.when import parse_when
+
+# a last word that means "on my own clock, not the customer's"
+OWN_CLOCK_WORDS = frozenset({"me", "moi", "yo", "mine"})
+OPENING_SCAN = timedelta(days=8)
+STEP = timedelta(minutes=15)  # every zone's offset is a whole number of quarter hours
+
+
+class OutsideWindowError(ValueError):
+    """A chosen time the calling window forbids; the message says when it opens."""
+
+
+@dataclass(frozen=True)
+class TypedTime:
+    at: datetime  # the instant, in UTC
+    clock: tzinfo  # the clock it was read on
+    own_clock: bool  # read on the collector's clock (asked for, or the customer's unknown)
+
+
+def customer_zone(zones: tuple[str, ...]) -> tzinfo | None:
+    """The customer's clock (the first zone of the account); None when none is known."""
+    return customer_tz(zones) if zones else None
+
+
+def split_own_clock(text: str) -> tuple[str, bool]:
+    """'tomorrow 9:00 me' -> ('tomorrow 9:00', True)."""
+    words = text.strip().split()
+    if len(words) > 1 and words[-1].lower() in OWN_CLOCK_WORDS:
+        return " ".join(words[:-1]), True
+    return text.strip(), False
+
+
+def read_time(text: str, now: datetime, *, customer: tzinfo | None, collector: tzinfo) -> TypedTime:
+    """A typed date and time for an account: in the customer's time unless it ends in
+    ``me`` (or the customer's zone is unknown). ValueError naming the value."""
+    body, own = split_own_clock(text)
+    own = own or customer is None
+    clock = collector if own or customer is None else customer
+    at = parse_when(body, now.astimezone(clock))
+    return TypedTime(at.astimezone(UTC), clock, own)
+
+
+def _short(dt: datetime, locale: str, *, day: bool = True) -> str:
+    return format_datetime(dt, "EEE d MMM H:mm" if day else "H:mm", locale=locale)
+
+
+def both_clocks(at: datetime, *, customer: tzinfo | None, collector: tzinfo, locale: str) -> str:
+    """'Tue 24 Nov 9:00 New York = 15:00 for you' (the collector's day when it differs)."""
+    mine_local = at.astimezone(collector)
+    if customer is None:
+        return _("{mine} for you (the customer's time zone is unknown)").format(
+            mine=_short(mine_local, locale)
+        )
+    theirs_local = at.astimezone(customer)
+    same_day = theirs_local.date() == mine_local.date()
+    return _("{theirs} {zone} = {mine} for you").format(
+        theirs=_short(theirs_local, locale),
+        zone=zone_label(customer),
+        mine=_short(mine_local, locale, day=not same_day),
+    )
+
+
+def next_opening(at: datetime, zones: tuple[str, ...], window: Window) -> datetime | None:
+    """The first quarter hour from ``at`` on when a call is allowed in every zone; None
+    when none is within a week (or no zone is known)."""
+    if not zones:
+        return None
+    t = at.astimezone(UTC).replace(second=0, microsecond=0)
+    t += timedelta(minutes=-t.minute % 15)
+    end = t + OPENING_SCAN
+    while t < end:
+        if in_window(t, zones, window):
+            return t
+        t += STEP
+    return None
+
+
+def check_chosen_time(
+    at: datetime,
+    *,
+    rules: bool,
+    country: str,
+    subdivision: str | None,
+    zones: tuple[str, ...],
+    collector: tzinfo,
+    locale: str,
+) -> None:
+    """Refuse (OutsideWindowError) a callback or next action outside the calling window
+    of every zone the customer may be in, when the contact rules bind the account
+    (``rules``: its portfolio is in ``Settings.contact_rules_portfolios``)."""
+    if not rules:
+        return
+    window = legal_window(country, subdivision)
+    if in_window(at, zones, window):
+        return
+    customer = customer_zone(zones) or collector
+    when = f"{_short(at.astimezone(customer), locale)} {zone_label(customer)}"
+    opens = next_opening(at, zones, window)
+    if opens is None:
+        raise OutsideWindowError(
+            _("{when} is outside the calling window ({rule})").format(when=when, rule=window.rule)
+        )
+    theirs, mine = opens.astimezone(customer), opens.astimezone(collector)
+    raise OutsideWindowError(
+        _(
+            "{when} is outside the calling window ({rule}); it opens {opens} ({mine} for you)"
+        ).format(
+            when=when,
+            rule=window.rule,
+            opens=f"{_short(theirs, locale)} {zone_label(customer)}",
+            mine=_short(mine, locale, day=mine.date() != theirs.date()),
+        )
+    )
