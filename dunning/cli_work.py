@@ -9,6 +9,7 @@ import argparse
 import json
 import sqlite3
 from dataclasses import asdict
+from datetime import tzinfo
 from typing import Any
 
 from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
@@ -20,7 +21,7 @@ from dunning.cli_parse import (
     resolve_invoices,
     resolve_phone,
 )
-from dunning.clock import from_iso
+from dunning.clock import from_iso, host_zone, zone_label
 from dunning.money import format_money, parse_amount
 from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
@@ -36,6 +37,7 @@ from dunning.queue.outcomes import (
     log_outcome,
 )
 from dunning.queue.search import search_customers
+from dunning.queue.times import customer_zone
 
 # Which options each outcome takes (beyond --note, --phone, --next), and which it needs.
 OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -72,16 +74,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser(
         "log",
         help="log a call outcome on an account",
-        description="Log a call outcome: the activity, what it creates (promise, plan, "
-        "dispute, payment report), the next action and the queue, in one transaction. "
-        "Dates and times as in `dunning --help`.",
+        description="Log a call outcome: the activity, what it creates (promise, plan,\n"
+        "dispute, payment report), the next action and the queue, in one transaction.\n\n"
+        "Which clock: --date and --instalments are dates on YOUR calendar; --at and --next\n"
+        "are in the CUSTOMER's time (the zone of their first number), or on your own clock\n"
+        "when they end in ' me'. For consumer accounts, --at and --next must fall inside\n"
+        "the calling window; a refusal says when it opens. Formats: `dunning --help`.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_log_epilog(),
     )
     p.add_argument("account", metavar="ACCOUNT", help="customer reference (C000123) or id")
     p.add_argument("outcome", metavar="OUTCOME", help="one of: " + ", ".join(OUTCOMES))
     p.add_argument("--amount", help="amount in the customer's currency")
-    p.add_argument("--date", help="promise due date / date paid")
+    p.add_argument("--date", help="promise due date / date paid (on your calendar)")
     p.add_argument("--grace", type=int, help="grace days of a promise (default from config)")
     p.add_argument("--reference", help="payment reference (paid)")
     p.add_argument("--note", default="", help="the note")
@@ -89,12 +94,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--invoices", help="disputed invoice numbers (or ids), comma-separated")
     p.add_argument("--reason", help="dispute reason, or why you skip")
     p.add_argument("--department", help="department that resolves the dispute")
-    p.add_argument("--at", help="callback date and time, e.g. 'tomorrow 14:30'")
+    p.add_argument(
+        "--at",
+        help="callback date and time in the CUSTOMER's time, e.g. 'tomorrow 14:30'; "
+        "end with ' me' for your own clock ('tomorrow 20:30 me')",
+    )
     p.add_argument(
         "--rpc", action="store_true", default=None, help="callback: spoke to the right party"
     )
     p.add_argument("--escalation", help="one of: " + ", ".join(ESCALATIONS))
-    p.add_argument("--next", dest="next_at", help="override when to act next ('+3d 9:00')")
+    p.add_argument(
+        "--next",
+        dest="next_at",
+        help="override when to act next, in the CUSTOMER's time ('+3d 9:00'); "
+        "end with ' me' for your own clock",
+    )
     p.add_argument("--instalments", help="payment plan: 'AMOUNT@DATE,AMOUNT@DATE,...'")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(handler=cmd_log)
@@ -140,10 +154,11 @@ def _emit_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _local(iso: str | None) -> str:
+def _local(iso: str | None, tz: tzinfo | None = None) -> str:
+    """A stored instant on the reader's clock (``tz``; None = this machine's)."""
     if not iso:
         return ""
-    return from_iso(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    return from_iso(iso).astimezone(tz or host_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 # -- next -------------------------------------------------------------------------------
@@ -200,7 +215,7 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
     region = f"{view.country}-{view.subdivision}" if view.subdivision else view.country
     print(
         f"{view.external_ref}  {view.name}  ({region}, {view.portfolio}, {cur})"
-        f"  claimed until {_local(expires_at)}"
+        f"  claimed until {_local(expires_at, me.zone)}"
     )
     extra = []
     if view.disputed_minor:
@@ -234,7 +249,7 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
                 f"{', '.join(d.invoices)}"
             )
     for t in view.timeline[:3]:
-        print(f"  {_local(t.at)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
+        print(f"  {_local(t.at, me.zone)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
     print(f"  log it: dunning log {view.external_ref} OUTCOME --as {me.username} [--note ...]")
 
 
@@ -318,9 +333,17 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         data["external_ref"] = customer["external_ref"]
         _emit_json(data)
     else:
+        zones = account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
+        theirs = customer_zone(zones)
+        at = from_iso(logged.next_action_at)
+        where = (
+            f", {at.astimezone(theirs):%a %H:%M} {zone_label(theirs)} for the customer"
+            if theirs is not None
+            else ""
+        )
         print(
             f"{customer['external_ref']}: {logged.outcome} logged; next {logged.next_action} "
-            f"at {_local(logged.next_action_at)} ({logged.state})"
+            f"at {_local(logged.next_action_at, me.zone)} ({logged.state}{where})"
         )
     return 0
 
