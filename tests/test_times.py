@@ -147,6 +147,16 @@ def test_a_time_outside_the_window_is_refused_saying_when_it_opens() -> None:
         collector=PARIS,
         locale="en_US",
     )
+    with pytest.raises(OutsideWindowError, match="no time zone is known"):
+        check_chosen_time(
+            MON_10_NY,
+            rules=True,
+            country="US",
+            subdivision="NY",
+            zones=(),
+            collector=PARIS,
+            locale="en_US",
+        )
     check_chosen_time(
         MON_10_NY,
         rules=True,

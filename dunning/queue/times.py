@@ -117,6 +117,10 @@ def check_chosen_time(
     window = legal_window(country, subdivision)
     if in_window(at, zones, window):
         return
+    if not zones:
+        raise OutsideWindowError(
+            _("no time zone is known for this customer, so no time is inside the calling window")
+        )
     customer = customer_zone(zones) or collector
     when = f"{_short(at.astimezone(customer), locale)} {zone_label(customer)}"
     opens = next_opening(at, zones, window)
