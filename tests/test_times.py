@@ -119,6 +119,18 @@ def test_read_time_in_either_clock() -> None:
     assert t.at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
+def test_both_clocks_name_the_collectors_day_when_it_differs() -> None:
+    from dunning.queue.times import both_clocks
+
+    at = datetime(2026, 11, 25, 2, 30, tzinfo=UTC)  # Tue 21:30 in New York, Wed 3:30 in Paris
+    assert both_clocks(at, customer=NY, collector=PARIS, locale="en_US") == (
+        "Tue 24 Nov 21:30 New York = Wed 3:30 for you"
+    )
+    assert both_clocks(at, customer=None, collector=PARIS, locale="en_US") == (
+        "Wed 25 Nov 3:30 for you (the customer's time zone is unknown)"
+    )
+
+
 # -- the calling window --------------------------------------------------------------------
 
 

@@ -68,6 +68,10 @@ def _short(dt: datetime, locale: str, *, day: bool = True) -> str:
     return format_datetime(dt, "EEE d MMM H:mm" if day else "H:mm", locale=locale)
 
 
+def _weekday_time(dt: datetime, locale: str) -> str:
+    return format_datetime(dt, "EEE H:mm", locale=locale)
+
+
 def both_clocks(at: datetime, *, customer: tzinfo | None, collector: tzinfo, locale: str) -> str:
     """'Tue 24 Nov 9:00 New York = 15:00 for you' (the collector's day when it differs)."""
     mine_local = at.astimezone(collector)
@@ -80,7 +84,9 @@ def both_clocks(at: datetime, *, customer: tzinfo | None, collector: tzinfo, loc
     return _("{theirs} {zone} = {mine} for you").format(
         theirs=_short(theirs_local, locale),
         zone=zone_label(customer),
-        mine=_short(mine_local, locale, day=not same_day),
+        mine=_short(mine_local, locale, day=False)
+        if same_day
+        else _weekday_time(mine_local, locale),
     )
 
 
@@ -136,6 +142,8 @@ def check_chosen_time(
             when=when,
             rule=window.rule,
             opens=f"{_short(theirs, locale)} {zone_label(customer)}",
-            mine=_short(mine, locale, day=mine.date() != theirs.date()),
+            mine=_short(mine, locale, day=False)
+            if mine.date() == theirs.date()
+            else _weekday_time(mine, locale),
         )
     )

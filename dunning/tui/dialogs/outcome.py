@@ -92,7 +92,7 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
 
     def _field(self, f: Field) -> ComposeResult:
         if f.kind not in ("choice", "invoices", "phone"):
-            with Horizontal(classes="field-row"):
+            with Horizontal(classes="field-row when-row" if f.kind == "when" else "field-row"):
                 yield Label(_(f.label), classes="field-label")
                 yield Input(
                     value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}", compact=True
