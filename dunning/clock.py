@@ -111,8 +111,14 @@ def host_zone() -> tzinfo:
 
 
 def person_zone(name: str | None) -> tzinfo:
-    """A collector's zone from its stored name; the host's when none is set."""
-    return zone_named(name) if name else host_zone()
+    """A collector's (or the team's) zone from its stored name; the host's when none is
+    set, or when the name is no longer known (names are checked when they are set)."""
+    if name:
+        try:
+            return zone_named(name)
+        except ValueError:
+            pass
+    return host_zone()
 
 
 def zone_label(tz: tzinfo) -> str:
