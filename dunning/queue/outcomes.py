@@ -18,7 +18,7 @@ from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_zones, add_business_days, customer_tz, day_start
 from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
-from dunning.queue.times import check_chosen_time
+from dunning.queue.times import check_outcome_times
 
 
 @dataclass(frozen=True)
@@ -186,22 +186,17 @@ def _validate(
     my_zone = person_zone(me["tz"] if me else None)
     check_input(inp, now, my_zone)
     cid = customer["id"]
-    zones = account_zones(conn, cid, customer["country"], customer["subdivision"])
-    # a time chosen for a call (not a promise or payment check) must be a legal one
-    chosen_calls = [inp.callback_at]
-    if inp.outcome not in ("promise_to_pay", "payment_plan", "paid"):
-        chosen_calls.append(inp.next_action_at)
-    for chosen in chosen_calls:
-        if chosen is not None:
-            check_chosen_time(
-                chosen,
-                rules=customer["portfolio"] in settings.contact_rules_portfolios,
-                country=customer["country"],
-                subdivision=customer["subdivision"],
-                zones=zones,
-                collector=my_zone,
-                locale=me["locale"] if me else "en_US",
-            )
+    check_outcome_times(  # a time chosen for a call must be a legal one
+        inp.outcome,
+        inp.callback_at,
+        inp.next_action_at,
+        rules=customer["portfolio"] in settings.contact_rules_portfolios,
+        country=customer["country"],
+        subdivision=customer["subdivision"],
+        zones=account_zones(conn, cid, customer["country"], customer["subdivision"]),
+        collector=my_zone,
+        locale=me["locale"] if me else "en_US",
+    )
     if inp.phone_id is not None:
         ok = conn.execute(
             "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)

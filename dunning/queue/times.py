@@ -147,3 +147,38 @@ def check_chosen_time(
             else _weekday_time(mine, locale),
         )
     )
+
+
+# outcomes whose next action is a check of money, not a call: no calling window
+NOT_A_CALL = frozenset({"promise_to_pay", "payment_plan", "paid"})
+
+
+def check_outcome_times(
+    outcome: str,
+    callback_at: datetime | None,
+    next_action_at: datetime | None,
+    *,
+    rules: bool,
+    country: str,
+    subdivision: str | None,
+    zones: tuple[str, ...],
+    collector: tzinfo,
+    locale: str,
+) -> None:
+    """The times an outcome chooses for the next call (its callback, the next action the
+    collector picked) must be legal ones: :func:`check_chosen_time` on each. The dialog
+    runs it before it closes, ``log_outcome`` before it writes."""
+    chosen = [callback_at]
+    if outcome not in NOT_A_CALL:
+        chosen.append(next_action_at)
+    for at in chosen:
+        if at is not None:
+            check_chosen_time(
+                at,
+                rules=rules,
+                country=country,
+                subdivision=subdivision,
+                zones=zones,
+                collector=collector,
+                locale=locale,
+            )

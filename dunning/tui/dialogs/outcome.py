@@ -25,7 +25,7 @@ from dunning.queue.outcomes import (
     OutcomeInput,
     check_input,
 )
-from dunning.queue.times import both_clocks, check_chosen_time, customer_zone, read_time
+from dunning.queue.times import both_clocks, check_outcome_times, customer_zone, read_time
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.typeahead import TypeAhead, focus_bindings
@@ -200,20 +200,17 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
     def _check_window(self, result: OutcomeInput) -> None:
         """A callback or next call outside the calling window is refused here, as
         log_outcome would, with when it opens."""
-        chosen = [result.callback_at]
-        if result.outcome not in ("promise_to_pay", "payment_plan", "paid"):
-            chosen.append(result.next_action_at)
-        for at in chosen:
-            if at is not None:
-                check_chosen_time(
-                    at,
-                    rules=self.view.window_rules,
-                    country=self.view.country,
-                    subdivision=self.view.subdivision,
-                    zones=self.view.zones,
-                    collector=self.me.zone,
-                    locale=self.me.locale,
-                )
+        check_outcome_times(
+            result.outcome,
+            result.callback_at,
+            result.next_action_at,
+            rules=self.view.window_rules,
+            country=self.view.country,
+            subdivision=self.view.subdivision,
+            zones=self.view.zones,
+            collector=self.me.zone,
+            locale=self.me.locale,
+        )
 
 
 def _next_field(default_hint: str) -> Field:
