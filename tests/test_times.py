@@ -108,6 +108,9 @@ def test_read_time_in_either_clock() -> None:
     assert t.at == datetime(2026, 11, 24, 14, 0, tzinfo=UTC) and not t.own_clock
     t = read_time("tomorrow 15:00 me", MON_10_NY, customer=NY, collector=PARIS)
     assert t.at == datetime(2026, 11, 24, 14, 0, tzinfo=UTC) and t.own_clock
+    for word in ("moi", "yo", "ME"):  # in French and Spanish sessions too
+        t = read_time(f"demain 15:00 {word}", MON_10_NY, customer=NY, collector=PARIS)
+        assert t.own_clock and t.at == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
     # no zone known for the customer: the collector's clock
     t = read_time("tomorrow 9:00", MON_10_NY, customer=None, collector=PARIS)
     assert t.at == datetime(2026, 11, 24, 8, 0, tzinfo=UTC) and t.own_clock
