@@ -19,9 +19,11 @@ from dunning.queue.collectors import (
     ROLES,
     Collector,
     add_collector,
+    check_tz,
     get_collector,
     list_collectors,
     os_user,
+    set_collector_tz,
 )
 from dunning.queue.promises import evaluate_promises
 
@@ -45,7 +47,7 @@ def register_demo(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
-    p = sub.add_parser("collectors", help="list or add collectors")
+    p = sub.add_parser("collectors", help="list, add or change collectors")
     csub = p.add_subparsers(dest="collectors_command", metavar="ACTION", required=True)
     lp = csub.add_parser("list", help="list active collectors")
     lp.add_argument("--json", action="store_true")
@@ -63,7 +65,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     ap.add_argument("--role", choices=ROLES, default="collector")
     ap.add_argument("--languages", default="en", help="languages spoken, e.g. en,fr")
     ap.add_argument("--locale", default="en_US", help="UI locale for money and dates (en_US)")
+    ap.add_argument(
+        "--tz",
+        default="",
+        metavar="ZONE",
+        help="the collector's time zone, an IANA name (America/Toronto); times they type "
+        "in their own clock are read in it (default: this machine's zone)",
+    )
     ap.set_defaults(handler=cmd_collectors_add)
+    sp = csub.add_parser(
+        "set",
+        help="change a collector's time zone",
+        description="Change a collector's settings. A collector may change their own; a "
+        "lead or admin anyone's (root and the service account without --as too).",
+    )
+    sp.add_argument("name", metavar="NAME", help="the collector's login name")
+    sp.add_argument(
+        "--tz",
+        required=True,
+        metavar="ZONE",
+        help="an IANA time zone (America/Toronto); '' = this machine's zone",
+    )
+    sp.set_defaults(handler=cmd_collectors_set)
 
     p = sub.add_parser(
         "assign",
@@ -233,8 +256,8 @@ def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
         return 0
     for c in team:
         print(
-            f"{c.username:<12} {c.role:<9} {','.join(c.languages):<9} {c.locale:<6}  "
-            f"{c.display_name}"
+            f"{c.username:<12} {c.role:<9} {','.join(c.languages):<9} {c.locale:<6} "
+            f"{c.tz or '(host)':<20} {c.display_name}"
         )
     if not team:
         print("no collectors yet; add one with: dunning collectors add NAME --role admin")
@@ -264,6 +287,7 @@ def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
     if not languages or not all(len(x) == 2 and x.isalpha() for x in languages.split(",")):
         raise CliError(f"--languages {args.languages!r}: ISO 639-1 codes, e.g. en,fr", EXIT_USAGE)
     _check_locale(args.locale)
+    tz = _check_tz(args.tz)
     c = add_collector(
         conn,
         ctx.clock,
@@ -272,8 +296,39 @@ def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
         role=args.role,
         languages=languages,
         locale=args.locale,
+        tz=tz,
     )
-    print(f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale})")
+    print(
+        f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale}, "
+        f"{c.tz or 'host time zone'})"
+    )
+    return 0
+
+
+def _check_tz(text: str) -> str:
+    try:
+        return check_tz(text)
+    except ValueError as exc:
+        raise CliError(f"--tz: {exc}", EXIT_USAGE) from exc
+
+
+def cmd_collectors_set(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    name = args.name.strip()
+    tz = _check_tz(args.tz)
+    who = os_user()
+    service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
+    if ctx.as_name or not (who == "root" or (service and who == service)):
+        me: Collector = ctx.identity(conn)
+        if me.username != name and not me.is_lead:
+            raise CliError(
+                f"{me.username!r} is a collector: only a lead or an admin may change "
+                f"another collector ({name!r})"
+            )
+    if get_collector(conn, name) is None:
+        raise CliError(f"unknown collector {name!r} (see `dunning collectors list`)", EXIT_USAGE)
+    c = set_collector_tz(conn, name, tz)
+    print(f"{c.username}: time zone {c.tz or 'of this machine'}")
     return 0
 
 

@@ -27,9 +27,12 @@ exit codes:
   2  bad usage or input (unknown account, bad amount or date, missing option)
   3  `next`: nothing to call now
 
-dates and times (typed in the local time of this machine):
-  dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (the next one)
-  times: "2026-12-01 14:30", "tomorrow 9:00", "14:30" (the next one), +2h, +30m
+dates and times:
+  dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (the next one); read on your
+    calendar (your time zone: `dunning collectors set NAME --tz ZONE`, else this machine's)
+  times: "2026-12-01 14:30", "tomorrow 9:00", "14:30" (the next one), +2h, +30m; a time
+    for an account (log --at, --next) is in the CUSTOMER's time; end it with " me" for
+    your own clock ("tomorrow 15:00 me")
 money: as you would write it in your locale, in the customer's currency:
   1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import date, datetime, tzinfo
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context
+from dunning.clock import host_zone
 from dunning.money import parse_amount
 from dunning.phones import parse_phone
-from dunning.when import parse_day, parse_when
+from dunning.queue.times import customer_zone, read_time
+from dunning.when import parse_day
 
 
 def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
@@ -31,27 +33,31 @@ def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
     return row
 
 
-def local_now(ctx: Context) -> datetime:
-    """Now in this machine's local time zone."""
-    return ctx.clock.now().astimezone()
+def local_now(ctx: Context, tz: tzinfo | None = None) -> datetime:
+    """Now on the collector's clock (``tz``; None = this machine's local zone)."""
+    return ctx.clock.now().astimezone(tz or host_zone())
 
 
-def parse_local_when(text: str, ctx: Context) -> datetime:
-    """A typed local date and time -> UTC. Absolute times get the local offset of *their*
-    date (so a time typed across a daylight-saving change is right)."""
-    now_local = local_now(ctx)
-    parsed = parse_when(text, now_local)
-    if not text.strip().startswith("+"):
-        parsed = parsed.replace(tzinfo=None).astimezone()
-    return parsed.astimezone(UTC)
+def parse_account_when(
+    option: str, text: str, ctx: Context, zones: tuple[str, ...], collector: tzinfo
+) -> datetime:
+    """A time chosen for an account (--at, --next) -> UTC: in the customer's time (the
+    account's first zone), or on the collector's clock with a trailing ``me``."""
+    try:
+        typed = read_time(text, ctx.clock.now(), customer=customer_zone(zones), collector=collector)
+    except (ValueError, OverflowError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else f"{text!r} is out of range"
+        raise CliError(f"{option}: {msg}", EXIT_USAGE) from exc
+    return typed.at
 
 
-def parse_local_day(text: str, ctx: Context) -> date:
-    return parse_day(text, local_now(ctx).date())
+def parse_local_day(text: str, ctx: Context, tz: tzinfo | None = None) -> date:
+    """A typed date, on the collector's calendar (``tz``; None = this machine's)."""
+    return parse_day(text, local_now(ctx, tz).date())
 
 
 def parse_instalments(
-    text: str, currency: str, locale: str, ctx: Context
+    text: str, currency: str, locale: str, ctx: Context, tz: tzinfo | None = None
 ) -> list[tuple[int, date]]:
     """'500@2026-12-01,500@2027-01-01' (';' also separates; amounts may hold commas)."""
     parts = text.split("@")
@@ -68,7 +74,7 @@ def parse_instalments(
     dates.append(parts[-1])
     out = []
     for amount, day in zip(amounts, dates, strict=True):
-        out.append((parse_amount(amount, currency, locale), parse_local_day(day, ctx)))
+        out.append((parse_amount(amount, currency, locale), parse_local_day(day, ctx, tz)))
     return out
 
 

@@ -9,21 +9,23 @@ import argparse
 import json
 import sqlite3
 from dataclasses import asdict
+from datetime import tzinfo
 from typing import Any
 
 from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
 from dunning.cli_parse import (
     find_customer,
+    parse_account_when,
     parse_instalments,
     parse_local_day,
-    parse_local_when,
     resolve_invoices,
     resolve_phone,
 )
-from dunning.clock import from_iso
+from dunning.clock import from_iso, host_zone, zone_label
 from dunning.money import format_money, parse_amount
 from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
+from dunning.queue.calendar import account_zones
 from dunning.queue.claim import claim_next
 from dunning.queue.collectors import Collector, IdentityError
 from dunning.queue.outcomes import (
@@ -35,6 +37,7 @@ from dunning.queue.outcomes import (
     log_outcome,
 )
 from dunning.queue.search import search_customers
+from dunning.queue.times import customer_zone
 
 # Which options each outcome takes (beyond --note, --phone, --next), and which it needs.
 OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -71,16 +74,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser(
         "log",
         help="log a call outcome on an account",
-        description="Log a call outcome: the activity, what it creates (promise, plan, "
-        "dispute, payment report), the next action and the queue, in one transaction. "
-        "Dates and times as in `dunning --help`.",
+        description="Log a call outcome: the activity, what it creates (promise, plan,\n"
+        "dispute, payment report), the next action and the queue, in one transaction.\n\n"
+        "Which clock: --date and --instalments are dates on YOUR calendar; --at and --next\n"
+        "are in the CUSTOMER's time (the zone of their first number), or on your own clock\n"
+        "when they end in ' me'. For consumer accounts, --at and --next must fall inside\n"
+        "the calling window; a refusal says when it opens. Formats: `dunning --help`.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=_log_epilog(),
     )
     p.add_argument("account", metavar="ACCOUNT", help="customer reference (C000123) or id")
     p.add_argument("outcome", metavar="OUTCOME", help="one of: " + ", ".join(OUTCOMES))
     p.add_argument("--amount", help="amount in the customer's currency")
-    p.add_argument("--date", help="promise due date / date paid")
+    p.add_argument("--date", help="promise due date / date paid (on your calendar)")
     p.add_argument("--grace", type=int, help="grace days of a promise (default from config)")
     p.add_argument("--reference", help="payment reference (paid)")
     p.add_argument("--note", default="", help="the note")
@@ -88,12 +94,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--invoices", help="disputed invoice numbers (or ids), comma-separated")
     p.add_argument("--reason", help="dispute reason, or why you skip")
     p.add_argument("--department", help="department that resolves the dispute")
-    p.add_argument("--at", help="callback date and time, e.g. 'tomorrow 14:30'")
+    p.add_argument(
+        "--at",
+        help="callback date and time in the CUSTOMER's time, e.g. 'tomorrow 14:30'; "
+        "end with ' me' for your own clock ('tomorrow 20:30 me')",
+    )
     p.add_argument(
         "--rpc", action="store_true", default=None, help="callback: spoke to the right party"
     )
     p.add_argument("--escalation", help="one of: " + ", ".join(ESCALATIONS))
-    p.add_argument("--next", dest="next_at", help="override when to act next ('+3d 9:00')")
+    p.add_argument(
+        "--next",
+        dest="next_at",
+        help="override when to act next, in the CUSTOMER's time ('+3d 9:00'); "
+        "end with ' me' for your own clock",
+    )
     p.add_argument("--instalments", help="payment plan: 'AMOUNT@DATE,AMOUNT@DATE,...'")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(handler=cmd_log)
@@ -139,10 +154,11 @@ def _emit_json(data: object) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
-def _local(iso: str | None) -> str:
+def _local(iso: str | None, tz: tzinfo | None = None) -> str:
+    """A stored instant on the reader's clock (``tz``; None = this machine's)."""
     if not iso:
         return ""
-    return from_iso(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    return from_iso(iso).astimezone(tz or host_zone()).strftime("%Y-%m-%d %H:%M")
 
 
 # -- next -------------------------------------------------------------------------------
@@ -201,7 +217,7 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
     region = f"{view.country}-{view.subdivision}" if view.subdivision else view.country
     print(
         f"{view.external_ref}  {view.name}  ({region}, {view.portfolio}, {cur})"
-        f"  claimed until {_local(expires_at)}"
+        f"  claimed until {_local(expires_at, me.zone)}"
     )
     o = view.owed  # the figures of dunning/owed.py, as on the screen and in the reports
     extra = f"  disputed {m(o.disputed)}" if o.disputed else ""
@@ -238,7 +254,7 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
                 f"{', '.join(d.invoices)}"
             )
     for t in view.timeline[:3]:
-        print(f"  {_local(t.at)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
+        print(f"  {_local(t.at, me.zone)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
     print(f"  log it: dunning log {view.external_ref} OUTCOME --as {me.username} [--note ...]")
 
 
@@ -280,27 +296,31 @@ def build_input(
     if missing:
         raise CliError(f"{o} needs {' and '.join(missing)}", EXIT_USAGE)
     currency = customer["currency"]
+
+    def zones() -> tuple[str, ...]:
+        return account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
+
     inp = OutcomeInput(o, note=args.note or "")
     if _given(args, "amount"):
         inp.amount_minor = parse_amount(args.amount, currency, me.locale)
     if _given(args, "date"):
-        inp.on_date = parse_local_day(args.date, ctx)
+        inp.on_date = parse_local_day(args.date, ctx, me.zone)
     inp.grace_days = args.grace
     inp.reference = (args.reference or "").strip()
     if _given(args, "instalments"):
-        inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx)
+        inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx, me.zone)
     if _given(args, "invoices"):
         inp.invoice_ids = resolve_invoices(conn, customer, args.invoices)
     inp.reason = (args.reason or "").strip()
     inp.department = (args.department or "").strip()
     if _given(args, "at"):
-        inp.callback_at = parse_local_when(args.at, ctx)
+        inp.callback_at = parse_account_when("--at", args.at, ctx, zones(), me.zone)
     inp.rpc = args.rpc
     inp.escalation = (args.escalation or "").strip()
     if _given(args, "phone"):
         inp.phone_id = resolve_phone(conn, customer, args.phone)
     if _given(args, "next_at"):
-        inp.next_action_at = parse_local_when(args.next_at, ctx)
+        inp.next_action_at = parse_account_when("--next", args.next_at, ctx, zones(), me.zone)
     return inp
 
 
@@ -318,9 +338,17 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         data["external_ref"] = customer["external_ref"]
         _emit_json(data)
     else:
+        zones = account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
+        theirs = customer_zone(zones)
+        at = from_iso(logged.next_action_at)
+        where = (
+            f", {at.astimezone(theirs):%a %H:%M} {zone_label(theirs)} for the customer"
+            if theirs is not None
+            else ""
+        )
         print(
             f"{customer['external_ref']}: {logged.outcome} logged; next {logged.next_action} "
-            f"at {_local(logged.next_action_at)} ({logged.state})"
+            f"at {_local(logged.next_action_at, me.zone)} ({logged.state}{where})"
         )
     return 0
 

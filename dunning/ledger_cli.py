@@ -14,7 +14,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +164,12 @@ def _day(args: argparse.Namespace, option: str, text: str | None) -> date | None
 
 
 def _today(args: argparse.Namespace) -> date:
-    return _clock(args).now().astimezone().date()
+    """The team's today (``team_tz`` in the settings; else this machine's)."""
+    return _clock(args).now().astimezone(_team_zone(args)).date()
+
+
+def _team_zone(args: argparse.Namespace) -> tzinfo:
+    return _settings(args).team_zone  # type: ignore[no-any-return]
 
 
 def _existing_db(args: argparse.Namespace) -> sqlite3.Connection | None:
@@ -374,7 +379,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if conn is None:
         return 1
     try:
-        report = metrics(conn, start, end)
+        report = metrics(conn, start, end, _team_zone(args))
     finally:
         conn.close()
     meta = {"report": "metrics", "from": start, "to": end}
@@ -407,7 +412,7 @@ def cmd_export_activities(args: argparse.Namespace) -> int:
         ):
             raise ValueError(f"--collector: no collector {args.collector!r} "
                              "(see `dunning collectors list`)")  # fmt: skip
-        rows = exports.activities(conn, start, end, args.collector)
+        rows = exports.activities(conn, start, end, args.collector, _team_zone(args))
         n = exports.write_activities(rows, fmt, args.output)
     finally:
         conn.close()

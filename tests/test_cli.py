@@ -234,7 +234,8 @@ def test_paid_and_callback_and_skip(run, db):
     code, out, _ = run(
         "log", "C00002", "callback", "--as", "alice", "--at", "tomorrow 14:30", "--rpc", "--json"
     )
-    assert code == 0 and json.loads(out)["next_action_at"] == "2026-11-24T14:30:00Z"
+    # 14:30 in the customer's time (New York, EST), not the server's (UTC)
+    assert code == 0 and json.loads(out)["next_action_at"] == "2026-11-24T19:30:00Z"
     assert one(db, "SELECT rpc FROM activities WHERE outcome = 'callback'") == (1,)
     code, out, _ = run("log", "C00002", "skip", "--as", "alice", "--reason", "meeting", "--json")
     assert code == 0 and json.loads(out)["next_action_at"] == "2026-11-23T16:00:00Z"
@@ -268,13 +269,14 @@ def test_payment_plan_in_the_collectors_locale(run, db, ledger):
     assert plan == [(123_450, "2026-11-30"), (50_000, "2026-12-30"), (9_999, "2027-02-01")]
 
 
-def test_next_override_and_dates_in_local_time(run, db, monkeypatch):
+def test_next_override_and_callback_in_the_customers_time(run, db, monkeypatch):
     code, out, _ = run(
         "log", "C00001", "no_answer", "--as", "alice", "--next", "+3d 9:00", "--json"
     )
-    assert code == 0 and json.loads(out)["next_action_at"] == "2026-11-26T09:00:00Z"
-    # typed in New York: each date gets its own offset (EST in winter, EDT in summer)
-    monkeypatch.setenv("TZ", "America/New_York")
+    # 9:00 in New York, where the customer is
+    assert code == 0 and json.loads(out)["next_action_at"] == "2026-11-26T14:00:00Z"
+    # whatever the server's zone: each date gets New York's offset (EST, then EDT)
+    monkeypatch.setenv("TZ", "Europe/Paris")
     time.tzset()
     try:
         code, out, _ = run(

@@ -167,7 +167,6 @@ def fresh_schema(path: Path) -> list[tuple[str, str, str, str]]:
 def test_migrations_are_numbered_in_order():
     assert NAMES, "at least one migration"
     numbers = [int(re.match(r"m(\d{3})_", n).group(1)) for n in NAMES]  # type: ignore[union-attr]
-    # each helper of an issue appends its own number: gaps are fine until they merge
     assert numbers == sorted(set(numbers)) and numbers[0] == 1
 
 

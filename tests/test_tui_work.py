@@ -162,7 +162,7 @@ async def test_paid_callback_and_skip(db, clock):
         await settle(pilot)
         act = last_activity(db)
         assert act["outcome"] == "callback" and act["next_action"] == "callback"
-        assert act["next_action_at"] == "2026-11-24T09:00:00Z"
+        assert act["next_action_at"] == "2026-11-24T14:00:00Z"  # 9:00 in New York (EST)
 
         await pilot.press("s", *"closed for inventory", "enter")
         screen = await settle(pilot)

@@ -23,13 +23,13 @@ import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 from itertools import repeat
 from operator import truediv
 from pathlib import Path
 from typing import IO, Any
 
-from dunning.db.metrics import MetricsReport
+from dunning.db.metrics import MetricsReport, day_start
 from dunning.db.outfile import text_output
 from dunning.db.reports import BUCKETS, AgingReport
 from dunning.money import minor_digits
@@ -380,12 +380,14 @@ def activities(
     start: date | None = None,
     end: date | None = None,
     collector: str | None = None,
+    tz: tzinfo = UTC,
 ) -> Iterator[Row]:
-    """Every activity in [start, end] (dates, inclusive), oldest first, streamed."""
-    lo = f"{start.isoformat()}T00:00:00Z" if start else ""
+    """Every activity in [start, end] (days of the team's zone ``tz``, inclusive), oldest
+    first, streamed."""
+    lo = day_start(start, tz) if start else ""
     hi = "~"  # after every timestamp: no end, or the end of 9999-12-31
     if end is not None and end < date.max:
-        hi = f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"
+        hi = day_start(end + timedelta(days=1), tz)
     extra, params = "", [lo, hi]
     if collector:
         extra, params = "AND co.username = ?", [*params, collector]

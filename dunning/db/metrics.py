@@ -21,8 +21,9 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+from dunning.clock import from_iso, to_iso
 from dunning.db.reports import UNASSIGNED
 
 METRICS_LEDGER_SQL = """
@@ -38,7 +39,7 @@ WITH pay AS (
            -- what left the invoice without a payment (ERP adjustment, --snapshot close),
            -- dated by the import that recorded it
            i.amount_minor - i.open_minor - COALESCE(p.p_all, 0) AS adj,
-           substr(i.updated_at, 1, 10) AS adj_on
+           date(i.updated_at, :adj_shift) AS adj_on
     FROM invoices i LEFT JOIN pay p ON p.invoice_id = i.id
     WHERE i.issue_date <= :end
 )
@@ -85,16 +86,30 @@ SELECT created_by, SUM(status = 'kept'), SUM(status IN ('kept', 'partial', 'brok
 FROM promises WHERE decide_after BETWEEN :start AND :end
 GROUP BY created_by
 """
+# Calls per collector and quarter hour (UTC): every zone's offset is a whole number of
+# quarter hours, so each quarter lies in one day of the team's zone; Python adds the
+# quarters up into the team's days (first-to-last activity span per day).
 METRICS_CALLS_SQL = """
-SELECT collector_id, substr(at, 1, 10) AS day, SUM(attempt), SUM(contact), SUM(rpc),
-       (strftime('%s', MAX(at)) - strftime('%s', MIN(at))) / 3600.0  -- whole seconds
+SELECT collector_id,
+       substr(at, 1, 14) || printf('%02d', CAST(substr(at, 15, 2) AS INTEGER) / 15 * 15),
+       SUM(attempt), SUM(contact), SUM(rpc), MIN(at), MAX(at)
 FROM activities WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
-GROUP BY collector_id, day
+GROUP BY 1, 2
 """
 
 
 def _ratio(num: float, den: float, scale: float = 1.0) -> float | None:
     return round(num / den * scale, 2) if den else None
+
+
+def _days_of(amount: int, credit_sales: int, days: int) -> float | None:
+    """Days of credit sales an amount stands for, unrounded; None without positive
+    credit sales (credit notes only would give a negative figure)."""
+    return amount * days / credit_sales if credit_sales > 0 else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 @dataclass
@@ -119,22 +134,21 @@ class Metrics:
     @property
     def dso(self) -> float | None:
         """Blank without positive credit sales (credit notes only give a negative DSO)."""
-        if self.credit_sales <= 0:
-            return None
-        return _ratio(self.receivables_end * self.days, self.credit_sales)
+        return _round(_days_of(self.receivables_end, self.credit_sales, self.days))
 
     @property
     def bpdso(self) -> float | None:
-        if self.credit_sales <= 0:
-            return None
-        return _ratio(self.current_end * self.days, self.credit_sales)
+        return _round(_days_of(self.current_end, self.credit_sales, self.days))
 
     @property
     def add_days(self) -> float | None:
-        """Average days delinquent = DSO - BPDSO."""
-        if self.dso is None or self.bpdso is None:
+        """Average days delinquent = DSO - BPDSO, from the unrounded figures (rounded
+        once, at the end: the difference of two rounded figures can be 0.01 off)."""
+        dso = _days_of(self.receivables_end, self.credit_sales, self.days)
+        bpdso = _days_of(self.current_end, self.credit_sales, self.days)
+        if dso is None or bpdso is None:
             return None
-        return round(self.dso - self.bpdso, 2)
+        return round(dso - bpdso, 2)
 
     @property
     def cei(self) -> float | None:
@@ -181,23 +195,38 @@ class MetricsReport:
     activity: list[ActivityMetrics] = field(default_factory=list)  # per collector, TEAM
 
 
-def _params(start: date, end: date) -> dict[str, str]:
+def day_start(day: date, tz: tzinfo) -> str:
+    """00:00 of ``day`` in the team's zone, as stored instants compare ('' before
+    every instant, '~' after every one, when out of range)."""
+    try:
+        return to_iso(datetime.combine(day, time(0, 0), tzinfo=tz))
+    except (OverflowError, ValueError):
+        return "" if day.year < 2 else "~"
+
+
+def _params(start: date, end: date, tz: tzinfo) -> dict[str, str]:
     """Dates as SQL compares them; a day before 0001-01-01 is '' (before every date) and
-    the instant after 9999-12-31 is '~' (after every timestamp)."""
+    the instant after 9999-12-31 is '~' (after every timestamp). Instants (activities,
+    imports) are bounded by the team's midnights, not UTC's."""
     try:
         before = (start - timedelta(days=1)).isoformat()
     except OverflowError:
         before = ""
     try:
-        end_at = f"{(end + timedelta(days=1)).isoformat()}T00:00:00Z"
+        end_at = day_start(end + timedelta(days=1), tz)
     except OverflowError:
         end_at = "~"
+    try:  # an import's instant -> the team's date (the offset at the end of the period)
+        offset = datetime.combine(end, time(12, 0), tzinfo=tz).utcoffset() or timedelta(0)
+    except (OverflowError, ValueError):
+        offset = timedelta(0)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "before": before,
-        "start_at": f"{start.isoformat()}T00:00:00Z",
+        "start_at": day_start(start, tz),
         "end_at": end_at,
+        "adj_shift": f"{int(offset.total_seconds() // 60):+d} minutes",
     }
 
 
@@ -205,13 +234,14 @@ def _order(name: str) -> tuple[bool, str]:
     return name == UNASSIGNED, name
 
 
-def metrics(conn: sqlite3.Connection, start: date, end: date) -> MetricsReport:
-    """The metrics of [start, end] (inclusive). Ledger metrics follow DOMAIN.md."""
+def metrics(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo = UTC) -> MetricsReport:
+    """The metrics of [start, end] (inclusive), days of the team's zone ``tz`` (the
+    ``team_tz`` setting). Ledger metrics follow DOMAIN.md."""
     if end < start:
         raise ValueError(f"--to {end} is before --from {start}")
     names = {r[0]: r[1] for r in conn.execute("SELECT id, username FROM collectors")}
     days = (end - start).days + 1
-    p = _params(start, end)
+    p = _params(start, end, tz)
     money: dict[tuple[str, str], Metrics] = {}
 
     def who(cid: int | None) -> str:
@@ -245,13 +275,18 @@ def metrics(conn: sqlite3.Connection, start: date, end: date) -> MetricsReport:
         a.collector = who(cid)
         a.promises_kept += kept or 0
         a.promises_due += due or 0
-    for cid, _day, attempts, contacts, rpc, hours in conn.execute(METRICS_CALLS_SQL, p):
+    spans: dict[tuple[int, date], list[str]] = {}
+    for cid, quarter, attempts, contacts, rpc, first, last in conn.execute(METRICS_CALLS_SQL, p):
         a = activity[who(cid)]
         a.collector = who(cid)
         a.attempts += attempts or 0
         a.contacts += contacts or 0
         a.rpc += rpc or 0
-        a.hours += hours or 0.0
+        day = from_iso(f"{quarter}:00Z").astimezone(tz).date()
+        span = spans.setdefault((cid, day), [first, last])
+        span[0], span[1] = min(span[0], first), max(span[1], last)
+    for (cid, _day), (first, last) in spans.items():  # whole seconds, as stored
+        activity[who(cid)].hours += (from_iso(last) - from_iso(first)).total_seconds() / 3600
 
     rows = sorted(money.values(), key=lambda m: (*_order(m.collector), m.currency))
     team: dict[str, Metrics] = {}

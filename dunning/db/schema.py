@@ -393,3 +393,11 @@ def m008_promise_rules(db: sqlite_utils.Database) -> None:
     for statement in M008.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+@migrations()
+def m009_collector_tz(db: sqlite_utils.Database) -> None:
+    """Each collector's time zone (an IANA name, e.g. America/Toronto): what they type is
+    read on their clock and "their day" is theirs, not the server's (over SSH the server's
+    zone is rarely the collector's). NULL or '' = the host's local zone."""
+    db.execute("ALTER TABLE collectors ADD COLUMN tz TEXT")

@@ -288,8 +288,17 @@ def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:
         for username, name, role, languages, locale in demo_data.COLLECTORS:
             conn.execute(
                 """INSERT INTO collectors (username, display_name, role, languages, locale,
-                       created_at) VALUES (?,?,?,?,?,?) ON CONFLICT(username) DO NOTHING""",
-                (username, name, role, languages, locale, created),
+                       tz, created_at) VALUES (?,?,?,?,?,?,?)
+                   ON CONFLICT(username) DO NOTHING""",
+                (
+                    username,
+                    name,
+                    role,
+                    languages,
+                    locale,
+                    demo_data.COLLECTOR_TZ.get(username),
+                    created,
+                ),
             )
     wanted = [c[0] for c in demo_data.COLLECTORS]
     rows = conn.execute(

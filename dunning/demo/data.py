@@ -25,6 +25,14 @@ COLLECTORS: tuple[tuple[str, str, str, str, str], ...] = (
     ("dave", "Dave Wilson", "collector", "en", "en_US"),
     ("lena", "Lena Okafor", "lead", "en,fr,es", "en_US"),
 )
+# where each of them works (collectors.tz): what they type is read on their clock
+COLLECTOR_TZ: dict[str, str] = {
+    "alice": "America/Toronto",
+    "bruno": "America/Toronto",
+    "carmen": "America/Mexico_City",
+    "dave": "America/Chicago",
+    "lena": "America/New_York",
+}
 # who works accounts in each language, with weights (the lead keeps a few)
 ASSIGN: dict[str, tuple[tuple[str, int], ...]] = {
     "en": (("alice", 30), ("bruno", 12), ("dave", 50), ("lena", 3), ("carmen", 5)),

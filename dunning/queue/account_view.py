@@ -130,6 +130,8 @@ class AccountView:
     window: CallWindow | None = None  # consumer rules only: today's window, viewer's clock
     holiday: str = ""  # the holiday that forbids calling now, in the collector's language
     callable_at: str = ""  # then: when the customer may be called again (UTC ISO), or ''
+    # the calling window binds the times chosen for this account (consumer portfolios)
+    window_rules: bool = False
 
     @property
     def net_minor(self) -> int:
@@ -368,6 +370,7 @@ def load_account(
         window=window,
         holiday=holiday,
         callable_at=callable_at,
+        window_rules=c["portfolio"] in settings.contact_rules_portfolios,
     )
 
 

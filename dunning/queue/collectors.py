@@ -6,8 +6,9 @@ import getpass
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import tzinfo
 
-from dunning.clock import Clock, to_iso
+from dunning.clock import Clock, person_zone, to_iso, zone_named
 from dunning.db.connection import write_tx
 
 ROLES = ("collector", "lead", "admin")
@@ -25,6 +26,12 @@ class Collector:
     role: str
     languages: tuple[str, ...]
     locale: str
+    tz: str = ""  # IANA name; '' = the host's zone
+
+    @property
+    def zone(self) -> tzinfo:
+        """The collector's clock: what they type is read on it, "today" is theirs."""
+        return person_zone(self.tz)
 
     @property
     def is_lead(self) -> bool:
@@ -45,7 +52,17 @@ def _row_to_collector(row: sqlite3.Row) -> Collector:
         role=row["role"],
         languages=tuple(x for x in row["languages"].split(",") if x),
         locale=row["locale"],
+        tz=row["tz"] or "",
     )
+
+
+def check_tz(name: str | None) -> str:
+    """A valid IANA zone name, as stored ('' = the host's); ValueError naming it."""
+    text = (name or "").strip()
+    if not text:
+        return ""
+    zone_named(text)
+    return text
 
 
 def get_collector(conn: sqlite3.Connection, username: str) -> Collector | None:
@@ -74,7 +91,9 @@ def add_collector(
     role: str = "collector",
     languages: str = "en",
     locale: str = "en_US",
+    tz: str = "",
 ) -> Collector:
+    tz = check_tz(tz)
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
@@ -84,9 +103,24 @@ def add_collector(
             raise ValueError(f"collector {username!r} already exists")
         conn.execute(
             """INSERT INTO collectors (username, display_name, role, languages, locale,
-               created_at) VALUES (?,?,?,?,?,?)""",
-            (username, display_name, role, languages, locale, to_iso(clock.now())),
+               tz, created_at) VALUES (?,?,?,?,?,?,?)""",
+            (username, display_name, role, languages, locale, tz or None, to_iso(clock.now())),
         )
+    found = get_collector(conn, username)
+    assert found is not None
+    return found
+
+
+def set_collector_tz(conn: sqlite3.Connection, username: str, tz: str) -> Collector:
+    """Change a collector's time zone ('' = back to the host's)."""
+    tz = check_tz(tz)
+    with write_tx(conn):
+        cur = conn.execute(
+            "UPDATE collectors SET tz = ? WHERE username = ? AND active = 1",
+            (tz or None, username),
+        )
+        if cur.rowcount == 0:
+            raise ValueError(f"unknown collector {username!r} (see `dunning collectors list`)")
     found = get_collector(conn, username)
     assert found is not None
     return found

@@ -10,8 +10,11 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
+
+from dunning.clock import person_zone, zone_named
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,13 @@ class Settings:
     # Outside the legal windows, B2B calls are still shown, flagged when outside these hours.
     business_hours: tuple[int, int] = (8, 18)
     keys: dict[str, str] = field(default_factory=dict)  # binding id -> keys (tui)
+    # The team's time zone (IANA name): the days of report periods and "today" in
+    # reports; '' = the host's zone.
+    team_tz: str = ""
+
+    @property
+    def team_zone(self) -> tzinfo:
+        return person_zone(self.team_tz)
 
 
 def _coerce(base: Any, key: str, value: Any) -> Any:
@@ -96,6 +106,12 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
                 weights = replace(weights, **{wk: type(getattr(weights, wk))(wv)})
         elif key == "fx_to_base":
             changes[key] = {**DEFAULT_FX, **{k.upper(): float(v) for k, v in value.items()}}
+        elif key == "team_tz":
+            try:
+                zone_named(str(value)) if value else None
+            except ValueError as exc:
+                raise ValueError(f"{source}: team_tz: {exc}") from exc
+            changes[key] = str(value)
         elif key in known:
             changes[key] = _coerce(settings, key, value)
         else:

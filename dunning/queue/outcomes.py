@@ -12,11 +12,12 @@ import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
-from dunning.clock import Clock, to_iso
+from dunning.clock import Clock, host_zone, person_zone, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import (
     CustomerCalendar,
+    account_reach,
     add_business_days,
     customer_calendar,
     day_start,
@@ -25,6 +26,7 @@ from dunning.queue.claim import ClaimError
 from dunning.queue.config import Settings
 from dunning.queue.promises import decide_at, supersede_pending
 from dunning.queue.status_rules import check_phone, check_status
+from dunning.queue.times import check_outcome_times
 
 
 @dataclass(frozen=True)
@@ -103,16 +105,17 @@ MAX_PAID_AGO = timedelta(days=366)  # "I paid it last year" is for the ledger, n
 MAX_MINOR = 10**15  # 10 trillion in a 2-decimal currency: anything above is a typo
 
 
-def check_input(inp: OutcomeInput, now: datetime) -> None:
+def check_input(inp: OutcomeInput, now: datetime, tz: tzinfo | None = None) -> None:
     """Checks that need no database: a dialog runs them before it closes.
 
-    Dates the collector typed are read on the collector's calendar (the session's local
-    time zone), as they were parsed: "today" at 18:00 in Los Angeles is not UTC's today.
+    Dates the collector typed are read on the collector's calendar (``tz``, the
+    collector's zone; None = the host's), as they were parsed: "today" at 18:00 in Los
+    Angeles is not UTC's today, nor the server's.
     """
     o = inp.outcome
     if o not in OUTCOMES:
         raise OutcomeError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}")
-    today = now.astimezone().date()
+    today = now.astimezone(tz or host_zone()).date()
     amounts = [inp.amount_minor or 0, *(a for a, _ in inp.instalments)]
     if any(abs(a) >= MAX_MINOR for a in amounts):
         raise OutcomeError("the amount is too large to be right")
@@ -180,7 +183,12 @@ def check_input(inp: OutcomeInput, now: datetime) -> None:
 
 
 def _validate(
-    conn: sqlite3.Connection, now: datetime, customer: sqlite3.Row, inp: OutcomeInput
+    conn: sqlite3.Connection,
+    now: datetime,
+    settings: Settings,
+    customer: sqlite3.Row,
+    collector_id: int,
+    inp: OutcomeInput,
 ) -> None:
     flags = OUTCOMES.get(inp.outcome)
     attempt = flags is not None and flags.attempt
@@ -192,8 +200,23 @@ def _validate(
         attempt=attempt,
         escalation=inp.escalation,
     )
-    check_input(inp, now)
+    me = conn.execute("SELECT tz, locale FROM collectors WHERE id = ?", (collector_id,)).fetchone()
+    my_zone = person_zone(me["tz"] if me else None)
+    check_input(inp, now, my_zone)
     cid = customer["id"]
+    where = account_reach(conn, cid, customer["country"], customer["subdivision"])
+    check_outcome_times(  # a time chosen for a call must be a legal one
+        inp.outcome,
+        inp.callback_at,
+        inp.next_action_at,
+        rules=customer["portfolio"] in settings.contact_rules_portfolios,
+        country=customer["country"],
+        subdivision=customer["subdivision"],
+        zones=where.zones,
+        collector=my_zone,
+        locale=me["locale"] if me else "en_US",
+        jurisdictions=where.jurisdictions,
+    )
     if inp.phone_id is not None:
         ok = conn.execute(
             "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)
@@ -284,7 +307,7 @@ def log_outcome(
             raise ClaimError(  # refused (exit 1), not bad input
                 f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
             )
-        _validate(conn, now, customer, inp)
+        _validate(conn, now, settings, customer, collector_id, inp)
         cal = customer_calendar(conn, customer_id, customer["country"], customer["subdivision"])
         tz = cal.tz
         flags = OUTCOMES[inp.outcome]

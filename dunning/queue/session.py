@@ -173,7 +173,7 @@ class WorkSession:
         return self._run(go)
 
     def aging_by_collector(self) -> AgingReport:
-        today = self.clock.now().date()
+        today = self.clock.now().astimezone(self.settings.team_zone).date()  # the team's
         return self._read(lambda conn: aging(conn, today, by="collector"))
 
     def counts(self) -> dict[str, int]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
+from dunning.clock import host_zone as host_zone  # the viewer's clock by default
 from dunning.phones import zone
 
 # A day on which a jurisdiction forbids calls: the reason (a holiday's name), else None.
@@ -209,26 +210,3 @@ def call_window(now: datetime, zones: tuple[str, ...], rule: Rule, viewer: tzinf
         holiday=closed_reason(now, zones, rule),
         viewer=viewer,
     )
-
-
-def host_zone() -> tzinfo:
-    """This machine's time zone, with its daylight-saving rules when they can be found (TZ,
-    /etc/localtime), else its current offset. Collectors' own zones replace it."""
-    import os
-    from pathlib import Path
-    from zoneinfo import ZoneInfo
-
-    name = os.environ.get("TZ", "").lstrip(":")
-    if not name:
-        try:
-            target = str(Path("/etc/localtime").resolve())
-        except OSError:
-            target = ""
-        if "zoneinfo/" in target:
-            name = target.split("zoneinfo/", 1)[1]
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ValueError, OSError):
-            pass
-    return datetime.now().astimezone().tzinfo or UTC

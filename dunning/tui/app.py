@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import time
 from pathlib import Path
 
 from textual.app import App
@@ -66,9 +68,18 @@ class DunningApp(App[None]):
 
 
 def run_app(db_path: Path, collector: Collector, settings: Settings) -> int:
+    use_collector_clock(collector)
     session = WorkSession(db_path, collector, settings)
     try:
         DunningApp(session, settings, freeze_gc=True).run()
     finally:
         session.close()
     return 0
+
+
+def use_collector_clock(collector: Collector) -> None:
+    """One collector per app process: the screen shows every time on the collector's
+    clock (collectors.tz), not the server's, by making it the process's local zone."""
+    if collector.tz:
+        os.environ["TZ"] = collector.tz
+        time.tzset()

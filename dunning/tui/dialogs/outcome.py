@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList, Static
 
+from dunning.clock import zone_label
 from dunning.i18n import N_, _
 from dunning.money import parse_amount
 from dunning.queue.account_view import AccountView
@@ -24,10 +25,11 @@ from dunning.queue.outcomes import (
     OutcomeInput,
     check_input,
 )
+from dunning.queue.times import both_clocks, check_outcome_times, customer_zone, read_time
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.typeahead import TypeAhead, focus_bindings
-from dunning.when import parse_day, parse_when
+from dunning.when import parse_day
 
 
 @dataclass
@@ -90,11 +92,13 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
 
     def _field(self, f: Field) -> ComposeResult:
         if f.kind not in ("choice", "invoices", "phone"):
-            with Horizontal(classes="field-row"):
+            with Horizontal(classes="field-row when-row" if f.kind == "when" else "field-row"):
                 yield Label(_(f.label), classes="field-label")
                 yield Input(
                     value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}", compact=True
                 )
+            if f.kind == "when":  # both clocks, live as the time is typed
+                yield Static(self._clocks(f.default), id=f"clocks-{f.key}", classes="clocks")
             return
         yield Label(_(f.label), classes="field-label")
         if f.kind == "choice":
@@ -120,6 +124,37 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
         event.stop()
         self.action_submit()
 
+    def on_input_changed(self, event: Input.Changed) -> None:
+        key = (event.input.id or "").removeprefix("f-")
+        if any(f.key == key and f.kind == "when" for f in self.fields):
+            self.query_one(f"#clocks-{key}", Static).update(self._clocks(event.value))
+
+    @property
+    def customer_zone(self) -> tzinfo | None:
+        return customer_zone(self.view.zones)
+
+    def _read_time(self, text: str) -> datetime:
+        """A time for this account: the customer's time; the collector's with ' me'."""
+        return read_time(text, self.now, customer=self.customer_zone, collector=self.me.zone).at
+
+    def _clocks(self, text: str) -> str:
+        """'Tue 24 Nov 9:00 New York = 15:00 for you', or which clock a time is read on."""
+        theirs = self.customer_zone
+        if text.strip():
+            try:
+                at = self._read_time(text)
+            except (ValueError, OverflowError):
+                pass
+            else:
+                return both_clocks(
+                    at, customer=theirs, collector=self.me.zone, locale=self.me.locale
+                )
+        if theirs is None:
+            return _("Your time (the customer's time zone is unknown)")
+        return _("The customer's time ({zone}); end with “me” for yours").format(
+            zone=zone_label(theirs)
+        )
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -136,15 +171,14 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
             if f.required:
                 raise ValueError(_("{label} is required").format(label=_(f.label)))
             return None
-        local_now = self.now.astimezone()
         try:
             if f.kind == "amount":
                 return parse_amount(text, self.view.currency, self.me.locale)
-            if f.kind == "date":
-                return parse_day(text, local_now.date())
-            if f.kind == "when":
-                return parse_when(text, local_now)
-        except ValueError as exc:
+            if f.kind == "date":  # on the collector's calendar
+                return parse_day(text, self.now.astimezone(self.me.zone).date())
+            if f.kind == "when":  # a time for the account: the customer's
+                return self._read_time(text)
+        except (ValueError, OverflowError) as exc:
             raise ValueError(f"{_(f.label)}: {exc}") from exc
         return text
 
@@ -156,11 +190,28 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                 if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
                     raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
             result = self.build(values)
-            check_input(result, self.now)
+            check_input(result, self.now, self.me.zone)
+            self._check_window(result)
         except ValueError as exc:
             error.update(str(exc))
             return
         self.dismiss(result)
+
+    def _check_window(self, result: OutcomeInput) -> None:
+        """A callback or next call outside the calling window is refused here, as
+        log_outcome would, with when it opens."""
+        check_outcome_times(
+            result.outcome,
+            result.callback_at,
+            result.next_action_at,
+            rules=self.view.window_rules,
+            country=self.view.country,
+            subdivision=self.view.subdivision,
+            zones=self.view.zones,
+            collector=self.me.zone,
+            locale=self.me.locale,
+            jurisdictions=self.view.jurisdictions,
+        )
 
 
 def _next_field(default_hint: str) -> Field:
