@@ -42,6 +42,7 @@ from dunning.db.connection import DatabaseError
 from dunning.queue.assign import AssignError
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
+from dunning.queue.void import VoidRefused
 
 __all__ = ["EXIT_ERROR", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "CliError", "Context", "main"]
 
@@ -167,7 +168,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except CliError as exc:
         _say(str(exc))
         return exc.code
-    except (IdentityError, ClaimError, AssignError, DatabaseError) as exc:
+    except (IdentityError, ClaimError, AssignError, VoidRefused, DatabaseError) as exc:
         _say(str(exc))
         return EXIT_ERROR
     except ValueError as exc:  # OutcomeError, amounts, dates, config values
