@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
@@ -81,6 +83,8 @@ def _bindings() -> list[Binding]:
         Binding("a", "reassign", N_("Reassign"), id="lead.reassign", priority=True),
         Binding("A", "aging", N_("Aging"), id="aging", priority=True),
         Binding("h", "history", N_("History"), id="history", priority=True),
+        # shown in the status line while it can act (a countdown), not in the footer
+        Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
         Binding("question_mark", "help", N_("Help"), id="help", priority=True),
         Binding("q", "quit", N_("Quit"), id="quit", priority=True),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False, priority=True),
@@ -110,6 +114,8 @@ class WorkScreen(Screen[None]):
         self._data_version = -1
         self._counts: dict[str, int] = {}
         self.last_message = ""
+        self._undo_what = ""  # "Refused on ACME": what `u` would take back
+        self._undo_timer: Timer | None = None
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -198,11 +204,12 @@ class WorkScreen(Screen[None]):
             self._counts = message.counts
         if message.logged is not None:
             code = message.logged.outcome
-            self.last_message = _("Saved: {outcome} on {ref}").format(
+            what = _("{outcome} on {ref}").format(
                 outcome=_(fmt.OUTCOME_LABELS.get(code, code)),
                 ref=self.view.external_ref if self.view else message.logged.customer_id,
             )
-            self.query_one("#status", Static).update(Text(self.last_message, style="green"))
+            self.last_message = _("Saved: {what}").format(what=what)
+            self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work
             if self._counts and message.logged.state != "ready":
@@ -230,10 +237,19 @@ class WorkScreen(Screen[None]):
                 message.view.timeline, self.session.collector, message.view.currency, limit=40
             )
         )
+        if message.undone is not None:
+            self._stop_undo()
+            code = message.undone.outcome
+            self.last_message = _("Undone: {outcome} on {ref}; its note is back").format(
+                outcome=_(fmt.OUTCOME_LABELS.get(code, code)), ref=message.undone.external_ref
+            )
+            self.query_one("#status", Static).update(Text(self.last_message, style="green"))
         if not same:
             self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
-            if message.view.draft and message.logged is None:
+            if message.undone is not None:
+                pass
+            elif message.view.draft and message.logged is None:
                 status.update(Text(_("Your unsaved note came back."), style="yellow"))
             elif message.logged is None:
                 status.update("")
@@ -260,8 +276,54 @@ class WorkScreen(Screen[None]):
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
         self._logged_note = None  # nothing was saved: the whole note stays where it is
+        self._stop_undo()  # the countdown would draw over the message (`u` still works)
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
+
+    # -- undo -----------------------------------------------------------------------
+    def _start_undo(self, what: str) -> None:
+        """After an outcome is saved: `u` can take it back for settings.undo_seconds, shown
+        as a countdown under the "Saved" line."""
+        self._undo_what = what
+        if self._undo_timer is None:
+            self._undo_timer = self.set_interval(1.0, self._tick_undo)
+        self._tick_undo()
+
+    def _stop_undo(self) -> None:
+        self._undo_what = ""
+        if self._undo_timer is not None:
+            self._undo_timer.stop()
+            self._undo_timer = None
+
+    def _tick_undo(self) -> None:
+        left = self.session.undo_seconds_left() if self._undo_what else 0.0
+        status = Text(self.last_message, style="green")
+        if left > 0:
+            status.append("\n")
+            status.append(
+                _("u undo {what} ({n} s)").format(what=self._undo_what, n=math.ceil(left)),
+                style="bold yellow",
+            )
+        else:
+            self._stop_undo()
+        self.query_one("#status", Static).update(status)
+
+    def action_undo(self) -> None:
+        if self.busy:
+            return
+        if self.session.last_logged is None:
+            self.query_one("#status", Static).update(Text(_("Nothing to undo."), style="yellow"))
+            return
+        # the note typed for the account now on screen is kept as its draft
+        keep = (self.view.id, self.query_one("#note", TextArea).text) if self.view else None
+
+        def job() -> AccountLoaded:
+            if keep is not None and keep[1] != self._note_saved:
+                self.session.save_draft(*keep)
+            undone, view = self.session.undo()
+            return AccountLoaded(view, None, self.session.counts(), undone=undone)
+
+        self._work(job)
 
     def _show_empty(self) -> None:
         pane = self.query_one("#account", AccountPane)
@@ -339,6 +401,8 @@ class WorkScreen(Screen[None]):
             return True if action in NOTE_ACTIONS else None  # None: shown, off
         if action == "leave_note":
             return False
+        if action == "undo":
+            return True
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others

@@ -253,17 +253,31 @@ def history_text(
     if not entries:
         out.append(_("no earlier contact"), style="dim")
     for e in entries[:limit]:
-        out.append(fmt.local_dt(e.at, me.locale), style="dim")
-        label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
-        out.append(f" {label}", style="bold")
-        out.append(f" {e.who}", style="dim")
-        amount = e.details.get("amount_minor")
-        if isinstance(amount, int):
-            cur = str(e.details.get("currency", currency))
-            out.append(f" {fmt.money(amount, cur, me.locale)}")
-        if e.details.get("date"):
-            out.append(f" → {fmt.day(str(e.details['date']), me.locale)}")
-        if e.note:
-            out.append(f"\n  {e.note}")
+        out.append_text(history_entry(e, me, currency))
         out.append("\n")
+    return out
+
+
+def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
+    """One entry; a voided outcome is struck through, with who voided it and why."""
+    struck = "strike" if e.voided else ""
+    out = Text()
+    out.append(fmt.local_dt(e.at, me.locale), style=f"dim {struck}")
+    label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
+    out.append(f" {label}", style=f"bold {struck}")
+    out.append(f" {e.who}", style=f"dim {struck}")
+    amount = e.details.get("amount_minor")
+    if isinstance(amount, int):
+        cur = str(e.details.get("currency", currency))
+        out.append(f" {fmt.money(amount, cur, me.locale)}", style=struck)
+    if e.details.get("date"):
+        out.append(f" → {fmt.day(str(e.details['date']), me.locale)}", style=struck)
+    if e.voided:
+        out.append(" ")
+        out.append(
+            _("voided by {who}: {reason}").format(who=e.voided["by"], reason=e.voided["reason"]),
+            style="italic yellow",
+        )
+    if e.note:
+        out.append(f"\n  {e.note}", style=struck)
     return out
