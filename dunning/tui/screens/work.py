@@ -25,7 +25,7 @@ from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dia
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.aging import AgingScreen
-from dunning.tui.screens.help import HelpScreen
+from dunning.tui.screens.help import HelpScreen, keys_by_id
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.widgets.account import AccountPane, history_text
@@ -114,8 +114,9 @@ class WorkScreen(Screen[None]):
         self._data_version = -1
         self._counts: dict[str, int] = {}
         self.last_message = ""
-        self._undo_what = ""  # "Refused on ACME": what `u` would take back
+        self._undo_what: dict[str, object] = {}  # outcome and ref `u` would take back
         self._undo_timer: Timer | None = None
+        self._undo_key: str | None = None
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -204,11 +205,11 @@ class WorkScreen(Screen[None]):
             self._counts = message.counts
         if message.logged is not None:
             code = message.logged.outcome
-            what = _("{outcome} on {ref}").format(
-                outcome=_(fmt.OUTCOME_LABELS.get(code, code)),
-                ref=self.view.external_ref if self.view else message.logged.customer_id,
-            )
-            self.last_message = _("Saved: {what}").format(what=what)
+            what = {
+                "outcome": _(fmt.OUTCOME_LABELS.get(code, code)),
+                "ref": self.view.external_ref if self.view else message.logged.customer_id,
+            }
+            self.last_message = _("Saved: {outcome} on {ref}").format(**what)
             self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work
@@ -281,16 +282,18 @@ class WorkScreen(Screen[None]):
         self.notify(message.text, severity="error", timeout=6)
 
     # -- undo -----------------------------------------------------------------------
-    def _start_undo(self, what: str) -> None:
+    def _start_undo(self, what: dict[str, object]) -> None:
         """After an outcome is saved: `u` can take it back for settings.undo_seconds, shown
         as a countdown under the "Saved" line."""
-        self._undo_what = what
+        if self._undo_key is None:  # as the user's keymap binds it; looked up once
+            self._undo_key = keys_by_id(self).get("undo", "u")
+        self._undo_what = {**what, "key": self._undo_key}
         if self._undo_timer is None:
             self._undo_timer = self.set_interval(1.0, self._tick_undo)
         self._tick_undo()
 
     def _stop_undo(self) -> None:
-        self._undo_what = ""
+        self._undo_what = {}
         if self._undo_timer is not None:
             self._undo_timer.stop()
             self._undo_timer = None
@@ -301,7 +304,9 @@ class WorkScreen(Screen[None]):
         if left > 0:
             status.append("\n")
             status.append(
-                _("u undo {what} ({n} s)").format(what=self._undo_what, n=math.ceil(left)),
+                _("{key} undo {outcome} on {ref} ({n} s)").format(
+                    **self._undo_what, n=math.ceil(left)
+                ),
                 style="bold yellow",
             )
         else:
