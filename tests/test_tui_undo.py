@@ -6,14 +6,16 @@ from pathlib import Path
 
 import pytest
 from rich.text import Text
-from textual.widgets import Static, TextArea
+from textual.widgets import Input, Static, TextArea
 from tui_helpers import build_portfolio, db_rows, make_app, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
 from dunning.queue.collectors import get_collector
 from dunning.queue.config import Settings
+from dunning.queue.outcomes import OutcomeInput, log_outcome
 from dunning.queue.void import void_activity
+from dunning.tui.dialogs.void import VoidDialog
 from dunning.tui.screens.history import HistoryScreen
 
 
@@ -106,3 +108,55 @@ async def test_a_voided_outcome_is_struck_through_in_the_history(db, clock):
         struck = [s for s in text.spans if "strike" in str(s.style)]
         assert any(s.start <= start < s.end for s in struck)
         assert "voided by lena: wrong account" in plain
+
+
+async def test_a_lead_voids_from_the_history_screen(db, clock):
+    conn = connect(db)
+    (acme,) = conn.execute("SELECT id FROM customers WHERE external_ref = 'C00001'").fetchone()
+    log_outcome(
+        conn, clock, Settings(), collector_id=1, customer_id=acme, inp=OutcomeInput("refused")
+    )
+    (aid,) = conn.execute("SELECT MAX(id) FROM activities").fetchone()
+    conn.close()
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        app.push_screen(HistoryScreen(screen.session, acme, "Acme Anvils Inc.", "USD"))
+        await wait_until(pilot, lambda: f"#{aid}" in history_plain(app))
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, VoidDialog))
+        assert app.screen.query_one("#f-activity", Input).value == str(aid)  # the newest
+        await pilot.press(*"wrong account", "enter")
+        await wait_until(pilot, lambda: "voided by lena: wrong account" in history_plain(app))
+        assert "Voided: Refused on C00001" in str(app.screen.query_one("#history-status").render())
+    (void,) = db_rows(db, "SELECT * FROM voids")
+    assert (void["activity_id"], void["voided_by"], void["reason"]) == (aid, 3, "wrong account")
+    assert db_rows(db, "SELECT state FROM queue WHERE customer_id = ?", (acme,))[0][0] == "ready"
+
+
+async def test_a_collector_cannot_void_anothers_outcome_on_screen(db, clock):
+    conn = connect(db)
+    (acme,) = conn.execute("SELECT id FROM customers WHERE external_ref = 'C00001'").fetchone()
+    log_outcome(
+        conn, clock, Settings(), collector_id=1, customer_id=acme, inp=OutcomeInput("refused")
+    )
+    conn.close()
+    app = make_app(db, clock, "bruno")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        app.push_screen(HistoryScreen(screen.session, acme, "Acme Anvils Inc.", "USD"))
+        await wait_until(pilot, lambda: "#" in history_plain(app))
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, VoidDialog))
+        await pilot.press(*"mine", "enter")
+        status = lambda: str(app.screen.query_one("#history-status").render())  # noqa: E731
+        # bruno works in French: the refusal is one translated line
+        await wait_until(pilot, lambda: "seul un chef d’équipe peut l’annuler" in status())
+    assert db_rows(db, "SELECT COUNT(*) FROM voids")[0][0] == 0
+
+
+def history_plain(app) -> str:  # noqa: ANN001
+    try:
+        return str(app.screen.query_one("#history-all", Static).render())
+    except Exception:  # noqa: BLE001 - not on the history screen yet
+        return ""

@@ -490,7 +490,13 @@ class WorkScreen(Screen[None]):
     def action_history(self) -> None:
         if self.view is not None:
             self.app.push_screen(
-                HistoryScreen(self.session, self.view.id, self.view.name, self.view.currency)
+                HistoryScreen(
+                    self.session,
+                    self.view.id,
+                    self.view.name,
+                    self.view.currency,
+                    changed=self.action_reload,
+                )
             )
 
     def action_aging(self) -> None:

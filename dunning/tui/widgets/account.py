@@ -247,12 +247,19 @@ def aging_lines(aging: dict[str, int], currency: str, locale: str, width: int) -
 
 
 def history_text(
-    entries: list[TimelineEntry], me: Collector, currency: str, limit: int = 10
+    entries: list[TimelineEntry],
+    me: Collector,
+    currency: str,
+    limit: int = 10,
+    *,
+    ids: bool = False,
 ) -> Text:
     out = Text(_("History") + "\n", style="bold")
     if not entries:
         out.append(_("no earlier contact"), style="dim")
     for e in entries[:limit]:
+        if ids:  # the whole history: the id a void names
+            out.append(f"#{e.id} " if e.id is not None else "", style="cyan")
         out.append_text(history_entry(e, me, currency))
         out.append("\n")
     return out
