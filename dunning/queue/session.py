@@ -25,7 +25,7 @@ from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
 from dunning.queue.search import Hit, search_customers
-from dunning.queue.void import Voided, VoidRefused, undo_outcome, void_activity
+from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
 
 T = TypeVar("T")
 
@@ -139,6 +139,9 @@ class WorkSession:
         logged = self.last_logged
         if logged is None:
             raise VoidRefused(_("nothing to undo"))
+        if self.undo_seconds_left() <= 0:  # the countdown has ended: as the screen says
+            age = (self.clock.now() - self.last_logged_at).total_seconds()
+            raise too_late(age, logged.activity_id)
         release_id = self.current
 
         def go(conn: sqlite3.Connection) -> tuple[Voided, AccountView | None]:

@@ -67,6 +67,14 @@ def local_day(at: datetime, collector: Collector) -> date:
     return at.astimezone().date()
 
 
+def too_late(age: float, activity_id: int) -> VoidRefused:
+    return VoidRefused(
+        _("too late to undo: it was saved {n} s ago; a lead can void it (activity {id})").format(
+            n=int(age), id=activity_id
+        )
+    )
+
+
 def check_rights(act: sqlite3.Row, by: Collector, now: datetime) -> None:
     """Who may void this activity; raises VoidRefused with the reason."""
     if act["collector_id"] is None or act["outcome"] in NOT_OUTCOMES:
@@ -132,13 +140,10 @@ def undo_outcome(
                     id=act["id"], who=act["who"]
                 )
             )
+        # `at` is stored to the second: saved at 12:00:00.9 reads 12:00:00
         age = (now - from_iso(act["at"])).total_seconds()
-        if age > settings.undo_seconds:
-            raise VoidRefused(
-                _(
-                    "too late to undo: it was saved {n} s ago; a lead can void it (activity {id})"
-                ).format(n=int(age), id=act["id"])
-            )
+        if age >= settings.undo_seconds + 1:
+            raise too_late(age, act["id"])
         cid = act["customer_id"]
         q = conn.execute(
             """SELECT q.claimed_by, q.claim_expires_at, k.username FROM queue q
