@@ -274,3 +274,31 @@ def test_a_later_outcome_keeps_its_next_action(conn, clock: FixedClock, settings
     )
     void(conn, clock, settings, team["lena"], aid)
     assert ledger.queue_row(cid)["next_action"] == "callback"
+
+
+def test_a_voided_conversation_no_longer_blocks_calls(conn, clock: FixedClock, settings, ledger):
+    """Reg F's 7 days after a conversation: a Refused logged on the wrong consumer blocked
+    them for a week; voided, it counts for nothing (nor for the 7-in-7 cap)."""
+    from dunning.queue.contact_rules import check_callable
+
+    alice = ledger.collector("alice")
+    lena = ledger.collector("lena", role="lead")
+    cid = ledger.customer("Jane Doe", collector=alice, portfolio="consumer")
+    aid = log(conn, clock, settings, alice, cid, OutcomeInput("refused"))
+    clock.advance(days=1)
+
+    def verdict() -> str:
+        return check_callable(
+            conn,
+            clock.now(),
+            settings,
+            customer_id=cid,
+            portfolio="consumer",
+            country="US",
+            subdivision="NY",
+            zones=("America/New_York",),
+        ).code
+
+    assert verdict() == "recent_conversation"
+    void(conn, clock, settings, lena, aid, "wrong customer")
+    assert verdict() == "ok"

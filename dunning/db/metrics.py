@@ -87,7 +87,8 @@ GROUP BY created_by
 METRICS_CALLS_SQL = """
 SELECT collector_id, substr(at, 1, 10) AS day, SUM(attempt), SUM(contact), SUM(rpc),
        (strftime('%s', MAX(at)) - strftime('%s', MIN(at))) / 3600.0  -- whole seconds
-FROM activities WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
+FROM activities a WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)  -- taken back
 GROUP BY collector_id, day
 """
 
