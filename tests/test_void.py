@@ -302,3 +302,29 @@ def test_a_voided_conversation_no_longer_blocks_calls(conn, clock: FixedClock, s
     assert verdict() == "recent_conversation"
     void(conn, clock, settings, lena, aid, "wrong customer")
     assert verdict() == "ok"
+
+
+def test_a_voided_outcome_counts_in_no_metrics(conn, clock: FixedClock, settings, team):
+    from dunning.db.metrics import metrics
+
+    cid = team["acme"]
+    log(conn, clock, settings, team["alice"], cid, OutcomeInput("no_answer"))
+    aid = log(
+        conn,
+        clock,
+        settings,
+        team["alice"],
+        cid,
+        OutcomeInput("promise_to_pay", amount_minor=10_000, on_date=date(2026, 11, 30)),
+    )
+    day = clock.now().date()
+
+    def alice() -> tuple[int, int, int]:
+        report = metrics(conn, day, day)
+        calls = next(a for a in report.activity if a.collector == "alice")
+        promised = sum(m.promised for m in report.money if m.collector == "alice")
+        return calls.attempts, calls.rpc, promised
+
+    assert alice() == (2, 1, 10_000)
+    void(conn, clock, settings, team["lena"], aid)
+    assert alice() == (1, 0, 0)

@@ -73,6 +73,7 @@ GROUP BY q.collector_id, p.currency
 METRICS_PROMISED_SQL = """
 SELECT created_by, currency, SUM(amount_minor)
 FROM promises WHERE promised_on BETWEEN :start AND :end
+AND status != 'cancelled'  -- voided, superseded: never promised, or counted in the new one
 GROUP BY created_by, currency
 """
 # Kept rate: the promises that came due in the period and were decided. A promise comes
