@@ -249,7 +249,8 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
                 f"{', '.join(d.invoices)}"
             )
     for t in view.timeline[:3]:
-        print(f"  {_local(t.at)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
+        code = f"~~{t.code}~~" if t.voided else t.code  # voided: struck through
+        print(f"  {_local(t.at)}  {code:<14} {t.who:<8} {t.note[:40]}")
     print(f"  log it: dunning log {view.external_ref} OUTCOME --as {me.username} [--note ...]")
 
 
