@@ -180,7 +180,12 @@ class AccountPane(VerticalScroll, can_focus=True):
 
         lines = Text()
         for p in view.promises[:6]:
-            style = {"broken": "bold red", "kept": "green", "partial": "yellow"}.get(p.status, "")
+            style = {
+                "broken": "bold red",
+                "kept": "green",
+                "partial": "yellow",
+                "cancelled": "dim strike",
+            }.get(p.status, "")
             label = _("Plan") + f" #{p.instalment}" if p.plan_ref else _("Promise")
             lines.append(
                 f"{label} {fmt.money(p.amount_minor, cur, loc)} {_('by')} "
