@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rich.text import Text
 from textual.widgets import Input, Static, TextArea
-from tui_helpers import build_portfolio, db_rows, make_app, settle, wait_until
+from tui_helpers import build_portfolio, burst, db_rows, make_app, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
@@ -160,3 +160,18 @@ def history_plain(app) -> str:  # noqa: ANN001
         return str(app.screen.query_one("#history-all", Static).render())
     except Exception:  # noqa: BLE001 - not on the history screen yet
         return ""
+
+
+async def test_u_typed_right_behind_the_outcome_key_undoes_it(db, clock):
+    """ "r" then "u" in one burst: the outcome is saved, then taken back, nothing lost."""
+    app = make_app(db, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        acme = screen.view
+        assert acme is not None
+        await burst(pilot, "r", "u")
+        await wait_until(pilot, lambda: len(db_rows(db, "SELECT * FROM voids")) == 1)
+        screen = await settle(pilot)
+        assert screen.view is not None and screen.view.id == acme.id
+        (act,) = db_rows(db, "SELECT outcome FROM activities")
+        assert act[0] == "refused"

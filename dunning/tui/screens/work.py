@@ -117,6 +117,7 @@ class WorkScreen(Screen[None]):
         self._undo_what: dict[str, object] = {}  # outcome and ref `u` would take back
         self._undo_timer: Timer | None = None
         self._undo_key: str | None = None
+        self._undo_pending = False  # `u` pressed while the outcome was being saved
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -228,6 +229,8 @@ class WorkScreen(Screen[None]):
         self._topbar()
         if message.view is None:
             self._show_empty()
+            if self._undo_pending and message.logged is not None:
+                self.action_undo()
             return
         pane.show(message.view, self.session.collector, self._now())
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
@@ -256,6 +259,8 @@ class WorkScreen(Screen[None]):
                 status.update("")
         if self.drawn_hook is not None:
             self.call_after_refresh(self.drawn_hook)
+        if self._undo_pending and message.logged is not None:
+            self.action_undo()
 
     def _typed_while_saving(self) -> str:
         """What was typed into the note after the outcome key, while the outcome was being
@@ -278,6 +283,7 @@ class WorkScreen(Screen[None]):
         self.busy = False
         self._logged_note = None  # nothing was saved: the whole note stays where it is
         self._stop_undo()  # the countdown would draw over the message (`u` still works)
+        self._undo_pending = False
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
 
@@ -314,8 +320,10 @@ class WorkScreen(Screen[None]):
         self.query_one("#status", Static).update(status)
 
     def action_undo(self) -> None:
-        if self.busy:
+        if self.busy:  # the outcome is on its way: undone as soon as it is saved
+            self._undo_pending = True
             return
+        self._undo_pending = False
         if self.session.last_logged is None:
             self.query_one("#status", Static).update(Text(_("Nothing to undo."), style="yellow"))
             return
