@@ -241,8 +241,11 @@ class WorkScreen(Screen[None]):
                 message.view.timeline, self.session.collector, message.view.currency, limit=40
             )
         )
-        if message.undone is not None:
+        if message.logged is None and not message.refresh:
+            # another account opened (search, reload, undo): the status line is its own;
+            # `u` still works until the time is up, without the countdown drawn over it
             self._stop_undo()
+        if message.undone is not None:
             code = message.undone.outcome
             self.last_message = _("Undone: {outcome} on {ref}; its note is back").format(
                 outcome=_(fmt.OUTCOME_LABELS.get(code, code)), ref=message.undone.external_ref
