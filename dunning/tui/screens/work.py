@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -14,7 +13,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
@@ -25,9 +23,10 @@ from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dia
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.aging import AgingScreen
-from dunning.tui.screens.help import HelpScreen, keys_by_id
+from dunning.tui.screens.help import HelpScreen
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
+from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.widgets.account import AccountPane, history_text
 
 if TYPE_CHECKING:
@@ -96,7 +95,7 @@ def _bindings() -> list[Binding]:
 NOTE_ACTIONS = frozenset({"leave_note", "reload"})
 
 
-class WorkScreen(Screen[None]):
+class WorkScreen(UndoMixin, Screen[None]):
     BINDINGS = _bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
@@ -114,10 +113,7 @@ class WorkScreen(Screen[None]):
         self._data_version = -1
         self._counts: dict[str, int] = {}
         self.last_message = ""
-        self._undo_what: dict[str, object] = {}  # outcome and ref `u` would take back
-        self._undo_timer: Timer | None = None
-        self._undo_key: str | None = None
-        self._undo_pending = False  # `u` pressed while the outcome was being saved
+        self._init_undo()
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -289,57 +285,6 @@ class WorkScreen(Screen[None]):
         self._undo_pending = False
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
-
-    # -- undo -----------------------------------------------------------------------
-    def _start_undo(self, what: dict[str, object]) -> None:
-        """After an outcome is saved: `u` can take it back for settings.undo_seconds, shown
-        as a countdown under the "Saved" line."""
-        if self._undo_key is None:  # as the user's keymap binds it; looked up once
-            self._undo_key = keys_by_id(self).get("undo", "u")
-        self._undo_what = {**what, "key": self._undo_key}
-        if self._undo_timer is None:
-            self._undo_timer = self.set_interval(1.0, self._tick_undo)
-        self._tick_undo()
-
-    def _stop_undo(self) -> None:
-        self._undo_what = {}
-        if self._undo_timer is not None:
-            self._undo_timer.stop()
-            self._undo_timer = None
-
-    def _tick_undo(self) -> None:
-        left = self.session.undo_seconds_left() if self._undo_what else 0.0
-        status = Text(self.last_message, style="green")
-        if left > 0:
-            status.append("\n")
-            status.append(
-                _("{key} undo {outcome} on {ref} ({n} s)").format(
-                    **self._undo_what, n=math.ceil(left)
-                ),
-                style="bold yellow",
-            )
-        else:
-            self._stop_undo()
-        self.query_one("#status", Static).update(status)
-
-    def action_undo(self) -> None:
-        if self.busy:  # the outcome is on its way: undone as soon as it is saved
-            self._undo_pending = True
-            return
-        self._undo_pending = False
-        if self.session.last_logged is None:
-            self.query_one("#status", Static).update(Text(_("Nothing to undo."), style="yellow"))
-            return
-        # the note typed for the account now on screen is kept as its draft
-        keep = (self.view.id, self.query_one("#note", TextArea).text) if self.view else None
-
-        def job() -> AccountLoaded:
-            if keep is not None and keep[1] != self._note_saved:
-                self.session.save_draft(*keep)
-            undone, view = self.session.undo()
-            return AccountLoaded(view, None, self.session.counts(), undone=undone)
-
-        self._work(job)
 
     def _show_empty(self) -> None:
         pane = self.query_one("#account", AccountPane)
