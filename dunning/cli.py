@@ -43,6 +43,7 @@ from dunning.queue.assign import AssignError
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
 from dunning.queue.status_rules import StatusRefused
+from dunning.queue.void import VoidRefused
 
 __all__ = ["EXIT_ERROR", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "CliError", "Context", "main"]
 
@@ -168,7 +169,14 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except CliError as exc:
         _say(str(exc))
         return exc.code
-    except (IdentityError, ClaimError, AssignError, DatabaseError, StatusRefused) as exc:
+    except (
+        IdentityError,
+        ClaimError,
+        AssignError,
+        VoidRefused,
+        DatabaseError,
+        StatusRefused,
+    ) as exc:
         _say(str(exc))
         return EXIT_ERROR
     except ValueError as exc:  # OutcomeError, amounts, dates, config values

@@ -22,6 +22,7 @@ from dunning.cli_parse import (
     resolve_phone,
 )
 from dunning.clock import from_iso, host_zone, zone_label
+from dunning.i18n import _
 from dunning.money import format_money, parse_amount
 from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
@@ -38,6 +39,7 @@ from dunning.queue.outcomes import (
 )
 from dunning.queue.search import search_customers
 from dunning.queue.times import customer_zone
+from dunning.queue.void import void_activity
 
 # Which options each outcome takes (beyond --note, --phone, --next), and which it needs.
 OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -118,6 +120,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--limit", type=int, default=50, help="at most N entries (0: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(handler=cmd_history)
+
+    p = sub.add_parser(
+        "void",
+        help="take back an outcome logged by mistake (an appended record, never a delete)",
+        description="Void an outcome: it stays in the history, struck through, and what it "
+        "created (promise, plan, dispute, payment report, wrong number, next action) is "
+        "cancelled; the queue row is recomputed. A lead may void any outcome; a collector "
+        "only their own, the day it was logged. The id is in `dunning history` (#id, or "
+        '"id" in --json). Exit 1 when refused.',
+    )
+    p.add_argument("activity", metavar="ACTIVITY_ID", help="the activity id (from `history`)")
+    p.add_argument("--reason", required=True, help="why it is voided (required)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(handler=cmd_void)
 
     p = sub.add_parser("search", help="find customers by name, reference, phone or invoice")
     p.add_argument("text", metavar="TEXT")
@@ -254,7 +270,8 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
                 f"{', '.join(d.invoices)}"
             )
     for t in view.timeline[:3]:
-        print(f"  {_local(t.at, me.zone)}  {t.code:<14} {t.who:<8} {t.note[:40]}")
+        code = f"~~{t.code}~~" if t.voided else t.code  # voided: struck through
+        print(f"  {_local(t.at, me.zone)}  {code:<14} {t.who:<8} {t.note[:40]}")
     print(f"  log it: dunning log {view.external_ref} OUTCOME --as {me.username} [--note ...]")
 
 
@@ -383,9 +400,46 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
         if d.get("next_action") and e.kind == "activity":
             bits.append(f"next {d['next_action']} {_local(str(d.get('next_action_at') or ''))}")
         note = e.note.replace("\n", " ")
+        ref = f"#{e.id}" if e.id is not None else ""
+        code = f"~~{e.code}~~" if e.voided else e.code
+        line = f"{_local(e.at)}  {ref:<7} {code:<15} {e.who:<10} {'; '.join(bits)}" + (
+            f"  | {note}" if note else ""
+        )
+        if e.voided:
+            line += "  " + _("[voided by {who} {at}: {reason}]").format(
+                who=e.voided["by"], at=_local(e.voided["at"]), reason=e.voided["reason"]
+            )
+        print(line)
+    return 0
+
+
+def cmd_void(args: argparse.Namespace, ctx: Context) -> int:
+    try:
+        activity_id = int(str(args.activity).lstrip("#"))
+    except ValueError:
+        raise CliError(
+            _("activity id {value!r} is not a number (see `dunning history`)").format(
+                value=args.activity
+            ),
+            EXIT_USAGE,
+        ) from None
+    conn = ctx.open()
+    me = ctx.identity(conn)
+    voided = void_activity(
+        conn, ctx.clock, ctx.settings(), by=me, activity_id=activity_id, reason=args.reason
+    )
+    if args.json:
+        _emit_json(asdict(voided))
+    else:
         print(
-            f"{_local(e.at)}  {e.code:<15} {e.who:<10} {'; '.join(bits)}"
-            + (f"  | {note}" if note else "")
+            _("{ref}: {outcome} #{id} voided; next {action} at {at} ({state})").format(
+                ref=voided.external_ref,
+                outcome=voided.outcome,
+                id=voided.activity_id,
+                action=voided.next_action,
+                at=_local(voided.next_action_at),
+                state=voided.state,
+            )
         )
     return 0
 

@@ -74,7 +74,8 @@ GROUP BY q.collector_id, p.currency
 # superseded by a renegotiation (cancelled) is not counted twice.
 METRICS_PROMISED_SQL = """
 SELECT created_by, currency, SUM(amount_minor)
-FROM promises WHERE promised_on BETWEEN :start AND :end AND status != 'cancelled'
+FROM promises WHERE promised_on BETWEEN :start AND :end
+AND status != 'cancelled'  -- voided, superseded: never promised, or counted in the new one
 GROUP BY created_by, currency
 """
 # Kept rate: the promises that came due in the period and were decided. A promise comes
@@ -93,7 +94,8 @@ METRICS_CALLS_SQL = """
 SELECT collector_id,
        substr(at, 1, 14) || printf('%02d', CAST(substr(at, 15, 2) AS INTEGER) / 15 * 15),
        SUM(attempt), SUM(contact), SUM(rpc), MIN(at), MAX(at)
-FROM activities WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
+FROM activities a WHERE at >= :start_at AND at < :end_at AND collector_id IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)  -- taken back
 GROUP BY 1, 2
 """
 

@@ -401,3 +401,58 @@ def m009_collector_tz(db: sqlite_utils.Database) -> None:
     read on their clock and "their day" is theirs, not the server's (over SSH the server's
     zone is rarely the collector's). NULL or '' = the host's local zone."""
     db.execute("ALTER TABLE collectors ADD COLUMN tz TEXT")
+
+
+# --- m010: voiding an outcome (dunning/queue/void.py) -------------------------------------
+# A void is an appended record: the activity stays, the void says who took it back, when
+# and why. What the outcome created is cancelled, never deleted: promises 'cancelled',
+# a dispute 'voided' (a new status: the table is rebuilt to widen its CHECK, keeping its
+# rows and ids), a payment report voided through its activity's void.
+
+M010 = """
+CREATE TABLE voids (
+    id            INTEGER PRIMARY KEY,
+    activity_id   INTEGER NOT NULL UNIQUE REFERENCES activities(id),
+    customer_id   INTEGER NOT NULL REFERENCES customers(id),
+    voided_at     TEXT NOT NULL,
+    voided_by     INTEGER NOT NULL REFERENCES collectors(id),
+    reason        TEXT NOT NULL,
+    undo          INTEGER NOT NULL DEFAULT 0,      -- the collector's `u` within seconds
+    details       TEXT                             -- JSON: what was cancelled or restored
+);
+CREATE INDEX voids_customer ON voids(customer_id);
+
+CREATE TABLE disputes_m010 AS SELECT * FROM disputes;
+DROP TABLE disputes;
+CREATE TABLE disputes (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES customers(id),
+    activity_id   INTEGER REFERENCES activities(id),
+    reason        TEXT NOT NULL CHECK (reason IN ('pricing', 'not_received', 'damaged',
+                  'quality', 'billing_error', 'duplicate', 'other')),
+    department    TEXT NOT NULL CHECK (department IN ('sales', 'customer_service',
+                  'billing', 'legal')),
+    amount_minor  INTEGER NOT NULL,
+    currency      TEXT NOT NULL,
+    status        TEXT NOT NULL DEFAULT 'open'
+                  CHECK (status IN ('open', 'resolved_valid', 'resolved_invalid', 'voided')),
+    created_at    TEXT NOT NULL,
+    created_by    INTEGER REFERENCES collectors(id),
+    resolved_at   TEXT,
+    resolved_by   INTEGER REFERENCES collectors(id)
+);
+INSERT INTO disputes SELECT * FROM disputes_m010;
+DROP TABLE disputes_m010;
+CREATE INDEX disputes_customer ON disputes(customer_id);
+"""
+
+
+@migrations()
+def m010_voids(db: sqlite_utils.Database) -> None:
+    # Foreign keys stay on (a migration runs inside a transaction, where the pragma cannot
+    # change): deferred, the rows of dispute_invoices briefly point at no dispute while the
+    # table is rebuilt, and point at their own ids again before the commit checks them.
+    db.execute("PRAGMA defer_foreign_keys = ON")
+    for statement in M010.split(";\n"):
+        if statement.strip():
+            db.execute(statement)

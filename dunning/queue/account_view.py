@@ -95,6 +95,8 @@ class TimelineEntry:
     who: str
     note: str
     details: dict[str, object] = field(default_factory=dict)
+    id: int | None = None  # the activity's id (what `dunning void` takes); None otherwise
+    voided: dict[str, str] | None = None  # {at, by, reason} when the outcome was voided
 
 
 @dataclass(frozen=True)
@@ -166,21 +168,25 @@ def timeline(
              SELECT a.at AS at, 'activity' AS kind, a.outcome AS code,
                     COALESCE(k.username, 'system') AS who, a.note AS note, a.details AS details,
                     a.next_action AS next_action, a.next_action_at AS next_action_at,
-                    p.e164 AS phone, a.id AS seq
+                    p.e164 AS phone, a.id AS seq,
+                    v.voided_at AS voided_at, vb.username AS voided_by, v.reason AS void_reason
              FROM activities a LEFT JOIN collectors k ON k.id = a.collector_id
              LEFT JOIN phones p ON p.id = a.phone_id
+             LEFT JOIN voids v ON v.activity_id = a.id
+             LEFT JOIN collectors vb ON vb.id = v.voided_by
              WHERE a.customer_id = :c
              UNION ALL
              SELECT y.paid_on || 'T00:00:00Z', 'payment', 'payment', 'erp',
                     COALESCE(y.reference, ''),
                     json_object('amount_minor', y.amount_minor, 'currency', y.currency,
                                 'invoice', i.number),
-                    NULL, NULL, NULL, y.id
+                    NULL, NULL, NULL, y.id, NULL, NULL, NULL
              FROM payments y LEFT JOIN invoices i ON i.id = y.invoice_id
              WHERE y.customer_id = :c
              UNION ALL
              SELECT s.assigned_at, 'assignment', 'assign', COALESCE(b.username, 'system'),
-                    s.reason, json_object('to', k.username), NULL, NULL, NULL, s.id
+                    s.reason, json_object('to', k.username), NULL, NULL, NULL, s.id,
+                    NULL, NULL, NULL
              FROM assignments s LEFT JOIN collectors k ON k.id = s.collector_id
              LEFT JOIN collectors b ON b.id = s.assigned_by
              WHERE s.customer_id = :c
@@ -195,7 +201,24 @@ def timeline(
             details["next_action_at"] = r["next_action_at"]
         if r["phone"]:
             details["phone"] = r["phone"]
-        out.append(TimelineEntry(r["at"], r["kind"], r["code"], r["who"], r["note"], details))
+        activity = r["kind"] == "activity"
+        voided = (
+            {"at": r["voided_at"], "by": r["voided_by"] or "", "reason": r["void_reason"]}
+            if r["voided_at"]
+            else None
+        )
+        out.append(
+            TimelineEntry(
+                r["at"],
+                r["kind"],
+                r["code"],
+                r["who"],
+                r["note"],
+                details,
+                id=r["seq"] if activity else None,
+                voided=voided,
+            )
+        )
     return out
 
 

@@ -54,6 +54,7 @@ class Settings:
     lease_minutes: int = 15
     skip_minutes: int = 60
     grace_days: int = 2
+    undo_seconds: int = 10  # how long `u` can take back the outcome just saved
     # Contact rules (DOMAIN.md) apply to these portfolios.
     contact_rules_portfolios: tuple[str, ...] = ("consumer",)
     # Outside the legal windows, B2B calls are still shown, flagged when outside these hours.

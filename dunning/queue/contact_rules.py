@@ -151,7 +151,8 @@ def check_callable(
         """SELECT COALESCE(SUM(attempt), 0),
                   COALESCE(SUM(CASE WHEN contact = 1 OR outcome = 'left_message'
                                THEN 1 ELSE 0 END), 0)
-           FROM activities WHERE customer_id = ? AND at >= ?""",
+           FROM activities a WHERE customer_id = ? AND at >= ?
+           AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
         (customer_id, week_ago),
     ).fetchone()
     attempts, ontario_contacts = row[0], row[1]
@@ -178,8 +179,9 @@ def check_callable(
         local_today = now_utc.astimezone(home).date()
         first_allowed = local_today - timedelta(days=6)
         recent = conn.execute(
-            """SELECT MAX(at) FROM activities
-               WHERE customer_id = ? AND rpc = 1 AND at >= ?""",
+            """SELECT MAX(at) FROM activities a
+               WHERE customer_id = ? AND rpc = 1 AND at >= ?
+               AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
             (customer_id, to_iso(now_utc - timedelta(days=8))),
         ).fetchone()[0]
         if recent:

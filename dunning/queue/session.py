@@ -16,6 +16,7 @@ from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
+from dunning.i18n import _
 from dunning.queue.account_view import (
     AccountView,
     TimelineEntry,
@@ -30,6 +31,7 @@ from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
 from dunning.queue.search import Hit, search_customers
+from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
 
 T = TypeVar("T")
 
@@ -55,6 +57,8 @@ class WorkSession:
         self._read_conn = connect(self.db_path, any_thread=True)
         self.current: int | None = None  # customer id on screen (claimed)
         self.passed_over: list[tuple[int, str]] = []
+        self.last_logged: Logged | None = None  # what `u` would take back
+        self.last_logged_at = self.clock.now()
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:
@@ -128,7 +132,59 @@ class WorkSession:
         )
         if inp.outcome != "note":
             self.current = None
+        self.last_logged = logged
+        self.last_logged_at = self.clock.now()  # the activity's `at`: the same clock
         return logged
+
+    def undo_seconds_left(self) -> float:
+        """How long `u` can still take back the last outcome (0: nothing, or too late)."""
+        if self.last_logged is None:
+            return 0.0
+        age = (self.clock.now() - self.last_logged_at).total_seconds()
+        return max(self.settings.undo_seconds - age, 0.0)
+
+    def undo(self) -> tuple[Voided, AccountView | None]:
+        """`u`: void the last outcome (reason 'undone'), claim its account again with its
+        note back, release the account that came next. Refused (VoidRefused) when too
+        late or when someone else has the account open now."""
+        logged = self.last_logged
+        if logged is None:
+            raise VoidRefused(_("nothing to undo"))
+        if self.undo_seconds_left() <= 0:  # the countdown has ended: as the screen says
+            age = (self.clock.now() - self.last_logged_at).total_seconds()
+            raise too_late(age, logged.activity_id)
+        release_id = self.current
+
+        def go(conn: sqlite3.Connection) -> tuple[Voided, AccountView | None]:
+            voided = undo_outcome(
+                conn,
+                self.clock,
+                self.settings,
+                by=self.collector,
+                activity_id=logged.activity_id,
+                release_id=release_id,
+            )
+            self.last_logged = None
+            self.current = logged.customer_id
+            view = load_account(
+                conn, self.clock, self.settings, logged.customer_id, self.collector.id
+            )
+            return voided, view
+
+        return self._run(go)
+
+    def void(self, activity_id: int, reason: str) -> Voided:
+        """A lead (or the collector, the same day) voids an outcome with a reason."""
+        return self._run(
+            lambda conn: void_activity(
+                conn,
+                self.clock,
+                self.settings,
+                by=self.collector,
+                activity_id=activity_id,
+                reason=reason,
+            )
+        )
 
     def save_draft(self, customer_id: int, text: str) -> None:
         self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))

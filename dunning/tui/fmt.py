@@ -89,6 +89,7 @@ DISPUTE_STATUS_LABELS: dict[str, str] = {
     "open": N_("open"),
     "resolved_valid": N_("resolved: credit due"),
     "resolved_invalid": N_("resolved: not valid"),
+    "voided": N_("voided"),
 }
 BUCKET_LABELS: dict[str, str] = {
     "current": N_("current"),

@@ -7,11 +7,13 @@ from textual.message import Message
 from dunning.queue.account_view import AccountView
 from dunning.queue.outcomes import Logged
 from dunning.queue.search import Hit
+from dunning.queue.void import Voided
 
 
 class AccountLoaded(Message):
     """The account to show. ``refresh``: reloaded because another process committed, not
-    the answer to this screen's own work (which it must not be taken for)."""
+    the answer to this screen's own work (which it must not be taken for). ``undone``:
+    the outcome `u` took back (the view is its account, its note in the draft)."""
 
     def __init__(
         self,
@@ -20,12 +22,14 @@ class AccountLoaded(Message):
         counts: dict[str, int] | None = None,
         *,
         refresh: bool = False,
+        undone: Voided | None = None,
     ) -> None:
         super().__init__()
         self.view = view
         self.logged = logged
         self.counts = counts
         self.refresh = refresh
+        self.undone = undone  # `u` took this outcome back: its account is the view
 
 
 class WorkFailed(Message):

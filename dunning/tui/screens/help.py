@@ -44,6 +44,7 @@ OUTCOME_HELP: list[tuple[str, str, str]] = [
 OTHER_HELP: list[tuple[str, str]] = [
     ("note.edit", N_("write the note (saved as you type); esc leaves it")),
     ("search", N_("find a customer: name, reference, phone, invoice")),
+    ("undo", N_("take back the outcome just saved (a few seconds); its note comes back")),
     ("history", N_("the account's whole history")),
     ("aging", N_("aging by collector")),
     ("lead.reassign", N_("give the account to another collector (leads)")),

@@ -27,6 +27,7 @@ from dunning.tui.screens.aging import AgingScreen
 from dunning.tui.screens.help import HelpScreen
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
+from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.window_watch import WindowWatch
 
@@ -87,6 +88,8 @@ def _bindings() -> list[Binding]:
         Binding("a", "reassign", N_("Reassign"), id="lead.reassign", priority=True),
         Binding("A", "aging", N_("Aging"), id="aging", priority=True),
         Binding("h", "history", N_("History"), id="history", priority=True),
+        # shown in the status line while it can act (a countdown), not in the footer
+        Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
         Binding("question_mark", "help", N_("Help"), id="help", priority=True),
         Binding("q", "quit", N_("Quit"), id="quit", priority=True),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False, priority=True),
@@ -98,7 +101,7 @@ def _bindings() -> list[Binding]:
 NOTE_ACTIONS = frozenset({"leave_note", "reload"})
 
 
-class WorkScreen(Screen[None]):
+class WorkScreen(UndoMixin, Screen[None]):
     BINDINGS = _bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
@@ -119,6 +122,7 @@ class WorkScreen(Screen[None]):
         self.last_message = ""
         self.window_watch = WindowWatch(self)
         self._calls_forbidden = False  # the account on screen may not be called (status)
+        self._init_undo()
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -208,11 +212,12 @@ class WorkScreen(Screen[None]):
             self._counts = message.counts
         if message.logged is not None:
             code = message.logged.outcome
-            self.last_message = _("Saved: {outcome} on {ref}").format(
-                outcome=_(fmt.OUTCOME_LABELS.get(code, code)),
-                ref=self.view.external_ref if self.view else message.logged.customer_id,
-            )
-            self.query_one("#status", Static).update(Text(self.last_message, style="green"))
+            what = {
+                "outcome": _(fmt.OUTCOME_LABELS.get(code, code)),
+                "ref": self.view.external_ref if self.view else message.logged.customer_id,
+            }
+            self.last_message = _("Saved: {outcome} on {ref}").format(**what)
+            self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work
             if self._counts and message.logged.state != "ready":
@@ -232,6 +237,8 @@ class WorkScreen(Screen[None]):
         self._topbar()
         if message.view is None:
             self._show_empty()
+            if self._undo_pending and message.logged is not None:
+                self.action_undo()
             return
         pane.show(message.view, self.session.collector, self._now())
         self.window_watch.arm()
@@ -247,10 +254,22 @@ class WorkScreen(Screen[None]):
                 message.view.timeline, self.session.collector, message.view.currency, limit=40
             )
         )
+        if message.logged is None and not message.refresh:
+            # another account opened (search, reload, undo): the status line is its own;
+            # `u` still works until the time is up, without the countdown drawn over it
+            self._stop_undo()
+        if message.undone is not None:
+            code = message.undone.outcome
+            self.last_message = _("Undone: {outcome} on {ref}; its note is back").format(
+                outcome=_(fmt.OUTCOME_LABELS.get(code, code)), ref=message.undone.external_ref
+            )
+            self.query_one("#status", Static).update(Text(self.last_message, style="green"))
         if not same:
             self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
-            if message.view.calls_forbidden and message.logged is None:
+            if message.undone is not None:
+                pass
+            elif message.view.calls_forbidden and message.logged is None:
                 status.update(
                     Text(
                         _(
@@ -266,6 +285,8 @@ class WorkScreen(Screen[None]):
                 status.update("")
         if self.drawn_hook is not None:
             self.call_after_refresh(self.drawn_hook)
+        if self._undo_pending and message.logged is not None:
+            self.action_undo()
 
     def _typed_while_saving(self) -> str:
         """What was typed into the note after the outcome key, while the outcome was being
@@ -287,6 +308,8 @@ class WorkScreen(Screen[None]):
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
         self._logged_note = None  # nothing was saved: the whole note stays where it is
+        self._stop_undo()  # the countdown would draw over the message (`u` still works)
+        self._undo_pending = False
         self.query_one("#status", Static).update(Text(message.text, style="bold red"))
         self.notify(message.text, severity="error", timeout=6)
 
@@ -372,6 +395,8 @@ class WorkScreen(Screen[None]):
             code = str(parameters[0]) if parameters else ""
             if self.view.calls_forbidden and code in OUTCOMES and OUTCOMES[code].attempt:
                 return None  # shown, off: the account's status forbids calls
+            return True
+        if action == "undo":
             return True
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
@@ -460,7 +485,13 @@ class WorkScreen(Screen[None]):
     def action_history(self) -> None:
         if self.view is not None:
             self.app.push_screen(
-                HistoryScreen(self.session, self.view.id, self.view.name, self.view.currency)
+                HistoryScreen(
+                    self.session,
+                    self.view.id,
+                    self.view.name,
+                    self.view.currency,
+                    changed=self.action_reload,
+                )
             )
 
     def action_aging(self) -> None:

@@ -159,7 +159,12 @@ class AccountPane(VerticalScroll, can_focus=True):
 
         lines = Text()
         for p in view.promises[:6]:
-            style = {"broken": "bold red", "kept": "green", "partial": "yellow"}.get(p.status, "")
+            style = {
+                "broken": "bold red",
+                "kept": "green",
+                "partial": "yellow",
+                "cancelled": "dim strike",
+            }.get(p.status, "")
             label = _("Plan") + f" #{p.instalment}" if p.plan_ref else _("Promise")
             lines.append(
                 f"{label} {fmt.money(p.amount_minor, cur, loc)} {_('by')} "
@@ -274,25 +279,20 @@ def aging_lines(owed: Owed, locale: str, width: int) -> Text:
 
 
 def history_text(
-    entries: list[TimelineEntry], me: Collector, currency: str, limit: int = 10
+    entries: list[TimelineEntry],
+    me: Collector,
+    currency: str,
+    limit: int = 10,
+    *,
+    ids: bool = False,
 ) -> Text:
     out = Text(_("History") + "\n", style="bold")
     if not entries:
         out.append(_("no earlier contact"), style="dim")
     for e in entries[:limit]:
-        out.append(fmt.local_dt(e.at, me.locale), style="dim")
-        label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
-        out.append(f" {label}", style="bold")
-        out.append(f" {e.who}", style="dim")
-        amount = e.details.get("amount_minor")
-        if isinstance(amount, int):
-            cur = str(e.details.get("currency", currency))
-            out.append(f" {fmt.money(amount, cur, me.locale)}")
-        if e.details.get("date"):
-            out.append(f" → {fmt.day(str(e.details['date']), me.locale)}")
-        note = _promise_note(e) or e.note
-        if note:
-            out.append(f"\n  {note}")
+        if ids:  # the whole history: the id a void names
+            out.append(f"#{e.id} " if e.id is not None else "", style="cyan")
+        out.append_text(history_entry(e, me, currency))
         out.append("\n")
     return out
 
@@ -372,3 +372,29 @@ def _promise_note(e: TimelineEntry) -> str:
         old_label = fmt.label(fmt.PROMISE_STATUS_LABELS, old)
         return _("promise {old} → {new}").format(old=old_label, new=new)
     return _("promise {status}").format(status=new)
+
+
+def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
+    """One entry; a voided outcome is struck through, with who voided it and why."""
+    struck = "strike" if e.voided else ""
+    out = Text()
+    out.append(fmt.local_dt(e.at, me.locale), style=f"dim {struck}")
+    label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
+    out.append(f" {label}", style=f"bold {struck}")
+    out.append(f" {e.who}", style=f"dim {struck}")
+    amount = e.details.get("amount_minor")
+    if isinstance(amount, int):
+        cur = str(e.details.get("currency", currency))
+        out.append(f" {fmt.money(amount, cur, me.locale)}", style=struck)
+    if e.details.get("date"):
+        out.append(f" → {fmt.day(str(e.details['date']), me.locale)}", style=struck)
+    if e.voided:
+        out.append(" ")
+        out.append(
+            _("voided by {who}: {reason}").format(who=e.voided["by"], reason=e.voided["reason"]),
+            style="italic yellow",
+        )
+    note = _promise_note(e) or e.note
+    if note:
+        out.append(f"\n  {note}", style=struck)
+    return out

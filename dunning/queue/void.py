@@ -1,0 +1,410 @@
+"""Taking an outcome back: the collector's `u` within seconds, or a void later, with a reason.
+
+A void is an appended record (table ``voids``): the activity stays in the history, shown
+struck through. What the outcome created is cancelled in the same write transaction:
+
+- its promise, or every instalment of its plan -> ``cancelled``, whatever their status:
+  the promise was never made, so it counts neither kept nor broken (a decision the
+  system took on it is undone with it; its "promise broken" line stays in the history);
+- its dispute, while open -> ``voided``; each of its invoices is no longer disputed unless
+  another open dispute covers it (a dispute already resolved stays as resolved);
+- its payment report -> voided with its activity (the report row is kept);
+- the number it marked wrong -> usable again, unless another outcome that stands also
+  found it wrong (then that one's mark is put back);
+- an escalation's status (legal, agency, credit hold) -> the status before it;
+- the queue row -> recomputed from what remains: the next action of the latest outcome
+  that stands (or ``call`` now), the last attempt and contact, the broken-promise flag.
+
+Who may: a lead or admin any outcome; a collector only their own, on the same local day.
+A system activity (a promise decided, an assignment) is not an outcome: never voided.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from dunning.clock import Clock, from_iso, to_iso
+from dunning.db.connection import write_tx
+from dunning.i18n import _
+from dunning.queue.accounts import refresh_accounts
+from dunning.queue.claim import _stamp
+from dunning.queue.collectors import Collector
+from dunning.queue.config import Settings
+
+UNDONE = "undone"  # the reason recorded for the collector's `u`
+NOT_OUTCOMES = ("system", "assign")  # activities the system writes
+ESCALATED_STATUSES = ("legal", "agency", "credit_hold")
+
+
+class VoidRefused(Exception):  # noqa: N818 - reads as what happened: refused (exit 1)
+    """The void is not allowed (rights, too late, twice, held by someone): nothing changed."""
+
+
+class VoidInputError(ValueError):
+    """Bad input (no such activity, no reason): nothing changed (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Voided:
+    activity_id: int
+    customer_id: int
+    external_ref: str
+    outcome: str
+    reason: str
+    note: str
+    cancelled: dict[str, object]
+    next_action: str
+    next_action_at: str
+    state: str
+
+
+def local_day(at: datetime, collector: Collector) -> date:
+    """The collector's calendar day of an instant: the day a collector may still void
+    their own outcome. The host's local zone until collectors have their own."""
+    return at.astimezone().date()
+
+
+def too_late(age: float, activity_id: int) -> VoidRefused:
+    return VoidRefused(
+        _("too late to undo: it was saved {n} s ago; a lead can void it (activity {id})").format(
+            n=int(age), id=activity_id
+        )
+    )
+
+
+def check_rights(act: sqlite3.Row, by: Collector, now: datetime) -> None:
+    """Who may void this activity; raises VoidRefused with the reason."""
+    if act["collector_id"] is None or act["outcome"] in NOT_OUTCOMES:
+        raise VoidRefused(
+            _("activity {id} was written by the system, not logged: it cannot be voided").format(
+                id=act["id"]
+            )
+        )
+    if by.is_lead:
+        return
+    if act["collector_id"] != by.id:
+        raise VoidRefused(
+            _("activity {id} was logged by {who}: only a lead can void it").format(
+                id=act["id"], who=act["who"]
+            )
+        )
+    if local_day(from_iso(act["at"]), by) != local_day(now, by):
+        raise VoidRefused(
+            _("activity {id} was logged on an earlier day: only a lead can void it now").format(
+                id=act["id"]
+            )
+        )
+
+
+def void_activity(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    *,
+    by: Collector,
+    activity_id: int,
+    reason: str,
+) -> Voided:
+    """Void an outcome (CLI `dunning void`, a lead's history screen): one transaction."""
+    reason = reason.strip()
+    if not reason:
+        raise VoidInputError(_("say why the outcome is voided (a reason is required)"))
+    now = clock.now()
+    with write_tx(conn):
+        act = _activity(conn, activity_id)
+        check_rights(act, by, now)
+        return _void(conn, clock, settings, act, by, reason, undo=False)
+
+
+def undo_outcome(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    *,
+    by: Collector,
+    activity_id: int,
+    release_id: int | None = None,
+) -> Voided:
+    """The collector's `u`: void their own outcome saved less than ``undo_seconds`` ago,
+    claim the account again and put its note back in the draft, in one transaction. The
+    account now on screen (``release_id``) is released."""
+    now = clock.now()
+    with write_tx(conn):
+        act = _activity(conn, activity_id)
+        if act["collector_id"] != by.id:
+            raise VoidRefused(
+                _("activity {id} was logged by {who}: only a lead can void it").format(
+                    id=act["id"], who=act["who"]
+                )
+            )
+        # `at` is stored to the second: saved at 12:00:00.9 reads 12:00:00
+        age = (now - from_iso(act["at"])).total_seconds()
+        if age >= settings.undo_seconds + 1:
+            raise too_late(age, act["id"])
+        cid = act["customer_id"]
+        q = conn.execute(
+            """SELECT q.claimed_by, q.claim_expires_at, k.username FROM queue q
+               LEFT JOIN collectors k ON k.id = q.claimed_by WHERE q.customer_id = ?""",
+            (cid,),
+        ).fetchone()
+        if (
+            q is not None
+            and q["claimed_by"] not in (None, by.id)
+            and (q["claim_expires_at"] or "") > to_iso(now)
+        ):
+            raise VoidRefused(
+                _("{ref} is now open for {who}: nothing was undone").format(
+                    ref=act["external_ref"], who=q["username"]
+                )
+            )
+        voided = _void(conn, clock, settings, act, by, UNDONE, undo=True)
+        if release_id is not None and release_id != cid:
+            conn.execute(
+                """UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL,
+                       claim_pid = NULL, claim_host = NULL
+                   WHERE customer_id = ? AND claimed_by = ?""",
+                (release_id, by.id),
+            )
+        _stamp(conn, by.id, cid, to_iso(now + timedelta(minutes=settings.lease_minutes)))
+        note = _note_of(act)
+        if note:
+            conn.execute(
+                """INSERT INTO drafts (collector_id, customer_id, text, updated_at)
+                   VALUES (?,?,?,?) ON CONFLICT(collector_id, customer_id)
+                   DO UPDATE SET text = excluded.text || char(10) || drafts.text,
+                                 updated_at = excluded.updated_at""",
+                (by.id, cid, note, to_iso(now)),
+            )
+        return voided
+
+
+def _note_of(act: sqlite3.Row) -> str:
+    """The note as the collector typed it (a skip's reason line is the screen's, not theirs)."""
+    note = str(act["note"] or "")
+    if act["outcome"] == "skip" and act["details"]:
+        reason = json.loads(act["details"]).get("reason")
+        first, _sep, rest = note.partition("\n")
+        if reason and first.endswith(f": {reason}"):
+            note = rest
+    return note.strip()
+
+
+def _activity(conn: sqlite3.Connection, activity_id: int) -> sqlite3.Row:
+    act = conn.execute(
+        """SELECT a.*, COALESCE(k.username, 'system') AS who, c.external_ref,
+                  v.voided_at, v.reason AS void_reason, vb.username AS voided_by
+           FROM activities a JOIN customers c ON c.id = a.customer_id
+           LEFT JOIN collectors k ON k.id = a.collector_id
+           LEFT JOIN voids v ON v.activity_id = a.id
+           LEFT JOIN collectors vb ON vb.id = v.voided_by
+           WHERE a.id = ?""",
+        (activity_id,),
+    ).fetchone()
+    if act is None:
+        raise VoidInputError(_("no activity with id {id}").format(id=activity_id))
+    if act["voided_at"] is not None:
+        raise VoidRefused(
+            _("activity {id} is already voided ({who}: {reason})").format(
+                id=activity_id, who=act["voided_by"], reason=act["void_reason"]
+            )
+        )
+    return act
+
+
+def _void(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    act: sqlite3.Row,
+    by: Collector,
+    reason: str,
+    *,
+    undo: bool,
+) -> Voided:
+    now_iso = to_iso(clock.now())
+    aid, cid = act["id"], act["customer_id"]
+    cancelled: dict[str, object] = {}
+    # promises and plan instalments
+    promises = conn.execute(
+        "SELECT id, status FROM promises WHERE activity_id = ? AND status != 'cancelled'", (aid,)
+    ).fetchall()
+    if promises:
+        cancelled["promises"] = [[p["id"], p["status"]] for p in promises]
+        conn.execute(
+            """UPDATE promises SET status = 'cancelled', decided_at = COALESCE(decided_at, ?)
+               WHERE activity_id = ? AND status != 'cancelled'""",
+            (now_iso, aid),
+        )
+    # disputes
+    disputes = [
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM disputes WHERE activity_id = ? AND status = 'open'", (aid,)
+        )
+    ]
+    if disputes:
+        cancelled["disputes"] = disputes
+        marks = ",".join("?" * len(disputes))
+        conn.execute(
+            f"""UPDATE disputes SET status = 'voided', resolved_at = ?, resolved_by = ?
+                WHERE id IN ({marks})""",
+            [now_iso, by.id, *disputes],
+        )
+        conn.execute(
+            f"""UPDATE invoices SET disputed = 0, updated_at = ?
+                WHERE id IN (SELECT invoice_id FROM dispute_invoices
+                             WHERE dispute_id IN ({marks}))
+                AND NOT EXISTS (SELECT 1 FROM dispute_invoices di
+                                JOIN disputes d ON d.id = di.dispute_id
+                                WHERE di.invoice_id = invoices.id AND d.status = 'open')""",
+            [now_iso, *disputes],
+        )
+    reports = [
+        r[0] for r in conn.execute("SELECT id FROM payment_reports WHERE activity_id = ?", (aid,))
+    ]
+    if reports:
+        cancelled["payment_reports"] = reports
+    # the insert comes before the recomputations: they read what still stands
+    conn.execute(
+        """INSERT INTO voids (activity_id, customer_id, voided_at, voided_by, reason, undo,
+               details) VALUES (?,?,?,?,?,?,?)""",
+        (aid, cid, now_iso, by.id, reason, int(undo), None),
+    )
+    wrong = act["outcome"] == "wrong_number" and act["phone_id"] is not None
+    if wrong and _unmark_phone(conn, act):
+        cancelled["bad_phone"] = act["phone_id"]
+    if act["outcome"] == "escalated":
+        status = _restore_status(conn, act, now_iso)
+        if status:
+            cancelled["status"] = status
+    next_action, next_at = _recompute_queue(conn, cid, act, now_iso)
+    conn.execute(
+        "UPDATE voids SET details = ? WHERE activity_id = ?",
+        (json.dumps(cancelled) if cancelled else None, aid),
+    )
+    refresh_accounts(conn, clock, settings, [cid])
+    state = conn.execute("SELECT state FROM queue WHERE customer_id = ?", (cid,)).fetchone()
+    return Voided(
+        aid,
+        cid,
+        act["external_ref"],
+        act["outcome"],
+        reason,
+        _note_of(act),
+        cancelled,
+        next_action,
+        next_at,
+        state[0] if state else "closed",
+    )
+
+
+STANDING = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)"
+
+
+def _unmark_phone(conn: sqlite3.Connection, act: sqlite3.Row) -> bool:
+    """Undo the bad mark this outcome put on its number; another standing wrong_number
+    outcome on it puts its own mark back (who found it bad first stays on record)."""
+    phone = conn.execute(
+        "SELECT bad, bad_at, bad_by FROM phones WHERE id = ?", (act["phone_id"],)
+    ).fetchone()
+    if phone is None or not phone["bad"]:
+        return False
+    if (phone["bad_at"], phone["bad_by"]) != (act["at"], act["collector_id"]):
+        return False  # someone else's mark (or the ledger's): not this outcome's
+    other = conn.execute(
+        f"""SELECT at, collector_id FROM activities a WHERE phone_id = ?
+            AND outcome = 'wrong_number' AND id != ? AND {STANDING} ORDER BY at, id LIMIT 1""",
+        (act["phone_id"], act["id"]),
+    ).fetchone()
+    conn.execute(
+        "UPDATE phones SET bad = ?, bad_at = ?, bad_by = ? WHERE id = ?",
+        (
+            1 if other else 0,
+            other["at"] if other else None,
+            other["collector_id"] if other else None,
+            act["phone_id"],
+        ),
+    )
+    return other is None
+
+
+def _restore_status(conn: sqlite3.Connection, act: sqlite3.Row, now_iso: str) -> str | None:
+    """An escalation set the customer's status: put back the one before it (the latest
+    standing earlier escalation's, else active), if nothing changed it since."""
+    escalation = json.loads(act["details"] or "{}").get("escalation")
+    if escalation not in ESCALATED_STATUSES:
+        return None
+    cur = conn.execute(
+        "SELECT status FROM customers WHERE id = ?", (act["customer_id"],)
+    ).fetchone()
+    if cur is None or cur[0] != escalation:
+        return None
+    before = "active"
+    for row in conn.execute(
+        f"""SELECT details FROM activities a WHERE customer_id = ? AND outcome = 'escalated'
+            AND (at < ? OR (at = ? AND id < ?)) AND {STANDING} ORDER BY at DESC, id DESC""",
+        (act["customer_id"], act["at"], act["at"], act["id"]),
+    ):
+        esc = json.loads(row[0] or "{}").get("escalation")
+        if esc in ESCALATED_STATUSES:
+            before = esc
+            break
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
+        (before, now_iso, act["customer_id"]),
+    )
+    return before
+
+
+def _recompute_queue(
+    conn: sqlite3.Connection, cid: int, act: sqlite3.Row, now_iso: str
+) -> tuple[str, str]:
+    """The queue row from the outcomes that stand: the next action of the latest one (a
+    note only carries the next action forward), last attempt and contact, broken flag."""
+    q = conn.execute(
+        "SELECT next_action, next_action_at FROM queue WHERE customer_id = ?", (cid,)
+    ).fetchone()
+    latest = conn.execute(
+        f"""SELECT id, outcome, at, next_action, next_action_at FROM activities a
+            WHERE customer_id = ? AND collector_id IS NOT NULL
+            AND outcome NOT IN ('note', 'system', 'assign') AND {STANDING}
+            ORDER BY at DESC, id DESC LIMIT 1""",
+        (cid,),
+    ).fetchone()
+    later = latest is not None and (latest["at"], latest["id"]) > (act["at"], act["id"])
+    if act["outcome"] in ("note",) or later:
+        next_action = q["next_action"] if q else "call"
+        next_at = q["next_action_at"] if q else now_iso
+    elif latest is not None and latest["next_action"]:
+        next_action, next_at = latest["next_action"], latest["next_action_at"]
+    else:
+        next_action, next_at = "call", now_iso
+    if next_action in ("promise_check", "instalment_check"):
+        pending = conn.execute(
+            """SELECT MIN(date(due_date, '+' || grace_days || ' days')) FROM promises
+               WHERE customer_id = ? AND status = 'pending'""",
+            (cid,),
+        ).fetchone()[0]
+        if pending is None:  # decided or cancelled since: nothing left to check
+            next_action, next_at = "call", now_iso
+    last = conn.execute(
+        f"""SELECT MAX(CASE WHEN attempt = 1 THEN at END),
+                   MAX(CASE WHEN contact = 1 THEN at END),
+                   MAX(CASE WHEN rpc = 1 THEN at END)
+            FROM activities a WHERE customer_id = ? AND {STANDING}""",
+        (cid,),
+    ).fetchone()
+    broken = conn.execute(
+        """SELECT EXISTS (SELECT 1 FROM promises WHERE customer_id = ?
+                          AND status IN ('broken', 'partial') AND decided_at > ?)""",
+        (cid, last[2] or ""),
+    ).fetchone()[0]
+    conn.execute(
+        """UPDATE queue SET next_action = ?, next_action_at = ?, last_attempt_at = ?,
+               last_contact_at = ?, broken_promise = ? WHERE customer_id = ?""",
+        (next_action, next_at, last[0], last[1], broken, cid),
+    )
+    return next_action, next_at
