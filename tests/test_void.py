@@ -328,3 +328,40 @@ def test_a_voided_outcome_counts_in_no_metrics(conn, clock: FixedClock, settings
     assert alice() == (2, 1, 10_000)
     void(conn, clock, settings, team["lena"], aid)
     assert alice() == (1, 0, 0)
+
+
+def test_voiding_a_renegotiated_promise_restores_the_one_it_replaced(
+    conn, clock: FixedClock, settings: Settings, team, ledger: Ledger
+):
+    cid = team["acme"]
+    first = log(
+        conn,
+        clock,
+        settings,
+        team["alice"],
+        cid,
+        OutcomeInput("promise_to_pay", amount_minor=10_000, on_date=date(2026, 11, 30)),
+    )
+    clock.advance(hours=1)
+    second = log(
+        conn,
+        clock,
+        settings,
+        team["alice"],
+        cid,
+        OutcomeInput("promise_to_pay", amount_minor=20_000, on_date=date(2026, 12, 4)),
+    )
+    old = row(conn, "SELECT id, status FROM promises WHERE activity_id = ?", first)
+    assert old["status"] == "cancelled"  # superseded by the renegotiation
+    v = void(conn, clock, settings, team["lena"], second, "logged on the wrong call")
+    assert v.cancelled["restored_promises"] == [old["id"]]
+    assert row(conn, "SELECT status, superseded_by FROM promises WHERE id = ?", old["id"])[:] == (
+        "pending",
+        None,
+    )
+    q = ledger.queue_row(cid)
+    assert q["next_action"] == "promise_check"
+    assert (
+        q["next_action_at"]
+        == row(conn, "SELECT next_action_at FROM activities WHERE id = ?", first)[0]
+    )

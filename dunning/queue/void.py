@@ -62,9 +62,9 @@ class Voided:
 
 
 def local_day(at: datetime, collector: Collector) -> date:
-    """The collector's calendar day of an instant: the day a collector may still void
-    their own outcome. The host's local zone until collectors have their own."""
-    return at.astimezone().date()
+    """The collector's calendar day of an instant (their own time zone, else the host's):
+    the day a collector may still void their own outcome."""
+    return at.astimezone(collector.zone).date()
 
 
 def too_late(age: float, activity_id: int) -> VoidRefused:
@@ -238,6 +238,29 @@ def _void(
                WHERE activity_id = ? AND status != 'cancelled'""",
             (now_iso, aid),
         )
+        # a promise renegotiated by this one stands again: the renegotiation never happened
+        ids = [p["id"] for p in promises]
+        marks = ",".join("?" * len(ids))
+        restored = [
+            r[0]
+            for r in conn.execute(
+                f"""UPDATE promises SET status = 'pending', superseded_by = NULL,
+                        decided_at = NULL
+                    WHERE superseded_by IN ({marks}) AND status = 'cancelled' RETURNING id""",
+                ids,
+            )
+        ]
+        if restored:
+            cancelled["restored_promises"] = sorted(restored)
+            for pid in sorted(restored):
+                conn.execute(
+                    """INSERT INTO activities (customer_id, collector_id, at, outcome, note,
+                                              details)
+                       VALUES (?, NULL, ?, 'system', 'promise restored',
+                               json_object('promise_id', ?, 'status', 'pending',
+                                           'from', 'cancelled'))""",
+                    (cid, now_iso, pid),
+                )
     # disputes
     disputes = [
         r[0]
