@@ -44,6 +44,11 @@ class AccountPane(VerticalScroll, can_focus=True):
         if self._why is not None:
             self._draw_why()
 
+    def _text_width(self) -> int:
+        """The cells a line may take: the pane minus padding and the scrollbar gutter
+        (reserved by ``scrollbar-gutter: stable``, so it does not change with the scrollbar)."""
+        return self.scrollable_content_region.width
+
     def _draw_why(self) -> None:
         """The reasons, a line broken between two reasons, never inside one: Rich would
         break "2 624,44 $" at its no-break space (it wraps at every Unicode space)."""
@@ -51,7 +56,7 @@ class AccountPane(VerticalScroll, can_focus=True):
         parts, tail = self._why
         head = _("Why next: ")
         why = Text(head, style="bold")
-        why.append(fit_items(parts, self.content_size.width, cell_len(head)) or "—")
+        why.append(fit_items(parts, self._text_width(), cell_len(head)) or "—")
         if tail:
             why.append(tail, style="cyan")
         self.query_one("#why", Static).update(why)
@@ -68,7 +73,7 @@ class AccountPane(VerticalScroll, can_focus=True):
         assert self._owed is not None
         head, aging, cur, loc = self._owed
         text = head.copy()
-        text.append_text(aging_lines(aging, cur, loc, self.content_size.width))
+        text.append_text(aging_lines(aging, cur, loc, self._text_width()))
         self.query_one("#aging", Static).update(text)
 
     def compose(self) -> ComposeResult:
