@@ -39,6 +39,11 @@ class AccountPane(VerticalScroll, can_focus=True):
         translate_bindings(self)
 
     def on_resize(self) -> None:
+        # After the layout that resized the pane: a layout asked for while the resize is
+        # being handled is lost (Textual 8), and the lines would keep the old height.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
         if self._owed is not None:
             self._draw_aging()
         if self._why is not None:
