@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dunning.clock import Clock
 from dunning.db.connection import default_db_path, open_db
+from dunning.i18n import set_language
 from dunning.queue.collectors import Collector, resolve_identity
 from dunning.queue.config import Settings, load_settings
 
@@ -100,7 +101,10 @@ class Context:
         return conn
 
     def identity(self, conn: sqlite3.Connection, as_name: str | None = None) -> Collector:
-        return resolve_identity(conn, as_name or self.as_name)
+        """Who runs the command; from here on, messages are in that collector's language."""
+        me = resolve_identity(conn, as_name or self.as_name)
+        set_language(me.locale)
+        return me
 
     def close(self) -> None:
         for conn in self._conns:

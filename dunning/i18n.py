@@ -8,6 +8,7 @@ language; a missing translation falls back to English.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
@@ -16,6 +17,7 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 SUPPORTED = ("en", "fr", "es")
 
 _active: dict[str, str] = {}
+_locale = "en_US"  # for dates in messages: the locale set with the language
 
 
 @lru_cache(maxsize=8)
@@ -36,8 +38,23 @@ def language_of(locale: str) -> str:
 
 
 def set_language(locale: str) -> None:
-    global _active
-    _active = _catalog(language_of(locale))
+    global _active, _locale
+    lang = language_of(locale)
+    _active = _catalog(lang)
+    norm = locale.replace("-", "_")
+    _locale = norm if norm.split("_")[0].lower() == lang else ("en_US" if lang == "en" else lang)
+
+
+def day_text(day: date) -> str:
+    """A date inside a message, as the active locale writes it ("Dec 1, 2026",
+    "1 déc. 2026", "1 dic 2026")."""
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return format_date(day, "medium", locale=_locale or "en_US")
+    except (UnknownLocaleError, ValueError):
+        return format_date(day, "medium", locale="en_US")
 
 
 def _(message: str) -> str:

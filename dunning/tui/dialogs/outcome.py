@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList, Static
 
 from dunning.i18n import N_, _
@@ -25,8 +23,7 @@ from dunning.queue.outcomes import (
     check_input,
 )
 from dunning.tui import fmt
-from dunning.tui.keys import translate_bindings
-from dunning.tui.typeahead import TypeAhead, focus_bindings
+from dunning.tui.dialogs.base import Choices, Dialog, radio_value
 from dunning.when import parse_day, parse_when
 
 
@@ -34,7 +31,7 @@ from dunning.when import parse_day, parse_when
 class Field:
     key: str
     label: str
-    kind: str  # text, amount, date, when, choice, invoices, phone
+    kind: str  # text, amount, date, past_date, when, choice, invoices, phone
     default: str = ""
     placeholder: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
@@ -44,13 +41,7 @@ class Field:
 Builder = Callable[[dict[str, object]], OutcomeInput]
 
 
-class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
-    BINDINGS = [
-        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
-        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
-        *focus_bindings(),
-    ]
-
+class OutcomeDialog(Dialog[OutcomeInput | None]):
     def __init__(
         self,
         title: str,
@@ -60,8 +51,7 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
         me: Collector,
         now: datetime,
     ) -> None:
-        super().__init__(classes="outcome-dialog")
-        translate_bindings(self)
+        super().__init__()
         self.title_text = title
         self.fields = fields
         self.build = build
@@ -84,9 +74,7 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                         with Vertical(classes="choice"):
                             yield from self._field(f)
             yield Label("", id="dialog-error")
-            yield Static(
-                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
-            )
+            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
     def _field(self, f: Field) -> ComposeResult:
         if f.kind not in ("choice", "invoices", "phone"):
@@ -97,37 +85,24 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                 )
             return
         yield Label(_(f.label), classes="field-label")
-        if f.kind == "choice":
-            with RadioSet(id=f"f-{f.key}"):
+        if f.kind in ("choice", "phone"):  # one of them: radio buttons
+            with Choices(id=f"f-{f.key}"):
                 for n, (value, label) in enumerate(f.choices):
                     yield RadioButton(
-                        _(label),
+                        _(label) if f.kind == "choice" else label,
                         value=(value == f.default or (not f.default and n == 0)),
                         name=value,
                     )
-        elif f.kind in ("invoices", "phone"):
+        else:  # invoices: any number of them
             sel: SelectionList[str] = SelectionList(id=f"f-{f.key}")
             for value, label in f.choices:
                 sel.add_option((label, value, value == f.default))
             yield sel
 
-    def on_mount(self) -> None:
-        for sel in self.query(SelectionList):
-            if sel.option_count:
-                sel.highlighted = 0
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def _value(self, f: Field) -> object:
         widget = self.query_one(f"#f-{f.key}")
         if isinstance(widget, RadioSet):
-            pressed = widget.pressed_button
-            return pressed.name if pressed is not None else ""
+            return radio_value(widget)
         if isinstance(widget, SelectionList):
             return list(widget.selected)
         assert isinstance(widget, Input)
@@ -142,25 +117,22 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                 return parse_amount(text, self.view.currency, self.me.locale)
             if f.kind == "date":
                 return parse_day(text, local_now.date())
+            if f.kind == "past_date":
+                return parse_day(text, local_now.date(), past=True)
             if f.kind == "when":
                 return parse_when(text, local_now)
         except ValueError as exc:
-            raise ValueError(f"{_(f.label)}: {exc}") from exc
+            raise ValueError(_("{label}: {error}").format(label=_(f.label), error=exc)) from exc
         return text
 
-    def action_submit(self) -> None:
-        error = self.query_one("#dialog-error", Label)
-        try:
-            values = {f.key: self._value(f) for f in self.fields}
-            for f in self.fields:
-                if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
-                    raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
-            result = self.build(values)
-            check_input(result, self.now)
-        except ValueError as exc:
-            error.update(str(exc))
-            return
-        self.dismiss(result)
+    def submit(self) -> None:
+        values = {f.key: self._value(f) for f in self.fields}
+        for f in self.fields:
+            if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
+                raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
+        result = self.build(values)
+        check_input(result, self.now)
+        self.close(result)
 
 
 def _next_field(default_hint: str) -> Field:
@@ -209,7 +181,7 @@ def _strip_symbol(text: str) -> str:
 def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
     fields = [
         Field("amount", N_("Amount paid"), "amount"),
-        Field("date", N_("Paid on"), "date", _("today")),
+        Field("date", N_("Paid on"), "past_date", _("today")),
         Field(
             "reference", N_("Reference"), "text", placeholder=N_("cheque, transfer"), required=False
         ),
@@ -303,11 +275,10 @@ def wrong_number_dialog(view: AccountView, me: Collector, now: datetime) -> Outc
     ]
 
     def build(v: dict[str, object]) -> OutcomeInput:
-        picked = v["phone"]
-        assert isinstance(picked, list)
-        if len(picked) != 1:
-            raise ValueError(_("tick exactly one number"))
-        return OutcomeInput("wrong_number", phone_id=int(picked[0]))
+        picked = str(v["phone"] or "")
+        if not picked:
+            raise ValueError(_("choose the wrong number"))
+        return OutcomeInput("wrong_number", phone_id=int(picked))
 
     return OutcomeDialog(_("Wrong number"), fields, build, view, me, now)
 
@@ -324,7 +295,6 @@ def skip_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialo
 def next_action_dialog(code: str, view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
     """Shift+key: the same outcome with a next action chosen by the collector."""
     fields = [_next_field(_("e.g. tomorrow 9:00, +2h, fri 10:00"))]
-    fields[0].required = True
 
     def build(v: dict[str, object]) -> OutcomeInput:
         return OutcomeInput(code, next_action_at=_next(v))
@@ -344,18 +314,11 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
 }
 
 
-class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
+class ReassignDialog(Dialog[tuple[str, str] | None]):
     """A lead gives the account on screen to another collector (who speaks the language)."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
-        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
-        *focus_bindings(),
-    ]
-
     def __init__(self, view: AccountView, collectors: list[Collector]) -> None:
-        super().__init__(classes="outcome-dialog")
-        translate_bindings(self)
+        super().__init__()
         self.view = view
         self.collectors = [c for c in collectors if c.username != view.assigned_to]
 
@@ -363,7 +326,7 @@ class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog"):
             yield Static(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
             yield Label(_("To"), classes="field-label")
-            with RadioSet(id="f-to"):
+            with Choices(id="f-to"):
                 speaks = [c for c in self.collectors if self.view.language in c.languages]
                 for n, c in enumerate(self.collectors):
                     mark = " ✓" if c in speaks else ""
@@ -376,21 +339,11 @@ class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
                 yield Label(_("Why"), classes="field-label")
                 yield Input(placeholder=_("e.g. speaks French"), id="f-reason", compact=True)
             yield Label("", id="dialog-error")
-            yield Static(
-                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
-            )
+            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_submit(self) -> None:
-        pressed = self.query_one("#f-to", RadioSet).pressed_button
+    def submit(self) -> None:
+        to = radio_value(self.query_one("#f-to", RadioSet))
         reason = self.query_one("#f-reason", Input).value.strip()
-        if pressed is None or not pressed.name:
-            self.query_one("#dialog-error", Label).update(_("choose a collector"))
-            return
-        self.dismiss((pressed.name, reason))
+        if not to:
+            raise ValueError(_("choose a collector"))
+        self.close((to, reason))
