@@ -38,6 +38,14 @@ class AccountPane(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         translate_bindings(self)
 
+    # A line per key, at once: Textual's scroll_down waits for a refresh before it moves,
+    # so "jjj" arriving in one read scrolled one line, not three.
+    def action_scroll_down(self) -> None:
+        self.scroll_to(y=self.scroll_target_y + 1, animate=False, immediate=True)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_to(y=self.scroll_target_y - 1, animate=False, immediate=True)
+
     def on_resize(self) -> None:
         # After the layout that resized the pane: a layout asked for while the resize is
         # being handled is lost (Textual 8), and the lines would keep the old height.
