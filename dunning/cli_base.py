@@ -29,7 +29,8 @@ exit codes:
   3  `next`: nothing to call now
 
 dates and times (typed in the local time of this machine):
-  dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (the next one)
+  dates: 2026-12-01, today, tomorrow, yesterday, +3d, -1d, +2w, mon..sun (the next one;
+    for `log paid --date`, the last one), also in French and Spanish (demain, ven, mañana)
   times: "2026-12-01 14:30", "tomorrow 9:00", "14:30" (the next one), +2h, +30m
 money: as you would write it in your locale, in the customer's currency:
   1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
