@@ -16,6 +16,7 @@ from dunning.clock import Clock, SystemClock
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
+from dunning.i18n import _
 from dunning.queue.account_view import AccountView, TimelineEntry, load_account, timeline
 from dunning.queue.assign import AssignError, reassign
 from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
@@ -103,7 +104,7 @@ class WorkSession:
 
     def log(self, inp: OutcomeInput) -> Logged:
         if self.current is None:
-            raise ValueError("no account is open")
+            raise ValueError(_("no account is open"))
         cid = self.current
         logged = self._run(
             lambda conn: log_outcome(
@@ -153,7 +154,7 @@ class WorkSession:
         def go(conn: sqlite3.Connection) -> AccountView | None:
             to = get_collector(conn, to_username)
             if to is None:
-                raise AssignError(f"unknown collector {to_username!r}")
+                raise AssignError(_("unknown collector {name!r}").format(name=to_username))
             reassign(
                 conn, self.clock, self.collector, [customer_id], to, reason, settings=self.settings
             )
