@@ -270,3 +270,30 @@ async def test_several_j_in_one_burst_scroll_as_many_lines(db, clock):
         await burst(pilot, "k", "k")
         await pilot.pause(0.3)
         assert pane.scroll_y == 1
+
+
+async def test_enter_on_the_reassign_choices_saves_the_one_chosen(db, clock):
+    from tui_helpers import search_results, wait_until
+
+    from dunning.tui.dialogs.outcome import ReassignDialog
+
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReassignDialog))
+        choices = app.screen.query_one("#f-to", Choices)
+        assert app.screen.focused is choices
+        assert choices.pressed_button is not None and choices.pressed_button.name == "bruno"
+        await pilot.press("down", "enter")  # bruno -> lena, and Enter from the list
+        await settle(pilot)
+        row = db_rows(
+            db,
+            "SELECT k.username FROM queue q JOIN collectors k ON k.id = q.collector_id "
+            "JOIN customers c ON c.id = q.customer_id WHERE c.name = 'Acme Anvils Inc.'",
+        )
+        assert row[0][0] == "lena"
