@@ -65,8 +65,10 @@ class Choices(RadioSet):
 
 
 class Dialog(TypeAhead, ModalScreen[ResultT]):
-    """A modal dialog. Subclasses compose their fields and implement :meth:`submit`, which
-    either calls ``self.dismiss(result)`` or raises ValueError (shown in ``#dialog-error``)."""
+    """A modal dialog. Subclasses compose their fields (a ``#dialog-error`` Label among
+    them) and implement :meth:`submit`, which either calls :meth:`close` with the result or
+    raises ValueError, whose message is shown in ``#dialog-error`` (and nothing is saved).
+    Esc while the values are being read is ignored: they are already on their way."""
 
     BINDINGS = [
         Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel", priority=True),
@@ -128,7 +130,6 @@ class Dialog(TypeAhead, ModalScreen[ResultT]):
         except ValueError as exc:
             self.show_error(str(exc))
             self.set_focus(back)  # and what was typed meanwhile goes there
-            return
 
     def submit(self) -> None:  # pragma: no cover - every dialog has its own
         raise NotImplementedError
