@@ -39,6 +39,7 @@ from dunning.cli_base import (
 )
 from dunning.clock import Clock, SystemClock
 from dunning.db.connection import DatabaseError
+from dunning.i18n import set_language
 from dunning.queue.assign import AssignError
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
@@ -198,6 +199,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return _exit_code(exc)
     finally:
         ctx.close()
+        set_language("en")  # main() may run again in this process (tests, benchmarks)
 
 
 def _quiet_stdout() -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from dunning.clock import Clock
 from dunning.db.connection import default_db_path, open_db
+from dunning.i18n import set_language
 from dunning.queue.collectors import Collector, resolve_identity
 from dunning.queue.config import Settings, load_settings
 
@@ -28,8 +29,10 @@ exit codes:
   3  `next`: nothing to call now
 
 dates and times:
-  dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (the next one); read on your
-    calendar (your time zone: `dunning collectors set NAME --tz ZONE`, else this machine's)
+  dates: 2026-12-01, today, tomorrow, yesterday, +3d, -1d, +2w, mon..sun (the next one;
+    for `log paid --date`, the last one), also in French and Spanish (demain, ven, mañana);
+    read on your calendar (your time zone: `dunning collectors set NAME --tz ZONE`, else
+    this machine's)
   times: "2026-12-01 14:30", "tomorrow 9:00", "14:30" (the next one), +2h, +30m; a time
     for an account (log --at, --next) is in the CUSTOMER's time; end it with " me" for
     your own clock ("tomorrow 15:00 me")
@@ -103,7 +106,10 @@ class Context:
         return conn
 
     def identity(self, conn: sqlite3.Connection, as_name: str | None = None) -> Collector:
-        return resolve_identity(conn, as_name or self.as_name)
+        """Who runs the command; from here on, messages are in that collector's language."""
+        me = resolve_identity(conn, as_name or self.as_name)
+        set_language(me.locale)
+        return me
 
     def close(self) -> None:
         for conn in self._conns:

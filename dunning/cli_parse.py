@@ -8,6 +8,7 @@ from datetime import date, datetime, tzinfo
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context
 from dunning.clock import host_zone
+from dunning.i18n import _
 from dunning.money import parse_amount
 from dunning.phones import parse_phone
 from dunning.queue.times import customer_zone, read_time
@@ -26,8 +27,10 @@ def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
         row = conn.execute("SELECT * FROM customers WHERE id = ?", (int(t),)).fetchone()
     if row is None:
         raise CliError(
-            f"no customer {text!r} (give a customer reference or id; find one with "
-            "`dunning search TEXT`)",
+            _(
+                "no customer {value!r} (give a customer reference or id; find one with "
+                "`dunning search TEXT`)"
+            ).format(value=text),
             EXIT_USAGE,
         )
     return row
@@ -51,9 +54,12 @@ def parse_account_when(
     return typed.at
 
 
-def parse_local_day(text: str, ctx: Context, tz: tzinfo | None = None) -> date:
-    """A typed date, on the collector's calendar (``tz``; None = this machine's)."""
-    return parse_day(text, local_now(ctx, tz).date())
+def parse_local_day(
+    text: str, ctx: Context, tz: tzinfo | None = None, *, past: bool = False
+) -> date:
+    """A typed date, on the collector's calendar (``tz``; None = this machine's); with
+    ``past``, a weekday is the last one ("paid on mon")."""
+    return parse_day(text, local_now(ctx, tz).date(), past=past)
 
 
 def parse_instalments(
@@ -62,13 +68,17 @@ def parse_instalments(
     """'500@2026-12-01,500@2027-01-01' (';' also separates; amounts may hold commas)."""
     parts = text.split("@")
     if len(parts) < 2:
-        raise ValueError(f"instalments {text!r}: write AMOUNT@DATE,AMOUNT@DATE")
+        raise ValueError(
+            _("instalments {value!r}: write AMOUNT@DATE,AMOUNT@DATE").format(value=text)
+        )
     amounts = [parts[0]]
     dates: list[str] = []
     for middle in parts[1:-1]:
         m = re.match(r"\s*([^,;]+?)\s*[,;]\s*(.+)$", middle)
         if not m:
-            raise ValueError(f"instalments {text!r}: write AMOUNT@DATE,AMOUNT@DATE")
+            raise ValueError(
+                _("instalments {value!r}: write AMOUNT@DATE,AMOUNT@DATE").format(value=text)
+            )
         dates.append(m.group(1))
         amounts.append(m.group(2))
     dates.append(parts[-1])
@@ -90,14 +100,19 @@ def resolve_phone(conn: sqlite3.Connection, customer: sqlite3.Row, text: str) ->
     try:
         e164 = parse_phone(t, customer["country"])
     except ValueError as exc:
-        raise CliError(f"--phone: {exc}", EXIT_USAGE) from exc
+        raise CliError(_("--phone: {error}").format(error=exc), EXIT_USAGE) from exc
     row = conn.execute(
         "SELECT id FROM phones WHERE e164 = ? AND customer_id = ? "
         "ORDER BY do_not_call, bad, id LIMIT 1",
         (e164, cid),
     ).fetchone()
     if row is None:
-        raise CliError(f"--phone: {text} is not a number of {customer['external_ref']}", EXIT_USAGE)
+        raise CliError(
+            _("--phone: {value} is not a number of {ref}").format(
+                value=text, ref=customer["external_ref"]
+            ),
+            EXIT_USAGE,
+        )
     return int(row[0])
 
 
@@ -117,10 +132,12 @@ def resolve_invoices(conn: sqlite3.Connection, customer: sqlite3.Row, text: str)
             ).fetchone()
         if row is None:
             raise CliError(
-                f"--invoices: {item!r} is not an invoice of {customer['external_ref']}",
+                _("--invoices: {value!r} is not an invoice of {ref}").format(
+                    value=item, ref=customer["external_ref"]
+                ),
                 EXIT_USAGE,
             )
         ids.append(int(row[0]))
     if not ids:
-        raise CliError("--invoices: name at least one invoice", EXIT_USAGE)
+        raise CliError(_("--invoices: name at least one invoice"), EXIT_USAGE)
     return ids

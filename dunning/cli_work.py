@@ -243,7 +243,7 @@ def print_account(view: AccountView, me: Collector, expires_at: str, ctx: Contex
         aging += f"{'  ' if aging else ''}credits: {m(o.credits)}"
     if aging:
         print(f"  aging   {aging}")
-    why = ", ".join(f"{code} +{pts:g}" for code, pts, _ in view.reasons)
+    why = ", ".join(f"{code} +{pts:g}" for code, pts, _params in view.reasons)
     print(f"  why     {why}")
     now = ctx.clock.now()
     for p in view.usable_phones()[:3]:
@@ -292,7 +292,12 @@ def build_input(
 ) -> OutcomeInput:
     o = args.outcome
     if o not in OUTCOMES:
-        raise CliError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}", EXIT_USAGE)
+        raise CliError(
+            _("unknown outcome {outcome!r}; one of: {choices}").format(
+                outcome=o, choices=", ".join(OUTCOMES)
+            ),
+            EXIT_USAGE,
+        )
     allowed = OUTCOME_OPTIONS.get(o, ())
     for name in (
         "amount",
@@ -308,10 +313,16 @@ def build_input(
         "instalments",
     ):
         if _given(args, name) and name not in allowed:
-            raise CliError(f"--{name} does not apply to {o}", EXIT_USAGE)
+            raise CliError(
+                _("--{option} does not apply to {outcome}").format(option=name, outcome=o),
+                EXIT_USAGE,
+            )
     missing = [f"--{n}" for n in REQUIRED.get(o, ()) if not _given(args, n)]
     if missing:
-        raise CliError(f"{o} needs {' and '.join(missing)}", EXIT_USAGE)
+        raise CliError(
+            _("{outcome} needs {options}").format(outcome=o, options=_(" and ").join(missing)),
+            EXIT_USAGE,
+        )
     currency = customer["currency"]
 
     def zones() -> tuple[str, ...]:
@@ -321,7 +332,7 @@ def build_input(
     if _given(args, "amount"):
         inp.amount_minor = parse_amount(args.amount, currency, me.locale)
     if _given(args, "date"):
-        inp.on_date = parse_local_day(args.date, ctx, me.zone)
+        inp.on_date = parse_local_day(args.date, ctx, me.zone, past=o == "paid")
     inp.grace_days = args.grace
     inp.reference = (args.reference or "").strip()
     if _given(args, "instalments"):

@@ -8,6 +8,7 @@ language; a missing translation falls back to English.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import IO
@@ -17,6 +18,7 @@ SUPPORTED = ("en", "fr", "es")
 
 _active: dict[str, str] = {}
 _language = "en"
+_locale = "en_US"  # for dates in messages: the locale set with the language
 
 
 @lru_cache(maxsize=8)
@@ -37,14 +39,29 @@ def language_of(locale: str) -> str:
 
 
 def set_language(locale: str) -> None:
-    global _active, _language
+    global _active, _language, _locale
     _language = language_of(locale)
     _active = _catalog(_language)
+    norm = locale.replace("-", "_")
+    lang = _language
+    _locale = norm if norm.split("_")[0].lower() == lang else ("en_US" if lang == "en" else lang)
 
 
 def current_language() -> str:
     """The language messages are shown in now ('en', 'fr', 'es')."""
     return _language
+
+
+def day_text(day: date) -> str:
+    """A date inside a message, as the active locale writes it ("Dec 1, 2026",
+    "1 déc. 2026", "1 dic 2026")."""
+    from babel.core import UnknownLocaleError
+    from babel.dates import format_date
+
+    try:
+        return format_date(day, "medium", locale=_locale or "en_US")
+    except (UnknownLocaleError, ValueError):
+        return format_date(day, "medium", locale="en_US")
 
 
 def _(message: str) -> str:

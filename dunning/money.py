@@ -18,6 +18,8 @@ from babel.numbers import (
     parse_decimal,
 )
 
+from dunning.i18n import _
+
 
 @lru_cache(maxsize=64)
 def minor_digits(currency: str) -> int:
@@ -31,7 +33,11 @@ def to_minor(amount: Decimal | str | int, currency: str) -> int:
     digits = minor_digits(currency)
     scaled = value.scaleb(digits)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{amount} has more than {digits} decimals for {currency}")
+        raise ValueError(
+            _("{amount} has more than {digits} decimals for {currency}").format(
+                amount=amount, digits=digits, currency=currency
+            )
+        )
     return int(scaled)
 
 
@@ -54,25 +60,25 @@ def parse_amount(text: str, currency: str, locale: str = "en_US") -> int:
         raw = raw.replace(symbol, "")
     raw = raw.replace("\u202f", " ").replace("\u00a0", " ").strip()
     if not raw:
-        raise ValueError("an amount is required")
+        raise ValueError(_("an amount is required"))
     negative = raw.startswith("(") and raw.endswith(")")
     if negative:
         raw = raw[1:-1].strip()
     # ASCII digits and separators only: Decimal() would take "1e3", "1_000", "inf", "٣"
     if not _WRITTEN.fullmatch(raw):
-        raise ValueError(f"{text!r} is not an amount")
+        raise ValueError(_("{value!r} is not an amount").format(value=text))
     try:
         value = _parse_with_locale(raw, locale)
     except (NumberFormatError, InvalidOperation, ValueError):
         value = _unambiguous(raw)
         if value is None:
-            raise ValueError(f"{text!r} is not an amount") from None
+            raise ValueError(_("{value!r} is not an amount").format(value=text)) from None
     if negative:
         value = -value
     try:
         return to_minor(value, currency)
     except ValueError as exc:
-        raise ValueError(f"{text!r}: {exc}") from exc
+        raise ValueError(_("{value!r}: {error}").format(value=text, error=exc)) from exc
 
 
 _WRITTEN = re.compile(r"-?[0-9][0-9 .,]*|-?[.,][0-9]+")

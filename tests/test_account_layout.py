@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from rich.cells import cell_len
 
+from dunning.clock import FixedClock
 from dunning.owed import Owed
 from dunning.tui.widgets.account import aging_lines
 
@@ -38,3 +42,30 @@ def test_reasons_break_between_items_never_inside_a_french_amount() -> None:
         "38 jours sans contact (+25)",
     ]
     assert fit_items(items, 0) == " · ".join(items)  # no width known yet: one line
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48), (100, 30)])
+async def test_lines_fitted_to_the_width_drawn_and_as_tall_as_they_are(
+    tmp_path: Path, clock: FixedClock, size: tuple[int, int]
+) -> None:
+    """The pane is laid out once narrow, then wide (the history column appears): the
+    reasons and buckets are refitted, and each Static is as tall as its lines (the last
+    reason was cut at 160x48 about one run in two)."""
+    from textual.widgets import Static
+    from tui_helpers import build_portfolio, make_app, settle
+
+    path = tmp_path / "fit.db"
+    build_portfolio(path, clock)
+    app = make_app(path, clock)
+    async with app.run_test(size=size) as pilot:
+        screen = await settle(pilot)
+        pane = screen.query_one("#account")
+        width = pane.scrollable_content_region.width
+        for wid in ("#why", "#aging"):
+            static = screen.query_one(wid, Static)
+            lines = str(static.render()).split("\n")
+            fitted = lines[1:] if wid == "#aging" else lines  # the owed line wraps as text
+            assert all(cell_len(line) <= width for line in fitted), (wid, lines)
+            if all(cell_len(line) <= width for line in lines):
+                assert static.size.height == len(lines), (wid, lines)
+        assert "risk 40 (+8)" in str(screen.query_one("#why", Static).render())

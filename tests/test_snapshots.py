@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 from tui_helpers import build_portfolio, make_app, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
@@ -22,6 +23,14 @@ def db(tmp_path: Path, clock: FixedClock) -> Path:
 
 async def _ready(pilot) -> None:
     await settle(pilot)
+
+
+async def _steady_cursor(pilot) -> None:
+    """A text field's cursor blinks every 0.5 s: whether it is drawn depended on how long
+    the machine took to get to the screenshot. Held on, the picture is always the same."""
+    for field in pilot.app.screen.query(Input):
+        field.cursor_blink = False
+    await pilot.pause()
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
@@ -47,7 +56,8 @@ def test_promise_dialog(snap_compare, db, clock):
     async def open_dialog(pilot) -> None:
         await settle(pilot)
         await pilot.press("p")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: pilot.app.screen.query("#f-amount"))
+        await _steady_cursor(pilot)
 
     assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=open_dialog)
 
@@ -56,7 +66,7 @@ def test_dispute_dialog(snap_compare, db, clock):
     async def open_dialog(pilot) -> None:
         await settle(pilot)
         await pilot.press("d")
-        await pilot.pause(0.2)
+        await wait_until(pilot, lambda: pilot.app.screen.query("#f-invoices"))
 
     assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=open_dialog)
 
@@ -66,6 +76,7 @@ def test_search_screen(snap_compare, db, clock):
         await settle(pilot)
         await pilot.press("slash", *"co")
         await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await _steady_cursor(pilot)
 
     assert snap_compare(make_app(db, clock), terminal_size=(80, 24), run_before=search)
 

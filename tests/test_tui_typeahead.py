@@ -31,7 +31,7 @@ async def test_a_note_typed_in_one_burst_is_text_not_outcomes(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
         await burst(pilot, "i", *"Spoke to Jean, he will pay on Friday", "escape")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: len(db_rows(db, "SELECT text FROM drafts")) == 1)
         assert app.screen is screen, "no dialog opened by the letters of the note"
         assert screen.query_one("#note", TextArea).text == "Spoke to Jean, he will pay on Friday"
         assert screen.focused is not None and screen.focused.id == "account"
@@ -63,7 +63,13 @@ async def test_keys_behind_the_outcome_key_reach_the_dialog(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, "c", *"tomorrow 9:00")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, OutcomeDialog)
+                and app.screen.query_one("#f-at", Input).value == "tomorrow 9:00"
+            ),
+        )
         assert isinstance(app.screen, OutcomeDialog)
         assert app.screen.query_one("#f-at", Input).value == "tomorrow 9:00"
 
@@ -73,7 +79,13 @@ async def test_search_typed_in_one_burst(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await burst(pilot, "slash", *"bolt")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot,
+            lambda: (
+                isinstance(app.screen, SearchScreen)
+                and app.screen.query_one("#search-input", Input).value == "bolt"
+            ),
+        )
         assert isinstance(app.screen, SearchScreen)
         assert app.screen.query_one("#search-input", Input).value == "bolt"
 

@@ -10,7 +10,7 @@ from textual.widgets import Static, TextArea
 from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
-from dunning.tui.dialogs.outcome import OutcomeDialog
+from dunning.tui.dialogs.outcome import OutcomeDialog, ReassignDialog
 
 
 @pytest.fixture
@@ -99,7 +99,8 @@ async def test_outcome_keys_type_into_the_note_while_editing(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("tab", *"pnb")
-        await pilot.pause(0.3)
+        # the draft is written by a worker after a quiet spell: wait for it, not a time
+        await wait_until(pilot, lambda: len(db_rows(db, "SELECT text FROM drafts")) == 1)
         screen = app.screen
         assert screen.query_one("#note", TextArea).text == "pnb"
         assert last_activity(db) is None
@@ -279,7 +280,8 @@ async def test_a_lead_reassigns_the_open_account(db, clock):
         screen = await settle(pilot)
         assert screen.check_action("reassign", ()) is True
         await pilot.press("a")
-        await pilot.pause(0.3)
+        # the collectors are read by a worker before the dialog opens
+        await wait_until(pilot, lambda: isinstance(app.screen, ReassignDialog))
         await pilot.press("tab", *"speaks French", "enter")
         screen = await settle(pilot)
         row = db_rows(

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
+from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
@@ -42,7 +43,9 @@ def reassign(
     """
     if not lead.is_lead:
         raise AssignError(
-            f"{lead.username!r} is a {lead.role}: only a lead or an admin may reassign accounts"
+            _("{name!r} is a {role}: only a lead or an admin may reassign accounts").format(
+                name=lead.username, role=lead.role
+            )
         )
     ids = sorted(set(customer_ids))
     moved = 0
@@ -53,7 +56,7 @@ def reassign(
             now_iso = to_iso(clock.now())
             active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
             if active is None or not active[0]:
-                raise AssignError(f"{to.username!r} is not an active collector")
+                raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
             current = {
                 int(r[0]): r[1]
                 for r in conn.execute(

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
+from dunning.i18n import _
 from dunning.queue.calendar import account_reach
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
@@ -256,9 +257,11 @@ def claim_account(
             (customer_id,),
         ).fetchone()
         if row is None:
-            raise ClaimError(f"no account with id {customer_id}")
+            raise ClaimError(_("no account with id {id}").format(id=customer_id))
         if row["claimed_by"] not in (None, collector_id) and row["claim_expires_at"] > now_iso:
-            raise ClaimError(f"{row['username']} is working this account right now")
+            raise ClaimError(
+                _("{who} is working this account right now").format(who=row["username"])
+            )
         _stamp(conn, collector_id, customer_id, expires)
     return Claim(customer_id, expires)
 

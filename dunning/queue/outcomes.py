@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dunning.clock import Clock, host_zone, person_zone, to_iso
 from dunning.db.connection import write_tx
+from dunning.i18n import _, day_text
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import (
     CustomerCalendar,
@@ -114,72 +115,102 @@ def check_input(inp: OutcomeInput, now: datetime, tz: tzinfo | None = None) -> N
     """
     o = inp.outcome
     if o not in OUTCOMES:
-        raise OutcomeError(f"unknown outcome {o!r}; one of: {', '.join(OUTCOMES)}")
+        raise OutcomeError(
+            _("unknown outcome {outcome!r}; one of: {choices}").format(
+                outcome=o, choices=", ".join(OUTCOMES)
+            )
+        )
     today = now.astimezone(tz or host_zone()).date()
-    amounts = [inp.amount_minor or 0, *(a for a, _ in inp.instalments)]
+    amounts = [inp.amount_minor or 0, *(a for a, _d in inp.instalments)]
     if any(abs(a) >= MAX_MINOR for a in amounts):
-        raise OutcomeError("the amount is too large to be right")
+        raise OutcomeError(_("the amount is too large to be right"))
     if inp.next_action_at is not None and inp.next_action_at > now + MAX_AHEAD:
-        raise OutcomeError("the next action is over a year away")
+        raise OutcomeError(_("the next action is over a year away"))
     if inp.next_action_at is not None and o in ("refused", "escalated", "note"):
-        raise OutcomeError(f"a next action cannot be chosen for {o}: it follows from the outcome")
+        raise OutcomeError(
+            _("a next action cannot be chosen for {outcome}: it follows from the outcome").format(
+                outcome=o
+            )
+        )
     if o == "promise_to_pay":
         if not inp.amount_minor or inp.amount_minor <= 0:
-            raise OutcomeError("a promise needs an amount greater than zero")
+            raise OutcomeError(_("a promise needs an amount greater than zero"))
         if inp.on_date is None:
-            raise OutcomeError("a promise needs the date it will be paid by")
+            raise OutcomeError(_("a promise needs the date it will be paid by"))
         if inp.on_date < today:
-            raise OutcomeError(f"promise date {inp.on_date.isoformat()} is in the past")
+            raise OutcomeError(
+                _("promise date {day} is in the past").format(day=day_text(inp.on_date))
+            )
         if inp.on_date > today + MAX_AHEAD:
-            raise OutcomeError(f"promise date {inp.on_date.isoformat()} is over a year away")
+            raise OutcomeError(
+                _("promise date {day} is over a year away").format(day=day_text(inp.on_date))
+            )
     elif o == "payment_plan":
         if len(inp.instalments) < 2:
-            raise OutcomeError("a payment plan needs at least two instalments")
-        dates = [d for _, d in inp.instalments]
+            raise OutcomeError(_("a payment plan needs at least two instalments"))
+        dates = [d for _a, d in inp.instalments]
         if dates != sorted(dates) or len(set(dates)) != len(dates):
-            raise OutcomeError("instalment dates must be distinct and in order")
+            raise OutcomeError(_("instalment dates must be distinct and in order"))
         if dates[0] < today:
-            raise OutcomeError(f"first instalment {dates[0].isoformat()} is in the past")
+            raise OutcomeError(
+                _("first instalment {day} is in the past").format(day=day_text(dates[0]))
+            )
         if dates[-1] > today + MAX_PLAN:
-            raise OutcomeError(f"last instalment {dates[-1].isoformat()} is over 3 years away")
-        if any(a <= 0 for a, _ in inp.instalments):
-            raise OutcomeError("every instalment needs an amount greater than zero")
+            raise OutcomeError(
+                _("last instalment {day} is over 3 years away").format(day=day_text(dates[-1]))
+            )
+        if any(a <= 0 for a, _d in inp.instalments):
+            raise OutcomeError(_("every instalment needs an amount greater than zero"))
     elif o == "paid":
         if not inp.amount_minor or inp.amount_minor <= 0:
-            raise OutcomeError("a reported payment needs an amount greater than zero")
+            raise OutcomeError(_("a reported payment needs an amount greater than zero"))
         if inp.on_date is None:
-            raise OutcomeError("a reported payment needs the date it was paid")
+            raise OutcomeError(_("a reported payment needs the date it was paid"))
         if inp.on_date > today:
-            raise OutcomeError(f"payment date {inp.on_date.isoformat()} is in the future")
+            raise OutcomeError(
+                _("payment date {day} is in the future").format(day=day_text(inp.on_date))
+            )
         if inp.on_date < today - MAX_PAID_AGO:
-            raise OutcomeError(f"payment date {inp.on_date.isoformat()} is over a year ago")
+            raise OutcomeError(
+                _("payment date {day} is over a year ago").format(day=day_text(inp.on_date))
+            )
     elif o == "dispute":
         if not inp.invoice_ids:
-            raise OutcomeError("a dispute names at least one invoice")
+            raise OutcomeError(_("a dispute names at least one invoice"))
         if inp.reason not in DISPUTE_REASONS:
             choices = ", ".join(DISPUTE_REASONS)
-            raise OutcomeError(f"dispute reason {inp.reason!r}: one of {choices}")
+            raise OutcomeError(
+                _("dispute reason {reason!r}: one of {choices}").format(
+                    reason=inp.reason, choices=choices
+                )
+            )
         if inp.department not in DEPARTMENTS:
             choices = ", ".join(DEPARTMENTS)
-            raise OutcomeError(f"department {inp.department!r}: one of {choices}")
+            raise OutcomeError(
+                _("department {department!r}: one of {choices}").format(
+                    department=inp.department, choices=choices
+                )
+            )
     elif o == "callback":
         if inp.callback_at is None:
-            raise OutcomeError("a callback needs a date and time")
+            raise OutcomeError(_("a callback needs a date and time"))
         if inp.callback_at < now - timedelta(minutes=1):
-            raise OutcomeError("the callback time is in the past")
+            raise OutcomeError(_("the callback time is in the past"))
         if inp.callback_at > now + MAX_AHEAD:
-            raise OutcomeError("the callback is over a year away")
+            raise OutcomeError(_("the callback is over a year away"))
     elif o == "wrong_number":
         if inp.phone_id is None:
-            raise OutcomeError("say which number was wrong")
+            raise OutcomeError(_("say which number was wrong"))
     elif o == "escalated" and inp.escalation not in ESCALATIONS:
-        raise OutcomeError(f"escalate to one of: {', '.join(ESCALATIONS)}")
+        raise OutcomeError(
+            _("escalate to one of: {choices}").format(choices=", ".join(ESCALATIONS))
+        )
     elif o == "skip" and not inp.reason.strip():
-        raise OutcomeError("say why you skip it")
+        raise OutcomeError(_("say why you skip it"))
     if inp.next_action_at is not None and inp.next_action_at < now - timedelta(minutes=1):
-        raise OutcomeError("the next action cannot be in the past")
+        raise OutcomeError(_("the next action cannot be in the past"))
     if inp.grace_days is not None and not 0 <= inp.grace_days <= 30:
-        raise OutcomeError("grace days must be between 0 and 30")
+        raise OutcomeError(_("grace days must be between 0 and 30"))
 
 
 def _validate(
@@ -222,7 +253,9 @@ def _validate(
             "SELECT 1 FROM phones WHERE id = ? AND customer_id = ?", (inp.phone_id, cid)
         ).fetchone()
         if not ok:
-            raise OutcomeError(f"phone {inp.phone_id} is not a number of this customer")
+            raise OutcomeError(
+                _("phone {id} is not a number of this customer").format(id=inp.phone_id)
+            )
         if attempt:
             check_phone(conn, cid, inp.phone_id)
     if inp.outcome == "dispute":
@@ -235,7 +268,7 @@ def _validate(
         ).fetchone()[0]
         if found != len(ids):
             raise OutcomeError(
-                "a disputed invoice must be an open, undisputed invoice of this customer"
+                _("a disputed invoice must be an open, undisputed invoice of this customer")
             )
 
 
@@ -294,7 +327,7 @@ def log_outcome(
     with write_tx(conn):
         customer = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
         if customer is None:
-            raise OutcomeError(f"no customer with id {customer_id}")
+            raise OutcomeError(_("no customer with id {id}").format(id=customer_id))
         q = conn.execute("SELECT * FROM queue WHERE customer_id = ?", (customer_id,)).fetchone()
         if (
             q is not None
@@ -305,7 +338,9 @@ def log_outcome(
                 "SELECT username FROM collectors WHERE id = ?", (q["claimed_by"],)
             ).fetchone()
             raise ClaimError(  # refused (exit 1), not bad input
-                f"{customer['external_ref']} is being worked by {who[0] if who else '?'} right now"
+                _("{ref} is being worked by {who} right now").format(
+                    ref=customer["external_ref"], who=who[0] if who else "?"
+                )
             )
         _validate(conn, now, settings, customer, collector_id, inp)
         cal = customer_calendar(conn, customer_id, customer["country"], customer["subdivision"])

@@ -118,7 +118,7 @@ class WorkSession:
 
     def log(self, inp: OutcomeInput) -> Logged:
         if self.current is None:
-            raise ValueError("no account is open")
+            raise ValueError(_("no account is open"))
         cid = self.current
         logged = self._run(
             lambda conn: log_outcome(
@@ -220,7 +220,7 @@ class WorkSession:
         def go(conn: sqlite3.Connection) -> AccountView | None:
             to = get_collector(conn, to_username)
             if to is None:
-                raise AssignError(f"unknown collector {to_username!r}")
+                raise AssignError(_("unknown collector {name!r}").format(name=to_username))
             reassign(
                 conn, self.clock, self.collector, [customer_id], to, reason, settings=self.settings
             )

@@ -8,9 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList, Static
 
 from dunning.clock import zone_label
@@ -27,8 +25,7 @@ from dunning.queue.outcomes import (
 )
 from dunning.queue.times import both_clocks, check_outcome_times, customer_zone, read_time
 from dunning.tui import fmt
-from dunning.tui.keys import translate_bindings
-from dunning.tui.typeahead import TypeAhead, focus_bindings
+from dunning.tui.dialogs.base import Choices, Dialog, radio_value
 from dunning.when import parse_day
 
 
@@ -36,7 +33,7 @@ from dunning.when import parse_day
 class Field:
     key: str
     label: str
-    kind: str  # text, amount, date, when, choice, invoices, phone
+    kind: str  # text, amount, date, past_date, when, choice, invoices, phone
     default: str = ""
     placeholder: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
@@ -46,13 +43,7 @@ class Field:
 Builder = Callable[[dict[str, object]], OutcomeInput]
 
 
-class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
-    BINDINGS = [
-        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
-        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
-        *focus_bindings(),
-    ]
-
+class OutcomeDialog(Dialog[OutcomeInput | None]):
     def __init__(
         self,
         title: str,
@@ -62,8 +53,7 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
         me: Collector,
         now: datetime,
     ) -> None:
-        super().__init__(classes="outcome-dialog")
-        translate_bindings(self)
+        super().__init__()
         self.title_text = title
         self.fields = fields
         self.build = build
@@ -86,9 +76,7 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                         with Vertical(classes="choice"):
                             yield from self._field(f)
             yield Label("", id="dialog-error")
-            yield Static(
-                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
-            )
+            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
     def _field(self, f: Field) -> ComposeResult:
         if f.kind not in ("choice", "invoices", "phone"):
@@ -101,28 +89,19 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                 yield Static(self._clocks(f.default), id=f"clocks-{f.key}", classes="clocks")
             return
         yield Label(_(f.label), classes="field-label")
-        if f.kind == "choice":
-            with RadioSet(id=f"f-{f.key}"):
+        if f.kind in ("choice", "phone"):  # one of them: radio buttons
+            with Choices(id=f"f-{f.key}"):
                 for n, (value, label) in enumerate(f.choices):
                     yield RadioButton(
-                        _(label),
+                        _(label) if f.kind == "choice" else label,
                         value=(value == f.default or (not f.default and n == 0)),
                         name=value,
                     )
-        elif f.kind in ("invoices", "phone"):
+        else:  # invoices: any number of them
             sel: SelectionList[str] = SelectionList(id=f"f-{f.key}")
             for value, label in f.choices:
                 sel.add_option((label, value, value == f.default))
             yield sel
-
-    def on_mount(self) -> None:
-        for sel in self.query(SelectionList):
-            if sel.option_count:
-                sel.highlighted = 0
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
@@ -155,14 +134,10 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
             zone=zone_label(theirs)
         )
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def _value(self, f: Field) -> object:
         widget = self.query_one(f"#f-{f.key}")
         if isinstance(widget, RadioSet):
-            pressed = widget.pressed_button
-            return pressed.name if pressed is not None else ""
+            return radio_value(widget)
         if isinstance(widget, SelectionList):
             return list(widget.selected)
         assert isinstance(widget, Input)
@@ -176,26 +151,23 @@ class OutcomeDialog(TypeAhead, ModalScreen[OutcomeInput | None]):
                 return parse_amount(text, self.view.currency, self.me.locale)
             if f.kind == "date":  # on the collector's calendar
                 return parse_day(text, self.now.astimezone(self.me.zone).date())
+            if f.kind == "past_date":  # "paid on mon": the last Monday
+                return parse_day(text, self.now.astimezone(self.me.zone).date(), past=True)
             if f.kind == "when":  # a time for the account: the customer's
                 return self._read_time(text)
         except (ValueError, OverflowError) as exc:
-            raise ValueError(f"{_(f.label)}: {exc}") from exc
+            raise ValueError(_("{label}: {error}").format(label=_(f.label), error=exc)) from exc
         return text
 
-    def action_submit(self) -> None:
-        error = self.query_one("#dialog-error", Label)
-        try:
-            values = {f.key: self._value(f) for f in self.fields}
-            for f in self.fields:
-                if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
-                    raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
-            result = self.build(values)
-            check_input(result, self.now, self.me.zone)
-            self._check_window(result)
-        except ValueError as exc:
-            error.update(str(exc))
-            return
-        self.dismiss(result)
+    def submit(self) -> None:
+        values = {f.key: self._value(f) for f in self.fields}
+        for f in self.fields:
+            if f.kind in ("invoices", "phone") and f.required and not values[f.key]:
+                raise ValueError(_("choose at least one: {label}").format(label=_(f.label)))
+        result = self.build(values)
+        check_input(result, self.now, self.me.zone)
+        self._check_window(result)
+        self.close(result)
 
     def _check_window(self, result: OutcomeInput) -> None:
         """A callback or next call outside the calling window is refused here, as
@@ -260,7 +232,7 @@ def _strip_symbol(text: str) -> str:
 def paid_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
     fields = [
         Field("amount", N_("Amount paid"), "amount"),
-        Field("date", N_("Paid on"), "date", _("today")),
+        Field("date", N_("Paid on"), "past_date", _("today")),
         Field(
             "reference", N_("Reference"), "text", placeholder=N_("cheque, transfer"), required=False
         ),
@@ -354,11 +326,10 @@ def wrong_number_dialog(view: AccountView, me: Collector, now: datetime) -> Outc
     ]
 
     def build(v: dict[str, object]) -> OutcomeInput:
-        picked = v["phone"]
-        assert isinstance(picked, list)
-        if len(picked) != 1:
-            raise ValueError(_("tick exactly one number"))
-        return OutcomeInput("wrong_number", phone_id=int(picked[0]))
+        picked = str(v["phone"] or "")
+        if not picked:
+            raise ValueError(_("choose the wrong number"))
+        return OutcomeInput("wrong_number", phone_id=int(picked))
 
     return OutcomeDialog(_("Wrong number"), fields, build, view, me, now)
 
@@ -375,7 +346,6 @@ def skip_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialo
 def next_action_dialog(code: str, view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
     """Shift+key: the same outcome with a next action chosen by the collector."""
     fields = [_next_field(_("e.g. tomorrow 9:00, +2h, fri 10:00"))]
-    fields[0].required = True
 
     def build(v: dict[str, object]) -> OutcomeInput:
         return OutcomeInput(code, next_action_at=_next(v))
@@ -395,18 +365,11 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
 }
 
 
-class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
+class ReassignDialog(Dialog[tuple[str, str] | None]):
     """A lead gives the account on screen to another collector (who speaks the language)."""
 
-    BINDINGS = [
-        Binding("escape", "cancel", N_("Cancel"), id="dialog.cancel"),
-        Binding("ctrl+s", "submit", N_("Save"), id="dialog.save"),
-        *focus_bindings(),
-    ]
-
     def __init__(self, view: AccountView, collectors: list[Collector]) -> None:
-        super().__init__(classes="outcome-dialog")
-        translate_bindings(self)
+        super().__init__()
         self.view = view
         self.collectors = [c for c in collectors if c.username != view.assigned_to]
 
@@ -414,7 +377,7 @@ class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
         with Vertical(id="dialog"):
             yield Static(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
             yield Label(_("To"), classes="field-label")
-            with RadioSet(id="f-to"):
+            with Choices(id="f-to"):
                 speaks = [c for c in self.collectors if self.view.language in c.languages]
                 for n, c in enumerate(self.collectors):
                     mark = " ✓" if c in speaks else ""
@@ -427,21 +390,11 @@ class ReassignDialog(TypeAhead, ModalScreen[tuple[str, str] | None]):
                 yield Label(_("Why"), classes="field-label")
                 yield Input(placeholder=_("e.g. speaks French"), id="f-reason", compact=True)
             yield Label("", id="dialog-error")
-            yield Static(
-                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
-            )
+            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        self.action_submit()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_submit(self) -> None:
-        pressed = self.query_one("#f-to", RadioSet).pressed_button
+    def submit(self) -> None:
+        to = radio_value(self.query_one("#f-to", RadioSet))
         reason = self.query_one("#f-reason", Input).value.strip()
-        if pressed is None or not pressed.name:
-            self.query_one("#dialog-error", Label).update(_("choose a collector"))
-            return
-        self.dismiss((pressed.name, reason))
+        if not to:
+            raise ValueError(_("choose a collector"))
+        self.close((to, reason))

@@ -24,7 +24,7 @@ from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dia
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.aging import AgingScreen
-from dunning.tui.screens.help import HelpScreen
+from dunning.tui.screens.help import HelpScreen, keys_by_id
 from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.search import SearchScreen
 from dunning.tui.screens.undo import UndoMixin
@@ -38,6 +38,11 @@ DRAFT_DELAY = 0.15  # seconds of quiet typing before the draft is written
 RENEW_EVERY = 60.0
 POLL_EVERY = 2.0
 COUNTS_EVERY = 20.0
+
+# The footer shows the outcome keys used most; every key is in the help (?).
+# "?" and "q" have a corner of their own, so they show in any language at 80 columns.
+FOOTER_OUTCOMES = frozenset({"promise_to_pay", "left_message", "no_answer", "callback"})
+CORNER_IDS = ("help", "quit")
 
 OUTCOME_KEYS: list[tuple[str, str, str]] = [
     ("p", "promise_to_pay", N_("Promise")),
@@ -61,7 +66,14 @@ def _bindings() -> list[Binding]:
     the keys typed behind it are routed (see dunning/tui/typeahead.py). While the note is
     being written, check_action turns them off and they are text."""
     out = [
-        Binding(key, f"outcome('{code}')", label, id=f"outcome.{code}", priority=True)
+        Binding(
+            key,
+            f"outcome('{code}')",
+            label,
+            id=f"outcome.{code}",
+            show=code in FOOTER_OUTCOMES,
+            priority=True,
+        )
         for key, code, label in OUTCOME_KEYS
     ]
     out += [
@@ -76,7 +88,8 @@ def _bindings() -> list[Binding]:
         for key, code in RESCHEDULE_KEYS
     ]
     out += [
-        Binding("tab,i", "edit_note", N_("Note"), id="note.edit", priority=True),
+        # the note's keys are written above it: "Note · tab/i · esc"
+        Binding("tab,i", "edit_note", N_("Note"), id="note.edit", show=False, priority=True),
         # the note alone, no call: what an account whose status forbids calls still takes
         Binding(
             "ctrl+s", "outcome('note')", N_("Save note"), id="note.save", show=False, priority=True
@@ -84,14 +97,14 @@ def _bindings() -> list[Binding]:
         Binding(
             "escape", "leave_note", N_("Leave note"), id="note.leave", show=False, priority=True
         ),
-        Binding("slash", "search", N_("Search"), id="search", priority=True),
-        Binding("a", "reassign", N_("Reassign"), id="lead.reassign", priority=True),
-        Binding("A", "aging", N_("Aging"), id="aging", priority=True),
-        Binding("h", "history", N_("History"), id="history", priority=True),
+        Binding("slash", "search", N_("Search"), id="search", show=False, priority=True),
+        Binding("a", "reassign", N_("Reassign"), id="lead.reassign", show=False, priority=True),
+        Binding("A", "aging", N_("Aging"), id="aging", show=False, priority=True),
+        Binding("h", "history", N_("History"), id="history", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
-        Binding("question_mark", "help", N_("Help"), id="help", priority=True),
-        Binding("q", "quit", N_("Quit"), id="quit", priority=True),
+        Binding("question_mark", "help", N_("Help"), id="help", show=False, priority=True),
+        Binding("q", "quit", N_("Quit"), id="quit", show=False, priority=True),
         Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False, priority=True),
     ]
     return out
@@ -135,10 +148,13 @@ class WorkScreen(UndoMixin, Screen[None]):
                 yield Label(_("Note") + " · tab/i · esc", id="note-label")
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
                 yield Static(id="status")
-        yield Footer()
+        with Horizontal(id="footer-row"):
+            yield Footer(show_command_palette=False, compact=True)
+            yield Static(id="footer-corner")
 
     def on_mount(self) -> None:
         self.query_one("#account").focus()
+        self._footer_corner()
         self._topbar()
         self.query_one("#status", Static).update(Text(_("Loading…"), style="dim"))
         self._work(lambda: AccountLoaded(self.session.next_account(), None, self._counts_now()))
@@ -323,6 +339,16 @@ class WorkScreen(UndoMixin, Screen[None]):
         self.query_one("#history-wide", Static).update("")
         self._load_note("")
 
+    def _footer_corner(self) -> None:
+        """? and q, as bound now (a keymap may move them), right of the footer."""
+        keys = keys_by_id(self)
+        corner = Text()
+        for bid, label in zip(CORNER_IDS, (N_("Help"), N_("Quit")), strict=True):
+            if bid in keys:
+                corner.append(f" {keys[bid]} ", style="bold")
+                corner.append(_(label) + " ")
+        self.query_one("#footer-corner", Static).update(corner)
+
     def _topbar(self) -> None:
         me = self.session.collector
         bar = Text()
@@ -424,8 +450,16 @@ class WorkScreen(UndoMixin, Screen[None]):
         dialog = next_action_dialog(code, self.view, self.session.collector, self._now())
         self.app.push_screen(dialog, self._log)
 
+    def _cancelled(self) -> None:
+        """Esc on a dialog: nothing was saved, and the status line says so."""
+        self.last_message = _("Cancelled: nothing saved")
+        self.query_one("#status", Static).update(Text(self.last_message, style="yellow"))
+
     def _log(self, inp: OutcomeInput | None) -> None:
-        if inp is None or self.view is None:
+        if inp is None:
+            self._cancelled()
+            return
+        if self.view is None:
             return
         self.busy = True  # no second outcome while this one is on its way
         # The outcome key is acted on as it is read; keys typed before it may still wait in
@@ -467,6 +501,7 @@ class WorkScreen(UndoMixin, Screen[None]):
 
         def chosen(result: tuple[str, str] | None) -> None:
             if result is None:
+                self._cancelled()
                 return
             to, reason = result
             self._work(lambda: AccountLoaded(self.session.reassign(view.id, to, reason)))

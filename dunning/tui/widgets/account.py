@@ -39,9 +39,17 @@ class AccountPane(VerticalScroll, can_focus=True):
     def on_mount(self) -> None:
         translate_bindings(self)
 
+    # A line per key, at once: Textual's scroll_down waits for a refresh before it moves,
+    # so "jjj" arriving in one read scrolled one line, not three.
+    def action_scroll_down(self) -> None:
+        self.scroll_to(y=self.scroll_target_y + 1, animate=False, immediate=True)
+
+    def action_scroll_up(self) -> None:
+        self.scroll_to(y=self.scroll_target_y - 1, animate=False, immediate=True)
+
     def on_resize(self) -> None:
-        # after this resize's layout pass: lines refitted inside it could keep the heights
-        # of the old width (a reason line cut off)
+        # After the layout that resized the pane: a layout asked for while the resize is
+        # being handled is lost (Textual 8), and the lines would keep the old height.
         self.call_after_refresh(self._refit)
 
     def _refit(self) -> None:
@@ -50,6 +58,11 @@ class AccountPane(VerticalScroll, can_focus=True):
         if self._why is not None:
             self._draw_why()
 
+    def _text_width(self) -> int:
+        """The cells a line may take: the pane minus padding and the scrollbar gutter
+        (reserved by ``scrollbar-gutter: stable``, so it does not change with the scrollbar)."""
+        return self.scrollable_content_region.width
+
     def _draw_why(self) -> None:
         """The reasons, a line broken between two reasons, never inside one: Rich would
         break "2 624,44 $" at its no-break space (it wraps at every Unicode space)."""
@@ -57,7 +70,7 @@ class AccountPane(VerticalScroll, can_focus=True):
         parts, tail = self._why
         head = _("Why next: ")
         why = Text(head, style="bold")
-        why.append(fit_items(parts, self.content_size.width, cell_len(head)) or "—")
+        why.append(fit_items(parts, self._text_width(), cell_len(head)) or "—")
         if tail:
             why.append(tail, style="cyan")
         self.query_one("#why", Static).update(why)
@@ -74,7 +87,7 @@ class AccountPane(VerticalScroll, can_focus=True):
         assert self._owed is not None
         head, owed, loc = self._owed
         text = head.copy()
-        text.append_text(aging_lines(owed, loc, self.content_size.width))
+        text.append_text(aging_lines(owed, loc, self._text_width()))
         self.query_one("#aging", Static).update(text)
 
     def compose(self) -> ComposeResult:

@@ -1,0 +1,87 @@
+"""The command line speaks the collector's language: every `dunning: ...` line a French or
+Spanish collector gets for bad input is in French or Spanish, and "paid on mon" is the
+Monday that went by."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_tui_dialogs import english_words
+
+from dunning.cli import main
+from dunning.i18n import _
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for name in ("DUNNING_DB", "DUNNING_SERVICE_ACCOUNT", "DUNNING_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def db(db_path, ledger):
+    alice = ledger.collector("alice")
+    ledger.collector("bruno", languages="fr,en", locale="fr_CA")
+    ledger.collector("rosa", languages="es,en", locale="es_MX")
+    ledger.customer(
+        "Big Co",
+        collector=alice,
+        phones=["+12125550100"],
+        invoices=[(5_000_000, "2026-06-01"), (20_000, "2026-10-01")],
+    )
+    return db_path
+
+
+BAD = [
+    ["log", "C00001", "promise_to_pay", "--amount", "12,3.4x", "--date", "+3d"],
+    ["log", "C00001", "promise_to_pay", "--amount", "100", "--date", "someday"],
+    ["log", "C00001", "promise_to_pay", "--amount", "100", "--date", "2026-01-01"],
+    ["log", "C00001", "promise_to_pay"],
+    ["log", "C00001", "no_answer", "--amount", "100"],
+    ["log", "C00001", "paid", "--amount", "100", "--date", "+2d"],
+    ["log", "C00001", "callback", "--at", "25:00"],
+    ["log", "C00001", "skip", "--reason", " "],
+    ["log", "C00001", "dispute", "--invoices", "NOPE", "--reason", "pricing"]
+    + ["--department", "billing"],
+    ["log", "NOPE", "no_answer"],
+    ["log", "C00001", "phoned"],
+]
+
+
+@pytest.mark.parametrize("user", ["bruno", "rosa"])
+@pytest.mark.parametrize("argv", BAD, ids=lambda a: " ".join(a[2:4]))
+def test_bad_input_on_the_command_line_is_not_english(db, clock, capsys, user, argv):
+    code = main(["--db", str(db), *argv, "--as", user], clock=clock)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert err.startswith("dunning: ") and err.count("\n") == 1, err
+    assert not english_words(err.removeprefix("dunning: ")), err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT COUNT(*) FROM activities").fetchone()[0] == 0
+    conn.close()
+
+
+def test_the_language_is_english_again_after_a_french_command(db, clock, capsys):
+    main(["--db", str(db), "log", "C00001", "phoned", "--as", "bruno"], clock=clock)
+    capsys.readouterr()
+    assert _("No answer") == "No answer"
+    code = main(["--db", str(db), "log", "C00001", "phoned", "--as", "alice"], clock=clock)
+    assert code == 2 and "unknown outcome 'phoned'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("user", "word"), [("alice", "fri"), ("bruno", "ven"), ("rosa", "vie")])
+def test_paid_on_a_weekday_is_the_last_one(db: Path, clock, capsys, user, word):
+    """The clock is on Monday 2026-11-23: "paid on friday" is 2026-11-20."""
+    code = main(
+        ["--db", str(db), "log", "C00001", "paid", "--amount", "100", "--date", word]
+        + ["--as", user],
+        clock=clock,
+    )
+    assert code == 0, capsys.readouterr().err
+    conn = sqlite3.connect(db)
+    assert conn.execute("SELECT paid_on FROM payment_reports").fetchone()[0] == "2026-11-20"
+    conn.close()
