@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
@@ -20,14 +19,13 @@ from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
 from dunning.queue.outcomes import OUTCOMES, OutcomeInput
 from dunning.tui import fmt
-from dunning.tui.dialogs.outcome import DIALOGS, ReassignDialog, next_action_dialog
+from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
-from dunning.tui.screens.aging import AgingScreen
-from dunning.tui.screens.help import HelpScreen, keys_by_id
-from dunning.tui.screens.history import HistoryScreen
-from dunning.tui.screens.search import SearchScreen
+from dunning.tui.screens.help import keys_by_id
 from dunning.tui.screens.undo import UndoMixin
+from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
+from dunning.tui.screens.work_nav import NavigationMixin
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.window_watch import WindowWatch
 
@@ -39,83 +37,9 @@ RENEW_EVERY = 60.0
 POLL_EVERY = 2.0
 COUNTS_EVERY = 20.0
 
-# The footer shows the outcome keys used most; every key is in the help (?).
-# "?" and "q" have a corner of their own, so they show in any language at 80 columns.
-FOOTER_OUTCOMES = frozenset({"promise_to_pay", "left_message", "no_answer", "callback"})
-CORNER_IDS = ("help", "quit")
 
-OUTCOME_KEYS: list[tuple[str, str, str]] = [
-    ("p", "promise_to_pay", N_("Promise")),
-    ("l", "left_message", N_("Message")),
-    ("n", "no_answer", N_("No answer")),
-    ("b", "busy", N_("Busy")),
-    ("w", "wrong_number", N_("Wrong #")),
-    ("d", "dispute", N_("Dispute")),
-    ("r", "refused", N_("Refused")),
-    ("c", "callback", N_("Callback")),
-    ("x", "paid", N_("Paid")),
-    ("e", "escalated", N_("Escalate")),
-    ("s", "skip", N_("Skip")),
-]
-# shift + key: the same outcome, with a next action the collector picks
-RESCHEDULE_KEYS = [("L", "left_message"), ("N", "no_answer"), ("B", "busy")]
-
-
-def _bindings() -> list[Binding]:
-    """Every key of this screen is a priority binding: it is acted on as it is read, before
-    the keys typed behind it are routed (see dunning/tui/typeahead.py). While the note is
-    being written, check_action turns them off and they are text."""
-    out = [
-        Binding(
-            key,
-            f"outcome('{code}')",
-            label,
-            id=f"outcome.{code}",
-            show=code in FOOTER_OUTCOMES,
-            priority=True,
-        )
-        for key, code, label in OUTCOME_KEYS
-    ]
-    out += [
-        Binding(
-            key,
-            f"reschedule('{code}')",
-            N_("…then when"),
-            id=f"reschedule.{code}",
-            show=False,
-            priority=True,
-        )
-        for key, code in RESCHEDULE_KEYS
-    ]
-    out += [
-        # the note's keys are written above it: "Note · tab/i · esc"
-        Binding("tab,i", "edit_note", N_("Note"), id="note.edit", show=False, priority=True),
-        # the note alone, no call: what an account whose status forbids calls still takes
-        Binding(
-            "ctrl+s", "outcome('note')", N_("Save note"), id="note.save", show=False, priority=True
-        ),
-        Binding(
-            "escape", "leave_note", N_("Leave note"), id="note.leave", show=False, priority=True
-        ),
-        Binding("slash", "search", N_("Search"), id="search", show=False, priority=True),
-        Binding("a", "reassign", N_("Reassign"), id="lead.reassign", show=False, priority=True),
-        Binding("A", "aging", N_("Aging"), id="aging", show=False, priority=True),
-        Binding("h", "history", N_("History"), id="history", show=False, priority=True),
-        # shown in the status line while it can act (a countdown), not in the footer
-        Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
-        Binding("question_mark", "help", N_("Help"), id="help", show=False, priority=True),
-        Binding("q", "quit", N_("Quit"), id="quit", show=False, priority=True),
-        Binding("ctrl+r", "reload", N_("Reload"), id="reload", show=False, priority=True),
-    ]
-    return out
-
-
-# what stays on while the note is being written: keys that cannot be text
-NOTE_ACTIONS = frozenset({"leave_note", "reload"})
-
-
-class WorkScreen(UndoMixin, Screen[None]):
-    BINDINGS = _bindings()
+class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
+    BINDINGS = work_bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
     def __init__(self, session: WorkSession) -> None:
@@ -484,65 +408,3 @@ class WorkScreen(UndoMixin, Screen[None]):
             return AccountLoaded(self.session.next_account(exclude), logged)
 
         self._work(job)
-
-    # -- navigation -----------------------------------------------------------------
-    def action_search(self) -> None:
-        def opened(customer_id: int | None) -> None:
-            if customer_id is None:
-                return
-            self._work(lambda: AccountLoaded(self.session.open_account(customer_id)))
-
-        self.app.push_screen(SearchScreen(self.session), opened)
-
-    def action_reassign(self) -> None:
-        if self.view is None or not self.session.collector.is_lead or self.busy:
-            return
-        view = self.view
-
-        def chosen(result: tuple[str, str] | None) -> None:
-            if result is None:
-                self._cancelled()
-                return
-            to, reason = result
-            self._work(lambda: AccountLoaded(self.session.reassign(view.id, to, reason)))
-            self.query_one("#status", Static).update(
-                Text(_("Reassigned to {name}").format(name=to), style="green")
-            )
-
-        def ask() -> None:
-            collectors = self.session.collectors()
-            self.app.call_from_thread(
-                self.app.push_screen, ReassignDialog(view, collectors), chosen
-            )
-
-        self.run_worker(ask, thread=True, group="db", exit_on_error=False)
-
-    def action_history(self) -> None:
-        if self.view is not None:
-            self.app.push_screen(
-                HistoryScreen(
-                    self.session,
-                    self.view.id,
-                    self.view.name,
-                    self.view.currency,
-                    changed=self.action_reload,
-                )
-            )
-
-    def action_aging(self) -> None:
-        self.app.push_screen(AgingScreen(self.session))
-
-    def action_reload(self) -> None:
-        self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
-
-    def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self, self.session.collector.is_lead))
-
-    def action_quit(self) -> None:
-        # after the keys still queued for the note (typed before q), like _log
-        self.query_one("#note", TextArea).call_later(self._quit)
-
-    def _quit(self) -> None:
-        self.save_draft_now()
-        self.session.release()
-        self.app.exit()

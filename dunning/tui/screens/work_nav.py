@@ -1,0 +1,97 @@
+"""The work screen's ways out of the account on screen: search, reassign (leads), its
+history, the aging report, reload, help and quit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.widgets import Static, TextArea
+
+from dunning.i18n import _
+from dunning.tui.dialogs.outcome import ReassignDialog
+from dunning.tui.messages import AccountLoaded
+from dunning.tui.screens.aging import AgingScreen
+from dunning.tui.screens.help import HelpScreen
+from dunning.tui.screens.history import HistoryScreen
+from dunning.tui.screens.search import SearchScreen
+
+if TYPE_CHECKING:
+    from dunning.queue.account_view import AccountView
+    from dunning.queue.session import WorkSession
+
+
+class NavigationMixin:
+    """Mixed into WorkScreen (a Screen): uses its session, view, status line and _work."""
+
+    session: WorkSession
+    view: AccountView | None
+    busy: bool
+    app: Any
+    _work: Callable[[Callable[[], object]], None]
+    _cancelled: Callable[[], None]
+    save_draft_now: Callable[[], None]
+    query_one: Callable[..., Any]
+    run_worker: Callable[..., Any]
+
+    def action_search(self) -> None:
+        def opened(customer_id: int | None) -> None:
+            if customer_id is None:
+                return
+            self._work(lambda: AccountLoaded(self.session.open_account(customer_id)))
+
+        self.app.push_screen(SearchScreen(self.session), opened)
+
+    def action_reassign(self) -> None:
+        if self.view is None or not self.session.collector.is_lead or self.busy:
+            return
+        view = self.view
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is None:
+                self._cancelled()
+                return
+            to, reason = result
+            self._work(lambda: AccountLoaded(self.session.reassign(view.id, to, reason)))
+            self.query_one("#status", Static).update(
+                Text(_("Reassigned to {name}").format(name=to), style="green")
+            )
+
+        def ask() -> None:
+            collectors = self.session.collectors()
+            self.app.call_from_thread(
+                self.app.push_screen, ReassignDialog(view, collectors), chosen
+            )
+
+        self.run_worker(ask, thread=True, group="db", exit_on_error=False)
+
+    def action_history(self) -> None:
+        if self.view is not None:
+            self.app.push_screen(
+                HistoryScreen(
+                    self.session,
+                    self.view.id,
+                    self.view.name,
+                    self.view.currency,
+                    changed=self.action_reload,
+                )
+            )
+
+    def action_aging(self) -> None:
+        self.app.push_screen(AgingScreen(self.session))
+
+    def action_reload(self) -> None:
+        self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
+
+    def action_help(self) -> None:
+        self.app.push_screen(HelpScreen(self, self.session.collector.is_lead))
+
+    def action_quit(self) -> None:
+        # after the keys still queued for the note (typed before q), like _log
+        self.query_one("#note", TextArea).call_later(self._quit)
+
+    def _quit(self) -> None:
+        self.save_draft_now()
+        self.session.release()
+        self.app.exit()
