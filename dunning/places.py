@@ -24,6 +24,9 @@ from importlib import resources
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from dunning.regions import COUNTRIES
+from dunning.regions import subdivision_code as iso_subdivision
+
 # A jurisdiction: (country, subdivision code without the country) or (country, None).
 Jurisdiction = tuple[str, str | None]
 
@@ -67,10 +70,16 @@ def area_code_subdivisions(area_code: str) -> tuple[Jurisdiction, ...]:
     return _area_codes().get(area_code, ())
 
 
+@lru_cache(maxsize=1024)
 def subdivision_code(country: str, subdivision: str | None) -> str | None:
-    """'QC', 'CA-QC', 'qc' -> 'QC' (normalizing names is the importer's job)."""
+    """'QC', 'CA-QC', 'qc', 'Québec', 'PQ' -> 'QC': the ISO 3166-2 suffix (imports store it;
+    ``dunning.regions`` reads the names), else the value with its country prefix dropped."""
     if not subdivision:
         return None
+    if country in COUNTRIES:
+        found = iso_subdivision(country, subdivision)
+        if found:
+            return found
     s = subdivision.strip().upper()
     if s.startswith(f"{country}-"):
         s = s[len(country) + 1 :]

@@ -19,6 +19,7 @@ from dunning.places import (
     country_zones,
     number_place,
     reach,
+    subdivision_code,
     subdivision_table,
     subdivision_zones,
 )
@@ -259,3 +260,11 @@ def test_anywhere_in_the_us_means_the_states_not_guam_or_pago_pago():
     assert {"Pacific/Honolulu", "America/New_York", "America/Anchorage"} <= zones
     assert not zones & {"Pacific/Guam", "Pacific/Pago_Pago", "America/Puerto_Rico"}
     assert "Pacific/Guam" in subdivision_zones("US", "GU")
+
+
+def test_the_rules_read_a_subdivision_however_it_was_written():
+    # rows written before imports normalized them (or by hand) still get their rules
+    for written in ("QC", "CA-QC", "qc", "Québec", "Quebec", "PQ"):
+        assert subdivision_code("CA", written) == "QC", written
+    assert subdivision_zones("CA", "Québec") == subdivision_zones("CA", "QC")
+    assert subdivision_code("FR", "FR-75") == "75"
