@@ -17,6 +17,7 @@ from dunning.i18n import N_, _
 from dunning.owed import Owed
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
+from dunning.queue.void import UNDONE
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 
@@ -404,7 +405,11 @@ def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
     if e.voided:
         out.append(" ")
         out.append(
-            _("voided by {who}: {reason}").format(who=e.voided["by"], reason=e.voided["reason"]),
+            _("voided by {who}: {reason}").format(
+                who=e.voided["by"],
+                # the reason `u` records is a code: shown in the reader's words
+                reason=_(N_("undone")) if e.voided["reason"] == UNDONE else e.voided["reason"],
+            ),
             style="italic yellow",
         )
     note = _promise_note(e) or e.note
