@@ -365,3 +365,19 @@ def test_voiding_a_renegotiated_promise_restores_the_one_it_replaced(
         q["next_action_at"]
         == row(conn, "SELECT next_action_at FROM activities WHERE id = ?", first)[0]
     )
+
+
+def test_voiding_an_escalation_keeps_the_status_a_later_one_set(
+    conn, clock, settings, team, ledger: Ledger
+):
+    """Escalated to legal twice; voiding the first leaves the account with legal (the second
+    stands): it must not become callable again."""
+    cid = team["acme"]
+    first = log(
+        conn, clock, settings, team["alice"], cid, OutcomeInput("escalated", escalation="legal")
+    )
+    clock.advance(hours=1)
+    log(conn, clock, settings, team["alice"], cid, OutcomeInput("escalated", escalation="legal"))
+    void(conn, clock, settings, team["lena"], first)
+    assert row(conn, "SELECT status FROM customers WHERE id = ?", cid)[0] == "legal"
+    assert ledger.queue_row(cid)["state"] == "hold"

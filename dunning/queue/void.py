@@ -365,6 +365,13 @@ def _restore_status(conn: sqlite3.Connection, act: sqlite3.Row, now_iso: str) ->
     ).fetchone()
     if cur is None or cur[0] != escalation:
         return None
+    for row in conn.execute(
+        f"""SELECT details FROM activities a WHERE customer_id = ? AND outcome = 'escalated'
+            AND (at > ? OR (at = ? AND id > ?)) AND {STANDING}""",
+        (act["customer_id"], act["at"], act["at"], act["id"]),
+    ):
+        if json.loads(row[0] or "{}").get("escalation") == escalation:
+            return None  # a later escalation that stands set this status too
     before = "active"
     for row in conn.execute(
         f"""SELECT details FROM activities a WHERE customer_id = ? AND outcome = 'escalated'
