@@ -386,13 +386,13 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
+    loc = _viewer_locale(conn, ctx)  # messages in the asker's language from here on
     customer = find_customer(conn, args.account)
     limit = None if args.limit <= 0 else args.limit
     entries = timeline(conn, customer["id"], limit)
     if args.json:
         _emit_json([asdict(e) for e in entries])
         return 0
-    loc = _viewer_locale(conn, ctx)
     print(f"{customer['external_ref']}  {customer['name']}  ({len(entries)} entries, newest first)")
     for e in entries:
         d = e.details

@@ -85,3 +85,31 @@ def test_paid_on_a_weekday_is_the_last_one(db: Path, clock, capsys, user, word):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT paid_on FROM payment_reports").fetchone()[0] == "2026-11-20"
     conn.close()
+
+
+# words that gave English away in a French or Spanish session (issue 6, found end to end):
+# the law's window in a refused callback, a bad phone number, an unknown account in history
+LEAKS = ("monday", "saturday", "valid", "customer", "number", "give")
+MORE_BAD = [
+    ["log", "C00001", "callback", "--at", "tomorrow 7:00"],
+    ["log", "C00001", "wrong_number", "--phone", "+15555"],
+    ["history", "NOPE"],
+]
+
+
+@pytest.mark.parametrize("user", ["bruno", "rosa"])
+@pytest.mark.parametrize("argv", MORE_BAD, ids=lambda a: " ".join(a[:3]))
+def test_refusals_name_the_law_and_the_value_in_the_collectors_language(
+    db, clock, capsys, user, argv
+):
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE customers SET portfolio = 'consumer', subdivision = 'NY'")
+    conn.commit()
+    conn.close()
+    code = main(["--db", str(db), *argv, "--as", user], clock=clock)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    text = err.removeprefix("dunning: ").lower()
+    words = {w.strip(".,:;()'\"`") for w in text.split()}
+    assert not english_words(text) and not words & set(LEAKS), err
+    assert "21:00 local" not in text, err  # the law's window, as written in English

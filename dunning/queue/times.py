@@ -23,7 +23,7 @@ from dunning.i18n import _
 from dunning.places import Jurisdiction
 from dunning.queue.calendar import customer_tz
 from dunning.queue.contact_rules import jurisdictions_of, rule_for
-from dunning.queue.windows import Rule, Window, allowed_at, opens_at
+from dunning.queue.windows import Rule, Window, allowed_at, opens_at, rule_text
 from dunning.when import parse_when
 
 # a last word that means "on my own clock, not the customer's"
@@ -130,7 +130,9 @@ def check_chosen_time(
     opens = next_opening(at, zones, rule)
     if opens is None:
         raise OutsideWindowError(
-            _("{when} is outside the calling window ({rule})").format(when=when, rule=window.rule)
+            _("{when} is outside the calling window ({rule})").format(
+                when=when, rule=rule_text(window.rule)
+            )
         )
     theirs, mine = opens.astimezone(customer), opens.astimezone(collector)
     raise OutsideWindowError(
@@ -138,7 +140,7 @@ def check_chosen_time(
             "{when} is outside the calling window ({rule}); it opens {opens} ({mine} for you)"
         ).format(
             when=when,
-            rule=window.rule,
+            rule=rule_text(window.rule),
             opens=f"{_short(theirs, locale)} {zone_label(customer)}",
             mine=_short(mine, locale, day=False)
             if mine.date() == theirs.date()
