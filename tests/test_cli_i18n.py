@@ -113,3 +113,12 @@ def test_refusals_name_the_law_and_the_value_in_the_collectors_language(
     words = {w.strip(".,:;()'\"`") for w in text.split()}
     assert not english_words(text) and not words & set(LEAKS), err
     assert "21:00 local" not in text, err  # the law's window, as written in English
+
+
+@pytest.mark.parametrize(("user", "said"), [("bruno", "enregistré"), ("rosa", "registrado")])
+def test_an_outcome_logged_is_said_in_the_collectors_language(db, clock, capsys, user, said):
+    code = main(["--db", str(db), "log", "C00001", "no_answer", "--as", user], clock=clock)
+    out = capsys.readouterr().out
+    assert code == 0 and said in out, out
+    words = {w.strip(".,:;()'\"`") for w in out.lower().split()}
+    assert not words & {"logged", "next", "for", "customer", "tue", "wed"}, out
