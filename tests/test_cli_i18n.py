@@ -122,3 +122,27 @@ def test_an_outcome_logged_is_said_in_the_collectors_language(db, clock, capsys,
     assert code == 0 and said in out, out
     words = {w.strip(".,:;()'\"`") for w in out.lower().split()}
     assert not words & {"logged", "next", "for", "customer", "tue", "wed"}, out
+
+
+@pytest.mark.parametrize("argv", [["--date", "-1d"], ["--date", "-3d"], ["--date=-1d"]])
+def test_paid_minus_days_as_the_help_says(db: Path, clock, capsys, argv):
+    """`--date -1d` is a value, not an unknown option (the help lists -1d among the dates)."""
+    code = main(
+        ["--db", str(db), "log", "C00001", "paid", "--amount", "100", *argv, "--as", "bruno"],
+        clock=clock,
+    )
+    assert code == 0, capsys.readouterr().err
+    conn = sqlite3.connect(db)
+    paid_on = conn.execute("SELECT paid_on FROM payment_reports").fetchone()[0]
+    conn.close()
+    assert paid_on == ("2026-11-20" if "-3d" in argv else "2026-11-22")
+
+
+def test_a_negative_amount_is_refused_as_an_amount_not_as_an_option(db: Path, clock, capsys):
+    code = main(
+        ["--db", str(db), "log", "C00001", "promise_to_pay", "--amount", "-5", "--date", "+3d"]
+        + ["--as", "bruno"],
+        clock=clock,
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "expected one argument" not in err, err
