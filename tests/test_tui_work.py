@@ -463,3 +463,25 @@ async def test_why_a_held_account_takes_no_call_is_read_whole_at_80_columns(
         lines = rendered(status, width).rstrip().splitlines()
         assert lines[-1].rstrip().endswith(last_word), lines
         assert 3 < len(lines) <= height, (lines, height)
+
+
+async def test_nothing_to_call_at_start_does_not_stay_loading(tmp_path: Path, clock: FixedClock):
+    """A collector with nothing to call opens the app: the status line stops saying
+    "Loading…" (it used to say it forever)."""
+    from conftest import Ledger
+
+    from dunning.db.connection import connect
+    from dunning.db.schema import migrate
+    from dunning.queue.config import Settings
+
+    path = tmp_path / "empty.db"
+    conn = connect(path)
+    migrate(conn)
+    Ledger(conn, clock, Settings()).collector("alice")
+    conn.close()
+    app = make_app(path, clock, "alice")
+    async with app.run_test(size=(80, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.view is None
+        assert "Loading" not in rendered(screen.query_one("#status", Static), 40)
+        assert "Nothing to call" in rendered(screen.query_one("#title", Static), 60)
