@@ -367,6 +367,12 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         data = asdict(logged)
         data["external_ref"] = customer["external_ref"]
         _emit_json(data)
+    elif logged.state in ("hold", "closed"):  # no call comes: no next call to announce
+        print(
+            _("{ref}: {outcome} logged ({state})").format(
+                ref=customer["external_ref"], outcome=logged.outcome, state=logged.state
+            )
+        )
     else:
         zones = account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
         theirs = customer_zone(zones)
