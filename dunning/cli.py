@@ -22,6 +22,7 @@ import contextlib
 import importlib
 import importlib.util
 import os
+import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
@@ -155,13 +156,39 @@ def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
     return handler(args, ctx)
 
 
+# options whose value may start with '-': a date or time before now ('-1d', '-2h')
+_DASHED_VALUE = re.compile(r"-\d+[a-z]*")
+
+
+def _glue_dashed_values(argv: list[str]) -> list[str]:
+    """`--date -1d` -> `--date=-1d`: argparse would take '-1d' for an unknown option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if (
+            tok.startswith("--")
+            and "=" not in tok
+            and i + 1 < len(argv)
+            and _DASHED_VALUE.fullmatch(argv[i + 1])
+        ):
+            out.append(f"{tok}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(tok)
+        i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> int:
     """Entry point of ``dunning`` and ``python -m dunning``; returns the exit code.
 
     ``clock``: for tests and benchmarks that travel in time (default: the system clock).
     """
     try:
-        args = build_parser().parse_args(list(argv) if argv is not None else None)
+        args = build_parser().parse_args(
+            _glue_dashed_values(list(argv) if argv is not None else sys.argv[1:])
+        )
     except SystemExit as exc:  # --help, --version, usage errors (already printed)
         return _exit_code(exc)
     ctx = Context(args, clock or SystemClock())

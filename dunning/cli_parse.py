@@ -49,7 +49,11 @@ def parse_account_when(
     try:
         typed = read_time(text, ctx.clock.now(), customer=customer_zone(zones), collector=collector)
     except (ValueError, OverflowError) as exc:
-        msg = str(exc) if isinstance(exc, ValueError) else f"{text!r} is out of range"
+        msg = (
+            str(exc)
+            if isinstance(exc, ValueError)
+            else _("{value!r} is out of range").format(value=text)
+        )
         raise CliError(f"{option}: {msg}", EXIT_USAGE) from exc
     return typed.at
 

@@ -12,6 +12,8 @@ from dataclasses import asdict
 from datetime import tzinfo
 from typing import Any
 
+from babel.dates import format_datetime
+
 from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
 from dunning.cli_parse import (
     find_customer,
@@ -365,18 +367,33 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         data = asdict(logged)
         data["external_ref"] = customer["external_ref"]
         _emit_json(data)
+    elif logged.state in ("hold", "closed"):  # no call comes: no next call to announce
+        print(
+            _("{ref}: {outcome} logged ({state})").format(
+                ref=customer["external_ref"], outcome=logged.outcome, state=logged.state
+            )
+        )
     else:
         zones = account_zones(conn, customer["id"], customer["country"], customer["subdivision"])
         theirs = customer_zone(zones)
         at = from_iso(logged.next_action_at)
         where = (
-            f", {at.astimezone(theirs):%a %H:%M} {zone_label(theirs)} for the customer"
+            _(", {when} {zone} for the customer").format(
+                when=format_datetime(at.astimezone(theirs), "EEE HH:mm", locale=me.locale),
+                zone=zone_label(theirs),
+            )
             if theirs is not None
             else ""
         )
         print(
-            f"{customer['external_ref']}: {logged.outcome} logged; next {logged.next_action} "
-            f"at {_local(logged.next_action_at, me.zone)} ({logged.state}{where})"
+            _("{ref}: {outcome} logged; next {action} at {at} ({state}{where})").format(
+                ref=customer["external_ref"],
+                outcome=logged.outcome,
+                action=logged.next_action,
+                at=_local(logged.next_action_at, me.zone),
+                state=logged.state,
+                where=where,
+            )
         )
     return 0
 
@@ -386,13 +403,13 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
+    loc = _viewer_locale(conn, ctx)  # messages in the asker's language from here on
     customer = find_customer(conn, args.account)
     limit = None if args.limit <= 0 else args.limit
     entries = timeline(conn, customer["id"], limit)
     if args.json:
         _emit_json([asdict(e) for e in entries])
         return 0
-    loc = _viewer_locale(conn, ctx)
     print(f"{customer['external_ref']}  {customer['name']}  ({len(entries)} entries, newest first)")
     for e in entries:
         d = e.details
@@ -448,7 +465,7 @@ def cmd_void(args: argparse.Namespace, ctx: Context) -> int:
                 outcome=voided.outcome,
                 id=voided.activity_id,
                 action=voided.next_action,
-                at=_local(voided.next_action_at),
+                at=_local(voided.next_action_at, me.zone),
                 state=voided.state,
             )
         )

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType
 
+from dunning.i18n import _
 from dunning.places import reach
 
 _TYPES = {
@@ -29,9 +30,15 @@ def parse_phone(text: str, default_region: str) -> str:
     try:
         number = phonenumbers.parse(text, default_region.upper())
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{text!r} is not a phone number ({exc})") from exc
+        raise ValueError(
+            _("{value!r} is not a phone number ({error})").format(value=text, error=exc)
+        ) from exc
     if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"{text!r} is not a valid number for {default_region.upper()}")
+        raise ValueError(
+            _("{value!r} is not a valid number for {country}").format(
+                value=text, country=default_region.upper()
+            )
+        )
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 

@@ -64,7 +64,7 @@ NAMES: dict[str, dict[str, tuple[str, ...]]] = {
         "SC": ("South Carolina", "Caroline du Sud", "Carolina del Sur", "S.C."),
         "SD": ("South Dakota", "Dakota du Sud", "Dakota del Sur", "S.D.", "S. Dak."),
         "TN": ("Tennessee", "Tenn."),
-        "TX": ("Texas", "Tex."),
+        "TX": ("Texas", "Tex.", "Tejas"),
         "UT": ("Utah",),
         "VT": ("Vermont",),
         "VA": ("Virginia", "Virginie"),

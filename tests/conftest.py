@@ -15,6 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from dunning.clock import FixedClock, to_iso
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
+from dunning.i18n import set_language
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 
@@ -32,6 +33,14 @@ SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 # Monday 2026-11-23 15:00 UTC = 10:00 in Toronto / New York: inside every calling window
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def english_after_each_test() -> Iterator[None]:
+    """A French or Spanish app (Pilot) sets the process's language: the next test starts in
+    English, whatever ran before it."""
+    yield
+    set_language("en")
 
 
 @pytest.fixture

@@ -701,3 +701,14 @@ def test_demo_refuses_what_it_must_not_build_over(tmp_path, db, clock, capsys):
     _, err = capsys.readouterr()
     assert code == 2 and "between 1 and 2,000,000" in err
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_note_on_a_held_account_promises_no_call(run, db, ledger):
+    """A cease account takes a note; the answer does not announce a next call (at a time
+    already past) that will never come."""
+    alice = ledger.collector("carol")
+    ledger.customer("Quiet", collector=alice, status="cease", invoices=[(10_000, "2026-09-01")])
+    code, out, err = run("log", "C00003", "note", "--note", "wrote to us", "--as", "carol")
+    assert (code, err) == (0, "")
+    assert out.startswith("C00003: note logged") and "hold" in out, out
+    assert "next" not in out, out

@@ -85,3 +85,64 @@ def test_paid_on_a_weekday_is_the_last_one(db: Path, clock, capsys, user, word):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT paid_on FROM payment_reports").fetchone()[0] == "2026-11-20"
     conn.close()
+
+
+# words that gave English away in a French or Spanish session (issue 6, found end to end):
+# the law's window in a refused callback, a bad phone number, an unknown account in history
+LEAKS = ("monday", "saturday", "valid", "customer", "number", "give")
+MORE_BAD = [
+    ["log", "C00001", "callback", "--at", "tomorrow 7:00"],
+    ["log", "C00001", "wrong_number", "--phone", "+15555"],
+    ["history", "NOPE"],
+]
+
+
+@pytest.mark.parametrize("user", ["bruno", "rosa"])
+@pytest.mark.parametrize("argv", MORE_BAD, ids=lambda a: " ".join(a[:3]))
+def test_refusals_name_the_law_and_the_value_in_the_collectors_language(
+    db, clock, capsys, user, argv
+):
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE customers SET portfolio = 'consumer', subdivision = 'NY'")
+    conn.commit()
+    conn.close()
+    code = main(["--db", str(db), *argv, "--as", user], clock=clock)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    text = err.removeprefix("dunning: ").lower()
+    words = {w.strip(".,:;()'\"`") for w in text.split()}
+    assert not english_words(text) and not words & set(LEAKS), err
+    assert "21:00 local" not in text, err  # the law's window, as written in English
+
+
+@pytest.mark.parametrize(("user", "said"), [("bruno", "enregistré"), ("rosa", "registrado")])
+def test_an_outcome_logged_is_said_in_the_collectors_language(db, clock, capsys, user, said):
+    code = main(["--db", str(db), "log", "C00001", "no_answer", "--as", user], clock=clock)
+    out = capsys.readouterr().out
+    assert code == 0 and said in out, out
+    words = {w.strip(".,:;()'\"`") for w in out.lower().split()}
+    assert not words & {"logged", "next", "for", "customer", "tue", "wed"}, out
+
+
+@pytest.mark.parametrize("argv", [["--date", "-1d"], ["--date", "-3d"], ["--date=-1d"]])
+def test_paid_minus_days_as_the_help_says(db: Path, clock, capsys, argv):
+    """`--date -1d` is a value, not an unknown option (the help lists -1d among the dates)."""
+    code = main(
+        ["--db", str(db), "log", "C00001", "paid", "--amount", "100", *argv, "--as", "bruno"],
+        clock=clock,
+    )
+    assert code == 0, capsys.readouterr().err
+    conn = sqlite3.connect(db)
+    paid_on = conn.execute("SELECT paid_on FROM payment_reports").fetchone()[0]
+    conn.close()
+    assert paid_on == ("2026-11-20" if "-3d" in argv else "2026-11-22")
+
+
+def test_a_negative_amount_is_refused_as_an_amount_not_as_an_option(db: Path, clock, capsys):
+    code = main(
+        ["--db", str(db), "log", "C00001", "promise_to_pay", "--amount", "-5", "--date", "+3d"]
+        + ["--as", "bruno"],
+        clock=clock,
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "expected one argument" not in err, err

@@ -193,7 +193,7 @@ def test_a_current_balance_waits_for_its_due_date(conn, clock, settings, ledger)
     assert (row["state"], row["next_action"], row["next_action_at"]) == (
         "waiting",
         "await_due",
-        "2026-12-11T00:00:00Z",
+        "2026-12-11T11:00:00Z",  # the 11th has begun for every customer
     )
     assert claim_next(conn, clock, settings, alice) is None
     clock.at = datetime(2026, 12, 11, 15, 0, tzinfo=UTC)  # a day past due
@@ -210,7 +210,7 @@ def test_credits_that_cover_what_is_past_due_wait_too(conn, clock, settings, led
         invoices=[(100_000, "2026-10-01"), (-100_000, "2026-10-15"), (50_000, "2026-12-01")],
     )
     row = ledger.queue_row(cid)
-    assert (row["state"], row["next_action_at"]) == ("waiting", "2026-12-02T00:00:00Z")
+    assert (row["state"], row["next_action_at"]) == ("waiting", "2026-12-02T11:00:00Z")
     assert claim_next(conn, clock, settings, alice) is None
 
 
@@ -258,3 +258,29 @@ def test_a_later_next_action_the_collector_chose_is_kept(conn, clock, settings, 
         refresh_accounts(conn, clock, settings, [cid])
     row = ledger.queue_row(cid)
     assert (row["next_action"], row["next_action_at"]) == ("call", "2026-12-01T14:00:00Z")
+
+
+@pytest.mark.parametrize(
+    ("sub", "phone", "when"),
+    [
+        ("HI", "+18085550123", datetime(2026, 12, 11, 2, 0, tzinfo=UTC)),  # Thu 10 16:00 HST
+        ("NY", "+12125550100", datetime(2026, 12, 11, 1, 0, tzinfo=UTC)),  # Thu 10 20:00 NY
+    ],
+)
+def test_money_is_past_due_on_the_customers_date_not_utcs(
+    conn, clock, settings, ledger, sub, phone, when
+):
+    """Due on the 10th: on the evening of the 10th where the customer is (already the 11th
+    in UTC) nothing is past due yet for them, so the account is not dealt."""
+    alice = ledger.collector("alice")
+    cid = ledger.customer(
+        "Due today", collector=alice, subdivision=sub, portfolio="consumer",
+        invoices=[(500_000, "2026-12-10")], phones=[phone],
+    )  # fmt: skip
+    clock.at = when
+    with write_tx(conn):
+        refresh_accounts(conn, clock, settings, [cid])
+    assert claim_next(conn, clock, settings, alice) is None
+    clock.at = datetime(2026, 12, 11, 19, 0, tzinfo=UTC)  # the 11th everywhere, in the window
+    claim = claim_next(conn, clock, settings, alice)
+    assert claim is not None and claim.customer_id == cid

@@ -65,6 +65,7 @@ def test_the_package_names_are_known():
         ("US", "new york", "NY"), ("US", "US-NY", "NY"), ("US", "Nueva York", "NY"),
         ("US", "Caroline du Nord", "NC"), ("US", "Washington, D.C.", "DC"),
         ("US", "Washington", "WA"), ("US", "Puerto Rico", "PR"), ("US", "Hawái", "HI"),
+        ("US", "Tejas", "TX"),
         ("MX", "CDMX", "CMX"), ("MX", "DF", "CMX"), ("MX", "D.F.", "CMX"), ("MX", "CMX", "CMX"),
         ("MX", "DIF", "CMX"), ("MX", "MX-CMX", "CMX"), ("MX", "Ciudad de Mexico", "CMX"),
         ("MX", "Edomex", "MEX"), ("MX", "Estado de México", "MEX"), ("MX", "NL", "NLE"),

@@ -314,3 +314,22 @@ def test_the_demo_team_has_zones() -> None:
     assert {c[0] for c in COLLECTORS} == set(COLLECTOR_TZ)
     for name in COLLECTOR_TZ.values():
         zone_named(name)
+
+
+def test_a_time_on_a_holiday_is_refused_naming_the_holiday() -> None:
+    """A callback on Christmas for a Quebec consumer: the refusal says it is a holiday there
+    (not only the window's hours, which Friday 10:00 is inside) and when calls resume."""
+    christmas = datetime(2026, 12, 25, 15, 0, tzinfo=UTC)  # Fri 10:00 in Montreal
+    with pytest.raises(OutsideWindowError) as err:
+        check_chosen_time(
+            christmas,
+            rules=True,
+            country="CA",
+            subdivision="QC",
+            zones=("America/Toronto",),
+            collector=PARIS,
+            locale="en_US",
+        )
+    msg = str(err.value)
+    assert "Fri 25 Dec 10:00 Toronto is a holiday where the customer is: Christmas" in msg
+    assert "it opens Sat 26 Dec 8:00 Toronto" in msg

@@ -428,3 +428,60 @@ async def test_help_lists_outcome_keys_and_what_happens_next(db, clock):
         await pilot.pause(0.1)
         assert isinstance(app.screen, WorkScreen)
         assert last_activity(db) is None  # reading the help logged nothing
+
+
+@pytest.mark.parametrize(("user", "last_word"), [("alice", "only."), ("bruno", "seulement.")])
+async def test_why_a_held_account_takes_no_call_is_read_whole_at_80_columns(
+    tmp_path: Path, clock: FixedClock, user: str, last_word: str
+):
+    """A cease account opened through search: the status line says why and what may still
+    be done, wrapped and whole in the narrow side pane (it used to stop after 3 lines)."""
+    from conftest import Ledger
+
+    from dunning.db.connection import connect
+    from dunning.db.schema import migrate
+    from dunning.queue.config import Settings
+
+    path = tmp_path / "cease.db"
+    conn = connect(path)
+    migrate(conn)
+    led = Ledger(conn, clock, Settings())
+    who = led.collector(user, languages="fr,en" if user == "bruno" else "en",
+                        locale="fr_CA" if user == "bruno" else "en_US")  # fmt: skip
+    led.customer("Cecile Cease", collector=who, portfolio="consumer", status="cease",
+                 invoices=[(50_000, "2026-09-01")], phones=["+12125550100"])  # fmt: skip
+    conn.close()
+    app = make_app(path, clock, user)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"Cecile")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        status = screen.query_one("#status", Static)
+        width, height = status.content_size.width, status.content_size.height
+        lines = rendered(status, width).rstrip().splitlines()
+        assert lines[-1].rstrip().endswith(last_word), lines
+        assert 3 < len(lines) <= height, (lines, height)
+
+
+async def test_nothing_to_call_at_start_does_not_stay_loading(tmp_path: Path, clock: FixedClock):
+    """A collector with nothing to call opens the app: the status line stops saying
+    "Loading…" (it used to say it forever)."""
+    from conftest import Ledger
+
+    from dunning.db.connection import connect
+    from dunning.db.schema import migrate
+    from dunning.queue.config import Settings
+
+    path = tmp_path / "empty.db"
+    conn = connect(path)
+    migrate(conn)
+    Ledger(conn, clock, Settings()).collector("alice")
+    conn.close()
+    app = make_app(path, clock, "alice")
+    async with app.run_test(size=(80, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.view is None
+        assert "Loading" not in rendered(screen.query_one("#status", Static), 40)
+        assert "Nothing to call" in rendered(screen.query_one("#title", Static), 60)

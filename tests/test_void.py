@@ -365,3 +365,56 @@ def test_voiding_a_renegotiated_promise_restores_the_one_it_replaced(
         q["next_action_at"]
         == row(conn, "SELECT next_action_at FROM activities WHERE id = ?", first)[0]
     )
+
+
+def test_voiding_an_escalation_keeps_the_status_a_later_one_set(
+    conn, clock, settings, team, ledger: Ledger
+):
+    """Escalated to legal twice; voiding the first leaves the account with legal (the second
+    stands): it must not become callable again."""
+    cid = team["acme"]
+    first = log(
+        conn, clock, settings, team["alice"], cid, OutcomeInput("escalated", escalation="legal")
+    )
+    clock.advance(hours=1)
+    log(conn, clock, settings, team["alice"], cid, OutcomeInput("escalated", escalation="legal"))
+    void(conn, clock, settings, team["lena"], first)
+    assert row(conn, "SELECT status FROM customers WHERE id = ?", cid)[0] == "legal"
+    assert ledger.queue_row(cid)["state"] == "hold"
+
+
+@pytest.mark.parametrize("status", ["cease", "credit_hold", "agency"])
+def test_voiding_an_escalation_puts_back_the_status_it_replaced(
+    conn, clock, settings, ledger: Ledger, status: str
+):
+    """A cease account escalated to legal by mistake: voiding the escalation makes it a cease
+    account again, never an active one that the queue would deal."""
+    alice = ledger.collector("alice")
+    lena = ledger.collector("lena", role="lead")
+    cid = ledger.customer(
+        "Quiet", collector=alice, portfolio="consumer", status=status,
+        invoices=[(50_000, "2026-09-01")], phones=["+12125550100"],
+    )  # fmt: skip
+    esc = log(conn, clock, settings, alice, cid, OutcomeInput("escalated", escalation="legal"))
+    void(conn, clock, settings, lena, esc)
+    assert row(conn, "SELECT status FROM customers WHERE id = ?", cid)[0] == status
+    if status != "credit_hold":
+        assert ledger.queue_row(cid)["state"] == "hold"
+
+
+def test_voiding_a_chain_of_escalations_ends_on_the_status_before_the_first(
+    conn, clock, settings, ledger: Ledger
+):
+    alice = ledger.collector("alice")
+    lena = ledger.collector("lena", role="lead")
+    cid = ledger.customer(
+        "Quiet", collector=alice, portfolio="consumer", status="cease",
+        invoices=[(50_000, "2026-09-01")], phones=["+12125550100"],
+    )  # fmt: skip
+    first = log(conn, clock, settings, alice, cid, OutcomeInput("escalated", escalation="legal"))
+    clock.advance(hours=1)
+    second = log(conn, clock, settings, alice, cid, OutcomeInput("escalated", escalation="agency"))
+    void(conn, clock, settings, lena, first)  # agency stands: nothing changes
+    assert row(conn, "SELECT status FROM customers WHERE id = ?", cid)[0] == "agency"
+    void(conn, clock, settings, lena, second)
+    assert row(conn, "SELECT status FROM customers WHERE id = ?", cid)[0] == "cease"

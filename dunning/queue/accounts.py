@@ -55,22 +55,34 @@ def first_past_due(dues: Iterable[tuple[str, int]], credits_minor: int) -> str |
     return None
 
 
+# Money falls due on the customer's date: the day after the due date has begun wherever a
+# customer may be (00:00 at UTC-11, American Samoa, the westernmost inhabited US zone) by
+# 11:00 UTC. Before it, an invoice due "yesterday" in UTC may still be due today for the
+# customer (19:00 in New York, 14:00 in Hawaii): nothing is dealt for it yet.
+DUE_DAY_STARTS = "T11:00:00Z"
+
+
+def due_instant(due_from: str) -> str:
+    """When the day ``due_from`` (the first past-due day) has begun for every customer."""
+    return f"{due_from}{DUE_DAY_STARTS}"
+
+
 def await_due(
     next_action: str, next_action_at: str, due_from: str | None, now_iso: str
 ) -> tuple[str, str]:
     """The next action once "nothing is dealt with nothing past due" is applied: a call
-    (or payment check) before any money is past due waits, as ``await_due``, for 00:00
-    UTC of the day money falls due; an ``await_due`` whose day came is a call again."""
-    today = now_iso[:10]
+    (or payment check) before any money is past due for the customer waits, as
+    ``await_due``, for the day money falls due to have begun everywhere
+    (``due_instant``); an ``await_due`` whose time came is a call again."""
     if next_action == AWAIT_DUE:
-        if due_from is None or due_from <= today:
+        if due_from is None or due_instant(due_from) <= now_iso:
             return "call", min(next_action_at, now_iso)
-        return AWAIT_DUE, f"{due_from}T00:00:00Z"
+        return AWAIT_DUE, due_instant(due_from)
     if next_action in DUE_ANYWAY or next_action in REVIEW_ACTIONS:
         return next_action, next_action_at
-    if next_action in ("call", "verify_payment") and due_from is not None and due_from > today:
-        wake = f"{due_from}T00:00:00Z"
-        if wake > next_action_at:
+    if next_action in ("call", "verify_payment") and due_from is not None:
+        wake = due_instant(due_from)
+        if wake > now_iso and wake > next_action_at:
             return AWAIT_DUE, wake
     return next_action, next_action_at
 

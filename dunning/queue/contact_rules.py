@@ -18,17 +18,27 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 from dunning.clock import to_iso
+from dunning.i18n import N_, _, current_language
 from dunning.phones import zone
 from dunning.places import Jurisdiction, subdivision_code
 from dunning.queue.config import Settings
 from dunning.queue.holidays import holiday_ban as holiday_ban  # re-exported
 from dunning.queue.holidays import holiday_ban_rule, may_ban
-from dunning.queue.windows import Closed, Rule, Window, allowed_at, closed_reason, opens_at
+from dunning.queue.windows import (
+    Closed,
+    Rule,
+    Window,
+    allowed_at,
+    closed_reason,
+    opens_at,
+    rule_text,
+)
 
-_US = Window(((8, 21),) * 7, "FDCPA/Reg F: 08:00-21:00 local")
-_ON = Window(((7, 21),) * 6 + ((13, 17),), "Ontario Reg. 74: 07:00-21:00, Sunday 13:00-17:00")
-_QC = Window(((8, 20),) * 6 + (None,), "Quebec R-2.2 s.34: 08:00-20:00, Monday-Saturday")
-_DEFAULT = Window(((8, 21),) * 7, "08:00-21:00 local")
+# the rule texts are shown through rule_text(), in the collector's language
+_US = Window(((8, 21),) * 7, N_("FDCPA/Reg F: 08:00-21:00 local"))
+_ON = Window(((7, 21),) * 6 + ((13, 17),), N_("Ontario Reg. 74: 07:00-21:00, Sunday 13:00-17:00"))
+_QC = Window(((8, 20),) * 6 + (None,), N_("Quebec R-2.2 s.34: 08:00-20:00, Monday-Saturday"))
+_DEFAULT = Window(((8, 21),) * 7, N_("08:00-21:00 local"))
 
 _COUNTRY = {"US": _US}
 _SUBDIVISION = {("CA", "ON"): _ON, ("CA", "QC"): _QC}
@@ -55,8 +65,8 @@ def closed_days(country: str, subdivision: str | None) -> Closed | None:
         return None
 
     def closed(d: date) -> str | None:
-        found = holiday_ban_rule(country, subdivision, d)
-        return f"{found[0]} ({found[1]})" if found else None
+        found = holiday_ban_rule(country, subdivision, d, language=current_language())
+        return f"{found[0]} ({_(found[1])})" if found else None
 
     return closed
 
@@ -135,7 +145,7 @@ def check_callable(
         start, end = settings.business_hours
         b2b = Window(((start, end),) * 5 + (None, None), "business hours")
         if zones and not in_window(now_utc, zones, b2b):
-            return Callable(True, "after_hours", "outside business hours (not blocked)")
+            return Callable(True, "after_hours", _("outside business hours (not blocked)"))
         return Callable(True, "ok", "")
     juris = jurisdictions or jurisdictions_of(country, subdivision)
     rule = rule_for(juris)
@@ -145,7 +155,7 @@ def check_callable(
         holiday = closed_reason(now_utc, zones, rule)
         if holiday:
             return Callable(False, "holiday", holiday, opens)
-        return Callable(False, "outside_window", window.rule, opens)
+        return Callable(False, "outside_window", rule_text(window.rule), opens)
     week_ago = to_iso(now_utc - timedelta(days=7))
     row = conn.execute(
         """SELECT COALESCE(SUM(attempt), 0),
@@ -158,7 +168,7 @@ def check_callable(
     attempts, ontario_contacts = row[0], row[1]
     us = any(c == "US" for c, _s in juris)
     if us and _consented_callback(conn, customer_id, now_utc):
-        return Callable(True, "ok", "Reg F 1006.14(b)(3): a callback the consumer asked for")
+        return Callable(True, "ok", _("Reg F 1006.14(b)(3): a callback the consumer asked for"))
     if us:
         if attempts >= 7:
             seventh = conn.execute(
@@ -170,7 +180,7 @@ def check_callable(
             return Callable(
                 False,
                 "cap_7_in_7",
-                "Reg F: 7 call attempts in 7 days",
+                _("Reg F: 7 call attempts in 7 days"),
                 opens_at(after, zones, rule) if after and explain else None,
             )
         # a conversation with the consumer (rpc; not a third party who answered): the
@@ -192,7 +202,7 @@ def check_callable(
                 return Callable(
                     False,
                     "recent_conversation",
-                    "Reg F: conversation in the last 7 days",
+                    _("Reg F: conversation in the last 7 days"),
                     opens_at(day8, zones, rule) if explain else None,
                 )
     if ("CA", "ON") in juris and ontario_contacts >= 3:
@@ -206,10 +216,10 @@ def check_callable(
         return Callable(
             False,
             "ontario_cap",
-            "Ontario: 3 contacts in 7 days",
+            _("Ontario: 3 contacts in 7 days"),
             opens_at(after, zones, rule) if after else None,
         )
-    return Callable(True, "ok", window.rule)
+    return Callable(True, "ok", rule_text(window.rule))
 
 
 def _after(iso: str, delta: timedelta) -> datetime:

@@ -18,13 +18,15 @@ from datetime import date
 from functools import cache
 from typing import Any
 
+from dunning.i18n import N_
+
 # (country, subdivision) -> the rule, shown to the collector. "Holiday" in these laws is
 # wider than the package's public holidays (Ontario's Legislation Act s. 88 and Quebec's
 # Interpretation Act s. 61 include Easter Monday, Remembrance Day, Civic Holiday), so the
 # package's "optional" category counts too.
 HOLIDAY_BANS: dict[tuple[str, str], str] = {
-    ("CA", "ON"): "Ontario Reg. 74 s. 22: no contact on a holiday",
-    ("CA", "QC"): "Quebec R-2.2 s. 34: no calls on a holiday",
+    ("CA", "ON"): N_("Ontario Reg. 74 s. 22: no contact on a holiday"),
+    ("CA", "QC"): N_("Quebec R-2.2 s. 34: no calls on a holiday"),
 }
 BAN_CATEGORIES = ("public", "optional")
 PUBLIC = ("public",)

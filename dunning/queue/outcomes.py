@@ -171,6 +171,8 @@ def log_outcome(
                 next_at = inp.next_action_at
             next_at_iso = to_iso(next_at)
         details = _details(inp)
+        if inp.outcome == "escalated":  # what a void of it puts back (queue/void.py)
+            details["status_before"] = customer["status"]
         cur = conn.execute(
             """INSERT INTO activities (customer_id, collector_id, at, outcome, attempt, contact,
                    rpc, worked, phone_id, note, next_action, next_action_at, details)

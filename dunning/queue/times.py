@@ -23,7 +23,14 @@ from dunning.i18n import _
 from dunning.places import Jurisdiction
 from dunning.queue.calendar import customer_tz
 from dunning.queue.contact_rules import jurisdictions_of, rule_for
-from dunning.queue.windows import Rule, Window, allowed_at, opens_at
+from dunning.queue.windows import (
+    Rule,
+    Window,
+    allowed_at,
+    closed_reason,
+    opens_at,
+    rule_text,
+)
 from dunning.when import parse_when
 
 # a last word that means "on my own clock, not the customer's"
@@ -128,22 +135,37 @@ def check_chosen_time(
     customer = customer_zone(zones) or collector
     when = f"{_short(at.astimezone(customer), locale)} {zone_label(customer)}"
     opens = next_opening(at, zones, rule)
+    holiday = closed_reason(at.astimezone(UTC), zones, rule)  # "Christmas Day (the law)"
     if opens is None:
+        if holiday:
+            raise OutsideWindowError(
+                _("{when} is a holiday where the customer is: {holiday}").format(
+                    when=when, holiday=holiday
+                )
+            )
         raise OutsideWindowError(
-            _("{when} is outside the calling window ({rule})").format(when=when, rule=window.rule)
+            _("{when} is outside the calling window ({rule})").format(
+                when=when, rule=rule_text(window.rule)
+            )
         )
     theirs, mine = opens.astimezone(customer), opens.astimezone(collector)
+    opens_text = f"{_short(theirs, locale)} {zone_label(customer)}"
+    mine_text = (
+        _short(mine, locale, day=False)
+        if mine.date() == theirs.date()
+        else _weekday_time(mine, locale)
+    )
+    if holiday:
+        raise OutsideWindowError(
+            _(
+                "{when} is a holiday where the customer is: {holiday}; it opens {opens} "
+                "({mine} for you)"
+            ).format(when=when, holiday=holiday, opens=opens_text, mine=mine_text)
+        )
     raise OutsideWindowError(
         _(
             "{when} is outside the calling window ({rule}); it opens {opens} ({mine} for you)"
-        ).format(
-            when=when,
-            rule=window.rule,
-            opens=f"{_short(theirs, locale)} {zone_label(customer)}",
-            mine=_short(mine, locale, day=False)
-            if mine.date() == theirs.date()
-            else _weekday_time(mine, locale),
-        )
+        ).format(when=when, rule=rule_text(window.rule), opens=opens_text, mine=mine_text)
     )
 
 

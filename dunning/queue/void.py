@@ -365,16 +365,32 @@ def _restore_status(conn: sqlite3.Connection, act: sqlite3.Row, now_iso: str) ->
     ).fetchone()
     if cur is None or cur[0] != escalation:
         return None
-    before = "active"
     for row in conn.execute(
         f"""SELECT details FROM activities a WHERE customer_id = ? AND outcome = 'escalated'
-            AND (at < ? OR (at = ? AND id < ?)) AND {STANDING} ORDER BY at DESC, id DESC""",
+            AND (at > ? OR (at = ? AND id > ?)) AND {STANDING}""",
         (act["customer_id"], act["at"], act["at"], act["id"]),
     ):
-        esc = json.loads(row[0] or "{}").get("escalation")
-        if esc in ESCALATED_STATUSES:
+        if json.loads(row[0] or "{}").get("escalation") == escalation:
+            return None  # a later escalation that stands set this status too
+    # the status this escalation replaced (recorded since issue 6; 'active' before), or,
+    # going back, the one an earlier escalation that stands set; an earlier voided one that
+    # had set it hands on the status it had replaced (a cease account stays cease)
+    before = json.loads(act["details"] or "{}").get("status_before") or "active"
+    for row in conn.execute(
+        f"""SELECT details, {STANDING} FROM activities a
+            WHERE customer_id = ? AND outcome = 'escalated'
+            AND (at < ? OR (at = ? AND id < ?)) ORDER BY at DESC, id DESC""",
+        (act["customer_id"], act["at"], act["at"], act["id"]),
+    ):
+        d = json.loads(row[0] or "{}")
+        esc = d.get("escalation")
+        if esc not in ESCALATED_STATUSES:
+            continue
+        if row[1]:
             before = esc
             break
+        if esc == before:
+            before = d.get("status_before") or "active"
     conn.execute(
         "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
         (before, now_iso, act["customer_id"]),

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
 from dunning.clock import host_zone as host_zone  # the viewer's clock by default
+from dunning.i18n import _
 from dunning.phones import zone
 
 # A day on which a jurisdiction forbids calls: the reason (a holiday's name), else None.
@@ -38,6 +39,12 @@ class Window:
                 days.append((max(a[0], b[0]), min(a[1], b[1])))
         rule = self.rule if other.rule == self.rule else f"{self.rule}; {other.rule}"
         return Window(tuple(days), rule)
+
+
+def rule_text(rule: str) -> str:
+    """A window's rule (several joined by '; ' when windows were intersected) in the
+    reader's language."""
+    return "; ".join(_(part) for part in rule.split("; "))
 
 
 @dataclass(frozen=True, eq=False)  # identity hash: rules are made once per jurisdiction set

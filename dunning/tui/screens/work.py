@@ -262,6 +262,9 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         pane.show_message(text)
         self.query_one("#history-wide", Static).update("")
         self._load_note("")
+        status = self.query_one("#status", Static)
+        if str(status.content) == _("Loading…"):  # the first load found nothing
+            status.update("")
 
     def _footer_corner(self) -> None:
         """? and q, as bound now (a keymap may move them), right of the footer."""
