@@ -85,6 +85,9 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+LOST_AFTER = 10.0
+
+
 async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[float], int]:
     from textual import events
 
@@ -101,6 +104,7 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
     assert me is not None
     app = DunningApp(WorkSession(db, me, Settings()), freeze_gc=True)  # as run_app does
     samples: list[float] = []
+    lost: list[str] = []  # keys after which nothing was drawn within LOST_AFTER seconds
     async with app.run_test(size=(80, 24)) as pilot:
         while not (isinstance(app.screen, WorkScreen) and app.screen.view is not None):
             await pilot.pause(0.01)
@@ -113,13 +117,26 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
             t0 = time.perf_counter()
             driver = app._driver  # noqa: SLF001 - inject the key as the terminal would
             assert driver is not None
+            before = screen.view
             driver.send_message(events.Key("n", "n"))
-            await drawn.wait()
+            try:
+                await asyncio.wait_for(drawn.wait(), LOST_AFTER)
+            except TimeoutError:  # say so rather than wait forever
+                status = screen.query_one("#status")
+                said = getattr(status, "renderable", None) or getattr(status, "content", "")
+                lost.append(f"{before.external_ref if before else '-'}: {str(said)[:120]!r}")
+                screen.drawn_hook = None
+                await pilot.press("escape")
+                await pilot.pause(0.5)
+                screen.drawn_hook = drawn.set
+                continue
             samples.append(time.perf_counter() - t0)
             if screen.view is None:
                 break
             await asyncio.sleep(think)
         rss = rss_kb(os.getpid())
+    if lost:
+        print(f"{len(lost)} keys drew nothing in {LOST_AFTER:g} s: {', '.join(lost)}")
     return samples, rss
 
 
