@@ -9,6 +9,8 @@
   Between outcomes the collector "reads" for --think seconds (default 0.3 s, faster than
   anyone reads an account); --think 0 measures keys pressed back to back.
 - RSS: the collector's process after start-up and after logging --n outcomes by key.
+The start-up marker is English ("Why next"): use a collector whose locale is English (dave,
+the default, or lena; not bruno, fr_CA, or carmen, es_MX).
 Logs real 'no_answer' outcomes: run it on a benchmark copy.
 """
 
@@ -162,7 +164,7 @@ def catch_up_queue(db: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--db", default="/tmp/dunning-bench.db")
-    ap.add_argument("--as", dest="who", default="bruno")
+    ap.add_argument("--as", dest="who", default="dave")
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--think", type=float, default=0.3)
