@@ -9,6 +9,8 @@
   Between outcomes the collector "reads" for --think seconds (default 0.3 s, faster than
   anyone reads an account); --think 0 measures keys pressed back to back.
 - RSS: the collector's process after start-up and after logging --n outcomes by key.
+The start-up marker is English ("Why next"): use a collector whose locale is English (dave,
+the default, or lena; not bruno, fr_CA, or carmen, es_MX).
 Logs real 'no_answer' outcomes: run it on a benchmark copy.
 """
 
@@ -85,6 +87,9 @@ def rss_kb(pid: int) -> int:
     return 0
 
 
+LOST_AFTER = 10.0
+
+
 async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[float], int]:
     from textual import events
 
@@ -101,6 +106,7 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
     assert me is not None
     app = DunningApp(WorkSession(db, me, Settings()), freeze_gc=True)  # as run_app does
     samples: list[float] = []
+    lost: list[str] = []  # keys after which nothing was drawn within LOST_AFTER seconds
     async with app.run_test(size=(80, 24)) as pilot:
         while not (isinstance(app.screen, WorkScreen) and app.screen.view is not None):
             await pilot.pause(0.01)
@@ -113,13 +119,26 @@ async def key_to_drawn(db: str, who: str, n: int, think: float) -> tuple[list[fl
             t0 = time.perf_counter()
             driver = app._driver  # noqa: SLF001 - inject the key as the terminal would
             assert driver is not None
+            before = screen.view
             driver.send_message(events.Key("n", "n"))
-            await drawn.wait()
+            try:
+                await asyncio.wait_for(drawn.wait(), LOST_AFTER)
+            except TimeoutError:  # say so rather than wait forever
+                status = screen.query_one("#status")
+                said = getattr(status, "renderable", None) or getattr(status, "content", "")
+                lost.append(f"{before.external_ref if before else '-'}: {str(said)[:120]!r}")
+                screen.drawn_hook = None
+                await pilot.press("escape")
+                await pilot.pause(0.5)
+                screen.drawn_hook = drawn.set
+                continue
             samples.append(time.perf_counter() - t0)
             if screen.view is None:
                 break
             await asyncio.sleep(think)
         rss = rss_kb(os.getpid())
+    if lost:
+        print(f"{len(lost)} keys drew nothing in {LOST_AFTER:g} s: {', '.join(lost)}")
     return samples, rss
 
 
@@ -145,7 +164,7 @@ def catch_up_queue(db: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--db", default="/tmp/dunning-bench.db")
-    ap.add_argument("--as", dest="who", default="bruno")
+    ap.add_argument("--as", dest="who", default="dave")
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--starts", type=int, default=5)
     ap.add_argument("--think", type=float, default=0.3)

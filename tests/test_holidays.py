@@ -8,6 +8,7 @@ Friday 25.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dunning.data import gen_holiday_bans
 from dunning.queue.calendar import CustomerCalendar, add_business_days
 from dunning.queue.claim import claim_next
 from dunning.queue.contact_rules import check_callable
@@ -234,6 +236,35 @@ def test_a_look_up_costs_microseconds_and_holidays_is_not_imported_at_start():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_stored_holiday_bans_are_what_the_package_says():
+    stored = json.loads(gen_holiday_bans.OUT.read_text(encoding="utf-8"))
+    assert stored == gen_holiday_bans.generate(), "run python -m dunning.data.gen_holiday_bans"
+    assert stored["CA-QC"]["2026-06-24"] == "Saint Jean Baptiste Day"
+
+
+def test_deciding_a_call_on_a_banned_holiday_never_imports_the_package():
+    """Seen: the first claim of a process imported and built the package (0.25-0.6 s) as
+    soon as a Canadian consumer was a candidate, so start-up (process start -> first
+    account) lost that much; the claim reads the stored table instead."""
+    code = (
+        "import sys\n"
+        "from datetime import UTC, date, datetime\n"
+        "from dunning.queue.contact_rules import rule_for\n"
+        "from dunning.queue.holidays import holiday_ban\n"
+        "from dunning.queue.windows import allowed_at\n"
+        "noon = datetime(2026, 6, 24, 16, 0, tzinfo=UTC)\n"
+        "zones = ('America/Toronto',)\n"
+        "print(allowed_at(noon, zones, rule_for((('CA', 'QC'),))),\n"
+        "      allowed_at(noon, zones, rule_for((('CA', 'ON'),))),\n"
+        "      holiday_ban('CA', None, date(2026, 6, 24)),\n"
+        "      'holidays' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True", "Saint", "Jean", "Baptiste", "Day", "False"]
+    # a year the table does not hold still comes from the package
+    assert holiday_ban("CA", "QC", date(2050, 6, 24)) == "Saint Jean Baptiste Day"
 
 
 # -- properties over 2026 -------------------------------------------------------------------

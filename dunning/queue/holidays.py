@@ -10,12 +10,17 @@ Two uses (DOMAIN.md "Contact rules", "Call outcomes"):
 
 The package costs ~0.1 s to import and ~1-4 ms per country, subdivision and year to
 build, so it is imported on first use and each year is kept: a look-up is a dict read.
+The banned days, which every claim of a Canadian consumer asks about, are read from a table
+generated from the package (``dunning/data/holiday_bans.json``, 2024-2040), so claiming
+never imports it; business days still do (warmed off the event loop by the screen).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from functools import cache
+from importlib import resources
 from typing import Any
 
 from dunning.i18n import N_
@@ -141,16 +146,38 @@ def may_ban(country: str, subdivision: str | None) -> bool:
     return country in _BAN_COUNTRIES
 
 
+def package_ban_days(country: str, subdivision: str, year: int) -> dict[date, str]:
+    """date -> English name of the days a banning subdivision forbids calls on, as the
+    package says (what ``dunning/data/holiday_bans.json`` stores)."""
+    return _year(country, subdivision, year, BAN_CATEGORIES, _language(country.upper(), "en"))
+
+
+@cache
+def _stored_bans() -> dict[str, dict[str, str]]:
+    """The stored table (``dunning.data.gen_holiday_bans``): 'CA-ON' -> ISO date -> name."""
+    data = resources.files("dunning.data").joinpath("holiday_bans.json").read_text("utf-8")
+    return json.loads(data)  # type: ignore[no-any-return]
+
+
+def _ban_days(country: str, subdivision: str, year: int) -> dict[date, str]:
+    """The banned days of one subdivision and year: from the stored table when it covers
+    the year (a claim never imports the package), else from the package."""
+    stored = _stored_bans().get(f"{country}-{subdivision}")
+    prefix = f"{year}-"
+    if stored is not None and any(k.startswith(prefix) for k in stored):
+        return {date.fromisoformat(k): v for k, v in stored.items() if k.startswith(prefix)}
+    return package_ban_days(country, subdivision, year)
+
+
 def _ban_year(country: str, subdivision: str | None, year: int) -> dict[date, tuple[str, str]]:
     """date -> (English name, rule) of every banned day of the year: one dict read a call."""
     key = (country, subdivision, year)
     got = _ban_years.get(key)
     if got is None:
         got = {}
-        lang = _language(country.upper(), "en")
         for sub in banned_subdivisions(country, subdivision):
             rule = HOLIDAY_BANS[(country, sub)]
-            for day, name in _year(country, sub, year, BAN_CATEGORIES, lang).items():
+            for day, name in _ban_days(country, sub, year).items():
                 got.setdefault(day, (name, rule))
         _ban_years[key] = got
     return got
