@@ -22,6 +22,7 @@ from dunning.queue.calendar import account_reach
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.status_rules import calls_allowed
 
 WAKE_CHUNK = 5000
 CANDIDATE_PAGE = 25
@@ -149,8 +150,11 @@ def _callable(
 ) -> str | None:
     """None when the account may be called now, else why not (consumer contact rules)."""
     c = conn.execute(
-        "SELECT portfolio, country, subdivision FROM customers WHERE id = ?", (customer_id,)
+        "SELECT portfolio, country, subdivision, status FROM customers WHERE id = ?",
+        (customer_id,),
     ).fetchone()
+    if c is not None and not calls_allowed(c["status"]):
+        return f"status_{c['status']}"
     if c is None or c["portfolio"] not in settings.contact_rules_portfolios:
         return None
     return _why_not(conn, now, settings, customer_id, c)
@@ -213,7 +217,8 @@ def claim_next(
                 page_filter = "AND (q.priority < ? OR (q.priority = ? AND q.customer_id > ?))"
                 params = [last_priority, last_priority, last_id]
             rows = conn.execute(
-                f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision
+                f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision,
+                           c.status
                     FROM queue q JOIN customers c ON c.id = q.customer_id
                     WHERE q.collector_id = ? AND q.state = 'ready'
                       AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
@@ -228,6 +233,9 @@ def claim_next(
                 last_priority, last_id = row["priority"], row["customer_id"]
                 cid = int(row["customer_id"])
                 if cid in exclude:
+                    continue
+                if not calls_allowed(row["status"]):  # a queue row not yet moved to hold
+                    passed.append((cid, f"status_{row['status']}"))
                     continue
                 if row["portfolio"] in settings.contact_rules_portfolios:
                     why = _why_not(conn, now, settings, cid, row)
