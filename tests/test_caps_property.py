@@ -60,6 +60,17 @@ def _may_call(now: datetime, country: str, status: str, calls: list[tuple[int, s
     return contacts < 3
 
 
+def _one_account(ledger) -> tuple[int, int]:
+    """alice and her one consumer, made by the first example (the fixtures outlive it)."""
+    if ledger.conn.execute("SELECT 1 FROM customers").fetchone():
+        return 1, 1
+    alice = ledger.collector("alice")
+    cid = ledger.customer(
+        "Jane", collector=alice, portfolio="consumer", invoices=[(50_000, "2026-01-01")]
+    )
+    return alice, cid
+
+
 def _set(conn, cid: int, alice: int, country: str, status: str, calls, now: datetime) -> None:
     sub, number, _tz = PLACES[country]
     with write_tx(conn):
@@ -107,18 +118,7 @@ def _set(conn, cid: int, alice: int, country: str, status: str, calls, now: date
 def test_never_dealt_over_a_cap_or_in_a_status_that_forbids_calls(
     conn, clock, settings, ledger, now, country, status, calls
 ):
-    alice = (
-        ledger.collector("alice")
-        if not ledger.conn.execute("SELECT 1 FROM collectors").fetchone()
-        else 1
-    )
-    cid = (
-        ledger.customer(
-            "Jane", collector=alice, portfolio="consumer", invoices=[(50_000, "2026-01-01")]
-        )
-        if not ledger.conn.execute("SELECT 1 FROM customers").fetchone()
-        else 1
-    )
+    alice, cid = _one_account(ledger)
     _set(conn, cid, alice, country, status, calls, now)
     clock.at = now
     claim = claim_next(conn, clock, settings, alice, resume=False)
@@ -140,18 +140,7 @@ def test_dunning_next_on_the_file_agrees(
 ):
     for name in ("DUNNING_DB", "DUNNING_SERVICE_ACCOUNT", "DUNNING_CONFIG"):
         monkeypatch.delenv(name, raising=False)
-    alice = (
-        ledger.collector("alice")
-        if not ledger.conn.execute("SELECT 1 FROM collectors").fetchone()
-        else 1
-    )
-    cid = (
-        ledger.customer(
-            "Jane", collector=alice, portfolio="consumer", invoices=[(50_000, "2026-01-01")]
-        )
-        if not ledger.conn.execute("SELECT 1 FROM customers").fetchone()
-        else 1
-    )
+    alice, cid = _one_account(ledger)
     _set(conn, cid, alice, country, status, calls, now)
     clock.at = now
     main(["--db", str(db_path), "next", "--as", "alice", "--json"], clock=clock)
