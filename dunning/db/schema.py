@@ -456,3 +456,40 @@ def m010_voids(db: sqlite_utils.Database) -> None:
     for statement in M010.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+# --- m011: the host's facts and the audit log (dunning/queue/audit.py, issue 7) -----------
+# meta: facts about this database set once by its admin (e.g. the service account for
+# which --as is honoured). audit_log: who did what outside the call history: every import,
+# export, report, backup, collector change, reassignment, and every refusal. ``os_user``
+# is the real OS account (pwd.getpwuid(os.getuid())), ``collector_id`` whom it acted as.
+
+M011 = """
+CREATE TABLE meta (
+    key           TEXT PRIMARY KEY,
+    value         TEXT NOT NULL,
+    set_at        TEXT NOT NULL,
+    set_by        TEXT NOT NULL                    -- the OS user who set it
+);
+
+CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY,
+    at            TEXT NOT NULL,
+    os_user       TEXT NOT NULL,
+    os_uid        INTEGER NOT NULL,
+    collector_id  INTEGER REFERENCES collectors(id),   -- whom it acted as; NULL: none
+    action        TEXT NOT NULL,                   -- import, export, backup, assign, ...
+    target        TEXT NOT NULL DEFAULT '',        -- account ref, file, collector name
+    result        TEXT NOT NULL DEFAULT 'done' CHECK (result IN ('done', 'refused',
+                  'interrupted', 'failed')),
+    detail        TEXT NOT NULL DEFAULT '{}'       -- JSON: what it did, or why refused
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+"""
+
+
+@migrations()
+def m011_audit_log(db: sqlite_utils.Database) -> None:
+    for statement in M011.split(";\n"):
+        if statement.strip():
+            db.execute(statement)

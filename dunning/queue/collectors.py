@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -10,6 +9,7 @@ from datetime import tzinfo
 
 from dunning.clock import Clock, person_zone, to_iso, zone_named
 from dunning.db.connection import write_tx
+from dunning.queue.audit import os_account
 
 ROLES = ("collector", "lead", "admin")
 
@@ -127,10 +127,8 @@ def set_collector_tz(conn: sqlite3.Connection, username: str, tz: str) -> Collec
 
 
 def os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return os.environ.get("USER", "")
+    """The real OS user's name (pwd.getpwuid(os.getuid())); the environment cannot forge it."""
+    return os_account()[1]
 
 
 def resolve_identity(
