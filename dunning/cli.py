@@ -44,6 +44,7 @@ from dunning.i18n import set_language
 from dunning.queue.assign import AssignError
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
+from dunning.queue.rights import RightsError
 from dunning.queue.status_rules import StatusRefused
 from dunning.queue.void import VoidRefused
 
@@ -75,8 +76,8 @@ def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
             dest="as_name",
             metavar="NAME",
             default=default,
-            help="work as this collector (honoured on a single-user set-up, or for the "
-            "service account named by $DUNNING_SERVICE_ACCOUNT)",
+            help="work as this collector (honoured only for root, the database file's "
+            "owner, or the service account recorded by `dunning init`)",
         )
 
 
@@ -108,7 +109,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dunning import cli_admin, cli_work
+    from dunning import cli_admin, cli_init, cli_work
 
     parser = Parser(
         prog="dunning",
@@ -124,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_admin.register_demo(sub)
     cli_work.register(sub)
     cli_admin.register(sub)
+    cli_init.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser
@@ -199,6 +201,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return exc.code
     except (
         IdentityError,
+        RightsError,
         ClaimError,
         AssignError,
         VoidRefused,

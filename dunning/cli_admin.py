@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sqlite3
 import sys
 from dataclasses import asdict
@@ -13,18 +12,18 @@ from pathlib import Path
 from dunning.cli_base import EXIT_USAGE, CliError, Context
 from dunning.cli_parse import find_customer
 from dunning.db.connection import default_db_path, write_tx
+from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.assign import reassign
 from dunning.queue.collectors import (
     ROLES,
-    Collector,
     add_collector,
     check_tz,
     get_collector,
     list_collectors,
-    os_user,
     set_collector_tz,
 )
+from dunning.queue.identity import audited, authorize, refuse
 from dunning.queue.promises import evaluate_promises
 
 DEMO_COLLECTOR = "alice"
@@ -55,10 +54,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     ap = csub.add_parser(
         "add",
         help="add a collector",
-        description="Add a collector. Allowed for a lead or admin (--as or the OS user), "
-        "for root or the service account ($DUNNING_SERVICE_ACCOUNT) without --as, and for "
-        "anyone while the database has no collectors yet (the first one: make it an admin). "
-        "Only an admin may add an admin.",
+        description="Add a collector. Allowed for a lead or an admin, and for the host "
+        "operator (root, the database file's owner, or its service account, without --as "
+        "and without a collector of their own name). Only an admin may add an admin.",
     )
     ap.add_argument("name", metavar="NAME", help="login name (the OS user, or --as NAME)")
     ap.add_argument("--display-name", help="full name (default: NAME)")
@@ -77,7 +75,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "set",
         help="change a collector's time zone",
         description="Change a collector's settings. A collector may change their own; a "
-        "lead or admin anyone's (root and the service account without --as too).",
+        "lead or admin anyone's (the host operator too).",
     )
     sp.add_argument("name", metavar="NAME", help="the collector's login name")
     sp.add_argument(
@@ -264,40 +262,32 @@ def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _may_add(conn: sqlite3.Connection, ctx: Context, role: str) -> None:
-    if conn.execute("SELECT 1 FROM collectors LIMIT 1").fetchone() is None:
-        return  # the first collector of a new database
-    who = os_user()
-    service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
-    if not ctx.as_name and (who == "root" or (service and who == service)):
-        return
-    me: Collector = ctx.identity(conn)
-    if not me.is_lead:
-        raise CliError(
-            f"{me.username!r} is a collector: only a lead or an admin may add collectors"
-        )
-    if role == "admin" and me.role != "admin":
-        raise CliError("only an admin may add an admin")
-
-
 def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
-    _may_add(conn, ctx, args.role)
+    name = args.name.strip()
+    detail = {"role": args.role, "languages": args.languages, "locale": args.locale}
+    actor = ctx.authorize(conn, "collectors.add", target=name, detail=detail)
+    if args.role == "admin" and actor.role != "admin":
+        message = _("only an admin may add an admin")
+        refuse(conn, ctx.clock, action="collectors.add", message=message,
+               collector_id=actor.collector_id, target=name, detail=detail)  # fmt: skip
+        raise CliError(message)
     languages = ",".join(x.strip().lower() for x in args.languages.split(",") if x.strip())
     if not languages or not all(len(x) == 2 and x.isalpha() for x in languages.split(",")):
         raise CliError(f"--languages {args.languages!r}: ISO 639-1 codes, e.g. en,fr", EXIT_USAGE)
     _check_locale(args.locale)
     tz = _check_tz(args.tz)
-    c = add_collector(
-        conn,
-        ctx.clock,
-        username=args.name.strip(),
-        display_name=(args.display_name or args.name).strip(),
-        role=args.role,
-        languages=languages,
-        locale=args.locale,
-        tz=tz,
-    )
+    with audited(conn, ctx.clock, actor, "collectors.add", target=name, detail=detail):
+        c = add_collector(
+            conn,
+            ctx.clock,
+            username=name,
+            display_name=(args.display_name or args.name).strip(),
+            role=args.role,
+            languages=languages,
+            locale=args.locale,
+            tz=tz,
+        )
     print(
         f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale}, "
         f"{c.tz or 'host time zone'})"
@@ -316,18 +306,14 @@ def cmd_collectors_set(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     name = args.name.strip()
     tz = _check_tz(args.tz)
-    who = os_user()
-    service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
-    if ctx.as_name or not (who == "root" or (service and who == service)):
-        me: Collector = ctx.identity(conn)
-        if me.username != name and not me.is_lead:
-            raise CliError(
-                f"{me.username!r} is a collector: only a lead or an admin may change "
-                f"another collector ({name!r})"
-            )
+    actor = ctx.actor(conn, action="collectors.set", target=name)
+    if actor.collector is None or actor.collector.username != name:  # one's own: anyone
+        authorize(conn, ctx.clock, actor, "collectors.change", audit_action="collectors.set",
+                  target=name, detail={"tz": tz})  # fmt: skip
     if get_collector(conn, name) is None:
         raise CliError(f"unknown collector {name!r} (see `dunning collectors list`)", EXIT_USAGE)
-    c = set_collector_tz(conn, name, tz)
+    with audited(conn, ctx.clock, actor, "collectors.set", target=name, detail={"tz": tz}):
+        c = set_collector_tz(conn, name, tz)
     print(f"{c.username}: time zone {c.tz or 'of this machine'}")
     return 0
 
@@ -348,7 +334,15 @@ def _check_locale(text: str) -> None:
 
 def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
-    lead = ctx.identity(conn)
+    detail = {"to": args.to, "accounts": len(args.accounts), "reason": args.reason}
+    actor = ctx.authorize(conn, "assign", target=args.to, detail=detail)
+    lead = actor.collector
+    if lead is None:  # the host operator: a reassignment names the lead who made it
+        message = _(
+            "the OS user {who!r} is not a collector: reassign with --as NAME (a lead)"
+        ).format(who=actor.os_name)
+        refuse(conn, ctx.clock, action="assign", message=message, target=args.to, detail=detail)
+        raise CliError(message)
     to = get_collector(conn, args.to)
     if to is None:
         raise CliError(f"unknown collector {args.to!r} (see `dunning collectors list`)", EXIT_USAGE)
@@ -363,13 +357,16 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
+    actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
     ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
     accounts = decided = 0
-    for i in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[i : i + REFRESH_CHUNK]
-        with write_tx(conn):
-            decided += evaluate_promises(conn, ctx.clock, settings, chunk)
-            accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+    with audited(conn, ctx.clock, actor, "queue.refresh") as info:
+        for i in range(0, len(ids), REFRESH_CHUNK):
+            chunk = ids[i : i + REFRESH_CHUNK]
+            with write_tx(conn):
+                decided += evaluate_promises(conn, ctx.clock, settings, chunk)
+                accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+            info.update(accounts=accounts, promises_decided=decided)
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
     return 0

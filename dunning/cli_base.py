@@ -11,9 +11,10 @@ from pathlib import Path
 
 from dunning.clock import Clock
 from dunning.db.connection import default_db_path, open_db
-from dunning.i18n import set_language
-from dunning.queue.collectors import Collector, resolve_identity
+from dunning.i18n import _, set_language
+from dunning.queue.collectors import Collector, IdentityError
 from dunning.queue.config import Settings, load_settings
+from dunning.queue.identity import Actor, authorize, identify
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # refused, database problems, nothing found where something must be
@@ -39,8 +40,9 @@ dates and times:
 money: as you would write it in your locale, in the customer's currency:
   1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
 
-environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file),
-  DUNNING_SERVICE_ACCOUNT (the OS account for which --as is honoured)
+environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file)
+identity: the OS user running dunning; --as NAME only for root, the database file's owner
+  or the service account recorded by `dunning init --service-account NAME`
 """
 
 
@@ -105,11 +107,46 @@ class Context:
         self._conns.append(conn)
         return conn
 
+    def actor(
+        self, conn: sqlite3.Connection, *, action: str = "identity", target: str = ""
+    ) -> Actor:
+        """Who runs the command (a collector, or the host operator); a refused ``--as`` or
+        an unknown OS user is recorded in the audit log under ``action``. From here on,
+        messages are in the collector's language."""
+        actor = identify(conn, self.clock, self.as_name, action=action, target=target)
+        if actor.collector is not None:
+            set_language(actor.collector.locale)
+        return actor
+
+    def authorize(
+        self,
+        conn: sqlite3.Connection,
+        action: str,
+        *,
+        audit_action: str | None = None,
+        target: str = "",
+        detail: dict[str, object] | None = None,
+    ) -> Actor:
+        """The actor, when their role may do ``action`` (dunning/queue/rights.py); else
+        RightsError, recorded in the audit log with the real OS user."""
+        name = audit_action or action
+        actor = self.actor(conn, action=name, target=target)
+        authorize(conn, self.clock, actor, action, audit_action=name, target=target, detail=detail)
+        return actor
+
     def identity(self, conn: sqlite3.Connection, as_name: str | None = None) -> Collector:
-        """Who runs the command; from here on, messages are in that collector's language."""
-        me = resolve_identity(conn, as_name or self.as_name)
-        set_language(me.locale)
-        return me
+        """The collector who runs the command (the host operator must say --as NAME)."""
+        if as_name is not None and as_name != self.as_name:
+            self.args.as_name = as_name
+        actor = self.actor(conn)
+        if actor.collector is None:
+            raise IdentityError(
+                _(
+                    "the OS user {who!r} runs this host but is not a collector: say whom to "
+                    "work as with --as NAME"
+                ).format(who=actor.os_name)
+            )
+        return actor.collector
 
     def close(self) -> None:
         for conn in self._conns:

@@ -30,7 +30,7 @@ from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
 from dunning.queue.calendar import account_zones
 from dunning.queue.claim import claim_next
-from dunning.queue.collectors import Collector, IdentityError
+from dunning.queue.collectors import Collector
 from dunning.queue.outcomes import (
     DEPARTMENTS,
     DISPUTE_REASONS,
@@ -403,7 +403,7 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
-    loc = _viewer_locale(conn, ctx)  # messages in the asker's language from here on
+    loc = _viewer_locale(conn, ctx, "history")  # messages in the asker's language from here on
     customer = find_customer(conn, args.account)
     limit = None if args.limit <= 0 else args.limit
     entries = timeline(conn, customer["id"], limit)
@@ -472,22 +472,20 @@ def cmd_void(args: argparse.Namespace, ctx: Context) -> int:
     return 0
 
 
-def _viewer_locale(conn: sqlite3.Connection, ctx: Context) -> str:
-    """The locale of whoever is asking, when known; en_US otherwise (history needs no
-    identity)."""
-    try:
-        return ctx.identity(conn).locale
-    except IdentityError:
-        return "en_US"
+def _viewer_locale(conn: sqlite3.Connection, ctx: Context, action: str) -> str:
+    """Who is asking must be a known collector (or the host operator) who may read
+    accounts; refused otherwise. Their locale (en_US for the operator)."""
+    actor = ctx.authorize(conn, "read", audit_action=action)
+    return actor.collector.locale if actor.collector is not None else "en_US"
 
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
+    loc = _viewer_locale(conn, ctx, "search")
     hits = search_customers(conn, args.text, limit=max(args.limit, 1))
     if args.json:
         _emit_json([asdict(h) for h in hits])
         return 0
-    loc = _viewer_locale(conn, ctx)
     for h in hits:
         print(
             f"{h.external_ref:<12} {h.name[:32]:<32} {h.country:<3} "

@@ -9,6 +9,7 @@ clear line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sqlite3
 import sys
@@ -186,6 +187,34 @@ def _existing_db(args: argparse.Namespace) -> sqlite3.Connection | None:
     return conn
 
 
+def _authorized(
+    args: argparse.Namespace,
+    conn: sqlite3.Connection,
+    action: str,
+    *,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> Any:
+    """Who runs the command, when their role may (dunning/queue/rights.py); else None,
+    the refusal printed as one line and recorded in the audit log with the real OS user."""
+    from dunning.cli_base import Context
+    from dunning.queue.collectors import IdentityError
+    from dunning.queue.rights import RightsError
+
+    try:
+        return Context(args, _clock(args)).authorize(conn, action, target=target, detail=detail)
+    except (IdentityError, RightsError) as exc:
+        _err(str(exc))
+        return None
+
+
+def _audited(args: argparse.Namespace, conn: sqlite3.Connection, actor: Any, action: str,
+             target: str, detail: dict[str, Any]) -> Any:  # fmt: skip
+    from dunning.queue.identity import audited
+
+    return audited(conn, _clock(args), actor, action, target=target, detail=detail)
+
+
 def _err(msg: str) -> None:
     print(f"dunning: {msg}", file=sys.stderr)
 
@@ -285,9 +314,27 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     conn = _open(args)
     try:
-        with progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as bar:
-            result = import_file(conn, _clock(args), _settings(args), args.file, options,
-                                 progress=bar, on_refusal=on_refusal)  # fmt: skip
+        detail = {"kind": options.kind, "file": str(args.file), "profile": options.profile,
+                  "dry_run": options.dry_run, "snapshot": options.snapshot,
+                  "skip_invalid": options.skip_invalid}  # fmt: skip
+        actor = _authorized(args, conn, "import", target=str(args.file), detail=detail)
+        if actor is None:
+            return 1
+        options = dataclasses.replace(
+            options,
+            may_assign=actor.may("import.assign"),
+            assigned_by=actor.collector_id,
+            assign_reason=f"import by {actor.name}",
+        )
+        with _audited(args, conn, actor, "import", str(args.file), detail) as info:
+            with progress_bar(enabled=not args.quiet and sys.stderr.isatty()) as bar:
+                result = import_file(conn, _clock(args), _settings(args), args.file, options,
+                                     progress=bar, on_refusal=on_refusal)  # fmt: skip
+            info.update({name: getattr(result, name) for name in (
+                "rows", "created", "updated", "unchanged", "closed", "refused", "skipped",
+                "assigned", "written")})  # fmt: skip
+            if result.refused and not result.written:
+                info["_result"] = "failed"
     finally:
         conn.close()
     try:
@@ -352,14 +399,21 @@ def cmd_aging(args: argparse.Namespace) -> int:
     if conn is None:
         return 1
     try:
-        report = reports.aging(conn, as_of, by=args.by, today=today)
+        detail = {"as_of": as_of, "by": args.by, "format": fmt, "output": args.output}
+        actor = _authorized(args, conn, "report", target="aging", detail=detail)
+        if actor is None:
+            return 1
+        with _audited(args, conn, actor, "report", "aging", detail) as info:
+            report = reports.aging(conn, as_of, by=args.by, today=today)
+            ledger = "rebuilt as it stood on as_of" if report.rebuilt else "as loaded"
+            meta = {"report": "aging", "as_of": as_of, "by": args.by, "ledger": ledger}
+            with reports.paused_gc():
+                cols, rows = exports.aging_table(report)
+                exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}",
+                              meta=meta)  # fmt: skip
+            info["rows"] = len(report.rows)
     finally:
         conn.close()
-    ledger = "rebuilt as it stood on as_of" if report.rebuilt else "as loaded"
-    meta = {"report": "aging", "as_of": as_of, "by": args.by, "ledger": ledger}
-    with reports.paused_gc():
-        cols, rows = exports.aging_table(report)
-        exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}", meta=meta)
     if args.output is not None:
         print(f"aging as of {as_of}: {len(report.rows)} rows written to {args.output}")
     return 0
@@ -379,13 +433,18 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     if conn is None:
         return 1
     try:
-        report = metrics(conn, start, end, _team_zone(args))
+        detail = {"from": start, "to": end, "format": fmt, "output": args.output}
+        actor = _authorized(args, conn, "report", target="metrics", detail=detail)
+        if actor is None:
+            return 1
+        with _audited(args, conn, actor, "report", "metrics", detail):
+            report = metrics(conn, start, end, _team_zone(args))
+            meta = {"report": "metrics", "from": start, "to": end}
+            sections = exports.metrics_sections(report)
+            exports.write_sections(sections, fmt, args.output,
+                                   title=f"Metrics {start} to {end}", meta=meta)  # fmt: skip
     finally:
         conn.close()
-    meta = {"report": "metrics", "from": start, "to": end}
-    sections = exports.metrics_sections(report)
-    exports.write_sections(sections, fmt, args.output, title=f"Metrics {start} to {end}",
-                           meta=meta)  # fmt: skip
     if args.output is not None:
         n = len(report.money) + len(report.activity)
         print(f"metrics: {n} rows written to {args.output}")
@@ -404,6 +463,11 @@ def cmd_export_activities(args: argparse.Namespace) -> int:
     if conn is None:
         return 1
     try:
+        detail = {"from": start, "to": end, "collector": args.collector, "format": fmt,
+                  "output": args.output}  # fmt: skip
+        actor = _authorized(args, conn, "export", target="activities", detail=detail)
+        if actor is None:
+            return 1
         if (
             args.collector is not None
             and not conn.execute(
@@ -412,8 +476,10 @@ def cmd_export_activities(args: argparse.Namespace) -> int:
         ):
             raise ValueError(f"--collector: no collector {args.collector!r} "
                              "(see `dunning collectors list`)")  # fmt: skip
-        rows = exports.activities(conn, start, end, args.collector, _team_zone(args))
-        n = exports.write_activities(rows, fmt, args.output)
+        with _audited(args, conn, actor, "export", "activities", detail) as info:
+            rows = exports.activities(conn, start, end, args.collector, _team_zone(args))
+            n = exports.write_activities(rows, fmt, args.output)
+            info["rows"] = n
     finally:
         conn.close()
     if args.output is not None:
@@ -429,7 +495,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
     if conn is None:
         return 1
     try:
-        result = backup(conn, args.dest, _clock(args), force=args.force)
+        detail = {"dest": args.dest, "force": args.force}
+        actor = _authorized(args, conn, "backup", target=str(args.dest), detail=detail)
+        if actor is None:
+            return 1
+        with _audited(args, conn, actor, "backup", str(args.dest), detail) as info:
+            result = backup(conn, args.dest, _clock(args), force=args.force)
+            info.update(path=result.path, bytes=result.bytes)
     finally:
         conn.close()
     print(f"backup written to {result.path} ({result.bytes:,} bytes, {result.seconds:.1f} s)")

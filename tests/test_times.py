@@ -267,7 +267,7 @@ def test_collectors_add_and_set_a_time_zone(run, db):
     assert run("collectors", "set", "zoe", "--tz", "America/Vancouver", "--as", "zoe")[0] == 0
     assert one(db, "SELECT tz FROM collectors WHERE username = 'zoe'") == ("America/Vancouver",)
     code, _, err = run("collectors", "set", "alice", "--tz", "UTC", "--as", "zoe")
-    assert code == 1 and "only a lead or an admin" in err
+    assert code == 1 and "may not change another collector" in err
     code, _, err = run("collectors", "set", "zoe", "--tz", "Nowhere", "--as", "lena")
     assert code == 2 and "'Nowhere'" in err
     assert one(db, "SELECT tz FROM collectors WHERE username = 'zoe'") == ("America/Vancouver",)

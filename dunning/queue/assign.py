@@ -9,6 +9,7 @@ A claim in progress is left alone: the collector on the call finishes it.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterable
 
@@ -16,8 +17,11 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
+from dunning.queue.audit import record
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.queue.identity import refuse
+from dunning.queue.rights import RightsError, require
 
 CHUNK = 1000
 
@@ -41,14 +45,40 @@ def reassign(
     Accounts already assigned to ``to`` and ids that are not customers are left out.
     Accounts without a queue row yet (imported, not refreshed) get one first.
     """
-    if not lead.is_lead:
-        raise AssignError(
-            _("{name!r} is a {role}: only a lead or an admin may reassign accounts").format(
-                name=lead.username, role=lead.role
-            )
-        )
+    try:
+        require(lead.role, "assign", who=lead.username)
+    except RightsError as exc:
+        refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
+               target=to.username, detail={"reason": reason.strip()})  # fmt: skip
+        raise AssignError(str(exc)) from None
     ids = sorted(set(customer_ids))
-    moved = 0
+    done = {"moved": 0}
+    result = "failed"
+    try:
+        _move(conn, clock, lead, ids, to, reason, settings, done)
+        result = "done"
+    except KeyboardInterrupt:
+        result = "interrupted"
+        raise
+    finally:
+        # who moved what, also when stopped half-way (how many moved by then)
+        with contextlib.suppress(sqlite3.Error):
+            record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
+                   result=result, detail={"accounts": len(ids), "moved": done["moved"],
+                                          "reason": reason.strip()})  # fmt: skip
+    return done["moved"]
+
+
+def _move(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    ids: list[int],
+    to: Collector,
+    reason: str,
+    settings: Settings | None,
+    done: dict[str, int],
+) -> None:
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -86,5 +116,4 @@ def reassign(
                     WHERE customer_id IN ({change_marks})""",
                 [to.id, now_iso, *changing],
             )
-            moved += len(changing)
-    return moved
+        done["moved"] += len(changing)

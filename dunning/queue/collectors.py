@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import tzinfo
+from pathlib import Path
 
 from dunning.clock import Clock, person_zone, to_iso, zone_named
 from dunning.db.connection import write_tx
+from dunning.i18n import _
 from dunning.queue.audit import os_account
 
 ROLES = ("collector", "lead", "admin")
@@ -132,36 +133,22 @@ def os_user() -> str:
 
 
 def resolve_identity(
-    conn: sqlite3.Connection, as_name: str | None, *, os_name: str | None = None
+    conn: sqlite3.Connection,
+    as_name: str | None,
+    *,
+    db_path: Path | None = None,
+    account: tuple[int, str] | None = None,
 ) -> Collector:
-    """The collector this process works as.
+    """The collector this process works as (see dunning/queue/identity.py for who may use
+    ``--as``); IdentityError for the host operator, who is no collector."""
+    from dunning.queue.identity import resolve_actor  # identity imports this module
 
-    Without ``--as``: the OS user, when it is a known collector. With ``--as NAME``:
-    honoured when ``$DUNNING_SERVICE_ACCOUNT`` is unset (a single-user or demo set-up) or
-    names the OS user running this process (the forced-command SSH set-up); a known
-    collector logged in as themselves may not act as someone else.
-    """
-    who = os_name if os_name is not None else os_user()
-    hint = (
-        "add one with: dunning collectors add NAME --display-name 'Full Name' "
-        "[--role collector|lead|admin] [--languages en,fr]"
-    )
-    if as_name:
-        service = os.environ.get("DUNNING_SERVICE_ACCOUNT")
-        if service and who != service:
-            raise IdentityError(
-                f"--as is only honoured for the service account {service!r}; you are {who!r}"
-            )
-        me = get_collector(conn, who) if not service else None
-        if me is not None and me.username != as_name and not me.is_lead:
-            raise IdentityError(f"{who!r} is a collector and may not act as {as_name!r}")
-        found = get_collector(conn, as_name)
-        if found is None:
-            raise IdentityError(f"unknown collector {as_name!r}; {hint}")
-        return found
-    found = get_collector(conn, who)
-    if found is None:
+    actor = resolve_actor(conn, as_name, db_path=db_path, account=account)
+    if actor.collector is None:
         raise IdentityError(
-            f"the OS user {who!r} is not a known collector; run with --as NAME or {hint}"
+            _(
+                "the OS user {who!r} runs this host but is not a collector: say whom to work "
+                "as with --as NAME"
+            ).format(who=actor.os_name)
         )
-    return found
+    return actor.collector

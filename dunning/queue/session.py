@@ -30,6 +30,7 @@ from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
+from dunning.queue.rights import allowed
 from dunning.queue.search import Hit, search_customers
 from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
 
@@ -228,9 +229,28 @@ class WorkSession:
 
         return self._run(go)
 
+    def may(self, action: str) -> bool:
+        """Whether this collector's role may ``action`` (dunning/queue/rights.py): the
+        screen shows or hides a feature by the same rule the command line obeys."""
+        return allowed(self.collector.role, action)
+
     def aging_by_collector(self) -> AgingReport:
+        """The team's aging for those who may run reports (leads, admins); a collector's
+        own portfolio otherwise, as `dunning report aging` is refused them."""
         today = self.clock.now().astimezone(self.settings.team_zone).date()  # the team's
-        return self._read(lambda conn: aging(conn, today, by="collector"))
+
+        def go(conn: sqlite3.Connection) -> AgingReport:
+            if self.may("report"):
+                return aging(conn, today, by="collector")
+            mine = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT customer_id FROM queue WHERE collector_id = ?", (self.collector.id,)
+                )
+            ]
+            return aging(conn, today, by="collector", customer_ids=mine)
+
+        return self._read(go)
 
     def counts(self) -> dict[str, int]:
         """Accounts of this collector by queue state (for the header)."""

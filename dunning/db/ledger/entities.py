@@ -177,8 +177,16 @@ def merge_customers(
     return counts, affected, assign
 
 
-def assign_collectors(conn: sqlite3.Connection, assign: dict[int, int], now: str) -> int:
-    """Set the account owner named by the file (after the queue rows exist)."""
+def assign_collectors(
+    conn: sqlite3.Connection,
+    assign: dict[int, int],
+    now: str,
+    *,
+    by: int | None = None,
+    reason: str = "import",
+) -> int:
+    """Set the account owner named by the file (after the queue rows exist); ``by``: the
+    importer's collector id (None: the host operator, whom ``reason`` names)."""
     moved = 0
     for cid, collector_id in assign.items():
         cur = conn.execute(
@@ -189,8 +197,8 @@ def assign_collectors(conn: sqlite3.Connection, assign: dict[int, int], now: str
         if cur.rowcount:
             conn.execute(
                 """INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                       assigned_by, reason) VALUES (?, ?, ?, NULL, 'import')""",
-                (cid, collector_id, now),
+                       assigned_by, reason) VALUES (?, ?, ?, ?, ?)""",
+                (cid, collector_id, now, by, reason),
             )
             moved += 1
     return moved

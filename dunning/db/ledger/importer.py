@@ -198,6 +198,7 @@ def _run(
         country=options.country,
         as_of=as_of,
         collectors={r[0]: r[1] for r in conn.execute("SELECT username, id FROM collectors")},
+        may_assign=options.may_assign,
     )
     # staging lives in a TEMP file, not in memory: a large file must not grow the process
     conn.execute("PRAGMA temp_store=FILE")
@@ -315,7 +316,9 @@ def _write(
             # those of customers the file does not name (they paid nothing: broken)
             result.promises_decided += evaluate_promises(conn, clock, settings)
         if assign:
-            result.assigned = entities.assign_collectors(conn, assign, now)
+            result.assigned = entities.assign_collectors(
+                conn, assign, now, by=options.assigned_by, reason=options.assign_reason
+            )
         if result.created or result.updated or result.closed or result.assigned:
             conn.execute(
                 """INSERT INTO import_runs (kind, file, profile, options, started_at,

@@ -46,6 +46,12 @@ class ImportOptions:
     currency: str = "USD"
     create_customers: bool | None = None  # None: the profile's
     dry_run: bool = False
+    # who runs it (issue 7): an assignment column needs may_assign; the assignments it
+    # makes record assigned_by (the importer's collector id; None: the host operator,
+    # named in assign_reason)
+    may_assign: bool = True
+    assigned_by: int | None = None
+    assign_reason: str = "import"
 
 
 @lru_cache(maxsize=1)

@@ -49,6 +49,7 @@ class Context:
     country: str  # default for new customers
     as_of: date | None = None
     collectors: dict[str, int] = field(default_factory=dict)
+    may_assign: bool = True  # a collector column is refused when False (rights)
     warnings: list[tuple[int, RowError]] = field(default_factory=list)
     _customers: dict[str, tuple[int, str, str] | None] = field(default_factory=dict)
 
@@ -151,6 +152,8 @@ def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             except ValueError as exc:
                 raise RowError("credit_limit", get(cells, "credit_limit"), str(exc)) from None
         collector = text(get(cells, "collector")) or None
+        if collector and not ctx.may_assign:
+            raise RowError("collector", collector, "assigning accounts needs the admin role")
         if collector and collector not in ctx.collectors:
             raise RowError("collector", collector, "no collector with this username")
         subdivision = _subdivision(

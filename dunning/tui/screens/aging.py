@@ -1,5 +1,6 @@
 """`A`: the team's aging by collector and currency, as of today (the same numbers as
-`dunning report aging --by collector`)."""
+`dunning report aging --by collector`). A collector, who may not run reports, sees the
+aging of their own accounts."""
 
 from __future__ import annotations
 
@@ -34,7 +35,12 @@ class AgingScreen(Screen[None]):
         self.session = session
 
     def compose(self) -> ComposeResult:
-        yield Static(_("Aging by collector, as of today (open amounts)"), id="aging-title")
+        title = (
+            _("Aging by collector, as of today (open amounts)")
+            if self.session.may("report")
+            else _("Aging of your accounts, as of today (open amounts)")
+        )
+        yield Static(title, id="aging-title")
         yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 

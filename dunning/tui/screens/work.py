@@ -354,7 +354,7 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         if action in ("outcome", "reschedule", "history"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
-            return self.session.collector.is_lead and self.view is not None
+            return self.session.may("assign") and self.view is not None
         return True
 
     def action_outcome(self, code: str) -> None:

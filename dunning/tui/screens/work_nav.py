@@ -44,7 +44,7 @@ class NavigationMixin:
         self.app.push_screen(SearchScreen(self.session), opened)
 
     def action_reassign(self) -> None:
-        if self.view is None or not self.session.collector.is_lead or self.busy:
+        if self.view is None or not self.session.may("assign") or self.busy:
             return
         view = self.view
 
@@ -85,7 +85,7 @@ class NavigationMixin:
         self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self, self.session.collector.is_lead))
+        self.app.push_screen(HelpScreen(self, self.session.may("assign")))
 
     def action_quit(self) -> None:
         # after the keys still queued for the note (typed before q), like _log
