@@ -81,7 +81,7 @@ class Host:
 def _run_as(
     uid: int, gid: int, name: str, argv: list[str], env: dict[str, str], cwd: Path
 ) -> tuple[int, str]:
-    out = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - shared with the forked child, closed below
     pid = os.fork()
     if pid == 0:  # the child: become the user, run dunning, exit with its code
         code = 70
