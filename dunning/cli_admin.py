@@ -248,6 +248,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
+    ctx.authorize(conn, "read", audit_action="collectors.list")
     team = list_collectors(conn)
     if args.json:
         print(json.dumps([asdict(c) for c in team], indent=2, ensure_ascii=False))
