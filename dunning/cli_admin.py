@@ -101,7 +101,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     qsub = p.add_subparsers(dest="queue_command", metavar="ACTION", required=True)
     rp = qsub.add_parser(
         "refresh",
-        help="recompute every account's queue row (run nightly after an import)",
+        help="recompute every account's queue row (run nightly after an import; admins)",
         description="Decide promises from loaded payments and recompute balances, state and "
         "priority of every account, 5,000 accounts per transaction.",
     )

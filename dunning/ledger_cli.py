@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="load customers, contacts, invoices or payments from CSV/XLSX",
         description="Load an ERP extract. Re-running the same file changes nothing. "
         "By default nothing is written when any row is refused. "
-        "'dunning import profiles' lists the built-in layouts.",
+        "'dunning import profiles' lists the built-in layouts. For admins and the host "
+        "operator (README: Security); each run is recorded in the audit log.",
     )
     p.add_argument("kind", choices=[*KINDS, "profiles"])
     p.add_argument("file", nargs="?", type=Path)
@@ -76,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.set_defaults(func=cmd_import)
 
     days = "dates: 2026-12-01, today, tomorrow, +3d, +2w, mon..sun (see dunning --help)"
-    r = subparsers.add_parser("report", help="aging and collection metrics")
+    r = subparsers.add_parser("report", help="aging and collection metrics (leads, admins)")
     rs = r.add_subparsers(dest="report", required=True, metavar="{aging,metrics}")
     a = rs.add_parser("aging", help="open amounts per bucket of days past due", epilog=days)
     a.add_argument("--as-of", metavar="DATE",
@@ -92,7 +93,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _output(m, REPORT_FORMATS)
     m.set_defaults(func=cmd_metrics)
 
-    e = subparsers.add_parser("export", help="export history for audit")
+    e = subparsers.add_parser("export", help="export history for audit (leads, admins)")
     es = e.add_subparsers(dest="export", required=True, metavar="{activities}")
     ea = es.add_parser("activities", help="every call and note, oldest first", epilog=days)
     ea.add_argument("--from", dest="start", metavar="DATE")
@@ -101,7 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _output(ea, ACTIVITY_FORMATS)
     ea.set_defaults(func=cmd_export_activities)
 
-    b = subparsers.add_parser("backup", help="consistent copy of the live database")
+    b = subparsers.add_parser("backup", help="consistent copy of the live database (admins)")
     b.add_argument("dest", type=Path, help="file, or a directory for a time-stamped file")
     b.add_argument("--force", action="store_true", help="replace DEST if it exists")
     b.set_defaults(func=cmd_backup)
