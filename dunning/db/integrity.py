@@ -2,9 +2,10 @@
 ``queue refresh`` before they read or copy anything.
 
 A damaged page is otherwise noticed only when a collector's screen happens to read it,
-and a backup of it is a copy of the damage. The check reads every page (about 1 s per
-GB here); it finds broken b-tree pages, bad free lists and out-of-order records, not a
-wrong but well-formed value (``PRAGMA integrity_check`` also compares indexes: slower).
+and a backup of it is a copy of the damage. The check reads every page: 6 s for the
+100,000-customer demo (274 MB) on the shared 2-core test host. It finds broken b-tree
+pages, bad free lists, out-of-order records and broken NOT NULL/CHECK constraints, not
+an index that disagrees with its table (``PRAGMA integrity_check``: slower).
 """
 
 from __future__ import annotations
