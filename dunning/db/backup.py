@@ -61,14 +61,19 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def _real(path: Path) -> Path:
+    """The path with every symlink resolved (a loop stays as it is: no exception)."""
+    return Path(os.path.realpath(path))
+
+
 def refuse_live_parts(dest: Path, live: Path | None) -> None:
     """BackupError when writing ``dest`` would overwrite a live database or one of the
     files SQLite keeps beside it."""
-    target = dest.resolve()
+    target = _real(dest)
     if live is not None:
         parts = [live, *(Path(f"{live}{s}") for s in private.SUFFIXES)]
         for part in parts:
-            if target in (part.resolve(), part.absolute()) or _same_file(dest, part):
+            if target in (_real(part), part.absolute()) or _same_file(dest, part):
                 if part == live:
                     raise BackupError(
                         _(
