@@ -39,6 +39,7 @@ from dunning.cli_base import (
     Context,
 )
 from dunning.clock import Clock, SystemClock
+from dunning.db import private
 from dunning.db.connection import DatabaseError
 from dunning.i18n import set_language
 from dunning.queue.assign import AssignError
@@ -148,6 +149,7 @@ def _exit_code(exc: SystemExit) -> int:
 def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
     func: Callable[[argparse.Namespace], int | None] | None = getattr(args, "func", None)
+    private.use_group(ctx.settings().file_group)  # files created from here on
     if func is not None and getattr(args, "command", None) is not None:
         args.db_path = ctx.db_path
         args.clock = ctx.clock

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context
 from dunning.cli_parse import find_customer
+from dunning.db import private
 from dunning.db.connection import default_db_path, write_tx
+from dunning.db.integrity import CorruptDatabase, check_live
 from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.assign import reassign
@@ -116,7 +118,7 @@ def _customer_count(conn: sqlite3.Connection) -> int:
 
 
 def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
-    conn = ctx.open(path)
+    conn = ctx.open(path, warn=False)  # the screen says it
     if _customer_count(conn) == 0:
         raise CliError(
             f"{path} holds no customers yet: build and open a demo with `dunning demo`, or "
@@ -228,7 +230,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
         from dunning.clock import SystemClock
 
         _remove_db(path)  # an empty leftover
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.make_dirs(path.parent)  # 0700, whatever the umask
         build_demo(
             path,
             customers=args.customers,
@@ -360,6 +362,10 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
+    try:
+        check_live(conn, ctx.db_path)  # a damaged page stops the night's run, named
+    except CorruptDatabase as exc:
+        raise CliError(str(exc)) from None
     ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
     accounts = decided = 0
     with audited(conn, ctx.clock, actor, "queue.refresh") as info:

@@ -6,10 +6,12 @@ import argparse
 import contextlib
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dunning.clock import Clock
+from dunning.db import private
 from dunning.db.connection import default_db_path, open_db
 from dunning.i18n import _, set_language
 from dunning.queue.collectors import Collector, IdentityError
@@ -82,8 +84,11 @@ class Context:
             self._settings = load_settings(getattr(self.args, "config", None))
         return self._settings
 
-    def open(self, path: Path | None = None) -> sqlite3.Connection:
-        """Connect and migrate an existing database; a missing file is an error."""
+    def open(self, path: Path | None = None, *, warn: bool = True) -> sqlite3.Connection:
+        """Connect and migrate an existing database; a missing file is an error.
+
+        ``warn``: say on stderr, once per process, when others can read the database
+        (False: the screen says it)."""
         path = path or self.db_path
         if not path.exists():
             demo = path.with_name("demo.db")
@@ -105,6 +110,8 @@ class Context:
         except sqlite3.DatabaseError as exc:
             raise CliError(f"{path}: {exc}") from exc
         self._conns.append(conn)
+        if warn:
+            warn_exposed(path)
         return conn
 
     def actor(
@@ -153,6 +160,14 @@ class Context:
             with contextlib.suppress(sqlite3.Error):
                 conn.close()
         self._conns.clear()
+
+
+def warn_exposed(path: Path) -> None:
+    """Once per process, on stderr: others can read the database, and the fix."""
+    message = private.take_warning(path)
+    if message:
+        with contextlib.suppress(OSError):
+            print(f"dunning: {message}", file=sys.stderr)
 
 
 def _refuse_foreign(path: Path) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dunning.clock import Clock, SystemClock
+from dunning.i18n import _
 
 KINDS = ("customers", "contacts", "invoices", "payments")
 
@@ -253,10 +254,13 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
 
 
 def _open(args: argparse.Namespace) -> sqlite3.Connection:
+    from dunning.cli_base import warn_exposed
     from dunning.db.connection import default_db_path, open_db
 
     path = getattr(args, "db", None) or default_db_path()
-    return open_db(path)
+    conn = open_db(path)
+    warn_exposed(Path(path))
+    return conn
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -505,5 +509,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
             info.update(path=result.path, bytes=result.bytes)
     finally:
         conn.close()
+    for stale in result.cleaned:
+        _err(_("removed {path}: left by a backup that was stopped").format(path=stale))
     print(f"backup written to {result.path} ({result.bytes:,} bytes, {result.seconds:.1f} s)")
     return 0

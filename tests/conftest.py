@@ -13,6 +13,7 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from dunning.clock import FixedClock, to_iso
+from dunning.db import private
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.i18n import set_language
@@ -41,6 +42,7 @@ def english_after_each_test() -> Iterator[None]:
     English, whatever ran before it."""
     yield
     set_language("en")
+    private.reset_for_tests()  # the exposed-database warning is once per process
 
 
 @pytest.fixture

@@ -17,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from dunning.db import private
+
 BUSY_TIMEOUT_MS = 5000
 WRITE_RETRIES = 8
 
@@ -52,7 +54,7 @@ def connect(
             check_same_thread=not any_thread,
         )
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private.prepare_db(path)  # created 0600 (0640 with file_group), whatever the umask
         conn = sqlite3.connect(
             str(path),
             isolation_level=None,
@@ -64,6 +66,7 @@ def connect(
     conn.execute("PRAGMA foreign_keys=ON")
     if not readonly:
         _wal(conn)
+        private.settle_db(path)
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA cache_size=-20000")

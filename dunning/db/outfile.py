@@ -5,17 +5,23 @@ when complete: a failed write (a bad value, a full disk, an interrupt) never lea
 truncated DEST or a ``.partial`` behind, and an existing DEST is untouched until then.
 An error names the destination, never the ``.partial``. A destination that exists and
 is not a regular file (``/dev/null``, a pipe) is written in place.
+
+The ``.partial`` is created private (``0600``, ``0640`` with ``file_group``: see
+dunning/db/private.py) before anything is written, and the rename keeps its mode.
 """
 
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
+
+from dunning.db import private
 
 
 def _named(exc: OSError, dest: Path) -> OSError:
@@ -42,6 +48,14 @@ def partial_path(dest: Path) -> Iterator[Path]:
         return
     tmp = dest.with_name(dest.name + ".partial")
     try:
+        # a leftover (or a planted symlink) is replaced by a new private file
+        if os.path.lexists(tmp) and not os.path.isdir(tmp):
+            tmp.unlink()
+        held = private.create(tmp)
+    except OSError as exc:
+        raise _named(exc, dest) from None
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # in use: never a stale one
         yield tmp
         os.replace(tmp, dest)
     except OSError as exc:
@@ -50,6 +64,8 @@ def partial_path(dest: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(held)
 
 
 @contextmanager
@@ -61,10 +77,20 @@ def text_output(dest: Path | None) -> Iterator[IO[str]]:
         return
     with partial_path(dest) as path:
         try:
-            fh = path.open("w", newline="", encoding="utf-8")
+            fh = _open_text(path, fresh=path != dest)
         except OSError as exc:
             raise _named(exc, dest) from None
         try:
             yield fh
         finally:
             fh.close()
+
+
+def _open_text(path: Path, *, fresh: bool) -> IO[str]:
+    """``path`` for writing text: the private ``.partial`` just created, or a special
+    file (``/dev/null``, a pipe) written in place."""
+    if fresh:
+        fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    else:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, private.file_mode())
+    return os.fdopen(fd, "w", newline="", encoding="utf-8")

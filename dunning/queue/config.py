@@ -63,6 +63,9 @@ class Settings:
     # The team's time zone (IANA name): the days of report periods and "today" in
     # reports; '' = the host's zone.
     team_tz: str = ""
+    # The OS group that may read the files dunning creates (database, -wal/-shm, backups,
+    # exports, reports): they are then 0640 and in that group; '' = 0600, owner only.
+    file_group: str = ""
 
     @property
     def team_zone(self) -> tzinfo:
@@ -113,6 +116,14 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             except ValueError as exc:
                 raise ValueError(f"{source}: team_tz: {exc}") from exc
             changes[key] = str(value)
+        elif key == "file_group":
+            if not isinstance(value, str):
+                raise ValueError(f"{source}: file_group must be a group name, not {value!r}")
+            if value:
+                from dunning.db.private import group_id
+
+                group_id(value)  # the group exists on this host
+            changes[key] = value
         elif key in known:
             changes[key] = _coerce(settings, key, value)
         else:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dunning.clock import Clock, SystemClock
+from dunning.db import private
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
@@ -60,6 +61,11 @@ class WorkSession:
         self.passed_over: list[tuple[int, str]] = []
         self.last_logged: Logged | None = None  # what `u` would take back
         self.last_logged_at = self.clock.now()
+
+    def file_warning(self) -> str | None:
+        """Once per process: others can read the database files, and the command that
+        fixes it (dunning/db/private.py); None when they cannot."""
+        return private.take_warning(self.db_path)
 
     def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         with self._lock:

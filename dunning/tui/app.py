@@ -41,6 +41,9 @@ class DunningApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(WorkScreen(self.session))
+        warning = self.session.file_warning()
+        if warning:
+            self.notify(warning, severity="warning", timeout=20)
         try:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGHUP, signal.SIGTERM):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from dunning.db.ledger.parse import text
 from dunning.db.ledger.profiles import norm
 from dunning.db.ledger.sources import Table, open_table
+from dunning.db.outfile import text_output
 
 if TYPE_CHECKING:
     from dunning.db.ledger.importer import ImportResult, OnRefusal
@@ -78,7 +79,7 @@ def write_rejects(
         sheet=table.sheet or None,
     )
     try:
-        with dest.open("w", newline="", encoding="utf-8") as fh:
+        with text_output(dest) as fh:  # private (0600), written whole
             out = csv.writer(fh)
             out.writerow(["_line", "_reason", *header])
             pending = next(reasons, None)
