@@ -41,6 +41,11 @@ class BackupError(Exception):
     pass
 
 
+class DamagedLive(BackupError, CorruptDatabase):
+    """The live database failed its check: a backup error, and nothing may be written to
+    the damaged file (not even the audit row)."""
+
+
 @dataclass
 class BackupResult:
     path: Path
@@ -200,7 +205,7 @@ def backup(
     try:
         check_live(conn, live)
     except CorruptDatabase as exc:
-        raise BackupError(str(exc)) from None
+        raise DamagedLive(str(exc)) from None
     cleaned = clean_stale(dest.parent)
     tmp = dest.with_name(dest.name + ".partial")
     started = time.perf_counter()

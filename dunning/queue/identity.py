@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from dunning.clock import Clock
+from dunning.db.integrity import CorruptDatabase
 from dunning.i18n import _
 from dunning.queue.audit import get_meta, os_account, record
 from dunning.queue.collectors import Collector, IdentityError, get_collector
@@ -227,6 +228,9 @@ def audited(
     result = "done"
     try:
         yield info
+    except CorruptDatabase:
+        info["_skip"] = True  # never write into a damaged file; the message names it
+        raise
     except KeyboardInterrupt:
         result = "interrupted"
         raise
@@ -237,12 +241,13 @@ def audited(
     finally:
         result = info.pop("_result", None) or result
         with contextlib.suppress(sqlite3.Error):
-            record(
-                conn,
-                clock,
-                action=action,
-                collector_id=actor.collector_id,
-                target=target,
-                result=result,
-                detail=info,
-            )
+            if not info.pop("_skip", False):
+                record(
+                    conn,
+                    clock,
+                    action=action,
+                    collector_id=actor.collector_id,
+                    target=target,
+                    result=result,
+                    detail=info,
+                )
