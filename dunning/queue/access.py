@@ -66,12 +66,16 @@ class Access:
         return not self.mine and self.lead
 
     def marker(self) -> str:
-        """The screen's mark for an account one may not change, '' otherwise."""
-        if not self.read_only:
-            return ""
-        if self.owner:
-            return _("read-only: {owner}'s account").format(owner=self.owner)
-        return _("read-only: assigned to nobody")
+        """The screen's mark for an account that is not one's own, '' otherwise."""
+        if self.read_only:
+            if self.owner:
+                return _("read-only: {owner}'s account").format(owner=self.owner)
+            return _("read-only: assigned to nobody")
+        if self.needs_reason:
+            if self.owner:
+                return _("{owner}'s account: an outcome needs your reason").format(owner=self.owner)
+            return _("assigned to nobody: an outcome needs your reason")
+        return ""
 
 
 def access_for(
