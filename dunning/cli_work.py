@@ -167,6 +167,8 @@ def _log_epilog() -> str:
         f"dispute reasons: {', '.join(DISPUTE_REASONS)}",
         f"departments: {', '.join(DEPARTMENTS)}",
         "every outcome takes [--note TEXT] [--phone NUMBER] [--next WHEN] [--json]",
+        "a lead on another collector's account says why: --reason TEXT (--why TEXT for",
+        "dispute and skip); a collector logs only on their own accounts",
         "",
         "examples:",
         "  dunning log C000123 promise_to_pay --amount 1500 --date +7d --note 'after payday'",

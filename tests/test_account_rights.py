@@ -108,6 +108,26 @@ def test_refused_before_anything_else_is_read(run, db_path, team):
     assert code == 1 and "belongs to alice" in err
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["paid", "--amount", "100", "--date", "-1d"],
+        ["dispute", "--invoices", "1", "--reason", "pricing", "--department", "billing"],
+        ["promise_to_pay", "--amount", "100", "--date", "+3d"],
+        ["callback", "--at", "tomorrow 10:00"],
+        ["note", "--note", "parked by a colleague"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_every_outcome_on_anothers_account_is_refused(run, db_path, team, argv):
+    """Payment reports, disputes, promises, callbacks and notes alike."""
+    before = snapshot(db_path)
+    code, _, err = run("log", "C00001", *argv, "--as", "bruno")
+    assert code == 1 and "C00001 belongs to alice" in err
+    assert snapshot(db_path) == before
+    assert [r[0] for r in audit_rows(db_path)] == ["log"]
+
+
 def test_an_account_of_nobody_is_refused_to_a_collector(run, db_path, team):
     code, _, err = run("log", "C00004", "no_answer", "--as", "bruno")
     assert code == 1 and "C00004 is assigned to nobody: ask a lead to assign it" in err
@@ -221,6 +241,23 @@ def test_a_collector_voids_nothing_on_an_account_that_is_no_longer_theirs(
     # the lead may, the void's reason recorded
     void_activity(conn, clock, settings, by=lead, activity_id=logged.activity_id, reason="mine")
     assert rows(db_path, "SELECT reason FROM voids") == [("mine",)]
+
+
+def test_undo_is_refused_once_the_account_is_someone_elses(conn, clock, settings, db_path, team):
+    from dunning.queue.void import undo_outcome
+
+    alice, bruno, lena = team
+    logged = log_outcome(
+        conn, clock, settings, collector_id=alice, customer_id=1, inp=OutcomeInput("busy")
+    )
+    me, lead = get_collector_by_id(conn, alice), get_collector_by_id(conn, lena)
+    assert me is not None and lead is not None
+    reassign(conn, clock, lead, [1], get_collector_by_id(conn, bruno), "cover")  # type: ignore[arg-type]
+    before = snapshot(db_path)
+    with pytest.raises(AccountRefused, match="C00001 belongs to bruno"):
+        undo_outcome(conn, clock, settings, by=me, activity_id=logged.activity_id)
+    assert snapshot(db_path) == before
+    assert [r[:4] for r in audit_rows(db_path)] == [("undo", alice, "C00001", "refused")]
 
 
 def test_a_void_refused_for_rights_is_audited(conn, clock, settings, db_path, team):

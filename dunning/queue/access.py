@@ -21,6 +21,7 @@ from dunning.clock import Clock, to_iso
 from dunning.i18n import _
 from dunning.queue import audit
 from dunning.queue.collectors import Collector
+from dunning.queue.rights import allowed
 
 MAX_REASON = 500  # characters of a lead's reason kept
 
@@ -93,7 +94,7 @@ def access_for(
         ref,
         owner,
         mine=owner is not None and owner == by.username,
-        lead=by.is_lead,
+        lead=allowed(by.role, "act_on_any"),  # leads and admins (queue/rights.py)
         held_by=held_by if held_by != by.username else None,
         holds=holds,
     )
