@@ -392,11 +392,12 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         )
     except ReasonNeeded as exc:
         option = "--why" if own_reason else "--reason"
-        raise CliError(
-            _("{ref} belongs to {owner}: add {option} TEXT to say why you act on it").format(
-                ref=exc.ref, owner=exc.owner or _("nobody"), option=option
-            )
-        ) from None
+        text = (
+            _("{ref} belongs to {owner}: add {option} TEXT to say why you act on it")
+            if exc.owner
+            else _("{ref} is assigned to nobody: add {option} TEXT to say why you act on it")
+        )
+        raise CliError(text.format(ref=exc.ref, owner=exc.owner, option=option)) from None
     if not access.needs_reason:
         if _given(args, "why"):
             raise CliError(

@@ -195,6 +195,15 @@ def test_a_lead_without_a_reason_is_told_to_add_one(run, db_path, team):
     assert (action, target, result) == ("log", "C00001", "refused")
 
 
+def test_a_lead_on_an_account_of_nobody_says_why(run, db_path, team):
+    code, _, err = run("log", "C00004", "no_answer", "--as", "lena")
+    assert code == 1 and "C00004 is assigned to nobody: add --reason TEXT" in err
+    code, _, err = run("log", "C00004", "no_answer", "--reason", "triage", "--as", "lena")
+    assert code == 0, err
+    [(details,)] = rows(db_path, "SELECT details FROM activities")
+    assert json.loads(details) == {"for": "", "lead_reason": "triage"}
+
+
 def test_a_lead_skipping_gives_why_apart_from_the_skip_reason(run, db_path, team):
     code, _, err = run("log", "C00001", "skip", "--reason", "in a meeting", "--as", "lena")
     assert code == 1 and "add --why TEXT" in err
@@ -306,3 +315,10 @@ def test_an_outcome_on_an_account_reassigned_during_the_call_still_saves(
         log_outcome(
             conn, clock, settings, collector_id=alice, customer_id=1, inp=OutcomeInput("busy")
         )
+
+
+def test_the_refusal_is_in_the_collectors_language(run, ledger, db_path, team):
+    ledger.collector("remi", languages="fr,en", locale="fr_CA")
+    code, _, err = run("log", "C00001", "no_answer", "--as", "remi")
+    assert code == 1
+    assert "C00001 appartient à alice : demandez à un chef d'équipe de le réassigner" in err

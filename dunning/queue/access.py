@@ -158,13 +158,13 @@ def check_change(access: Access, reason: str = "") -> None:
             not_yours(access.ref, access.owner), ref=access.ref, owner=access.owner
         )
     if not reason.strip():
-        who = access.owner or _("nobody")
+        text = (
+            _("{ref} belongs to {owner}: a lead acting on it must say why (a reason)")
+            if access.owner
+            else _("{ref} is assigned to nobody: a lead acting on it must say why (a reason)")
+        )
         raise ReasonNeeded(
-            _("{ref} belongs to {owner}: a lead acting on it must say why (a reason)").format(
-                ref=access.ref, owner=who
-            ),
-            ref=access.ref,
-            owner=access.owner,
+            text.format(ref=access.ref, owner=access.owner), ref=access.ref, owner=access.owner
         )
 
 
