@@ -27,6 +27,7 @@ from dunning.clock import from_iso, host_zone, zone_label
 from dunning.i18n import _
 from dunning.money import format_money, parse_amount
 from dunning.phones import dial_format, zone
+from dunning.queue.access import ReasonNeeded, require_change
 from dunning.queue.account_view import AccountView, load_account, timeline
 from dunning.queue.calendar import account_zones
 from dunning.queue.claim import claim_next
@@ -96,7 +97,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--note", default="", help="the note")
     p.add_argument("--phone", help="the number dialled: E.164 (+15145550123) or phone id")
     p.add_argument("--invoices", help="disputed invoice numbers (or ids), comma-separated")
-    p.add_argument("--reason", help="dispute reason, or why you skip")
+    p.add_argument(
+        "--reason",
+        help="dispute reason, or why you skip; a lead logging on another collector's "
+        "account: why (recorded in the history)",
+    )
+    p.add_argument(
+        "--why",
+        help="a lead on another collector's account: why (for dispute and skip, whose "
+        "--reason is their own)",
+    )
     p.add_argument("--department", help="department that resolves the dispute")
     p.add_argument(
         "--at",
@@ -157,6 +167,8 @@ def _log_epilog() -> str:
         f"dispute reasons: {', '.join(DISPUTE_REASONS)}",
         f"departments: {', '.join(DEPARTMENTS)}",
         "every outcome takes [--note TEXT] [--phone NUMBER] [--next WHEN] [--json]",
+        "a lead on another collector's account says why: --reason TEXT (--why TEXT for",
+        "dispute and skip); a collector logs only on their own accounts",
         "",
         "examples:",
         "  dunning log C000123 promise_to_pay --amount 1500 --date +7d --note 'after payday'",
@@ -291,7 +303,11 @@ def build_input(
     conn: sqlite3.Connection,
     customer: sqlite3.Row,
     me: Collector,
+    *,
+    lead_reason: str = "",
 ) -> OutcomeInput:
+    """``lead_reason``: a lead acting on someone else's account said why (``--reason``
+    stands for it when the outcome takes no reason of its own)."""
     o = args.outcome
     if o not in OUTCOMES:
         raise CliError(
@@ -314,6 +330,8 @@ def build_input(
         "escalation",
         "instalments",
     ):
+        if name == "reason" and lead_reason and name not in allowed:
+            continue  # the lead's reason, not the outcome's
         if _given(args, name) and name not in allowed:
             raise CliError(
                 _("--{option} does not apply to {outcome}").format(option=name, outcome=o),
@@ -341,7 +359,8 @@ def build_input(
         inp.instalments = parse_instalments(args.instalments, currency, me.locale, ctx, me.zone)
     if _given(args, "invoices"):
         inp.invoice_ids = resolve_invoices(conn, customer, args.invoices)
-    inp.reason = (args.reason or "").strip()
+    inp.reason = (args.reason or "").strip() if "reason" in allowed else ""
+    inp.lead_reason = lead_reason
     inp.department = (args.department or "").strip()
     if _given(args, "at"):
         inp.callback_at = parse_account_when("--at", args.at, ctx, zones(), me.zone)
@@ -359,7 +378,33 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     me = ctx.identity(conn)
     settings = ctx.settings()
     customer = find_customer(conn, args.account)
-    inp = build_input(args, ctx, conn, customer, me)
+    own_reason = "reason" in OUTCOME_OPTIONS.get(args.outcome, ())
+    lead_reason = (args.why or ("" if own_reason else args.reason) or "").strip()
+    try:  # whose account first: a refusal says so whatever else is wrong (audited)
+        access = require_change(
+            conn,
+            ctx.clock,
+            me,
+            customer["id"],
+            action="log",
+            reason=lead_reason,
+            detail={"outcome": args.outcome},
+        )
+    except ReasonNeeded as exc:
+        option = "--why" if own_reason else "--reason"
+        text = (
+            _("{ref} belongs to {owner}: add {option} TEXT to say why you act on it")
+            if exc.owner
+            else _("{ref} is assigned to nobody: add {option} TEXT to say why you act on it")
+        )
+        raise CliError(text.format(ref=exc.ref, owner=exc.owner, option=option)) from None
+    if not access.needs_reason:
+        if _given(args, "why"):
+            raise CliError(
+                _("--why is for a lead acting on another collector's account"), EXIT_USAGE
+            )
+        lead_reason = ""  # one's own account: --reason is the outcome's, or refused below
+    inp = build_input(args, ctx, conn, customer, me, lead_reason=lead_reason)
     logged = log_outcome(
         conn, ctx.clock, settings, collector_id=me.id, customer_id=customer["id"], inp=inp
     )
@@ -425,6 +470,12 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
         for key in ("date", "reason", "department", "escalation", "to", "invoice", "phone"):
             if d.get(key):
                 bits.append(str(d[key]))
+        if d.get("lead_reason"):  # a lead on someone else's account: for whom and why
+            bits.append(
+                _("for {owner}: {reason}").format(
+                    owner=d.get("for") or _("nobody"), reason=d["lead_reason"]
+                )
+            )
         if d.get("next_action") and e.kind == "activity":
             bits.append(f"next {d['next_action']} {_local(str(d.get('next_action_at') or ''))}")
         note = e.note.replace("\n", " ")

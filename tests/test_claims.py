@@ -78,9 +78,10 @@ def test_resume_a_drafted_account_after_the_lease_expired(conn, clock, settings,
 
 
 def test_a_drafted_account_held_by_someone_else_is_not_resumed(conn, clock, settings, ledger, team):
-    alice, bruno, big, mid, _ = team
+    alice, _, big, mid, _ = team
+    lena = ledger.collector("lena", role="lead")  # only a lead may open alice's account
     save_draft(conn, clock, alice, mid, "note")
-    claim_account(conn, clock, settings, bruno, mid)
+    claim_account(conn, clock, settings, lena, mid)
     claim = claim_next(conn, clock, settings, alice)
     assert claim is not None and claim.customer_id == big and not claim.resumed
 
@@ -105,17 +106,18 @@ def test_two_collectors_never_hold_the_same_account(conn, clock, settings, ledge
 
 
 def test_an_expired_lease_frees_the_account(conn, clock, settings, ledger, team):
-    alice, bruno, big, _, _ = team
+    alice, _, big, _, _ = team
+    lena = ledger.collector("lena", role="lead")  # only a lead may take alice's account
     claim_next(conn, clock, settings, alice)
     clock.advance(minutes=settings.lease_minutes - 1)
     with pytest.raises(ClaimError):
-        claim_account(conn, clock, settings, bruno, big)
+        claim_account(conn, clock, settings, lena, big)
     clock.advance(minutes=1)
-    taken = claim_account(conn, clock, settings, bruno, big)
-    assert taken.customer_id == big and holder(ledger, big)[0] == bruno
+    taken = claim_account(conn, clock, settings, lena, big)
+    assert taken.customer_id == big and holder(ledger, big)[0] == lena
     # alice's process notices it lost the account when it renews
     assert renew(conn, clock, settings, alice, big) is False
-    assert renew(conn, clock, settings, bruno, big) is True
+    assert renew(conn, clock, settings, lena, big) is True
 
 
 def test_renew_keeps_the_account_while_on_screen(conn, clock, settings, ledger, team):
@@ -136,7 +138,8 @@ def test_release_frees_only_ones_own_claim(conn, clock, settings, ledger, team):
     assert holder(ledger, big)[0] == alice
     release(conn, alice, big)
     assert holder(ledger, big) == (None, None)
-    assert claim_account(conn, clock, settings, bruno, big).customer_id == big
+    lena = ledger.collector("lena", role="lead")  # bruno may not: alice's account
+    assert claim_account(conn, clock, settings, lena, big).customer_id == big
 
 
 def test_claim_account_refuses_an_unknown_account(conn, clock, settings, ledger, team):
@@ -221,7 +224,7 @@ def test_a_draft_is_not_resumed_once_the_account_left_the_collector(
         settings,
         collector_id=lena,
         customer_id=big,
-        inp=OutcomeInput("escalated", escalation="legal"),
+        inp=OutcomeInput("escalated", escalation="legal", lead_reason="legal asked for it"),
     )
     reassign(
         conn, clock, get_collector_by_id(conn, lena), [mid], get_collector_by_id(conn, bruno), "fr"

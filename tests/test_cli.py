@@ -409,10 +409,10 @@ def test_expected_errors(run, db, argv, code, message):
 
 
 def test_account_held_by_another_collector(run, db, conn, clock, settings):
-    bruno = one(db, "SELECT id FROM collectors WHERE username = 'bruno'")[0]
-    claim_account(conn, clock, settings, bruno, 1)
+    lena = one(db, "SELECT id FROM collectors WHERE username = 'lena'")[0]
+    claim_account(conn, clock, settings, lena, 1)  # a lead: only she may open alice's
     code, _, err = run("log", "C00001", "no_answer", "--as", "alice")
-    assert code == 1 and "being worked by bruno" in err  # refused, not bad input
+    assert code == 1 and "being worked by lena" in err  # refused, not bad input
     assert count(db, "activities") == 0
 
 

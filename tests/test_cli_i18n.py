@@ -36,6 +36,16 @@ def db(db_path, ledger):
     return db_path
 
 
+def own(db: Path, user: str) -> None:
+    """Give C00001 to ``user``: a collector logs only on their own accounts (issue 7)."""
+    conn = sqlite3.connect(db)
+    conn.execute(
+        "UPDATE queue SET collector_id = (SELECT id FROM collectors WHERE username = ?)", (user,)
+    )
+    conn.commit()
+    conn.close()
+
+
 BAD = [
     ["log", "C00001", "promise_to_pay", "--amount", "12,3.4x", "--date", "+3d"],
     ["log", "C00001", "promise_to_pay", "--amount", "100", "--date", "someday"],
@@ -55,6 +65,7 @@ BAD = [
 @pytest.mark.parametrize("user", ["bruno", "rosa"])
 @pytest.mark.parametrize("argv", BAD, ids=lambda a: " ".join(a[2:4]))
 def test_bad_input_on_the_command_line_is_not_english(db, clock, capsys, user, argv):
+    own(db, user)
     code = main(["--db", str(db), *argv, "--as", user], clock=clock)
     out, err = capsys.readouterr()
     assert code == 2, err
@@ -76,6 +87,7 @@ def test_the_language_is_english_again_after_a_french_command(db, clock, capsys)
 @pytest.mark.parametrize(("user", "word"), [("alice", "fri"), ("bruno", "ven"), ("rosa", "vie")])
 def test_paid_on_a_weekday_is_the_last_one(db: Path, clock, capsys, user, word):
     """The clock is on Monday 2026-11-23: "paid on friday" is 2026-11-20."""
+    own(db, user)
     code = main(
         ["--db", str(db), "log", "C00001", "paid", "--amount", "100", "--date", word]
         + ["--as", user],
@@ -102,6 +114,7 @@ MORE_BAD = [
 def test_refusals_name_the_law_and_the_value_in_the_collectors_language(
     db, clock, capsys, user, argv
 ):
+    own(db, user)
     conn = sqlite3.connect(db)
     conn.execute("UPDATE customers SET portfolio = 'consumer', subdivision = 'NY'")
     conn.commit()
@@ -117,6 +130,7 @@ def test_refusals_name_the_law_and_the_value_in_the_collectors_language(
 
 @pytest.mark.parametrize(("user", "said"), [("bruno", "enregistré"), ("rosa", "registrado")])
 def test_an_outcome_logged_is_said_in_the_collectors_language(db, clock, capsys, user, said):
+    own(db, user)
     code = main(["--db", str(db), "log", "C00001", "no_answer", "--as", user], clock=clock)
     out = capsys.readouterr().out
     assert code == 0 and said in out, out
@@ -127,6 +141,7 @@ def test_an_outcome_logged_is_said_in_the_collectors_language(db, clock, capsys,
 @pytest.mark.parametrize("argv", [["--date", "-1d"], ["--date", "-3d"], ["--date=-1d"]])
 def test_paid_minus_days_as_the_help_says(db: Path, clock, capsys, argv):
     """`--date -1d` is a value, not an unknown option (the help lists -1d among the dates)."""
+    own(db, "bruno")
     code = main(
         ["--db", str(db), "log", "C00001", "paid", "--amount", "100", *argv, "--as", "bruno"],
         clock=clock,
@@ -139,6 +154,7 @@ def test_paid_minus_days_as_the_help_says(db: Path, clock, capsys, argv):
 
 
 def test_a_negative_amount_is_refused_as_an_amount_not_as_an_option(db: Path, clock, capsys):
+    own(db, "bruno")
     code = main(
         ["--db", str(db), "log", "C00001", "promise_to_pay", "--amount", "-5", "--date", "+3d"]
         + ["--as", "bruno"],

@@ -195,6 +195,8 @@ def test_a_callback_the_consumer_asked_for_may_be_made(conn, clock, settings, le
 
     cid = us_consumer
     alice = ledger.collector("alice")
+    with conn:  # alice's account: a collector logs only on their own (issue 7)
+        conn.execute("UPDATE queue SET collector_id = ? WHERE customer_id = ?", (alice, cid))
     clock.at = NOON_NY
     at = NOON_NY + timedelta(days=1)
     log_outcome(

@@ -497,7 +497,7 @@ def test_a_failure_half_way_leaves_nothing_half_stored(conn, clock, ledger, acct
 
 def test_an_account_held_by_another_collector_refuses(conn, clock, settings, ledger, acct):
     alice, cid = acct
-    bruno = ledger.collector("bruno")
+    bruno = ledger.collector("bruno", role="lead")  # only a lead may open alice's account
     claim_account(conn, clock, settings, bruno, cid)
     before = snapshot(conn)
     with pytest.raises(ClaimError, match="being worked by bruno"):

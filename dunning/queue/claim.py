@@ -18,19 +18,19 @@ from datetime import datetime, timedelta
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
+from dunning.queue.access import ClaimError, load_access, not_yours
 from dunning.queue.calendar import account_reach
+from dunning.queue.collectors import get_collector_by_id
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
 from dunning.queue.status_rules import calls_allowed
 
+__all__ = ["Claim", "ClaimError", "claim_account", "claim_next", "release", "renew"]
+
 WAKE_CHUNK = 5000
 CANDIDATE_PAGE = 25
 MAX_CANDIDATES = 500
-
-
-class ClaimError(Exception):
-    """The account cannot be claimed (held by someone else, not found)."""
 
 
 @dataclass(frozen=True)
@@ -270,6 +270,12 @@ def claim_account(
             raise ClaimError(
                 _("{who} is working this account right now").format(who=row["username"])
             )
+        me = get_collector_by_id(conn, collector_id)
+        access = load_access(conn, now_iso, me, customer_id) if me is not None else None
+        if access is None or not (access.mine or access.lead or access.holds):
+            # another collector's account: read-only (queue/access.py), never claimed
+            ref = access.ref if access else str(customer_id)
+            raise ClaimError(not_yours(ref, access.owner if access else None))
         _stamp(conn, collector_id, customer_id, expires)
     return Claim(customer_id, expires)
 
@@ -281,11 +287,14 @@ def renew(
     now = clock.now()
     with write_tx(conn):
         pid, host = _holder()
+        # a lapsed lease is taken back only on one's own account (a lead's: any)
         cur = conn.execute(
             """UPDATE queue SET claimed_by = ?, claim_expires_at = ?, claim_pid = ?,
                    claim_host = ?
                WHERE customer_id = ?
-               AND (claimed_by = ? OR claimed_by IS NULL OR claim_expires_at <= ?)""",
+               AND (claimed_by = ? OR ((claimed_by IS NULL OR claim_expires_at <= ?)
+                    AND (collector_id = ? OR EXISTS (SELECT 1 FROM collectors
+                         WHERE id = ? AND role IN ('lead', 'admin')))))""",
             (
                 collector_id,
                 to_iso(now + timedelta(minutes=settings.lease_minutes)),
@@ -294,6 +303,8 @@ def renew(
                 customer_id,
                 collector_id,
                 to_iso(now),
+                collector_id,
+                collector_id,
             ),
         )
     return cur.rowcount > 0

@@ -6,12 +6,20 @@ import sqlite3
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
+from dunning.queue.access import AccountRefused, load_access, not_yours
+from dunning.queue.collectors import get_collector_by_id
 
 
 def save_draft(
     conn: sqlite3.Connection, clock: Clock, collector_id: int, customer_id: int, text: str
 ) -> None:
+    """Save (or clear) the note being typed. Only on an account one may change: another
+    collector's account is read-only (queue/access.py), a note typed there is refused."""
     with write_tx(conn):
+        me = get_collector_by_id(conn, collector_id)
+        access = load_access(conn, to_iso(clock.now()), me, customer_id) if me else None
+        if access is not None and not (access.mine or access.lead or access.holds):
+            raise AccountRefused(not_yours(access.ref, access.owner), ref=access.ref)
         if text.strip():
             conn.execute(
                 """INSERT INTO drafts (collector_id, customer_id, text, updated_at)

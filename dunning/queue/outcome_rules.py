@@ -74,6 +74,7 @@ class OutcomeInput:
     callback_at: datetime | None = None
     escalation: str = ""  # legal, agency, credit_hold, lead_review
     rpc: bool | None = None  # callback: did we speak to the right party?
+    lead_reason: str = ""  # a lead acting on another collector's account says why
 
 
 MAX_AHEAD = timedelta(days=366)  # a callback or next action, a promise date

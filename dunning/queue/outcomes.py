@@ -15,9 +15,17 @@ from datetime import datetime, tzinfo
 from dunning.clock import Clock, person_zone, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
+from dunning.queue import audit
+from dunning.queue.access import (
+    AccountRefused,
+    audit_refusal,
+    check_change,
+    load_access,
+    on_behalf,
+)
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.calendar import account_reach, customer_calendar
-from dunning.queue.claim import ClaimError
+from dunning.queue.collectors import Collector, get_collector_by_id
 from dunning.queue.config import Settings
 
 # the rules without a database live in outcome_rules; imported from here as before
@@ -137,6 +145,37 @@ def log_outcome(
     customer_id: int,
     inp: OutcomeInput,
 ) -> Logged:
+    """Log ``inp`` on the account, as ``collector_id``. The outcome needs the claim: taken
+    and released in this transaction when the account is free and the collector's own (or
+    a lead's, with ``inp.lead_reason``); refused otherwise (AccountRefused, audited),
+    nothing changed (queue/access.py)."""
+    me = get_collector_by_id(conn, collector_id)
+    if me is None:
+        raise OutcomeError(_("no collector with id {id}").format(id=collector_id))
+    try:
+        return _log(conn, clock, settings, me, customer_id, inp)
+    except AccountRefused as exc:  # rolled back; the refusal itself is kept
+        audit_refusal(
+            conn,
+            clock,
+            me,
+            action="log",
+            target=exc.ref or str(customer_id),
+            error=exc,
+            detail={"outcome": inp.outcome},
+        )
+        raise
+
+
+def _log(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    me: Collector,
+    customer_id: int,
+    inp: OutcomeInput,
+) -> Logged:
+    collector_id = me.id
     now = clock.now()
     now_iso = to_iso(now)
     with write_tx(conn):
@@ -144,19 +183,9 @@ def log_outcome(
         if customer is None:
             raise OutcomeError(_("no customer with id {id}").format(id=customer_id))
         q = conn.execute("SELECT * FROM queue WHERE customer_id = ?", (customer_id,)).fetchone()
-        if (
-            q is not None
-            and q["claimed_by"] not in (None, collector_id)
-            and (q["claim_expires_at"] or "") > now_iso
-        ):
-            who = conn.execute(
-                "SELECT username FROM collectors WHERE id = ?", (q["claimed_by"],)
-            ).fetchone()
-            raise ClaimError(  # refused (exit 1), not bad input
-                _("{ref} is being worked by {who} right now").format(
-                    ref=customer["external_ref"], who=who[0] if who else "?"
-                )
-            )
+        access = load_access(conn, now_iso, me, customer_id)
+        assert access is not None  # the customer exists
+        check_change(access, inp.lead_reason)  # refused (exit 1), not bad input
         _validate(conn, now, settings, customer, collector_id, inp)
         cal = customer_calendar(conn, customer_id, customer["country"], customer["subdivision"])
         tz = cal.tz
@@ -171,6 +200,8 @@ def log_outcome(
                 next_at = inp.next_action_at
             next_at_iso = to_iso(next_at)
         details = _details(inp)
+        behalf = on_behalf(access, inp.lead_reason)
+        details.update(behalf)
         if inp.outcome == "escalated":  # what a void of it puts back (queue/void.py)
             details["status_before"] = customer["status"]
         cur = conn.execute(
@@ -218,6 +249,15 @@ def log_outcome(
             (collector_id, customer_id),
         )
         refresh_accounts(conn, clock, settings, [customer_id])
+        if behalf:  # a lead on someone else's account: who, for whom and why
+            audit.record(
+                conn,
+                clock,
+                action="log",
+                collector_id=collector_id,
+                target=customer["external_ref"],
+                detail={"outcome": inp.outcome, "activity_id": activity_id, **behalf},
+            )
         state = conn.execute(
             "SELECT state FROM queue WHERE customer_id = ?", (customer_id,)
         ).fetchone()

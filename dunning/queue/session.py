@@ -12,12 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from dunning.clock import Clock, SystemClock
+from dunning.clock import Clock, SystemClock, to_iso
 from dunning.db import private
 from dunning.db.connection import connect, data_version
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
 from dunning.i18n import _
+from dunning.queue.access import Access, ClaimError, access_for, load_access, require_change
 from dunning.queue.account_view import (
     AccountView,
     TimelineEntry,
@@ -57,7 +58,9 @@ class WorkSession:
         # they never hold up logging an outcome or claiming the next account.
         self._read_lock = threading.Lock()
         self._read_conn = connect(self.db_path, any_thread=True)
-        self.current: int | None = None  # customer id on screen (claimed)
+        self.current: int | None = None  # customer id on screen (claimed unless read-only)
+        # another collector's account opened from search: shown, never claimed or changed
+        self.read_only = False
         self.passed_over: list[tuple[int, str]] = []
         self.last_logged: Logged | None = None  # what `u` would take back
         self.last_logged_at = self.clock.now()
@@ -83,6 +86,7 @@ class WorkSession:
             claim: Claim | None = claim_next(
                 conn, self.clock, self.settings, self.collector.id, exclude=exclude
             )
+            self.read_only = False
             if claim is None:
                 self.current = None
                 return None
@@ -95,13 +99,22 @@ class WorkSession:
         return self._run(go)
 
     def open_account(self, customer_id: int) -> AccountView | None:
-        """Open a searched account: release the current one, claim this one."""
+        """Open a searched account: release the current one, claim this one. Another
+        collector's account opens read-only for a collector: shown, not claimed (its owner
+        keeps working it), every change refused (queue/access.py)."""
 
         def go(conn: sqlite3.Connection) -> AccountView | None:
-            claim_account(conn, self.clock, self.settings, self.collector.id, customer_id)
+            now_iso = to_iso(self.clock.now())
+            access = load_access(conn, now_iso, self.collector, customer_id)
+            if access is None:
+                raise ClaimError(_("no account with id {id}").format(id=customer_id))
+            read_only = access.read_only and not access.holds
+            if not read_only:
+                claim_account(conn, self.clock, self.settings, self.collector.id, customer_id)
             if self.current not in (None, customer_id):
                 release(conn, self.collector.id, self.current)  # type: ignore[arg-type]
             self.current = customer_id
+            self.read_only = read_only
             return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
 
         return self._run(go)
@@ -113,6 +126,27 @@ class WorkSession:
         return self._run(
             lambda conn: load_account(conn, self.clock, self.settings, cid, self.collector.id)
         )
+
+    def access(self, view: AccountView) -> Access:
+        """What this collector may do with the account on screen (queue/access.py)."""
+        return access_for(view.id, view.external_ref, view.assigned_to, self.collector)
+
+    def refuse(self, code: str) -> None:
+        """An outcome key on an account one may not change: raises the one-line refusal
+        (AccountRefused), recorded in the audit log, before any dialog opens."""
+        if self.current is None:
+            return
+        cid = self.current
+
+        def go(conn: sqlite3.Connection) -> None:
+            require_change(
+                conn, self.clock, self.collector, cid, action="log", detail={"outcome": code}
+            )
+            # not refused: it became this collector's since it was opened; it is claimed now
+            claim_account(conn, self.clock, self.settings, self.collector.id, cid)
+            self.read_only = False
+
+        self._run(go)
 
     def recheck(self, view: AccountView) -> AccountView:
         """The open account's verdict and calling window at the clock's time now (no
@@ -173,6 +207,7 @@ class WorkSession:
             )
             self.last_logged = None
             self.current = logged.customer_id
+            self.read_only = False
             view = load_account(
                 conn, self.clock, self.settings, logged.customer_id, self.collector.id
             )
@@ -194,6 +229,8 @@ class WorkSession:
         )
 
     def save_draft(self, customer_id: int, text: str) -> None:
+        if self.read_only and customer_id == self.current:
+            return  # nothing is typed on a read-only account (quitting saves no draft)
         self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))
 
     def search(self, text: str, limit: int = 50) -> list[Hit]:
@@ -204,7 +241,7 @@ class WorkSession:
         )
 
     def renew(self) -> bool:
-        if self.current is None:
+        if self.current is None or self.read_only:
             return True
         cid = self.current
         return self._run(
@@ -217,6 +254,7 @@ class WorkSession:
         cid = self.current
         self._run(lambda conn: release(conn, self.collector.id, cid))
         self.current = None
+        self.read_only = False
 
     def collectors(self) -> list[Collector]:
         return self._run(list_collectors)

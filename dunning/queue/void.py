@@ -29,6 +29,7 @@ from datetime import date, datetime, timedelta
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
+from dunning.queue.access import AccountRefused, audit_refusal, check_change, load_access
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.claim import _stamp
 from dunning.queue.collectors import Collector
@@ -113,10 +114,49 @@ def void_activity(
     if not reason:
         raise VoidInputError(_("say why the outcome is voided (a reason is required)"))
     now = clock.now()
-    with write_tx(conn):
-        act = _activity(conn, activity_id)
-        check_rights(act, by, now)
-        return _void(conn, clock, settings, act, by, reason, undo=False)
+    try:
+        with write_tx(conn):
+            act = _activity(conn, activity_id)
+            check_rights(act, by, now)
+            _check_account(conn, act, by, now, reason)
+            return _void(conn, clock, settings, act, by, reason, undo=False)
+    except (VoidRefused, AccountRefused) as exc:  # rolled back; the refusal is kept
+        _audit_refusal(conn, clock, by, "void", activity_id, exc)
+        raise
+
+
+def _check_account(
+    conn: sqlite3.Connection, act: sqlite3.Row, by: Collector, now: datetime, reason: str
+) -> None:
+    """A void changes the account: it must still be the collector's (a lead: any, the void's
+    reason recorded) and nobody else may hold it now (queue/access.py)."""
+    access = load_access(conn, to_iso(now), by, act["customer_id"])
+    if access is not None:
+        check_change(access, reason)
+
+
+def _audit_refusal(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    by: Collector,
+    action: str,
+    activity_id: int,
+    exc: Exception,
+) -> None:
+    row = conn.execute(
+        """SELECT c.external_ref FROM activities a JOIN customers c ON c.id = a.customer_id
+           WHERE a.id = ?""",
+        (activity_id,),
+    ).fetchone()
+    audit_refusal(
+        conn,
+        clock,
+        by,
+        action=action,
+        target=row[0] if row else f"#{activity_id}",
+        error=exc,
+        detail={"activity_id": activity_id},
+    )
 
 
 def undo_outcome(
@@ -131,6 +171,21 @@ def undo_outcome(
     """The collector's `u`: void their own outcome saved less than ``undo_seconds`` ago,
     claim the account again and put its note back in the draft, in one transaction. The
     account now on screen (``release_id``) is released."""
+    try:
+        return _undo(conn, clock, settings, by, activity_id, release_id)
+    except (VoidRefused, AccountRefused) as exc:  # rolled back; the refusal is kept
+        _audit_refusal(conn, clock, by, "undo", activity_id, exc)
+        raise
+
+
+def _undo(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    by: Collector,
+    activity_id: int,
+    release_id: int | None,
+) -> Voided:
     now = clock.now()
     with write_tx(conn):
         act = _activity(conn, activity_id)
@@ -160,6 +215,7 @@ def undo_outcome(
                     ref=act["external_ref"], who=q["username"]
                 )
             )
+        _check_account(conn, act, by, now, UNDONE)
         voided = _void(conn, clock, settings, act, by, UNDONE, undo=True)
         if release_id is not None and release_id != cid:
             conn.execute(

@@ -15,11 +15,13 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
 from dunning.i18n import N_, _
+from dunning.queue.access import Access
 from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
 from dunning.queue.outcomes import OUTCOMES, OutcomeInput
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
+from dunning.tui.dialogs.reason import LeadReasonDialog
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, WorkFailed
 from dunning.tui.screens.help import keys_by_id
@@ -59,6 +61,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         self.last_message = ""
         self.window_watch = WindowWatch(self)
         self._calls_forbidden = False  # the account on screen may not be called (status)
+        self.access: Access | None = None  # whose account is on screen (queue/access.py)
+        self.lead_reason = ""  # a lead's reason for acting on the account on screen
         self._init_undo()
 
     # -- layout ---------------------------------------------------------------------
@@ -170,6 +174,11 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         had_view = self.view is not None
         typed = self._typed_while_saving() if message.logged is not None else ""
         self.view = message.view
+        self.access = self.session.access(message.view) if message.view is not None else None
+        if not same:
+            self.lead_reason = ""  # asked again on each account opened
+        note_area = self.query_one("#note", TextArea)
+        note_area.read_only = self.account_read_only  # nothing is typed on someone else's account
         forbidden = message.view is not None and message.view.calls_forbidden
         if had_view != (message.view is not None) or forbidden != self._calls_forbidden:
             self._calls_forbidden = forbidden
@@ -209,6 +218,15 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
             status = self.query_one("#status", Static)
             if message.undone is not None:
                 pass
+            elif self.account_read_only:
+                status.update(
+                    Text(
+                        _("{mark}: history only; ask a lead to reassign it.").format(
+                            mark=self._marker()
+                        ),
+                        style="bold yellow",
+                    )
+                )
             elif message.view.calls_forbidden and message.logged is None:
                 status.update(
                     Text(
@@ -291,7 +309,23 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
             )
         if self.view is not None:
             bar.append(f"  ·  {self.view.external_ref}", style="bold")
+            mark = self._marker()
+            if mark:
+                bar.append(f"  ·  {mark}", style="bold yellow")
         self.query_one("#topbar", Static).update(bar)
+
+    @property
+    def account_read_only(self) -> bool:
+        """Another collector's account opened from search: shown, never changed."""
+        return self.view is not None and self.session.read_only
+
+    def _marker(self) -> str:
+        """ "read-only: bruno's account" (a lead: "bruno's account: ... your reason")."""
+        if self.access is None:
+            return ""
+        if self.account_read_only or self.access.needs_reason:
+            return self.access.marker()
+        return ""
 
     def _now(self) -> datetime:
         return self.session.clock.now()
@@ -357,14 +391,49 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
             return self.session.may("assign") and self.view is not None
         return True
 
+    def _refused(self, code: str) -> bool:
+        """Someone else's account: the key is refused by queue/ (one line, audited), before
+        any dialog; True when it was."""
+        if not self.account_read_only:
+            return False
+
+        def job() -> AccountLoaded:
+            self.session.refuse(code)  # raises the refusal: shown as a notification
+            return AccountLoaded(self.session.reload())  # it became ours meanwhile
+
+        self._work(job)
+        return True
+
+    def _ask_reason(self, then: Callable[[], None]) -> bool:
+        """A lead's first outcome on an account that is not theirs: why, then ``then``.
+        True when the question was asked (the outcome waits for the answer)."""
+        if self.view is None or self.access is None or not self.access.needs_reason:
+            return False
+        if self.lead_reason:
+            return False
+
+        def answered(reason: str | None) -> None:
+            if not reason:
+                self._cancelled()
+                return
+            self.lead_reason = reason
+            then()
+
+        self.app.push_screen(LeadReasonDialog(self.view.external_ref, self.access.owner), answered)
+        return True
+
     def action_outcome(self, code: str) -> None:
         if self.view is None or self.busy:
+            return
+        if self._refused(code):
             return
         make = DIALOGS.get(code)
         if code == "note" and not self.query_one("#note", TextArea).text.strip():
             self.query_one("#status", Static).update(
                 Text(_("Type the note first (Tab), then Ctrl+S saves it."), style="yellow")
             )
+            return
+        if self._ask_reason(lambda: self.action_outcome(code)):
             return
         if make is None:
             self._log(OutcomeInput(code))
@@ -373,6 +442,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     def action_reschedule(self, code: str) -> None:
         if self.view is None or self.busy:
+            return
+        if self._refused(code) or self._ask_reason(lambda: self.action_reschedule(code)):
             return
         dialog = next_action_dialog(code, self.view, self.session.collector, self._now())
         self.app.push_screen(dialog, self._log)
@@ -398,6 +469,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
             self.busy = False
             return
         note = inp.note = self.query_one("#note", TextArea).text
+        if self.access is not None and self.access.needs_reason:
+            inp.lead_reason = self.lead_reason
         if inp.phone_id is None and inp.outcome not in ("skip", "escalated", "note"):
             usable = self.view.usable_phones()
             inp.phone_id = usable[0].id if usable else None

@@ -402,6 +402,14 @@ def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
         out.append(f" {fmt.money(amount, cur, me.locale)}", style=struck)
     if e.details.get("date"):
         out.append(f" → {fmt.day(str(e.details['date']), me.locale)}", style=struck)
+    if e.details.get("lead_reason"):  # a lead on someone else's account: for whom and why
+        out.append(" ")
+        out.append(
+            _("for {owner}: {reason}").format(
+                owner=e.details.get("for") or _("nobody"), reason=e.details["lead_reason"]
+            ),
+            style=f"italic {struck}",
+        )
     if e.voided:
         out.append(" ")
         out.append(
