@@ -236,13 +236,11 @@ def _csv_money_tail_text(rows: Iterable[Line], cur_at: int, start: int, width: i
     if (
         joined.count(",") != start * len(fast_heads)
         or any(c in joined for c in _CSV_SPECIAL)
-        or csvsafe.FORMULA_START.search(joined)
+        or csvsafe.any_formula(joined)
     ):
         for i, h in enumerate(heads):  # some text has a comma, quote, line break or formula
             if h is not None and (
-                h.count(",") != start
-                or any(c in h for c in _CSV_SPECIAL)
-                or csvsafe.FORMULA_START.search(h)
+                h.count(",") != start or any(c in h for c in _CSV_SPECIAL) or csvsafe.any_formula(h)
             ):
                 lines[i] = _csv_line(rows[i], cur_at, start)
     return "".join(lines)
