@@ -210,3 +210,19 @@ def test_a_dropped_guard_is_named_and_can_be_lifted_on_purpose(hist: sqlite3.Con
     with write_tx(hist):
         hist.execute("DROP TRIGGER audit_log_no_update")
     assert missing_guards(hist) == ["audit_log_no_update"]
+
+
+def test_the_demo_database_is_guarded(tmp_path: Path):
+    """The demo load lifts the INSERT guards for speed and puts them back."""
+    from dunning.db.connection import connect
+    from dunning.demo.build import build_demo
+
+    build_demo(tmp_path / "demo.db", customers=30)
+    conn = connect(tmp_path / "demo.db")
+    try:
+        assert missing_guards(conn) == []
+        refused(
+            conn, "UPDATE activities SET note = 'x' WHERE id = (SELECT min(id) FROM activities)"
+        )
+    finally:
+        conn.close()
