@@ -74,7 +74,7 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
                    "{names}").format(names=", ".join(missing)))  # fmt: skip
         zone = _team_zone(args)
         meta: dict[str, Any] = {
-            "export": "audit", "exported_at": _clock(args).now().astimezone(zone).isoformat(),
+            "export": "audit", "exported_at": _clock(args).now().astimezone(zone).isoformat(timespec="seconds"),
             "exported_by": who, "from": start, "to": end, "missing_guards": missing,
         }  # fmt: skip
         rows = audit_rows(conn, start, end, zone)

@@ -102,8 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     eu = es.add_parser("audit", epilog=days,
                        help="who ran what: imports, exports, backups, reassignments, voids, "
                        "refusals (admins)")  # fmt: skip
-    eu.add_argument("--from", dest="start", metavar="DATE")
-    eu.add_argument("--to", dest="end", metavar="DATE")
+    eu.add_argument("--from", dest="start", metavar="DATE", help="first day (the team's)")
+    eu.add_argument("--to", dest="end", metavar="DATE", help="last day, included")
     _output(eu, AUDIT_FORMATS)
     eu.set_defaults(func=_export_audit)
 
