@@ -73,9 +73,10 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
             _err(_("warning: the history is not protected: append-only guards missing: "
                    "{names}").format(names=", ".join(missing)))  # fmt: skip
         zone = _team_zone(args)
+        now = _clock(args).now().astimezone(zone).isoformat(timespec="seconds")
         meta: dict[str, Any] = {
-            "export": "audit", "exported_at": _clock(args).now().astimezone(zone).isoformat(timespec="seconds"),
-            "exported_by": who, "from": start, "to": end, "missing_guards": missing,
+            "export": "audit", "exported_at": now, "exported_by": who, "from": start,
+            "to": end, "missing_guards": missing,
         }  # fmt: skip
         rows = audit_rows(conn, start, end, zone)
         n = write_audit(rows, fmt, args.output, meta=meta)
