@@ -95,13 +95,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     m.set_defaults(func=cmd_metrics)
 
     e = subparsers.add_parser("export", help="export history for audit (leads, admins)")
-    es = e.add_subparsers(dest="export", required=True, metavar="{activities}")
+    es = e.add_subparsers(dest="export", required=True, metavar="{activities,audit}")
     ea = es.add_parser("activities", help="every call and note, oldest first", epilog=days)
     ea.add_argument("--from", dest="start", metavar="DATE")
     ea.add_argument("--to", dest="end", metavar="DATE")
     ea.add_argument("--collector", help="only this collector's")
     _output(ea, ACTIVITY_FORMATS)
     ea.set_defaults(func=cmd_export_activities)
+    eu = es.add_parser("audit", epilog=days,
+                       help="who ran what: imports, exports, backups, reassignments, voids, "
+                       "refusals (admins)")  # fmt: skip
+    eu.add_argument("--from", dest="start", metavar="DATE", help="first day (the team's)")
+    eu.add_argument("--to", dest="end", metavar="DATE", help="last day, included")
+    _output(eu, AUDIT_FORMATS)
+    eu.set_defaults(func=_export_audit)
 
     b = subparsers.add_parser("backup", help="consistent copy of the live database (admins)")
     b.add_argument("dest", type=Path, help="file, or a directory for a time-stamped file")
@@ -111,6 +118,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 REPORT_FORMATS = ("table", "csv", "xlsx", "json")
 ACTIVITY_FORMATS = ("csv", "jsonl", "json")
+AUDIT_FORMATS = ("csv", "xlsx", "json")
 # the format each -o file name means
 SUFFIXES = {".txt": "table", ".csv": "csv", ".xlsx": "xlsx", ".json": "json",
             ".jsonl": "jsonl"}  # fmt: skip
@@ -513,3 +521,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
         _err(_("removed {path}: left by a backup that was stopped").format(path=stale))
     print(f"backup written to {result.path} ({result.bytes:,} bytes, {result.seconds:.1f} s)")
     return 0
+
+
+def _export_audit(args: argparse.Namespace) -> int:
+    from dunning.audit_cli import cmd_export_audit
+
+    return cmd_export_audit(args)

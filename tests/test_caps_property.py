@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from dunning.cli import main
 from dunning.clock import to_iso
+from dunning.db.append_only import lifted
 from dunning.db.connection import write_tx
 from dunning.queue.claim import claim_next, release
 from dunning.queue.outcomes import OUTCOMES
@@ -84,7 +85,8 @@ def _set(conn, cid: int, alice: int, country: str, status: str, calls, now: date
             "VALUES (?, ?, 'fixed_line', '2026-01-01T00:00:00Z')",
             (cid, number),
         )
-        conn.execute("DELETE FROM activities WHERE customer_id = ?", (cid,))
+        with lifted(conn, "activities_no_delete"):  # a fresh history for each example
+            conn.execute("DELETE FROM activities WHERE customer_id = ?", (cid,))
         for minutes, code in calls:
             f = OUTCOMES[code]
             conn.execute(

@@ -10,19 +10,21 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dunning.db import exports
+from dunning.db import csvsafe, exports
 from dunning.db.reports import BUCKETS, AgingReport, AgingRow
 from dunning.money import to_major
 
 CURRENCIES = ["USD", "JPY", "KWD", "EUR", "CLF", ""]
 NAMES = ["Acme", "Acme, Inc.", 'The "Best" Co', "two\nlines", "cr\rlf", "Ünïcødé 株式会社", "",
-         " leading space", "a,b,\"c\"\r\n"]  # fmt: skip
+         " leading space", "a,b,\"c\"\r\n", "=1+1", "-2+3", "+A1", "@SUM(A1)", "\tx", "-12.50",
+         "-", "x=1"]  # fmt: skip
 
 
 def _old_csv(cols: list[exports.Column], rows: list[exports.Line]) -> str:
-    """The writer before the fast path: csv.writer over exact integer money text."""
+    """The writer before the fast path: csv.writer over exact integer money text, each
+    cell neutralized (dunning/db/csvsafe.py)."""
     buf = io.StringIO()
-    out = csv.writer(buf)
+    out = csvsafe.writer(buf)
     out.writerow([c.name for c in cols])
     out.writerows(exports._texts(cols, rows, False))
     return buf.getvalue()

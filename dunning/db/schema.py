@@ -12,6 +12,7 @@ import sqlite3
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from dunning.db.append_only import M012
 from dunning.db.connection import write_tx
 from dunning.regions import COUNTRIES, subdivision_code
 
@@ -493,3 +494,16 @@ def m011_audit_log(db: sqlite_utils.Database) -> None:
     for statement in M011.split(";\n"):
         if statement.strip():
             db.execute(statement)
+
+
+# --- m012: the history is append-only (dunning/db/append_only.py, issue 7) ----------------
+# Triggers refuse UPDATE and DELETE on the history tables (and an INSERT over an existing
+# row), except the system transitions dunning performs: a promise decided, re-decided,
+# cancelled or restored; a dispute resolved or voided; a void's details written once; a
+# meta value changed. The module's docstring lists each one exactly.
+
+
+@migrations()
+def m012_append_only(db: sqlite_utils.Database) -> None:
+    for statement in M012:
+        db.execute(statement)

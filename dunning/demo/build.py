@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dunning.clock import Clock, FixedClock, to_iso
+from dunning.db import append_only
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
@@ -166,6 +167,11 @@ def _build(
         conn.execute(f"PRAGMA {pragma}")
     ids = _collectors(conn, clock)
     indexes = _drop_indexes(conn, KEEP_ORDERED)
+    # a new database has no history to replace: the append-only INSERT guards (a lookup
+    # per row) come back with the indexes; UPDATE and DELETE stay refused throughout
+    guards = {n: sql for n, sql in append_only.guards().items() if n.endswith("_no_replace")}
+    for name in guards:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     cfg = GenConfig(
         customers=customers,
         seed=seed,
@@ -193,6 +199,8 @@ def _build(
     finally:
         if gc_was_on:
             gc.enable()
+        for sql in guards.values():
+            conn.execute(sql)
     for table in LOADED:
         if loader.counts[table]:
             phases.append(Phase(f"load {table}", loader.seconds[table], loader.counts[table]))

@@ -4,12 +4,12 @@ rejects file (the rows as they were, plus line and reason) for fixing and re-imp
 from __future__ import annotations
 
 import bisect
-import csv
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from dunning.db import csvsafe
 from dunning.db.ledger.parse import text
 from dunning.db.ledger.profiles import norm
 from dunning.db.ledger.sources import Table, open_table
@@ -80,7 +80,7 @@ def write_rejects(
     )
     try:
         with text_output(dest) as fh:  # private (0600), written whole
-            out = csv.writer(fh)
+            out = csvsafe.writer(fh)  # a cell a spreadsheet would run gets a '
             out.writerow(["_line", "_reason", *header])
             pending = next(reasons, None)
             for line, cells in again.rows:
