@@ -99,8 +99,11 @@ async def test_outcome_keys_type_into_the_note_while_editing(db, clock):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("tab", *"pnb")
-        # the draft is written by a worker after a quiet spell: wait for it, not a time
-        await wait_until(pilot, lambda: len(db_rows(db, "SELECT text FROM drafts")) == 1)
+        # the draft is written by a worker after a quiet spell (under load, one may come
+        # between two keys): wait for the whole text, not a time
+        await wait_until(
+            pilot, lambda: [r[0] for r in db_rows(db, "SELECT text FROM drafts")] == ["pnb"]
+        )
         screen = app.screen
         assert screen.query_one("#note", TextArea).text == "pnb"
         assert last_activity(db) is None
