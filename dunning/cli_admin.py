@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from dunning.cli_base import EXIT_USAGE, CliError, Context
+from dunning.cli_base import EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import find_customer
 from dunning.db.connection import default_db_path, write_tx
 from dunning.queue.accounts import refresh_accounts
@@ -26,6 +25,8 @@ from dunning.queue.collectors import (
     set_collector_tz,
 )
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.void import cleaned_message as reason_cleaned
+from dunning.textsafe import clean, json_text
 
 DEMO_COLLECTOR = "alice"
 REFRESH_CHUNK = 5000
@@ -252,7 +253,7 @@ def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     team = list_collectors(conn)
     if args.json:
-        print(json.dumps([asdict(c) for c in team], indent=2, ensure_ascii=False))
+        print(json_text([asdict(c) for c in team], indent=2))
         return 0
     for c in team:
         print(
@@ -353,6 +354,9 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
     if to is None:
         raise CliError(f"unknown collector {args.to!r} (see `dunning collectors list`)", EXIT_USAGE)
     ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
+    removed = clean(args.reason)[1]  # queue/assign.py removes them; said here
+    if removed:
+        say(reason_cleaned(removed))
     moved = reassign(conn, ctx.clock, lead, ids, to, args.reason, settings=ctx.settings())
     print(
         f"{moved} account(s) assigned to {to.username}"

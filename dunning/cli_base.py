@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import os
 import sqlite3
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +43,13 @@ money: as you would write it in your locale, in the customer's currency:
 environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file),
   DUNNING_SERVICE_ACCOUNT (the OS account for which --as is honoured)
 """
+
+
+def say(message: str) -> None:
+    """One line on stderr, ``dunning: <message>``, that is not an error (the CLI's standard
+    streams show control characters from the data, never send them: dunning/textsafe.py)."""
+    with contextlib.suppress(BrokenPipeError, OSError):
+        print(f"dunning: {message}", file=sys.stderr)
 
 
 class CliError(Exception):

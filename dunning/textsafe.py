@@ -30,7 +30,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 # Invisible format characters (Unicode category Cf, and Zl/Zp), without ZWNJ/ZWJ.
 _FORMAT = (
@@ -117,3 +120,45 @@ def clean(text: str, *, lines: bool = False) -> tuple[str, int]:
         return text, 0
     cleaned, n = pattern.subn("", text)
     return cleaned, n
+
+
+class SafeStream:
+    """A text stream (standard output or error of the CLI) that writes what it is given
+    through :func:`visible` (newlines and tabs kept): every line the CLI prints, whoever
+    prints it, reaches the terminal without a control sequence from the data. JSON made by
+    :func:`json_text` passes unchanged. ``unguarded`` is the stream underneath, for the
+    CLI's own escape sequences (a progress bar) and for file formats written to a pipe."""
+
+    def __init__(self, inner: IO[str]) -> None:
+        self.unguarded = inner
+
+    def write(self, text: str) -> int:
+        self.unguarded.write(visible(text, lines=True))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:  # flush, isatty, fileno, encoding, buffer...
+        return getattr(self.unguarded, name)
+
+
+def unguarded(stream: IO[str]) -> IO[str]:
+    """The stream under a :class:`SafeStream`; the stream itself otherwise."""
+    return stream.unguarded if isinstance(stream, SafeStream) else stream
+
+
+@contextmanager
+def guarded_output() -> Iterator[None]:
+    """Standard output and error through :class:`SafeStream` for the block (the CLI's
+    ``main``); put back after it unless something else replaced them meanwhile."""
+    out, err = SafeStream(sys.stdout), SafeStream(sys.stderr)
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.stdout is out:
+            sys.stdout = out.unguarded
+        if sys.stderr is err:
+            sys.stderr = err.unguarded

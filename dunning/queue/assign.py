@@ -18,6 +18,7 @@ from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.textsafe import clean
 
 CHUNK = 1000
 
@@ -47,6 +48,7 @@ def reassign(
                 name=lead.username, role=lead.role
             )
         )
+    reason = clean(reason)[0].strip()  # the CLI says how many went (dunning/textsafe.py)
     ids = sorted(set(customer_ids))
     moved = 0
     for i in range(0, len(ids), CHUNK):
@@ -78,7 +80,7 @@ def reassign(
             conn.executemany(
                 """INSERT INTO assignments (customer_id, collector_id, assigned_at, assigned_by,
                        reason) VALUES (?,?,?,?,?)""",
-                [(cid, to.id, now_iso, lead.id, reason.strip()) for cid in changing],
+                [(cid, to.id, now_iso, lead.id, reason) for cid in changing],
             )
             change_marks = ",".join("?" * len(changing))
             conn.execute(

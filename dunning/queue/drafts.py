@@ -6,11 +6,13 @@ import sqlite3
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
+from dunning.textsafe import clean
 
 
 def save_draft(
     conn: sqlite3.Connection, clock: Clock, collector_id: int, customer_id: int, text: str
 ) -> None:
+    text = clean(text, lines=True)[0]  # logging the note says how many went
     with write_tx(conn):
         if text.strip():
             conn.execute(
@@ -31,4 +33,4 @@ def load_draft(conn: sqlite3.Connection, collector_id: int, customer_id: int) ->
         "SELECT text FROM drafts WHERE collector_id = ? AND customer_id = ?",
         (collector_id, customer_id),
     ).fetchone()
-    return str(row[0]) if row else ""
+    return clean(str(row[0]), lines=True)[0] if row else ""

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from dunning.clock import Clock, from_iso, to_iso
@@ -33,6 +33,7 @@ from dunning.queue.accounts import refresh_accounts
 from dunning.queue.claim import _stamp
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.textsafe import clean
 
 UNDONE = "undone"  # the reason recorded for the collector's `u`
 NOT_OUTCOMES = ("system", "assign")  # activities the system writes
@@ -59,6 +60,12 @@ class Voided:
     next_action: str
     next_action_at: str
     state: str
+    cleaned: int = 0  # control/bidi characters removed from the reason (dunning/textsafe.py)
+
+
+def cleaned_message(n: int) -> str:
+    """Said after control characters were removed from a void's reason."""
+    return _("removed {n} control character(s) from the reason").format(n=n)
 
 
 def local_day(at: datetime, collector: Collector) -> date:
@@ -109,6 +116,7 @@ def void_activity(
     reason: str,
 ) -> Voided:
     """Void an outcome (CLI `dunning void`, a lead's history screen): one transaction."""
+    reason, cleaned = clean(reason)
     reason = reason.strip()
     if not reason:
         raise VoidInputError(_("say why the outcome is voided (a reason is required)"))
@@ -116,7 +124,8 @@ def void_activity(
     with write_tx(conn):
         act = _activity(conn, activity_id)
         check_rights(act, by, now)
-        return _void(conn, clock, settings, act, by, reason, undo=False)
+        voided = _void(conn, clock, settings, act, by, reason, undo=False)
+    return replace(voided, cleaned=cleaned) if cleaned else voided
 
 
 def undo_outcome(
