@@ -45,7 +45,9 @@ _FORMAT = (
 _SURROGATES = "\ud800-\udfff"
 # one-line: every C0 control; lines: every C0 control but tab and newline (CR LF first)
 _UNSAFE = re.compile(f"[\x00-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
-_UNSAFE_LINES = re.compile(f"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]")
+UNSAFE_LINES = _UNSAFE_LINES = re.compile(
+    f"\r\n|[\x00-\x08\x0b-\x1f\x7f-\x9f{_FORMAT}{_SURROGATES}]"
+)
 # what json.dumps(ensure_ascii=False) leaves raw and a terminal acts on
 _UNSAFE_JSON = re.compile(f"[\x7f-\x9f{_FORMAT}{_SURROGATES}]")
 # what input cleaning removes; tab/newline/CR are handled by the caller's choice

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Label, Static, TextArea
 from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
-from dunning.queue.outcomes import OUTCOMES, OutcomeInput
+from dunning.queue.outcomes import OUTCOMES, OutcomeInput, cleaned_message
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
 from dunning.tui.keys import translate_bindings
@@ -27,6 +27,7 @@ from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin
 from dunning.tui.widgets.account import AccountPane, history_text
+from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
 if TYPE_CHECKING:
@@ -63,18 +64,18 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="topbar")
+        yield Shown(id="topbar")
         with Horizontal(id="body"):
             yield AccountPane(id="account")
             with VerticalScroll(id="history-col"):
-                yield Static(id="history-wide", classes="history")
+                yield Shown(id="history-wide", classes="history")
             with Vertical(id="side"):
                 yield Label(_("Note") + " · tab/i · esc", id="note-label")
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
-                yield Static(id="status")
+                yield Shown(id="status")
         with Horizontal(id="footer-row"):
             yield Footer(show_command_palette=False, compact=True)
-            yield Static(id="footer-corner")
+            yield Shown(id="footer-corner")
 
     def on_mount(self) -> None:
         self.query_one("#account").focus()
@@ -157,6 +158,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
                 "ref": self.view.external_ref if self.view else message.logged.customer_id,
             }
             self.last_message = _("Saved: {outcome} on {ref}").format(**what)
+            if message.logged.cleaned:  # saved without them: said, as the CLI does
+                self.last_message += " · " + cleaned_message(message.logged.cleaned)
             self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work
