@@ -137,6 +137,43 @@ async def test_a_note_typed_with_escapes_is_saved_clean_and_said(db, clock):
         conn = sqlite3.connect(db)
         saved = conn.execute("SELECT note FROM activities ORDER BY id DESC").fetchone()[0]
         conn.close()
-        assert saved == "called ]52;c;aGk= back"
+        assert saved == "called ]52;c;aGk= back"  # the pane cleaned it as it changed
+
+
+async def test_the_screen_says_what_log_outcome_removed(db, clock):
+    """An outcome saved with control characters (the key pressed before the pane's own
+    cleaning ran) says how many went, as the CLI does."""
+    from dunning.queue.outcomes import Logged
+    from dunning.tui.messages import AccountLoaded
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settle(pilot)
+        view = screen.view
+        logged = Logged(1, view.id, "note", "call", "2026-11-24T15:00:00Z", "ready", cleaned=3)
+        screen.post_message(AccountLoaded(view, logged))
+        await pilot.pause(0.1)
         status = str(screen.query_one("#status", Static).render())
-        assert "removed 2 control character(s) from the note" in status
+        assert "removed 3 control character(s) from the note" in status
+
+
+async def test_a_paste_with_escapes_is_cleaned_in_the_note_pane(db, clock):
+    from textual import events
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await settle(pilot)
+        note = screen.query_one("#note", TextArea)
+        note.load_text("")
+        note.focus()
+        await pilot.pause(0.05)
+        app.post_message(events.Paste("pasted \x1b]0;pwned\x07 text\u202e"))
+        await pilot.pause(0.5)
+        assert note.text == "pasted ]0;pwned text"
+        await wait_until(
+            pilot,
+            lambda: any(
+                r[0] == "pasted ]0;pwned text"
+                for r in sqlite3.connect(db).execute("SELECT text FROM drafts")
+            ),
+        )

@@ -18,6 +18,7 @@ from dunning.i18n import N_, _
 from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
 from dunning.queue.outcomes import OUTCOMES, OutcomeInput, cleaned_message
+from dunning.textsafe import clean, is_safe
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
 from dunning.tui.keys import translate_bindings
@@ -302,7 +303,12 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
     # -- the note -------------------------------------------------------------------
     @on(TextArea.Changed, "#note")
     def _note_changed(self) -> None:
-        if self.view is None or self.query_one("#note", TextArea).text == self._note_saved:
+        note = self.query_one("#note", TextArea)
+        if not is_safe(note.text, lines=True):  # pasted: the pane would send ESC as it is
+            note.load_text(clean(note.text, lines=True)[0])
+            note.move_cursor(note.document.end)
+            return  # load_text changes it again
+        if self.view is None or note.text == self._note_saved:
             return
         if self._draft_timer is None:
             self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
