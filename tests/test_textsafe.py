@@ -129,3 +129,20 @@ def test_json_text_escapes_c1_bidi_and_astral_format() -> None:
     text = json_text(data)
     assert text == '{"name": "a\\u009b\\u202e\\udb40\\udc41\\u001b"}'
     assert json.loads(text) == data
+
+
+@given(st.lists(st.tuples(st.text(), st.sampled_from(["", "bold", "red on blue"])), max_size=6))
+def test_the_screen_text_never_holds_a_dangerous_character(parts: list[tuple[str, str]]) -> None:
+    from rich.text import Text
+
+    from dunning.tui.fmt import safe
+
+    text = Text(style="dim")
+    for piece, style in parts:
+        text.append(piece, style=style)
+    out = safe(text)
+    assert isinstance(out, Text)
+    assert not any(dangerous(ch, lines=True) for ch in out.plain)
+    assert out.plain == visible(text.plain, lines=True)  # the same rule as the CLI's
+    literal = safe("[@click=app.quit]x[/]" + "".join(p for p, _ in parts))
+    assert isinstance(literal, Text) and literal.plain.startswith("[@click=app.quit]x[/]")
