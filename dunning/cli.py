@@ -48,6 +48,7 @@ from dunning.queue.collectors import IdentityError
 from dunning.queue.rights import RightsError
 from dunning.queue.status_rules import StatusRefused
 from dunning.queue.void import VoidRefused
+from dunning.textsafe import guarded_output
 
 __all__ = ["EXIT_ERROR", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "CliError", "Context", "main"]
 
@@ -188,7 +189,16 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     """Entry point of ``dunning`` and ``python -m dunning``; returns the exit code.
 
     ``clock``: for tests and benchmarks that travel in time (default: the system clock).
+
+    Everything printed, on standard output and error, goes through
+    :class:`dunning.textsafe.SafeStream`: a control character from the data (a note, a
+    customer name) is shown, never sent to the terminal (`--json` is exact and safe too).
     """
+    with guarded_output():
+        return _main(argv, clock)
+
+
+def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
     try:
         args = build_parser().parse_args(
             _glue_dashed_values(list(argv) if argv is not None else sys.argv[1:])

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from dunning.cli_base import EXIT_USAGE, CliError, Context
+from dunning.cli_base import EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import find_customer
 from dunning.db import private
 from dunning.db.connection import default_db_path, write_tx
@@ -27,6 +26,8 @@ from dunning.queue.collectors import (
 )
 from dunning.queue.identity import audited, authorize, refuse
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.void import cleaned_message as reason_cleaned
+from dunning.textsafe import clean, json_text
 
 DEMO_COLLECTOR = "alice"
 REFRESH_CHUNK = 5000
@@ -253,7 +254,7 @@ def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
     ctx.authorize(conn, "read", audit_action="collectors.list")
     team = list_collectors(conn)
     if args.json:
-        print(json.dumps([asdict(c) for c in team], indent=2, ensure_ascii=False))
+        print(json_text([asdict(c) for c in team], indent=2))
         return 0
     for c in team:
         print(
@@ -350,6 +351,9 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
     if to is None:
         raise CliError(f"unknown collector {args.to!r} (see `dunning collectors list`)", EXIT_USAGE)
     ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
+    removed = clean(args.reason)[1]  # queue/assign.py removes them; said here
+    if removed:
+        say(reason_cleaned(removed))
     moved = reassign(conn, ctx.clock, lead, ids, to, args.reason, settings=ctx.settings())
     print(
         f"{moved} account(s) assigned to {to.username}"

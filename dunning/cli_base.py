@@ -48,6 +48,13 @@ identity: the OS user running dunning; --as NAME only for root, the database fil
 """
 
 
+def say(message: str) -> None:
+    """One line on stderr, ``dunning: <message>``, that is not an error (the CLI's standard
+    streams show control characters from the data, never send them: dunning/textsafe.py)."""
+    with contextlib.suppress(BrokenPipeError, OSError):
+        print(f"dunning: {message}", file=sys.stderr)
+
+
 class CliError(Exception):
     """An expected failure: printed as ``dunning: <message>``, exit ``code``."""
 

@@ -6,7 +6,6 @@ The same queue functions as the screen: claim_next, log_outcome, timeline, searc
 from __future__ import annotations
 
 import argparse
-import json
 import sqlite3
 from dataclasses import asdict
 from datetime import tzinfo
@@ -14,7 +13,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context
+from dunning.cli_base import EXIT_NOTHING, EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import (
     find_customer,
     parse_account_when,
@@ -38,11 +37,14 @@ from dunning.queue.outcomes import (
     ESCALATIONS,
     OUTCOMES,
     OutcomeInput,
+    cleaned_message,
     log_outcome,
 )
 from dunning.queue.search import search_customers
 from dunning.queue.times import customer_zone
+from dunning.queue.void import cleaned_message as void_cleaned_message
 from dunning.queue.void import void_activity
+from dunning.textsafe import json_text
 
 # Which options each outcome takes (beyond --note, --phone, --next), and which it needs.
 OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -181,7 +183,8 @@ def _log_epilog() -> str:
 
 
 def _emit_json(data: object) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    # exact data, and no raw C1/bidi character for the terminal (dunning/textsafe.py)
+    print(json_text(data, indent=2, default=str))
 
 
 def _local(iso: str | None, tz: tzinfo | None = None) -> str:
@@ -408,6 +411,8 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
     logged = log_outcome(
         conn, ctx.clock, settings, collector_id=me.id, customer_id=customer["id"], inp=inp
     )
+    if logged.cleaned:  # saved without them; one line on stderr, the output stays the same
+        say(cleaned_message(logged.cleaned))
     if args.json:
         data = asdict(logged)
         data["external_ref"] = customer["external_ref"]
@@ -507,6 +512,8 @@ def cmd_void(args: argparse.Namespace, ctx: Context) -> int:
     voided = void_activity(
         conn, ctx.clock, ctx.settings(), by=me, activity_id=activity_id, reason=args.reason
     )
+    if voided.cleaned:
+        say(void_cleaned_message(voided.cleaned))
     if args.json:
         _emit_json(asdict(voided))
     else:

@@ -283,11 +283,16 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
     if not enabled:
         yield None
         return
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    from dunning.textsafe import unguarded
+
+    # the bar's own escape sequences go to the terminal itself (it shows no data)
+    console = Console(file=unguarded(sys.stderr))
     with Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), transient=True, console=None,
+        TimeRemainingColumn(), transient=True, console=console,
     ) as bar:  # fmt: skip
         task = bar.add_task("reading", total=None)
 

@@ -10,8 +10,9 @@ activity per collector), written as consecutive tables, one CSV with a ``section
 column, JSON keys, or XLSX sheets. Files are written whole or not at all
 (dunning/db/outfile.py). A CSV cell that a spreadsheet would run as a formula is
 neutralized with a leading ``'`` (dunning/db/csvsafe.py). The aligned text table shows
-control characters as spaces and cuts text longer than ``TABLE_TEXT_MAX`` with an
-ellipsis; the other formats keep every character of a name.
+control characters visibly (dunning/textsafe.py: ESC as ``␛``, a bidi override as
+``<U+202E>``) and cuts text longer than ``TABLE_TEXT_MAX`` with an ellipsis; the other
+formats keep every character of a name.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -34,13 +34,11 @@ from dunning.db.metrics import MetricsReport, day_start
 from dunning.db.outfile import text_output
 from dunning.db.reports import BUCKETS, AgingReport
 from dunning.money import minor_digits
+from dunning.textsafe import is_safe, json_text, visible
 
 FORMATS = ("table", "csv", "xlsx", "json")
 ACTIVITY_FORMATS = ("csv", "jsonl", "json")
 TABLE_TEXT_MAX = 32  # characters of a text cell in the aligned table, ellipsis included
-# What breaks a line or a terminal: C0/C1 controls, line and paragraph separators, bidi
-# embeddings and isolates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -336,7 +334,7 @@ def write_sections(
 def table_text(text: str) -> str:
     """A text cell as the aligned table shows it: on one line, at most TABLE_TEXT_MAX
     characters (the last an ellipsis when cut)."""
-    text = _UNSAFE.sub(" ", text)
+    text = visible(text)
     if len(text) > TABLE_TEXT_MAX:
         return text[: TABLE_TEXT_MAX - 1] + "\u2026"
     return text
@@ -349,7 +347,7 @@ def _table(cols: list[Column], rows: Iterable[Line], fh: IO[str], title: str) ->
             continue
         column = [r[i] for r in cells[1:]]
         # one C-level pass over the column; cells fixed only when one needs it
-        if column and (max(map(len, column)) > TABLE_TEXT_MAX or _UNSAFE.search("".join(column))):
+        if column and (max(map(len, column)) > TABLE_TEXT_MAX or not is_safe("".join(column))):
             for r in cells[1:]:
                 r[i] = table_text(r[i])
     widths = [max(len(r[i]) for r in cells) for i in range(len(cols))]
@@ -423,12 +421,12 @@ def write_activities(rows: Iterable[Row], fmt: str, dest: Path | None) -> int:
                 n += 1
         elif fmt == "jsonl":
             for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+                fh.write(json_text(row) + "\n")
                 n += 1
         else:
             fh.write("[")
             for row in rows:
-                fh.write(("\n" if n == 0 else ",\n") + json.dumps(row, ensure_ascii=False))
+                fh.write(("\n" if n == 0 else ",\n") + json_text(row))
                 n += 1
             fh.write("\n]\n" if n else "]\n")
     return n

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from dunning.db import private
+from dunning.textsafe import unguarded
 
 
 def _named(exc: OSError, dest: Path) -> OSError:
@@ -71,9 +72,11 @@ def partial_path(dest: Path) -> Iterator[Path]:
 @contextmanager
 def text_output(dest: Path | None) -> Iterator[IO[str]]:
     """A text file (UTF-8, newlines as written) that becomes ``dest`` once complete;
-    standard output when ``dest`` is None."""
+    standard output when ``dest`` is None: as it is when that is a pipe or a file (a CSV
+    or JSON file keeps its exact bytes), through the CLI's terminal guard when it is a
+    terminal (dunning/textsafe.py: no control sequence from the data reaches it)."""
     if dest is None:
-        yield sys.stdout
+        yield sys.stdout if sys.stdout.isatty() else unguarded(sys.stdout)
         return
     with partial_path(dest) as path:
         try:

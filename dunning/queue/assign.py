@@ -22,6 +22,7 @@ from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.identity import refuse
 from dunning.queue.rights import RightsError, require
+from dunning.textsafe import clean
 
 CHUNK = 1000
 
@@ -45,11 +46,12 @@ def reassign(
     Accounts already assigned to ``to`` and ids that are not customers are left out.
     Accounts without a queue row yet (imported, not refreshed) get one first.
     """
+    reason = clean(reason)[0].strip()  # the CLI says how many went (dunning/textsafe.py)
     try:
         require(lead.role, "assign", who=lead.username)
     except RightsError as exc:
         refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
-               target=to.username, detail={"reason": reason.strip()})  # fmt: skip
+               target=to.username, detail={"reason": reason})  # fmt: skip
         raise AssignError(str(exc)) from None
     ids = sorted(set(customer_ids))
     done = {"moved": 0}
@@ -108,7 +110,7 @@ def _move(
             conn.executemany(
                 """INSERT INTO assignments (customer_id, collector_id, assigned_at, assigned_by,
                        reason) VALUES (?,?,?,?,?)""",
-                [(cid, to.id, now_iso, lead.id, reason.strip()) for cid in changing],
+                [(cid, to.id, now_iso, lead.id, reason) for cid in changing],
             )
             change_marks = ",".join("?" * len(changing))
             conn.execute(

@@ -8,6 +8,7 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.queue.access import AccountRefused, load_access, not_yours
 from dunning.queue.collectors import get_collector_by_id
+from dunning.textsafe import clean
 
 
 def save_draft(
@@ -15,6 +16,7 @@ def save_draft(
 ) -> None:
     """Save (or clear) the note being typed. Only on an account one may change: another
     collector's account is read-only (queue/access.py), a note typed there is refused."""
+    text = clean(text, lines=True)[0]  # logging the note says how many went
     with write_tx(conn):
         me = get_collector_by_id(conn, collector_id)
         access = load_access(conn, to_iso(clock.now()), me, customer_id) if me else None
@@ -39,4 +41,4 @@ def load_draft(conn: sqlite3.Connection, collector_id: int, customer_id: int) ->
         "SELECT text FROM drafts WHERE collector_id = ? AND customer_id = ?",
         (collector_id, customer_id),
     ).fetchone()
-    return str(row[0]) if row else ""
+    return clean(str(row[0]), lines=True)[0] if row else ""

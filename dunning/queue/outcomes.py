@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from dunning.clock import Clock, person_zone, to_iso
@@ -47,6 +47,7 @@ from dunning.queue.outcome_rules import (
 from dunning.queue.promises import decide_at, supersede_pending
 from dunning.queue.status_rules import check_phone, check_status
 from dunning.queue.times import check_outcome_times
+from dunning.textsafe import clean
 
 __all__ = [
     "DEPARTMENTS",
@@ -62,6 +63,8 @@ __all__ = [
     "OutcomeError",
     "OutcomeInput",
     "check_input",
+    "clean_typed",
+    "cleaned_message",
     "default_next_action",
     "log_outcome",
 ]
@@ -75,6 +78,25 @@ class Logged:
     next_action: str
     next_action_at: str
     state: str
+    cleaned: int = 0  # control/bidi characters removed from the note, reason and reference
+
+
+def clean_typed(inp: OutcomeInput) -> tuple[OutcomeInput, int]:
+    """What the collector typed, without control, bidi or invisible format characters (a
+    note keeps its lines): ``(input, how many were removed)``. Nothing typed is lost but
+    those characters, and the caller says how many went (dunning/textsafe.py)."""
+    note, n_note = clean(inp.note, lines=True)
+    reason, n_reason = clean(inp.reason)
+    reference, n_ref = clean(inp.reference)
+    removed = n_note + n_reason + n_ref
+    if not removed and note == inp.note and reason == inp.reason and reference == inp.reference:
+        return inp, 0
+    return replace(inp, note=note, reason=reason, reference=reference), removed
+
+
+def cleaned_message(n: int) -> str:
+    """What the CLI and the screen say after :func:`clean_typed` removed ``n`` characters."""
+    return _("removed {n} control character(s) from the note").format(n=n)
 
 
 def _validate(
@@ -178,6 +200,7 @@ def _log(
     collector_id = me.id
     now = clock.now()
     now_iso = to_iso(now)
+    inp, cleaned = clean_typed(inp)
     with write_tx(conn):
         customer = conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)).fetchone()
         if customer is None:
@@ -268,6 +291,7 @@ def _log(
         next_action,
         next_at_iso,
         state[0] if state else "closed",
+        cleaned,
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from dunning.clock import Clock, from_iso, to_iso
@@ -34,6 +34,7 @@ from dunning.queue.accounts import refresh_accounts
 from dunning.queue.claim import _stamp
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.textsafe import clean
 
 UNDONE = "undone"  # the reason recorded for the collector's `u`
 NOT_OUTCOMES = ("system", "assign")  # activities the system writes
@@ -60,6 +61,12 @@ class Voided:
     next_action: str
     next_action_at: str
     state: str
+    cleaned: int = 0  # control/bidi characters removed from the reason (dunning/textsafe.py)
+
+
+def cleaned_message(n: int) -> str:
+    """Said after control characters were removed from a void's reason."""
+    return _("removed {n} control character(s) from the reason").format(n=n)
 
 
 def local_day(at: datetime, collector: Collector) -> date:
@@ -110,6 +117,7 @@ def void_activity(
     reason: str,
 ) -> Voided:
     """Void an outcome (CLI `dunning void`, a lead's history screen): one transaction."""
+    reason, cleaned = clean(reason)
     reason = reason.strip()
     if not reason:
         raise VoidInputError(_("say why the outcome is voided (a reason is required)"))
@@ -119,10 +127,11 @@ def void_activity(
             act = _activity(conn, activity_id)
             check_rights(act, by, now)
             _check_account(conn, act, by, now, reason)
-            return _void(conn, clock, settings, act, by, reason, undo=False)
+            voided = _void(conn, clock, settings, act, by, reason, undo=False)
     except (VoidRefused, AccountRefused) as exc:  # rolled back; the refusal is kept
         _audit_refusal(conn, clock, by, "void", activity_id, exc)
         raise
+    return replace(voided, cleaned=cleaned) if cleaned else voided
 
 
 def _check_account(

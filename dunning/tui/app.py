@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -15,6 +16,7 @@ from dunning.i18n import N_, set_language
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.session import WorkSession
+from dunning.textsafe import visible
 from dunning.tui.keys import translate_bindings
 from dunning.tui.screens.work import WorkScreen
 
@@ -38,6 +40,15 @@ class DunningApp(App[None]):
         translate_bindings(self)
         if settings and settings.keys:
             self.set_keymap(dict(settings.keys))
+
+    def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:
+        """Every notification (a screen's notify comes here) shows its message literally:
+        it may quote a name or a value, so no markup is read and control characters are
+        made visible (dunning/textsafe.py)."""
+        del markup
+        super().notify(
+            visible(message, lines=True), title=visible(title, lines=True), markup=False, **kw
+        )
 
     def on_mount(self) -> None:
         self.push_screen(WorkScreen(self.session))

@@ -1,5 +1,6 @@
 """Labels and formats for the screen: money and dates in the collector's locale (babel),
-numbers as the collector dials them, instants in local time."""
+numbers as the collector dials them, instants in local time; :func:`safe`, what every
+widget that shows data draws (dunning/tui/widgets/shown.py)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,51 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from babel.dates import format_date, format_datetime, format_time
+from rich.text import Text
 
 from dunning.clock import from_iso
 from dunning.i18n import N_, _
 from dunning.money import format_money
 from dunning.phones import dial_format, zone
+from dunning.textsafe import UNSAFE_LINES, visible
+
+
+def safe(content: object) -> object:
+    """What a widget shows, made harmless: a string becomes literal Text (never read as
+    markup: a name like ``[@click=app.quit]x[/]`` shows as typed), and in text (a string or
+    Rich Text, its styles kept) every control, bidi and invisible format character from the
+    data is made visible by dunning/textsafe.py (ESC as ``␛``, ``\x9b``, ``<U+202E>``);
+    newlines and tabs stay. Any other renderable (a Group, a Table built from labels) is
+    returned as it is."""
+    if isinstance(content, str):
+        return Text(visible(content, lines=True))
+    if not isinstance(content, Text):
+        return content
+    plain = content.plain
+    if UNSAFE_LINES.search(plain) is None:  # the usual case: the same object, no copy
+        return content
+    out = Text(
+        style=content.style,
+        justify=content.justify,
+        overflow=content.overflow,
+        no_wrap=content.no_wrap,
+        end=content.end,
+    )
+    pos = 0
+    for m in UNSAFE_LINES.finditer(plain):
+        if m.start() > pos:
+            out.append_text(content[pos : m.start()])
+        piece = content[m.start() : m.end()]
+        shown = visible(m.group(), lines=True)
+        repl = Text(shown, style=piece.style)
+        for span in piece.spans:  # the character's styles, on what stands for it
+            repl.stylize(span.style, 0, len(shown))
+        out.append_text(repl)
+        pos = m.end()
+    if pos < len(plain):
+        out.append_text(content[pos:])
+    return out
+
 
 OUTCOME_LABELS: dict[str, str] = {
     "promise_to_pay": N_("Promise to pay"),

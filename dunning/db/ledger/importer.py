@@ -24,6 +24,7 @@ from pathlib import Path
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.db.ledger import entities, invoices, payments
+from dunning.db.ledger.cleaning import Cleaned, clean_rows
 from dunning.db.ledger.interrupt import HeldInterrupt
 from dunning.db.ledger.options import ImportOptions, LedgerImportError, validate_options
 from dunning.db.ledger.parse import Cell, default_order, guess_date_order_lines
@@ -77,6 +78,7 @@ class ImportResult:
     # column -> the field it probably meant ("" when nothing is close)
     ignored_columns: dict[str, str] = field(default_factory=dict)
     interrupted: bool = False  # Ctrl-C came after the commit: written in full all the same
+    cleaned: int = 0  # control/bidi characters removed from text cells (ledger/cleaning.py)
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> dict[str, object]:
@@ -173,7 +175,8 @@ def _run(
                 f"--map '{column}={meant}' reads it)"
             )
     locale = options.locale or profile.locale
-    rows: Iterator[tuple[int, list[Cell]]] = table.rows
+    removed = Cleaned()  # control characters taken out of text cells as they are read
+    rows: Iterator[tuple[int, list[Cell]]] = clean_rows(table.rows, removed)
     order = options.dates or profile.dates
     if order == "auto":
         sample = list(itertools.islice(rows, SAMPLE_ROWS))
@@ -232,6 +235,9 @@ def _run(
             conn.execute("ROLLBACK")
         raise
     unknown_numbers = staged.unknown_numbers
+    if removed.chars:
+        result.cleaned = removed.chars
+        result.notes.append(removed.note(table.where(removed.first_line), table.header))
     report_refusals(conn, table, result, on_refusal)
     if result.refused and not options.skip_invalid:
         result.notes.append("nothing was written: fix the refused rows, or use --skip-invalid")

@@ -26,6 +26,7 @@ from dunning.queue.outcomes import (
 from dunning.queue.times import both_clocks, check_outcome_times, customer_zone, read_time
 from dunning.tui import fmt
 from dunning.tui.dialogs.base import Choices, Dialog, radio_value
+from dunning.tui.widgets.shown import Shown, ShownLabel
 from dunning.when import parse_day
 
 
@@ -63,7 +64,7 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.title_text, id="dialog-title")
+            yield Shown(self.title_text, id="dialog-title")
             row: list[Field] = []
             for f in self.fields:
                 if f.kind == "choice":
@@ -75,8 +76,8 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
                     for f in row:
                         with Vertical(classes="choice"):
                             yield from self._field(f)
-            yield Label("", id="dialog-error")
-            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
+            yield ShownLabel("", id="dialog-error")
+            yield Shown(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
     def _field(self, f: Field) -> ComposeResult:
         if f.kind not in ("choice", "invoices", "phone"):
@@ -86,21 +87,21 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
                     value=f.default, placeholder=_(f.placeholder), id=f"f-{f.key}", compact=True
                 )
             if f.kind == "when":  # both clocks, live as the time is typed
-                yield Static(self._clocks(f.default), id=f"clocks-{f.key}", classes="clocks")
+                yield Shown(self._clocks(f.default), id=f"clocks-{f.key}", classes="clocks")
             return
         yield Label(_(f.label), classes="field-label")
         if f.kind in ("choice", "phone"):  # one of them: radio buttons
             with Choices(id=f"f-{f.key}"):
                 for n, (value, label) in enumerate(f.choices):
-                    yield RadioButton(
-                        _(label) if f.kind == "choice" else label,
+                    yield RadioButton(  # a phone's contact is data: literal, visible
+                        fmt.safe(_(label) if f.kind == "choice" else label),
                         value=(value == f.default or (not f.default and n == 0)),
                         name=value,
                     )
         else:  # invoices: any number of them
             sel: SelectionList[str] = SelectionList(id=f"f-{f.key}")
             for value, label in f.choices:
-                sel.add_option((label, value, value == f.default))
+                sel.add_option((fmt.safe(label), value, value == f.default))
             yield sel
 
     def on_input_changed(self, event: Input.Changed) -> None:
@@ -375,22 +376,22 @@ class ReassignDialog(Dialog[tuple[str, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
+            yield Shown(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
             yield Label(_("To"), classes="field-label")
             with Choices(id="f-to"):
                 speaks = [c for c in self.collectors if self.view.language in c.languages]
                 for n, c in enumerate(self.collectors):
                     mark = " ✓" if c in speaks else ""
                     yield RadioButton(
-                        f"{c.display_name} ({c.username}) {','.join(c.languages)}{mark}",
+                        fmt.safe(f"{c.display_name} ({c.username}) {','.join(c.languages)}{mark}"),
                         value=(c == (speaks[0] if speaks else None)) or (not speaks and n == 0),
                         name=c.username,
                     )
             with Horizontal(classes="field-row"):
                 yield Label(_("Why"), classes="field-label")
                 yield Input(placeholder=_("e.g. speaks French"), id="f-reason", compact=True)
-            yield Label("", id="dialog-error")
-            yield Static(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
+            yield ShownLabel("", id="dialog-error")
+            yield Shown(_("Enter saves · Esc cancels · Tab next field"), id="dialog-hint")
 
     def submit(self) -> None:
         to = radio_value(self.query_one("#f-to", RadioSet))

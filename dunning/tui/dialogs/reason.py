@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from dunning.i18n import N_, _
 from dunning.tui.keys import translate_bindings
 from dunning.tui.typeahead import TypeAhead, focus_bindings
+from dunning.tui.widgets.shown import Shown
 
 
 class LeadReasonDialog(TypeAhead, ModalScreen[str | None]):
@@ -36,7 +37,7 @@ class LeadReasonDialog(TypeAhead, ModalScreen[str | None]):
             else _("{ref} is assigned to nobody").format(ref=self.ref)
         )
         with Vertical(id="dialog"):
-            yield Static(whose + ": " + _("why do you act on it?"), id="dialog-title")
+            yield Shown(whose + ": " + _("why do you act on it?"), id="dialog-title")
             with Horizontal(classes="field-row"):
                 yield Label(_("Why"), classes="field-label")
                 yield Input(
@@ -45,7 +46,7 @@ class LeadReasonDialog(TypeAhead, ModalScreen[str | None]):
                     compact=True,
                 )
             yield Label("", id="dialog-error")
-            yield Static(_("Enter saves · Esc cancels"), id="dialog-hint")
+            yield Shown(_("Enter saves · Esc cancels"), id="dialog-hint")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-reason", Input))

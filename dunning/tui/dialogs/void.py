@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label
 
 from dunning.i18n import N_, _
 from dunning.tui.keys import translate_bindings
 from dunning.tui.typeahead import TypeAhead, focus_bindings
+from dunning.tui.widgets.shown import Shown, ShownLabel
 
 
 class VoidDialog(TypeAhead, ModalScreen[tuple[int, str] | None]):
@@ -31,7 +32,7 @@ class VoidDialog(TypeAhead, ModalScreen[tuple[int, str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(
+            yield Shown(
                 _("Void an outcome of {name}").format(name=self.name_text), id="dialog-title"
             )
             with Horizontal(classes="field-row"):
@@ -44,10 +45,8 @@ class VoidDialog(TypeAhead, ModalScreen[tuple[int, str] | None]):
                 yield Input(
                     placeholder=_("e.g. logged on the wrong account"), id="f-reason", compact=True
                 )
-            yield Label("", id="dialog-error")
-            yield Static(
-                _("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint"
-            )
+            yield ShownLabel("", id="dialog-error")
+            yield Shown(_("Enter or Ctrl+S saves · Esc cancels · Tab next field"), id="dialog-hint")
 
     def on_mount(self) -> None:
         self.set_focus(self.query_one("#f-reason", Input))

@@ -10,12 +10,13 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Footer
 
 from dunning.aging import BUCKETS
 from dunning.i18n import N_, _
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
+from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.db.reports import AgingReport, AgingRow
@@ -40,7 +41,7 @@ class AgingScreen(Screen[None]):
             if self.session.may("report")
             else _("Aging of your accounts, as of today (open amounts)")
         )
-        yield Static(title, id="aging-title")
+        yield Shown(title, id="aging-title")
         yield DataTable(id="aging-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -74,7 +75,7 @@ class AgingScreen(Screen[None]):
             # dunning/owed.py: net = buckets + credits, total = net + disputed
             amounts = (*row.buckets, row.credits, row.net, row.disputed, row.total)
             return [
-                Text(row.key, style=style),
+                fmt.safe(Text(row.key, style=style)),  # a collector's name: data
                 Text(str(row.customers), justify="right"),
                 *(
                     Text(

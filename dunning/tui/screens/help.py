@@ -14,10 +14,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Static
 
 from dunning.i18n import N_, _
 from dunning.tui.keys import translate_bindings
+from dunning.tui.widgets.shown import Shown
 
 # (binding id, label, what happens to the account): the defaults of shared/DOMAIN.md
 OUTCOME_HELP: list[tuple[str, str, str]] = [
@@ -76,7 +76,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(self._content(), id="help-text")
+            yield Shown(self._content(), id="help-text")
 
     def _content(self) -> Group:
         """Two grids (key | what it does), so a long line wraps under its own text."""

@@ -17,6 +17,7 @@ from dunning.tui import fmt
 from dunning.tui.dialogs.void import VoidDialog
 from dunning.tui.keys import translate_bindings
 from dunning.tui.widgets.account import history_text
+from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.queue.account_view import TimelineEntry
@@ -51,10 +52,10 @@ class HistoryScreen(Screen[None]):
         self.entries: list[TimelineEntry] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(_("History of {name}").format(name=self.name_text), id="history-title")
-        yield Static(id="history-status")
+        yield Shown(_("History of {name}").format(name=self.name_text), id="history-title")
+        yield Shown(id="history-status")
         with VerticalScroll(id="history-full"):
-            yield Static(id="history-all", classes="history")
+            yield Shown(id="history-all", classes="history")
         yield Footer()
 
     def on_mount(self) -> None:

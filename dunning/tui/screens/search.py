@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from dunning.i18n import N_, _
@@ -18,6 +18,7 @@ from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import SearchResults
 from dunning.tui.typeahead import TypeAhead, focus_bindings
+from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.queue.session import WorkSession
@@ -40,12 +41,12 @@ class SearchScreen(TypeAhead, ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="search-box"):
-            yield Static(
+            yield Shown(
                 _("Find a customer: name, reference, phone or invoice number"), id="search-title"
             )
             yield Input(placeholder=_("type to search"), id="search-input")
             yield OptionList(id="search-results")
-            yield Static(_("↓ results · Enter opens · Esc back"), id="search-hint")
+            yield Shown(_("↓ results · Enter opens · Esc back"), id="search-hint")
 
     def on_mount(self) -> None:
         self.query_one("#search-input", Input).focus()
@@ -85,7 +86,7 @@ class SearchScreen(TypeAhead, ModalScreen[int | None]):
             line.append(f"  {_(fmt.STATE_LABELS.get(h.state, h.state))}", style="dim")
             if h.assigned_to and h.assigned_to != me.username:
                 line.append(f"  {h.assigned_to}", style="yellow")
-            results.add_option(Option(line, id=str(h.customer_id)))
+            results.add_option(Option(fmt.safe(line), id=str(h.customer_id)))
         if not message.hits and message.text.strip():
             results.add_option(Option(Text(_("no match"), style="dim"), disabled=True))
         elif message.hits:

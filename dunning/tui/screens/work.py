@@ -18,7 +18,8 @@ from dunning.i18n import N_, _
 from dunning.queue.access import Access
 from dunning.queue.account_view import AccountView
 from dunning.queue.holidays import warm
-from dunning.queue.outcomes import OUTCOMES, OutcomeInput
+from dunning.queue.outcomes import OUTCOMES, OutcomeInput, cleaned_message
+from dunning.textsafe import clean, is_safe
 from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
 from dunning.tui.dialogs.reason import LeadReasonDialog
@@ -29,6 +30,7 @@ from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin
 from dunning.tui.widgets.account import AccountPane, history_text
+from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
 if TYPE_CHECKING:
@@ -67,18 +69,18 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     # -- layout ---------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield Static(id="topbar")
+        yield Shown(id="topbar")
         with Horizontal(id="body"):
             yield AccountPane(id="account")
             with VerticalScroll(id="history-col"):
-                yield Static(id="history-wide", classes="history")
+                yield Shown(id="history-wide", classes="history")
             with Vertical(id="side"):
                 yield Label(_("Note") + " · tab/i · esc", id="note-label")
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
-                yield Static(id="status")
+                yield Shown(id="status")
         with Horizontal(id="footer-row"):
             yield Footer(show_command_palette=False, compact=True)
-            yield Static(id="footer-corner")
+            yield Shown(id="footer-corner")
 
     def on_mount(self) -> None:
         self.query_one("#account").focus()
@@ -161,6 +163,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
                 "ref": self.view.external_ref if self.view else message.logged.customer_id,
             }
             self.last_message = _("Saved: {outcome} on {ref}").format(**what)
+            if message.logged.cleaned:  # saved without them: said, as the CLI does
+                self.last_message += " · " + cleaned_message(message.logged.cleaned)
             self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work
@@ -333,7 +337,12 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
     # -- the note -------------------------------------------------------------------
     @on(TextArea.Changed, "#note")
     def _note_changed(self) -> None:
-        if self.view is None or self.query_one("#note", TextArea).text == self._note_saved:
+        note = self.query_one("#note", TextArea)
+        if not is_safe(note.text, lines=True):  # pasted: the pane would send ESC as it is
+            note.load_text(clean(note.text, lines=True)[0])
+            note.move_cursor(note.document.end)
+            return  # load_text changes it again
+        if self.view is None or note.text == self._note_saved:
             return
         if self._draft_timer is None:
             self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)

@@ -20,6 +20,7 @@ from dunning.queue.collectors import Collector
 from dunning.queue.void import UNDONE
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
+from dunning.tui.widgets.shown import Shown
 
 MAX_INVOICES = 12
 
@@ -92,13 +93,13 @@ class AccountPane(VerticalScroll, can_focus=True):
         self.query_one("#aging", Static).update(text)
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title")
-        yield Static(id="why")
-        yield Static(id="call")
-        yield Static(id="aging")
-        yield Static(id="invoices")
-        yield Static(id="promises")
-        yield Static(id="history-inline", classes="history")
+        yield Shown(id="title")
+        yield Shown(id="why")
+        yield Shown(id="call")
+        yield Shown(id="aging")
+        yield Shown(id="invoices")
+        yield Shown(id="promises")
+        yield Shown(id="history-inline", classes="history")
 
     def show(self, view: AccountView, me: Collector, now: datetime) -> None:
         loc = me.locale
