@@ -37,11 +37,14 @@ from dunning.cli_base import (
     EXIT_USAGE,
     CliError,
     Context,
+    StderrWait,
 )
 from dunning.clock import Clock, SystemClock
 from dunning.db.connection import DatabaseError
+from dunning.db.lockwait import set_reporter
 from dunning.i18n import set_language
 from dunning.queue.assign import AssignError
+from dunning.queue.bulk import Interrupted
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
 from dunning.queue.status_rules import StatusRefused
@@ -192,8 +195,12 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     except SystemExit as exc:  # --help, --version, usage errors (already printed)
         return _exit_code(exc)
     ctx = Context(args, clock or SystemClock())
+    set_reporter(StderrWait())
     try:
         return _dispatch(args, ctx)
+    except Interrupted as exc:  # a bulk change stopped part-way: what moved, how to finish
+        _say(str(exc))
+        return 130
     except CliError as exc:
         _say(str(exc))
         return exc.code
@@ -226,6 +233,7 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
         return _exit_code(exc)
     finally:
         ctx.close()
+        set_reporter(None)
         set_language("en")  # main() may run again in this process (tests, benchmarks)
 
 

@@ -12,9 +12,12 @@ from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context
 from dunning.cli_parse import find_customer
+from dunning.clock import to_iso
 from dunning.db.connection import default_db_path, write_tx
+from dunning.db.lockwait import announce
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.assign import reassign
+from dunning.queue.bulk import Interrupted, record_interrupted
 from dunning.queue.collectors import (
     ROLES,
     Collector,
@@ -365,11 +368,25 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     settings = ctx.settings()
     ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
-    accounts = decided = 0
-    for i in range(0, len(ids), REFRESH_CHUNK):
-        chunk = ids[i : i + REFRESH_CHUNK]
-        with write_tx(conn):
-            decided += evaluate_promises(conn, ctx.clock, settings, chunk)
-            accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+    accounts = decided = done = 0
+    try:
+        with announce(conn, "refresh", to_iso(ctx.clock.now())):
+            for i in range(0, len(ids), REFRESH_CHUNK):
+                chunk = ids[i : i + REFRESH_CHUNK]
+                with write_tx(conn):
+                    decided += evaluate_promises(conn, ctx.clock, settings, chunk)
+                    accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+                    done = i  # committed with the block: `done + len(chunk)` once it exits
+                done = i + len(chunk)
+    except KeyboardInterrupt:
+        record_interrupted(
+            conn, ctx.clock, action="queue.refresh", done=done, of=len(ids), counted="refreshed"
+        )
+        raise Interrupted(
+            f"{done:,} of {len(ids):,} accounts refreshed before the interruption; run "
+            "`dunning queue refresh` again to refresh them all",
+            done,
+            len(ids),
+        ) from None
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
     return 0
