@@ -52,6 +52,7 @@ class FileGoneMixin:
     gone: str | None = None  # the message, once the file is gone
     kept_note: Path | None = None  # the recovery file
     _gone_ref = ""
+    _waiting_shown = ""  # the lock-wait line on the status line, while it is there
 
     def _guarded(self, fn: Callable[[], T]) -> Callable[[], T | None]:
         """``fn`` for a worker thread: FileReplaced becomes the blocking message."""
@@ -79,8 +80,10 @@ class FileGoneMixin:
         status = self.query_one("#status", Static)
         if message.text:
             status.update(Text(message.text, style="bold yellow"))
-        elif str(status.content).startswith(_("waiting for the write lock")[:12]):
-            status.update("")
+            self._waiting_shown = message.text
+        elif self._waiting_shown and str(status.content) == self._waiting_shown:
+            status.update("")  # the wait is over; the outcome's own line follows
+            self._waiting_shown = ""
 
     def _file_gone(self, message: FileGone) -> None:
         first = self.gone is None
