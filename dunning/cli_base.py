@@ -42,7 +42,8 @@ money: as you would write it in your locale, in the customer's currency:
   1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
 
 environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file),
-  DUNNING_SERVICE_ACCOUNT (the OS account for which --as is honoured)
+  DUNNING_SERVICE_ACCOUNT (the OS account for which --as is honoured),
+  DUNNING_LOCK_WAIT (seconds a write waits for another's write lock; default 120)
 """
 
 

@@ -189,9 +189,7 @@ def test_an_interrupted_bulk_assign_says_how_many_moved_and_audits_it(book):
         while conn.execute("SELECT COUNT(*) FROM assignments").fetchone()[0] < 2000:
             assert p.poll() is None and time.monotonic() < deadline
             time.sleep(0.01)
-        with write_tx(conn):  # hold the lock: the next chunk waits, and is interrupted there
-            p.send_signal(signal.SIGINT)
-            time.sleep(1.5)
+        p.send_signal(signal.SIGINT)  # Ctrl-C, with 17 chunks or more still to go
         out, err = p.communicate(timeout=60)
     finally:
         if p.poll() is None:
@@ -217,3 +215,27 @@ def test_an_interrupted_bulk_assign_says_how_many_moved_and_audits_it(book):
     assert f"{N - moved} account(s) assigned to bruno ({moved} already were)" in again.stdout
     assert db_rows(book, "SELECT COUNT(*) FROM queue WHERE collector_id = "
                    "(SELECT id FROM collectors WHERE username = 'bruno')")[0][0] == N  # fmt: skip
+
+
+def test_an_interrupted_queue_refresh_says_how_far_it_got(book):
+    argv = [sys.executable, "-m", "dunning", "--db", str(book), "queue", "refresh"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=env())  # fmt: skip
+    conn = connect(book)
+    try:
+        deadline = time.monotonic() + 60
+        while conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0] < 5000:
+            assert p.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        p.send_signal(signal.SIGINT)  # during the second chunk of four
+        _out, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    done = conn.execute("SELECT COUNT(*) FROM queue").fetchone()[0]
+    assert p.returncode == 130, err
+    assert f"{done:,} of {N:,} accounts refreshed before the interruption" in err
+    row = conn.execute("SELECT result, detail FROM audit_log WHERE action = 'queue.refresh'")
+    result, detail = row.fetchone()
+    assert result == "interrupted" and json.loads(detail) == {"refreshed": done, "of": N}
+    conn.close()
