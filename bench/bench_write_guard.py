@@ -1,12 +1,13 @@
-"""The cost of the write guard: one ``os.stat`` of the database path after BEGIN IMMEDIATE
-and one before COMMIT (dunning/db/connection.py, FileReplaced), per write transaction.
+"""The cost of the write guard: one ``os.stat`` of the database path before each COMMIT
+(dunning/db/connection.py, FileReplaced), per write transaction.
 
 Times a one-row write transaction (as a collector's outcome is one transaction) with the
 check and without it (the connection's recorded file identity cleared), on a real file
 with ``synchronous=FULL`` and with ``synchronous=OFF`` (where the fsync no longer hides
-the check's cost), and the bare ``os.stat``. Best of ``--repeat`` runs.
+the check's cost), and the bare ``os.stat``. Best of ``--repeat`` alternated rounds of
+``--n`` transactions (the best filters out a loaded machine's noise).
 
-    .venv/bin/python bench/bench_write_guard.py [--n 2000] [--repeat 5]
+    .venv/bin/python bench/bench_write_guard.py [--n 200] [--repeat 40]
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def per_tx(conn, n: int) -> float:  # noqa: ANN001
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--n", type=int, default=2000)
-    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=40)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "guard.db"
@@ -52,7 +53,7 @@ def main() -> None:
         for sync in ("FULL", "OFF"):
             conn.execute(f"PRAGMA synchronous={sync}")
             checked, unchecked = [], []
-            for _ in range(args.repeat):
+            for _ in range(args.repeat):  # short rounds, alternated: the best of each
                 conn.file_id = ident  # type: ignore[attr-defined]
                 checked.append(per_tx(conn, args.n))
                 conn.file_id = None  # type: ignore[attr-defined]

@@ -202,8 +202,9 @@ def invoices_file(tmp_path: Path) -> Path:
         ["export", "activities", "-o", "{out}"],
         ["backup", "{out}.db"],
         ["next", "--as", "alice"],
+        [],  # the screen: refused before it opens
     ],
-    ids=["import", "aging", "metrics", "export", "backup", "next"],
+    ids=["import", "aging", "metrics", "export", "backup", "next", "screen"],
 )
 @pytest.mark.parametrize("kind", ["foreign", "empty"])
 def test_commands_refuse_a_file_that_is_not_a_dunning_database(tmp_path, foreign, argv, kind):
