@@ -7,6 +7,7 @@ Real processes: the file is moved and removed by `mv` and `rm`, the commands run
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -246,3 +247,55 @@ def test_import_into_a_new_path_creates_the_database(tmp_path):
         "--create-customers",
     )
     assert again.returncode == 0, again.stderr  # a dunning database: imported into
+
+
+def test_cli_import_whose_database_is_replaced_mid_run_exits_with_the_message(
+    db, restore, tmp_path
+):
+    """`dunning import` opens the database, then reads a big file; a restore is moved over
+    the database meanwhile: the import is refused at its commit, nothing is acknowledged."""
+    big = tmp_path / "big.csv"
+    with big.open("w") as fh:
+        fh.write("customer_ref,customer_name,number,issue_date,due_date,amount,open_amount\n")
+        for n in range(150_000):
+            fh.write(f"R{n % 5000},Customer {n % 5000},INV-{n},2026-10-01,2026-10-31,10.00,10.00\n")
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "dunning",
+            "--db",
+            str(db),
+            "import",
+            "invoices",
+            str(big),
+            "-q",
+            "--create-customers",
+        ],  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if not k.startswith("DUNNING_")},
+    )
+    fds = Path(f"/proc/{p.pid}/fd")
+    try:
+        for _ in range(3000):  # until the import has the database open (Linux: /proc)
+            opened = set()
+            for fd in fds.iterdir() if fds.exists() else ():
+                with contextlib.suppress(OSError):
+                    opened.add(os.readlink(fd))
+            if str(db) in opened or p.poll() is not None:
+                break
+            subprocess.run(["sleep", "0.01"])
+        subprocess.run(["sleep", "0.5"])  # past the foreign-file check: the import's own
+        assert p.poll() is None, "the import ended before the restore"
+        subprocess.run(["mv", str(restore), str(db)], check=True)
+        out, err = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert p.returncode == 2, (out, err)
+    assert REPLACED in err and "restart dunning" in err and "Traceback" not in err
+    assert "written" not in out
+    assert db_rows(db, "SELECT COUNT(*) FROM customers WHERE external_ref LIKE 'R%'")[0][0] == 0
+    assert db_rows(db, "SELECT COUNT(*) FROM invoices")[0][0] == 8  # as restored
