@@ -184,6 +184,13 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
     through the descriptors this connection holds (the old file, the old WAL)."""
     with suppress(sqlite3.Error):
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+    # closing the last connection to the old file would checkpoint and delete the WAL at
+    # the path, by name, which may by then be the new file's: not on close (Python 3.12+)
+    setconfig = getattr(conn, "setconfig", None)
+    flag = getattr(sqlite3, "SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE", None)
+    if setconfig is not None and flag is not None:
+        with suppress(sqlite3.Error):
+            setconfig(flag, True)
 
 
 @contextmanager
