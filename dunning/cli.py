@@ -37,12 +37,15 @@ from dunning.cli_base import (
     EXIT_USAGE,
     CliError,
     Context,
+    StderrWait,
 )
 from dunning.clock import Clock, SystemClock
 from dunning.db import private
 from dunning.db.connection import DatabaseError
+from dunning.db.lockwait import set_reporter
 from dunning.i18n import set_language
 from dunning.queue.assign import AssignError
+from dunning.queue.bulk import Interrupted
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
 from dunning.queue.rights import RightsError
@@ -206,8 +209,12 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
     except SystemExit as exc:  # --help, --version, usage errors (already printed)
         return _exit_code(exc)
     ctx = Context(args, clock or SystemClock())
+    set_reporter(StderrWait())
     try:
         return _dispatch(args, ctx)
+    except Interrupted as exc:  # a bulk change stopped part-way: what moved, how to finish
+        _say(str(exc))
+        return 130
     except CliError as exc:
         _say(str(exc))
         return exc.code
@@ -241,6 +248,7 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
         return _exit_code(exc)
     finally:
         ctx.close()
+        set_reporter(None)
         set_language("en")  # main() may run again in this process (tests, benchmarks)
 
 

@@ -10,12 +10,15 @@ from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import find_customer
+from dunning.clock import to_iso
 from dunning.db import private
 from dunning.db.connection import default_db_path, write_tx
 from dunning.db.integrity import CorruptDatabase, check_live
+from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.assign import reassign
+from dunning.queue.bulk import Interrupted
 from dunning.queue.collectors import (
     ROLES,
     add_collector,
@@ -371,13 +374,25 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     except CorruptDatabase as exc:
         raise CliError(str(exc)) from None
     ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
-    accounts = decided = 0
-    with audited(conn, ctx.clock, actor, "queue.refresh") as info:
-        for i in range(0, len(ids), REFRESH_CHUNK):
-            chunk = ids[i : i + REFRESH_CHUNK]
-            with write_tx(conn):
-                decided += evaluate_promises(conn, ctx.clock, settings, chunk)
-                accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
-            info.update(accounts=accounts, promises_decided=decided)
+    accounts = decided = done = 0
+    try:
+        with (
+            audited(conn, ctx.clock, actor, "queue.refresh") as info,
+            announce(conn, "refresh", to_iso(ctx.clock.now())),
+        ):
+            for i in range(0, len(ids), REFRESH_CHUNK):
+                chunk = ids[i : i + REFRESH_CHUNK]
+                with write_tx(conn):
+                    decided += evaluate_promises(conn, ctx.clock, settings, chunk)
+                    accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
+                done = i + len(chunk)
+                info.update(refreshed=done, of=len(ids), promises_decided=decided)
+    except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)
+        raise Interrupted(
+            f"{done:,} of {len(ids):,} accounts refreshed before the interruption; run "
+            "`dunning queue refresh` again to refresh them all",
+            done,
+            len(ids),
+        ) from None
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
     return 0

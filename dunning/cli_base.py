@@ -13,6 +13,7 @@ from pathlib import Path
 from dunning.clock import Clock
 from dunning.db import private
 from dunning.db.connection import default_db_path, open_db
+from dunning.db.lockwait import LockWait
 from dunning.i18n import _, set_language
 from dunning.queue.collectors import Collector, IdentityError
 from dunning.queue.config import Settings, load_settings
@@ -42,7 +43,8 @@ dates and times:
 money: as you would write it in your locale, in the customer's currency:
   1234.50, "1,234.50" (en), "1 234,50" (fr), "1.234,50" (es)
 
-environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file)
+environment: DUNNING_DB (database path), DUNNING_CONFIG (settings file),
+  DUNNING_LOCK_WAIT (seconds a write waits for another's write lock; default 120)
 identity: the OS user running dunning; --as NAME only for root, the database file's owner
   or the service account recorded by `dunning init --service-account NAME`
 """
@@ -177,18 +179,56 @@ def warn_exposed(path: Path) -> None:
             print(f"dunning: {message}", file=sys.stderr)
 
 
-def _refuse_foreign(path: Path) -> None:
+def _refuse_foreign(path: Path, *, importing: bool = False) -> None:
     """An empty file, or another program's SQLite database, is not migrated into a dunning
-    one by a command that only meant to read or log (a typo in --db)."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    one by a command that only meant to read, log or load (a typo in --db). Only `demo`,
+    and `import` into a path where no file exists yet, create a database."""
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    finally:
-        conn.close()
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            tables = {r[0] for r in rows}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CliError(
+            f"{path}: not a dunning database ({exc}); nothing was changed", 2 if importing else 1
+        ) from exc
     if "customers" in tables and "queue" in tables:
         return
     what = "an empty database" if not tables else "not a dunning database"
+    if importing:
+        raise CliError(
+            f"{path} is {what}; nothing was changed: import loads into a dunning database "
+            "(or creates one where no file exists yet); choose another --db",
+            2,
+        )
     raise CliError(
         f"{path} is {what}; build a demo with `dunning demo --db {path}`, or load a ledger "
-        f"with `dunning import KIND FILE --db {path}`"
+        f"with `dunning import KIND FILE --db NEW_FILE`"
     )
+
+
+class StderrWait:
+    """The CLI's lock-wait reporter (dunning/db/lockwait.py): on a terminal one line that
+    counts the seconds, else a line when the wait starts and every 10 s."""
+
+    def __init__(self) -> None:
+        self.shown = -1.0
+
+    def __call__(self, wait: LockWait | None) -> None:
+        tty = sys.stderr.isatty()
+        with contextlib.suppress(OSError, ValueError):
+            if wait is None:
+                if self.shown >= 0 and tty:
+                    sys.stderr.write("\n")
+                    sys.stderr.flush()
+                self.shown = -1.0
+                return
+            if tty:
+                sys.stderr.write(f"\rdunning: {wait.message()}   ")
+                sys.stderr.flush()
+                self.shown = wait.seconds
+            elif self.shown < 0 or wait.seconds - self.shown >= 10:
+                print(f"dunning: {wait.message()}", file=sys.stderr, flush=True)
+                self.shown = wait.seconds

@@ -262,12 +262,20 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
 
 
 def _open(args: argparse.Namespace) -> sqlite3.Connection:
-    from dunning.cli_base import warn_exposed
+    """The database to import into: a dunning database, or a new one where no file exists
+    yet (the first nightly load); never another program's file, an empty file or a
+    directory (CliError: printed, exit 2, the file untouched)."""
+    from dunning.cli_base import CliError, _refuse_foreign, warn_exposed
     from dunning.db.connection import default_db_path, open_db
 
-    path = getattr(args, "db", None) or default_db_path()
+    given = getattr(args, "db", None)
+    path = Path(given).expanduser() if given else default_db_path()
+    if path.exists():
+        if not path.is_file():
+            raise CliError(f"{path} is not a regular file; choose a database file", 2)
+        _refuse_foreign(path, importing=True)
     conn = open_db(path)
-    warn_exposed(Path(path))
+    warn_exposed(path)
     return conn
 
 

@@ -17,7 +17,9 @@ unchanged):
 - ``voids``: ``details`` (what the void cancelled) filled once, from NULL, in the void's
   own transaction (dunning/queue/void.py).
 - ``meta``: a value may change (``key`` never), as ``queue.audit.set_meta`` does, which
-  records the change in ``audit_log`` in the same transaction; a row is never deleted.
+  records the change in ``audit_log`` in the same transaction; a row is never deleted,
+  but for the transient ``writer`` note (who holds the write lock now: db/lockwait.py),
+  which is removed when the long write ends.
 - activities, assignments, dispute_invoices, payment_reports, import_runs,
   invoice_closures, audit_log: no UPDATE, no DELETE at all.
 
@@ -175,7 +177,7 @@ def guards() -> dict[str, str]:
         "a void is never changed (its details are written once)",
     )  # fmt: skip
     out["meta_no_delete"] = _trigger(
-        "meta_no_delete", "DELETE", "meta", "", "meta rows are never deleted"
+        "meta_no_delete", "DELETE", "meta", "OLD.key != 'writer'", "meta rows are never deleted"
     )
     out["meta_no_rekey"] = _trigger(
         "meta_no_rekey", "UPDATE", "meta", "NEW.key IS NOT OLD.key",

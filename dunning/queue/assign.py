@@ -4,7 +4,9 @@ Each moved account gets an ``assignments`` history row (to whom, by whom, when, 
 its ``queue.collector_id`` set, in the same write transaction. Bulk moves are chunked
 (1,000 accounts per transaction) so that other collectors' writes never wait long
 (DESIGN.md: a 100,000-row UPDATE stalls every writer ~1 s; 1,000-row chunks ~50 ms).
-A claim in progress is left alone: the collector on the call finishes it.
+A claim in progress is left alone: the collector on the call finishes it. A bulk move
+stopped part-way (Ctrl-C) raises :class:`~dunning.queue.bulk.Interrupted` saying how many
+moved, and audits it; running the same command again moves the rest.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from collections.abc import Iterable
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
+from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.audit import record
+from dunning.queue.bulk import Interrupted, record_interrupted
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.identity import refuse
@@ -54,24 +58,47 @@ def reassign(
                target=to.username, detail={"reason": reason})  # fmt: skip
         raise AssignError(str(exc)) from None
     ids = sorted(set(customer_ids))
-    done = {"moved": 0}
-    result = "failed"
+    detail = {"accounts": len(ids), "reason": reason}
+    start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
     try:
-        _move(conn, clock, lead, ids, to, reason, settings, done)
-        result = "done"
+        if len(ids) <= CHUNK:
+            moved = _reassign(conn, clock, lead, ids, to, reason, settings)
+        else:
+            with announce(conn, "assign", to_iso(clock.now())):
+                moved = _reassign(conn, clock, lead, ids, to, reason, settings)
     except KeyboardInterrupt:
-        result = "interrupted"
-        raise
-    finally:
-        # who moved what, also when stopped half-way (how many moved by then)
+        # the chunks committed before the interruption are written: count them in the
+        # database (exact whatever instant the signal came at), say so, and audit it
+        moved = int(
+            conn.execute(
+                "SELECT COUNT(*) FROM assignments WHERE id > ? AND assigned_by = ?",
+                (start, lead.id),
+            ).fetchone()[0]
+        )
+        record_interrupted(
+            conn, clock, action="assign", done=moved, of=len(ids), collector_id=lead.id,
+            target=to.username,
+        )  # fmt: skip
+        raise Interrupted(
+            _(
+                "{moved:,} of {of:,} accounts moved to {name} before the interruption; run "
+                "the same command again to move the rest"
+            ).format(moved=moved, of=len(ids), name=to.username),
+            moved,
+            len(ids),
+        ) from None
+    except Exception as exc:
         with contextlib.suppress(sqlite3.Error):
             record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
-                   result=result, detail={"accounts": len(ids), "moved": done["moved"],
-                                          "reason": reason.strip()})  # fmt: skip
-    return done["moved"]
+                   result="failed", detail={**detail, "error": str(exc)[:500]})  # fmt: skip
+        raise
+    # who moved what (dunning export audit)
+    record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
+           detail={**detail, "moved": moved})  # fmt: skip
+    return moved
 
 
-def _move(
+def _reassign(
     conn: sqlite3.Connection,
     clock: Clock,
     lead: Collector,
@@ -79,8 +106,8 @@ def _move(
     to: Collector,
     reason: str,
     settings: Settings | None,
-    done: dict[str, int],
-) -> None:
+) -> int:
+    moved = 0
     for i in range(0, len(ids), CHUNK):
         chunk = ids[i : i + CHUNK]
         marks = ",".join("?" * len(chunk))
@@ -118,4 +145,5 @@ def _move(
                     WHERE customer_id IN ({change_marks})""",
                 [to.id, now_iso, *changing],
             )
-        done["moved"] += len(changing)
+        moved += len(changing)
+    return moved

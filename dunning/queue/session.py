@@ -14,7 +14,8 @@ from typing import TypeVar
 
 from dunning.clock import Clock, SystemClock, to_iso
 from dunning.db import private
-from dunning.db.connection import connect, data_version
+from dunning.db.connection import check_same_file, connect, data_version
+from dunning.db.lockwait import LockWait
 from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
 from dunning.i18n import _
@@ -64,6 +65,20 @@ class WorkSession:
         self.passed_over: list[tuple[int, str]] = []
         self.last_logged: Logged | None = None  # what `u` would take back
         self.last_logged_at = self.clock.now()
+        # told while a write waits for the lock (a LockWait, then None): the screen's line
+        self.on_lock_wait: Callable[[LockWait | None], None] | None = None
+        self._conn.on_wait = self._lock_wait  # type: ignore[attr-defined]
+
+    def _lock_wait(self, wait: LockWait | None) -> None:
+        if self.on_lock_wait is not None:
+            self.on_lock_wait(wait)
+
+    def check_file(self) -> None:
+        """FileReplaced when the database file was deleted or replaced under this session
+        (every write checks it too; the screen asks every few seconds, so it knows before
+        the collector types an outcome)."""
+        with self._lock:
+            check_same_file(self._conn)
 
     def file_warning(self) -> str | None:
         """Once per process: others can read the database files, and the command that
@@ -241,7 +256,10 @@ class WorkSession:
         )
 
     def renew(self) -> bool:
+        """Extend the claim's lease; FileReplaced when the file is not the path's any more
+        (write_tx checks it, and a renewal without a claim checks it too)."""
         if self.current is None or self.read_only:
+            self.check_file()
             return True
         cid = self.current
         return self._run(

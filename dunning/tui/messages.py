@@ -46,3 +46,20 @@ class SearchResults(Message):
         super().__init__()
         self.text = text
         self.hits = hits
+
+
+class FileGone(Message):
+    """The database file was replaced or deleted under the session: nothing more can be
+    saved; the screen blocks work and keeps the note (screens/file_gone.py)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class LockWaiting(Message):
+    """A write waits for the lock: ``text`` to show, '' once it has it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text

@@ -18,6 +18,7 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from dunning.db.ledger.rejects import Refusal, report_refusals, write_rejects
 from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
 from dunning.db.ledger.staging import stage
+from dunning.db.lockwait import announce
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
@@ -285,7 +287,10 @@ def _write(
     held: HeldInterrupt,
 ) -> None:
     started = to_iso(clock.now())
-    with write_tx(conn):
+    # the first load of a big file holds the lock for long: collectors waiting are told
+    # who holds it (lockwait.py); a dry run writes nothing, not even that note
+    named = nullcontext() if options.dry_run else announce(conn, "import", started)
+    with named, write_tx(conn):
         now = to_iso(clock.now())
         assign: dict[int, int] = {}
         if options.kind == "invoices":

@@ -14,6 +14,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
+from dunning.db.connection import FileReplaced
 from dunning.i18n import N_, _
 from dunning.queue.access import Access
 from dunning.queue.account_view import AccountView
@@ -24,7 +25,8 @@ from dunning.tui import fmt
 from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
 from dunning.tui.dialogs.reason import LeadReasonDialog
 from dunning.tui.keys import translate_bindings
-from dunning.tui.messages import AccountLoaded, WorkFailed
+from dunning.tui.messages import AccountLoaded, FileGone, LockWaiting, WorkFailed
+from dunning.tui.screens.file_gone import FileGoneMixin
 from dunning.tui.screens.help import keys_by_id
 from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
@@ -42,7 +44,7 @@ POLL_EVERY = 2.0
 COUNTS_EVERY = 20.0
 
 
-class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
+class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, Screen[None]):
     BINDINGS = work_bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
@@ -88,6 +90,7 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         self._topbar()
         self.query_one("#status", Static).update(Text(_("Loading…"), style="dim"))
         self._work(lambda: AccountLoaded(self.session.next_account(), None, self._counts_now()))
+        self._watch_lock()
         self.set_interval(RENEW_EVERY, self._renew)
         self.set_interval(POLL_EVERY, self._poll)
         self.set_interval(COUNTS_EVERY, self._refresh_counts)
@@ -100,6 +103,9 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         def run() -> None:
             try:
                 msg = job()
+            except FileReplaced as exc:  # nothing can be saved any more: block, keep the note
+                self.post_message(FileGone(str(exc)))
+                return
             except Exception as exc:  # noqa: BLE001 - every failure is shown, none crashes
                 self.post_message(WorkFailed(str(exc) or exc.__class__.__name__))
                 return
@@ -114,7 +120,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     def _renew(self) -> None:
         if self.view is not None:
-            self.run_worker(self.session.renew, thread=True, group="renew", exit_on_error=False)
+            renew = self._guarded(self.session.renew)
+            self.run_worker(renew, thread=True, group="renew", exit_on_error=False)
 
     def _refresh_counts(self) -> None:
         """The header's ready/waiting counts: off the hot path, after each outcome."""
@@ -137,6 +144,12 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
         def check() -> None:
             try:
+                self.session.check_file()  # one stat: the file replaced under us is told now
+            except FileReplaced as exc:
+                if self.gone is None:
+                    self.post_message(FileGone(str(exc)))
+                return
+            try:
                 version = self.session.data_version()
             except Exception:  # noqa: BLE001
                 return
@@ -150,6 +163,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
     # -- showing --------------------------------------------------------------------
     @on(AccountLoaded)
     def _loaded(self, message: AccountLoaded) -> None:
+        if self.gone is not None:  # the file is gone: what is shown stays the message
+            return
         if message.refresh and (self.busy or message.view is None):
             return  # our own work in flight brings a fresher view; an empty one is its gap
         self.busy = False
@@ -266,6 +281,16 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         if note.text != text:  # an unchanged TextArea costs nothing to redraw
             note.load_text(text)  # typed text differs from the draft: saved as a draft
 
+    @on(FileGone)
+    def _gone_message(self, message: FileGone) -> None:
+        self._logged_note = None  # nothing was saved: the whole note stays where it is
+        self._undo_pending = False
+        self._file_gone(message)
+
+    @on(LockWaiting)
+    def _lock_message(self, message: LockWaiting) -> None:
+        self._lock_waiting(message)
+
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
@@ -342,6 +367,10 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
             note.load_text(clean(note.text, lines=True)[0])
             note.move_cursor(note.document.end)
             return  # load_text changes it again
+        if self.gone is not None:  # kept in the recovery file as it changes
+            if self._draft_timer is None:
+                self._draft_timer = self.set_timer(DRAFT_DELAY, self._flush_draft)
+            return
         if self.view is None or note.text == self._note_saved:
             return
         if self._draft_timer is None:
@@ -349,6 +378,9 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     def _flush_draft(self) -> None:
         self._draft_timer = None
+        if self.gone is not None:
+            self.keep_note()
+            return
         if self.view is None:
             return
         if self._logged_note is not None:  # an outcome is being saved: not for that account
@@ -357,7 +389,7 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         cid, text = self.view.id, self.query_one("#note", TextArea).text
         self._note_saved = text
         self.run_worker(
-            lambda: self.session.save_draft(cid, text),
+            self._guarded(lambda: self.session.save_draft(cid, text)),
             thread=True,
             group="draft",
             exit_on_error=False,
@@ -365,6 +397,9 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
 
     def save_draft_now(self) -> None:
         """On hang-up or quit: write the note synchronously, whatever is pending."""
+        if self.gone is not None:
+            self.keep_note()
+            return
         if self.view is not None:
             self.session.save_draft(self.view.id, self.query_one("#note", TextArea).text)
 
@@ -381,6 +416,8 @@ class WorkScreen(UndoMixin, NavigationMixin, Screen[None]):
         return self.focused is not None and self.focused.id == "note"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.gone is not None:
+            return self.gone_allows(action)
         if self._in_note():
             if action == "outcome" and parameters == ("note",):
                 return self.view is not None
