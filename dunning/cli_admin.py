@@ -386,7 +386,9 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
                     decided += evaluate_promises(conn, ctx.clock, settings, chunk)
                     accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
                 done = i + len(chunk)
-                info.update(refreshed=done, of=len(ids), promises_decided=decided)
+                info.update(
+                    accounts=accounts, promises_decided=decided, refreshed=done, of=len(ids)
+                )
     except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)
         raise Interrupted(
             f"{done:,} of {len(ids):,} accounts refreshed before the interruption; run "
