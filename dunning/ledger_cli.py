@@ -257,6 +257,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 @_guard
 def cmd_import(args: argparse.Namespace) -> int:
+    from dunning.bounds import QUOTE_CHARS, clip, quote
     from dunning.db.ledger import PROFILES, ImportOptions, Refusal, import_file, validate_options
 
     if args.kind == "profiles":
@@ -280,8 +281,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     def on_refusal(where: str, r: Refusal) -> None:
         shown["n"] += 1
         kind = "warning" if r.warning else "refused"
-        print(f"{where}: {kind}: column {r.column!r}, value {r.value!r}: {r.reason}",
-              file=sys.stderr)  # fmt: skip
+        print(f"{where}: {kind}: column {quote(r.column, 80)}, value {quote(r.value)}: "
+              f"{clip(r.reason, 2 * QUOTE_CHARS)}", file=sys.stderr)  # fmt: skip
 
     conn = _open(args)
     try:
@@ -304,6 +305,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _summary(r: Any) -> None:
+    from dunning.bounds import clip
     from dunning.money import format_money
 
     parts = [f"{r.kind}: {r.rows} rows"]
@@ -330,7 +332,7 @@ def _summary(r: Any) -> None:
     if extra:
         print("  " + "; ".join(extra))
     if r.ignored_columns:
-        cols = (f"{c} ({f}?)" if f else c for c, f in r.ignored_columns.items())
+        cols = (f"{clip(c, 80)} ({f}?)" if f else clip(c, 80) for c, f in r.ignored_columns.items())
         print("  ignored columns: " + ", ".join(cols))
     if r.rejects:
         print(f"  refused rows written to {r.rejects}")

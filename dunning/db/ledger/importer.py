@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.db.ledger import entities, invoices, payments
@@ -169,8 +170,8 @@ def _run(
     for column, meant in result.ignored_columns.items():
         if meant:  # a misspelt optional column: its field silently takes its default
             result.notes.append(
-                f"column {column!r} is not read (did you mean {meant}? "
-                f"--map '{column}={meant}' reads it)"
+                f"column {quote(column, 80)} is not read (did you mean {meant}? "
+                f"--map '{clip(column, 80)}={meant}' reads it)"
             )
     locale = options.locale or profile.locale
     rows: Iterator[tuple[int, list[Cell]]] = table.rows
