@@ -187,7 +187,9 @@ def _existing_db(args: argparse.Namespace) -> sqlite3.Connection | None:
 
 
 def _err(msg: str) -> None:
-    print(f"dunning: {msg}", file=sys.stderr)
+    from dunning.bounds import QUOTE_CHARS, clip
+
+    print(f"dunning: {clip(msg, 4 * QUOTE_CHARS)}", file=sys.stderr)
 
 
 def _clock(args: argparse.Namespace) -> Clock:
@@ -213,6 +215,10 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
             _err(f"{exc.filename or ''}: {exc.strerror or exc}")
         except sqlite3.Error as exc:
             _err(f"database: {exc}")
+        except OverflowError as exc:  # a number past what SQLite or a date holds
+            _err(f"a number is too large ({exc})")
+        except MemoryError:
+            _err("out of memory: nothing was written")
         except KeyboardInterrupt:
             _err("interrupted: nothing was written")
             return 130
