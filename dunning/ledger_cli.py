@@ -287,7 +287,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     def on_refusal(where: str, r: Refusal) -> None:
         shown["n"] += 1
         kind = "warning" if r.warning else "refused"
-        print(f"{where}: {kind}: column {quote(r.column, 80)}, value {quote(r.value)}: "
+        value = quote(r.value, 2 * QUOTE_CHARS)  # already cut to ~200 when staged
+        print(f"{where}: {kind}: column {quote(r.column, 80)}, value {value}: "
               f"{clip(r.reason, 2 * QUOTE_CHARS)}", file=sys.stderr)  # fmt: skip
 
     conn = _open(args)

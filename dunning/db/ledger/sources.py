@@ -147,14 +147,13 @@ def _find_header(
     seen: list[tuple[int, list[Cell]]] = []
     size = 0
     for item in rows:  # at most 60 rows, and at most HEADER_SCAN_CHARS of them in memory
+        names = [str(c).strip() if c is not None else "" for c in item[1]]
+        if is_header(names):  # the first row the layout accepts: read no further
+            return item[0], names, []
         seen.append(item)
         size += sum(len(c) for c in item[1] if type(c) is str)
         if len(seen) >= HEADER_SCAN_ROWS or size >= HEADER_SCAN_CHARS:
             break
-    for i, (line, cells) in enumerate(seen):
-        names = [str(c).strip() if c is not None else "" for c in cells]
-        if is_header(names):
-            return line, names, seen[i + 1 :]
     for i, (line, cells) in enumerate(seen):
         if not all(is_blank(c) for c in cells):
             names = [str(c).strip() if c is not None else "" for c in cells]

@@ -102,9 +102,10 @@ def xlsx_rows(
     ws: Any, where: Callable[[int], str], names: Sequence[str], state: dict[str, int]
 ) -> Iterator[tuple[int, list[Any]]]:
     """(row number, values) of a read-only openpyxl worksheet, read as the file holds
-    them: the declared dimension is dropped first, so a missing row is one empty row
-    and a row is as wide as its last cell; over-wide rows, over-long cells and rows past
-    MAX_SHEET_ROWS are refused (SourceError), blank cells past MAX_COLUMNS dropped."""
+    them: the declared dimension is dropped first, so a row missing from the file is
+    skipped (cheaply: openpyxl yields it as an empty tuple) and a row is as wide as its
+    last cell. Over-wide rows, over-long cells and rows past MAX_SHEET_ROWS are refused
+    (SourceError); blank cells past MAX_COLUMNS are dropped."""
     ws.reset_dimensions()
     try:
         for n, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -113,8 +114,7 @@ def xlsx_rows(
                 raise SourceError(
                     f"{where(n)}: the sheet goes on past row {MAX_SHEET_ROWS:,}: not read"
                 )
-            if not values:
-                yield n, []
+            if not values:  # a row missing from the file (or empty): nothing to read
                 continue
             if len(values) > MAX_COLUMNS:
                 tail = values[MAX_COLUMNS:]
