@@ -184,3 +184,34 @@ def test_an_amount_sqlite_cannot_store_is_a_refused_row(
 
 def conn_path(conn: sqlite3.Connection) -> Path:
     return Path(conn.execute("PRAGMA database_list").fetchone()["file"])
+
+
+def test_a_risk_score_of_1e999999999_is_refused_without_building_the_number(
+    tmp_path: Path,
+) -> None:
+    # int(Decimal("1e999999999")) builds a billion digits: under a CPU limit, not a timer
+    path = write_csv(
+        tmp_path / "risk.csv",
+        [["customer_ref", "name", "risk_score"], ["C1", "Acme", "1e999999999"]],
+    )
+    done = run_limited("import", "customers", str(path), "--db", str(tmp_path / "d.db"))
+    assert done.returncode == 1, done.stderr
+    assert "column 'risk_score', value '1e999999999': must be between 0 and 100" in done.stderr
+
+
+@pytest.mark.parametrize("number", ["1e300", "1E+20"])
+def test_an_xlsx_amount_past_the_bound_is_a_refused_row(
+    conn: sqlite3.Connection, tmp_path: Path, number: str
+) -> None:
+    # a float cell of 1e300 raised decimal.InvalidOperation out of the import
+    names = ["customer_ref", "number", "issue_date", "due_date", "amount"]
+    header = row(1, *(text_cell(f"{c}1", n) for c, n in zip("ABCDE", names, strict=True)))
+    values = ["C1", "I1", "2026-01-01", "2026-02-01"]
+    cells = [text_cell(f"{c}2", v) for c, v in zip("ABCD", values, strict=True)]
+    book = write_xlsx(
+        tmp_path / "amount.xlsx", header + row(2, *cells, f'<c r="E2"><v>{number}</v></c>')
+    )
+    r = load(conn, book, "invoices", create_customers=True)
+    assert r.refused == 1 and not r.written
+    refusal = r.seen[0][1]  # type: ignore[attr-defined]
+    assert refusal.column == "amount" and "too large" in refusal.reason

@@ -112,6 +112,8 @@ def _amount(value: Cell, currency: str, locale: str) -> int:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("not an amount")
+        if abs(value) >= MAX_MINOR:  # past any minor-unit bound, whatever the decimals
+            raise ValueError(f"too large: amounts are below {MAX_MINOR:,} minor units")
         # spreadsheets store binary floats: round away float noise below the minor unit
         dec = Decimal(repr(value))
         digits = minor_digits(currency)
@@ -376,9 +378,14 @@ def parse_bool(value: Cell) -> bool:
 def parse_int(value: Cell, low: int, high: int) -> int:
     s = text(value)
     try:
-        n = int(Decimal(s))
+        d = Decimal(s) if len(s) <= 40 else Decimal("NaN")
     except (InvalidOperation, ValueError):
         raise ValueError("not a whole number") from None
+    if not d.is_finite():
+        raise ValueError("not a whole number")
+    if d.adjusted() > 18:  # int() of 1e999999999 would build a billion digits
+        raise ValueError(f"must be between {low} and {high}")
+    n = int(d)
     if not low <= n <= high:
         raise ValueError(f"must be between {low} and {high}")
     return n
