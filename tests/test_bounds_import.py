@@ -5,6 +5,7 @@ row, too many columns, duplicate headers, amounts past what SQLite stores."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,12 @@ from hostile_files import row, run_limited, shared_cell, text_cell, write_xlsx
 from test_ledger_support import cli, dump, load, write_csv
 
 from dunning.db.ledger import LedgerImportError
-from dunning.db.ledger.xlsx_guard import MAX_COLUMNS, MAX_FIELD, MAX_SHARED_STRINGS
+from dunning.db.ledger.xlsx_guard import (
+    MAX_COLUMNS,
+    MAX_FIELD,
+    MAX_SHARED_COUNT,
+    MAX_SHARED_STRINGS,
+)
 
 HEADER = row(1, text_cell("A1", "customer_ref"), text_cell("B1", "name"))
 ONE_CUSTOMER = HEADER + row(2, text_cell("A2", "C1"), shared_cell("B2", 0))
@@ -215,3 +221,18 @@ def test_an_xlsx_amount_past_the_bound_is_a_refused_row(
     assert r.refused == 1 and not r.written
     refusal = r.seen[0][1]  # type: ignore[attr-defined]
     assert refusal.column == "amount" and "too large" in refusal.reason
+
+
+def test_more_shared_strings_than_the_limit_are_refused_before_openpyxl_loads_them(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    # 2,000,001 tiny strings: 35 MiB of XML that openpyxl would hold as ~350 MB of objects
+    def strings() -> Iterator[bytes]:
+        yield b"Acme</t></si>"
+        for start in range(0, MAX_SHARED_COUNT, 100_000):
+            yield b"".join(b"<si><t>%07d</t></si>" % i for i in range(start, start + 100_000))
+        yield b"<si><t>last"
+
+    book = write_xlsx(tmp_path / "many.xlsx", ONE_CUSTOMER, shared=strings())
+    with pytest.raises(LedgerImportError, match=r"holds more than 2,000,000 distinct texts"):
+        load(conn, book, "customers")

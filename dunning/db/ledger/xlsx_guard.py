@@ -12,6 +12,7 @@ row at most ``MAX_COLUMNS`` wide and the sheet at most ``MAX_SHEET_ROWS`` long.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -25,10 +26,14 @@ MAX_COLUMNS = 1024  # columns of a row (trailing empty cells do not count)
 MAX_SHEET_ROWS = 1_048_576  # Excel's own limit
 MAX_SHEET_XML = 1 << 30  # a worksheet part, streamed (1 GiB)
 MAX_SHARED_STRINGS = 128 << 20  # xl/sharedStrings.xml, held in memory (128 MiB)
+MAX_SHARED_COUNT = 2_000_000  # strings in it: openpyxl keeps ~160 bytes for each
 MAX_PART = 32 << 20  # any other XML part (styles, workbook, relations), read whole
 MAX_RATIO = 100  # uncompressed / compressed, for a part over RATIO_FROM
 RATIO_FROM = 4 << 20
 MAX_ENTRIES = 10_000
+
+
+_SI = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")  # a shared string opens, any prefix
 
 
 class SourceError(Exception):
@@ -55,6 +60,7 @@ def check_xlsx(path: Path) -> None:
         raise SourceError(
             f"{path}: the workbook holds {len(infos):,} parts, more than {MAX_ENTRIES:,}: not read"
         )
+    strings: list[zipfile.ZipInfo] = []
     for info in infos:
         name = info.filename
         low = name.lower()
@@ -64,6 +70,7 @@ def check_xlsx(path: Path) -> None:
             cap, what = MAX_SHEET_XML, "a sheet"
         elif "sharedstrings" in low:
             cap, what = MAX_SHARED_STRINGS, "the shared strings"
+            strings.append(info)
         else:
             cap, what = MAX_PART, "this part"
         if info.file_size > cap:
@@ -78,6 +85,34 @@ def check_xlsx(path: Path) -> None:
                 f"from {_mib(info.compress_size)}); an import refuses more than "
                 f"{MAX_RATIO} times (a zip bomb?): nothing was read"
             )
+    for info in strings:
+        count = _count_strings(path, info)
+        if count > MAX_SHARED_COUNT:
+            raise SourceError(
+                f"{path}: {clip(info.filename, 80)} holds more than {MAX_SHARED_COUNT:,} "
+                "distinct texts; an import reads at most that many (save the sheet as CSV): "
+                "nothing was read"
+            )
+
+
+def _count_strings(path: Path, info: zipfile.ZipInfo) -> int:
+    """How many shared strings the part holds, counted on the stream (the size check has
+    bounded it): openpyxl keeps every one of them in memory. Stops past the limit."""
+    count, tail = 0, b""
+    try:
+        with zipfile.ZipFile(path) as z, z.open(info) as fh:
+            while block := fh.read(1 << 20):
+                data = tail + block
+                cut = data.rfind(b"<")  # a tag never spans it: counted in the next block
+                cut = len(data) if cut < 0 else cut
+                count += len(_SI.findall(data, 0, cut))
+                tail = data[cut:]
+                if count > MAX_SHARED_COUNT:
+                    return count
+            count += len(_SI.findall(tail))
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise SourceError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    return count
 
 
 def too_wide(where: str, row: Sequence[Any], names: Sequence[str]) -> str:
