@@ -92,7 +92,7 @@ def test_a_16_mb_csv_field_on_line_2_is_refused_with_its_line(tmp_path: Path) ->
     done = run_limited("import", "customers", str(path), "--db", str(tmp_path / "d.db"))
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
-    assert f"{path}:2: a row is longer than 4,194,304 characters" in done.stderr
+    assert f"{path}:2: a row is longer than 4 MiB (4,194,304 bytes of the file" in done.stderr
     assert len(done.stderr) < 400
 
 
@@ -108,14 +108,18 @@ def test_a_15_mb_row_is_refused_in_a_short_message(
     assert f"{path}:3: a row is longer than" in err and len(err) < 400
 
 
+@pytest.mark.parametrize("before", [0, 300])  # in the top of the file, and far below it
 def test_a_field_over_one_mib_is_refused_naming_its_column(
-    conn: sqlite3.Connection, tmp_path: Path
+    conn: sqlite3.Connection, tmp_path: Path, before: int
 ) -> None:
-    path = write_csv(tmp_path / "f.csv", [["customer_ref", "name"], ["C1", "z" * (MAX_FIELD + 1)]])
+    good = [[f"C{i}", "n" * 1000] for i in range(before)]
+    path = write_csv(
+        tmp_path / "f.csv", [["customer_ref", "name"], *good, ["C1", "z" * (MAX_FIELD + 1)]]
+    )
     with pytest.raises(LedgerImportError) as caught:
         load(conn, path, "customers")
     msg = str(caught.value)
-    assert msg.startswith(f"{path}:2: column 2 ('name') holds 1,048,577 characters")
+    assert msg.startswith(f"{path}:{before + 2}: column 2 ('name') holds 1,048,577 characters")
     assert "at most 1,048,576" in msg and len(msg) < 400
 
 
@@ -124,6 +128,14 @@ def test_more_columns_than_the_cap_are_refused(conn: sqlite3.Connection, tmp_pat
     path = write_csv(tmp_path / "cols.csv", [header, ["C1", "Acme"]])
     with pytest.raises(LedgerImportError, match=r"cols.csv:1: 1,026 columns; .* at most 1,024"):
         load(conn, path, "customers")
+
+
+def test_trailing_empty_cells_past_the_column_cap_are_ignored(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    path = tmp_path / "commas.csv"
+    path.write_text("customer_ref,name" + "," * 3000 + "\nC1,Acme" + "," * 3000 + "\n")
+    assert load(conn, path, "customers").created == 1
 
 
 def test_refused_values_are_quoted_at_most_200_characters(
