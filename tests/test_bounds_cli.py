@@ -212,3 +212,14 @@ def test_a_directory_a_device_and_a_socket_are_refused_as_databases(tmp_path, ca
                 connect(path)
     finally:
         sock.close()
+
+
+def test_a_fifo_as_the_import_file_or_the_config_returns_at_once(tmp_path):
+    fifo = tmp_path / "in.csv"
+    os.mkfifo(fifo, 0o600)
+    done = run_limited("import", "customers", str(fifo), "--db", str(tmp_path / "d.db"))
+    assert done.returncode == 2
+    assert f"{fifo}: not a regular file (a pipe or a device)" in done.stderr
+    done = run_limited("--config", str(fifo), "report", "aging", "--db", str(tmp_path / "d.db"))
+    assert done.returncode == 2
+    assert f"{fifo}: not a regular file" in done.stderr

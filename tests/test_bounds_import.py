@@ -5,6 +5,7 @@ row, too many columns, duplicate headers, amounts past what SQLite stores."""
 from __future__ import annotations
 
 import sqlite3
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -248,3 +249,19 @@ def test_more_shared_strings_than_the_limit_are_refused_before_openpyxl_loads_th
     book = write_xlsx(tmp_path / "many.xlsx", ONE_CUSTOMER, shared=strings())
     with pytest.raises(LedgerImportError, match=r"holds more than 2,000,000 distinct texts"):
         load(conn, book, "customers")
+
+
+def test_a_zip_renamed_csv_is_named_without_inflating_its_parts(tmp_path: Path) -> None:
+    # the sniffer read a "mimetype" entry whole to tell an .ods from other archives
+    path = tmp_path / "x.csv"
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z,
+        z.open("mimetype", "w", force_zip64=True) as fh,
+    ):
+        for _ in range(1024):
+            fh.write(MIB)  # 1 GiB of one letter
+    done = run_limited(
+        "import", "customers", str(path), "--db", str(tmp_path / "d.db"), memory_mib=512
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"{path}: a zip archive, not CSV text" in done.stderr

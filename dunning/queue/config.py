@@ -80,6 +80,7 @@ INT_RANGES: dict[str, tuple[int, int]] = {
     "grace_days": (0, 30),  # as a promise's own grace (queue/outcome_rules.py)
     "undo_seconds": (0, 600),
 }
+MAX_CONFIG_BYTES = 1 << 20
 WEIGHT_MAX = 10_000.0  # points of one priority term
 CAP_RANGE = (0, 3650)  # the days caps of [weights]
 FX_MAX = 1_000_000.0
@@ -163,10 +164,16 @@ def load_settings(path: str | Path | None = None) -> Settings:
         if not path.exists():
             return Settings()
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would hang the read
+        raise ValueError(f"{path}: not a regular file")
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{path}: {path.stat().st_size:,} bytes is too large for a config file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: config file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return settings_from_dict(data, source=str(path))

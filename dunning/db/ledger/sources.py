@@ -143,6 +143,8 @@ def open_table(
         raise SourceError(f"{path}: no such file")
     if path.is_dir():
         raise SourceError(f"{path}: is a directory, not a file")
+    if not path.is_file():  # a FIFO would hang the read (and the file is read 2-3 times)
+        raise SourceError(f"{path}: not a regular file (a pipe or a device): save it to a file")
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         return _open_xlsx(path, is_header, sheet)
