@@ -4,6 +4,7 @@ row, too many columns, duplicate headers, amounts past what SQLite stores."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import zipfile
 from collections.abc import Iterator
@@ -74,6 +75,18 @@ def test_a_cell_far_to_the_right_is_refused_naming_the_row(tmp_path: Path) -> No
     done = run_limited("import", "customers", str(wide), "--db", str(tmp_path / "d.db"))
     assert done.returncode == 2
     assert f"{wide}:Sheet1!3: 16,384 columns; an import reads at most 1,024" in done.stderr
+
+
+def test_an_xlsx_row_over_4_mib_of_text_is_refused(
+    conn: sqlite3.Connection, tmp_path: Path
+) -> None:
+    # five cells of 1 MiB, each under the field's limit: the row is over the row's
+    cells = [text_cell(f"{c}2", os.urandom(MAX_FIELD // 2).hex()) for c in "BCDEF"]
+    book = write_xlsx(tmp_path / "fat.xlsx", HEADER + row(2, text_cell("A2", "C1"), *cells))
+    with pytest.raises(
+        LedgerImportError, match=r"fat.xlsx:Sheet1!2: the row holds 5,242,882 characters"
+    ):
+        load(conn, book, "customers")
 
 
 def test_a_sheet_going_past_excels_last_row_is_refused(tmp_path: Path) -> None:

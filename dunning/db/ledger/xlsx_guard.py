@@ -157,9 +157,17 @@ def xlsx_rows(
                     raise SourceError(too_wide(where(n), values, names))
                 values = values[:MAX_COLUMNS]  # styled empty cells far to the right
             row = list(values)
+            size = 0
             for cell in row:
-                if type(cell) is str and len(cell) > MAX_FIELD:
-                    raise SourceError(too_wide(where(n), row, names))
+                if type(cell) is str:
+                    if len(cell) > MAX_FIELD:
+                        raise SourceError(too_wide(where(n), row, names))
+                    size += len(cell)
+            if size > MAX_ROW:
+                raise SourceError(
+                    f"{where(n)}: the row holds {size:,} characters of text; at most "
+                    f"{MAX_ROW:,} (4 MiB) a row: nothing was written"
+                )
             yield n, row
     except SourceError:
         raise
