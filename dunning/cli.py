@@ -29,6 +29,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from dunning import __version__
+from dunning.bounds import QUOTE_CHARS, clip
 from dunning.cli_base import (
     EXIT_CODES,
     EXIT_ERROR,
@@ -43,7 +44,7 @@ from dunning.clock import Clock, SystemClock
 from dunning.db import private
 from dunning.db.connection import DatabaseError
 from dunning.db.lockwait import set_reporter
-from dunning.i18n import set_language
+from dunning.i18n import _, set_language
 from dunning.queue.assign import AssignError
 from dunning.queue.bulk import Interrupted
 from dunning.queue.claim import ClaimError
@@ -137,8 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _say(message: str) -> None:
+    """One line on stderr; a message quoting a huge value is cut (bounds.clip)."""
     with contextlib.suppress(BrokenPipeError, OSError):
-        print(f"dunning: {message}", file=sys.stderr)
+        print(f"dunning: {clip(message, 4 * QUOTE_CHARS)}", file=sys.stderr)
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -230,8 +232,14 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
         _say(str(exc))
         return EXIT_ERROR
     except ValueError as exc:  # OutcomeError, amounts, dates, config values
-        _say(str(exc))
+        _say(clip(exc, 2 * QUOTE_CHARS))
         return EXIT_USAGE
+    except OverflowError as exc:  # a number past what SQLite or a date holds (2**63)
+        _say(_("a number is too large ({error})").format(error=clip(exc, 80)))
+        return EXIT_USAGE
+    except MemoryError:
+        _say(_("out of memory: nothing was changed"))
+        return EXIT_ERROR
     except sqlite3.Error as exc:
         _say(f"database error ({ctx.db_path}): {exc}")
         return EXIT_ERROR

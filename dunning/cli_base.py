@@ -12,7 +12,7 @@ from pathlib import Path
 
 from dunning.clock import Clock
 from dunning.db import private
-from dunning.db.connection import default_db_path, open_db
+from dunning.db.connection import DatabaseError, default_db_path, open_db, refuse_non_regular
 from dunning.db.lockwait import LockWait
 from dunning.i18n import _, set_language
 from dunning.queue.collectors import Collector, IdentityError
@@ -111,8 +111,10 @@ class Context:
                 "import a ledger with `dunning import KIND FILE`; choose a file with --db PATH or "
                 "$DUNNING_DB"
             )
-        if path.is_dir():
-            raise CliError(f"{path} is a directory, not a database file")
+        try:
+            refuse_non_regular(path)  # a FIFO would hang the first read
+        except DatabaseError as exc:
+            raise CliError(str(exc)) from None
         try:
             _refuse_foreign(path)
             conn = open_db(path)

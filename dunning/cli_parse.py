@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 import sqlite3
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 
+from dunning.bounds import INT64_MAX, clip, int64_or_none
 from dunning.cli_base import EXIT_USAGE, CliError, Context
 from dunning.clock import host_zone
 from dunning.i18n import _
@@ -23,8 +26,8 @@ def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
         row = conn.execute(
             "SELECT * FROM customers WHERE external_ref = ? COLLATE NOCASE LIMIT 1", (t,)
         ).fetchone()
-    if row is None and t.isdigit():
-        row = conn.execute("SELECT * FROM customers WHERE id = ?", (int(t),)).fetchone()
+    if row is None and (n := int64_or_none(t)) is not None:  # 2**63 is no id: no match
+        row = conn.execute("SELECT * FROM customers WHERE id = ?", (n,)).fetchone()
     if row is None:
         raise CliError(
             _(
@@ -34,6 +37,29 @@ def find_customer(conn: sqlite3.Connection, text: str) -> sqlite3.Row:
             EXIT_USAGE,
         )
     return row
+
+
+def whole_number(low: int, high: int = INT64_MAX) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number from ``low`` to ``high`` (a usage error
+    otherwise, never an OverflowError from SQLite for 2**63)."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                _("{value!r} is not a whole number").format(value=clip(text, 40))
+            ) from None
+        if not low <= n <= high:
+            raise argparse.ArgumentTypeError(
+                _("{value} is not a whole number from {low} to {high}").format(
+                    value=clip(text, 40), low=low, high=high
+                )
+            )
+        return n
+
+    parse.__name__ = "whole number"
+    return parse
 
 
 def local_now(ctx: Context, tz: tzinfo | None = None) -> datetime:
@@ -95,9 +121,9 @@ def parse_instalments(
 def resolve_phone(conn: sqlite3.Connection, customer: sqlite3.Row, text: str) -> int:
     t = text.strip()
     cid = customer["id"]
-    if t.isdigit():
+    if (n := int64_or_none(t)) is not None:
         row = conn.execute(
-            "SELECT id FROM phones WHERE id = ? AND customer_id = ?", (int(t), cid)
+            "SELECT id FROM phones WHERE id = ? AND customer_id = ?", (n, cid)
         ).fetchone()
         if row:
             return int(row[0])
@@ -129,10 +155,10 @@ def resolve_invoices(conn: sqlite3.Connection, customer: sqlite3.Row, text: str)
             "SELECT id FROM invoices WHERE number = ? AND customer_id = ?",
             (item, customer["id"]),
         ).fetchone()
-        if row is None and item.isdigit():
+        if row is None and (n := int64_or_none(item)) is not None:
             row = conn.execute(
                 "SELECT id FROM invoices WHERE id = ? AND customer_id = ?",
-                (int(item), customer["id"]),
+                (n, customer["id"]),
             ).fetchone()
         if row is None:
             raise CliError(

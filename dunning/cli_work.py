@@ -21,6 +21,7 @@ from dunning.cli_parse import (
     parse_local_day,
     resolve_invoices,
     resolve_phone,
+    whole_number,
 )
 from dunning.clock import from_iso, host_zone, zone_label
 from dunning.i18n import _
@@ -94,7 +95,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("outcome", metavar="OUTCOME", help="one of: " + ", ".join(OUTCOMES))
     p.add_argument("--amount", help="amount in the customer's currency")
     p.add_argument("--date", help="promise due date / date paid (on your calendar)")
-    p.add_argument("--grace", type=int, help="grace days of a promise (default from config)")
+    p.add_argument(
+        "--grace", type=whole_number(0, 30), help="grace days of a promise (default from config)"
+    )
     p.add_argument("--reference", help="payment reference (paid)")
     p.add_argument("--note", default="", help="the note")
     p.add_argument("--phone", help="the number dialled: E.164 (+15145550123) or phone id")
@@ -131,7 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
     p = sub.add_parser("history", help="print an account's history, newest first")
     p.add_argument("account", metavar="ACCOUNT", help="customer reference or id")
-    p.add_argument("--limit", type=int, default=50, help="at most N entries (0: all)")
+    p.add_argument("--limit", type=whole_number(0), default=50, help="at most N entries (0: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
     p.set_defaults(handler=cmd_history)
 
@@ -151,7 +154,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 
     p = sub.add_parser("search", help="find customers by name, reference, phone or invoice")
     p.add_argument("text", metavar="TEXT")
-    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--limit", type=whole_number(1), default=20)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_search)
 

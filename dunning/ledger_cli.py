@@ -226,7 +226,9 @@ def _audited(args: argparse.Namespace, conn: sqlite3.Connection, actor: Any, act
 
 
 def _err(msg: str) -> None:
-    print(f"dunning: {msg}", file=sys.stderr)
+    from dunning.bounds import QUOTE_CHARS, clip
+
+    print(f"dunning: {clip(msg, 4 * QUOTE_CHARS)}", file=sys.stderr)
 
 
 def _clock(args: argparse.Namespace) -> Clock:
@@ -252,6 +254,10 @@ def _guard(fn: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namesp
             _err(f"{exc.filename or ''}: {exc.strerror or exc}")
         except sqlite3.Error as exc:
             _err(f"database: {exc}")
+        except OverflowError as exc:  # a number past what SQLite or a date holds
+            _err(f"a number is too large ({exc})")
+        except MemoryError:
+            _err("out of memory: nothing was written")
         except KeyboardInterrupt:
             _err("interrupted: nothing was written")
             return 130
@@ -312,6 +318,7 @@ def progress_bar(enabled: bool) -> Iterator[Callable[[int, int], None] | None]:
 
 @_guard
 def cmd_import(args: argparse.Namespace) -> int:
+    from dunning.bounds import QUOTE_CHARS, clip, quote
     from dunning.db.ledger import PROFILES, ImportOptions, Refusal, import_file, validate_options
 
     if args.kind == "profiles":
@@ -335,8 +342,9 @@ def cmd_import(args: argparse.Namespace) -> int:
     def on_refusal(where: str, r: Refusal) -> None:
         shown["n"] += 1
         kind = "warning" if r.warning else "refused"
-        print(f"{where}: {kind}: column {r.column!r}, value {r.value!r}: {r.reason}",
-              file=sys.stderr)  # fmt: skip
+        value = quote(r.value, 2 * QUOTE_CHARS)  # already cut to ~200 when staged
+        print(f"{where}: {kind}: column {quote(r.column, 80)}, value {value}: "
+              f"{clip(r.reason, 2 * QUOTE_CHARS)}", file=sys.stderr)  # fmt: skip
 
     conn = _open(args)
     try:
@@ -377,6 +385,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _summary(r: Any) -> None:
+    from dunning.bounds import clip
     from dunning.money import format_money
 
     parts = [f"{r.kind}: {r.rows} rows"]
@@ -403,7 +412,7 @@ def _summary(r: Any) -> None:
     if extra:
         print("  " + "; ".join(extra))
     if r.ignored_columns:
-        cols = (f"{c} ({f}?)" if f else c for c, f in r.ignored_columns.items())
+        cols = (f"{clip(c, 80)} ({f}?)" if f else clip(c, 80) for c, f in r.ignored_columns.items())
         print("  ignored columns: " + ", ".join(cols))
     if r.rejects:
         print(f"  refused rows written to {r.rejects}")

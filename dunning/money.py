@@ -20,6 +20,10 @@ from babel.numbers import (
 
 from dunning.i18n import _
 
+# 10 trillion in a 2-decimal currency: any amount above is a typo (and far below SQLite's
+# 2**63 limit, so a stored amount never overflows); imports and outcomes refuse it
+MAX_MINOR = 10**15
+
 
 @lru_cache(maxsize=64)
 def minor_digits(currency: str) -> int:

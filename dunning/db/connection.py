@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -80,13 +81,42 @@ def _file_id(path: Path) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def refuse_non_regular(path: str | Path) -> None:
+    """DatabaseError when ``path`` exists and is not a regular file (or a link to one):
+    SQLite would wait forever on a FIFO and read a device or socket as pages. A missing
+    path is fine (a new database); a directory is refused too."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DatabaseError(f"{path}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a directory"
+        if stat.S_ISDIR(mode)
+        else "a named pipe (FIFO)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    raise DatabaseError(f"{path} is {kind}, not a database file")
+
+
 def connect(
     path: str | Path, *, readonly: bool = False, any_thread: bool = False
 ) -> sqlite3.Connection:
     """A connection in autocommit mode; transactions are explicit (see write_tx).
 
     ``any_thread``: the caller serializes use across threads itself (WorkSession's lock).
+    A path that is not a regular file is refused first (``refuse_non_regular``).
     """
+    if str(path) != ":memory:":
+        refuse_non_regular(path)
     path = Path(path)
     if readonly:
         uri = f"file:{path}?mode=ro"

@@ -7,6 +7,7 @@ defaults below. See README "Configuration".
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -14,6 +15,7 @@ from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
+from dunning.bounds import INT64_MAX, INT64_MIN
 from dunning.clock import person_zone, zone_named
 
 
@@ -72,25 +74,109 @@ class Settings:
         return person_zone(self.team_tz)
 
 
-def _coerce(base: Any, key: str, value: Any) -> Any:
-    current = getattr(base, key)
-    if isinstance(current, tuple):
+# key -> (low, high) for whole numbers; every key of Settings is checked at load (type and
+# range), so a typo fails at start naming the key and the file, never later as a
+# TypeError, and a negative lease cannot silently turn exclusive claims off
+INT_RANGES: dict[str, tuple[int, int]] = {
+    "lease_minutes": (1, 240),
+    "skip_minutes": (1, 7 * 24 * 60),
+    "grace_days": (0, 30),  # as a promise's own grace (queue/outcome_rules.py)
+    "undo_seconds": (0, 600),
+}
+MAX_CONFIG_BYTES = 1 << 20
+WEIGHT_MAX = 10_000.0  # points of one priority term
+CAP_RANGE = (0, 3650)  # the days caps of [weights]
+FX_MAX = 1_000_000.0
+PORTFOLIOS = ("consumer", "b2b")
+
+
+def _bad(source: str, key: str, wanted: str, value: Any) -> ValueError:
+    shown = repr(value) if not isinstance(value, str) or len(value) <= 80 else repr(value[:80])
+    return ValueError(f"{source}: {key} must be {wanted}, got {shown}")
+
+
+def _whole(source: str, key: str, value: Any, low: int, high: int) -> int:
+    if type(value) is not int or not low <= value <= high:
+        raise _bad(source, key, f"a whole number from {low} to {high}", value)
+    return value
+
+
+def _number(source: str, key: str, value: Any, low: float, high: float) -> float:
+    if type(value) not in (int, float) or not math.isfinite(value) or not low <= value <= high:
+        raise _bad(source, key, f"a number from {low:g} to {high:g}", value)
+    return float(value)
+
+
+def _table(source: str, key: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _bad(source, key, "a table ([" + key + "])", value)
+    return value
+
+
+def _check(source: str, key: str, value: Any, default: Any) -> Any:
+    """``value`` of ``key`` once its type and range are checked (ValueError otherwise)."""
+    if key in INT_RANGES:
+        return _whole(source, key, value, *INT_RANGES[key])
+    if key == "contact_rules_portfolios":
+        if not isinstance(value, list) or not all(v in PORTFOLIOS for v in value):
+            raise _bad(source, key, "a list of " + " and ".join(PORTFOLIOS), value)
         return tuple(value)
+    if key == "business_hours":
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(type(h) is int and 0 <= h <= 24 for h in value)
+            and value[0] < value[1]
+        )
+        if not ok:
+            raise _bad(source, key, "two hours [start, end] from 0 to 24, start first", value)
+        return (value[0], value[1])
+    if key == "keys":
+        table = _table(source, key, value)
+        for k, v in table.items():
+            if not isinstance(v, str) or not v or len(v) > 100:
+                raise _bad(source, f"[keys] {k}", 'keys as text, e.g. "n,0"', v)
+        return dict(table)
+    # a key without its own rule: the type of its default
+    if isinstance(default, bool):
+        if type(value) is not bool:
+            raise _bad(source, key, "true or false", value)
+    elif isinstance(default, int):
+        return _whole(source, key, value, INT64_MIN, INT64_MAX)
+    elif isinstance(default, float):
+        return _number(source, key, value, -1e300, 1e300)
+    elif isinstance(default, str):
+        if not isinstance(value, str):
+            raise _bad(source, key, "text", value)
+    elif isinstance(default, tuple):
+        if not isinstance(value, list):
+            raise _bad(source, key, "a list", value)
+        return tuple(value)
+    elif isinstance(default, dict):
+        return dict(_table(source, key, value))
     return value
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    """Settings from TOML; a missing default file gives the defaults."""
+    """Settings from TOML; a missing default file gives the defaults. Every value is
+    checked (type and range) here, at start: ValueError names the file and the key.
+    Unknown keys are refused too (a misspelt key would otherwise be silently ignored)."""
     if path is None:
         env = os.environ.get("DUNNING_CONFIG")
         path = Path(env) if env else Path.home() / ".config" / "dunning" / "config.toml"
         if not path.exists():
             return Settings()
     path = Path(path)
+    if path.exists() and not path.is_file():  # a FIFO would hang the read
+        raise ValueError(f"{path}: not a regular file")
+    if path.is_file() and path.stat().st_size > MAX_CONFIG_BYTES:
+        raise ValueError(f"{path}: {path.stat().st_size:,} bytes is too large for a config file")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ValueError(f"{path}: config file not found") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     return settings_from_dict(data, source=str(path))
@@ -104,18 +190,30 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
     changes: dict[str, Any] = {}
     for key, value in data.items():
         if key == "weights":
-            for wk, wv in value.items():
+            for wk, wv in _table(source, key, value).items():
                 if wk not in w_known:
                     raise ValueError(f"{source}: [weights] unknown key {wk!r}")
-                weights = replace(weights, **{wk: type(getattr(weights, wk))(wv)})
+                name = f"[weights] {wk}"
+                if isinstance(getattr(weights, wk), int):
+                    checked: float = _whole(source, name, wv, *CAP_RANGE)
+                else:
+                    checked = _number(source, name, wv, 0.0, WEIGHT_MAX)
+                weights = replace(weights, **{wk: checked})
         elif key == "fx_to_base":
-            changes[key] = {**DEFAULT_FX, **{k.upper(): float(v) for k, v in value.items()}}
+            rates = {}
+            for k, v in _table(source, key, value).items():
+                if not (len(k) == 3 and k.isascii() and k.isalpha()):
+                    raise _bad(source, "[fx_to_base]", "keyed by currency codes (EUR)", k)
+                rates[k.upper()] = _number(source, f"[fx_to_base] {k}", v, 1e-9, FX_MAX)
+            changes[key] = {**DEFAULT_FX, **rates}
         elif key == "team_tz":
+            if not isinstance(value, str):
+                raise _bad(source, key, 'a time zone name ("America/Toronto")', value)
             try:
-                zone_named(str(value)) if value else None
+                zone_named(value) if value else None
             except ValueError as exc:
                 raise ValueError(f"{source}: team_tz: {exc}") from exc
-            changes[key] = str(value)
+            changes[key] = value
         elif key == "file_group":
             if not isinstance(value, str):
                 raise ValueError(f"{source}: file_group must be a group name, not {value!r}")
@@ -125,7 +223,7 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
                 group_id(value)  # the group exists on this host
             changes[key] = value
         elif key in known:
-            changes[key] = _coerce(settings, key, value)
+            changes[key] = _check(source, key, value, getattr(settings, key))
         else:
-            raise ValueError(f"{source}: unknown key {key!r}")
+            raise ValueError(f"{source}: unknown key {key!r} (known: {', '.join(sorted(known))})")
     return replace(settings, weights=weights, **changes)

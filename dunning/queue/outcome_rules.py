@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from dunning.clock import host_zone
 from dunning.i18n import _, day_text
+from dunning.money import MAX_MINOR
 from dunning.queue.calendar import CustomerCalendar, add_business_days, day_start
 from dunning.queue.config import Settings
 
@@ -80,7 +81,6 @@ class OutcomeInput:
 MAX_AHEAD = timedelta(days=366)  # a callback or next action, a promise date
 MAX_PLAN = timedelta(days=3 * 366)  # the last instalment of a plan
 MAX_PAID_AGO = timedelta(days=366)  # "I paid it last year" is for the ledger, not a call
-MAX_MINOR = 10**15  # 10 trillion in a 2-decimal currency: anything above is a typo
 
 
 def check_input(inp: OutcomeInput, now: datetime, tz: tzinfo | None = None) -> None:

@@ -26,6 +26,7 @@ import sqlite3
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
+from dunning.bounds import fits_int64
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
@@ -258,6 +259,8 @@ def _note_of(act: sqlite3.Row) -> str:
 
 
 def _activity(conn: sqlite3.Connection, activity_id: int) -> sqlite3.Row:
+    if not fits_int64(activity_id):  # no row has it, and SQLite cannot even bind it
+        raise VoidInputError(_("no activity with id {id}").format(id=activity_id))
     act = conn.execute(
         """SELECT a.*, COALESCE(k.username, 'system') AS who, c.external_ref,
                   v.voided_at, v.reason AS void_reason, vb.username AS voided_by

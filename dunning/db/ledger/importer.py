@@ -22,6 +22,7 @@ from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.db.ledger import entities, invoices, payments
@@ -173,8 +174,8 @@ def _run(
     for column, meant in result.ignored_columns.items():
         if meant:  # a misspelt optional column: its field silently takes its default
             result.notes.append(
-                f"column {column!r} is not read (did you mean {meant}? "
-                f"--map '{column}={meant}' reads it)"
+                f"column {quote(column, 80)} is not read (did you mean {meant}? "
+                f"--map '{clip(column, 80)}={meant}' reads it)"
             )
     locale = options.locale or profile.locale
     removed = Cleaned()  # control characters taken out of text cells as they are read

@@ -13,6 +13,7 @@ Cells typed by a spreadsheet (``datetime``, ``float``) are taken as they are.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -24,7 +25,7 @@ from babel.dates import get_month_names
 from babel.numbers import get_decimal_symbol, get_group_symbol
 
 from dunning.db.ledger.signs import check_sign
-from dunning.money import minor_digits
+from dunning.money import MAX_MINOR, minor_digits
 
 Cell = str | int | float | Decimal | date | datetime | bool | None
 
@@ -88,7 +89,17 @@ def _plain_minor(raw: str, currency: str) -> int:
 
 
 def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
-    """An amount cell -> integer minor units of ``currency``."""
+    """An amount cell -> integer minor units of ``currency``; one of ``MAX_MINOR`` or more
+    (a typo, or a number SQLite cannot store) is refused."""
+    minor = _amount(value, currency, locale)
+    if abs(minor) >= MAX_MINOR:
+        raise ValueError(f"too large: amounts are below {MAX_MINOR:,} minor units")
+    return minor
+
+
+def _amount(value: Cell, currency: str, locale: str) -> int:
+    if type(value) is str and len(value) > 64:
+        raise ValueError("not an amount (too long)")
     if type(value) is str:
         raw = value.strip()
         if _PLAIN.match(raw):
@@ -99,6 +110,10 @@ def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
     if isinstance(value, int):
         return _scale(Decimal(value), currency)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("not an amount")
+        if abs(value) >= MAX_MINOR:  # past any minor-unit bound, whatever the decimals
+            raise ValueError(f"too large: amounts are below {MAX_MINOR:,} minor units")
         # spreadsheets store binary floats: round away float noise below the minor unit
         dec = Decimal(repr(value))
         digits = minor_digits(currency)
@@ -363,9 +378,14 @@ def parse_bool(value: Cell) -> bool:
 def parse_int(value: Cell, low: int, high: int) -> int:
     s = text(value)
     try:
-        n = int(Decimal(s))
+        d = Decimal(s) if len(s) <= 40 else Decimal("NaN")
     except (InvalidOperation, ValueError):
         raise ValueError("not a whole number") from None
+    if not d.is_finite():
+        raise ValueError("not a whole number")
+    if d.adjusted() > 18:  # int() of 1e999999999 would build a billion digits
+        raise ValueError(f"must be between {low} and {high}")
+    n = int(d)
     if not low <= n <= high:
         raise ValueError(f"must be between {low} and {high}")
     return n

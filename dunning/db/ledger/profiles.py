@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from dunning.bounds import clip, quote
+
 KINDS = ("customers", "contacts", "invoices", "payments")
 
 
@@ -348,8 +350,11 @@ def resolve(
             f"profile {profile.name!r} reads {', '.join(profile.kinds)} files, not {kind}"
         )
     index: dict[str, int] = {}
+    twins: dict[int, int] = {}  # a column whose name (normalized) an earlier one has
     for i, name in enumerate(header):
-        index.setdefault(norm(name), i)
+        first = index.setdefault(norm(name), i)
+        if first != i and norm(name):
+            twins.setdefault(first, i)
     mapping: dict[str, int] = {}
     for fld, candidates in profile.kinds[kind].items():
         for cand in candidates:
@@ -360,19 +365,27 @@ def resolve(
     for column, fld in overrides.items():
         if fld and fld not in known:
             raise MappingError(
-                f"--map {column}={fld}: {kind} have no field {fld!r}; "
+                f"--map {clip(column, 80)}={clip(fld, 80)}: {kind} have no field "
+                f"{quote(fld, 80)}; "
                 f"fields: {', '.join(sorted(known))}"
             )
         if norm(column) not in index:
             raise MappingError(
-                f"--map {column}={fld}: no column {column!r}; "
-                f"columns: {', '.join(h for h in header if h)}"
+                f"--map {clip(column, 80)}={fld}: no column {quote(column, 80)}; "
+                f"columns: {_names(header)}"
             )
         for other, i in list(mapping.items()):
             if i == index[norm(column)] and other != fld:
                 del mapping[other]
         if fld:
             mapping[fld] = index[norm(column)]
+    for fld, i in sorted(mapping.items(), key=lambda item: item[1]):
+        if i in twins:  # two columns of one name: which one holds the field is a guess
+            raise MappingError(
+                f"columns {i + 1} and {twins[i] + 1} are both named {quote(header[i], 80)}"
+                f"{'' if header[i] == header[twins[i]] else ' / ' + quote(header[twins[i]], 80)}"
+                f" (read as {fld}): rename or remove one of them"
+            )
     optional = {"customer_ref"} if profile.group_customer else set()
     missing = [
         f.name
@@ -384,10 +397,17 @@ def resolve(
             f"{m} (one of: {', '.join(profile.kinds[kind].get(m, (m,)))})" for m in missing
         )
         raise MappingError(
-            f"no column for {wanted}. Columns found: {', '.join(h for h in header if h)}. "
+            f"no column for {wanted}. Columns found: {_names(header)}. "
             f"Use --profile or --map COLUMN=field"
         )
     return mapping
+
+
+def _names(header: list[str]) -> str:
+    """The header's names for a message: each cut, and at most 40 of them."""
+    names = [clip(h, 40) for h in header if h]
+    more = f" and {len(names) - 40:,} more" if len(names) > 40 else ""
+    return ", ".join(names[:40]) + more
 
 
 REJECTS_COLUMNS = ("_line", "_reason")  # the two a rejects file adds in front

@@ -41,7 +41,8 @@ def _zip_kind(path: Path) -> str:
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
-            mime = z.read("mimetype").decode("ascii", "replace") if "mimetype" in names else ""
+            small = "mimetype" in names and z.getinfo("mimetype").file_size <= 256
+            mime = z.read("mimetype").decode("ascii", "replace") if small else ""
     except (zipfile.BadZipFile, OSError, KeyError):
         return "a zip archive, not CSV text"
     if "xl/workbook.xml" in names or any(n.startswith("xl/") for n in names):

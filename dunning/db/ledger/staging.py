@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from dunning.bounds import QUOTE_CHARS, clip
 from dunning.db.ledger import entities, invoices, payments
 from dunning.db.ledger.parse import Cell, is_blank, text
 from dunning.db.ledger.profiles import Profile
@@ -44,9 +45,11 @@ class Staged:
 
 def refuser(conn: sqlite3.Connection) -> Callable[..., None]:
     def refuse(line: int, fld: str, value: str, reason: str, warning: bool = False) -> None:
+        # what a refusal quotes is cut (a 15 MB row is never echoed whole); the rejects
+        # file reads the row itself again from the source
         conn.execute(
             "INSERT INTO stage_refusals VALUES (?,?,?,?,?)",
-            (line, fld, value, reason, int(warning)),
+            (line, clip(fld, 80), clip(value), clip(reason, 2 * QUOTE_CHARS), int(warning)),
         )
 
     return refuse

@@ -62,7 +62,7 @@ class VoidDialog(TypeAhead, ModalScreen[tuple[int, str] | None]):
         error = self.query_one("#dialog-error", Label)
         raw = self.query_one("#f-activity", Input).value.strip().lstrip("#")
         reason = self.query_one("#f-reason", Input).value.strip()
-        if not raw.isdigit():
+        if not raw.isdigit() or len(raw) > 19:  # past 2**63 it is no id either
             error.update(_("activity id {value!r} is not a number").format(value=raw))
             return
         if not reason:
