@@ -14,6 +14,7 @@ from sqlite_utils.migrations import Migrations
 
 from dunning.db.append_only import M012
 from dunning.db.connection import write_tx
+from dunning.db.schema_sql import M010, M011
 from dunning.regions import COUNTRIES, subdivision_code
 
 migrations = Migrations("dunning")
@@ -409,43 +410,7 @@ def m009_collector_tz(db: sqlite_utils.Database) -> None:
 # and why. What the outcome created is cancelled, never deleted: promises 'cancelled',
 # a dispute 'voided' (a new status: the table is rebuilt to widen its CHECK, keeping its
 # rows and ids), a payment report voided through its activity's void.
-
-M010 = """
-CREATE TABLE voids (
-    id            INTEGER PRIMARY KEY,
-    activity_id   INTEGER NOT NULL UNIQUE REFERENCES activities(id),
-    customer_id   INTEGER NOT NULL REFERENCES customers(id),
-    voided_at     TEXT NOT NULL,
-    voided_by     INTEGER NOT NULL REFERENCES collectors(id),
-    reason        TEXT NOT NULL,
-    undo          INTEGER NOT NULL DEFAULT 0,      -- the collector's `u` within seconds
-    details       TEXT                             -- JSON: what was cancelled or restored
-);
-CREATE INDEX voids_customer ON voids(customer_id);
-
-CREATE TABLE disputes_m010 AS SELECT * FROM disputes;
-DROP TABLE disputes;
-CREATE TABLE disputes (
-    id            INTEGER PRIMARY KEY,
-    customer_id   INTEGER NOT NULL REFERENCES customers(id),
-    activity_id   INTEGER REFERENCES activities(id),
-    reason        TEXT NOT NULL CHECK (reason IN ('pricing', 'not_received', 'damaged',
-                  'quality', 'billing_error', 'duplicate', 'other')),
-    department    TEXT NOT NULL CHECK (department IN ('sales', 'customer_service',
-                  'billing', 'legal')),
-    amount_minor  INTEGER NOT NULL,
-    currency      TEXT NOT NULL,
-    status        TEXT NOT NULL DEFAULT 'open'
-                  CHECK (status IN ('open', 'resolved_valid', 'resolved_invalid', 'voided')),
-    created_at    TEXT NOT NULL,
-    created_by    INTEGER REFERENCES collectors(id),
-    resolved_at   TEXT,
-    resolved_by   INTEGER REFERENCES collectors(id)
-);
-INSERT INTO disputes SELECT * FROM disputes_m010;
-DROP TABLE disputes_m010;
-CREATE INDEX disputes_customer ON disputes(customer_id);
-"""
+# Its SQL, M010, is in dunning/db/schema_sql.py.
 
 
 @migrations()
@@ -464,29 +429,7 @@ def m010_voids(db: sqlite_utils.Database) -> None:
 # which --as is honoured). audit_log: who did what outside the call history: every import,
 # export, report, backup, collector change, reassignment, and every refusal. ``os_user``
 # is the real OS account (pwd.getpwuid(os.getuid())), ``collector_id`` whom it acted as.
-
-M011 = """
-CREATE TABLE meta (
-    key           TEXT PRIMARY KEY,
-    value         TEXT NOT NULL,
-    set_at        TEXT NOT NULL,
-    set_by        TEXT NOT NULL                    -- the OS user who set it
-);
-
-CREATE TABLE audit_log (
-    id            INTEGER PRIMARY KEY,
-    at            TEXT NOT NULL,
-    os_user       TEXT NOT NULL,
-    os_uid        INTEGER NOT NULL,
-    collector_id  INTEGER REFERENCES collectors(id),   -- whom it acted as; NULL: none
-    action        TEXT NOT NULL,                   -- import, export, backup, assign, ...
-    target        TEXT NOT NULL DEFAULT '',        -- account ref, file, collector name
-    result        TEXT NOT NULL DEFAULT 'done' CHECK (result IN ('done', 'refused',
-                  'interrupted', 'failed')),
-    detail        TEXT NOT NULL DEFAULT '{}'       -- JSON: what it did, or why refused
-);
-CREATE INDEX audit_log_at ON audit_log(at);
-"""
+# Its SQL, M011, is in dunning/db/schema_sql.py.
 
 
 @migrations()
