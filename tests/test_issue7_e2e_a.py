@@ -467,3 +467,29 @@ def test_s4_a_configured_group_gives_0640(host: Host) -> None:
     for name in ("ledger.db", "b.db", "a.csv"):
         st = (own / name).stat()
         assert (st.st_mode & 0o777, st.st_gid) == (0o640, host.gid), name
+
+
+# -- 1, beyond the literal line: other text a person types -------------------------------
+
+
+def test_s1_escapes_and_markup_in_a_collectors_display_name(host: Host) -> None:
+    shown = "[@click=app.quit]B[/] \x1b]0;pwn\x07 \u202eevil"
+    code, out = host.run("own", "collectors", "add", "mk", "--display-name", shown)
+    assert code == 0, out
+    assert_terminal_safe(out)
+    assert "removed 3 control character(s) from the display name" in out
+    stored = host.query("SELECT display_name FROM collectors WHERE username = 'mk'")[0][0]
+    assert stored == "[@click=app.quit]B[/] ]0;pwn evil"  # markup is text, kept as typed
+
+
+def test_s1_a_leads_reason_with_escapes_is_stored_clean(host: Host) -> None:
+    code, out = host.run(
+        "lead", "log", "C6", "no_answer", "--reason", "cover \x1b]52;c;aGk=\x07\u202e x"
+    )
+    assert code == 0, out
+    assert "removed 3 control character(s)" in out
+    details = str(host.query("SELECT details FROM activities ORDER BY id DESC")[0][0])
+    assert json.loads(details)["lead_reason"] == "cover ]52;c;aGk= x"
+    detail = json.loads(str(host.audit("log")["detail"]))
+    assert "\x1b" not in json.dumps(detail, ensure_ascii=False)
+    assert "\u202e" not in json.dumps(detail, ensure_ascii=False)
