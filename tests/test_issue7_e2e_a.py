@@ -493,3 +493,98 @@ def test_s1_a_leads_reason_with_escapes_is_stored_clean(host: Host) -> None:
     detail = json.loads(str(host.audit("log")["detail"]))
     assert "\x1b" not in json.dumps(detail, ensure_ascii=False)
     assert "\u202e" not in json.dumps(detail, ensure_ascii=False)
+
+
+def test_s4_rejects_and_the_audit_export_are_0600_too(host: Host) -> None:
+    own = host.dir / "own-rejects"
+    own.mkdir()
+    os.chown(own, host.users["own"][1], host.gid)
+    bad = own / "bad.csv"
+    bad.write_text("customer_ref,name,country,currency\nB1,Good,US,USD\nB2,Bad,ZZZ,USD\n")
+    os.chown(bad, host.users["own"][1], host.gid)
+    db = own / "ledger.db"
+    for argv in (
+        ["init", "--admin", "boss"],
+        ["import", "customers", str(bad), "-q", "--skip-invalid"],
+        ["export", "audit", "-o", str(own / "audit.csv")],
+    ):
+        code, out = host.run("own", *argv, db=db, umask=0)
+        assert code == 0, (argv, out)
+    made = {p.name: p.stat().st_mode & 0o777 for p in own.iterdir() if p != bad}
+    assert "bad.rejects.csv" in made and "audit.csv" in made, made
+    assert set(made.values()) == {0o600}, made
+
+
+# -- 2 on the screen: another collector's account is read-only by every path ----------
+
+
+async def test_s2_the_read_only_screen_by_every_path(host: Host) -> None:
+    """`/` opens w02's C5 for w01: every outcome key, Ctrl+S, `u`, history then `v` (void),
+    `a` (reassign) and `A` (aging) change nothing; each refusal is audited."""
+    from textual.widgets import Static
+    from tui_helpers import search_results, settle, wait_until
+
+    from dunning.db.connection import connect
+    from dunning.queue.collectors import get_collector
+    from dunning.queue.config import Settings
+    from dunning.queue.session import WorkSession
+    from dunning.tui.app import DunningApp
+    from dunning.tui.dialogs.void import VoidDialog
+    from dunning.tui.screens.aging import AgingScreen
+    from dunning.tui.screens.history import HistoryScreen
+    from dunning.tui.screens.work import WorkScreen
+
+    conn = connect(host.db)
+    me = get_collector(conn, host.name("w01"))
+    conn.close()
+    assert me is not None
+    code, out = host.run("w02", "log", "C5", "left_message", "--note", "w02 spoke to them")
+    assert code == 0, out
+    before = host.state()
+    voids = host.query("SELECT COUNT(*) FROM voids")
+    refused_before = host.query("SELECT COUNT(*) FROM audit_log WHERE result = 'refused'")[0][0]
+    app = DunningApp(WorkSession(host.db, me, Settings()))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"Customer 5")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        screen = await settle(pilot)
+        assert screen.view is not None and screen.view.external_ref == "C5"
+        top = str(screen.query_one("#topbar", Static).render())
+        assert f"read-only: {host.name('w02')}'s account" in top
+        keys = [*"plnbwdrcxes", "L", "N", "B", "ctrl+s", "u", "a"]
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause(0.05)
+            if not isinstance(app.screen, WorkScreen):
+                await pilot.press("escape")
+            await settle(pilot)
+        await pilot.press("h")
+        await wait_until(pilot, lambda: isinstance(app.screen, HistoryScreen))
+        await pilot.pause(0.3)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, VoidDialog))
+        await pilot.press(*"mine now", "enter")
+        await wait_until(
+            pilot,
+            lambda: (
+                "only a lead can void it"
+                in str(app.screen.query_one("#history-status", Static).render())
+            ),
+        )
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: isinstance(app.screen, AgingScreen))
+        await pilot.press("escape")
+        await settle(pilot)
+    assert host.state() == before
+    assert host.query("SELECT COUNT(*) FROM voids") == voids
+    refused = host.query(
+        "SELECT action, target FROM audit_log WHERE result = 'refused' AND id > ("
+        "SELECT MAX(id) FROM audit_log) - 40 ORDER BY id"
+    )
+    after = host.query("SELECT COUNT(*) FROM audit_log WHERE result = 'refused'")[0][0]
+    assert after - refused_before >= 15, refused  # 14 outcome keys + Ctrl+S (+ void)
+    assert ("void", "C5") in refused
