@@ -588,3 +588,47 @@ async def test_s2_the_read_only_screen_by_every_path(host: Host) -> None:
     after = host.query("SELECT COUNT(*) FROM audit_log WHERE result = 'refused'")[0][0]
     assert after - refused_before >= 15, refused  # 14 outcome keys + Ctrl+S (+ void)
     assert ("void", "C5") in refused
+
+
+# -- 4 on the screen: the command palette's screenshot ---------------------------------
+
+
+async def test_s4_the_screen_writes_no_readable_screenshot(
+    host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl+P "screenshot" wrote the account on screen (name, phones, balance, notes) as an
+    SVG in ~/Downloads with the umask's mode (0644): there is no such command any more."""
+    from tui_helpers import settle
+
+    from dunning.db.connection import connect
+    from dunning.queue.collectors import get_collector
+    from dunning.queue.config import Settings
+    from dunning.queue.session import WorkSession
+    from dunning.tui.app import DunningApp
+
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_DOWNLOAD_DIR", str(downloads))
+    old = os.umask(0o022)
+    try:
+        conn = connect(host.db)
+        me = get_collector(conn, host.name("w01"))
+        conn.close()
+        assert me is not None
+        app = DunningApp(WorkSession(host.db, me, Settings()))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            titles = [c.title for c in app.get_system_commands(app.screen)]
+            assert "Screenshot" not in titles, titles
+            await pilot.press("ctrl+p")
+            await pilot.pause(0.3)
+            await pilot.press(*"screenshot")
+            await pilot.pause(0.8)
+            await pilot.press("enter")
+            await pilot.pause(0.5)
+            app.action_screenshot()  # a keymap or a palette entry still reaching it
+            await pilot.pause(0.5)
+    finally:
+        os.umask(old)
+    assert list(downloads.iterdir()) == []
