@@ -632,3 +632,37 @@ async def test_s4_the_screen_writes_no_readable_screenshot(
     finally:
         os.umask(old)
     assert list(downloads.iterdir()) == []
+
+
+def test_s4_an_export_is_never_written_into_a_pipe_someone_else_planted(host: Host) -> None:
+    """w01 plants a FIFO named like the lead's next export in the team's directory: the
+    export was written into it ("a pipe is written in place"), and w01 read every note."""
+    fifo = host.dir / "team-activities.csv"
+    os.mkfifo(fifo, 0o666)
+    os.chown(fifo, host.users["w01"][1], host.gid)
+    os.chmod(fifo, 0o666)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # w01 listening
+    try:
+        code, out = host.run("lead", "export", "activities", "-o", str(fifo))
+        try:
+            got = os.read(reader, 1 << 20)
+        except BlockingIOError:
+            got = b""
+    finally:
+        os.close(reader)
+    assert got == b""
+    assert code == 2, out  # like any output path that cannot be written
+    assert str(fifo) in out and "Traceback" not in out
+    assert "owned by another user" in out
+    # a pipe of one's own (`-o /dev/stdout | gzip`, a FIFO one made) is still written
+    mine = host.dir / "lead-fifo.csv"
+    os.mkfifo(mine, 0o600)
+    os.chown(mine, host.users["lead"][1], host.gid)
+    reader = os.open(mine, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        code, out = host.run("lead", "export", "activities", "-o", str(mine))
+        got = os.read(reader, 1 << 20)
+    finally:
+        os.close(reader)
+    assert code == 0, out
+    assert got.startswith(b"activity_id") or b"," in got.splitlines()[0], got[:200]
