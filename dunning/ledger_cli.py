@@ -272,12 +272,21 @@ def _open(args: argparse.Namespace) -> sqlite3.Connection:
     yet (the first nightly load); never another program's file, an empty file or a
     directory (CliError: printed, exit 2, the file untouched)."""
     from dunning.cli_base import CliError, _refuse_foreign, warn_exposed
-    from dunning.db.connection import default_db_path, open_db
+    from dunning.db.connection import (
+        DatabaseError,
+        default_db_path,
+        open_db,
+        refuse_non_regular,
+    )
 
     given = getattr(args, "db", None)
     path = Path(given).expanduser() if given else default_db_path()
     if path.exists():
         if not path.is_file():
+            try:  # says what it is (a FIFO, a device...), like every other command
+                refuse_non_regular(path)
+            except DatabaseError as exc:
+                raise CliError(str(exc), 2) from None
             raise CliError(f"{path} is not a regular file; choose a database file", 2)
         _refuse_foreign(path, importing=True)
     conn = open_db(path)
