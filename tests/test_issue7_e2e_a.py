@@ -340,19 +340,31 @@ def test_s2_next_plus_365d_parks_someone_elses_account(host: Host) -> None:
 
 
 def test_s2_an_account_reassigned_under_a_claim_takes_one_outcome_then_none(host: Host) -> None:
-    """w01 holds C2 (``next``) when the lead gives it to w02: the call's outcome is kept
-    (docs: the claim was taken while it was theirs), and nothing after it."""
-    host.run("w01", "next")  # claims C2 or C3 (C1 is parked): hold C2 explicitly below
-    code, out = host.run("w01", "log", "C2", "no_answer", "--next", "+1d")
+    """w01 holds an account (``next``) when the lead gives it to w02: the call's outcome is
+    kept (docs: the claim was taken while it was theirs), and nothing after it."""
+    code, out = host.run("w01", "next")
     assert code == 0, out
-    code, out = host.run("lead", "assign", "C2", "--to", host.name("w02"), "--reason", "move")
+    held = host.query(
+        "SELECT c.external_ref FROM queue q JOIN customers c ON c.id = q.customer_id "
+        "WHERE q.claimed_by = (SELECT id FROM collectors WHERE username = ?)",
+        host.name("w01"),
+    )
+    assert len(held) == 1, held
+    ref = str(held[0][0])
+    code, out = host.run("lead", "assign", ref, "--to", host.name("w02"), "--reason", "move")
     assert code == 0, out
+    code, out = host.run("w01", "log", ref, "no_answer", "--next", "+1d")
+    assert code == 0, out  # the call in progress
     before = host.state()
-    code, out = host.run("w01", "log", "C2", "escalated", "--escalation", "agency")
+    code, out = host.run("w01", "log", ref, "escalated", "--escalation", "agency")
     assert code == 1 and "belongs to" in out, out
     assert host.state() == before
-    # nor can w01 void what they logged before on an account no longer theirs
-    act = host.query("SELECT id FROM activities WHERE customer_id = 2 ORDER BY id DESC")[0][0]
+    # nor can w01 void what they logged on an account no longer theirs
+    act = host.query(
+        "SELECT a.id FROM activities a JOIN customers c ON c.id = a.customer_id "
+        "WHERE c.external_ref = ? ORDER BY a.id DESC",
+        ref,
+    )[0][0]
     code, out = host.run("w01", "void", str(act), "--reason", "oops")
     assert code == 1, out
     assert host.query("SELECT COUNT(*) FROM voids WHERE activity_id = ?", act) == [(0,)]
