@@ -6,6 +6,10 @@ file. One module-scoped host keeps it fast; tests run in file order (forks befor
 screen's threads).
 
 Seen: lines already proven exactly elsewhere (not repeated here):
+- 1, the payload in the screen and in a real terminal: test_tui_textsafe (Pilot),
+  test_pty_escapes (``python -m dunning`` and the app under a pseudo-terminal)
+- 2, ``/`` opens another collector's account and escalates it: test_tui_readonly (here:
+  every other path to that screen)
 - 3, ``LOGNAME=lena dunning assign``: test_identity_os::test_logname_lena_does_not_make_...
 - 3, ``LOGNAME=root collectors add evil --role admin``: test_identity_os::test_logname_root...
 - 3, ``DUNNING_SERVICE_ACCOUNT=w01 --as lena`` and any user's ``--as``:
