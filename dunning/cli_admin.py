@@ -23,6 +23,8 @@ from dunning.queue.collectors import (
     ROLES,
     add_collector,
     check_tz,
+    clean_display_name,
+    display_name_cleaned,
     get_collector,
     list_collectors,
     set_collector_tz,
@@ -284,6 +286,9 @@ def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError(f"--languages {args.languages!r}: ISO 639-1 codes, e.g. en,fr", EXIT_USAGE)
     _check_locale(args.locale)
     tz = _check_tz(args.tz)
+    removed = clean_display_name(args.display_name or "")[1]  # add_collector removes them
+    if removed:
+        say(display_name_cleaned(removed))
     with audited(conn, ctx.clock, actor, "collectors.add", target=name, detail=detail):
         c = add_collector(
             conn,

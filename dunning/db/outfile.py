@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from dunning.db import private
+from dunning.i18n import _
 from dunning.textsafe import unguarded
 
 
@@ -31,10 +32,22 @@ def _named(exc: OSError, dest: Path) -> OSError:
 
 
 def _check(dest: Path) -> bool:
-    """True when DEST is written through a .partial (a new or regular file)."""
+    """True when DEST is written through a .partial (a new or regular file). A special
+    file (a pipe, a terminal, ``/dev/null``) is written in place only when it is the
+    user's own or root's: a FIFO another user planted under the name would receive the
+    whole export (issue 7, section 4)."""
     if dest.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(dest))
-    return not dest.exists() or dest.is_file()
+    if not dest.exists() or dest.is_file():
+        return True
+    owner = dest.stat().st_uid
+    if owner not in (0, os.getuid()):
+        raise PermissionError(
+            errno.EACCES,
+            _("not a regular file and owned by another user: nothing written into it"),
+            str(dest),
+        )
+    return False
 
 
 @contextmanager

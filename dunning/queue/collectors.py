@@ -11,6 +11,7 @@ from dunning.clock import Clock, person_zone, to_iso, zone_named
 from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.queue.audit import os_account
+from dunning.textsafe import clean
 
 ROLES = ("collector", "lead", "admin")
 
@@ -83,6 +84,19 @@ def list_collectors(conn: sqlite3.Connection) -> list[Collector]:
     return [_row_to_collector(r) for r in rows]
 
 
+def clean_display_name(text: str) -> tuple[str, int]:
+    """A display name as stored: without control, bidi or invisible format characters (it
+    is shown on every screen and in exports); ``(name, how many were removed)``. Markup
+    such as ``[b]`` is text and stays (every printer shows it literally)."""
+    name, removed = clean(text.strip())
+    return name.strip(), removed
+
+
+def display_name_cleaned(n: int) -> str:
+    """What the CLI says after :func:`clean_display_name` removed ``n`` characters."""
+    return _("removed {n} control character(s) from the display name").format(n=n)
+
+
 def add_collector(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -99,6 +113,7 @@ def add_collector(
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         raise ValueError(f"username {username!r}: use letters, digits, '.', '_' or '-'")
+    display_name = clean_display_name(display_name)[0] or username
     with write_tx(conn):
         if conn.execute("SELECT 1 FROM collectors WHERE username = ?", (username,)).fetchone():
             raise ValueError(f"collector {username!r} already exists")

@@ -88,10 +88,17 @@ def clean_typed(inp: OutcomeInput) -> tuple[OutcomeInput, int]:
     note, n_note = clean(inp.note, lines=True)
     reason, n_reason = clean(inp.reason)
     reference, n_ref = clean(inp.reference)
-    removed = n_note + n_reason + n_ref
-    if not removed and note == inp.note and reason == inp.reason and reference == inp.reference:
+    why, n_why = clean(inp.lead_reason)  # a lead's reason: in the history and the audit log
+    removed = n_note + n_reason + n_ref + n_why
+    if (
+        not removed
+        and note == inp.note
+        and reason == inp.reason
+        and reference == inp.reference
+        and why == inp.lead_reason
+    ):
         return inp, 0
-    return replace(inp, note=note, reason=reason, reference=reference), removed
+    return replace(inp, note=note, reason=reason, reference=reference, lead_reason=why), removed
 
 
 def cleaned_message(n: int) -> str:

@@ -6,11 +6,13 @@ import asyncio
 import os
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.screen import Screen
 
 from dunning.i18n import N_, set_language
 from dunning.queue.collectors import Collector
@@ -49,6 +51,17 @@ class DunningApp(App[None]):
         super().notify(
             visible(message, lines=True), title=visible(title, lines=True), markup=False, **kw
         )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's command palette, without "Screenshot": it wrote the account on screen
+        (name, phones, balance, notes) to ~/Downloads with the umask's mode (issue 7, 4)."""
+        return [c for c in super().get_system_commands(screen) if c.title != "Screenshot"]
+
+    def deliver_screenshot(
+        self, filename: str | None = None, path: str | None = None, time_format: str | None = None
+    ) -> str | None:
+        """No screenshot files (see get_system_commands), whatever calls for one."""
+        return None
 
     def on_mount(self) -> None:
         self.push_screen(WorkScreen(self.session))
