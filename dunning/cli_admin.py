@@ -236,7 +236,7 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
         from dunning.clock import SystemClock
 
         _remove_db(path)  # an empty leftover
-        private.make_dirs(path.parent)  # 0700, whatever the umask
+        private.make_dirs(path.parent, mode=private.db_dir_mode())  # 0700 (2770: a group)
         build_demo(
             path,
             customers=args.customers,

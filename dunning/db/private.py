@@ -61,6 +61,19 @@ def dir_mode() -> int:
     return 0o750 if _gid is not None else 0o700
 
 
+def db_mode() -> int:
+    """The database and its -wal/-shm: ``0600``; with a group ``0660``, since the team's
+    members, logged in with their own accounts, write outcomes into it (reports, exports
+    and backups stay ``0640``: the group reads them)."""
+    return 0o660 if _gid is not None else 0o600
+
+
+def db_dir_mode() -> int:
+    """A directory made for a database: with a group ``2770`` (members create its -wal and
+    -shm; setgid, so what is created there keeps the group); else ``0700``."""
+    return 0o2770 if _gid is not None else 0o700
+
+
 def _own(fd: int, mode: int, shown: Path) -> None:
     """Make an open file's mode exact and give it the group."""
     os.fchmod(fd, mode)
@@ -77,42 +90,45 @@ def _own(fd: int, mode: int, shown: Path) -> None:
             ) from None
 
 
-def create(path: Path, *, exclusive: bool = True) -> int:
+def create(path: Path, *, exclusive: bool = True, mode: int | None = None) -> int:
     """A new file opened for writing, private before anything is written in it; an open
     descriptor. ``exclusive``: an existing file is an error (FileExistsError); else it
     is truncated and made private too. Never follows a symlink at ``path``."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
     flags |= os.O_EXCL if exclusive else os.O_TRUNC
-    fd = os.open(path, flags, file_mode())
+    mode = file_mode() if mode is None else mode
+    fd = os.open(path, flags, mode)
     try:
-        _own(fd, file_mode(), path)
+        _own(fd, mode, path)
     except BaseException:
         os.close(fd)
         raise
     return fd
 
 
-def create_empty(path: Path) -> None:
+def create_empty(path: Path, *, mode: int | None = None) -> None:
     """Create ``path`` empty and private; an existing file is left as it is (another
     process may have just created it)."""
     try:
-        fd = create(path)
+        fd = create(path, mode=mode)
     except FileExistsError:
         return
     os.close(fd)
 
 
-def make_dirs(path: Path) -> None:
-    """``mkdir -p`` where each directory created is ``0700`` (``0750`` with a group)."""
+def make_dirs(path: Path, *, mode: int | None = None) -> None:
+    """``mkdir -p`` where each directory created is ``0700`` (``0750`` with a group);
+    ``mode``: the last one's (a database's directory)."""
     path = Path(path)
     if path.is_dir():
         return
     make_dirs(path.parent)
+    mode = dir_mode() if mode is None else mode
     try:
-        os.mkdir(path, dir_mode())
+        os.mkdir(path, mode & 0o777)
     except FileExistsError:
         return
-    os.chmod(path, dir_mode())  # an empty directory just made: nothing to leak yet
+    os.chmod(path, mode)  # an empty directory just made: nothing to leak yet
     if _gid is not None:
         os.chown(path, -1, _gid)
 
@@ -122,9 +138,9 @@ def prepare_db(path: Path) -> None:
     does not exist, the empty file itself with a private mode (SQLite would create it
     ``0644`` minus the umask, and its ``-wal``/``-shm`` after it)."""
     path = Path(path)
-    make_dirs(path.parent)
+    make_dirs(path.parent, mode=db_dir_mode())
     if not os.path.lexists(path):
-        create_empty(path)
+        create_empty(path, mode=db_mode())
 
 
 def settle_db(path: Path) -> None:
@@ -140,10 +156,11 @@ def settle_db(path: Path) -> None:
                 os.chown(side, -1, _gid, follow_symlinks=False)
 
 
-def _too_open(mode: int) -> bool:
-    """Readable or writable beyond the owner (and the configured group, read-only)."""
-    allowed = 0o640 if _gid is not None else 0o600
-    return bool(stat.S_IMODE(mode) & 0o666 & ~allowed)
+def _too_open(st: os.stat_result) -> bool:
+    """A database file readable or writable beyond its owner (and the configured group,
+    when the file is that group's)."""
+    allowed = 0o660 if _gid is not None and st.st_gid == _gid else 0o600
+    return bool(stat.S_IMODE(st.st_mode) & 0o666 & ~allowed)
 
 
 def exposed(path: Path) -> list[Path]:
@@ -152,7 +169,7 @@ def exposed(path: Path) -> list[Path]:
     for p in (Path(path), *(Path(f"{path}{s}") for s in SUFFIXES)):
         with contextlib.suppress(OSError):
             st = p.stat()
-            if stat.S_ISREG(st.st_mode) and _too_open(st.st_mode):
+            if stat.S_ISREG(st.st_mode) and _too_open(st):
                 found.append(p)
     return found
 
@@ -161,7 +178,7 @@ def fix_command(path: Path) -> str:
     """``chmod 600 DB DB-wal DB-shm`` (``chgrp G ... && chmod 640 ...`` with a group)."""
     names = " ".join(_quote(p) for p in (Path(path), Path(f"{path}-wal"), Path(f"{path}-shm")))
     if _gid is not None:
-        return f"chgrp {_quote(_group_name)} {names} && chmod 640 {names}"
+        return f"chgrp {_quote(_group_name)} {names} && chmod 660 {names}"
     return f"chmod 600 {names}"
 
 
