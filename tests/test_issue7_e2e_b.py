@@ -1,0 +1,306 @@
+"""Issue 7, sections 5-8, end to end as a hostile tester: the real ``dunning`` command in
+subprocesses (``python -m dunning``), on files generated in a tmp dir, real processes for
+the locks. Each test names the "Seen:" line or the attack it tries."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PAYLOAD = "=cmd|' /C calc'!A0"
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DUNNING_") and k not in ("LOGNAME", "USER")
+    }
+    env.update(
+        PYTHONPATH=str(ROOT), HOME=str(home), XDG_DATA_HOME=str(home / "data"), TZ="UTC",
+        LANG="C.UTF-8", LC_ALL="C.UTF-8",
+    )  # fmt: skip
+    env.update(extra)
+    return env
+
+
+class Box:
+    """A database built through the real command, and the command to run on it."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root
+        self.db = root / "b.db"
+
+    def run(self, *argv: str, env: dict[str, str] | None = None, db: bool = True) -> tuple:
+        cmd = [sys.executable, "-m", "dunning", *(["--db", str(self.db)] if db else []), *argv]
+        proc = subprocess.run(
+            cmd, cwd=self.dir, capture_output=True, text=True, timeout=60,
+            env={**_env(self.dir), **(env or {})},
+        )  # fmt: skip
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def ok(self, *argv: str) -> str:
+        code, out, err = self.run(*argv)
+        assert code == 0, (argv, out, err)
+        return out
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.dir / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def sql(self, query: str, *params: object) -> list[tuple]:
+        conn = sqlite3.connect(self.db)
+        try:
+            return conn.execute(query, params).fetchall()
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def box(tmp_path_factory: pytest.TempPathFactory) -> Box:
+    b = Box(tmp_path_factory.mktemp("issue7b"))
+    b.ok("init")
+    b.ok("collectors", "add", "alice")
+    b.ok("collectors", "add", "bob", '--display-name==HYPERLINK("http://x","y")')
+    b.ok("collectors", "add", "lena", "--role", "lead", "--display-name=-2+3")
+    b.write(
+        "cust.csv",
+        "customer_ref,name,phone,collector\n"
+        f'C1,"{PAYLOAD.replace(chr(34), chr(34) * 2)}",+12125550100,alice\n'
+        'C2,"  =HYPERLINK(""http://evil"")",+12125550101,bob\n'
+        'C3,"""=1+1",+12125550102,alice\n'
+        "C4,@SUM(A1),+12125550103,bob\n"
+        'C5,"\t=1+1",+12125550104,alice\n'
+        "C6,-1+1,+12125550105,alice\n",
+    )
+    b.ok("import", "customers", "cust.csv", "-q")
+    b.write(
+        "inv.csv",
+        "customer_ref,number,issue_date,due_date,amount\n"
+        "C1,=1+2,2026-09-01,2026-10-01,100.00\n"
+        "C2,+INV2,2026-09-01,2026-10-01,200.00\n"
+        "C3,@x,2026-09-01,2026-10-01,300.00\n"
+        "C4,-5,2026-09-01,2026-10-01,-50.00\n"
+        "C4,I4,2026-09-01,2026-10-01,400\n"
+        "C5,I5,2026-09-01,2026-10-01,500\n"
+        "C6,I6,2026-09-01,2026-10-01,500\n",
+    )
+    b.ok("import", "invoices", "inv.csv", "-q")
+    b.ok("log", "C1", "no_answer", "--as", "alice", "--note", PAYLOAD)
+    b.ok("log", "C1", "paid", "--as", "alice", "--amount", "10", "--date", "today",
+         "--reference", '=HYPERLINK("http://a")', "--note", '  "=1+1')  # fmt: skip
+    b.ok("log", "C6", "note", "--as", "alice", "--note", "   =1+1")
+    b.ok("log", "C6", "note", "--as", "alice", "--note", "\r=2+2")
+    b.ok("log", "C2", "note", "--as", "lena", "--note", "@SUM(1)", "--why==why()")
+    b.ok("log", "C5", "skip", "--as", "alice", "--reason=-1+cmd")
+    b.ok("log", "C3", "dispute", "--as", "alice", "--invoices", "@x", "--reason", "other",
+         "--department", "billing", "--note", "x")  # fmt: skip
+    b.ok("assign", "C4", "--to", "alice", "--reason==reassign()", "--as", "lena")
+    return b
+
+
+def _formula_cells(text: str) -> list[str]:
+    """The cells of a CSV a spreadsheet would evaluate (OWASP: = + - @ tab CR), numbers aside."""
+    bad = []
+    for row in csv.reader(io.StringIO(text)):
+        for value in row:
+            stripped = value.lstrip(" ")
+            if stripped[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                try:
+                    float(stripped.replace(",", ""))
+                except ValueError:
+                    bad.append(value)
+    return bad
+
+
+# -- 5. Files that are formulas ----------------------------------------------------------
+
+
+def test_seen_export_activities_csv_writes_no_formula_in_any_column(box: Box) -> None:
+    out = box.ok("export", "activities")
+    assert _formula_cells(out) == []
+    assert "'" + PAYLOAD in out  # the customer name and the note, quoted
+    assert "'=1+1" in out and "'=2+2" in out  # leading spaces and CR did not hide them
+    assert "'=HYPERLINK" in out and "'@SUM(1)" in out and "'-1+1" in out
+
+
+def test_seen_report_aging_csv_writes_no_formula(box: Box) -> None:
+    out = box.ok("report", "aging", "--format", "csv")
+    assert _formula_cells(out) == []
+    assert "'@SUM(A1)" in out and "-50.00" in out  # a credit stays a number
+
+
+def test_attack_export_audit_csv_neutralizes_names_reasons_and_targets(box: Box) -> None:
+    box.run("collectors", "add", "=evil")  # refused, but its name is in the audit
+    out = box.ok("export", "audit")
+    assert _formula_cells(out) == []
+    assert "'=evil" in out
+
+
+def test_attack_jsonl_export_stays_exact(box: Box) -> None:
+    out = box.ok("export", "activities", "--format", "jsonl")
+    notes = {json.loads(line)["note"] for line in out.splitlines()}
+    assert PAYLOAD in notes
+
+
+# -- 6. Bounded work for any input ------------------------------------------------------
+
+
+def _xlsx(path: Path, rows: list[list[str]], *, formula: bool = False, sheets: int = 1) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    for row in rows:
+        ws.append(row)
+    if formula:
+        ws["B2"] = "=1+1"
+    for i in range(sheets - 1):
+        wb.create_sheet(f"s{i}")
+    wb.save(path)
+
+
+@pytest.fixture(scope="module")
+def hostile(box: Box) -> dict[str, Path]:
+    d = box.dir / "hostile"
+    d.mkdir()
+    good = d / "good.xlsx"
+    _xlsx(good, [["customer_ref", "name"], ["X1", "ok"]])
+    files = {}
+    files["formula"] = d / "formula.xlsx"
+    _xlsx(files["formula"], [["customer_ref", "name"], ["X1", "x"]], formula=True)
+    files["many_sheets"] = d / "many.xlsx"
+    _xlsx(files["many_sheets"], [["customer_ref", "name"], ["X1", "ok"]], sheets=400)
+    src = zipfile.ZipFile(good)
+    files["traversal"] = d / "trav.xlsx"
+    with zipfile.ZipFile(files["traversal"], "w") as z:
+        for n in src.namelist():
+            z.writestr(n, src.read(n))
+        z.writestr("../../../../pwned.txt", "x")
+    files["nested"] = d / "nested.xlsx"
+    with zipfile.ZipFile(files["nested"], "w") as z:
+        z.writestr("inner.xlsx", good.read_bytes())
+    data = bytearray(good.read_bytes())  # the "encrypted" flag on every entry
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = data.find(sig)
+        while i >= 0:
+            data[i + at] |= 1
+            i = data.find(sig, i + 4)
+    files["encrypted"] = d / "enc.xlsx"
+    files["encrypted"].write_bytes(bytes(data))
+    files["ole_encrypted"] = d / "ole.xlsx"  # what Excel writes for a password-protected file
+    files["ole_encrypted"].write_bytes(bytes.fromhex("D0CF11E0A1B11AE1") + b"\0" * 504)
+    files["utf16"] = d / "u16.csv"
+    files["utf16"].write_bytes("customer_ref,name\nU1,=1+1\n".encode("utf-16"))
+    files["bom_nul"] = d / "bomnul.csv"
+    files["bom_nul"].write_bytes(b"\xef\xbb\xbfcustomer_ref,name\nN1,a\x00b\n")
+    return files
+
+
+@pytest.mark.parametrize(
+    "name, codes",
+    [
+        ("formula", (1,)),  # a formula cell is never read as text to store
+        ("many_sheets", (0,)),
+        ("traversal", (0, 1, 2)),
+        ("nested", (2,)),
+        ("encrypted", (2,)),
+        ("ole_encrypted", (2,)),
+        ("utf16", (0,)),
+        ("bom_nul", (2,)),
+    ],
+)
+def test_attack_hostile_import_files_are_one_line_and_bounded(
+    box: Box, hostile: dict[str, Path], name: str, codes: tuple[int, ...]
+) -> None:
+    started = time.monotonic()
+    code, _out, err = box.run("import", "customers", str(hostile[name]), "--dry-run")
+    assert code in codes, err
+    assert time.monotonic() - started < 20
+    assert not list(box.dir.rglob("pwned.txt")) and not Path("/pwned.txt").exists()
+    if code:
+        assert err.strip().splitlines()[-1].startswith("dunning: ")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "lease_minutes = [1, 2]",
+        "lease_minutes = {a = 1}",
+        "lease_minutes = true",
+        "lease_minutes = 1e400",
+        "lease_minutes = nan",
+        "lease_minutes = -5",
+        "business_hours = [true, 18]",
+        "[weights]\nbalance = inf",
+        "[fx_to_base]\nUSD = nan",
+        "team_tz = 5",
+    ],
+)
+def test_attack_config_values_of_the_wrong_toml_type_are_one_line(box: Box, line: str) -> None:
+    config = box.write("bad.toml", line + "\n")
+    code, out, err = box.run("--config", str(config), "history", "C1")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "bad.toml" in err
+
+
+@pytest.mark.parametrize(
+    "value", ["abc", "nan", "inf", "-1", "0", "0.001", "1e400", "\x1b]0;x\x07"]
+)
+def test_attack_hostile_dunning_lock_wait_is_said_at_start(box: Box, value: str) -> None:
+    # before: ignored until a write had to wait, then the command failed mid-wait
+    code, out, err = box.run("history", "C1", env={"DUNNING_LOCK_WAIT": value})
+    assert code == 2 and out == ""
+    assert "DUNNING_LOCK_WAIT=" in err and "\x1b" not in err
+
+
+@pytest.fixture
+def specials(box: Box) -> dict[str, Path]:
+    d = box.dir / "specials"
+    d.mkdir(exist_ok=True)
+    fifo = d / "fifo"
+    if not fifo.exists():
+        os.mkfifo(fifo)
+    target = d / "target.db"
+    target.write_bytes(b"")
+    link = d / "link.db"
+    if not link.is_symlink():
+        link.symlink_to(target)
+    found = {"fifo": fifo, "link": link}
+    if os.getuid() == 0:
+        dev = d / "null"
+        if not dev.exists():
+            os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))  # a /dev/null of our own
+        found["device"] = dev
+    return found
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link", "device"])
+@pytest.mark.parametrize("force", [False, True])
+def test_attack_backup_force_onto_a_device_fifo_or_link_is_refused(
+    box: Box, specials: dict[str, Path], kind: str, force: bool
+) -> None:
+    # before: `dunning backup /dev/null --force` as root replaced /dev/null with the ledger
+    if kind not in specials:
+        pytest.skip("mknod needs root")
+    dest = specials[kind]
+    before = dest.lstat()
+    code, _out, err = box.run("backup", str(dest), *(["--force"] if force else []))
+    assert code == 2 and "not a regular file" in err
+    after = dest.lstat()
+    assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
+    assert not list(dest.parent.glob("*.partial"))
