@@ -304,3 +304,112 @@ def test_attack_backup_force_onto_a_device_fifo_or_link_is_refused(
     after = dest.lstat()
     assert (after.st_ino, after.st_mode) == (before.st_ino, before.st_mode)
     assert not list(dest.parent.glob("*.partial"))
+
+
+# -- 8. An audit nobody can quietly rewrite ---------------------------------------------
+
+
+def test_seen_every_legitimate_update_path_still_works_through_the_command(box: Box) -> None:
+    """void, a promise superseded then restored by a void, money deciding a promise, a
+    snapshot re-import closing invoices, a reassignment, collectors set: none refused."""
+    box.ok("collectors", "set", "alice", "--tz", "America/Toronto")
+    box.ok("collectors", "set", "alice", "--tz", "", "--as", "alice")
+    box.ok("log", "C4", "promise_to_pay", "--as", "alice", "--amount", "100", "--date", "+2d")
+    out = box.ok("log", "C4", "promise_to_pay", "--as", "alice", "--amount", "120",
+                 "--date", "+3d", "--json")  # fmt: skip
+    second = json.loads(out)["activity_id"]
+    box.ok("void", str(second), "--as", "alice", "--reason", "mistake")
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    box.write("pay.csv", f"customer_ref,invoice,amount,paid_on,payment_ref\nC4,I4,100,{today},P1\n")
+    assert "1 promises decided" in box.ok("import", "payments", "pay.csv")
+    statuses = box.sql("SELECT status FROM promises WHERE customer_id = 4 ORDER BY id")
+    assert statuses == [("kept",), ("cancelled",)]
+    snapshot = box.write(
+        "snap.csv",
+        "customer_ref,number,issue_date,due_date,amount\n"
+        + "".join(f"C{i},I{i},2026-09-01,2026-10-01,500\n" for i in (5, 6)),
+    )
+    assert "closed" in box.ok("import", "invoices", str(snapshot), "--snapshot")
+    box.ok("assign", "C6", "--to", "bob", "--reason", "cover", "--as", "lena")
+    box.ok("queue", "refresh")
+    assert box.run("export", "audit")[2] == ""  # no guard missing, no warning
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE activities SET note = 'x' WHERE id = 1",
+        "DELETE FROM activities",
+        "DELETE FROM assignments",
+        "UPDATE audit_log SET os_user = 'lena'",
+        "DELETE FROM audit_log",
+        "REPLACE INTO audit_log SELECT * FROM audit_log WHERE id = 1",
+        "UPDATE promises SET amount_minor = 1",
+        "UPDATE voids SET reason = 'r'",
+        # before m013: the account's calls and notes left every export, no guard dropped
+        "DELETE FROM customers WHERE external_ref = 'C1'",
+        "UPDATE customers SET id = 999 WHERE external_ref = 'C1'",
+        # before m013: alice's outcomes became lena2's
+        "UPDATE collectors SET username = 'lena2' WHERE username = 'alice'",
+        "DELETE FROM collectors WHERE username = 'bob'",
+    ],
+)
+def test_attack_tampering_in_the_sqlite3_shell_is_refused(box: Box, statement: str) -> None:
+    seen = (
+        "SELECT count(*), group_concat(c.external_ref || k.username || a.note) FROM activities a "
+        "JOIN customers c ON c.id = a.customer_id JOIN collectors k ON k.id = a.collector_id"
+    )
+    before = box.sql(seen)
+    proc = subprocess.run(
+        ["sqlite3", str(box.db), statement], capture_output=True, text=True, timeout=30
+    )
+    assert proc.returncode != 0 and "append-only" in proc.stderr
+    assert box.sql(seen) == before
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _sqlite3_shell() -> None:
+    if subprocess.run(["which", "sqlite3"], capture_output=True).returncode:
+        pytest.skip("no sqlite3 shell")
+
+
+@pytest.mark.parametrize("trigger", ["activities_no_update", "customers_no_delete"])
+def test_seen_a_dropped_trigger_is_named_by_export_audit(box: Box, trigger: str) -> None:
+    copy = box.dir / f"dropped-{trigger}.db"
+    copy.write_bytes(b"")
+    src, dst = sqlite3.connect(box.db), sqlite3.connect(copy)
+    src.backup(dst)
+    src.close()
+    dst.execute(f"DROP TRIGGER {trigger}")
+    dst.commit()
+    dst.close()
+    code, out, err = Box(box.dir).run("--db", str(copy), "export", "audit", db=False)
+    assert code == 0 and trigger in err and "not protected" in err
+    # the export's own audit row keeps what was missing: the next export shows it
+    _code, again, _err = Box(box.dir).run("--db", str(copy), "export", "audit", db=False)
+    assert trigger in again
+
+
+def test_seen_the_audit_names_the_real_os_user_of_each_admin_command(box: Box) -> None:
+    import pwd
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    box.ok("backup", str(box.dir / "audit-check.db"))
+    box.ok("collectors", "add", "carol")
+    box.ok("collectors", "set", "carol", "--tz", "UTC")
+    box.ok("export", "activities")
+    box.ok("report", "aging")
+    rows = list(csv.DictReader(io.StringIO(box.ok("export", "audit"))))
+    logged = [r for r in rows if r["source"] == "audit_log"]
+    for action in (
+        "init", "import", "export", "report", "backup", "collectors.add", "collectors.set",
+        "assign",
+    ):  # fmt: skip
+        mine = [r for r in logged if r["action"] == action]
+        assert mine, action
+        assert {r["os_user"] for r in mine} == {me}, action
+    # an environment that lies about the user changes nothing
+    code, _out, _err = box.run("export", "audit", env={"LOGNAME": "lena", "USER": "lena"})
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(box.ok("export", "audit"))))
+    assert {r["os_user"] for r in rows if r["source"] == "audit_log"} == {me}
