@@ -413,3 +413,43 @@ def test_seen_the_audit_names_the_real_os_user_of_each_admin_command(box: Box) -
     assert code == 0
     rows = list(csv.DictReader(io.StringIO(box.ok("export", "audit"))))
     assert {r["os_user"] for r in rows if r["source"] == "audit_log"} == {me}
+
+
+# -- 7. Never write into the void -------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["live", "wal", "source"])
+def test_attack_rejects_file_onto_the_live_database_or_the_source_is_refused(
+    tmp_path: Path, which: str
+) -> None:
+    # before: `import --skip-invalid --rejects ledger.db` renamed the rejects CSV over the
+    # live database (the whole ledger gone); over the -wal, the commit went to a lost file
+    b = Box(tmp_path)
+    b.ok("init")
+    source = b.write("rj.csv", "customer_ref,name\nZ1,ok\nZ2,\n")
+    dest = {"live": b.db, "wal": Path(f"{b.db}-wal"), "source": source}[which]
+    before = source.read_bytes()
+    code, out, err = b.run("import", "customers", "rj.csv", "--skip-invalid", "--rejects",
+                           str(dest))  # fmt: skip
+    assert code == 2 and "choose another name" in err and "written" not in out
+    assert source.read_bytes() == before
+    assert b.sql("SELECT count(*) FROM customers") == [(0,)]  # still the database, unchanged
+    assert b.sql("SELECT result FROM audit_log WHERE action = 'import'") == [("failed",)]
+
+
+def test_attack_a_stale_partial_that_is_not_ours_is_left_alone(box: Box) -> None:
+    d = box.dir / "bk-shared"
+    d.mkdir()
+    precious = box.dir / "precious.db"
+    precious.write_bytes(box.db.read_bytes()[:4096])
+    (d / "planted.db.partial").symlink_to(precious)  # a link to someone's file
+    ours = d / "killed.db.partial"
+    ours.write_bytes(box.db.read_bytes()[:4096])  # a backup killed earlier: removed
+    theirs = d / "theirs.db.partial"
+    theirs.write_bytes(box.db.read_bytes()[:4096])
+    if os.getuid() == 0:
+        os.chown(theirs, 65534, -1)  # another user's
+    code, _out, err = box.run("backup", str(d))
+    assert code == 0, err
+    assert not ours.exists() and precious.exists() and (d / "planted.db.partial").is_symlink()
+    assert theirs.exists() == (os.getuid() == 0)
