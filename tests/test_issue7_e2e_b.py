@@ -516,3 +516,10 @@ def test_attack_an_unknown_sheet_among_many_is_named_in_one_short_line(box: Box)
     _declared_sheets_xlsx(path, 900)
     code, _out, err = box.run("import", "customers", str(path), "--sheet", "nope", "--dry-run")
     assert code == 2 and "no sheet 'nope'" in err and len(err) < 600
+
+
+@pytest.mark.parametrize("encoding", ["base64", "hex", "zlib", "rot13"])
+def test_attack_a_codec_that_is_not_a_text_encoding_is_one_line(box: Box, encoding: str) -> None:
+    # before: LookupError traceback ("'base64' is not a text encoding")
+    code, _out, err = box.run("import", "customers", "cust.csv", "--encoding", encoding)
+    assert code == 2 and f"--encoding '{encoding}'" in err
