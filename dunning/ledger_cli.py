@@ -277,8 +277,12 @@ def _open(args: argparse.Namespace) -> sqlite3.Connection:
     given = getattr(args, "db", None)
     path = Path(given).expanduser() if given else default_db_path()
     if path.exists():
-        if not path.is_file():
-            raise CliError(f"{path} is not a regular file; choose a database file", 2)
+        from dunning.db.connection import DatabaseError, refuse_non_regular
+
+        try:
+            refuse_non_regular(path)  # says what it is: a FIFO, a device, a directory
+        except DatabaseError as exc:
+            raise CliError(str(exc), 2) from None
         _refuse_foreign(path, importing=True)
     conn = open_db(path)
     warn_exposed(path)
