@@ -53,6 +53,8 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
             rows = audit_rows(conn, start, end, zone)
             n = write_audit(rows, fmt, args.output, meta=meta)
             info.update(rows=n)
+            if missing:  # kept in the audit log: a CSV has no header to carry it
+                info.update(missing_guards=missing)
     finally:
         conn.close()
     if args.output is not None:

@@ -43,7 +43,7 @@ from dunning.cli_base import (
 from dunning.clock import Clock, SystemClock
 from dunning.db import private
 from dunning.db.connection import DatabaseError
-from dunning.db.lockwait import set_reporter
+from dunning.db.lockwait import lock_wait_seconds, set_reporter
 from dunning.i18n import _, set_language
 from dunning.queue.assign import AssignError
 from dunning.queue.bulk import Interrupted
@@ -156,6 +156,10 @@ def _dispatch(args: argparse.Namespace, ctx: Context) -> int:
     handler: Callable[[argparse.Namespace, Context], int] | None = getattr(args, "handler", None)
     func: Callable[[argparse.Namespace], int | None] | None = getattr(args, "func", None)
     private.use_group(ctx.settings().file_group)  # files created from here on
+    try:
+        lock_wait_seconds()  # a bad value said now, not first when a write must wait
+    except DatabaseError as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
     if func is not None and getattr(args, "command", None) is not None:
         args.db_path = ctx.db_path
         args.clock = ctx.clock

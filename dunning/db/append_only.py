@@ -23,6 +23,10 @@ unchanged):
 - activities, assignments, dispute_invoices, payment_reports, import_runs,
   invoice_closures, audit_log: no UPDATE, no DELETE at all.
 
+- customers, collectors (m013): never deleted, ``id`` (and a collector's ``username``)
+  never changed, so no history row loses whom it is about or who made it; every other
+  column changes as before (imports, ``collectors set``, status changes).
+
 ``INSERT OR REPLACE`` deletes the row it replaces without firing a DELETE trigger, so an
 insert over an existing key is refused too (``meta`` aside: its upsert is an UPDATE).
 
@@ -190,11 +194,44 @@ def guards() -> dict[str, str]:
 M012 = list(guards().values())
 
 
+def subject_guards() -> dict[str, str]:
+    """The triggers that keep whom the history is about and who made it (m013): a
+    customer or a collector is never deleted, and their ``id`` (a collector's
+    ``username`` too) never changes. Without them, ``DELETE FROM customers`` in the
+    ``sqlite3`` shell (foreign keys are off there) took the account's calls and notes out
+    of every export, and renaming a collector gave their outcomes to someone else, no
+    trigger dropped. dunning itself closes an account (``status``) and deactivates a
+    collector (``active = 0``), never deletes them."""
+    return {
+        "customers_no_delete": _trigger(
+            "customers_no_delete", "DELETE", "customers", "",
+            "customers are never deleted (their history would lose its account)",
+        ),
+        "customers_no_rekey": _trigger(
+            "customers_no_rekey", "UPDATE", "customers", "NEW.id IS NOT OLD.id",
+            "customer ids never change",
+        ),
+        "collectors_no_delete": _trigger(
+            "collectors_no_delete", "DELETE", "collectors", "",
+            "collectors are never deleted (deactivate them instead)",
+        ),
+        "collectors_no_rekey": _trigger(
+            "collectors_no_rekey", "UPDATE", "collectors",
+            "NEW.id IS NOT OLD.id OR NEW.username IS NOT OLD.username",
+            "collector ids and usernames never change",
+        ),
+    }  # fmt: skip
+
+
+# the statements m013 ran, frozen like M012
+M013 = list(subject_guards().values())
+
+
 def missing_guards(conn: sqlite3.Connection) -> list[str]:
     """The append-only triggers this database lacks (dropped by hand, or lost when a
     table was rebuilt), by name; [] when every one is there."""
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    return sorted(set(guards()) - have)
+    return sorted((set(guards()) | set(subject_guards())) - have)
 
 
 @contextmanager
@@ -202,7 +239,7 @@ def lifted(conn: sqlite3.Connection, *names: str) -> Iterator[None]:
     """Drop the named guards for the block and create them again after it, inside the
     caller's transaction: for a migration that must rewrite history on purpose (and for
     tests that reset a fixture), never for daily work."""
-    known = guards()
+    known = {**guards(), **subject_guards()}
     for name in names:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     try:

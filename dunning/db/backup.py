@@ -11,6 +11,9 @@ durable, then renamed into place: a crash never leaves a half-written DEST.
   live file, its ``-wal``, ``-shm`` or ``-journal``, whatever path (symlink, hard link)
   leads to them, and any database file that has a ``-wal``/``-shm``/``-journal`` beside
   it (overwriting it would corrupt that database).
+- A destination that exists and is not a regular file (a device, a FIFO, a socket, a
+  symbolic link) is refused, ``--force`` or not: the rename would replace it with a file
+  (``/dev/null`` as root).
 - The ``.partial`` is created private (dunning/db/private.py) and locked (``flock``) for
   the whole run. A ``.partial`` left by a killed backup holds no lock: the next backup
   into the same directory removes it, and only such ones: SQLite files of this user
@@ -112,6 +115,19 @@ def refuse_live_parts(dest: Path, live: Path | None) -> None:
             )
 
 
+def refuse_special(dest: Path) -> None:
+    """BackupError when ``dest`` exists and is not a regular file (or a link to one):
+    ``--force`` renames the copy over the path, so a device (``/dev/null`` as root), a
+    pipe, a socket or ``/dev/stdout``'s link would be replaced by a file."""
+    if os.path.lexists(dest) and (dest.is_symlink() or not dest.is_file()):
+        raise BackupError(
+            _(
+                "{dest}: is not a regular file (a device, pipe, socket or link); "
+                "choose a file or a directory"
+            ).format(dest=dest)  # fmt: skip
+        )
+
+
 def _is_ours(path: Path, now: float) -> bool:
     """A regular file of this user holding an SQLite database (or nothing, for an hour:
     a report's ``.partial`` is empty for an instant too)."""
@@ -196,6 +212,7 @@ def backup(
         dest = dest / f"dunning-{stamp}.db"
     live = live_path(conn)
     refuse_live_parts(dest, live)
+    refuse_special(dest)
     if os.path.lexists(dest) and not force:
         raise BackupError(
             _("{dest}: already exists; choose another name or use --force").format(dest=dest)
@@ -218,6 +235,7 @@ def backup(
         finally:
             os.close(fd)
         refuse_live_parts(dest, live)  # nothing was swapped in meanwhile
+        refuse_special(dest)
         os.replace(tmp, dest)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -80,7 +80,8 @@ def set_reporter(reporter: Reporter | None) -> None:
 
 
 def lock_wait_seconds() -> float:
-    """``$DUNNING_LOCK_WAIT`` (seconds, > 0), else 120."""
+    """``$DUNNING_LOCK_WAIT`` (seconds, 1 to 86400), else 120. The CLI checks it at start
+    (cli.py), so a bad value is said at once, not first when a write has to wait."""
     text = os.environ.get("DUNNING_LOCK_WAIT", "").strip()
     if not text:
         return DEFAULT_LOCK_WAIT
@@ -88,7 +89,7 @@ def lock_wait_seconds() -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if not 0 < value <= 86400:
+    if not 1 <= value <= 86400:  # nan and inf fail too
         from dunning.db.connection import DatabaseError
 
         raise DatabaseError(

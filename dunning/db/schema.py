@@ -12,7 +12,7 @@ import sqlite3
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
-from dunning.db.append_only import M012
+from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M010, M011
 from dunning.regions import COUNTRIES, subdivision_code
@@ -449,4 +449,16 @@ def m011_audit_log(db: sqlite_utils.Database) -> None:
 @migrations()
 def m012_append_only(db: sqlite_utils.Database) -> None:
     for statement in M012:
+        db.execute(statement)
+
+
+# --- m013: the history keeps its subjects (dunning/db/append_only.py, issue 7 QA) --------
+# A customer or a collector is never deleted and never changes id (nor a collector's
+# username): deleting an account in the sqlite3 shell took its calls and notes out of
+# every export without touching a guarded table.
+
+
+@migrations()
+def m013_keep_subjects(db: sqlite_utils.Database) -> None:
+    for statement in M013:
         db.execute(statement)

@@ -37,7 +37,12 @@ from dunning.db.ledger.profiles import (
     ignored_columns,
     resolve,
 )
-from dunning.db.ledger.rejects import Refusal, report_refusals, write_rejects
+from dunning.db.ledger.rejects import (
+    Refusal,
+    check_rejects_dest,
+    report_refusals,
+    write_rejects,
+)
 from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
 from dunning.db.ledger.staging import stage
@@ -111,6 +116,8 @@ def import_file(
     options = validate_options(options)
     profile = PROFILES[options.profile]
     path = Path(path)
+    if options.skip_invalid:  # the rejects file is written on a dry run too
+        check_rejects_dest(conn, path, options.rejects)
     try:
         table = open_table(
             path,

@@ -116,7 +116,9 @@ def validate_options(options: ImportOptions) -> ImportOptions:
         )
     if options.encoding:
         try:
-            codecs.lookup(options.encoding)
+            # base64, hex, zlib, rot13...: codecs that are not text (a traceback before)
+            if not codecs.lookup(options.encoding)._is_text_encoding:
+                raise LookupError(options.encoding)
         except LookupError:
             raise LedgerImportError(
                 f"--encoding {options.encoding!r}: unknown encoding (utf-8, cp1252, utf-16, "

@@ -4,6 +4,7 @@ rejects file (the rows as they were, plus line and reason) for fixing and re-imp
 from __future__ import annotations
 
 import bisect
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,35 @@ def report_refusals(
             on_refusal(table.where(line), Refusal(line, column, value, reason, bool(warning)))
 
 
+def rejects_path(source: Path, dest: Path | None) -> Path:
+    return dest or source.with_name(source.stem + ".rejects.csv")
+
+
+def check_rejects_dest(conn: sqlite3.Connection, source: Path, dest: Path | None) -> None:
+    """LedgerImportError, before anything is read, when the rejects file would replace
+    the live database (or its -wal/-shm/-journal) or the file being imported: the rename
+    of a finished rejects file over them lost the whole ledger, or the ERP extract."""
+    from dunning.db.backup import BackupError, live_path, refuse_live_parts
+    from dunning.db.ledger.options import LedgerImportError
+    from dunning.i18n import _
+
+    target = rejects_path(source, dest)
+    try:
+        refuse_live_parts(target, live_path(conn))
+    except BackupError as exc:
+        raise LedgerImportError(f"--rejects {exc}") from None
+    try:
+        same = os.path.samefile(target, source)
+    except OSError:
+        same = False
+    if same:
+        raise LedgerImportError(
+            _("--rejects {dest}: is the file being imported; choose another name").format(
+                dest=target
+            )
+        )
+
+
 def write_rejects(
     conn: sqlite3.Connection,
     table: Table,
@@ -59,7 +89,7 @@ def write_rejects(
     customer: in its own column when it is blank there, else in an added
     ``customer_column`` (the profile's name for it), and the fixed file imports alone.
     """
-    dest = dest or table.path.with_name(table.path.stem + ".rejects.csv")
+    dest = rejects_path(table.path, dest)
     reasons = conn.execute(
         """SELECT line, group_concat(field || ': ' || reason, '; ') FROM stage_refusals
            WHERE warning = 0 GROUP BY line ORDER BY line"""

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from dunning.bounds import clip
 from dunning.db.ledger.parse import Cell, is_blank
 from dunning.db.ledger.sniff import NotText, detect_encoding, sniff
 from dunning.db.ledger.xlsx_guard import (
@@ -322,7 +323,10 @@ def _open_xlsx(path: Path, is_header: Callable[[list[str]], bool], sheet: str | 
     if sheet:
         if sheet not in wb.sheetnames:
             wb.close()
-            raise SourceError(f"{path}: no sheet {sheet!r}; sheets: {', '.join(wb.sheetnames)}")
+            raise SourceError(
+                f"{path}: no sheet {clip(sheet, 80)!r}; sheets: "
+                f"{clip(', '.join(wb.sheetnames), 200)}"
+            )
         ws = wb[sheet]
     else:
         ws = wb.worksheets[0]
