@@ -103,13 +103,17 @@ class Context:
             demo = path.with_name("demo.db")
             if not self.db_explicit and demo.is_file():
                 raise CliError(
-                    f"no database at {path}; the demo portfolio is at {demo}: add --db {demo} "
-                    f"or export DUNNING_DB={demo}"
+                    _(
+                        "no database at {path}; the demo portfolio is at {demo}: add --db "
+                        "{demo} or export DUNNING_DB={demo}"
+                    ).format(path=path, demo=demo)
                 )
             raise CliError(
-                f"no database at {path}; build and open a demo with `dunning demo`, or "
-                "import a ledger with `dunning import KIND FILE`; choose a file with --db PATH or "
-                "$DUNNING_DB"
+                _(
+                    "no database at {path}; build and open a demo with `dunning demo`, or "
+                    "import a ledger with `dunning import KIND FILE`; choose a file with "
+                    "--db PATH or $DUNNING_DB"
+                ).format(path=path)
             )
         try:
             refuse_non_regular(path)  # a FIFO would hang the first read
@@ -194,20 +198,27 @@ def _refuse_foreign(path: Path, *, importing: bool = False) -> None:
             conn.close()
     except sqlite3.DatabaseError as exc:
         raise CliError(
-            f"{path}: not a dunning database ({exc}); nothing was changed", 2 if importing else 1
+            _("{path}: not a dunning database ({error}); nothing was changed").format(
+                path=path, error=exc
+            ),
+            2 if importing else 1,
         ) from exc
     if "customers" in tables and "queue" in tables:
         return
-    what = "an empty database" if not tables else "not a dunning database"
+    what = _("an empty database") if not tables else _("not a dunning database")
     if importing:
         raise CliError(
-            f"{path} is {what}; nothing was changed: import loads into a dunning database "
-            "(or creates one where no file exists yet); choose another --db",
+            _(
+                "{path} is {what}; nothing was changed: import loads into a dunning database "
+                "(or creates one where no file exists yet); choose another --db"
+            ).format(path=path, what=what),
             2,
         )
     raise CliError(
-        f"{path} is {what}; build a demo with `dunning demo --db {path}`, or load a ledger "
-        f"with `dunning import KIND FILE --db NEW_FILE`"
+        _(
+            "{path} is {what}; build a demo with `dunning demo --db {path}`, or load a "
+            "ledger with `dunning import KIND FILE --db NEW_FILE`"
+        ).format(path=path, what=what)
     )
 
 

@@ -94,17 +94,17 @@ def refuse_non_regular(path: str | Path) -> None:
     if stat.S_ISREG(mode):
         return
     kind = (
-        "a directory"
+        _("a directory")
         if stat.S_ISDIR(mode)
-        else "a named pipe (FIFO)"
+        else _("a named pipe (FIFO)")
         if stat.S_ISFIFO(mode)
-        else "a socket"
+        else _("a socket")
         if stat.S_ISSOCK(mode)
-        else "a device"
+        else _("a device")
         if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-        else "not a regular file"
+        else _("not a regular file")
     )
-    raise DatabaseError(f"{path} is {kind}, not a database file")
+    raise DatabaseError(_("{path} is {kind}, not a database file").format(path=path, kind=kind))
 
 
 def connect(
