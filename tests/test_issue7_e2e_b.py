@@ -110,6 +110,11 @@ def box(tmp_path_factory: pytest.TempPathFactory) -> Box:
     b.ok("log", "C3", "dispute", "--as", "alice", "--invoices", "@x", "--reason", "other",
          "--department", "billing", "--note", "x")  # fmt: skip
     b.ok("assign", "C4", "--to", "alice", "--reason==reassign()", "--as", "lena")
+    # a promise, and a void of it, so the history tables the tamper tests try hold rows
+    # whatever tests run before them
+    b.ok("log", "C6", "promise_to_pay", "--as", "alice", "--amount", "100", "--date", "+3d")
+    (act,) = b.sql("SELECT MAX(id) FROM activities")[0]
+    b.ok("void", str(act), "--reason", "=typo()", "--as", "alice")
     return b
 
 
@@ -354,7 +359,9 @@ def test_seen_every_legitimate_update_path_still_works_through_the_command(box: 
         "DELETE FROM collectors WHERE username = 'bob'",
     ],
 )
-def test_attack_tampering_in_the_sqlite3_shell_is_refused(box: Box, statement: str) -> None:
+def test_attack_tampering_in_the_sqlite3_shell_is_refused(
+    box: Box, statement: str, sqlite3_shell: None
+) -> None:
     seen = (
         "SELECT count(*), group_concat(c.external_ref || k.username || a.note) FROM activities a "
         "JOIN customers c ON c.id = a.customer_id JOIN collectors k ON k.id = a.collector_id"
@@ -367,8 +374,9 @@ def test_attack_tampering_in_the_sqlite3_shell_is_refused(box: Box, statement: s
     assert box.sql(seen) == before
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _sqlite3_shell() -> None:
+@pytest.fixture(scope="module")
+def sqlite3_shell() -> None:
+    """Only the shell tamper test needs the sqlite3 program: skip it alone without one."""
     if subprocess.run(["which", "sqlite3"], capture_output=True).returncode:
         pytest.skip("no sqlite3 shell")
 
@@ -523,3 +531,21 @@ def test_attack_a_codec_that_is_not_a_text_encoding_is_one_line(box: Box, encodi
     # before: LookupError traceback ("'base64' is not a text encoding")
     code, _out, err = box.run("import", "customers", "cust.csv", "--encoding", encoding)
     assert code == 2 and f"--encoding '{encoding}'" in err
+
+
+def test_attack_an_export_never_replaces_a_database_whatever_its_name(box: Box) -> None:
+    """`-o live.csv` where the ledger is called live.csv, or its -wal: refused, unchanged."""
+    ledger = box.dir / "ledger.csv"
+    src, dst = sqlite3.connect(box.db), sqlite3.connect(ledger)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    before = ledger.read_bytes()
+    for argv in (["export", "activities", "-o"], ["report", "aging", "-o"]):
+        code, _out, err = box.run(*argv, str(ledger))
+        assert code != 0 and "never replaces it" in err, (argv, err)
+        for dest in (box.db, Path(f"{box.db}-wal")):  # refused by their names already
+            code, _out, err = box.run(*argv, str(dest))
+            assert code != 0 and "not a format this command writes" in err, (dest, argv, err)
+    assert ledger.read_bytes() == before
+    assert box.sql("SELECT COUNT(*) FROM customers")[0][0] > 0

@@ -31,6 +31,32 @@ def _named(exc: OSError, dest: Path) -> OSError:
     return OSError(exc.errno, exc.strerror or str(exc), str(dest))
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _is_sqlite(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(16) == _SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def _database_part(dest: Path) -> bool:
+    """DEST is a SQLite database (whatever its name: `-o live.csv` where the ledger is
+    called live.csv), its -wal/-shm/-journal, or a file with such sidecars beside it."""
+    if dest.is_file() and _is_sqlite(dest):
+        return True
+    if any(os.path.lexists(f"{dest}{s}") for s in ("-wal", "-shm", "-journal")):
+        return True
+    for suffix in ("-wal", "-shm", "-journal"):
+        if dest.name.endswith(suffix):
+            base = dest.with_name(dest.name[: -len(suffix)])
+            if base.is_file() and _is_sqlite(base):
+                return True
+    return False
+
+
 def _check(dest: Path) -> bool:
     """True when DEST is written through a .partial (a new or regular file). A special
     file (a pipe, a terminal, ``/dev/null``) is written in place only when it is the
@@ -38,6 +64,12 @@ def _check(dest: Path) -> bool:
     whole export (issue 7, section 4)."""
     if dest.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(dest))
+    if _database_part(dest):
+        raise PermissionError(
+            errno.EEXIST,
+            _("a SQLite database or part of one: a report or export never replaces it"),
+            str(dest),
+        )
     if not dest.exists() or dest.is_file():
         return True
     owner = dest.stat().st_uid
