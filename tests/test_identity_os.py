@@ -1,40 +1,20 @@
 """Identity with REAL OS users (issue 7, section 3): run as root, the test creates users
-with ``useradd`` (unique names, removed after) sharing a database directory by group, and
-runs ``dunning`` as each of them. Skipped when not root.
-
-Each run forks, drops to the user (setgroups/setgid/setuid: ``os.getuid()`` is really
-theirs) and calls ``dunning.cli.main`` with the environment given. A fork and not a new
-interpreter: on this kind of host the interpreter lives under root's 0700 home, where
-another user cannot execute it. The modules are loaded once beforehand, as root, by
-running the same commands on a scratch database.
-"""
+with ``useradd`` sharing a database directory by group (tests/os_users.py) and runs
+``dunning`` as each of them. Skipped when not root."""
 
 from __future__ import annotations
 
-import contextlib
-import grp
-import io
 import json
 import os
-import pwd
-import secrets
-import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from os_users import needs_root, run_as, share, team, warm_up
 
-from dunning.cli import main
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "getuid") or os.getuid() != 0 or shutil.which("useradd") is None,
-    reason="needs root and useradd to create real OS users",
-)
+pytestmark = needs_root
 
 CUSTOMERS = "customer_ref,name,country,currency,phone\n" + "".join(
     f"C{i},Customer {i},US,USD,+1212555010{i}\n" for i in range(1, 4)
@@ -45,7 +25,6 @@ CUSTOMERS = "customer_ref,name,country,currency,phone\n" + "".join(
 class Host:
     dir: Path
     db: Path
-    group: str
     gid: int
     users: dict[str, tuple[str, int]]  # role in the test -> (OS name, uid)
 
@@ -62,7 +41,9 @@ class Host:
     def run(self, who: str, *argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
         """Run ``dunning --db DB ARGV`` as the OS user ``who``; (exit code, stdout+stderr)."""
         name, uid = self.users[who]
-        return _run_as(uid, self.gid, name, ["--db", str(self.db), *argv], env or {}, self.dir)
+        argv_db = ["--db", str(self.db), *argv]
+        code, out, err = run_as(uid, self.gid, name, argv_db, env or {}, self.dir)
+        return code, out + err
 
     def audit(self) -> list[dict[str, object]]:
         conn = sqlite3.connect(self.db)
@@ -85,101 +66,38 @@ class Host:
             conn.close()
 
 
-def _run_as(
-    uid: int, gid: int, name: str, argv: list[str], env: dict[str, str], cwd: Path
-) -> tuple[int, str]:
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - shared with the forked child, closed below
-    pid = os.fork()
-    if pid == 0:  # the child: become the user, run dunning, exit with its code
-        code = 70
-        try:
-            os.dup2(out.fileno(), 1)
-            os.dup2(out.fileno(), 2)
-            sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
-            sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-            os.setgroups([gid])
-            os.setgid(gid)
-            os.setuid(uid)
-            os.umask(0o007)
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(
-                {"HOME": str(cwd), "LOGNAME": name, "USER": name, "PATH": "/usr/bin:/bin"}
-            )
-            os.environ.update(env)
-            code = main(argv)
-        except BaseException as exc:  # noqa: BLE001 - report it, never return into pytest
-            with contextlib.suppress(Exception):
-                print(f"CHILD {type(exc).__name__}: {exc}", file=sys.stderr)
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
-    _pid, status = os.waitpid(pid, 0)
-    out.seek(0)
-    text = out.read().decode("utf-8", "replace")
-    out.close()
-    return os.waitstatus_to_exitcode(status), text
-
-
-def _warm_up(tmp: Path) -> None:
-    """Load every module the commands import lazily, as root, before any fork."""
-    db = tmp / "warm.db"
-    csv = tmp / "warm.csv"
-    csv.write_text(CUSTOMERS)
-    for argv in (
-        ["init", "--admin", "boss"],
-        ["collectors", "add", "lena", "--role", "lead"],
-        ["import", "customers", str(csv), "-q"],
-        ["report", "aging", "-o", str(tmp / "a.csv")],
-        ["report", "metrics", "--from", "-7d", "--to", "today"],
-        ["export", "activities", "-o", str(tmp / "x.csv")],
-        ["backup", str(tmp / "b.db")],
-        ["queue", "refresh"],
-        ["history", "C1"],
-        ["search", "Customer"],
-        ["next", "--as", "lena"],
-        ["assign", "C1", "--to", "boss", "--as", "lena"],
-        ["history", "C1", "--as", "nobody"],
-    ):
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            main(["--db", str(db), *argv])
-
-
-def _useradd(name: str, group: str) -> int:
-    subprocess.run(
-        ["useradd", "-M", "-N", "-g", group, "-s", "/usr/sbin/nologin", name],
-        check=True,
-        capture_output=True,
-    )
-    return pwd.getpwnam(name).pw_uid
+WARM_UP = (
+    ["init", "--admin", "boss"],
+    ["collectors", "add", "lena", "--role", "lead"],
+    ["import", "customers", "{csv}", "-q"],
+    ["report", "aging", "-o", "{tmp}/a.csv"],
+    ["report", "metrics", "--from", "-7d", "--to", "today"],
+    ["export", "activities", "-o", "{tmp}/x.csv"],
+    ["backup", "{tmp}/b.db"],
+    ["queue", "refresh"],
+    ["history", "C1"],
+    ["search", "Customer"],
+    ["next", "--as", "lena"],
+    ["assign", "C1", "--to", "boss", "--as", "lena"],
+    ["history", "C1", "--as", "nobody"],
+)
 
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
-    _warm_up(tmp_path_factory.mktemp("warm"))
-    tag = secrets.token_hex(3)
-    group = f"dg{tag}"
-    subprocess.run(["groupadd", group], check=True, capture_output=True)
-    users: dict[str, tuple[str, int]] = {}
-    base = Path(tempfile.mkdtemp(prefix="dunning-os-", dir="/tmp"))
-    try:
-        gid = grp.getgrnam(group).gr_gid
-        for who in ("own", "w01", "svc", "x"):
-            name = f"d{tag}{who}"
-            users[who] = (name, _useradd(name, group))
-        os.chown(base, 0, gid)
-        os.chmod(base, 0o2770)  # the team's directory: group members only
-        h = Host(base, base / "dunning.db", group, gid, users)
+    tmp = tmp_path_factory.mktemp("warm")
+    (tmp / "warm.csv").write_text(CUSTOMERS)
+    places = {"csv": str(tmp / "warm.csv"), "tmp": str(tmp)}
+    warm_up(tmp / "warm.db", ([a.format(**places) for a in argv] for argv in WARM_UP))
+    with team("d", ("own", "w01", "svc", "x")) as (base, gid, users):
+        h = Host(base, base / "dunning.db", gid, users)
         (base / "customers.csv").write_text(CUSTOMERS)
         (base / "mine.csv").write_text(
             "customer_ref,name,collector\n"
             + "".join(f"C{i},Customer {i},{h.name('w01')}\n" for i in range(1, 4))
         )
         for path in base.glob("*.csv"):
-            os.chown(path, 0, gid)
-            os.chmod(path, 0o640)
+            share(path, gid)
         # the owner creates the database and records the service account
         code, out = h.run("own", "init", "--service-account", h.name("svc"), "--admin", "boss")
         assert code == 0, out
@@ -193,11 +111,6 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
             code, out = h.run("own", *argv)
             assert code == 0, out
         yield h
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-        for name, _uid in users.values():
-            subprocess.run(["userdel", name], check=False, capture_output=True)
-        subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
 def test_logname_lena_does_not_make_a_collector_the_lead(host: Host) -> None:

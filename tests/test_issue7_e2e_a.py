@@ -21,31 +21,18 @@ Seen: lines already proven exactly elsewhere (not repeated here):
 
 from __future__ import annotations
 
-import contextlib
 import grp
-import importlib
-import io
 import json
 import os
-import pwd
-import secrets
-import shutil
 import sqlite3
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from os_users import needs_root, run_as, share, team, warm_up
 
-from dunning.cli import main
-
-pytestmark = pytest.mark.skipif(
-    not hasattr(os, "getuid") or os.getuid() != 0 or shutil.which("useradd") is None,
-    reason="needs root and useradd to create real OS users",
-)
+pytestmark = needs_root
 
 # an OSC 52 clipboard write, an OSC 0 retitle, a cursor move, a C1 CSI and a bidi override;
 # the note also splits one escape sequence across two lines
@@ -80,7 +67,9 @@ class Host:
     ) -> tuple[int, str]:
         name, uid = self.users[who]
         full = ["--db", str(db or self.db), *argv]
-        return _run_as(uid, self.gid, name, full, env or {}, self.dir, umask)
+        code, out, err = run_as(uid, self.gid, name, full, env or {}, self.dir, umask)
+        LAST_STDOUT[0] = out
+        return code, out + err
 
     def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
         conn = sqlite3.connect(self.db)
@@ -117,77 +106,25 @@ class Host:
 LAST_STDOUT = [""]  # the standard output alone of the last run (JSON)
 
 
-def _run_as(
-    uid: int, gid: int, name: str, argv: list[str], env: dict[str, str], cwd: Path, umask: int
-) -> tuple[int, str]:
-    out = tempfile.TemporaryFile()  # noqa: SIM115 - shared with the forked child
-    err = tempfile.TemporaryFile()  # noqa: SIM115
-    pid = os.fork()
-    if pid == 0:
-        code = 70
-        try:
-            os.dup2(out.fileno(), 1)
-            os.dup2(err.fileno(), 2)
-            sys.stdout = io.TextIOWrapper(os.fdopen(1, "wb", closefd=False), write_through=True)
-            sys.stderr = io.TextIOWrapper(os.fdopen(2, "wb", closefd=False), write_through=True)
-            os.setgroups([gid])
-            os.setgid(gid)
-            os.setuid(uid)
-            os.umask(umask)
-            os.chdir(cwd)
-            os.environ.clear()
-            os.environ.update(
-                {"HOME": str(cwd), "LOGNAME": name, "USER": name, "PATH": "/usr/bin:/bin"}
-            )
-            os.environ.update(env)
-            code = main(argv)
-        except BaseException as exc:  # noqa: BLE001 - never return into pytest
-            with contextlib.suppress(Exception):
-                print(f"CHILD {type(exc).__name__}: {exc}", file=sys.stderr)
-        finally:
-            with contextlib.suppress(Exception):
-                sys.stdout.flush()
-                sys.stderr.flush()
-            os._exit(code)
-    _pid, status = os.waitpid(pid, 0)
-    texts = []
-    for f in (out, err):
-        f.seek(0)
-        texts.append(f.read().decode("utf-8", "replace"))
-        f.close()
-    LAST_STDOUT[0] = texts[0]
-    return os.waitstatus_to_exitcode(status), texts[0] + texts[1]
-
-
-def _warm_up(tmp: Path) -> None:
-    """Load, as root, every module the commands import lazily (the child cannot read the
-    interpreter's files under /root once it is another user)."""
-    for mod in ("importlib.metadata", "importlib.readers", "importlib.resources", "email.parser"):
-        importlib.import_module(mod)
-    db = tmp / "warm.db"
-    (tmp / "c.csv").write_text(CUSTOMERS.format(w01="lena", w02="lena"))
-    (tmp / "i.csv").write_text(INVOICES)
-    for argv in (
-        ["init", "--admin", "boss"],
-        ["collectors", "add", "lena", "--role", "lead"],
-        ["import", "customers", str(tmp / "c.csv"), "-q"],
-        ["import", "invoices", str(tmp / "i.csv"), "-q"],
-        ["report", "aging", "-o", str(tmp / "a.xlsx")],
-        ["report", "aging", "-o", str(tmp / "a.csv")],
-        ["export", "activities", "-o", str(tmp / "x.csv")],
-        ["backup", str(tmp / "b.db")],
-        ["history", "C1"],
-        ["history", "C1", "--json"],
-        ["search", "Customer"],
-        ["next", "--as", "lena"],
-        ["log", "C1", "no_answer", "--as", "lena", "--note", "hi", "--next", "+2d"],
-        ["log", "C2", "escalated", "--escalation", "agency", "--as", "lena"],
-        ["void", "1", "--reason", "x", "--as", "lena"],
-        ["assign", "C1", "--to", "boss", "--as", "lena", "--reason", "x"],
-        ["history", "C1", "--as", "nobody"],
-    ):
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            main(["--db", str(db), *argv])
+WARM_UP = (
+    ["init", "--admin", "boss"],
+    ["collectors", "add", "lena", "--role", "lead"],
+    ["import", "customers", "{tmp}/c.csv", "-q"],
+    ["import", "invoices", "{tmp}/i.csv", "-q"],
+    ["report", "aging", "-o", "{tmp}/a.xlsx"],
+    ["report", "aging", "-o", "{tmp}/a.csv"],
+    ["export", "activities", "-o", "{tmp}/x.csv"],
+    ["backup", "{tmp}/b.db"],
+    ["history", "C1"],
+    ["history", "C1", "--json"],
+    ["search", "Customer"],
+    ["next", "--as", "lena"],
+    ["log", "C1", "no_answer", "--as", "lena", "--note", "hi", "--next", "+2d"],
+    ["log", "C2", "escalated", "--escalation", "agency", "--as", "lena"],
+    ["void", "1", "--reason", "x", "--as", "lena"],
+    ["assign", "C1", "--to", "boss", "--as", "lena", "--reason", "x"],
+    ["history", "C1", "--as", "nobody"],
+)
 
 
 CUSTOMERS = (
@@ -215,24 +152,11 @@ HOSTILE_INVOICES = (
 
 @pytest.fixture(scope="module")
 def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
-    _warm_up(tmp_path_factory.mktemp("warm"))
-    tag = secrets.token_hex(3)
-    group = f"dh{tag}"
-    subprocess.run(["groupadd", group], check=True, capture_output=True)
-    users: dict[str, tuple[str, int]] = {}
-    base = Path(tempfile.mkdtemp(prefix="dunning-e2e-", dir="/tmp"))
-    try:
-        gid = grp.getgrnam(group).gr_gid
-        for who in ("own", "w01", "w02", "lead", "svc", "x"):
-            name = f"e{tag}{who}"
-            subprocess.run(
-                ["useradd", "-M", "-N", "-g", group, "-s", "/usr/sbin/nologin", name],
-                check=True,
-                capture_output=True,
-            )
-            users[who] = (name, pwd.getpwnam(name).pw_uid)
-        os.chown(base, 0, gid)
-        os.chmod(base, 0o2770)
+    tmp = tmp_path_factory.mktemp("warm")
+    (tmp / "c.csv").write_text(CUSTOMERS.format(w01="lena", w02="lena"))
+    (tmp / "i.csv").write_text(INVOICES)
+    warm_up(tmp / "warm.db", ([a.format(tmp=tmp) for a in argv] for argv in WARM_UP))
+    with team("e", ("own", "w01", "w02", "lead", "svc", "x")) as (base, gid, users):
         h = Host(base, base / "dunning.db", gid, users)
         names = {"w01": h.name("w01"), "w02": h.name("w02")}
         for fname, text in (
@@ -242,8 +166,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
             ("hostile-invoices.csv", HOSTILE_INVOICES),
         ):
             (base / fname).write_text(text)
-            os.chown(base / fname, 0, gid)
-            os.chmod(base / fname, 0o640)
+            share(base / fname, gid)
         code, out = h.run("own", "init", "--service-account", h.name("svc"), "--admin", "boss")
         assert code == 0, out
         os.chmod(h.db, 0o660)  # shared with the team's group
@@ -259,11 +182,6 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
             code, out = h.run("own", *argv)
             assert code == 0, out
         yield h
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
-        for name, _uid in users.values():
-            subprocess.run(["userdel", name], check=False, capture_output=True)
-        subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
 # -- 1. Nothing from the data reaches the terminal as a control sequence ---------------
