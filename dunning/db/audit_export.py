@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, timedelta, tzinfo
@@ -125,24 +124,6 @@ def _detail_text(value: Any) -> str:
     return str(value)
 
 
-def _private(dest: Path | None) -> Path | None:
-    """Create the ``.partial`` that dunning/db/outfile.py writes through as 0600 (owner
-    only, whatever the umask): the writers reopen it, keeping its mode, and it is renamed
-    over ``dest``. (Issue 7 section 4 makes every output private in outfile.py itself.)"""
-    if dest is None or dest.is_dir() or (dest.exists() and not dest.is_file()):
-        return None
-    tmp = dest.with_name(dest.name + ".partial")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    except OSError:
-        return None  # outfile.py reports the destination's error by name
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
-    return tmp
-
-
 def write_audit(
     rows: Iterable[dict[str, Any]],
     fmt: str,
@@ -156,13 +137,7 @@ def write_audit(
         raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
     if fmt == "xlsx" and dest is None:
         raise ValueError("--format xlsx needs -o FILE")
-    tmp = _private(dest)
-    try:
-        return _write(rows, fmt, dest, meta)
-    except BaseException:
-        if tmp is not None:  # never a stray .partial, whatever stopped the write
-            tmp.unlink(missing_ok=True)
-        raise
+    return _write(rows, fmt, dest, meta)  # private and whole: dunning/db/outfile.py
 
 
 def _write(
