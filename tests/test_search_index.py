@@ -16,7 +16,7 @@ from dunning.cli import main
 from dunning.db import search_index
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate, migrations
-from dunning.db.search_index import fold
+from dunning.db.search_index import PHONE_KEY, fold, phone_key
 from dunning.queue.search import search_customers
 
 NAMES = [
@@ -124,10 +124,21 @@ def test_phone_found_by_its_last_digits_through_an_index(conn, names) -> None:
     assert hits(conn, "2125550002") == [(names["Épicerie Côté"], "phone")]
     assert hits(conn, "(999) 555-0001") == []  # unknown number
     assert hits(conn, "9990001") == []
+    assert phone_key("2125550002") == "550002" + "5212"
+    assert phone_key("142685300") == "685300" + "241"
+
+
+def test_phone_found_by_more_digits_than_the_index_key_holds(conn, ledger) -> None:
+    paris = ledger.customer("Bolt", phones=["+33142685300"], country="FR", subdivision=None)
+    other = ledger.customer("Volt", phones=["+34142685300"], country="ES", subdivision=None)
+    assert hits(conn, "142685300") == [(paris, "phone"), (other, "phone")]
+    # 11 digits: not a number in the collector's region, so its end is searched
+    assert hits(conn, "33142685300") == [(paris, "phone")]
+    assert hits(conn, "4142685300") == [(other, "phone")]
     plan = conn.execute(
-        "EXPLAIN QUERY PLAN SELECT DISTINCT customer_id FROM phones "
-        "WHERE substr(e164, -6) = ? AND substr(e164, ?) = ? ORDER BY 1",
-        ("550001", -7, "5550001"),
+        f"EXPLAIN QUERY PLAN SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? "
+        f"AND {PHONE_KEY} < ?",
+        ("5500015", "5500015:"),
     ).fetchall()
     assert any("phones_tail" in row[-1] for row in plan), plan
 

@@ -23,8 +23,8 @@ Tables (migration m014_search, dunning/db/schema.py):
   ``customers`` itself, and ``sync`` (called by the writers: the import, the demo build)
   folds them into the index. Folding needs Python, which a trigger cannot call in every
   connection that may write, hence the two steps.
-- Phones: an index on ``substr(e164, -6)`` (built-in functions only) finds "ends with
-  these digits" (6 or more, as search asks) without reading every phone.
+- Phones: an index on the number's end (``PHONE_KEY``) turns "ends with these digits"
+  into a range of that index instead of a LIKE '%digits' over every phone.
 """
 
 from __future__ import annotations
@@ -34,7 +34,17 @@ import sqlite3
 import unicodedata
 
 SEPARATOR = "\x1f"  # between a name's spellings in index_text; fold() never keeps it
-PHONE_TAIL = 6  # the phones_tail index is on the last PHONE_TAIL characters of e164
+# Phones by their end: the last 6 characters of e164 as they are, then the 7th to the 10th
+# from the end one by one, right to left ('+15145550123' -> '550123' '5' '4' '1' '5'). The
+# last n >= 6 digits typed are then a prefix of this key (phone_key): a range of the index.
+# Built-in substr() only, so any connection (the sqlite3 shell too) can write phones; five
+# calls, not the sixteen a full reversal takes (measured: index build 0.3 against 0.64 s
+# CPU per 100k customers).
+PHONE_TAIL = 6
+PHONE_KEY_CHARS = 10
+PHONE_KEY = f"substr(e164, -{PHONE_TAIL})" + "".join(
+    f" || substr(e164, -{i}, 1)" for i in range(PHONE_TAIL + 1, PHONE_KEY_CHARS + 1)
+)
 REBUILD_SHARE = 4  # sync rebuilds everything when 1/REBUILD_SHARE or more is stale
 
 DDL = (
@@ -49,7 +59,7 @@ DDL = (
     """CREATE TRIGGER customers_search_name AFTER UPDATE OF name ON customers
          WHEN new.name IS NOT old.name BEGIN
          INSERT OR IGNORE INTO search_stale (customer_id) VALUES (new.id); END""",
-    f"CREATE INDEX phones_tail ON phones(substr(e164, -{PHONE_TAIL}))",
+    f"CREATE INDEX phones_tail ON phones({PHONE_KEY})",
 )
 
 _SPELLED = str.maketrans(
@@ -91,6 +101,12 @@ def index_text(name: str) -> str:
     return folded
 
 
+def phone_key(digits: str) -> str:
+    """The start of PHONE_KEY of every number ending with ``digits`` (6 or more); past
+    PHONE_KEY_CHARS digits the rest is for the caller to check."""
+    return digits[-PHONE_TAIL:] + digits[:-PHONE_TAIL][::-1][: PHONE_KEY_CHARS - PHONE_TAIL]
+
+
 def rebuild(conn: sqlite3.Connection) -> int:
     """Fold every customer's name into the index (inside the caller's transaction, if any).
 
@@ -122,7 +138,7 @@ def sync(conn: sqlite3.Connection) -> int:
         return rebuild(conn)
     rows = conn.execute(
         """SELECT s.customer_id, c.name, n.folded FROM search_stale s
-           JOIN customers c ON c.id = s.customer_id
+           CROSS JOIN customers c ON c.id = s.customer_id
            LEFT JOIN search_names n ON n.customer_id = s.customer_id"""
     ).fetchall()
     for cid, name, old in rows:
@@ -149,6 +165,6 @@ def stale_names(conn: sqlite3.Connection) -> list[tuple[int, str]]:
     return [
         (cid, index_text(name))
         for cid, name in conn.execute(
-            "SELECT c.id, c.name FROM search_stale s JOIN customers c ON c.id = s.customer_id"
+            "SELECT c.id, c.name FROM search_stale s CROSS JOIN customers c ON c.id = s.customer_id"
         )
     ]

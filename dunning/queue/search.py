@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from dunning.db.search_index import PHONE_TAIL, fold, stale_names
+from dunning.db.search_index import PHONE_KEY, PHONE_KEY_CHARS, fold, phone_key, stale_names
+
+PHONE_DIGITS = 6  # fewer digits typed is not searched as a phone number
 
 TRIGRAM = 3  # FTS5 trigrams: a shorter folded text matches name prefixes only
 
@@ -52,9 +54,12 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def _phone_ids(conn: sqlite3.Connection, q: str, digits: str, dial_region: str) -> list[int]:
+def _phone_ids(
+    conn: sqlite3.Connection, q: str, digits: str, dial_region: str, limit: int
+) -> list[int]:
     """The number as typed (parsed in the collector's region, then as international),
-    else every phone ending with the digits typed (the phones_tail index)."""
+    else the phones ending with the digits typed (search_index.PHONE_KEY), first
+    ``limit`` customers in the index's order."""
     e164s = set()
     for region in (dial_region, None):
         try:
@@ -71,12 +76,18 @@ def _phone_ids(conn: sqlite3.Connection, q: str, digits: str, dial_region: str) 
         )
         if ids:
             return ids
-    return _ids(
-        conn,
-        f"SELECT DISTINCT customer_id FROM phones WHERE substr(e164, -{PHONE_TAIL}) = ? "
-        "AND substr(e164, ?) = ? ORDER BY 1",
-        [digits[-PHONE_TAIL:], -len(digits), digits],
-    )
+    key = phone_key(digits)
+    sql = f"SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? AND {PHONE_KEY} < ?"
+    params = [key, key + ":"]  # ':' comes right after '9'
+    if len(digits) > PHONE_KEY_CHARS:
+        sql += " AND substr(e164, ?) = ?"
+        params += [-len(digits), digits]
+    seen: dict[int, None] = {}
+    for (cid,) in conn.execute(sql, params):  # in index order, until enough customers
+        seen[cid] = None
+        if len(seen) >= limit:
+            break
+    return list(seen)
 
 
 def _name_ids(conn: sqlite3.Connection, folded: str, limit: int) -> tuple[list[int], list[int]]:
@@ -132,8 +143,8 @@ def search_customers(
             add(_details(conn, _ids(conn, sql, [*params, limit]), matched))
 
     digits = re.sub(r"\D", "", q)
-    if len(digits) >= PHONE_TAIL and len(digits) >= len(q.replace(" ", "")) - 4:
-        add(_details(conn, _phone_ids(conn, q, digits, dial_region)[:limit], "phone"))
+    if len(digits) >= PHONE_DIGITS and len(digits) >= len(q.replace(" ", "")) - 4:
+        add(_details(conn, _phone_ids(conn, q, digits, dial_region, limit)[:limit], "phone"))
     upper = q.upper()
     ids("SELECT id FROM customers WHERE external_ref = ? LIMIT ?", [q], "reference")
     ids("SELECT customer_id FROM invoices WHERE number = ? LIMIT ?", [q], "invoice")
