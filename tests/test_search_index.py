@@ -65,7 +65,7 @@ def names(request, conn, ledger) -> dict[str, int]:
             search_index.sync(conn)
         assert conn.execute("SELECT COUNT(*) FROM search_stale").fetchone()[0] == 0
     else:
-        assert conn.execute("SELECT COUNT(*) FROM search_stale").fetchone()[0] == len(NAMES)
+        assert len(search_index.stale_names(conn)) == len(NAMES)
     return ids
 
 
@@ -247,3 +247,21 @@ def test_cli_search_folds_and_says_what_matched(db_path, ledger, clock, capsys) 
     assert main(["--db", str(db_path), "search", "gagné ltee"], clock=clock) == 0
     line = capsys.readouterr().out
     assert "Gagné Ltée" in line and "(name)" in line
+
+
+def test_sync_folds_new_and_renamed_customers_into_the_index(conn, ledger) -> None:
+    for n in range(12):
+        ledger.customer(f"Old Name {n}")
+    with write_tx(conn):
+        assert search_index.sync(conn) == 12  # a first load: rebuilt
+    late = ledger.customer("Boulangerie Lévesque")
+    with write_tx(conn):
+        conn.execute("UPDATE customers SET name = 'Ébénisterie Roy' WHERE id = 1")
+        assert search_index.sync(conn) == 2  # one new, one renamed: not a rebuild
+        assert search_index.sync(conn) == 0
+    assert search_index.stale_names(conn) == []
+    assert conn.execute("SELECT COUNT(*) FROM search_names").fetchone()[0] == 13
+    conn.execute("INSERT INTO search_names_fts (search_names_fts) VALUES ('integrity-check')")
+    assert hits(conn, "levesque") == [(late, "name")]
+    assert hits(conn, "ebenisterie") == [(1, "name")]
+    assert sorted(cid for cid, _ in hits(conn, "old name")) == list(range(2, 13))
