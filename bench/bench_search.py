@@ -21,6 +21,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import pct, summary_ms, table  # noqa: E402
@@ -99,7 +100,7 @@ KINDS = [
 ]
 
 
-def timed(fn: Callable[[], object], cpu: list[float] | None = None) -> tuple[float, object]:
+def timed(fn: Callable[[], Any], cpu: list[float] | None = None) -> tuple[float, Any]:
     """Wall seconds and the result; the thread's CPU seconds appended to ``cpu``: on a
     busy machine the wall p99 is mostly waiting for a core, CPU time is the work done."""
     c = time.thread_time()
@@ -126,14 +127,20 @@ def main() -> int:
     print(f"sqlite {sqlite3.sqlite_version}, load average before: {' '.join(load)}")
 
     conn = connect(path)
-    t = time.perf_counter()
-    applied = migrate(conn)
+    cpu_used: list[float] = []
+    seconds, applied = timed(lambda: migrate(conn), cpu_used)
     if applied:
-        print(f"migrations {', '.join(applied)}: {time.perf_counter() - t:.1f} s")
+        names = ", ".join(applied)
+        print(f"migrations {names}: {seconds:.1f} s (CPU {cpu_used[-1]:.1f} s)")
     if args.rebuild:
-        with write_tx(conn):
-            seconds, count = timed(lambda: search_index.rebuild(conn))
-        print(f"search index rebuild: {count:,} customers in {seconds:.1f} s")
+
+        def rebuild() -> int:
+            with write_tx(conn):
+                return search_index.rebuild(conn)
+
+        seconds, count = timed(rebuild, cpu_used)
+        cpu = cpu_used[-1]
+        print(f"search index rebuild: {count:,} customers in {seconds:.1f} s (CPU {cpu:.1f} s)")
     customers = conn.execute("SELECT MAX(id) FROM customers").fetchone()[0]
     print(f"database: {path}, {customers:,} customers")
 
