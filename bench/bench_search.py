@@ -139,8 +139,8 @@ def main() -> int:
                 return search_index.rebuild(conn)
 
         seconds, count = timed(rebuild, cpu_used)
-        cpu = cpu_used[-1]
-        print(f"search index rebuild: {count:,} customers in {seconds:.1f} s (CPU {cpu:.1f} s)")
+        spent = cpu_used[-1]
+        print(f"search index rebuild: {count:,} customers in {seconds:.1f} s (CPU {spent:.1f} s)")
     customers = conn.execute("SELECT MAX(id) FROM customers").fetchone()[0]
     print(f"database: {path}, {customers:,} customers")
 
