@@ -51,7 +51,8 @@ def _ids(conn: sqlite3.Connection, sql: str, params: list[object]) -> list[int]:
 
 def _after(prefix: str) -> str:
     """The smallest string greater than every string starting with ``prefix``."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    last = ord(prefix[-1])
+    return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else prefix + chr(0x10FFFF)
 
 
 def _phone_ids(
