@@ -376,3 +376,18 @@ def test_nothing_is_dealt_with_nothing_past_due(built, tmp_path):
         dealt += len(seen)
     assert dealt > 0
     conn.close()
+
+
+def test_every_customer_is_in_the_search_index(db):
+    """The build folds every name for search (dunning/db/search_index.py): nothing is
+    left for search to fold itself, and an accented name is found typed without accents."""
+    from dunning.db.search_index import fold, stale_names
+    from dunning.queue.search import search_customers
+
+    assert db.execute("SELECT COUNT(*) FROM search_names").fetchone()[0] == N
+    assert stale_names(db) == []
+    cid, name = db.execute(
+        "SELECT id, name FROM customers WHERE name GLOB '*[éèçñá]*' ORDER BY id LIMIT 1"
+    ).fetchone()
+    word = max(name.split(), key=len)
+    assert cid in [h.customer_id for h in search_customers(db, fold(word), limit=500)]

@@ -143,12 +143,21 @@ def schema_of(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
 
 
 def dump(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:
-    """Every user table's columns and rows (the migrations log aside)."""
+    """Every user table's columns and rows (the migrations log aside, and full-text
+    indexes: their content is another table's, their shadow tables FTS5's own)."""
     out = {}
+    virtual = [
+        r[0]
+        for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL%'"
+        )
+    ]
     for (table,) in conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "AND name != '_sqlite_migrations'"
     ).fetchall():
+        if any(table == v or table.startswith(f"{v}_") for v in virtual):
+            continue
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY rowid").fetchall()
         out[table] = (cols, [tuple(r) for r in rows])

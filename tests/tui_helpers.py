@@ -110,12 +110,16 @@ async def wait_until(pilot: Pilot[None], check, timeout: float = 5.0) -> None:  
 
 
 def search_results(pilot: Pilot[None]) -> int:
+    """Customers listed on the search screen. Not its "no match" line: that one may be
+    what a prefix of the text typed found (shown while the last keys are still being
+    searched), and Enter on it opens nothing (a flake on a loaded machine)."""
     from textual.widgets import OptionList
 
     try:
-        return pilot.app.screen.query_one("#search-results", OptionList).option_count
+        found = pilot.app.screen.query_one("#search-results", OptionList)
     except Exception:  # noqa: BLE001 - not on the search screen yet
         return 0
+    return sum(1 for i in range(found.option_count) if not found.get_option_at_index(i).disabled)
 
 
 async def burst(pilot: Pilot[None], *keys: str) -> None:

@@ -12,6 +12,7 @@ import sqlite3
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from dunning.db import search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M010, M011
@@ -462,3 +463,17 @@ def m012_append_only(db: sqlite_utils.Database) -> None:
 def m013_keep_subjects(db: sqlite_utils.Database) -> None:
     for statement in M013:
         db.execute(statement)
+
+
+# --- m014: the search index (dunning/db/search_index.py, issue 8) -------------------------
+# Customers' names folded (case, accents, punctuation) in FTS5 trigram and prefix indexes,
+# kept in step by the writers through search_stale, and phones by their last digits. An
+# existing database gets every name folded here (set-based; bench/bench_search.py times
+# it at 1M customers).
+
+
+@migrations()
+def m014_search(db: sqlite_utils.Database) -> None:
+    for statement in search_index.DDL:
+        db.execute(statement)
+    search_index.rebuild(db.conn)

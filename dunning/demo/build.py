@@ -31,7 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from dunning.clock import Clock, FixedClock, to_iso
-from dunning.db import append_only
+from dunning.db import append_only, search_index
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
@@ -216,6 +216,8 @@ def _build(
         t = time.perf_counter()
         conn.execute(index_sql)
         phases.append(Phase(f"index {name}", time.perf_counter() - t, loader.counts[table]))
+    t, named = time.perf_counter(), search_index.rebuild(conn)  # names folded for search
+    phases.append(Phase("search index", time.perf_counter() - t, named))
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA cache_size=-20000")
 

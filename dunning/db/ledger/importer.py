@@ -24,6 +24,7 @@ from pathlib import Path
 
 from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
+from dunning.db import search_index
 from dunning.db.connection import write_tx
 from dunning.db.ledger import entities, invoices, payments
 from dunning.db.ledger.cleaning import Cleaned, clean_rows
@@ -327,6 +328,7 @@ def _write(
                     "(SELECT 1 FROM queue q WHERE q.customer_id = c.id)"
                 )
             )
+        search_index.sync(conn)  # names written above, folded for search
         if affected:
             result.promises_decided = evaluate_promises(conn, clock, settings, affected)
             refresh_accounts(conn, clock, settings, affected)
