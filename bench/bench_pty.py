@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contextlib
+
 from common import pct, summary_ms, table  # noqa: E402
 
 REF = re.compile(rb"C\d{7}")
@@ -157,7 +159,8 @@ def outcomes(cmd: list[str], n: int, think: float, quiet: float) -> tuple[list[f
             time.sleep(think)
         cpu = (term.cpu_seconds() - cpu0) / max(len(samples), 1)
         term.send(b"q")
-        time.sleep(0.3)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            term.proc.wait(10)
     finally:
         term.close()
     return samples, cpu, lost
@@ -186,6 +189,9 @@ def main() -> None:
     ap.add_argument("--think", type=float, default=0.3)
     ap.add_argument("--quiet", type=float, default=10.0, help="ms of silence = drawn")
     ap.add_argument("--no-catch-up", action="store_true")
+    ap.add_argument("--profile", help="cProfile the app's outcomes into this file")
+    ap.add_argument("--only-keys", action="store_true", help="the app's outcomes alone")
+    ap.add_argument("--runner", help="a script run instead of -m dunning (same arguments)")
     args = ap.parse_args()
     quiet = args.quiet / 1000
     if not args.no_catch_up:
@@ -193,6 +199,13 @@ def main() -> None:
     app = [sys.executable, "-m", "dunning", "--db", args.db, "--as", args.who]
     bare = [sys.executable, str(BARE_APP)]
     load0 = os.getloadavg()[0]
+    if args.profile or args.only_keys:
+        prof = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+        run = [args.runner] if args.runner else app[1:3]
+        cmd = [sys.executable, *prof, *run, *app[3:]]
+        keys, cpu, lost = outcomes(cmd, args.n, args.think, quiet)
+        print(f"{summary_ms(keys)} CPU {cpu * 1000:.1f} ms/key, lost {lost}")
+        return
 
     starts: list[float] = []
     bare_starts: list[float] = []
