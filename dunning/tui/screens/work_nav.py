@@ -29,7 +29,7 @@ class NavigationMixin:
     view: AccountView | None
     busy: bool
     app: Any
-    _work: Callable[[Callable[[], object]], None]
+    _work: Callable[..., None]
     _cancelled: Callable[[], None]
     save_draft_now: Callable[[], None]
     query_one: Callable[..., Any]
@@ -82,7 +82,7 @@ class NavigationMixin:
         self.app.push_screen(AgingScreen(self.session))
 
     def action_reload(self) -> None:
-        self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
+        self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self, self.session.may("assign")))
