@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dunning.clock import Clock, SystemClock, to_iso
 from dunning.db import private
@@ -23,7 +23,6 @@ from dunning.db.connection import (
     manual_checkpoints,
 )
 from dunning.db.lockwait import LockWait
-from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
 from dunning.i18n import _
 from dunning.queue.access import Access, ClaimError, access_for, load_access, require_change
@@ -43,6 +42,9 @@ from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
 from dunning.queue.rights import allowed
 from dunning.queue.search import Hit, search_customers
 from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
+
+if TYPE_CHECKING:
+    from dunning.db.reports import AgingReport
 
 T = TypeVar("T")
 
@@ -318,6 +320,8 @@ class WorkSession:
     def aging_by_collector(self) -> AgingReport:
         """The team's aging for those who may run reports (leads, admins); a collector's
         own portfolio otherwise, as `dunning report aging` is refused them."""
+        from dunning.db.reports import aging  # a report: not loaded before the first account
+
         today = self.clock.now().astimezone(self.settings.team_zone).date()  # the team's
 
         def go(conn: sqlite3.Connection) -> AgingReport:

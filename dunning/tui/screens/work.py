@@ -29,7 +29,7 @@ from dunning.tui.screens.file_gone import FileGoneMixin
 from dunning.tui.screens.help import keys_by_id
 from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
-from dunning.tui.screens.work_nav import NavigationMixin
+from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.widgets.shown import Shown
@@ -235,7 +235,9 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         if not self._holidays_warm:  # the first outcome then saves without the 0.2 s import
             self._holidays_warm = True  # (in the "db" group: tests settle after it)
             where = (message.view.country, message.view.subdivision, self._now().year)
-            self.run_worker(lambda: warm(*where), thread=True, group="db", exit_on_error=False)
+            # once the account is drawn: a worker importing beside the first frame held the
+            # GIL it needed (start -> first account drawn)
+            self.call_after_refresh(self._warm_up, where)
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)
@@ -286,6 +288,13 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
             self.call_after_refresh(self.drawn_hook)
         if self._undo_pending and message.logged is not None:
             self.action_undo()
+
+    def _warm_up(self, where: tuple[str, str | None, int]) -> None:
+        def job() -> None:
+            warm(*where)
+            deferred_imports()
+
+        self.run_worker(job, thread=True, group="db", exit_on_error=False)
 
     def _typed_while_saving(self) -> str:
         """What was typed into the note after the outcome key, while the outcome was being
