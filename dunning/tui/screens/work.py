@@ -241,11 +241,17 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)
-        self.query_one("#history-wide", Static).update(
-            history_text(
-                message.view.timeline, self.session.collector, message.view.currency, limit=40
+        view = message.view
+
+        def history() -> None:
+            self.query_one("#history-wide", Static).update(
+                history_text(view.timeline, self.session.collector, view.currency, limit=40)
             )
-        )
+
+        if self.query_one("#history-col").display:
+            history()
+        else:  # hidden (a narrow screen): filled after the frame that shows the account
+            self.call_after_refresh(history)
         if message.logged is None and not message.refresh:
             # another account opened (search, reload, undo): the status line is its own;
             # `u` still works until the time is up, without the countdown drawn over it

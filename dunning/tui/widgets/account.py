@@ -206,9 +206,15 @@ class AccountPane(VerticalScroll, can_focus=True):
             )
         lines.rstrip()  # in place
         self.query_one("#promises", Static).update(lines)
-        self.query_one("#history-inline", Static).update(
-            history_text(view.timeline, me, view.currency)
-        )
+        inline = self.query_one("#history-inline", Static)
+
+        def history() -> None:
+            inline.update(history_text(view.timeline, me, view.currency))
+
+        if inline.display:
+            history()
+        else:  # hidden (a wide screen has a column for it): filled after this frame
+            self.call_after_refresh(history)
         self.scroll_home(animate=False)
 
     def show_call(self, view: AccountView, me: Collector, now: datetime) -> None:
