@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from dunning.clock import Clock, SystemClock, to_iso
 from dunning.db import private
-from dunning.db.connection import check_same_file, connect, data_version
+from dunning.db.connection import (
+    check_same_file,
+    checkpoint,
+    connect,
+    data_version,
+    manual_checkpoints,
+)
 from dunning.db.lockwait import LockWait
-from dunning.db.reports import AgingReport, aging
 from dunning.db.schema import migrate
 from dunning.i18n import _
 from dunning.queue.access import Access, ClaimError, access_for, load_access, require_change
@@ -37,7 +43,15 @@ from dunning.queue.rights import allowed
 from dunning.queue.search import Hit, search_customers
 from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
 
+if TYPE_CHECKING:
+    from dunning.db.reports import AgingReport
+
 T = TypeVar("T")
+
+# The screen checkpoints every few seconds (tui/screens/work.py, CHECKPOINT_EVERY). A session
+# used without it (a script, a benchmark) checkpoints after an outcome when none ran for this
+# long, so its WAL stays bounded whoever drives it.
+CHECKPOINT_FALLBACK = 60.0
 
 
 class WorkSession:
@@ -59,6 +73,11 @@ class WorkSession:
         # they never hold up logging an outcome or claiming the next account.
         self._read_lock = threading.Lock()
         self._read_conn = connect(self.db_path, any_thread=True)
+        # an outcome's COMMIT never runs SQLite's automatic checkpoint: the screen asks
+        # for checkpoint() every few seconds instead, off its event loop
+        manual_checkpoints(self._conn)
+        self.last_checkpoint: tuple[int, int, int] | None = None  # (busy, frames, copied)
+        self._checkpointed_at = time.monotonic()
         self.current: int | None = None  # customer id on screen (claimed unless read-only)
         # another collector's account opened from search: shown, never claimed or changed
         self.read_only = False
@@ -188,6 +207,8 @@ class WorkSession:
         )
         if inp.outcome != "note":
             self.current = None
+        if time.monotonic() - self._checkpointed_at > CHECKPOINT_FALLBACK:
+            self.checkpoint()  # nobody asked for one lately (no screen)
         self.last_logged = logged
         self.last_logged_at = self.clock.now()  # the activity's `at`: the same clock
         return logged
@@ -299,6 +320,8 @@ class WorkSession:
     def aging_by_collector(self) -> AgingReport:
         """The team's aging for those who may run reports (leads, admins); a collector's
         own portfolio otherwise, as `dunning report aging` is refused them."""
+        from dunning.db.reports import aging  # a report: not loaded before the first account
+
         today = self.clock.now().astimezone(self.settings.team_zone).date()  # the team's
 
         def go(conn: sqlite3.Connection) -> AgingReport:
@@ -327,6 +350,13 @@ class WorkSession:
             }
 
         return self._read(go)
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """A PASSIVE checkpoint on the read connection: it takes no write lock, so an
+        outcome being saved meanwhile neither waits for it nor makes it wait."""
+        self.last_checkpoint = self._read(checkpoint)
+        self._checkpointed_at = time.monotonic()
+        return self.last_checkpoint
 
     def data_version(self) -> int:
         return self._run(data_version)

@@ -31,7 +31,7 @@ class UndoMixin:
     busy: bool
     last_message: str
     _note_saved: str
-    _work: Callable[[Callable[[], object]], None]
+    _work: Callable[..., None]
     query_one: Callable[..., Any]
     set_interval: Callable[..., Timer]
 
@@ -87,6 +87,6 @@ class UndoMixin:
             if keep is not None and keep[1] != self._note_saved:
                 self.session.save_draft(*keep)
             undone, view = self.session.undo()
-            return AccountLoaded(view, None, self.session.counts(), undone=undone)
+            return AccountLoaded(view, None, undone=undone)
 
-        self._work(job)
+        self._work(job, counts=True)

@@ -10,12 +10,11 @@ from rich.text import Text
 from textual.widgets import Static, TextArea
 
 from dunning.i18n import _
-from dunning.tui.dialogs.outcome import ReassignDialog
 from dunning.tui.messages import AccountLoaded
-from dunning.tui.screens.aging import AgingScreen
 from dunning.tui.screens.help import HelpScreen
-from dunning.tui.screens.history import HistoryScreen
-from dunning.tui.screens.search import SearchScreen
+
+# The screens and dialogs a key opens are imported when first used, not before the first
+# account is drawn: WorkScreen imports them in a worker once it is (deferred_imports).
 
 if TYPE_CHECKING:
     from dunning.queue.account_view import AccountView
@@ -29,13 +28,15 @@ class NavigationMixin:
     view: AccountView | None
     busy: bool
     app: Any
-    _work: Callable[[Callable[[], object]], None]
+    _work: Callable[..., None]
     _cancelled: Callable[[], None]
     save_draft_now: Callable[[], None]
     query_one: Callable[..., Any]
     run_worker: Callable[..., Any]
 
     def action_search(self) -> None:
+        from dunning.tui.screens.search import SearchScreen
+
         def opened(customer_id: int | None) -> None:
             if customer_id is None:
                 return
@@ -47,6 +48,7 @@ class NavigationMixin:
         if self.view is None or not self.session.may("assign") or self.busy:
             return
         view = self.view
+        from dunning.tui.dialogs.outcome import ReassignDialog
 
         def chosen(result: tuple[str, str] | None) -> None:
             if result is None:
@@ -67,6 +69,8 @@ class NavigationMixin:
         self.run_worker(ask, thread=True, group="db", exit_on_error=False)
 
     def action_history(self) -> None:
+        from dunning.tui.screens.history import HistoryScreen
+
         if self.view is not None:
             self.app.push_screen(
                 HistoryScreen(
@@ -79,10 +83,12 @@ class NavigationMixin:
             )
 
     def action_aging(self) -> None:
+        from dunning.tui.screens.aging import AgingScreen
+
         self.app.push_screen(AgingScreen(self.session))
 
     def action_reload(self) -> None:
-        self._work(lambda: AccountLoaded(self.session.reload(), None, self.session.counts()))
+        self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self, self.session.may("assign")))
@@ -95,3 +101,22 @@ class NavigationMixin:
         self.save_draft_now()
         self.session.release()
         self.app.exit()
+
+
+DEFERRED = (
+    "dunning.tui.dialogs.outcome",
+    "dunning.tui.dialogs.reason",
+    "dunning.tui.screens.search",
+    "dunning.tui.screens.history",
+    "dunning.tui.screens.aging",
+    "dunning.db.reports",
+)
+
+
+def deferred_imports() -> None:
+    """What the first frame does not need (dialogs, search, history, aging): imported in a
+    worker after it is drawn, so that the first key that opens one does not wait."""
+    import importlib
+
+    for name in DEFERRED:
+        importlib.import_module(name)

@@ -12,8 +12,6 @@ from textual.widgets import Static, TextArea
 
 from dunning.i18n import _
 from dunning.queue.outcomes import OutcomeInput
-from dunning.tui.dialogs.outcome import DIALOGS, next_action_dialog
-from dunning.tui.dialogs.reason import LeadReasonDialog
 from dunning.tui.messages import AccountLoaded
 
 if TYPE_CHECKING:
@@ -59,6 +57,7 @@ class OutcomeMixin:
             return False
         if self.lead_reason:
             return False
+        from dunning.tui.dialogs.reason import LeadReasonDialog  # see work_nav.DEFERRED
 
         def answered(reason: str | None) -> None:
             if not reason:
@@ -75,6 +74,8 @@ class OutcomeMixin:
             return
         if self._refused(code):
             return
+        from dunning.tui.dialogs.outcome import DIALOGS  # see work_nav.DEFERRED
+
         make = DIALOGS.get(code)
         if code == "note" and not self.query_one("#note", TextArea).text.strip():
             self.query_one("#status", Static).update(
@@ -93,6 +94,8 @@ class OutcomeMixin:
             return
         if self._refused(code) or self._ask_reason(lambda: self.action_reschedule(code)):
             return
+        from dunning.tui.dialogs.outcome import next_action_dialog
+
         dialog = next_action_dialog(code, self.view, self.session.collector, self._now())
         self.app.push_screen(dialog, self._log)
 

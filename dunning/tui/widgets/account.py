@@ -10,6 +10,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Static
 
 from dunning.aging import BUCKETS
@@ -35,8 +37,13 @@ class AccountPane(VerticalScroll, can_focus=True):
         Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
 
+    # The pass that measured a new account's height placed the pane's lines already; a
+    # second whole-screen layout is needed only when the scrollbar comes or goes, and
+    # show_vertical_scrollbar (a layout reactive itself) asks for that one (widgets/shown.py).
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
     _owed: tuple[Text, Owed, str] | None = None
     _why: tuple[list[str], str] | None = None
+    _fitted_to = -1  # the text width the lines were last fitted to
 
     def on_mount(self) -> None:
         translate_bindings(self)
@@ -55,6 +62,8 @@ class AccountPane(VerticalScroll, can_focus=True):
         self.call_after_refresh(self._refit)
 
     def _refit(self) -> None:
+        if self.scrollable_content_region.width == self._fitted_to:
+            return  # the pane grew or shrank in height only: the lines fit as they are
         if self._owed is not None:
             self._draw_aging()
         if self._why is not None:
@@ -63,7 +72,8 @@ class AccountPane(VerticalScroll, can_focus=True):
     def _text_width(self) -> int:
         """The cells a line may take: the pane minus padding and the scrollbar gutter
         (reserved by ``scrollbar-gutter: stable``, so it does not change with the scrollbar)."""
-        return self.scrollable_content_region.width
+        self._fitted_to = self.scrollable_content_region.width
+        return self._fitted_to
 
     def _draw_why(self) -> None:
         """The reasons, a line broken between two reasons, never inside one: Rich would
@@ -196,9 +206,15 @@ class AccountPane(VerticalScroll, can_focus=True):
             )
         lines.rstrip()  # in place
         self.query_one("#promises", Static).update(lines)
-        self.query_one("#history-inline", Static).update(
-            history_text(view.timeline, me, view.currency)
-        )
+        inline = self.query_one("#history-inline", Static)
+
+        def history() -> None:
+            inline.update(history_text(view.timeline, me, view.currency))
+
+        if inline.display:
+            history()
+        else:  # hidden (a wide screen has a column for it): filled after this frame
+            self.call_after_refresh(history)
         self.scroll_home(animate=False)
 
     def show_call(self, view: AccountView, me: Collector, now: datetime) -> None:

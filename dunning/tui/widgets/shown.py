@@ -7,20 +7,51 @@ from __future__ import annotations
 
 from typing import Any
 
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widgets import Label, Static
 
 from dunning.tui import fmt
 
 
 class Shown(Static):
-    """A Static for data: ``Shown(id="title")`` then ``.update(text)`` as a Static."""
+    """A Static for data: ``Shown(id="title")`` then ``.update(text)`` as a Static.
+
+    An update that leaves the widget's size as it was asks for no layout: Textual's
+    layout pass (re-arrange and reflow the whole screen) was most of the time between an
+    outcome key and the next account drawn, while most updates only change text."""
+
+    # Textual lays the whole screen out a second time when a widget's virtual size changes
+    # (Widget.virtual_size is a layout reactive). The pass that measured it has already
+    # placed this widget (it has no children and no scrollbars): a second is wasted.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
     def __init__(self, content: Any = "", **kwargs: Any) -> None:
         kwargs["markup"] = False
         super().__init__(fmt.safe(content), **kwargs)  # type: ignore[arg-type]
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
-        super().update(fmt.safe(content), layout=layout)  # type: ignore[arg-type]
+        if not layout:
+            super().update(fmt.safe(content), layout=False)  # type: ignore[arg-type]
+            return
+        before = self._height_now()
+        super().update(fmt.safe(content), layout=False)  # type: ignore[arg-type]
+        if before is None or self._height_now() != before:
+            self.refresh(layout=True)
+
+    def _height_now(self) -> int | None:
+        """The content's height at the width the last layout gave it; None when that is
+        not known (not laid out yet, or a width that follows the content)."""
+        if not self.is_mounted or (self.styles.width is not None and self.styles.width.is_auto):
+            return None
+        if any(not node.display for node in self.ancestors_with_self):
+            return -1  # not shown (the history column of a narrow screen): no room taken
+        width = self.content_region.width
+        if width <= 0:
+            return None
+        if self.styles.height is not None and not self.styles.height.is_auto:
+            return -1  # a fixed height: the content does not change it
+        return self.get_content_height(self.size, self.app.size, width)
 
 
 class ShownLabel(Label):

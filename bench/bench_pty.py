@@ -1,0 +1,267 @@
+"""The screen as a user sees it: the real app on a real pseudo-terminal, beside a bare
+Textual app on the same harness, in the same run (issue 8's two screen rows).
+
+    python bench/bench_pty.py --db /tmp/copy.db [--as dave] [--n 200] [--starts 10]
+
+- outcome key -> next account drawn: the no-answer key (``n``) is written to the
+  terminal as a user types it; the clock stops when the next account's customer reference
+  (``C0000123``, a new one) has been written AND the output has then been quiet for
+  ``--quiet`` ms: the time of the last byte of that burst (nothing subtracted). The bare
+  app swaps a Static's text of the account's size (a new reference in it) on the same key.
+  Between keys the user "reads" for ``--think`` s.
+- process start -> first account: spawn to the first reference written, then quiet.
+- also printed: the app's CPU (user + system) per outcome, from /proc: a figure a busy
+  machine disturbs less than wall time.
+
+Logs real 'no_answer' outcomes: run it on a copy of a benchmark database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import pty
+import re
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import contextlib
+
+from common import pct, summary_ms, table  # noqa: E402
+
+REF = re.compile(rb"C\d{7}")
+COLS, ROWS = 100, 30
+LOST_AFTER = 10.0  # seconds without the next account: counted lost, then Esc
+
+BARE_APP = Path(__file__).with_name("bare_app.py")
+
+
+class Terminal:
+    """A process on a pseudo-terminal of a fixed size; every byte it writes, timed."""
+
+    def __init__(self, cmd: list[str], cols: int = COLS, rows: int = ROWS) -> None:
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+        env.update(TERM="xterm-256color", LANG="C.UTF-8")
+        self.t0 = time.perf_counter()
+        self.proc = subprocess.Popen(
+            cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
+        )
+        os.close(slave)
+        self.master = master
+        self.buf = bytearray()
+        self.last = self.t0  # time of the last chunk read
+        self.cond = threading.Condition()
+        self.closed = False
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                chunk = b""
+            now = time.perf_counter()
+            with self.cond:
+                if not chunk:
+                    self.closed = True
+                    self.cond.notify_all()
+                    return
+                self.buf += chunk
+                self.last = now
+                self.cond.notify_all()
+
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.buf)
+
+    def send(self, data: bytes) -> float:
+        t = time.perf_counter()
+        os.write(self.master, data)
+        return t
+
+    def drawn(self, since: int, old: bytes | None, quiet: float, timeout: float) -> bytes | None:
+        """Wait for a reference other than ``old`` written after offset ``since``, then for
+        ``quiet`` seconds without output; the reference, or None after ``timeout``."""
+        deadline = time.perf_counter() + timeout
+        found: bytes | None = None
+        with self.cond:
+            while found is None:
+                for m in REF.finditer(self.buf, max(since - 8, 0)):
+                    if m.group() != old and m.start() >= since - 8:
+                        found = m.group()
+                        break
+                if found is not None:
+                    break
+                left = deadline - time.perf_counter()
+                if left <= 0 or self.closed:
+                    return None
+                self.cond.wait(left)
+            while True:
+                idle = time.perf_counter() - self.last
+                if idle >= quiet or self.closed:
+                    return found
+                self.cond.wait(quiet - idle)
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        os.close(self.master)
+
+
+def start_once(cmd: list[str], quiet: float) -> float:
+    term = Terminal(cmd)
+    try:
+        if term.drawn(0, None, quiet, 60.0) is None:
+            raise SystemExit(f"{cmd}: no reference on screen in 60 s: {bytes(term.buf[-500:])!r}")
+        return term.last - term.t0
+    finally:
+        term.close()
+
+
+def outcomes(cmd: list[str], n: int, think: float, quiet: float) -> tuple[list[float], float, int]:
+    """Key -> next reference drawn, n times; (samples, CPU seconds per outcome, lost)."""
+    term = Terminal(cmd)
+    samples: list[float] = []
+    lost = 0
+    try:
+        ref = term.drawn(0, None, quiet, 60.0)
+        if ref is None:
+            raise SystemExit(f"{cmd}: nothing drawn: {bytes(term.buf[-500:])!r}")
+        time.sleep(max(think, 0.5))  # the first frame's after-work (workers, gc.freeze)
+        cpu0 = term.cpu_seconds()
+        for _ in range(n):
+            since = term.mark()
+            t0 = term.send(b"n")
+            new = term.drawn(since, ref, quiet, LOST_AFTER)
+            if new is None:
+                lost += 1
+                term.send(b"\x1b")
+                time.sleep(0.5)
+                continue
+            samples.append(term.last - t0)
+            ref = new
+            time.sleep(think)
+        cpu = (term.cpu_seconds() - cpu0) / max(len(samples), 1)
+        term.send(b"q")
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            term.proc.wait(10)
+    finally:
+        term.close()
+    return samples, cpu, lost
+
+
+def catch_up_queue(db: str) -> None:
+    from bench_tui import catch_up_queue as catch_up
+
+    catch_up(db)
+
+
+def ratio(a: list[float], b: list[float], p: float) -> str:
+    if not a or not b:
+        return "-"
+    x = statistics.median(a) if p == 50 else pct(a, p)
+    y = statistics.median(b) if p == 50 else pct(b, p)
+    return f"{x / y:.2f}x"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", required=True)
+    ap.add_argument("--as", dest="who", default="dave")
+    ap.add_argument("--n", type=int, default=200)
+    ap.add_argument("--starts", type=int, default=10)
+    ap.add_argument("--think", type=float, default=0.3)
+    ap.add_argument("--quiet", type=float, default=10.0, help="ms of silence = drawn")
+    ap.add_argument("--no-catch-up", action="store_true")
+    ap.add_argument("--profile", help="cProfile the app's outcomes into this file")
+    ap.add_argument("--only-keys", action="store_true", help="the app's outcomes alone")
+    ap.add_argument("--runner", help="a script run instead of -m dunning (same arguments)")
+    args = ap.parse_args()
+    quiet = args.quiet / 1000
+    if not args.no_catch_up:
+        catch_up_queue(args.db)
+    app = [sys.executable, "-m", "dunning", "--db", args.db, "--as", args.who]
+    bare = [sys.executable, str(BARE_APP)]
+    load0 = os.getloadavg()[0]
+    if args.profile or args.only_keys:
+        prof = ["-m", "cProfile", "-o", args.profile] if args.profile else []
+        run = [args.runner] if args.runner else app[1:3]
+        cmd = [sys.executable, *prof, *run, *app[3:]]
+        keys, cpu, lost = outcomes(cmd, args.n, args.think, quiet)
+        print(f"{summary_ms(keys)} CPU {cpu * 1000:.1f} ms/key, lost {lost}")
+        return
+
+    starts: list[float] = []
+    bare_starts: list[float] = []
+    for _ in range(args.starts):  # interleaved: both see the same machine
+        starts.append(start_once(app, quiet))
+        bare_starts.append(start_once(bare, quiet))
+
+    keys, cpu, lost = outcomes(app, args.n, args.think, quiet)
+    bare_keys, bare_cpu, bare_lost = outcomes(bare, args.n, args.think, quiet)
+    load1 = os.getloadavg()[0]
+
+    print(f"database: {args.db}; collector: {args.who}; terminal {COLS}x{ROWS}")
+    print(f"load average {load0:.2f} before, {load1:.2f} after; quiet {args.quiet:g} ms")
+    p50 = statistics.median(keys) * 1000 if keys else float("nan")
+    p99 = pct(keys, 99) * 1000
+    bare50 = statistics.median(bare_keys) * 1000 if bare_keys else float("nan")
+    print(
+        table(
+            ["on a pseudo-terminal", "p50 ms", "p99 ms", "max ms", "n", "CPU ms/key", "lost"],
+            [
+                (
+                    "outcome key -> next account drawn",
+                    *summary_ms(keys),
+                    f"{cpu * 1000:.1f}",
+                    str(lost),
+                ),
+                (
+                    "  bare Textual app: key -> text drawn",
+                    *summary_ms(bare_keys),
+                    f"{bare_cpu * 1000:.1f}",
+                    str(bare_lost),
+                ),
+                ("process start -> first account drawn", *summary_ms(starts), "", ""),
+                ("  bare Textual app: start -> text drawn", *summary_ms(bare_starts), "", ""),
+            ],
+        )  # fmt: skip
+    )
+    print(
+        table(
+            ["goal", "measured", "ok"],
+            [
+                ("key p50 <= 2x bare", ratio(keys, bare_keys, 50), _ok(p50 <= 2 * bare50)),
+                ("key p99 <= 50 ms", f"{p99:.1f} ms", _ok(p99 <= 50)),
+                (
+                    "start p50 <= 2x bare",
+                    ratio(starts, bare_starts, 50),
+                    _ok(statistics.median(starts) <= 2 * statistics.median(bare_starts)),
+                ),
+            ],
+        )
+    )
+
+
+def _ok(flag: bool) -> str:
+    return "yes" if flag else "NO"
+
+
+if __name__ == "__main__":
+    main()
