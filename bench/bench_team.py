@@ -75,6 +75,8 @@ def collector_main(
     conn.close()
     assert me is not None, name
     session = WorkSession(db, me, Settings(), clock=DayClock(base))
+    if session.next_account() is not None:  # warm: imports, caches, statements (unmeasured)
+        session.log(OutcomeInput("no_answer", note="bench"))
     out.put(("ready", name))
     while start.value == 0.0:
         time.sleep(0.02)
@@ -149,16 +151,17 @@ def main() -> None:
     ap.add_argument("--to", dest="dst", default="bruno")
     ap.add_argument("--lead", default="lena")
     ap.add_argument("--feeder", default="dave", help="gives the bench collectors accounts")
-    ap.add_argument("--alone", type=float, default=20.0, help="seconds of phase 1")
-    ap.add_argument("--warmup", type=float, default=3.0, help="seconds not measured")
+    ap.add_argument("--alone", type=float, default=30.0, help="seconds of phase 1")
+    ap.add_argument("--warmup", type=float, default=5.0, help="seconds not measured")
     ap.add_argument("--refs", action="store_true", help="move by references (the old way)")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     db = args.db
     if Path(db).resolve() == Path("/tmp/dunning-bench-main.db"):
         sys.exit("run the bench on a copy: it writes")
     base = working_day()
     load_before = os.getloadavg()
-    per = int(args.rate * (args.warmup + args.alone + 120)) + 20  # enough for a slow move
+    per = int(args.rate * (args.warmup + args.alone + 300)) + 20  # enough for a slow move
     names, _lead_id = setup(db, FixedClock(base), args.collectors, per, args.feeder, args.lead)
 
     ctx = mp.get_context("spawn")
@@ -201,9 +204,12 @@ def main() -> None:
         cmd += refs
     else:
         cmd += ["--from", args.src, "--limit", str(args.move)]
+    print(f"phase 1 done; the lead's move starts ({len(names)} collectors working)",
+          file=sys.stderr, flush=True)  # fmt: skip
     m0 = time.monotonic()
     move = subprocess.run(cmd, capture_output=True, text=True, env=env)
     m1 = time.monotonic()
+    print(f"the move took {m1 - m0:.1f} s", file=sys.stderr, flush=True)
     time.sleep(1.0)
     stop.set()
     samples: list[tuple[float, float, float, float | None, str]] = []
