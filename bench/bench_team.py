@@ -66,9 +66,22 @@ def collector_main(
 ) -> None:  # fmt: skip
     """One collector: claim + load, then log, every 1/rate s from ``start`` until ``stop``
     (a collector late by more than a turn skips it: people do not make up lost calls).
-    Sends [(t_claim_start, claim_s, t_commit_end, commit_s | None, error)] when done."""
+    Sends [(t_claim_start, claim_s, t_commit_end, commit_s | None, error, lock_wait_s)]
+    when done (lock_wait_s: both writes' waits for the write lock)."""
+    from dunning.db import lockwait
     from dunning.queue.outcomes import OutcomeInput
     from dunning.queue.session import WorkSession
+
+    # how long each write waited for the lock (write_tx looks begin_immediate up per call)
+    waits: list[float] = []
+    begin = lockwait.begin_immediate
+
+    def timed_begin(conn: Any) -> None:
+        t = time.monotonic()
+        begin(conn)
+        waits.append(time.monotonic() - t)
+
+    lockwait.begin_immediate = timed_begin  # type: ignore[assignment]
 
     conn = connect(db)
     me = get_collector(conn, name)
@@ -80,7 +93,7 @@ def collector_main(
     out.put(("ready", name))
     while start.value == 0.0:
         time.sleep(0.02)
-    samples: list[tuple[float, float, float, float | None, str]] = []
+    samples: list[tuple[float, float, float, float | None, str, float]] = []
     due = start.value + spread / rate  # spread over the second
     while not stop.is_set():
         delay = due - time.monotonic()
@@ -92,14 +105,15 @@ def collector_main(
         if stop.is_set():
             break
         t0 = time.monotonic()
+        waits.clear()
         try:
             view = session.next_account()
         except Exception as exc:  # noqa: BLE001 - counted and shown, the bench goes on
-            samples.append((t0, time.monotonic() - t0, time.monotonic(), None, str(exc)[:80]))
+            samples.append((t0, time.monotonic() - t0, time.monotonic(), None, str(exc)[:80], 0.0))
             continue
         t1 = time.monotonic()
         if view is None:
-            samples.append((t0, t1 - t0, t1, None, "nothing to claim"))
+            samples.append((t0, t1 - t0, t1, None, "nothing to claim", sum(waits)))
             continue
         try:
             session.log(OutcomeInput("no_answer", note="bench"))
@@ -107,7 +121,7 @@ def collector_main(
         except Exception as exc:  # noqa: BLE001
             err = str(exc)[:80]
         t2 = time.monotonic()
-        samples.append((t0, t1 - t0, t2, None if err else t2 - t1, err))
+        samples.append((t0, t1 - t0, t2, None if err else t2 - t1, err, sum(waits)))
     session.close()
     out.put(("done", samples))
 
@@ -212,7 +226,7 @@ def main() -> None:
     print(f"the move took {m1 - m0:.1f} s", file=sys.stderr, flush=True)
     time.sleep(1.0)
     stop.set()
-    samples: list[tuple[float, float, float, float | None, str]] = []
+    samples: list[tuple[float, float, float, float | None, str, float]] = []
     for _ in names:
         kind, got = out.get(timeout=300)
         samples.extend(got)
@@ -220,16 +234,18 @@ def main() -> None:
         p.join(timeout=60)
     load_after = os.getloadavg()
 
-    def window(lo: float, hi: float) -> tuple[list[float], list[float], float, list[str]]:
+    def window(
+        lo: float, hi: float
+    ) -> tuple[list[float], list[float], float, list[str], list[float]]:
         ops = [s for s in samples if lo <= s[0] < hi]
         claims = [s[1] for s in ops]
         commits = [s[3] for s in ops if s[3] is not None]
         done = sum(1 for s in samples if s[3] is not None and lo <= s[2] < hi)
         errors = [s[4] for s in ops if s[4]]
-        return claims, commits, done / (hi - lo), errors
+        return claims, commits, done / (hi - lo), errors, [s[5] for s in ops]
 
-    c1, k1, tp1, e1 = window(*phase1)
-    c2, k2, tp2, e2 = window(m0, m1)
+    c1, k1, tp1, e1, w1 = window(*phase1)
+    c2, k2, tp2, e2, w2 = window(m0, m1)
     conn = connect(db)
     customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     conn.close()
@@ -244,6 +260,8 @@ def main() -> None:
         ("claim + load, during the move", *summary_ms(c2), f"p99 <= {GOAL_MS:.0f}"),
         ("commit outcome, team alone", *summary_ms(k1), ""),
         ("commit outcome, during the move", *summary_ms(k2), f"p99 <= {GOAL_MS:.0f}"),
+        ("  of which waiting for the lock, alone", *summary_ms(w1), "(claim + commit)"),
+        ("  of which waiting for the lock, move", *summary_ms(w2), "(claim + commit)"),
     ]
     print(table(["work", "p50 ms", "p99 ms", "max ms", "n", "goal"], rows))
     change = (tp2 / tp1 - 1) * 100 if tp1 else float("nan")
