@@ -33,7 +33,6 @@ from common import pct, summary_ms, table  # noqa: E402
 from dunning.clock import Clock, FixedClock  # noqa: E402
 from dunning.db.connection import connect  # noqa: E402
 from dunning.db.schema import migrate  # noqa: E402
-from dunning.queue.assign import Book, reassign_from  # noqa: E402
 from dunning.queue.claim import catch_up  # noqa: E402
 from dunning.queue.collectors import add_collector, get_collector  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
@@ -149,6 +148,8 @@ def setup(
             "SELECT COUNT(*) FROM queue WHERE collector_id = ? AND state = 'ready'", (me.id,)
         ).fetchone()[0]
         if have < per:
+            from dunning.queue.assign import Book, reassign_from
+
             book = Book(src.id, src.username, per - have, "ready")
             reassign_from(conn, clock, lead, book, me, "bench setup", pause=0)
     conn.close()
@@ -168,6 +169,7 @@ def main() -> None:
     ap.add_argument("--alone", type=float, default=30.0, help="seconds of phase 1")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds not measured")
     ap.add_argument("--refs", action="store_true", help="move by references (the old way)")
+    ap.add_argument("--setup-only", action="store_true", help="create and feed collectors")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     db = args.db
@@ -177,6 +179,8 @@ def main() -> None:
     load_before = os.getloadavg()
     per = int(args.rate * (args.warmup + args.alone + 300)) + 20  # enough for a slow move
     names, _lead_id = setup(db, FixedClock(base), args.collectors, per, args.feeder, args.lead)
+    if args.setup_only:
+        return
 
     ctx = mp.get_context("spawn")
     out = ctx.Queue()
@@ -199,7 +203,9 @@ def main() -> None:
 
     # phase 2: the lead's move, the product's command in its own process
     env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent)
+    import dunning  # the lead runs the code the collectors run
+
+    root = str(Path(dunning.__file__).resolve().parent.parent)
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "dunning", "--db", db, "assign", "--to", args.dst,
            "--as", args.lead, "--reason", "bench move"]  # fmt: skip

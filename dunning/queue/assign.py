@@ -342,5 +342,7 @@ def _move_book(
             MIN_CHUNK, min(MAX_CHUNK, round(size * min(2.0, max(0.5, TARGET_LOCK_S / held))))
         )
         if len(page) == want and (book.limit is None or moved < book.limit):
-            breathe(conn, pause)  # the team's claims and outcomes go in between
+            # the team's claims and outcomes go in between: the lock is free at least as
+            # long as the chunk held it (a slow disk or a busy machine stretches both)
+            breathe(conn, max(pause, held) if pause else 0.0)
     return moved
