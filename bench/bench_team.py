@@ -227,7 +227,7 @@ def main() -> None:
     print(f"phase 1 done; the lead's move starts ({len(names)} collectors working)",
           file=sys.stderr, flush=True)  # fmt: skip
     m0 = time.monotonic()
-    move = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    move = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
     m1 = time.monotonic()
     print(f"the move took {m1 - m0:.1f} s", file=sys.stderr, flush=True)
     time.sleep(1.0)

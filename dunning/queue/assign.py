@@ -12,7 +12,7 @@ same command again moves the rest.
 
 A lead's move of a whole book (:func:`reassign_from`, ``dunning assign --from USER``) is
 set-based: each chunk is one ``INSERT ... SELECT`` into the history and one ``UPDATE`` of
-the owner over a range of customer ids, sized to hold the write lock ~20 ms, and the move
+the owner over a range of customer ids, sized to hold the write lock ~50 ms, and the move
 pauses between chunks so that the team's claims and outcomes get the lock in between
 (issue 8: back-to-back chunks left collectors waiting seconds).
 """
@@ -43,8 +43,8 @@ CHUNK = 1000
 # claims and outcomes of a team (each a few ms) to go first
 PAUSE_S = 0.03
 # a set-based chunk aims at holding the write lock this long (its size adapts)
-TARGET_LOCK_S = 0.02
-MIN_CHUNK, FIRST_CHUNK, MAX_CHUNK = 100, 500, 5000
+TARGET_LOCK_S = 0.05
+MIN_CHUNK, FIRST_CHUNK, MAX_CHUNK = 200, 1000, 5000
 
 
 def breathe(conn: sqlite3.Connection, pause: float) -> None:
