@@ -17,7 +17,7 @@ from dunning.db.integrity import CorruptDatabase, check_live
 from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.accounts import refresh_accounts
-from dunning.queue.assign import reassign
+from dunning.queue.assign import Book, reassign, reassign_from
 from dunning.queue.bulk import Interrupted
 from dunning.queue.collectors import (
     ROLES,
@@ -35,6 +35,7 @@ from dunning.queue.void import cleaned_message as reason_cleaned
 from dunning.textsafe import clean, json_text
 
 DEMO_COLLECTOR = "alice"
+QUEUE_STATES = ("ready", "waiting", "hold", "disputed", "no_phone", "review", "closed")
 REFRESH_CHUNK = 5000
 
 
@@ -98,10 +99,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "assign",
         help="reassign accounts to a collector (leads)",
         description="Reassign accounts to another collector, recording who did it, when "
-        "and why. Only a lead or an admin may.",
+        "and why. Only a lead or an admin may. Name the accounts, or move a collector's "
+        "book with --from (a day's move of 100,000 accounts: seconds, in short steps that "
+        "let the team keep working). An account someone is on the phone with changes owner "
+        "too; they finish their call.",
     )
-    p.add_argument("accounts", nargs="+", metavar="ACCOUNT", help="customer reference or id")
+    p.add_argument("accounts", nargs="*", metavar="ACCOUNT", help="customer reference or id")
     p.add_argument("--to", required=True, metavar="NAME", help="the collector to give them")
+    p.add_argument("--from", dest="source", metavar="NAME", help="move this collector's accounts")
+    p.add_argument(
+        "--limit", metavar="N", help="with --from: at most N accounts (lowest ids first)"
+    )
+    p.add_argument(
+        "--state",
+        choices=QUEUE_STATES,
+        help="with --from: only accounts in this queue state (e.g. ready)",
+    )
+    p.add_argument(
+        "--language", metavar="CODE", help="with --from: only customers of this language (fr)"
+    )
     p.add_argument("--reason", default="", help="why (kept in the history)")
     p.set_defaults(handler=cmd_assign)
 
@@ -344,9 +360,41 @@ def _check_locale(text: str) -> None:
 # -- assign / queue ---------------------------------------------------------------------
 
 
+def _book_options(args: argparse.Namespace) -> int | None:
+    """Check --from's companions (usage errors naming the value); the limit, if any."""
+    if args.source is None:
+        for flag, value in (("--limit", args.limit), ("--state", args.state),
+                            ("--language", args.language)):  # fmt: skip
+            if value is not None:
+                raise CliError(_("{flag} goes with --from NAME").format(flag=flag), EXIT_USAGE)
+        if not args.accounts:
+            raise CliError(_("name the accounts to reassign, or --from NAME"), EXIT_USAGE)
+        return None
+    if args.accounts:
+        raise CliError(
+            _("name accounts or --from {name!r}, not both").format(name=args.source), EXIT_USAGE
+        )
+    if args.limit is None:
+        return None
+    text = str(args.limit).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 10**9:
+        raise CliError(
+            _("--limit {value!r} is not a number of accounts (1 or more)").format(
+                value=str(args.limit)[:100]
+            ),
+            EXIT_USAGE,
+        )
+    return int(text)
+
+
 def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
+    limit = _book_options(args)
     conn = ctx.open()
-    detail = {"to": args.to, "accounts": len(args.accounts), "reason": args.reason}
+    detail: dict[str, object] = {"to": args.to, "reason": args.reason}
+    if args.source is None:
+        detail["accounts"] = len(args.accounts)
+    else:
+        detail["from"] = args.source
     actor = ctx.authorize(conn, "assign", target=args.to, detail=detail)
     lead = actor.collector
     if lead is None:  # the host operator: a reassignment names the lead who made it
@@ -358,8 +406,30 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
     to = get_collector(conn, args.to)
     if to is None:
         raise CliError(f"unknown collector {args.to!r} (see `dunning collectors list`)", EXIT_USAGE)
-    ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
     removed = clean(args.reason)[1]  # queue/assign.py removes them; said here
+    if args.source is not None:
+        # a collector who left (inactive) is the usual source of a move: any collector
+        row = conn.execute(
+            "SELECT id, username FROM collectors WHERE username = ?", (args.source,)
+        ).fetchone()
+        if row is None:
+            raise CliError(
+                _("unknown collector {name!r} (see `dunning collectors list`)").format(
+                    name=args.source
+                ),
+                EXIT_USAGE,
+            )
+        book = Book(int(row["id"]), str(row["username"]), limit, args.state, args.language)
+        if removed:
+            say(reason_cleaned(removed))
+        moved = reassign_from(conn, ctx.clock, lead, book, to, args.reason)
+        print(
+            _("{n:,} account(s) of {source} assigned to {name}").format(
+                n=moved, source=book.source, name=to.username
+            )
+        )
+        return 0
+    ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
     if removed:
         say(reason_cleaned(removed))
     moved = reassign(conn, ctx.clock, lead, ids, to, args.reason, settings=ctx.settings())

@@ -30,8 +30,8 @@ from typing import Any
 from dunning.db import private
 from dunning.i18n import _
 
-# One step of SQLite's own busy wait; write_tx loops over such steps until the lock wait
-# (lockwait.lock_wait_seconds) ends, reporting each one to the person waiting.
+# SQLite's busy timeout for reads and checkpoints. Waiting for the write lock is
+# write_tx's: short steps with jittered pauses until the lock wait ends (db/lockwait.py).
 BUSY_TIMEOUT_MS = 1000
 WRITE_RETRIES = 8  # the WAL switch of a new file (see _wal)
 

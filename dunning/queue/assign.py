@@ -4,16 +4,26 @@ Each moved account gets an ``assignments`` history row (to whom, by whom, when, 
 its ``queue.collector_id`` set, in the same write transaction. Bulk moves are chunked
 (1,000 accounts per transaction) so that other collectors' writes never wait long
 (DESIGN.md: a 100,000-row UPDATE stalls every writer ~1 s; 1,000-row chunks ~50 ms).
-A claim in progress is left alone: the collector on the call finishes it. A bulk move
-stopped part-way (Ctrl-C) raises :class:`~dunning.queue.bulk.Interrupted` saying how many
-moved, and audits it; running the same command again moves the rest.
+A claim in progress is left alone: the account changes owner, the collector on the call
+keeps the claim and finishes it (queue/access.py: ``holds``), and the next claim is the
+new owner's. A bulk move stopped part-way (Ctrl-C) raises
+:class:`~dunning.queue.bulk.Interrupted` saying how many moved, and audits it; running the
+same command again moves the rest.
+
+A lead's move of a whole book (:func:`reassign_from`, ``dunning assign --from USER``) is
+set-based: each chunk is one ``INSERT ... SELECT`` into the history and one ``UPDATE`` of
+the owner over a range of customer ids, sized to hold the write lock ~50 ms, and the move
+pauses between chunks so that the team's claims and outcomes get the lock in between
+(issue 8: back-to-back chunks left collectors waiting seconds).
 """
 
 from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
@@ -29,6 +39,25 @@ from dunning.queue.rights import RightsError, require
 from dunning.textsafe import clean
 
 CHUNK = 1000
+# between two chunks of a bulk move the lock is free this long: time for the waiting
+# claims and outcomes of a team (each a few ms) to go first
+PAUSE_S = 0.03
+# a set-based chunk aims at holding the write lock this long (its size adapts)
+TARGET_LOCK_S = 0.05
+MIN_CHUNK, FIRST_CHUNK, MAX_CHUNK = 200, 1000, 5000
+
+
+def breathe(conn: sqlite3.Connection, pause: float) -> None:
+    """Between two chunks of a bulk change: copy what the chunk wrote from the WAL into
+    the database (PASSIVE: it takes no write lock, the team's writes go on meanwhile),
+    then leave the lock free for the rest of ``pause``. Without it the WAL crosses
+    SQLite's auto-checkpoint size (1,000 pages) every chunk or two, and the checkpoint
+    runs inside whichever commit crosses it: a collector's outcome, tens of ms late. A
+    bulk writer empties its own writes instead."""
+    began = time.monotonic()
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    time.sleep(max(pause - (time.monotonic() - began), pause / 3))
 
 
 class AssignError(Exception):
@@ -146,4 +175,174 @@ def _reassign(
                 [to.id, now_iso, *changing],
             )
         moved += len(changing)
+        if i + CHUNK < len(ids):
+            breathe(conn, PAUSE_S)  # the team's writes go in between
+    return moved
+
+
+@dataclass(frozen=True)
+class Book:
+    """Which accounts of a collector a lead moves: all, or only those in one queue state,
+    or of one language; at most ``limit`` of them (None: every one)."""
+
+    source_id: int
+    source: str  # the username, for messages and the audit log
+    limit: int | None = None
+    state: str | None = None
+    language: str | None = None
+
+    def where(self) -> tuple[str, list[object]]:
+        """The SQL filter (on ``q``, ``c``) beyond the owner, and its parameters."""
+        sql, params = "", []
+        if self.state is not None:
+            sql += " AND q.state = ?"
+            params.append(self.state)
+        if self.language is not None:
+            sql += " AND c.language = ?"
+            params.append(self.language)
+        return sql, params
+
+    def join(self) -> str:
+        return " JOIN customers c ON c.id = q.customer_id" if self.language is not None else ""
+
+
+def reassign_from(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    book: Book,
+    to: Collector,
+    reason: str,
+    *,
+    pause: float = PAUSE_S,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Move ``book``'s accounts (of one collector) to ``to``; returns how many moved.
+
+    Set-based, in short chunks with a pause between them (see the module's note). Each
+    moved account gets its ``assignments`` row in the same transaction as its new owner;
+    the audit log gets one row for the command, with the counts. Ctrl-C leaves whole
+    chunks moved and says how many (:class:`Interrupted`).
+    """
+    reason = clean(reason)[0].strip()
+    detail: dict[str, object] = {"from": book.source, "reason": reason}
+    detail.update({k: v for k, v in (("limit", book.limit), ("state", book.state),
+                                     ("language", book.language)) if v is not None})  # fmt: skip
+    try:
+        require(lead.role, "assign", who=lead.username)
+    except RightsError as exc:
+        refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
+               target=to.username, detail=detail)  # fmt: skip
+        raise AssignError(str(exc)) from None
+    if book.source_id == to.id:
+        raise AssignError(
+            _("{name!r} already has these accounts: --from and --to name the same collector")
+            .format(name=to.username)
+        )  # fmt: skip
+    filt, params = book.where()
+    of = int(
+        conn.execute(
+            f"SELECT COUNT(*) FROM queue q{book.join()} WHERE q.collector_id = ?{filt}",
+            [book.source_id, *params],
+        ).fetchone()[0]
+    )
+    if book.limit is not None:
+        of = min(of, book.limit)
+    start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+    try:
+        with announce(conn, "assign", to_iso(clock.now())):
+            moved = _move_book(conn, clock, lead, book, to, reason, pause, progress)
+    except KeyboardInterrupt:
+        moved = int(
+            conn.execute(
+                "SELECT COUNT(*) FROM assignments WHERE id > ? AND assigned_by = ?",
+                (start, lead.id),
+            ).fetchone()[0]
+        )
+        record_interrupted(conn, clock, action="assign", done=moved, of=of,
+                           collector_id=lead.id, target=to.username)  # fmt: skip
+        if book.limit is None:
+            again = _("run the same command again to move the rest")
+        else:
+            again = _("run it again with --limit {n} to move the rest").format(n=of - moved)
+        raise Interrupted(
+            _("{moved:,} of {of:,} accounts moved to {name} before the interruption; {again}")
+            .format(moved=moved, of=of, name=to.username, again=again),
+            moved,
+            of,
+        ) from None  # fmt: skip
+    except Exception as exc:
+        with contextlib.suppress(sqlite3.Error):
+            record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
+                   result="failed", detail={**detail, "error": str(exc)[:500]})  # fmt: skip
+        raise
+    record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
+           detail={**detail, "moved": moved})  # fmt: skip
+    return moved
+
+
+def _move_book(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    book: Book,
+    to: Collector,
+    reason: str,
+    pause: float,
+    progress: Callable[[int], None] | None,
+) -> int:
+    filt, params = book.where()
+    join = book.join()
+    moved, last, size = 0, 0, FIRST_CHUNK
+    while book.limit is None or moved < book.limit:
+        want = size if book.limit is None else min(size, book.limit - moved)
+        # the next ids, read without the lock (WAL: reads never wait); the unary + walks the
+        # primary key, so a page costs the rows up to its last id, not the whole book
+        page = [
+            int(r[0])
+            for r in conn.execute(
+                f"""SELECT q.customer_id FROM queue q{join}
+                    WHERE q.customer_id > ? AND +q.collector_id = ?{filt}
+                    ORDER BY q.customer_id LIMIT ?""",
+                [last, book.source_id, *params, want],
+            )
+        ]
+        if not page:
+            break
+        with write_tx(conn):
+            began = time.monotonic()
+            active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
+            if active is None or not active[0]:
+                raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
+            before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+            now_iso = to_iso(clock.now())
+            # the owner is read again under the lock: an account changed since the page
+            # was read is left as it is now
+            n = conn.execute(
+                f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                        assigned_by, reason)
+                    SELECT q.customer_id, ?, ?, ?, ? FROM queue q{join}
+                    WHERE q.customer_id BETWEEN ? AND ? AND q.collector_id = ?{filt}
+                    ORDER BY q.customer_id LIMIT ?""",
+                [to.id, now_iso, lead.id, reason, page[0], page[-1], book.source_id, *params,
+                 want],
+            ).rowcount  # fmt: skip
+            conn.execute(
+                """UPDATE queue SET collector_id = ?, updated_at = ?
+                   WHERE customer_id IN (SELECT customer_id FROM assignments WHERE id > ?)""",
+                (to.id, now_iso, before),
+            )
+        held = max(time.monotonic() - began, 1e-4)
+        moved += n
+        last = page[-1]
+        if progress is not None:
+            progress(moved)
+        # the next chunk holds the lock about TARGET_LOCK_S (at most doubled or halved)
+        size = max(
+            MIN_CHUNK, min(MAX_CHUNK, round(size * min(2.0, max(0.5, TARGET_LOCK_S / held))))
+        )
+        if len(page) == want and (book.limit is None or moved < book.limit):
+            # the team's claims and outcomes go in between: the lock is free at least as
+            # long as the chunk held it (a slow disk or a busy machine stretches both)
+            breathe(conn, max(pause, held) if pause else 0.0)
     return moved
