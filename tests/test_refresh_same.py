@@ -62,9 +62,7 @@ def _spoil(db: Path) -> None:
 def _rows(db: Path) -> list[list[object]]:
     conn = sqlite3.connect(db)
     try:
-        return [
-            list(r) for r in conn.execute(f"SELECT {COLUMNS} FROM queue ORDER BY customer_id")
-        ]
+        return [list(r) for r in conn.execute(f"SELECT {COLUMNS} FROM queue ORDER BY customer_id")]
     finally:
         conn.close()
 

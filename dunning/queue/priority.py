@@ -7,6 +7,7 @@ index orders it exactly. Weights live in configuration (queue/config.py).
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -66,3 +67,100 @@ def score(inp: PriorityInputs, settings: Settings) -> tuple[int, list[Reason]]:
     reasons.sort(key=lambda r: -r[1])
     total = sum(r[1] for r in reasons)
     return int(round(total * 100)), reasons
+
+
+class Scorer:
+    """``score`` for many accounts on one day, with its reasons as JSON text.
+
+    The nightly refresh scores every account: the terms that depend on one small number
+    (days past due, days since contact, risk) and the constant ones are worked out once
+    with the very arithmetic of ``score`` and kept with their JSON, so that an account
+    costs a few dictionary look-ups, its balance term and a join. ``json_reasons`` returns
+    what ``score`` and ``json.dumps`` of its reasons return (tests/test_priority.py
+    compares them)."""
+
+    def __init__(self, today: date, settings: Settings) -> None:
+        self.today = today
+        self.settings = settings
+        w = settings.weights
+        self._w = w
+        self._dpd: dict[int, tuple[float, str] | None] = {}
+        self._contact: dict[int | None, tuple[float, str] | None] = {}
+        self._risk: dict[int, tuple[float, str] | None] = {}
+        self._cur: dict[str, tuple[float, float, str]] = {}
+        self._broken = (w.broken_promise, json.dumps(["broken_promise", w.broken_promise, {}]))
+        self._callback = (w.callback_due, json.dumps(["callback_due", w.callback_due, {}]))
+        self._check = (w.promise_check, json.dumps(["promise_check", w.promise_check, {}]))
+
+    def _term(self, code: str, pts: float, params: dict[str, object]) -> tuple[float, str]:
+        return pts, json.dumps([code, pts, params])
+
+    def json_reasons(
+        self,
+        oldest_due: date | None,
+        open_minor: int,
+        currency: str,
+        digits: int,
+        broken_promise: bool,
+        next_action: str,
+        last_contact: date | None,
+        risk_score: int,
+    ) -> tuple[int, str]:
+        """(priority x100, JSON of the reasons) for these ``PriorityInputs`` fields."""
+        w = self._w
+        terms: list[tuple[float, str]] = []
+        if oldest_due is not None:
+            dpd = (self.today - oldest_due).days
+            t = self._dpd.get(dpd, ())
+            if t == ():
+                t = None
+                if dpd > 0:
+                    pts = w.days_past_due * min(dpd, w.days_past_due_cap) / 30
+                    t = self._term("days_past_due", round(pts, 1), {"days": dpd})
+                self._dpd[dpd] = t
+            if t is not None:
+                terms.append(t)  # type: ignore[arg-type]
+        if open_minor > 0:
+            cur = self._cur.get(currency)
+            if cur is None or cur[0] != digits:
+                fx = self.settings.fx_to_base.get(currency, 1.0)
+                cur = self._cur[currency] = (digits, fx, json.dumps(currency))
+            base = open_minor / (10**digits) * cur[1]
+            pts = w.balance * math.log10(max(base, 1.0))
+            if pts > 0:
+                r = round(pts, 1)
+                terms.append(
+                    (r, f'["balance", {r!r}, {{"minor": {open_minor}, "currency": {cur[2]}}}]')
+                )
+        if broken_promise:
+            terms.append(self._broken)
+        if next_action == "callback":
+            terms.append(self._callback)
+        elif next_action in ("promise_check", "instalment_check"):
+            terms.append(self._check)
+        days = None if last_contact is None else (self.today - last_contact).days
+        t = self._contact.get(days, ())
+        if t == ():
+            if days is None:
+                pts = w.since_contact * w.since_contact_cap / 7
+            else:
+                pts = w.since_contact * min(max(days, 0), w.since_contact_cap) / 7
+            t = self._term("since_contact", round(pts, 1), {"days": days}) if pts > 0 else None
+            self._contact[days] = t
+        if t is not None:
+            terms.append(t)  # type: ignore[arg-type]
+        if risk_score > 0:
+            t = self._risk.get(risk_score, ())
+            if t == ():
+                t = self._risk[risk_score] = self._term(
+                    "risk", round(w.risk * risk_score / 100, 1), {"score": risk_score}
+                )
+            terms.append(t)  # type: ignore[arg-type]
+        terms = [t for t in terms if t[0] != 0]  # a term weighted 0 is no reason
+        terms.sort(key=_points, reverse=True)  # stable: ties keep score()'s order
+        total = sum(t[0] for t in terms)
+        return int(round(total * 100)), "[" + ", ".join(t[1] for t in terms) + "]"
+
+
+def _points(term: tuple[float, str]) -> float:
+    return term[0]
