@@ -148,9 +148,11 @@ class RowMaker:
 
     def rows(
         self, conn: sqlite3.Connection, where: str, params: list[int]
-    ) -> Iterator[tuple[NewRow, sqlite3.Row | tuple | None]]:
+    ) -> Iterator[tuple[NewRow, tuple | None]]:
         """(new row, the queue row as it is or None) for every customer ``where`` picks
         (``where`` names ``customer_id``; the customers table's ``id`` is put in)."""
+        conn = conn.cursor()  # type: ignore[assignment]
+        conn.row_factory = None  # plain tuples: compared with the new rows as they are
         inv = {
             r[0]: r
             for r in conn.execute(
