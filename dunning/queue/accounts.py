@@ -217,19 +217,17 @@ class RowMaker:
                 due_from[cid] = first_past_due(dues[cid], credits)
         now_iso = self.now_iso
         json_reasons = self.scorer.json_reasons
+        days = self._days
+        day = self._day
+        digits_of = self._digits
+        no_row = (None, 0, 0, 0, None)
         for cid, status, currency, risk in customers:
-            row = inv.get(cid)
-            if row is None:
-                open_minor = disputed_minor = credits = 0
-                oldest = None
-            else:
-                open_minor = row[1] or 0
-                disputed_minor = row[2] or 0
-                credits = row[3] or 0
-                oldest = row[4]
-            unapplied = cash.get(cid)
-            if unapplied is not None:
-                credits = int(credits) - int(unapplied or 0)
+            _, open_minor, disputed_minor, credits, oldest = inv.get(cid, no_row)[:5]
+            open_minor = open_minor or 0
+            disputed_minor = disputed_minor or 0
+            credits = credits or 0
+            if cid in cash:
+                credits = int(credits) - int(cash[cid] or 0)
             q = old.get(cid)
             if q is not None:
                 next_action, next_action_at, last_contact, broken = q[4], q[5], q[10], q[11]
@@ -251,18 +249,18 @@ class RowMaker:
                 state = "no_phone"
             else:
                 state = "ready" if next_action_at <= now_iso else "waiting"
-            digits = self._digits.get(currency)
+            digits = digits_of.get(currency)
             if digits is None:
-                digits = self._digits[currency] = minor_digits(currency)
+                digits = digits_of[currency] = minor_digits(currency)
             if last_contact is None:
                 contact_day = None
             elif len(last_contact) == 20 and last_contact[19] == "Z":
-                contact_day = self._day(last_contact[:10])
+                contact_day = days.get(last_contact[:10]) or day(last_contact[:10])
             else:
                 contact_day = from_iso(last_contact).date()
             prio, reasons = json_reasons(
-                self._day(oldest) if oldest else None,
-                max(open_minor + credits, 0),
+                (days.get(oldest) or day(oldest)) if oldest else None,
+                open_minor + credits if open_minor + credits > 0 else 0,
                 currency,
                 digits,
                 bool(broken),
