@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dunning.clock import FixedClock  # noqa: E402
-from dunning.db.connection import connect  # noqa: E402
+from dunning.db.connection import open_db  # noqa: E402
 from dunning.db.integrity import quick_check  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
 from dunning.queue.refresh import refresh_all  # noqa: E402
@@ -90,7 +90,7 @@ def main() -> None:
         f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
         f"{os.cpu_count()} cpus, load average before: {os.getloadavg()[0]:.2f}"
     )
-    conn = connect(args.db)  # runs the migrations of this branch, as the command would
+    conn = open_db(args.db)  # runs the migrations of this branch, as the command would
     customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     print(f"{args.db}: {customers:,} customers\n")
     print(f"{'what':<58} {'wall s':>8} {'cpu s':>8} {'rows':>10}")

@@ -462,3 +462,21 @@ def m012_append_only(db: sqlite_utils.Database) -> None:
 def m013_keep_subjects(db: sqlite_utils.Database) -> None:
     for statement in M013:
         db.execute(statement)
+
+
+# --- m018: the nightly refresh reads by id range through covering indexes (issue 8) ------
+# queue/refresh.py sums each customer's unapplied cash and counts its usable phones for a
+# range of customers; with these partial indexes both are index-only range reads (the
+# older indexes on customer_id visit the table for every payment and phone).
+
+
+@migrations()
+def m018_refresh(db: sqlite_utils.Database) -> None:
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS payments_unapplied ON payments(customer_id, amount_minor) "
+        "WHERE invoice_id IS NULL"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS phones_usable ON phones(customer_id) "
+        "WHERE bad = 0 AND do_not_call = 0"
+    )
