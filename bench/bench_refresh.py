@@ -61,8 +61,10 @@ REFERENCE = {
 
 
 def cpu() -> float:
+    """CPU seconds of this process and of its helper processes once they ended."""
     r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def reference(path: Path) -> list[tuple[str, float, float, int]]:

@@ -22,10 +22,17 @@ the caller says how many accounts (queue/bulk.py).
 
 from __future__ import annotations
 
+import contextlib
+import marshal
+import multiprocessing as mp
+import os
+import signal
 import sqlite3
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import data_version, write_tx
@@ -34,6 +41,10 @@ from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
 
 CHUNK = 5000
+# From this many customers on, helper processes read and compute ranges while this one
+# decides promises and writes (the reads and the scoring are two thirds of the work).
+PARALLEL_FROM = 50_000
+AHEAD = 2  # ranges handed to each helper before its first answer is awaited
 
 _RANGE = "customer_id BETWEEN ? AND ?"
 # the promises evaluate_promises(ids) would look at, for an id range
@@ -76,54 +87,207 @@ def refresh_all(
     chunk: int = CHUNK,
     after_chunk: Callable[[RefreshStats], None] | None = None,
     stats: RefreshStats | None = None,
+    workers: int | None = None,
 ) -> RefreshStats:
     """Decide promises and bring every queue row up to date; see the module's text.
 
     Not inside a transaction: it makes its own, one or two per range. ``stats`` (filled
-    as it goes) says how far it got when it is interrupted."""
+    as it goes) says how far it got when it is interrupted. ``workers``: helper
+    processes that read and compute (default: two from PARALLEL_FROM customers on, if
+    the machine has two cores; 0: all in this process)."""
     now = clock.now()
     maker = RowMaker(to_iso(now), now.date(), settings)
     stats = stats if stats is not None else RefreshStats()
     stats.of = int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
-    last = 0
-    while True:
-        bounds = conn.execute(
-            "SELECT MIN(id), MAX(id), COUNT(*) FROM "
-            "(SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)",
-            (last, chunk),
-        ).fetchone()
-        if not bounds[2]:
-            break
-        lo, hi, count = int(bounds[0]), int(bounds[1]), int(bounds[2])
-        _refresh_range(conn, clock, settings, maker, lo, hi, stats)
+    if workers is None:
+        workers = 2 if stats.of >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 0
+    path = _path(conn)
+    if workers and path:
+        _parallel(conn, clock, settings, maker, path, chunk, workers, stats, after_chunk)
+        return stats
+    for lo, hi, count in _ranges(conn, chunk):
+        _decide(conn, clock, settings, lo, hi, stats)
+        seen = data_version(conn)
+        conn.execute("BEGIN")  # one snapshot for the range's reads
+        try:
+            changes = _changes(conn, maker, lo, hi)
+        finally:
+            conn.execute("COMMIT")
+        _apply(conn, maker, lo, hi, seen, changes, stats)
         stats.done += count
-        last = hi
         if after_chunk is not None:
             after_chunk(stats)
     return stats
 
 
-def _refresh_range(
+def _ranges(conn: sqlite3.Connection, chunk: int) -> Iterator[tuple[int, int, int]]:
+    """(first id, last id, customers) of each range of ``chunk`` customers, in order."""
+    last = 0
+    while True:
+        lo, hi, count = conn.execute(
+            "SELECT MIN(id), MAX(id), COUNT(*) FROM "
+            "(SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)",
+            (last, chunk),
+        ).fetchone()
+        if not count:
+            return
+        yield int(lo), int(hi), int(count)
+        last = int(hi)
+
+
+def _path(conn: sqlite3.Connection) -> str:
+    """The main database's file ('' in memory or temporary)."""
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return str(row[2] or "")
+    return ""
+
+
+def _parallel(
     conn: sqlite3.Connection,
     clock: Clock,
     settings: Settings,
     maker: RowMaker,
+    path: str,
+    chunk: int,
+    workers: int,
+    stats: RefreshStats,
+    after_chunk: Callable[[RefreshStats], None] | None,
+) -> None:
+    """Ranges computed by ``workers`` helper processes, decided and written here.
+
+    Each range's promises are decided (and committed) before it is handed out, and
+    ``data_version`` is noted then: the helper's reads begin after it, so if no other
+    connection commits before the range is written, what the helper read is what is
+    there (this process's own commits touch other ranges only)."""
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    helpers: list[tuple[mp.process.BaseProcess, Connection, Connection]] = []
+    try:
+        for _ in range(workers):
+            ask_recv, ask_send = ctx.Pipe(duplex=False)
+            ans_recv, ans_send = ctx.Pipe(duplex=False)
+            p = ctx.Process(
+                target=_helper,
+                args=(path, maker.now_iso, maker.today, settings, ask_recv, ans_send),
+                daemon=True,
+            )
+            p.start()
+            ask_recv.close()
+            ans_send.close()
+            helpers.append((p, ask_send, ans_recv))
+        ranges = _ranges(conn, chunk)
+        inflight: deque[tuple[int, int, int, int, Connection]] = deque()
+        turn = 0
+
+        def hand_out() -> bool:
+            nonlocal turn
+            r = next(ranges, None)
+            if r is None:
+                return False
+            lo, hi, count = r
+            _decide(conn, clock, settings, lo, hi, stats)
+            seen = data_version(conn)
+            _, ask, answer = helpers[turn % len(helpers)]
+            turn += 1
+            ask.send_bytes(marshal.dumps((lo, hi)))
+            inflight.append((lo, hi, count, seen, answer))
+            return True
+
+        while len(inflight) < AHEAD * len(helpers) and hand_out():
+            pass
+        while inflight:
+            lo, hi, count, seen, answer = inflight.popleft()
+            try:
+                data = answer.recv_bytes()
+            except EOFError:
+                raise RuntimeError("a queue refresh helper process died") from None
+            reply = marshal.loads(data)
+            if reply[0] == "error":
+                raise RuntimeError(f"a queue refresh helper failed:\n{reply[1]}")
+            _apply(conn, maker, lo, hi, seen, reply[1], stats)
+            stats.done += count
+            if after_chunk is not None:
+                after_chunk(stats)
+            hand_out()
+    finally:
+        for p, ask, answer in helpers:
+            with contextlib.suppress(OSError):
+                ask.send_bytes(marshal.dumps(None))
+            ask.close()
+            answer.close()
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=5)
+
+
+def _helper(
+    path: str,
+    now_iso: str,
+    today: object,
+    settings: Settings,
+    asks: Connection,
+    answers: Connection,
+) -> None:
+    """Read and compute the ranges asked for, on a connection of its own, read-only."""
+    import traceback
+    from datetime import date
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA query_only = ON")
+        assert isinstance(today, date)
+        maker = RowMaker(now_iso, today, settings)
+        while True:
+            try:
+                ask = marshal.loads(asks.recv_bytes())
+            except EOFError:
+                return
+            if ask is None:
+                return
+            lo, hi = ask
+            conn.execute("BEGIN")
+            try:
+                changes = _changes(conn, maker, lo, hi)
+            finally:
+                conn.execute("COMMIT")
+            answers.send_bytes(marshal.dumps(("ok", changes)))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            answers.send_bytes(marshal.dumps(("error", traceback.format_exc())))
+    finally:
+        answers.close()
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
     lo: int,
     hi: int,
     stats: RefreshStats,
 ) -> None:
+    """Decide the range's promises, in a write transaction of their own."""
     candidates = [r[0] for r in conn.execute(_CANDIDATES, (lo, hi))]
     if candidates:
         with write_tx(conn):
             t = time.perf_counter()
             stats.decided += evaluate_promises(conn, clock, settings, candidates)
         _held(stats, t)
-    seen = data_version(conn)
-    conn.execute("BEGIN")  # one snapshot for the range's reads
-    try:
-        changes = _changes(conn, maker, lo, hi)
-    finally:
-        conn.execute("COMMIT")
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    maker: RowMaker,
+    lo: int,
+    hi: int,
+    seen: int,
+    changes: Changes,
+    stats: RefreshStats,
+) -> None:
+    """Write the range's changes; read and compute them again under the lock when
+    another connection committed since ``seen``."""
     if not any(changes[:3]) and data_version(conn) == seen:
         stats.unchanged += changes[3]
         return
