@@ -94,7 +94,11 @@ def derive_state(
     next_action_at: str,
     now_iso: str,
 ) -> str:
-    """Where an account stands; only 'ready' accounts can be claimed."""
+    """Where an account stands; only 'ready' accounts can be claimed.
+
+    Written out inline, for speed, in ``RowMaker.rows`` and the demo's ``QueueMaker.row``:
+    a change here goes there too (tests/test_refresh_same.py and tests/test_demo.py
+    compare their rows)."""
     if customer_status in CLOSED_STATUSES:
         return "closed"
     if customer_status in HOLD_STATUSES:
