@@ -12,11 +12,10 @@ from dunning.cli_base import EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
 from dunning.db import private
-from dunning.db.connection import default_db_path, write_tx
+from dunning.db.connection import default_db_path
 from dunning.db.integrity import CorruptDatabase, check_live
 from dunning.db.lockwait import announce
 from dunning.i18n import _
-from dunning.queue.accounts import refresh_accounts
 from dunning.queue.assign import Book, reassign, reassign_from
 from dunning.queue.bulk import Interrupted
 from dunning.queue.collectors import (
@@ -30,13 +29,12 @@ from dunning.queue.collectors import (
     set_collector_tz,
 )
 from dunning.queue.identity import audited, authorize, refuse
-from dunning.queue.promises import evaluate_promises
+from dunning.queue.refresh import RefreshStats, refresh_all
 from dunning.queue.void import cleaned_message as reason_cleaned
 from dunning.textsafe import clean, json_text
 
 DEMO_COLLECTOR = "alice"
 QUEUE_STATES = ("ready", "waiting", "hold", "disputed", "no_phone", "review", "closed")
-REFRESH_CHUNK = 5000
 
 
 def register_demo(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -448,28 +446,31 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
         check_live(conn, ctx.db_path)  # a damaged page stops the night's run, named
     except CorruptDatabase as exc:
         raise CliError(str(exc)) from None
-    ids = [int(r[0]) for r in conn.execute("SELECT id FROM customers ORDER BY id")]
-    accounts = decided = done = 0
+    stats = RefreshStats()
     try:
         with (
             audited(conn, ctx.clock, actor, "queue.refresh") as info,
             announce(conn, "refresh", to_iso(ctx.clock.now())),
         ):
-            for i in range(0, len(ids), REFRESH_CHUNK):
-                chunk = ids[i : i + REFRESH_CHUNK]
-                with write_tx(conn):
-                    decided += evaluate_promises(conn, ctx.clock, settings, chunk)
-                    accounts += refresh_accounts(conn, ctx.clock, settings, chunk)
-                done = i + len(chunk)
+
+            def progress(s: RefreshStats) -> None:
                 info.update(
-                    accounts=accounts, promises_decided=decided, refreshed=done, of=len(ids)
+                    accounts=s.done,
+                    promises_decided=s.decided,
+                    refreshed=s.done,
+                    of=s.of,
+                    changed=s.changed,
+                    unchanged=s.unchanged,
                 )
+
+            refresh_all(conn, ctx.clock, settings, after_chunk=progress, stats=stats)
     except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)
         raise Interrupted(
-            f"{done:,} of {len(ids):,} accounts refreshed before the interruption; run "
+            f"{stats.done:,} of {stats.of:,} accounts refreshed before the interruption; run "
             "`dunning queue refresh` again to refresh them all",
-            done,
-            len(ids),
+            stats.done,
+            stats.of,
         ) from None
+    accounts, decided = stats.done, stats.decided
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
     return 0

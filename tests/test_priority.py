@@ -4,12 +4,14 @@ import json
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from dunning.db.connection import write_tx
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.claim import claim_next
 from dunning.queue.config import Settings, settings_from_dict
-from dunning.queue.priority import PriorityInputs, score
+from dunning.queue.priority import PriorityInputs, Scorer, score
 
 TODAY = date(2026, 11, 23)
 
@@ -189,3 +191,41 @@ def test_a_broken_promise_outranks_every_account_without_one(conn, clock, settin
         refresh_accounts(conn, clock, settings)
     order = [r[0] for r in conn.execute("SELECT customer_id FROM queue ORDER BY priority DESC")]
     assert order == [callback, broke, huge]
+
+
+@given(
+    oldest=st.none() | st.dates(date(2025, 1, 1), date(2027, 1, 1)),
+    open_minor=st.integers(-10, 10**12),
+    currency=st.sampled_from(["USD", "CAD", "MXN", "EUR", "GBP", "JPY", "XXX"]),
+    digits=st.sampled_from([0, 2, 3]),
+    broken=st.booleans(),
+    action=st.sampled_from(["call", "callback", "promise_check", "instalment_check", "x"]),
+    contact=st.none() | st.dates(date(2026, 1, 1), date(2026, 12, 31)),
+    risk=st.integers(0, 100),
+    zero_weights=st.booleans(),
+)
+def test_the_nightly_scorer_says_what_score_says(
+    oldest, open_minor, currency, digits, broken, action, contact, risk, zero_weights
+):
+    """Scorer (the refresh's cached score) gives score()'s priority and json.dumps of its
+    reasons, to the character, whatever the inputs and weights."""
+    cfg = settings_from_dict({"weights": {"risk": 0, "balance": 0}}) if zero_weights else Settings()
+    scorer = Scorer(TODAY, cfg)
+    for _ in range(2):  # the second time from its caches
+        prio, reasons = score(
+            inputs(
+                oldest_due=oldest,
+                open_minor=open_minor,
+                currency=currency,
+                minor_digits=digits,
+                broken_promise=broken,
+                next_action=action,
+                last_contact=contact,
+                risk_score=risk,
+            ),
+            cfg,
+        )
+        got = scorer.json_reasons(
+            oldest, open_minor, currency, digits, broken, action, contact, risk
+        )
+        assert got == (prio, json.dumps(reasons))

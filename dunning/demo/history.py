@@ -14,10 +14,16 @@ from typing import TYPE_CHECKING
 from dunning.clock import to_iso
 from dunning.demo import data as D
 from dunning.money import minor_digits
-from dunning.queue.accounts import Balances, await_due, derive_state, first_past_due
+from dunning.queue.accounts import (
+    CLOSED_STATUSES,
+    HOLD_STATUSES,
+    REVIEW_ACTIONS,
+    await_due,
+    first_past_due,
+)
 from dunning.queue.config import Settings
 from dunning.queue.outcomes import OUTCOMES
-from dunning.queue.priority import PriorityInputs, score
+from dunning.queue.priority import Scorer
 
 if TYPE_CHECKING:
     from dunning.demo.account import _History
@@ -293,51 +299,69 @@ def queue_input(
 
 
 class QueueMaker:
-    """Queue rows exactly as refresh_accounts would write them (derive_state + score)."""
+    """Queue rows exactly as refresh_accounts would write them: ``derive_state`` (here
+    inline, as in ``accounts.RowMaker``) and ``priority.Scorer`` (``score`` with its
+    reasons as JSON, cached by day); tests/test_demo.py checks both paths agree."""
 
     def __init__(self, now: datetime, settings: Settings) -> None:
         self.now_iso = to_iso(now)
         self.today = now.date()
         self.settings = settings
         self.digits = {c: minor_digits(c) for c in D.FX_PER_USD}
-        # json.dumps's output, without its check for circular references
-        self.dumps = json.JSONEncoder(check_circular=False).encode
+        self.scorer = Scorer(self.today, settings)
+        self._days: dict[int, date] = {}
+        self._iso: dict[int, str] = {}
 
     def rows(self, inputs: list[Row]) -> list[object]:
         """Queue rows for ``inputs``, flat (row after row), as the loader takes them."""
         out: list[object] = []
+        row = self.row
         for q in inputs:
-            out.extend(self.row(q))
+            out.extend(row(q))
         return out
+
+    def _day(self, ordinal: int) -> date:
+        d = self._days.get(ordinal)
+        if d is None:
+            d = self._days[ordinal] = date.fromordinal(ordinal)
+        return d
 
     def row(self, q: Row) -> Row:
         (cid, coll, status, cur, risk, open_minor, disputed, credits, oldest, usable, na, nat,
          last_contact, contact_day, last_attempt, broken, due_from) = q  # fmt: skip
-        oldest_due = date.fromordinal(oldest) if oldest else None
-        oldest_iso = oldest_due.isoformat() if oldest_due else None
-        balances = Balances(open_minor, disputed, credits, oldest_iso, usable, due_from)
-        na, nat = await_due(na, nat, due_from, self.now_iso)
-        state = derive_state(
-            customer_status=status,
-            balances=balances,
-            next_action=na,
-            next_action_at=nat,
-            now_iso=self.now_iso,
+        now_iso = self.now_iso
+        if oldest:
+            oldest_due: date | None = self._day(oldest)
+            oldest_iso = self._iso.get(oldest)
+            if oldest_iso is None:
+                oldest_iso = self._iso[oldest] = oldest_due.isoformat()  # type: ignore[union-attr]
+        else:
+            oldest_due = oldest_iso = None
+        na, nat = await_due(na, nat, due_from, now_iso)
+        # derive_state
+        if status in CLOSED_STATUSES:
+            state = "closed"
+        elif status in HOLD_STATUSES:
+            state = "hold"
+        elif open_minor + credits <= 0:
+            state = "disputed" if disputed > 0 else "closed"
+        elif na in REVIEW_ACTIONS:
+            state = "review"
+        elif usable == 0:
+            state = "no_phone"
+        else:
+            state = "ready" if nat <= now_iso else "waiting"
+        digits = self.digits.get(cur)
+        prio, reasons = self.scorer.json_reasons(
+            oldest_due,
+            open_minor + credits if open_minor + credits > 0 else 0,
+            cur,
+            digits if digits is not None else minor_digits(cur),
+            bool(broken),
+            na,
+            self._day(contact_day) if last_contact else None,
+            risk,
         )
-        prio, reasons = score(
-            PriorityInputs(
-                today=self.today,
-                oldest_due=oldest_due,
-                open_minor=max(open_minor + credits, 0),
-                currency=cur,
-                minor_digits=self.digits.get(cur) or minor_digits(cur),
-                broken_promise=bool(broken),
-                next_action=na,
-                last_contact=date.fromordinal(contact_day) if last_contact else None,
-                risk_score=risk,
-            ),
-            self.settings,
-        )
-        return (cid, coll, state, prio, self.dumps(reasons), na, nat, open_minor, disputed,
+        return (cid, coll, state, prio, reasons, na, nat, open_minor, disputed,
                 credits, oldest_iso, last_contact, last_attempt, broken, None, None,
-                self.now_iso)  # fmt: skip
+                now_iso)  # fmt: skip

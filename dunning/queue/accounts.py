@@ -7,7 +7,6 @@ affects them: an import, a payment, an outcome, a reassignment.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from datetime import date, timedelta
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.money import minor_digits
 from dunning.queue.config import Settings
-from dunning.queue.priority import PriorityInputs, score
+from dunning.queue.priority import Scorer
 
 CHUNK = 900  # stays under SQLite's default 999 host parameters
 
@@ -95,7 +94,11 @@ def derive_state(
     next_action_at: str,
     now_iso: str,
 ) -> str:
-    """Where an account stands; only 'ready' accounts can be claimed."""
+    """Where an account stands; only 'ready' accounts can be claimed.
+
+    Written out inline, for speed, in ``RowMaker.rows`` and the demo's ``QueueMaker.row``:
+    a change here goes there too (tests/test_refresh_same.py and tests/test_demo.py
+    compare their rows)."""
     if customer_status in CLOSED_STATUSES:
         return "closed"
     if customer_status in HOLD_STATUSES:
@@ -115,69 +118,177 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[i : i + CHUNK]
 
 
-def _balances(conn: sqlite3.Connection, ids: list[int], today: str) -> dict[int, Balances]:
-    marks = ",".join("?" * len(ids))
-    out: dict[int, dict[str, object]] = {i: {} for i in ids}
-    overdue: dict[int, int] = {}
-    for row in conn.execute(
-        f"""SELECT customer_id,
+# what a refresh reads of a queue row, and compares with what it would write
+_OLD = (
+    "customer_id, state, priority, reasons, next_action, next_action_at, open_minor, "
+    "disputed_minor, unapplied_minor, oldest_due, last_contact_at, broken_promise"
+)
+# (customer_id, state, priority, reasons, next_action, next_action_at, open_minor,
+#  disputed_minor, unapplied_minor, oldest_due): a new row, in the order of _OLD
+NewRow = tuple[int, str, int, str, str, str, int, int, int, str | None]
+
+
+class RowMaker:
+    """Queue rows from set-based reads of the ledger: four grouped queries (open
+    invoices, unapplied cash, usable phones, and the exact due day for the few accounts
+    with nothing past due yet) and two plain ones (customers, queue), each over the same
+    customers -- an IN list or an id range, read in id order through covering indexes.
+    Per account only the arithmetic of ``derive_state``, ``await_due`` and ``score`` is
+    left (``Scorer`` keeps what depends on the day)."""
+
+    def __init__(self, now_iso: str, today: date, settings: Settings) -> None:
+        self.now_iso = now_iso
+        self.today = today
+        self.today_iso = today.isoformat()
+        self.scorer = Scorer(today, settings)
+        self._digits: dict[str, int] = {}
+        self._days: dict[str, date] = {}
+
+    def _day(self, iso: str) -> date:
+        d = self._days.get(iso)
+        if d is None:
+            d = self._days[iso] = date.fromisoformat(iso)
+        return d
+
+    def rows(
+        self, conn: sqlite3.Connection, where: str, params: list[int]
+    ) -> Iterator[tuple[NewRow, tuple | None]]:
+        """(new row, the queue row as it is or None) for every customer ``where`` picks
+        (``where`` names ``customer_id``; the customers table's ``id`` is put in)."""
+        conn = conn.cursor()  # type: ignore[assignment]
+        conn.row_factory = None  # plain tuples: compared with the new rows as they are
+        inv = {
+            r[0]: r
+            for r in conn.execute(
+                f"""SELECT customer_id,
                    SUM(CASE WHEN open_minor > 0 AND disputed = 0 THEN open_minor ELSE 0 END),
                    SUM(CASE WHEN open_minor > 0 AND disputed = 1 THEN open_minor ELSE 0 END),
                    SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END),
                    MIN(CASE WHEN open_minor > 0 AND disputed = 0 THEN due_date END),
                    SUM(CASE WHEN open_minor > 0 AND disputed = 0 AND due_date < ?
                             THEN open_minor ELSE 0 END)
-            FROM invoices WHERE status = 'open' AND customer_id IN ({marks})
-            GROUP BY customer_id""",
-        [today, *ids],
-    ):
-        out[row[0]].update(
-            open_minor=row[1] or 0,
-            disputed_minor=row[2] or 0,
-            credits_minor=row[3] or 0,
-            oldest_due=row[4],
+                FROM invoices WHERE status = 'open' AND {where}
+                GROUP BY customer_id""",
+                [self.today_iso, *params],
+            )
+        }
+        cash = dict(
+            conn.execute(
+                f"""SELECT customer_id, SUM(amount_minor) FROM payments
+                    WHERE invoice_id IS NULL AND {where} GROUP BY customer_id""",
+                params,
+            ).fetchall()
         )
-        overdue[row[0]] = row[5] or 0
-    for row in conn.execute(
-        f"""SELECT customer_id, SUM(amount_minor) FROM payments
-            WHERE invoice_id IS NULL AND customer_id IN ({marks}) GROUP BY customer_id""",
-        ids,
-    ):
-        d = out[row[0]]
-        d["credits_minor"] = int(d.get("credits_minor", 0)) - int(row[1] or 0)  # type: ignore[arg-type]
-    for row in conn.execute(
-        f"""SELECT customer_id, COUNT(*) FROM phones
-            WHERE bad = 0 AND do_not_call = 0 AND customer_id IN ({marks})
-            GROUP BY customer_id""",
-        ids,
-    ):
-        out[row[0]]["usable_phones"] = row[1]
-    # when money is (or will be) past due net of credits: at once for most accounts, from
-    # their invoices' due dates for the few with nothing past due yet
-    exact: list[int] = []
-    for cid, d in out.items():
-        credits = int(d.get("credits_minor", 0))  # type: ignore[call-overload]
-        oldest = d.get("oldest_due")
-        if oldest is None or int(d.get("open_minor", 0)) + credits <= 0:  # type: ignore[call-overload]
-            continue
-        if overdue.get(cid, 0) + credits > 0:
-            d["due_from"] = (date.fromisoformat(str(oldest)) + timedelta(days=1)).isoformat()
-        else:
-            exact.append(cid)
-    if exact:
-        dues: dict[int, list[tuple[str, int]]] = {i: [] for i in exact}
-        for row in conn.execute(
-            f"""SELECT customer_id, due_date, SUM(open_minor) FROM invoices
-                WHERE status = 'open' AND open_minor > 0 AND disputed = 0
-                AND customer_id IN ({",".join("?" * len(exact))})
-                GROUP BY customer_id, due_date""",
-            exact,
-        ):
-            dues[row[0]].append((row[1], row[2]))
-        for cid in exact:
-            credits = int(out[cid].get("credits_minor", 0))  # type: ignore[call-overload]
-            out[cid]["due_from"] = first_past_due(dues[cid], credits)
-    return {i: Balances(**d) for i, d in out.items()}  # type: ignore[arg-type]
+        phones = dict(
+            conn.execute(
+                f"""SELECT customer_id, COUNT(*) FROM phones
+                    WHERE bad = 0 AND do_not_call = 0 AND {where} GROUP BY customer_id""",
+                params,
+            ).fetchall()
+        )
+        old = {r[0]: r for r in conn.execute(f"SELECT {_OLD} FROM queue WHERE {where}", params)}
+        customers = conn.execute(
+            f"""SELECT id, status, currency, risk_score FROM customers
+                WHERE {where.replace("customer_id", "id")} ORDER BY id""",
+            params,
+        ).fetchall()
+        # when money is (or will be) past due net of credits: at once for most accounts,
+        # from their invoices' due dates for the few with nothing past due yet
+        due_from: dict[int, str | None] = {}
+        exact: list[int] = []
+        for cid, row in inv.items():
+            credits = (row[3] or 0) - int(cash.get(cid) or 0)
+            oldest = row[4]
+            if oldest is None or (row[1] or 0) + credits <= 0:
+                continue
+            if (row[5] or 0) + credits > 0:
+                due_from[cid] = (self._day(oldest) + timedelta(days=1)).isoformat()
+            else:
+                exact.append(cid)
+        for i in range(0, len(exact), CHUNK):
+            part = exact[i : i + CHUNK]
+            dues: dict[int, list[tuple[str, int]]] = {c: [] for c in part}
+            for r in conn.execute(
+                f"""SELECT customer_id, due_date, SUM(open_minor) FROM invoices
+                    WHERE status = 'open' AND open_minor > 0 AND disputed = 0
+                    AND customer_id IN ({",".join("?" * len(part))})
+                    GROUP BY customer_id, due_date""",
+                part,
+            ):
+                dues[r[0]].append((r[1], r[2]))
+            for cid in part:
+                credits = (inv[cid][3] or 0) - int(cash.get(cid) or 0)
+                due_from[cid] = first_past_due(dues[cid], credits)
+        now_iso = self.now_iso
+        json_reasons = self.scorer.json_reasons
+        days = self._days
+        day = self._day
+        digits_of = self._digits
+        no_row = (None, 0, 0, 0, None)
+        for cid, status, currency, risk in customers:
+            _, open_minor, disputed_minor, credits, oldest = inv.get(cid, no_row)[:5]
+            open_minor = open_minor or 0
+            disputed_minor = disputed_minor or 0
+            credits = credits or 0
+            if cid in cash:
+                credits = int(credits) - int(cash[cid] or 0)
+            q = old.get(cid)
+            if q is not None:
+                next_action, next_action_at, last_contact, broken = q[4], q[5], q[10], q[11]
+            else:
+                next_action, next_action_at, last_contact, broken = "call", now_iso, None, 0
+            next_action, next_action_at = await_due(
+                next_action, next_action_at, due_from.get(cid), now_iso
+            )
+            # derive_state, inline
+            if status in CLOSED_STATUSES:
+                state = "closed"
+            elif status in HOLD_STATUSES:
+                state = "hold"
+            elif open_minor + credits <= 0:
+                state = "disputed" if disputed_minor > 0 else "closed"
+            elif next_action in REVIEW_ACTIONS:
+                state = "review"
+            elif not phones.get(cid, 0):
+                state = "no_phone"
+            else:
+                state = "ready" if next_action_at <= now_iso else "waiting"
+            digits = digits_of.get(currency)
+            if digits is None:
+                digits = digits_of[currency] = minor_digits(currency)
+            if last_contact is None:
+                contact_day = None
+            elif len(last_contact) == 20 and last_contact[19] == "Z":
+                contact_day = days.get(last_contact[:10]) or day(last_contact[:10])
+            else:
+                contact_day = from_iso(last_contact).date()
+            prio, reasons = json_reasons(
+                (days.get(oldest) or day(oldest)) if oldest else None,
+                open_minor + credits if open_minor + credits > 0 else 0,
+                currency,
+                digits,
+                bool(broken),
+                next_action,
+                contact_day,
+                risk,
+            )
+            yield (
+                (cid, state, prio, reasons, next_action, next_action_at, open_minor,
+                 disputed_minor, credits, oldest),
+                q,
+            )  # fmt: skip
+
+
+UPSERT = """INSERT INTO queue (customer_id, state, priority, reasons, next_action,
+           next_action_at, open_minor, disputed_minor, unapplied_minor, oldest_due,
+           updated_at)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?)
+       ON CONFLICT(customer_id) DO UPDATE SET
+           state=excluded.state, priority=excluded.priority, reasons=excluded.reasons,
+           next_action=excluded.next_action, next_action_at=excluded.next_action_at,
+           open_minor=excluded.open_minor, disputed_minor=excluded.disputed_minor,
+           unapplied_minor=excluded.unapplied_minor, oldest_due=excluded.oldest_due,
+           updated_at=excluded.updated_at"""
 
 
 def refresh_accounts(
@@ -189,95 +300,20 @@ def refresh_accounts(
     """Recompute queue rows (creating missing ones); returns how many were written.
 
     Must run inside a write transaction. Claims and assignment are left as they are.
+    Every row is written (``updated_at`` is now); the nightly refresh of every account,
+    which skips unchanged rows, is queue/refresh.py.
     """
     now = clock.now()
     now_iso = to_iso(now)
-    today = now.date()
     if customer_ids is None:
         ids = [r[0] for r in conn.execute("SELECT id FROM customers ORDER BY id")]
     else:
         ids = sorted(set(customer_ids))
+    maker = RowMaker(now_iso, now.date(), settings)
     written = 0
     for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        balances = _balances(conn, chunk, today.isoformat())
-        customers = {
-            r["id"]: r
-            for r in conn.execute(
-                f"SELECT id, status, currency, risk_score FROM customers WHERE id IN ({marks})",
-                chunk,
-            )
-        }
-        existing = {
-            r["customer_id"]: r
-            for r in conn.execute(
-                f"""SELECT customer_id, next_action, next_action_at, last_contact_at,
-                           broken_promise FROM queue WHERE customer_id IN ({marks})""",
-                chunk,
-            )
-        }
-        rows = []
-        for cid in chunk:
-            cust = customers.get(cid)
-            if cust is None:
-                continue
-            q = existing.get(cid)
-            next_action = q["next_action"] if q else "call"
-            next_action_at = q["next_action_at"] if q else now_iso
-            last_contact = q["last_contact_at"] if q else None
-            broken = bool(q["broken_promise"]) if q else False
-            b = balances[cid]
-            next_action, next_action_at = await_due(
-                next_action, next_action_at, b.due_from, now_iso
-            )
-            state = derive_state(
-                customer_status=cust["status"],
-                balances=b,
-                next_action=next_action,
-                next_action_at=next_action_at,
-                now_iso=now_iso,
-            )
-            prio, reasons = score(
-                PriorityInputs(
-                    today=today,
-                    oldest_due=date.fromisoformat(b.oldest_due) if b.oldest_due else None,
-                    open_minor=max(b.open_minor + b.credits_minor, 0),
-                    currency=cust["currency"],
-                    minor_digits=minor_digits(cust["currency"]),
-                    broken_promise=broken,
-                    next_action=next_action,
-                    last_contact=from_iso(last_contact).date() if last_contact else None,
-                    risk_score=cust["risk_score"],
-                ),
-                settings,
-            )
-            rows.append(
-                (
-                    cid,
-                    state,
-                    prio,
-                    json.dumps(reasons),
-                    next_action,
-                    next_action_at,
-                    b.open_minor,
-                    b.disputed_minor,
-                    b.credits_minor,
-                    b.oldest_due,
-                    now_iso,
-                )
-            )
-        conn.executemany(
-            """INSERT INTO queue (customer_id, state, priority, reasons, next_action,
-                   next_action_at, open_minor, disputed_minor, unapplied_minor, oldest_due,
-                   updated_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?)
-               ON CONFLICT(customer_id) DO UPDATE SET
-                   state=excluded.state, priority=excluded.priority, reasons=excluded.reasons,
-                   next_action=excluded.next_action, next_action_at=excluded.next_action_at,
-                   open_minor=excluded.open_minor, disputed_minor=excluded.disputed_minor,
-                   unapplied_minor=excluded.unapplied_minor, oldest_due=excluded.oldest_due,
-                   updated_at=excluded.updated_at""",
-            rows,
-        )
+        where = f"customer_id IN ({','.join('?' * len(chunk))})"
+        rows = [(*new, now_iso) for new, _ in maker.rows(conn, where, chunk)]
+        conn.executemany(UPSERT, rows)
         written += len(rows)
     return written

@@ -1,0 +1,145 @@
+"""Time ``dunning queue refresh`` beside the raw SQL of the aggregates it needs.
+
+    .venv/bin/python bench/bench_refresh.py --db /tmp/copy-of-the-1m-demo.db
+
+The database is WRITTEN (queue rows, promises): pass a copy of the demo database
+(bench/bench_build.py builds one), never a database anyone uses. A file without write
+permission is refused.
+
+Prints, in one run:
+- the reference: the set-based aggregate queries the refresh needs, as raw sqlite3 over
+  whole tables (open invoices by customer, unapplied cash, usable phones, customers and
+  their queue rows);
+- ``PRAGMA quick_check``, which the command runs first (a damaged page stops the night's
+  run, issue 7): timed on its own;
+- the refresh (``queue.refresh.refresh_all``, what the command runs after the check) on
+  the day after the build (most scores move: days past due, days since contact) and then
+  again the same day (every row already right), each with rows changed and unchanged,
+  promises decided, the longest write-lock hold, wall and CPU seconds;
+- the goal: the refresh <= 15 s at 1,000,000 customers.
+The machine is shared: the load average is printed before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from dunning.clock import FixedClock  # noqa: E402
+from dunning.db.connection import open_db  # noqa: E402
+from dunning.db.integrity import quick_check  # noqa: E402
+from dunning.queue.config import Settings  # noqa: E402
+from dunning.queue.refresh import refresh_all  # noqa: E402
+
+GOAL_S = 15.0
+REFERENCE = {
+    "open invoices by customer": """SELECT customer_id,
+        SUM(CASE WHEN open_minor > 0 AND disputed = 0 THEN open_minor ELSE 0 END),
+        SUM(CASE WHEN open_minor > 0 AND disputed = 1 THEN open_minor ELSE 0 END),
+        SUM(CASE WHEN open_minor < 0 THEN open_minor ELSE 0 END),
+        MIN(CASE WHEN open_minor > 0 AND disputed = 0 THEN due_date END),
+        SUM(CASE WHEN open_minor > 0 AND disputed = 0 AND due_date < '2026-11-24'
+                 THEN open_minor ELSE 0 END)
+        FROM invoices WHERE status = 'open' GROUP BY customer_id""",
+    "unapplied cash by customer": """SELECT customer_id, SUM(amount_minor) FROM payments
+        WHERE invoice_id IS NULL GROUP BY customer_id""",
+    "usable phones by customer": """SELECT customer_id, COUNT(*) FROM phones
+        WHERE bad = 0 AND do_not_call = 0 GROUP BY customer_id""",
+    "customers and their queue rows": """SELECT c.id, c.status, c.currency, c.risk_score,
+        q.state, q.priority, q.reasons, q.next_action, q.next_action_at, q.open_minor,
+        q.disputed_minor, q.unapplied_minor, q.oldest_due, q.last_contact_at,
+        q.broken_promise FROM customers c LEFT JOIN queue q ON q.customer_id = c.id""",
+}
+
+
+def cpu() -> float:
+    """CPU seconds of this process and of its helper processes once they ended."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
+
+
+def helpers_cpu() -> float:
+    c = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return c.ru_utime + c.ru_stime
+
+
+def reference(path: Path) -> list[tuple[str, float, float, int]]:
+    conn = sqlite3.connect(path)
+    out = []
+    for name, sql in REFERENCE.items():
+        t, c = time.perf_counter(), cpu()
+        rows = 0
+        for _ in conn.execute(sql):
+            rows += 1
+        out.append((name, time.perf_counter() - t, cpu() - c, rows))
+    conn.close()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, required=True, help="a COPY of a demo database")
+    parser.add_argument("--no-check", action="store_true", help="skip timing quick_check")
+    args = parser.parse_args()
+    if not args.db.exists() or not os.stat(args.db).st_mode & 0o200:
+        sys.exit(f"{args.db}: missing or read-only; pass a copy (this bench writes to it)")
+
+    print(
+        f"python {platform.python_version()}, sqlite {sqlite3.sqlite_version}, "
+        f"{os.cpu_count()} cpus, load average before: {os.getloadavg()[0]:.2f}"
+    )
+    conn = open_db(args.db)  # runs the migrations of this branch, as the command would
+    customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+    print(f"{args.db}: {customers:,} customers\n")
+    print(f"{'what':<58} {'wall s':>8} {'cpu s':>8} {'rows':>10}")
+    ref = reference(args.db)
+    for name, wall, used, rows in ref:
+        print(f"{'reference: ' + name:<58} {wall:8.2f} {used:8.2f} {rows:>10,}")
+    ref_wall = sum(r[1] for r in ref)
+    print(f"{'reference: together':<58} {ref_wall:8.2f} {sum(r[2] for r in ref):8.2f}")
+    if not args.no_check:
+        t, c = time.perf_counter(), cpu()
+        ok = quick_check(conn) == ["ok"]
+        print(
+            f"{'PRAGMA quick_check (run first by the command)':<58} "
+            f"{time.perf_counter() - t:8.2f} {cpu() - c:8.2f} {'ok' if ok else 'DAMAGED':>10}"
+        )
+    settings = Settings()
+    runs = []
+    for label, day in (("refresh, the day after the build", 1), ("again, same day", 1)):
+        clock = FixedClock()
+        clock.advance(days=day)
+        t, c, h = time.perf_counter(), cpu(), helpers_cpu()
+        stats = refresh_all(conn, clock, settings)
+        wall, used, helped = time.perf_counter() - t, cpu() - c, helpers_cpu() - h
+        runs.append(wall)
+        print(f"{label:<58} {wall:8.2f} {used:8.2f} {stats.done:>10,}")
+        print(
+            f"    rows changed {stats.changed:,}, unchanged (not written) "
+            f"{stats.unchanged:,}, promises decided {stats.decided:,}, ranges recomputed "
+            f"under the lock {stats.recomputed}\n"
+            f"    CPU: {used - helped:.2f} s writer, {helped:.2f} s helper processes\n"
+            f"    write lock: longest {stats.longest_lock * 1000:.0f} ms, "
+            f"{stats.lock_total:.2f} s in all; {wall / ref_wall:.1f}x the reference"
+        )
+    conn.close()
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+    verdict = "met" if runs[0] <= GOAL_S else "NOT met"
+    print(
+        f"goal: queue refresh <= {GOAL_S:.0f} s at 1,000,000 customers (quick_check apart): "
+        f"{runs[0]:.1f} s on {customers:,} customers -> {verdict}"
+        + ("" if customers >= 1_000_000 else " (scale: not a 1M database)")
+    )
+
+
+if __name__ == "__main__":
+    main()

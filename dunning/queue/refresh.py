@@ -1,0 +1,359 @@
+"""The nightly recompute of every queue row (``dunning queue refresh``).
+
+Customers are taken by id range, ``CHUNK`` at a time. For each range:
+
+1. the promises that can be decided are found with one read (pending ones, and broken or
+   partial ones that money loaded since may decide again) and, if there are any, decided
+   in a short write transaction of their own (``evaluate_promises``, which recomputes the
+   rows it changes);
+2. the range's queue rows are computed from set-based reads in id order (``RowMaker``:
+   one grouped pass over open invoices, unapplied cash and usable phones, through
+   covering indexes) outside any write transaction, and compared with the rows as they
+   are: a row that would not change is not written (it keeps its ``updated_at``);
+3. the rows that change are written in one short write transaction. If another
+   connection committed since the reads (``PRAGMA data_version``: a collector's outcome,
+   an import), the range is read and computed again inside that transaction, so nothing
+   written is stale.
+
+Collectors keep working: the write lock is held only to write a range's changes (or, when
+someone wrote meanwhile, to recompute that range). A Ctrl-C keeps the ranges written and
+the caller says how many accounts (queue/bulk.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import multiprocessing as mp
+import os
+import signal
+import sqlite3
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import data_version, write_tx
+from dunning.queue.accounts import UPSERT, NewRow, RowMaker
+from dunning.queue.config import Settings
+from dunning.queue.promises import evaluate_promises
+
+CHUNK = 5000
+# From this many customers on, helper processes read and compute ranges while this one
+# decides promises and writes (the reads and the scoring are two thirds of the work).
+PARALLEL_FROM = 50_000
+WRITE_CACHE_KIB = -100_000  # the writer's page cache during the refresh (100 MB)
+AHEAD = 2  # ranges handed to each helper before its first answer is awaited
+
+_RANGE = "customer_id BETWEEN ? AND ?"
+# the promises evaluate_promises(ids) would look at, for an id range
+_CANDIDATES = """SELECT customer_id FROM promises
+    WHERE status = 'pending' AND customer_id BETWEEN ?1 AND ?2
+    UNION
+    SELECT p.customer_id FROM promises p
+    WHERE p.status IN ('partial', 'broken') AND p.customer_id BETWEEN ?1 AND ?2
+    AND (EXISTS (SELECT 1 FROM payments y
+                 WHERE y.customer_id = p.customer_id
+                 AND y.paid_on BETWEEN p.promised_on AND p.decide_after
+                 AND y.created_at >= p.decided_at)
+         OR EXISTS (SELECT 1 FROM invoice_closures x
+                    WHERE x.customer_id = p.customer_id
+                    AND x.closed_on BETWEEN p.promised_on AND p.decide_after
+                    AND x.created_at >= p.decided_at))"""
+_SCORE_ONLY = "UPDATE queue SET priority = ?, reasons = ?, updated_at = ? WHERE customer_id = ?"
+_UPDATE = """UPDATE queue SET state = ?, priority = ?, reasons = ?, next_action = ?,
+    next_action_at = ?, open_minor = ?, disputed_minor = ?, unapplied_minor = ?,
+    oldest_due = ?, updated_at = ? WHERE customer_id = ?"""
+
+
+@dataclass
+class RefreshStats:
+    of: int = 0  # customers at the start
+    done: int = 0  # customers in the ranges finished
+    changed: int = 0  # queue rows written (new or different)
+    unchanged: int = 0  # queue rows already right, not written
+    decided: int = 0  # promises decided
+    recomputed: int = 0  # ranges read again under the lock (someone wrote meanwhile)
+    longest_lock: float = 0.0  # seconds: the longest write transaction
+    lock_total: float = 0.0
+
+
+def refresh_all(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    *,
+    chunk: int = CHUNK,
+    after_chunk: Callable[[RefreshStats], None] | None = None,
+    stats: RefreshStats | None = None,
+    workers: int | None = None,
+) -> RefreshStats:
+    """Decide promises and bring every queue row up to date; see the module's text.
+
+    Not inside a transaction: it makes its own, one or two per range. ``stats`` (filled
+    as it goes) says how far it got when it is interrupted. ``workers``: helper
+    processes that read and compute (default: two from PARALLEL_FROM customers on, if
+    the machine has two cores; 0: all in this process)."""
+    now = clock.now()
+    maker = RowMaker(to_iso(now), now.date(), settings)
+    stats = stats if stats is not None else RefreshStats()
+    stats.of = int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+    if workers is None:
+        workers = 2 if stats.of >= PARALLEL_FROM and (os.cpu_count() or 1) > 1 else 0
+    path = _path(conn)
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    # a range's writes touch pages all over the worklist index: kept in the cache, they
+    # are not spilled and read again before the commit (a quarter of the lock time)
+    conn.execute(f"PRAGMA cache_size={WRITE_CACHE_KIB}")
+    try:
+        if workers and path:
+            _parallel(conn, clock, settings, maker, path, chunk, workers, stats, after_chunk)
+        else:
+            _serial(conn, clock, settings, maker, chunk, stats, after_chunk)
+    finally:
+        conn.execute(f"PRAGMA cache_size={int(cache)}")
+    return stats
+
+
+def _serial(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    maker: RowMaker,
+    chunk: int,
+    stats: RefreshStats,
+    after_chunk: Callable[[RefreshStats], None] | None,
+) -> None:
+    for lo, hi, count in _ranges(conn, chunk):
+        _decide(conn, clock, settings, lo, hi, stats)
+        seen = data_version(conn)
+        conn.execute("BEGIN")  # one snapshot for the range's reads
+        try:
+            changes = _changes(conn, maker, lo, hi)
+        finally:
+            conn.execute("COMMIT")
+        _apply(conn, maker, lo, hi, seen, changes, stats)
+        stats.done += count
+        if after_chunk is not None:
+            after_chunk(stats)
+
+
+def _ranges(conn: sqlite3.Connection, chunk: int) -> Iterator[tuple[int, int, int]]:
+    """(first id, last id, customers) of each range of ``chunk`` customers, in order."""
+    last = 0
+    while True:
+        lo, hi, count = conn.execute(
+            "SELECT MIN(id), MAX(id), COUNT(*) FROM "
+            "(SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)",
+            (last, chunk),
+        ).fetchone()
+        if not count:
+            return
+        yield int(lo), int(hi), int(count)
+        last = int(hi)
+
+
+def _path(conn: sqlite3.Connection) -> str:
+    """The main database's file ('' in memory or temporary)."""
+    for row in conn.execute("PRAGMA database_list"):
+        if row[1] == "main":
+            return str(row[2] or "")
+    return ""
+
+
+def _parallel(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    maker: RowMaker,
+    path: str,
+    chunk: int,
+    workers: int,
+    stats: RefreshStats,
+    after_chunk: Callable[[RefreshStats], None] | None,
+) -> None:
+    """Ranges computed by ``workers`` helper processes, decided and written here.
+
+    Each range's promises are decided (and committed) before it is handed out, and
+    ``data_version`` is noted then: the helper's reads begin after it, so if no other
+    connection commits before the range is written, what the helper read is what is
+    there (this process's own commits touch other ranges only)."""
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    helpers: list[tuple[mp.process.BaseProcess, Connection, Connection]] = []
+    try:
+        for _ in range(workers):
+            ask_recv, ask_send = ctx.Pipe(duplex=False)
+            ans_recv, ans_send = ctx.Pipe(duplex=False)
+            p = ctx.Process(
+                target=_helper,
+                args=(path, maker.now_iso, maker.today, settings, ask_recv, ans_send),
+                daemon=True,
+            )
+            p.start()
+            ask_recv.close()
+            ans_send.close()
+            helpers.append((p, ask_send, ans_recv))
+        ranges = _ranges(conn, chunk)
+        inflight: deque[tuple[int, int, int, int, Connection]] = deque()
+        turn = 0
+
+        def hand_out() -> bool:
+            nonlocal turn
+            r = next(ranges, None)
+            if r is None:
+                return False
+            lo, hi, count = r
+            _decide(conn, clock, settings, lo, hi, stats)
+            seen = data_version(conn)
+            _, ask, answer = helpers[turn % len(helpers)]
+            turn += 1
+            ask.send_bytes(marshal.dumps((lo, hi)))
+            inflight.append((lo, hi, count, seen, answer))
+            return True
+
+        while len(inflight) < AHEAD * len(helpers) and hand_out():
+            pass
+        while inflight:
+            lo, hi, count, seen, answer = inflight.popleft()
+            try:
+                data = answer.recv_bytes()
+            except EOFError:
+                raise RuntimeError("a queue refresh helper process died") from None
+            reply = marshal.loads(data)
+            if reply[0] == "error":
+                raise RuntimeError(f"a queue refresh helper failed:\n{reply[1]}")
+            _apply(conn, maker, lo, hi, seen, reply[1], stats)
+            stats.done += count
+            if after_chunk is not None:
+                after_chunk(stats)
+            hand_out()
+    finally:
+        for p, ask, answer in helpers:
+            with contextlib.suppress(OSError):
+                ask.send_bytes(marshal.dumps(None))
+            ask.close()
+            answer.close()
+            p.join(timeout=5)
+            if p.is_alive():
+                p.kill()
+                p.join(timeout=5)
+
+
+def _helper(
+    path: str,
+    now_iso: str,
+    today: object,
+    settings: Settings,
+    asks: Connection,
+    answers: Connection,
+) -> None:
+    """Read and compute the ranges asked for, on a connection of its own, read-only."""
+    import traceback
+    from datetime import date
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA query_only = ON")
+        assert isinstance(today, date)
+        maker = RowMaker(now_iso, today, settings)
+        while True:
+            try:
+                ask = marshal.loads(asks.recv_bytes())
+            except EOFError:
+                return
+            if ask is None:
+                return
+            lo, hi = ask
+            conn.execute("BEGIN")
+            try:
+                changes = _changes(conn, maker, lo, hi)
+            finally:
+                conn.execute("COMMIT")
+            answers.send_bytes(marshal.dumps(("ok", changes)))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            answers.send_bytes(marshal.dumps(("error", traceback.format_exc())))
+    finally:
+        answers.close()
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    lo: int,
+    hi: int,
+    stats: RefreshStats,
+) -> None:
+    """Decide the range's promises, in a write transaction of their own."""
+    candidates = [r[0] for r in conn.execute(_CANDIDATES, (lo, hi))]
+    if candidates:
+        with write_tx(conn):
+            t = time.perf_counter()
+            stats.decided += evaluate_promises(conn, clock, settings, candidates)
+        _held(stats, t)
+
+
+def _apply(
+    conn: sqlite3.Connection,
+    maker: RowMaker,
+    lo: int,
+    hi: int,
+    seen: int,
+    changes: Changes,
+    stats: RefreshStats,
+) -> None:
+    """Write the range's changes; read and compute them again under the lock when
+    another connection committed since ``seen``."""
+    if not any(changes[:3]) and data_version(conn) == seen:
+        stats.unchanged += changes[3]
+        return
+    with write_tx(conn):
+        t = time.perf_counter()
+        if data_version(conn) != seen:  # someone wrote since: read again, under the lock
+            stats.recomputed += 1
+            changes = _changes(conn, maker, lo, hi)
+        _write(conn, maker.now_iso, changes)
+    _held(stats, t)
+    stats.changed += len(changes[0]) + len(changes[1]) + len(changes[2])
+    stats.unchanged += changes[3]
+
+
+Changes = tuple[list[tuple], list[tuple], list[tuple], int]
+
+
+def _changes(conn: sqlite3.Connection, maker: RowMaker, lo: int, hi: int) -> Changes:
+    """(rows to create, rows whose score alone changes, other changed rows, unchanged)."""
+    new_rows: list[NewRow] = []
+    score_only: list[tuple] = []
+    other: list[NewRow] = []
+    same = 0
+    for new, old in maker.rows(conn, _RANGE, [lo, hi]):
+        if old is None:
+            new_rows.append(new)
+        elif new == old[:10]:
+            same += 1
+        elif new[4:] == old[4:10] and new[1] == old[1]:
+            score_only.append((new[2], new[3], new[0]))
+        else:
+            other.append(new)
+    return new_rows, score_only, other, same
+
+
+def _write(conn: sqlite3.Connection, now_iso: str, changes: Changes) -> None:
+    created, score_only, other, _ = changes
+    if created:
+        conn.executemany(UPSERT, [(*r, now_iso) for r in created])
+    if score_only:
+        conn.executemany(_SCORE_ONLY, [(p, r, now_iso, c) for p, r, c in score_only])
+    if other:
+        conn.executemany(_UPDATE, [(*r[1:], now_iso, r[0]) for r in other])
+
+
+def _held(stats: RefreshStats, since: float) -> None:
+    held = time.perf_counter() - since
+    stats.lock_total += held
+    stats.longest_lock = max(stats.longest_lock, held)

@@ -1,0 +1,60 @@
+"""The demo build makes the same rows after issue 8's speed work as before it.
+
+The digests below were taken from the build as it was before issue 8 (same seed, same
+clock, the big builds' path in one process: phone pools, queue rows scored directly).
+A change that makes the build faster must leave every table's rows as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from dunning.clock import FixedClock
+from dunning.demo.build import LOADED, build_demo_report
+
+BEFORE = {
+    "customers": "3000:f4c26175d2f488ef",
+    "contacts": "4559:ae3271928c667908",
+    "phones": "4914:685c983238c892fb",
+    "invoices": "15233:a23ea85cf3e49d2d",
+    "payments": "8396:2294f1f93c907295",
+    "activities": "7299:f9fcff816f34758b",
+    "promises": "620:bfe668d8e705f6cb",
+    "disputes": "144:b34be7e26dd3bcb5",
+    "dispute_invoices": "193:0c38875292e4b6e9",
+    "payment_reports": "101:6cf27d5263e0faac",
+    "assignments": "3000:be6927224de8ab7f",
+    "queue": "3000:1292643c708ce6b7",
+}
+
+
+def digests(path: Path) -> dict[str, str]:
+    conn = sqlite3.connect(path)
+    try:
+        out = {}
+        for table in (*LOADED, "queue"):
+            h = hashlib.sha256()
+            n = 0
+            for row in conn.execute(f"SELECT * FROM {table} ORDER BY rowid"):
+                h.update(repr(row).encode())
+                n += 1
+            out[table] = f"{n}:{h.hexdigest()[:16]}"
+        return out
+    finally:
+        conn.close()
+
+
+def test_the_big_builds_path_makes_the_rows_it_made_before(tmp_path):
+    path = tmp_path / "demo.db"
+    build_demo_report(
+        path,
+        customers=3000,
+        seed=5,
+        clock=FixedClock(),
+        worker=False,
+        phone_pool=True,
+        direct_queue=True,
+    )
+    assert digests(path) == BEFORE
