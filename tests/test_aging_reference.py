@@ -287,3 +287,12 @@ def test_every_aging_output_equals_the_reference(
                         continue  # read back as a float: not exact
                     scale = 10 ** DIGITS[line[cur_at]]
                     assert [round(v * scale) for v in got_row[cur_at + 1 :]] == line[cur_at + 1 :]
+
+
+def test_unsafe_cells_finds_each_cell_visible_would_change() -> None:
+    from dunning.textsafe import is_safe, unsafe_cells
+
+    cells = ["ok", "a\x1bb", "", "x\ny", "fine|bar", "\u202e", "tab\t", "plain"]
+    assert unsafe_cells(cells) == [i for i, c in enumerate(cells) if not is_safe(c)]
+    assert unsafe_cells(["a", "b"]) == []
+    assert unsafe_cells([]) == []

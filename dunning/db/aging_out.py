@@ -42,7 +42,7 @@ from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
 from dunning.db.outfile import text_output
 from dunning.money import minor_digits
-from dunning.textsafe import is_safe
+from dunning.textsafe import unsafe_cells
 
 CHUNK = 20_000  # rows read from the cursor at a time
 HEAD = 4  # customer, name, collector, currency; then 10 money columns
@@ -168,10 +168,11 @@ def _table(
                 continue
             for i in range(HEAD):
                 column = [r[i] for r in lines]
-                if max(map(len, column)) > ex.TABLE_TEXT_MAX or not is_safe("".join(column)):
-                    for r in lines:
-                        r[i] = ex.table_text(r[i])
-                    column = [r[i] for r in lines]
+                fix = unsafe_cells(column)
+                if max(map(len, column)) > ex.TABLE_TEXT_MAX:
+                    fix += [k for k, v in enumerate(column) if len(v) > ex.TABLE_TEXT_MAX]
+                for k in fix:  # table_text leaves every other cell as it is
+                    column[k] = lines[k][i] = ex.table_text(column[k])
                 widths[i] = max(widths[i], max(map(len, column)))
             by_cur: dict[str, list[list[Any]]] = {}
             for r in lines:
@@ -184,7 +185,9 @@ def _table(
                     hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
                     lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
                 high[c], low[c] = hi, lo
-            marshal.dump(lines, spill)
+            blob = marshal.dumps(lines)
+            spill.write(len(blob).to_bytes(8, "little"))
+            spill.write(blob)
         for c in high:
             d = minor_digits(c) if c else 0
             for k, i in enumerate(money):
@@ -197,27 +200,24 @@ def _table(
         fh.write("  ".join(head).rstrip() + "\n")
         fh.write("  ".join("-" * w for w in widths) + "\n")
         text_fmt = "  ".join(f"{{:<{w}}}" for w in widths[:HEAD]) + "  "
-        formats: dict[str, tuple[str, tuple[int, ...], int]] = {}
+        formats: dict[str, tuple[str, tuple[int, ...], int, bool]] = {}
+        for c in high:
+            d = minor_digits(c) if c else 0
+            tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
+            # every amount of the currency below 2**52: one exact float format per row
+            fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
+            formats[c] = (text_fmt + tail, (10**d,) * len(money), d, fast)
         spill.seek(0)
-        while True:
-            try:
-                lines = marshal.load(spill)
-            except EOFError:
-                break
+        while size := spill.read(8):
+            lines = marshal.loads(spill.read(int.from_bytes(size, "little")))
             out = []
             for r in lines:
-                c = r[HEAD - 1]
-                f = formats.get(c)
-                if f is None:
-                    d = minor_digits(c) if c else 0
-                    tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
-                    f = formats[c] = (text_fmt + tail, (10**d,) * len(money), d)
-                amounts = r[HEAD:]
-                if min(amounts) > -_FLOAT_EXACT and max(amounts) < _FLOAT_EXACT:
-                    line = f[0].format(*r[:HEAD], *map(truediv, amounts, f[1]))
+                line_fmt, units, d, fast = formats[r[HEAD - 1]]
+                if fast:
+                    line = line_fmt.format(*r[:HEAD], *map(truediv, r[HEAD:], units))
                 else:  # exact integer arithmetic, as exports._texts
-                    cells = zip(money, amounts, strict=True)
-                    tail = "  ".join(_money_text(v, f[2]).rjust(widths[i]) for i, v in cells)
+                    cells = zip(money, r[HEAD:], strict=True)
+                    tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
                     line = text_fmt.format(*r[:HEAD]) + tail
                 out.append(line.rstrip())
             out.append("")
