@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from dunning.cli import main
 from dunning.clock import FixedClock
 from dunning.db import reports
+from dunning.db import reports_past as past
 from dunning.db.connection import write_tx
 from dunning.db.csvsafe import writer as safe_writer
 from dunning.db.exports import table_text
@@ -257,10 +258,20 @@ AS_OFS = [TODAY, TODAY + timedelta(days=40), date(2026, 10, 31), date(2026, 6, 3
           date(2025, 1, 1)]  # fmt: skip
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("seed", "delta"), [(1, None), (2, None), (3, True), (4, False)])
 def test_every_aging_output_equals_the_reference(
-    conn: sqlite3.Connection, db_path: Path, clock: FixedClock, tmp_path: Path, seed: int
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+    delta: bool | None,
 ) -> None:
+    """``delta``: a past date through reports_past.DELTA_SQL (True), PAST_SQL (False), or
+    whichever the date calls for (None)."""
+    if delta is not None:
+        monkeypatch.setattr(past, "use_delta", lambda conn, as_of: delta)
     build(conn, seed)
     for as_of in AS_OFS:
         for by in ("customer", "collector"):

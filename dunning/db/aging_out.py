@@ -72,7 +72,10 @@ def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterato
     names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
     if today is not None and as_of < today:
-        sql, params = past.PAST_SQL.format(where=""), bounds | {"as_of": as_of.isoformat()}
+        sql, params = (
+            past.customer_sql(conn, as_of.isoformat()),
+            bounds | {"as_of": as_of.isoformat()},
+        )
     else:
         sql, params = parallel.CUSTOMER_SQL.format(where="", hint="NOT INDEXED"), bounds
     sums: dict[str, list[int]] = {}

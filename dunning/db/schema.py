@@ -462,3 +462,18 @@ def m012_append_only(db: sqlite_utils.Database) -> None:
 def m013_keep_subjects(db: sqlite_utils.Database) -> None:
     for statement in M013:
         db.execute(statement)
+
+
+# The aging of a past date (dunning/db/reports_past.py) reads only what changed after the
+# date: invoices issued or changed (by an import) after it, or whose status disagrees with
+# their open amount, through one expression index; and the payments dated after it.
+CHANGED_ON = (
+    "max(issue_date, substr(updated_at, 1, 10), "
+    "CASE WHEN status != 'open' AND open_minor != 0 THEN '~' ELSE '' END)"
+)
+
+
+@migrations()
+def m015_aging(db: sqlite_utils.Database) -> None:
+    db.execute(f"CREATE INDEX invoices_changed_on ON invoices({CHANGED_ON})")
+    db.execute("CREATE INDEX payments_paid_on ON payments(paid_on)")
