@@ -25,12 +25,14 @@ memory. The by-collector aging is a few rows per collector: reports.aging builds
 from __future__ import annotations
 
 import marshal
+import re
 import sqlite3
 import tempfile
+from bisect import bisect_right
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from itertools import chain
+from itertools import accumulate, chain
 from operator import truediv
 from pathlib import Path
 from typing import IO, Any
@@ -41,6 +43,7 @@ from dunning.db import exports as ex
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
 from dunning.db.outfile import text_output
+from dunning.db.reports_parallel import Tuples
 from dunning.money import minor_digits
 from dunning.textsafe import unsafe_cells
 
@@ -66,48 +69,114 @@ def _reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         own.close()
 
 
-def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[list[list[Any]]]:
-    """The aging by customer's lines (the columns of ``exports.aging_table``), in the
-    report's order, a chunk at a time, then its TOTAL lines as the last chunk."""
-    names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
+def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Tuples]:
+    """The by-customer tuples of reports_parallel (``-total, ref, currency, b0..b5,
+    credits, disputed, name, collector id``) in the report's order, a chunk at a time."""
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
     if today is not None and as_of < today:
-        sql, params = (
-            past.customer_sql(conn, as_of.isoformat()),
-            bounds | {"as_of": as_of.isoformat()},
-        )
+        sql = past.customer_sql(conn, as_of.isoformat())
+        params = bounds | {"as_of": as_of.isoformat()}
     else:
         sql, params = parallel.CUSTOMER_SQL.format(where="", hint="NOT INDEXED"), bounds
-    sums: dict[str, list[int]] = {}
-    unassigned = reports.UNASSIGNED
     with _reader(conn) as rc, reports.paused_gc():
         cur = rc.cursor()
         cur.row_factory = None
         cur.execute(sql, params)
         while batch := cur.fetchmany(CHUNK):
-            lines = []
-            for _, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch:
-                net = b0 + b1 + b2 + b3 + b4 + b5 + cr
-                lines.append([ref, name, names.get(cid) or unassigned, c, b0, b1, b2, b3, b4,
-                              b5, cr, net, dp, net + dp])  # fmt: skip
-                t = sums.get(c)
-                if t is None:
-                    t = sums[c] = [0] * 9
-                t[0] += b0
-                t[1] += b1
-                t[2] += b2
-                t[3] += b3
-                t[4] += b4
-                t[5] += b5
-                t[6] += cr
-                t[7] += dp
-                t[8] += 1
-            yield lines
-    totals = []
+            yield batch
+
+
+def _add_sums(sums: dict[str, list[int]], batch: Tuples) -> None:
+    """Per currency: b0..b5, credits, disputed and the number of rows, added column by
+    column (C-level sums rather than nine additions a row)."""
+    by_cur: dict[str, Tuples] = {}
+    for row in batch:
+        rows = by_cur.get(row[2])
+        if rows is None:
+            rows = by_cur[row[2]] = []
+        rows.append(row)
+    for c, rows in by_cur.items():
+        cols = list(zip(*rows, strict=True))[3:11]
+        t = sums.setdefault(c, [0] * 9)
+        for n, col in enumerate(cols):
+            t[n] += sum(col)
+        t[8] += len(rows)
+
+
+def _totals(sums: dict[str, list[int]]) -> list[list[Any]]:
+    out = []
     for c, t in sorted(sums.items()):
         net = sum(t[:7])
-        totals.append(["TOTAL", "", "", c, *t[:7], net, t[7], net + t[7]])
-    yield totals
+        out.append(["TOTAL", "", "", c, *t[:7], net, t[7], net + t[7]])
+    return out
+
+
+def _line(row: tuple[Any, ...], names: dict[int, str]) -> list[Any]:
+    _, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid = row
+    net = b0 + b1 + b2 + b3 + b4 + b5 + cr
+    return [ref, name, names.get(cid) or reports.UNASSIGNED, c, b0, b1, b2, b3, b4, b5, cr,
+            net, dp, net + dp]  # fmt: skip
+
+
+def _names(conn: sqlite3.Connection) -> dict[int, str]:
+    return {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
+
+
+def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[list[list[Any]]]:
+    """The aging by customer's lines (the columns of ``exports.aging_table``), in the
+    report's order, a chunk at a time, then its TOTAL lines as the last chunk."""
+    names = _names(conn)
+    sums: dict[str, list[int]] = {}
+    for batch in _batches(conn, as_of, today):
+        _add_sums(sums, batch)
+        yield [_line(row, names) for row in batch]
+    yield _totals(sums)
+
+
+# a text cell the fast CSV line cannot write as it is: a character csv.writer quotes, or
+# a start a spreadsheet may run (csvsafe); "\x1f" separates the cells searched
+_CSV_SPECIAL = re.compile('[,"\r\n]|\x1f[=+\\-@\t]')
+_EXACT = 2**51  # net and total of amounts below it stay below 2**52 (exports._FLOAT_EXACT)
+
+
+def _special(cells: tuple[str, ...]) -> list[int]:
+    """The indexes of the cells ``_CSV_SPECIAL`` finds (or may find: a false alarm only
+    costs the slow line)."""
+    joined = "\x1f" + "\x1f".join(cells)
+    if _CSV_SPECIAL.search(joined) is None:
+        return []
+    starts = list(accumulate((len(c) + 1 for c in cells), initial=1))
+    return [bisect_right(starts, m.end() - 1) - 1 for m in _CSV_SPECIAL.finditer(joined)]
+
+
+def _csv_batch(batch: Tuples, names: dict[int, str], formats: dict[str, tuple[str, int]]) -> str:
+    """The CSV lines of one batch, as ``exports._csv`` writes them: one ``%`` format a row
+    (floats in major units, exact below 2**52); a row with a text cell to quote or
+    neutralize, or an amount too large for that, written by the exact slow path."""
+    cols = list(zip(*batch, strict=True))
+    slow = set(_special(cols[1])) | set(_special(cols[11]))
+    for c in set(cols[2]):
+        if c not in formats:
+            d = minor_digits(c) if c else 0
+            formats[c] = ("%s,%s,%s,%s," + ",".join([f"%.{d}f"] * 10) + "\r\n", 10**d)
+        if _special((c,)):
+            slow |= {i for i, x in enumerate(cols[2]) if x == c}
+    who = {cid: names.get(cid) or reports.UNASSIGNED for cid in set(cols[12])}
+    bad_who = {cid for cid, w in who.items() if _special((w,))}
+    if bad_who:
+        slow |= {i for i, x in enumerate(cols[12]) if x in bad_who}
+    if any(max(col) >= _EXACT or min(col) <= -_EXACT for col in (cols[0], *cols[3:11])):
+        slow |= {i for i, row in enumerate(batch)
+                 if max(row[3:11]) >= _EXACT or min(row[3:11]) <= -_EXACT
+                 or abs(row[0]) >= _EXACT}  # fmt: skip
+    out = []
+    for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch:
+        f, u = formats[c]
+        out.append(f % (ref, name, who[cid], c, b0 / u, b1 / u, b2 / u, b3 / u, b4 / u,
+                        b5 / u, cr / u, (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+    for i in slow:
+        out[i] = ex._csv_line(_line(batch[i], names), HEAD - 1, HEAD)
+    return "".join(out)
 
 
 def write_aging(
@@ -142,8 +211,14 @@ def write_aging(
     with text_output(dest) as fh:
         if fmt == "csv":
             csvsafe.writer(fh).writerow([c.name for c in cols])
-            for lines in counted():
-                fh.write(ex._csv_money_tail_text(lines, HEAD - 1, HEAD, len(cols)))
+            names = _names(conn)
+            sums: dict[str, list[int]] = {}
+            formats: dict[str, tuple[str, int]] = {}
+            for batch in _batches(conn, as_of, today):
+                _add_sums(sums, batch)
+                fh.write(_csv_batch(batch, names, formats))
+                count[0] += len(batch)
+            fh.write(ex._csv_money_tail_text(_totals(sums), HEAD - 1, HEAD, len(cols)))
         elif fmt == "table":
             _table(cols, counted(), fh, title)
         else:
