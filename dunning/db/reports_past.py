@@ -58,7 +58,8 @@ WITH ch AS (  -- the invoices whose part may differ between the date and today
 ), applied AS (
     SELECT p.invoice_id, SUM(p.amount_minor) AS p_all,
            SUM(p.amount_minor) FILTER (WHERE p.paid_on > :as_of) AS p_after
-    FROM ch JOIN payments p ON p.invoice_id = ch.id GROUP BY p.invoice_id
+    FROM ch CROSS JOIN payments p ON p.invoice_id = ch.id  -- from the few changed
+    GROUP BY p.invoice_id
 ), d AS (
     SELECT i.id, i.customer_id, i.currency, i.due_date, i.disputed, i.issue_date,
            i.open_minor + COALESCE(a.p_after, 0)
@@ -85,7 +86,7 @@ WITH ch AS (  -- the invoices whose part may differ between the date and today
     GROUP BY p.customer_id, p.currency
     UNION ALL  -- unapplied cash received after the date: not there yet
     SELECT customer_id, currency, 0, 0, 0, 0, 0, 0, SUM(amount_minor), 0, -COUNT(*)
-    FROM payments WHERE paid_on > :as_of AND invoice_id IS NULL
+    FROM payments INDEXED BY payments_paid_on WHERE paid_on > :as_of AND invoice_id IS NULL
     GROUP BY customer_id, currency
 ), dl AS (
     SELECT customer_id, currency, """ + _SUMS + """ FROM delta GROUP BY customer_id, currency
