@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
 from itertools import accumulate, chain
-from operator import truediv
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
@@ -220,7 +219,7 @@ def write_aging(
                 count[0] += len(batch)
             fh.write(ex._csv_money_tail_text(_totals(sums), HEAD - 1, HEAD, len(cols)))
         elif fmt == "table":
-            _table(cols, counted(), fh, title)
+            count[0] = _table(cols, _batches(conn, as_of, today), _names(conn), fh, title)
         else:
             raise ValueError(f"unknown format {fmt!r}; one of csv, table, xlsx")
     return count[0] - count[1]
@@ -233,39 +232,78 @@ def _money_text(v: int, digits: int) -> str:
     return f"{sign}{whole:,}.{frac:0{digits}d}" if digits else f"{sign}{whole:,}"
 
 
+def _cleaned(cells: tuple[str, ...] | list[str]) -> list[str]:
+    """A text column as the aligned table shows it (exports.table_text), each cell that
+    needs it fixed, the others untouched."""
+    out = list(cells)
+    fix = unsafe_cells(out)
+    if max(map(len, out), default=0) > ex.TABLE_TEXT_MAX:
+        fix += [k for k, v in enumerate(out) if len(v) > ex.TABLE_TEXT_MAX]
+    for k in fix:
+        out[k] = ex.table_text(cells[k])
+    return out
+
+
+def _by_currency(batch: Tuples) -> dict[str, Tuples]:
+    out: dict[str, Tuples] = {}
+    for row in batch:
+        rows = out.get(row[2])
+        if rows is None:
+            rows = out[row[2]] = []
+        rows.append(row)
+    return out
+
+
 def _table(
-    cols: list[ex.Column], parts: Iterator[list[list[Any]]], fh: IO[str], title: str
-) -> None:
+    cols: list[ex.Column],
+    batches: Iterator[Tuples],
+    names: dict[int, str],
+    fh: IO[str],
+    title: str,
+) -> int:
+    """Pass one: widths, extremes per currency and totals, the tuples spilled; pass two:
+    the lines. Returns the number of customer rows."""
     widths = [len(c.name) for c in cols]
     money = range(HEAD, len(cols))
     high: dict[str, list[int]] = {}  # per currency: largest amount of each money column
     low: dict[str, list[int]] = {}
+    sums: dict[str, list[int]] = {}
+    who: dict[int | None, str] = {}  # collector id -> the cell shown
+    count = 0
     with tempfile.TemporaryFile() as spill:  # unlinked: private, gone on any exit
-        for lines in parts:
-            if not lines:
-                continue
-            for i in range(HEAD):
-                column = [r[i] for r in lines]
-                fix = unsafe_cells(column)
-                if max(map(len, column)) > ex.TABLE_TEXT_MAX:
-                    fix += [k for k, v in enumerate(column) if len(v) > ex.TABLE_TEXT_MAX]
-                for k in fix:  # table_text leaves every other cell as it is
-                    column[k] = lines[k][i] = ex.table_text(column[k])
-                widths[i] = max(widths[i], max(map(len, column)))
-            by_cur: dict[str, list[list[Any]]] = {}
-            for r in lines:
-                by_cur.setdefault(r[HEAD - 1], []).append(r)
-            for c, rs in by_cur.items():
-                values = list(zip(*rs, strict=True))[HEAD:]
+        for batch in batches:
+            count += len(batch)
+            tcols = list(zip(*batch, strict=True))
+            for cid in set(tcols[12]) - who.keys():
+                who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
+            texts = (tcols[1], tcols[11], [who[c] for c in set(tcols[12])], tuple(set(tcols[2])))
+            for i, column in zip((0, 1, 2, 3), texts, strict=True):
+                widths[i] = max(widths[i], max(map(len, _cleaned(column))))
+            for c, rows in _by_currency(batch).items():
+                rc = list(zip(*rows, strict=True))
+                t = sums.setdefault(c, [0] * 9)
+                for n in range(8):
+                    t[n] += sum(rc[3 + n])
+                t[8] += len(rows)
+                net = [-k - dp for k, dp in zip(rc[0], rc[10], strict=True)]
+                total = [-k for k in rc[0]]
+                values = [*rc[3:10], net, rc[10], total]
                 hi = [max(v) for v in values]
                 lo = [min(v) for v in values]
                 if c in high:
                     hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
                     lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
                 high[c], low[c] = hi, lo
-            blob = marshal.dumps(lines)
+            blob = marshal.dumps(batch)
             spill.write(len(blob).to_bytes(8, "little"))
             spill.write(blob)
+        totals = _totals(sums)
+        for line in totals:
+            for n, v in enumerate(line[:HEAD]):
+                widths[n] = max(widths[n], len(ex.table_text(v)))
+            d = minor_digits(line[3]) if line[3] else 0
+            for i in money:
+                widths[i] = max(widths[i], len(_money_text(line[i], d)))
         for c in high:
             d = minor_digits(c) if c else 0
             for k, i in enumerate(money):
@@ -278,25 +316,38 @@ def _table(
         fh.write("  ".join(head).rstrip() + "\n")
         fh.write("  ".join("-" * w for w in widths) + "\n")
         text_fmt = "  ".join(f"{{:<{w}}}" for w in widths[:HEAD]) + "  "
-        formats: dict[str, tuple[str, tuple[int, ...], int, bool]] = {}
+        formats: dict[str, tuple[str, int, int, bool]] = {}
         for c in high:
             d = minor_digits(c) if c else 0
             tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
             # every amount of the currency below 2**52: one exact float format per row
             fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
-            formats[c] = (text_fmt + tail, (10**d,) * len(money), d, fast)
+            formats[c] = (text_fmt + tail + "\n", 10**d, d, fast)
+        cur_cell = {c: ex.table_text(c) for c in high}
+
+        def slow(line: list[Any], d: int) -> str:  # exact integer arithmetic (exports._texts)
+            cells = zip(money, line[HEAD:], strict=True)
+            tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
+            return (text_fmt.format(*line[:HEAD]) + tail).rstrip() + "\n"
+
         spill.seek(0)
         while size := spill.read(8):
-            lines = marshal.loads(spill.read(int.from_bytes(size, "little")))
+            batch = marshal.loads(spill.read(int.from_bytes(size, "little")))
+            tcols = list(zip(*batch, strict=True))
             out = []
-            for r in lines:
-                line_fmt, units, d, fast = formats[r[HEAD - 1]]
+            for ref, name, row in zip(_cleaned(tcols[1]), _cleaned(tcols[11]), batch, strict=True):
+                k, c, b0, b1, b2, b3, b4, b5, cr, dp, cid = row[0], *row[2:11], row[12]
+                line_fmt, u, d, fast = formats[c]
                 if fast:
-                    line = line_fmt.format(*r[:HEAD], *map(truediv, r[HEAD:], units))
-                else:  # exact integer arithmetic, as exports._texts
-                    cells = zip(money, r[HEAD:], strict=True)
-                    tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
-                    line = text_fmt.format(*r[:HEAD]) + tail
-                out.append(line.rstrip())
-            out.append("")
-            fh.write("\n".join(out))
+                    out.append(line_fmt.format(ref, name, who[cid], cur_cell[c], b0 / u, b1 / u,
+                                               b2 / u, b3 / u, b4 / u, b5 / u, cr / u,
+                                               (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+                else:
+                    line = [ref, name, who[cid], cur_cell[c], b0, b1, b2, b3, b4, b5, cr,
+                            -k - dp, dp, -k]  # fmt: skip
+                    out.append(slow(line, d))
+            fh.write("".join(out))
+        for line in totals:
+            d = minor_digits(line[3]) if line[3] else 0
+            fh.write(slow([ex.table_text(v) for v in line[:HEAD]] + line[HEAD:], d))
+    return count
