@@ -30,12 +30,10 @@ import sqlite3
 import tempfile
 from bisect import bisect_right
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from itertools import accumulate, chain
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import quote
 
 from dunning.db import csvsafe, reports
 from dunning.db import exports as ex
@@ -51,23 +49,6 @@ HEAD = 4  # customer, name, collector, currency; then 10 money columns
 _FLOAT_EXACT = 2**52  # see exports._FLOAT_EXACT
 
 
-@contextmanager
-def _reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path or conn.in_transaction:
-        yield conn
-        return
-    own = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
-    try:
-        own.execute("PRAGMA busy_timeout=5000")
-        own.execute("PRAGMA mmap_size=0")
-        own.execute("PRAGMA temp_store=FILE")
-        own.execute("PRAGMA cache_size=-32768")
-        yield own
-    finally:
-        own.close()
-
-
 def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Tuples]:
     """The by-customer tuples of reports_parallel (``-total, ref, currency, b0..b5,
     credits, disputed, name, collector id``) in the report's order, a chunk at a time."""
@@ -76,13 +57,22 @@ def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Itera
         sql = past.customer_sql(conn, as_of.isoformat())
         params = bounds | {"as_of": as_of.isoformat()}
     else:
-        sql, params = parallel.CUSTOMER_SQL.format(where="", hint="NOT INDEXED"), bounds
-    with _reader(conn) as rc, reports.paused_gc():
+        sql, params = parallel.CUSTOMER_SQL.format(where="", hint=_hint(conn)), bounds
+    with past.reader(conn) as rc, reports.paused_gc():
         cur = rc.cursor()
         cur.row_factory = None
         cur.execute(sql, params)
         while batch := cur.fetchmany(CHUNK):
             yield batch
+
+
+def _hint(conn: sqlite3.Connection) -> str:
+    """Unapplied cash through its partial index (m015) when the database has it, else
+    straight through the payments table (reports_parallel.UNAPPLIED_CASH_SQL)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'payments_unapplied'"
+    ).fetchone()
+    return "INDEXED BY payments_unapplied" if found else "NOT INDEXED"
 
 
 def _add_sums(sums: dict[str, list[int]], batch: Tuples) -> None:

@@ -35,7 +35,10 @@ Two ways to the same figures (tests/test_aging_reference.py holds both to a refe
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
@@ -92,7 +95,8 @@ WITH ch AS (  -- the invoices whose part may differ between the date and today
     SELECT customer_id, currency, """ + _SUMS + """ FROM delta GROUP BY customer_id, currency
 ), u AS (
     SELECT customer_id, currency, -SUM(amount_minor) AS cash, COUNT(*) AS n
-    FROM payments NOT INDEXED WHERE invoice_id IS NULL GROUP BY customer_id, currency
+    FROM payments INDEXED BY payments_unapplied WHERE invoice_id IS NULL
+    GROUP BY customer_id, currency
 ), a AS (
     SELECT customer_id, currency, """ + BUCKET_SUMS + """, COUNT(*) AS n
     FROM invoices WHERE status = 'open' AND open_minor != 0
@@ -185,9 +189,34 @@ ORDER BY k, c.external_ref, m.currency
 )
 
 
+@contextmanager
+def reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A read connection of its own for one large statement, when the database is a file
+    and the caller is not inside a transaction (else the caller's): no memory map
+    (touched pages would count in the process's memory), temporary B-trees and sorts in
+    files rather than memory, a 32 MB cache: the report's memory stays bounded."""
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path or conn.in_transaction:
+        yield conn
+        return
+    own = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
+    try:
+        own.execute("PRAGMA busy_timeout=5000")
+        own.execute("PRAGMA mmap_size=0")
+        own.execute("PRAGMA temp_store=FILE")
+        own.execute("PRAGMA cache_size=-32768")
+        yield own
+    finally:
+        own.close()
+
+
 def use_delta(conn: sqlite3.Connection, as_of: str) -> bool:
     """Whether the date is late enough in the ledger for ``DELTA_SQL``: fewer invoices
     changed after it than issued by it (both counted on an index)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'invoices_changed_on'"
+    ).fetchone():
+        return False  # a database not yet migrated (m015), read as it is
     changed = conn.execute(
         f"SELECT COUNT(*) FROM invoices WHERE {CHANGED_ON} > ?", (as_of,)
     ).fetchone()[0]
@@ -205,9 +234,10 @@ def collector_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples
     date is late enough for ``DELTA_SQL``; else None."""
     if not use_delta(conn, params["as_of"]):
         return None
-    cur = conn.cursor()
-    cur.row_factory = None
-    return cur.execute(DELTA_COLLECTOR_SQL, params).fetchall()
+    with reader(conn) as rc:
+        cur = rc.cursor()
+        cur.row_factory = None
+        return cur.execute(DELTA_COLLECTOR_SQL, params).fetchall()
 
 
 def scan(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> Tuples:

@@ -467,6 +467,7 @@ def m013_keep_subjects(db: sqlite_utils.Database) -> None:
 # The aging of a past date (dunning/db/reports_past.py) reads only what changed after the
 # date: invoices issued or changed (by an import) after it, or whose status disagrees with
 # their open amount, through one expression index; and the payments dated after it.
+# Both agings read unapplied cash from a small partial index instead of every payment.
 CHANGED_ON = (
     "max(issue_date, substr(updated_at, 1, 10), "
     "CASE WHEN status != 'open' AND open_minor != 0 THEN '~' ELSE '' END)"
@@ -477,3 +478,8 @@ CHANGED_ON = (
 def m015_aging(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE INDEX invoices_changed_on ON invoices({CHANGED_ON})")
     db.execute("CREATE INDEX payments_paid_on ON payments(paid_on)")
+    # unapplied cash (about 1% of payments), in the aging's order, without the table
+    db.execute(
+        "CREATE INDEX payments_unapplied ON payments(customer_id, currency, amount_minor) "
+        "WHERE invoice_id IS NULL"
+    )
