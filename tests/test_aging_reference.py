@@ -11,6 +11,7 @@ import random
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -307,3 +308,47 @@ def test_unsafe_cells_finds_each_cell_visible_would_change() -> None:
     assert unsafe_cells(cells) == [i for i, c in enumerate(cells) if not is_safe(c)]
     assert unsafe_cells(["a", "b"]) == []
     assert unsafe_cells([]) == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "table"])
+def test_an_interrupted_aging_leaves_no_file_and_a_written_one_is_private(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fmt: str,
+) -> None:
+    from dunning.db import aging_out
+
+    build(conn, 5)
+    monkeypatch.setattr(aging_out, "CHUNK", 7)  # many chunks: the file is written in parts
+    out = tmp_path / "out" / f"aging.{fmt if fmt == 'csv' else 'txt'}"
+    out.parent.mkdir()
+    run(db_path, clock, "--format", fmt, "-o", str(out))
+    assert out.stat().st_mode & 0o777 == 0o600
+    whole = out.read_bytes()
+    out.unlink()
+    real = aging_out.marshal.loads if fmt == "table" else aging_out._csv_batch
+    calls = []
+
+    def interrupted(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    if fmt == "table":  # pass two, reading the spilled rows back
+        fake = SimpleNamespace(dumps=aging_out.marshal.dumps, loads=interrupted)
+        monkeypatch.setattr(aging_out, "marshal", fake)
+    else:
+        monkeypatch.setattr(aging_out, "_csv_batch", interrupted)
+    with pytest.raises((KeyboardInterrupt, SystemExit)):
+        code = main(["--db", str(db_path), "report", "aging", "--format", fmt, "-o", str(out)],
+                    clock=clock)  # fmt: skip
+        raise SystemExit(code)
+    assert len(calls) == 3
+    assert list(out.parent.iterdir()) == []  # neither the file nor a .partial
+    monkeypatch.undo()
+    run(db_path, clock, "--format", fmt, "-o", str(out))
+    assert out.read_bytes() == whole
