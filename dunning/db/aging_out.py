@@ -118,7 +118,9 @@ def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterato
     sums: dict[str, list[int]] = {}
     for batch in _batches(conn, as_of, today):
         _add_sums(sums, batch)
-        yield [_line(row, names) for row in batch]
+        who = {cid: names.get(cid) or reports.UNASSIGNED for cid in {r[12] for r in batch}}
+        yield [[ref, name, who[cid], c, b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k]
+               for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch]  # fmt: skip
     yield _totals(sums)
 
 
