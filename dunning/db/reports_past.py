@@ -194,7 +194,8 @@ def reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A read connection of its own for one large statement, when the database is a file
     and the caller is not inside a transaction (else the caller's): no memory map
     (touched pages would count in the process's memory), temporary B-trees and sorts in
-    files rather than memory, a 32 MB cache: the report's memory stays bounded."""
+    files rather than memory, an 8 MB cache (each temporary B-tree and sort
+    may hold as much): the report's memory stays bounded."""
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not path or conn.in_transaction:
         yield conn
@@ -204,7 +205,7 @@ def reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         own.execute("PRAGMA busy_timeout=5000")
         own.execute("PRAGMA mmap_size=0")
         own.execute("PRAGMA temp_store=FILE")
-        own.execute("PRAGMA cache_size=-32768")
+        own.execute("PRAGMA cache_size=-8192")
         yield own
     finally:
         own.close()
