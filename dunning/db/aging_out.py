@@ -6,13 +6,15 @@ time, and each chunk is written before the next is read; the TOTAL rows are summ
 the way and written last. The bytes are exactly those of ``exports.write`` over the
 whole report (tests/test_aging_reference.py):
 
-- CSV: each chunk through the exports' fast line builder (``_csv_money_tail_text``, which
-  treats each row on its own);
+- CSV: one ``%`` format a row straight from the cursor's tuple (amounts as floats in
+  major units, exact below 2**52, as exports' fast path); a row with text csv.writer would
+  quote or csvsafe neutralize, or a huge amount, is written by the exact slow path;
 - the aligned table needs every column's width before its first line. Pass one reads the
   rows, measures the text cells and keeps, per currency and money column, the largest and
   the smallest amount (a formatted amount is longest at one of the two: its length grows
   with its magnitude, plus one for a sign), and spills the rows to a private temporary
-  file (``marshal``, unlinked at once); pass two reads them back and writes the lines,
+  file (the cursor's tuples, ``marshal``, unlinked at once); pass two reads them back and
+  writes the lines,
   each in one ``str.format`` call (grouped floats, exact below 2**52 as in the CSV);
 - XLSX: the rows handed to openpyxl's write-only workbook as a generator.
 
