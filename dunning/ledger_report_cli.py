@@ -25,7 +25,7 @@ from dunning.ledger_cli import (
 
 @_guard
 def cmd_aging(args: argparse.Namespace) -> int:
-    from dunning.db import exports, reports
+    from dunning.db import aging_out, exports, reports
 
     fmt = _format(args)
     today = _today(args)
@@ -39,18 +39,24 @@ def cmd_aging(args: argparse.Namespace) -> int:
         if actor is None:
             return 1
         with _audited(args, conn, actor, "report", "aging", detail) as info:
-            report = reports.aging(conn, as_of, by=args.by, today=today)
-            ledger = "rebuilt as it stood on as_of" if report.rebuilt else "as loaded"
+            title = f"Aging as of {as_of}"
+            ledger = "rebuilt as it stood on as_of" if as_of < today else "as loaded"
             meta = {"report": "aging", "as_of": as_of, "by": args.by, "ledger": ledger}
-            with reports.paused_gc():
-                cols, rows = exports.aging_table(report)
-                exports.write(cols, rows, fmt, args.output, title=f"Aging as of {as_of}",
-                              meta=meta)  # fmt: skip
-            info["rows"] = len(report.rows)
+            if args.by == "customer" and fmt in ("csv", "table", "xlsx"):
+                # streamed from the cursor: bounded memory (dunning/db/aging_out.py)
+                n = aging_out.write_aging(conn, as_of, fmt, args.output, today=today,
+                                          title=title, meta=meta)  # fmt: skip
+            else:
+                report = reports.aging(conn, as_of, by=args.by, today=today)
+                with reports.paused_gc():
+                    cols, rows = exports.aging_table(report)
+                    exports.write(cols, rows, fmt, args.output, title=title, meta=meta)
+                n = len(report.rows)
+            info["rows"] = n
     finally:
         conn.close()
     if args.output is not None:
-        print(f"aging as of {as_of}: {len(report.rows)} rows written to {args.output}")
+        print(f"aging as of {as_of}: {n} rows written to {args.output}")
     return 0
 
 

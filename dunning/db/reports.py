@@ -160,7 +160,18 @@ def aging_past(
     bounds = {f"b{n}": d for n, d in enumerate(_bounds(as_of), start=1)}
     names = {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
     with paused_gc():
-        tuples = past.scan(conn, where, bounds | params | {"as_of": as_of.isoformat()})
+        params |= bounds | {"as_of": as_of.isoformat()}
+        if by == "collector" and customer_ids is None:
+            groups = past.collector_groups(conn, params)
+            if groups is not None:
+                rows, totals = _by_collector([(groups, [])], names)
+                return AgingReport(as_of, by, rows, totals, rebuilt=True)
+        if customer_ids is None:
+            cur = conn.cursor()
+            cur.row_factory = None
+            tuples = cur.execute(past.customer_sql(conn, as_of.isoformat()), params).fetchall()
+        else:
+            tuples = past.scan(conn, where, params)
         if by == "collector":
             parts: list[parallel.Result] = [(past.as_collector_groups(tuples), [])]
             rows, totals = _by_collector(parts, names)

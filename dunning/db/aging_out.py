@@ -1,0 +1,347 @@
+"""The aging by customer written to a file or standard output, streamed: bounded memory
+whatever the size of the ledger (issue 8: a million customers in <= 5 s and <= 150 MB).
+
+The rows come from one SQL statement (one snapshot), read from its cursor a chunk at a
+time, and each chunk is written before the next is read; the TOTAL rows are summed on
+the way and written last. The bytes are exactly those of ``exports.write`` over the
+whole report (tests/test_aging_reference.py):
+
+- CSV: one ``%`` format a row straight from the cursor's tuple (amounts as floats in
+  major units, exact below 2**52, as exports' fast path); a row with text csv.writer would
+  quote or csvsafe neutralize, or a huge amount, is written by the exact slow path;
+- the aligned table needs every column's width before its first line. Pass one reads the
+  rows, measures the text cells and keeps, per currency and money column, the largest and
+  the smallest amount (a formatted amount is longest at one of the two: its length grows
+  with its magnitude, plus one for a sign), and spills the rows to a private temporary
+  file (the cursor's tuples, ``marshal``, unlinked at once); pass two reads them back and
+  writes the lines,
+  each in one ``str.format`` call (grouped floats, exact below 2**52 as in the CSV);
+- XLSX: the rows handed to openpyxl's write-only workbook as a generator.
+
+The statement runs on a read connection of its own (when the database is a file and the
+caller is not inside a transaction): no memory map (touched pages would count in the
+process's memory) and SQLite's sort spilled to a temporary file rather than held in
+memory. The by-collector aging is a few rows per collector: reports.aging builds it.
+"""
+
+from __future__ import annotations
+
+import marshal
+import re
+import sqlite3
+import tempfile
+from bisect import bisect_right
+from collections.abc import Iterator
+from datetime import date
+from itertools import accumulate, chain
+from pathlib import Path
+from typing import IO, Any
+
+from dunning.db import csvsafe, reports
+from dunning.db import exports as ex
+from dunning.db import reports_parallel as parallel
+from dunning.db import reports_past as past
+from dunning.db.outfile import text_output
+from dunning.db.reports_parallel import Tuples
+from dunning.money import minor_digits
+from dunning.textsafe import unsafe_cells
+
+CHUNK = 20_000  # rows read from the cursor at a time
+HEAD = 4  # customer, name, collector, currency; then 10 money columns
+_FLOAT_EXACT = 2**52  # see exports._FLOAT_EXACT
+
+
+def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Tuples]:
+    """The by-customer tuples of reports_parallel (``-total, ref, currency, b0..b5,
+    credits, disputed, name, collector id``) in the report's order, a chunk at a time."""
+    bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
+    if today is not None and as_of < today:
+        sql = past.customer_sql(conn, as_of.isoformat())
+        params = bounds | {"as_of": as_of.isoformat()}
+    else:
+        sql, params = parallel.CUSTOMER_SQL.format(where="", hint=_hint(conn)), bounds
+    with past.reader(conn) as rc, reports.paused_gc():
+        cur = rc.cursor()
+        cur.row_factory = None
+        cur.execute(sql, params)
+        while batch := cur.fetchmany(CHUNK):
+            yield batch
+
+
+def _hint(conn: sqlite3.Connection) -> str:
+    """Unapplied cash through its partial index (m015) when the database has it, else
+    straight through the payments table (reports_parallel.UNAPPLIED_CASH_SQL)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'payments_unapplied'"
+    ).fetchone()
+    return "INDEXED BY payments_unapplied" if found else "NOT INDEXED"
+
+
+def _add_sums(sums: dict[str, list[int]], batch: Tuples) -> None:
+    """Per currency: b0..b5, credits, disputed and the number of rows, added column by
+    column (C-level sums rather than nine additions a row)."""
+    by_cur: dict[str, Tuples] = {}
+    for row in batch:
+        rows = by_cur.get(row[2])
+        if rows is None:
+            rows = by_cur[row[2]] = []
+        rows.append(row)
+    for c, rows in by_cur.items():
+        cols = list(zip(*rows, strict=True))[3:11]
+        t = sums.setdefault(c, [0] * 9)
+        for n, col in enumerate(cols):
+            t[n] += sum(col)
+        t[8] += len(rows)
+
+
+def _totals(sums: dict[str, list[int]]) -> list[list[Any]]:
+    out = []
+    for c, t in sorted(sums.items()):
+        net = sum(t[:7])
+        out.append(["TOTAL", "", "", c, *t[:7], net, t[7], net + t[7]])
+    return out
+
+
+def _line(row: tuple[Any, ...], names: dict[int, str]) -> list[Any]:
+    _, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid = row
+    net = b0 + b1 + b2 + b3 + b4 + b5 + cr
+    return [ref, name, names.get(cid) or reports.UNASSIGNED, c, b0, b1, b2, b3, b4, b5, cr,
+            net, dp, net + dp]  # fmt: skip
+
+
+def _names(conn: sqlite3.Connection) -> dict[int, str]:
+    return {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
+
+
+def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[list[list[Any]]]:
+    """The aging by customer's lines (the columns of ``exports.aging_table``), in the
+    report's order, a chunk at a time, then its TOTAL lines as the last chunk."""
+    names = _names(conn)
+    sums: dict[str, list[int]] = {}
+    for batch in _batches(conn, as_of, today):
+        _add_sums(sums, batch)
+        who = {cid: names.get(cid) or reports.UNASSIGNED for cid in {r[12] for r in batch}}
+        yield [[ref, name, who[cid], c, b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k]
+               for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch]  # fmt: skip
+    yield _totals(sums)
+
+
+# a text cell the fast CSV line cannot write as it is: a character csv.writer quotes, or
+# a start a spreadsheet may run (csvsafe); "\x1f" separates the cells searched
+_CSV_SPECIAL = re.compile('[,"\r\n]|\x1f[=+\\-@\t]')
+_EXACT = 2**51  # net and total of amounts below it stay below 2**52 (exports._FLOAT_EXACT)
+
+
+def _special(cells: tuple[str, ...]) -> list[int]:
+    """The indexes of the cells ``_CSV_SPECIAL`` finds (or may find: a false alarm only
+    costs the slow line)."""
+    joined = "\x1f" + "\x1f".join(cells)
+    if _CSV_SPECIAL.search(joined) is None:
+        return []
+    starts = list(accumulate((len(c) + 1 for c in cells), initial=1))
+    return [bisect_right(starts, m.end() - 1) - 1 for m in _CSV_SPECIAL.finditer(joined)]
+
+
+def _csv_batch(batch: Tuples, names: dict[int, str], formats: dict[str, tuple[str, int]]) -> str:
+    """The CSV lines of one batch, as ``exports._csv`` writes them: one ``%`` format a row
+    (floats in major units, exact below 2**52); a row with a text cell to quote or
+    neutralize, or an amount too large for that, written by the exact slow path."""
+    cols = list(zip(*batch, strict=True))
+    slow = set(_special(cols[1])) | set(_special(cols[11]))
+    for c in set(cols[2]):
+        if c not in formats:
+            d = minor_digits(c) if c else 0
+            formats[c] = ("%s,%s,%s,%s," + ",".join([f"%.{d}f"] * 10) + "\r\n", 10**d)
+        if _special((c,)):
+            slow |= {i for i, x in enumerate(cols[2]) if x == c}
+    who = {cid: names.get(cid) or reports.UNASSIGNED for cid in set(cols[12])}
+    bad_who = {cid for cid, w in who.items() if _special((w,))}
+    if bad_who:
+        slow |= {i for i, x in enumerate(cols[12]) if x in bad_who}
+    if any(max(col) >= _EXACT or min(col) <= -_EXACT for col in (cols[0], *cols[3:11])):
+        slow |= {i for i, row in enumerate(batch)
+                 if max(row[3:11]) >= _EXACT or min(row[3:11]) <= -_EXACT
+                 or abs(row[0]) >= _EXACT}  # fmt: skip
+    out = []
+    for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch:
+        f, u = formats[c]
+        out.append(f % (ref, name, who[cid], c, b0 / u, b1 / u, b2 / u, b3 / u, b4 / u,
+                        b5 / u, cr / u, (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+    for i in slow:
+        out[i] = ex._csv_line(_line(batch[i], names), HEAD - 1, HEAD)
+    return "".join(out)
+
+
+def write_aging(
+    conn: sqlite3.Connection,
+    as_of: date,
+    fmt: str,
+    dest: Path | None,
+    *,
+    today: date | None = None,
+    title: str = "",
+    meta: dict[str, Any] | None = None,
+) -> int:
+    """Write the aging by customer as ``fmt`` (csv, table or xlsx) to ``dest`` (None:
+    standard output); returns the number of customer rows (TOTAL rows aside)."""
+    cols, _ = ex.aging_table(reports.AgingReport(as_of, "customer", [], []))
+    count = [0, 0]  # lines written, lines of the last chunk (the TOTAL rows)
+
+    def counted() -> Iterator[list[list[Any]]]:
+        for lines in chunks(conn, as_of, today):
+            count[0] += len(lines)
+            count[1] = len(lines)
+            yield lines
+
+    if fmt == "xlsx":
+        ex._check_format(fmt, dest)
+        from dunning.db.xlsx import write_xlsx
+
+        rows = chain.from_iterable(counted())
+        section = ex.Section(title or "report", title, cols, rows)
+        write_xlsx([section], dest, meta or {})  # type: ignore[arg-type]
+        return count[0] - count[1]
+    with text_output(dest) as fh:
+        if fmt == "csv":
+            csvsafe.writer(fh).writerow([c.name for c in cols])
+            names = _names(conn)
+            sums: dict[str, list[int]] = {}
+            formats: dict[str, tuple[str, int]] = {}
+            for batch in _batches(conn, as_of, today):
+                _add_sums(sums, batch)
+                fh.write(_csv_batch(batch, names, formats))
+                count[0] += len(batch)
+            fh.write(ex._csv_money_tail_text(_totals(sums), HEAD - 1, HEAD, len(cols)))
+        elif fmt == "table":
+            count[0] = _table(cols, _batches(conn, as_of, today), _names(conn), fh, title)
+        else:
+            raise ValueError(f"unknown format {fmt!r}; one of csv, table, xlsx")
+    return count[0] - count[1]
+
+
+def _money_text(v: int, digits: int) -> str:
+    """One amount as the table shows it: grouped, exact (exports._texts)."""
+    whole, frac = divmod(-v if v < 0 else v, 10**digits)
+    sign = "-" if v < 0 else ""
+    return f"{sign}{whole:,}.{frac:0{digits}d}" if digits else f"{sign}{whole:,}"
+
+
+def _cleaned(cells: tuple[str, ...] | list[str]) -> list[str]:
+    """A text column as the aligned table shows it (exports.table_text), each cell that
+    needs it fixed, the others untouched."""
+    out = list(cells)
+    fix = unsafe_cells(out)
+    if max(map(len, out), default=0) > ex.TABLE_TEXT_MAX:
+        fix += [k for k, v in enumerate(out) if len(v) > ex.TABLE_TEXT_MAX]
+    for k in fix:
+        out[k] = ex.table_text(cells[k])
+    return out
+
+
+def _by_currency(batch: Tuples) -> dict[str, Tuples]:
+    out: dict[str, Tuples] = {}
+    for row in batch:
+        rows = out.get(row[2])
+        if rows is None:
+            rows = out[row[2]] = []
+        rows.append(row)
+    return out
+
+
+def _table(
+    cols: list[ex.Column],
+    batches: Iterator[Tuples],
+    names: dict[int, str],
+    fh: IO[str],
+    title: str,
+) -> int:
+    """Pass one: widths, extremes per currency and totals, the tuples spilled; pass two:
+    the lines. Returns the number of customer rows."""
+    widths = [len(c.name) for c in cols]
+    money = range(HEAD, len(cols))
+    high: dict[str, list[int]] = {}  # per currency: largest amount of each money column
+    low: dict[str, list[int]] = {}
+    sums: dict[str, list[int]] = {}
+    who: dict[int | None, str] = {}  # collector id -> the cell shown
+    count = 0
+    with tempfile.TemporaryFile() as spill:  # unlinked: private, gone on any exit
+        for batch in batches:
+            count += len(batch)
+            tcols = list(zip(*batch, strict=True))
+            for cid in set(tcols[12]) - who.keys():
+                who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
+            texts = (tcols[1], tcols[11], [who[c] for c in set(tcols[12])], tuple(set(tcols[2])))
+            for i, column in zip((0, 1, 2, 3), texts, strict=True):
+                widths[i] = max(widths[i], max(map(len, _cleaned(column))))
+            for c, rows in _by_currency(batch).items():
+                rc = list(zip(*rows, strict=True))
+                t = sums.setdefault(c, [0] * 9)
+                for n in range(8):
+                    t[n] += sum(rc[3 + n])
+                t[8] += len(rows)
+                net = [-k - dp for k, dp in zip(rc[0], rc[10], strict=True)]
+                total = [-k for k in rc[0]]
+                values = [*rc[3:10], net, rc[10], total]
+                hi = [max(v) for v in values]
+                lo = [min(v) for v in values]
+                if c in high:
+                    hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
+                    lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
+                high[c], low[c] = hi, lo
+            blob = marshal.dumps(batch)
+            spill.write(len(blob).to_bytes(8, "little"))
+            spill.write(blob)
+        totals = _totals(sums)
+        for line in totals:
+            for n, v in enumerate(line[:HEAD]):
+                widths[n] = max(widths[n], len(ex.table_text(v)))
+            d = minor_digits(line[3]) if line[3] else 0
+            for i in money:
+                widths[i] = max(widths[i], len(_money_text(line[i], d)))
+        for c in high:
+            d = minor_digits(c) if c else 0
+            for k, i in enumerate(money):
+                widths[i] = max(widths[i], len(_money_text(high[c][k], d)),
+                                len(_money_text(low[c][k], d)))  # fmt: skip
+        if title:
+            fh.write(title + "\n")
+        head = [c.name.ljust(w) if n < HEAD else c.name.rjust(w)
+                for n, (c, w) in enumerate(zip(cols, widths, strict=True))]  # fmt: skip
+        fh.write("  ".join(head).rstrip() + "\n")
+        fh.write("  ".join("-" * w for w in widths) + "\n")
+        text_fmt = "  ".join(f"{{:<{w}}}" for w in widths[:HEAD]) + "  "
+        formats: dict[str, tuple[str, int, int, bool]] = {}
+        for c in high:
+            d = minor_digits(c) if c else 0
+            tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
+            # every amount of the currency below 2**52: one exact float format per row
+            fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
+            formats[c] = (text_fmt + tail + "\n", 10**d, d, fast)
+        cur_cell = {c: ex.table_text(c) for c in high}
+
+        def slow(line: list[Any], d: int) -> str:  # exact integer arithmetic (exports._texts)
+            cells = zip(money, line[HEAD:], strict=True)
+            tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
+            return (text_fmt.format(*line[:HEAD]) + tail).rstrip() + "\n"
+
+        spill.seek(0)
+        while size := spill.read(8):
+            batch = marshal.loads(spill.read(int.from_bytes(size, "little")))
+            tcols = list(zip(*batch, strict=True))
+            out = []
+            for ref, name, row in zip(_cleaned(tcols[1]), _cleaned(tcols[11]), batch, strict=True):
+                k, c, b0, b1, b2, b3, b4, b5, cr, dp, cid = row[0], *row[2:11], row[12]
+                line_fmt, u, d, fast = formats[c]
+                if fast:
+                    out.append(line_fmt.format(ref, name, who[cid], cur_cell[c], b0 / u, b1 / u,
+                                               b2 / u, b3 / u, b4 / u, b5 / u, cr / u,
+                                               (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+                else:
+                    line = [ref, name, who[cid], cur_cell[c], b0, b1, b2, b3, b4, b5, cr,
+                            -k - dp, dp, -k]  # fmt: skip
+                    out.append(slow(line, d))
+            fh.write("".join(out))
+        for line in totals:
+            d = minor_digits(line[3]) if line[3] else 0
+            fh.write(slow([ex.table_text(v) for v in line[:HEAD]] + line[HEAD:], d))
+    return count
