@@ -24,8 +24,8 @@ from pathlib import Path
 
 from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
-from dunning.db.connection import write_tx
-from dunning.db.ledger import entities, invoices, payments
+from dunning.db.connection import DatabaseError, write_tx
+from dunning.db.ledger import bulk, entities, invoices, payments
 from dunning.db.ledger.cleaning import Cleaned, clean_rows
 from dunning.db.ledger.interrupt import HeldInterrupt
 from dunning.db.ledger.options import ImportOptions, LedgerImportError, validate_options
@@ -54,6 +54,7 @@ from dunning.queue.promises import evaluate_promises
 __all__ = ["ImportOptions", "ImportResult", "LedgerImportError", "Refusal", "import_file"]
 
 SAMPLE_ROWS = 2000
+REFRESH_CHUNK = 2000  # accounts refreshed per write transaction after the ledger's commit
 DATE_FIELDS = ("issue_date", "due_date", "settled_on", "paid_on")
 
 
@@ -279,6 +280,34 @@ def _run(
     return result
 
 
+def refresh_queue(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    customer_ids: set[int],
+    held: HeldInterrupt,
+) -> tuple[int, str]:
+    """The queue rows of the customers whose ledger changed, after the ledger's commit:
+    in short write transactions of ``REFRESH_CHUNK`` accounts each, so that collectors'
+    writes get the lock between them (refreshing 100,000 new accounts in the import's own
+    transaction held it for most of its ~25 s). The ledger is already whole; meanwhile an
+    account not yet refreshed shows its queue row as it was before the import (a new
+    account: none yet). A Ctrl-C stops between chunks; returns how many accounts were left,
+    which ``dunning queue refresh`` (or the next import) brings up to date, and why; a
+    database error (the lock not had in time) stops it the same way, as the ledger's
+    commit must not be reported as a failure."""
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), REFRESH_CHUNK):
+        if held.came:
+            return len(ordered) - start, "interrupted"
+        try:
+            with write_tx(conn):
+                refresh_accounts(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
+        except (sqlite3.Error, DatabaseError) as exc:
+            return len(ordered) - start, clip(str(exc), 200)
+    return 0, ""
+
+
 class _DryRun(Exception):
     """Raised inside the write transaction of a dry run, so that it rolls back."""
 
@@ -298,12 +327,73 @@ def _write(
     # the first load of a big file holds the lock for long: collectors waiting are told
     # who holds it (lockwait.py); a dry run writes nothing, not even that note
     named = nullcontext() if options.dry_run else announce(conn, "import", started)
-    with named, write_tx(conn):
+    with named:
+        pre = _bulk(conn, clock, options, ctx, held)
+        try:
+            affected = _merge(
+                conn, clock, settings, table, options, result, ctx, snapshot, held, pre, started
+            )
+        except (_DryRun, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if not pre.transactions:
+                raise
+            # the new customers (and part of their invoices) are in: say so, never "nothing"
+            raise LedgerImportError(
+                f"{table.path}: the import stopped after writing {pre.customers_created} "
+                f"new customers and {pre.invoices_created} of their invoices ({exc}): "
+                "import the file again to complete it"
+            ) from None
+    result.written = True
+    left, why = refresh_queue(conn, clock, settings, affected, held)
+    if left:
+        result.notes.append(
+            f"the import is written, but the queue rows of {left} account(s) were not "
+            f"refreshed ({why}): `dunning queue refresh` does it"
+        )
+
+
+def _bulk(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    options: ImportOptions,
+    ctx: Context,
+    held: HeldInterrupt,
+) -> bulk.Bulk:
+    """A big file's new customers and their invoices, in short transactions (bulk.py)."""
+    if (
+        options.kind != "invoices"
+        or options.dry_run
+        or bulk.new_customer_rows(conn) < bulk.MIN_ROWS
+    ):
+        return bulk.Bulk()
+    held.hold()  # from the first write on, the import completes whatever comes
+    return bulk.apply_new_customers(conn, to_iso(clock.now()), country=ctx.country)
+
+
+def _merge(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    table: Table,
+    options: ImportOptions,
+    result: ImportResult,
+    ctx: Context,
+    snapshot: bool,
+    held: HeldInterrupt,
+    pre: bulk.Bulk,
+    started: str,
+) -> set[int]:
+    """The import's one final transaction: everything that changes what was there.
+    Returns the customers whose ledger changed, whose queue rows are yet to refresh."""
+    with write_tx(conn):
         now = to_iso(clock.now())
         assign: dict[int, int] = {}
         if options.kind == "invoices":
             counts, affected = invoices.merge(conn, now, country=ctx.country, snapshot=snapshot)
-            result.customers_created = counts["customers_created"]
+            counts["created"] += pre.invoices_created
+            affected.update(pre.customer_ids)
+            result.customers_created = counts["customers_created"] + pre.customers_created
             result.payments = counts["payments"]
             result.closed = counts["closed"]
         elif options.kind == "payments":
@@ -329,12 +419,15 @@ def _write(
             )
         if affected:
             result.promises_decided = evaluate_promises(conn, clock, settings, affected)
-            refresh_accounts(conn, clock, settings, affected)
         if options.kind == "payments" or result.payments:
             # payments loaded: every promise whose grace has ended is decided now, also
             # those of customers the file does not name (they paid nothing: broken)
             result.promises_decided += evaluate_promises(conn, clock, settings)
-        if assign:
+        if assign:  # the owner is set on the queue row: that row must exist first
+            first = affected.intersection(assign)
+            if first:
+                refresh_accounts(conn, clock, settings, first)
+                affected.difference_update(first)
             result.assigned = entities.assign_collectors(
                 conn, assign, now, by=options.assigned_by, reason=options.assign_reason
             )
@@ -357,4 +450,4 @@ def _write(
         if options.dry_run:
             raise _DryRun
         held.hold()  # a Ctrl-C from here on must not hide that the commit happened
-    result.written = True
+    return affected
