@@ -129,11 +129,17 @@ def apply_new_customers(
             between()
         start = stop
     # what went in leaves the staging table (TEMP: no lock); the rest is merged as before
-    conn.execute(
-        """DELETE FROM stage_invoices WHERE customer_id BETWEEN ? AND ?
-           AND settled_on IS NULL AND EXISTS (SELECT 1 FROM invoices i
-               WHERE i.number = stage_invoices.number
-                 AND i.customer_id = stage_invoices.customer_id)""",
-        (first, last),
-    )
+    mine = "customer_id BETWEEN ? AND ? AND settled_on IS NULL"
+    candidates = conn.execute(
+        f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}", (first, last)
+    ).fetchone()[0]
+    if candidates == out.invoices_created:  # every one went in (the rule)
+        conn.execute(f"DELETE FROM stage_invoices WHERE {mine}", (first, last))
+    else:  # a number another import wrote meanwhile: that row is the final merge's
+        conn.execute(
+            f"""DELETE FROM stage_invoices WHERE {mine} AND EXISTS (SELECT 1 FROM invoices i
+                    WHERE i.number = stage_invoices.number
+                      AND i.customer_id = stage_invoices.customer_id)""",
+            (first, last),
+        )
     return out
