@@ -47,7 +47,10 @@ def clean_rows(
             joined = ",".join(row)  # type: ignore[arg-type]
         except TypeError:  # an XLSX row: numbers and dates beside text
             joined = None
-        if joined is not None and not needs_clean(joined):
+        # isprintable() (C, no regex) is False for every character clean() removes
+        # (controls, format characters, surrogates, line separators): when it is True,
+        # nothing is; when False (a no-break space, say), the regex decides
+        if joined is not None and (joined.isprintable() or not needs_clean(joined)):
             yield line, row
             continue
         cells = row

@@ -239,6 +239,7 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     i_settled = mapping.get("settled_on", pad)
     i_type = mapping.get("type", pad)  # QuickBooks: credit lines without a number
     keyed: dict[str, int] = {}
+    codes: dict[str, str] = {}  # currency cell -> its ISO code
     order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
     as_of = ctx.as_of.isoformat() if ctx.as_of else None
     customer = ctx.customer
@@ -262,7 +263,11 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         if raw_cur is None or raw_cur == "":
             currency = known[1] if known else default_cur
         else:
-            currency = _currency(raw_cur, default_cur)
+            currency = codes.get(raw_cur)  # type: ignore[arg-type]
+            if currency is None:
+                currency = _currency(raw_cur, default_cur)
+                if type(raw_cur) is str and len(codes) < 1000:
+                    codes[raw_cur] = currency  # a valid code, checked once
             if known and currency != known[1]:
                 raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
         v = cells[i_issue]
