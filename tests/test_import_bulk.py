@@ -178,3 +178,19 @@ def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
              create_customers=True)  # fmt: skip
     assert r.written and calls == [7, 7, 7, 7]
     assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+@pytest.mark.parametrize("preload", [0, 50_000])
+def test_known_customers_are_found_looked_up_or_preloaded(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, preload: int
+) -> None:
+    from dunning.db.ledger import rows
+
+    monkeypatch.setattr(rows, "PRELOAD_CUSTOMERS", preload)  # 0: one look-up per customer
+    load(conn, write_csv(tmp_path / "a.csv", [HEADER, ROWS[0]]), "invoices",
+         create_customers=True)  # fmt: skip
+    eur = ["C1", "Acme", "INV-8", "2026-09-01", "2026-10-01", "1.00", "1.00", ""]
+    r = load(conn, write_csv(tmp_path / "b.csv", [[*HEADER, "currency"], [*eur, "EUR"]]),
+             "invoices")  # fmt: skip
+    assert r.refused == 1  # C1 is known, in USD: the look-up found it either way
+    assert [x.reason for _, x in r.seen] == ["the customer's account is in USD"]  # type: ignore[attr-defined]

@@ -221,6 +221,7 @@ def _run(
         collectors={r[0]: r[1] for r in conn.execute("SELECT username, id FROM collectors")},
         may_assign=options.may_assign,
     )
+    ctx.preload()
     # staging lives in a TEMP file, not in memory: a large file must not grow the process
     conn.execute("PRAGMA temp_store=FILE")
     conn.execute(
