@@ -194,3 +194,41 @@ def test_known_customers_are_found_looked_up_or_preloaded(
              "invoices")  # fmt: skip
     assert r.refused == 1  # C1 is known, in USD: the look-up found it either way
     assert [x.reason for _, x in r.seen] == ["the customer's account is in USD"]  # type: ignore[attr-defined]
+
+
+def test_a_commit_between_the_comparison_and_the_lock_is_seen(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    load(conn, path, "invoices", create_customers=True)
+    other = connect(db_path)
+    real = importer.invoices.resolve
+    calls: list[bool] = []
+
+    def resolve(c: sqlite3.Connection) -> None:
+        real(c)
+        calls.append(c.in_transaction)
+        if len(calls) == 1:  # made before the lock: someone writes the ledger meanwhile
+            with write_tx(other):
+                other.execute("UPDATE invoices SET open_minor = 5000 WHERE number = 'INV-1'")
+
+    monkeypatch.setattr(importer.invoices, "resolve", resolve)
+    r = load(conn, path, "invoices", create_customers=True)
+    other.close()
+    assert len(calls) == 2  # made again under the lock
+    assert (r.updated, r.unchanged) == (1, 6)
+    assert count(conn, "SELECT open_minor FROM invoices WHERE number = 'INV-1'") == 10000
+
+
+def test_an_unchanged_file_is_compared_once_when_nobody_writes(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    load(conn, path, "invoices", create_customers=True)
+    real = importer.invoices.resolve
+    calls: list[int] = []
+    monkeypatch.setattr(importer.invoices, "resolve", lambda c: calls.append(1) or real(c))
+    before = dump(conn)
+    r = load(conn, path, "invoices", create_customers=True)
+    assert calls == [1] and (r.created, r.updated, r.unchanged) == (0, 0, 7)
+    assert dump(conn) == before
