@@ -232,3 +232,33 @@ def test_an_unchanged_file_is_compared_once_when_nobody_writes(
     r = load(conn, path, "invoices", create_customers=True)
     assert calls == [1] and (r.created, r.updated, r.unchanged) == (0, 0, 7)
     assert dump(conn) == before
+
+
+def test_a_customer_created_elsewhere_between_chunks_gets_none_of_the_files_invoices(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, chunked: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    other = connect(db_path)
+    real = bulk.apply_new_customers
+    made: list[int] = []
+
+    def between() -> None:
+        if not made:  # after the first chunk of customers: an id in the middle of the file's
+            with write_tx(other):
+                other.execute(
+                    "INSERT INTO customers (external_ref, name, country, currency, created_at, "
+                    "updated_at) VALUES ('X1', 'Elsewhere', 'US', 'USD', '', '')"
+                )
+            made.append(1)
+
+    monkeypatch.setattr(
+        bulk, "apply_new_customers", lambda *a, **kw: real(*a, **kw, between=between)
+    )
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
+             create_customers=True)  # fmt: skip
+    other.close()
+    assert (r.created, r.customers_created) == (7, 4)
+    x1 = count(conn, "SELECT id FROM customers WHERE external_ref = 'X1'")
+    assert x1 == 3  # between the file's second and third customers
+    assert count(conn, "SELECT COUNT(*) FROM invoices WHERE customer_id = ?", x1) == 0
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 5  # X1 too: no queue row yet

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 from dunning.db.connection import write_tx
 
-CHUNK_ROWS = 25_000  # invoices per write transaction (well under a second, quiet or not)
+CHUNK_ROWS = 10_000  # customers, or invoices, per write transaction
 MIN_ROWS = 20_000  # below this, the one final transaction is short enough on its own
 
 
@@ -60,29 +60,49 @@ def apply_new_customers(
     out = Bulk()
     conn.execute("DROP TABLE IF EXISTS temp.stage_new_customers")
     conn.execute(
-        """CREATE TEMP TABLE stage_new_customers AS
+        "CREATE TEMP TABLE stage_new_customers (line INTEGER PRIMARY KEY, customer_ref TEXT, "
+        "name TEXT, currency TEXT)"
+    )
+    conn.execute(
+        """INSERT INTO stage_new_customers
            SELECT s.line, s.customer_ref, COALESCE(s.customer_name, s.customer_ref) AS name,
                   s.currency
            FROM stage_invoices s JOIN (
                SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
                GROUP BY customer_ref) f ON f.line = s.line"""
     )
-    with write_tx(conn):
-        first = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM customers").fetchone()[0]
-        out.customers_created = conn.execute(
-            """INSERT INTO customers (external_ref, name, country, currency, created_at,
-                                      updated_at)
-               SELECT customer_ref, name, ?, currency, ?, ? FROM temp.stage_new_customers n
-               WHERE NOT EXISTS (SELECT 1 FROM customers c
-                                 WHERE c.external_ref = n.customer_ref)
-               ORDER BY line""",
-            (country, now, now),
-        ).rowcount
-        last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM customers").fetchone()[0]
-    out.transactions += 1
+    conn.execute("DROP TABLE IF EXISTS temp.stage_created")
+    conn.execute("CREATE TEMP TABLE stage_created (id INTEGER PRIMARY KEY)")
+    last_line = -1
+    while True:  # the customers too by chunks: 100,000 in one transaction took seconds
+        with write_tx(conn):
+            ids = conn.execute(
+                """INSERT INTO customers (external_ref, name, country, currency, created_at,
+                                          updated_at)
+                   SELECT customer_ref, name, ?, currency, ?, ? FROM (
+                       SELECT * FROM temp.stage_new_customers WHERE line > ?
+                       ORDER BY line LIMIT ?) n
+                   WHERE NOT EXISTS (SELECT 1 FROM customers c
+                                     WHERE c.external_ref = n.customer_ref)
+                   ORDER BY line
+                   RETURNING id""",
+                (country, now, now, last_line, CHUNK_ROWS),
+            ).fetchall()
+        out.transactions += 1
+        conn.executemany("INSERT INTO temp.stage_created VALUES (?)", ids)
+        out.customers_created += len(ids)
+        out.customer_ids.update(r[0] for r in ids)
+        if between:
+            between()
+        nxt = conn.execute(
+            "SELECT line FROM temp.stage_new_customers WHERE line > ? ORDER BY line "
+            "LIMIT 1 OFFSET ?",
+            (last_line, CHUNK_ROWS - 1),
+        ).fetchone()
+        if nxt is None:
+            break
+        last_line = nxt[0]
     conn.execute("DROP TABLE temp.stage_new_customers")
-    if between:
-        between()
     # TEMP writes only: the ledger is read, not locked
     conn.execute(
         """UPDATE stage_invoices SET customer_id =
@@ -91,7 +111,6 @@ def apply_new_customers(
     )
     if not out.customers_created:
         return out
-    out.customer_ids = set(range(first, last + 1))
     top = conn.execute("SELECT COALESCE(MAX(line), 0) FROM stage_invoices").fetchone()[0]
     start = 0
     while start <= top:
@@ -117,29 +136,27 @@ def apply_new_customers(
                                      ELSE COALESCE(s.open_minor, s.amount_minor)
                                 END AS new_open
                          FROM stage_invoices s
-                         WHERE s.line >= ? AND s.line < ?
-                           AND s.customer_id BETWEEN ? AND ? AND s.settled_on IS NULL
+                         WHERE s.line >= ? AND s.line < ? AND s.settled_on IS NULL
+                           AND s.customer_id IN (SELECT id FROM temp.stage_created)
                            AND NOT EXISTS (SELECT 1 FROM invoices i
                                            WHERE i.number = s.number))
                    ORDER BY line""",
-                (now, now, start, stop, first, last),
+                (now, now, start, stop),
             ).rowcount
         out.transactions += 1
         if between:
             between()
         start = stop
     # what went in leaves the staging table (TEMP: no lock); the rest is merged as before
-    mine = "customer_id BETWEEN ? AND ? AND settled_on IS NULL"
-    candidates = conn.execute(
-        f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}", (first, last)
-    ).fetchone()[0]
+    mine = "customer_id IN (SELECT id FROM temp.stage_created) AND settled_on IS NULL"
+    candidates = conn.execute(f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}").fetchone()[0]
     if candidates == out.invoices_created:  # every one went in (the rule)
-        conn.execute(f"DELETE FROM stage_invoices WHERE {mine}", (first, last))
+        conn.execute(f"DELETE FROM stage_invoices WHERE {mine}")
     else:  # a number another import wrote meanwhile: that row is the final merge's
         conn.execute(
             f"""DELETE FROM stage_invoices WHERE {mine} AND EXISTS (SELECT 1 FROM invoices i
                     WHERE i.number = stage_invoices.number
-                      AND i.customer_id = stage_invoices.customer_id)""",
-            (first, last),
+                      AND i.customer_id = stage_invoices.customer_id)"""
         )
+    conn.execute("DROP TABLE temp.stage_created")
     return out
