@@ -1,7 +1,8 @@
 """Import speed: dunning's validated invoice import against sqlite-utils and a raw
-executemany, on the same generated CSV, in the same run (issue 3's goal: no slower than
-``sqlite-utils insert --csv`` into an empty table). Also peak memory at two file sizes
-(it must not grow with the file) and the time of an unchanged re-import.
+executemany, on the same generated CSV, in the same run (issue 8's goal: at most half the
+time of ``sqlite-utils insert --csv`` into an empty table, and no write transaction of the
+import holding the lock over 5 s, so collectors keep logging outcomes). Also peak memory
+at two file sizes (it must not grow with the file) and the time of an unchanged re-import.
 
     .venv/bin/python bench/bench_import.py [--rows 1000000] [--customers 100000]
 """
@@ -60,25 +61,27 @@ DUNNING = """
 import sys, time
 from contextlib import contextmanager
 from pathlib import Path
-from dunning.clock import FixedClock
-from dunning.db.connection import open_db, write_tx
-from dunning.db.ledger import ImportOptions, import_file, importer
-from dunning.queue.config import Settings
+import dunning.db.connection as connection
 held = []
+_write_tx = connection.write_tx
 
 @contextmanager
-def timed_tx(conn):  # how long the import holds the write lock
-    t0 = time.perf_counter()
-    with write_tx(conn) as c:
+def timed_tx(conn):  # how long each write transaction of the import holds the lock
+    with _write_tx(conn) as c:
+        t0 = time.perf_counter()  # the lock is had from here (BEGIN IMMEDIATE returned)
         yield c
-    held.append(time.perf_counter() - t0)
+    held.append(time.perf_counter() - t0)  # ...to the end of its COMMIT
 
-importer.write_tx = timed_tx
+connection.write_tx = timed_tx  # before the modules that import it by name are loaded
+from dunning.clock import FixedClock
+from dunning.db.connection import open_db
+from dunning.db.ledger import ImportOptions, import_file
+from dunning.queue.config import Settings
 conn = open_db(sys.argv[1])
 r = import_file(conn, FixedClock(), Settings(), Path(sys.argv[2]),
                 ImportOptions(kind="invoices", create_customers=True))
 assert r.written and not r.refused, r.summary()
-print(f"{sum(held):.2f}")
+print(f"{max(held):.2f} {sum(held):.2f} {len(held)} {sum(h > 5 for h in held)}")
 """
 
 
@@ -119,10 +122,10 @@ def main() -> None:
         t_small, m_small = run([PY, "-c", DUNNING, str(tmp / "small.db"), str(small)])
         t, m = run([PY, "-c", DUNNING, str(tmp / "dun.db"), str(big)])
         results.append(("dunning import invoices (validated, new DB)", t, m))
-        lock_new = LOCK[-1]
+        lock_new = LOCK[-1].split()
         t2, m2 = run([PY, "-c", DUNNING, str(tmp / "dun.db"), str(big)])
         results.append(("dunning import invoices again (all unchanged)", t2, m2))
-        lock_again = LOCK[-1]
+        lock_again = LOCK[-1].split()
         base = results[0][1]
         raw = results[1][1]
         print(f"{args.rows:,} invoice rows, {args.customers:,} customers, "
@@ -137,7 +140,17 @@ def main() -> None:
             f"{args.rows:,} rows, both over {args.customers:,} customers "
             f"(the small import took {t_small:.2f} s)"
         )
-        print(f"write lock held: {lock_new} s (new DB), {lock_again} s (unchanged re-import)")
+        print(
+            f"write lock, longest hold: {lock_new[0]} s (new DB; {lock_new[1]} s in "
+            f"{lock_new[2]} transactions, {lock_new[3]} over 5 s), {lock_again[0]} s "
+            f"(unchanged re-import; {lock_again[1]} s in {lock_again[2]})"
+        )
+        print(
+            f"goals: import <= 0.50x sqlite-utils: {results[2][1] / base:.2f}x; "
+            f"longest write-lock hold <= 5 s: {lock_new[0]} s / {lock_again[0]} s; "
+            f"peak {results[2][2]} MiB beside sqlite-utils' {results[0][2]} MiB"
+        )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (2 cores)")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -121,6 +121,11 @@ def json_text(data: object, **kwargs: Any) -> str:
     return _UNSAFE_JSON.sub(_json_escape, text)
 
 
+def needs_clean(text: str) -> bool:
+    """Whether :func:`clean` (one-line form) would change ``text``."""
+    return _REMOVE_LINE.search(text) is not None
+
+
 def clean(text: str, *, lines: bool = False) -> tuple[str, int]:
     """Input side: ``(text without control/bidi/format characters, how many removed)``.
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
 from dunning.db import search_index
-from dunning.db.connection import write_tx
-from dunning.db.ledger import entities, invoices, payments
+from dunning.db.connection import DatabaseError, data_version, write_tx
+from dunning.db.ledger import bulk, entities, invoices, payments
 from dunning.db.ledger.cleaning import Cleaned, clean_rows
 from dunning.db.ledger.interrupt import HeldInterrupt
 from dunning.db.ledger.options import ImportOptions, LedgerImportError, validate_options
@@ -55,6 +55,8 @@ from dunning.queue.promises import evaluate_promises
 __all__ = ["ImportOptions", "ImportResult", "LedgerImportError", "Refusal", "import_file"]
 
 SAMPLE_ROWS = 2000
+IMPORT_CACHE_KIB = 128 * 1024  # the page cache while an import runs (restored after)
+REFRESH_CHUNK = 2000  # accounts refreshed per write transaction after the ledger's commit
 DATE_FIELDS = ("issue_date", "due_date", "settled_on", "paid_on")
 
 
@@ -130,6 +132,11 @@ def import_file(
     except SourceError as exc:
         raise LedgerImportError(str(exc)) from None
     held = HeldInterrupt()
+    # a big file's inserts touch every leaf of the invoices' customer indexes: with the
+    # session's 20 MB page cache they were read and spilled again and again (a 1M-row
+    # insert took twice as long); the import's cache is bounded, whatever the file's size
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size={-IMPORT_CACHE_KIB}")
     try:
         result = _run(conn, clock, settings, table, options, progress, on_refusal, held)
     except SourceError as exc:
@@ -141,9 +148,10 @@ def import_file(
                 conn.execute("ROLLBACK")
             for name in ("stage_invoices", "stage_payments", "stage_customers",
                          "stage_contacts", "stage_refusals", "stage_seen",
-                         "resolved"):  # fmt: skip
+                         "resolved", "stage_new_customers", "stage_created"):  # fmt: skip
                 conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             conn.execute("PRAGMA temp_store=MEMORY")  # as dunning.db.connection sets it
+            conn.execute(f"PRAGMA cache_size={cache}")
         finally:
             interrupted = held.release()
     if interrupted:
@@ -214,6 +222,7 @@ def _run(
         collectors={r[0]: r[1] for r in conn.execute("SELECT username, id FROM collectors")},
         may_assign=options.may_assign,
     )
+    ctx.preload()
     # staging lives in a TEMP file, not in memory: a large file must not grow the process
     conn.execute("PRAGMA temp_store=FILE")
     conn.execute(
@@ -280,6 +289,34 @@ def _run(
     return result
 
 
+def refresh_queue(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    customer_ids: set[int],
+    held: HeldInterrupt,
+) -> tuple[int, str]:
+    """The queue rows of the customers whose ledger changed, after the ledger's commit:
+    in short write transactions of ``REFRESH_CHUNK`` accounts each, so that collectors'
+    writes get the lock between them (refreshing 100,000 new accounts in the import's own
+    transaction held it for most of its ~25 s). The ledger is already whole; meanwhile an
+    account not yet refreshed shows its queue row as it was before the import (a new
+    account: none yet). A Ctrl-C stops between chunks; returns how many accounts were left,
+    which ``dunning queue refresh`` (or the next import) brings up to date, and why; a
+    database error (the lock not had in time) stops it the same way, as the ledger's
+    commit must not be reported as a failure."""
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), REFRESH_CHUNK):
+        if held.came:
+            return len(ordered) - start, "interrupted"
+        try:
+            with write_tx(conn):
+                refresh_accounts(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
+        except (sqlite3.Error, DatabaseError) as exc:
+            return len(ordered) - start, clip(str(exc), 200)
+    return 0, ""
+
+
 class _DryRun(Exception):
     """Raised inside the write transaction of a dry run, so that it rolls back."""
 
@@ -299,12 +336,96 @@ def _write(
     # the first load of a big file holds the lock for long: collectors waiting are told
     # who holds it (lockwait.py); a dry run writes nothing, not even that note
     named = nullcontext() if options.dry_run else announce(conn, "import", started)
-    with named, write_tx(conn):
+    with named:
+        pre = _bulk(conn, clock, options, ctx, held)
+        try:
+            affected = _merge(
+                conn, clock, settings, table, options, result, ctx, snapshot, held, pre, started
+            )
+        except (_DryRun, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if not pre.transactions:
+                raise
+            # the new customers (and part of their invoices) are in: say so, never "nothing"
+            raise LedgerImportError(
+                f"{table.path}: the import stopped after writing {pre.customers_created} "
+                f"new customers and {pre.invoices_created} of their invoices ({exc}): "
+                "import the file again to complete it"
+            ) from None
+    result.written = True
+    left, why = refresh_queue(conn, clock, settings, affected, held)
+    if left:
+        result.notes.append(
+            f"the import is written, but the queue rows of {left} account(s) were not "
+            f"refreshed ({why}): `dunning queue refresh` does it"
+        )
+
+
+def _bulk(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    options: ImportOptions,
+    ctx: Context,
+    held: HeldInterrupt,
+) -> bulk.Bulk:
+    """A big file's new customers and their invoices, in short transactions (bulk.py)."""
+    if (
+        options.kind != "invoices"
+        or options.dry_run
+        or bulk.new_customer_rows(conn) < bulk.MIN_ROWS
+    ):
+        return bulk.Bulk()
+    held.hold()  # from the first write on, the import completes whatever comes
+    return bulk.apply_new_customers(conn, to_iso(clock.now()), country=ctx.country)
+
+
+def _merge(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    table: Table,
+    options: ImportOptions,
+    result: ImportResult,
+    ctx: Context,
+    snapshot: bool,
+    held: HeldInterrupt,
+    pre: bulk.Bulk,
+    started: str,
+) -> set[int]:
+    """The import's one final transaction: everything that changes what was there.
+    Returns the customers whose ledger changed, whose queue rows are yet to refresh.
+
+    The comparison of a big file's invoices with the ledger's (``invoices.resolve``: the
+    nightly unchanged extract's ~1,000,000 look-ups) is made before the lock is taken and
+    kept when nobody committed in between (``PRAGMA data_version``, the nightly case);
+    else it is made again under the lock, as it always was."""
+    version = None
+    if (
+        options.kind == "invoices"
+        and not conn.execute(
+            "SELECT 1 FROM stage_invoices WHERE customer_id IS NULL LIMIT 1"
+        ).fetchone()
+    ):
+        conn.execute("BEGIN")  # one read snapshot; TEMP writes only
+        try:
+            version = data_version(conn)
+            invoices.resolve(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    with write_tx(conn):
         now = to_iso(clock.now())
         assign: dict[int, int] = {}
         if options.kind == "invoices":
-            counts, affected = invoices.merge(conn, now, country=ctx.country, snapshot=snapshot)
-            result.customers_created = counts["customers_created"]
+            still = version is not None and data_version(conn) == version
+            counts, affected = invoices.merge(
+                conn, now, country=ctx.country, snapshot=snapshot, resolved=still
+            )
+            counts["created"] += pre.invoices_created
+            affected.update(pre.customer_ids)
+            result.customers_created = counts["customers_created"] + pre.customers_created
             result.payments = counts["payments"]
             result.closed = counts["closed"]
         elif options.kind == "payments":
@@ -331,12 +452,15 @@ def _write(
         search_index.sync(conn)  # names written above, folded for search
         if affected:
             result.promises_decided = evaluate_promises(conn, clock, settings, affected)
-            refresh_accounts(conn, clock, settings, affected)
         if options.kind == "payments" or result.payments:
             # payments loaded: every promise whose grace has ended is decided now, also
             # those of customers the file does not name (they paid nothing: broken)
             result.promises_decided += evaluate_promises(conn, clock, settings)
-        if assign:
+        if assign:  # the owner is set on the queue row: that row must exist first
+            first = affected.intersection(assign)
+            if first:
+                refresh_accounts(conn, clock, settings, first)
+                affected.difference_update(first)
             result.assigned = entities.assign_collectors(
                 conn, assign, now, by=options.assigned_by, reason=options.assign_reason
             )
@@ -359,4 +483,4 @@ def _write(
         if options.dry_run:
             raise _DryRun
         held.hold()  # a Ctrl-C from here on must not hide that the commit happened
-    result.written = True
+    return affected

@@ -100,31 +100,11 @@ def drop(conn: sqlite3.Connection, lines: list[int]) -> None:
     conn.executemany("DELETE FROM stage_invoices WHERE line = ?", [(n,) for n in lines])
 
 
-def merge(
-    conn: sqlite3.Connection, now: str, *, country: str, snapshot: bool
-) -> tuple[dict[str, int], set[int]]:
-    """Write the staged invoices (inside the caller's write transaction).
-
-    Returns the counts (created, updated, unchanged, closed, customers_created,
-    payments) and the ids of customers whose ledger changed.
-    """
-    created_customers = conn.execute(
-        """INSERT INTO customers (external_ref, name, country, currency, created_at,
-                                  updated_at)
-           SELECT s.customer_ref, COALESCE(s.customer_name, s.customer_ref), ?, s.currency,
-                  ?, ?
-           FROM stage_invoices s JOIN (
-               SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
-               GROUP BY customer_ref) f ON f.line = s.line
-           ORDER BY s.line""",
-        (country, now, now),
-    ).rowcount
-    if created_customers:
-        conn.execute(
-            """UPDATE stage_invoices SET customer_id =
-                   (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
-               WHERE customer_id IS NULL"""
-        )
+def resolve(conn: sqlite3.Connection) -> None:
+    """``temp.resolved``: each staged invoice beside the ledger's, the unchanged left out.
+    Reads the ledger and writes only TEMP tables: the importer runs it before taking the
+    write lock, and again under it if anyone committed meanwhile (``PRAGMA
+    data_version``); the customers must be known (no staged customer_id is NULL)."""
     conn.execute("DROP TABLE IF EXISTS temp.resolved")
     conn.execute(
         """CREATE TEMP TABLE resolved AS
@@ -163,6 +143,36 @@ def merge(
            AND old_open = open_minor AND old_currency = currency AND old_status = status
            AND old_disputed = disputed"""
     )
+
+
+def merge(
+    conn: sqlite3.Connection, now: str, *, country: str, snapshot: bool, resolved: bool = False
+) -> tuple[dict[str, int], set[int]]:
+    """Write the staged invoices (inside the caller's write transaction). ``resolved``:
+    ``temp.resolved`` is already made (:func:`resolve`) and still true.
+
+    Returns the counts (created, updated, unchanged, closed, customers_created,
+    payments) and the ids of customers whose ledger changed.
+    """
+    created_customers = conn.execute(
+        """INSERT INTO customers (external_ref, name, country, currency, created_at,
+                                  updated_at)
+           SELECT s.customer_ref, COALESCE(s.customer_name, s.customer_ref), ?, s.currency,
+                  ?, ?
+           FROM stage_invoices s JOIN (
+               SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
+               GROUP BY customer_ref) f ON f.line = s.line
+           ORDER BY s.line""",
+        (country, now, now),
+    ).rowcount
+    if created_customers:
+        conn.execute(
+            """UPDATE stage_invoices SET customer_id =
+                   (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
+               WHERE customer_id IS NULL"""
+        )
+    if not resolved:
+        resolve(conn)
     staged = conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]
     # an open amount the ERP took to zero without a payment row (none settles it in this
     # file): money that reached the invoice, for the promises (queue/promises.py)

@@ -77,9 +77,14 @@ def _scale(value: Decimal, currency: str) -> int:
     return int(integral)
 
 
+@lru_cache(maxsize=64)
+def _digits(currency: str) -> int:
+    return minor_digits(currency)  # babel's look-up, once per currency, not once per cell
+
+
 def _plain_minor(raw: str, currency: str) -> int:
     """'-1234.5' -> -123450 for a 2-digit currency, by string arithmetic (exact, fast)."""
-    digits = minor_digits(currency)
+    digits = _digits(currency)
     whole, _, frac = raw.partition(".")
     if len(frac) > digits:
         if frac[digits:].strip("0"):
@@ -91,7 +96,10 @@ def _plain_minor(raw: str, currency: str) -> int:
 def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
     """An amount cell -> integer minor units of ``currency``; one of ``MAX_MINOR`` or more
     (a typo, or a number SQLite cannot store) is refused."""
-    minor = _amount(value, currency, locale)
+    if type(value) is str and len(value) <= 64 and _PLAIN.match(raw := value.strip()):
+        minor = _plain_minor(raw, currency)  # the usual cell: '1234.50'
+    else:
+        minor = _amount(value, currency, locale)
     if abs(minor) >= MAX_MINOR:
         raise ValueError(f"too large: amounts are below {MAX_MINOR:,} minor units")
     return minor

@@ -29,6 +29,7 @@ INVOICE_STATUSES = {
     "paid": "paid", "settled": "paid", "closed": "closed", "void": "closed",
     "voided": "closed", "cancelled": "closed", "canceled": "closed", "written off": "closed",
 }  # fmt: skip
+PRELOAD_CUSTOMERS = 50_000  # a ledger this small is read whole before the rows (Context)
 SKIP = object()  # a row that is deliberately not loaded (issued after --as-of)
 
 
@@ -52,12 +53,26 @@ class Context:
     may_assign: bool = True  # a collector column is refused when False (rights)
     warnings: list[tuple[int, RowError]] = field(default_factory=list)
     _customers: dict[str, tuple[int, str, str] | None] = field(default_factory=dict)
+    _complete: bool = False  # every customer of the ledger is in _customers
+
+    def preload(self, limit: int = PRELOAD_CUSTOMERS) -> None:
+        """A ledger of at most ``limit`` customers is read in one query (a first load: none),
+        instead of one look-up per customer the file names; a bigger one is looked up."""
+        if self.conn.execute("SELECT COUNT(*) > ? FROM customers", (limit,)).fetchone()[0]:
+            return
+        self._customers = {
+            r[0]: (r[1], r[2], r[3])
+            for r in self.conn.execute("SELECT external_ref, id, currency, country FROM customers")
+        }
+        self._complete = True
 
     def customer(self, ref: str) -> tuple[int, str, str] | None:
         """(id, currency, country) of a known customer, else None."""
         try:
             return self._customers[ref]
         except KeyError:
+            if self._complete:
+                return None
             row = self.conn.execute(
                 "SELECT id, currency, country FROM customers WHERE external_ref = ?", (ref,)
             ).fetchone()
@@ -239,6 +254,7 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     i_settled = mapping.get("settled_on", pad)
     i_type = mapping.get("type", pad)  # QuickBooks: credit lines without a number
     keyed: dict[str, int] = {}
+    codes: dict[str, str] = {}  # currency cell -> its ISO code
     order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
     as_of = ctx.as_of.isoformat() if ctx.as_of else None
     customer = ctx.customer
@@ -262,7 +278,11 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
         if raw_cur is None or raw_cur == "":
             currency = known[1] if known else default_cur
         else:
-            currency = _currency(raw_cur, default_cur)
+            currency = codes.get(raw_cur)  # type: ignore[arg-type]
+            if currency is None:
+                currency = _currency(raw_cur, default_cur)
+                if type(raw_cur) is str and len(codes) < 1000:
+                    codes[raw_cur] = currency  # a valid code, checked once
             if known and currency != known[1]:
                 raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
         v = cells[i_issue]

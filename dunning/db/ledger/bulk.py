@@ -1,0 +1,162 @@
+"""The bulk of a big invoice import, written in short write transactions.
+
+A first load (1,000,000 invoices for 100,000 new customers) held the write lock for its
+whole merge, ~25 s, while every collector's outcome waited. Most of that is inserting
+the invoices of customers the file creates. Those customers have no queue row until the
+import refreshes it, so no collector can draw them, and nothing else in the ledger
+depends on them: their invoices can go in by chunks of ``CHUNK_ROWS`` rows, each its own
+short ``BEGIN IMMEDIATE`` transaction, and collectors' writes get the lock in between.
+Everything that changes what is already there (updates, closures, settlements, the
+snapshot, promises, the invoices of known customers) stays in the import's one final
+transaction (importer.py).
+
+Only after every row was read, parsed and checked (nothing refused, or
+``--skip-invalid``) does this start: what is left to fail is the machine (a crash, a full
+disk) or the lock not had within the lock wait. The importer holds Ctrl-C from the first
+chunk on, so an interrupted import still completes and says so. If the process dies
+between two chunks, the ledger holds the new customers and part of their invoices, with
+no queue rows: importing the same file again completes it (the import is idempotent) and
+gives them their queue rows. A dry run never comes here.
+
+The customers to create are found before the lock is taken (a pass over the staging
+table), and the staged rows learn their customer ids after it is released: both are
+writes to TEMP tables only, which take no lock on the ledger.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from dunning.db.connection import write_tx
+
+CHUNK_ROWS = 10_000  # customers, or invoices, per write transaction
+MIN_ROWS = 20_000  # below this, the one final transaction is short enough on its own
+
+
+@dataclass
+class Bulk:
+    customers_created: int = 0
+    invoices_created: int = 0
+    customer_ids: set[int] = field(default_factory=set)  # the customers created
+    transactions: int = 0
+
+
+def new_customer_rows(conn: sqlite3.Connection) -> int:
+    """Staged rows of customers the ledger does not know yet (no lock taken)."""
+    return int(
+        conn.execute("SELECT COUNT(*) FROM stage_invoices WHERE customer_id IS NULL").fetchone()[0]
+    )
+
+
+def apply_new_customers(
+    conn: sqlite3.Connection, now: str, *, country: str, between: Callable[[], None] | None = None
+) -> Bulk:
+    """Create the file's new customers, then insert their invoices by chunks (see the
+    module docstring). Rows left in the staging table (a settlement to record, a number
+    another import wrote meanwhile) are merged by the final transaction as before.
+    ``between`` runs after each committed transaction (tests)."""
+    out = Bulk()
+    conn.execute("DROP TABLE IF EXISTS temp.stage_new_customers")
+    conn.execute(
+        "CREATE TEMP TABLE stage_new_customers (line INTEGER PRIMARY KEY, customer_ref TEXT, "
+        "name TEXT, currency TEXT)"
+    )
+    conn.execute(
+        """INSERT INTO stage_new_customers
+           SELECT s.line, s.customer_ref, COALESCE(s.customer_name, s.customer_ref) AS name,
+                  s.currency
+           FROM stage_invoices s JOIN (
+               SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
+               GROUP BY customer_ref) f ON f.line = s.line"""
+    )
+    conn.execute("DROP TABLE IF EXISTS temp.stage_created")
+    conn.execute("CREATE TEMP TABLE stage_created (id INTEGER PRIMARY KEY)")
+    last_line = -1
+    while True:  # the customers too by chunks: 100,000 in one transaction took seconds
+        with write_tx(conn):
+            ids = conn.execute(
+                """INSERT INTO customers (external_ref, name, country, currency, created_at,
+                                          updated_at)
+                   SELECT customer_ref, name, ?, currency, ?, ? FROM (
+                       SELECT * FROM temp.stage_new_customers WHERE line > ?
+                       ORDER BY line LIMIT ?) n
+                   WHERE NOT EXISTS (SELECT 1 FROM customers c
+                                     WHERE c.external_ref = n.customer_ref)
+                   ORDER BY line
+                   RETURNING id""",
+                (country, now, now, last_line, CHUNK_ROWS),
+            ).fetchall()
+        out.transactions += 1
+        conn.executemany("INSERT INTO temp.stage_created VALUES (?)", ids)
+        out.customers_created += len(ids)
+        out.customer_ids.update(r[0] for r in ids)
+        if between:
+            between()
+        nxt = conn.execute(
+            "SELECT line FROM temp.stage_new_customers WHERE line > ? ORDER BY line "
+            "LIMIT 1 OFFSET ?",
+            (last_line, CHUNK_ROWS - 1),
+        ).fetchone()
+        if nxt is None:
+            break
+        last_line = nxt[0]
+    conn.execute("DROP TABLE temp.stage_new_customers")
+    # TEMP writes only: the ledger is read, not locked
+    conn.execute(
+        """UPDATE stage_invoices SET customer_id =
+               (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
+           WHERE customer_id IS NULL"""
+    )
+    if not out.customers_created:
+        return out
+    top = conn.execute("SELECT COALESCE(MAX(line), 0) FROM stage_invoices").fetchone()[0]
+    start = 0
+    while start <= top:
+        # a chunk is a range of lines holding at most CHUNK_ROWS staged rows
+        end = conn.execute(
+            "SELECT line FROM stage_invoices WHERE line >= ? ORDER BY line LIMIT 1 OFFSET ?",
+            (start, CHUNK_ROWS),
+        ).fetchone()
+        stop = end[0] if end else top + 1
+        with write_tx(conn):
+            out.invoices_created += conn.execute(
+                """INSERT INTO invoices (customer_id, number, issue_date, due_date,
+                       amount_minor, open_minor, currency, status, disputed, created_at,
+                       updated_at)
+                   SELECT customer_id, number, issue_date, due_date, amount_minor, new_open,
+                          currency,
+                          COALESCE(status, CASE WHEN new_open = 0 THEN 'paid'
+                                                ELSE 'open' END),
+                          COALESCE(disputed, 0), ?, ?
+                   FROM (SELECT s.line, s.customer_id, s.number, s.issue_date, s.due_date,
+                                s.amount_minor, s.currency, s.status, s.disputed,
+                                CASE WHEN s.status IN ('paid', 'closed') THEN 0
+                                     ELSE COALESCE(s.open_minor, s.amount_minor)
+                                END AS new_open
+                         FROM stage_invoices s
+                         WHERE s.line >= ? AND s.line < ? AND s.settled_on IS NULL
+                           AND s.customer_id IN (SELECT id FROM temp.stage_created)
+                           AND NOT EXISTS (SELECT 1 FROM invoices i
+                                           WHERE i.number = s.number))
+                   ORDER BY line""",
+                (now, now, start, stop),
+            ).rowcount
+        out.transactions += 1
+        if between:
+            between()
+        start = stop
+    # what went in leaves the staging table (TEMP: no lock); the rest is merged as before
+    mine = "customer_id IN (SELECT id FROM temp.stage_created) AND settled_on IS NULL"
+    candidates = conn.execute(f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}").fetchone()[0]
+    if candidates == out.invoices_created:  # every one went in (the rule)
+        conn.execute(f"DELETE FROM stage_invoices WHERE {mine}")
+    else:  # a number another import wrote meanwhile: that row is the final merge's
+        conn.execute(
+            f"""DELETE FROM stage_invoices WHERE {mine} AND EXISTS (SELECT 1 FROM invoices i
+                    WHERE i.number = stage_invoices.number
+                      AND i.customer_id = stage_invoices.customer_id)"""
+        )
+    conn.execute("DROP TABLE temp.stage_created")
+    return out

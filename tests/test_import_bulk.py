@@ -1,0 +1,264 @@
+"""A big invoice file: its new customers and their invoices go in by short write
+transactions (dunning/db/ledger/bulk.py), the queue rows are refreshed after the commit
+in chunks. The ledger ends as the one-transaction import leaves it; a refusal anywhere
+still writes nothing; other writers get the lock between chunks; a Ctrl-C completes it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+from pathlib import Path
+
+import pytest
+from test_ledger_support import INVOICE_HEADER, cli, count, dump, load, write_csv
+
+from dunning.db.connection import connect, write_tx
+from dunning.db.ledger import bulk, importer
+from dunning.db.schema import migrate
+
+ROWS = [
+    ["C1", "Acme", "INV-1", "2026-09-01", "2026-10-01", "100.00", "100.00", ""],
+    ["C2", "Bolt", "INV-2", "2026-09-02", "2026-10-02", "50.00", "", ""],
+    ["C1", "Acme", "INV-3", "2026-09-03", "2026-10-03", "70.00", "0", ""],
+    ["C3", "Cube", "INV-4", "2026-09-04", "2026-10-04", "-20.00", "-20.00", ""],
+    ["C2", "Bolt", "INV-5", "2026-09-05", "2026-10-05", "10.00", "10.00", "paid"],
+    ["C4", "", "INV-6", "2026-09-06", "2026-10-06", "99.99", "12.34", ""],
+    ["C1", "Acme", "INV-7", "2026-09-07", "2026-10-07", "5.00", "5.00", "closed"],
+]
+HEADER = [*INVOICE_HEADER, "status"]
+
+
+def _db(path: Path) -> sqlite3.Connection:
+    c = connect(path)
+    migrate(c)
+    return c
+
+
+@pytest.fixture
+def chunked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file is 'big', and a chunk is two rows."""
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(importer, "REFRESH_CHUNK", 2)
+
+
+def test_chunked_import_leaves_the_ledger_and_queue_as_one_transaction_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = write_csv(tmp_path / "known.csv", [HEADER, ROWS[0]])
+    path = write_csv(tmp_path / "big.csv", [HEADER, *ROWS])
+    got = {}
+    for name, min_rows in (("one", 10**9), ("chunked", 1)):
+        monkeypatch.setattr(bulk, "MIN_ROWS", min_rows)
+        monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+        monkeypatch.setattr(importer, "REFRESH_CHUNK", 2 if min_rows == 1 else 2000)
+        c = _db(tmp_path / f"{name}.db")
+        try:
+            load(c, known, "invoices", create_customers=True)  # C1 is known: final tx
+            r = load(c, path, "invoices", create_customers=True)
+            counts = (r.created, r.updated, r.unchanged, r.customers_created, r.written)
+            again = load(c, path, "invoices", create_customers=True)
+            assert (again.created, again.updated, again.unchanged) == (0, 0, 7)
+            d = dump(c)  # the invoices of known customers come after the chunks: ids differ
+            d["invoices"] = sorted(row[1:] for row in d["invoices"])
+            got[name] = (counts, d)
+            assert count(c, "SELECT COUNT(*) FROM queue") == 4
+        finally:
+            c.close()
+    assert got["chunked"] == got["one"]
+    assert got["one"][0] == (6, 0, 1, 3, True)
+
+
+def test_a_refusal_on_the_last_row_writes_nothing(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None
+) -> None:
+    before = dump(conn)
+    bad = ["C9", "Nine", "INV-9", "2026-09-01", "2026-08-01", "1.00", "1.00", ""]
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS, bad]), "invoices",
+             create_customers=True)  # fmt: skip
+    assert (r.refused, r.written) == (1, False)
+    assert [w for w, _ in r.seen] == [f"{tmp_path / 'f.csv'}:9"]  # type: ignore[attr-defined]
+    assert dump(conn) == before
+    assert count(conn, "SELECT COUNT(*) FROM customers") == 0
+
+
+def test_another_writer_gets_the_lock_between_chunks_and_both_writes_stay(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, chunked: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    other = connect(db_path)
+    other.execute("PRAGMA busy_timeout=0")  # the lock is free now, or this fails
+    written: list[int] = []
+    real = bulk.apply_new_customers
+
+    def between() -> None:
+        with write_tx(other):  # a collector logging an outcome mid-import
+            cid = other.execute("SELECT MIN(id) FROM customers").fetchone()[0]
+            other.execute(
+                "INSERT INTO activities (customer_id, at, outcome) VALUES (?, ?, 'no_answer')",
+                (cid, f"2026-10-01T10:00:0{len(written)}Z"),
+            )
+        written.append(cid)
+
+    monkeypatch.setattr(
+        bulk, "apply_new_customers", lambda *a, **kw: real(*a, **kw, between=between)
+    )
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
+             create_customers=True)  # fmt: skip
+    other.close()
+    assert r.written and r.created == 7
+    assert len(written) >= 4  # after the customers, then after each chunk of two rows
+    assert count(conn, "SELECT COUNT(*) FROM activities") == len(written)
+    assert count(conn, "SELECT COUNT(*) FROM invoices") == 7
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+def test_ctrl_c_during_the_chunks_completes_the_import_and_says_so(
+    tmp_path: Path, chunked: None, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    db = tmp_path / "d.db"
+    real = bulk.apply_new_customers
+
+    def between() -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(
+        bulk, "apply_new_customers", lambda *a, **kw: real(*a, **kw, between=between)
+    )
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    assert cli(db, "import", "invoices", str(path), "--create-customers") == 0
+    err = capsys.readouterr().err
+    assert "written in full" in err
+    c = connect(db)
+    try:
+        assert count(c, "SELECT COUNT(*) FROM invoices") == 7
+        # the Ctrl-C also stopped the queue refresh, which says how to finish it
+        assert count(c, "SELECT COUNT(*) FROM queue") < 4
+    finally:
+        c.close()
+    assert "`dunning queue refresh` does it" in err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_failure_after_the_chunks_says_what_was_written_and_a_rerun_completes(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    real = importer.invoices.merge
+
+    def merge(*a: object, **kw: object) -> object:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(importer.invoices, "merge", merge)
+    with pytest.raises(importer.LedgerImportError, match="import the file again to complete"):
+        load(conn, path, "invoices", create_customers=True)
+    monkeypatch.setattr(importer.invoices, "merge", real)
+    r = load(conn, path, "invoices", create_customers=True)
+    assert r.written
+    assert count(conn, "SELECT COUNT(*) FROM invoices") == 7
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importer, "REFRESH_CHUNK", 1)
+    calls: list[int] = []
+    real = importer.refresh_accounts
+
+    def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> int:
+        assert c.in_transaction  # each in a write transaction of its own...
+        calls.append(count(c, "SELECT COUNT(*) FROM invoices"))  # ...after the ledger's
+        return real(c, *a, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(importer, "refresh_accounts", refresh)
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
+             create_customers=True)  # fmt: skip
+    assert r.written and calls == [7, 7, 7, 7]
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+@pytest.mark.parametrize("preload", [0, 50_000])
+def test_known_customers_are_found_looked_up_or_preloaded(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, preload: int
+) -> None:
+    from dunning.db.ledger import rows
+
+    monkeypatch.setattr(rows, "PRELOAD_CUSTOMERS", preload)  # 0: one look-up per customer
+    load(conn, write_csv(tmp_path / "a.csv", [HEADER, ROWS[0]]), "invoices",
+         create_customers=True)  # fmt: skip
+    eur = ["C1", "Acme", "INV-8", "2026-09-01", "2026-10-01", "1.00", "1.00", ""]
+    r = load(conn, write_csv(tmp_path / "b.csv", [[*HEADER, "currency"], [*eur, "EUR"]]),
+             "invoices")  # fmt: skip
+    assert r.refused == 1  # C1 is known, in USD: the look-up found it either way
+    assert [x.reason for _, x in r.seen] == ["the customer's account is in USD"]  # type: ignore[attr-defined]
+
+
+def test_a_commit_between_the_comparison_and_the_lock_is_seen(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    load(conn, path, "invoices", create_customers=True)
+    other = connect(db_path)
+    real = importer.invoices.resolve
+    calls: list[bool] = []
+
+    def resolve(c: sqlite3.Connection) -> None:
+        real(c)
+        calls.append(c.in_transaction)
+        if len(calls) == 1:  # made before the lock: someone writes the ledger meanwhile
+            with write_tx(other):
+                other.execute("UPDATE invoices SET open_minor = 5000 WHERE number = 'INV-1'")
+
+    monkeypatch.setattr(importer.invoices, "resolve", resolve)
+    r = load(conn, path, "invoices", create_customers=True)
+    other.close()
+    assert len(calls) == 2  # made again under the lock
+    assert (r.updated, r.unchanged) == (1, 6)
+    assert count(conn, "SELECT open_minor FROM invoices WHERE number = 'INV-1'") == 10000
+
+
+def test_an_unchanged_file_is_compared_once_when_nobody_writes(
+    tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    load(conn, path, "invoices", create_customers=True)
+    real = importer.invoices.resolve
+    calls: list[int] = []
+    monkeypatch.setattr(importer.invoices, "resolve", lambda c: calls.append(1) or real(c))
+    before = dump(conn)
+    r = load(conn, path, "invoices", create_customers=True)
+    assert calls == [1] and (r.created, r.updated, r.unchanged) == (0, 0, 7)
+    assert dump(conn) == before
+
+
+def test_a_customer_created_elsewhere_between_chunks_gets_none_of_the_files_invoices(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, chunked: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    other = connect(db_path)
+    real = bulk.apply_new_customers
+    made: list[int] = []
+
+    def between() -> None:
+        if not made:  # after the first chunk of customers: an id in the middle of the file's
+            with write_tx(other):
+                other.execute(
+                    "INSERT INTO customers (external_ref, name, country, currency, created_at, "
+                    "updated_at) VALUES ('X1', 'Elsewhere', 'US', 'USD', '', '')"
+                )
+            made.append(1)
+
+    monkeypatch.setattr(
+        bulk, "apply_new_customers", lambda *a, **kw: real(*a, **kw, between=between)
+    )
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
+             create_customers=True)  # fmt: skip
+    other.close()
+    assert (r.created, r.customers_created) == (7, 4)
+    x1 = count(conn, "SELECT id FROM customers WHERE external_ref = 'X1'")
+    assert x1 == 3  # between the file's second and third customers
+    assert count(conn, "SELECT COUNT(*) FROM invoices WHERE customer_id = ?", x1) == 0
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 5  # X1 too: no queue row yet
