@@ -37,7 +37,7 @@ from dunning.clock import FixedClock  # noqa: E402
 from dunning.db.connection import open_db  # noqa: E402
 from dunning.db.integrity import quick_check  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
-from dunning.queue.refresh import refresh_all  # noqa: E402
+from dunning.queue.refresh import CHUNK, refresh_all  # noqa: E402
 
 GOAL_S = 15.0
 REFERENCE = {
@@ -89,6 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, required=True, help="a COPY of a demo database")
     parser.add_argument("--no-check", action="store_true", help="skip timing quick_check")
+    parser.add_argument("--chunk", type=int, default=CHUNK, help="customers a range")
     args = parser.parse_args()
     if not args.db.exists() or not os.stat(args.db).st_mode & 0o200:
         sys.exit(f"{args.db}: missing or read-only; pass a copy (this bench writes to it)")
@@ -119,7 +120,7 @@ def main() -> None:
         clock = FixedClock()
         clock.advance(days=day)
         t, c, h = time.perf_counter(), cpu(), helpers_cpu()
-        stats = refresh_all(conn, clock, settings)
+        stats = refresh_all(conn, clock, settings, chunk=args.chunk)
         wall, used, helped = time.perf_counter() - t, cpu() - c, helpers_cpu() - h
         runs.append(wall)
         print(f"{label:<58} {wall:8.2f} {used:8.2f} {stats.done:>10,}")
