@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -23,6 +24,13 @@ from dunning.queue.config import Settings
 # Screens show local time: make "local" the same everywhere tests run.
 os.environ["TZ"] = "UTC"
 time.tzset()
+
+# A suite started in the background (`nohup pytest &`, some CI shells) inherits SIGINT
+# ignored, and so would every `python -m dunning` it starts: the Ctrl-C tests (an import,
+# a bulk assign, a refresh interrupted) need SIGINT as a terminal delivers it. A handler
+# (not SIG_IGN) here is reset to the default in each child at exec.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Property tests draw the same examples on every run, so CI is never red by luck; run
 # `pytest --hypothesis-profile=explore` to search fresh examples.
