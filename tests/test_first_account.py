@@ -105,3 +105,22 @@ async def test_the_screen_shows_the_prefetched_account(db: Path, clock: FixedClo
         assert screen.view is not None and claimed(db) == [screen.view.id]
         assert session._first is None
     session.close()
+
+
+@pytest.mark.parametrize(("width", "wide"), [(80, False), (129, False), (130, True), (160, True)])
+async def test_the_screen_starts_with_its_width_class(
+    db: Path, clock: FixedClock, width: int, wide: bool
+) -> None:
+    """Given before the first resize (so the screen is not styled twice), the same class
+    that resize gives; resizing still switches it."""
+    session = WorkSession(db, alice(db), Settings(), clock)
+    app = DunningApp(session)
+    async with app.run_test(size=(width, 30)) as pilot:
+        screen = await settle(pilot)
+        assert screen.has_class("-wide") is wide
+        assert screen.has_class("-narrow") is not wide
+        await pilot.resize_terminal(100 if wide else 150, 30)
+        await settle(pilot)
+        assert screen.has_class("-wide") is not wide
+        assert screen.has_class("-narrow") is wide
+    session.close()

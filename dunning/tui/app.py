@@ -62,7 +62,15 @@ class DunningApp(App[None]):
         return None
 
     def on_mount(self) -> None:
-        self.push_screen(WorkScreen(self.session))
+        screen = WorkScreen(self.session)
+        # the width's breakpoint class given now, as the screen's first resize would give
+        # it: that resize then changes no class, and the whole screen is not styled twice
+        # before its first frame (start -> first account)
+        marks = {name: False for _, name in self.HORIZONTAL_BREAKPOINTS}
+        for name in screen._get_breakpoint_classes(self.size.width, self.HORIZONTAL_BREAKPOINTS):  # noqa: SLF001
+            marks[name] = True
+        screen.update_classes(marks, update=False)
+        self.push_screen(screen)
         warning = self.session.file_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=20)
