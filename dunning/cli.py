@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from dunning import __version__
+from dunning import __version__, startup
 from dunning.bounds import QUOTE_CHARS, clip
 from dunning.cli_base import (
     EXIT_CODES,
@@ -210,8 +210,11 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     :class:`dunning.textsafe.SafeStream`: a control character from the data (a note, a
     customer name) is shown, never sent to the terminal (`--json` is exact and safe too).
     """
-    with guarded_output():
-        return _main(argv, clock)
+    try:
+        with guarded_output():
+            return _main(argv, clock)
+    finally:
+        startup.resume_collections()
 
 
 _GLOBAL_OPTIONS = frozenset({"--db", "--config", "--as"})
@@ -238,12 +241,16 @@ def _opens_app(argv: list[str]) -> bool:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    """The command line, parsed as :func:`build_parser` parses it."""
+    """The command line, parsed as :func:`build_parser` parses it. Opening the app defers
+    garbage collections until its first account is drawn (dunning/startup.py); any other
+    command runs with the usual thresholds."""
     argv = _glue_dashed_values(argv)
     if _opens_app(argv):
+        startup.defer_collections()
         top = _top_parser()
         top.set_defaults(command=None)  # as the subparsers' dest would
         return top.parse_args(argv)
+    startup.resume_collections()
     return build_parser().parse_args(argv)
 
 

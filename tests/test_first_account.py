@@ -124,3 +124,38 @@ async def test_the_screen_starts_with_its_width_class(
         assert screen.has_class("-wide") is not wide
         assert screen.has_class("-narrow") is wide
     session.close()
+
+
+async def test_collections_deferred_at_start_resume_once_the_account_is_drawn(
+    db: Path, clock: FixedClock
+) -> None:
+    import gc
+
+    from dunning import startup
+
+    before = gc.get_threshold()
+    startup.defer_collections()
+    try:
+        assert gc.get_threshold()[0] >= startup.START_THRESHOLD
+        session = WorkSession(db, alice(db), Settings(), clock)
+        app = DunningApp(session)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert gc.get_threshold() == before
+        session.close()
+    finally:
+        startup.resume_collections()
+    assert gc.get_threshold() == before
+
+
+def test_a_command_runs_with_the_usual_collections(tmp_path: Path) -> None:
+    import gc
+
+    from dunning import startup
+    from dunning.cli import main
+
+    before = gc.get_threshold()
+    for argv in (["--db", str(tmp_path / "none.db")], ["--version"], ["collectors", "--help"]):
+        startup.defer_collections()  # as `python -m dunning` does
+        main(argv)
+        assert gc.get_threshold() == before

@@ -12,6 +12,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from dunning import startup
 from dunning.i18n import N_, set_language
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
@@ -71,6 +72,7 @@ class DunningApp(App[None]):
             marks[name] = True
         screen.update_classes(marks, update=False)
         self.push_screen(screen)
+        self.set_timer(10, startup.resume_collections)  # if no account ever comes
         warning = self.session.file_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=20)
