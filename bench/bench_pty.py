@@ -28,6 +28,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import termios
 import threading
 import time
@@ -44,6 +45,14 @@ LOST_AFTER = 10.0  # seconds without the next account: counted lost, then Esc
 
 BARE_APP = Path(__file__).with_name("bare_app.py")
 
+# Bytecode: an installed dunning has its .pyc files (pip compiles them at install), and a
+# source checkout writes them on its first run; with PYTHONDONTWRITEBYTECODE set (as in
+# some sandboxes) every start would compile all of dunning again (~0.2 s CPU), which no
+# user sees. So both apps, the real one and the bare one, run with their bytecode cached
+# in a private directory, after one untimed start of each (--compile-every-start: not).
+EXTRA_ENV: dict[str, str] = {}
+DROP_ENV: list[str] = []
+
 
 class Terminal:
     """A process on a pseudo-terminal of a fixed size; every byte it writes, timed."""
@@ -52,7 +61,9 @@ class Terminal:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
-        env.update(TERM="xterm-256color", LANG="C.UTF-8")
+        env.update(TERM="xterm-256color", LANG="C.UTF-8", **EXTRA_ENV)
+        for name in DROP_ENV:
+            env.pop(name, None)
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
             cmd, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True
@@ -192,12 +203,28 @@ def main() -> None:
     ap.add_argument("--profile", help="cProfile the app's outcomes into this file")
     ap.add_argument("--only-keys", action="store_true", help="the app's outcomes alone")
     ap.add_argument("--runner", help="a script run instead of -m dunning (same arguments)")
+    ap.add_argument(
+        "--compile-every-start",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE as it is set: no bytecode cache",
+    )
+    ap.add_argument(
+        "--only-starts", action="store_true", help="the start row alone (app and bare, alternated)"
+    )
     args = ap.parse_args()
     quiet = args.quiet / 1000
     if not args.no_catch_up:
         catch_up_queue(args.db)
     app = [sys.executable, "-m", "dunning", "--db", args.db, "--as", args.who]
     bare = [sys.executable, str(BARE_APP)]
+    pycache = None
+    if not args.compile_every_start:
+        pycache = tempfile.TemporaryDirectory(prefix="dunning-bench-pyc-")
+        EXTRA_ENV["PYTHONPYCACHEPREFIX"] = pycache.name
+        DROP_ENV.append("PYTHONDONTWRITEBYTECODE")
+        start_once(app, quiet)  # untimed: writes the bytecode of both
+        start_once(bare, quiet)
+    bytecode = "compiled on every start" if pycache is None else "cached (as installed)"
     load0 = os.getloadavg()[0]
     if args.profile or args.only_keys:
         prof = ["-m", "cProfile", "-o", args.profile] if args.profile else []
@@ -212,6 +239,22 @@ def main() -> None:
     for _ in range(args.starts):  # interleaved: both see the same machine
         starts.append(start_once(app, quiet))
         bare_starts.append(start_once(bare, quiet))
+    if args.only_starts:
+        load1 = os.getloadavg()[0]
+        print(f"database: {args.db}; collector: {args.who}; terminal {COLS}x{ROWS}")
+        print(f"load average {load0:.2f} before, {load1:.2f} after; quiet {args.quiet:g} ms")
+        print(f"bytecode: {bytecode}")
+        print(
+            table(
+                ["on a pseudo-terminal", "p50 ms", "p99 ms", "max ms", "n"],
+                [
+                    ("process start -> first account drawn", *summary_ms(starts)),
+                    ("  bare Textual app: start -> text drawn", *summary_ms(bare_starts)),
+                ],
+            )
+        )
+        print(f"start p50 <= 2x bare: {ratio(starts, bare_starts, 50)}")
+        return
 
     keys, cpu, lost = outcomes(app, args.n, args.think, quiet)
     bare_keys, bare_cpu, bare_lost = outcomes(bare, args.n, args.think, quiet)
@@ -219,6 +262,7 @@ def main() -> None:
 
     print(f"database: {args.db}; collector: {args.who}; terminal {COLS}x{ROWS}")
     print(f"load average {load0:.2f} before, {load1:.2f} after; quiet {args.quiet:g} ms")
+    print(f"bytecode: {bytecode}")
     p50 = statistics.median(keys) * 1000 if keys else float("nan")
     p99 = pct(keys, 99) * 1000
     bare50 = statistics.median(bare_keys) * 1000 if bare_keys else float("nan")

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from dunning import __version__
+from dunning import __version__, startup
 from dunning.bounds import QUOTE_CHARS, clip
 from dunning.cli_base import (
     EXIT_CODES,
@@ -114,8 +114,8 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"dunning: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from dunning import cli_admin, cli_init, cli_work
+def _top_parser() -> argparse.ArgumentParser:
+    from dunning import cli_admin
 
     parser = Parser(
         prog="dunning",
@@ -127,6 +127,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(parser, top=True)
     parser.add_argument("--version", action="version", version=f"dunning {__version__}")
     parser.set_defaults(handler=cli_admin.cmd_open)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dunning import cli_admin, cli_init, cli_work
+
+    parser = _top_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     cli_admin.register_demo(sub)
     cli_work.register(sub)
@@ -203,15 +210,53 @@ def main(argv: Sequence[str] | None = None, *, clock: Clock | None = None) -> in
     :class:`dunning.textsafe.SafeStream`: a control character from the data (a note, a
     customer name) is shown, never sent to the terminal (`--json` is exact and safe too).
     """
-    with guarded_output():
-        return _main(argv, clock)
+    try:
+        with guarded_output():
+            return _main(argv, clock)
+    finally:
+        startup.resume_collections()
+
+
+_GLOBAL_OPTIONS = frozenset({"--db", "--config", "--as"})
+
+
+def _opens_app(argv: list[str]) -> bool:
+    """True when ``argv`` holds nothing but the global options, each with its value
+    (``--db PATH``, ``--as=NAME``...): ``dunning`` opens the app, and the parsers of every
+    subcommand (and the modules that define them: ~0.1 s of a start) are not needed. Any
+    other word (a command, --help, an abbreviation, a value missing or looking like an
+    option) goes to the whole parser, which answers exactly as before."""
+    i = 0
+    while i < len(argv):
+        name, eq, _value = argv[i].partition("=")
+        if name not in _GLOBAL_OPTIONS:
+            return False
+        if eq:
+            i += 1
+            continue
+        if i + 1 >= len(argv) or argv[i + 1].startswith("-"):
+            return False
+        i += 2
+    return True
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """The command line, parsed as :func:`build_parser` parses it. Opening the app defers
+    garbage collections until its first account is drawn (dunning/startup.py); any other
+    command runs with the usual thresholds."""
+    argv = _glue_dashed_values(argv)
+    if _opens_app(argv):
+        startup.defer_collections()
+        top = _top_parser()
+        top.set_defaults(command=None)  # as the subparsers' dest would
+        return top.parse_args(argv)
+    startup.resume_collections()
+    return build_parser().parse_args(argv)
 
 
 def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
     try:
-        args = build_parser().parse_args(
-            _glue_dashed_values(list(argv) if argv is not None else sys.argv[1:])
-        )
+        args = parse_args(list(argv) if argv is not None else sys.argv[1:])
     except SystemExit as exc:  # --help, --version, usage errors (already printed)
         return _exit_code(exc)
     ctx = Context(args, clock or SystemClock())

@@ -133,13 +133,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 # -- open the app -----------------------------------------------------------------------
 
 
-def _customer_count(conn: sqlite3.Connection) -> int:
-    return int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
+def _has_customers(conn: sqlite3.Connection) -> bool:
+    """One row read (a COUNT(*) read the whole table: 1M customers at every start)."""
+    return conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone() is not None
 
 
 def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
     conn = ctx.open(path, warn=False)  # the screen says it
-    if _customer_count(conn) == 0:
+    if not _has_customers(conn):
         raise CliError(
             f"{path} holds no customers yet: build and open a demo with `dunning demo`, or "
             "import your ledger with `dunning import KIND FILE`"
@@ -147,9 +148,16 @@ def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
     collector = ctx.identity(conn, as_name)
     settings = ctx.settings()
     ctx.close()
-    from dunning.tui.app import run_app  # Textual is slow to import: only here
+    from dunning.queue.session import start_session
 
-    return run_app(path, collector, settings)
+    # the first account is claimed and loaded while Textual imports
+    session = start_session(path, collector, settings)
+    try:
+        from dunning.tui.app import run_app  # Textual is slow to import: only here
+    except BaseException:
+        session.close()
+        raise
+    return run_app(path, collector, settings, session)
 
 
 def cmd_open(args: argparse.Namespace, ctx: Context) -> int:

@@ -8,9 +8,8 @@ a database created at every earlier step, holding data.
 from __future__ import annotations
 
 import sqlite3
-
-import sqlite_utils
-from sqlite_utils.migrations import Migrations
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from dunning.db import search_index
 from dunning.db.append_only import M012, M013
@@ -18,7 +17,59 @@ from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M010, M011
 from dunning.regions import COUNTRIES, subdivision_code
 
-migrations = Migrations("dunning")
+if TYPE_CHECKING:
+    import sqlite_utils
+    from sqlite_utils.migrations import Migrations
+
+MIGRATION_SET = "dunning"
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' Migrations.migrations_table
+
+
+class _LazyMigrations:
+    """sqlite-utils' ``Migrations`` registered as it is (``@migrations()``), but sqlite-utils
+    (and click, which it imports: ~0.1 s of a start) is imported only when a migration must
+    run or a caller asks for it (``pending``, ``applied``, ``apply``). Opening an up-to-date
+    database compares the names applied with :attr:`names` in plain sqlite3
+    (:func:`pending_names`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._registered: list[tuple[str, Callable[..., None], bool]] = []
+        self._real: Migrations | None = None
+
+    def __call__(
+        self, *, name: str | None = None, transactional: bool = True
+    ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        def inner(func: Callable[..., None]) -> Callable[..., None]:
+            migration_name = name or func.__name__
+            if migration_name in self.names:
+                raise ValueError(f"Migration '{migration_name}' is already registered")
+            self._registered.append((migration_name, func, transactional))
+            if self._real is not None:
+                self._real(name=migration_name, transactional=transactional)(func)
+            return func
+
+        return inner
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _fn, _tx in self._registered]
+
+    def real(self) -> Migrations:
+        if self._real is None:
+            from sqlite_utils.migrations import Migrations
+
+            real = Migrations(self.name)
+            for name, fn, transactional in self._registered:
+                real(name=name, transactional=transactional)(fn)
+            self._real = real
+        return self._real
+
+    def __getattr__(self, attr: str) -> Any:  # pending, applied, apply, ...
+        return getattr(self.real(), attr)
+
+
+migrations = _LazyMigrations(MIGRATION_SET)
 
 # Conventions: money is INTEGER minor units + ISO 4217 `currency`; instants are UTC
 # ISO-8601 text ("2026-11-23T15:00:00Z"); calendar dates are ISO dates ("2026-11-23").
@@ -245,12 +296,32 @@ def m001_initial(db: sqlite_utils.Database) -> None:
             db.execute(statement)
 
 
+def pending_names(conn: sqlite3.Connection) -> list[str]:
+    """The migrations not applied yet, in order: what ``migrations.pending`` says, read
+    with plain sqlite3 (a read-only query; no sqlite-utils)."""
+    if (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+        ).fetchone()
+        is None
+    ):
+        return migrations.names
+    applied = {
+        row[0]
+        for row in conn.execute(
+            f"SELECT name FROM {MIGRATIONS_TABLE} WHERE migration_set = ?", (MIGRATION_SET,)
+        )
+    }
+    return [name for name in migrations.names if name not in applied]
+
+
 def migrate(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations under one write lock; returns the names applied."""
-    db = sqlite_utils.Database(conn, execute_plugins=False)
-    pending = [m.name for m in migrations.pending(db)]
-    if not pending:
+    if not pending_names(conn):
         return []
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn, execute_plugins=False)
     with write_tx(conn):
         # another process may have migrated while we waited for the lock
         pending = [m.name for m in migrations.pending(db)]
@@ -259,6 +330,8 @@ def migrate(conn: sqlite3.Connection) -> list[str]:
 
 
 def schema_version(conn: sqlite3.Connection) -> list[str]:
+    import sqlite_utils
+
     db = sqlite_utils.Database(conn, execute_plugins=False)
     return [m.name for m in migrations.applied(db)]
 

@@ -6,6 +6,7 @@ never touches SQL and its event loop never waits on the database.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -87,6 +88,9 @@ class WorkSession:
         # told while a write waits for the lock (a LockWait, then None): the screen's line
         self.on_lock_wait: Callable[[LockWait | None], None] | None = None
         self._conn.on_wait = self._lock_wait  # type: ignore[attr-defined]
+        # the first account, claimed ahead of the screen (prefetch_first)
+        self._first: tuple[threading.Thread, list[AccountView | None | BaseException]] | None
+        self._first = None
 
     def _lock_wait(self, wait: LockWait | None) -> None:
         if self.on_lock_wait is not None:
@@ -113,9 +117,37 @@ class WorkSession:
             return fn(self._read_conn)
 
     # -- the loop -------------------------------------------------------------------
+    def prefetch_first(self) -> None:
+        """Start claiming and loading the first account now, in a thread: `dunning` calls
+        it before it imports Textual, so the claim (a few ms of work) is done while the
+        app imports instead of after the screen is mounted, when the first frame's
+        rendering holds the GIL it needs. The screen's first :meth:`next_account` takes
+        its result (or its exception, raised there as the claim itself would raise it)."""
+        box: list[AccountView | None | BaseException] = []
+
+        def run() -> None:
+            try:
+                box.append(self._claim_next(frozenset()))
+            except BaseException as exc:  # noqa: BLE001 - handed to next_account()
+                box.append(exc)
+
+        thread = threading.Thread(target=run, name="dunning-first-account", daemon=True)
+        self._first = (thread, box)
+        thread.start()
+
     def next_account(self, exclude: frozenset[int] = frozenset()) -> AccountView | None:
         """Claim and load the next account (resuming a held or drafted one first)."""
+        if self._first is not None:
+            thread, box = self._first
+            self._first = None
+            thread.join()
+            if not exclude:
+                if isinstance(box[0], BaseException):
+                    raise box[0]
+                return box[0]
+        return self._claim_next(exclude)
 
+    def _claim_next(self, exclude: frozenset[int]) -> AccountView | None:
         def go(conn: sqlite3.Connection) -> AccountView | None:
             claim: Claim | None = claim_next(
                 conn, self.clock, self.settings, self.collector.id, exclude=exclude
@@ -366,3 +398,20 @@ class WorkSession:
             self._conn.close()
         with self._read_lock:
             self._read_conn.close()
+
+
+def use_collector_clock(collector: Collector) -> None:
+    """One collector per app process: the screen shows every time on the collector's
+    clock (collectors.tz), not the server's, by making it the process's local zone."""
+    if collector.tz:
+        os.environ["TZ"] = collector.tz
+        time.tzset()
+
+
+def start_session(db_path: str | Path, collector: Collector, settings: Settings) -> WorkSession:
+    """The app's session, its first account already being claimed (prefetch_first):
+    called before Textual is imported (dunning/cli_admin.py, open_app)."""
+    use_collector_clock(collector)
+    session = WorkSession(db_path, collector, settings)
+    session.prefetch_first()
+    return session

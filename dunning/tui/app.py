@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -14,10 +12,11 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
+from dunning import startup
 from dunning.i18n import N_, set_language
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
-from dunning.queue.session import WorkSession
+from dunning.queue.session import WorkSession, start_session
 from dunning.textsafe import visible
 from dunning.tui.keys import translate_bindings
 from dunning.tui.screens.work import WorkScreen
@@ -64,7 +63,16 @@ class DunningApp(App[None]):
         return None
 
     def on_mount(self) -> None:
-        self.push_screen(WorkScreen(self.session))
+        screen = WorkScreen(self.session)
+        # the width's breakpoint class given now, as the screen's first resize would give
+        # it: that resize then changes no class, and the whole screen is not styled twice
+        # before its first frame (start -> first account)
+        marks = {name: False for _, name in self.HORIZONTAL_BREAKPOINTS}
+        for name in screen._get_breakpoint_classes(self.size.width, self.HORIZONTAL_BREAKPOINTS):  # noqa: SLF001
+            marks[name] = True
+        screen.update_classes(marks, update=False)
+        self.push_screen(screen)
+        self.set_timer(10, startup.resume_collections)  # if no account ever comes
         warning = self.session.file_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=20)
@@ -94,19 +102,15 @@ class DunningApp(App[None]):
         self.exit()
 
 
-def run_app(db_path: Path, collector: Collector, settings: Settings) -> int:
-    use_collector_clock(collector)
-    session = WorkSession(db_path, collector, settings)
+def run_app(
+    db_path: Path, collector: Collector, settings: Settings, session: WorkSession | None = None
+) -> int:
+    """``session``: one already opened by :func:`start_session` (its first account may be
+    on its way); closed here either way."""
+    if session is None:
+        session = start_session(db_path, collector, settings)
     try:
         DunningApp(session, settings, freeze_gc=True).run()
     finally:
         session.close()
     return 0
-
-
-def use_collector_clock(collector: Collector) -> None:
-    """One collector per app process: the screen shows every time on the collector's
-    clock (collectors.tz), not the server's, by making it the process's local zone."""
-    if collector.tz:
-        os.environ["TZ"] = collector.tz
-        time.tzset()

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static, TextArea
 
+from dunning import startup
 from dunning.db.connection import FileReplaced
 from dunning.i18n import N_, _
 from dunning.queue.access import Access
@@ -57,6 +58,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         self.busy = False
         self.drawn_hook: Callable[[], None] | None = None  # benchmarks: called once drawn
         self._gc_frozen = False
+        self._first_loaded = False
         self._holidays_warm = False
         self._note_saved = ""  # the note text as last loaded or saved
         self._logged_note: str | None = None  # the note of the outcome being saved
@@ -184,6 +186,9 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
     # -- showing --------------------------------------------------------------------
     @on(AccountLoaded)
     def _loaded(self, message: AccountLoaded) -> None:
+        if not self._first_loaded:  # the start is over: usual collections after this frame
+            self._first_loaded = True
+            self.call_after_refresh(startup.resume_collections)
         if self.gone is not None:  # the file is gone: what is shown stays the message
             return
         if message.refresh and (self.busy or message.view is None):
