@@ -66,3 +66,33 @@ async def test_outcomes_keep_every_line_of_the_next_account(db: Path, clock: Fix
                 width = widget.content_region.width
                 want = widget.visual.get_height(widget.styles, width)  # type: ignore[union-attr]
                 assert widget.content_region.height == want, wid
+
+
+async def test_the_same_text_again_draws_nothing_and_a_new_style_is_drawn(
+    db: Path, clock: FixedClock
+) -> None:
+    """An update with what is already shown costs nothing; the same characters in another
+    style (Rich's Text == ignores the base style) are drawn; so is a Text changed in place."""
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        await pilot.pause(0.1)
+        title = screen.query_one("#title", Shown)
+        title.update(Text("Same", style="bold"))
+        await pilot.pause(0.1)
+        visual = title.visual
+        title.update(Text("Same", style="bold"))
+        assert title.visual is visual and not title._repaint_required
+
+        title.update(Text("Same", style="red"))
+        assert title.visual is not visual
+        await pilot.pause(0.1)
+        assert title.render_line(0).text.startswith("Same")
+        assert any(s.style and s.style.color for s in title.render_line(0))
+
+        changed = Text("Before")
+        title.update(changed)
+        changed.plain = "After!"  # the same object, changed: drawn again
+        title.update(changed)
+        await pilot.pause(0.1)
+        assert "After!" in str(title.render())

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.cells import cell_len
+from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widgets import Label, Static
@@ -26,18 +28,42 @@ class Shown(Static):
     # placed this widget (it has no children and no scrollbars): a second is wasted.
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
 
+    # Data never holds a link (no markup is read, fmt.safe): Textual's link styling pass
+    # (a new Strip per line, a sixth of each render) has nothing to do.
+    auto_links: Reactive[bool] = Reactive(False)
+
     def __init__(self, content: Any = "", **kwargs: Any) -> None:
         kwargs["markup"] = False
         super().__init__(fmt.safe(content), **kwargs)  # type: ignore[arg-type]
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
+        content = fmt.safe(content)
+        if _same(content, self.content):
+            return  # nothing to measure, convert or draw (the empty promises, the status)
         if not layout:
-            super().update(fmt.safe(content), layout=False)  # type: ignore[arg-type]
+            super().update(content, layout=False)  # type: ignore[arg-type]
             return
         before = self._height_now()
-        super().update(fmt.safe(content), layout=False)  # type: ignore[arg-type]
+        super().update(content, layout=False)  # type: ignore[arg-type]
         if before is None or self._height_now() != before:
             self.refresh(layout=True)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """Textual's measure wraps the whole text (and its render wraps it again); when no
+        line is wider than ``width`` (most of an account), the height is its line count."""
+        content = self.content
+        if (
+            width > 0
+            and isinstance(content, Text)
+            and self._content_height_cache[0] != width
+            and "\t" not in content.plain
+            and self.styles.text_wrap == "wrap"
+            and not self.styles.line_pad
+        ):
+            lines = content.plain.split("\n")
+            if all(cell_len(line) <= width for line in lines):
+                self._content_height_cache = (width, len(lines))
+        return super().get_content_height(container, viewport, width)
 
     def _height_now(self) -> int | None:
         """The content's height at the width the last layout gave it; None when that is
@@ -52,6 +78,20 @@ class Shown(Static):
         if self.styles.height is not None and not self.styles.height.is_auto:
             return -1  # a fixed height: the content does not change it
         return self.get_content_height(self.size, self.app.size, width)
+
+
+def _same(new: object, old: object) -> bool:
+    """The same text drawn the same way (Rich's Text == compares the characters and spans
+    only, not the base style). The same object is not: it may have been changed in place."""
+    if new is not old and isinstance(new, Text) and isinstance(old, Text):
+        return (
+            new.plain == old.plain
+            and new.spans == old.spans
+            and new.style == old.style
+            and (new.justify, new.overflow, new.no_wrap, new.end, new.tab_size)
+            == (old.justify, old.overflow, old.no_wrap, old.end, old.tab_size)
+        )
+    return False
 
 
 class ShownLabel(Label):
