@@ -204,13 +204,21 @@ def write_aging(
     with text_output(dest) as fh:
         if fmt == "csv":
             csvsafe.writer(fh).writerow([c.name for c in cols])
-            names = _names(conn)
-            sums: dict[str, list[int]] = {}
-            formats: dict[str, tuple[str, int]] = {}
-            for batch in _batches(conn, as_of, today):
-                _add_sums(sums, batch)
-                fh.write(_csv_batch(batch, names, formats))
-                count[0] += len(batch)
+            split = None
+            if today is None or as_of >= today:  # two processes (dunning/db/aging_split.py)
+                from dunning.db import aging_split
+
+                split = aging_split.write_csv(conn, as_of, fh)
+            if split is not None:
+                sums, count[0] = split
+            else:
+                names = _names(conn)
+                sums = {}
+                formats: dict[str, tuple[str, int]] = {}
+                for batch in _batches(conn, as_of, today):
+                    _add_sums(sums, batch)
+                    fh.write(_csv_batch(batch, names, formats))
+                    count[0] += len(batch)
             fh.write(ex._csv_money_tail_text(_totals(sums), HEAD - 1, HEAD, len(cols)))
         elif fmt == "table":
             count[0] = _table(cols, _batches(conn, as_of, today), _names(conn), fh, title)

@@ -1,0 +1,192 @@
+"""The aging by customer as CSV, written by two processes (issue 8: the machine has two
+cores; about half of the CSV's time is SQLite's sort and turning a million rows into
+Python objects, on one core).
+
+The report's rows are split at a pivot in the report's own order (largest total first,
+then reference, then currency): this process writes the rows up to the pivot straight to
+the output, a second process (``python -m dunning.db.aging_split``) writes the rows after
+it to a private temporary file (created here, unlinked at once, handed over as an open
+file descriptor) and sends back its per-currency sums. Both halves are in order, so the
+output is this process's half followed by the other's, then the TOTAL rows from both
+sums: no merge, and the bytes are those of the one-process path (aging_out.write_aging;
+tests/test_aging_reference.py and tests/test_aging_split.py).
+
+The pivot is the median row of a sample (the aging of a window of customer ids, ~2% of
+them): a sample that is not representative only makes the halves unequal, never wrong.
+Each process still aggregates every invoice (the pivot is on the total, known only after
+the aggregate), then sorts and converts only its half.
+
+One snapshot, as reports_parallel.split_scan: ``PRAGMA data_version`` read before the
+worker starts and again once both read transactions are open; a write committed in
+between, or any failure of the worker before this process has written a row, and the
+report is written by the one-process path instead (``write_csv`` returns None).
+
+Memory stays bounded: each process reads its cursor a chunk at a time. Ctrl+C reaches
+both processes (one process group); the temporary file is already unlinked and the
+output's ``.partial`` is removed by dunning/db/outfile.py.
+"""
+
+from __future__ import annotations
+
+import io
+import marshal
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from datetime import date
+from typing import IO, Any
+from urllib.parse import quote
+
+from dunning.db import aging_out, reports
+from dunning.db import reports_parallel as parallel
+
+MIN_CUSTOMERS = 50_000  # below this the second process costs more than it saves
+_ORDER = "\nORDER BY k, c.external_ref, m.currency\n"
+
+
+def half_sql(hint: str, upper: bool) -> str:
+    """CUSTOMER_SQL for the rows after the pivot (``upper``) or up to it."""
+    base = parallel.CUSTOMER_SQL.format(where="", hint=hint)
+    assert base.endswith(_ORDER)
+    # the total's term alone first: it needs only m, so the rows of the other half are
+    # dropped before the join to customers; the reference breaks a tie at the pivot
+    k = "-(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr + m.dp)"
+    tie = "(c.external_ref, m.currency)"
+    if upper:
+        where = f"{k} >= :pk AND ({k} > :pk OR {tie} > (:pref, :pcur))"
+    else:
+        where = f"{k} <= :pk AND ({k} < :pk OR {tie} <= (:pref, :pcur))"
+    return base[: -len(_ORDER)] + "\nWHERE " + where + _ORDER
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    """A read connection as reports_past.reader's: bounded memory."""
+    own = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
+    own.execute("PRAGMA busy_timeout=5000")
+    own.execute("PRAGMA mmap_size=0")
+    own.execute("PRAGMA temp_store=FILE")
+    own.execute("PRAGMA cache_size=-8192")
+    return own
+
+
+def _pivot(conn: sqlite3.Connection, bounds: dict[str, str]) -> tuple[Any, ...] | None:
+    """The median (k, ref, currency) of a window of customer ids, None when empty."""
+    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    if lo is None:
+        return None
+    width = max((hi - lo + 1) // 50, 2000)
+    start = lo + max((hi - lo + 1 - width) // 2, 0)
+    where = "AND customer_id >= :w0 AND customer_id < :w1"
+    sql = parallel.CUSTOMER_SQL.format(where=where, hint="")
+    params = bounds | {"w0": start, "w1": start + width}
+    keys = [r[:3] for r in conn.execute(sql, params)]
+    return keys[len(keys) // 2] if keys else None
+
+
+def _write_half(
+    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str]
+) -> tuple[dict[str, list[int]], int]:
+    """Write the rows of ``sql`` as CSV lines; returns the per-currency sums and count."""
+    names = aging_out._names(conn)
+    sums: dict[str, list[int]] = {}
+    formats: dict[str, tuple[str, int]] = {}
+    count = 0
+    cur = conn.cursor()
+    cur.row_factory = None
+    cur.execute(sql, params)
+    with reports.paused_gc():
+        while batch := cur.fetchmany(aging_out.CHUNK):
+            aging_out._add_sums(sums, batch)
+            fh.write(aging_out._csv_batch(batch, names, formats))
+            count += len(batch)
+    return sums, count
+
+
+def write_csv(
+    conn: sqlite3.Connection, as_of: date, fh: IO[str]
+) -> tuple[dict[str, list[int]], int] | None:
+    """The customer rows of today's aging as CSV (no header, no TOTAL rows) to ``fh``,
+    split over two processes; returns the per-currency sums and the number of rows, or
+    None, having written nothing, when the split does not apply or could not be done."""
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
+        return None
+    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    if lo is None or hi - lo + 1 < MIN_CUSTOMERS or (os.cpu_count() or 1) < 2:
+        return None
+    bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
+    hint = aging_out._hint(conn)
+    probe = _connect(path)
+    own = _connect(path)
+    spill = tempfile.TemporaryFile()  # noqa: SIM115 - unlinked, private; closed below
+    proc: subprocess.Popen[bytes] | None = None
+    try:
+        pivot = _pivot(own, bounds)
+        if pivot is None:
+            return None
+        params = bounds | {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
+        v1 = probe.execute("PRAGMA data_version").fetchone()[0]
+        job = {"path": path, "sql": half_sql(hint, True), "params": params, "fd": spill.fileno()}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(spill.fileno(),),
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(marshal.dumps(job))
+        proc.stdin.close()
+        parallel.begin_snapshot(own)
+        started = proc.stdout.read(1) == b"S"
+        if not started or probe.execute("PRAGMA data_version").fetchone()[0] != v1:
+            return None
+        # the worker must be able to finish before this process writes a row: its
+        # failure after that would leave a written half and no fallback
+        sums, count = _write_half(own, half_sql(hint, False), params, fh)
+        own.execute("COMMIT")
+        data = proc.stdout.read()
+        if proc.wait() != 0 or not data:
+            # this half is written: no fallback; the output's .partial is removed
+            raise sqlite3.OperationalError("the aging's second process failed")
+        theirs, n = marshal.loads(data)
+        for c, t in theirs.items():
+            mine = sums.setdefault(c, [0] * 9)
+            for i, v in enumerate(t):
+                mine[i] += v
+        spill.seek(0)
+        text = io.TextIOWrapper(spill, encoding="utf-8", newline="")
+        while piece := text.read(1 << 20):
+            fh.write(piece)
+        return sums, count + n
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        own.close()
+        probe.close()
+        spill.close()
+
+
+def _worker() -> None:
+    """``python -m dunning.db.aging_split``: a job on stdin, "S" on stdout once the
+    snapshot is taken, then its half written to the file descriptor it was given, then
+    the marshalled (sums, count)."""
+    job = marshal.loads(sys.stdin.buffer.read())
+    out = sys.stdout.buffer
+    conn = _connect(job["path"])
+    parallel.begin_snapshot(conn)
+    out.write(b"S")
+    out.flush()
+    fh = open(job["fd"], "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+    with fh:
+        result = _write_half(conn, job["sql"], job["params"], fh)
+    conn.close()
+    out.write(marshal.dumps(result))
+    out.flush()
+
+
+if __name__ == "__main__":
+    _worker()

@@ -1,0 +1,152 @@
+"""The aging CSV written by two processes (dunning/db/aging_split.py) has exactly the
+bytes of the reference, wherever the pivot falls (ties included), falls back to one
+process when the second cannot start, and leaves no file when interrupted or when the
+second process fails."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from dunning.cli import main
+from dunning.clock import FixedClock
+from dunning.db import aging_out, aging_split
+from dunning.db.connection import write_tx
+from tests.test_aging_reference import TODAY, build, reference_csv, reference_rows, run
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """The split applies whatever the ledger's size; the list records each result."""
+    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    results: list[Any] = []
+    real = aging_split.write_csv
+
+    def spy(*args: Any) -> Any:
+        results.append(real(*args))
+        return results[-1]
+
+    monkeypatch.setattr(aging_split, "write_csv", spy)
+    return results
+
+
+def _ties(conn: sqlite3.Connection) -> None:
+    """Customers with the same total (one open invoice of 10.00 USD each)."""
+    now = "2026-11-23T15:00:00Z"
+    with write_tx(conn):
+        for n in range(12):
+            cid = conn.execute(
+                "INSERT INTO customers (external_ref, name, country, currency, created_at, "
+                "updated_at) VALUES (?,?,?,?,?,?)",
+                (f"T{(n * 7) % 12:02d}", f"Tie {n}", "US", "USD", now, now),
+            ).lastrowid
+            conn.execute(
+                "INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor,"
+                " open_minor, currency, status, disputed, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (cid, f"TIE{n}", "2026-09-01", "2026-10-01", 1000, 1000, "USD", "open", 0,
+                 now, now),
+            )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_split_csv_equals_the_reference(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: list[Any],
+    seed: int,
+) -> None:
+    build(conn, seed, customers=150)
+    _ties(conn)
+    monkeypatch.setattr(aging_out, "CHUNK", 7)
+    for as_of in (TODAY, TODAY + timedelta(days=40)):
+        want = reference_csv(reference_rows(conn, as_of, "customer"), "customer")
+        argv = ["--as-of", as_of.isoformat()] if as_of != TODAY else []
+        out = tmp_path / f"a-{as_of}.csv"
+        run(db_path, clock, *argv, "--format", "csv", "-o", str(out))
+        assert split[-1] is not None  # written by two processes
+        assert out.read_bytes() == want, as_of
+
+
+def test_the_pivot_may_fall_on_any_row(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: list[Any],
+) -> None:
+    """The first, a tied, the last row, or a key that is no row: the same bytes."""
+    build(conn, 4, customers=60)
+    _ties(conn)
+    want = reference_csv(reference_rows(conn, TODAY, "customer"), "customer")
+    keys = [row[:3] for b in aging_out._batches(conn, TODAY, TODAY) for row in b]
+    tied = [k for k in keys if k[1].startswith("T")]
+    for pivot in (keys[0], tied[0], tied[5], tied[-1], keys[-1], (-(10**15), "", ""),
+                  (10**15, "", ""), (tied[3][0], "T05~", "")):  # fmt: skip
+        monkeypatch.setattr(aging_split, "_pivot", lambda conn, bounds, p=pivot: p)
+        out = tmp_path / "a.csv"
+        run(db_path, clock, "--format", "csv", "-o", str(out))
+        assert split[-1] is not None
+        assert out.read_bytes() == want, pivot
+
+
+def test_no_second_process_one_process_writes_it(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: list[Any],
+) -> None:
+    build(conn, 5, customers=60)
+    want = reference_csv(reference_rows(conn, TODAY, "customer"), "customer")
+    monkeypatch.setattr(aging_split, "sys", SimpleNamespace(executable="/bin/false"))
+    out = tmp_path / "a.csv"
+    run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert split == [None]
+    assert out.read_bytes() == want
+
+
+def test_a_failed_second_process_or_an_interrupt_leaves_no_file(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: list[Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    build(conn, 6, customers=60)
+    out = tmp_path / "out" / "aging.csv"
+    out.parent.mkdir()
+    argv = ["--db", str(db_path), "report", "aging", "--format", "csv", "-o", str(out)]
+    real = aging_split.half_sql
+    # the worker's statement fails once its snapshot is taken
+    monkeypatch.setattr(aging_split, "half_sql", lambda h, up: "SELECT x" if up else real(h, up))
+    assert main(argv, clock=clock) != 0
+    assert "second process" in capsys.readouterr().err
+    assert list(out.parent.iterdir()) == []
+    monkeypatch.setattr(aging_split, "half_sql", real)
+    monkeypatch.setattr(aging_out, "CHUNK", 3)
+    calls = []
+    csv_batch = aging_out._csv_batch
+
+    def interrupted(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return csv_batch(*args)
+
+    monkeypatch.setattr(aging_out, "_csv_batch", interrupted)
+    assert main(argv, clock=clock) == 130
+    assert len(calls) == 2
+    assert list(out.parent.iterdir()) == []
