@@ -99,7 +99,7 @@ def test_the_pivot_may_fall_on_any_row(
         assert out.read_bytes() == want, pivot
 
 
-def test_no_second_process_one_process_writes_it(
+def test_no_second_process_or_a_failed_one_this_one_writes_both_halves(
     conn: sqlite3.Connection,
     db_path: Path,
     clock: FixedClock,
@@ -109,33 +109,65 @@ def test_no_second_process_one_process_writes_it(
 ) -> None:
     build(conn, 5, customers=60)
     want = reference_csv(reference_rows(conn, TODAY, "customer"), "customer")
-    monkeypatch.setattr(aging_split, "sys", SimpleNamespace(executable="/bin/false"))
     out = tmp_path / "a.csv"
-    run(db_path, clock, "--format", "csv", "-o", str(out))
-    assert split == [None]
+    with monkeypatch.context() as m:  # cannot start
+        m.setattr(aging_split, "sys", SimpleNamespace(executable="/nonexistent/python"))
+        run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert split[-1] is not None
+    assert out.read_bytes() == want
+    with monkeypatch.context() as m:  # starts, exits at once
+        m.setattr(aging_split, "sys", SimpleNamespace(executable="/bin/false"))
+        run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert out.read_bytes() == want
+    send = aging_split._send
+    with monkeypatch.context() as m:  # its statement fails once its snapshot is taken
+        m.setattr(aging_split, "_send", lambda proc, job: send(proc, job | {"sql": "SELECT x"}))
+        run(db_path, clock, "--format", "csv", "-o", str(out))
     assert out.read_bytes() == want
 
 
-def test_a_failed_second_process_or_an_interrupt_leaves_no_file(
+def test_a_write_between_the_two_snapshots_one_snapshot_is_read(
     conn: sqlite3.Connection,
     db_path: Path,
     clock: FixedClock,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     split: list[Any],
-    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A commit after the worker's snapshot and before this process's: the worker's
+    half is not used; the whole report is the later state."""
+    build(conn, 7, customers=60)
+    real = aging_split.parallel.begin_snapshot
+
+    def commit_then_begin(own: sqlite3.Connection) -> None:
+        with write_tx(conn):
+            conn.execute(
+                "UPDATE invoices SET open_minor = open_minor + 100000000"
+                " WHERE id = (SELECT MIN(id) FROM invoices WHERE status = 'open')"
+            )
+        real(own)
+
+    fake = SimpleNamespace(CUSTOMER_SQL=aging_split.parallel.CUSTOMER_SQL,
+                           begin_snapshot=commit_then_begin)  # fmt: skip
+    monkeypatch.setattr(aging_split, "parallel", fake)
+    out = tmp_path / "a.csv"
+    run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert split[-1] is not None
+    assert out.read_bytes() == reference_csv(reference_rows(conn, TODAY, "customer"), "customer")
+
+
+def test_an_interrupt_leaves_no_file(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: list[Any],
 ) -> None:
     build(conn, 6, customers=60)
     out = tmp_path / "out" / "aging.csv"
     out.parent.mkdir()
     argv = ["--db", str(db_path), "report", "aging", "--format", "csv", "-o", str(out)]
-    real = aging_split.half_sql
-    # the worker's statement fails once its snapshot is taken
-    monkeypatch.setattr(aging_split, "half_sql", lambda h, up: "SELECT x" if up else real(h, up))
-    assert main(argv, clock=clock) != 0
-    assert "second process" in capsys.readouterr().err
-    assert list(out.parent.iterdir()) == []
-    monkeypatch.setattr(aging_split, "half_sql", real)
     monkeypatch.setattr(aging_out, "CHUNK", 3)
     calls = []
     csv_batch = aging_out._csv_batch

@@ -17,9 +17,11 @@ Each process still aggregates every invoice (the pivot is on the total, known on
 the aggregate), then sorts and converts only its half.
 
 One snapshot, as reports_parallel.split_scan: ``PRAGMA data_version`` read before the
-worker starts and again once both read transactions are open; a write committed in
-between, or any failure of the worker before this process has written a row, and the
-report is written by the one-process path instead (``write_csv`` returns None).
+worker takes its snapshot and again once this process has taken its own; equal values
+mean no write committed in between: both read the same state. When one did (a
+collector's outcome landing in that window), or the worker could not start or failed,
+this process writes the other half too, in its own read transaction (the same snapshot
+as its first half): the output is the same, only slower; no error.
 
 Memory stays bounded: each process reads its cursor a chunk at a time. Ctrl+C reaches
 both processes (one process group); the temporary file is already unlinked and the
@@ -109,7 +111,8 @@ def write_csv(
 ) -> tuple[dict[str, list[int]], int] | None:
     """The customer rows of today's aging as CSV (no header, no TOTAL rows) to ``fh``,
     split over two processes; returns the per-currency sums and the number of rows, or
-    None, having written nothing, when the split does not apply or could not be done."""
+    None, having written nothing, when the split does not apply (a small ledger, one
+    core, a database in memory, the caller inside a transaction, DUNNING_AGING_SPLIT=0)."""
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
         return None
@@ -121,46 +124,35 @@ def write_csv(
     probe = _connect(path)
     own = _connect(path)
     spill = tempfile.TemporaryFile()  # noqa: SIM115 - unlinked, private; closed below
-    proc: subprocess.Popen[bytes] | None = None
+    proc = _start(spill.fileno())  # its imports overlap the pivot's query
     try:
         pivot = _pivot(own, bounds)
         if pivot is None:
             return None
         params = bounds | {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
         v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-        job = {"path": path, "sql": half_sql(hint, True), "params": params, "fd": spill.fileno()}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", __name__],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            pass_fds=(spill.fileno(),),
-        )
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(marshal.dumps(job))
-        proc.stdin.close()
+        job = {"path": path, "sql": half_sql(hint, True), "params": params}
+        started = proc is not None and _send(proc, job)
         parallel.begin_snapshot(own)
-        started = proc.stdout.read(1) == b"S"
-        if not started or probe.execute("PRAGMA data_version").fetchone()[0] != v1:
-            return None
-        # the worker must be able to finish before this process writes a row: its
-        # failure after that would leave a written half and no fallback
+        # both snapshots taken with no commit in between: the same state
+        same = started and probe.execute("PRAGMA data_version").fetchone()[0] == v1
+        if proc is not None and not same and proc.poll() is None:
+            proc.kill()  # its half is done here instead
         sums, count = _write_half(own, half_sql(hint, False), params, fh)
+        theirs = _result(proc) if same and proc is not None else None
+        if theirs is not None:
+            spill.seek(0)
+            text = io.TextIOWrapper(spill, encoding="utf-8", newline="")
+            while piece := text.read(1 << 20):
+                fh.write(piece)
+        else:  # no second process, or it failed: the other half here, same snapshot
+            theirs = _write_half(own, half_sql(hint, True), params, fh)
         own.execute("COMMIT")
-        data = proc.stdout.read()
-        if proc.wait() != 0 or not data:
-            # this half is written: no fallback; the output's .partial is removed
-            raise sqlite3.OperationalError("the aging's second process failed")
-        theirs, n = marshal.loads(data)
-        for c, t in theirs.items():
+        for c, t in theirs[0].items():
             mine = sums.setdefault(c, [0] * 9)
             for i, v in enumerate(t):
                 mine[i] += v
-        spill.seek(0)
-        text = io.TextIOWrapper(spill, encoding="utf-8", newline="")
-        while piece := text.read(1 << 20):
-            fh.write(piece)
-        return sums, count + n
+        return sums, count + theirs[1]
     finally:
         if proc is not None and proc.poll() is None:
             proc.kill()
@@ -170,17 +162,52 @@ def write_csv(
         spill.close()
 
 
+def _start(fd: int) -> subprocess.Popen[bytes] | None:
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", __name__, str(fd)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            pass_fds=(fd,),
+        )
+    except OSError:
+        return None
+
+
+def _send(proc: subprocess.Popen[bytes], job: dict[str, Any]) -> bool:
+    """Hand the job over; True once the worker's snapshot is taken."""
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(marshal.dumps(job))
+        proc.stdin.close()
+        return proc.stdout.read(1) == b"S"
+    except OSError:  # the worker is gone (a broken pipe)
+        return False
+
+
+def _result(proc: subprocess.Popen[bytes]) -> tuple[dict[str, list[int]], int] | None:
+    """The worker's (sums, count) once its half is written, None if it failed."""
+    assert proc.stdout is not None
+    data = proc.stdout.read()
+    if proc.wait() != 0 or not data:
+        return None
+    result: tuple[dict[str, list[int]], int] = marshal.loads(data)
+    return result
+
+
 def _worker() -> None:
     """``python -m dunning.db.aging_split``: a job on stdin, "S" on stdout once the
     snapshot is taken, then its half written to the file descriptor it was given, then
     the marshalled (sums, count)."""
+    fd = int(sys.argv[1])
     job = marshal.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer
     conn = _connect(job["path"])
     parallel.begin_snapshot(conn)
     out.write(b"S")
     out.flush()
-    fh = open(job["fd"], "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+    fh = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
     with fh:
         result = _write_half(conn, job["sql"], job["params"], fh)
     conn.close()
