@@ -17,7 +17,14 @@ from dunning.cli import main
 from dunning.clock import FixedClock
 from dunning.db import aging_out, aging_split
 from dunning.db.connection import write_tx
-from tests.test_aging_reference import TODAY, build, reference_csv, reference_rows, run
+from tests.test_aging_reference import (
+    TODAY,
+    build,
+    reference_csv,
+    reference_rows,
+    reference_table,
+    run,
+)
 
 
 @pytest.fixture
@@ -182,3 +189,102 @@ def test_an_interrupt_leaves_no_file(
     assert main(argv, clock=clock) == 130
     assert len(calls) == 2
     assert list(out.parent.iterdir()) == []
+
+
+def _table(conn: sqlite3.Connection, as_of: Any = TODAY) -> str:
+    rows = reference_rows(conn, as_of, "customer")
+    return reference_table(rows, "customer", f"Aging as of {as_of}")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_split_table_equals_the_reference_wherever_the_pivot_falls(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    seed: int,
+) -> None:
+    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    build(conn, seed, customers=120)
+    _ties(conn)
+    monkeypatch.setattr(aging_out, "CHUNK", 7)
+    out = tmp_path / "a.txt"
+    for as_of in (TODAY, TODAY + timedelta(days=40)):
+        argv = ["--as-of", as_of.isoformat()] if as_of != TODAY else []
+        run(db_path, clock, *argv, "--format", "table", "-o", str(out))
+        assert out.read_text(encoding="utf-8") == _table(conn, as_of), as_of
+    want = _table(conn)
+    keys = [row[:3] for b in aging_out._batches(conn, TODAY, TODAY) for row in b]
+    tied = [k for k in keys if k[1].startswith("T")]
+    real = aging_split.write_table
+    got: list[Any] = []
+
+    def spy(*args: Any) -> Any:
+        got.append(real(*args))
+        return got[-1]
+
+    monkeypatch.setattr(aging_split, "write_table", spy)
+    for pivot in (keys[0], tied[4], keys[-1], (-(10**15), "", ""), (10**15, "", "")):
+        monkeypatch.setattr(aging_split, "_pivot", lambda conn, bounds, p=pivot: p)
+        run(db_path, clock, "--format", "table", "-o", str(out))
+        assert got[-1] is not None
+        assert out.read_text(encoding="utf-8") == want, pivot
+
+
+def test_the_split_table_when_the_second_process_fails_or_a_write_lands(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    build(conn, 8, customers=70)
+    want = _table(conn)
+    out = tmp_path / "a.txt"
+    put, send = aging_split._put, aging_split._send
+    breaks = [
+        ("sys", SimpleNamespace(executable="/nonexistent/python")),  # cannot start
+        ("sys", SimpleNamespace(executable="/bin/false")),  # exits at once
+        # its statement fails once its snapshot is taken
+        ("_send", lambda proc, job, close=True: send(proc, job | {"sql": "SELECT x"}, close)),
+        # it fails in pass two, after its state was read
+        ("_put", lambda s, v: put(s, None if isinstance(v, dict) and "formats" in v else v)),
+    ]
+    for name, fake in breaks:
+        with monkeypatch.context() as m:
+            m.setattr(aging_split, name, fake)
+            run(db_path, clock, "--format", "table", "-o", str(out))
+        assert out.read_text(encoding="utf-8") == want, name
+    real = aging_split.parallel.begin_snapshot
+
+    def commit_then_begin(own: sqlite3.Connection) -> None:
+        with write_tx(conn):
+            conn.execute(
+                "UPDATE invoices SET open_minor = open_minor + 100000000"
+                " WHERE id = (SELECT MIN(id) FROM invoices WHERE status = 'open')"
+            )
+        real(own)
+
+    fake = SimpleNamespace(CUSTOMER_SQL=aging_split.parallel.CUSTOMER_SQL,
+                           begin_snapshot=commit_then_begin)  # fmt: skip
+    monkeypatch.setattr(aging_split, "parallel", fake)
+    run(db_path, clock, "--format", "table", "-o", str(out))
+    assert out.read_text(encoding="utf-8") == _table(conn)
+    monkeypatch.undo()
+    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(aging_out, "CHUNK", 3)
+    calls = []
+    lines = aging_out.write_lines
+
+    def interrupted(*args: Any) -> Any:
+        calls.append(1)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(aging_out, "write_lines", interrupted)
+    out.unlink()
+    argv = ["--db", str(db_path), "report", "aging", "--format", "table", "-o", str(out)]
+    assert main(argv, clock=clock) == 130
+    assert calls and lines is not None
+    assert list(tmp_path.glob("a.txt*")) == []

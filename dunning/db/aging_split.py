@@ -1,4 +1,4 @@
-"""The aging by customer as CSV, written by two processes (issue 8: the machine has two
+"""The aging by customer as CSV or aligned table, written by two processes (issue 8: the machine has two
 cores; about half of the CSV's time is SQLite's sort and turning a million rows into
 Python objects, on one core).
 
@@ -23,6 +23,11 @@ collector's outcome landing in that window), or the worker could not start or fa
 this process writes the other half too, in its own read transaction (the same snapshot
 as its first half): the output is the same, only slower; no error.
 
+The aligned table needs every width before its first line: each process runs pass one
+(aging_out.measure) over its half and spills its rows; the worker sends its state, this
+process merges the two (aging_out.merged) into the layout, sends it back, and both run
+pass two; this process writes the title, header, its lines, the worker's, the TOTALs.
+
 Memory stays bounded: each process reads its cursor a chunk at a time. Ctrl+C reaches
 both processes (one process group); the temporary file is already unlinked and the
 output's ``.partial`` is removed by dunning/db/outfile.py.
@@ -37,12 +42,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import date
 from typing import IO, Any
 from urllib.parse import quote
 
 from dunning.db import aging_out, reports
 from dunning.db import reports_parallel as parallel
+from dunning.db.reports_parallel import Tuples
 
 MIN_CUSTOMERS = 50_000  # below this the second process costs more than it saves
 _ORDER = "\nORDER BY k, c.external_ref, m.currency\n"
@@ -106,6 +113,19 @@ def _write_half(
     return sums, count
 
 
+def _applies(conn: sqlite3.Connection) -> str | None:
+    """The database file's path when the split applies: not a small ledger (under
+    MIN_CUSTOMERS), one core, a database in memory, the caller inside a transaction or
+    DUNNING_AGING_SPLIT=0."""
+    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
+        return None
+    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    if lo is None or hi - lo + 1 < MIN_CUSTOMERS or (os.cpu_count() or 1) < 2:
+        return None
+    return str(path)
+
+
 def write_csv(
     conn: sqlite3.Connection, as_of: date, fh: IO[str]
 ) -> tuple[dict[str, list[int]], int] | None:
@@ -113,11 +133,8 @@ def write_csv(
     split over two processes; returns the per-currency sums and the number of rows, or
     None, having written nothing, when the split does not apply (a small ledger, one
     core, a database in memory, the caller inside a transaction, DUNNING_AGING_SPLIT=0)."""
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
-        return None
-    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
-    if lo is None or hi - lo + 1 < MIN_CUSTOMERS or (os.cpu_count() or 1) < 2:
+    path = _applies(conn)
+    if path is None:
         return None
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
     hint = aging_out._hint(conn)
@@ -175,12 +192,13 @@ def _start(fd: int) -> subprocess.Popen[bytes] | None:
         return None
 
 
-def _send(proc: subprocess.Popen[bytes], job: dict[str, Any]) -> bool:
+def _send(proc: subprocess.Popen[bytes], job: dict[str, Any], close: bool = True) -> bool:
     """Hand the job over; True once the worker's snapshot is taken."""
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        proc.stdin.write(marshal.dumps(job))
-        proc.stdin.close()
+        _put(proc.stdin, job)
+        if close:
+            proc.stdin.close()
         return proc.stdout.read(1) == b"S"
     except OSError:  # the worker is gone (a broken pipe)
         return False
@@ -196,17 +214,138 @@ def _result(proc: subprocess.Popen[bytes]) -> tuple[dict[str, list[int]], int] |
     return result
 
 
+def _rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Iterator[Tuples]:
+    cur = conn.cursor()
+    cur.row_factory = None
+    cur.execute(sql, params)
+    while batch := cur.fetchmany(aging_out.CHUNK):
+        yield batch
+
+
+def _put(stream: IO[bytes], value: Any) -> None:
+    """One value on a pipe: its length, then its ``marshal`` bytes."""
+    blob = marshal.dumps(value)
+    stream.write(len(blob).to_bytes(8, "little") + blob)
+    stream.flush()
+
+
+def _get(stream: IO[bytes]) -> Any:
+    size = stream.read(8)
+    if len(size) != 8:
+        raise EOFError
+    blob = stream.read(int.from_bytes(size, "little"))
+    return marshal.loads(blob)
+
+
+def write_table(
+    conn: sqlite3.Connection, as_of: date, cols: list[Any], fh: IO[str], title: str
+) -> int | None:
+    """The aging by customer as an aligned table to ``fh``, split over two processes;
+    returns the number of customer rows, or None, having written nothing, when the split
+    does not apply (as write_csv). Pass one (aging_out.measure) runs in both processes
+    over their halves; their states merge here into the one layout both pass twos use;
+    this process writes the title, header and its lines, then the other's, then the
+    TOTAL rows."""
+    path = _applies(conn)
+    if path is None:
+        return None
+    bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
+    hint = aging_out._hint(conn)
+    names = aging_out._names(conn)
+    probe = _connect(path)
+    own = _connect(path)
+    theirs_file = tempfile.TemporaryFile()  # noqa: SIM115 - unlinked, private; closed below
+    mine = tempfile.TemporaryFile()  # noqa: SIM115
+    upper = tempfile.TemporaryFile()  # noqa: SIM115 - the other half, when done here
+    proc = _start(theirs_file.fileno())
+    try:
+        pivot = _pivot(own, bounds)
+        if pivot is None:
+            return None
+        params = bounds | {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
+        v1 = probe.execute("PRAGMA data_version").fetchone()[0]
+        job = {"path": path, "sql": half_sql(hint, True), "params": params, "fmt": "table"}
+        started = proc is not None and _send(proc, job, close=False)
+        parallel.begin_snapshot(own)
+        same = started and probe.execute("PRAGMA data_version").fetchone()[0] == v1
+        if proc is not None and not same and proc.poll() is None:
+            proc.kill()
+        with reports.paused_gc():
+            state = aging_out.measure(_rows(own, half_sql(hint, False), params), names, mine)
+        other = None
+        if same and proc is not None:
+            try:
+                assert proc.stdout is not None
+                other = _get(proc.stdout)
+            except (OSError, EOFError, ValueError):
+                other = None
+        worker = other is not None
+        if other is None:
+            with reports.paused_gc():
+                other = aging_out.measure(_rows(own, half_sql(hint, True), params), names, upper)
+        shape = aging_out.layout(cols, aging_out.merged(state, other))
+        if worker and proc is not None:
+            try:
+                assert proc.stdin is not None
+                _put(proc.stdin, shape)
+                proc.stdin.close()
+            except OSError:
+                worker = False
+        aging_out.write_head(shape, cols, fh, title)
+        with reports.paused_gc():
+            aging_out.write_lines(shape, mine, names, fh)
+            if worker and proc is not None and proc.stdout is not None:
+                worker = proc.stdout.read() == b"D" and proc.wait() == 0
+            if worker:
+                theirs_file.seek(0)
+                text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
+                while piece := text.read(1 << 20):
+                    fh.write(piece)
+            else:  # the other half's lines here, same snapshot: the same layout
+                if upper.tell() == 0:
+                    aging_out.measure(_rows(own, half_sql(hint, True), params), names, upper)
+                aging_out.write_lines(shape, upper, names, fh)
+        aging_out.write_tail(shape, fh)
+        own.execute("COMMIT")
+        return int(state["count"]) + int(other["count"])
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        own.close()
+        probe.close()
+        for f in (theirs_file, mine, upper):
+            f.close()
+
+
+def _table_worker(conn: sqlite3.Connection, job: dict[str, Any], fd: int) -> None:
+    """Pass one over this half, its state sent; the layout received; pass two."""
+    names = aging_out._names(conn)
+    with tempfile.TemporaryFile() as spill, reports.paused_gc():
+        state = aging_out.measure(_rows(conn, job["sql"], job["params"]), names, spill)
+        conn.execute("COMMIT")
+        _put(sys.stdout.buffer, state)
+        shape = _get(sys.stdin.buffer)
+        with open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20) as fh:
+            aging_out.write_lines(shape, spill, names, fh)
+    sys.stdout.buffer.write(b"D")
+    sys.stdout.buffer.flush()
+
+
 def _worker() -> None:
     """``python -m dunning.db.aging_split``: a job on stdin, "S" on stdout once the
     snapshot is taken, then its half written to the file descriptor it was given, then
     the marshalled (sums, count)."""
     fd = int(sys.argv[1])
-    job = marshal.loads(sys.stdin.buffer.read())
+    job = _get(sys.stdin.buffer)
     out = sys.stdout.buffer
     conn = _connect(job["path"])
     parallel.begin_snapshot(conn)
     out.write(b"S")
     out.flush()
+    if job.get("fmt") == "table":
+        _table_worker(conn, job, fd)
+        return
     fh = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
     with fh:
         result = _write_half(conn, job["sql"], job["params"], fh)
