@@ -1,5 +1,5 @@
-"""The aging by customer as CSV or aligned table, written by two processes (issue 8: the machine has two
-cores; about half of the CSV's time is SQLite's sort and turning a million rows into
+"""The aging by customer as CSV or aligned table, written by two processes (issue 8: the
+machine has two cores; about half of the CSV's time is SQLite's sort and turning a million rows into
 Python objects, on one core).
 
 The report's rows are split at a pivot in the report's own order (largest total first,
