@@ -28,6 +28,27 @@ from tests.test_aging_reference import (
 
 
 @pytest.fixture
+def used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """One entry each time the worker's half came back (CSV: its sums; table: its state)."""
+    seen: list[bool] = []
+    result, get = aging_split._result, aging_split._get
+
+    def spy_result(proc: Any) -> Any:
+        out = result(proc)
+        seen.append(out is not None)
+        return out
+
+    def spy_get(stream: Any) -> Any:
+        out = get(stream)
+        seen.append(True)
+        return out
+
+    monkeypatch.setattr(aging_split, "_result", spy_result)
+    monkeypatch.setattr(aging_split, "_get", spy_get)
+    return seen
+
+
+@pytest.fixture
 def split(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """The split applies whatever the ledger's size; the list records each result."""
     monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
@@ -69,6 +90,7 @@ def test_the_split_csv_equals_the_reference(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     split: list[Any],
+    used: list[bool],
     seed: int,
 ) -> None:
     build(conn, seed, customers=150)
@@ -79,7 +101,7 @@ def test_the_split_csv_equals_the_reference(
         argv = ["--as-of", as_of.isoformat()] if as_of != TODAY else []
         out = tmp_path / f"a-{as_of}.csv"
         run(db_path, clock, *argv, "--format", "csv", "-o", str(out))
-        assert split[-1] is not None  # written by two processes
+        assert split[-1] is not None and used[-1]  # written by two processes
         assert out.read_bytes() == want, as_of
 
 
@@ -203,6 +225,7 @@ def test_the_split_table_equals_the_reference_wherever_the_pivot_falls(
     clock: FixedClock,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    used: list[bool],
     seed: int,
 ) -> None:
     monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
@@ -214,6 +237,8 @@ def test_the_split_table_equals_the_reference_wherever_the_pivot_falls(
         argv = ["--as-of", as_of.isoformat()] if as_of != TODAY else []
         run(db_path, clock, *argv, "--format", "table", "-o", str(out))
         assert out.read_text(encoding="utf-8") == _table(conn, as_of), as_of
+        assert used == [True]  # the worker's state came back
+        used.clear()
     want = _table(conn)
     keys = [row[:3] for b in aging_out._batches(conn, TODAY, TODAY) for row in b]
     tied = [k for k in keys if k[1].startswith("T")]

@@ -4,7 +4,7 @@ Python objects, on one core).
 
 The report's rows are split at a pivot in the report's own order (largest total first,
 then reference, then currency): this process writes the rows up to the pivot straight to
-the output, a second process (``python -m dunning.db.aging_split``) writes the rows after
+the output, a second process (``python -c``: ``_worker``) writes the rows after
 it to a private temporary file (created here, unlinked at once, handed over as an open
 file descriptor) and sends back its per-currency sums. Both halves are in order, so the
 output is this process's half followed by the other's, then the TOTAL rows from both
@@ -44,6 +44,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
@@ -179,10 +180,19 @@ def write_csv(
         spill.close()
 
 
+# the worker imports this very package, whatever the working directory holds (``-m``
+# would put the working directory first on sys.path: a `dunning` there would be run)
+_ROOT = str(Path(__file__).resolve().parents[2])
+_WORKER = (
+    f"import sys; sys.path.insert(0, {_ROOT!r}); "
+    "from dunning.db.aging_split import _worker; _worker()"
+)
+
+
 def _start(fd: int) -> subprocess.Popen[bytes] | None:
     try:
         return subprocess.Popen(
-            [sys.executable, "-m", __name__, str(fd)],
+            [sys.executable, "-c", _WORKER, str(fd)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
