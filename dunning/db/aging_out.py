@@ -21,7 +21,9 @@ whole report (tests/test_aging_reference.py):
 The statement runs on a read connection of its own (when the database is a file and the
 caller is not inside a transaction): no memory map (touched pages would count in the
 process's memory) and SQLite's sort spilled to a temporary file rather than held in
-memory. The by-collector aging is a few rows per collector: reports.aging builds it.
+memory. Today's CSV and table over a large ledger are written by two processes, split
+at a pivot in the report's order (dunning/db/aging_split.py). The by-collector aging is
+a few rows per collector: reports.aging builds it.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from dunning.textsafe import unsafe_cells
 CHUNK = 20_000  # rows read from the cursor at a time
 HEAD = 4  # customer, name, collector, currency; then 10 money columns
 _FLOAT_EXACT = 2**52  # see exports._FLOAT_EXACT
+State = dict[str, Any]  # pass one of the table (measure)
 
 
 def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Tuples]:
@@ -204,16 +207,32 @@ def write_aging(
     with text_output(dest) as fh:
         if fmt == "csv":
             csvsafe.writer(fh).writerow([c.name for c in cols])
-            names = _names(conn)
-            sums: dict[str, list[int]] = {}
-            formats: dict[str, tuple[str, int]] = {}
-            for batch in _batches(conn, as_of, today):
-                _add_sums(sums, batch)
-                fh.write(_csv_batch(batch, names, formats))
-                count[0] += len(batch)
+            split = None
+            if today is None or as_of >= today:  # two processes (dunning/db/aging_split.py)
+                from dunning.db import aging_split
+
+                split = aging_split.write_csv(conn, as_of, fh)
+            if split is not None:
+                sums, count[0] = split
+            else:
+                names = _names(conn)
+                sums = {}
+                formats: dict[str, tuple[str, int]] = {}
+                for batch in _batches(conn, as_of, today):
+                    _add_sums(sums, batch)
+                    fh.write(_csv_batch(batch, names, formats))
+                    count[0] += len(batch)
             fh.write(ex._csv_money_tail_text(_totals(sums), HEAD - 1, HEAD, len(cols)))
         elif fmt == "table":
-            count[0] = _table(cols, _batches(conn, as_of, today), _names(conn), fh, title)
+            split = None
+            if today is None or as_of >= today:  # two processes (dunning/db/aging_split.py)
+                from dunning.db import aging_split
+
+                split = aging_split.write_table(conn, as_of, cols, fh, title)
+            if split is not None:
+                count[0] = split
+            else:
+                count[0] = _table(cols, _batches(conn, as_of, today), _names(conn), fh, title)
         else:
             raise ValueError(f"unknown format {fmt!r}; one of csv, table, xlsx")
     return count[0] - count[1]
@@ -257,91 +276,149 @@ def _table(
 ) -> int:
     """Pass one: widths, extremes per currency and totals, the tuples spilled; pass two:
     the lines. Returns the number of customer rows."""
-    widths = [len(c.name) for c in cols]
-    money = range(HEAD, len(cols))
+    with tempfile.TemporaryFile() as spill:  # unlinked: private, gone on any exit
+        state = measure(batches, names, spill)
+        shape = layout(cols, state)
+        write_head(shape, cols, fh, title)
+        write_lines(shape, spill, names, fh)
+        write_tail(shape, fh)
+    return int(state["count"])
+
+
+def measure(batches: Iterator[Tuples], names: dict[int, str], spill: IO[bytes]) -> State:
+    """Pass one over ``batches``: the widths of the text columns, per currency the
+    largest and smallest amount of each money column and the sums, the number of rows;
+    the tuples spilled to ``spill`` (``marshal``). States of two halves merge (merged)."""
+    widths = [0] * HEAD
     high: dict[str, list[int]] = {}  # per currency: largest amount of each money column
     low: dict[str, list[int]] = {}
     sums: dict[str, list[int]] = {}
     who: dict[int | None, str] = {}  # collector id -> the cell shown
     count = 0
-    with tempfile.TemporaryFile() as spill:  # unlinked: private, gone on any exit
-        for batch in batches:
-            count += len(batch)
-            tcols = list(zip(*batch, strict=True))
-            for cid in set(tcols[12]) - who.keys():
-                who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
-            texts = (tcols[1], tcols[11], [who[c] for c in set(tcols[12])], tuple(set(tcols[2])))
-            for i, column in zip((0, 1, 2, 3), texts, strict=True):
-                widths[i] = max(widths[i], max(map(len, _cleaned(column))))
-            for c, rows in _by_currency(batch).items():
-                rc = list(zip(*rows, strict=True))
-                t = sums.setdefault(c, [0] * 9)
-                for n in range(8):
-                    t[n] += sum(rc[3 + n])
-                t[8] += len(rows)
-                net = [-k - dp for k, dp in zip(rc[0], rc[10], strict=True)]
-                total = [-k for k in rc[0]]
-                values = [*rc[3:10], net, rc[10], total]
-                hi = [max(v) for v in values]
-                lo = [min(v) for v in values]
-                if c in high:
-                    hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
-                    lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
-                high[c], low[c] = hi, lo
-            blob = marshal.dumps(batch)
-            spill.write(len(blob).to_bytes(8, "little"))
-            spill.write(blob)
-        totals = _totals(sums)
-        for line in totals:
-            for n, v in enumerate(line[:HEAD]):
-                widths[n] = max(widths[n], len(ex.table_text(v)))
-            d = minor_digits(line[3]) if line[3] else 0
-            for i in money:
-                widths[i] = max(widths[i], len(_money_text(line[i], d)))
-        for c in high:
-            d = minor_digits(c) if c else 0
-            for k, i in enumerate(money):
-                widths[i] = max(widths[i], len(_money_text(high[c][k], d)),
-                                len(_money_text(low[c][k], d)))  # fmt: skip
-        if title:
-            fh.write(title + "\n")
-        head = [c.name.ljust(w) if n < HEAD else c.name.rjust(w)
-                for n, (c, w) in enumerate(zip(cols, widths, strict=True))]  # fmt: skip
-        fh.write("  ".join(head).rstrip() + "\n")
-        fh.write("  ".join("-" * w for w in widths) + "\n")
-        text_fmt = "  ".join(f"{{:<{w}}}" for w in widths[:HEAD]) + "  "
-        formats: dict[str, tuple[str, int, int, bool]] = {}
-        for c in high:
-            d = minor_digits(c) if c else 0
-            tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
-            # every amount of the currency below 2**52: one exact float format per row
-            fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
-            formats[c] = (text_fmt + tail + "\n", 10**d, d, fast)
-        cur_cell = {c: ex.table_text(c) for c in high}
+    for batch in batches:
+        count += len(batch)
+        tcols = list(zip(*batch, strict=True))
+        for cid in set(tcols[12]) - who.keys():
+            who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
+        texts = (tcols[1], tcols[11], [who[c] for c in set(tcols[12])], tuple(set(tcols[2])))
+        for i, column in zip((0, 1, 2, 3), texts, strict=True):
+            widths[i] = max(widths[i], max(map(len, _cleaned(column))))
+        for c, rows in _by_currency(batch).items():
+            rc = list(zip(*rows, strict=True))
+            t = sums.setdefault(c, [0] * 9)
+            for n in range(8):
+                t[n] += sum(rc[3 + n])
+            t[8] += len(rows)
+            net = [-k - dp for k, dp in zip(rc[0], rc[10], strict=True)]
+            total = [-k for k in rc[0]]
+            values = [*rc[3:10], net, rc[10], total]
+            hi = [max(v) for v in values]
+            lo = [min(v) for v in values]
+            if c in high:
+                hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
+                lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
+            high[c], low[c] = hi, lo
+        blob = marshal.dumps(batch)
+        spill.write(len(blob).to_bytes(8, "little"))
+        spill.write(blob)
+    return {"widths": widths, "high": high, "low": low, "sums": sums, "count": count}
 
-        def slow(line: list[Any], d: int) -> str:  # exact integer arithmetic (exports._texts)
-            cells = zip(money, line[HEAD:], strict=True)
-            tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
-            return (text_fmt.format(*line[:HEAD]) + tail).rstrip() + "\n"
 
-        spill.seek(0)
-        while size := spill.read(8):
-            batch = marshal.loads(spill.read(int.from_bytes(size, "little")))
-            tcols = list(zip(*batch, strict=True))
-            out = []
-            for ref, name, row in zip(_cleaned(tcols[1]), _cleaned(tcols[11]), batch, strict=True):
-                k, c, b0, b1, b2, b3, b4, b5, cr, dp, cid = row[0], *row[2:11], row[12]
-                line_fmt, u, d, fast = formats[c]
-                if fast:
-                    out.append(line_fmt.format(ref, name, who[cid], cur_cell[c], b0 / u, b1 / u,
-                                               b2 / u, b3 / u, b4 / u, b5 / u, cr / u,
-                                               (-k - dp) / u, dp / u, -k / u))  # fmt: skip
-                else:
-                    line = [ref, name, who[cid], cur_cell[c], b0, b1, b2, b3, b4, b5, cr,
-                            -k - dp, dp, -k]  # fmt: skip
-                    out.append(slow(line, d))
-            fh.write("".join(out))
-        for line in totals:
-            d = minor_digits(line[3]) if line[3] else 0
-            fh.write(slow([ex.table_text(v) for v in line[:HEAD]] + line[HEAD:], d))
-    return count
+def merged(a: State, b: State) -> State:
+    """The state of pass one over both halves."""
+    high, low, sums = dict(a["high"]), dict(a["low"]), {c: list(t) for c, t in a["sums"].items()}
+    for c, hi in b["high"].items():
+        high[c] = [max(x, y) for x, y in zip(hi, high[c], strict=True)] if c in high else hi
+        lo = b["low"][c]
+        low[c] = [min(x, y) for x, y in zip(lo, low[c], strict=True)] if c in low else lo
+    for c, t in b["sums"].items():
+        mine = sums.setdefault(c, [0] * 9)
+        for i, v in enumerate(t):
+            mine[i] += v
+    widths = [max(x, y) for x, y in zip(a["widths"], b["widths"], strict=True)]
+    return {"widths": widths, "high": high, "low": low, "sums": sums,
+            "count": a["count"] + b["count"]}  # fmt: skip
+
+
+def layout(cols: list[ex.Column], state: State) -> dict[str, Any]:
+    """Every column's width, the TOTAL rows and the line formats, from pass one."""
+    widths = [len(c.name) for c in cols]
+    money = range(HEAD, len(cols))
+    high, low = state["high"], state["low"]
+    for i in range(HEAD):
+        widths[i] = max(widths[i], state["widths"][i])
+    totals = _totals(state["sums"])
+    for line in totals:
+        for n, v in enumerate(line[:HEAD]):
+            widths[n] = max(widths[n], len(ex.table_text(v)))
+        d = minor_digits(line[3]) if line[3] else 0
+        for i in money:
+            widths[i] = max(widths[i], len(_money_text(line[i], d)))
+    for c in high:
+        d = minor_digits(c) if c else 0
+        for k, i in enumerate(money):
+            widths[i] = max(widths[i], len(_money_text(high[c][k], d)),
+                            len(_money_text(low[c][k], d)))  # fmt: skip
+    text_fmt = "  ".join(f"{{:<{w}}}" for w in widths[:HEAD]) + "  "
+    formats: dict[str, tuple[str, int, int, bool]] = {}
+    for c in high:
+        d = minor_digits(c) if c else 0
+        tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
+        # every amount of the currency below 2**52: one exact float format per row
+        fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
+        formats[c] = (text_fmt + tail + "\n", 10**d, d, fast)
+    cur_cell = {c: ex.table_text(c) for c in high}
+    return {"widths": widths, "totals": totals, "text_fmt": text_fmt, "formats": formats,
+            "cur_cell": cur_cell}  # fmt: skip
+
+
+def _slow(shape: dict[str, Any], line: list[Any], d: int) -> str:
+    """One line in exact integer arithmetic (exports._texts)."""
+    widths = shape["widths"]
+    cells = zip(range(HEAD, len(widths)), line[HEAD:], strict=True)
+    tail = "  ".join(_money_text(v, d).rjust(widths[i]) for i, v in cells)
+    return (shape["text_fmt"].format(*line[:HEAD]) + tail).rstrip() + "\n"
+
+
+def write_head(shape: dict[str, Any], cols: list[ex.Column], fh: IO[str], title: str) -> None:
+    widths = shape["widths"]
+    if title:
+        fh.write(title + "\n")
+    head = [c.name.ljust(w) if n < HEAD else c.name.rjust(w)
+            for n, (c, w) in enumerate(zip(cols, widths, strict=True))]  # fmt: skip
+    fh.write("  ".join(head).rstrip() + "\n")
+    fh.write("  ".join("-" * w for w in widths) + "\n")
+
+
+def write_lines(
+    shape: dict[str, Any], spill: IO[bytes], names: dict[int, str], fh: IO[str]
+) -> None:
+    """Pass two: the lines of the rows spilled by ``measure``."""
+    formats, cur_cell = shape["formats"], shape["cur_cell"]
+    who: dict[int | None, str] = {}
+    spill.seek(0)
+    while size := spill.read(8):
+        batch = marshal.loads(spill.read(int.from_bytes(size, "little")))
+        tcols = list(zip(*batch, strict=True))
+        for cid in set(tcols[12]) - who.keys():
+            who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
+        out = []
+        for ref, name, row in zip(_cleaned(tcols[1]), _cleaned(tcols[11]), batch, strict=True):
+            k, c, b0, b1, b2, b3, b4, b5, cr, dp, cid = row[0], *row[2:11], row[12]
+            line_fmt, u, d, fast = formats[c]
+            if fast:
+                out.append(line_fmt.format(ref, name, who[cid], cur_cell[c], b0 / u, b1 / u,
+                                           b2 / u, b3 / u, b4 / u, b5 / u, cr / u,
+                                           (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+            else:
+                line = [ref, name, who[cid], cur_cell[c], b0, b1, b2, b3, b4, b5, cr,
+                        -k - dp, dp, -k]  # fmt: skip
+                out.append(_slow(shape, line, d))
+        fh.write("".join(out))
+
+
+def write_tail(shape: dict[str, Any], fh: IO[str]) -> None:
+    """The TOTAL rows."""
+    for line in shape["totals"]:
+        d = minor_digits(line[3]) if line[3] else 0
+        fh.write(_slow(shape, [ex.table_text(v) for v in line[:HEAD]] + line[HEAD:], d))
