@@ -12,12 +12,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-
-from dunning.cli import main
-from dunning.clock import FixedClock
-from dunning.db import aging_out, aging_split
-from dunning.db.connection import write_tx
-from tests.test_aging_reference import (
+from test_aging_reference import (
     TODAY,
     build,
     reference_csv,
@@ -25,6 +20,11 @@ from tests.test_aging_reference import (
     reference_table,
     run,
 )
+
+from dunning.cli import main
+from dunning.clock import FixedClock
+from dunning.db import aging_out, aging_split
+from dunning.db.connection import write_tx
 
 
 @pytest.fixture
