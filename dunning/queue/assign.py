@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from dunning.clock import Clock, to_iso
@@ -64,6 +64,51 @@ class AssignError(Exception):
     """Refused: the person reassigning is not a lead, or the target cannot take accounts."""
 
 
+def _require_lead(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    to: Collector,
+    detail: Mapping[str, object],
+) -> None:
+    """AssignError (audited as refused) unless ``lead`` may reassign accounts."""
+    try:
+        require(lead.role, "assign", who=lead.username)
+    except RightsError as exc:
+        refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
+               target=to.username, detail=dict(detail))  # fmt: skip
+        raise AssignError(str(exc)) from None
+
+
+def _moved_since(conn: sqlite3.Connection, start: int, lead: Collector) -> int:
+    """Accounts ``lead`` moved in chunks committed after assignment row ``start``: exact
+    whatever instant an interruption came at."""
+    return int(
+        conn.execute(
+            "SELECT COUNT(*) FROM assignments WHERE id > ? AND assigned_by = ?",
+            (start, lead.id),
+        ).fetchone()[0]
+    )
+
+
+def _record(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    to: Collector,
+    detail: Mapping[str, object],
+    *,
+    result: str = "done",
+) -> None:
+    """The move's audit row (dunning export audit); a failed one never hides the error."""
+    try:
+        record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
+               result=result, detail=dict(detail))  # fmt: skip
+    except sqlite3.Error:
+        if result != "failed":
+            raise
+
+
 def reassign(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -80,12 +125,7 @@ def reassign(
     Accounts without a queue row yet (imported, not refreshed) get one first.
     """
     reason = clean(reason)[0].strip()  # the CLI says how many went (dunning/textsafe.py)
-    try:
-        require(lead.role, "assign", who=lead.username)
-    except RightsError as exc:
-        refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
-               target=to.username, detail={"reason": reason})  # fmt: skip
-        raise AssignError(str(exc)) from None
+    _require_lead(conn, clock, lead, to, {"reason": reason})
     ids = sorted(set(customer_ids))
     detail = {"accounts": len(ids), "reason": reason}
     start = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
@@ -98,12 +138,7 @@ def reassign(
     except KeyboardInterrupt:
         # the chunks committed before the interruption are written: count them in the
         # database (exact whatever instant the signal came at), say so, and audit it
-        moved = int(
-            conn.execute(
-                "SELECT COUNT(*) FROM assignments WHERE id > ? AND assigned_by = ?",
-                (start, lead.id),
-            ).fetchone()[0]
-        )
+        moved = _moved_since(conn, start, lead)
         record_interrupted(
             conn, clock, action="assign", done=moved, of=len(ids), collector_id=lead.id,
             target=to.username,
@@ -117,13 +152,9 @@ def reassign(
             len(ids),
         ) from None
     except Exception as exc:
-        with contextlib.suppress(sqlite3.Error):
-            record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
-                   result="failed", detail={**detail, "error": str(exc)[:500]})  # fmt: skip
+        _record(conn, clock, lead, to, {**detail, "error": str(exc)[:500]}, result="failed")
         raise
-    # who moved what (dunning export audit)
-    record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
-           detail={**detail, "moved": moved})  # fmt: skip
+    _record(conn, clock, lead, to, {**detail, "moved": moved})  # who moved what
     return moved
 
 
@@ -228,12 +259,7 @@ def reassign_from(
     detail: dict[str, object] = {"from": book.source, "reason": reason}
     detail.update({k: v for k, v in (("limit", book.limit), ("state", book.state),
                                      ("language", book.language)) if v is not None})  # fmt: skip
-    try:
-        require(lead.role, "assign", who=lead.username)
-    except RightsError as exc:
-        refuse(conn, clock, action="assign", message=str(exc), collector_id=lead.id,
-               target=to.username, detail=detail)  # fmt: skip
-        raise AssignError(str(exc)) from None
+    _require_lead(conn, clock, lead, to, detail)
     if book.source_id == to.id:
         raise AssignError(
             _("{name!r} already has these accounts: --from and --to name the same collector")
@@ -253,12 +279,7 @@ def reassign_from(
         with announce(conn, "assign", to_iso(clock.now())):
             moved = _move_book(conn, clock, lead, book, to, reason, pause, progress)
     except KeyboardInterrupt:
-        moved = int(
-            conn.execute(
-                "SELECT COUNT(*) FROM assignments WHERE id > ? AND assigned_by = ?",
-                (start, lead.id),
-            ).fetchone()[0]
-        )
+        moved = _moved_since(conn, start, lead)
         record_interrupted(conn, clock, action="assign", done=moved, of=of,
                            collector_id=lead.id, target=to.username)  # fmt: skip
         if book.limit is None:
@@ -272,12 +293,9 @@ def reassign_from(
             of,
         ) from None  # fmt: skip
     except Exception as exc:
-        with contextlib.suppress(sqlite3.Error):
-            record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
-                   result="failed", detail={**detail, "error": str(exc)[:500]})  # fmt: skip
+        _record(conn, clock, lead, to, {**detail, "error": str(exc)[:500]}, result="failed")
         raise
-    record(conn, clock, action="assign", collector_id=lead.id, target=to.username,
-           detail={**detail, "moved": moved})  # fmt: skip
+    _record(conn, clock, lead, to, {**detail, "moved": moved})
     return moved
 
 
