@@ -253,7 +253,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
                 history_text(view.timeline, self.session.collector, view.currency, limit=40)
             )
 
-        if self.query_one("#history-col").display:
+        if not pane.history_inline_shown:
             history()
         else:  # hidden (a narrow screen): filled after the frame that shows the account
             self.call_after_refresh(history)

@@ -1,34 +1,59 @@
-"""The account on screen: Static widgets only, so the next account draws on the fast path
-(no DataTable to clear and refill)."""
+"""The account on screen: one Line-API widget (a ScrollView drawing pre-built Strips).
+
+The pane was seven Static widgets; drawing them (measure, lay out, render each) was most of
+the time between an outcome key and the next account drawn (issue 8). Here an account's
+parts are turned into lines once, when it is shown (or when the pane's width or style
+changes), and a frame only copies the visible ones: no widget is measured, arranged or
+rendered. What each part shows is built by tui/widgets/account_text.py; a part is read
+back by its name (``part_text("title")``), as the tests read the Statics by id before.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
-from rich.cells import cell_len
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.geometry import Size
 from textual.reactive import Reactive
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Visual, visualize
 
-from dunning.aging import BUCKETS
-from dunning.i18n import N_, _
+from dunning.i18n import N_
 from dunning.owed import Owed
-from dunning.queue.account_view import AccountView, TimelineEntry
+from dunning.queue.account_view import AccountView
 from dunning.queue.collectors import Collector
-from dunning.queue.void import UNDONE
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
-from dunning.tui.widgets.shown import Shown
 
-MAX_INVOICES = 12
+# the helpers other modules and the tests import from here
+from dunning.tui.widgets.account_text import (  # noqa: F401
+    MAX_INVOICES,
+    aging_lines,
+    block_reason,
+    call_text,
+    fit_items,
+    history_entry,
+    history_text,
+    invoices_text,
+    owed_head,
+    promises_text,
+    title_text,
+    why_parts,
+    why_text,
+    window_text,
+)
+
+# The parts, top to bottom, each followed by one blank line (as the Statics' margin was).
+PARTS = ("title", "why", "call", "aging", "invoices", "promises", "history-inline")
 
 
-class AccountPane(VerticalScroll, can_focus=True):
-    """Why next, whom to call, what is owed, invoices, promises and disputes."""
+class AccountPane(ScrollView, can_focus=True):
+    """Why next, whom to call, what is owed, invoices, promises and disputes; on a narrow
+    screen the history too (a wide one has a column for it: ``history_inline_shown``)."""
 
     BINDINGS = [
         Binding("j,down", "scroll_down", N_("Down"), show=False),
@@ -37,17 +62,49 @@ class AccountPane(VerticalScroll, can_focus=True):
         Binding("G,end", "scroll_end", N_("Bottom"), show=False),
     ]
 
-    # The pass that measured a new account's height placed the pane's lines already; a
-    # second whole-screen layout is needed only when the scrollbar comes or goes, and
-    # show_vertical_scrollbar (a layout reactive itself) asks for that one (widgets/shown.py).
+    # The pane's own size never follows its lines (it fills the body): a new account's
+    # height asks for no layout of the screen; a scrollbar that comes or goes does
+    # (show_vertical_scrollbar is a layout reactive, set by _scroll_update).
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
-    _owed: tuple[Text, Owed, str] | None = None
-    _why: tuple[list[str], str] | None = None
-    _fitted_to = -1  # the text width the lines were last fitted to
+    auto_links: Reactive[bool] = Reactive(False)  # data holds no links (fmt.safe)
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._texts: dict[str, Text] = {name: Text() for name in PARTS}
+        self._owed: tuple[Text, Owed, str] | None = None
+        self._why: tuple[list[str], str] | None = None
+        self._history: Callable[[], Text] | None = None  # built when first drawn
+        self._lines: list[Strip] = []
+        # what the lines were built for: (text width, style, history inline shown)
+        self._built_for: tuple[int, Style, bool] | None = None
 
     def on_mount(self) -> None:
         translate_bindings(self)
 
+    # -- reading it back --------------------------------------------------------------
+    def part(self, name: str) -> Text:
+        """What the part ``name`` (one of PARTS) shows, styles kept, as last fitted."""
+        if name == "history-inline":
+            self._take_history()
+        return self._texts[name]
+
+    def _take_history(self) -> None:
+        if self._history is not None:
+            self._texts["history-inline"], self._history = self._history(), None
+
+    def part_text(self, name: str) -> str:
+        return self.part(name).plain
+
+    @property
+    def history_inline_shown(self) -> bool:
+        """The history is drawn in the pane (a narrow screen), not in its own column."""
+        return not (self.is_attached and self.screen.has_class("-wide"))
+
+    @property
+    def lines_drawn(self) -> int:
+        return len(self._lines)
+
+    # -- keys -------------------------------------------------------------------------
     # A line per key, at once: Textual's scroll_down waits for a refresh before it moves,
     # so "jjj" arriving in one read scrolled one line, not three.
     def action_scroll_down(self) -> None:
@@ -56,388 +113,107 @@ class AccountPane(VerticalScroll, can_focus=True):
     def action_scroll_up(self) -> None:
         self.scroll_to(y=self.scroll_target_y - 1, animate=False, immediate=True)
 
-    def on_resize(self) -> None:
-        # After the layout that resized the pane: a layout asked for while the resize is
-        # being handled is lost (Textual 8), and the lines would keep the old height.
-        self.call_after_refresh(self._refit)
-
-    def _refit(self) -> None:
-        if self.scrollable_content_region.width == self._fitted_to:
-            return  # the pane grew or shrank in height only: the lines fit as they are
-        if self._owed is not None:
-            self._draw_aging()
-        if self._why is not None:
-            self._draw_why()
-
+    # -- drawing ----------------------------------------------------------------------
     def _text_width(self) -> int:
         """The cells a line may take: the pane minus padding and the scrollbar gutter
-        (reserved by ``scrollbar-gutter: stable``, so it does not change with the scrollbar)."""
-        self._fitted_to = self.scrollable_content_region.width
-        return self._fitted_to
+        (reserved by ``scrollbar-gutter: stable``, so it does not change with a scrollbar)."""
+        return self.scrollable_content_region.width
 
-    def _draw_why(self) -> None:
-        """The reasons, a line broken between two reasons, never inside one: Rich would
-        break "2 624,44 $" at its no-break space (it wraps at every Unicode space)."""
-        assert self._why is not None
-        parts, tail = self._why
-        head = _("Why next: ")
-        why = Text(head, style="bold")
-        why.append(fit_items(parts, self._text_width(), cell_len(head)) or "—")
-        if tail:
-            why.append(tail, style="cyan")
-        self.query_one("#why", Static).update(why)
+    def _wanted(self) -> tuple[int, Style, bool]:
+        return (self._text_width(), self.visual_style, self.history_inline_shown)
 
+    def _make_lines(self, key: tuple[int, Style, bool]) -> None:
+        """Every part as Strips of the pane's width, in the pane's style (its background
+        comes with the focus), each part followed by a blank line."""
+        width, style, inline = key
+        if self._owed is not None:
+            head, owed, loc = self._owed
+            aging = head.copy()
+            aging.append_text(aging_lines(owed, loc, width))
+            self._texts["aging"] = aging
+        if self._why is not None:
+            self._texts["why"] = why_text(*self._why, width)
+        # no padding here: the pane pads each line with its own background, as it did the
+        # Statics' lines (the same cells, the same styles)
+        blank = Strip([], 0)
+        lines: list[Strip] = []
+        for name in PARTS:
+            if name == "history-inline":
+                if not inline:
+                    continue
+                self._take_history()
+            visual = visualize(self, fmt.safe(self._texts[name]), markup=False)
+            lines.extend(Visual.to_strips(self, visual, width, None, style))
+            lines.append(blank)
+        self._lines = lines
+        self._built_for = key
+
+    def _redraw(self) -> None:
+        """New text in a part: the lines built again, the scrollbar set, one repaint."""
+        key = self._wanted()
+        if key[0] <= 0:  # not laid out yet: the first render builds them
+            self._built_for = None
+            self.refresh()
+            return
+        self._make_lines(key)
+        self._size_lines()
+        self.refresh()
+
+    def _size_lines(self) -> None:
+        size = Size(self._built_for[0] if self._built_for else 0, len(self._lines))
+        if size != self.virtual_size:
+            self.virtual_size = size
+            self._scroll_update(size)
+
+    def render_line(self, y: int) -> Strip:
+        key = self._wanted()
+        if key != self._built_for and key[0] > 0:
+            # the width, the focus's background or the breakpoint changed since: built
+            # again here (no reactive may change while a frame is drawn: sized after it)
+            self._make_lines(key)
+            self.call_later(self._size_lines)
+        n = self.scroll_offset.y + y
+        if 0 <= n < len(self._lines):
+            return self._lines[n]
+        return Strip([], 0)
+
+    def on_resize(self) -> None:
+        # the lines are refitted to the new width (or none, on a change of height only)
+        if self._built_for is not None and self._wanted() != self._built_for:
+            self._redraw()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.refresh()  # the focus's background: render_line builds the lines again
+
+    # -- what is shown ----------------------------------------------------------------
     def show_message(self, text: Text) -> None:
         """No account: only a message (the empty queue)."""
-        self._owed = self._why = None
-        self.query_one("#title", Static).update(text)
-        for wid in ("#why", "#call", "#aging", "#invoices", "#promises", "#history-inline"):
-            self.query_one(wid, Static).update("")
-
-    def _draw_aging(self) -> None:
-        """The owed line, then the buckets and credits laid out for the pane's width."""
-        assert self._owed is not None
-        head, owed, loc = self._owed
-        text = head.copy()
-        text.append_text(aging_lines(owed, loc, self._text_width()))
-        self.query_one("#aging", Static).update(text)
-
-    def compose(self) -> ComposeResult:
-        yield Shown(id="title")
-        yield Shown(id="why")
-        yield Shown(id="call")
-        yield Shown(id="aging")
-        yield Shown(id="invoices")
-        yield Shown(id="promises")
-        yield Shown(id="history-inline", classes="history")
+        self._owed = self._why = self._history = None
+        self._texts = {name: Text() for name in PARTS}
+        self._texts["title"] = text
+        self._redraw()
 
     def show(self, view: AccountView, me: Collector, now: datetime) -> None:
+        """The account ``view``; its history is built only when drawn here (a wide screen
+        has a column for it)."""
         loc = me.locale
-        cur = view.currency
-        title = Text()
-        title.append(view.name, style="bold")
-        title.append(f"  {view.external_ref}", style="dim")
-        region = f"{view.country}-{view.subdivision}" if view.subdivision else view.country
-        title.append(f"\n{region} · {view.portfolio} · {view.language} · {cur}")
-        title.append(f" · {_(fmt.STATE_LABELS.get(view.state, view.state))}")
-        if view.status != "active":
-            title.append(
-                f" · {fmt.label(fmt.CUSTOMER_STATUS_LABELS, view.status)}", style="bold red"
-            )
-        if view.assigned_to and view.assigned_to != me.username:
-            title.append(f" · {_('assigned to')} {view.assigned_to}", style="yellow")
-        self.query_one("#title", Static).update(title)
-
-        parts = [
-            f"{fmt.reason_label(code, params, loc)} (+{points:g})"
-            for code, points, params in view.reasons
-        ]
-        tail = ""
-        if view.next_action not in ("call",):
-            action = _(fmt.NEXT_ACTION_LABELS.get(view.next_action, view.next_action))
-            tail = f"\n{_('Next action')}: {action} {fmt.local_dt(view.next_action_at, loc)}"
-        self._why = (parts, tail)
-        self._draw_why()
-
-        self.show_call(view, me, now)
-
-        # Plain Text in columns: a Rich Table costs ~10x more to lay out on every account.
-        # The figures of dunning/owed.py, as the CLI, the promise dialog and the reports.
-        o = view.owed
-        owed = Text(_("Owed "), style="bold")
-        owed.append(fmt.money(o.net, cur, loc), style="bold")
-        owed.append(f"  {_('due now')} {fmt.money(o.due_now, cur, loc)}")
-        if o.disputed:
-            owed.append(f"  {_('disputed')} {fmt.money(o.disputed, cur, loc)}", style="magenta")
-        self._owed = (owed, o, loc)
-        self._draw_aging()
-
-        shown = view.invoices[:MAX_INVOICES]
-        cols = [
-            [_("Invoice"), *(i.number for i in shown)],
-            [_("Due"), *(fmt.day(i.due_date, loc) for i in shown)],
-            [_("Days"), *(str(i.days_past_due) for i in shown)],
-            [
-                _("Open"),
-                *(
-                    fmt.money(i.open_minor, cur, loc) + (f" {_('disputed')}" if i.disputed else "")
-                    for i in shown
-                ),
-            ],
-        ]
-        w = [max(cell_len(c) for c in col) for col in cols]
-        right = (False, False, True, True)
-
-        def row(k: int) -> str:
-            return " ".join(
-                col[k].rjust(w[n]) if right[n] else col[k].ljust(w[n]) for n, col in enumerate(cols)
-            )
-
-        inv = Text(row(0), style="dim")
-        for k, i in enumerate(shown, start=1):
-            style = "magenta" if i.disputed else ("green" if i.open_minor < 0 else "")
-            inv.append("\n")
-            inv.append(row(k), style=style)
-        if len(view.invoices) > MAX_INVOICES:
-            inv.append(f"\n+{len(view.invoices) - MAX_INVOICES} {_('more')}", style="dim")
-        self.query_one("#invoices", Static).update(inv)
-
-        lines = Text()
-        for p in view.promises[:6]:
-            style = {
-                "broken": "bold red",
-                "kept": "green",
-                "partial": "yellow",
-                "cancelled": "dim strike",
-            }.get(p.status, "")
-            label = _("Plan") + f" #{p.instalment}" if p.plan_ref else _("Promise")
-            lines.append(
-                f"{label} {fmt.money(p.amount_minor, cur, loc)} {_('by')} "
-                f"{fmt.day(p.due_date, loc)}: {fmt.label(fmt.PROMISE_STATUS_LABELS, p.status)}\n",
-                style=style,
-            )
-        for d in view.disputes[:4]:
-            lines.append(
-                f"{_('Dispute')} {fmt.money(d.amount_minor, cur, loc)} "
-                f"{fmt.label(fmt.REASON_LABELS, d.reason)} → "
-                f"{fmt.label(fmt.DEPARTMENT_LABELS, d.department)}: "
-                f"{fmt.label(fmt.DISPUTE_STATUS_LABELS, d.status)} ({', '.join(d.invoices)})\n",
-                style="magenta" if d.status == "open" else "dim",
-            )
-        lines.rstrip()  # in place
-        self.query_one("#promises", Static).update(lines)
-        inline = self.query_one("#history-inline", Static)
-
-        def history() -> None:
-            inline.update(history_text(view.timeline, me, view.currency))
-
-        if inline.display:
-            history()
-        else:  # hidden (a wide screen has a column for it): filled after this frame
-            self.call_after_refresh(history)
-        self.scroll_home(animate=False)
+        self._texts["title"] = title_text(view, me)
+        self._why = why_parts(view, loc)
+        self._texts["call"] = call_text(view, me, now)
+        self._owed = (owed_head(view, loc), view.owed, loc)
+        self._texts["invoices"] = invoices_text(view, loc)
+        self._texts["promises"] = promises_text(view, loc)
+        self._texts["history-inline"] = Text()
+        self._history = lambda: history_text(view.timeline, me, view.currency)
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._redraw()
 
     def show_call(self, view: AccountView, me: Collector, now: datetime) -> None:
         """Whom to call, their clock, and whether and when they may be called: redrawn
         alone when the clock moves (the rest of the account does not change)."""
-        loc = me.locale
-        call = Text(_("Call "), style="bold")
-        call.append(fmt.local_times(view.zones, now, loc))
-        if view.holiday:  # "Canada Day: callable Thu 10:00", in the collector's language
-            block = f"  ⛔ {view.holiday}: "
-            if view.callable_at:
-                block += _("callable {when}").format(when=fmt.weekday_time(view.callable_at, loc))
-            else:
-                block += _("not callable now")
-            call.append(block, style="bold red")
-        elif view.calls_forbidden:
-            call.append(f"  ⛔ {_('no calls')}: {view.callable.detail}", style="bold red")
-        elif not view.callable.ok:
-            call.append(f"  ⛔ {_('not callable now')}: {block_reason(view)}", style="bold red")
-        elif view.callable.code == "after_hours":
-            call.append(f"  {_('outside business hours')}", style="yellow")
-        window = Text() if view.holiday else window_text(view, now, loc)
-        if window.plain:
-            call.append("\n")
-            call.append_text(window)
-        first = next((p.id for p in view.phones if p.usable), None)
-        for p in view.phones:
-            # ▸ the number an outcome is logged against unless the collector picks another
-            call.append("\n ▸ " if p.id == first else "\n   ", style="bold")
-            style = "strike dim" if not p.usable else ("bold" if p.id == first else "")
-            call.append(fmt.dial(p.e164, me.dial_region), style=style)
-            call.append(f"  {fmt.label(fmt.PHONE_TYPE_LABELS, p.type)}", style="dim")
-            if p.contact:
-                call.append(f"  {p.contact}")
-            if p.bad:
-                call.append(f"  {_('wrong number')}", style="red")
-            if p.do_not_call:
-                call.append(f"  {_('do not call')}", style="red")
-        if view.contacts:
-            primary = view.contacts[0]
-            if primary.title or primary.email:
-                call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
-        self.query_one("#call", Static).update(call)
-
-
-def fit_items(items: list[str], width: int, first: int = 0, sep: str = " · ") -> str:
-    """``items`` joined by ``sep``, with a line break instead of ``sep`` wherever the next
-    item would not fit in ``width`` (``first``: cells already used on the first line)."""
-    if width <= 0:
-        return sep.join(items)
-    out, line = "", first
-    for n, item in enumerate(items):
-        size = cell_len(item)
-        if n and line + cell_len(sep) + size > width:
-            out, line = out + "\n", 0
-        elif n:
-            out, line = out + sep, line + cell_len(sep)
-        out, line = out + item, line + size
-    return out
-
-
-def aging_lines(owed: Owed, locale: str, width: int) -> Text:
-    """The buckets, then credits (credit notes and unapplied cash, never in a bucket), as
-    two aligned rows when they fit the width, else only the non-empty ones as "label
-    amount" items, wrapped between items (never inside one)."""
-    values = [*owed.buckets, owed.credits]
-    amounts = [fmt.money(v, owed.currency, locale) if v else "·" for v in values]
-    heads = [*(fmt.label(fmt.BUCKET_LABELS, b) for b in BUCKETS), _("credits")]
-    widths = [max(cell_len(h), cell_len(a)) for h, a in zip(heads, amounts, strict=True)]
-    credit = "bold green" if owed.credits else ""
-    out = Text("\n")
-    if width <= 0 or sum(widths) + len(widths) - 1 <= width:
-        out.append(" ".join(h.rjust(w) for h, w in zip(heads, widths, strict=True)), style="dim")
-        cells = [a.rjust(w) for a, w in zip(amounts, widths, strict=True)]
-        out.append("\n" + " ".join(cells[:-1]))
-        out.append(" " + cells[-1], style=credit)  # credits, green when there are some
-        return out
-    line = 0
-    styles = [""] * len(BUCKETS) + [credit]
-    items = [(h, a, st) for h, a, v, st in zip(heads, amounts, values, styles, strict=True) if v]
-    for n, (head, amount, style) in enumerate(items):
-        size = cell_len(head) + 1 + cell_len(amount)
-        if n and line + 3 + size > width:
-            out.append("\n")
-            line = 0
-        elif n:
-            out.append(" · ", style="dim")
-            line += 3
-        out.append(head, style="dim")
-        out.append(" " + amount, style=style)
-        line += size
-    return out
-
-
-def history_text(
-    entries: list[TimelineEntry],
-    me: Collector,
-    currency: str,
-    limit: int = 10,
-    *,
-    ids: bool = False,
-) -> Text:
-    out = Text(_("History") + "\n", style="bold")
-    if not entries:
-        out.append(_("no earlier contact"), style="dim")
-    for e in entries[:limit]:
-        if ids:  # the whole history: the id a void names
-            out.append(f"#{e.id} " if e.id is not None else "", style="cyan")
-        out.append_text(history_entry(e, me, currency))
-        out.append("\n")
-    return out
-
-
-CALL_BLOCK_LABELS: dict[str, str] = {
-    "outside_window": N_("outside calling hours"),
-    "cap_7_in_7": N_("7 call attempts in 7 days (Reg F)"),
-    "recent_conversation": N_("a conversation in the last 7 days (Reg F)"),
-    "ontario_cap": N_("3 contacts in 7 days (Ontario)"),
-}
-
-
-def block_reason(view: AccountView) -> str:
-    """Why the account may not be called now, in the collector's language (a holiday is
-    named as it is)."""
-    label = CALL_BLOCK_LABELS.get(view.callable.code)
-    return _(label) if label else view.callable.detail
-
-
-def _names(zones: tuple[str, ...], locale: str, most: int = 3) -> str:
-    cities = list(dict.fromkeys(fmt.city(z, locale) for z in zones))
-    if not cities:
-        return ""
-    extra = len(cities) - most
-    cities = cities[:most]
-    if extra > 0:
-        return ", ".join(cities) + f" +{extra}"
-    if len(cities) == 1:
-        return cities[0]
-    return _("{first} and {last}").format(first=", ".join(cities[:-1]), last=cities[-1])
-
-
-def window_text(view: AccountView, now: datetime, locale: str) -> Text:
-    """'callable 11:00-21:00 your time: Los Angeles and New York'; when not callable, when
-    it opens. Empty where no calling window applies (business-to-business)."""
-    w = view.window
-    out = Text()
-    if w is None:
-        return out
-    hours = ""
-    if w.current is not None:
-        start, end = w.current
-        hours = f"{fmt.clock_time(start, locale)}–{fmt.clock_time(end, locale)}"
-    where = _names(w.bounds, locale)
-    if view.callable.ok:
-        if not hours:
-            return out
-        out.append(
-            _("callable {hours} your time: {zones}").format(hours=hours, zones=where),
-            style="green",
-        )
-        return out
-    opens = view.callable.opens_at
-    if opens is None:
-        out.append(_("no calling hours in the next weeks"), style="red")
-        return out
-    local = opens.astimezone(w.viewer)
-    other_day = local.date() != now.astimezone(w.viewer).date()
-    when = fmt.clock_time(local, locale, weekday=other_day)
-    if w.current is not None and w.current[0] == local:
-        text = _("callable from {when} your time: {zones}").format(when=when, zones=where)
-    else:
-        text = _("callable from {when} your time").format(when=when)
-    out.append(text, style="yellow")
-    return out
-
-
-def _promise_note(e: TimelineEntry) -> str:
-    """A promise the system decided, decided again or cancelled, in the reader's words
-    (the stored note is English, for the record)."""
-    status = e.details.get("status")
-    if e.code != "system" or "promise_id" not in e.details or not isinstance(status, str):
-        return ""
-    new = fmt.label(fmt.PROMISE_STATUS_LABELS, status)
-    old = e.details.get("from")
-    if isinstance(old, str) and old != "pending":
-        old_label = fmt.label(fmt.PROMISE_STATUS_LABELS, old)
-        return _("promise {old} → {new}").format(old=old_label, new=new)
-    return _("promise {status}").format(status=new)
-
-
-def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
-    """One entry; a voided outcome is struck through, with who voided it and why."""
-    struck = "strike" if e.voided else ""
-    out = Text()
-    out.append(fmt.local_dt(e.at, me.locale), style=f"dim {struck}")
-    label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
-    out.append(f" {label}", style=f"bold {struck}")
-    out.append(f" {e.who}", style=f"dim {struck}")
-    amount = e.details.get("amount_minor")
-    if isinstance(amount, int):
-        cur = str(e.details.get("currency", currency))
-        out.append(f" {fmt.money(amount, cur, me.locale)}", style=struck)
-    if e.details.get("date"):
-        out.append(f" → {fmt.day(str(e.details['date']), me.locale)}", style=struck)
-    if e.details.get("lead_reason"):  # a lead on someone else's account: for whom and why
-        out.append(" ")
-        out.append(
-            _("for {owner}: {reason}").format(
-                owner=e.details.get("for") or _("nobody"), reason=e.details["lead_reason"]
-            ),
-            style=f"italic {struck}",
-        )
-    if e.voided:
-        out.append(" ")
-        out.append(
-            _("voided by {who}: {reason}").format(
-                who=e.voided["by"],
-                # the reason `u` records is a code: shown in the reader's words
-                reason=_(N_("undone")) if e.voided["reason"] == UNDONE else e.voided["reason"],
-            ),
-            style="italic yellow",
-        )
-    note = _promise_note(e) or e.note
-    if note:
-        out.append(f"\n  {note}", style=struck)
-    return out
+        text = call_text(view, me, now)
+        if text.plain == self._texts["call"].plain and text.spans == self._texts["call"].spans:
+            return
+        self._texts["call"] = text
+        self._redraw()
