@@ -7,8 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
-from tui_helpers import build_portfolio, db_rows, settle
+from tui_helpers import build_portfolio, db_rows, part, settle
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
@@ -101,7 +100,7 @@ async def test_the_screen_shows_the_prefetched_account(db: Path, clock: FixedClo
     app = DunningApp(session)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
-        assert "Acme Anvils" in str(screen.query_one("#title", Static).render())
+        assert "Acme Anvils" in part(screen, "title")
         assert screen.view is not None and claimed(db) == [screen.view.id]
         assert session._first is None
     session.close()

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
-from textual.widgets import Input, Static
-from tui_helpers import make_app, settle
+from textual.widgets import Input
+from tui_helpers import make_app, part, settle
 
 from dunning.cli import main
 from dunning.clock import FixedClock, to_iso
@@ -105,7 +105,7 @@ async def test_screen_cli_promise_and_report_agree(
     app = make_app(db, clock)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await settle(pilot)
-        aging = str(screen.query_one("#aging", Static).render())
+        aging = part(screen, "aging")
         assert "Owed $50.00  due now $30.00  disputed $500.00" in aging, aging
         heads, amounts = aging.split("\n")[1:3]
         assert heads.split() == ["current", "1-30", "31-60", "61-90", "91-120", "120+", "credits"]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from textual.widgets import Static
-from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
+from tui_helpers import build_portfolio, db_rows, make_app, part, search_results, settle, wait_until
 
 from dunning.cli import main
 from dunning.clock import FixedClock
@@ -165,8 +165,8 @@ async def test_a_cease_account_opened_by_search_is_read_only_for_calls(tui_db, c
         await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         screen = await settle(pilot)
-        assert "Cogs Co" in str(screen.query_one("#title", Static).render())
-        call = str(screen.query_one("#call", Static).render())
+        assert "Cogs Co" in part(screen, "title")
+        call = part(screen, "call")
         assert "no calls: cease contact" in call
         assert "callable" not in call.replace("not callable", "")
         status = str(screen.query_one("#status", Static).render())

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
-from tui_helpers import make_app, search_results, settle, wait_until
+from tui_helpers import make_app, part, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
@@ -52,5 +51,5 @@ async def test_the_account_names_the_holiday_that_blocks_the_call(db, user, name
         await pilot.press("enter")
         screen = await settle(pilot)
         assert screen.view is not None and screen.view.holiday
-        call = str(screen.query_one("#call", Static).render())
+        call = part(screen, "call")
         assert expected in call, call

@@ -1,6 +1,6 @@
-"""The next account is drawn without a whole-screen layout when no widget changes height
-(dunning/tui/widgets/shown.py), and with one when a widget does: the screen still fits
-every line."""
+"""A Shown widget's update asks for no whole-screen layout when its height stays
+(dunning/tui/widgets/shown.py), and for one when it changes; the account pane (one
+Line-API widget, dunning/tui/widgets/account.py) draws every line of every part."""
 
 from __future__ import annotations
 
@@ -28,7 +28,9 @@ async def test_same_height_text_needs_no_layout_and_more_lines_get_room(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
         await pilot.pause(0.1)
-        title = screen.query_one("#title", Shown)
+        title = screen.query_one("#status", Shown)  # height: auto, 3 to 8 lines
+        title.update(Text("one\ntwo\nthree"))
+        await pilot.pause(0.1)
         lines = title.size.height
         assert lines >= 2
         assert not screen._layout_required
@@ -44,28 +46,43 @@ async def test_same_height_text_needs_no_layout_and_more_lines_get_room(
         await pilot.pause(0.1)
         assert title.size.height == lines + 3
 
-        title.update(Text("x" * 300))  # one line that wraps: measured, not counted
+        title.update(Text("x" * 100))  # one line that wraps: measured, not counted
         await pilot.pause(0.1)
-        assert title.size.height == -(-300 // title.content_region.width)
+        assert title.size.height == -(-100 // title.content_region.width)
 
 
 async def test_outcomes_keep_every_line_of_the_next_account(db: Path, clock: FixedClock) -> None:
-    """Accounts of different heights one after the other: each widget is as tall as its
-    text (no line cut, no stale blank line)."""
+    """Accounts of different heights one after the other: the pane holds every line of
+    every part, a blank line after each (no line cut, no stale line), and the next account
+    asks for no layout of the screen."""
+    from textual.visual import visualize
+
+    from dunning.tui.widgets.account import PARTS, AccountPane
+
     app = make_app(db, clock)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
-        for _ in range(3):
-            await pilot.press("n")
-            await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        heights = set()
+        for _ in range(4):
             await pilot.pause(0.1)
             if screen.view is None:
                 break
-            for wid in ("#title", "#why", "#call", "#aging", "#invoices"):
-                widget = screen.query_one(wid, Shown)
-                width = widget.content_region.width
-                want = widget.visual.get_height(widget.styles, width)  # type: ignore[union-attr]
-                assert widget.content_region.height == want, wid
+            width = pane.scrollable_content_region.width
+            want = 0
+            for name in PARTS:
+                visual = visualize(pane, pane.part(name), markup=False)
+                want += visual.get_height(pane.styles, width) + 1
+            assert pane.lines_drawn == want
+            assert pane.virtual_size.height == want
+            drawn = pane.drawn_text()
+            for name in ("title", "call", "invoices"):
+                for line in pane.part_text(name).split("\n"):
+                    assert line.rstrip() in drawn
+            heights.add(want)
+            await pilot.press("n")
+            await settle(pilot)
+        assert len(heights) > 1  # accounts of different heights were drawn
 
 
 async def test_the_same_text_again_draws_nothing_and_a_new_style_is_drawn(
@@ -77,7 +94,7 @@ async def test_the_same_text_again_draws_nothing_and_a_new_style_is_drawn(
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
         await pilot.pause(0.1)
-        title = screen.query_one("#title", Shown)
+        title = screen.query_one("#status", Shown)
         title.update(Text("Same", style="bold"))
         await pilot.pause(0.1)
         visual = title.visual

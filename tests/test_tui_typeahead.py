@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input, TextArea
-from tui_helpers import build_portfolio, burst, db_rows, make_app, settle, wait_until
+from tui_helpers import build_portfolio, burst, db_rows, make_app, part, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.tui.dialogs.outcome import OutcomeDialog
@@ -53,9 +53,7 @@ async def test_a_whole_promise_typed_in_one_burst(db, clock):
         screen = await settle(pilot)
         rows = db_rows(db, "SELECT amount_minor, due_date FROM promises")
         assert [tuple(r) for r in rows] == [(150_000, "2026-11-30")]
-        assert isinstance(screen, WorkScreen) and "Bolt Brothers" in str(
-            screen.query_one("#title").render()
-        )
+        assert isinstance(screen, WorkScreen) and "Bolt Brothers" in part(screen, "title")
 
 
 async def test_keys_behind_the_outcome_key_reach_the_dialog(db, clock):

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from textual.widgets import Static
-from tui_helpers import db_rows, make_app, settle, wait_until
+from tui_helpers import db_rows, make_app, part, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
@@ -40,7 +39,7 @@ def db(tmp_path: Path, clock: FixedClock) -> Path:
 
 
 def call_text(screen) -> str:
-    return str(screen.query_one("#call", Static).render())
+    return part(screen, "call")
 
 
 async def test_the_window_and_its_zones_are_shown(db, clock):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
+from tui_helpers import build_portfolio, db_rows, make_app, part, search_results, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.tui.dialogs.outcome import OutcomeDialog, ReassignDialog
@@ -46,10 +46,10 @@ async def test_lands_on_the_top_account_and_says_why(db, clock):
     app = make_app(db, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
-        assert "Acme Anvils" in text_of(screen, "#title")
-        why = text_of(screen, "#why")
+        assert "Acme Anvils" in part(screen, "title")
+        why = part(screen, "why")
         assert "days past due" in why and "owes" in why
-        call = text_of(screen, "#call")
+        call = part(screen, "call")
         assert "(212) 555-0100" in call and "10:00" in call  # New York local time
         assert screen.view is not None
         held = db_rows(db, "SELECT claimed_by FROM queue WHERE customer_id = ?", (screen.view.id,))
@@ -79,7 +79,7 @@ async def test_one_key_outcomes_log_and_move_on(db, clock, key, outcome, next_ac
         q = db_rows(db, "SELECT state, claimed_by FROM queue WHERE customer_id = ?", (first.id,))[0]
         assert q["state"] == state and q["claimed_by"] is None
         assert screen.view is not None and screen.view.id != first.id
-        assert "Bolt Brothers" in text_of(screen, "#title")
+        assert "Bolt Brothers" in part(screen, "title")
         assert "Saved" in text_of(screen, "#status")
 
 
@@ -127,7 +127,7 @@ async def test_promise_to_pay(db, clock):
         assert act["outcome"] == "promise_to_pay" and act["rpc"] == 1
         assert act["next_action"] == "promise_check"
         assert act["next_action_at"] == "2026-12-02T05:00:00Z"  # midnight in New York
-        assert "Bolt Brothers" in text_of(screen, "#title")
+        assert "Bolt Brothers" in part(screen, "title")
 
 
 async def test_bad_input_is_named_and_nothing_is_saved(db, clock):
@@ -148,7 +148,7 @@ async def test_bad_input_is_named_and_nothing_is_saved(db, clock):
         screen = await settle(pilot)
         assert last_activity(db) is None
         assert db_rows(db, "SELECT COUNT(*) FROM promises")[0][0] == 0
-        assert "Acme Anvils" in text_of(screen, "#title")
+        assert "Acme Anvils" in part(screen, "title")
 
 
 async def test_paid_callback_and_skip(db, clock):
@@ -173,7 +173,7 @@ async def test_paid_callback_and_skip(db, clock):
         act = last_activity(db)
         assert act["outcome"] == "skip" and "closed for inventory" in act["note"]
         assert act["next_action_at"] == "2026-11-23T16:00:00Z"
-        assert "Dynamo" in text_of(screen, "#title")
+        assert "Dynamo" in part(screen, "title")
 
 
 async def test_dispute_escalate_wrong_number(db, clock):
@@ -231,12 +231,12 @@ async def test_search_opens_an_account(db, clock):
         await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         screen = await settle(pilot)
-        assert "Cogs Co" in text_of(screen, "#title")
+        assert "Cogs Co" in part(screen, "title")
         await pilot.press("slash", *"+1 514 555 0123")
         await wait_until(pilot, lambda: search_results(pilot) > 0)
         await pilot.press("enter")
         screen = await settle(pilot)
-        assert "Bolt Brothers" in text_of(screen, "#title")
+        assert "Bolt Brothers" in part(screen, "title")
         held = db_rows(
             db,
             "SELECT c.name FROM queue q JOIN customers c ON c.id = q.customer_id "
@@ -263,9 +263,9 @@ async def test_a_french_collector_sees_french(db, clock):
     app = make_app(db, clock, "bruno")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
-        assert "Épicerie Gagnon" in text_of(screen, "#title")
-        assert "12\u00a0345,50\u00a0$" in text_of(screen, "#aging")
-        assert "jours de retard" in text_of(screen, "#why")
+        assert "Épicerie Gagnon" in part(screen, "title")
+        assert "12\u00a0345,50\u00a0$" in part(screen, "aging")
+        assert "jours de retard" in part(screen, "why")
         await pilot.press("n")
         screen = await settle(pilot)
         assert last_activity(db)["outcome"] == "no_answer"
@@ -300,7 +300,7 @@ async def test_a_lead_reassigns_the_open_account(db, clock):
             "JOIN collectors b ON b.id = s.assigned_by",
         )
         assert [tuple(r) for r in hist] == [("lena", "speaks French")]
-        assert "assigned to bruno" in text_of(screen, "#title")
+        assert "assigned to bruno" in part(screen, "title")
 
 
 async def test_a_collector_has_no_reassign_key(db, clock):
@@ -358,7 +358,7 @@ async def test_promises_and_disputes_are_listed(db, clock):
         await pilot.press("enter")
         screen = await settle(pilot)
         assert screen.view.id == acme
-        shown = text_of(screen, "#promises")
+        shown = part(screen, "promises")
         assert "Promise $1,500.00 by Nov 30, 2026: pending" in shown
 
 
@@ -487,4 +487,4 @@ async def test_nothing_to_call_at_start_does_not_stay_loading(tmp_path: Path, cl
         screen = await settle(pilot)
         assert screen.view is None
         assert "Loading" not in rendered(screen.query_one("#status", Static), 40)
-        assert "Nothing to call" in rendered(screen.query_one("#title", Static), 60)
+        assert "Nothing to call" in part(screen, "title")

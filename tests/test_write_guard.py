@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import build_portfolio, db_rows, make_app, settle, wait_until
+from tui_helpers import build_portfolio, db_rows, make_app, part, settle, wait_until
 
 from dunning.clock import FixedClock
 from dunning.db.connection import FileReplaced, connect, write_tx
@@ -145,7 +145,7 @@ async def test_screen_blocks_and_keeps_the_note_when_the_file_is_replaced(
         await wait_until(pilot, lambda: screen.gone is not None)
         status = str(screen.query_one("#status", Static).render())
         assert REPLACED in status and "Saved" not in status
-        title = str(screen.query_one("#title", Static).render())
+        title = part(screen, "title")
         assert "Nothing more can be saved" in title and "note pane" in title
         assert screen.query_one("#note", TextArea).text == "promised friday"  # kept
         kept = screen.kept_note

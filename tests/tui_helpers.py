@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -139,3 +140,14 @@ async def burst(pilot: Pilot[None], *keys: str) -> None:
         event.set_sender(app)
         app.post_message(event)
     await pilot.pause(0.05)
+
+
+ACCOUNT_PARTS = ("title", "why", "call", "aging", "invoices", "promises", "history-inline")
+
+
+def part(screen: Any, name: str) -> str:
+    """What the account pane's part ``name`` shows (#title, #why...: one Line-API widget
+    draws them all, dunning/tui/widgets/account.py)."""
+    from dunning.tui.widgets.account import AccountPane
+
+    return screen.query_one("#account", AccountPane).part_text(name.lstrip("#"))

@@ -102,7 +102,12 @@ class AccountPane(ScrollView, can_focus=True):
 
     @property
     def lines_drawn(self) -> int:
+        """The lines of the account, all parts (what scrolls), as last built."""
         return len(self._lines)
+
+    def drawn_text(self) -> list[str]:
+        """The lines as drawn (the visible ones and the ones scrolled away), as text."""
+        return [strip.text.rstrip() for strip in self._lines]
 
     # -- keys -------------------------------------------------------------------------
     # A line per key, at once: Textual's scroll_down waits for a refresh before it moves,
