@@ -10,12 +10,15 @@ back by its name (``part_text("title")``), as the tests read the Statics by id b
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import datetime
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.content import Content
+from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -74,7 +77,11 @@ class AccountPane(ScrollView, can_focus=True):
         self._owed: tuple[Text, Owed, str] | None = None
         self._why: tuple[list[str], str] | None = None
         self._history: Callable[[], Text] | None = None  # built when first drawn
-        self._lines: list[Strip] = []
+        # the parts drawn, where each starts, the lines in all; their Strips once drawn
+        self._names: list[str] = []
+        self._starts: list[int] = []
+        self._total = 0
+        self._strips: dict[str, list[Strip]] = {}
         # what the lines were built for: (text width, style, history inline shown)
         self._built_for: tuple[int, Style, bool] | None = None
 
@@ -102,12 +109,16 @@ class AccountPane(ScrollView, can_focus=True):
 
     @property
     def lines_drawn(self) -> int:
-        """The lines of the account, all parts (what scrolls), as last built."""
-        return len(self._lines)
+        """The lines of the account, all parts (what scrolls), as last placed."""
+        return self._total
 
     def drawn_text(self) -> list[str]:
-        """The lines as drawn (the visible ones and the ones scrolled away), as text."""
-        return [strip.text.rstrip() for strip in self._lines]
+        """Every line as it is drawn when scrolled to (a blank line after each part)."""
+        out: list[str] = []
+        for name in self._names:
+            out.extend(strip.text.rstrip() for strip in self._part_strips(name))
+            out.append("")
+        return out
 
     # -- keys -------------------------------------------------------------------------
     # A line per key, at once: Textual's scroll_down waits for a refresh before it moves,
@@ -128,8 +139,10 @@ class AccountPane(ScrollView, can_focus=True):
         return (self._text_width(), self.visual_style, self.history_inline_shown)
 
     def _make_lines(self, key: tuple[int, Style, bool]) -> None:
-        """Every part as Strips of the pane's width, in the pane's style (its background
-        comes with the focus), each part followed by a blank line."""
+        """Where every part's lines fall (a part's height is its line count when no line is
+        wider than the pane, as for most of an account), each part followed by a blank
+        line; the Strips themselves are made when a part is first drawn (_part_strips): the
+        history below the fold, or the long invoices list, only when scrolled to."""
         width, style, inline = key
         if self._owed is not None:
             head, owed, loc = self._owed
@@ -138,25 +151,45 @@ class AccountPane(ScrollView, can_focus=True):
             self._texts["aging"] = aging
         if self._why is not None:
             self._texts["why"] = why_text(*self._why, width)
-        # no padding here: the pane pads each line with its own background, as it did the
-        # Statics' lines (the same cells, the same styles)
-        blank = Strip([], 0)
-        lines: list[Strip] = []
+        starts: list[int] = []
+        names: list[str] = []
+        top = 0
         for name in PARTS:
             if name == "history-inline":
                 if not inline:
                     continue
                 self._take_history()
-            visual = visualize(self, fmt.safe(self._texts[name]), markup=False)
-            lines.extend(Visual.to_strips(self, visual, width, None, style))
-            lines.append(blank)
-        self._lines = lines
+            text = self._texts[name] = fmt.safe(self._texts[name])  # type: ignore[assignment]
+            names.append(name)
+            starts.append(top)
+            top += self._height(text, width) + 1
+        self._names, self._starts, self._total = names, starts, top
+        self._strips = {}
         self._built_for = key
 
+    def _height(self, text: Text, width: int) -> int:
+        plain = text.plain
+        if "\t" not in plain:
+            lines = plain.split("\n")
+            if all(cell_len(line) <= width for line in lines):
+                return len(lines)
+        return len(self._part_visual(text).wrap(width)) if width > 0 else 1
+
+    def _part_visual(self, text: Text) -> Content:
+        return Content.from_rich_text(text)
+
+    def _part_strips(self, name: str) -> list[Strip]:
+        strips = self._strips.get(name)
+        if strips is None and self._built_for is not None:
+            width, style, _inline = self._built_for
+            visual = visualize(self, self._texts[name], markup=False)
+            strips = self._strips[name] = Visual.to_strips(self, visual, width, None, style)
+        return strips or []
+
     def _redraw(self) -> None:
-        """New text in a part: the lines built again, the scrollbar set, one repaint."""
+        """New text in a part: the lines placed again, the scrollbar set, one repaint."""
         key = self._wanted()
-        if key[0] <= 0:  # not laid out yet: the first render builds them
+        if key[0] <= 0:  # not laid out yet: the first render places them
             self._built_for = None
             self.refresh()
             return
@@ -165,22 +198,28 @@ class AccountPane(ScrollView, can_focus=True):
         self.refresh()
 
     def _size_lines(self) -> None:
-        size = Size(self._built_for[0] if self._built_for else 0, len(self._lines))
+        size = Size(self._built_for[0] if self._built_for else 0, self._total)
         if size != self.virtual_size:
             self.virtual_size = size
             self._scroll_update(size)
 
-    def render_line(self, y: int) -> Strip:
-        key = self._wanted()
+    def render_lines(self, crop: Region) -> list[Strip]:
+        key = self._wanted()  # once a frame, not once a line
         if key != self._built_for and key[0] > 0:
-            # the width, the focus's background or the breakpoint changed since: built
+            # the width, the focus's background or the breakpoint changed since: placed
             # again here (no reactive may change while a frame is drawn: sized after it)
             self._make_lines(key)
             self.call_later(self._size_lines)
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         n = self.scroll_offset.y + y
-        if 0 <= n < len(self._lines):
-            return self._lines[n]
-        return Strip([], 0)
+        k = bisect_right(self._starts, n) - 1
+        if k < 0:
+            return Strip([], 0)
+        strips = self._part_strips(self._names[k])
+        row = n - self._starts[k]
+        return strips[row] if row < len(strips) else Strip([], 0)
 
     def on_resize(self) -> None:
         # the lines are refitted to the new width (or none, on a change of height only)
