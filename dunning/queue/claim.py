@@ -318,3 +318,26 @@ def release(conn: sqlite3.Connection, collector_id: int, customer_id: int) -> No
                WHERE customer_id = ? AND claimed_by = ?""",
             (customer_id, collector_id),
         )
+
+
+def peek_next(
+    conn: sqlite3.Connection, clock: Clock, collector_id: int, exclude: frozenset[int]
+) -> int | None:
+    """The account :func:`claim_next` would most likely claim after the one on screen (the
+    top of the collector's worklist nobody holds), read without claiming or writing: a
+    guess the screen uses to make the next account's lines ahead. The real claim still
+    decides (it resumes held or drafted accounts first, applies the contact rules, wakes
+    and decides promises); a wrong guess costs only the lines made for nothing."""
+    rows = conn.execute(
+        """SELECT q.customer_id, c.status
+           FROM queue q JOIN customers c ON c.id = q.customer_id
+           WHERE q.collector_id = ? AND q.state = 'ready'
+             AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
+           ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
+        [collector_id, to_iso(clock.now()), CANDIDATE_PAGE],
+    ).fetchall()
+    for row in rows:
+        cid = int(row["customer_id"])
+        if cid not in exclude and calls_allowed(row["status"]):
+            return cid
+    return None

@@ -35,7 +35,7 @@ from dunning.queue.account_view import (
     timeline,
 )
 from dunning.queue.assign import AssignError, reassign
-from dunning.queue.claim import Claim, claim_account, claim_next, release, renew
+from dunning.queue.claim import Claim, claim_account, claim_next, peek_next, release, renew
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
@@ -163,6 +163,20 @@ class WorkSession:
             )
 
         return self._run(go)
+
+    def peek_next(self, exclude: frozenset[int]) -> AccountView | None:
+        """The account most likely claimed after the one on screen (claim.peek_next), loaded
+        on the read connection, nothing claimed or written: the screen makes its lines while
+        the collector is on the current one, and uses them only if the account the outcome
+        then claims is this one, unchanged (tui/screens/work.py)."""
+
+        def go(conn: sqlite3.Connection) -> AccountView | None:
+            cid = peek_next(conn, self.clock, self.collector.id, exclude)
+            if cid is None:
+                return None
+            return load_account(conn, self.clock, self.settings, cid, self.collector.id)
+
+        return self._read(go)
 
     def open_account(self, customer_id: int) -> AccountView | None:
         """Open a searched account: release the current one, claim this one. Another

@@ -54,6 +54,40 @@ from dunning.tui.widgets.account_text import (  # noqa: F401
 PARTS = ("title", "why", "call", "aging", "invoices", "promises", "history-inline")
 
 
+class Page:
+    """One account's parts, where their lines fall, and the Strips made so far: the pane
+    draws one; the next account's can be made ahead (AccountPane.stage) and swapped in."""
+
+    def __init__(self) -> None:
+        self.texts: dict[str, Text] = {name: Text() for name in PARTS}
+        self.owed: tuple[Text, Owed, str] | None = None
+        self.why: tuple[list[str], str] | None = None
+        self.history: Callable[[], Text] | None = None  # built when first placed
+        # the parts placed, where each starts, the lines in all; their Strips once drawn
+        self.names: list[str] = []
+        self.starts: list[int] = []
+        self.total = 0
+        self.strips: dict[str, list[Strip]] = {}
+        # what the lines were placed for: (text width, style, history inline shown)
+        self.built_for: tuple[int, Style, bool] | None = None
+
+    def take_history(self) -> None:
+        if self.history is not None:
+            self.texts["history-inline"], self.history = self.history(), None
+
+    def fill(self, view: AccountView, me: Collector, now: datetime) -> None:
+        loc = me.locale
+        self.texts["title"] = title_text(view, me)
+        self.why = why_parts(view, loc)
+        self.texts["call"] = call_text(view, me, now)
+        self.owed = (owed_head(view, loc), view.owed, loc)
+        self.texts["invoices"] = invoices_text(view, loc)
+        self.texts["promises"] = promises_text(view, loc)
+        self.texts["history-inline"] = Text()
+        self.history = lambda: history_text(view.timeline, me, view.currency)
+        self.built_for = None
+
+
 class AccountPane(ScrollView, can_focus=True):
     """Why next, whom to call, what is owed, invoices, promises and disputes; on a narrow
     screen the history too (a wide one has a column for it: ``history_inline_shown``)."""
@@ -73,17 +107,8 @@ class AccountPane(ScrollView, can_focus=True):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._texts: dict[str, Text] = {name: Text() for name in PARTS}
-        self._owed: tuple[Text, Owed, str] | None = None
-        self._why: tuple[list[str], str] | None = None
-        self._history: Callable[[], Text] | None = None  # built when first drawn
-        # the parts drawn, where each starts, the lines in all; their Strips once drawn
-        self._names: list[str] = []
-        self._starts: list[int] = []
-        self._total = 0
-        self._strips: dict[str, list[Strip]] = {}
-        # what the lines were built for: (text width, style, history inline shown)
-        self._built_for: tuple[int, Style, bool] | None = None
+        self._page = Page()
+        self.swaps = 0  # accounts shown from lines made ahead (tests, benchmarks)
 
     def on_mount(self) -> None:
         translate_bindings(self)
@@ -92,12 +117,8 @@ class AccountPane(ScrollView, can_focus=True):
     def part(self, name: str) -> Text:
         """What the part ``name`` (one of PARTS) shows, styles kept, as last fitted."""
         if name == "history-inline":
-            self._take_history()
-        return self._texts[name]
-
-    def _take_history(self) -> None:
-        if self._history is not None:
-            self._texts["history-inline"], self._history = self._history(), None
+            self._page.take_history()
+        return self._page.texts[name]
 
     def part_text(self, name: str) -> str:
         return self.part(name).plain
@@ -110,13 +131,13 @@ class AccountPane(ScrollView, can_focus=True):
     @property
     def lines_drawn(self) -> int:
         """The lines of the account, all parts (what scrolls), as last placed."""
-        return self._total
+        return self._page.total
 
     def drawn_text(self) -> list[str]:
         """Every line as it is drawn when scrolled to (a blank line after each part)."""
         out: list[str] = []
-        for name in self._names:
-            out.extend(strip.text.rstrip() for strip in self._part_strips(name))
+        for name in self._page.names:
+            out.extend(strip.text.rstrip() for strip in self._part_strips(self._page, name))
             out.append("")
         return out
 
@@ -138,19 +159,19 @@ class AccountPane(ScrollView, can_focus=True):
     def _wanted(self) -> tuple[int, Style, bool]:
         return (self._text_width(), self.visual_style, self.history_inline_shown)
 
-    def _make_lines(self, key: tuple[int, Style, bool]) -> None:
+    def _place(self, page: Page, key: tuple[int, Style, bool]) -> None:
         """Where every part's lines fall (a part's height is its line count when no line is
         wider than the pane, as for most of an account), each part followed by a blank
         line; the Strips themselves are made when a part is first drawn (_part_strips): the
-        history below the fold, or the long invoices list, only when scrolled to."""
-        width, style, inline = key
-        if self._owed is not None:
-            head, owed, loc = self._owed
+        history below the fold, or a long list of invoices, only when scrolled to."""
+        width, _style, inline = key
+        if page.owed is not None:
+            head, owed, loc = page.owed
             aging = head.copy()
             aging.append_text(aging_lines(owed, loc, width))
-            self._texts["aging"] = aging
-        if self._why is not None:
-            self._texts["why"] = why_text(*self._why, width)
+            page.texts["aging"] = aging
+        if page.why is not None:
+            page.texts["why"] = why_text(*page.why, width)
         starts: list[int] = []
         names: list[str] = []
         top = 0
@@ -158,98 +179,114 @@ class AccountPane(ScrollView, can_focus=True):
             if name == "history-inline":
                 if not inline:
                     continue
-                self._take_history()
-            text = self._texts[name] = fmt.safe(self._texts[name])  # type: ignore[assignment]
+                page.take_history()
+            text = page.texts[name] = fmt.safe(page.texts[name])  # type: ignore[assignment]
             names.append(name)
             starts.append(top)
             top += self._height(text, width) + 1
-        self._names, self._starts, self._total = names, starts, top
-        self._strips = {}
-        self._built_for = key
+        page.names, page.starts, page.total = names, starts, top
+        page.strips = {}
+        page.built_for = key
 
-    def _height(self, text: Text, width: int) -> int:
+    @staticmethod
+    def _height(text: Text, width: int) -> int:
         plain = text.plain
         if "\t" not in plain:
             lines = plain.split("\n")
             if all(cell_len(line) <= width for line in lines):
                 return len(lines)
-        return len(self._part_visual(text).wrap(width)) if width > 0 else 1
+        return len(Content.from_rich_text(text).wrap(width)) if width > 0 else 1
 
-    def _part_visual(self, text: Text) -> Content:
-        return Content.from_rich_text(text)
-
-    def _part_strips(self, name: str) -> list[Strip]:
-        strips = self._strips.get(name)
-        if strips is None and self._built_for is not None:
-            width, style, _inline = self._built_for
-            visual = visualize(self, self._texts[name], markup=False)
-            strips = self._strips[name] = Visual.to_strips(self, visual, width, None, style)
+    def _part_strips(self, page: Page, name: str) -> list[Strip]:
+        strips = page.strips.get(name)
+        if strips is None and page.built_for is not None:
+            width, style, _inline = page.built_for
+            visual = visualize(self, page.texts[name], markup=False)
+            strips = page.strips[name] = Visual.to_strips(self, visual, width, None, style)
         return strips or []
 
     def _redraw(self) -> None:
         """New text in a part: the lines placed again, the scrollbar set, one repaint."""
         key = self._wanted()
         if key[0] <= 0:  # not laid out yet: the first render places them
-            self._built_for = None
+            self._page.built_for = None
             self.refresh()
             return
-        self._make_lines(key)
+        if self._page.built_for != key:
+            self._place(self._page, key)
         self._size_lines()
         self.refresh()
 
     def _size_lines(self) -> None:
-        size = Size(self._built_for[0] if self._built_for else 0, self._total)
+        page = self._page
+        size = Size(page.built_for[0] if page.built_for else 0, page.total)
         if size != self.virtual_size:
             self.virtual_size = size
             self._scroll_update(size)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         key = self._wanted()  # once a frame, not once a line
-        if key != self._built_for and key[0] > 0:
+        if key != self._page.built_for and key[0] > 0:
             # the width, the focus's background or the breakpoint changed since: placed
             # again here (no reactive may change while a frame is drawn: sized after it)
-            self._make_lines(key)
+            self._place(self._page, key)
             self.call_later(self._size_lines)
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
+        page = self._page
         n = self.scroll_offset.y + y
-        k = bisect_right(self._starts, n) - 1
+        k = bisect_right(page.starts, n) - 1
         if k < 0:
             return Strip([], 0)
-        strips = self._part_strips(self._names[k])
-        row = n - self._starts[k]
+        strips = self._part_strips(page, page.names[k])
+        row = n - page.starts[k]
         return strips[row] if row < len(strips) else Strip([], 0)
 
     def on_resize(self) -> None:
         # the lines are refitted to the new width (or none, on a change of height only)
-        if self._built_for is not None and self._wanted() != self._built_for:
+        if self._page.built_for is not None and self._wanted() != self._page.built_for:
             self._redraw()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self.refresh()  # the focus's background: render_line builds the lines again
+        self.refresh()  # the focus's background: render_lines places the lines again
 
     # -- what is shown ----------------------------------------------------------------
     def show_message(self, text: Text) -> None:
         """No account: only a message (the empty queue)."""
-        self._owed = self._why = self._history = None
-        self._texts = {name: Text() for name in PARTS}
-        self._texts["title"] = text
+        self._page = Page()
+        self._page.texts["title"] = text
         self._redraw()
 
-    def show(self, view: AccountView, me: Collector, now: datetime) -> None:
+    def stage(self, view: AccountView, me: Collector, now: datetime) -> Page:
+        """The account ``view`` made ready to be shown (its text, where its lines fall, the
+        Strips of the lines a first frame shows), without changing what is shown: made
+        while the collector is still on the account before it (tui/screens/work.py)."""
+        page = Page()
+        page.fill(view, me, now)
+        key = self._wanted()
+        if key[0] > 0:
+            self._place(page, key)
+            height = self.scrollable_content_region.height
+            for name, top in zip(page.names, page.starts, strict=True):
+                if top >= height:
+                    break
+                self._part_strips(page, name)
+        return page
+
+    def show(
+        self, view: AccountView, me: Collector, now: datetime, staged: Page | None = None
+    ) -> None:
         """The account ``view``; its history is built only when drawn here (a wide screen
-        has a column for it)."""
-        loc = me.locale
-        self._texts["title"] = title_text(view, me)
-        self._why = why_parts(view, loc)
-        self._texts["call"] = call_text(view, me, now)
-        self._owed = (owed_head(view, loc), view.owed, loc)
-        self._texts["invoices"] = invoices_text(view, loc)
-        self._texts["promises"] = promises_text(view, loc)
-        self._texts["history-inline"] = Text()
-        self._history = lambda: history_text(view.timeline, me, view.currency)
+        has a column for it). ``staged``: its page made ahead by :meth:`stage` from a view
+        equal to this one, used when made for the pane as it is now."""
+        if staged is not None and staged.built_for == self._wanted():
+            self._page = staged
+            self.swaps += 1
+        else:
+            self._page = Page()
+            self._page.fill(view, me, now)
         self.scroll_to(y=0, animate=False, immediate=True)
         self._redraw()
 
@@ -257,7 +294,9 @@ class AccountPane(ScrollView, can_focus=True):
         """Whom to call, their clock, and whether and when they may be called: redrawn
         alone when the clock moves (the rest of the account does not change)."""
         text = call_text(view, me, now)
-        if text.plain == self._texts["call"].plain and text.spans == self._texts["call"].spans:
+        old = self._page.texts["call"]
+        if text.plain == old.plain and text.spans == old.spans:
             return
-        self._texts["call"] = text
+        self._page.texts["call"] = text
+        self._page.built_for = None  # placed again: the call may take more lines
         self._redraw()
