@@ -32,7 +32,8 @@ from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
-from dunning.tui.widgets.account import AccountPane, Page, history_text
+from dunning.tui.screens.work_stage import STAGE_DELAY, StageMixin
+from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
@@ -44,12 +45,9 @@ RENEW_EVERY = 60.0
 POLL_EVERY = 2.0
 COUNTS_EVERY = 20.0
 CHECKPOINT_EVERY = 10.0  # the session's connection never checkpoints on a commit
-# the next account's lines are made this long after an account is drawn (never in the way
-# of the frames that follow it: the history column, the header's counts)
-STAGE_DELAY = 0.05
 
 
-class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen[None]):
+class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageMixin, Screen[None]):
     BINDINGS = work_bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
@@ -74,9 +72,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         self._calls_forbidden = False  # the account on screen may not be called (status)
         self.access: Access | None = None  # whose account is on screen (queue/access.py)
         self.lead_reason = ""  # a lead's reason for acting on the account on screen
-        # the account most likely next, its lines made ahead, and the minute they were
-        # made for (the call line shows the customer's clock): see _stage_next
-        self._staged: tuple[AccountView, Page, datetime] | None = None
+        self._staged = None  # the next account's lines, made ahead (work_stage.py)
         self._init_undo()
 
     # -- layout ---------------------------------------------------------------------
@@ -308,47 +304,6 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         if self._undo_pending and message.logged is not None:
             self.action_undo()
 
-    # -- the next account, made ahead ---------------------------------------------------
-    def _take_staged(self, message: AccountLoaded) -> Page | None:
-        """The lines made ahead for the account now to be shown, if they were made from
-        exactly what was just loaded for it (the view, with its verdict and window at the
-        time of the claim) and for this minute; else None (made now, as always)."""
-        staged, self._staged = self._staged, None
-        if staged is None or message.view is None:
-            return None
-        view, page, minute = staged
-        if view != message.view or minute != _minute(self._now()):
-            return None
-        return page
-
-    def _stage_next(self) -> None:
-        """While the collector is on this account: load the one most likely next (read
-        only, nothing claimed: session.peek_next) and make its lines. An outcome key then
-        claims as always; when the account claimed is that one, unchanged, the pane swaps
-        the lines in instead of making them between the key and the frame."""
-        view = self.view
-        if view is None or self.gone is not None or self.busy or self.account_read_only:
-            return
-        shown = view.id
-
-        def job() -> None:
-            try:
-                nxt = self.session.peek_next(frozenset({shown}))
-            except Exception:  # noqa: BLE001 - a guess: the outcome's claim decides anyway
-                return
-            if nxt is not None:
-                with suppress(Exception):  # the app may be closing
-                    self.app.call_from_thread(self._stage, shown, nxt)
-
-        self.run_worker(job, thread=True, group="stage", exclusive=True, exit_on_error=False)
-
-    def _stage(self, shown: int, nxt: AccountView) -> None:
-        if self.view is None or self.view.id != shown or self.busy or self.gone is not None:
-            return  # another account came meanwhile, or an outcome is on its way
-        now = self._now()
-        pane = self.query_one("#account", AccountPane)
-        self._staged = (nxt, pane.stage(nxt, self.session.collector, now), _minute(now))
-
     def _warm_up(self, where: tuple[str, str | None, int]) -> None:
         def job() -> None:
             warm(*where)
@@ -528,7 +483,3 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, Screen
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
             return self.session.may("assign") and self.view is not None
         return True
-
-
-def _minute(now: datetime) -> datetime:
-    return now.replace(second=0, microsecond=0)

@@ -1,0 +1,82 @@
+"""The work screen's next account, made ahead: while the collector is on an account, the
+one most likely next is read (nothing claimed) and its lines made, so that an outcome key
+only swaps them in when the claim it makes brings exactly that account."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from dunning.tui.messages import AccountLoaded
+from dunning.tui.widgets.account import AccountPane, Page
+
+if TYPE_CHECKING:
+    from dunning.queue.account_view import AccountView
+    from dunning.queue.session import WorkSession
+
+# the next account's lines are made this long after an account is drawn (never in the way
+# of the frames that follow it: the history column, the header's counts)
+STAGE_DELAY = 0.05
+
+
+class StageMixin:
+    """Mixed into WorkScreen (a Screen): uses its session, view, busy flag and workers."""
+
+    session: WorkSession
+    view: AccountView | None
+    busy: bool
+    gone: Any
+    app: Any
+    account_read_only: bool  # WorkScreen's property
+    query_one: Callable[..., Any]
+    run_worker: Callable[..., Any]
+    _now: Callable[[], datetime]
+    # the account most likely next, its lines made ahead, and the minute they were made
+    # for (the call line shows the customer's clock)
+    _staged: tuple[AccountView, Page, datetime] | None
+
+    def _take_staged(self, message: AccountLoaded) -> Page | None:
+        """The lines made ahead for the account now to be shown, if they were made from
+        exactly what was just loaded for it (the view, with its verdict and window at the
+        time of the claim) and for this minute; else None (made now, as always)."""
+        staged, self._staged = self._staged, None
+        if staged is None or message.view is None:
+            return None
+        view, page, minute = staged
+        if view != message.view or minute != _minute(self._now()):
+            return None
+        return page
+
+    def _stage_next(self) -> None:
+        """While the collector is on this account: load the one most likely next (read
+        only, nothing claimed: session.peek_next) and make its lines. An outcome key then
+        claims as always; when the account claimed is that one, unchanged, the pane swaps
+        the lines in instead of making them between the key and the frame."""
+        view = self.view
+        if view is None or self.gone is not None or self.busy or self.account_read_only:
+            return
+        shown = view.id
+
+        def job() -> None:
+            try:
+                nxt = self.session.peek_next(frozenset({shown}))
+            except Exception:  # noqa: BLE001 - a guess: the outcome's claim decides anyway
+                return
+            if nxt is not None:
+                with suppress(Exception):  # the app may be closing
+                    self.app.call_from_thread(self._stage, shown, nxt)
+
+        self.run_worker(job, thread=True, group="stage", exclusive=True, exit_on_error=False)
+
+    def _stage(self, shown: int, nxt: AccountView) -> None:
+        if self.view is None or self.view.id != shown or self.busy or self.gone is not None:
+            return  # another account came meanwhile, or an outcome is on its way
+        now = self._now()
+        pane = self.query_one("#account", AccountPane)
+        self._staged = (nxt, pane.stage(nxt, self.session.collector, now), _minute(now))
+
+
+def _minute(now: datetime) -> datetime:
+    return now.replace(second=0, microsecond=0)
