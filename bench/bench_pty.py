@@ -8,7 +8,9 @@ Textual app on the same harness, in the same run (issue 8's two screen rows).
   (``C0000123``, a new one) has been written AND the output has then been quiet for
   ``--quiet`` ms: the time of the last byte of that burst (nothing subtracted). The bare
   app swaps a Static's text of the account's size (a new reference in it) on the same key.
-  Between keys the user "reads" for ``--think`` s.
+  Between keys the user "reads" for ``--think`` s. While they read, the screen makes the
+  lines of the account most likely next (tui/screens/work_stage.py); a key pressed before
+  they are made (``--think 0``) measures the screen making them after the key.
 - process start -> first account: spawn to the first reference written, then quiet.
 - also printed: the app's CPU (user + system) per outcome, from /proc: a figure a busy
   machine disturbs less than wall time.

@@ -8,7 +8,7 @@ import json
 
 import pytest
 from textual.widgets import Static, TextArea
-from tui_helpers import build_portfolio, db_rows, make_app, search_results, settle, wait_until
+from tui_helpers import build_portfolio, db_rows, make_app, part, search_results, settle, wait_until
 
 from dunning.db.connection import connect
 from dunning.queue.config import Settings
@@ -77,7 +77,7 @@ async def test_a_collector_opens_someone_elses_account_read_only(db, clock):
         screen = await open_gagnon(pilot)
         assert screen.view is not None and screen.view.id == cid
         assert "read-only: bruno's account" in text_of(screen, "#topbar")
-        assert "spoke to the reception" in text_of(screen, "#history-wide")  # history shown
+        assert "spoke to the reception" in part(screen, "history-inline")  # history shown
         assert screen.query_one("#note", TextArea).read_only
         # opened, not claimed: bruno may still work it; alice's own account was let go
         assert db_rows(db, "SELECT COUNT(*) FROM queue WHERE claimed_by IS NOT NULL")[0][0] == 0

@@ -113,3 +113,31 @@ async def test_the_same_text_again_draws_nothing_and_a_new_style_is_drawn(
         title.update(changed)
         await pilot.pause(0.1)
         assert "After!" in str(title.render())
+
+
+async def test_the_history_column_is_filled_when_the_screen_is_made_wide(
+    db: Path, clock: FixedClock
+) -> None:
+    """On a narrow screen the pane shows the history and the hidden column is not filled
+    at each account; made wide, the column shows the account's history, and narrow again
+    the pane does."""
+    from textual.widgets import Static
+    from tui_helpers import part
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        await pilot.press("n")
+        screen = await settle(pilot)
+        column = screen.query_one("#history-wide", Static)
+        assert "History" in part(screen, "history-inline")
+        assert str(column.render()) == ""
+        name = screen.view.name
+        await pilot.resize_terminal(160, 48)
+        await pilot.pause(0.3)
+        assert "History" in str(column.render())
+        assert screen.view.name == name
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.3)
+        assert "History" in part(screen, "history-inline")
+        assert any("History" in line for line in screen.query_one("#account").drawn_text())

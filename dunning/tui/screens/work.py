@@ -73,6 +73,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         self.access: Access | None = None  # whose account is on screen (queue/access.py)
         self.lead_reason = ""  # a lead's reason for acting on the account on screen
         self._staged = None  # the next account's lines, made ahead (work_stage.py)
+        self._wide_history: AccountView | None = None  # not yet in the hidden column
         self._init_undo()
 
     # -- layout ---------------------------------------------------------------------
@@ -248,17 +249,11 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         if getattr(self.app, "freeze_gc", False) and not self._gc_frozen:
             self._gc_frozen = True
             self.call_after_refresh(gc.freeze)
-        view = message.view
-
-        def history() -> None:
-            self.query_one("#history-wide", Static).update(
-                history_text(view.timeline, self.session.collector, view.currency, limit=40)
-            )
-
+        # the history column: filled now when shown; on a narrow screen (hidden, the pane
+        # shows the history) only if the screen is made wide (on_resize)
+        self._wide_history = message.view
         if not pane.history_inline_shown:
-            history()
-        else:  # hidden (a narrow screen): filled after the frame that shows the account
-            self.call_after_refresh(history)
+            self._fill_wide_history()
         if message.logged is None and not message.refresh:
             # another account opened (search, reload, undo): the status line is its own;
             # `u` still works until the time is up, without the countdown drawn over it
@@ -303,6 +298,21 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
             self.set_timer(STAGE_DELAY, self._stage_next)
         if self._undo_pending and message.logged is not None:
             self.action_undo()
+
+    def _fill_wide_history(self) -> None:
+        view, self._wide_history = self._wide_history, None
+        if view is not None:
+            self.query_one("#history-wide", Static).update(
+                history_text(view.timeline, self.session.collector, view.currency, limit=40)
+            )
+
+    def on_resize(self) -> None:
+        if self._wide_history is not None:  # after the breakpoint's class is applied
+            self.call_after_refresh(self._wide_history_if_shown)
+
+    def _wide_history_if_shown(self) -> None:
+        if not self.query_one("#account", AccountPane).history_inline_shown:
+            self._fill_wide_history()
 
     def _warm_up(self, where: tuple[str, str | None, int]) -> None:
         def job() -> None:
@@ -354,6 +364,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         text.append(_("{n} accounts are waiting for their next action.").format(n=waiting))
         text.append("\n" + _("Press / to find a customer, q to quit."))
         pane.show_message(text)
+        self._wide_history = None
         self.query_one("#history-wide", Static).update("")
         self._load_note("")
         status = self.query_one("#status", Static)
