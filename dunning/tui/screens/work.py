@@ -32,7 +32,7 @@ from dunning.tui.screens.undo import UndoMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
-from dunning.tui.screens.work_stage import STAGE_DELAY, StageMixin
+from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
@@ -73,6 +73,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         self.access: Access | None = None  # whose account is on screen (queue/access.py)
         self.lead_reason = ""  # a lead's reason for acting on the account on screen
         self._staged = None  # the next account's lines, made ahead (work_stage.py)
+        self._staged_after: int | None = None  # the account they were last made after
         self._wide_history: AccountView | None = None  # not yet in the hidden column
         self._init_undo()
 
@@ -295,7 +296,9 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         if self.drawn_hook is not None:
             self.call_after_refresh(self.drawn_hook)
         if not message.refresh or not same:
-            self.set_timer(STAGE_DELAY, self._stage_next)
+            first = self._staged_after is None
+            self._staged_after = message.view.id
+            self.set_timer(STAGE_DELAY_FIRST if first else STAGE_DELAY, self._stage_next)
         if self._undo_pending and message.logged is not None:
             self.action_undo()
 

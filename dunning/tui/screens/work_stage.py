@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from dunning.queue.session import WorkSession
 
 # the next account's lines are made this long after an account is drawn (never in the way
-# of the frames that follow it: the history column, the header's counts)
+# of the frames that follow it: the header's counts); after the first account, once the
+# start's own after-work is done (imports, holidays: start -> first account drawn)
 STAGE_DELAY = 0.05
+STAGE_DELAY_FIRST = 1.0
 
 
 class StageMixin:
