@@ -59,12 +59,19 @@ def db(tmp_path: Path, clock: FixedClock) -> Path:
 
 
 def shown(screen) -> dict[str, str]:  # noqa: ANN001
-    """What every Static of the screen shows, by id."""
-    return {
+    """What every Static of the screen shows, by id; on the work screen also each part of
+    the account pane (one Line-API widget) and every line it draws."""
+    from dunning.tui.widgets.account import PARTS, AccountPane
+
+    texts = {
         w.id or repr(w): str(w.render())
         for w in screen.query(Static)
         if w.display and w.id != "footer-corner"
     }
+    for pane in screen.query(AccountPane):
+        texts.update({name: pane.part_text(name) for name in PARTS})
+        texts["account-drawn"] = "\n".join(pane.drawn_text())
+    return texts
 
 
 def assert_safe(texts: dict[str, str]) -> None:
@@ -87,6 +94,8 @@ async def test_the_account_and_history_show_the_payload_literally(db, clock):
         assert "INV␛[2J[@click=app.quit]x[/]" in texts["invoices"]
         assert "said x ␛]52;c;aGk=" in texts["history-inline"]
         assert "[@click=app.quit]x[/]" in texts["history-inline"]
+        drawn = texts["account-drawn"]  # the cells drawn: the same, literally
+        assert "␛]52;c;aGk=␛]0;pwned␛\\␛[5;5Hfake" in drawn and "said x ␛]52;c;aGk=" in drawn
         # the draft came back without its control characters
         assert screen.query_one("#note", TextArea).text == "draft ]0;t kept"
         await pilot.press("h")
