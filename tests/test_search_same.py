@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import astuple
 from pathlib import Path
 
+import phonenumbers
 import pytest
 import search_reference
 
@@ -190,3 +191,28 @@ def test_a_hit_shows_the_account_as_it_is_now(books: tuple[Path, Path], tmp_path
         "hold",
         "bruno",
     )
+
+
+def test_one_parse_of_the_number_finds_what_two_found() -> None:
+    """Before, a number was parsed in the collector's region and again as international;
+    the second parse never found another number (search._e164 says why)."""
+    rnd = random.Random(5)
+    starts = ["+", "+1", "+33", "+0033", "+011", "+44 0", "00", "011", "0", "(", "+999", "+800",
+              "+00", "+0", "＋", "tel:+", "1", "44", "33"]  # fmt: skip
+    regions = ["US", "CA", "FR", "GB", "ES", "DE", "MX", "AU", "IT", "BR", "JP", "ZZ", ""]
+    checked = 0
+    for _ in range(800):
+        body = "".join(rnd.choice("0123456789  -.") for _ in range(rnd.randint(4, 14)))
+        q = rnd.choice(starts) + body
+        for region in rnd.sample(regions, 3):
+            before = set()
+            for r in (region, None):
+                try:
+                    n = phonenumbers.parse(q, r)
+                except phonenumbers.NumberParseException:
+                    continue
+                before.add(phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164))
+            now = search._e164(q, region)
+            assert before == ({now} if now is not None else set()), (q, region)
+            checked += bool(before)
+    assert checked > 300
