@@ -216,3 +216,16 @@ def test_one_parse_of_the_number_finds_what_two_found() -> None:
             assert before == ({now} if now is not None else set()), (q, region)
             checked += bool(before)
     assert checked > 300
+
+
+def test_a_phone_search_reads_its_index_only(books: tuple[Path, Path]) -> None:
+    """m017: the numbers and their ends are found in an index holding the customer (a
+    number shared by 50 accounts: 50 index entries in a row, no phone rows read)."""
+    path, _ = books
+    conn = connect(path)
+    exact = "SELECT customer_id FROM phones WHERE e164 = ?"
+    key = search.PHONE_KEY
+    ends = f"SELECT customer_id FROM phones WHERE {key} >= ? AND {key} < ? AND substr(e164, ?) = ?"
+    for sql, params in ((exact, [SHARED]), (ends, ["550199", "550199:", -11, SHARED[1:]])):
+        plan = " ".join(r[-1] for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+        assert "USING COVERING INDEX" in plan, plan
