@@ -168,6 +168,14 @@ def test_the_shared_number_shows_the_first_accounts_in_the_order_of_before(
     ):
         first.setdefault(cid, None)
     assert [h.customer_id for h in hits] == list(first)[:50]
+    # more than one statement's places (dunning search --limit 120): all of them, in order
+    everyone = search.search_customers(conn, SHARED, limit=120)
+    assert [h.customer_id for h in everyone] == list(first) and len(first) > 70
+    then = connect(books[1])
+    for q in (SHARED, SHARED[-7:], "a", "zeta", "c0"):
+        got = [astuple(h) for h in search.search_customers(conn, q, limit=120)]
+        want = [astuple(h) for h in search_reference.search_customers(then, q, limit=120)]
+        assert got == want and len(got) > (50 if q in (SHARED, "c0") else 0), q
 
 
 def test_a_hit_shows_the_account_as_it_is_now(books: tuple[Path, Path], tmp_path: Path) -> None:
