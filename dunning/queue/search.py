@@ -47,8 +47,11 @@ def _details(conn: sqlite3.Connection, ids: list[int], matched: str) -> list[Hit
     list as long as the ids: one prepared statement instead of one per length. SQLite
     reads an IN list's ids in ascending order whatever their order here (rows found
     through neighbouring interior pages). Plain tuples, not the connection's Rows.
-    Measured at 1M customers in bench/bench_search.py: what a hit costs is the two rows it
-    shows (its customer, its queue row), read at random; see docs in that script."""
+    What a hit costs is the two rows it shows (its customer, its queue row), two pages read
+    at random (bench/bench_search.py prints pages read per query). Reading them through
+    ``PRAGMA mmap_size`` would cost less CPU (30-40% at 1M customers) but is not done: a
+    process reading through a map dies of SIGBUS when another process truncates or
+    rewrites the file in place, where a read() gets an error the screen can show."""
     if not ids:
         return []
     rows: dict[int, tuple[object, ...]] = {}
