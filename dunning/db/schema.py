@@ -371,10 +371,10 @@ def m016_refresh(db: sqlite_utils.Database) -> None:
     )
 
 
-# --- m017: a phone search reads its indexes only (issue 8) --------------------------------
-# phones_e164 and phones_tail again, each holding the customer (and phones_tail the number):
-# a number shared by 50 accounts is a range of one index, not 50 phone rows read at random
-# (search_index.COVERING_DDL; bench/bench_search.py). Same names, same order of rows.
+# --- m017: a phone search reads one index only (issue 8) ---------------------------------
+# phones_tail again, holding the number and the customer: a number shared by 50 accounts is
+# a range of that index, not 50 phone rows read at random (search_index.COVERING_DDL;
+# bench/bench_search.py). Same name, same order of rows.
 
 
 @migrations()

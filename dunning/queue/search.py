@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from dunning.db.search_index import PHONE_KEY, PHONE_KEY_CHARS, fold, phone_key, stale_names
+from dunning.db.search_index import (
+    PHONE_KEY,
+    PHONE_KEY_CHARS,
+    PHONE_TAIL,
+    fold,
+    phone_key,
+    stale_names,
+)
 
 PHONE_DIGITS = 6  # fewer digits typed is not searched as a phone number
 
@@ -89,22 +96,35 @@ def _e164(q: str, dial_region: str) -> str | None:
     return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
 
 
+_ENDING = f"SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? AND {PHONE_KEY} < ?"
+# a whole number through the same index (m017: it holds the customer and the number; the
+# index of whole numbers, phones_e164, does not hold the customer): '+e164' keeps SQLite
+# from choosing phones_e164 and reading a phone row per account sharing the number. The
+# rows of one number come in phone id order in both indexes: the same first accounts.
+_WHOLE = f"{_ENDING} AND +e164 = ?"
+
+
 def _phone_ids(
     conn: sqlite3.Connection, q: str, digits: str, dial_region: str, limit: int
 ) -> list[int]:
     """The number as typed (parsed in the collector's region: ``_e164``), else the phones
-    ending with the digits typed (search_index.PHONE_KEY), first
-    ``limit`` customers in the index's order."""
+    ending with the digits typed (search_index.PHONE_KEY), first ``limit`` customers in
+    the index's order. Both read phones_tail only (m017)."""
     e164 = _e164(q, dial_region)
     if e164 is not None:
-        exact = _first_customers(
-            conn, "SELECT customer_id FROM phones WHERE e164 = ?", [e164], limit
-        )
+        whole = e164[1:]
+        if len(whole) >= PHONE_TAIL:  # phone_key(whole) starts PHONE_KEY(e164)
+            start = phone_key(whole)
+            exact = _first_customers(conn, _WHOLE, [start, start + ":", e164], limit)
+        else:  # too short for the key (never a real number): the index of whole numbers
+            exact = _first_customers(
+                conn, "SELECT customer_id FROM phones WHERE e164 = ?", [e164], limit
+            )
         if exact:
             return exact
     key = phone_key(digits)
-    sql = f"SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? AND {PHONE_KEY} < ?"
-    params: list[object] = [key, key + ":"]  # ':' comes right after '9'
+    sql = _ENDING
+    params: list[object] = [key, key + ":"]  # ':' comes right after '9' (and '+')
     if len(digits) > PHONE_KEY_CHARS:
         sql += " AND substr(e164, ?) = ?"
         params += [-len(digits), digits]
