@@ -124,7 +124,7 @@ def _phone_ids(
             return exact
     key = phone_key(digits)
     sql = _ENDING
-    params: list[object] = [key, key + ":"]  # ':' comes right after '9' (and '+')
+    params: list[object] = [key, key + ":"]  # ':' sorts after every digit and '+'
     if len(digits) > PHONE_KEY_CHARS:
         sql += " AND substr(e164, ?) = ?"
         params += [-len(digits), digits]
