@@ -2,6 +2,7 @@
 beside an indexed primary-key lookup in raw sqlite3 measured in the same run.
 
     python bench/bench_search.py [--db /tmp/dunning-bench.db] [--n 300] [--rebuild]
+                                 [--kinds phone,short] [--limit 50] [--mmap BYTES]
 
 Goal: <= 5 ms p99 for a reference, an invoice number, a phone (known or not), a short
 query and a query that finds nothing; <= 20 ms p99 for a name substring, accents and
@@ -9,6 +10,16 @@ punctuation folded. Opening the database applies pending migrations (m014_search
 the search index): their time is printed, and ``--rebuild`` times the index's full
 rebuild (what the demo build and a first import do) on a database that already has it.
 Run it on a benchmark copy: the migration writes.
+
+Beside wall and CPU time, each kind's database pages read from the OS per query (mean and
+p99: bytes read by the process, /proc/self/io, over the page size): the figure a busy
+machine does not blur, and what a search costs when the file is not all in the page cache
+(the share that is, by ``fincore``, is printed before and after). A known phone or 1-2
+letters show up to ``--limit`` accounts (50, what the screen asks for): each hit is its
+customer's row and its queue row, read at random (two pages). ``--mmap`` sets
+``PRAGMA mmap_size`` on the searching connection, to measure what dunning does not do
+(a reading process would die of SIGBUS when another truncates the file under the map:
+README's Benchmarks, issue 8).
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
+import subprocess
 import sys
 import time
 import unicodedata
@@ -100,6 +112,32 @@ KINDS = [
 ]
 
 
+def _read_bytes() -> int:
+    """Bytes this process has read by read() and pread() (Linux: /proc/self/io); 0 elsewhere."""
+    try:
+        with open("/proc/self/io") as f:
+            for line in f:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def resident(db: Path) -> str:
+    """The share of the database file in the OS page cache (``fincore``), or '?'."""
+    try:
+        out = subprocess.run(
+            ["fincore", "-b", "-n", "-o", "RES,SIZE", str(db)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        return f"{int(out[0]) / max(1, int(out[1])):.1%}"
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        return "?"
+
+
 def timed(fn: Callable[[], Any], cpu: list[float] | None = None) -> tuple[float, Any]:
     """Wall seconds and the result; the thread's CPU seconds appended to ``cpu``: on a
     busy machine the wall p99 is mostly waiting for a core, CPU time is the work done."""
@@ -118,7 +156,14 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=300, help="queries of each kind")
     ap.add_argument("--seed", type=int, default=8)
     ap.add_argument("--rebuild", action="store_true", help="also time a full index rebuild")
+    ap.add_argument(
+        "--kinds", default="", help="only the kinds whose name holds one of these (comma list)"
+    )
+    ap.add_argument("--limit", type=int, default=50, help="hits asked for (the screen: 50)")
+    ap.add_argument("--mmap", type=int, default=0, help="PRAGMA mmap_size for the search")
     args = ap.parse_args()
+    wanted = [w.strip() for w in args.kinds.split(",") if w.strip()]
+    kinds = [k for k in KINDS if not wanted or any(w in k for w in wanted)]
     path = Path(args.db)
     if not path.exists():
         print(f"{path}: no such database (build one with bench/bench_build.py)", file=sys.stderr)
@@ -142,24 +187,36 @@ def main() -> int:
         spent = cpu_used[-1]
         print(f"search index rebuild: {count:,} customers in {seconds:.1f} s (CPU {spent:.1f} s)")
     customers = conn.execute("SELECT MAX(id) FROM customers").fetchone()[0]
-    print(f"database: {path}, {customers:,} customers")
+    print(f"database: {path}, {customers:,} customers, in the page cache: {resident(path)}")
+    if args.mmap:
+        conn.execute(f"PRAGMA mmap_size={int(args.mmap)}")
+        print(f"mmap_size {conn.execute('PRAGMA mmap_size').fetchone()[0]:,} (not dunning's)")
+    page = conn.execute("PRAGMA page_size").fetchone()[0]
 
     raw = sqlite3.connect(path)
     rnd = random.Random(args.seed)
     qs = queries(raw, args.n, rnd)
     for q in qs["reference"][:20]:  # warm both connections' caches a little
-        search_customers(conn, q)
+        search_customers(conn, q, limit=args.limit)
     reference: list[float] = []
     reference_cpu: list[float] = []
-    results: dict[str, list[float]] = {k: [] for k in KINDS}
-    cpu: dict[str, list[float]] = {k: [] for k in KINDS}
-    found: dict[str, int] = dict.fromkeys(KINDS, 0)
+    results: dict[str, list[float]] = {k: [] for k in kinds}
+    cpu: dict[str, list[float]] = {k: [] for k in kinds}
+    pages: dict[str, list[float]] = {k: [] for k in kinds}
+    shown: dict[str, int] = dict.fromkeys(kinds, 0)
+    found: dict[str, int] = dict.fromkeys(kinds, 0)
     for i in range(args.n):
-        for kind in KINDS:
+        for kind in kinds:
             q = qs[kind][i]
-            seconds, hits = timed(lambda q=q: search_customers(conn, q), cpu[kind])  # type: ignore[misc]
+            before = _read_bytes()
+            seconds, hits = timed(
+                lambda q=q: search_customers(conn, q, limit=args.limit),  # type: ignore[misc]
+                cpu[kind],
+            )
+            pages[kind].append((_read_bytes() - before) / page)
             results[kind].append(seconds)
             found[kind] += bool(hits)
+            shown[kind] += len(hits)
             cid = rnd.randint(1, customers)
             seconds, _ = timed(
                 lambda cid=cid: raw.execute(  # type: ignore[misc]
@@ -176,26 +233,29 @@ def main() -> int:
             *summary_ms(reference),
             "",
             f"{ref_cpu:.2f}",
+            "",
             "-",
         ]
     ]
-    for kind in KINDS:
+    for kind in kinds:
         goal = GOALS.get(kind, GOAL_MS)
         p99 = pct(results[kind], 99) * 1000
         verdict = "ok" if p99 <= goal else "MISSED"
         rows.append(
             [
-                f"search: {kind} ({found[kind]}/{args.n} found)",
+                f"search: {kind} ({found[kind]}/{args.n} found, {shown[kind] / args.n:.1f} hits)",
                 *summary_ms(results[kind]),
                 f"{p99 / (ref_p99 * 1000):.0f}x",
                 f"{pct(cpu[kind], 99) * 1000:.2f}",
+                f"{sum(pages[kind]) / args.n:.0f} / {pct(pages[kind], 99):.0f}",
                 f"<= {goal:g} ms p99 {verdict}",
             ]
         )
-    heads = ["what", "p50 ms", "p99 ms", "max ms", "n", "p99 / reference", "CPU p99 ms", "goal"]
+    heads = ["what", "p50 ms", "p99 ms", "max ms", "n", "p99 / reference", "CPU p99 ms"]
+    heads += ["pages read mean / p99", "goal"]
     print(table(heads, rows))
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
-    print(f"load average after: {' '.join(load)}")
+    print(f"load average after: {' '.join(load)}; in the page cache: {resident(path)}")
     return 0
 
 

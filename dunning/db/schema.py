@@ -369,3 +369,15 @@ def m016_refresh(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS phones_usable ON phones(customer_id) "
         "WHERE bad = 0 AND do_not_call = 0"
     )
+
+
+# --- m017: a phone search reads one index only (issue 8) ---------------------------------
+# phones_tail again, holding the number and the customer: a number shared by 50 accounts is
+# a range of that index, not 50 phone rows read at random (search_index.COVERING_DDL;
+# bench/bench_search.py). Same name, same order of rows.
+
+
+@migrations()
+def m017_search(db: sqlite_utils.Database) -> None:
+    for statement in search_index.COVERING_DDL:
+        db.execute(statement)

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from dunning.db.search_index import PHONE_KEY, PHONE_KEY_CHARS, fold, phone_key, stale_names
+from dunning.db.search_index import (
+    PHONE_KEY,
+    PHONE_KEY_CHARS,
+    PHONE_TAIL,
+    fold,
+    phone_key,
+    stale_names,
+)
 
 PHONE_DIGITS = 6  # fewer digits typed is not searched as a phone number
 
@@ -36,13 +43,34 @@ _SELECT = """SELECT c.id, c.external_ref, c.name, c.country, c.currency,
              LEFT JOIN collectors k ON k.id = q.collector_id"""
 
 
+SLOTS = 50  # ids read by one statement: always the same text, prepared once per connection
+_DETAILS = f"{_SELECT} WHERE c.id IN ({','.join('?' * SLOTS)})"
+
+
 def _details(conn: sqlite3.Connection, ids: list[int], matched: str) -> list[Hit]:
-    """The hits for ``ids``, in the order given."""
+    """The hits for ``ids``, in the order given.
+
+    One statement with SLOTS places (the last id repeated to fill them) rather than an IN
+    list as long as the ids: one prepared statement instead of one per length. SQLite
+    reads an IN list's ids in ascending order whatever their order here (rows found
+    through neighbouring interior pages). Plain tuples, not the connection's Rows.
+    What a hit costs is the two rows it shows (its customer, its queue row), two pages read
+    at random (bench/bench_search.py prints pages read per query). Reading them through
+    ``PRAGMA mmap_size`` would cost less CPU (30-40% at 1M customers) but is not done: a
+    process reading through a map dies of SIGBUS when another process truncates or
+    rewrites the file in place, where a read() gets an error the screen can show."""
     if not ids:
         return []
-    marks = ",".join("?" * len(ids))
-    rows = {r[0]: r for r in conn.execute(f"{_SELECT} WHERE c.id IN ({marks})", ids)}
-    return [Hit(*tuple(rows[i]), matched=matched) for i in ids if i in rows]  # type: ignore[misc]
+    rows: dict[int, tuple[object, ...]] = {}
+    cur = conn.cursor()
+    cur.row_factory = None
+    for start in range(0, len(ids), SLOTS):
+        chunk = ids[start : start + SLOTS]
+        chunk += [chunk[-1]] * (SLOTS - len(chunk))
+        for row in cur.execute(_DETAILS, chunk):
+            rows[row[0]] = row
+    cur.close()
+    return [Hit(*rows[i], matched) for i in ids if i in rows]  # type: ignore[arg-type]
 
 
 def _ids(conn: sqlite3.Connection, sql: str, params: list[object]) -> list[int]:
@@ -55,29 +83,48 @@ def _after(prefix: str) -> str:
     return prefix[:-1] + chr(last + 1) if last < 0x10FFFF else prefix + chr(0x10FFFF)
 
 
+def _e164(q: str, dial_region: str) -> str | None:
+    """The number as typed, parsed in the collector's region, in E.164; None if it is not
+    one. Parsing "as international" as well (no region) never finds another number:
+    phonenumbers reads a number starting with + alike in any region (the region's
+    metadata is read only when + is followed by no country code), and without + it needs
+    a region. So one parse, not two (35 µs each; tests/test_search_same.py checks it)."""
+    try:
+        n = phonenumbers.parse(q, dial_region)
+    except phonenumbers.NumberParseException:
+        return None
+    return phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+
+
+_ENDING = f"SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? AND {PHONE_KEY} < ?"
+# a whole number through the same index (m017: it holds the customer and the number; the
+# index of whole numbers, phones_e164, does not hold the customer): '+e164' keeps SQLite
+# from choosing phones_e164 and reading a phone row per account sharing the number. The
+# rows of one number come in phone id order in both indexes: the same first accounts.
+_WHOLE = f"{_ENDING} AND +e164 = ?"
+
+
 def _phone_ids(
     conn: sqlite3.Connection, q: str, digits: str, dial_region: str, limit: int
 ) -> list[int]:
-    """The number as typed (parsed in the collector's region, then as international),
-    else the phones ending with the digits typed (search_index.PHONE_KEY), first
-    ``limit`` customers in the index's order."""
-    e164s = set()
-    for region in (dial_region, None):
-        try:
-            n = phonenumbers.parse(q, region)
-            e164s.add(phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164))
-        except phonenumbers.NumberParseException:
-            pass
-    if e164s:
-        marks = ",".join("?" * len(e164s))
-        exact = _first_customers(
-            conn, f"SELECT customer_id FROM phones WHERE e164 IN ({marks})", sorted(e164s), limit
-        )
+    """The number as typed (parsed in the collector's region: ``_e164``), else the phones
+    ending with the digits typed (search_index.PHONE_KEY), first ``limit`` customers in
+    the index's order. Both read phones_tail only (m017)."""
+    e164 = _e164(q, dial_region)
+    if e164 is not None:
+        whole = e164[1:]
+        if len(whole) >= PHONE_TAIL:  # phone_key(whole) starts PHONE_KEY(e164)
+            start = phone_key(whole)
+            exact = _first_customers(conn, _WHOLE, [start, start + ":", e164], limit)
+        else:  # too short for the key (never a real number): the index of whole numbers
+            exact = _first_customers(
+                conn, "SELECT customer_id FROM phones WHERE e164 = ?", [e164], limit
+            )
         if exact:
             return exact
     key = phone_key(digits)
-    sql = f"SELECT customer_id FROM phones WHERE {PHONE_KEY} >= ? AND {PHONE_KEY} < ?"
-    params: list[object] = [key, key + ":"]  # ':' comes right after '9'
+    sql = _ENDING
+    params: list[object] = [key, key + ":"]  # ':' sorts after every digit and '+'
     if len(digits) > PHONE_KEY_CHARS:
         sql += " AND substr(e164, ?) = ?"
         params += [-len(digits), digits]
