@@ -262,3 +262,65 @@ def test_a_customer_created_elsewhere_between_chunks_gets_none_of_the_files_invo
     assert x1 == 3  # between the file's second and third customers
     assert count(conn, "SELECT COUNT(*) FROM invoices WHERE customer_id = ?", x1) == 0
     assert count(conn, "SELECT COUNT(*) FROM queue") == 5  # X1 too: no queue row yet
+
+
+def _indexes(c: sqlite3.Connection) -> list[tuple[str, str]]:
+    return c.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invoices' "
+        "AND sql IS NOT NULL ORDER BY name"
+    ).fetchall()
+
+
+def test_a_first_load_builds_the_invoices_indexes_after_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "big.csv", [HEADER, *ROWS])
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    got = {}
+    for name, defer_from in (("during", 10**9), ("after", 1)):
+        monkeypatch.setattr(bulk, "DEFER_FROM", defer_from)
+        c = _db(tmp_path / f"{name}.db")
+        try:
+            seen: list[str] = []
+            c.set_trace_callback(seen.append)
+            r = load(c, path, "invoices", create_customers=True)
+            c.set_trace_callback(None)
+            dropped = [s for s in seen if s.startswith('DROP INDEX "invoices')]
+            assert r.written and r.created == 7
+            assert bool(dropped) == (name == "after")
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            pending = c.execute("SELECT value FROM meta WHERE key = ?", (bulk.DEFERRED_KEY,))
+            assert [row[0] for row in pending] == ([] if name == "during" else ["[]"])
+            got[name] = (dump(c), _indexes(c))
+        finally:
+            c.close()
+    assert got["after"] == got["during"]
+    assert len(got["after"][1]) == 4  # the customer, open, aging and changed-on indexes
+
+
+def test_a_crash_before_the_indexes_are_built_is_completed_by_the_next_import(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "DEFER_FROM", 1)
+    want = _indexes(conn)
+    real = bulk.build_deferred
+
+    def crash(c: sqlite3.Connection, now: str) -> int:
+        if bulk._pending(c):
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(c, now)
+
+    monkeypatch.setattr(bulk, "build_deferred", crash)
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    with pytest.raises(importer.LedgerImportError, match="import the file again to complete"):
+        load(conn, path, "invoices", create_customers=True)
+    assert _indexes(conn) == []  # dropped, and noted as still to build
+    assert len(bulk._pending(conn)) == 4
+    monkeypatch.setattr(bulk, "build_deferred", real)
+    other = write_csv(tmp_path / "other.csv", [HEADER, ROWS[0]])
+    r = load(conn, other, "invoices", create_customers=True)  # any import builds them first
+    assert r.unchanged == 1 and _indexes(conn) == want and bulk._pending(conn) == []
+    r = load(conn, path, "invoices", create_customers=True)
+    assert r.written and count(conn, "SELECT COUNT(*) FROM invoices") == 7
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 4

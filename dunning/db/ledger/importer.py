@@ -337,7 +337,7 @@ def _write(
     # who holds it (lockwait.py); a dry run writes nothing, not even that note
     named = nullcontext() if options.dry_run else announce(conn, "import", started)
     with named:
-        pre = _bulk(conn, clock, options, ctx, held)
+        pre = _bulk(conn, clock, table, options, ctx, held)
         try:
             affected = _merge(
                 conn, clock, settings, table, options, result, ctx, snapshot, held, pre, started
@@ -365,19 +365,34 @@ def _write(
 def _bulk(
     conn: sqlite3.Connection,
     clock: Clock,
+    table: Table,
     options: ImportOptions,
     ctx: Context,
     held: HeldInterrupt,
 ) -> bulk.Bulk:
     """A big file's new customers and their invoices, in short transactions (bulk.py)."""
-    if (
-        options.kind != "invoices"
-        or options.dry_run
-        or bulk.new_customer_rows(conn) < bulk.MIN_ROWS
-    ):
+    if options.dry_run:
         return bulk.Bulk()
+    # a first load a crash stopped before its invoices' indexes were built: build them now
+    built = bulk.build_deferred(conn, to_iso(clock.now()))
+    rows = bulk.new_customer_rows(conn) if options.kind == "invoices" else 0
+    if rows < bulk.MIN_ROWS:
+        return bulk.Bulk(transactions=built)
     held.hold()  # from the first write on, the import completes whatever comes
-    return bulk.apply_new_customers(conn, to_iso(clock.now()), country=ctx.country)
+    out = bulk.Bulk(transactions=built)
+    try:
+        bulk.apply_new_customers(
+            conn, to_iso(clock.now()), country=ctx.country, new_rows=rows, out=out
+        )
+    except (sqlite3.Error, DatabaseError) as exc:
+        if out.transactions == built:
+            raise
+        raise LedgerImportError(
+            f"{table.path}: the import stopped after writing {out.customers_created} "
+            f"new customers and {out.invoices_created} of their invoices ({exc}): "
+            "import the file again to complete it"
+        ) from None
+    return out
 
 
 def _merge(
