@@ -166,14 +166,14 @@ def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
 ) -> None:
     monkeypatch.setattr(importer, "REFRESH_CHUNK", 1)
     calls: list[int] = []
-    real = importer.refresh_accounts
+    real = importer._refresh_chunk
 
-    def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> int:
+    def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> None:
         assert c.in_transaction  # each in a write transaction of its own...
         calls.append(count(c, "SELECT COUNT(*) FROM invoices"))  # ...after the ledger's
-        return real(c, *a, **kw)  # type: ignore[arg-type]
+        real(c, *a, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importer, "refresh_accounts", refresh)
+    monkeypatch.setattr(importer, "_refresh_chunk", refresh)
     r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
              create_customers=True)  # fmt: skip
     assert r.written and calls == [7, 7, 7, 7]
@@ -324,3 +324,24 @@ def test_a_crash_before_the_indexes_are_built_is_completed_by_the_next_import(
     r = load(conn, path, "invoices", create_customers=True)
     assert r.written and count(conn, "SELECT COUNT(*) FROM invoices") == 7
     assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+def test_queue_rows_read_by_id_range_are_those_refresh_accounts_writes(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None
+) -> None:
+    from dunning.clock import FixedClock
+    from dunning.queue.accounts import refresh_accounts
+    from dunning.queue.config import Settings
+
+    load(conn, write_csv(tmp_path / "a.csv", [HEADER, ROWS[3]]), "invoices",
+         create_customers=True)  # fmt: skip
+    cash = ["C5", "Five", "INV-8", "2026-09-01", "2026-10-01", "-5.00", "-5.00", ""]
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS, cash]), "invoices",
+             create_customers=True)  # fmt: skip
+    assert r.written and r.customers_created == 4
+    queue = "SELECT * FROM queue ORDER BY customer_id"
+    ranged = conn.execute(queue).fetchall()
+    assert len(ranged) == 5
+    with write_tx(conn):
+        refresh_accounts(conn, FixedClock(), Settings())
+    assert conn.execute(queue).fetchall() == ranged
