@@ -278,8 +278,10 @@ def test_a_first_load_builds_the_invoices_indexes_after_its_rows(
     monkeypatch.setattr(bulk, "MIN_ROWS", 1)
     monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
     got = {}
-    for name, defer_from in (("during", 10**9), ("after", 1)):
+    for name, defer_from, defer_max in (("during", 10**9, 10**9), ("after", 1, 7),
+                                         ("too big", 1, 6)):  # fmt: skip
         monkeypatch.setattr(bulk, "DEFER_FROM", defer_from)
+        monkeypatch.setattr(bulk, "DEFER_MAX", defer_max)
         c = _db(tmp_path / f"{name}.db")
         try:
             seen: list[str] = []
@@ -291,11 +293,11 @@ def test_a_first_load_builds_the_invoices_indexes_after_its_rows(
             assert bool(dropped) == (name == "after")
             assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
             pending = c.execute("SELECT value FROM meta WHERE key = ?", (bulk.DEFERRED_KEY,))
-            assert [row[0] for row in pending] == ([] if name == "during" else ["[]"])
+            assert [row[0] for row in pending] == (["[]"] if name == "after" else [])
             got[name] = (dump(c), _indexes(c))
         finally:
             c.close()
-    assert got["after"] == got["during"]
+    assert got["after"] == got["during"] == got["too big"]
     assert len(got["after"][1]) == 4  # the customer, open, aging and changed-on indexes
 
 
