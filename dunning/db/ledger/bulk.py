@@ -96,10 +96,18 @@ def defer_indexes(conn: sqlite3.Connection, now: str) -> bool:
     with write_tx(conn):
         if conn.execute("SELECT 1 FROM invoices LIMIT 1").fetchone():
             return False
-        found = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-            "AND tbl_name = 'invoices' AND sql IS NOT NULL ORDER BY name"
-        ).fetchall()
+        # CREATE INDEX ones only, not unique: a unique index checks the rows as they go in
+        plain = {
+            r[1] for r in conn.execute("PRAGMA index_list('invoices')") if r[3] == "c" and not r[2]
+        }
+        found = [
+            (name, sql)
+            for name, sql in conn.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'invoices' AND sql IS NOT NULL ORDER BY name"
+            )
+            if name in plain
+        ]
         if not found:
             return False
         pending = _pending(conn)
