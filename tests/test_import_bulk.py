@@ -265,10 +265,13 @@ def test_a_customer_created_elsewhere_between_chunks_gets_none_of_the_files_invo
 
 
 def _indexes(c: sqlite3.Connection) -> list[tuple[str, str]]:
-    return c.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invoices' "
-        "AND sql IS NOT NULL ORDER BY name"
-    ).fetchall()
+    return [
+        (r[0], r[1])
+        for r in c.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invoices' "
+            "AND sql IS NOT NULL ORDER BY name"
+        )
+    ]
 
 
 def test_a_first_load_builds_the_invoices_indexes_after_its_rows(
