@@ -166,14 +166,14 @@ def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
 ) -> None:
     monkeypatch.setattr(importer, "REFRESH_CHUNK", 1)
     calls: list[int] = []
-    real = importer.refresh_accounts
+    real = importer._refresh_chunk
 
-    def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> int:
+    def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> None:
         assert c.in_transaction  # each in a write transaction of its own...
         calls.append(count(c, "SELECT COUNT(*) FROM invoices"))  # ...after the ledger's
-        return real(c, *a, **kw)  # type: ignore[arg-type]
+        real(c, *a, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importer, "refresh_accounts", refresh)
+    monkeypatch.setattr(importer, "_refresh_chunk", refresh)
     r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
              create_customers=True)  # fmt: skip
     assert r.written and calls == [7, 7, 7, 7]
@@ -262,3 +262,94 @@ def test_a_customer_created_elsewhere_between_chunks_gets_none_of_the_files_invo
     assert x1 == 3  # between the file's second and third customers
     assert count(conn, "SELECT COUNT(*) FROM invoices WHERE customer_id = ?", x1) == 0
     assert count(conn, "SELECT COUNT(*) FROM queue") == 5  # X1 too: no queue row yet
+
+
+def _indexes(c: sqlite3.Connection) -> list[tuple[str, str]]:
+    return [
+        (r[0], r[1])
+        for r in c.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invoices' "
+            "AND sql IS NOT NULL ORDER BY name"
+        )
+    ]
+
+
+def test_a_first_load_builds_the_invoices_indexes_after_its_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_csv(tmp_path / "big.csv", [HEADER, *ROWS])
+    monkeypatch.setattr(bulk, "MIN_ROWS", 1)
+    monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+    got = {}
+    for name, defer_from, defer_max in (("during", 10**9, 10**9), ("after", 1, 7),
+                                         ("too big", 1, 6)):  # fmt: skip
+        monkeypatch.setattr(bulk, "DEFER_FROM", defer_from)
+        monkeypatch.setattr(bulk, "DEFER_MAX", defer_max)
+        c = _db(tmp_path / f"{name}.db")
+        try:
+            seen: list[str] = []
+            c.set_trace_callback(seen.append)
+            r = load(c, path, "invoices", create_customers=True)
+            c.set_trace_callback(None)
+            dropped = [s for s in seen if s.startswith('DROP INDEX "invoices')]
+            assert r.written and r.created == 7
+            assert bool(dropped) == (name == "after")
+            assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            pending = c.execute("SELECT value FROM meta WHERE key = ?", (bulk.DEFERRED_KEY,))
+            assert [row[0] for row in pending] == (["[]"] if name == "after" else [])
+            got[name] = (dump(c), _indexes(c))
+        finally:
+            c.close()
+    assert got["after"] == got["during"] == got["too big"]
+    assert len(got["after"][1]) == 4  # the customer, open, aging and changed-on indexes
+
+
+def test_a_crash_before_the_indexes_are_built_is_completed_by_the_next_import(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "DEFER_FROM", 1)
+    unique = "CREATE UNIQUE INDEX invoices_test_unique ON invoices(customer_id, number)"
+    conn.execute(unique)  # a unique index is never dropped: it checks rows as they go in
+    want = _indexes(conn)
+    real = bulk.build_deferred
+
+    def crash(c: sqlite3.Connection, now: str) -> int:
+        if bulk._pending(c):
+            raise sqlite3.OperationalError("disk I/O error")
+        return real(c, now)
+
+    monkeypatch.setattr(bulk, "build_deferred", crash)
+    path = write_csv(tmp_path / "f.csv", [HEADER, *ROWS])
+    with pytest.raises(importer.LedgerImportError, match="import the file again to complete"):
+        load(conn, path, "invoices", create_customers=True)
+    assert _indexes(conn) == [("invoices_test_unique", unique)]  # the others: dropped,
+    assert len(want) == 5
+    assert len(bulk._pending(conn)) == 4  # and noted as still to build
+    monkeypatch.setattr(bulk, "build_deferred", real)
+    other = write_csv(tmp_path / "other.csv", [HEADER, ROWS[0]])
+    r = load(conn, other, "invoices", create_customers=True)  # any import builds them first
+    assert r.unchanged == 1 and _indexes(conn) == want and bulk._pending(conn) == []
+    r = load(conn, path, "invoices", create_customers=True)
+    assert r.written and count(conn, "SELECT COUNT(*) FROM invoices") == 7
+    assert count(conn, "SELECT COUNT(*) FROM queue") == 4
+
+
+def test_queue_rows_read_by_id_range_are_those_refresh_accounts_writes(
+    tmp_path: Path, conn: sqlite3.Connection, chunked: None
+) -> None:
+    from dunning.clock import FixedClock
+    from dunning.queue.accounts import refresh_accounts
+    from dunning.queue.config import Settings
+
+    load(conn, write_csv(tmp_path / "a.csv", [HEADER, ROWS[3]]), "invoices",
+         create_customers=True)  # fmt: skip
+    cash = ["C5", "Five", "INV-8", "2026-09-01", "2026-10-01", "-5.00", "-5.00", ""]
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS, cash]), "invoices",
+             create_customers=True)  # fmt: skip
+    assert r.written and r.customers_created == 4
+    queue = "SELECT * FROM queue ORDER BY customer_id"
+    ranged = conn.execute(queue).fetchall()
+    assert len(ranged) == 5
+    with write_tx(conn):
+        refresh_accounts(conn, FixedClock(), Settings())
+    assert conn.execute(queue).fetchall() == ranged

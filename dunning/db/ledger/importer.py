@@ -48,7 +48,7 @@ from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
 from dunning.db.ledger.staging import stage
 from dunning.db.lockwait import announce
-from dunning.queue.accounts import refresh_accounts
+from dunning.queue.accounts import UPSERT, RowMaker, refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
 
@@ -311,10 +311,32 @@ def refresh_queue(
             return len(ordered) - start, "interrupted"
         try:
             with write_tx(conn):
-                refresh_accounts(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
+                _refresh_chunk(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
         except (sqlite3.Error, DatabaseError) as exc:
             return len(ordered) - start, clip(str(exc), 200)
     return 0, ""
+
+
+def _refresh_chunk(
+    conn: sqlite3.Connection, clock: Clock, settings: Settings, ids: list[int]
+) -> None:
+    """One chunk of ``refresh_queue`` (sorted ids), inside its write transaction. The
+    customers a file creates have consecutive ids: their chunks are read as an id range
+    through the covering indexes (as the nightly refresh reads), not by an IN list of
+    900 ids at a time; any other chunk is ``refresh_accounts``."""
+    if ids[-1] - ids[0] + 1 != len(ids):
+        refresh_accounts(conn, clock, settings, ids)
+        return
+    now = clock.now()
+    now_iso = to_iso(now)
+    maker = RowMaker(now_iso, now.date(), settings)
+    conn.executemany(
+        UPSERT,
+        [
+            (*new, now_iso)
+            for new, _ in maker.rows(conn, "customer_id BETWEEN ? AND ?", [ids[0], ids[-1]])
+        ],
+    )
 
 
 class _DryRun(Exception):
@@ -337,7 +359,7 @@ def _write(
     # who holds it (lockwait.py); a dry run writes nothing, not even that note
     named = nullcontext() if options.dry_run else announce(conn, "import", started)
     with named:
-        pre = _bulk(conn, clock, options, ctx, held)
+        pre = _bulk(conn, clock, table, options, ctx, held)
         try:
             affected = _merge(
                 conn, clock, settings, table, options, result, ctx, snapshot, held, pre, started
@@ -365,19 +387,34 @@ def _write(
 def _bulk(
     conn: sqlite3.Connection,
     clock: Clock,
+    table: Table,
     options: ImportOptions,
     ctx: Context,
     held: HeldInterrupt,
 ) -> bulk.Bulk:
     """A big file's new customers and their invoices, in short transactions (bulk.py)."""
-    if (
-        options.kind != "invoices"
-        or options.dry_run
-        or bulk.new_customer_rows(conn) < bulk.MIN_ROWS
-    ):
+    if options.dry_run:
         return bulk.Bulk()
+    # a first load a crash stopped before its invoices' indexes were built: build them now
+    built = bulk.build_deferred(conn, to_iso(clock.now()))
+    rows = bulk.new_customer_rows(conn) if options.kind == "invoices" else 0
+    if rows < bulk.MIN_ROWS:
+        return bulk.Bulk(transactions=built)
     held.hold()  # from the first write on, the import completes whatever comes
-    return bulk.apply_new_customers(conn, to_iso(clock.now()), country=ctx.country)
+    out = bulk.Bulk(transactions=built)
+    try:
+        bulk.apply_new_customers(
+            conn, to_iso(clock.now()), country=ctx.country, new_rows=rows, out=out
+        )
+    except (sqlite3.Error, DatabaseError) as exc:
+        if out.transactions == built:
+            raise
+        raise LedgerImportError(
+            f"{table.path}: the import stopped after writing {out.customers_created} "
+            f"new customers and {out.invoices_created} of their invoices ({exc}): "
+            "import the file again to complete it"
+        ) from None
+    return out
 
 
 def _merge(
