@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -111,9 +113,16 @@ def test_an_interrupted_build_leaves_the_live_queue_as_it_was(demo: Path):
     conn.close()
 
 
+def _pid_of(cmd: list[str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, *cmd])
+
+
 def test_a_killed_refresh_leaves_a_build_the_next_one_drops(demo: Path):
     conn = open_db(demo)
-    rebuild.begin(conn)  # as a refresh killed (SIGKILL) during its build leaves it
+    rebuild.begin(conn, "2026-11-24T02:00:00Z")  # as a refresh killed during its build
+    dead = _pid_of(["-c", "pass"])
+    dead.wait()
+    conn.execute(f"UPDATE {rebuild.OWNER} SET pid = ?", (dead.pid,))
     conn.close()
     other = connect(demo)  # collectors keep working meanwhile
     with write_tx(other):
@@ -124,6 +133,23 @@ def test_a_killed_refresh_leaves_a_build_the_next_one_drops(demo: Path):
     stats = refresh_all(conn, _night_after(), Settings(), chunk=40, workers=0, rebuild=True)
     assert stats.rebuilt and not rebuild.leftovers(conn)
     assert conn.execute("SELECT broken_promise FROM queue WHERE customer_id = 3").fetchone()[0]
+    conn.close()
+
+
+def test_while_another_refresh_builds_this_one_updates_in_place(demo: Path):
+    conn = open_db(demo)
+    rebuild.begin(conn, "2026-11-24T02:00:00Z")
+    alive = _pid_of(["-c", "import time; time.sleep(60)"])
+    try:
+        conn.execute(f"UPDATE {rebuild.OWNER} SET pid = ?", (alive.pid,))
+        stats = refresh_all(conn, _night_after(), Settings(), chunk=40, workers=0, rebuild=True)
+        assert not stats.rebuilt and stats.changed > 0  # in place; the other's build kept
+        assert rebuild.leftovers(conn)
+        # its rows were logged for the other build to carry over at its swap
+        assert conn.execute(f"SELECT COUNT(*) FROM {rebuild.TOUCHED}").fetchone()[0] > 0
+    finally:
+        alive.kill()
+        alive.wait()
     conn.close()
 
 

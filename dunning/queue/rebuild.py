@@ -29,14 +29,21 @@ killed process are dropped by the next refresh (``begin``).
 from __future__ import annotations
 
 import contextlib
+import os
 import re
+import socket
 import sqlite3
 from collections.abc import Callable
+from datetime import timedelta
 
+from dunning.clock import from_iso
 from dunning.db.connection import write_tx
+from dunning.queue.claim import holder_gone
 
 NEXT = "queue_next"
 TOUCHED = "queue_touched"
+OWNER = "queue_next_owner"  # the process building: (pid, host, since)
+STALE = timedelta(hours=12)  # a build this old on another host was abandoned
 # (an outer statement's conflict clause overrides a trigger's, so no OR IGNORE here)
 _LOG = (
     "BEGIN INSERT INTO " + TOUCHED + "(customer_id) SELECT {row}.customer_id "
@@ -57,22 +64,43 @@ def _drop_leftovers(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     conn.execute(f"DROP TABLE IF EXISTS {NEXT}")
     conn.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+    conn.execute(f"DROP TABLE IF EXISTS {OWNER}")
+
+
+def _building(conn: sqlite3.Connection, now_iso: str) -> bool:
+    """Whether another refresh's build is under way (its process still runs)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (OWNER,)).fetchone():
+        return False
+    row = conn.execute(f"SELECT pid, host, since FROM {OWNER}").fetchone()
+    if row is None:
+        return False
+    pid, host, since = row
+    if holder_gone(pid, host):
+        return False
+    return host == socket.gethostname() or from_iso(now_iso) - from_iso(since) < STALE
 
 
 def leftovers(conn: sqlite3.Connection) -> bool:
     """Whether a killed refresh left its build behind."""
-    names = (NEXT, TOUCHED, *TRIGGERS)
+    names = (NEXT, TOUCHED, OWNER, *TRIGGERS)
     marks = ",".join("?" * len(names))
     return bool(
         conn.execute(f"SELECT 1 FROM sqlite_master WHERE name IN ({marks})", names).fetchone()
     )
 
 
-def begin(conn: sqlite3.Connection) -> list[str]:
+def begin(conn: sqlite3.Connection, now_iso: str) -> list[str] | None:
     """Create the empty next table, the touched list and its triggers (dropping what a
-    killed refresh left); returns the SQL of the live queue's indexes, built at the swap."""
+    killed refresh left); returns the SQL of the live queue's indexes, built at the swap.
+    None, nothing done, while another refresh is building (this one updates in place)."""
     with write_tx(conn):
+        if _building(conn, now_iso):
+            return None
         _drop_leftovers(conn)
+        conn.execute(f"CREATE TABLE {OWNER} (pid INTEGER, host TEXT, since TEXT)")
+        conn.execute(
+            f"INSERT INTO {OWNER} VALUES (?, ?, ?)", (os.getpid(), socket.gethostname(), now_iso)
+        )
         (sql,) = conn.execute(
             "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'queue'"
         ).fetchone()
@@ -131,6 +159,7 @@ def swap(
     )
     conn.execute("DROP TABLE queue")  # its triggers go with it
     conn.execute(f"DROP TABLE {TOUCHED}")
+    conn.execute(f"DROP TABLE {OWNER}")
     conn.execute(f"ALTER TABLE {NEXT} RENAME TO queue")
     for sql in indexes:
         conn.execute(sql)  # built by sorting the whole table once
@@ -146,7 +175,8 @@ def swap(
 
 
 def abandon(conn: sqlite3.Connection) -> None:
-    """Drop an unfinished build (best effort: the next refresh drops it otherwise)."""
+    """Drop this process's unfinished build (best effort: the next refresh drops it
+    otherwise)."""
     with contextlib.suppress(Exception):
         if conn.in_transaction:
             conn.execute("ROLLBACK")

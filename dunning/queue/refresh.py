@@ -362,7 +362,8 @@ class _Writer:
             changed = len(changes[0]) + len(changes[1]) + len(changes[2])
             self.rebuild = changed >= REBUILD_SHARE * max(changed + changes[3], 1)
         if self.rebuild and self.indexes is None:
-            self.indexes = next_queue.begin(self.conn)
+            self.indexes = next_queue.begin(self.conn, self.maker.now_iso)
+            self.rebuild = self.indexes is not None  # else another refresh is building
         if self.indexes is None:
             _apply(self.conn, self.maker, lo, hi, seen, changes, stats)
             stats.done += count
