@@ -140,8 +140,12 @@ def main() -> None:
             f" ({stats.carried:,} rows carried over)\n"
             f"    CPU: {used - helped:.2f} s writer, {helped:.2f} s helper processes\n"
             f"    write lock: longest {stats.longest_lock * 1000:.0f} ms, "
-            f"{stats.lock_total:.2f} s in all; {wall / ref_wall:.1f}x the reference"
+            f"{stats.lock_total:.2f} s in all; {wall / ref_wall:.1f}x the reference\n"
+            f"    WAL copied back (PASSIVE, after the commits): {stats.checkpoints:.2f} s"
         )
+        if stats.swap:
+            steps = ", ".join(f"{k} {v * 1000:.0f}" for k, v in stats.swap.items())
+            print(f"    the swap's transaction, ms: {steps}")
     conn.close()
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
     verdict = "met" if runs[0] <= GOAL_S else "NOT met"

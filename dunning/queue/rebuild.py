@@ -33,6 +33,7 @@ import os
 import re
 import socket
 import sqlite3
+import time
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -135,11 +136,22 @@ def swap(
     indexes: list[str],
     after: int,
     recompute: Callable[[list[int]], None],
+    timings: dict[str, float] | None = None,
 ) -> int:
     """Inside a write transaction: carry over the rows written since their range was
     copied (and any beyond the last range, id > ``after``), put the next table in the
     live one's place with its indexes, and ``recompute`` the carried-over rows (the ids
-    still in the queue). Returns how many rows were carried over."""
+    still in the queue). Returns how many rows were carried over; ``timings`` gets the
+    seconds of each step."""
+    timings = timings if timings is not None else {}
+    t = time.perf_counter()
+
+    def step(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        timings[name] = timings.get(name, 0.0) + now - t
+        t = now
+
     carried = [
         int(r[0])
         for r in conn.execute(
@@ -157,12 +169,16 @@ def swap(
         f"DELETE FROM {NEXT} WHERE customer_id IN (SELECT customer_id FROM {TOUCHED}) "
         "AND customer_id NOT IN (SELECT customer_id FROM queue)"
     )
+    step("carry over")
     conn.execute("DROP TABLE queue")  # its triggers go with it
+    step("drop the old table")
     conn.execute(f"DROP TABLE {TOUCHED}")
     conn.execute(f"DROP TABLE {OWNER}")
     conn.execute(f"ALTER TABLE {NEXT} RENAME TO queue")
+    step("rename")
     for sql in indexes:
         conn.execute(sql)  # built by sorting the whole table once
+        step(sql.split()[2] if len(sql.split()) > 2 else "index")
     present = {
         int(r[0])
         for r in conn.execute(
@@ -171,6 +187,7 @@ def swap(
         )
     }
     recompute([c for c in carried if c in present])
+    step("recompute")
     return len(carried)
 
 

@@ -84,8 +84,10 @@ class RefreshStats:
     rebuilt: bool = False  # the next queue was built beside the live one and swapped in
     carried: int = 0  # rows written by others during the build, carried over at the swap
     recomputed: int = 0  # ranges read again under the lock (someone wrote meanwhile)
-    longest_lock: float = 0.0  # seconds: the longest write transaction
+    longest_lock: float = 0.0  # seconds: the longest write transaction, its commit included
     lock_total: float = 0.0
+    checkpoints: float = 0.0  # seconds spent copying the WAL back, after the commits
+    swap: dict[str, float] | None = None  # seconds of each step of the swap, when rebuilt
 
 
 def refresh_all(
@@ -118,6 +120,10 @@ def refresh_all(
     # a range's writes touch pages all over the worklist index: kept in the cache, they
     # are not spilled and read again before the commit (a quarter of the lock time)
     conn.execute(f"PRAGMA cache_size={WRITE_CACHE_KIB}")
+    # the WAL is copied back after each write transaction, outside it (SQLite's automatic
+    # checkpoint runs inside COMMIT, after the lock is released, and was counted as held)
+    autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
     if rebuild is None:
         rebuild = None if stats.of >= REBUILD_FROM else False
     writer = _Writer(conn, maker, stats, rebuild)
@@ -134,6 +140,7 @@ def refresh_all(
         raise
     finally:
         conn.execute(f"PRAGMA cache_size={int(cache)}")
+        conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
     return stats
 
 
@@ -314,7 +321,7 @@ def _decide(
         with write_tx(conn):
             t = time.perf_counter()
             stats.decided += evaluate_promises(conn, clock, settings, candidates)
-        _held(stats, t)
+        _held(stats, t, conn)
 
 
 def _apply(
@@ -337,7 +344,7 @@ def _apply(
             stats.recomputed += 1
             changes = _changes(conn, maker, lo, hi)
         _write(conn, maker.now_iso, changes)
-    _held(stats, t)
+    _held(stats, t, conn)
     _count(stats, changes)
 
 
@@ -376,7 +383,7 @@ class _Writer:
                 changes = _changes(conn, self.maker, lo, hi)
             next_queue.copy_range(conn, self.after, hi)
             _write(conn, self.maker.now_iso, changes, next_queue.NEXT)
-        _held(stats, t)
+        _held(stats, t, conn)
         _count(stats, changes)
         self.after = hi
         self.built += count
@@ -396,8 +403,9 @@ class _Writer:
 
         with write_tx(conn):
             t = time.perf_counter()
-            stats.carried = next_queue.swap(conn, self.indexes, self.after, recompute)
-        _held(stats, t)
+            stats.swap = {}
+            stats.carried = next_queue.swap(conn, self.indexes, self.after, recompute, stats.swap)
+        _held(stats, t, conn)
         self.indexes = None
         stats.rebuilt = True
         stats.done += self.built
@@ -456,7 +464,13 @@ def _write(conn: sqlite3.Connection, now_iso: str, changes: Changes, table: str 
         conn.executemany(sql, [(*r[1:], now_iso, r[0]) for r in other])
 
 
-def _held(stats: RefreshStats, since: float) -> None:
-    held = time.perf_counter() - since
+def _held(stats: RefreshStats, since: float, conn: sqlite3.Connection | None = None) -> None:
+    """Count a write transaction's hold; then (``conn``) copy the WAL back, PASSIVE: it
+    waits for no one and no one waits for it."""
+    now = time.perf_counter()
+    held = now - since
     stats.lock_total += held
     stats.longest_lock = max(stats.longest_lock, held)
+    if conn is not None:
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        stats.checkpoints += time.perf_counter() - now
