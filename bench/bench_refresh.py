@@ -93,9 +93,9 @@ def main() -> None:
     parser.add_argument(
         "--rebuild",
         choices=("auto", "on", "off"),
-        default="auto",
+        default="off",
         help="build the next queue beside the live one and swap it in (auto: when most "
-        "rows change), or update rows in place (off: the first round's way)",
+        "rows change), or update rows in place (off: what the command does)",
     )
     parser.add_argument(
         "--day", type=int, default=1, help="days after the build (2 on a copy refreshed once)"

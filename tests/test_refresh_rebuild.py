@@ -19,7 +19,7 @@ import pytest
 from dunning.clock import FixedClock, from_iso, to_iso
 from dunning.db.connection import connect, open_db, write_tx
 from dunning.demo.build import build_demo
-from dunning.queue import rebuild
+from dunning.queue import rebuild, refresh
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.refresh import RefreshStats, refresh_all
@@ -83,13 +83,18 @@ def test_the_swapped_in_queue_is_the_same_table_twice_over(demo: Path):
     conn.close()
 
 
-def test_a_short_night_updates_in_place(demo: Path):
-    """The same day again (nothing changes): no rebuild when the first range barely moves."""
+def test_when_asked_to_decide_a_night_that_moves_rebuilds(demo: Path, monkeypatch):
+    """``rebuild=None``: the night after, most rows change and the queue is rebuilt; the
+    same day again, nothing changes and nothing is rebuilt."""
+    monkeypatch.setattr(refresh, "REBUILD_FROM", 0)
     conn = open_db(demo)
     clock = _night_after()
-    refresh_all(conn, clock, Settings(), chunk=40, workers=0)  # few accounts: in place
-    stats = refresh_all(conn, clock, Settings(), chunk=40, workers=0, rebuild=None)
-    assert stats.changed == 0 and not stats.rebuilt
+    first = refresh_all(conn, clock, Settings(), chunk=40, workers=0, rebuild=None)
+    assert first.rebuilt and first.changed > 150
+    again = refresh_all(conn, clock, Settings(), chunk=40, workers=0, rebuild=None)
+    assert again.changed == 0 and not again.rebuilt
+    default = refresh_all(conn, _night_after(), Settings(), chunk=40, workers=0)
+    assert not default.rebuilt  # in place unless asked
     conn.close()
 
 
