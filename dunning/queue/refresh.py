@@ -168,6 +168,7 @@ def _serial(
         writer.apply(lo, hi, count, seen, changes)
         if after_chunk is not None:
             after_chunk(stats)
+        _checkpoint(conn, stats)
 
 
 def _ranges(conn: sqlite3.Connection, chunk: int) -> Iterator[tuple[int, int, int]]:
@@ -258,6 +259,7 @@ def _parallel(
             writer.apply(lo, hi, count, seen, reply[1])
             if after_chunk is not None:
                 after_chunk(stats)
+            _checkpoint(conn, stats)
             hand_out()
     finally:
         for p, ask, answer in helpers:
@@ -324,7 +326,7 @@ def _decide(
         with write_tx(conn):
             t = time.perf_counter()
             stats.decided += evaluate_promises(conn, clock, settings, candidates)
-        _held(stats, t, conn)
+        _held(stats, t)
 
 
 def _apply(
@@ -347,7 +349,7 @@ def _apply(
             stats.recomputed += 1
             changes = _changes(conn, maker, lo, hi)
         _write(conn, maker.now_iso, changes)
-    _held(stats, t, conn)
+    _held(stats, t)
     _count(stats, changes)
 
 
@@ -386,7 +388,7 @@ class _Writer:
                 changes = _changes(conn, self.maker, lo, hi)
             next_queue.copy_range(conn, self.after, hi)
             _write(conn, self.maker.now_iso, changes, next_queue.NEXT)
-        _held(stats, t, conn)
+        _held(stats, t)
         _count(stats, changes)
         self.after = hi
         self.built += count
@@ -408,11 +410,12 @@ class _Writer:
             t = time.perf_counter()
             stats.swap = {}
             stats.carried = next_queue.swap(conn, self.indexes, self.after, recompute, stats.swap)
-        _held(stats, t, conn)
+        _held(stats, t)
         self.indexes = None
         stats.rebuilt = True
         stats.done += self.built
         self.built = 0
+        _checkpoint(conn, stats)
 
     def abandon(self) -> None:
         if self.indexes is not None:
@@ -467,13 +470,15 @@ def _write(conn: sqlite3.Connection, now_iso: str, changes: Changes, table: str 
         conn.executemany(sql, [(*r[1:], now_iso, r[0]) for r in other])
 
 
-def _held(stats: RefreshStats, since: float, conn: sqlite3.Connection | None = None) -> None:
-    """Count a write transaction's hold; then (``conn``) copy the WAL back, PASSIVE: it
-    waits for no one and no one waits for it."""
-    now = time.perf_counter()
-    held = now - since
+def _held(stats: RefreshStats, since: float) -> None:
+    held = time.perf_counter() - since
     stats.lock_total += held
     stats.longest_lock = max(stats.longest_lock, held)
-    if conn is not None:
-        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        stats.checkpoints += time.perf_counter() - now
+
+
+def _checkpoint(conn: sqlite3.Connection, stats: RefreshStats) -> None:
+    """Copy the WAL back, PASSIVE (it waits for no one and no one waits for it), after a
+    range is written and counted (a Ctrl-C here loses no count)."""
+    t = time.perf_counter()
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    stats.checkpoints += time.perf_counter() - t
