@@ -32,8 +32,8 @@ def quick_check(conn: sqlite3.Connection) -> list[str]:
 
     The file is read through a memory map for the check (as much of it as SQLite's
     build allows, 2 GiB here): the pages are read where the OS cache holds them instead
-    of copied into SQLite's cache one by one: 12-35% less CPU at 1,000,000 customers
-    (README, Benchmarks). The connection's own setting is put back after."""
+    of copied into SQLite's cache one by one, a third less CPU at 1,000,000 customers
+    (bench/bench_refresh.py). The connection's own setting is put back after."""
     before = conn.execute("PRAGMA mmap_size").fetchone()[0]
     conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     try:
