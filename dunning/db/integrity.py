@@ -10,7 +10,6 @@ an index that disagrees with its table (``PRAGMA integrity_check``: slower).
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from dunning.i18n import _
 SQLITE_CORRUPT = 11
 SQLITE_NOTADB = 26
 SHOWN = 3  # problems quoted in the message (quick_check lists up to 100)
-MMAP_BYTES = 1 << 40  # asked for the check; SQLite caps it at its build's maximum
 
 
 class CorruptDatabase(DatabaseError):
@@ -28,23 +26,13 @@ class CorruptDatabase(DatabaseError):
 
 
 def quick_check(conn: sqlite3.Connection) -> list[str]:
-    """``["ok"]``, or the problems quick_check found (at most 100).
-
-    The file is read through a memory map for the check (as much of it as SQLite's
-    build allows, 2 GiB here): the pages are read where the OS cache holds them instead
-    of copied into SQLite's cache one by one, a third less CPU at 1,000,000 customers
-    (bench/bench_refresh.py). The connection's own setting is put back after."""
-    before = conn.execute("PRAGMA mmap_size").fetchone()[0]
-    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    """``["ok"]``, or the problems quick_check found (at most 100)."""
     try:
         return [str(r[0]) for r in conn.execute("PRAGMA main.quick_check(100)")]
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", None) in (SQLITE_CORRUPT, SQLITE_NOTADB):
             return [str(exc)]
         raise
-    finally:
-        with contextlib.suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA mmap_size = {int(before)}")
 
 
 def check_live(conn: sqlite3.Connection, path: Path | str | None) -> None:
