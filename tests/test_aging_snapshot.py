@@ -24,6 +24,14 @@ from dunning.clock import FixedClock
 from dunning.db import aging_snapshot, aging_split
 from dunning.db.connection import write_tx
 
+
+@pytest.fixture(autouse=True)
+def _far_shifts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shifts of weeks, both ways, each bucket boundary crossed (the product serves only
+    a few days around the snapshot's date; the arithmetic is the same)."""
+    monkeypatch.setattr(aging_snapshot, "MAX_SHIFT_DAYS", 60)
+
+
 DATES = [TODAY, TODAY + timedelta(days=9), TODAY - timedelta(days=30), TODAY - timedelta(days=4)]
 
 
@@ -60,6 +68,11 @@ def test_a_report_reads_the_snapshot_and_not_the_open_invoices(
     # too far from the snapshot's date: the scan, and the same figures
     far = TODAY + timedelta(days=aging_snapshot.MAX_SHIFT_DAYS + 1)
     assert aging_snapshot.customer_sql(conn, far) is None
+    assert aging_snapshot.advance(conn, far, create=False) == "none"  # the import's call
+    assert aging_snapshot.advance(conn, far) == "built"  # too far to shift: made again
+    inv, pay = (conn.execute(f"SELECT MAX(id) FROM {t}").fetchone()[0]
+                for t in ("invoices", "payments"))  # fmt: skip
+    assert aging_snapshot.state(conn) == aging_snapshot.State(far, inv, pay)
 
 
 @pytest.mark.parametrize("seed", [21, 22])

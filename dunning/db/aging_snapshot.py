@@ -44,9 +44,14 @@ from dunning.db.connection import write_tx
 # A snapshot is made only for a ledger of at least this many invoices (by the largest id):
 # below it the scan takes well under a second and keeping a snapshot is not worth it.
 MIN_INVOICES = 200_000
-# Farther than this from the snapshot's date, the shift reads most open invoices through a
-# non-covering index: the report scans the ledger instead.
-MAX_SHIFT_DAYS = 45
+# Farther than this from the snapshot's date the report scans the ledger instead. A day
+# of shift is not a few thousand invoices: on the 1M demo ledger it is ~71,000 (five
+# boundaries x ~14,000 invoices due a day), read through the due-date index with one
+# table read each: ~0.3 s a day on a quiet machine. Measured (load 9-12), a 30-day shift
+# read 853,000 invoices and cost more than the scan it replaces, even through a covering
+# index (7.4 s CPU for the shift alone against 6.2 s for the whole scan): the snapshot
+# serves the day it was made (the nightly refresh's) and the few days around it.
+MAX_SHIFT_DAYS = 3
 BUILD_CHUNK = 100_000  # customers a transaction when the snapshot is built in full
 
 DDL = [
@@ -56,6 +61,7 @@ DDL = [
         b0 INTEGER NOT NULL, b1 INTEGER NOT NULL, b2 INTEGER NOT NULL,
         b3 INTEGER NOT NULL, b4 INTEGER NOT NULL, b5 INTEGER NOT NULL,
         cr INTEGER NOT NULL, dp INTEGER NOT NULL, n INTEGER NOT NULL,
+        k INTEGER NOT NULL,  -- minus the total: the report's order, whatever the date
         PRIMARY KEY (customer_id, currency)
     ) WITHOUT ROWID""",
     """CREATE TABLE aging_snapshot_state (
@@ -89,7 +95,7 @@ _BUCKETS = """
 FRESH_SQL = (
     """
     SELECT a.customer_id, a.currency, a.b0, a.b1, a.b2, a.b3, a.b4, a.b5,
-           a.cr + COALESCE(u.cash, 0), a.dp, a.n + COALESCE(u.n, 0)
+           a.cr + COALESCE(u.cash, 0) AS cr, a.dp, a.n + COALESCE(u.n, 0) AS n
     FROM (SELECT customer_id, currency, """ + _BUCKETS + """, COUNT(*) AS n
           FROM invoices INDEXED BY invoices_aging
           WHERE status = 'open' AND open_minor != 0 AND customer_id {ids}
@@ -248,13 +254,63 @@ def usable(st: State | None, as_of: date) -> bool:
 
 def customer_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str, Any]] | None:
     """The by-customer statement of today's aging on ``as_of`` from the snapshot, or None
-    without a usable one. Read the state in the transaction that runs the statement."""
+    without a usable one. Read the state in the transaction that runs the statement.
+
+    The snapshot's rows are read in customer order (the joins to customers and queue
+    then read those tables in order too) and sorted by SQLite; the dirty customers' rows
+    are sorted apart and SQLite merges the two halves of the UNION ALL. Measured at 1M
+    customers: reading the rows through an index on the total instead (no sort but one
+    random read of customers, queue and the snapshot a row) took 61 s against 24 s.
+    Each half's WHERE carries a ``/*HALF:k:currency*/`` mark where aging_split adds its
+    pivot's condition."""
+    st = state(conn)
+    if not usable(st, as_of):
+        return None
+    assert st is not None
+    return ordered_sql(st, as_of)
+
+
+def collector_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str, Any]] | None:
+    """The by-collector statement (COLLECTOR_TAIL) from the snapshot, or None."""
     st = state(conn)
     if not usable(st, as_of):
         return None
     assert st is not None
     cte, params = rows_cte(st, as_of)
-    return "WITH " + cte + CUSTOMER_TAIL, params
+    return "WITH " + cte + COLLECTOR_TAIL, params
+
+
+def ordered_sql(st: State, as_of: date) -> tuple[str, dict[str, Any]]:
+    s, d = bounds(st.as_of, "s"), bounds(as_of, "b")
+    params: dict[str, Any] = {**s, **d, "inv_max": st.invoices_max, "pay_max": st.payments_max}
+    ranges = _ranges(s, d)
+    ctes = f"snap_dirty AS MATERIALIZED ({DIRTY_SQL})"
+    if ranges:
+        shift, extra = _shift_sql(ranges)
+        params |= extra
+        ctes += f", snap_shift AS MATERIALIZED ({shift})"
+        moved = ", ".join(f"s.b{j} + COALESCE(sh.d{j}, 0)" for j in range(6))
+        join = (
+            "LEFT JOIN snap_shift sh ON sh.customer_id = s.customer_id AND sh.currency = s.currency"
+        )
+    else:
+        moved, join = ", ".join(f"s.b{j}" for j in range(6)), ""
+    fresh = FRESH_SQL.format(ids="IN (SELECT customer_id FROM snap_dirty)")
+    sql = f"""WITH {ctes}
+SELECT s.k AS k, c.external_ref AS external_ref, s.currency AS currency, {moved}, s.cr, s.dp,
+       c.name, q.collector_id
+FROM aging_snapshot s JOIN customers c ON c.id = s.customer_id
+LEFT JOIN queue q ON q.customer_id = s.customer_id {join}
+WHERE s.customer_id NOT IN (SELECT customer_id FROM snap_dirty) /*HALF:s.k:s.currency*/
+UNION ALL
+SELECT -(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp), c.external_ref, f.currency,
+       f.b0, f.b1, f.b2, f.b3, f.b4, f.b5, f.cr, f.dp, c.name, q.collector_id
+FROM ({fresh}) f JOIN customers c ON c.id = f.customer_id
+LEFT JOIN queue q ON q.customer_id = f.customer_id
+WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):f.currency*/
+ORDER BY k, external_ref, currency
+"""
+    return sql, params
 
 
 @contextmanager
@@ -327,7 +383,7 @@ def advance(
                 s | d | extra,
             )
         fresh = FRESH_SQL.format(ids=f"IN {_TAKEN}")
-        conn.execute(f"INSERT INTO aging_snapshot (customer_id, currency, {_COLS}) {fresh}", d)
+        conn.execute(_INSERT.format(fresh=fresh), d)
         conn.execute(f"DELETE FROM aging_dirty WHERE customer_id IN {_TAKEN}")
         conn.execute("DROP TABLE temp.aging_taken")
         conn.execute(
@@ -337,6 +393,10 @@ def advance(
     return "advanced"
 
 
+_INSERT = (
+    f"INSERT INTO aging_snapshot (customer_id, currency, {_COLS}, k) "
+    "SELECT *, -(b0 + b1 + b2 + b3 + b4 + b5 + cr + dp) FROM ({fresh})"
+)
 _TAKEN_DDL = "CREATE TEMP TABLE IF NOT EXISTS aging_taken (customer_id INTEGER PRIMARY KEY)"
 _TAKEN = "(SELECT customer_id FROM temp.aging_taken)"
 
@@ -370,7 +430,7 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
     while lo is not None and start <= hi:
         with write_tx(conn):
             conn.execute(
-                f"INSERT INTO aging_snapshot (customer_id, currency, {_COLS}) {fresh}",
+                _INSERT.format(fresh=fresh),
                 d | {"lo": start, "hi": start + BUILD_CHUNK - 1},
             )
         start += BUILD_CHUNK

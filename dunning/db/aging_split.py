@@ -38,6 +38,7 @@ from __future__ import annotations
 import io
 import marshal
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -59,6 +60,15 @@ _ORDER = "\nORDER BY k, c.external_ref, m.currency\n"
 def half_sql(base: str, upper: bool) -> str:
     """``base`` (CUSTOMER_SQL, or its twin on the aging snapshot) for the rows after the
     pivot (``upper``) or up to it."""
+    if "/*HALF:" in base:  # the snapshot's: the condition in each half of its UNION ALL
+        op, strict = (">", ">") if upper else ("<", "<=")
+
+        def cond(m: re.Match[str]) -> str:
+            k, cur = m.group(1), m.group(2)
+            return (f"AND {k} {op}= :pk AND ({k} {op} :pk OR (c.external_ref, {cur}) "
+                    f"{strict} (:pref, :pcur))")  # fmt: skip
+
+        return re.sub(r"/\*HALF:([^:]*):([^*]*)\*/", cond, base)
     assert base.endswith(_ORDER)
     # the total's term alone first: it needs only m, so the rows of the other half are
     # dropped before the join to customers; the reference breaks a tie at the pivot

@@ -238,15 +238,15 @@ def _from_snapshot(conn: sqlite3.Connection, as_of: date, by: str) -> list[paral
     cur = conn.cursor()
     cur.row_factory = None
     with aging_snapshot.read_tx(conn):
-        plan = aging_snapshot.customer_sql(conn, as_of)
+        if by == "collector":
+            plan = aging_snapshot.collector_sql(conn, as_of)
+        else:
+            plan = aging_snapshot.customer_sql(conn, as_of)
         if plan is None:
             return None
-        sql, params = plan
+        rows = cur.execute(*plan).fetchall()
         if by == "collector":
-            head = sql[: sql.index(aging_snapshot.CUSTOMER_TAIL)]
-            rows = cur.execute(head + aging_snapshot.COLLECTOR_TAIL, params).fetchall()
             return [(rows, [])]
-        rows = cur.execute(sql, params).fetchall()
     return [(rows, parallel.currency_sums(rows))]
 
 
