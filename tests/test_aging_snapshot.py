@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import Ledger
 from test_aging_reference import (
     TODAY,
     build,
@@ -19,10 +20,15 @@ from test_aging_reference import (
     reference_table,
     run,
 )
+from test_ledger_support import invoices_csv, load
 
 from dunning.clock import FixedClock
 from dunning.db import aging_snapshot, aging_split
 from dunning.db.connection import write_tx
+from dunning.queue.collectors import get_collector_by_id
+from dunning.queue.config import Settings
+from dunning.queue.outcomes import OutcomeInput, log_outcome
+from dunning.queue.void import void_activity
 
 
 @pytest.fixture(autouse=True)
@@ -163,3 +169,55 @@ def test_without_a_snapshot_nothing_is_touched_and_the_scan_answers(
     assert product_rows(conn, date(2026, 11, 1), "customer") == reference_rows(
         conn, date(2026, 11, 1), "customer"
     )
+
+
+def test_an_import_a_dispute_and_its_void_keep_the_snapshot_exact(
+    conn: sqlite3.Connection,
+    clock: FixedClock,
+    settings: Settings,
+    ledger: Ledger,
+    tmp_path: Path,
+) -> None:
+    rows = [
+        ["C1", "Acme", "INV-1", "2026-09-01", "2026-10-01", "1,200.00", "1,200.00"],
+        ["C1", "Acme", "INV-2", "2026-10-15", "2026-11-14", "300.50", "100.50"],
+        ["C1", "Acme", "CN-1", "2026-10-20", "", "-50.00", "-50.00"],
+        ["C2", "Bolt", "INV-3", "2026-11-01", "2026-12-01", "99.99", "99.99"],
+    ]
+    load(conn, invoices_csv(tmp_path / "a.csv", rows), "invoices", clock, create_customers=True)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+
+    def same() -> None:
+        for as_of in (TODAY, TODAY - timedelta(days=2)):
+            for by in ("customer", "collector"):
+                assert product_rows(conn, as_of, by) == reference_rows(conn, as_of, by)
+
+    newer = [  # INV-1 part paid, its due date moved; INV-3 paid; CN-1 closed (snapshot)
+        ["C1", "Acme", "INV-1", "2026-09-01", "2026-09-15", "1,200.00", "200.00"],
+        ["C1", "Acme", "INV-2", "2026-10-15", "2026-11-14", "300.50", "100.50"],
+        ["C2", "Bolt", "INV-3", "2026-11-01", "2026-12-01", "99.99", "0"],
+    ]
+    r = load(conn, invoices_csv(tmp_path / "b.csv", newer), "invoices", clock, snapshot=True)
+    assert (r.updated, r.closed) == (2, 1)
+    assert conn.execute("SELECT COUNT(*) FROM aging_dirty").fetchone()[0] >= 2  # touched
+    same()
+    aging_snapshot.advance(conn, TODAY)
+    same()
+    alice = ledger.collector("alice")
+    cid = ledger.customer("Cora", collector=alice,
+                          invoices=[(100_000, "2026-09-01"), (50_000, "2026-10-01")])  # fmt: skip
+    same()  # new invoices: dirty by their ids
+    aging_snapshot.advance(conn, TODAY)
+    first = conn.execute("SELECT MIN(id) FROM invoices WHERE customer_id = ?", (cid,)).fetchone()
+    aid = log_outcome(conn, clock, settings, collector_id=alice, customer_id=cid,
+                      inp=OutcomeInput("dispute", invoice_ids=[first[0]], reason="billing_error",
+                                       department="billing")).activity_id  # fmt: skip
+    assert [r[0] for r in conn.execute("SELECT customer_id FROM aging_dirty")] == [cid]
+    same()
+    aging_snapshot.advance(conn, TODAY)
+    lead = get_collector_by_id(conn, ledger.collector("lena", role="lead"))
+    assert lead is not None
+    clock.advance(minutes=5)
+    void_activity(conn, clock, settings, by=lead, activity_id=aid, reason="wrong account")
+    assert [r[0] for r in conn.execute("SELECT customer_id FROM aging_dirty")] == [cid]
+    same()
