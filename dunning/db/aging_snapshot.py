@@ -9,8 +9,10 @@ number of open items (open invoices with an amount, unapplied payments), as of t
 Moving it from its date S to another date D changes only the invoices whose due date
 crosses a bucket boundary (0, 30, 60, 90, 120 days) between the two: for each boundary a
 due-date range |D - S| days wide, read through the index of open invoices by due date
-(``invoices_open``): a few thousand invoices a day of shift, not the 2.5M open ones. A
-total never moves with the date, only its split between buckets.
+(``invoices_open``). A total never moves with the date, only its split between buckets.
+On the 1M demo ledger a day of shift is ~71,000 invoices (see MAX_SHIFT_DAYS): the
+snapshot serves the day the nightly refresh made it and the few days around it; farther
+dates (a past date a month back) keep the scan of reports_parallel / reports_past.
 
 Exact after writes: a customer whose ledger changed after the snapshot is *dirty* and is
 computed from the ledger (the aging's own SQL, for those customers only, through the
@@ -225,17 +227,6 @@ def rows_cte(st: State, as_of: date) -> tuple[str, dict[str, Any]]:
         f"UNION ALL {fresh})"
     )
     return sql, params
-
-
-# by customer, as reports_parallel.CUSTOMER_SQL: (-total, ref, currency, b0..b5, credits,
-# disputed, name, collector id), largest total first, then ref, then currency
-CUSTOMER_TAIL = """
-SELECT -(m.b0 + m.b1 + m.b2 + m.b3 + m.b4 + m.b5 + m.cr + m.dp) AS k, c.external_ref, m.currency,
-       m.b0, m.b1, m.b2, m.b3, m.b4, m.b5, m.cr, m.dp, c.name, q.collector_id
-FROM snap m JOIN customers c ON c.id = m.customer_id
-LEFT JOIN queue q ON q.customer_id = m.customer_id
-ORDER BY k, c.external_ref, m.currency
-"""
 
 
 # by collector, as reports_parallel.COLLECTOR_SQL: (collector id, currency, b0..b5,
