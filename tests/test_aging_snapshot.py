@@ -22,6 +22,7 @@ from test_aging_reference import (
 )
 from test_ledger_support import invoices_csv, load
 
+from dunning.cli import main
 from dunning.clock import FixedClock
 from dunning.db import aging_snapshot, aging_split
 from dunning.db.connection import write_tx
@@ -221,3 +222,22 @@ def test_an_import_a_dispute_and_its_void_keep_the_snapshot_exact(
     void_activity(conn, clock, settings, by=lead, activity_id=aid, reason="wrong account")
     assert [r[0] for r in conn.execute("SELECT customer_id FROM aging_dirty")] == [cid]
     same()
+
+
+def test_the_nightly_refresh_makes_and_advances_the_snapshot(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(aging_snapshot, "MIN_INVOICES", 0)  # a small ledger has none
+    build(conn, 26)
+    assert main(["--db", str(db_path), "queue", "refresh"], clock=clock) == 0
+    st = aging_snapshot.state(conn)
+    assert st is not None and st.as_of == TODAY
+    clock.advance(days=1)
+    assert main(["--db", str(db_path), "queue", "refresh"], clock=clock) == 0
+    st = aging_snapshot.state(conn)
+    assert st is not None and st.as_of == TODAY + timedelta(days=1)
+    for by in ("customer", "collector"):
+        assert product_rows(conn, TODAY, by) == reference_rows(conn, TODAY, by)
