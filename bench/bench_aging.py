@@ -181,8 +181,8 @@ def main() -> None:
         total = conn.execute("SELECT COUNT(*) FROM invoices").fetchone()[0]
         custs = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
         pays = conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0]
-        conn.close()
         st = aging_snapshot.state(conn)
+        conn.close()
         print(f"aging snapshot: {st.as_of if st else 'none'}")
         load = os.getloadavg()[0]
         print(f"{path}: {custs:,} customers, {total:,} invoices, {pays:,} payments; "
