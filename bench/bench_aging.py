@@ -14,7 +14,12 @@ measured the same way in the same run:
 - past by collector / by customer: ``--as-of`` a past date (``--past``, default 30 days
   before ``--as-of``), the ledger rebuilt as it stood then (the by-customer one as CSV).
 
+- the aging snapshot (dunning/db/aging_snapshot.py) is used when the database has one
+  within a few days of ``--as-of``; ``--snapshot make`` builds or advances it first (the
+  nightly refresh's work), ``--snapshot drop`` removes it (the scan of open invoices).
+
     .venv/bin/python bench/bench_aging.py [--db PATH] [--repeat 2] [--xlsx]
+        [--snapshot make|drop|keep]
 """
 
 from __future__ import annotations
@@ -29,9 +34,9 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from dunning.db import aging_out, reports
+from dunning.db import aging_out, aging_snapshot, reports
 from dunning.db import reports_parallel as parallel
-from dunning.db.connection import connect, open_db
+from dunning.db.connection import connect, open_db, write_tx
 
 DEMO_DB = Path("/tmp/dunning-bench.db")
 OWN_DB = Path("/tmp/dunning-bench-aging.db")  # with --keep: built once, reused
@@ -120,6 +125,21 @@ def measured(name: str, args: argparse.Namespace, out: Path) -> tuple[float, flo
     return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024  # KB on Linux
 
 
+def _snapshot(path: Path, what: str, as_of: date) -> None:
+    conn = open_db(path)  # migrated (m018)
+    t0 = time.perf_counter()
+    if what == "drop":
+        with write_tx(conn):
+            conn.execute("DELETE FROM aging_snapshot_state")
+            conn.execute("DELETE FROM aging_snapshot")
+            conn.execute("DELETE FROM aging_dirty")
+        done = "dropped"
+    else:
+        done = aging_snapshot.advance(conn, as_of, min_invoices=0)
+    print(f"aging snapshot {done} ({as_of}) in {time.perf_counter() - t0:.1f} s")
+    conn.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path)
@@ -129,6 +149,14 @@ def main() -> None:
     ap.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 23))
     ap.add_argument("--past", type=date.fromisoformat, help="default: --as-of - 30 days")
     ap.add_argument("--xlsx", action="store_true", help="also time the XLSX (slow)")
+    ap.add_argument(
+        "--snapshot",
+        choices=["keep", "make", "drop"],
+        default="keep",
+        help="the aging snapshot (db/aging_snapshot.py): make = bring it to --as-of first "
+        "(as the nightly refresh does; writes to --db, untimed, its time printed); drop = "
+        "remove it (the scan, as before it); keep = as the database has it",
+    )
     ap.add_argument("--steps", help=f"comma-separated, of {','.join(STEPS)} (raw always)")
     ap.add_argument("--step", choices=STEPS, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -146,12 +174,16 @@ def main() -> None:
             build(path, args.invoices)
             print(f"built {args.invoices:,} invoices in {time.perf_counter() - t0:.1f} s")
     args.db = path
+    if args.snapshot != "keep":
+        _snapshot(path, args.snapshot, args.as_of)
     try:
         conn = connect(path, readonly=True)
         total = conn.execute("SELECT COUNT(*) FROM invoices").fetchone()[0]
         custs = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
         pays = conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0]
+        st = aging_snapshot.state(conn)
         conn.close()
+        print(f"aging snapshot: {st.as_of if st else 'none'}")
         load = os.getloadavg()[0]
         print(f"{path}: {custs:,} customers, {total:,} invoices, {pays:,} payments; "
               f"as of {args.as_of}, past date {args.past}; load {load:.1f}")  # fmt: skip

@@ -11,7 +11,7 @@ from pathlib import Path
 from dunning.cli_base import EXIT_USAGE, CliError, Context, say
 from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
-from dunning.db import private
+from dunning.db import aging_snapshot, private
 from dunning.db.connection import default_db_path
 from dunning.db.integrity import CorruptDatabase, check_live
 from dunning.db.lockwait import announce
@@ -472,6 +472,7 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
                 )
 
             refresh_all(conn, ctx.clock, settings, after_chunk=progress, stats=stats)
+            aging_snapshot.advance(conn, ctx.clock.now().astimezone(settings.team_zone).date())
     except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)
         raise Interrupted(
             f"{stats.done:,} of {stats.of:,} accounts refreshed before the interruption; run "

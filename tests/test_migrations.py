@@ -142,6 +142,15 @@ def schema_of(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
     return [(t, n, tb, re.sub(r"\s+", " ", sql).strip()) for t, n, tb, sql in rows]
 
 
+def _has_rowid(conn: sqlite3.Connection, table: str) -> bool:
+    """False for a WITHOUT ROWID table (m018's aging_snapshot)."""
+    try:
+        conn.execute(f"SELECT rowid FROM {table} LIMIT 0")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
 def dump(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:
     """Every user table's columns and rows (the migrations log aside, and full-text
     indexes: their content is another table's, their shadow tables FTS5's own)."""
@@ -159,7 +168,8 @@ def dump(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple]]]:
         if any(table == v or table.startswith(f"{v}_") for v in virtual):
             continue
         cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
-        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY rowid").fetchall()
+        order = "rowid" if _has_rowid(conn, table) else ", ".join(cols)
+        rows = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}").fetchall()
         out[table] = (cols, [tuple(r) for r in rows])
     return out
 
@@ -203,7 +213,8 @@ def test_a_database_stopped_before_each_migration_migrates_with_its_data(
         new_cols, _ = after[table]
         kept = [c for c in cols if c in new_cols]
         assert kept == cols, f"{table}: columns lost {set(cols) - set(new_cols)}"
-        got = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY rowid").fetchall()
+        order = "rowid" if _has_rowid(conn, table) else ", ".join(cols)
+        got = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY {order}").fetchall()
         assert [tuple(r) for r in got] == rows, f"{table}: data changed"
     assert schema_of(conn) == fresh_schema(tmp_path / "fresh.db")
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

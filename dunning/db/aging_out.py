@@ -39,7 +39,7 @@ from itertools import accumulate, chain
 from pathlib import Path
 from typing import IO, Any
 
-from dunning.db import csvsafe, reports
+from dunning.db import aging_snapshot, csvsafe, reports
 from dunning.db import exports as ex
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
@@ -58,17 +58,28 @@ def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Itera
     """The by-customer tuples of reports_parallel (``-total, ref, currency, b0..b5,
     credits, disputed, name, collector id``) in the report's order, a chunk at a time."""
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
-    if today is not None and as_of < today:
-        sql = past.customer_sql(conn, as_of.isoformat())
-        params = bounds | {"as_of": as_of.isoformat()}
-    else:
-        sql, params = parallel.CUSTOMER_SQL.format(where="", hint=_hint(conn)), bounds
-    with past.reader(conn) as rc, reports.paused_gc():
+    with past.reader(conn) as rc, aging_snapshot.read_tx(rc), reports.paused_gc():
+        if today is not None and as_of < today:
+            sql, extra = past.customer_sql(rc, as_of.isoformat())
+            params = bounds | {"as_of": as_of.isoformat()} | extra
+        else:
+            sql, params = customer_sql(rc, as_of)
         cur = rc.cursor()
         cur.row_factory = None
         cur.execute(sql, params)
         while batch := cur.fetchmany(CHUNK):
             yield batch
+
+
+def customer_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str, Any]]:
+    """Today's by-customer statement (reports_parallel.CUSTOMER_SQL's rows) and its
+    parameters: from the aging snapshot when there is a usable one (read the state in
+    the transaction that runs the statement), else the scan of the open invoices."""
+    snap = aging_snapshot.customer_sql(conn, as_of)
+    if snap is not None:
+        return snap
+    bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
+    return parallel.CUSTOMER_SQL.format(where="", hint=_hint(conn)), bounds
 
 
 def _hint(conn: sqlite3.Connection) -> str:

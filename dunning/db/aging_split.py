@@ -38,6 +38,7 @@ from __future__ import annotations
 import io
 import marshal
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -56,9 +57,18 @@ MIN_CUSTOMERS = 50_000  # below this the second process costs more than it saves
 _ORDER = "\nORDER BY k, c.external_ref, m.currency\n"
 
 
-def half_sql(hint: str, upper: bool) -> str:
-    """CUSTOMER_SQL for the rows after the pivot (``upper``) or up to it."""
-    base = parallel.CUSTOMER_SQL.format(where="", hint=hint)
+def half_sql(base: str, upper: bool) -> str:
+    """``base`` (CUSTOMER_SQL, or its twin on the aging snapshot) for the rows after the
+    pivot (``upper``) or up to it."""
+    if "/*HALF:" in base:  # the snapshot's: the condition in each half of its UNION ALL
+        op, strict = (">", ">") if upper else ("<", "<=")
+
+        def cond(m: re.Match[str]) -> str:
+            k, cur = m.group(1), m.group(2)
+            return (f"AND {k} {op}= :pk AND ({k} {op} :pk OR (c.external_ref, {cur}) "
+                    f"{strict} (:pref, :pcur))")  # fmt: skip
+
+        return re.sub(r"/\*HALF:([^:]*):([^*]*)\*/", cond, base)
     assert base.endswith(_ORDER)
     # the total's term alone first: it needs only m, so the rows of the other half are
     # dropped before the join to customers; the reference breaks a tie at the pivot
@@ -69,6 +79,12 @@ def half_sql(hint: str, upper: bool) -> str:
     else:
         where = f"{k} <= :pk AND ({k} < :pk OR {tie} <= (:pref, :pcur))"
     return base[: -len(_ORDER)] + "\nWHERE " + where + _ORDER
+
+
+def _plan(conn: sqlite3.Connection, as_of: date, at: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The whole report's statement and its parameters with the pivot's (``at``)."""
+    sql, params = aging_out.customer_sql(conn, as_of)
+    return sql, params | at
 
 
 def _connect(path: str) -> sqlite3.Connection:
@@ -138,7 +154,6 @@ def write_csv(
     if path is None:
         return None
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
-    hint = aging_out._hint(conn)
     probe = _connect(path)
     own = _connect(path)
     spill = tempfile.TemporaryFile()  # noqa: SIM115 - unlinked, private; closed below
@@ -147,16 +162,20 @@ def write_csv(
         pivot = _pivot(own, bounds)
         if pivot is None:
             return None
-        params = bounds | {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
+        at = {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
         v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-        job = {"path": path, "sql": half_sql(hint, True), "params": params}
+        base, params = _plan(probe, as_of, at)
+        job = {"path": path, "sql": half_sql(base, True), "params": params}
         started = proc is not None and _send(proc, job)
         parallel.begin_snapshot(own)
         # both snapshots taken with no commit in between: the same state
         same = started and probe.execute("PRAGMA data_version").fetchone()[0] == v1
+        if _plan(own, as_of, at) != (base, params):  # the snapshot moved meanwhile
+            same = False
+            base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()  # its half is done here instead
-        sums, count = _write_half(own, half_sql(hint, False), params, fh)
+        sums, count = _write_half(own, half_sql(base, False), params, fh)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
             spill.seek(0)
@@ -164,7 +183,7 @@ def write_csv(
             while piece := text.read(1 << 20):
                 fh.write(piece)
         else:  # no second process, or it failed: the other half here, same snapshot
-            theirs = _write_half(own, half_sql(hint, True), params, fh)
+            theirs = _write_half(own, half_sql(base, True), params, fh)
         own.execute("COMMIT")
         for c, t in theirs[0].items():
             mine = sums.setdefault(c, [0] * 9)
@@ -260,7 +279,6 @@ def write_table(
     if path is None:
         return None
     bounds = {f"b{n}": d for n, d in enumerate(reports._bounds(as_of), start=1)}
-    hint = aging_out._hint(conn)
     names = aging_out._names(conn)
     probe = _connect(path)
     own = _connect(path)
@@ -272,16 +290,20 @@ def write_table(
         pivot = _pivot(own, bounds)
         if pivot is None:
             return None
-        params = bounds | {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
+        at = {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
         v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-        job = {"path": path, "sql": half_sql(hint, True), "params": params, "fmt": "table"}
+        base, params = _plan(probe, as_of, at)
+        job = {"path": path, "sql": half_sql(base, True), "params": params, "fmt": "table"}
         started = proc is not None and _send(proc, job, close=False)
         parallel.begin_snapshot(own)
         same = started and probe.execute("PRAGMA data_version").fetchone()[0] == v1
+        if _plan(own, as_of, at) != (base, params):  # the snapshot moved meanwhile
+            same = False
+            base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()
         with reports.paused_gc():
-            state = aging_out.measure(_rows(own, half_sql(hint, False), params), names, mine)
+            state = aging_out.measure(_rows(own, half_sql(base, False), params), names, mine)
         other = None
         if same and proc is not None:
             try:
@@ -292,7 +314,7 @@ def write_table(
         worker = other is not None
         if other is None:
             with reports.paused_gc():
-                other = aging_out.measure(_rows(own, half_sql(hint, True), params), names, upper)
+                other = aging_out.measure(_rows(own, half_sql(base, True), params), names, upper)
         shape = aging_out.layout(cols, aging_out.merged(state, other))
         if worker and proc is not None:
             try:
@@ -313,7 +335,7 @@ def write_table(
                     fh.write(piece)
             else:  # the other half's lines here, same snapshot: the same layout
                 if upper.tell() == 0:
-                    aging_out.measure(_rows(own, half_sql(hint, True), params), names, upper)
+                    aging_out.measure(_rows(own, half_sql(base, True), params), names, upper)
                 aging_out.write_lines(shape, upper, names, fh)
         aging_out.write_tail(shape, fh)
         own.execute("COMMIT")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from dunning.aging import BUCKETS  # one definition for every layer (re-exported)
+from dunning.db import aging_snapshot
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
 from dunning.owed import Owed
@@ -169,7 +170,9 @@ def aging_past(
         if customer_ids is None:
             cur = conn.cursor()
             cur.row_factory = None
-            tuples = cur.execute(past.customer_sql(conn, as_of.isoformat()), params).fetchall()
+            with aging_snapshot.read_tx(conn):
+                sql, extra = past.customer_sql(conn, as_of.isoformat())
+                tuples = cur.execute(sql, params | extra).fetchall()
         else:
             tuples = past.scan(conn, where, params)
         if by == "collector":
@@ -206,6 +209,8 @@ def _aging(
 
     parts = None
     if customer_ids is None:
+        parts = _from_snapshot(conn, as_of, by)
+    if parts is None and customer_ids is None:
         threshold = PARALLEL_MIN_INVOICES if parallel_min is None else parallel_min
         parts = _split(conn, by, bounds, threshold, ready if by == "customer" else None)
     if parts is None:
@@ -225,6 +230,24 @@ def _aging(
             for n, v in enumerate(s):
                 t[n] += v
     return AgingReport(as_of, by, rows, _totals(sums))
+
+
+def _from_snapshot(conn: sqlite3.Connection, as_of: date, by: str) -> list[parallel.Result] | None:
+    """The whole ledger's tuples from the aging snapshot (dunning/db/aging_snapshot.py),
+    or None without a usable one."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    with aging_snapshot.read_tx(conn):
+        if by == "collector":
+            plan = aging_snapshot.collector_sql(conn, as_of)
+        else:
+            plan = aging_snapshot.customer_sql(conn, as_of)
+        if plan is None:
+            return None
+        rows = cur.execute(*plan).fetchall()
+        if by == "collector":
+            return [(rows, [])]
+    return [(rows, parallel.currency_sums(rows))]
 
 
 def _customer_rows(tuples: parallel.Tuples, names: dict[int, str]) -> list[AgingRow]:

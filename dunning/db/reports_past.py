@@ -37,9 +37,11 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from dunning.db import aging_snapshot
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
 
@@ -227,20 +229,40 @@ def use_delta(conn: sqlite3.Connection, as_of: str) -> bool:
     return bool(changed <= half)
 
 
-def customer_sql(conn: sqlite3.Connection, as_of: str) -> str:
-    """The by-customer statement for the whole ledger on ``as_of`` (PAST_SQL's rows)."""
-    return DELTA_CUSTOMER_SQL if use_delta(conn, as_of) else PAST_SQL.format(where="")
+def _on_snapshot(sql: str, conn: sqlite3.Connection, as_of: str) -> tuple[str, dict[str, Any]]:
+    """``sql`` (DELTA_SQL's) with its base (the ledger as loaded, aged on the date) read
+    from the aging snapshot (dunning/db/aging_snapshot.py) when there is a usable one:
+    the snapshot shifted to the date instead of every open invoice. Read the state in
+    the transaction that runs the statement."""
+    day = date.fromisoformat(as_of)
+    st = aging_snapshot.state(conn)
+    if not aging_snapshot.usable(st, day):
+        return sql, {}
+    assert st is not None
+    cte, params = aging_snapshot.rows_cte(st, day)
+    head, rest = sql.split("), u AS (", 1)
+    _, tail = rest.split("), m AS (", 1)
+    return head + "), " + cte + ", base AS (SELECT * FROM snap), m AS (" + tail, params
+
+
+def customer_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, dict[str, Any]]:
+    """The by-customer statement for the whole ledger on ``as_of`` (PAST_SQL's rows) and
+    the parameters it needs beyond the bounds and ``as_of``."""
+    if use_delta(conn, as_of):
+        return _on_snapshot(DELTA_CUSTOMER_SQL, conn, as_of)
+    return PAST_SQL.format(where=""), {}
 
 
 def collector_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples | None:
     """The by-collector aggregate of the whole ledger on ``params["as_of"]`` when the
     date is late enough for ``DELTA_SQL``; else None."""
-    if not use_delta(conn, params["as_of"]):
-        return None
-    with reader(conn) as rc:
+    with reader(conn) as rc, aging_snapshot.read_tx(rc):
+        if not use_delta(rc, params["as_of"]):
+            return None
+        sql, extra = _on_snapshot(DELTA_COLLECTOR_SQL, rc, params["as_of"])
         cur = rc.cursor()
         cur.row_factory = None
-        return cur.execute(DELTA_COLLECTOR_SQL, params).fetchall()
+        return cur.execute(sql, params | extra).fetchall()
 
 
 def scan(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> Tuples:

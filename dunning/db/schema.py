@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dunning.db import search_index
+from dunning.db import aging_snapshot, search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M001, M010, M011
@@ -380,4 +380,15 @@ def m016_refresh(db: sqlite_utils.Database) -> None:
 @migrations()
 def m017_search(db: sqlite_utils.Database) -> None:
     for statement in search_index.COVERING_DDL:
+        db.execute(statement)
+
+
+# --- m018: the aging snapshot (issue 8; dunning/db/aging_snapshot.py) --------------------
+# Each customer's aging row as of one date, kept exact; empty until the nightly refresh
+# builds it on a large ledger.
+
+
+@migrations()
+def m018_aging(db: sqlite_utils.Database) -> None:
+    for statement in aging_snapshot.DDL:
         db.execute(statement)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from dunning.clock import Clock, person_zone, to_iso
+from dunning.db import aging_snapshot
 from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.queue import audit
@@ -423,6 +424,7 @@ def _create_records(
             f"UPDATE invoices SET disputed = 1, updated_at = ? WHERE id IN ({marks})",
             [now_iso, *ids],
         )
+        aging_snapshot.touch(conn, [cid])  # its aging row changed (db/aging_snapshot.py)
     elif o == "wrong_number":  # who found it bad first stays on record
         conn.execute(
             "UPDATE phones SET bad = 1, bad_at = ?, bad_by = ? WHERE id = ? AND bad = 0",

@@ -28,6 +28,7 @@ from datetime import date, datetime, timedelta
 
 from dunning.bounds import fits_int64
 from dunning.clock import Clock, from_iso, to_iso
+from dunning.db import aging_snapshot
 from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.queue.access import AccountRefused, audit_refusal, check_change, load_access
@@ -357,6 +358,7 @@ def _void(
                                 WHERE di.invoice_id = invoices.id AND d.status = 'open')""",
             [now_iso, *disputes],
         )
+        aging_snapshot.touch(conn, [cid])  # its aging row changed (db/aging_snapshot.py)
     reports = [
         r[0] for r in conn.execute("SELECT id FROM payment_reports WHERE activity_id = ?", (aid,))
     ]

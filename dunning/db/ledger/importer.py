@@ -24,7 +24,7 @@ from pathlib import Path
 
 from dunning.bounds import clip, quote
 from dunning.clock import Clock, to_iso
-from dunning.db import search_index
+from dunning.db import aging_snapshot, search_index
 from dunning.db.connection import DatabaseError, data_version, write_tx
 from dunning.db.ledger import bulk, entities, invoices, payments
 from dunning.db.ledger.cleaning import Cleaned, clean_rows
@@ -474,6 +474,7 @@ def _merge(
             )
         else:
             counts, affected = entities.merge_contacts(conn, now)
+        aging_snapshot.touch(conn, affected)  # their aging rows (db/aging_snapshot.py)
         result.created = counts["created"]
         result.updated = counts.get("updated", 0)
         result.unchanged = counts["unchanged"]
