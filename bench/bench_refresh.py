@@ -16,7 +16,9 @@ Prints, in one run:
   the day after the build (most scores move: days past due, days since contact) and then
   again the same day (every row already right), each with rows changed and unchanged,
   promises decided, the longest write-lock hold, wall and CPU seconds;
-- the goal: the refresh <= 15 s at 1,000,000 customers.
+- the aging snapshot brought to the new day (``db/aging_snapshot.advance``, which the
+  command runs after the refresh; the night before's snapshot is made first, untimed);
+- the goal: the command (check + refresh + snapshot) <= 15 s at 1,000,000 customers.
 The machine is shared: the load average is printed before and after.
 """
 
@@ -34,6 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from dunning.clock import FixedClock  # noqa: E402
+from dunning.db import aging_snapshot  # noqa: E402
 from dunning.db.connection import open_db  # noqa: E402
 from dunning.db.integrity import quick_check  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
@@ -114,14 +117,23 @@ def main() -> None:
         print(f"{'reference: ' + name:<58} {wall:8.2f} {used:8.2f} {rows:>10,}")
     ref_wall = sum(r[1] for r in ref)
     print(f"{'reference: together':<58} {ref_wall:8.2f} {sum(r[2] for r in ref):8.2f}")
+    check = 0.0
     if not args.no_check:
         t, c = time.perf_counter(), cpu()
         ok = quick_check(conn) == ["ok"]
+        check = time.perf_counter() - t
         print(
             f"{'PRAGMA quick_check (run first by the command)':<58} "
             f"{time.perf_counter() - t:8.2f} {cpu() - c:8.2f} {'ok' if ok else 'DAMAGED':>10}"
         )
     settings = Settings()
+    day0 = FixedClock().now().astimezone(settings.team_zone).date()
+    t = time.perf_counter()
+    made = aging_snapshot.advance(conn, day0)  # the night before's, as the command left it
+    print(
+        f"{'aging snapshot of the night before (untimed: ' + made + ')':<58} "
+        f"{time.perf_counter() - t:8.2f}"
+    )
     runs = []
     for label, day in (("refresh, the day after the build", 1), ("again, same day", 1)):
         clock = FixedClock()
@@ -146,12 +158,22 @@ def main() -> None:
         if stats.swap:
             steps = ", ".join(f"{k} {v * 1000:.0f}" for k, v in stats.swap.items())
             print(f"    the swap's transaction, ms: {steps}")
+        t, c = time.perf_counter(), cpu()
+        did = aging_snapshot.advance(conn, clock.now().astimezone(settings.team_zone).date())
+        snap = time.perf_counter() - t
+        runs[-1] += snap
+        print(
+            f"{'  then the aging snapshot (' + did + '; one write transaction)':<58} "
+            f"{snap:8.2f} {cpu() - c:8.2f}"
+        )
     conn.close()
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
-    verdict = "met" if runs[0] <= GOAL_S else "NOT met"
+    whole = check + runs[0]
+    verdict = "met" if whole <= GOAL_S else "NOT met"
     print(
-        f"goal: queue refresh <= {GOAL_S:.0f} s at 1,000,000 customers (quick_check apart): "
-        f"{runs[0]:.1f} s on {customers:,} customers -> {verdict}"
+        f"goal: `dunning queue refresh` <= {GOAL_S:.0f} s at 1,000,000 customers: check "
+        f"{check:.1f} + refresh and snapshot {runs[0]:.1f} = {whole:.1f} s on {customers:,} "
+        f"customers -> {verdict}"
         + ("" if customers >= 1_000_000 else " (scale: not a 1M database)")
     )
 
