@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -30,12 +31,15 @@ time.tzset()
 # when the shell says not to write bytecode (PYTHONDONTWRITEBYTECODE, set in some
 # development shells): ~0.15 s of CPU a process, and the suite starts hundreds. The
 # processes keep their compiled modules in one cache directory instead (PYTHONPYCACHEPREFIX:
-# nothing is written beside the sources); this process is already started and unchanged.
+# nothing is written beside the sources). This process does the same from here on: the
+# test modules imported after this one (rewritten by pytest for its asserts) are cached too.
 if os.environ.get("PYTHONDONTWRITEBYTECODE"):
     del os.environ["PYTHONDONTWRITEBYTECODE"]
     os.environ.setdefault(
         "PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / f"dunning-pycache-{os.getuid()}")
     )
+    sys.pycache_prefix = sys.pycache_prefix or os.environ["PYTHONPYCACHEPREFIX"]
+    sys.dont_write_bytecode = False
 
 # A suite started in the background (`nohup pytest &`, some CI shells) inherits SIGINT
 # ignored, and so would every `python -m dunning` it starts: the Ctrl-C tests (an import,
