@@ -10,7 +10,6 @@ from textual.pilot import Pilot
 
 from dunning.clock import FixedClock
 from dunning.db.connection import connect
-from dunning.db.schema import migrate
 from dunning.queue.collectors import get_collector
 from dunning.queue.config import Settings
 from dunning.queue.session import WorkSession
@@ -19,11 +18,19 @@ from dunning.tui.screens.work import WorkScreen
 
 
 def build_portfolio(path: Path, clock: FixedClock) -> None:
-    """Four accounts for alice, in a known priority order: Acme, Bolt, Cogs, Dynamo."""
-    from conftest import Ledger
+    """Four accounts for alice, in a known priority order: Acme, Bolt, Cogs, Dynamo.
 
+    Built once per instant of ``clock`` and process, then copied (conftest.cached_db)."""
+    from conftest import cached_db
+
+    cached_db(path, ("portfolio", clock.now()), lambda p: _build_portfolio(p, clock))
+
+
+def _build_portfolio(path: Path, clock: FixedClock) -> None:
+    from conftest import Ledger, migrated_db
+
+    migrated_db(path)
     conn = connect(path)
-    migrate(conn)
     led = Ledger(conn, clock, Settings())
     alice = led.collector("alice", languages="en,fr", locale="en_US")
     bruno = led.collector("bruno", languages="fr,en", locale="fr_CA")
