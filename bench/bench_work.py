@@ -13,6 +13,8 @@ import argparse
 import sqlite3
 import sys
 import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -75,23 +77,48 @@ def raw_commit(conn: sqlite3.Connection, collector_id: int, cid: int) -> None:
     conn.execute("COMMIT")
 
 
+@dataclass
+class ShiftedClock:
+    """The system clock moved to another time of day (``--at``): who can be called
+    depends on the customers' local time, so the claim's cost does too."""
+
+    shift: timedelta
+
+    def now(self) -> datetime:
+        return SystemClock().now() + self.shift
+
+
+def clock_at(hhmm: str | None) -> SystemClock | ShiftedClock:
+    if not hhmm:
+        return SystemClock()
+    now = SystemClock().now().astimezone(UTC)
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    return ShiftedClock(now.replace(hour=hours, minute=minutes, second=0, microsecond=0) - now)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     ap.add_argument("--db", default="/tmp/dunning-bench.db")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--as", dest="who", default="alice")
     ap.add_argument("--raw-as", default="dave", help="collector whose queue the raw runs use")
+    ap.add_argument(
+        "--at",
+        help="HH:MM UTC: run at this time of today (the customers callable depend on it; "
+        "default: now)",
+    )
     args = ap.parse_args()
     conn = connect(args.db)
     me = get_collector(conn, args.who)
     other = get_collector(conn, args.raw_as)
     assert me is not None and other is not None
-    session = WorkSession(args.db, me, Settings())
+    clock = clock_at(args.at)
+    session = WorkSession(args.db, me, Settings(), clock=clock)
     # the benchmark database is built as of 2026-11-23 (a fixed clock, for determinism):
     # bring its queue up to today first, as the nightly `dunning queue refresh` would, so
     # that the timings are a working day's and not the first claims after days unrun
     t0 = time.perf_counter()
-    woken, decided = catch_up(conn, SystemClock(), Settings())
+    woken, decided = catch_up(conn, clock, Settings())
     print(
         f"catch-up (untimed below): {woken:,} accounts woken, {decided:,} promises decided "
         f"in {time.perf_counter() - t0:.1f} s",
@@ -123,7 +150,10 @@ def main() -> None:
         raw_co.append(t2 - t1)
     customers = conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
     invoices = conn.execute("SELECT MAX(rowid) FROM invoices").fetchone()[0]
-    print(f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices)")
+    print(
+        f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices); "
+        f"at {clock.now().astimezone(UTC):%H:%M} UTC"
+    )
     print(
         table(
             ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
