@@ -14,7 +14,7 @@ import pytest
 from test_ledger_support import INVOICE_HEADER, cli, count, dump, load, write_csv
 
 from dunning.db.connection import connect, write_tx
-from dunning.db.ledger import bulk, importer
+from dunning.db.ledger import bulk, importer, requeue
 from dunning.db.schema import migrate
 
 ROWS = [
@@ -40,7 +40,7 @@ def chunked(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every file is 'big', and a chunk is two rows."""
     monkeypatch.setattr(bulk, "MIN_ROWS", 1)
     monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
-    monkeypatch.setattr(importer, "REFRESH_CHUNK", 2)
+    monkeypatch.setattr(requeue, "REFRESH_CHUNK", 2)
 
 
 def test_chunked_import_leaves_the_ledger_and_queue_as_one_transaction_does(
@@ -52,7 +52,7 @@ def test_chunked_import_leaves_the_ledger_and_queue_as_one_transaction_does(
     for name, min_rows in (("one", 10**9), ("chunked", 1)):
         monkeypatch.setattr(bulk, "MIN_ROWS", min_rows)
         monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
-        monkeypatch.setattr(importer, "REFRESH_CHUNK", 2 if min_rows == 1 else 2000)
+        monkeypatch.setattr(requeue, "REFRESH_CHUNK", 2 if min_rows == 1 else 2000)
         c = _db(tmp_path / f"{name}.db")
         try:
             load(c, known, "invoices", create_customers=True)  # C1 is known: final tx
@@ -164,16 +164,16 @@ def test_a_failure_after_the_chunks_says_what_was_written_and_a_rerun_completes(
 def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
     tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(importer, "REFRESH_CHUNK", 1)
+    monkeypatch.setattr(requeue, "REFRESH_CHUNK", 1)
     calls: list[int] = []
-    real = importer._refresh_chunk
+    real = requeue._refresh_chunk
 
     def refresh(c: sqlite3.Connection, *a: object, **kw: object) -> None:
         assert c.in_transaction  # each in a write transaction of its own...
         calls.append(count(c, "SELECT COUNT(*) FROM invoices"))  # ...after the ledger's
         real(c, *a, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(importer, "_refresh_chunk", refresh)
+    monkeypatch.setattr(requeue, "_refresh_chunk", refresh)
     r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
              create_customers=True)  # fmt: skip
     assert r.written and calls == [7, 7, 7, 7]

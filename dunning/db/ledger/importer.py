@@ -44,11 +44,12 @@ from dunning.db.ledger.rejects import (
     report_refusals,
     write_rejects,
 )
+from dunning.db.ledger.requeue import refresh_queue
 from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
 from dunning.db.ledger.staging import stage
 from dunning.db.lockwait import announce
-from dunning.queue.accounts import UPSERT, RowMaker, refresh_accounts
+from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
 
@@ -56,7 +57,6 @@ __all__ = ["ImportOptions", "ImportResult", "LedgerImportError", "Refusal", "imp
 
 SAMPLE_ROWS = 2000
 IMPORT_CACHE_KIB = 32 * 1024  # page cache while an import runs (restored after); 128 MB: no faster
-REFRESH_CHUNK = 2000  # accounts refreshed per write transaction after the ledger's commit
 DATE_FIELDS = ("issue_date", "due_date", "settled_on", "paid_on")
 
 
@@ -287,56 +287,6 @@ def _run(
         result.written = False
         result.notes.append("dry run: these counts were computed and rolled back")
     return result
-
-
-def refresh_queue(
-    conn: sqlite3.Connection,
-    clock: Clock,
-    settings: Settings,
-    customer_ids: set[int],
-    held: HeldInterrupt,
-) -> tuple[int, str]:
-    """The queue rows of the customers whose ledger changed, after the ledger's commit:
-    in short write transactions of ``REFRESH_CHUNK`` accounts each, so that collectors'
-    writes get the lock between them (refreshing 100,000 new accounts in the import's own
-    transaction held it for most of its ~25 s). The ledger is already whole; meanwhile an
-    account not yet refreshed shows its queue row as it was before the import (a new
-    account: none yet). A Ctrl-C stops between chunks; returns how many accounts were left,
-    which ``dunning queue refresh`` (or the next import) brings up to date, and why; a
-    database error (the lock not had in time) stops it the same way, as the ledger's
-    commit must not be reported as a failure."""
-    ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), REFRESH_CHUNK):
-        if held.came:
-            return len(ordered) - start, "interrupted"
-        try:
-            with write_tx(conn):
-                _refresh_chunk(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
-        except (sqlite3.Error, DatabaseError) as exc:
-            return len(ordered) - start, clip(str(exc), 200)
-    return 0, ""
-
-
-def _refresh_chunk(
-    conn: sqlite3.Connection, clock: Clock, settings: Settings, ids: list[int]
-) -> None:
-    """One chunk of ``refresh_queue`` (sorted ids), inside its write transaction. The
-    customers a file creates have consecutive ids: their chunks are read as an id range
-    through the covering indexes (as the nightly refresh reads), not by an IN list of
-    900 ids at a time; any other chunk is ``refresh_accounts``."""
-    if ids[-1] - ids[0] + 1 != len(ids):
-        refresh_accounts(conn, clock, settings, ids)
-        return
-    now = clock.now()
-    now_iso = to_iso(now)
-    maker = RowMaker(now_iso, now.date(), settings)
-    conn.executemany(
-        UPSERT,
-        [
-            (*new, now_iso)
-            for new, _ in maker.rows(conn, "customer_id BETWEEN ? AND ?", [ids[0], ids[-1]])
-        ],
-    )
 
 
 class _DryRun(Exception):

@@ -1,0 +1,70 @@
+"""The queue rows of the customers an import changed, brought up to date after the
+ledger's commit (dunning/db/ledger/importer.py calls :func:`refresh_queue`).
+
+Apart from the importer because it is the one place the ledger's import writes the
+queue's rows (queue/accounts.py makes them): the import must leave every account it
+touched where the nightly refresh would put it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from dunning.bounds import clip
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import DatabaseError, write_tx
+from dunning.db.ledger.interrupt import HeldInterrupt
+from dunning.queue.accounts import UPSERT, RowMaker, refresh_accounts
+from dunning.queue.config import Settings
+
+REFRESH_CHUNK = 2000  # accounts refreshed per write transaction after the ledger's commit
+
+
+def refresh_queue(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    customer_ids: set[int],
+    held: HeldInterrupt,
+) -> tuple[int, str]:
+    """The queue rows of the customers whose ledger changed, after the ledger's commit:
+    in short write transactions of ``REFRESH_CHUNK`` accounts each, so that collectors'
+    writes get the lock between them (refreshing 100,000 new accounts in the import's own
+    transaction held it for most of its ~25 s). The ledger is already whole; meanwhile an
+    account not yet refreshed shows its queue row as it was before the import (a new
+    account: none yet). A Ctrl-C stops between chunks; returns how many accounts were left,
+    which ``dunning queue refresh`` (or the next import) brings up to date, and why; a
+    database error (the lock not had in time) stops it the same way, as the ledger's
+    commit must not be reported as a failure."""
+    ordered = sorted(customer_ids)
+    for start in range(0, len(ordered), REFRESH_CHUNK):
+        if held.came:
+            return len(ordered) - start, "interrupted"
+        try:
+            with write_tx(conn):
+                _refresh_chunk(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
+        except (sqlite3.Error, DatabaseError) as exc:
+            return len(ordered) - start, clip(str(exc), 200)
+    return 0, ""
+
+
+def _refresh_chunk(
+    conn: sqlite3.Connection, clock: Clock, settings: Settings, ids: list[int]
+) -> None:
+    """One chunk of ``refresh_queue`` (sorted ids), inside its write transaction. The
+    customers a file creates have consecutive ids: their chunks are read as an id range
+    through the covering indexes (as the nightly refresh reads), not by an IN list of
+    900 ids at a time; any other chunk is ``refresh_accounts``."""
+    if ids[-1] - ids[0] + 1 != len(ids):
+        refresh_accounts(conn, clock, settings, ids)
+        return
+    now = clock.now()
+    now_iso = to_iso(now)
+    maker = RowMaker(now_iso, now.date(), settings)
+    conn.executemany(
+        UPSERT,
+        [
+            (*new, now_iso)
+            for new, _ in maker.rows(conn, "customer_id BETWEEN ? AND ?", [ids[0], ids[-1]])
+        ],
+    )
