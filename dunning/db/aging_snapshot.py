@@ -42,6 +42,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from dunning.db.connection import write_tx
+from dunning.db.reports_parallel import BUCKET_SUMS
 
 # A snapshot is made only for a ledger of at least this many invoices (by the largest id):
 # below it the scan takes well under a second and keeping a snapshot is not worth it.
@@ -77,23 +78,9 @@ DDL = [
 ]
 
 _COLS = "b0, b1, b2, b3, b4, b5, cr, dp, n"
-# The aging's groups (reports_parallel.BUCKET_SUMS) with each row's count of open items,
-# for the customers {ids} selects; bounds :b1..:b5 of the date aged on.
-_BUCKETS = """
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date >= :b1
-                                     AND NOT disputed), 0) AS b0,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b1
-                                     AND due_date >= :b2 AND NOT disputed), 0) AS b1,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b2
-                                     AND due_date >= :b3 AND NOT disputed), 0) AS b2,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b3
-                                     AND due_date >= :b4 AND NOT disputed), 0) AS b3,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b4
-                                     AND due_date >= :b5 AND NOT disputed), 0) AS b4,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND due_date < :b5
-                                     AND NOT disputed), 0) AS b5,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor < 0), 0) AS cr,
-    COALESCE(SUM(open_minor) FILTER (WHERE open_minor > 0 AND disputed), 0) AS dp"""
+# The aging's groups: the one text of reports_parallel (bounds :b1..:b5 of the date aged
+# on); each row's count of open items is added where it is used.
+_BUCKETS = BUCKET_SUMS
 FRESH_SQL = (
     """
     SELECT a.customer_id, a.currency, a.b0, a.b1, a.b2, a.b3, a.b4, a.b5,
