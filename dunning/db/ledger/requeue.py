@@ -1,8 +1,8 @@
 """The queue rows of the customers an import changed, brought up to date after the
 ledger's commit (dunning/db/ledger/importer.py calls :func:`refresh_queue`).
 
-Apart from the importer because it is the one place the ledger's import writes the
-queue's rows (queue/accounts.py makes them): the import must leave every account it
+Apart from the importer so that the import stays readable; like it, this module reads
+queue/ (queue/accounts.py makes the rows): the import must leave every account it
 touched where the nightly refresh would put it.
 """
 
