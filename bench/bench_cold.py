@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from common import table  # noqa: E402
+from common import resident, table  # noqa: E402
 
 from dunning.db.connection import connect  # noqa: E402
 from dunning.queue.collectors import get_collector  # noqa: E402
@@ -43,19 +43,6 @@ def evict(db: Path) -> None:
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         finally:
             os.close(fd)
-
-
-def resident(db: Path) -> str:
-    try:
-        out = subprocess.run(
-            ["fincore", "-b", "-n", "-o", "RES,SIZE", str(db)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        return f"{int(out[0]) / max(1, int(out[1])):.0%}"
-    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
-        return "?"
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -118,9 +105,9 @@ def main() -> None:
     ):
         fn()  # imports and first-use caches of this process, so only the disk differs
         evict(db)
-        before = resident(db)
+        before = resident(db, 0)
         cold = fn()
-        after = resident(db)
+        after = resident(db, 0)
         warm = fn()
         rows.append((label, f"{cold * 1000:,.1f}", f"{warm * 1000:,.1f}", f"{before} -> {after}"))
     evict(db)

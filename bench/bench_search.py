@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import random
 import sqlite3
-import subprocess
 import sys
 import time
 import unicodedata
@@ -36,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import pct, summary_ms, table  # noqa: E402
+from common import pct, resident, summary_ms, table  # noqa: E402
 
 from dunning.db import search_index  # noqa: E402
 from dunning.db.connection import connect, write_tx  # noqa: E402
@@ -122,20 +121,6 @@ def _read_bytes() -> int:
     except OSError:
         pass
     return 0
-
-
-def resident(db: Path) -> str:
-    """The share of the database file in the OS page cache (``fincore``), or '?'."""
-    try:
-        out = subprocess.run(
-            ["fincore", "-b", "-n", "-o", "RES,SIZE", str(db)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        return f"{int(out[0]) / max(1, int(out[1])):.1%}"
-    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
-        return "?"
 
 
 def timed(fn: Callable[[], Any], cpu: list[float] | None = None) -> tuple[float, Any]:

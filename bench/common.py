@@ -1,9 +1,12 @@
-"""Small helpers shared by the benchmarks: percentiles and a plain-text table."""
+"""Small helpers shared by the benchmarks: percentiles, a plain-text table and how much of
+a file the OS page cache holds."""
 
 from __future__ import annotations
 
 import statistics
+import subprocess
 from collections.abc import Sequence
+from pathlib import Path
 
 
 def pct(samples: Sequence[float], p: float) -> float:
@@ -35,3 +38,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
         for r in rows
     ]
     return "\n".join([line, sep, *body])
+
+
+def resident(db: Path, digits: int = 1) -> str:
+    """The share of ``db`` in the OS page cache (``fincore``), as a percentage, or '?'."""
+    try:
+        out = subprocess.run(
+            ["fincore", "-b", "-n", "-o", "RES,SIZE", str(db)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        return f"{int(out[0]) / max(1, int(out[1])):.{digits}%}"
+    except (OSError, subprocess.CalledProcessError, ValueError, IndexError):
+        return "?"
