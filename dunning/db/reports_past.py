@@ -41,7 +41,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from dunning.db import aging_snapshot
+from dunning.db import aging_snapshot, past_collector
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
 
@@ -255,14 +255,19 @@ def customer_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, dict[str, A
 
 def collector_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples | None:
     """The by-collector aggregate of the whole ledger on ``params["as_of"]`` when the
-    date is late enough for ``DELTA_SQL``; else None."""
-    with reader(conn) as rc, aging_snapshot.read_tx(rc):
+    date is late enough for ``DELTA_SQL``; else None. Within a few days of the aging
+    snapshot, DELTA_COLLECTOR_SQL on the snapshot; farther, the base and the correction
+    of past_collector.py (no per-customer rows)."""
+    with reader(conn) as rc:
         if not use_delta(rc, params["as_of"]):
             return None
-        sql, extra = _on_snapshot(DELTA_COLLECTOR_SQL, rc, params["as_of"])
-        cur = rc.cursor()
-        cur.row_factory = None
-        return cur.execute(sql, params | extra).fetchall()
+        with aging_snapshot.read_tx(rc):
+            sql, extra = _on_snapshot(DELTA_COLLECTOR_SQL, rc, params["as_of"])
+            if extra:
+                cur = rc.cursor()
+                cur.row_factory = None
+                return cur.execute(sql, params | extra).fetchall()
+        return past_collector.groups(rc, params)[0]
 
 
 def scan(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> Tuples:
