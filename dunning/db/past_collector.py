@@ -127,8 +127,6 @@ GROUP BY q.collector_id, g.currency
 )  # fmt: skip
 
 
-
-
 def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
     """What changed after ``params["as_of"]``, per (collector id, currency): b0..b5,
     credits, disputed, and the change in the number of customer rows."""
