@@ -35,92 +35,101 @@ from typing import Any
 from urllib.parse import quote
 
 from dunning.db import reports_parallel as parallel
-from dunning.db.reports_parallel import Result, Tuples
+from dunning.db.reports_parallel import BUCKET_SUMS, Result, Tuples
 from dunning.db.schema import CHANGED_ON
 
 # Above this many invoices (by the largest id) the base is computed by a second process.
 PARALLEL_MIN_INVOICES = 400_000
 
-# A contribution row: (customer_id, currency, due_date, disputed, o, v, s, k): o the
-# amount that classifies it (an invoice's open amount then or now), v what it adds (o, or
-# -o for the part taken off), s what it adds to the count of open items, k 1 for cash
-# (always a credit). The buckets as reports_parallel.BUCKET_SUMS classifies them.
-_SUMS = """
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date >= :b1 AND NOT disputed), 0) AS b0,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date < :b1 AND due_date >= :b2
-                            AND NOT disputed), 0) AS b1,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date < :b2 AND due_date >= :b3
-                            AND NOT disputed), 0) AS b2,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date < :b3 AND due_date >= :b4
-                            AND NOT disputed), 0) AS b3,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date < :b4 AND due_date >= :b5
-                            AND NOT disputed), 0) AS b4,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND due_date < :b5 AND NOT disputed), 0) AS b5,
-    COALESCE(SUM(v) FILTER (WHERE k = 1 OR o < 0), 0) AS cr,
-    COALESCE(SUM(v) FILTER (WHERE k = 0 AND o > 0 AND disputed), 0) AS dp"""
+# Each invoice whose part may differ between the date and today, once: changed after the
+# date (issued, or changed by an import, or a status that disagrees with its open amount:
+# the expression index of m015), or paid after it. Both statements start with it.
 _CHANGED_I = CHANGED_ON.replace("issue_date", "i.issue_date").replace(
     "updated_at", "i.updated_at").replace("status", "i.status").replace(
     "open_minor", "i.open_minor")  # fmt: skip
-# open items now in one (customer, currency): the base's count of it
-_N_NOW = """(
-    (SELECT COUNT(*) FROM invoices INDEXED BY invoices_aging
-     WHERE customer_id = g.customer_id AND currency = g.currency AND status = 'open'
-       AND open_minor != 0)
-  + (SELECT COUNT(*) FROM payments INDEXED BY payments_unapplied
-     WHERE customer_id = g.customer_id AND currency = g.currency AND invoice_id IS NULL))"""
-_ANY_NOW = """(
-    EXISTS (SELECT 1 FROM invoices INDEXED BY invoices_aging
-            WHERE customer_id = g.customer_id AND currency = g.currency AND status = 'open'
-              AND open_minor != 0)
-    OR EXISTS (SELECT 1 FROM payments INDEXED BY payments_unapplied
-               WHERE customer_id = g.customer_id AND currency = g.currency
-                 AND invoice_id IS NULL))"""
-# (collector id, currency, b0..b5, credits, disputed, change in the count of rows)
-CORRECTION_SQL = (
-    """
-WITH paid AS (  -- paid after the date (applied payments)
+_CH = (
+    """paid AS (
     SELECT DISTINCT invoice_id AS id FROM payments INDEXED BY payments_paid_on
     WHERE paid_on > :as_of AND invoice_id IS NOT NULL
-), ch AS (  -- each invoice whose part may differ between the date and today, once
+), ch AS MATERIALIZED (
     SELECT id FROM invoices INDEXED BY invoices_changed_on WHERE """ + CHANGED_ON + """ > :as_of
     UNION ALL
     SELECT i.id FROM paid JOIN invoices i ON i.id = paid.id
     WHERE NOT (""" + _CHANGED_I + """ > :as_of)
-), d AS MATERIALIZED (
-    SELECT i.id, i.customer_id, i.currency, i.due_date, i.disputed,
-           i.issue_date > :as_of AS later,
-           CASE WHEN i.issue_date > :as_of THEN 0
-                WHEN substr(i.updated_at, 1, 10) > :as_of  -- then = amount - paid by then
-                THEN i.amount_minor - COALESCE(
-                    (SELECT SUM(p.amount_minor) FROM payments p
-                     WHERE p.invoice_id = i.id AND p.paid_on <= :as_of), 0)
-                ELSE i.open_minor + COALESCE(  -- then = open now + paid after
-                    (SELECT SUM(p.amount_minor) FROM payments p
-                     WHERE p.invoice_id = i.id AND p.paid_on > :as_of), 0)
-           END AS then_open,
-           CASE WHEN i.status = 'open' THEN i.open_minor ELSE 0 END AS now_open
-    FROM ch JOIN invoices i ON i.id = ch.id
-), c AS (  -- the contribution rows
-    SELECT customer_id, currency, due_date, disputed, then_open AS o, then_open AS v,
-           1 AS s, 0 AS k FROM d WHERE then_open != 0
-    UNION ALL
-    SELECT customer_id, currency, due_date, disputed, now_open, -now_open, -1, 0
-    FROM d WHERE now_open != 0
+)"""
+)  # fmt: skip
+# Something unchanged in one (customer, currency) ``g``: an open invoice not in ``ch``, or
+# unapplied cash received by the date.
+_UNCHANGED = """(
+    EXISTS (SELECT 1 FROM invoices i INDEXED BY invoices_aging
+            WHERE i.customer_id = {g}.customer_id AND i.currency = {g}.currency
+              AND i.status = 'open' AND i.open_minor != 0 AND i.id NOT IN ch)
+    OR EXISTS (SELECT 1 FROM payments p INDEXED BY payments_unapplied
+               WHERE p.customer_id = {g}.customer_id AND p.currency = {g}.currency
+                 AND p.invoice_id IS NULL AND p.paid_on <= :as_of))"""
+# The base: every unchanged open invoice (they are open on the date, with today's
+# amount) aged on the date, and the unapplied cash received by it; per (collector id,
+# currency) with the number of (customer, currency) rows. Tagged rows: 0 the invoices'
+# groups (b0..b5, credits, disputed, rows), 1 the unapplied cash (cash, rows with
+# nothing else), as reports_parallel's COLLECTOR_SQL and COLLECTOR_CASH_SQL.
+BASE_SQL = (
+    "WITH " + _CH + """, a AS (
+    SELECT customer_id, currency,""" + BUCKET_SUMS + """
+    FROM invoices INDEXED BY invoices_aging
+    WHERE status = 'open' AND open_minor != 0 AND id NOT IN ch
+    GROUP BY customer_id, currency  -- the covering index, in order
+), u AS (
+    SELECT customer_id, currency, -SUM(amount_minor) AS cash
+    FROM payments INDEXED BY payments_unapplied
+    WHERE invoice_id IS NULL AND paid_on <= :as_of
+    GROUP BY customer_id, currency
+)
+SELECT 0, q.collector_id, a.currency, SUM(a.b0), SUM(a.b1), SUM(a.b2), SUM(a.b3), SUM(a.b4),
+       SUM(a.b5), SUM(a.cr), SUM(a.dp), COUNT(*)
+FROM a LEFT JOIN queue q ON q.customer_id = a.customer_id
+GROUP BY q.collector_id, a.currency
+UNION ALL
+SELECT 1, q.collector_id, u.currency, SUM(u.cash), SUM(NOT EXISTS (
+           SELECT 1 FROM invoices i INDEXED BY invoices_aging
+           WHERE i.customer_id = u.customer_id AND i.currency = u.currency
+             AND i.status = 'open' AND i.open_minor != 0 AND i.id NOT IN ch)),
+       0, 0, 0, 0, 0, 0, 0
+FROM u LEFT JOIN queue q ON q.customer_id = u.customer_id
+GROUP BY q.collector_id, u.currency
+"""
+)  # fmt: skip
+# The correction: what the invoices of ``ch`` had open on the date (issued by then;
+# then = amount - paid by then when an import changed it after the date, else open now
+# + paid after), and cash received by the date for an invoice issued after it
+# (unapplied then). Every part adds; a (customer, currency) with nothing unchanged is a
+# row the base does not count. (collector id, currency, b0..b5, credits, disputed, rows)
+CORRECTION_SQL = (
+    "WITH " + _CH + """, c AS (
+    SELECT customer_id, currency, due_date, disputed, open_minor FROM (
+        SELECT i.customer_id, i.currency, i.due_date, i.disputed,
+               CASE WHEN substr(i.updated_at, 1, 10) > :as_of
+                    THEN i.amount_minor - COALESCE(
+                        (SELECT SUM(p.amount_minor) FROM payments p
+                         WHERE p.invoice_id = i.id AND p.paid_on <= :as_of), 0)
+                    ELSE i.open_minor + COALESCE(
+                        (SELECT SUM(p.amount_minor) FROM payments p
+                         WHERE p.invoice_id = i.id AND p.paid_on > :as_of), 0)
+               END AS open_minor
+        FROM ch CROSS JOIN invoices i ON i.id = ch.id WHERE i.issue_date <= :as_of)
+    WHERE open_minor != 0
     UNION ALL  -- received by the date for an invoice issued after it: unapplied then
-    SELECT p.customer_id, p.currency, '', 0, 0, -p.amount_minor, 1, 1
-    FROM d JOIN payments p ON p.invoice_id = d.id WHERE d.later AND p.paid_on <= :as_of
-    UNION ALL  -- unapplied cash received after the date: not there yet
-    SELECT customer_id, currency, '', 0, 0, amount_minor, -1, 1
-    FROM payments INDEXED BY payments_paid_on WHERE paid_on > :as_of AND invoice_id IS NULL
+    SELECT p.customer_id, p.currency, NULL, 0, -p.amount_minor  -- a credit, whatever its sign
+    FROM ch CROSS JOIN payments p ON p.invoice_id = ch.id
+    CROSS JOIN invoices i ON i.id = ch.id
+    WHERE p.paid_on <= :as_of AND i.issue_date > :as_of
 ), g AS (
-    SELECT customer_id, currency, """ + _SUMS + """, SUM(s) AS n
+    SELECT customer_id, currency, """ + BUCKET_SUMS.replace(
+        "FILTER (WHERE open_minor < 0)", "FILTER (WHERE open_minor < 0 OR due_date IS NULL)"
+    ) + """
     FROM c GROUP BY customer_id, currency
 )
-SELECT q.collector_id, g.currency, SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4),
-       SUM(b5), SUM(cr), SUM(dp),
-       SUM(CASE WHEN g.n = 0 THEN 0
-                WHEN g.n > 0 THEN 1 - """ + _ANY_NOW + """
-                ELSE (""" + _N_NOW + """ + g.n > 0) - 1 END)
+SELECT q.collector_id, g.currency, SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), SUM(b5),
+       SUM(cr), SUM(dp), SUM(NOT """ + _UNCHANGED.format(g="g") + """)
 FROM g LEFT JOIN queue q ON q.customer_id = g.customer_id
 GROUP BY q.collector_id, g.currency
 """
@@ -135,13 +144,17 @@ def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
     return cur.execute(CORRECTION_SQL, params).fetchall()
 
 
-def _bounds(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k in ("b1", "b2", "b3", "b4", "b5")}
-
-
 def base(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
-    """The ledger as loaded, aged on the date, by collector (the aging of today's scan)."""
-    return parallel.scan(conn, "collector", "", _bounds(params), True, parallel.UNAPPLIED_HINT)
+    """The base (BASE_SQL): the invoices' rows and the unapplied-cash rows."""
+    return split(conn.execute(BASE_SQL, params).fetchall())
+
+
+def split(tagged: Tuples) -> Result:
+    """BASE_SQL's tagged rows as reports_parallel's by-collector result (aggregate rows,
+    unapplied-cash rows)."""
+    agg = [tuple(r[1:]) for r in tagged if r[0] == 0]
+    cash = [tuple(r[1:5]) for r in tagged if r[0] == 1]
+    return agg, cash
 
 
 def groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
@@ -199,8 +212,7 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
     """The base by a second process, the correction here, one snapshot; None when that
     could not be done (a write committed between the two read transactions, or the
     worker failed)."""
-    job = {"path": path, "by": "collector", "params": _bounds(params), "mid": None,
-           "hint": parallel.UNAPPLIED_HINT}  # fmt: skip
+    job = {"path": path, "sql": BASE_SQL, "params": params}
     probe = parallel.read_connection(path)
     v1 = probe.execute("PRAGMA data_version").fetchone()[0]
     proc = subprocess.Popen(
@@ -222,7 +234,7 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
         data = proc.stdout.read()
         if proc.wait() != 0:
             return None
-        return [marshal.loads(data), (mine, [])]
+        return [split(marshal.loads(data)), (mine, [])]
     finally:
         own.close()
         probe.close()

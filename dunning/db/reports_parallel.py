@@ -70,9 +70,6 @@ UNAPPLIED_CASH_SQL = """
     SELECT customer_id, currency, -SUM(amount_minor) AS cash FROM payments {hint}
     WHERE invoice_id IS NULL {where} GROUP BY customer_id, currency
 """
-# Through the partial index of unapplied cash (m015) instead, for a reader that knows the
-# database has it (the aging of a past date: past_collector.py).
-UNAPPLIED_HINT = "INDEXED BY payments_unapplied"
 NO_OPEN_INVOICE = """NOT EXISTS (
     SELECT 1 FROM invoices i WHERE i.customer_id = {t}.customer_id AND i.currency = {t}.currency
     AND i.status = 'open' AND i.open_minor != 0)"""
@@ -141,21 +138,14 @@ def begin_snapshot(conn: sqlite3.Connection) -> None:
 
 
 def scan(
-    conn: sqlite3.Connection,
-    by: str,
-    where: str,
-    params: dict[str, Any],
-    whole: bool,
-    hint: str | None = None,
+    conn: sqlite3.Connection, by: str, where: str, params: dict[str, Any], whole: bool
 ) -> Result:
     """The aging's tuples for the customers ``where`` selects (``AND customer_id ...``).
 
-    ``whole``: the range is all or half the ledger (read payments straight through,
-    unless ``hint`` says how)."""
+    ``whole``: the range is all or half the ledger (read payments straight through)."""
     cur = conn.cursor()
     cur.row_factory = None  # plain tuples, whatever the connection's row factory
-    if hint is None:
-        hint = "NOT INDEXED" if whole else ""
+    hint = "NOT INDEXED" if whole else ""
     if by == "collector":
         rows = cur.execute(COLLECTOR_SQL.format(where=where), params).fetchall()
         cash = cur.execute(COLLECTOR_CASH_SQL.format(where=where, hint=hint), params).fetchall()
@@ -244,12 +234,21 @@ def _worker() -> None:
     job = marshal.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer
     conn = read_connection(job["path"])
+    if "sql" in job:  # one statement's rows (past_collector.py): bounded memory, no map
+        for pragma in ("mmap_size=0", "temp_store=FILE", "cache_size=-16384"):
+            conn.execute(f"PRAGMA {pragma}")
     begin_snapshot(conn)
     out.write(b"S")
     out.flush()
+    if "sql" in job:
+        cur = conn.cursor()
+        cur.row_factory = None
+        out.write(marshal.dumps(cur.execute(job["sql"], job["params"]).fetchall()))
+        out.flush()
+        conn.close()
+        return
     params = job["params"] | {"mid": job["mid"]}
-    where = "" if job["mid"] is None else "AND customer_id > :mid"  # None: every customer
-    result = scan(conn, job["by"], where, params, True, job.get("hint"))
+    result = scan(conn, job["by"], "AND customer_id > :mid", params, True)
     out.write(marshal.dumps(result))
     out.flush()
     conn.close()
