@@ -104,8 +104,7 @@ GROUP BY q.collector_id, u.currency
 # (unapplied then). Every part adds; a (customer, currency) with nothing unchanged is a
 # row the base does not count. (collector id, currency, b0..b5, credits, disputed, rows)
 CORRECTION_SQL = (
-    "WITH " + _CH + """, c AS (
-    SELECT customer_id, currency, due_date, disputed, open_minor FROM (
+    "WITH " + _CH + """, t AS MATERIALIZED (  -- each payment sum computed once a row
         SELECT i.customer_id, i.currency, i.due_date, i.disputed,
                CASE WHEN substr(i.updated_at, 1, 10) > :as_of
                     THEN i.amount_minor - COALESCE(
@@ -115,8 +114,9 @@ CORRECTION_SQL = (
                         (SELECT SUM(p.amount_minor) FROM payments p
                          WHERE p.invoice_id = i.id AND p.paid_on > :as_of), 0)
                END AS open_minor
-        FROM ch CROSS JOIN invoices i ON i.id = ch.id WHERE i.issue_date <= :as_of)
-    WHERE open_minor != 0
+        FROM ch CROSS JOIN invoices i ON i.id = ch.id WHERE i.issue_date <= :as_of
+), c AS (
+    SELECT customer_id, currency, due_date, disputed, open_minor FROM t WHERE open_minor != 0
     UNION ALL  -- received by the date for an invoice issued after it: unapplied then
     SELECT p.customer_id, p.currency, NULL, 0, -p.amount_minor  -- a credit, whatever its sign
     FROM ch CROSS JOIN payments p ON p.invoice_id = ch.id
