@@ -150,8 +150,8 @@ GROUP BY q.collector_id, g.currency
 
 
 def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
-    """What changed after ``params["as_of"]``, per (collector id, currency): b0..b5,
-    credits, disputed, and the change in the number of customer rows."""
+    """What the changed invoices add on ``params["as_of"]``, per (collector id,
+    currency): b0..b5, credits, disputed, and the rows the base does not count."""
     cur = conn.cursor()
     cur.row_factory = None
     return cur.execute(CORRECTION_SQL, params).fetchall()
@@ -159,7 +159,9 @@ def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
 
 def base(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
     """The base (BASE_SQL): the invoices' rows and the unapplied-cash rows."""
-    return split(conn.execute(BASE_SQL, params).fetchall())
+    cur = conn.cursor()
+    cur.row_factory = None
+    return split(cur.execute(BASE_SQL, params).fetchall())
 
 
 def split(tagged: Tuples) -> Result:
