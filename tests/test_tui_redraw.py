@@ -141,3 +141,88 @@ async def test_the_history_column_is_filled_when_the_screen_is_made_wide(
         await pilot.pause(0.3)
         assert "History" in part(screen, "history-inline")
         assert any("History" in line for line in screen.query_one("#account").drawn_text())
+
+
+async def test_the_note_passed_over_by_a_frame_draws_as_a_textarea_and_skips_its_theme(
+    db: Path, clock: FixedClock
+) -> None:
+    """The note (dunning/tui/widgets/note.py) re-applies its theme only when a line of it
+    is drawn again: typed, focused or left, emptied by an outcome, it draws exactly what
+    TextArea draws with its theme applied afresh; a frame that only passes over it (the
+    account pane and the status line changed) does not walk its theme."""
+    from textual.geometry import Region
+    from textual.widgets import TextArea
+
+    from dunning.tui.widgets.note import NoteArea
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        note = screen.query_one("#note", NoteArea)
+        applied: list[int] = []
+        theme = note._theme
+        assert theme is not None
+        real = theme.apply_css
+        theme.apply_css = lambda widget: (applied.append(1), real(widget))[1]  # type: ignore[method-assign]
+
+        def drawn() -> list[list[object]]:
+            whole = Region(0, 0, note.size.width, note.size.height)
+            return [list(strip) for strip in note.render_lines(whole)]
+
+        def afresh() -> list[list[object]]:
+            note._styles_cache.clear()
+            whole = Region(0, 0, note.size.width, note.size.height)
+            return [list(strip) for strip in TextArea.render_lines(note, whole)]
+
+        await pilot.press("tab", *"call back friday")
+        await pilot.pause()
+        assert "call back friday" in note.text
+        assert drawn() == afresh()  # focused, typed
+        await pilot.press("escape")
+        await pilot.pause()
+        assert drawn() == afresh()  # left: its focus style gone
+        applied.clear()
+        screen.query_one("#status").update("another status line")  # type: ignore[attr-defined]
+        await pilot.pause()
+        cached = drawn()
+        assert applied == []  # passed over: every line from the cache, no theme walk
+        assert cached == afresh()
+        assert applied == [1]
+
+
+async def test_the_pane_scrollbar_reuses_its_lines_only_for_the_same_geometry(
+    db: Path, clock: FixedClock
+) -> None:
+    """The account pane's scrollbar (dunning/tui/widgets/pane_scrollbar.py) keeps the lines
+    made for a geometry: the same geometry again draws the same lines without making them;
+    a scrolled pane moves the thumb (new lines), and they are what Textual draws."""
+    from textual.geometry import Region
+    from textual.scrollbar import ScrollBar
+
+    from dunning.tui.widgets.account import AccountPane
+    from dunning.tui.widgets.pane_scrollbar import PaneScrollBar
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 12)) as pilot:  # short: the account scrolls
+        screen = await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        bar = pane.vertical_scrollbar
+        assert isinstance(bar, PaneScrollBar) and bar.display
+        whole = Region(0, 0, bar.size.width, bar.size.height)
+
+        def textual_lines() -> list[list[object]]:
+            bar._styles_cache.clear()
+            return [list(s) for s in ScrollBar.render_lines(bar, whole)]
+
+        top = [list(s) for s in bar.render_lines(whole)]
+        reused = bar.reused
+        assert [list(s) for s in bar.render_lines(whole)] == top == textual_lines()
+        assert bar.reused == reused + 1
+        await pilot.press("j", "j", "j", "j")
+        await pilot.pause()
+        assert pane.scroll_offset.y == 4
+        moved = [list(s) for s in bar.render_lines(whole)]
+        assert moved != top and moved == textual_lines()
+        await pilot.press("g")
+        await pilot.pause()
+        assert [list(s) for s in bar.render_lines(whole)] == top

@@ -162,3 +162,51 @@ async def test_a_failed_commit_keeps_the_account_and_the_note_then_saves(
         assert "Bolt Brothers" in part(screen, "title")
         rows = db_rows(db, "SELECT outcome, note FROM activities WHERE outcome = 'no_answer'")
         assert [tuple(r) for r in rows] == [("no_answer", "left a message")]
+
+
+async def test_the_first_screenful_made_ahead_is_what_the_pane_draws(
+    db: Path, clock: FixedClock
+) -> None:
+    """The staged account's first screenful is styled ahead (padding, background, filters:
+    Textual's StylesCache); the frame after the key copies it. It is line for line what
+    the pane draws without it, and it is dropped as soon as the pane's look changes (the
+    focus moved to the note: another background)."""
+    from textual.geometry import Region
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        await wait_until(pilot, lambda: screen._staged is not None)
+        await pilot.press("n")
+        screen = await settle(pilot)
+        assert pane.swaps == 1
+        page = pane._page
+        assert page.screenful is not None and page.screenful[0] == pane._screenful_key()
+        whole = Region(0, 0, pane.size.width, pane.size.height)
+        part_crop = Region(3, 2, 20, 5)
+
+        def without() -> tuple[list[list[object]], list[list[object]]]:
+            kept, page.screenful = page.screenful, None
+            try:
+                pane._styles_cache.clear()
+                return (
+                    [list(s) for s in pane.render_lines(whole)],
+                    [list(s) for s in pane.render_lines(part_crop)],
+                )
+            finally:
+                page.screenful = kept
+
+        made_ahead = (
+            [list(s) for s in pane.render_lines(whole)],
+            [list(s) for s in pane.render_lines(part_crop)],
+        )
+        assert made_ahead == without()
+
+        await pilot.press("tab")  # the note has the focus: the pane's background changes
+        await pilot.pause()
+        # placed again for the new style (dropped), or kept but not matching any more
+        assert page.screenful is None or page.screenful[0] != pane._screenful_key()
+        drawn = [list(s) for s in pane.render_lines(whole)]
+        assert drawn == without()[0]
+        assert drawn != made_ahead[0]
