@@ -10,7 +10,9 @@ on a benchmark copy, not on a database people work in.
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import summary_ms, table  # noqa: E402
+from common import pct, summary_ms, table  # noqa: E402
 
 from dunning.clock import SystemClock, to_iso  # noqa: E402
 from dunning.db.connection import connect  # noqa: E402
@@ -124,17 +126,24 @@ def main() -> None:
         f"in {time.perf_counter() - t0:.1f} s",
         file=sys.stderr,
     )
+    load0 = os.getloadavg()[0]
     claim_load: list[float] = []
+    claim_cpu: list[float] = []  # this process's CPU: less disturbed by a busy machine
+    passed: list[int] = []  # accounts the claim read and passed over (not callable now)
     commit: list[float] = []
     for _ in range(args.n):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         view = session.next_account()
         t1 = time.perf_counter()
+        c1 = time.process_time()
         if view is None:
             break
+        passed.append(len(session.passed_over))
         session.log(OutcomeInput("no_answer", note="bench", phone_id=None))
         t2 = time.perf_counter()
         claim_load.append(t1 - t0)
+        claim_cpu.append(c1 - c0)
         commit.append(t2 - t1)
     raw_cl: list[float] = []
     raw_co: list[float] = []
@@ -152,8 +161,16 @@ def main() -> None:
     invoices = conn.execute("SELECT MAX(rowid) FROM invoices").fetchone()[0]
     print(
         f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices); "
-        f"at {clock.now().astimezone(UTC):%H:%M} UTC"
+        f"at {clock.now().astimezone(UTC):%H:%M} UTC; "
+        f"load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
+    if passed:
+        ranked = sorted(passed)
+        print(
+            f"accounts passed over a claim (not callable now): p50 {ranked[len(ranked) // 2]}, "
+            f"max {ranked[-1]}, {sum(passed):,} in all; claim + load CPU p50 "
+            f"{statistics.median(claim_cpu) * 1000:.2f} ms, p99 {pct(claim_cpu, 99) * 1000:.2f} ms"
+        )
     print(
         table(
             ["work", "p50 ms", "p99 ms", "max ms", "n", "goal"],
