@@ -13,7 +13,7 @@ from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
 from dunning.db import aging_snapshot, private
 from dunning.db.connection import default_db_path
-from dunning.db.integrity import CorruptDatabase, check_live
+from dunning.db.integrity import REFRESH_WRITES, CorruptDatabase, check_live, named_corrupt
 from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.assign import Book, reassign, reassign_from
@@ -450,8 +450,12 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
+    # a damaged page stops the night's run, named: the tables it writes are checked
+    # before it writes (the whole file takes longer than the command's budget at 1M
+    # customers), and a damaged page met by its reads of the others stops it there
+    # (db/integrity.py; `dunning backup` checks the whole file)
     try:
-        check_live(conn, ctx.db_path)  # a damaged page stops the night's run, named
+        check_live(conn, ctx.db_path, REFRESH_WRITES)
     except CorruptDatabase as exc:
         raise CliError(str(exc)) from None
     stats = RefreshStats()
@@ -459,6 +463,7 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
         with (
             audited(conn, ctx.clock, actor, "queue.refresh") as info,
             announce(conn, "refresh", to_iso(ctx.clock.now())),
+            named_corrupt(ctx.db_path),
         ):
 
             def progress(s: RefreshStats) -> None:
@@ -480,6 +485,8 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
             stats.done,
             stats.of,
         ) from None
+    except CorruptDatabase as exc:
+        raise CliError(str(exc)) from None
     accounts, decided = stats.done, stats.decided
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
     return 0

@@ -36,6 +36,7 @@ from multiprocessing.connection import Connection
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import data_version, write_tx
+from dunning.db.integrity import damaged_on_read, is_corrupt
 from dunning.queue import rebuild as next_queue
 from dunning.queue.accounts import UPSERT, NewRow, RowMaker
 from dunning.queue.config import Settings
@@ -241,7 +242,10 @@ def _parallel(
             seen = data_version(conn)
             _, ask, answer = helpers[turn % len(helpers)]
             turn += 1
-            ask.send_bytes(marshal.dumps((lo, hi)))
+            # a helper that failed has sent why and ended: its answer, read in turn,
+            # says so before the missing ones would
+            with contextlib.suppress(OSError):
+                ask.send_bytes(marshal.dumps((lo, hi)))
             inflight.append((lo, hi, count, seen, answer))
             return True
 
@@ -254,6 +258,8 @@ def _parallel(
             except EOFError:
                 raise RuntimeError("a queue refresh helper process died") from None
             reply = marshal.loads(data)
+            if reply[0] == "corrupt":  # a damaged page met by a helper's read
+                raise damaged_on_read(path, reply[1])
             if reply[0] == "error":
                 raise RuntimeError(f"a queue refresh helper failed:\n{reply[1]}")
             writer.apply(lo, hi, count, seen, reply[1])
@@ -305,9 +311,10 @@ def _helper(
             finally:
                 conn.execute("COMMIT")
             answers.send_bytes(marshal.dumps(("ok", changes)))
-    except BaseException:
+    except BaseException as exc:
+        reply = ("corrupt", str(exc)) if is_corrupt(exc) else ("error", traceback.format_exc())
         with contextlib.suppress(OSError):
-            answers.send_bytes(marshal.dumps(("error", traceback.format_exc())))
+            answers.send_bytes(marshal.dumps(reply))
     finally:
         answers.close()
 
