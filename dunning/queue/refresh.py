@@ -58,9 +58,26 @@ REBUILD_FROM = 50_000
 REBUILD_SHARE = 0.5
 
 _RANGE = "customer_id BETWEEN ? AND ?"
-# the promises evaluate_promises(ids) would look at, for an id range
-_CANDIDATES = """SELECT customer_id FROM promises
-    WHERE status = 'pending' AND customer_id BETWEEN ?1 AND ?2
+# the customers of an id range whose promises evaluate_promises(ids) may change tonight:
+# a pending promise whose deadline came (or is not stored), or with money dated inside its
+# window (it may be kept early), or whose customer has a partial or broken promise (it is
+# decided again with the pending ones); and partial or broken promises that money loaded
+# since they were decided may decide again. A pending promise with none of these is left
+# as it is by evaluate_promises (its deadline has not come and nothing is paid towards
+# it), so its customer is not evaluated: at 1,000,000 customers 57,000 customers a night
+# were, ~4,300 promises decided (tests/test_refresh_same.py compares with every pending
+# promise evaluated).
+_CANDIDATES = """SELECT p.customer_id FROM promises p
+    WHERE p.status = 'pending' AND p.customer_id BETWEEN ?1 AND ?2
+    AND (p.decide_at IS NULL OR p.decide_at <= ?3
+         OR EXISTS (SELECT 1 FROM payments y
+                    WHERE y.customer_id = p.customer_id AND y.amount_minor > 0
+                    AND y.paid_on BETWEEN p.promised_on AND p.decide_after)
+         OR EXISTS (SELECT 1 FROM invoice_closures x
+                    WHERE x.customer_id = p.customer_id AND x.amount_minor > 0
+                    AND x.closed_on BETWEEN p.promised_on AND p.decide_after)
+         OR EXISTS (SELECT 1 FROM promises q
+                    WHERE q.customer_id = p.customer_id AND q.status IN ('partial', 'broken')))
     UNION
     SELECT p.customer_id FROM promises p
     WHERE p.status IN ('partial', 'broken') AND p.customer_id BETWEEN ?1 AND ?2
@@ -328,7 +345,7 @@ def _decide(
     stats: RefreshStats,
 ) -> None:
     """Decide the range's promises, in a write transaction of their own."""
-    candidates = [r[0] for r in conn.execute(_CANDIDATES, (lo, hi))]
+    candidates = [r[0] for r in conn.execute(_CANDIDATES, (lo, hi, to_iso(clock.now())))]
     if candidates:
         with write_tx(conn):
             t = time.perf_counter()
