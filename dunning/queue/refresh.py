@@ -466,6 +466,7 @@ def _changes_where(
 ) -> Changes:
     new_rows: list[NewRow] = []
     score_only: list[tuple] = []
+    now_iso = maker.now_iso
     other: list[NewRow] = []
     same = 0
     for new, old in maker.rows(conn, where, params):
@@ -474,7 +475,8 @@ def _changes_where(
         elif new == old[:10]:
             same += 1
         elif new[4:] == old[4:10] and new[1] == old[1]:
-            score_only.append((new[2], new[3], new[0]))
+            # as _SCORE_ONLY binds them, so the writer hands them to SQLite as they come
+            score_only.append((new[2], new[3], now_iso, new[0]))
         else:
             other.append(new)
     return new_rows, score_only, other, same
@@ -488,7 +490,7 @@ def _write(conn: sqlite3.Connection, now_iso: str, changes: Changes, table: str 
         conn.executemany(upsert, [(*r, now_iso) for r in created])
     if score_only:
         sql = _SCORE_ONLY.replace("UPDATE queue ", f"UPDATE {table} ")
-        conn.executemany(sql, [(p, r, now_iso, c) for p, r, c in score_only])
+        conn.executemany(sql, score_only)
     if other:
         sql = _UPDATE.replace("UPDATE queue ", f"UPDATE {table} ")
         conn.executemany(sql, [(*r[1:], now_iso, r[0]) for r in other])
