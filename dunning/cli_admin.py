@@ -13,7 +13,7 @@ from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
 from dunning.db import aging_snapshot, private
 from dunning.db.connection import default_db_path
-from dunning.db.integrity import REFRESH_WRITES, CorruptDatabase, check_live, named_corrupt
+from dunning.db.integrity import CorruptDatabase, named_corrupt, refresh_check
 from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.assign import Book, reassign, reassign_from
@@ -450,14 +450,23 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
-    # a damaged page stops the night's run, named: the tables it writes are checked
-    # before it writes (the whole file takes longer than the command's budget at 1M
-    # customers), and a damaged page met by its reads of the others stops it there
-    # (db/integrity.py; `dunning backup` checks the whole file)
+    # a damaged page stops the night's run, named, before it writes: the whole file is
+    # checked (and recorded) unless a whole-file check passed within 24 h by the clock
+    # (`dunning backup`'s, run before it each night); then only the tables it writes are
+    # (the whole file takes longer than the command's budget at 1M customers), and a
+    # damaged page met by its reads of the others stops it there (db/integrity.py)
     try:
-        check_live(conn, ctx.db_path, REFRESH_WRITES)
+        _scope, unrecorded = refresh_check(conn, ctx.db_path, ctx.clock)
     except CorruptDatabase as exc:
         raise CliError(str(exc)) from None
+    if unrecorded:
+        print(
+            _(
+                "the live database passed its check but the check was not recorded "
+                "({reason}): the next `queue refresh` checks the whole file"
+            ).format(reason=unrecorded),
+            file=sys.stderr,
+        )
     stats = RefreshStats()
     try:
         with (

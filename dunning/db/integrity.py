@@ -14,21 +14,32 @@ only reads (invoices, payments, customers, phones...) is read under ``named_corr
 read that meets a damaged page (SQLITE_CORRUPT, SQLITE_NOTADB) stops the run with the same
 named message, before anything more is written. Not covered by a partial check: the file's
 free list (SQLite checks it only in a whole-file check), which the writes draw new pages
-from; ``dunning backup`` checks the whole file, free list included.
+from, and pages the refresh never reads. Hence the policy (``refresh_check``): every
+whole-file check that passes (``dunning backup``'s, the refresh's own) is recorded in
+``meta`` (key ``CHECKED_KEY``: when, by the command's clock, and what); the refresh runs
+the partial check only when a whole-file check passed less than ``WHOLE_EVERY`` (24 h)
+before, by its clock, and the whole one otherwise (none recorded, unreadable, or recorded
+in the future: a clock set back). The nightly order import, backup, refresh makes the
+refresh's check the partial one.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from dunning.db.connection import DatabaseError
+from dunning.clock import Clock, from_iso, to_iso
+from dunning.db.connection import DatabaseError, write_tx
 from dunning.i18n import _
 
 SQLITE_CORRUPT = 11
 SQLITE_NOTADB = 26
+CHECKED_KEY = "integrity.checked"  # meta: the last whole-file quick_check that passed
+WHOLE_EVERY = timedelta(hours=24)  # a recorded check younger than this: the partial one
 SHOWN = 3  # problems quoted in the message (quick_check lists up to 100)
 # The tables ``queue refresh`` writes (rows rewritten or appended, with their indexes):
 # the queue rows, the promises it decides and their history (activities), the aging
@@ -124,3 +135,68 @@ def named_corrupt(path: Path | str | None) -> Iterator[None]:
         if is_corrupt(exc):
             raise damaged_on_read(path, exc) from None
         raise
+
+
+def record_whole(conn: sqlite3.Connection, clock: Clock, by: str) -> str | None:
+    """Record in ``meta`` that a whole-file quick_check of this file just passed, in its
+    own short write transaction (after the check, never holding the lock during it).
+    None, or the reason it could not be recorded (a read-only file, the lock not had, no
+    ``meta`` table): not fatal, the next refresh then runs the whole check itself."""
+    from dunning.db.lockwait import _os_name
+
+    now = clock.now()
+    value = json.dumps(
+        {"check": "quick_check", "scope": "whole file", "by": by, "at": to_iso(now)},
+        sort_keys=True,
+    )
+    try:
+        with write_tx(conn):
+            conn.execute(
+                "INSERT INTO meta (key, value, set_at, set_by) VALUES (?,?,?,?) "
+                "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                "set_at = excluded.set_at, set_by = excluded.set_by",
+                (CHECKED_KEY, value, to_iso(now), _os_name()),
+            )
+    except (sqlite3.Error, DatabaseError) as exc:
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
+
+
+def last_whole(conn: sqlite3.Connection) -> datetime | None:
+    """When the last recorded whole-file check passed (UTC), or None: none recorded, or
+    the record unreadable (a damaged page, a value that is not ours)."""
+    try:
+        row = conn.execute("SELECT value FROM meta WHERE key = ?", (CHECKED_KEY,)).fetchone()
+        if row is None:
+            return None
+        value = json.loads(str(row[0]))
+        if value.get("scope") != "whole file" or value.get("check") != "quick_check":
+            return None
+        return from_iso(str(value["at"]))
+    except (sqlite3.Error, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def whole_due(conn: sqlite3.Connection, clock: Clock) -> bool:
+    """Whether the refresh must check the whole file: no whole-file check recorded as
+    passed within ``WHOLE_EVERY`` before ``clock``'s now (one in the future counts as
+    none: a clock set back must not excuse a check)."""
+    at = last_whole(conn)
+    if at is None:
+        return True
+    age = clock.now() - at
+    return not timedelta(0) <= age < WHOLE_EVERY
+
+
+def refresh_check(
+    conn: sqlite3.Connection, path: Path | str | None, clock: Clock
+) -> tuple[str, str | None]:
+    """The refresh's check before it writes: ``("scoped", None)`` when a whole-file
+    check passed within ``WHOLE_EVERY``, else the whole file, recorded when it passes
+    (``("whole", why not recorded or None)``). CorruptDatabase naming ``path`` when it
+    fails."""
+    if not whole_due(conn, clock):
+        check_live(conn, path, REFRESH_WRITES)
+        return "scoped", None
+    check_live(conn, path)
+    return "whole", record_whole(conn, clock, "queue refresh")

@@ -47,6 +47,7 @@ CHUNK = 5000
 # decides promises and writes (the reads and the scoring are two thirds of the work).
 PARALLEL_FROM = 50_000
 WRITE_CACHE_KIB = -100_000  # the writer's page cache during the refresh (100 MB)
+CELL_SIZE_CHECK = "ON"  # PRAGMA cell_size_check on the refresh's connections (writer, helpers)
 AHEAD = 2  # ranges handed to each helper before its first answer is awaited
 # ``rebuild=None``: from this many customers on, when at least this share of the first
 # range's rows change, the next queue is built beside the live one and swapped in
@@ -145,6 +146,11 @@ def refresh_all(
     # checkpoint runs inside COMMIT, after the lock is released, and was counted as held)
     autocheckpoint = conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
     conn.execute("PRAGMA wal_autocheckpoint = 0")
+    # a page whose cells overlap or overflow it is SQLITE_CORRUPT (named, db/integrity.py)
+    # when read, not a wrong answer or a write into a neighbour's cell; measured in
+    # bench_refresh.py (--cell-size-check off)
+    cell_check = conn.execute("PRAGMA cell_size_check").fetchone()[0]
+    conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")
     if rebuild is None:
         rebuild = None if stats.of >= REBUILD_FROM else False
     writer = _Writer(conn, maker, stats, rebuild)
@@ -162,6 +168,7 @@ def refresh_all(
     finally:
         conn.execute(f"PRAGMA cache_size={int(cache)}")
         conn.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
+        conn.execute(f"PRAGMA cell_size_check = {int(cell_check)}")
     return stats
 
 
@@ -312,6 +319,7 @@ def _helper(
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
         conn.execute("PRAGMA query_only = ON")
+        conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")  # as the writer's
         assert isinstance(today, date)
         maker = RowMaker(now_iso, today, settings)
         while True:
