@@ -125,6 +125,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     refresh_mod.CELL_SIZE_CHECK = args.cell_size_check.upper()
+    print(f"PRAGMA cell_size_check on the refresh's connections: {refresh_mod.CELL_SIZE_CHECK}")
     if not args.db.exists() or not os.stat(args.db).st_mode & 0o200:
         sys.exit(f"{args.db}: missing or read-only; pass a copy (this bench writes to it)")
 

@@ -1,5 +1,6 @@
 """`dunning queue refresh` checks only the tables it writes (``PRAGMA quick_check(TABLE)``)
-and turns a damaged page met by its reads of the others into the same named refusal.
+when a whole-file check passed within 24 h (tests/test_integrity_policy.py), and turns a
+damaged page met by its reads of the others into the same named refusal.
 
 The whole-file check costs more than the command's budget at 1,000,000 customers
 (db/integrity.py); these tests prove that a damaged page still stops the night's run,
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from dunning.db.integrity import (
     check_live,
     named_corrupt,
     quick_check,
+    record_whole,
 )
 from dunning.demo.build import build_demo
 from dunning.queue.config import Settings
@@ -48,6 +51,16 @@ def live(demo: Path, tmp_path: Path) -> Path:
     shutil.copyfile(demo, path)
     path.chmod(0o600)
     return path
+
+
+def _recently_checked(path: Path) -> None:
+    """A whole-file check recorded an hour ago by the system clock (as `dunning backup`
+    records it), so the command's check is the scoped one."""
+    conn = open_db(path)
+    try:
+        assert record_whole(conn, FixedClock(datetime.now(UTC) - timedelta(hours=1)), "t") is None
+    finally:
+        conn.close()
 
 
 def _audit_rows(path: Path) -> int:
@@ -86,8 +99,10 @@ def test_a_damaged_page_of_a_table_it_writes_stops_it_before_it_writes(
 
 @pytest.mark.parametrize("table", ["invoices_aging", "customers", "phones_usable"])
 def test_a_damaged_page_it_only_reads_stops_it_named(live: Path, table: str) -> None:
-    """The page is not checked first: the read that meets it stops the run with the
-    file's name and no traceback; no audit row goes into the damaged file."""
+    """After a recent whole-file check (the nightly backup's) the page is not checked
+    first: the read that meets it stops the run with the file's name and no traceback;
+    no audit row goes into the damaged file."""
+    _recently_checked(live)
     audits = _audit_rows(live)
     corrupt_a_table_page(live, table)
     done = dunning("--db", str(live), "queue", "refresh")
