@@ -168,7 +168,7 @@ def main() -> None:
                 f"{'  quick_check(' + table + ')':<58} "
                 f"{took:8.2f} {cpu() - c:8.2f} {'ok' if ok else 'DAMAGED':>10}"
             )
-        print(f"{'check run: scoped, quick_check(TABLE) of the tables it writes':<58} {check:8.2f}")
+        print(f"{'check run: scoped, quick_check(TABLE) of tables it writes':<58} {check:8.2f}")
     settings = Settings()
     day0 = FixedClock().now().astimezone(settings.team_zone).date()
     t = time.perf_counter()
