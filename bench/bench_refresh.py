@@ -148,7 +148,7 @@ def main() -> None:
         ok = quick_check(conn) == ["ok"]
         check = time.perf_counter() - t
         print(
-            f"{'check run: whole file, PRAGMA quick_check (none recorded in 24 h)':<58} "
+            f"{'check run: whole file, PRAGMA quick_check (none in 24 h)':<58} "
             f"{check:8.2f} {cpu() - c:8.2f} {'ok' if ok else 'DAMAGED':>10}"
         )
     elif not args.no_check:
