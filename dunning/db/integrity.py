@@ -1,5 +1,6 @@
 """``PRAGMA quick_check`` of the live database, run by ``backup`` (the whole file) and the
-nightly ``queue refresh`` (the tables it writes) before they read, copy or write anything.
+nightly ``queue refresh`` (the tables it writes, or the whole file when no whole-file check
+passed within 24 h: ``refresh_check``) before they read, copy or write anything.
 
 A damaged page is otherwise noticed only when a collector's screen happens to read it,
 and a backup of it is a copy of the damage. The check reads every page: 6 s for the
