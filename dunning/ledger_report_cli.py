@@ -145,6 +145,13 @@ def cmd_backup(args: argparse.Namespace) -> int:
             info.update(path=result.path, bytes=result.bytes)
     finally:
         conn.close()
+    if result.unrecorded:
+        _err(
+            _(
+                "the live database passed its check but the check was not recorded "
+                "({reason}): the next `queue refresh` checks the whole file"
+            ).format(reason=result.unrecorded)
+        )
     for stale in result.cleaned:
         _err(_("removed {path}: left by a backup that was stopped").format(path=stale))
     print(f"backup written to {result.path} ({result.bytes:,} bytes, {result.seconds:.1f} s)")

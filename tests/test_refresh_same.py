@@ -162,3 +162,93 @@ def test_a_range_read_before_someone_wrote_is_read_again_under_the_lock(tmp_path
     assert stats.recomputed == 1
     assert conn.execute("SELECT state FROM queue WHERE customer_id = 7").fetchone()[0] == "hold"
     conn.close()
+
+
+# every customer of a range with a pending promise evaluated, as before the candidates
+# were narrowed (?3, the instant, is unused here)
+_EVERY_PENDING = """SELECT customer_id FROM promises
+    WHERE status = 'pending' AND customer_id BETWEEN ?1 AND ?2 AND ?3 IS NOT NULL
+    UNION
+    SELECT p.customer_id FROM promises p
+    WHERE p.status IN ('partial', 'broken') AND p.customer_id BETWEEN ?1 AND ?2
+    AND (EXISTS (SELECT 1 FROM payments y
+                 WHERE y.customer_id = p.customer_id
+                 AND y.paid_on BETWEEN p.promised_on AND p.decide_after
+                 AND y.created_at >= p.decided_at)
+         OR EXISTS (SELECT 1 FROM invoice_closures x
+                    WHERE x.customer_id = p.customer_id
+                    AND x.closed_on BETWEEN p.promised_on AND p.decide_after
+                    AND x.created_at >= p.decided_at))"""
+
+
+def _pay_early(db: Path) -> int:
+    """Money inside the window of some pending promises before their deadline: a full
+    payment for some (kept early), part of it for others, a closure for a few."""
+    conn = sqlite3.connect(db)
+    with conn:
+        pending = conn.execute(
+            "SELECT id, customer_id, amount_minor, promised_on FROM promises "
+            "WHERE status = 'pending' ORDER BY id"
+        ).fetchall()
+        for n, (pid, cid, amount, promised_on) in enumerate(pending[::3]):
+            cur, inv = conn.execute(
+                "SELECT currency, id FROM invoices WHERE customer_id = ? LIMIT 1", (cid,)
+            ).fetchone()
+            paid = amount if n % 2 == 0 else amount // 3
+            if n % 5 == 4:
+                conn.execute(
+                    "INSERT INTO invoice_closures (customer_id, invoice_id, amount_minor, "
+                    "currency, closed_on, how, created_at) VALUES (?,?,?,?,?,?,?)",
+                    (cid, inv, paid, cur, promised_on, "zeroed", "2026-11-23T12:00:00Z"),
+                )
+            else:
+                conn.execute(
+                    "INSERT INTO payments (customer_id, invoice_id, external_ref, amount_minor,"
+                    " currency, paid_on, created_at) VALUES (?,NULL,?,?,?,?,?)",
+                    (cid, f"early-{pid}", paid, cur, promised_on, "2026-11-23T12:00:00Z"),
+                )
+    conn.close()
+    return len(pending)
+
+
+def _decided(db: Path) -> list[list[object]]:
+    conn = sqlite3.connect(db)
+    try:
+        promises = [list(r) for r in conn.execute("SELECT * FROM promises ORDER BY id")]
+        acts = [
+            list(r)
+            for r in conn.execute(
+                "SELECT customer_id, outcome, note, details FROM activities ORDER BY id"
+            )
+        ]
+        return [promises, acts]
+    finally:
+        conn.close()
+
+
+def test_the_promises_left_out_of_the_night_are_the_ones_it_would_not_change(tmp_path, monkeypatch):
+    """The refresh evaluates only the pending promises whose deadline came, with money in
+    their window, or beside a partial or broken one: the promises, activities and queue
+    rows are those of evaluating every pending promise, night after night."""
+    from dunning.queue import refresh
+
+    first = tmp_path / "a.db"
+    build_demo(first, customers=700, seed=11, clock=FixedClock())
+    assert _pay_early(first) > 10
+    second = tmp_path / "b.db"
+    second.write_bytes(first.read_bytes())
+    out = []
+    for db, candidates in ((first, refresh._CANDIDATES), (second, _EVERY_PENDING)):
+        monkeypatch.setattr(refresh, "_CANDIDATES", candidates)
+        decided = 0
+        for day in (0, 1, 4, 9, 20, 40):
+            clock = FixedClock()
+            clock.advance(days=day)
+            conn = open_db(db)
+            try:
+                decided += refresh_all(conn, clock, Settings(), chunk=100, workers=0).decided
+            finally:
+                conn.close()
+        out.append((decided, _decided(db), _rows(db)))
+    assert out[0][0] > 20
+    assert out[0] == out[1]

@@ -6,7 +6,9 @@ them). The copy goes to ``DEST.partial``, is checked with ``PRAGMA quick_check``
 durable, then renamed into place: a crash never leaves a half-written DEST.
 
 - The live database is checked first (``PRAGMA quick_check``): a corrupt page stops the
-  backup with a message naming the live file, and nothing is written.
+  backup with a message naming the live file, and nothing is written. A check that
+  passes is recorded in the live file's ``meta`` (db/integrity.py ``record_whole``), so
+  the nightly refresh may check only the tables it writes.
 - A destination that is part of a live database is refused, ``--force`` or not: the
   live file, its ``-wal``, ``-shm`` or ``-journal``, whatever path (symlink, hard link)
   leads to them, and any database file that has a ``-wal``/``-shm``/``-journal`` beside
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from dunning.clock import Clock
 from dunning.db import private
-from dunning.db.integrity import CorruptDatabase, check_live
+from dunning.db.integrity import CorruptDatabase, check_live, record_whole
 from dunning.i18n import _
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -55,6 +57,7 @@ class BackupResult:
     bytes: int
     seconds: float
     cleaned: list[Path] = field(default_factory=list)  # stale .partial files removed
+    unrecorded: str | None = None  # why the live file's passed check was not recorded
 
 
 def live_path(conn: sqlite3.Connection) -> Path | None:
@@ -223,6 +226,10 @@ def backup(
         check_live(conn, live)
     except CorruptDatabase as exc:
         raise DamagedLive(str(exc)) from None
+    # recorded at once, in its own short write transaction (the check held no lock); a
+    # read-only file or a lock not had is reported, not fatal: the copy is what a backup
+    # promises, and the next refresh then checks the whole file itself
+    unrecorded = record_whole(conn, clock, "backup")
     cleaned = clean_stale(dest.parent)
     tmp = dest.with_name(dest.name + ".partial")
     started = time.perf_counter()
@@ -245,7 +252,9 @@ def backup(
         raise
     finally:
         os.close(lock)
-    return BackupResult(dest, dest.stat().st_size, time.perf_counter() - started, cleaned)
+    return BackupResult(
+        dest, dest.stat().st_size, time.perf_counter() - started, cleaned, unrecorded
+    )
 
 
 def _copy(conn: sqlite3.Connection, tmp: Path, dest: Path) -> None:
