@@ -30,6 +30,8 @@ from dunning.queue.config import Settings  # noqa: E402
 from dunning.queue.outcomes import OutcomeInput  # noqa: E402
 from dunning.queue.session import WorkSession  # noqa: E402
 
+CHECKPOINT_EVERY = 10.0  # as the screen does (tui/screens/work.py CHECKPOINT_EVERY)
+
 
 def raw_claim_and_load(conn: sqlite3.Connection, collector_id: int) -> int | None:
     """The least the hot path must do, in raw sqlite3: claim one and read what is shown."""
@@ -131,7 +133,11 @@ def main() -> None:
     claim_cpu: list[float] = []  # this process's CPU: less disturbed by a busy machine
     passed: list[int] = []  # accounts the claim read and passed over (not callable now)
     commit: list[float] = []
+    last_checkpoint = time.perf_counter()
     for _ in range(args.n):
+        if time.perf_counter() - last_checkpoint >= CHECKPOINT_EVERY:
+            session.checkpoint()  # untimed: the screen runs it in a worker every 10 s
+            last_checkpoint = time.perf_counter()
         c0 = time.process_time()
         t0 = time.perf_counter()
         view = session.next_account()
