@@ -18,7 +18,9 @@ INSERT. The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CH
 constraints off (the generator only makes valid rows; the tests run integrity_check);
 the migration's indexes that the rows would not reach in key order are dropped and
 recreated from their own SQL afterwards, and the database ends in WAL mode like every
-other dunning database. Small builds check every phone number with phonenumbers and let
+other dunning database. The search index (names folded, FTS5) is made batch by batch while
+the rows go in, in the time the writer waits for the generator (``_Names``). Small builds
+check every phone number with phonenumbers and let
 ``refresh_accounts`` derive the queue; big ones draw numbers from pools checked once.
 """
 
