@@ -58,3 +58,32 @@ def test_the_big_builds_path_makes_the_rows_it_made_before(tmp_path):
         direct_queue=True,
     )
     assert digests(path) == BEFORE
+
+
+def test_the_search_index_made_during_the_load_is_the_one_rebuild_makes(tmp_path, monkeypatch):
+    """The build folds names batch by batch while it loads (build._Names): the index must
+    hold what search_index.rebuild makes from the finished table, FTS5 included."""
+    from dunning.db import search_index
+    from dunning.demo import build
+
+    monkeypatch.setattr(build, "CHUNK", 700)  # several batches
+    path = tmp_path / "demo.db"
+    build_demo_report(
+        path, customers=2000, clock=FixedClock(), worker=False, phone_pool=True, direct_queue=True
+    )
+    conn = sqlite3.connect(path)
+    try:
+        query = "SELECT customer_id, folded FROM search_names ORDER BY customer_id"
+        trigram = "SELECT rowid FROM search_names_fts WHERE search_names_fts MATCH 'ard' ORDER BY 1"
+        made, hits = conn.execute(query).fetchall(), conn.execute(trigram).fetchall()
+        assert len(made) == 2000 and hits
+        conn.execute("INSERT INTO search_names_fts (search_names_fts) VALUES ('integrity-check')")
+        with conn:
+            search_index.rebuild(conn)
+        assert conn.execute(query).fetchall() == made
+        assert conn.execute(trigram).fetchall() == hits
+        indexes = "SELECT name FROM sqlite_master WHERE name = 'search_names_folded'"
+        assert conn.execute(indexes).fetchall() == [("search_names_folded",)]
+        assert conn.execute("SELECT COUNT(*) FROM search_stale").fetchone() == (0,)
+    finally:
+        conn.close()

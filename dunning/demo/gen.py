@@ -135,6 +135,8 @@ class Generator:
         self.attempts = table(ATTEMPTS)
         self.aging = table(tuple(((lo, hi), w) for w, lo, hi in AGING))
         self.digits = {c: minor_digits(c) for c in D.FX_PER_USD}
+        # minor units per US dollar, by currency (the same product account.py made per row)
+        self.fx = {c: D.FX_PER_USD[c] * 10 ** self.digits[c] for c in D.FX_PER_USD}
         rng = random.Random(f"dunning-demo-amounts:{cfg.seed}")
         self.logn = sorted(rng.lognormvariate(0, 0.6) for _ in range(4096))
         self.pools: dict[str, tuple[tuple[tuple[str, str], ...], ...]] = {}
