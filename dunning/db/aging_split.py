@@ -117,7 +117,7 @@ def _write_half(
     """Write the rows of ``sql`` as CSV lines; returns the per-currency sums and count."""
     names = aging_out._names(conn)
     sums: dict[str, list[int]] = {}
-    formats: dict[str, tuple[str, int]] = {}
+    formats: dict[str, tuple[int, str, str]] = {}
     count = 0
     cur = conn.cursor()
     cur.row_factory = None
