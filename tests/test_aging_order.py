@@ -38,6 +38,16 @@ def _lead(conn: sqlite3.Connection) -> int:
         )
 
 
+def _as_filled(conn: sqlite3.Connection) -> None:
+    """The table as advanced equals the table made afresh from the snapshot."""
+    cols = "k, external_ref, currency, customer_id, b0, b1, b2, b3, b4, b5, cr, dp, name, " \
+        "collector_id"  # fmt: skip
+    kept = [tuple(r) for r in conn.execute(f"SELECT {cols} FROM aging_order")]
+    with write_tx(conn):
+        aging_order.fill(conn)
+    assert kept == [tuple(r) for r in conn.execute(f"SELECT {cols} FROM aging_order")]
+
+
 def test_the_report_reads_the_table_in_its_order_without_a_sort(
     conn: sqlite3.Connection,
 ) -> None:
@@ -81,6 +91,7 @@ def test_renames_and_reassignments_after_the_snapshot_are_seen(
     # the night's advance takes them in: the table holds them as they are now
     assert aging_snapshot.advance(conn, TODAY) == "advanced"
     assert conn.execute("SELECT COUNT(*) FROM aging_dirty").fetchone()[0] == 0
+    _as_filled(conn)
     got = dict(conn.execute("SELECT customer_id, name FROM aging_order"))
     assert got[ids[0]] == "Zed\x1b[0m, Inc."
     assert (
@@ -90,6 +101,18 @@ def test_renames_and_reassignments_after_the_snapshot_are_seen(
         ).fetchone()[0]
         == 0
     )
+    check(conn, db_path, clock, tmp_path, files=True)
+
+
+def test_a_shift_moves_the_buckets_in_place(
+    conn: sqlite3.Connection, db_path: Path, clock: FixedClock, tmp_path: Path
+) -> None:
+    build(conn, 35)
+    aging_snapshot.advance(conn, TODAY - timedelta(days=20), min_invoices=0)
+    with write_tx(conn):
+        conn.execute("UPDATE customers SET name = 'Renamed' WHERE id = 3")
+    assert aging_snapshot.advance(conn, TODAY) == "advanced"
+    _as_filled(conn)
     check(conn, db_path, clock, tmp_path, files=True)
 
 

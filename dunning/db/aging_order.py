@@ -22,8 +22,9 @@ customers ``touch`` records):
   constantly, and nothing added to a lead's move of 100,000 accounts.
 
 The table is made with the snapshot (its first build: one sorted insert) and kept with
-it by :func:`aging_snapshot.advance`, which recomputes only the customers it takes in
-(its dirty customers, the reassigned and those whose buckets shift). Within a few days
+it by :func:`aging_snapshot.advance`, which makes again only the rows of the customers
+it takes in (its dirty customers) and of the reassigned ones, and moves the buckets of
+those whose invoices crossed a boundary in place. Within a few days
 of the snapshot's date a report shifts the buckets of its rows as the snapshot's own
 statement does (a left join to the shift, by customer).
 
@@ -117,20 +118,26 @@ def clear(conn: sqlite3.Connection) -> None:
 
 def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
     """Inside aging_snapshot.advance's write transaction, once the snapshot is advanced:
-    the rows of the customers it took in (``taken``, a subquery of customer ids), of the
-    reassigned ones and of those whose buckets shifted (``shifted``: a subquery of the
-    customers in the shift, or None) made again from the snapshot."""
+    the rows of the customers it took in (``taken``, a subquery of customer ids) and of
+    the reassigned ones made again from the snapshot; the buckets of the others whose
+    invoices crossed a boundary (``shifted``: the table of what moved, d0..d5 by customer
+    and currency, or None) moved in place (their key, minus the total, does not move)."""
     if not _exists(conn):
         return
     row = conn.execute("SELECT assignments_max FROM aging_order_state").fetchone()
     if row is None:  # made with the snapshot's next build
         return
+    if shifted is not None:
+        sets = ", ".join(f"b{j} = b{j} + sh.d{j}" for j in range(6))
+        conn.execute(
+            f"UPDATE aging_order SET {sets} FROM {shifted} sh "
+            "WHERE aging_order.customer_id = sh.customer_id "
+            "AND aging_order.currency = sh.currency"
+        )
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS aging_redo (customer_id INTEGER PRIMARY KEY)")
     conn.execute("DELETE FROM temp.aging_redo")
     conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {taken}")
     conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {MOVED_SQL}", {"asg_max": row[0]})
-    if shifted is not None:
-        conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {shifted}")
     redo = "(SELECT customer_id FROM temp.aging_redo)"
     conn.execute(f"DELETE FROM aging_order WHERE customer_id IN {redo}")
     conn.execute(_FILL.format(where=f"WHERE s.customer_id IN {redo}"))

@@ -368,7 +368,7 @@ def advance(
                 "WHERE aging_snapshot.customer_id = sh.customer_id "
                 "AND aging_snapshot.currency = sh.currency"
             )
-            shifted = "SELECT customer_id FROM temp.aging_shift"
+            shifted = "temp.aging_shift"
         fresh = FRESH_SQL.format(ids=f"IN {_TAKEN}")
         conn.execute(_INSERT.format(fresh=fresh), d)
         # the rows in the report's order (m019): the customers taken, moved or shifted
