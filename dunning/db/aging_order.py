@@ -35,6 +35,7 @@ the table is there; without it a report reads the snapshot and sorts
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from datetime import date
 from typing import Any
@@ -162,7 +163,7 @@ def customer_sql(
     carries a ``/*HALF:k:ref:currency*/`` mark where aging_split adds its pivot's
     condition (a range of the table's key on this side)."""
     asg_max = state(conn)
-    if asg_max is None:
+    if asg_max is None or os.environ.get("DUNNING_AGING_ORDER") == "0":  # 0: measure without
         return None
     s, d = snap.bounds(st.as_of, "s"), snap.bounds(as_of, "b")
     params: dict[str, Any] = {**s, **d, "inv_max": st.invoices_max, "pay_max": st.payments_max,
