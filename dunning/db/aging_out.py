@@ -6,7 +6,7 @@ time, and each chunk is written before the next is read; the TOTAL rows are summ
 the way and written last. The bytes are exactly those of ``exports.write`` over the
 whole report (tests/test_aging_reference.py):
 
-- CSV: one ``%`` format a row straight from the cursor's tuple (amounts as floats in
+- CSV: one compiled f-string a row straight from the cursor's tuple (amounts as floats in
   major units, exact below 2**52, as exports' fast path); a row with text csv.writer would
   quote or csvsafe neutralize, or a huge amount, is written by the exact slow path;
 - the aligned table needs every column's width before its first line. Pass one reads the
@@ -15,13 +15,14 @@ whole report (tests/test_aging_reference.py):
   with its magnitude, plus one for a sign), and spills the rows to a private temporary
   file (the cursor's tuples, ``marshal``, unlinked at once); pass two reads them back and
   writes the lines,
-  each in one ``str.format`` call (grouped floats, exact below 2**52 as in the CSV);
+  each by one compiled f-string (grouped floats, exact below 2**52 as in the CSV);
 - XLSX: the rows handed to openpyxl's write-only workbook as a generator.
 
 The statement runs on a read connection of its own (when the database is a file and the
 caller is not inside a transaction): no memory map (touched pages would count in the
 process's memory) and SQLite's sort spilled to a temporary file rather than held in
-memory. Today's CSV and table over a large ledger are written by two processes, split
+memory; today's rows, with an aging snapshot, come from its table in the report's order
+(dunning/db/aging_order.py): no sort at all. Today's CSV and table over a large ledger are written by two processes, split
 at a pivot in the report's order (dunning/db/aging_split.py). The by-collector aging is
 a few rows per collector: reports.aging builds it.
 """
@@ -186,7 +187,7 @@ _csv_lines = _CSV_NS["lines"]
 def _csv_batch(
     batch: Tuples, names: dict[int, str], formats: dict[str, tuple[int, str, str]]
 ) -> str:
-    """The CSV lines of one batch, as ``exports._csv`` writes them: one ``%`` format a row
+    """The CSV lines of one batch, as ``exports._csv`` writes them: one f-string a row
     (floats in major units, exact below 2**52); a row with a text cell to quote or
     neutralize, or an amount too large for that, written by the exact slow path."""
     cols = list(zip(*batch, strict=True))
