@@ -22,9 +22,10 @@ The statement runs on a read connection of its own (when the database is a file 
 caller is not inside a transaction): no memory map (touched pages would count in the
 process's memory) and SQLite's sort spilled to a temporary file rather than held in
 memory; today's rows, with an aging snapshot, come from its table in the report's order
-(dunning/db/aging_order.py): no sort at all. Today's CSV and table over a large ledger are written by two processes, split
-at a pivot in the report's order (dunning/db/aging_split.py). The by-collector aging is
-a few rows per collector: reports.aging builds it.
+(dunning/db/aging_order.py): no sort at all. Today's CSV and table over a large ledger
+are written by two processes, split at a pivot in the report's order
+(dunning/db/aging_split.py). The by-collector aging is a few rows per collector:
+reports.aging builds it.
 """
 
 from __future__ import annotations
