@@ -15,7 +15,7 @@ from dunning.clock import FixedClock
 from dunning.db import past_collector
 from dunning.db import reports_past as past
 from dunning.db.connection import write_tx
-from tests.test_aging_reference import (
+from test_aging_reference import (
     TODAY,
     build,
     product_rows,

@@ -27,7 +27,7 @@ from dunning.db.integrity import (
     refresh_check,
 )
 from dunning.demo.build import build_demo
-from tests.test_backup_safety import digest, dunning
+from test_backup_safety import digest, dunning
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,7 @@ from dunning.db.integrity import (
 from dunning.demo.build import build_demo
 from dunning.queue.config import Settings
 from dunning.queue.refresh import refresh_all
-from tests.test_backup_safety import corrupt_a_table_page, digest, dunning
+from test_backup_safety import corrupt_a_table_page, digest, dunning
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ time, and each chunk is written before the next is read; the TOTAL rows are summ
 the way and written last. The bytes are exactly those of ``exports.write`` over the
 whole report (tests/test_aging_reference.py):
 
-- CSV: one ``%`` format a row straight from the cursor's tuple (amounts as floats in
+- CSV: one compiled f-string a row straight from the cursor's tuple (amounts as floats in
   major units, exact below 2**52, as exports' fast path); a row with text csv.writer would
   quote or csvsafe neutralize, or a huge amount, is written by the exact slow path;
 - the aligned table needs every column's width before its first line. Pass one reads the
@@ -15,15 +15,17 @@ whole report (tests/test_aging_reference.py):
   with its magnitude, plus one for a sign), and spills the rows to a private temporary
   file (the cursor's tuples, ``marshal``, unlinked at once); pass two reads them back and
   writes the lines,
-  each in one ``str.format`` call (grouped floats, exact below 2**52 as in the CSV);
+  each by one compiled f-string (grouped floats, exact below 2**52 as in the CSV);
 - XLSX: the rows handed to openpyxl's write-only workbook as a generator.
 
 The statement runs on a read connection of its own (when the database is a file and the
 caller is not inside a transaction): no memory map (touched pages would count in the
 process's memory) and SQLite's sort spilled to a temporary file rather than held in
-memory. Today's CSV and table over a large ledger are written by two processes, split
-at a pivot in the report's order (dunning/db/aging_split.py). The by-collector aging is
-a few rows per collector: reports.aging builds it.
+memory; today's rows, with an aging snapshot, come from its table in the report's order
+(dunning/db/aging_order.py): no sort at all. Today's CSV and table over a large ledger
+are written by two processes, split at a pivot in the report's order
+(dunning/db/aging_split.py). The by-collector aging is a few rows per collector:
+reports.aging builds it.
 """
 
 from __future__ import annotations
@@ -143,12 +145,19 @@ def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterato
 # a text cell the fast CSV line cannot write as it is: a character csv.writer quotes, or
 # a start a spreadsheet may run (csvsafe); "\x1f" separates the cells searched
 _CSV_SPECIAL = re.compile('[,"\r\n]|\x1f[=+\\-@\t]')
+_FORMULA = frozenset("=+-@\t")
 _EXACT = 2**51  # net and total of amounts below it stay below 2**52 (exports._FLOAT_EXACT)
 
 
 def _special(cells: tuple[str, ...]) -> list[int]:
     """The indexes of the cells ``_CSV_SPECIAL`` finds (or may find: a false alarm only
     costs the slow line)."""
+    # the usual case, at C speed: no quote, no comma, every character printable (a
+    # superset of the controls csv.writer quotes), no cell starting with a formula sign
+    plain = "".join(cells)
+    if ('"' not in plain and "," not in plain and plain.isprintable()
+            and not _FORMULA.intersection([c[:1] for c in cells])):  # fmt: skip
+        return []
     joined = "\x1f" + "\x1f".join(cells)
     if _CSV_SPECIAL.search(joined) is None:
         return []
@@ -156,8 +165,30 @@ def _special(cells: tuple[str, ...]) -> list[int]:
     return [bisect_right(starts, m.end() - 1) - 1 for m in _CSV_SPECIAL.finditer(joined)]
 
 
-def _csv_batch(batch: Tuples, names: dict[int, str], formats: dict[str, tuple[str, int]]) -> str:
-    """The CSV lines of one batch, as ``exports._csv`` writes them: one ``%`` format a row
+# The CSV lines of a batch, one f-string a row compiled once (no format string parsed a
+# row) and an amount of 0 (most of a row's ten) written as the currency's text for it
+# without formatting a float: measured, ~20% less CPU a row than one ``%`` format.
+_CSV_SRC = """
+def lines(batch, who, formats):
+    return [
+        f"{ref},{name},{who[cid]},{c},{format(b0 / u, s) if b0 else z},"
+        f"{format(b1 / u, s) if b1 else z},{format(b2 / u, s) if b2 else z},"
+        f"{format(b3 / u, s) if b3 else z},{format(b4 / u, s) if b4 else z},"
+        f"{format(b5 / u, s) if b5 else z},{format(cr / u, s) if cr else z},"
+        f"{format((-k - dp) / u, s)},{format(dp / u, s) if dp else z},{format(-k / u, s)}\\r\\n"
+        for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch
+        for u, s, z in (formats[c],)
+    ]
+"""
+_CSV_NS: dict[str, Any] = {}
+exec(compile(_CSV_SRC, __file__ + ":_CSV_SRC", "exec"), _CSV_NS)  # noqa: S102 - our text
+_csv_lines = _CSV_NS["lines"]
+
+
+def _csv_batch(
+    batch: Tuples, names: dict[int, str], formats: dict[str, tuple[int, str, str]]
+) -> str:
+    """The CSV lines of one batch, as ``exports._csv`` writes them: one f-string a row
     (floats in major units, exact below 2**52); a row with a text cell to quote or
     neutralize, or an amount too large for that, written by the exact slow path."""
     cols = list(zip(*batch, strict=True))
@@ -165,7 +196,7 @@ def _csv_batch(batch: Tuples, names: dict[int, str], formats: dict[str, tuple[st
     for c in set(cols[2]):
         if c not in formats:
             d = minor_digits(c) if c else 0
-            formats[c] = ("%s,%s,%s,%s," + ",".join([f"%.{d}f"] * 10) + "\r\n", 10**d)
+            formats[c] = (10**d, f".{d}f", format(0.0, f".{d}f"))
         if _special((c,)):
             slow |= {i for i, x in enumerate(cols[2]) if x == c}
     who = {cid: names.get(cid) or reports.UNASSIGNED for cid in set(cols[12])}
@@ -176,11 +207,7 @@ def _csv_batch(batch: Tuples, names: dict[int, str], formats: dict[str, tuple[st
         slow |= {i for i, row in enumerate(batch)
                  if max(row[3:11]) >= _EXACT or min(row[3:11]) <= -_EXACT
                  or abs(row[0]) >= _EXACT}  # fmt: skip
-    out = []
-    for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch:
-        f, u = formats[c]
-        out.append(f % (ref, name, who[cid], c, b0 / u, b1 / u, b2 / u, b3 / u, b4 / u,
-                        b5 / u, cr / u, (-k - dp) / u, dp / u, -k / u))  # fmt: skip
+    out = _csv_lines(batch, who, formats)
     for i in slow:
         out[i] = ex._csv_line(_line(batch[i], names), HEAD - 1, HEAD)
     return "".join(out)
@@ -228,7 +255,7 @@ def write_aging(
             else:
                 names = _names(conn)
                 sums = {}
-                formats: dict[str, tuple[str, int]] = {}
+                formats: dict[str, tuple[int, str, str]] = {}
                 for batch in _batches(conn, as_of, today):
                     _add_sums(sums, batch)
                     fh.write(_csv_batch(batch, names, formats))
@@ -260,7 +287,9 @@ def _cleaned(cells: tuple[str, ...] | list[str]) -> list[str]:
     """A text column as the aligned table shows it (exports.table_text), each cell that
     needs it fixed, the others untouched."""
     out = list(cells)
-    fix = unsafe_cells(out)
+    # every character printable (str.isprintable, C speed: a superset of what
+    # textsafe.visible changes): nothing to fix; else the exact search
+    fix = [] if "".join(out).isprintable() else unsafe_cells(out)
     if max(map(len, out), default=0) > ex.TABLE_TEXT_MAX:
         fix += [k for k, v in enumerate(out) if len(v) > ex.TABLE_TEXT_MAX]
     for k in fix:
@@ -401,11 +430,42 @@ def write_head(shape: dict[str, Any], cols: list[ex.Column], fh: IO[str], title:
     fh.write("  ".join("-" * w for w in widths) + "\n")
 
 
+def _table_lines(widths: list[int]) -> Any:
+    """The function making a batch's lines, its widths written in: one f-string a row
+    compiled once a report (no format string parsed a row), an amount of 0 (most of a
+    row's ten) written as its column's text for it without formatting a float."""
+    text = "  ".join(f"{{{v}:<{w}}}" for v, w in zip(("ref", "name", "who[cid]", "cur[c]"),
+                                                  widths[:HEAD], strict=True))  # fmt: skip
+    cells = ["b0", "b1", "b2", "b3", "b4", "b5", "cr", "(-k - dp)", "dp", "-k"]
+    zero = {"b0", "b1", "b2", "b3", "b4", "b5", "cr", "dp"}  # the others never 0 a row
+    money = "  ".join(
+        f"{{format({v} / u, s{i}) if {v} else z{i}}}" if v in zero else f"{{format({v} / u, s{i})}}"
+        for i, v in enumerate(cells)
+    )
+    specs = ", ".join(f"s{i}, z{i}" for i in range(len(cells)))
+    src = (
+        "def lines(refs, names, batch, who, cur, fm):\n"
+        f"    return [f'{text}  {money}\\n'\n"
+        "        for ref, name, (k, _, c, b0, b1, b2, b3, b4, b5, cr, dp, _, cid)\n"
+        "        in zip(refs, names, batch)\n"
+        f"        for u, {specs} in (fm[c],)]\n"
+    )
+    ns: dict[str, Any] = {}
+    exec(compile(src, __file__ + ":_table_lines", "exec"), ns)  # noqa: S102 - our text
+    return ns["lines"]
+
+
 def write_lines(
     shape: dict[str, Any], spill: IO[bytes], names: dict[int, str], fh: IO[str]
 ) -> None:
     """Pass two: the lines of the rows spilled by ``measure``."""
-    formats, cur_cell = shape["formats"], shape["cur_cell"]
+    formats, cur_cell, widths = shape["formats"], shape["cur_cell"], shape["widths"]
+    lines = _table_lines(widths)
+    fm: dict[str, tuple[Any, ...]] = {}
+    for c, (_, u, d, _) in formats.items():
+        specs = [f">{widths[i]},.{d}f" for i in range(HEAD, len(widths))]
+        fm[c] = (u, *chain.from_iterable((f, format(0.0, f)) for f in specs))
+    slow_currencies = {c for c, f in formats.items() if not f[3]}
     who: dict[int | None, str] = {}
     spill.seek(0)
     while size := spill.read(8):
@@ -413,18 +473,16 @@ def write_lines(
         tcols = list(zip(*batch, strict=True))
         for cid in set(tcols[12]) - who.keys():
             who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
-        out = []
-        for ref, name, row in zip(_cleaned(tcols[1]), _cleaned(tcols[11]), batch, strict=True):
-            k, c, b0, b1, b2, b3, b4, b5, cr, dp, cid = row[0], *row[2:11], row[12]
-            line_fmt, u, d, fast = formats[c]
-            if fast:
-                out.append(line_fmt.format(ref, name, who[cid], cur_cell[c], b0 / u, b1 / u,
-                                           b2 / u, b3 / u, b4 / u, b5 / u, cr / u,
-                                           (-k - dp) / u, dp / u, -k / u))  # fmt: skip
-            else:
-                line = [ref, name, who[cid], cur_cell[c], b0, b1, b2, b3, b4, b5, cr,
-                        -k - dp, dp, -k]  # fmt: skip
-                out.append(_slow(shape, line, d))
+        refs, texts = _cleaned(tcols[1]), _cleaned(tcols[11])
+        out = lines(refs, texts, batch, who, cur_cell, fm)
+        if slow_currencies:  # an amount at or above 2**52: exact integer arithmetic
+            for i, row in enumerate(batch):
+                c = row[2]
+                if c in slow_currencies:
+                    k, dp = row[0], row[10]
+                    line = [refs[i], texts[i], who[row[12]], cur_cell[c], *row[3:10],
+                            -k - dp, dp, -k]  # fmt: skip
+                    out[i] = _slow(shape, line, formats[c][2])
         fh.write("".join(out))
 
 

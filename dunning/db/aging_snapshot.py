@@ -239,13 +239,16 @@ def customer_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str, 
     are sorted apart and SQLite merges the two halves of the UNION ALL. Measured at 1M
     customers: reading the rows through an index on the total instead (no sort but one
     random read of customers, queue and the snapshot a row) took 61 s against 24 s.
-    Each half's WHERE carries a ``/*HALF:k:currency*/`` mark where aging_split adds its
-    pivot's condition."""
+    Each half's WHERE carries a ``/*HALF:k:ref:currency*/`` mark where aging_split adds
+    its pivot's condition. With the table of rows in the report's order
+    (dunning/db/aging_order.py, m019) no sort: its statement."""
+    from dunning.db import aging_order
+
     st = state(conn)
     if not usable(st, as_of):
         return None
     assert st is not None
-    return ordered_sql(st, as_of)
+    return aging_order.customer_sql(conn, st, as_of) or ordered_sql(st, as_of)
 
 
 def collector_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str, Any]] | None:
@@ -279,13 +282,14 @@ SELECT s.k AS k, c.external_ref AS external_ref, s.currency AS currency, {moved}
        c.name, q.collector_id
 FROM aging_snapshot s JOIN customers c ON c.id = s.customer_id
 LEFT JOIN queue q ON q.customer_id = s.customer_id {join}
-WHERE s.customer_id NOT IN (SELECT customer_id FROM snap_dirty) /*HALF:s.k:s.currency*/
+WHERE s.customer_id NOT IN (SELECT customer_id FROM snap_dirty)
+  /*HALF:s.k:c.external_ref:s.currency*/
 UNION ALL
 SELECT -(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp), c.external_ref, f.currency,
        f.b0, f.b1, f.b2, f.b3, f.b4, f.b5, f.cr, f.dp, c.name, q.collector_id
 FROM ({fresh}) f JOIN customers c ON c.id = f.customer_id
 LEFT JOIN queue q ON q.customer_id = f.customer_id
-WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):f.currency*/
+WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):c.external_ref:f.currency*/
 ORDER BY k, external_ref, currency
 """
     return sql, params
@@ -331,6 +335,8 @@ def advance(
     one, build it when ``create`` and the ledger has ``min_invoices`` (default
     MIN_INVOICES) or more; a snapshot too far from ``today`` is built again. Not inside
     a transaction (it makes its own). Returns what it did: "none", "built", "advanced"."""
+    from dunning.db import aging_order
+
     st = state(conn)
     if st is None or not usable(st, today):
         largest = conn.execute("SELECT MAX(id) FROM invoices").fetchone()[0] or 0
@@ -351,17 +357,24 @@ def advance(
         conn.execute(f"DELETE FROM aging_snapshot WHERE customer_id IN {_TAKEN}")
         s, d = bounds(st.as_of, "s"), bounds(today, "b")
         ranges = _ranges(s, d)
+        shifted = None
         if ranges:
             shift, extra = _shift_sql(ranges)
+            conn.execute("DROP TABLE IF EXISTS temp.aging_shift")
+            conn.execute(f"CREATE TEMP TABLE aging_shift AS {shift}", s | d | extra)
             sets = ", ".join(f"b{j} = b{j} + sh.d{j}" for j in range(6))
             conn.execute(
-                f"UPDATE aging_snapshot SET {sets} FROM ({shift}) sh "
+                f"UPDATE aging_snapshot SET {sets} FROM temp.aging_shift sh "
                 "WHERE aging_snapshot.customer_id = sh.customer_id "
-                "AND aging_snapshot.currency = sh.currency",
-                s | d | extra,
+                "AND aging_snapshot.currency = sh.currency"
             )
+            shifted = "temp.aging_shift"
         fresh = FRESH_SQL.format(ids=f"IN {_TAKEN}")
         conn.execute(_INSERT.format(fresh=fresh), d)
+        # the rows in the report's order (m019): the customers taken, moved or shifted
+        aging_order.advance(conn, f"SELECT customer_id FROM {_TAKEN}", shifted)
+        if shifted is not None:
+            conn.execute("DROP TABLE temp.aging_shift")
         conn.execute(f"DELETE FROM aging_dirty WHERE customer_id IN {_TAKEN}")
         conn.execute("DROP TABLE temp.aging_taken")
         conn.execute(
@@ -391,11 +404,14 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
     last, with the largest ids read in the first transaction: an invoice or payment
     written during the build is newer, so its customer is dirty; a touch during the
     build is kept in aging_dirty."""
+    from dunning.db import aging_order
+
     d = bounds(today, "b")
     with write_tx(conn):
         conn.execute("DELETE FROM aging_snapshot_state")
         conn.execute("DELETE FROM aging_snapshot")
         conn.execute("DELETE FROM aging_dirty")
+        aging_order.clear(conn)
         inv_max, pay_max = _maxima(conn)
         conn.execute(
             "INSERT INTO aging_snapshot_state (id, as_of, invoices_max, payments_max, ready) "
@@ -412,5 +428,7 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
                 d | {"lo": start, "hi": start + BUILD_CHUNK - 1},
             )
         start += BUILD_CHUNK
+    with write_tx(conn):  # the rows in the report's order (m019): one sorted insert
+        aging_order.fill(conn)
     with write_tx(conn):
         conn.execute("UPDATE aging_snapshot_state SET ready = 1")

@@ -64,11 +64,11 @@ def half_sql(base: str, upper: bool) -> str:
         op, strict = (">", ">") if upper else ("<", "<=")
 
         def cond(m: re.Match[str]) -> str:
-            k, cur = m.group(1), m.group(2)
-            return (f"AND {k} {op}= :pk AND ({k} {op} :pk OR (c.external_ref, {cur}) "
+            k, ref, cur = m.group(1), m.group(2), m.group(3)
+            return (f"AND {k} {op}= :pk AND ({k} {op} :pk OR ({ref}, {cur}) "
                     f"{strict} (:pref, :pcur))")  # fmt: skip
 
-        return re.sub(r"/\*HALF:([^:]*):([^*]*)\*/", cond, base)
+        return re.sub(r"/\*HALF:([^:]*):([^:]*):([^*]*)\*/", cond, base)
     assert base.endswith(_ORDER)
     # the total's term alone first: it needs only m, so the rows of the other half are
     # dropped before the join to customers; the reference breaks a tie at the pivot
@@ -117,7 +117,7 @@ def _write_half(
     """Write the rows of ``sql`` as CSV lines; returns the per-currency sums and count."""
     names = aging_out._names(conn)
     sums: dict[str, list[int]] = {}
-    formats: dict[str, tuple[str, int]] = {}
+    formats: dict[str, tuple[int, str, str]] = {}
     count = 0
     cur = conn.cursor()
     cur.row_factory = None

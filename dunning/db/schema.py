@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dunning.db import aging_snapshot, search_index
+from dunning.db import aging_order, aging_snapshot, search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M001, M010, M011
@@ -392,3 +392,16 @@ def m017_search(db: sqlite_utils.Database) -> None:
 def m018_aging(db: sqlite_utils.Database) -> None:
     for statement in aging_snapshot.DDL:
         db.execute(statement)
+
+
+# --- m019: today's aging in the report's order (issue 8; dunning/db/aging_order.py) -----
+# The snapshot's rows with what a line shows, keyed by the report's order; a rename makes
+# its customer dirty (a trigger). Filled here when the database has a snapshot already.
+
+
+@migrations()
+def m019_aging_order(db: sqlite_utils.Database) -> None:
+    for statement in aging_order.DDL:
+        db.execute(statement)
+    if db.execute("SELECT 1 FROM aging_snapshot_state").fetchone() is not None:
+        aging_order.fill(db.conn)
