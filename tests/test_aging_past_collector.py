@@ -10,11 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-
-from dunning.clock import FixedClock
-from dunning.db import past_collector
-from dunning.db import reports_past as past
-from dunning.db.connection import write_tx
 from test_aging_reference import (
     TODAY,
     build,
@@ -23,6 +18,11 @@ from test_aging_reference import (
     reference_rows,
     run,
 )
+
+from dunning.clock import FixedClock
+from dunning.db import past_collector
+from dunning.db import reports_past as past
+from dunning.db.connection import write_tx
 
 DATES = [TODAY - timedelta(days=1), TODAY - timedelta(days=30), date(2026, 9, 30),
          date(2026, 6, 30)]  # fmt: skip

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_backup_safety import digest, dunning
 
 from dunning.clock import FixedClock, to_iso
 from dunning.db import private
@@ -27,7 +28,6 @@ from dunning.db.integrity import (
     refresh_check,
 )
 from dunning.demo.build import build_demo
-from test_backup_safety import digest, dunning
 
 
 @pytest.fixture(autouse=True)

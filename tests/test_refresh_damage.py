@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from test_backup_safety import corrupt_a_table_page, digest, dunning
 
 from dunning.clock import FixedClock
 from dunning.db import private
@@ -30,7 +31,6 @@ from dunning.db.integrity import (
 from dunning.demo.build import build_demo
 from dunning.queue.config import Settings
 from dunning.queue.refresh import refresh_all
-from test_backup_safety import corrupt_a_table_page, digest, dunning
 
 
 @pytest.fixture(autouse=True)
