@@ -48,7 +48,6 @@ __all__ = ["Claim", "ClaimError", "claim_account", "claim_next", "release", "ren
 WAKE_CHUNK = 5000
 CANDIDATE_PAGE = 25
 MAX_CANDIDATES = 500
-WAKE_PEEK = 1000  # due waiting accounts the guess looks at (the claim wakes them all)
 # why not now, when only the clock decides: the account waits until its window opens
 PUSH_BACK = frozenset({"outside_window", "holiday"})
 
@@ -406,18 +405,14 @@ def peek_next(
     # accounts waiting for a time that has come: the claim wakes them (wake_due) before
     # it reads the worklist, at their priority (e.g. one pushed back until its window
     # opened); the guess takes the best of them into account without writing
-    # through the index of waiting accounts by time (few are due: every claim wakes them),
-    # never the collector's whole waiting list by priority; bounded, sorted here
     due = conn.execute(
         """SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision, c.status
-           FROM (SELECT customer_id FROM queue INDEXED BY queue_waiting
-                 WHERE state = 'waiting' AND next_action_at <= ? LIMIT ?) w
-           JOIN queue q ON q.customer_id = w.customer_id
-           JOIN customers c ON c.id = q.customer_id
-           WHERE q.collector_id = ? AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)""",
-        [now_iso, WAKE_PEEK, collector_id, now_iso],
+           FROM queue q JOIN customers c ON c.id = q.customer_id
+           WHERE q.state = 'waiting' AND q.next_action_at <= ? AND q.collector_id = ?
+             AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
+           ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
+        [now_iso, collector_id, now_iso, CANDIDATE_PAGE],
     ).fetchall()
-    due.sort(key=lambda r: (-int(r["priority"]), int(r["customer_id"])))
     woken = next((r for r in due if callable_now(r)), None)
     woken_key = None if woken is None else (-int(woken["priority"]), int(woken["customer_id"]))
     last_priority: int | None = None
