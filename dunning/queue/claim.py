@@ -394,27 +394,6 @@ def peek_next(
     held = _resume(conn, now, settings, collector_id, exclude)
     if held is not None:
         return held
-
-    def callable_now(row: sqlite3.Row) -> bool:
-        cid = int(row["customer_id"])
-        if cid in exclude or not calls_allowed(row["status"]):
-            return False
-        ruled = row["portfolio"] in settings.contact_rules_portfolios
-        return not (ruled and _why_not(conn, now, settings, cid, row) is not None)
-
-    # accounts waiting for a time that has come: the claim wakes them (wake_due) before
-    # it reads the worklist, at their priority (e.g. one pushed back until its window
-    # opened); the guess takes the best of them into account without writing
-    due = conn.execute(
-        """SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision, c.status
-           FROM queue q JOIN customers c ON c.id = q.customer_id
-           WHERE q.state = 'waiting' AND q.next_action_at <= ? AND q.collector_id = ?
-             AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
-           ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
-        [now_iso, collector_id, now_iso, CANDIDATE_PAGE],
-    ).fetchall()
-    woken = next((r for r in due if callable_now(r)), None)
-    woken_key = None if woken is None else (-int(woken["priority"]), int(woken["customer_id"]))
     last_priority: int | None = None
     last_id = 0
     seen = 0
@@ -439,8 +418,11 @@ def peek_next(
         for row in rows:
             seen += 1
             last_priority, last_id = row["priority"], row["customer_id"]
-            if woken_key is not None and woken_key < (-int(last_priority), int(last_id)):
-                return woken_key[1]
-            if callable_now(row):
-                return int(row["customer_id"])
-    return None if woken_key is None else woken_key[1]
+            cid = int(row["customer_id"])
+            if cid in exclude or not calls_allowed(row["status"]):
+                continue
+            ruled = row["portfolio"] in settings.contact_rules_portfolios
+            if ruled and _why_not(conn, now, settings, cid, row) is not None:
+                continue
+            return cid
+    return None
