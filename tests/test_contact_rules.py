@@ -7,7 +7,7 @@ import pytest
 
 from dunning.clock import to_iso
 from dunning.db.connection import write_tx
-from dunning.queue.claim import claim_next, peek_next
+from dunning.queue.claim import claim_next
 from dunning.queue.config import Settings, settings_from_dict
 from dunning.queue.contact_rules import check_callable, in_window, legal_window
 
@@ -285,28 +285,3 @@ def test_claim_passes_over_accounts_not_callable_now(conn, clock, settings, ledg
     clock.at = utc("2026-11-23T16:00")
     claim = claim_next(conn, clock, settings, alice, resume=False)
     assert claim is not None and claim.customer_id == early
-
-
-def test_the_guess_of_the_next_account_passes_over_the_same_accounts(conn, clock, settings, ledger):
-    """peek_next (the screen makes the next account's lines ahead with it) applies the
-    claim's rules: an account outside its calling window is not the guess, and nothing is
-    written by guessing."""
-    alice = ledger.collector("alice")
-    early = ledger.customer(
-        "Early Bird",
-        collector=alice,
-        portfolio="consumer",
-        phones=["+12135550100"],
-        subdivision="NY",
-        invoices=[(9_000_000, "2026-01-01")],
-    )
-    b2b = ledger.customer("Acme Inc", collector=alice, invoices=[(10_000, "2026-11-01")])
-    clock.at = utc("2026-11-23T15:00")  # 07:00 Los Angeles: Early Bird may not be called
-    changes = conn.total_changes
-    assert peek_next(conn, clock, settings, alice, frozenset()) == b2b
-    assert conn.total_changes == changes
-    assert peek_next(conn, clock, settings, alice, frozenset({b2b})) is None
-    claim = claim_next(conn, clock, settings, alice)
-    assert claim is not None and claim.customer_id == b2b
-    clock.at = utc("2026-11-23T16:00")
-    assert peek_next(conn, clock, settings, alice, frozenset({b2b})) == early

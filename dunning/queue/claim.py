@@ -374,55 +374,23 @@ def release(conn: sqlite3.Connection, collector_id: int, customer_id: int) -> No
 
 
 def peek_next(
-    conn: sqlite3.Connection,
-    clock: Clock,
-    settings: Settings,
-    collector_id: int,
-    exclude: frozenset[int],
+    conn: sqlite3.Connection, clock: Clock, collector_id: int, exclude: frozenset[int]
 ) -> int | None:
-    """The account :func:`claim_next` would most likely claim after the one on screen, read
-    without claiming or writing: a guess the screen uses to make the next account's lines
-    ahead. The same candidates in the same order and the same rules as the claim (an
-    account held or drafted first, then the worklist nobody holds, skipping accounts whose
-    status or contact rules forbid a call now): at an hour when most of the top of the
-    worklist is outside its calling window, the top itself would be a wrong guess for every
-    key. The real claim still decides (it also wakes accounts and decides promises first);
-    a wrong guess costs only the lines made for nothing. The loop is claim_next's, kept
-    apart so the claim's own code path stays as it is (its p99 is measured on its own)."""
-    now = clock.now()
-    now_iso = to_iso(now)
-    held = _resume(conn, now, settings, collector_id, exclude)
-    if held is not None:
-        return held
-    last_priority: int | None = None
-    last_id = 0
-    seen = 0
-    while seen < MAX_CANDIDATES:
-        if last_priority is None:
-            page_filter, params = "", []
-        else:
-            page_filter = "AND (q.priority < ? OR (q.priority = ? AND q.customer_id > ?))"
-            params = [last_priority, last_priority, last_id]
-        rows = conn.execute(
-            f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision,
-                       c.status
-                FROM queue q JOIN customers c ON c.id = q.customer_id
-                WHERE q.collector_id = ? AND q.state = 'ready'
-                  AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
-                  {page_filter}
-                ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
-            [collector_id, now_iso, *params, CANDIDATE_PAGE],
-        ).fetchall()
-        if not rows:
-            break
-        for row in rows:
-            seen += 1
-            last_priority, last_id = row["priority"], row["customer_id"]
-            cid = int(row["customer_id"])
-            if cid in exclude or not calls_allowed(row["status"]):
-                continue
-            ruled = row["portfolio"] in settings.contact_rules_portfolios
-            if ruled and _why_not(conn, now, settings, cid, row) is not None:
-                continue
+    """The account :func:`claim_next` would most likely claim after the one on screen (the
+    top of the collector's worklist nobody holds), read without claiming or writing: a
+    guess the screen uses to make the next account's lines ahead. The real claim still
+    decides (it resumes held or drafted accounts first, applies the contact rules, wakes
+    and decides promises); a wrong guess costs only the lines made for nothing."""
+    rows = conn.execute(
+        """SELECT q.customer_id, c.status
+           FROM queue q JOIN customers c ON c.id = q.customer_id
+           WHERE q.collector_id = ? AND q.state = 'ready'
+             AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
+           ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
+        [collector_id, to_iso(clock.now()), CANDIDATE_PAGE],
+    ).fetchall()
+    for row in rows:
+        cid = int(row["customer_id"])
+        if cid not in exclude and calls_allowed(row["status"]):
             return cid
     return None

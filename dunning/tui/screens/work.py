@@ -34,7 +34,6 @@ from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
 from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
 from dunning.tui.widgets.account import AccountPane, history_text
-from dunning.tui.widgets.note import NoteArea
 from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
@@ -87,7 +86,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
                 yield Shown(id="history-wide", classes="history")
             with Vertical(id="side"):
                 yield Label(_("Note") + " · tab/i · esc", id="note-label")
-                yield NoteArea(id="note", soft_wrap=True, tab_behavior="focus")
+                yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
                 yield Shown(id="status")
         with Horizontal(id="footer-row"):
             yield Footer(show_command_palette=False, compact=True)

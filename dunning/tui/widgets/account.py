@@ -16,13 +16,11 @@ from datetime import datetime
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual._styles_cache import StylesCache
 from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Visual, visualize
@@ -51,7 +49,6 @@ from dunning.tui.widgets.account_text import (  # noqa: F401
     why_text,
     window_text,
 )
-from dunning.tui.widgets.pane_scrollbar import PaneScrollBar
 
 # The parts, top to bottom, each followed by one blank line (as the Statics' margin was).
 PARTS = ("title", "why", "call", "aging", "invoices", "promises", "history-inline")
@@ -73,9 +70,6 @@ class Page:
         self.strips: dict[str, list[Strip]] = {}
         # what the lines were placed for: (text width, style, history inline shown)
         self.built_for: tuple[int, Style, bool] | None = None
-        # the first screenful as the pane draws it (padding, background, filters: Textual's
-        # own StylesCache), made ahead with the lines, and what it was made for
-        self.screenful: tuple[tuple[object, ...], list[Strip]] | None = None
 
     def take_history(self) -> None:
         if self.history is not None:
@@ -115,22 +109,9 @@ class AccountPane(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._page = Page()
         self.swaps = 0  # accounts shown from lines made ahead (tests, benchmarks)
-        self._style_epoch = 0
 
     def on_mount(self) -> None:
         translate_bindings(self)
-
-    @property
-    def vertical_scrollbar(self) -> ScrollBar:
-        """Textual's own (Widget.vertical_scrollbar), of a class that keeps its lines per
-        geometry (tui/widgets/pane_scrollbar.py): an outcome changes the account's length."""
-        if self._vertical_scrollbar is not None:
-            return self._vertical_scrollbar
-        bar = PaneScrollBar(vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
-        self._vertical_scrollbar = bar
-        bar.display = False
-        self.app._start_widget(self, bar)
-        return bar
 
     # -- reading it back --------------------------------------------------------------
     def part(self, name: str) -> Text:
@@ -205,7 +186,6 @@ class AccountPane(ScrollView, can_focus=True):
             top += self._height(text, width) + 1
         page.names, page.starts, page.total = names, starts, top
         page.strips = {}
-        page.screenful = None
         page.built_for = key
 
     @staticmethod
@@ -251,67 +231,7 @@ class AccountPane(ScrollView, can_focus=True):
             # again here (no reactive may change while a frame is drawn: sized after it)
             self._place(self._page, key)
             self.call_later(self._size_lines)
-        screenful = self._page.screenful
-        if screenful is not None and screenful[0] == self._screenful_key():
-            return _cropped(screenful[1], crop, self.region.width)
         return super().render_lines(crop)
-
-    def _screenful_key(self) -> tuple[object, ...]:
-        """What the pane's styled lines at the top depend on besides the lines themselves
-        (those are the page's: a page placed again drops its screenful)."""
-        app = self.app
-        return (
-            self.scroll_offset.y,
-            self.region.size,
-            self.content_region.size,
-            self.background_colors,
-            self.opacity,
-            self._style_epoch,
-            app.theme,
-            id(app.ansi_theme),
-            app.native_ansi_color,
-            tuple(id(f) for f in self.get_line_filters()),
-        )
-
-    def _make_screenful(self, page: Page) -> None:
-        """The first screenful of ``page`` styled as the pane would style it when drawn
-        (Textual's StylesCache, the pane's own arguments, the page's lines at the top):
-        made ahead, while the collector reads the account before; the frame after the
-        outcome key copies it instead of styling every line (padding, background, filters)
-        between the key and the frame. Used only while the key above is unchanged."""
-        size = self.region.size
-        if not size:
-            return
-        base, background = self.background_colors
-        styles = self.styles
-
-        def content_line(y: int) -> Strip:
-            k = bisect_right(page.starts, y) - 1
-            if k < 0:
-                return Strip([], 0)
-            strips = self._part_strips(page, page.names[k])
-            row = y - page.starts[k]
-            return strips[row] if row < len(strips) else Strip([], 0)
-
-        key = self._screenful_key()
-        key = (0, *key[1:])  # drawn from the top: show() scrolls there
-        strips = StylesCache().render(
-            styles,
-            size,
-            base,
-            background,
-            content_line,
-            self.get_line_filters(),
-            None,
-            None,
-            content_size=self.content_region.size,
-            padding=styles.padding,
-            crop=size.region,
-            opacity=self.opacity,
-            ansi_theme=self.app.ansi_theme,
-            native_ansi=self.app.native_ansi_color,
-        )
-        page.screenful = (key, strips)
 
     def render_line(self, y: int) -> Strip:
         page = self._page
@@ -329,7 +249,6 @@ class AccountPane(ScrollView, can_focus=True):
             self._redraw()
 
     def notify_style_update(self) -> None:
-        self._style_epoch += 1  # a screenful made before is styled as it was
         super().notify_style_update()
         self.refresh()  # the focus's background: render_lines places the lines again
 
@@ -354,7 +273,6 @@ class AccountPane(ScrollView, can_focus=True):
                 if top >= height:
                     break
                 self._part_strips(page, name)
-            self._make_screenful(page)
         return page
 
     def show(
@@ -382,13 +300,3 @@ class AccountPane(ScrollView, can_focus=True):
         self._page.texts["call"] = text
         self._page.built_for = None  # placed again: the call may take more lines
         self._redraw()
-
-
-def _cropped(strips: list[Strip], crop: Region, width: int) -> list[Strip]:
-    """The lines of ``crop`` from a whole widget's styled lines (as StylesCache.render
-    crops them)."""
-    lines = strips[crop.y : crop.bottom]
-    if crop.column_span != (0, width):
-        x1, x2 = crop.column_span
-        lines = [strip.crop(x1, x2) for strip in lines]
-    return lines
