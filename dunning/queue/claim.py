@@ -5,23 +5,6 @@ action came due, decides promises whose grace ended, then takes the highest-prio
 ready account of the collector that nobody else holds and that may be called now, and
 stamps it with a lease. A lease that expires (a crashed process, a dropped SSH link)
 frees the account for others; the collector's own process renews it while it is open.
-
-An account the claim passes over because the hour or the day forbids calling it now
-(outside its calling window, a holiday where the consumer is) is pushed back: it waits
-(``state = 'waiting'``) until the instant its window next opens, when ``wake_due`` makes
-it ready again at its priority, and the claim checks it again then. Without this, every
-account of the collector that may not be called at this hour stayed at the head of the
-worklist and was read again, its numbers' zones and rules worked out again, by every
-claim: at 03:00 UTC the demo's collectors passed over 50-120 accounts a claim, more the
-further they worked down their list, most of the claim's CPU (issue 8, bench_work.py).
-Only a reason that depends on the clock alone pushes back: contact caps depend on
-activities a void can take back, so they are checked at every claim as before. A callback
-the consumer asked for in a conversation this week keeps its time (Reg F's consent
-exception matches the activity by it; ``consented_callback``); any other next action
-keeps its kind and only its time moves (the demo's overdue callbacks head the lists).
-The opening is computed from the numbers the account has now; if one is removed
-meanwhile, the account may wake later than it could have (at most until the removed
-zone's window opened) and is never called outside its window.
 """
 
 from __future__ import annotations
@@ -39,7 +22,7 @@ from dunning.queue.access import ClaimError, load_access, not_yours
 from dunning.queue.calendar import account_reach
 from dunning.queue.collectors import get_collector_by_id
 from dunning.queue.config import Settings
-from dunning.queue.contact_rules import Callable, check_callable, consented_callback
+from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
 from dunning.queue.status_rules import calls_allowed
 
@@ -48,8 +31,6 @@ __all__ = ["Claim", "ClaimError", "claim_account", "claim_next", "release", "ren
 WAKE_CHUNK = 5000
 CANDIDATE_PAGE = 25
 MAX_CANDIDATES = 500
-# why not now, when only the clock decides: the account waits until its window opens
-PUSH_BACK = frozenset({"outside_window", "holiday"})
 
 
 @dataclass(frozen=True)
@@ -182,21 +163,8 @@ def _callable(
 def _why_not(
     conn: sqlite3.Connection, now: datetime, settings: Settings, cid: int, c: sqlite3.Row
 ) -> str | None:
-    verdict = _verdict(conn, now, settings, cid, c, explain=False)
-    return None if verdict.ok else verdict.code
-
-
-def _verdict(
-    conn: sqlite3.Connection,
-    now: datetime,
-    settings: Settings,
-    cid: int,
-    c: sqlite3.Row,
-    *,
-    explain: bool,
-) -> Callable:
     where = account_reach(conn, cid, c["country"], c["subdivision"])
-    return check_callable(
+    verdict = check_callable(
         conn,
         now,
         settings,
@@ -206,18 +174,9 @@ def _verdict(
         subdivision=c["subdivision"],
         zones=where.zones,
         jurisdictions=where.jurisdictions,
-        explain=explain,
+        explain=False,
     )
-
-
-def _push_back(conn: sqlite3.Connection, later: list[tuple[str, int]]) -> None:
-    """Accounts that may not be called before their window opens wait until it does."""
-    if later:
-        conn.executemany(
-            """UPDATE queue SET state = 'waiting', next_action_at = ?
-               WHERE customer_id = ? AND state = 'ready'""",
-            later,
-        )
+    return None if verdict.ok else verdict.code
 
 
 def claim_next(
@@ -248,7 +207,6 @@ def claim_next(
         wake_due(conn, now_iso)
         evaluate_promises(conn, clock, settings)
         passed: list[tuple[int, str]] = []
-        later: list[tuple[str, int]] = []  # (opens at, id): pushed back (module's text)
         last_priority: int | None = None
         last_id = 0
         seen = 0
@@ -259,8 +217,8 @@ def claim_next(
                 page_filter = "AND (q.priority < ? OR (q.priority = ? AND q.customer_id > ?))"
                 params = [last_priority, last_priority, last_id]
             rows = conn.execute(
-                f"""SELECT q.customer_id, q.priority, q.next_action, c.portfolio, c.country,
-                           c.subdivision, c.status
+                f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision,
+                           c.status
                     FROM queue q JOIN customers c ON c.id = q.customer_id
                     WHERE q.collector_id = ? AND q.state = 'ready'
                       AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
@@ -280,23 +238,12 @@ def claim_next(
                     passed.append((cid, f"status_{row['status']}"))
                     continue
                 if row["portfolio"] in settings.contact_rules_portfolios:
-                    verdict = _verdict(conn, now, settings, cid, row, explain=True)
-                    if not verdict.ok:
-                        passed.append((cid, verdict.code))
-                        if (
-                            verdict.code in PUSH_BACK
-                            and verdict.opens_at is not None
-                            and not (
-                                row["next_action"] == "callback"
-                                and consented_callback(conn, cid, now)
-                            )
-                        ):
-                            later.append((to_iso(verdict.opens_at), cid))
+                    why = _why_not(conn, now, settings, cid, row)
+                    if why is not None:
+                        passed.append((cid, why))
                         continue
-                _push_back(conn, later)
                 _stamp(conn, collector_id, cid, expires)
                 return Claim(cid, expires, passed_over=passed)
-        _push_back(conn, later)
     return None
 
 

@@ -167,7 +167,7 @@ def check_callable(
     ).fetchone()
     attempts, ontario_contacts = row[0], row[1]
     us = any(c == "US" for c, _s in juris)
-    if us and consented_callback(conn, customer_id, now_utc):
+    if us and _consented_callback(conn, customer_id, now_utc):
         return Callable(True, "ok", _("Reg F 1006.14(b)(3): a callback the consumer asked for"))
     if us:
         if attempts >= 7:
@@ -226,7 +226,7 @@ def _after(iso: str, delta: timedelta) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00")) + delta
 
 
-def consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> bool:
+def _consented_callback(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> bool:
     """The call now due is one the consumer asked for, in a conversation (rpc) within the
     past 7 days: Reg F's prior-consent exception; neither the 7-in-7 cap nor the 7 days
     after a conversation apply to it (12 CFR 1006.14(b)(3)(i))."""
