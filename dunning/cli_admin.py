@@ -450,11 +450,8 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
-    # a damaged page stops the night's run, named, before it writes: the whole file is
-    # checked (and recorded) unless a whole-file check passed within 24 h by the clock
-    # (`dunning backup`'s, run before it each night); then only the tables it writes are
-    # (the whole file takes longer than the command's budget at 1M customers), and a
-    # damaged page met by its reads of the others stops it there (db/integrity.py)
+    # a damaged page stops the night's run, named, before it writes; which check runs
+    # (the whole file, or the tables it writes after a recent one): db/integrity.py
     try:
         _scope, unrecorded = refresh_check(conn, ctx.db_path, ctx.clock)
     except CorruptDatabase as exc:

@@ -38,9 +38,10 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import data_version, write_tx
 from dunning.db.integrity import damaged_on_read, is_corrupt
 from dunning.queue import rebuild as next_queue
-from dunning.queue.accounts import UPSERT, NewRow, RowMaker
+from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.refresh_rows import IN_CHUNK, Changes, changes_where, write_changes
 
 CHUNK = 5000
 # From this many customers on, helper processes read and compute ranges while this one
@@ -90,10 +91,6 @@ _CANDIDATES = """SELECT p.customer_id FROM promises p
                     WHERE x.customer_id = p.customer_id
                     AND x.closed_on BETWEEN p.promised_on AND p.decide_after
                     AND x.created_at >= p.decided_at))"""
-_SCORE_ONLY = "UPDATE queue SET priority = ?, reasons = ?, updated_at = ? WHERE customer_id = ?"
-_UPDATE = """UPDATE queue SET state = ?, priority = ?, reasons = ?, next_action = ?,
-    next_action_at = ?, open_minor = ?, disputed_minor = ?, unapplied_minor = ?,
-    oldest_due = ?, updated_at = ? WHERE customer_id = ?"""
 
 
 @dataclass
@@ -382,7 +379,7 @@ def _apply(
         if data_version(conn) != seen:  # someone wrote since: read again, under the lock
             stats.recomputed += 1
             changes = _changes(conn, maker, lo, hi)
-        _write(conn, maker.now_iso, changes)
+        write_changes(conn, maker.now_iso, changes)
     _held(stats, t)
     _count(stats, changes)
 
@@ -421,7 +418,7 @@ class _Writer:
                 stats.recomputed += 1
                 changes = _changes(conn, self.maker, lo, hi)
             next_queue.copy_range(conn, self.after, hi)
-            _write(conn, self.maker.now_iso, changes, next_queue.NEXT)
+            write_changes(conn, self.maker.now_iso, changes, next_queue.NEXT)
         _held(stats, t)
         _count(stats, changes)
         self.after = hi
@@ -437,8 +434,8 @@ class _Writer:
             for i in range(0, len(ids), IN_CHUNK):
                 part = ids[i : i + IN_CHUNK]
                 where = f"customer_id IN ({','.join('?' * len(part))})"
-                changes = _changes_where(conn, maker, where, part)
-                _write(conn, maker.now_iso, changes)
+                changes = changes_where(conn, maker, where, part)
+                write_changes(conn, maker.now_iso, changes)
 
         with write_tx(conn):
             t = time.perf_counter()
@@ -462,48 +459,9 @@ def _count(stats: RefreshStats, changes: Changes) -> None:
     stats.unchanged += changes[3]
 
 
-Changes = tuple[list[tuple], list[tuple], list[tuple], int]
-IN_CHUNK = 900  # ids in an IN list (SQLite's default limit is 999 host parameters)
-
-
 def _changes(conn: sqlite3.Connection, maker: RowMaker, lo: int, hi: int) -> Changes:
     """(rows to create, rows whose score alone changes, other changed rows, unchanged)."""
-    return _changes_where(conn, maker, _RANGE, [lo, hi])
-
-
-def _changes_where(
-    conn: sqlite3.Connection, maker: RowMaker, where: str, params: list[int]
-) -> Changes:
-    new_rows: list[NewRow] = []
-    score_only: list[tuple] = []
-    now_iso = maker.now_iso
-    other: list[NewRow] = []
-    same = 0
-    for new, old in maker.rows(conn, where, params):
-        if old is None:
-            new_rows.append(new)
-        elif new == old[:10]:
-            same += 1
-        elif new[4:] == old[4:10] and new[1] == old[1]:
-            # as _SCORE_ONLY binds them, so the writer hands them to SQLite as they come
-            score_only.append((new[2], new[3], now_iso, new[0]))
-        else:
-            other.append(new)
-    return new_rows, score_only, other, same
-
-
-def _write(conn: sqlite3.Connection, now_iso: str, changes: Changes, table: str = "queue") -> None:
-    """The changes written to ``table`` (the live queue, or the next one being built)."""
-    created, score_only, other, _ = changes
-    if created:
-        upsert = UPSERT if table == "queue" else UPSERT.replace("INTO queue ", f"INTO {table} ")
-        conn.executemany(upsert, [(*r, now_iso) for r in created])
-    if score_only:
-        sql = _SCORE_ONLY.replace("UPDATE queue ", f"UPDATE {table} ")
-        conn.executemany(sql, score_only)
-    if other:
-        sql = _UPDATE.replace("UPDATE queue ", f"UPDATE {table} ")
-        conn.executemany(sql, [(*r[1:], now_iso, r[0]) for r in other])
+    return changes_where(conn, maker, _RANGE, [lo, hi])
 
 
 def _held(stats: RefreshStats, since: float) -> None:
