@@ -188,11 +188,6 @@ FROM aging_order o {join}
 WHERE o.customer_id NOT IN (SELECT customer_id FROM snap_dirty)
   /*HALF:o.k:o.external_ref:o.currency*/
 UNION ALL
-SELECT -(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp), c.external_ref, f.currency,
-       f.b0, f.b1, f.b2, f.b3, f.b4, f.b5, f.cr, f.dp, c.name, q.collector_id
-FROM ({fresh}) f JOIN customers c ON c.id = f.customer_id
-LEFT JOIN queue q ON q.customer_id = f.customer_id
-WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):c.external_ref:f.currency*/
-ORDER BY k, external_ref, currency
+{snap.DIRTY_ROWS.replace("{fresh}", fresh)}ORDER BY k, external_ref, currency
 """
     return sql, params

@@ -261,6 +261,16 @@ def collector_sql(conn: sqlite3.Connection, as_of: date) -> tuple[str, dict[str,
     return "WITH " + cte + COLLECTOR_TAIL, params
 
 
+# The dirty customers' rows of the report by customer, computed from the ledger (``{fresh}``:
+# FRESH_SQL for them), as a line shows them; shared with aging_order's ordered statement.
+DIRTY_ROWS = """SELECT -(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp), c.external_ref,
+       f.currency, f.b0, f.b1, f.b2, f.b3, f.b4, f.b5, f.cr, f.dp, c.name, q.collector_id
+FROM ({fresh}) f JOIN customers c ON c.id = f.customer_id
+LEFT JOIN queue q ON q.customer_id = f.customer_id
+WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):c.external_ref:f.currency*/
+"""
+
+
 def ordered_sql(st: State, as_of: date) -> tuple[str, dict[str, Any]]:
     s, d = bounds(st.as_of, "s"), bounds(as_of, "b")
     params: dict[str, Any] = {**s, **d, "inv_max": st.invoices_max, "pay_max": st.payments_max}
@@ -285,12 +295,7 @@ LEFT JOIN queue q ON q.customer_id = s.customer_id {join}
 WHERE s.customer_id NOT IN (SELECT customer_id FROM snap_dirty)
   /*HALF:s.k:c.external_ref:s.currency*/
 UNION ALL
-SELECT -(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp), c.external_ref, f.currency,
-       f.b0, f.b1, f.b2, f.b3, f.b4, f.b5, f.cr, f.dp, c.name, q.collector_id
-FROM ({fresh}) f JOIN customers c ON c.id = f.customer_id
-LEFT JOIN queue q ON q.customer_id = f.customer_id
-WHERE 1 /*HALF:-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp):c.external_ref:f.currency*/
-ORDER BY k, external_ref, currency
+{DIRTY_ROWS.replace("{fresh}", fresh)}ORDER BY k, external_ref, currency
 """
     return sql, params
 
