@@ -45,7 +45,6 @@ import sqlite3
 import subprocess
 import sys
 from typing import Any
-from urllib.parse import quote
 
 from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import BUCKET_SUMS, Result, Tuples
@@ -213,14 +212,8 @@ def merged(parts: list[Result]) -> Tuples:
 
 
 def _reader(path: str) -> sqlite3.Connection:
-    """As reports_past.reader's connection: no memory map (touched pages would count in
-    the process's memory), temporary B-trees in files, a bounded cache."""
-    conn = sqlite3.connect(f"file:{quote(path)}?mode=ro", uri=True, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout=5000")
-    conn.execute("PRAGMA mmap_size=0")
-    conn.execute("PRAGMA temp_store=FILE")
-    conn.execute("PRAGMA cache_size=-16384")
-    return conn
+    """A read-only connection as the worker's: bounded memory (reports_parallel)."""
+    return parallel.bound_memory(parallel.read_connection(path))
 
 
 def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:

@@ -131,6 +131,15 @@ def read_connection(path: str, timeout_ms: int = 5000) -> sqlite3.Connection:
     return conn
 
 
+def bound_memory(conn: sqlite3.Connection, cache_kib: int = 16384) -> sqlite3.Connection:
+    """One large statement in bounded memory: no memory map (touched pages would count in
+    the process's memory), temporary B-trees and sorts in files, a ``cache_kib`` cache."""
+    conn.execute("PRAGMA mmap_size=0")
+    conn.execute("PRAGMA temp_store=FILE")
+    conn.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
+    return conn
+
+
 def begin_snapshot(conn: sqlite3.Connection) -> None:
     """Open a read transaction and take its snapshot now (at the first read)."""
     conn.execute("BEGIN")
@@ -234,9 +243,8 @@ def _worker() -> None:
     job = marshal.loads(sys.stdin.buffer.read())
     out = sys.stdout.buffer
     conn = read_connection(job["path"])
-    if "sql" in job:  # one statement's rows (past_collector.py): bounded memory, no map
-        for pragma in ("mmap_size=0", "temp_store=FILE", "cache_size=-16384"):
-            conn.execute(f"PRAGMA {pragma}")
+    if "sql" in job:  # one statement's rows (past_collector.py)
+        bound_memory(conn)
     begin_snapshot(conn)
     out.write(b"S")
     out.flush()
