@@ -50,52 +50,65 @@ from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import BUCKET_SUMS, Result, Tuples
 from dunning.db.schema import CHANGED_ON
 
-# Above this many invoices (by the largest id) the base is computed by a second process.
+# Above this many invoices (by the largest id) the base is split with a second process.
 PARALLEL_MIN_INVOICES = 400_000
+# The second process's share of the customers (by id) in the base: the first one also
+# computes the correction (measured at 1M, 30 days back: see docs/ROUND4_r1.md).
+WORKER_SHARE = 0.6
+# The whole range of customer ids, for a base computed in one piece.
+ALL_IDS = {"lo": -(2**63), "hi": 2**63 - 1}
 
-# Each invoice whose part may differ between the date and today, once: changed after the
-# date (issued, or changed by an import, or a status that disagrees with its open amount:
-# the expression index of m015), or paid after it. Both statements start with it.
-_CHANGED_I = CHANGED_ON.replace("issue_date", "i.issue_date").replace(
-    "updated_at", "i.updated_at").replace("status", "i.status").replace(
-    "open_minor", "i.open_minor")  # fmt: skip
+# Each invoice issued by the date whose part may differ between the date and today,
+# once: changed after the date (by an import, or a status that disagrees with its open
+# amount: the expression index of m015, with the issue date beside it since m020, so
+# the invoices issued after the date are left in the index), or paid after it (a few
+# of those issued after the date too: harmless, the base leaves them out by their issue
+# date and the correction by theirs). Every statement starts with it.
 _CH = (
-    """paid AS (
-    SELECT DISTINCT invoice_id AS id FROM payments INDEXED BY payments_paid_on
+    """ch AS MATERIALIZED (
+    SELECT id FROM invoices INDEXED BY invoices_changed_on
+    WHERE """ + CHANGED_ON + """ > :as_of AND issue_date <= :as_of
+    UNION
+    SELECT invoice_id FROM payments INDEXED BY payments_paid_on
     WHERE paid_on > :as_of AND invoice_id IS NOT NULL
-), ch AS MATERIALIZED (
-    SELECT id FROM invoices INDEXED BY invoices_changed_on WHERE """ + CHANGED_ON + """ > :as_of
-    UNION ALL
-    SELECT i.id FROM paid JOIN invoices i ON i.id = paid.id
-    WHERE NOT (""" + _CHANGED_I + """ > :as_of)
 )"""
 )  # fmt: skip
-# Something unchanged in one (customer, currency) ``g``: an open invoice not in ``ch``, or
+# An unchanged invoice in the covering index (m020: it holds the issue date): open now,
+# issued by the date, not in ``ch``; so open on the date with today's amount.
+_UNCHANGED_OPEN = "status = 'open' AND open_minor != 0 AND issue_date <= :as_of AND id NOT IN ch"
+# Something unchanged in one (customer, currency) ``g``: an unchanged open invoice, or
 # unapplied cash received by the date.
-_UNCHANGED = """(
+_UNCHANGED = (
+    """(
     EXISTS (SELECT 1 FROM invoices i INDEXED BY invoices_aging
             WHERE i.customer_id = {g}.customer_id AND i.currency = {g}.currency
-              AND i.status = 'open' AND i.open_minor != 0 AND i.id NOT IN ch)
+              AND """ + _UNCHANGED_OPEN.replace("status", "i.status").replace(
+                  "open_minor", "i.open_minor").replace("issue_date", "i.issue_date").replace(
+                  "id NOT", "i.id NOT") + """)
     OR EXISTS (SELECT 1 FROM payments p INDEXED BY payments_unapplied
                WHERE p.customer_id = {g}.customer_id AND p.currency = {g}.currency
                  AND p.invoice_id IS NULL AND p.paid_on <= :as_of))"""
-# The base: every unchanged open invoice (they are open on the date, with today's
-# amount) aged on the date, and the unapplied cash received by it; per (collector id,
-# currency) with the number of (customer, currency) rows. Tagged rows: 0 the invoices'
-# groups (b0..b5, credits, disputed, rows), 1 the unapplied cash (cash, rows with
-# nothing else), as reports_parallel's COLLECTOR_SQL and COLLECTOR_CASH_SQL.
-BASE_SQL = (
-    "WITH " + _CH + """, a AS (
+)  # fmt: skip
+# The base over the customers :lo..:hi: every unchanged open invoice aged on the date
+# (read from the covering index alone), and the unapplied cash received by it; per
+# (collector id, currency) with the number of (customer, currency) rows. Tagged rows:
+# 0 the invoices' groups (b0..b5, credits, disputed, rows), 1 the unapplied cash (cash,
+# rows with nothing else), as reports_parallel's COLLECTOR_SQL and COLLECTOR_CASH_SQL.
+_BASE = (
+    """a AS (
     SELECT customer_id, currency,""" + BUCKET_SUMS + """
     FROM invoices INDEXED BY invoices_aging
-    WHERE status = 'open' AND open_minor != 0 AND id NOT IN ch
+    WHERE customer_id BETWEEN :lo AND :hi AND """ + _UNCHANGED_OPEN + """
     GROUP BY customer_id, currency  -- the covering index, in order
 ), u AS (
     SELECT customer_id, currency, -SUM(amount_minor) AS cash
     FROM payments INDEXED BY payments_unapplied
-    WHERE invoice_id IS NULL AND paid_on <= :as_of
+    WHERE customer_id BETWEEN :lo AND :hi AND invoice_id IS NULL AND paid_on <= :as_of
     GROUP BY customer_id, currency
-)
+)"""
+)  # fmt: skip
+_BASE_ROWS = (
+    """
 SELECT 0, q.collector_id, a.currency, SUM(a.b0), SUM(a.b1), SUM(a.b2), SUM(a.b3), SUM(a.b4),
        SUM(a.b5), SUM(a.cr), SUM(a.dp), COUNT(*)
 FROM a LEFT JOIN queue q ON q.customer_id = a.customer_id
@@ -104,19 +117,22 @@ UNION ALL
 SELECT 1, q.collector_id, u.currency, SUM(u.cash), SUM(NOT EXISTS (
            SELECT 1 FROM invoices i INDEXED BY invoices_aging
            WHERE i.customer_id = u.customer_id AND i.currency = u.currency
-             AND i.status = 'open' AND i.open_minor != 0 AND i.id NOT IN ch)),
+             AND """ + _UNCHANGED_OPEN.replace("status", "i.status").replace(
+                 "open_minor", "i.open_minor").replace("issue_date", "i.issue_date").replace(
+                 "id NOT", "i.id NOT") + """)),
        0, 0, 0, 0, 0, 0, 0
 FROM u LEFT JOIN queue q ON q.customer_id = u.customer_id
-GROUP BY q.collector_id, u.currency
-"""
+GROUP BY q.collector_id, u.currency"""
 )  # fmt: skip
 # The correction: what the invoices of ``ch`` had open on the date (issued by then;
 # then = amount - paid by then when an import changed it after the date, else open now
 # + paid after), and cash received by the date for an invoice issued after it
-# (unapplied then). Every part adds; a (customer, currency) with nothing unchanged is a
-# row the base does not count. (collector id, currency, b0..b5, credits, disputed, rows)
-CORRECTION_SQL = (
-    "WITH " + _CH + """, t AS MATERIALIZED (  -- each payment sum computed once a row
+# (unapplied then: those invoices are a range of invoices_changed_on, each probed for a
+# payment in payments_invoice). Every part adds; a (customer, currency) with nothing
+# unchanged is a row the base does not count. Tagged 2: (collector id, currency,
+# b0..b5, credits, disputed, rows).
+_CORRECTION = (
+    """t AS MATERIALIZED (  -- each payment sum computed once a row
         SELECT i.customer_id, i.currency, i.due_date, i.disputed,
                CASE WHEN substr(i.updated_at, 1, 10) > :as_of
                     THEN i.amount_minor - COALESCE(
@@ -127,25 +143,44 @@ CORRECTION_SQL = (
                          WHERE p.invoice_id = i.id AND p.paid_on > :as_of), 0)
                END AS open_minor
         FROM ch CROSS JOIN invoices i ON i.id = ch.id WHERE i.issue_date <= :as_of
+), n AS (  -- issued after the date
+    SELECT id FROM invoices INDEXED BY invoices_changed_on
+    WHERE """ + CHANGED_ON + """ > :as_of AND issue_date > :as_of
 ), c AS (
     SELECT customer_id, currency, due_date, disputed, open_minor FROM t WHERE open_minor != 0
     UNION ALL  -- received by the date for an invoice issued after it: unapplied then
     SELECT p.customer_id, p.currency, NULL, 0, -p.amount_minor  -- a credit, whatever its sign
-    FROM ch CROSS JOIN payments p ON p.invoice_id = ch.id
-    CROSS JOIN invoices i ON i.id = ch.id
-    WHERE p.paid_on <= :as_of AND i.issue_date > :as_of
+    FROM n CROSS JOIN payments p INDEXED BY payments_invoice ON p.invoice_id = n.id
+    WHERE p.paid_on <= :as_of
 ), g AS (
     SELECT customer_id, currency, """ + BUCKET_SUMS.replace(
         "FILTER (WHERE open_minor < 0)", "FILTER (WHERE open_minor < 0 OR due_date IS NULL)"
     ) + """
     FROM c GROUP BY customer_id, currency
-)
-SELECT q.collector_id, g.currency, SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), SUM(b5),
+)"""
+)  # fmt: skip
+_CORRECTION_ROWS = (
+    """
+SELECT 2, q.collector_id, g.currency, SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), SUM(b5),
        SUM(cr), SUM(dp), SUM(NOT """ + _UNCHANGED.format(g="g") + """)
 FROM g LEFT JOIN queue q ON q.customer_id = g.customer_id
-GROUP BY q.collector_id, g.currency
-"""
+GROUP BY q.collector_id, g.currency"""
 )  # fmt: skip
+# One statement each, so ``ch`` is built once per process: the base of a range; the
+# correction; both (the base of a range and the correction).
+BASE_SQL = "WITH " + _CH + ", " + _BASE + _BASE_ROWS
+CORRECTION_SQL = "WITH " + _CH + ", " + _CORRECTION + _CORRECTION_ROWS
+BOTH_SQL = (
+    "WITH "
+    + _CH
+    + ", "
+    + _BASE
+    + ", "
+    + _CORRECTION
+    + _BASE_ROWS
+    + "\nUNION ALL"
+    + (_CORRECTION_ROWS)
+)
 
 
 def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
@@ -153,20 +188,21 @@ def correction(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples:
     currency): b0..b5, credits, disputed, and the rows the base does not count."""
     cur = conn.cursor()
     cur.row_factory = None
-    return cur.execute(CORRECTION_SQL, params).fetchall()
+    return [r[1:] for r in cur.execute(CORRECTION_SQL, params)]
 
 
 def base(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
-    """The base (BASE_SQL): the invoices' rows and the unapplied-cash rows."""
+    """The base (BASE_SQL) of the customers ``lo``..``hi`` (all of them when ``params``
+    has no range): the invoices' rows and the unapplied-cash rows."""
     cur = conn.cursor()
     cur.row_factory = None
-    return split(cur.execute(BASE_SQL, params).fetchall())
+    return split(cur.execute(BASE_SQL, ALL_IDS | params).fetchall())
 
 
 def split(tagged: Tuples) -> Result:
-    """BASE_SQL's tagged rows as reports_parallel's by-collector result (aggregate rows,
-    unapplied-cash rows)."""
-    agg = [tuple(r[1:]) for r in tagged if r[0] == 0]
+    """Tagged rows (BASE_SQL's, BOTH_SQL's) as reports_parallel's by-collector result:
+    aggregate rows (the base's and the correction's), unapplied-cash rows."""
+    agg = [tuple(r[1:]) for r in tagged if r[0] != 1]
     cash = [tuple(r[1:5]) for r in tagged if r[0] == 1]
     return agg, cash
 
@@ -187,7 +223,9 @@ def groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
         if own_tx:
             conn.execute("BEGIN")
         try:
-            parts = [base(conn, params), (correction(conn, params), [])]
+            cur = conn.cursor()
+            cur.row_factory = None
+            parts = [split(cur.execute(BOTH_SQL, params | ALL_IDS).fetchall())]
         finally:
             if own_tx and conn.in_transaction:
                 conn.execute("COMMIT")
@@ -217,12 +255,15 @@ def _reader(path: str) -> sqlite3.Connection:
 
 
 def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
-    """The base by a second process, the correction here, one snapshot; None when that
-    could not be done (a write committed between the two read transactions, or the
-    worker failed)."""
-    job = {"path": path, "sql": BASE_SQL, "params": params}
+    """The base of the first WORKER_SHARE of the customers (by id) by a second process;
+    the rest of the base and the correction here, in one statement; one snapshot. None
+    when that could not be done (a write committed between the two read transactions,
+    or the worker failed)."""
     probe = parallel.read_connection(path)
     v1 = probe.execute("PRAGMA data_version").fetchone()[0]
+    lo, hi = probe.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    mid = int(lo + (hi - lo) * WORKER_SHARE) if lo is not None else 0
+    job = {"path": path, "sql": BASE_SQL, "params": params | ALL_IDS | {"hi": mid}}
     proc = subprocess.Popen(
         [sys.executable, "-m", parallel.__name__],
         stdin=subprocess.PIPE,
@@ -238,11 +279,13 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
         started = proc.stdout.read(1) == b"S"
         if not started or probe.execute("PRAGMA data_version").fetchone()[0] != v1:
             return None
-        mine = correction(own, params)
+        cur = own.cursor()
+        cur.row_factory = None
+        mine = split(cur.execute(BOTH_SQL, params | ALL_IDS | {"lo": mid + 1}).fetchall())
         data = proc.stdout.read()
         if proc.wait() != 0:
             return None
-        return [split(marshal.loads(data)), (mine, [])]
+        return [split(marshal.loads(data)), mine]
     finally:
         own.close()
         probe.close()

@@ -405,3 +405,24 @@ def m019_aging_order(db: sqlite_utils.Database) -> None:
         db.execute(statement)
     if db.execute("SELECT 1 FROM aging_snapshot_state").fetchone() is not None:
         aging_order.fill(db.conn)
+
+
+# --- m020: the aging of a past date reads the issue date in its indexes (issue 8) --------
+# db/past_collector.py: the invoices issued after the date are nothing on it. With
+# issue_date last in the covering index of open invoices, the base drops them in the index;
+# with issue_date beside the expression of m015, the invoices changed after the date that
+# were issued by it are a filtered range of that index (no table read). Same names, same
+# leading columns: every reader of the old indexes reads the new ones the same way.
+AGING_PAST_DDL = (
+    "DROP INDEX IF EXISTS invoices_aging",
+    "CREATE INDEX invoices_aging ON invoices"
+    "(customer_id, currency, due_date, open_minor, disputed, issue_date) WHERE status = 'open'",
+    "DROP INDEX IF EXISTS invoices_changed_on",
+    f"CREATE INDEX invoices_changed_on ON invoices({CHANGED_ON}, issue_date)",
+)
+
+
+@migrations()
+def m020_aging_past(db: sqlite_utils.Database) -> None:
+    for statement in AGING_PAST_DDL:
+        db.execute(statement)
