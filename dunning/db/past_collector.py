@@ -1,41 +1,40 @@
-"""The aging of a past date by collector, as two independent aggregates (issue 8).
+"""The aging of a past date by collector, as two aggregates that add up (issue 8).
 
 The by-collector report is a handful of rows: sums per (collector, currency) and the
 number of (customer, currency) rows with something open on the date. reports_past's
 ``DELTA_COLLECTOR_SQL`` built every customer's row first (a million rows materialized,
-sorted, then grouped again by collector) and took each changed invoice's part today off
-again. Here the invoices are split in two sets that never overlap, by id:
+sorted, then grouped again by collector). Here:
 
-- ``ch``: the invoices whose part may differ between the date and today (changed after
-  the date: the expression index ``invoices_changed_on`` of m015; or paid after it:
-  ``payments_paid_on``). On the 1M demo ledger 30 days back: 663,000 of 5.05M, most of
-  them issued after the date;
-- every other invoice: unchanged since the date, so open on it with today's amount.
+**The base** (:data:`BASE_SQL`) ages every invoice open today and issued by the date
+(m020 put ``issue_date`` last in the covering index ``invoices_aging``, so those issued
+after the date are left out in the index, no table read) on the date's bucket bounds,
+with today's amounts, and adds the unapplied cash received by the date; per (collector,
+currency) with its count of (customer, currency) rows. It reads no other set, so it
+splits by customer range: a second process computes the first ``WORKER_SHARE`` of the
+customers while this one computes the rest and the correction.
 
-**The base** (:data:`BASE_SQL`) is the aging of today's open invoices on the date's
-bucket bounds, read from the covering index ``invoices_aging`` as today's scan reads it,
-leaving out the ids of ``ch`` (a list probed per index entry: no table read), with the
-unapplied cash received by the date; per (collector, currency) with its count of rows.
+**The correction** (:data:`CORRECTION_SQL`) is what differs for ``ch``, the invoices
+issued by the date whose part may differ between the date and today: changed after the
+date (by an import, or a status that disagrees with its open amount: the expression
+index ``invoices_changed_on`` of m015, with ``issue_date`` beside it since m020, so a
+filtered range of that index) or paid after it (``payments_paid_on``). On the 1M demo
+ledger 30 days back: 160,000 of 5.05M (round 3's set held the 560,000 issued after the
+date too). For each, its part today (when the base counted it) is taken off and what it
+had open on the date is added (reports_past's rules: amount less what was paid by the
+date when an import changed the invoice after it, else open now plus what was paid
+after it); and the cash received by the date for an invoice issued after it (unapplied
+then: those invoices are a range of ``invoices_changed_on``, each probed in
+``payments_invoice``). Its count of rows is a difference per (customer, currency) it
+touches: whether the row exists on the date less whether the base counted it (a few
+index probes for each such row, not for every row).
 
-**The correction** (:data:`CORRECTION_SQL`) adds what the invoices of ``ch`` issued by the
-date had open then (reports_past's rules: amount less what was paid by the date when an
-import changed the invoice after it, else open now plus what was paid after it) and the
-cash received by the date for an invoice issued after it (unapplied then). Every part
-adds, so a (customer, currency) the correction touches is a new row exactly when it has
-nothing in the base (one probe of the two indexes for each such row, not for every row).
-
-Sums and counts of the two add up to the report's (tests/test_aging_reference.py and
-tests/test_aging_past_collector.py hold them to a slow reference). On a large ledger the
-base is computed by a second process (``python -m dunning.db.reports_parallel``, one
-statement on a bounded connection) while this one computes the correction, in one
-snapshot (reports_parallel.split_scan's ``PRAGMA data_version`` check); when that cannot
-be done (a commit in between, the worker failed, a small ledger, the caller inside a
-transaction) both run here, in one read transaction. Memory: a few rows come back; the
-temporary B-trees (``ch``, the groups) spill to files, no memory map.
-
-What is left (measured at 1M under load): both processes build ``ch`` (~1.5 s of CPU
-each); the correction reads each of its 663,000 invoices from the table (their issue
-date and amounts are not in an index), the base probes the list once per open invoice.
+Sums and counts add up to the report's (tests/test_aging_reference.py,
+tests/test_aging_past_collector.py and tests/test_aging_past_issued.py hold them to a
+slow reference). The two processes read one snapshot (reports_parallel.split_scan's
+``PRAGMA data_version`` check); when that cannot be done (a commit in between, the
+worker failed, a small ledger, the caller inside a transaction) both parts run here, in
+one statement. Memory: a few rows come back; the temporary B-trees (``ch``, the groups)
+spill to files, no memory map.
 """
 
 from __future__ import annotations
@@ -58,47 +57,18 @@ WORKER_SHARE = 0.7
 # The whole range of customer ids, for a base computed in one piece.
 ALL_IDS = {"lo": -(2**63), "hi": 2**63 - 1}
 
-# Each invoice issued by the date whose part may differ between the date and today,
-# once: changed after the date (by an import, or a status that disagrees with its open
-# amount: the expression index of m015, with the issue date beside it since m020, so
-# the invoices issued after the date are left in the index), or paid after it (a few
-# of those issued after the date too: harmless, the base leaves them out by their issue
-# date and the correction by theirs). Every statement starts with it.
-_CH = (
-    """ch AS MATERIALIZED (
-    SELECT id FROM invoices INDEXED BY invoices_changed_on
-    WHERE """ + CHANGED_ON + """ > :as_of AND issue_date <= :as_of
-    UNION
-    SELECT invoice_id FROM payments INDEXED BY payments_paid_on
-    WHERE paid_on > :as_of AND invoice_id IS NOT NULL
-)"""
-)  # fmt: skip
-# An unchanged invoice in the covering index (m020: it holds the issue date): open now,
-# issued by the date, not in ``ch``; so open on the date with today's amount.
-_UNCHANGED_OPEN = "status = 'open' AND open_minor != 0 AND issue_date <= :as_of AND id NOT IN ch"
-# Something unchanged in one (customer, currency) ``g``: an unchanged open invoice, or
-# unapplied cash received by the date.
-_UNCHANGED = (
-    """(
-    EXISTS (SELECT 1 FROM invoices i INDEXED BY invoices_aging
-            WHERE i.customer_id = {g}.customer_id AND i.currency = {g}.currency
-              AND """ + _UNCHANGED_OPEN.replace("status", "i.status").replace(
-                  "open_minor", "i.open_minor").replace("issue_date", "i.issue_date").replace(
-                  "id NOT", "i.id NOT") + """)
-    OR EXISTS (SELECT 1 FROM payments p INDEXED BY payments_unapplied
-               WHERE p.customer_id = {g}.customer_id AND p.currency = {g}.currency
-                 AND p.invoice_id IS NULL AND p.paid_on <= :as_of))"""
-)  # fmt: skip
-# The base over the customers :lo..:hi: every unchanged open invoice aged on the date
-# (read from the covering index alone), and the unapplied cash received by it; per
-# (collector id, currency) with the number of (customer, currency) rows. Tagged rows:
-# 0 the invoices' groups (b0..b5, credits, disputed, rows), 1 the unapplied cash (cash,
-# rows with nothing else), as reports_parallel's COLLECTOR_SQL and COLLECTOR_CASH_SQL.
+# An invoice the base ages: open today, issued by the date (index-only in invoices_aging).
+_IN_BASE = "status = 'open' AND open_minor != 0 AND issue_date <= :as_of"
+_I_IN_BASE = "i.status = 'open' AND i.open_minor != 0 AND i.issue_date <= :as_of"
+# The base over the customers :lo..:hi. Tagged rows: 0 the invoices' groups (collector
+# id, currency, b0..b5, credits, disputed, rows), 1 the unapplied cash (collector id,
+# currency, cash, rows with no invoice of the base), as reports_parallel's COLLECTOR_SQL
+# and COLLECTOR_CASH_SQL.
 _BASE = (
     """a AS (
     SELECT customer_id, currency,""" + BUCKET_SUMS + """
     FROM invoices INDEXED BY invoices_aging
-    WHERE customer_id BETWEEN :lo AND :hi AND """ + _UNCHANGED_OPEN + """
+    WHERE customer_id BETWEEN :lo AND :hi AND """ + _IN_BASE + """
     GROUP BY customer_id, currency  -- the covering index, in order
 ), u AS (
     SELECT customer_id, currency, -SUM(amount_minor) AS cash
@@ -117,20 +87,28 @@ UNION ALL
 SELECT 1, q.collector_id, u.currency, SUM(u.cash), SUM(NOT EXISTS (
            SELECT 1 FROM invoices i INDEXED BY invoices_aging
            WHERE i.customer_id = u.customer_id AND i.currency = u.currency
-             AND """ + _UNCHANGED_OPEN.replace("status", "i.status").replace(
-                 "open_minor", "i.open_minor").replace("issue_date", "i.issue_date").replace(
-                 "id NOT", "i.id NOT") + """)),
+             AND """ + _I_IN_BASE + """)),
        0, 0, 0, 0, 0, 0, 0
 FROM u LEFT JOIN queue q ON q.customer_id = u.customer_id
 GROUP BY q.collector_id, u.currency"""
 )  # fmt: skip
-# The correction: what the invoices of ``ch`` had open on the date (issued by then;
-# then = amount - paid by then when an import changed it after the date, else open now
-# + paid after), and cash received by the date for an invoice issued after it
-# (unapplied then: those invoices are a range of invoices_changed_on, each probed for a
-# payment in payments_invoice). Every part adds; a (customer, currency) with nothing
-# unchanged is a row the base does not count. Tagged 2: (collector id, currency,
-# b0..b5, credits, disputed, rows).
+# ``ch``: each invoice issued by the date whose part may differ between the date and
+# today, once: changed after the date, or paid after it (a few of those issued after the
+# date too: left out by their issue date below).
+_CH = (
+    """ch AS MATERIALIZED (
+    SELECT id FROM invoices INDEXED BY invoices_changed_on
+    WHERE """ + CHANGED_ON + """ > :as_of AND issue_date <= :as_of
+    UNION
+    SELECT invoice_id FROM payments INDEXED BY payments_paid_on
+    WHERE paid_on > :as_of AND invoice_id IS NOT NULL
+)"""
+)  # fmt: skip
+# The correction's rows (customer, currency, due date, disputed, amount, k): k = 1 what
+# an invoice of ``ch`` had open on the date (issued by then; then = amount - paid by then
+# when an import changed it after the date, else open now + paid after) and the cash
+# received by the date for an invoice issued after it (a credit: unapplied then); k = -1
+# the part of an invoice of ``ch`` in the base (open now, with today's amount).
 _CORRECTION = (
     """t AS MATERIALIZED (  -- each payment sum computed once a row
         SELECT i.customer_id, i.currency, i.due_date, i.disputed,
@@ -141,40 +119,58 @@ _CORRECTION = (
                     ELSE i.open_minor + COALESCE(
                         (SELECT SUM(p.amount_minor) FROM payments p
                          WHERE p.invoice_id = i.id AND p.paid_on > :as_of), 0)
-               END AS open_minor
+               END AS then_minor,
+               CASE WHEN """ + _I_IN_BASE + """ THEN i.open_minor ELSE 0 END AS now_minor
         FROM ch CROSS JOIN invoices i ON i.id = ch.id WHERE i.issue_date <= :as_of
 ), n AS (  -- issued after the date
     SELECT id FROM invoices INDEXED BY invoices_changed_on
     WHERE """ + CHANGED_ON + """ > :as_of AND issue_date > :as_of
 ), c AS (
-    SELECT customer_id, currency, due_date, disputed, open_minor FROM t WHERE open_minor != 0
+    SELECT customer_id, currency, due_date, disputed, then_minor AS open_minor, 1 AS k
+    FROM t WHERE then_minor != 0
+    UNION ALL
+    SELECT customer_id, currency, due_date, disputed, now_minor, -1 FROM t WHERE now_minor != 0
     UNION ALL  -- received by the date for an invoice issued after it: unapplied then
-    SELECT p.customer_id, p.currency, NULL, 0, -p.amount_minor  -- a credit, whatever its sign
+    SELECT p.customer_id, p.currency, NULL, 0, -p.amount_minor, 1  -- a credit, any sign
     FROM n CROSS JOIN payments p INDEXED BY payments_invoice ON p.invoice_id = n.id
     WHERE p.paid_on <= :as_of
 ), g AS (
-    SELECT customer_id, currency, """ + BUCKET_SUMS.replace(
+    SELECT customer_id, currency, MAX(k) = 1 AS then_row, """ + BUCKET_SUMS.replace(
+        "SUM(open_minor)", "SUM(open_minor * k)").replace(
         "FILTER (WHERE open_minor < 0)", "FILTER (WHERE open_minor < 0 OR due_date IS NULL)"
     ) + """
     FROM c GROUP BY customer_id, currency
 )"""
 )  # fmt: skip
+# Per row of ``g``: whether it exists on the date (something of the correction, or an
+# invoice of the base not in ``ch``, or unapplied cash by the date) less whether the
+# base counted it (an invoice of the base, or that cash): 0 when there is such cash.
+_CASH = """EXISTS (SELECT 1 FROM payments p INDEXED BY payments_unapplied
+               WHERE p.customer_id = g.customer_id AND p.currency = g.currency
+                 AND p.invoice_id IS NULL AND p.paid_on <= :as_of)"""
+_BASE_INVOICE = """EXISTS (SELECT 1 FROM invoices i INDEXED BY invoices_aging
+            WHERE i.customer_id = g.customer_id AND i.currency = g.currency
+              AND """ + _I_IN_BASE + """{more})"""  # fmt: skip
 _CORRECTION_ROWS = (
     """
 SELECT 2, q.collector_id, g.currency, SUM(b0), SUM(b1), SUM(b2), SUM(b3), SUM(b4), SUM(b5),
-       SUM(cr), SUM(dp), SUM(NOT """ + _UNCHANGED.format(g="g") + """)
+       SUM(cr), SUM(dp), SUM(CASE
+           WHEN """ + _CASH + """ THEN 0
+           WHEN then_row THEN 1 - """ + _BASE_INVOICE.format(more="") + """
+           ELSE """ + _BASE_INVOICE.format(more=" AND i.id NOT IN ch") + """
+                - """ + _BASE_INVOICE.format(more="") + """ END)
 FROM g LEFT JOIN queue q ON q.customer_id = g.customer_id
 GROUP BY q.collector_id, g.currency"""
 )  # fmt: skip
-# One statement each, so ``ch`` is built once per process: the base of a range; the
-# correction; both (the base of a range and the correction).
-BASE_SQL = "WITH " + _CH + ", " + _BASE + _BASE_ROWS
+# One statement each (one snapshot, ``ch`` built once): the base of the customers
+# :lo..:hi; the correction; both.
+BASE_SQL = "WITH " + _BASE + _BASE_ROWS
 CORRECTION_SQL = "WITH " + _CH + ", " + _CORRECTION + _CORRECTION_ROWS
 BOTH_SQL = (
     "WITH "
-    + _CH
-    + ", "
     + _BASE
+    + ", "
+    + _CH
     + ", "
     + _CORRECTION
     + _BASE_ROWS
