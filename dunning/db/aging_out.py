@@ -9,13 +9,12 @@ whole report (tests/test_aging_reference.py):
 - CSV: one compiled f-string a row straight from the cursor's tuple (amounts as floats in
   major units, exact below 2**52, as exports' fast path); a row with text csv.writer would
   quote or csvsafe neutralize, or a huge amount, is written by the exact slow path;
-- the aligned table needs every column's width before its first line. Pass one reads the
-  rows, measures the text cells and keeps, per currency and money column, the largest and
-  the smallest amount (a formatted amount is longest at one of the two: its length grows
-  with its magnitude, plus one for a sign), and spills the rows to a private temporary
-  file (the cursor's tuples, ``marshal``, unlinked at once); pass two reads them back and
-  writes the lines,
-  each by one compiled f-string (grouped floats, exact below 2**52 as in the CSV);
+- the aligned table needs every column's width before its first line: kept beside the
+  rows in the report's order (dunning/db/aging_widths.py, m021), else pass one measures
+  the rows (text cells; per currency and money column the largest and smallest amount: a
+  formatted amount is longest at one of them) and spills them to a private temporary file
+  (``marshal``, unlinked at once); pass two writes the lines, each by one compiled
+  f-string (grouped floats, exact below 2**52 as in the CSV);
 - XLSX: the rows handed to openpyxl's write-only workbook as a generator.
 
 The statement runs on a read connection of its own (when the database is a file and the
@@ -35,7 +34,7 @@ import re
 import sqlite3
 import tempfile
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from itertools import accumulate, chain
 from pathlib import Path
@@ -267,6 +266,10 @@ def write_aging(
                 from dunning.db import aging_split
 
                 split = aging_split.write_table(conn, as_of, cols, fh, title)
+            if split is None and (today is None or as_of >= today):  # widths kept (m021)
+                from dunning.db import aging_widths
+
+                split = aging_widths.write_table(conn, as_of, cols, fh, title)
             if split is not None:
                 count[0] = split
             else:
@@ -406,6 +409,7 @@ def layout(cols: list[ex.Column], state: State) -> dict[str, Any]:
         tail = "  ".join(f"{{:>{widths[i]},.{d}f}}" for i in money)
         # every amount of the currency below 2**52: one exact float format per row
         fast = min(low[c]) > -_FLOAT_EXACT and max(high[c]) < _FLOAT_EXACT
+        fast = state.get("fast", {}).get(c, fast)  # kept widths (aging_widths) say
         formats[c] = (text_fmt + tail + "\n", 10**d, d, fast)
     cur_cell = {c: ex.table_text(c) for c in high}
     return {"widths": widths, "totals": totals, "text_fmt": text_fmt, "formats": formats,
@@ -459,6 +463,15 @@ def write_lines(
     shape: dict[str, Any], spill: IO[bytes], names: dict[int, str], fh: IO[str]
 ) -> None:
     """Pass two: the lines of the rows spilled by ``measure``."""
+    spill.seek(0)
+    blobs = iter(lambda: spill.read(int.from_bytes(spill.read(8) or b"\0", "little")), b"")
+    write_batches(shape, map(marshal.loads, blobs), names, fh)
+
+
+def write_batches(
+    shape: dict[str, Any], batches: Iterable[Tuples], names: dict[int, str], fh: IO[str]
+) -> None:
+    """The lines of ``batches`` in the layout ``shape``."""
     formats, cur_cell, widths = shape["formats"], shape["cur_cell"], shape["widths"]
     lines = _table_lines(widths)
     fm: dict[str, tuple[Any, ...]] = {}
@@ -467,9 +480,7 @@ def write_lines(
         fm[c] = (u, *chain.from_iterable((f, format(0.0, f)) for f in specs))
     slow_currencies = {c for c, f in formats.items() if not f[3]}
     who: dict[int | None, str] = {}
-    spill.seek(0)
-    while size := spill.read(8):
-        batch = marshal.loads(spill.read(int.from_bytes(size, "little")))
+    for batch in batches:
         tcols = list(zip(*batch, strict=True))
         for cid in set(tcols[12]) - who.keys():
             who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]

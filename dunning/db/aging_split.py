@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from dunning.db import aging_out, reports
+from dunning.db import aging_out, aging_widths, reports
 from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import Tuples
 
@@ -302,6 +302,16 @@ def write_table(
             base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()
+        kept = aging_widths.report_state(own, base, params, names)
+        if kept is not None:  # the widths kept (m021): each half written in one pass
+            return _write_kept(own, proc if same else None, kept, (base, params), cols, fh,
+                               title, theirs_file)  # fmt: skip
+        if same and proc is not None:
+            try:
+                assert proc.stdin is not None
+                _put(proc.stdin, {"measure": True})
+            except OSError:  # the worker is gone: its state is missed below
+                pass
         with reports.paused_gc():
             state = aging_out.measure(_rows(own, half_sql(base, False), params), names, mine)
         other = None
@@ -350,9 +360,62 @@ def write_table(
             f.close()
 
 
+def _write_kept(
+    own: sqlite3.Connection,
+    proc: subprocess.Popen[bytes] | None,
+    state: dict[str, Any],
+    plan: tuple[str, dict[str, Any]],
+    cols: list[Any],
+    fh: IO[str],
+    title: str,
+    theirs_file: IO[bytes],
+) -> int:
+    """The table with the widths kept: the layout sent to the worker (``proc``, None
+    when it does not share this snapshot), this half's lines written from its rows, then
+    the worker's (or the other half here)."""
+    base, params = plan
+    names = aging_out._names(own)
+    shape = aging_out.layout(cols, state)
+    worker = proc is not None
+    if proc is not None:
+        try:
+            assert proc.stdin is not None
+            _put(proc.stdin, {"shape": shape})
+            proc.stdin.close()
+        except OSError:
+            worker = False
+    aging_out.write_head(shape, cols, fh, title)
+    with reports.paused_gc():
+        aging_out.write_batches(shape, _rows(own, half_sql(base, False), params), names, fh)
+        if worker and proc is not None and proc.stdout is not None:
+            worker = proc.stdout.read() == b"D" and proc.wait() == 0
+        if worker:
+            theirs_file.seek(0)
+            text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
+            while piece := text.read(1 << 20):
+                fh.write(piece)
+        else:
+            aging_out.write_batches(shape, _rows(own, half_sql(base, True), params), names, fh)
+    aging_out.write_tail(shape, fh)
+    own.execute("COMMIT")
+    return int(state["count"])
+
+
 def _table_worker(conn: sqlite3.Connection, job: dict[str, Any], fd: int) -> None:
-    """Pass one over this half, its state sent; the layout received; pass two."""
+    """The layout received: this half's lines. Else (the widths measured): pass one
+    over this half, its state sent; the layout received; pass two."""
     names = aging_out._names(conn)
+    order = _get(sys.stdin.buffer)
+    if "shape" in order:
+        out = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+        with out as fh, reports.paused_gc():
+            aging_out.write_batches(
+                order["shape"], _rows(conn, job["sql"], job["params"]), names, fh
+            )
+        conn.execute("COMMIT")
+        sys.stdout.buffer.write(b"D")
+        sys.stdout.buffer.flush()
+        return
     with tempfile.TemporaryFile() as spill, reports.paused_gc():
         state = aging_out.measure(_rows(conn, job["sql"], job["params"]), names, spill)
         conn.execute("COMMIT")

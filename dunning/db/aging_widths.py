@@ -1,0 +1,330 @@
+"""The aligned table's widths kept beside aging_order (issue 8, aging fourth round;
+migration m021): a report knows every column's width before its first line without
+reading its rows twice.
+
+The table needs, before its first line, each column's width: the text columns' widest
+cell, each money column's longest formatted amount per currency, and the TOTAL rows
+(the sums). aging_out.measure gets them by a first pass over every row (~5 s of CPU a
+million rows, with a spill file); an aggregate over the rows in SQL costs as much
+(branch attempt-aging-widths: 6.5 s). Here they are *kept*: ``aging_widths`` holds, for
+the rows of ``aging_order``, **histograms with counts** rather than extremes:
+
+- ``m``: per currency and money column (b0..b5, credits, net, disputed, total: measure's
+  order), the number of rows whose amount has each signed length (``length(v)`` of the
+  integer in minor units, negated for a negative amount). A formatted amount's length
+  depends only on its currency's digits, its sign and its number of digits: the longest
+  cell of a column is read off the largest key with a count;
+- ``t``: per text column (reference, name), the number of rows of each width as the
+  table shows it (``len(exports.table_text(x))``: cleaned, cut at TABLE_TEXT_MAX);
+- ``c``: the number of rows of each collector id (-1: none): the collector column's
+  width is measured on the names at report time (a renamed collector is current);
+- ``s``: per currency, the sums of b0..b5, credits, disputed (cols 0-7) and the number
+  of rows (col 8): the TOTAL rows and the currencies present;
+- ``v``: one row, the table is complete (a snapshot made before m021 has it once the
+  migration filled it).
+
+Counts, not extremes with the number of rows attaining them: a row removed is a count
+decremented, so the widest value leaving (the only row that had it) never forces a
+measuring pass; the next key down is there. The snapshot's build fills it
+(:func:`fill`, SQL aggregates over the table just written), its advance subtracts the
+rows it rewrites or shifts and adds them back (:func:`rows_hist`, Python over those few
+rows), and a report combines the table with its dirty customers: minus their rows in
+aging_order, plus their rows computed from the ledger (the same rows its statement
+merges), in its own read transaction (:func:`state`).
+
+Text widths are exact as attempt-aging-widths worked them out: a value of printable
+ASCII only (``length(CAST(x AS BLOB)) = length(x)``, no byte outside ``' '..'~'``) is
+shown as it is, cut at TABLE_TEXT_MAX characters: ``min(length(x), 32)``; any other
+(multi-byte, a control, a NUL that ``length()`` stops at) is measured in Python by
+``table_text`` itself. Python's side measures every value by ``table_text``.
+
+No stored widths (``state`` returns None, the caller keeps the measuring pass): no
+aging_order statement (no snapshot, a past date, DUNNING_AGING_ORDER=0), a report on
+a date the snapshot's rows must be shifted to (the shifted buckets' lengths are not
+kept: the nightly refresh advances the snapshot to the day), no ``v`` row, or
+DUNNING_AGING_WIDTHS=0 (to measure without).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: schema imports this module (m021)
+    from dunning.db import exports as ex
+
+DDL = [
+    """CREATE TABLE aging_widths (
+        kind     TEXT NOT NULL,     -- m money length, t text width, c collector, s sum, v
+        currency TEXT NOT NULL,     -- '' for t, c, v
+        col      INTEGER NOT NULL,  -- the column (m: 0-9, t: 0 ref 1 name, s: 0-8)
+        key      INTEGER NOT NULL,  -- m: signed length, t: width, c: collector id (-1)
+        n        INTEGER NOT NULL,  -- rows (s: the sum)
+        PRIMARY KEY (kind, currency, col, key)
+    ) WITHOUT ROWID""",
+]
+
+Key = tuple[str, str, int, int]
+Hist = Counter[Key]
+# measure's money columns over a row (k, ref, cur, b0..b5, cr, dp, name, cid)
+_MONEY_SQL = ["b0", "b1", "b2", "b3", "b4", "b5", "cr", "-k - dp", "dp", "-k"]
+_PLAIN = "(length(CAST({x} AS BLOB)) = length({x}) AND {x} NOT GLOB '*[^ -~]*')"
+_EXACT_DIGITS = 15  # |v| < 10**15 < 2**52: the float format is exact (aging_out)
+
+
+def exists(conn: sqlite3.Connection) -> bool:
+    return (
+        conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'aging_widths'"
+        ).fetchone()
+        is not None
+    )
+
+
+def _signed_len(v: int) -> int:
+    return -len(str(v)) if v < 0 else len(str(v))
+
+
+def rows_hist(rows: Iterable[tuple[Any, ...]], sign: int = 1) -> Hist:
+    """The histogram of report tuples ``(k, ref, cur, b0..b5, cr, dp, name, cid)``,
+    counted ``sign`` times (-1: rows taken away)."""
+    from dunning.db import exports as ex
+
+    h: Hist = Counter()
+    text: dict[str, int] = {}
+    for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in rows:
+        for col, v in enumerate((b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k)):
+            h["m", c, col, _signed_len(v)] += sign
+        for col, x in ((0, ref), (1, name)):
+            w = text.get(x)
+            if w is None:
+                w = text[x] = len(ex.table_text(x))
+            h["t", "", col, w] += sign
+        h["c", "", 0, -1 if cid is None else cid] += sign
+        for col, v in enumerate((b0, b1, b2, b3, b4, b5, cr, dp)):
+            h["s", c, col, 0] += sign * v
+        h["s", c, 8, 0] += sign
+    return h
+
+
+def _sql_hist(conn: sqlite3.Connection) -> Hist | None:
+    """The histogram of every row of aging_order, by SQLite (the build's fill), or None
+    when a sum does not fit 64 bits."""
+    from dunning.db import exports as ex
+
+    h: Hist = Counter()
+    money = " UNION ALL ".join(
+        f"SELECT currency, {i}, CASE WHEN ({x}) < 0 THEN -length({x}) ELSE length({x}) END AS "
+        f"key, count(*) FROM aging_order GROUP BY currency, key"
+        for i, x in enumerate(_MONEY_SQL)
+    )
+    for c, col, key, n in conn.execute(money):
+        h["m", c, col, key] += n
+    for col, x in ((0, "external_ref"), (1, "name")):
+        plain = _PLAIN.format(x=x)
+        sql = f"SELECT min(length({x}), ?), count(*) FROM aging_order WHERE {plain} GROUP BY 1"
+        for w, n in conn.execute(sql, (ex.TABLE_TEXT_MAX,)):
+            h["t", "", col, w] += n
+        for (v,) in conn.execute(f"SELECT {x} FROM aging_order WHERE NOT {plain}"):
+            h["t", "", col, len(ex.table_text(v))] += 1
+    sums = ", ".join(f"sum({b})" for b in ("b0", "b1", "b2", "b3", "b4", "b5", "cr", "dp"))
+    try:
+        rows = conn.execute(
+            f"SELECT currency, COALESCE(collector_id, -1), count(*), {sums} "
+            "FROM aging_order GROUP BY currency, collector_id"
+        ).fetchall()
+    except sqlite3.OperationalError as e:  # integer overflow in sum()
+        if "overflow" in str(e):
+            return None
+        raise
+    for c, cid, n, *s in rows:
+        h["c", "", 0, cid] += n
+        for col, v in enumerate(s):
+            h["s", c, col, 0] += v
+        h["s", c, 8, 0] += n
+    return h
+
+
+def clear(conn: sqlite3.Connection) -> None:
+    """No widths (inside the caller's write transaction)."""
+    if exists(conn):
+        conn.execute("DELETE FROM aging_widths")
+
+
+def fill(conn: sqlite3.Connection) -> None:
+    """The widths of every row of aging_order (inside the caller's write transaction,
+    once the table is filled): aging_order.fill, and m021."""
+    if not exists(conn):
+        return
+    conn.execute("DELETE FROM aging_widths")
+    h = _sql_hist(conn)
+    if h is None:  # reports measure their rows
+        return
+    add(conn, h)
+    conn.execute("INSERT INTO aging_widths VALUES ('v', '', 0, 0, 1)")
+
+
+def add(conn: sqlite3.Connection, h: Hist) -> None:
+    """Add ``h`` to the stored counts and sums (a count of 0 is removed)."""
+    if not h:
+        return
+    conn.executemany(
+        "INSERT INTO aging_widths (kind, currency, col, key, n) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in h.items() if n],
+    )
+    conn.execute("DELETE FROM aging_widths WHERE n = 0 AND kind IN ('m', 't', 'c')")
+
+
+def stored(conn: sqlite3.Connection) -> Hist | None:
+    """The stored histogram, None when the table is not complete."""
+    try:
+        rows = conn.execute("SELECT kind, currency, col, key, n FROM aging_widths").fetchall()
+    except sqlite3.OperationalError:  # a database before m021 (read-only, not migrated)
+        return None
+    h: Hist = Counter()
+    valid = False
+    for kind, c, col, key, n in rows:
+        if kind == "v":
+            valid = True
+        else:
+            h[kind, c, col, key] = n
+    return h if valid else None
+
+
+def _money_len(key: int, digits: int) -> int:
+    """The length of a formatted amount (aging_out._money_text) of ``key`` (signed length
+    of the integer): a representative amount of that sign and number of digits."""
+    from dunning.db.aging_out import _money_text
+
+    v = -(10 ** (-key - 2)) if key < 0 else 10 ** (key - 1)
+    return len(_money_text(v, digits))
+
+
+def _representative(key: int) -> int:
+    return -(10 ** (-key - 2)) if key < 0 else 10 ** (key - 1)
+
+
+def to_state(h: Hist, names: dict[int, str]) -> dict[str, Any]:
+    """aging_out.measure's state (widths, high, low, sums, count, fast) from a histogram:
+    ``high`` and ``low`` are an amount of the longest formatted length of each money
+    column (what layout needs), ``fast`` whether every amount is below 2**52."""
+    from dunning.db import reports
+    from dunning.db.aging_out import _cleaned
+    from dunning.money import minor_digits
+
+    sums: dict[str, list[int]] = {}
+    for (kind, c, col, _), n in h.items():
+        if kind == "s":
+            sums.setdefault(c, [0] * 9)[col] += n
+    sums = {c: t for c, t in sums.items() if t[8] > 0}
+    widths = [0] * 4
+    best: dict[str, list[tuple[int, int]]] = {c: [(-1, 0)] * 10 for c in sums}
+    fast = dict.fromkeys(sums, True)
+    cids: set[int | None] = set()
+    for (kind, c, col, key), n in h.items():
+        if n <= 0:
+            continue
+        if kind == "t":
+            widths[col] = max(widths[col], key)
+        elif kind == "c":
+            cids.add(None if key == -1 else key)
+        elif kind == "m" and c in best:
+            d = minor_digits(c) if c else 0
+            width = _money_len(key, d)
+            if width > best[c][col][0]:
+                best[c][col] = (width, _representative(key))
+            if abs(key) - (key < 0) > _EXACT_DIGITS:
+                fast[c] = False
+    for cid in cids:
+        who = names.get(cid) or reports.UNASSIGNED  # type: ignore[arg-type]
+        widths[2] = max(widths[2], len(_cleaned([who])[0]))
+    for c in sums:
+        widths[3] = max(widths[3], len(_cleaned([c])[0]))
+    high = {c: [v for _, v in cols] for c, cols in best.items()}
+    count = sum(t[8] for t in sums.values())
+    return {"widths": widths, "high": high, "low": high, "sums": sums, "count": count,
+            "fast": fast}  # fmt: skip
+
+
+def enabled() -> bool:
+    return os.environ.get("DUNNING_AGING_WIDTHS") != "0"  # 0: measure without
+
+
+_OLD = """SELECT o.k, o.external_ref, o.currency, o.b0, o.b1, o.b2, o.b3, o.b4, o.b5, o.cr,
+       o.dp, o.name, o.collector_id FROM aging_order o WHERE o.customer_id IN {ids}"""
+MARK = "FROM aging_order o"  # aging_order.customer_sql's statement
+
+
+def report_state(
+    conn: sqlite3.Connection, sql: str, params: dict[str, Any], names: dict[int, str]
+) -> dict[str, Any] | None:
+    """The state of the rows of today's report ``sql`` (aging_order.customer_sql's whole
+    statement) from the kept widths and its dirty customers, in the read transaction the
+    statement runs in; None when they cannot say (see the module): measure instead."""
+    from dunning.db import aging_order
+    from dunning.db import aging_snapshot as snap
+
+    if not enabled() or MARK not in sql or "snap_shift" in sql:
+        return None
+    h = stored(conn)
+    if h is None:
+        return None
+    dirty = f"{snap.DIRTY_SQL} UNION {aging_order.MOVED_SQL}"
+    ids = "(SELECT customer_id FROM snap_dirty)"
+    fresh = snap.FRESH_SQL.format(ids=f"IN {ids}")
+    cte = f"WITH snap_dirty AS MATERIALIZED ({dirty})\n"
+    new = snap.DIRTY_ROWS.replace("{fresh}", fresh)
+    delta = f"{cte}SELECT 0, * FROM ({_OLD.format(ids=ids)}) UNION ALL SELECT 1, * FROM ({new})"
+    old_rows, new_rows = [], []
+    for tag, *row in conn.execute(delta, params):
+        (new_rows if tag else old_rows).append(row)
+    h.update(rows_hist(old_rows, -1))
+    h.update(rows_hist(new_rows, 1))
+    return to_state(h, names)
+
+
+def write_table(
+    conn: sqlite3.Connection, as_of: Any, cols: list[ex.Column], fh: Any, title: str
+) -> int | None:
+    """Today's aging by customer as an aligned table in one pass over its rows, the
+    widths kept (``report_state``, the same read transaction); returns the number of
+    customer rows, or None, having written nothing, when the widths are not kept (the
+    caller measures)."""
+    from dunning.db import aging_out, aging_snapshot, reports
+    from dunning.db import reports_past as past
+
+    if not enabled():
+        return None
+    names = aging_out._names(conn)
+    with past.reader(conn) as rc, aging_snapshot.read_tx(rc), reports.paused_gc():
+        sql, params = aging_out.customer_sql(rc, as_of)
+        state = report_state(rc, sql, params, names)
+        if state is None:
+            return None
+        shape = aging_out.layout(cols, state)
+        aging_out.write_head(shape, cols, fh, title)
+        aging_out.write_batches(shape, rows(rc, sql, params), names, fh)
+        aging_out.write_tail(shape, fh)
+    return int(state["count"])
+
+
+def rows(conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> Any:
+    """The rows of ``sql``, a chunk at a time."""
+    from dunning.db.aging_out import CHUNK
+
+    cur = conn.cursor()
+    cur.row_factory = None
+    cur.execute(sql, params)
+    while batch := cur.fetchmany(CHUNK):
+        yield batch
+
+
+def kept(conn: sqlite3.Connection) -> bool:
+    """Whether the widths are kept (complete) for aging_order."""
+    if not exists(conn):
+        return False
+    return conn.execute("SELECT 1 FROM aging_widths WHERE kind = 'v'").fetchone() is not None
