@@ -163,20 +163,27 @@ def fill(conn: sqlite3.Connection) -> None:
     h = _sql_hist(conn)
     if h is None:  # reports measure their rows
         return
-    add(conn, h)
     conn.execute("INSERT INTO aging_widths VALUES ('v', '', 0, 0, 1)")
+    add(conn, h)
 
 
 def add(conn: sqlite3.Connection, h: Hist) -> None:
     """Add ``h`` to the stored counts and sums (a count of 0 is removed)."""
     if not h:
         return
-    conn.executemany(
-        "INSERT INTO aging_widths (kind, currency, col, key, n) VALUES (?, ?, ?, ?, ?) "
-        "ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in h.items() if n],
-    )
+    try:
+        conn.executemany(
+            "INSERT INTO aging_widths (kind, currency, col, key, n) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in h.items() if n],
+        )
+    except OverflowError:  # a sum beyond 64 bits: no widths kept, reports measure
+        conn.execute("DELETE FROM aging_widths")
+        return
     conn.execute("DELETE FROM aging_widths WHERE n = 0 AND kind IN ('m', 't', 'c')")
+    # SQLite turns an integer sum that overflows into a float: no widths kept either
+    if conn.execute("SELECT 1 FROM aging_widths WHERE typeof(n) != 'integer'").fetchone():
+        conn.execute("DELETE FROM aging_widths")
 
 
 def stored(conn: sqlite3.Connection) -> Hist | None:
