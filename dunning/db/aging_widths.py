@@ -50,7 +50,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # imported where used: schema imports this module (m021)
@@ -70,8 +71,6 @@ DDL = [
 Key = tuple[str, str, int, int]
 Hist = Counter[Key]
 # measure's money columns over a row (k, ref, cur, b0..b5, cr, dp, name, cid)
-_MONEY_SQL = ["b0", "b1", "b2", "b3", "b4", "b5", "cr", "-k - dp", "dp", "-k"]
-_PLAIN = "(length(CAST({x} AS BLOB)) = length({x}) AND {x} NOT GLOB '*[^ -~]*')"
 _EXACT_DIGITS = 15  # |v| < 10**15 < 2**52: the float format is exact (aging_out)
 
 
@@ -84,68 +83,49 @@ def exists(conn: sqlite3.Connection) -> bool:
     )
 
 
-def _signed_len(v: int) -> int:
-    return -len(str(v)) if v < 0 else len(str(v))
+def _lengths(h: Hist, c: str, col: int, values: Any, sign: int) -> None:
+    """Count ``values`` (amounts) by signed length, at C speed: all by ``len(str(v))``,
+    the negative ones again (their length counts the sign) and taken out."""
+    both = Counter(map(len, map(str, values)))
+    neg = Counter(map(len, map(str, filter((0).__gt__, values))))
+    for n, m in (both - neg).items():
+        h["m", c, col, n] += sign * m
+    for n, m in neg.items():
+        h["m", c, col, -n] += sign * m
 
 
-def rows_hist(rows: Iterable[tuple[Any, ...]], sign: int = 1) -> Hist:
+def rows_hist(rows: Iterable[Any], sign: int = 1) -> Hist:
     """The histogram of report tuples ``(k, ref, cur, b0..b5, cr, dp, name, cid)``,
-    counted ``sign`` times (-1: rows taken away)."""
-    from dunning.db import exports as ex
+    counted ``sign`` times (-1: rows taken away), a chunk of rows at a time."""
+    from dunning.db.aging_out import CHUNK, _by_currency, _cleaned
 
     h: Hist = Counter()
-    text: dict[str, int] = {}
-    for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in rows:
-        for col, v in enumerate((b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k)):
-            h["m", c, col, _signed_len(v)] += sign
-        for col, x in ((0, ref), (1, name)):
-            w = text.get(x)
-            if w is None:
-                w = text[x] = len(ex.table_text(x))
-            h["t", "", col, w] += sign
-        h["c", "", 0, -1 if cid is None else cid] += sign
-        for col, v in enumerate((b0, b1, b2, b3, b4, b5, cr, dp)):
-            h["s", c, col, 0] += sign * v
-        h["s", c, 8, 0] += sign
+    fetch = rows.fetchmany if isinstance(rows, sqlite3.Cursor) else _chunks(iter(rows), CHUNK)
+    while batch := fetch(CHUNK):
+        cols = list(zip(*batch, strict=True))
+        for col, x in ((0, cols[1]), (1, cols[11])):
+            for w, n in Counter(map(len, _cleaned(x))).items():
+                h["t", "", col, w] += sign * n
+        for cid, n in Counter(cols[12]).items():
+            h["c", "", 0, -1 if cid is None else cid] += sign * n
+        for c, group in _by_currency(batch).items():
+            g = list(zip(*group, strict=True))
+            net = [-k - dp for k, dp in zip(g[0], g[10], strict=True)]
+            total = [-k for k in g[0]]
+            for col, values in enumerate((*g[3:10], net, g[10], total)):
+                _lengths(h, c, col, values, sign)
+            for col, values in enumerate((*g[3:10], g[10])):
+                h["s", c, col, 0] += sign * sum(values)
+            h["s", c, 8, 0] += sign * len(group)
     return h
 
 
-def _sql_hist(conn: sqlite3.Connection) -> Hist | None:
-    """The histogram of every row of aging_order, by SQLite (the build's fill), or None
-    when a sum does not fit 64 bits."""
-    from dunning.db import exports as ex
+def _chunks(it: Iterator[Any], size: int) -> Any:
+    return lambda n: list(islice(it, n))
 
-    h: Hist = Counter()
-    money = " UNION ALL ".join(
-        f"SELECT currency, {i}, CASE WHEN ({x}) < 0 THEN -length({x}) ELSE length({x}) END AS "
-        f"key, count(*) FROM aging_order GROUP BY currency, key"
-        for i, x in enumerate(_MONEY_SQL)
-    )
-    for c, col, key, n in conn.execute(money):
-        h["m", c, col, key] += n
-    for col, x in ((0, "external_ref"), (1, "name")):
-        plain = _PLAIN.format(x=x)
-        sql = f"SELECT min(length({x}), ?), count(*) FROM aging_order WHERE {plain} GROUP BY 1"
-        for w, n in conn.execute(sql, (ex.TABLE_TEXT_MAX,)):
-            h["t", "", col, w] += n
-        for (v,) in conn.execute(f"SELECT {x} FROM aging_order WHERE NOT {plain}"):
-            h["t", "", col, len(ex.table_text(v))] += 1
-    sums = ", ".join(f"sum({b})" for b in ("b0", "b1", "b2", "b3", "b4", "b5", "cr", "dp"))
-    try:
-        rows = conn.execute(
-            f"SELECT currency, COALESCE(collector_id, -1), count(*), {sums} "
-            "FROM aging_order GROUP BY currency, collector_id"
-        ).fetchall()
-    except sqlite3.OperationalError as e:  # integer overflow in sum()
-        if "overflow" in str(e):
-            return None
-        raise
-    for c, cid, n, *s in rows:
-        h["c", "", 0, cid] += n
-        for col, v in enumerate(s):
-            h["s", c, col, 0] += v
-        h["s", c, 8, 0] += n
-    return h
+
+_ALL = """SELECT k, external_ref, currency, b0, b1, b2, b3, b4, b5, cr, dp, name, collector_id
+FROM aging_order"""
 
 
 def clear(conn: sqlite3.Connection) -> None:
@@ -160,9 +140,9 @@ def fill(conn: sqlite3.Connection) -> None:
     if not exists(conn):
         return
     conn.execute("DELETE FROM aging_widths")
-    h = _sql_hist(conn)
-    if h is None:  # reports measure their rows
-        return
+    cur = conn.cursor()
+    cur.row_factory = None
+    h = rows_hist(cur.execute(_ALL))
     conn.execute("INSERT INTO aging_widths VALUES ('v', '', 0, 0, 1)")
     add(conn, h)
 
