@@ -13,7 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_aging_reference import TODAY, build, reference_rows, reference_table, run
+from test_aging_reference import (
+    TODAY,
+    build,
+    reference_csv,
+    reference_rows,
+    reference_table,
+    run,
+)
 
 from dunning.clock import FixedClock
 from dunning.db import aging_order, aging_out, aging_snapshot, aging_split, aging_widths, reports
@@ -303,3 +310,30 @@ def test_a_database_with_the_ordered_table_gets_its_widths_from_the_migration(
     assert aging_widths.stored(conn) == kept
     _no_spill(monkeypatch)
     _check(conn, db_path, clock, tmp_path)
+
+
+@pytest.mark.parametrize("kept", [True, False])
+def test_the_csv_in_two_processes_takes_its_totals_from_the_kept_sums(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kept: bool,
+) -> None:
+    build(conn, 50, customers=40)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    ids = _ids(conn)
+    with write_tx(conn):  # a dirty customer: its old row out of the sums, its new one in
+        _invoice(conn, ids[2], 55_555_555, "EUR")
+        _invoice(conn, ids[3], 1_000, "JPY")  # a currency no clean row has
+    if not kept:
+        monkeypatch.setenv("DUNNING_AGING_WIDTHS", "0")
+    calls: list[int] = []
+    real = aging_out._add_sums
+    monkeypatch.setattr(aging_out, "_add_sums", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    out = tmp_path / "a.csv"
+    run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert out.read_bytes() == reference_csv(reference_rows(conn, TODAY, "customer"), "customer")
+    assert bool(calls) is not kept  # summed a row at a time only when not kept

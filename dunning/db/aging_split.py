@@ -112,9 +112,10 @@ def _pivot(conn: sqlite3.Connection, bounds: dict[str, str]) -> tuple[Any, ...] 
 
 
 def _write_half(
-    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str]
+    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str], add: bool = True
 ) -> tuple[dict[str, list[int]], int]:
-    """Write the rows of ``sql`` as CSV lines; returns the per-currency sums and count."""
+    """Write the rows of ``sql`` as CSV lines; returns the per-currency sums (none when
+    not ``add``: the sums kept beside the rows serve) and count."""
     names = aging_out._names(conn)
     sums: dict[str, list[int]] = {}
     formats: dict[str, tuple[int, str, str]] = {}
@@ -124,7 +125,8 @@ def _write_half(
     cur.execute(sql, params)
     with reports.paused_gc():
         while batch := cur.fetchmany(aging_out.CHUNK):
-            aging_out._add_sums(sums, batch)
+            if add:
+                aging_out._add_sums(sums, batch)
             fh.write(aging_out._csv_batch(batch, names, formats))
             count += len(batch)
     return sums, count
@@ -175,7 +177,9 @@ def write_csv(
             base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()  # its half is done here instead
-        sums, count = _write_half(own, half_sql(base, False), params, fh)
+        # the sums kept beside the rows (aging_widths, m021): no sum a row in either process
+        kept = aging_widths.report_state(own, base, params, aging_out._names(own))
+        sums, count = _write_half(own, half_sql(base, False), params, fh, kept is None)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
             spill.seek(0)
@@ -183,8 +187,10 @@ def write_csv(
             while piece := text.read(1 << 20):
                 fh.write(piece)
         else:  # no second process, or it failed: the other half here, same snapshot
-            theirs = _write_half(own, half_sql(base, True), params, fh)
+            theirs = _write_half(own, half_sql(base, True), params, fh, kept is None)
         own.execute("COMMIT")
+        if kept is not None:
+            return kept["sums"], count + theirs[1]
         for c, t in theirs[0].items():
             mine = sums.setdefault(c, [0] * 9)
             for i, v in enumerate(t):
@@ -443,7 +449,8 @@ def _worker() -> None:
         return
     fh = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
     with fh:
-        result = _write_half(conn, job["sql"], job["params"], fh)
+        add = not aging_widths.applies(conn, job["sql"])  # as this process's parent decides
+        result = _write_half(conn, job["sql"], job["params"], fh, add)
     conn.close()
     out.write(marshal.dumps(result))
     out.flush()

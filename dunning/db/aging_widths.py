@@ -246,6 +246,14 @@ _OLD = """SELECT o.k, o.external_ref, o.currency, o.b0, o.b1, o.b2, o.b3, o.b4, 
 MARK = "FROM aging_order o"  # aging_order.customer_sql's statement
 
 
+def applies(conn: sqlite3.Connection, sql: str, check: bool = True) -> bool:
+    """Whether the widths and sums kept serve the rows of ``sql`` (today's statement, or
+    a half of it; ``check``: and the table is complete), in its read transaction."""
+    if not enabled() or MARK not in sql or "snap_shift" in sql:
+        return False
+    return not check or kept(conn)
+
+
 def report_state(
     conn: sqlite3.Connection, sql: str, params: dict[str, Any], names: dict[int, str]
 ) -> dict[str, Any] | None:
@@ -255,9 +263,7 @@ def report_state(
     from dunning.db import aging_order
     from dunning.db import aging_snapshot as snap
 
-    if not enabled() or MARK not in sql or "snap_shift" in sql:
-        return None
-    h = stored(conn)
+    h = stored(conn) if applies(conn, sql, check=False) else None
     if h is None:
         return None
     dirty = f"{snap.DIRTY_SQL} UNION {aging_order.MOVED_SQL}"
