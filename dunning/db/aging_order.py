@@ -138,11 +138,13 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
     conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {taken}")
     conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {MOVED_SQL}", {"asg_max": row[0]})
     redo = "(SELECT customer_id FROM temp.aging_redo)"
-    # the kept widths (m021): the rows rewritten or shifted out, then back in
-    touched = redo if shifted is None else f"({redo[1:-1]} UNION SELECT customer_id FROM {shifted})"
+    # the kept widths (m021): the rows rewritten out, then back in; the buckets alone of
+    # the rows only shifted (nothing else of a row moves with the date)
     widths = aging_widths.kept(conn)
     if widths:
-        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=touched)), -1))
+        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), -1))
+        if shifted is not None:  # before the update: old amounts and what moves
+            aging_widths.add(conn, aging_widths.shift_hist(conn, shifted, redo))
     if shifted is not None:
         sets = ", ".join(f"b{j} = b{j} + sh.d{j}" for j in range(6))
         conn.execute(
@@ -153,7 +155,7 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
     conn.execute(f"DELETE FROM aging_order WHERE customer_id IN {redo}")
     conn.execute(_FILL.format(where=f"WHERE s.customer_id IN {redo}"))
     if widths:
-        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=touched)), 1))
+        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), 1))
     conn.execute("DROP TABLE temp.aging_redo")
     conn.execute("UPDATE aging_order_state SET assignments_max = ?", (_assignments_max(conn),))
 

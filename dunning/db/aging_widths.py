@@ -120,6 +120,36 @@ def rows_hist(rows: Iterable[Any], sign: int = 1) -> Hist:
     return h
 
 
+def _key(x: str) -> str:
+    return f"CASE WHEN ({x}) < 0 THEN -length({x}) ELSE length({x}) END"
+
+
+def shift_hist(conn: sqlite3.Connection, shifted: str, redo: str) -> Hist:
+    """What a shift in place does to the counts (run before it): for each bucket an
+    amount moves in or out of, the row's old length out and its new one in, and the sums
+    moved; the rows of ``redo`` (counted out and in whole) left out. A shift moves amounts
+    between buckets and nothing else of a row. SQLite groups; nothing a row in Python."""
+    parts = " UNION ALL ".join(
+        f"SELECT currency, {j}, {_key(f'b{j}')}, {_key(f'b{j} + d{j}')}, d{j} FROM m "
+        f"WHERE d{j} != 0"
+        for j in range(6)
+    )
+    sql = f"""WITH m AS MATERIALIZED (
+        SELECT o.currency, o.b0, o.b1, o.b2, o.b3, o.b4, o.b5,
+               sh.d0, sh.d1, sh.d2, sh.d3, sh.d4, sh.d5
+        FROM {shifted} sh JOIN aging_order o
+          ON o.customer_id = sh.customer_id AND o.currency = sh.currency
+        WHERE sh.customer_id NOT IN {redo}),
+    p(c, j, old, new, d) AS ({parts})
+    SELECT c, j, old, new, count(*), sum(d) FROM p GROUP BY c, j, old, new"""
+    h: Hist = Counter()
+    for c, j, old, new, n, d in conn.execute(sql):
+        h["m", c, j, old] -= n
+        h["m", c, j, new] += n
+        h["s", c, j, 0] += d
+    return h
+
+
 def _chunks(it: Iterator[Any], size: int) -> Any:
     return lambda n: list(islice(it, n))
 
