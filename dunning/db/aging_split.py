@@ -23,7 +23,10 @@ collector's outcome landing in that window), or the worker could not start or fa
 this process writes the other half too, in its own read transaction (the same snapshot
 as its first half): the output is the same, only slower; no error.
 
-The aligned table needs every width before its first line: each process runs pass one
+The aligned table needs every width before its first line. Kept beside the rows
+(dunning/db/aging_widths.py, m021), this process computes them in its snapshot and sends
+the layout: each process writes its half in one pass (and the CSV's TOTAL rows come from
+the kept sums). Otherwise each process runs pass one
 (aging_out.measure) over its half and spills its rows; the worker sends its state, this
 process merges the two (aging_out.merged) into the layout, sends it back, and both run
 pass two; this process writes the title, header, its lines, the worker's, the TOTALs.

@@ -25,20 +25,21 @@ the rows of ``aging_order``, **histograms with counts** rather than extremes:
 
 Counts, not extremes with the number of rows attaining them: a row removed is a count
 decremented, so the widest value leaving (the only row that had it) never forces a
-measuring pass; the next key down is there. The snapshot's build fills it
-(:func:`fill`, SQL aggregates over the table just written), its advance subtracts the
-rows it rewrites or shifts and adds them back (:func:`rows_hist`, Python over those few
-rows), and a report combines the table with its dirty customers: minus their rows in
-aging_order, plus their rows computed from the ledger (the same rows its statement
-merges), in its own read transaction (:func:`state`).
+measuring pass; the next key down is there. The snapshot's build fills it (:func:`fill`:
+one pass over the table just written, counting a column at a time at C speed; SQLite's
+GROUP BYs cost 4x more, a sort of every row each), its advance counts the rows it
+rewrites out and back in (:func:`rows_hist`) and the buckets a shift moves by one
+statement (:func:`shift_hist`), and a report combines the table with its dirty
+customers: minus their rows in aging_order, plus their rows computed from the ledger
+(the same rows its statement merges), in its own read transaction
+(:func:`report_state`). The CSV in two processes takes its TOTAL rows from the same
+sums (no sum a row).
 
-Text widths are exact as attempt-aging-widths worked them out: a value of printable
-ASCII only (``length(CAST(x AS BLOB)) = length(x)``, no byte outside ``' '..'~'``) is
-shown as it is, cut at TABLE_TEXT_MAX characters: ``min(length(x), 32)``; any other
-(multi-byte, a control, a NUL that ``length()`` stops at) is measured in Python by
-``table_text`` itself. Python's side measures every value by ``table_text``.
+Exact: every text width is counted by ``aging_out._cleaned``, the function the measuring
+pass uses (cleaned control characters, the TABLE_TEXT_MAX cut, ``len``); every amount by
+``len(str(v))`` of the integer, which is SQLite's ``length(v)`` (shift_hist).
 
-No stored widths (``state`` returns None, the caller keeps the measuring pass): no
+No kept widths (``report_state`` returns None, the caller keeps the measuring pass): no
 aging_order statement (no snapshot, a past date, DUNNING_AGING_ORDER=0), a report on
 a date the snapshot's rows must be shifted to (the shifted buckets' lengths are not
 kept: the nightly refresh advances the snapshot to the day), no ``v`` row, or
