@@ -302,12 +302,10 @@ def report_state(
     fresh = snap.FRESH_SQL.format(ids=f"IN {ids}")
     cte = f"WITH snap_dirty AS MATERIALIZED ({dirty})\n"
     new = snap.DIRTY_ROWS.replace("{fresh}", fresh)
-    delta = f"{cte}SELECT 0, * FROM ({_OLD.format(ids=ids)}) UNION ALL SELECT 1, * FROM ({new})"
-    old_rows, new_rows = [], []
-    for tag, *row in conn.execute(delta, params):
-        (new_rows if tag else old_rows).append(row)
-    h.update(rows_hist(old_rows, -1))
-    h.update(rows_hist(new_rows, 1))
+    for sign, rows in ((-1, _OLD.format(ids=ids)), (1, new)):  # streamed: bounded memory
+        cur = conn.cursor()
+        cur.row_factory = None
+        h.update(rows_hist(cur.execute(cte + rows, params), sign))
     return to_state(h, names)
 
 
