@@ -148,11 +148,13 @@ def test_m020_puts_the_issue_date_in_both_indexes_and_the_reports_read_them(
         n: s for n, s in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index'")
     }
     assert "issue_date" not in before["invoices_aging"]
-    assert migrate(conn) == ["m020_aging_past"]
+    assert migrate(conn)[0] == "m020_aging_past"  # the later migrations follow it
     after = {
         n: s for n, s in conn.execute("SELECT name, sql FROM sqlite_master WHERE type='index'")
     }
-    assert set(after) == set(before)
+    assert {n for n in after if n.startswith("invoices")} == {
+        n for n in before if n.startswith("invoices")
+    }
     assert after["invoices_aging"].endswith("disputed, issue_date) WHERE status = 'open'")
     assert after["invoices_changed_on"].endswith(", issue_date)")
     params = {"as_of": DATE.isoformat(), **{f"b{n}": "2026-01-01" for n in range(1, 6)}}

@@ -41,6 +41,7 @@ from datetime import date
 from typing import Any
 
 from dunning.db import aging_snapshot as snap
+from dunning.db import aging_widths
 
 DDL = [
     """CREATE TABLE aging_order (
@@ -81,6 +82,8 @@ LEFT JOIN queue q ON q.customer_id = s.customer_id
 ORDER BY s.k, c.external_ref, s.currency
 """
 MOVED_SQL = "SELECT customer_id FROM assignments WHERE id > :asg_max"
+_ROWS = """SELECT k, external_ref, currency, b0, b1, b2, b3, b4, b5, cr, dp, name, collector_id
+FROM aging_order WHERE customer_id IN {ids}"""
 
 
 def _assignments_max(conn: sqlite3.Connection) -> int:
@@ -108,6 +111,7 @@ def fill(conn: sqlite3.Connection) -> None:
         "INSERT INTO aging_order_state (id, assignments_max) VALUES (1, ?)",
         (_assignments_max(conn),),
     )
+    aging_widths.fill(conn)
 
 
 def clear(conn: sqlite3.Connection) -> None:
@@ -115,6 +119,7 @@ def clear(conn: sqlite3.Connection) -> None:
     if _exists(conn):
         conn.execute("DELETE FROM aging_order_state")
         conn.execute("DELETE FROM aging_order")
+        aging_widths.clear(conn)
 
 
 def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
@@ -128,6 +133,18 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
     row = conn.execute("SELECT assignments_max FROM aging_order_state").fetchone()
     if row is None:  # made with the snapshot's next build
         return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS aging_redo (customer_id INTEGER PRIMARY KEY)")
+    conn.execute("DELETE FROM temp.aging_redo")
+    conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {taken}")
+    conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {MOVED_SQL}", {"asg_max": row[0]})
+    redo = "(SELECT customer_id FROM temp.aging_redo)"
+    # the kept widths (m021): the rows rewritten out, then back in; the buckets alone of
+    # the rows only shifted (nothing else of a row moves with the date)
+    widths = aging_widths.kept(conn)
+    if widths:
+        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), -1))
+        if shifted is not None:  # before the update: old amounts and what moves
+            aging_widths.add(conn, aging_widths.shift_hist(conn, shifted, redo))
     if shifted is not None:
         sets = ", ".join(f"b{j} = b{j} + sh.d{j}" for j in range(6))
         conn.execute(
@@ -135,13 +152,10 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
             "WHERE aging_order.customer_id = sh.customer_id "
             "AND aging_order.currency = sh.currency"
         )
-    conn.execute("CREATE TEMP TABLE IF NOT EXISTS aging_redo (customer_id INTEGER PRIMARY KEY)")
-    conn.execute("DELETE FROM temp.aging_redo")
-    conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {taken}")
-    conn.execute(f"INSERT OR IGNORE INTO temp.aging_redo {MOVED_SQL}", {"asg_max": row[0]})
-    redo = "(SELECT customer_id FROM temp.aging_redo)"
     conn.execute(f"DELETE FROM aging_order WHERE customer_id IN {redo}")
     conn.execute(_FILL.format(where=f"WHERE s.customer_id IN {redo}"))
+    if widths:
+        aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), 1))
     conn.execute("DROP TABLE temp.aging_redo")
     conn.execute("UPDATE aging_order_state SET assignments_max = ?", (_assignments_max(conn),))
 

@@ -23,7 +23,10 @@ collector's outcome landing in that window), or the worker could not start or fa
 this process writes the other half too, in its own read transaction (the same snapshot
 as its first half): the output is the same, only slower; no error.
 
-The aligned table needs every width before its first line: each process runs pass one
+The aligned table needs every width before its first line. Kept beside the rows
+(dunning/db/aging_widths.py, m021), this process computes them in its snapshot and sends
+the layout: each process writes its half in one pass (and the CSV's TOTAL rows come from
+the kept sums). Otherwise each process runs pass one
 (aging_out.measure) over its half and spills its rows; the worker sends its state, this
 process merges the two (aging_out.merged) into the layout, sends it back, and both run
 pass two; this process writes the title, header, its lines, the worker's, the TOTALs.
@@ -49,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from dunning.db import aging_out, reports
+from dunning.db import aging_out, aging_widths, reports
 from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import Tuples
 
@@ -112,9 +115,10 @@ def _pivot(conn: sqlite3.Connection, bounds: dict[str, str]) -> tuple[Any, ...] 
 
 
 def _write_half(
-    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str]
+    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str], add: bool = True
 ) -> tuple[dict[str, list[int]], int]:
-    """Write the rows of ``sql`` as CSV lines; returns the per-currency sums and count."""
+    """Write the rows of ``sql`` as CSV lines; returns the per-currency sums (none when
+    not ``add``: the sums kept beside the rows serve) and count."""
     names = aging_out._names(conn)
     sums: dict[str, list[int]] = {}
     formats: dict[str, tuple[int, str, str]] = {}
@@ -124,7 +128,8 @@ def _write_half(
     cur.execute(sql, params)
     with reports.paused_gc():
         while batch := cur.fetchmany(aging_out.CHUNK):
-            aging_out._add_sums(sums, batch)
+            if add:
+                aging_out._add_sums(sums, batch)
             fh.write(aging_out._csv_batch(batch, names, formats))
             count += len(batch)
     return sums, count
@@ -175,7 +180,9 @@ def write_csv(
             base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()  # its half is done here instead
-        sums, count = _write_half(own, half_sql(base, False), params, fh)
+        # the sums kept beside the rows (aging_widths, m021): no sum a row in either process
+        kept = aging_widths.report_state(own, base, params, aging_out._names(own))
+        sums, count = _write_half(own, half_sql(base, False), params, fh, kept is None)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
             spill.seek(0)
@@ -183,8 +190,10 @@ def write_csv(
             while piece := text.read(1 << 20):
                 fh.write(piece)
         else:  # no second process, or it failed: the other half here, same snapshot
-            theirs = _write_half(own, half_sql(base, True), params, fh)
+            theirs = _write_half(own, half_sql(base, True), params, fh, kept is None)
         own.execute("COMMIT")
+        if kept is not None:
+            return kept["sums"], count + theirs[1]
         for c, t in theirs[0].items():
             mine = sums.setdefault(c, [0] * 9)
             for i, v in enumerate(t):
@@ -302,6 +311,16 @@ def write_table(
             base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()
+        kept = aging_widths.report_state(own, base, params, names)
+        if kept is not None:  # the widths kept (m021): each half written in one pass
+            return _write_kept(own, proc if same else None, kept, (base, params), cols, fh,
+                               title, theirs_file)  # fmt: skip
+        if same and proc is not None:
+            try:
+                assert proc.stdin is not None
+                _put(proc.stdin, {"measure": True})
+            except OSError:  # the worker is gone: its state is missed below
+                pass
         with reports.paused_gc():
             state = aging_out.measure(_rows(own, half_sql(base, False), params), names, mine)
         other = None
@@ -350,9 +369,62 @@ def write_table(
             f.close()
 
 
+def _write_kept(
+    own: sqlite3.Connection,
+    proc: subprocess.Popen[bytes] | None,
+    state: dict[str, Any],
+    plan: tuple[str, dict[str, Any]],
+    cols: list[Any],
+    fh: IO[str],
+    title: str,
+    theirs_file: IO[bytes],
+) -> int:
+    """The table with the widths kept: the layout sent to the worker (``proc``, None
+    when it does not share this snapshot), this half's lines written from its rows, then
+    the worker's (or the other half here)."""
+    base, params = plan
+    names = aging_out._names(own)
+    shape = aging_out.layout(cols, state)
+    worker = proc is not None
+    if proc is not None:
+        try:
+            assert proc.stdin is not None
+            _put(proc.stdin, {"shape": shape})
+            proc.stdin.close()
+        except OSError:
+            worker = False
+    aging_out.write_head(shape, cols, fh, title)
+    with reports.paused_gc():
+        aging_out.write_batches(shape, _rows(own, half_sql(base, False), params), names, fh)
+        if worker and proc is not None and proc.stdout is not None:
+            worker = proc.stdout.read() == b"D" and proc.wait() == 0
+        if worker:
+            theirs_file.seek(0)
+            text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
+            while piece := text.read(1 << 20):
+                fh.write(piece)
+        else:
+            aging_out.write_batches(shape, _rows(own, half_sql(base, True), params), names, fh)
+    aging_out.write_tail(shape, fh)
+    own.execute("COMMIT")
+    return int(state["count"])
+
+
 def _table_worker(conn: sqlite3.Connection, job: dict[str, Any], fd: int) -> None:
-    """Pass one over this half, its state sent; the layout received; pass two."""
+    """The layout received: this half's lines. Else (the widths measured): pass one
+    over this half, its state sent; the layout received; pass two."""
     names = aging_out._names(conn)
+    order = _get(sys.stdin.buffer)
+    if "shape" in order:
+        out = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
+        with out as fh, reports.paused_gc():
+            aging_out.write_batches(
+                order["shape"], _rows(conn, job["sql"], job["params"]), names, fh
+            )
+        conn.execute("COMMIT")
+        sys.stdout.buffer.write(b"D")
+        sys.stdout.buffer.flush()
+        return
     with tempfile.TemporaryFile() as spill, reports.paused_gc():
         state = aging_out.measure(_rows(conn, job["sql"], job["params"]), names, spill)
         conn.execute("COMMIT")
@@ -380,7 +452,8 @@ def _worker() -> None:
         return
     fh = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
     with fh:
-        result = _write_half(conn, job["sql"], job["params"], fh)
+        add = not aging_widths.applies(conn, job["sql"])  # as this process's parent decides
+        result = _write_half(conn, job["sql"], job["params"], fh, add)
     conn.close()
     out.write(marshal.dumps(result))
     out.flush()

@@ -11,7 +11,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dunning.db import aging_order, aging_snapshot, search_index
+from dunning.db import aging_order, aging_snapshot, aging_widths, search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
 from dunning.db.schema_sql import M001, M010, M011
@@ -426,3 +426,16 @@ AGING_PAST_DDL = (
 def m020_aging_past(db: sqlite_utils.Database) -> None:
     for statement in AGING_PAST_DDL:
         db.execute(statement)
+
+
+# --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py) -
+# Counts of each amount's length and each text cell's width; filled here when the
+# database has aging_order's rows already (one aggregate a column).
+
+
+@migrations()
+def m021_aging_widths(db: sqlite_utils.Database) -> None:
+    for statement in aging_widths.DDL:
+        db.execute(statement)
+    if db.execute("SELECT 1 FROM aging_order_state").fetchone() is not None:
+        aging_widths.fill(db.conn)
