@@ -109,6 +109,9 @@ class AccountPane(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._page = Page()
         self.swaps = 0  # accounts shown from lines made ahead (tests, benchmarks)
+        # called once the next frame this pane is drawn in has been written (the screen
+        # resumes garbage collection then: tui/quiet_gc.py)
+        self.after_frame: list[Callable[[], object]] = []
 
     def on_mount(self) -> None:
         translate_bindings(self)
@@ -231,6 +234,10 @@ class AccountPane(ScrollView, can_focus=True):
             # again here (no reactive may change while a frame is drawn: sized after it)
             self._place(self._page, key)
             self.call_later(self._size_lines)
+        if self.after_frame:  # in the frame's render: these run once it is written
+            for call in self.after_frame:
+                self.call_later(call)
+            self.after_frame.clear()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
