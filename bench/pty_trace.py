@@ -11,6 +11,7 @@ Each line, times in ms from the key (the outcome action entered, on the main thr
 - ``jobs``: the session's database work in any thread: [name, at, ms]
 - ``gc``: collections [generation, at, ms]
 - ``cpu``: the process's CPU (all threads) from this key to the next
+- ``swapped``: the account drawn from the lines made ahead (the guess was right)
 - ``stage``: the next account's lines made ahead (main thread) [at, ms]
 - ``widgets``: before the draw, each widget rendered: [times, main-thread CPU ms]
 
@@ -117,6 +118,15 @@ def install() -> None:
 
     # WorkScreen._loaded is registered by @on at class creation: its pane.show is timed
     timed(AccountPane, "show", on_loaded)
+    show = AccountPane.show
+
+    def show_swap(self: Any, *args: Any, **kwargs: Any) -> None:
+        swaps = self.swaps
+        show(self, *args, **kwargs)
+        if T.rec is not None:  # drawn from the lines made ahead
+            T.rec["swapped"] = self.swaps != swaps
+
+    AccountPane.show = show_swap  # type: ignore[method-assign]
     timed(WorkScreen, "_stage", lambda at, ms: T.rec and T.rec["stage"].append([at, ms]))
     timed(Screen, "_refresh_layout", lambda at, ms: T.add("layout", ms))
     timed(Compositor, "render_update", lambda at, ms: T.add("render", ms))
