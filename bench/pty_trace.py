@@ -16,6 +16,7 @@ Each line, times in ms from the key (the outcome action entered, on the main thr
 - ``widgets``: before the draw, each widget rendered: [times, main-thread CPU ms]
 
 A tool, not a test: it changes nothing the app does but add timers around calls.
+``python bench/pty_trace.py --summary TRACE...``: one line of figures a trace.
 """
 
 from __future__ import annotations
@@ -186,7 +187,43 @@ def install() -> None:
     gc.callbacks.append(on_gc)
 
 
-if __name__ == "__main__":
+def summary(paths: list[str]) -> None:
+    """One line a trace: the keys drawn from lines made ahead, the main thread's CPU from
+    the key to the frame that draws the account (p50 / p99), the process's CPU a key, the
+    collections before that frame, and the frame's widgets' render (CPU ms a key)."""
+    import statistics
+
+    def pct(xs: list[float], q: float) -> float:
+        xs = sorted(xs)
+        return xs[min(len(xs) - 1, int(round(q / 100 * (len(xs) - 1))))] if xs else 0.0
+
+    print("trace | keys | from lines made ahead | main CPU -> draw p50 / p99 | CPU/key p50 | "
+          "GC before the draw (sum) | render")  # fmt: skip
+    for path in paths:
+        with open(path) as f:
+            recs = [json.loads(line) for line in f][2:]  # the first keys: imports
+        main, cpu, render, gcb, swaps = [], [], [], 0.0, 0
+        for r in recs:
+            cpu.append(r["cpu"])
+            swaps += bool(r.get("swapped"))
+            if r["loaded"] is None:
+                continue
+            shown = r["loaded"][0] + r["loaded"][1]
+            frames = [x for x in r["frames"] if x[0] >= shown]
+            if frames:
+                main.append(frames[0][1])
+                gcb += sum(g[2] for g in r["gc"] if g[1] < frames[0][0])
+                render.append(sum(v[1] for v in r.get("widgets", {}).values()))
+        print(
+            f"{path} | {len(recs)} | {swaps} | {statistics.median(main):.1f} / "
+            f"{pct(main, 99):.1f} | {statistics.median(cpu):.1f} | {gcb:.0f} ms | "
+            f"{statistics.mean(render):.1f}"
+        )
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--summary"]:
+    summary(sys.argv[2:])
+elif __name__ == "__main__":
     install()
     sys.argv[0] = "dunning"
     try:
