@@ -190,7 +190,6 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
     # -- showing --------------------------------------------------------------------
     @on(AccountLoaded)
     def _loaded(self, message: AccountLoaded) -> None:
-        self._resume_collections()
         if not self._first_loaded:  # the start is over: usual collections after this frame
             self._first_loaded = True
             self.call_after_refresh(startup.resume_collections)
@@ -198,6 +197,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
             return
         if message.refresh and (self.busy or message.view is None):
             return  # our own work in flight brings a fresher view; an empty one is its gap
+        self._resume_collections()  # once this account's frame is written
         self.busy = False
         pane = self.query_one("#account", AccountPane)
         if message.counts is not None:
