@@ -141,3 +141,41 @@ async def test_the_history_column_is_filled_when_the_screen_is_made_wide(
         await pilot.pause(0.3)
         assert "History" in part(screen, "history-inline")
         assert any("History" in line for line in screen.query_one("#account").drawn_text())
+
+
+async def test_the_pane_scrollbar_reuses_its_lines_only_for_the_same_geometry(
+    db: Path, clock: FixedClock
+) -> None:
+    """The account pane's scrollbar (dunning/tui/widgets/pane_scrollbar.py) keeps the lines
+    made for a geometry: the same geometry again draws the same lines without making them;
+    a scrolled pane moves the thumb (new lines), and they are what Textual draws."""
+    from textual.geometry import Region
+    from textual.scrollbar import ScrollBar
+
+    from dunning.tui.widgets.account import AccountPane
+    from dunning.tui.widgets.pane_scrollbar import PaneScrollBar
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 12)) as pilot:  # short: the account scrolls
+        screen = await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        bar = pane.vertical_scrollbar
+        assert isinstance(bar, PaneScrollBar) and bar.display
+        whole = Region(0, 0, bar.size.width, bar.size.height)
+
+        def textual_lines() -> list[list[object]]:
+            bar._styles_cache.clear()
+            return [list(s) for s in ScrollBar.render_lines(bar, whole)]
+
+        top = [list(s) for s in bar.render_lines(whole)]
+        reused = bar.reused
+        assert [list(s) for s in bar.render_lines(whole)] == top == textual_lines()
+        assert bar.reused == reused + 1
+        await pilot.press("j", "j", "j", "j")
+        await pilot.pause()
+        assert pane.scroll_offset.y == 4
+        moved = [list(s) for s in bar.render_lines(whole)]
+        assert moved != top and moved == textual_lines()
+        await pilot.press("g")
+        await pilot.pause()
+        assert [list(s) for s in bar.render_lines(whole)] == top

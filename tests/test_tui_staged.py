@@ -162,3 +162,47 @@ async def test_a_failed_commit_keeps_the_account_and_the_note_then_saves(
         assert "Bolt Brothers" in part(screen, "title")
         rows = db_rows(db, "SELECT outcome, note FROM activities WHERE outcome = 'no_answer'")
         assert [tuple(r) for r in rows] == [("no_answer", "left a message")]
+
+
+async def test_after_a_wrong_guess_no_lines_are_made_until_a_guess_comes_true(
+    db: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guess that missed: the next guess is still read but its lines are not made
+    (CPU for nothing at an hour when every guess misses); once a guess is the account the
+    outcome claimed, lines are made ahead again. What is drawn is always what was claimed."""
+    from dunning.queue.session import WorkSession
+
+    peek = WorkSession.peek_next
+    wrong: set[int] = set()  # the guess read on these accounts is wrong
+
+    def guess(self: WorkSession, exclude: frozenset[int]):  # noqa: ANN202
+        if not wrong & exclude:
+            return peek(self, exclude)
+        nxt = peek(self, exclude)
+        return None if nxt is None else peek(self, exclude | {nxt.id})
+
+    monkeypatch.setattr(WorkSession, "peek_next", guess)
+    app = make_app(db, clock)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        assert screen.view is not None and "Acme" in screen.view.name
+        wrong.add(screen.view.id)
+        screen._staged = screen._guessed = None  # a guess read before: read again, wrong
+        screen._stage_next()
+        await wait_until(pilot, lambda: screen._staged is not None)  # made: no miss yet
+        await pilot.press("n")  # claims Bolt Brothers; the guess was Cogs Co
+        screen = await settle(pilot)
+        assert pane.swaps == 0 and "Bolt Brothers" in part(screen, "title")
+        assert screen._guess_right is False
+        await wait_until(pilot, lambda: screen._guessed is not None)  # read, not made
+        assert screen._staged is None  # read while the last guess was wrong: no lines
+        await pilot.press("n")  # claims Cogs Co, the guess: lines made ahead again
+        screen = await settle(pilot)
+        assert "Cogs Co" in part(screen, "title") and pane.swaps == 0
+        assert screen._guess_right is True
+        await wait_until(pilot, lambda: screen._staged is not None)
+        assert screen._staged is not None and screen._staged[0].name.startswith("Dynamo")
+        fresh_lines(screen)
+        rows = db_rows(db, "SELECT count(*) FROM activities WHERE outcome = 'no_answer'")
+        assert rows[0][0] == 2

@@ -168,10 +168,16 @@ class WorkSession:
         """The account most likely claimed after the one on screen (claim.peek_next), loaded
         on the read connection, nothing claimed or written: the screen makes its lines while
         the collector is on the current one, and uses them only if the account the outcome
-        then claims is this one, unchanged (tui/screens/work.py)."""
+        then claims is this one, unchanged (tui/screens/work.py).
+
+        The accounts the last claim passed over (not callable then: outside their calling
+        window, a status) are passed over by the guess too: the next claim, minutes later,
+        most likely passes over them again. Measured on the 100,000-customer bench (dave,
+        100 outcomes at 07:00 UTC): right 97 times against 70 without."""
+        skip = exclude | {cid for cid, _why in self.passed_over}
 
         def go(conn: sqlite3.Connection) -> AccountView | None:
-            cid = peek_next(conn, self.clock, self.collector.id, exclude)
+            cid = peek_next(conn, self.clock, self.collector.id, skip)
             if cid is None:
                 return None
             return load_account(conn, self.clock, self.settings, cid, self.collector.id)

@@ -37,6 +37,9 @@ class DunningApp(App[None]):
         # widgets, the catalogs) out of the collector's reach: full collections then take
         # 3-15 ms instead of 25-60 ms, and stop landing between a key and the next account.
         self.freeze_gc = freeze_gc
+        # ... and no collection between an outcome key and the next account drawn
+        # (tui/quiet_gc.py): the real app only, like the freeze.
+        self.quiet_gc = freeze_gc
         set_language(session.collector.locale)
         translate_bindings(self)
         if settings and settings.keys:

@@ -197,6 +197,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
             return
         if message.refresh and (self.busy or message.view is None):
             return  # our own work in flight brings a fresher view; an empty one is its gap
+        self._resume_collections()  # once this account's frame is written
         self.busy = False
         pane = self.query_one("#account", AccountPane)
         if message.counts is not None:
@@ -269,7 +270,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
             self._load_note(message.view.draft, typed)
             status = self.query_one("#status", Static)
             if message.undone is not None:
-                pass
+                pass  # the status says what was undone
             elif self.account_read_only:
                 status.update(
                     Text(
@@ -344,6 +345,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
     def _gone_message(self, message: FileGone) -> None:
         self._logged_note = None  # nothing was saved: the whole note stays where it is
         self._undo_pending = False
+        self._resume_collections(frame=False)
         self._file_gone(message)
 
     @on(LockWaiting)
@@ -353,6 +355,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
     @on(WorkFailed)
     def _failed(self, message: WorkFailed) -> None:
         self.busy = False
+        self._resume_collections(frame=False)
         self._logged_note = None  # nothing was saved: the whole note stays where it is
         self._stop_undo()  # the countdown would draw over the message (`u` still works)
         self._undo_pending = False

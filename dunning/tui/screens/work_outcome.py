@@ -13,6 +13,8 @@ from textual.widgets import Static, TextArea
 from dunning.i18n import _
 from dunning.queue.outcomes import OutcomeInput
 from dunning.tui.messages import AccountLoaded
+from dunning.tui.quiet_gc import LONGEST_HOLD, QuietCollections
+from dunning.tui.widgets.account import AccountPane
 
 if TYPE_CHECKING:
     from dunning.queue.access import Access
@@ -36,6 +38,33 @@ class OutcomeMixin:
     _now: Callable[[], datetime]
     account_read_only: bool  # WorkScreen's property
     query_one: Callable[..., Any]
+    set_timer: Callable[..., Any]
+    _quiet_gc: QuietCollections | None = None
+
+    def _collections(self) -> QuietCollections:
+        """Garbage collection paused from an outcome's save to the next account drawn
+        (tui/quiet_gc.py): the real app only (``App.quiet_gc``)."""
+        if self._quiet_gc is None:
+            self._quiet_gc = QuietCollections(bool(getattr(self.app, "quiet_gc", False)))
+        return self._quiet_gc
+
+    def _hold_collections(self) -> None:
+        quiet = self._collections()
+        number = quiet.hold()
+        if number is not None:
+            self.set_timer(LONGEST_HOLD, lambda: quiet.release_late(number))
+
+    def _resume_collections(self, *, frame: bool = True) -> None:
+        """The work an outcome key started is on screen (or failed: ``frame=False``):
+        collections resume once the frame drawing it is written, from the account pane's
+        render (Textual's call_after_refresh may run before that frame is made)."""
+        quiet = self._quiet_gc
+        if quiet is None or not quiet.held:
+            return
+        if frame:
+            self.query_one("#account", AccountPane).after_frame.append(quiet.release)
+        else:
+            quiet.release()
 
     def _refused(self, code: str) -> bool:
         """Someone else's account: the key is refused by queue/ (one line, audited), before
@@ -134,4 +163,5 @@ class OutcomeMixin:
             logged = self.session.log(inp)
             return AccountLoaded(self.session.next_account(exclude), logged)
 
+        self._hold_collections()
         self._work(job)

@@ -21,6 +21,7 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Visual, visualize
@@ -49,6 +50,7 @@ from dunning.tui.widgets.account_text import (  # noqa: F401
     why_text,
     window_text,
 )
+from dunning.tui.widgets.pane_scrollbar import PaneScrollBar
 
 # The parts, top to bottom, each followed by one blank line (as the Statics' margin was).
 PARTS = ("title", "why", "call", "aging", "invoices", "promises", "history-inline")
@@ -109,9 +111,25 @@ class AccountPane(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._page = Page()
         self.swaps = 0  # accounts shown from lines made ahead (tests, benchmarks)
+        # called once the next frame this pane is drawn in has been written (the screen
+        # resumes garbage collection then: tui/quiet_gc.py)
+        self.after_frame: list[Callable[[], object]] = []
 
     def on_mount(self) -> None:
         translate_bindings(self)
+
+    @property
+    def vertical_scrollbar(self) -> ScrollBar:
+        """Textual's own (Widget.vertical_scrollbar), of a class that keeps its lines per
+        geometry (tui/widgets/pane_scrollbar.py): an outcome changes the account's length,
+        and the bar was drawn again every key (2-3 ms of the main thread's CPU a key)."""
+        if self._vertical_scrollbar is not None:
+            return self._vertical_scrollbar
+        bar = PaneScrollBar(vertical=True, name="vertical", thickness=self.scrollbar_size_vertical)
+        self._vertical_scrollbar = bar
+        bar.display = False
+        self.app._start_widget(self, bar)
+        return bar
 
     # -- reading it back --------------------------------------------------------------
     def part(self, name: str) -> Text:
@@ -231,6 +249,10 @@ class AccountPane(ScrollView, can_focus=True):
             # again here (no reactive may change while a frame is drawn: sized after it)
             self._place(self._page, key)
             self.call_later(self._size_lines)
+        if self.after_frame:  # in the frame's render: these run once it is written
+            for call in self.after_frame:
+                self.call_later(call)
+            self.after_frame.clear()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
