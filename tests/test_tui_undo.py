@@ -41,7 +41,7 @@ async def test_u_within_the_window_brings_the_account_back_with_its_note(db, clo
         assert screen.view is not None and screen.view.id != acme.id
         assert "u undo Refused on C00001 (10 s)" in status(screen)
         clock.advance(seconds=3)
-        await wait_until(pilot, lambda: "(7 s)" in status(screen), timeout=3)
+        await wait_until(pilot, lambda: "(7 s)" in status(screen), timeout=10)
         nxt = screen.view.id
         await pilot.press("i", *"for the next one", "escape")  # typed on the next account
 
@@ -74,7 +74,7 @@ async def test_u_after_the_window_is_too_late(db, clock):
         await pilot.press("r")
         screen = await settle(pilot)
         clock.advance(seconds=Settings().undo_seconds + 1)
-        await wait_until(pilot, lambda: "u undo" not in status(screen), timeout=3)
+        await wait_until(pilot, lambda: "u undo" not in status(screen), timeout=10)
         await pilot.press("u")
         screen = await settle(pilot)
         assert "too late to undo" in status(screen)
