@@ -12,9 +12,13 @@ the CLI passes ``SystemClock()`` so the aging looks current.
 How it stays fast (1M customers, 5M invoices; bench/bench_build.py): one generator
 (demo_gen) walks the customers in order. For big builds it runs in a second process and
 a third scores the queue rows (``derive_state`` and ``priority.score``, exactly what
-``refresh_accounts`` would write); both ship marshalled chunks through pipes, so
-generating, scoring and inserting share the cores. Rows travel flat and go in 50 to an
-INSERT. The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
+``refresh_accounts`` would write), so generating, scoring and inserting share the cores.
+The generator writes each chunk's rows into a small file of plain tables (``workers.
+write_part``) that the writer copies in with INSERT ... SELECT (``_Loader.copy``): the
+values are bound once, in the generator's process, and the single writer (the floor of
+this design: bench/bench_build_floor.py) spends no Python per row. The scorer's queue
+rows and small builds' rows travel flat and go in 50 to an INSERT.
+The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
 constraints off (the generator only makes valid rows; the tests run integrity_check);
 the migration's indexes that the rows would not reach in key order are dropped and
 recreated from their own SQL afterwards, and the database ends in WAL mode like every
@@ -38,7 +42,7 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
-from dunning.demo.workers import Phase, from_processes, in_process
+from dunning.demo.workers import Part, Phase, from_processes, in_process
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 
@@ -192,10 +196,15 @@ def _build(
     gc.disable()  # millions of short-lived tuples, no cycles: collections only cost time
     try:
         conn.execute("BEGIN")
-        for kind, tables in source:
-            loader.load(tables)
+        for kind, payload in source:
+            if isinstance(payload, Part):  # a chunk's rows in a file: copied in by SQL
+                conn.execute("COMMIT")  # (ATTACH is refused inside a transaction)
+                loader.copy(payload)
+                conn.execute("BEGIN")
+            else:
+                loader.load(payload)
             names.fold(loader.counts["customers"])
-            if kind == "chunk":  # a chunk of customers is complete: commit, report
+            if kind in ("chunk", "part"):  # a chunk of customers is complete: commit, report
                 conn.execute("COMMIT")
                 conn.execute("BEGIN")
                 say(f"customers {loader.counts['customers']}/{customers}")
@@ -281,6 +290,29 @@ class _Loader:
             self._insert(table, values)
             self.seconds[table] += time.perf_counter() - t
             self.counts[table] += len(values) // len(COLUMNS[table])
+        self._since = time.perf_counter()
+
+    def copy(self, part: Part) -> None:
+        """Copy a part's tables in (INSERT ... SELECT, no Python per row), then drop it."""
+        self.waiting += time.perf_counter() - self._since
+        conn = self.conn
+        conn.execute("ATTACH ? AS part", (str(part.path),))
+        try:
+            conn.execute("BEGIN")
+            for table in part.tables:
+                t = time.perf_counter()
+                cols = ", ".join(COLUMNS[table])
+                cur = conn.execute(
+                    f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM part.{table}"
+                )
+                self.seconds[table] += time.perf_counter() - t
+                self.counts[table] += cur.rowcount
+            conn.execute("COMMIT")
+        finally:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            conn.execute("DETACH part")
+            part.done()
         self._since = time.perf_counter()
 
     def _insert(self, table: str, values: list[object]) -> None:

@@ -2,7 +2,8 @@
 
 Big builds run the generator in one process and the queue scorer (derive_state and
 priority.score for every account) in another, so that generating, scoring and inserting
-share the machine's cores. Each ships marshalled batches through a pipe; a reader
+share the machine's cores. The generator writes each chunk into a file (``write_part``)
+and sends its name; the scorer ships marshalled batches through a pipe; a reader
 thread here keeps the pipes drained into a bounded queue, so the helpers run ahead of
 the inserts instead of waiting for them (the GIL is free while it reads).
 """
@@ -14,6 +15,9 @@ import marshal
 import multiprocessing as mp
 import os
 import queue
+import shutil
+import sqlite3
+import tempfile
 import threading
 import time
 import traceback
@@ -21,11 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
+from pathlib import Path
 
-from dunning.demo.gen import COLUMNS, GenConfig, Generator
+from dunning.demo.gen import COLUMNS, EXTRA, GenConfig, Generator
 from dunning.demo.history import QueueMaker
 
 Tables = list[tuple[str, list]]  # (table, values row after row) or (extra, rows)
+PER_STATEMENT = 50  # rows a statement when a part is written (as build.ROWS_PER_STATEMENT)
 AHEAD = 8  # messages (about a chunk of customers each) buffered before the helpers wait
 
 
@@ -62,13 +68,23 @@ def in_process(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, Table
 
 
 def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, Tables]]:
-    """("chunk", tables) per chunk from the generator, ("queue", ...) from the scorer."""
+    """("part", Part) per chunk from the generator, ("queue", ...) from the scorer.
+
+    A part is a chunk's rows in a file of plain tables that the generator wrote (see
+    ``write_part``); the loader copies it in with INSERT ... SELECT and calls
+    ``part.done()``, which deletes it and lets the generator write one more: at most
+    AHEAD parts exist at once."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    shm = Path("/dev/shm")
+    folder = Path(tempfile.mkdtemp(prefix="dunning-demo-", dir=shm if shm.is_dir() else None))
+    room = ctx.BoundedSemaphore(AHEAD)
     gen_recv, gen_send = ctx.Pipe(duplex=False)
     in_recv, in_send = ctx.Pipe(duplex=False)
     q_recv, q_send = ctx.Pipe(duplex=False)
     procs = [
-        ctx.Process(target=_generator_main, args=(cfg, gen_send, in_send), daemon=True),
+        ctx.Process(
+            target=_generator_main, args=(cfg, gen_send, in_send, folder, room), daemon=True
+        ),
         ctx.Process(target=_scorer_main, args=(cfg, in_recv, q_send), daemon=True),
     ]
     for p in procs:
@@ -95,6 +111,8 @@ def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, T
                 running.discard(conn)
             elif kind == "error":
                 raise RuntimeError(f"the demo {names[conn]} failed:\n{payload}")
+            elif kind == "part":
+                yield kind, Part(Path(payload[0]), payload[1], room)  # type: ignore[list-item]
             else:
                 yield kind, payload
             held = payload  # noqa: F841 (see Generator.batches: fewer page faults)
@@ -108,6 +126,7 @@ def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, T
             p.join(timeout=5)
         for conn in names:
             conn.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read(conns: list[Connection], inbox: queue.Queue, stop: threading.Event) -> None:
@@ -129,7 +148,55 @@ def _read(conns: list[Connection], inbox: queue.Queue, stop: threading.Event) ->
                     continue
 
 
-def _generator_main(cfg: GenConfig, send: Connection, to_scorer: Connection) -> None:
+class Part:
+    """A chunk's rows in a file (``write_part``): the tables it holds, in order."""
+
+    def __init__(self, path: Path, tables: list[str], room: object) -> None:
+        self.path = path
+        self.tables = tables
+        self._room = room
+
+    def done(self) -> None:
+        """Delete the file and let the generator write another one."""
+        self.path.unlink(missing_ok=True)
+        self._room.release()  # type: ignore[attr-defined]
+
+
+def write_part(path: Path, tables: Tables) -> list[str]:
+    """Write each table's rows (flat, COLUMNS order) into a new file of plain tables (no
+    type, no index, no constraint: values stay what Python made) and return the tables
+    written. Binding the values here, in the generator's process, instead of in the
+    writer's: the writer copies them in C (``_Loader.copy``), which costs it half the CPU
+    of binding them itself (bench_build_floor.py --copy), and marshalling goes."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        written = []
+        for table, values in tables:
+            cols = COLUMNS[table]
+            width = len(cols)
+            conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
+            one = f"({', '.join('?' * width)})"
+            step = width * PER_STATEMENT
+            full = len(values) // step * step
+            many = f"INSERT INTO {table} VALUES " + ", ".join([one] * PER_STATEMENT)
+            conn.executemany(many, [values[i : i + step] for i in range(0, full, step)])
+            conn.executemany(
+                f"INSERT INTO {table} VALUES {one}",
+                [values[i : i + width] for i in range(full, len(values), width)],
+            )
+            written.append(table)
+        conn.execute("COMMIT")
+        return written
+    finally:
+        conn.close()
+
+
+def _generator_main(
+    cfg: GenConfig, send: Connection, to_scorer: Connection, folder: Path, room: object
+) -> None:
     gc.disable()  # no reference cycles here; collections would only cost time
     try:
         gen = Generator(cfg)
@@ -137,20 +204,30 @@ def _generator_main(cfg: GenConfig, send: Connection, to_scorer: Connection) -> 
         if cfg.phone_pool:
             gen.warm_pools()
         pools = time.perf_counter() - t
-        busy, rows = 0.0, 0
+        busy, rows, writing = 0.0, 0, 0.0
         t = time.perf_counter()
-        for chunk in chunks(gen):
-            tables = [(name, r) for name, r in chunk if name != "queue_input"]
+        for part, chunk in enumerate(chunks(gen)):
+            tables = [(name, r) for name, r in chunk if name in COLUMNS]
+            # the slow path's queue seeds (tuples, not a table) travel marshalled
+            extras = [(name, r) for name, r in chunk if name in EXTRA and name != "queue_input"]
             inputs = [r for name, r in chunk if name == "queue_input"]
             busy += time.perf_counter() - t
-            rows += sum(len(r) // len(COLUMNS[name]) for name, r in tables if name in COLUMNS)
-            send.send_bytes(marshal.dumps(("chunk", tables)))
+            rows += sum(len(r) // len(COLUMNS[name]) for name, r in tables)
+            if extras:
+                send.send_bytes(marshal.dumps(("extra", extras)))
+            room.acquire()  # type: ignore[attr-defined]
+            t = time.perf_counter()
+            path = folder / f"part-{part:05d}.db"
+            written = write_part(path, tables)
+            writing += time.perf_counter() - t
+            send.send_bytes(marshal.dumps(("part", [str(path), written])))
             to_scorer.send_bytes(marshal.dumps(inputs[0] if inputs else []))
             t = time.perf_counter()
         to_scorer.send_bytes(marshal.dumps(None))
         stats = [
             ("phone pools (generator process)", pools, 0),
             ("generate rows (generator process, in parallel)", busy, rows),
+            ("write parts (generator process, in parallel)", writing, rows),
         ]
         send.send_bytes(marshal.dumps(("end", stats)))
     except BaseException:
