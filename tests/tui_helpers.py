@@ -83,7 +83,7 @@ def make_app(path: Path, clock: FixedClock, user: str = "alice") -> DunningApp:
     return DunningApp(WorkSession(path, me, Settings(), clock))
 
 
-async def settle(pilot: Pilot[None], timeout: float = 5.0) -> WorkScreen:
+async def settle(pilot: Pilot[None], timeout: float = 15.0) -> WorkScreen:
     """Wait until the work screen has finished its database work and redrawn."""
     app = pilot.app
     waited = 0.0
@@ -106,7 +106,7 @@ def db_rows(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[sqlit
         conn.close()
 
 
-async def wait_until(pilot: Pilot[None], check, timeout: float = 5.0) -> None:  # noqa: ANN001
+async def wait_until(pilot: Pilot[None], check, timeout: float = 15.0) -> None:  # noqa: ANN001
     waited = 0.0
     while waited < timeout:
         await pilot.pause(0.02)
