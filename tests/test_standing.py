@@ -112,3 +112,25 @@ def test_within_a_class_the_key_orders_every_day() -> None:
         for day in (TODAY, last - timedelta(days=1)):
             by_day = sorted(members, key=lambda s: -exact_on(s, day, settings))
             assert [s.key for s in by_day] == [s.key for s in by_key]
+
+
+def test_the_stander_stores_what_standing_says() -> None:
+    from dunning.queue.standing import Stander, stored
+
+    settings = Settings()
+    rng = random.Random(5)
+    stander = Stander(TODAY, settings)
+    for _ in range(500):
+        i = _inputs(rng)
+        want = stored(_standing(i, TODAY, settings))
+        got = stander.stored(
+            i["oldest_due"],  # type: ignore[arg-type]
+            i["last_contact"],  # type: ignore[arg-type]
+            i["open_minor"],  # type: ignore[arg-type]
+            "USD",
+            2,
+            i["broken"],  # type: ignore[arg-type]
+            i["action"],  # type: ignore[arg-type]
+            i["risk"],  # type: ignore[arg-type]
+        )
+        assert got == want

@@ -171,7 +171,7 @@ class WorkSession:
         then claims is this one, unchanged (tui/screens/work.py)."""
 
         def go(conn: sqlite3.Connection) -> AccountView | None:
-            cid = peek_next(conn, self.clock, self.collector.id, exclude)
+            cid = peek_next(conn, self.clock, self.collector.id, exclude, self.settings)
             if cid is None:
                 return None
             return load_account(conn, self.clock, self.settings, cid, self.collector.id)
