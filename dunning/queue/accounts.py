@@ -269,12 +269,27 @@ class RowMaker:
                 contact_day = from_iso(last_contact).date()
             oldest_day = (days.get(oldest) or day(oldest)) if oldest else None
             owed = open_minor + credits if open_minor + credits > 0 else 0
-            prio, reasons = json_reasons(
-                oldest_day, owed, currency, digits, bool(broken), next_action, contact_day, risk
-            )
             pclass, pkey, restand = stand(
                 oldest_day, contact_day, owed, currency, digits, bool(broken), next_action, risk
             )
+            if (
+                q is not None
+                and q[13] == pkey
+                and q[12] == pclass
+                and q[14] == restand
+                and q[1] == state
+                and q[4:10]
+                == (next_action, next_action_at, open_minor, disputed_minor, credits, oldest)
+            ):
+                # nothing the collector sees or the claim orders by changed: the stored
+                # priority and reasons (as of the day the row was written, read by no one)
+                # are kept, not worked out again for nothing
+                prio, reasons = q[2], q[3]
+            else:
+                prio, reasons = json_reasons(
+                    oldest_day, owed, currency, digits, bool(broken), next_action, contact_day,
+                    risk,
+                )  # fmt: skip
             yield (
                 (cid, state, prio, reasons, next_action, next_action_at, open_minor,
                  disputed_minor, credits, oldest, pclass, pkey, restand),
