@@ -145,6 +145,12 @@ class RowMaker:
         self.today_iso = today.isoformat()
         self.scorer = Scorer(today, settings)
         self.stander = Stander(today, settings)
+        # the nightly refresh (refresh_rows.changes_where) does not write a row whose
+        # standing, state, next action and balances are unchanged: for such a row its
+        # stored priority and reasons are kept, not worked out again (True there only:
+        # refresh_accounts writes every row, and a reason's day count can move while
+        # the standing does not, past a cap)
+        self.keep_unchanged = False
         self._digits: dict[str, int] = {}
         self._days: dict[str, date] = {}
 
@@ -226,6 +232,7 @@ class RowMaker:
         now_iso = self.now_iso
         json_reasons = self.scorer.json_reasons
         stand = self.stander.stored
+        keep = self.keep_unchanged
         days = self._days
         day = self._day
         digits_of = self._digits
@@ -273,7 +280,8 @@ class RowMaker:
                 oldest_day, contact_day, owed, currency, digits, bool(broken), next_action, risk
             )
             if (
-                q is not None
+                keep
+                and q is not None
                 and q[13] == pkey
                 and q[12] == pclass
                 and q[14] == restand

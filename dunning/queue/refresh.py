@@ -130,6 +130,7 @@ def refresh_all(
     REBUILD_SHARE of the first range's rows change; False, the default: in place)."""
     now = clock.now()
     maker = RowMaker(to_iso(now), now.date(), settings)
+    maker.keep_unchanged = True
     stats = stats if stats is not None else RefreshStats()
     stats.of = int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
     if workers is None:
@@ -321,6 +322,7 @@ def _helper(
         conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")  # as the writer's
         assert isinstance(today, date)
         maker = RowMaker(now_iso, today, settings)
+        maker.keep_unchanged = True
         while True:
             try:
                 ask = marshal.loads(asks.recv_bytes())
