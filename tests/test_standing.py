@@ -134,3 +134,24 @@ def test_the_stander_stores_what_standing_says() -> None:
             i["risk"],  # type: ignore[arg-type]
         )
         assert got == want
+
+
+def test_the_migration_fills_what_the_refresh_writes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """m022 on an existing queue (standing.fill, as of each row's day) stores what the
+    refresh computes on that day: the next night rewrites none of them for it."""
+    from dunning.clock import FixedClock
+    from dunning.db.connection import open_db
+    from dunning.demo.build import build_demo
+    from dunning.queue.standing import fill
+
+    db = tmp_path / "ledger.db"
+    build_demo(db, customers=150, seed=4, clock=FixedClock())
+    conn = open_db(db)
+    want = conn.execute("SELECT customer_id, pclass, pkey, restand_on FROM queue").fetchall()
+    assert len({r[1] for r in want}) >= 2
+    with conn:
+        conn.execute("UPDATE queue SET pclass = 0, pkey = 0, restand_on = NULL")
+        assert fill(conn, Settings()) == len(want)
+    got = conn.execute("SELECT customer_id, pclass, pkey, restand_on FROM queue").fetchall()
+    assert [tuple(r) for r in got] == [tuple(r) for r in want]
+    conn.close()
