@@ -178,7 +178,7 @@ def test_a_range_read_before_someone_wrote_is_read_again_under_the_lock(tmp_path
     with other:
         other.execute("UPDATE customers SET status = 'legal' WHERE id = 7")
     other.close()
-    refresh._apply(conn, maker, 1, 60, seen, changes, stats)
+    refresh._apply(conn, maker, refresh._RANGE, [1, 60], seen, changes, stats)
     assert stats.recomputed == 1
     assert conn.execute("SELECT state FROM queue WHERE customer_id = 7").fetchone()[0] == "hold"
     conn.close()

@@ -427,3 +427,9 @@ def m022_refresh(db: sqlite_utils.Database) -> None:
     db.execute(
         "CREATE INDEX queue_worklist ON queue(collector_id, state, pclass, pkey DESC, customer_id)"
     )
+    # the nightly refresh reads only the customers whose row can have changed
+    # (queue/refresh_scope.py): its indexes, its record and the triggers that keep it
+    from dunning.queue.refresh_scope import DDL as SCOPE_DDL
+
+    for statement in SCOPE_DDL:
+        db.execute(statement)

@@ -40,6 +40,7 @@ from dunning.db.integrity import damaged_on_read, is_corrupt
 from dunning.queue import rebuild as next_queue
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
+from dunning.queue import refresh_scope
 from dunning.queue.promises import evaluate_promises
 from dunning.queue.refresh_rows import IN_CHUNK, Changes, changes_where, write_changes
 
@@ -107,6 +108,7 @@ class RefreshStats:
     lock_total: float = 0.0
     checkpoints: float = 0.0  # seconds spent copying the WAL back, after the commits
     swap: dict[str, float] | None = None  # seconds of each step of the swap, when rebuilt
+    read: int | None = None  # customers read when scoped (queue/refresh_scope.py); None: all
 
 
 def refresh_all(
@@ -119,6 +121,7 @@ def refresh_all(
     stats: RefreshStats | None = None,
     workers: int | None = None,
     rebuild: bool | None = False,
+    full: bool = False,
 ) -> RefreshStats:
     """Decide promises and bring every queue row up to date; see the module's text.
 
@@ -127,7 +130,11 @@ def refresh_all(
     processes that read and compute (default: two from PARALLEL_FROM customers on, if
     the machine has two cores; 0: all in this process). ``rebuild``: build the next queue
     beside the live one and swap it in (None: from REBUILD_FROM customers on, when
-    REBUILD_SHARE of the first range's rows change; False, the default: in place)."""
+    REBUILD_SHARE of the first range's rows change; False, the default: in place).
+
+    Only the customers whose row can have changed since the last refresh are read
+    (queue/refresh_scope.py), unless there is no record of one, the settings changed or
+    ``full``: then every customer is."""
     now = clock.now()
     maker = RowMaker(to_iso(now), now.date(), settings)
     maker.keep_unchanged = True
@@ -151,17 +158,29 @@ def refresh_all(
     # difference above the noise, so it stays on
     cell_check = conn.execute("PRAGMA cell_size_check").fetchone()[0]
     conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")
-    if rebuild is None:
+    # a next queue built beside the live one is a whole pass (rebuild=True asks for one)
+    scope = refresh_scope.begin(
+        conn, settings, maker.today_iso, maker.now_iso, _CANDIDATES, full=full or bool(rebuild)
+    )
+    if scope.ids is not None:
+        rebuild = False
+    elif rebuild is None:
         rebuild = None if stats.of >= REBUILD_FROM else False
     writer = _Writer(conn, maker, stats, rebuild)
     try:
-        if workers and path:
+        if scope.ids is not None:
+            _scoped(conn, clock, settings, maker, scope.ids, stats, writer, after_chunk)
+        elif workers and path:
             _parallel(
                 conn, clock, settings, maker, path, chunk, workers, stats, writer, after_chunk
             )
         else:
             _serial(conn, clock, settings, maker, chunk, stats, writer, after_chunk)
         writer.finish()
+        with write_tx(conn):
+            refresh_scope.finish(conn, scope, settings)
+        if scope.ids is not None:
+            stats.done = stats.of  # every row is what a whole pass would leave
     except BaseException:
         writer.abandon()
         raise
@@ -191,6 +210,36 @@ def _serial(
         finally:
             conn.execute("COMMIT")
         writer.apply(lo, hi, count, seen, changes)
+        if after_chunk is not None:
+            after_chunk(stats)
+        _checkpoint(conn, stats)
+
+
+def _scoped(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    maker: RowMaker,
+    ids: list[int],
+    stats: RefreshStats,
+    writer: _Writer,
+    after_chunk: Callable[[RefreshStats], None] | None,
+) -> None:
+    """The customers ``ids`` only (queue/refresh_scope.py): promises decided first, then
+    the rows read, computed and written IN_CHUNK customers at a time, as a range is."""
+    stats.read = len(ids)
+    _decide(conn, clock, settings, 0, 1 << 62, stats)
+    for i in range(0, len(ids), IN_CHUNK):
+        part = ids[i : i + IN_CHUNK]
+        where = f"customer_id IN ({','.join('?' * len(part))})"
+        seen = data_version(conn)
+        conn.execute("BEGIN")
+        try:
+            changes = changes_where(conn, maker, where, part)
+        finally:
+            conn.execute("COMMIT")
+        _apply(conn, maker, where, part, seen, changes, stats)
+        stats.done += len(part)
         if after_chunk is not None:
             after_chunk(stats)
         _checkpoint(conn, stats)
@@ -365,8 +414,8 @@ def _decide(
 def _apply(
     conn: sqlite3.Connection,
     maker: RowMaker,
-    lo: int,
-    hi: int,
+    where: str,
+    params: list[int],
     seen: int,
     changes: Changes,
     stats: RefreshStats,
@@ -380,7 +429,7 @@ def _apply(
         t = time.perf_counter()
         if data_version(conn) != seen:  # someone wrote since: read again, under the lock
             stats.recomputed += 1
-            changes = _changes(conn, maker, lo, hi)
+            changes = changes_where(conn, maker, where, params)
         write_changes(conn, maker.now_iso, changes)
     _held(stats, t)
     _count(stats, changes)
@@ -410,7 +459,7 @@ class _Writer:
             self.indexes = next_queue.begin(self.conn, self.maker.now_iso)
             self.rebuild = self.indexes is not None  # else another refresh is building
         if self.indexes is None:
-            _apply(self.conn, self.maker, lo, hi, seen, changes, stats)
+            _apply(self.conn, self.maker, _RANGE, [lo, hi], seen, changes, stats)
             stats.done += count
             return
         conn = self.conn
