@@ -38,9 +38,9 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import data_version, write_tx
 from dunning.db.integrity import damaged_on_read, is_corrupt
 from dunning.queue import rebuild as next_queue
+from dunning.queue import refresh_scope
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
-from dunning.queue import refresh_scope
 from dunning.queue.promises import evaluate_promises
 from dunning.queue.refresh_rows import IN_CHUNK, Changes, changes_where, write_changes
 
