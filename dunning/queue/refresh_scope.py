@@ -169,3 +169,19 @@ def finish(conn: sqlite3.Connection, scope: Scope, settings: Settings) -> None:
         "customers_max, fingerprint) VALUES (1, ?, ?, ?, ?, ?)",
         (*marks, fingerprint(settings)),
     )
+
+
+def record(conn: sqlite3.Connection, settings: Settings) -> None:
+    """Record the ledger as it is now as seen by a refresh: for a queue that was just
+    made whole by other means (the demo build writes every row as a refresh on its day
+    would), so that the next night is scoped. Not inside a transaction."""
+    from dunning.db.connection import write_tx
+
+    with write_tx(conn):
+        marks = tuple(
+            int(conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0]) for t in _MARKS
+        )
+        log_max = int(
+            conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM refresh_dirty").fetchone()[0]
+        )
+        finish(conn, Scope(marks, log_max, None, None), settings)  # type: ignore[arg-type]
