@@ -50,6 +50,7 @@ CHUNK = 5000
 PARALLEL_FROM = 50_000
 WRITE_CACHE_KIB = -100_000  # the writer's page cache during the refresh (100 MB)
 CELL_SIZE_CHECK = "ON"  # PRAGMA cell_size_check on the refresh's connections (writer, helpers)
+DECIDE_CHUNK = 1000  # customers whose promises a scoped night decides in one transaction
 AHEAD = 2  # ranges handed to each helper before its first answer is awaited
 # ``rebuild=None``: from this many customers on, when at least this share of the first
 # range's rows change, the next queue is built beside the live one and swapped in
@@ -169,7 +170,7 @@ def refresh_all(
     writer = _Writer(conn, maker, stats, rebuild)
     try:
         if scope.ids is not None:
-            _scoped(conn, clock, settings, maker, scope.ids, stats, writer, after_chunk)
+            _scoped(conn, clock, settings, maker, scope, stats, writer, after_chunk)
         elif workers and path:
             _parallel(
                 conn, clock, settings, maker, path, chunk, workers, stats, writer, after_chunk
@@ -220,15 +221,24 @@ def _scoped(
     clock: Clock,
     settings: Settings,
     maker: RowMaker,
-    ids: list[int],
+    scope: refresh_scope.Scope,
     stats: RefreshStats,
     writer: _Writer,
     after_chunk: Callable[[RefreshStats], None] | None,
 ) -> None:
-    """The customers ``ids`` only (queue/refresh_scope.py): promises decided first, then
-    the rows read, computed and written IN_CHUNK customers at a time, as a range is."""
+    """The customers of ``scope`` only (queue/refresh_scope.py): promises decided first
+    (CHUNK customers a write transaction), then the rows read, computed and written
+    IN_CHUNK customers at a time, as a range is."""
+    ids = scope.ids or []
     stats.read = len(ids)
-    _decide(conn, clock, settings, 0, 1 << 62, stats)
+    candidates = scope.candidates or []
+    for i in range(0, len(candidates), DECIDE_CHUNK):
+        with write_tx(conn):
+            t = time.perf_counter()
+            stats.decided += evaluate_promises(
+                conn, clock, settings, candidates[i : i + DECIDE_CHUNK]
+            )
+        _held(stats, t)
     for i in range(0, len(ids), IN_CHUNK):
         part = ids[i : i + IN_CHUNK]
         where = f"customer_id IN ({','.join('?' * len(part))})"
