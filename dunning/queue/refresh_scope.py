@@ -47,8 +47,12 @@ def _triggers() -> list[str]:
     out = []
     for table, cols in _WATCHED.items():
         cid = "id" if table == "customers" else "customer_id"
+        # only when a value read changes (an update that rewrites it as it was, as the
+        # ERP's re-import may, records nothing)
+        changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in cols.split(", "))
         out.append(
             f"""CREATE TRIGGER refresh_dirty_{table}_u AFTER UPDATE OF {cols} ON {table}
+            WHEN {changed}
             BEGIN INSERT INTO refresh_dirty (customer_id) VALUES (OLD.{cid});
             INSERT INTO refresh_dirty (customer_id) SELECT NEW.{cid}
             WHERE NEW.{cid} IS NOT OLD.{cid}; END"""
