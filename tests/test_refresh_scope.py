@@ -274,31 +274,3 @@ def test_a_write_during_the_refresh_stays_for_the_next(refreshed: Path, tmp_path
         assert state == "hold"
     finally:
         conn.close()
-
-
-def test_a_scoped_night_read_by_the_helper_processes(
-    refreshed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """As at 1M: the scoped customers read by two helpers, in parts of ``chunk``."""
-    from dunning.queue import refresh
-
-    monkeypatch.setattr(refresh, "SCOPED_PARALLEL_FROM", 1)
-    scoped, whole = tmp_path / "scoped.db", tmp_path / "whole.db"
-    for db in (scoped, whole):
-        shutil.copy(refreshed, db)
-        conn = open_db(db)
-        try:
-            _hold(conn, _clock(0))
-            _erp_update(conn, _clock(0))
-        finally:
-            conn.close()
-    conn = open_db(scoped)
-    try:
-        got = refresh_all(conn, _clock(2), Settings(), workers=2, chunk=20)
-    finally:
-        conn.close()
-    want = _night(whole, 2, full=True)
-    assert got.read is not None and got.read > 40  # several parts
-    assert got.done == got.of
-    assert _state(scoped) == _state(whole)
-    assert got.decided == want.decided

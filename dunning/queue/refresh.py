@@ -51,8 +51,6 @@ PARALLEL_FROM = 50_000
 WRITE_CACHE_KIB = -100_000  # the writer's page cache during the refresh (100 MB)
 CELL_SIZE_CHECK = "ON"  # PRAGMA cell_size_check on the refresh's connections (writer, helpers)
 DECIDE_CHUNK = 1000  # customers whose promises a scoped night decides in one transaction
-# a scoped night with at least this many customers to read has them read by the helpers
-SCOPED_PARALLEL_FROM = 20_000
 AHEAD = 2  # ranges handed to each helper before its first answer is awaited
 # ``rebuild=None``: from this many customers on, when at least this share of the first
 # range's rows change, the next queue is built beside the live one and swapped in
@@ -172,10 +170,7 @@ def refresh_all(
     writer = _Writer(conn, maker, stats, rebuild)
     try:
         if scope.ids is not None:
-            _scoped(
-                conn, clock, settings, maker, scope, chunk, workers, path, stats, writer,
-                after_chunk,
-            )  # fmt: skip
+            _scoped(conn, clock, settings, maker, scope, chunk, stats, writer, after_chunk)
         elif workers and path:
             _parallel(
                 conn, clock, settings, maker, path, chunk, workers, stats, writer, after_chunk
@@ -228,8 +223,6 @@ def _scoped(
     maker: RowMaker,
     scope: refresh_scope.Scope,
     chunk: int,
-    workers: int,
-    path: str,
     stats: RefreshStats,
     writer: _Writer,
     after_chunk: Callable[[RefreshStats], None] | None,
@@ -250,15 +243,10 @@ def _scoped(
     # a write transaction and a checkpoint per CHUNK customers, not per 900 (at 1M: 79
     # commits and checkpoints were 5 s of a 15 s night): one IN list as long as SQLite
     # allows (32,766 host parameters since 3.32)
-    size = max(1, min(chunk, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
-    parts = [ids[i : i + size] for i in range(0, len(ids), size)]
-    if workers and path and len(ids) >= SCOPED_PARALLEL_FROM:
-        _parallel(
-            conn, clock, settings, maker, path, chunk, workers, stats, writer, after_chunk, parts
-        )
-        return
-    for part in parts:
-        where = _in(part)
+    size = max(IN_CHUNK, min(chunk, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
+    for i in range(0, len(ids), size):
+        part = ids[i : i + size]
+        where = f"customer_id IN ({','.join('?' * len(part))})"
         seen = data_version(conn)
         conn.execute("BEGIN")
         try:
@@ -270,10 +258,6 @@ def _scoped(
         if after_chunk is not None:
             after_chunk(stats)
         _checkpoint(conn, stats)
-
-
-def _in(ids: list[int]) -> str:
-    return f"customer_id IN ({','.join('?' * len(ids))})"
 
 
 def _ranges(conn: sqlite3.Connection, chunk: int) -> Iterator[tuple[int, int, int]]:
@@ -310,10 +294,8 @@ def _parallel(
     stats: RefreshStats,
     writer: _Writer,
     after_chunk: Callable[[RefreshStats], None] | None,
-    parts: list[list[int]] | None = None,
 ) -> None:
     """Ranges computed by ``workers`` helper processes, decided and written here.
-    ``parts``: a scoped night's customers instead of ranges (promises decided before).
 
     Each range's promises are decided (and committed) before it is handed out, and
     ``data_version`` is noted then: the helper's reads begin after it, so if no other
@@ -334,9 +316,7 @@ def _parallel(
             ask_recv.close()
             ans_send.close()
             helpers.append((p, ask_send, ans_recv))
-        ranges: Iterator[tuple[int, int, int]] = (
-            _ranges(conn, chunk) if parts is None else ((i, i, len(p)) for i, p in enumerate(parts))
-        )
+        ranges = _ranges(conn, chunk)
         inflight: deque[tuple[int, int, int, int, Connection]] = deque()
         turn = 0
 
@@ -346,15 +326,14 @@ def _parallel(
             if r is None:
                 return False
             lo, hi, count = r
-            if parts is None:
-                _decide(conn, clock, settings, lo, hi, stats)
+            _decide(conn, clock, settings, lo, hi, stats)
             seen = data_version(conn)
             _, ask, answer = helpers[turn % len(helpers)]
             turn += 1
             # a helper that failed has sent why and ended: its answer, read in turn,
             # says so before the missing ones would
             with contextlib.suppress(OSError):
-                ask.send_bytes(marshal.dumps((lo, hi) if parts is None else parts[lo]))
+                ask.send_bytes(marshal.dumps((lo, hi)))
             inflight.append((lo, hi, count, seen, answer))
             return True
 
@@ -371,11 +350,7 @@ def _parallel(
                 raise damaged_on_read(path, reply[1])
             if reply[0] == "error":
                 raise RuntimeError(f"a queue refresh helper failed:\n{reply[1]}")
-            if parts is None:
-                writer.apply(lo, hi, count, seen, reply[1])
-            else:
-                _apply(conn, maker, _in(parts[lo]), parts[lo], seen, reply[1], stats)
-                stats.done += count
+            writer.apply(lo, hi, count, seen, reply[1])
             if after_chunk is not None:
                 after_chunk(stats)
             _checkpoint(conn, stats)
@@ -419,12 +394,10 @@ def _helper(
                 return
             if ask is None:
                 return
+            lo, hi = ask
             conn.execute("BEGIN")
             try:
-                if isinstance(ask, list):  # the customers of a scoped night's part
-                    changes = changes_where(conn, maker, _in(ask), ask)
-                else:
-                    changes = _changes(conn, maker, *ask)
+                changes = _changes(conn, maker, lo, hi)
             finally:
                 conn.execute("COMMIT")
             answers.send_bytes(marshal.dumps(("ok", changes)))
