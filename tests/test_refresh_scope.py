@@ -185,6 +185,17 @@ def _hold(conn: sqlite3.Connection, clock: FixedClock) -> None:
         conn.execute("UPDATE customers SET risk_score = 95 WHERE id % 37 = 1")
 
 
+def _wake(conn: sqlite3.Connection, clock: FixedClock) -> None:
+    """A claim wakes the waiting rows whose time came (no recompute: claim.wake_due)."""
+    from datetime import timedelta
+
+    from dunning.clock import to_iso
+    from dunning.queue.claim import wake_due
+
+    with write_tx(conn):
+        assert wake_due(conn, to_iso(clock.now() + timedelta(hours=8))) > 0
+
+
 def conn_path(conn: sqlite3.Connection) -> Path:
     for row in conn.execute("PRAGMA database_list"):
         if row[1] == "main":
@@ -202,6 +213,7 @@ CHANGES = {
     "dispute": _dispute,
     "phones": _phones,
     "hold": _hold,
+    "wake": _wake,
 }
 
 
