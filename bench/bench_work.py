@@ -29,23 +29,34 @@ from dunning.queue.collectors import get_collector  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
 from dunning.queue.outcomes import OutcomeInput  # noqa: E402
 from dunning.queue.session import WorkSession  # noqa: E402
+from dunning.queue.standing import CLASSES, value_on  # noqa: E402
+
+SETTINGS = Settings()
 
 CHECKPOINT_EVERY = 10.0  # as the screen does (tui/screens/work.py CHECKPOINT_EVERY)
 
 
 def raw_claim_and_load(conn: sqlite3.Connection, collector_id: int) -> int | None:
-    """The least the hot path must do, in raw sqlite3: claim one and read what is shown."""
-    now = to_iso(SystemClock().now())
+    """The least the hot path must do, in raw sqlite3: claim one and read what is shown.
+    The worklist is ordered by standing (queue/standing.py): the head of each of the four
+    classes, the best of them by today's value."""
+    clock = SystemClock().now()
+    now = to_iso(clock)
     conn.execute("BEGIN IMMEDIATE")
-    row = conn.execute(
-        "SELECT customer_id FROM queue WHERE collector_id = ? AND state = 'ready' "
-        "AND (claimed_by IS NULL OR claim_expires_at <= ?) ORDER BY priority DESC LIMIT 1",
-        (collector_id, now),
-    ).fetchone()
-    if row is None:
+    heads = []
+    for cls in CLASSES:
+        r = conn.execute(
+            "SELECT customer_id, pkey FROM queue WHERE collector_id = ? AND state = 'ready' "
+            "AND pclass = ? AND (claimed_by IS NULL OR claim_expires_at <= ?) "
+            "ORDER BY pkey DESC, customer_id LIMIT 1",
+            (collector_id, cls, now),
+        ).fetchone()
+        if r is not None:
+            heads.append((-value_on(cls, r[1], clock.date(), SETTINGS), r[0]))
+    if not heads:
         conn.execute("COMMIT")
         return None
-    cid = row[0]
+    cid = min(heads)[1]
     conn.execute(
         "UPDATE queue SET claimed_by = ?, claim_expires_at = ? WHERE customer_id = ?",
         (collector_id, now, cid),

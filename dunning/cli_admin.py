@@ -127,6 +127,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         description="Decide promises from loaded payments and recompute balances, state and "
         "priority of every account, 5,000 accounts per transaction.",
     )
+    rp.add_argument(
+        "--full",
+        action="store_true",
+        help="read every account, not only those whose row can have changed since the last "
+        "refresh (as after a settings change)",
+    )
     rp.set_defaults(handler=cmd_queue_refresh)
 
 
@@ -482,7 +488,14 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
                     unchanged=s.unchanged,
                 )
 
-            refresh_all(conn, ctx.clock, settings, after_chunk=progress, stats=stats)
+            refresh_all(
+                conn,
+                ctx.clock,
+                settings,
+                after_chunk=progress,
+                stats=stats,
+                full=bool(getattr(args, "full", False)),
+            )
             aging_snapshot.advance(conn, ctx.clock.now().astimezone(settings.team_zone).date())
     except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)
         raise Interrupted(

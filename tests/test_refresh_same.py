@@ -25,6 +25,7 @@ from dunning.cli import main
 from dunning.clock import FixedClock
 from dunning.db.connection import open_db
 from dunning.demo.build import build_demo
+from dunning.queue.account_view import _why_now
 from dunning.queue.config import Settings
 from dunning.queue.refresh import refresh_all
 
@@ -34,6 +35,7 @@ COLUMNS = (
     "open_minor, disputed_minor, unapplied_minor, oldest_due, last_contact_at, "
     "last_attempt_at, broken_promise, claimed_by, claim_expires_at"
 )
+QCOLUMNS = ", ".join("q." + c.strip() for c in COLUMNS.split(","))
 DAYS = (0, 3, 40)  # refreshed on the build's day, three days later, forty days later
 
 
@@ -63,10 +65,28 @@ def _spoil(db: Path) -> None:
     conn.close()
 
 
-def _rows(db: Path) -> list[list[object]]:
+def _rows(db: Path, clock: FixedClock) -> list[list[object]]:
+    """The queue rows, their priority and reasons as the screen shows them that day.
+
+    The refresh no longer writes a row whose stored standing (queue/standing.py), state,
+    next action and balances did not change: its stored priority and reasons stay as of
+    the day it was written, and nothing reads them. What the collector sees is computed
+    when shown (account_view._why_now): that is what must equal the golden file's
+    priority and reasons, on every day."""
     conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
     try:
-        return [list(r) for r in conn.execute(f"SELECT {COLUMNS} FROM queue ORDER BY customer_id")]
+        out = []
+        for r in conn.execute(
+            f"""SELECT {QCOLUMNS}, q.customer_id AS queued, q.open_minor + q.unapplied_minor
+                   AS owed, c.currency, c.risk_score
+                FROM queue q JOIN customers c ON c.id = q.customer_id ORDER BY customer_id"""
+        ):
+            row = list(r)[: len(COLUMNS.split(","))]
+            priority, reasons = _why_now(r, clock.now().date(), Settings())
+            row[3], row[4] = priority, json.dumps(reasons)
+            out.append(row)
+        return out
     finally:
         conn.close()
 
@@ -99,7 +119,7 @@ def _scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str], run) -> dict[s
     for day in DAYS:
         clock = FixedClock()
         clock.advance(days=day)
-        out[f"day{day}"] = {"printed": run(db, clock, capsys), "rows": _rows(db)}
+        out[f"day{day}"] = {"printed": run(db, clock, capsys), "rows": _rows(db, clock)}
     return out
 
 
@@ -158,7 +178,7 @@ def test_a_range_read_before_someone_wrote_is_read_again_under_the_lock(tmp_path
     with other:
         other.execute("UPDATE customers SET status = 'legal' WHERE id = 7")
     other.close()
-    refresh._apply(conn, maker, 1, 60, seen, changes, stats)
+    refresh._apply(conn, maker, refresh._RANGE, [1, 60], seen, changes, stats)
     assert stats.recomputed == 1
     assert conn.execute("SELECT state FROM queue WHERE customer_id = 7").fetchone()[0] == "hold"
     conn.close()
@@ -249,6 +269,6 @@ def test_the_promises_left_out_of_the_night_are_the_ones_it_would_not_change(tmp
                 decided += refresh_all(conn, clock, Settings(), chunk=100, workers=0).decided
             finally:
                 conn.close()
-        out.append((decided, _decided(db), _rows(db)))
+        out.append((decided, _decided(db), _rows(db, clock)))
     assert out[0][0] > 20
     assert out[0] == out[1]

@@ -54,6 +54,8 @@ REFRESH_WRITES = (
     "aging_snapshot",
     "aging_snapshot_state",
     "aging_dirty",
+    "refresh_dirty",  # queue/refresh_scope.py: the refresh's own record
+    "refresh_state",
     "meta",
     "audit_log",
 )

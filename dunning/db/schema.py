@@ -439,3 +439,31 @@ def m021_aging_widths(db: sqlite_utils.Database) -> None:
         db.execute(statement)
     if db.execute("SELECT 1 FROM aging_order_state").fetchone() is not None:
         aging_widths.fill(db.conn)
+
+
+# --- m022: a stored priority that does not move with the date (issue 8, round 4) --------
+# The queue row keeps its standing (queue/standing.py): the class of the day terms on
+# their slope, a key the same every day of the class, the day the class changes. The
+# worklist index orders a collector's ready accounts by class and key (the claim takes the
+# best head of the four classes); the stored priority and reasons are no longer read.
+
+
+@migrations()
+def m022_refresh(db: sqlite_utils.Database) -> None:
+    from dunning.queue.config import Settings
+    from dunning.queue.standing import fill
+
+    db.execute("ALTER TABLE queue ADD COLUMN pclass INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE queue ADD COLUMN pkey INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE queue ADD COLUMN restand_on TEXT")
+    db.execute("DROP INDEX IF EXISTS queue_worklist")
+    fill(db.conn, Settings())
+    db.execute(
+        "CREATE INDEX queue_worklist ON queue(collector_id, state, pclass, pkey DESC, customer_id)"
+    )
+    # the nightly refresh reads only the customers whose row can have changed
+    # (queue/refresh_scope.py): its indexes, its record and the triggers that keep it
+    from dunning.queue.refresh_scope import DDL as SCOPE_DDL
+
+    for statement in SCOPE_DDL:
+        db.execute(statement)

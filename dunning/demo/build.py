@@ -43,6 +43,7 @@ from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
 from dunning.demo.workers import Part, Phase, from_processes, in_process
+from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 
@@ -249,6 +250,9 @@ def _build(
     for pragma in ("ignore_check_constraints=OFF", "foreign_keys=ON", "synchronous=FULL"):
         conn.execute(f"PRAGMA {pragma}")
     conn.execute("PRAGMA journal_mode=WAL")
+    # every queue row was written as that day's refresh would: the night after a build
+    # reads only what changed since (queue/refresh_scope.py), not the whole book
+    refresh_scope.record(conn, Settings())
     summary = dict(counts)
     summary["collectors"] = len(ids)
     for state in STATES:

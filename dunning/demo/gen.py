@@ -51,7 +51,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "queue": ("customer_id", "collector_id", "state", "priority", "reasons", "next_action",
               "next_action_at", "open_minor", "disputed_minor", "unapplied_minor",
               "oldest_due", "last_contact_at", "last_attempt_at", "broken_promise",
-              "claimed_by", "claim_expires_at", "updated_at"),
+              "claimed_by", "claim_expires_at", "updated_at", "pclass", "pkey", "restand_on"),
 }  # fmt: skip
 # batches that are not a table's rows: the queue's inputs (direct path: see QueueMaker)
 # or seeds (slow path: the values history implies, written before refresh_accounts)

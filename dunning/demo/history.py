@@ -24,6 +24,7 @@ from dunning.queue.accounts import (
 from dunning.queue.config import Settings
 from dunning.queue.outcomes import OUTCOMES
 from dunning.queue.priority import Scorer
+from dunning.queue.standing import Stander
 
 if TYPE_CHECKING:
     from dunning.demo.account import _History
@@ -309,6 +310,7 @@ class QueueMaker:
         self.settings = settings
         self.digits = {c: minor_digits(c) for c in D.FX_PER_USD}
         self.scorer = Scorer(self.today, settings)
+        self.stander = Stander(self.today, settings)
         self._days: dict[int, date] = {}
         self._iso: dict[int, str] = {}
 
@@ -352,16 +354,16 @@ class QueueMaker:
         else:
             state = "ready" if nat <= now_iso else "waiting"
         digits = self.digits.get(cur)
+        if digits is None:
+            digits = minor_digits(cur)
+        owed = open_minor + credits if open_minor + credits > 0 else 0
+        contact = self._day(contact_day) if last_contact else None
         prio, reasons = self.scorer.json_reasons(
-            oldest_due,
-            open_minor + credits if open_minor + credits > 0 else 0,
-            cur,
-            digits if digits is not None else minor_digits(cur),
-            bool(broken),
-            na,
-            self._day(contact_day) if last_contact else None,
-            risk,
+            oldest_due, owed, cur, digits, bool(broken), na, contact, risk
+        )
+        pclass, pkey, restand = self.stander.stored(
+            oldest_due, contact, owed, cur, digits, bool(broken), na, risk
         )
         return (cid, coll, state, prio, reasons, na, nat, open_minor, disputed,
                 credits, oldest_iso, last_contact, last_attempt, broken, None, None,
-                now_iso)  # fmt: skip
+                now_iso, pclass, pkey, restand)  # fmt: skip

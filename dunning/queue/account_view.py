@@ -11,9 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
 from dunning.aging import bucket_for
-from dunning.clock import Clock
+from dunning.clock import Clock, from_iso
 from dunning.db.reports import customer_owed
 from dunning.i18n import current_language, language_of
+from dunning.money import minor_digits
 from dunning.owed import Owed
 from dunning.phones import time_zones
 from dunning.places import Jurisdiction, reach
@@ -21,6 +22,7 @@ from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
 from dunning.queue.holiday_view import holiday_block
+from dunning.queue.priority import PriorityInputs, Reason, score
 from dunning.queue.status_rules import status_verdict
 from dunning.queue.windows import CallWindow, call_window, host_zone
 
@@ -237,8 +239,9 @@ def load_account(
     now = clock.now()
     today = now.date()
     c = conn.execute(
-        """SELECT c.*, q.state, q.priority, q.reasons, q.next_action, q.next_action_at,
-                  q.broken_promise, k.username AS assigned_to
+        """SELECT c.*, q.state, q.next_action, q.next_action_at, q.broken_promise,
+                  q.oldest_due, q.open_minor + q.unapplied_minor AS owed, q.last_contact_at,
+                  q.customer_id AS queued, k.username AS assigned_to
            FROM customers c LEFT JOIN queue q ON q.customer_id = c.id
            LEFT JOIN collectors k ON k.id = q.collector_id WHERE c.id = ?""",
         (customer_id,),
@@ -360,7 +363,7 @@ def load_account(
         holiday, callable_at = holiday_block(
             now, zones, c["country"], c["subdivision"], language_of(locale), where.jurisdictions
         )
-    reasons = [tuple(x) for x in json.loads(c["reasons"] or "[]")]
+    priority, reasons = _why_now(c, today, settings)
     return AccountView(
         id=c["id"],
         external_ref=c["external_ref"],
@@ -373,8 +376,8 @@ def load_account(
         status=c["status"],
         risk_score=c["risk_score"],
         state=c["state"] or "closed",
-        priority=c["priority"] or 0,
-        reasons=reasons,  # type: ignore[arg-type]
+        priority=priority,
+        reasons=reasons,
         next_action=c["next_action"] or "call",
         next_action_at=c["next_action_at"] or "",
         broken_promise=bool(c["broken_promise"]),
@@ -466,3 +469,25 @@ def recheck(
             view.jurisdictions,
         )
     return replace(view, callable=verdict, window=window, holiday=holiday, callable_at=callable_at)
+
+
+def _why_now(c: sqlite3.Row, today: date, settings: Settings) -> tuple[int, list[Reason]]:
+    """The priority and its reasons today, from what the queue row stores (the day counts
+    are today's; the stored standing orders the worklist, queue/standing.py)."""
+    if c["queued"] is None:
+        return 0, []
+    contact = c["last_contact_at"]
+    return score(
+        PriorityInputs(
+            today=today,
+            oldest_due=date.fromisoformat(c["oldest_due"]) if c["oldest_due"] else None,
+            open_minor=max(int(c["owed"]), 0),
+            currency=c["currency"],
+            minor_digits=minor_digits(c["currency"]),
+            broken_promise=bool(c["broken_promise"]),
+            next_action=c["next_action"],
+            last_contact=from_iso(contact).date() if contact else None,
+            risk_score=int(c["risk_score"] or 0),
+        ),
+        settings,
+    )

@@ -16,6 +16,7 @@ from dunning.clock import Clock, from_iso, to_iso
 from dunning.money import minor_digits
 from dunning.queue.config import Settings
 from dunning.queue.priority import Scorer
+from dunning.queue.standing import Stander
 
 CHUNK = 900  # stays under SQLite's default 999 host parameters
 
@@ -121,11 +122,13 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
 # what a refresh reads of a queue row, and compares with what it would write
 _OLD = (
     "customer_id, state, priority, reasons, next_action, next_action_at, open_minor, "
-    "disputed_minor, unapplied_minor, oldest_due, last_contact_at, broken_promise"
+    "disputed_minor, unapplied_minor, oldest_due, last_contact_at, broken_promise, "
+    "pclass, pkey, restand_on"
 )
 # (customer_id, state, priority, reasons, next_action, next_action_at, open_minor,
-#  disputed_minor, unapplied_minor, oldest_due): a new row, in the order of _OLD
-NewRow = tuple[int, str, int, str, str, str, int, int, int, str | None]
+#  disputed_minor, unapplied_minor, oldest_due, pclass, pkey, restand_on): a new row, in
+# the order of _OLD (its first ten), then the standing (queue/standing.py; old[12:15])
+NewRow = tuple[int, str, int, str, str, str, int, int, int, str | None, int, int, str | None]
 
 
 class RowMaker:
@@ -141,6 +144,13 @@ class RowMaker:
         self.today = today
         self.today_iso = today.isoformat()
         self.scorer = Scorer(today, settings)
+        self.stander = Stander(today, settings)
+        # the nightly refresh (refresh_rows.changes_where) does not write a row whose
+        # standing, state, next action and balances are unchanged: for such a row its
+        # stored priority and reasons are kept, not worked out again (True there only:
+        # refresh_accounts writes every row, and a reason's day count can move while
+        # the standing does not, past a cap)
+        self.keep_unchanged = False
         self._digits: dict[str, int] = {}
         self._days: dict[str, date] = {}
 
@@ -221,6 +231,8 @@ class RowMaker:
                 due_from[cid] = first_past_due(dues[cid], credits)
         now_iso = self.now_iso
         json_reasons = self.scorer.json_reasons
+        stand = self.stander.stored
+        keep = self.keep_unchanged
         days = self._days
         day = self._day
         digits_of = self._digits
@@ -262,32 +274,47 @@ class RowMaker:
                 contact_day = days.get(last_contact[:10]) or day(last_contact[:10])
             else:
                 contact_day = from_iso(last_contact).date()
-            prio, reasons = json_reasons(
-                (days.get(oldest) or day(oldest)) if oldest else None,
-                open_minor + credits if open_minor + credits > 0 else 0,
-                currency,
-                digits,
-                bool(broken),
-                next_action,
-                contact_day,
-                risk,
+            oldest_day = (days.get(oldest) or day(oldest)) if oldest else None
+            owed = open_minor + credits if open_minor + credits > 0 else 0
+            pclass, pkey, restand = stand(
+                oldest_day, contact_day, owed, currency, digits, bool(broken), next_action, risk
             )
+            if (
+                keep
+                and q is not None
+                and q[13] == pkey
+                and q[12] == pclass
+                and q[14] == restand
+                and q[1] == state
+                and q[4:10]
+                == (next_action, next_action_at, open_minor, disputed_minor, credits, oldest)
+            ):
+                # nothing the collector sees or the claim orders by changed: the stored
+                # priority and reasons (as of the day the row was written, read by no one)
+                # are kept, not worked out again for nothing
+                prio, reasons = q[2], q[3]
+            else:
+                prio, reasons = json_reasons(
+                    oldest_day, owed, currency, digits, bool(broken), next_action, contact_day,
+                    risk,
+                )  # fmt: skip
             yield (
                 (cid, state, prio, reasons, next_action, next_action_at, open_minor,
-                 disputed_minor, credits, oldest),
+                 disputed_minor, credits, oldest, pclass, pkey, restand),
                 q,
             )  # fmt: skip
 
 
 UPSERT = """INSERT INTO queue (customer_id, state, priority, reasons, next_action,
            next_action_at, open_minor, disputed_minor, unapplied_minor, oldest_due,
-           updated_at)
-       VALUES (?,?,?,?,?,?,?,?,?,?,?)
+           pclass, pkey, restand_on, updated_at)
+       VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
        ON CONFLICT(customer_id) DO UPDATE SET
            state=excluded.state, priority=excluded.priority, reasons=excluded.reasons,
            next_action=excluded.next_action, next_action_at=excluded.next_action_at,
            open_minor=excluded.open_minor, disputed_minor=excluded.disputed_minor,
            unapplied_minor=excluded.unapplied_minor, oldest_due=excluded.oldest_due,
+           pclass=excluded.pclass, pkey=excluded.pkey, restand_on=excluded.restand_on,
            updated_at=excluded.updated_at"""
 
 

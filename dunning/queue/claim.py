@@ -9,11 +9,14 @@ frees the account for others; the collector's own process renews it while it is 
 
 from __future__ import annotations
 
+import heapq
 import os
 import socket
 import sqlite3
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
@@ -24,12 +27,14 @@ from dunning.queue.collectors import get_collector_by_id
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import check_callable
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.standing import CLASSES, value_on
 from dunning.queue.status_rules import calls_allowed
 
 __all__ = ["Claim", "ClaimError", "claim_account", "claim_next", "release", "renew"]
 
 WAKE_CHUNK = 5000
 CANDIDATE_PAGE = 25
+FIRST_PAGE = 8  # rows of each class read first (four classes: 32 rows for one claim)
 MAX_CANDIDATES = 500
 
 
@@ -207,44 +212,79 @@ def claim_next(
         wake_due(conn, now_iso)
         evaluate_promises(conn, clock, settings)
         passed: list[tuple[int, str]] = []
-        last_priority: int | None = None
-        last_id = 0
         seen = 0
-        while seen < MAX_CANDIDATES:
-            if last_priority is None:
-                page_filter, params = "", []
-            else:
-                page_filter = "AND (q.priority < ? OR (q.priority = ? AND q.customer_id > ?))"
-                params = [last_priority, last_priority, last_id]
-            rows = conn.execute(
-                f"""SELECT q.customer_id, q.priority, c.portfolio, c.country, c.subdivision,
-                           c.status
-                    FROM queue q JOIN customers c ON c.id = q.customer_id
-                    WHERE q.collector_id = ? AND q.state = 'ready'
-                      AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
-                      {page_filter}
-                    ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
-                [collector_id, now_iso, *params, CANDIDATE_PAGE],
-            ).fetchall()
-            if not rows:
+        for row in worklist(conn, settings, collector_id, now_iso, now.date()):
+            seen += 1
+            if seen > MAX_CANDIDATES:
                 break
-            for row in rows:
-                seen += 1
-                last_priority, last_id = row["priority"], row["customer_id"]
-                cid = int(row["customer_id"])
-                if cid in exclude:
+            cid = int(row["customer_id"])
+            if cid in exclude:
+                continue
+            if not calls_allowed(row["status"]):  # a queue row not yet moved to hold
+                passed.append((cid, f"status_{row['status']}"))
+                continue
+            if row["portfolio"] in settings.contact_rules_portfolios:
+                why = _why_not(conn, now, settings, cid, row)
+                if why is not None:
+                    passed.append((cid, why))
                     continue
-                if not calls_allowed(row["status"]):  # a queue row not yet moved to hold
-                    passed.append((cid, f"status_{row['status']}"))
-                    continue
-                if row["portfolio"] in settings.contact_rules_portfolios:
-                    why = _why_not(conn, now, settings, cid, row)
-                    if why is not None:
-                        passed.append((cid, why))
-                        continue
-                _stamp(conn, collector_id, cid, expires)
-                return Claim(cid, expires, passed_over=passed)
+            _stamp(conn, collector_id, cid, expires)
+            return Claim(cid, expires, passed_over=passed)
     return None
+
+
+_CLASS_PAGE = """SELECT q.customer_id, q.pkey, c.portfolio, c.country, c.subdivision, c.status
+    FROM queue q JOIN customers c ON c.id = q.customer_id
+    WHERE q.collector_id = ? AND q.state = 'ready' AND q.pclass = ?
+      AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?) {after}
+    ORDER BY q.pkey DESC, q.customer_id LIMIT ?"""
+_AFTER = "AND q.pkey <= ? AND (q.pkey < ? OR q.customer_id > ?)"
+
+
+def worklist(
+    conn: sqlite3.Connection,
+    settings: Settings,
+    collector_id: int,
+    now_iso: str,
+    day: date,
+) -> Iterator[sqlite3.Row]:
+    """The collector's ready accounts nobody holds, best first on ``day``: each of the four
+    classes of standing (queue/standing.py) read in its key's order, a page at a time
+    (keyset), merged by the value of the key on that day; ties: the lower customer id.
+    Read lazily: a claim reads a page of each class, more only as it passes accounts by."""
+    pages: dict[int, deque[sqlite3.Row]] = {}
+    more: dict[int, bool] = {}
+    heap: list[tuple[float, int, int, sqlite3.Row]] = []
+
+    def read(cls: int, last: sqlite3.Row | None, n: int) -> None:
+        if last is None:
+            rows = conn.execute(
+                _CLASS_PAGE.format(after=""), (collector_id, cls, now_iso, n)
+            ).fetchall()
+        else:
+            pkey, cid = last["pkey"], last["customer_id"]
+            rows = conn.execute(
+                _CLASS_PAGE.format(after=_AFTER),
+                (collector_id, cls, now_iso, pkey, pkey, cid, n),
+            ).fetchall()
+        pages[cls] = deque(rows)
+        more[cls] = len(rows) == n
+
+    def push(cls: int, last: sqlite3.Row | None) -> None:
+        if not pages[cls] and more[cls]:
+            read(cls, last, CANDIDATE_PAGE)
+        if pages[cls]:
+            r = pages[cls].popleft()
+            value = value_on(cls, r["pkey"], day, settings)
+            heapq.heappush(heap, (-value, int(r["customer_id"]), cls, r))
+
+    for cls in CLASSES:
+        read(cls, None, FIRST_PAGE)
+        push(cls, None)
+    while heap:
+        _, _, cls, row = heapq.heappop(heap)
+        yield row
+        push(cls, row)
 
 
 def claim_account(
@@ -321,23 +361,24 @@ def release(conn: sqlite3.Connection, collector_id: int, customer_id: int) -> No
 
 
 def peek_next(
-    conn: sqlite3.Connection, clock: Clock, collector_id: int, exclude: frozenset[int]
+    conn: sqlite3.Connection,
+    clock: Clock,
+    collector_id: int,
+    exclude: frozenset[int],
+    settings: Settings | None = None,
 ) -> int | None:
     """The account :func:`claim_next` would most likely claim after the one on screen (the
     top of the collector's worklist nobody holds), read without claiming or writing: a
     guess the screen uses to make the next account's lines ahead. The real claim still
     decides (it resumes held or drafted accounts first, applies the contact rules, wakes
     and decides promises); a wrong guess costs only the lines made for nothing."""
-    rows = conn.execute(
-        """SELECT q.customer_id, c.status
-           FROM queue q JOIN customers c ON c.id = q.customer_id
-           WHERE q.collector_id = ? AND q.state = 'ready'
-             AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?)
-           ORDER BY q.priority DESC, q.customer_id LIMIT ?""",
-        [collector_id, to_iso(clock.now()), CANDIDATE_PAGE],
-    ).fetchall()
-    for row in rows:
+    now = clock.now()
+    settings = settings or Settings()
+    rows = worklist(conn, settings, collector_id, to_iso(now), now.date())
+    for seen, row in enumerate(rows, 1):
         cid = int(row["customer_id"])
         if cid not in exclude and calls_allowed(row["status"]):
             return cid
+        if seen >= CANDIDATE_PAGE:
+            break
     return None

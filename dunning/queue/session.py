@@ -177,7 +177,7 @@ class WorkSession:
         skip = exclude | {cid for cid, _why in self.passed_over}
 
         def go(conn: sqlite3.Connection) -> AccountView | None:
-            cid = peek_next(conn, self.clock, self.collector.id, skip)
+            cid = peek_next(conn, self.clock, self.collector.id, skip, self.settings)
             if cid is None:
                 return None
             return load_account(conn, self.clock, self.settings, cid, self.collector.id)
