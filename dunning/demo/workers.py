@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
 from pathlib import Path
 
-from dunning.demo.gen import COLUMNS, EXTRA, GenConfig, Generator
+from dunning.demo.gen import COLUMNS, GenConfig, Generator
 from dunning.demo.history import QueueMaker
 
 Tables = list[tuple[str, list]]  # (table, values row after row) or (extra, rows)
@@ -204,22 +204,16 @@ def _generator_main(
         if cfg.phone_pool:
             gen.warm_pools()
         pools = time.perf_counter() - t
-        busy, rows, writing = 0.0, 0, 0.0
+        busy, rows = 0.0, 0
         t = time.perf_counter()
         for part, chunk in enumerate(chunks(gen)):
-            tables = [(name, r) for name, r in chunk if name in COLUMNS]
-            # the slow path's queue seeds (tuples, not a table) travel marshalled
-            extras = [(name, r) for name, r in chunk if name in EXTRA and name != "queue_input"]
+            tables = [(name, r) for name, r in chunk if name != "queue_input"]
             inputs = [r for name, r in chunk if name == "queue_input"]
             busy += time.perf_counter() - t
-            rows += sum(len(r) // len(COLUMNS[name]) for name, r in tables)
-            if extras:
-                send.send_bytes(marshal.dumps(("extra", extras)))
+            rows += sum(len(r) // len(COLUMNS[name]) for name, r in tables if name in COLUMNS)
             room.acquire()  # type: ignore[attr-defined]
-            t = time.perf_counter()
             path = folder / f"part-{part:05d}.db"
             written = write_part(path, tables)
-            writing += time.perf_counter() - t
             send.send_bytes(marshal.dumps(("part", [str(path), written])))
             to_scorer.send_bytes(marshal.dumps(inputs[0] if inputs else []))
             t = time.perf_counter()
@@ -227,7 +221,6 @@ def _generator_main(
         stats = [
             ("phone pools (generator process)", pools, 0),
             ("generate rows (generator process, in parallel)", busy, rows),
-            ("write parts (generator process, in parallel)", writing, rows),
         ]
         send.send_bytes(marshal.dumps(("end", stats)))
     except BaseException:
