@@ -12,13 +12,9 @@ the CLI passes ``SystemClock()`` so the aging looks current.
 How it stays fast (1M customers, 5M invoices; bench/bench_build.py): one generator
 (demo_gen) walks the customers in order. For big builds it runs in a second process and
 a third scores the queue rows (``derive_state`` and ``priority.score``, exactly what
-``refresh_accounts`` would write), so generating, scoring and inserting share the cores.
-The generator writes each chunk's rows into a small file of plain tables (``workers.
-write_part``) that the writer copies in with INSERT ... SELECT (``_Loader.copy``): the
-values are bound once, in the generator's process, and the single writer (the floor of
-this design: bench/bench_build_floor.py) spends no Python per row. The scorer's queue
-rows and small builds' rows travel flat and go in 50 to an INSERT.
-The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
+``refresh_accounts`` would write); both ship marshalled chunks through pipes, so
+generating, scoring and inserting share the cores. Rows travel flat and go in 50 to an
+INSERT. The file is loaded with ``journal_mode=OFF``, ``synchronous=OFF`` and CHECK
 constraints off (the generator only makes valid rows; the tests run integrity_check);
 the migration's indexes that the rows would not reach in key order are dropped and
 recreated from their own SQL afterwards, and the database ends in WAL mode like every

@@ -2,8 +2,7 @@
 
 Big builds run the generator in one process and the queue scorer (derive_state and
 priority.score for every account) in another, so that generating, scoring and inserting
-share the machine's cores. The generator writes each chunk into a file (``write_part``)
-and sends its name; the scorer ships marshalled batches through a pipe; a reader
+share the machine's cores. Each ships marshalled batches through a pipe; a reader
 thread here keeps the pipes drained into a bounded queue, so the helpers run ahead of
 the inserts instead of waiting for them (the GIL is free while it reads).
 """
