@@ -93,29 +93,3 @@ def test_the_search_index_made_during_the_load_is_the_one_rebuild_makes(tmp_path
         assert conn.execute("SELECT COUNT(*) FROM search_stale").fetchone() == (0,)
     finally:
         conn.close()
-
-
-def test_the_helper_processes_parts_make_the_rows_of_one_process(tmp_path, monkeypatch):
-    """Big builds ship each chunk as a file of plain tables that the writer copies in
-    (workers.write_part, build._Loader.copy): several chunks give the rows one process
-    binds itself, in the same order, and no part file is left behind."""
-    from dunning.demo import build, workers
-
-    made: list[Path] = []
-    real_mkdtemp = workers.tempfile.mkdtemp
-
-    def mkdtemp(**kwargs: object) -> str:
-        made.append(Path(real_mkdtemp(**kwargs)))  # type: ignore[arg-type]
-        return str(made[-1])
-
-    monkeypatch.setattr(workers.tempfile, "mkdtemp", mkdtemp)
-    monkeypatch.setattr(build, "CHUNK", 70)  # five parts, the last one short
-    paths = [tmp_path / "one.db", tmp_path / "parts.db"]
-    for path, worker in zip(paths, (False, True), strict=True):
-        summary, _ = build_demo_report(
-            path, customers=300, seed=2, clock=FixedClock(), worker=worker, phone_pool=True,
-            direct_queue=True,
-        )  # fmt: skip
-        assert summary["customers"] == 300
-    assert digests(paths[1]) == digests(paths[0])
-    assert len(made) == 1 and not made[0].exists()

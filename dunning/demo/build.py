@@ -38,7 +38,7 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
-from dunning.demo.workers import Part, Phase, from_processes, in_process
+from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
@@ -193,15 +193,10 @@ def _build(
     gc.disable()  # millions of short-lived tuples, no cycles: collections only cost time
     try:
         conn.execute("BEGIN")
-        for kind, payload in source:
-            if isinstance(payload, Part):  # a chunk's rows in a file: copied in by SQL
-                conn.execute("COMMIT")  # (ATTACH is refused inside a transaction)
-                loader.copy(payload)
-                conn.execute("BEGIN")
-            else:
-                loader.load(payload)
+        for kind, tables in source:
+            loader.load(tables)
             names.fold(loader.counts["customers"])
-            if kind in ("chunk", "part"):  # a chunk of customers is complete: commit, report
+            if kind == "chunk":  # a chunk of customers is complete: commit, report
                 conn.execute("COMMIT")
                 conn.execute("BEGIN")
                 say(f"customers {loader.counts['customers']}/{customers}")
@@ -290,29 +285,6 @@ class _Loader:
             self._insert(table, values)
             self.seconds[table] += time.perf_counter() - t
             self.counts[table] += len(values) // len(COLUMNS[table])
-        self._since = time.perf_counter()
-
-    def copy(self, part: Part) -> None:
-        """Copy a part's tables in (INSERT ... SELECT, no Python per row), then drop it."""
-        self.waiting += time.perf_counter() - self._since
-        conn = self.conn
-        conn.execute("ATTACH ? AS part", (str(part.path),))
-        try:
-            conn.execute("BEGIN")
-            for table in part.tables:
-                t = time.perf_counter()
-                cols = ", ".join(COLUMNS[table])
-                cur = conn.execute(
-                    f"INSERT INTO main.{table} ({cols}) SELECT {cols} FROM part.{table}"
-                )
-                self.seconds[table] += time.perf_counter() - t
-                self.counts[table] += cur.rowcount
-            conn.execute("COMMIT")
-        finally:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            conn.execute("DETACH part")
-            part.done()
         self._since = time.perf_counter()
 
     def _insert(self, table: str, values: list[object]) -> None:

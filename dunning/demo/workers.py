@@ -14,9 +14,6 @@ import marshal
 import multiprocessing as mp
 import os
 import queue
-import shutil
-import sqlite3
-import tempfile
 import threading
 import time
 import traceback
@@ -24,13 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as mp_wait
-from pathlib import Path
 
 from dunning.demo.gen import COLUMNS, GenConfig, Generator
 from dunning.demo.history import QueueMaker
 
 Tables = list[tuple[str, list]]  # (table, values row after row) or (extra, rows)
-PER_STATEMENT = 50  # rows a statement when a part is written (as build.ROWS_PER_STATEMENT)
 AHEAD = 8  # messages (about a chunk of customers each) buffered before the helpers wait
 
 
@@ -67,23 +62,13 @@ def in_process(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, Table
 
 
 def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, Tables]]:
-    """("part", Part) per chunk from the generator, ("queue", ...) from the scorer.
-
-    A part is a chunk's rows in a file of plain tables that the generator wrote (see
-    ``write_part``); the loader copies it in with INSERT ... SELECT and calls
-    ``part.done()``, which deletes it and lets the generator write one more: at most
-    AHEAD parts exist at once."""
+    """("chunk", tables) per chunk from the generator, ("queue", ...) from the scorer."""
     ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
-    shm = Path("/dev/shm")
-    folder = Path(tempfile.mkdtemp(prefix="dunning-demo-", dir=shm if shm.is_dir() else None))
-    room = ctx.BoundedSemaphore(AHEAD)
     gen_recv, gen_send = ctx.Pipe(duplex=False)
     in_recv, in_send = ctx.Pipe(duplex=False)
     q_recv, q_send = ctx.Pipe(duplex=False)
     procs = [
-        ctx.Process(
-            target=_generator_main, args=(cfg, gen_send, in_send, folder, room), daemon=True
-        ),
+        ctx.Process(target=_generator_main, args=(cfg, gen_send, in_send), daemon=True),
         ctx.Process(target=_scorer_main, args=(cfg, in_recv, q_send), daemon=True),
     ]
     for p in procs:
@@ -110,8 +95,6 @@ def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, T
                 running.discard(conn)
             elif kind == "error":
                 raise RuntimeError(f"the demo {names[conn]} failed:\n{payload}")
-            elif kind == "part":
-                yield kind, Part(Path(payload[0]), payload[1], room)  # type: ignore[list-item]
             else:
                 yield kind, payload
             held = payload  # noqa: F841 (see Generator.batches: fewer page faults)
@@ -125,7 +108,6 @@ def from_processes(cfg: GenConfig, phases: list[Phase]) -> Iterator[tuple[str, T
             p.join(timeout=5)
         for conn in names:
             conn.close()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read(conns: list[Connection], inbox: queue.Queue, stop: threading.Event) -> None:
@@ -147,55 +129,7 @@ def _read(conns: list[Connection], inbox: queue.Queue, stop: threading.Event) ->
                     continue
 
 
-class Part:
-    """A chunk's rows in a file (``write_part``): the tables it holds, in order."""
-
-    def __init__(self, path: Path, tables: list[str], room: object) -> None:
-        self.path = path
-        self.tables = tables
-        self._room = room
-
-    def done(self) -> None:
-        """Delete the file and let the generator write another one."""
-        self.path.unlink(missing_ok=True)
-        self._room.release()  # type: ignore[attr-defined]
-
-
-def write_part(path: Path, tables: Tables) -> list[str]:
-    """Write each table's rows (flat, COLUMNS order) into a new file of plain tables (no
-    type, no index, no constraint: values stay what Python made) and return the tables
-    written. Binding the values here, in the generator's process, instead of in the
-    writer's: the writer copies them in C (``_Loader.copy``), which costs it half the CPU
-    of binding them itself (bench_build_floor.py --copy), and marshalling goes."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode=OFF")
-        conn.execute("PRAGMA synchronous=OFF")
-        conn.execute("BEGIN")
-        written = []
-        for table, values in tables:
-            cols = COLUMNS[table]
-            width = len(cols)
-            conn.execute(f"CREATE TABLE {table} ({', '.join(cols)})")
-            one = f"({', '.join('?' * width)})"
-            step = width * PER_STATEMENT
-            full = len(values) // step * step
-            many = f"INSERT INTO {table} VALUES " + ", ".join([one] * PER_STATEMENT)
-            conn.executemany(many, [values[i : i + step] for i in range(0, full, step)])
-            conn.executemany(
-                f"INSERT INTO {table} VALUES {one}",
-                [values[i : i + width] for i in range(full, len(values), width)],
-            )
-            written.append(table)
-        conn.execute("COMMIT")
-        return written
-    finally:
-        conn.close()
-
-
-def _generator_main(
-    cfg: GenConfig, send: Connection, to_scorer: Connection, folder: Path, room: object
-) -> None:
+def _generator_main(cfg: GenConfig, send: Connection, to_scorer: Connection) -> None:
     gc.disable()  # no reference cycles here; collections would only cost time
     try:
         gen = Generator(cfg)
@@ -205,15 +139,12 @@ def _generator_main(
         pools = time.perf_counter() - t
         busy, rows = 0.0, 0
         t = time.perf_counter()
-        for part, chunk in enumerate(chunks(gen)):
+        for chunk in chunks(gen):
             tables = [(name, r) for name, r in chunk if name != "queue_input"]
             inputs = [r for name, r in chunk if name == "queue_input"]
             busy += time.perf_counter() - t
             rows += sum(len(r) // len(COLUMNS[name]) for name, r in tables if name in COLUMNS)
-            room.acquire()  # type: ignore[attr-defined]
-            path = folder / f"part-{part:05d}.db"
-            written = write_part(path, tables)
-            send.send_bytes(marshal.dumps(("part", [str(path), written])))
+            send.send_bytes(marshal.dumps(("chunk", tables)))
             to_scorer.send_bytes(marshal.dumps(inputs[0] if inputs else []))
             t = time.perf_counter()
         to_scorer.send_bytes(marshal.dumps(None))
