@@ -348,10 +348,7 @@ def write_table(
             if worker and proc is not None and proc.stdout is not None:
                 worker = proc.stdout.read() == b"D" and proc.wait() == 0
             if worker:
-                theirs_file.seek(0)
-                text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
-                while piece := text.read(1 << 20):
-                    fh.write(piece)
+                _copy_lines(theirs_file, fh)
             else:  # the other half's lines here, same snapshot: the same layout
                 if upper.tell() == 0:
                     aging_out.measure(_rows(own, half_sql(base, True), params), names, upper)
@@ -399,10 +396,7 @@ def _write_kept(
         if worker and proc is not None and proc.stdout is not None:
             worker = proc.stdout.read() == b"D" and proc.wait() == 0
         if worker:
-            theirs_file.seek(0)
-            text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
-            while piece := text.read(1 << 20):
-                fh.write(piece)
+            _copy_lines(theirs_file, fh)
         else:
             aging_out.write_batches(shape, _rows(own, half_sql(base, True), params), names, fh)
     aging_out.write_tail(shape, fh)
@@ -461,3 +455,11 @@ def _worker() -> None:
 
 if __name__ == "__main__":
     _worker()
+
+
+def _copy_lines(theirs_file: IO[bytes], fh: IO[str]) -> None:
+    """The worker's half of the table, as it wrote it, after this half's lines."""
+    theirs_file.seek(0)
+    text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
+    while piece := text.read(1 << 20):
+        fh.write(piece)
