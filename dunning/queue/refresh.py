@@ -26,22 +26,25 @@ import contextlib
 import marshal
 import multiprocessing as mp
 import os
-import signal
 import sqlite3
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import data_version, write_tx
-from dunning.db.integrity import damaged_on_read, is_corrupt
+from dunning.db.integrity import damaged_on_read
 from dunning.queue import rebuild as next_queue
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.refresh_ranges import RANGE as _RANGE
+from dunning.queue.refresh_ranges import changes_in as _changes
+from dunning.queue.refresh_ranges import helper as _helper
+from dunning.queue.refresh_ranges import ranges as _ranges
 from dunning.queue.refresh_rows import IN_CHUNK, Changes, changes_where, write_changes
 
 CHUNK = 5000
@@ -61,7 +64,6 @@ AHEAD = 2  # ranges handed to each helper before its first answer is awaited
 REBUILD_FROM = 50_000
 REBUILD_SHARE = 0.5
 
-_RANGE = "customer_id BETWEEN ? AND ?"
 # the customers of an id range whose promises evaluate_promises(ids) may change tonight:
 # a pending promise whose deadline came (or is not stored), or with money dated inside its
 # window (it may be kept early), or whose customer has a partial or broken promise (it is
@@ -260,21 +262,6 @@ def _scoped(
         _checkpoint(conn, stats)
 
 
-def _ranges(conn: sqlite3.Connection, chunk: int) -> Iterator[tuple[int, int, int]]:
-    """(first id, last id, customers) of each range of ``chunk`` customers, in order."""
-    last = 0
-    while True:
-        lo, hi, count = conn.execute(
-            "SELECT MIN(id), MAX(id), COUNT(*) FROM "
-            "(SELECT id FROM customers WHERE id > ? ORDER BY id LIMIT ?)",
-            (last, chunk),
-        ).fetchone()
-        if not count:
-            return
-        yield int(lo), int(hi), int(count)
-        last = int(hi)
-
-
 def _path(conn: sqlite3.Connection) -> str:
     """The main database's file ('' in memory or temporary)."""
     for row in conn.execute("PRAGMA database_list"):
@@ -309,7 +296,15 @@ def _parallel(
             ans_recv, ans_send = ctx.Pipe(duplex=False)
             p = ctx.Process(
                 target=_helper,
-                args=(path, maker.now_iso, maker.today, settings, ask_recv, ans_send),
+                args=(
+                    path,
+                    maker.now_iso,
+                    maker.today,
+                    settings,
+                    CELL_SIZE_CHECK,
+                    ask_recv,
+                    ans_send,
+                ),
                 daemon=True,
             )
             p.start()
@@ -365,48 +360,6 @@ def _parallel(
             if p.is_alive():
                 p.kill()
                 p.join(timeout=5)
-
-
-def _helper(
-    path: str,
-    now_iso: str,
-    today: object,
-    settings: Settings,
-    asks: Connection,
-    answers: Connection,
-) -> None:
-    """Read and compute the ranges asked for, on a connection of its own, read-only."""
-    import traceback
-    from datetime import date
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
-    try:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
-        conn.execute("PRAGMA query_only = ON")
-        conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")  # as the writer's
-        assert isinstance(today, date)
-        maker = RowMaker(now_iso, today, settings)
-        maker.keep_unchanged = True
-        while True:
-            try:
-                ask = marshal.loads(asks.recv_bytes())
-            except EOFError:
-                return
-            if ask is None:
-                return
-            lo, hi = ask
-            conn.execute("BEGIN")
-            try:
-                changes = _changes(conn, maker, lo, hi)
-            finally:
-                conn.execute("COMMIT")
-            answers.send_bytes(marshal.dumps(("ok", changes)))
-    except BaseException as exc:
-        reply = ("corrupt", str(exc)) if is_corrupt(exc) else ("error", traceback.format_exc())
-        with contextlib.suppress(OSError):
-            answers.send_bytes(marshal.dumps(reply))
-    finally:
-        answers.close()
 
 
 def _decide(
@@ -523,11 +476,6 @@ class _Writer:
 def _count(stats: RefreshStats, changes: Changes) -> None:
     stats.changed += len(changes[0]) + len(changes[1]) + len(changes[2])
     stats.unchanged += changes[3]
-
-
-def _changes(conn: sqlite3.Connection, maker: RowMaker, lo: int, hi: int) -> Changes:
-    """(rows to create, rows whose score alone changes, other changed rows, unchanged)."""
-    return changes_where(conn, maker, _RANGE, [lo, hi])
 
 
 def _held(stats: RefreshStats, since: float) -> None:
