@@ -12,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from dunning import startup
 from dunning.db.connection import FileReplaced
@@ -35,6 +35,7 @@ from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
 from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
 from dunning.tui.widgets.account import AccountPane, history_text
+from dunning.tui.widgets.footer import OneFooter
 from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
@@ -92,7 +93,7 @@ class WorkScreen(
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
                 yield Shown(id="status")
         with Horizontal(id="footer-row"):
-            yield Footer(show_command_palette=False, compact=True)
+            yield OneFooter(show_command_palette=False, compact=True)
             yield Shown(id="footer-corner")
 
     def on_mount(self) -> None:
