@@ -137,11 +137,18 @@ class Terminal:
         os.close(self.master)
 
 
+START_CPU: dict[str, list[float]] = {}  # the process's CPU seconds at each start's draw
+
+
 def start_once(cmd: list[str], quiet: float) -> float:
+    """Spawn -> first reference drawn (then quiet), in seconds; the process's CPU (all its
+    threads) at that moment goes to START_CPU under the command's last word: a figure a
+    busy machine disturbs less than wall time."""
     term = Terminal(cmd)
     try:
         if term.drawn(0, None, quiet, 60.0) is None:
             raise SystemExit(f"{cmd}: no reference on screen in 60 s: {bytes(term.buf[-500:])!r}")
+        START_CPU.setdefault(cmd[-1], []).append(term.cpu_seconds())
         return term.last - term.t0
     finally:
         term.close()
@@ -238,6 +245,7 @@ def main() -> None:
 
     starts: list[float] = []
     bare_starts: list[float] = []
+    START_CPU.clear()  # the untimed starts above
     for _ in range(args.starts):  # interleaved: both see the same machine
         starts.append(start_once(app, quiet))
         bare_starts.append(start_once(bare, quiet))
@@ -256,6 +264,7 @@ def main() -> None:
             )
         )
         print(f"start p50 <= 2x bare: {ratio(starts, bare_starts, 50)}")
+        print(start_cpu(app, bare))
         return
 
     keys, cpu, lost = outcomes(app, args.n, args.think, quiet)
@@ -302,6 +311,18 @@ def main() -> None:
                 ),
             ],
         )
+    )
+    print(start_cpu(app, bare))
+
+
+def start_cpu(app: list[str], bare: list[str]) -> str:
+    a, b = START_CPU.get(app[-1], []), START_CPU.get(bare[-1], [])
+    if not a or not b:
+        return "start CPU: -"
+    ma, mb = statistics.median(a), statistics.median(b)
+    return (
+        f"start CPU p50 (the process, at the draw): {ma * 1000:.0f} ms, "
+        f"bare {mb * 1000:.0f} ms ({ma / mb:.2f}x)"
     )
 
 

@@ -115,7 +115,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def _top_parser() -> argparse.ArgumentParser:
-    from dunning import cli_admin
+    from dunning import cli_open
 
     parser = Parser(
         prog="dunning",
@@ -126,7 +126,7 @@ def _top_parser() -> argparse.ArgumentParser:
     )
     _add_common(parser, top=True)
     parser.add_argument("--version", action="version", version=f"dunning {__version__}")
-    parser.set_defaults(handler=cli_admin.cmd_open)
+    parser.set_defaults(handler=cli_open.cmd_open)
     return parser
 
 

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context, say
+from dunning.cli_open import open_app
 from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
 from dunning.db import aging_snapshot, private
@@ -134,40 +135,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "refresh (as after a settings change)",
     )
     rp.set_defaults(handler=cmd_queue_refresh)
-
-
-# -- open the app -----------------------------------------------------------------------
-
-
-def _has_customers(conn: sqlite3.Connection) -> bool:
-    """One row read (a COUNT(*) read the whole table: 1M customers at every start)."""
-    return conn.execute("SELECT 1 FROM customers LIMIT 1").fetchone() is not None
-
-
-def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
-    conn = ctx.open(path, warn=False)  # the screen says it
-    if not _has_customers(conn):
-        raise CliError(
-            f"{path} holds no customers yet: build and open a demo with `dunning demo`, or "
-            "import your ledger with `dunning import KIND FILE`"
-        )
-    collector = ctx.identity(conn, as_name)
-    settings = ctx.settings()
-    ctx.close()
-    from dunning.queue.session import start_session
-
-    # the first account is claimed and loaded while Textual imports
-    session = start_session(path, collector, settings)
-    try:
-        from dunning.tui.app import run_app  # Textual is slow to import: only here
-    except BaseException:
-        session.close()
-        raise
-    return run_app(path, collector, settings, session)
-
-
-def cmd_open(args: argparse.Namespace, ctx: Context) -> int:
-    return open_app(ctx, ctx.db_path)
 
 
 # -- demo -------------------------------------------------------------------------------

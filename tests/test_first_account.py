@@ -158,3 +158,108 @@ def test_a_command_runs_with_the_usual_collections(tmp_path: Path) -> None:
         startup.defer_collections()  # as `python -m dunning` does
         main(argv)
         assert gc.get_threshold() == before
+
+
+def _frames(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Each frame of the work screen: (the account's name or "", the status line)."""
+    from dunning.tui.screens.work import WorkScreen
+
+    seen: list[tuple[str, str]] = []
+    real = DunningApp._display
+
+    def display(self: DunningApp, screen: object, renderable: object) -> None:
+        if isinstance(screen, WorkScreen) and renderable is not None:
+            name = screen.view.name if screen.view is not None else ""
+            seen.append((name, str(screen.query_one("#status").content)))
+        real(self, screen, renderable)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DunningApp, "_display", display)
+    return seen
+
+
+def _statuses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the status line is given, in order."""
+    from textual.widgets import Static
+
+    from dunning.tui.widgets.shown import Shown
+
+    seen: list[str] = []
+    real = Shown.update
+
+    def update(self: Static, content: object = "", *args: object, **kw: object) -> None:
+        if self.id == "status":
+            seen.append(str(content))
+        real(self, content, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Shown, "update", update)
+    return seen
+
+
+async def test_a_first_account_claimed_before_the_mount_is_the_first_frame(
+    db: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim made while Textual imports is done: the screen's first frame is the
+    account (no "Loading…" frame drawn, no worker claiming it)."""
+    from dunning.tui.screens.work import WorkScreen
+
+    frames = _frames(monkeypatch)
+    session = WorkSession(db, alice(db), Settings(), clock)
+    session.prefetch_first()
+    assert session._first is not None
+    session._first[0].join()
+    app = DunningApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert isinstance(screen, WorkScreen)
+        assert frames[0] == ("Acme Anvils Inc.", "")  # the first frame: no "Loading…"
+        assert "Acme Anvils" in part(screen, "title")
+        assert claimed(db) == [screen.view.id] and session._first is None
+        await pilot.pause(0.1)
+        assert screen._counts  # the header's counts came in a worker
+    session.close()
+
+
+async def test_a_first_claim_still_running_at_mount_is_taken_by_a_worker(
+    db: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    statuses = _statuses(monkeypatch)
+    session = WorkSession(db, alice(db), Settings(), clock)
+    go = threading.Event()
+    real = session._claim_next
+
+    def slow(exclude: frozenset[int]) -> object:
+        go.wait(10)
+        return real(exclude)
+
+    monkeypatch.setattr(session, "_claim_next", slow)
+    session.prefetch_first()
+    app = DunningApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.screen.view is None and statuses == ["Loading…"]
+        go.set()
+        screen = await settle(pilot)
+        assert "Acme Anvils" in part(screen, "title")
+        assert claimed(db) == [screen.view.id]
+    session.close()
+
+
+async def test_a_failed_first_claim_is_shown_as_before(
+    db: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = WorkSession(db, alice(db), Settings(), clock)
+
+    def failing(exclude: frozenset[int]) -> object:
+        raise ClaimError("the queue is locked")
+
+    monkeypatch.setattr(session, "_claim_next", failing)
+    session.prefetch_first()
+    assert session._first is not None
+    session._first[0].join()
+    app = DunningApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await settle(pilot)
+        assert screen.view is None
+        assert "the queue is locked" in str(screen.query_one("#status").content)
+    session.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,7 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static, TextArea
+from textual.widgets import Label, Static, TextArea
 
 from dunning import startup
 from dunning.db.connection import FileReplaced
@@ -29,11 +28,14 @@ from dunning.tui.messages import AccountLoaded, FileGone, LockWaiting, WorkFaile
 from dunning.tui.screens.file_gone import FileGoneMixin
 from dunning.tui.screens.help import keys_by_id
 from dunning.tui.screens.undo import UndoMixin
+from dunning.tui.screens.work_first import first_if_done
+from dunning.tui.screens.work_jobs import JobsMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
 from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
 from dunning.tui.widgets.account import AccountPane, history_text
+from dunning.tui.widgets.footer import OneFooter
 from dunning.tui.widgets.shown import Shown
 from dunning.tui.window_watch import WindowWatch
 
@@ -47,7 +49,9 @@ COUNTS_EVERY = 20.0
 CHECKPOINT_EVERY = 10.0  # the session's connection never checkpoints on a commit
 
 
-class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageMixin, Screen[None]):
+class WorkScreen(
+    FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageMixin, JobsMixin, Screen[None]
+):
     BINDINGS = work_bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
 
@@ -89,7 +93,7 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
                 yield TextArea(id="note", soft_wrap=True, tab_behavior="focus")
                 yield Shown(id="status")
         with Horizontal(id="footer-row"):
-            yield Footer(show_command_palette=False, compact=True)
+            yield OneFooter(show_command_palette=False, compact=True)
             yield Shown(id="footer-corner")
 
     def on_mount(self) -> None:
@@ -97,7 +101,12 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
         self._footer_corner()
         self._topbar()
         self.query_one("#status", Static).update(Text(_("Loading…"), style="dim"))
-        self._work(lambda: AccountLoaded(self.session.next_account(), None), counts=True)
+        done, first = first_if_done(self.session)  # claimed while Textual imported
+        if done:
+            self._loaded(AccountLoaded(first, None))  # in the first frame (work_first.py)
+            self._refresh_counts()
+        else:
+            self._work(lambda: AccountLoaded(self.session.next_account(), None), counts=True)
         self._watch_lock()
         self.set_interval(RENEW_EVERY, self._renew)
         self.set_interval(POLL_EVERY, self._poll)
@@ -127,37 +136,6 @@ class WorkScreen(FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageM
 
         self.busy = True
         self.run_worker(run, thread=True, group="db", exit_on_error=False)
-
-    def _renew(self) -> None:
-        if self.view is not None:
-            renew = self._guarded(self.session.renew)
-            self.run_worker(renew, thread=True, group="renew", exit_on_error=False)
-
-    def _refresh_counts(self) -> None:
-        """The header's ready/waiting counts, every COUNTS_EVERY seconds: our own outcomes
-        are counted as they are saved (_loaded); this catches up with everyone else's."""
-        self.run_worker(
-            self._counts_job, thread=True, group="counts", exclusive=True, exit_on_error=False
-        )
-
-    def _counts_job(self) -> None:
-        """In a worker thread: count, then show (the session's read connection)."""
-        try:
-            counts = self.session.counts()
-        except Exception:  # noqa: BLE001 - the header can wait for the next try
-            return
-        with suppress(Exception):  # the app may be closing
-            self.app.call_from_thread(self._set_counts, counts)
-
-    def _checkpoint(self) -> None:
-        """The WAL's pages into the database file, in a worker: never inside an outcome's
-        commit (dunning/db/connection.py, manual_checkpoints)."""
-
-        def job() -> None:
-            with suppress(Exception):  # the next one tries again
-                self.session.checkpoint()
-
-        self.run_worker(job, thread=True, group="checkpoint", exclusive=True, exit_on_error=False)
 
     def _set_counts(self, counts: dict[str, int]) -> None:
         self._counts = counts
