@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from test_aging_reference import TODAY, build, reference_rows
+from test_aging_reference import TODAY, build, reference_csv, reference_rows, run
 from test_aging_widths import _ids, _invoice
 
-from dunning.db import aging_lines, aging_out, aging_snapshot
+from dunning.clock import FixedClock
+from dunning.db import aging_lines, aging_out, aging_snapshot, aging_split
 from dunning.db.connection import write_tx
 
 
@@ -89,3 +91,49 @@ def test_lines_without_the_ordered_table_are_the_same(
     want = _lines(conn, TODAY)
     monkeypatch.setenv("DUNNING_AGING_ORDER", "0")  # the snapshot sorted, tuples shaped here
     assert _lines(conn, TODAY) == want == reference_rows(conn, TODAY, "customer")
+
+
+def _hostile(conn: sqlite3.Connection) -> None:
+    """Collectors whose names csv.writer quotes or csvsafe neutralizes, and a reference
+    with a NUL and another with a formula start (the names come from build's NAMES)."""
+    ids = _ids(conn)
+    with write_tx(conn):
+        for n, user in enumerate(["=cmd|calc", 'a,b "q"']):
+            cid = conn.execute(
+                "INSERT INTO collectors (username, display_name, created_at) VALUES (?,?,?)",
+                (user, user, "2026-11-23T15:00:00Z"),
+            ).lastrowid
+            conn.execute(
+                "UPDATE queue SET collector_id = ? WHERE customer_id IN (?, ?)",
+                (cid, ids[10 + 2 * n], ids[11 + 2 * n]),
+            )
+        up = "UPDATE customers SET external_ref = ? WHERE id = ?"
+        conn.execute(up, ("N\x00UL", ids[6]))
+        conn.execute(up, ("-cmd", ids[7]))
+
+
+@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("days", [0, 3])
+def test_csv_lines_made_by_sqlite_equal_the_reference(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    clock: FixedClock,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    split: bool,
+    days: int,
+) -> None:
+    build(conn, 14, customers=60)
+    _hostile(conn)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    _dirty(conn)
+    with write_tx(conn):  # a dirty customer with a hostile name
+        conn.execute("UPDATE customers SET name = '@SUM(1)' WHERE id = ?", (_ids(conn)[8],))
+    if split:
+        monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    monkeypatch.setattr(aging_out, "_csv_batch", None)  # the tuples' CSV path: not taken
+    as_of = TODAY + timedelta(days=days)
+    clock.advance(days=days)
+    out = tmp_path / "a.csv"
+    run(db_path, clock, "--format", "csv", "-o", str(out))
+    assert out.read_bytes() == reference_csv(reference_rows(conn, as_of, "customer"), "customer")
