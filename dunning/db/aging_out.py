@@ -285,8 +285,6 @@ def write_aging(
                 from dunning.db import aging_split
 
                 split = aging_split.write_csv(conn, as_of, fh)
-            if split is None and (today is None or as_of >= today):  # sums kept: SQL lines
-                split = aging_lines.write_csv(conn, as_of, fh)
             if split is not None:
                 sums, count[0] = split
             else:

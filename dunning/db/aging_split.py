@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from dunning.db import aging_lines, aging_out, aging_snapshot, aging_widths, reports
+from dunning.db import aging_out, aging_widths, reports
 from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import Tuples
 
@@ -135,25 +135,6 @@ def _write_half(
     return sums, count
 
 
-def _csv_plan(
-    conn: sqlite3.Connection, as_of: date, at: dict[str, Any]
-) -> tuple[str, dict[str, Any], bool]:
-    """The CSV's statement (its lines made by SQLite when the sums are kept:
-    aging_lines.csv_plan; else the report's tuples) and parameters with the pivot's."""
-    plan = aging_lines.csv_plan(conn, as_of)
-    if plan is not None:
-        return plan[0], plan[1] | at, True
-    return *_plan(conn, as_of, at), False
-
-
-def _write_lines_half(
-    conn: sqlite3.Connection, sql: str, params: dict[str, Any], fh: IO[str], add: bool = True
-) -> tuple[dict[str, list[int]], int]:
-    """Write the lines of ``sql`` (aging_lines' CSV statement); no sums (kept)."""
-    with reports.paused_gc():
-        return {}, aging_lines.write_rows(conn, sql, params, fh, aging_lines.csv_text)
-
-
 def _applies(conn: sqlite3.Connection) -> str | None:
     """The database file's path when the split applies: not a small ledger (under
     MIN_CUSTOMERS), one core, a database in memory, the caller inside a transaction or
@@ -188,25 +169,20 @@ def write_csv(
             return None
         at = {"pk": pivot[0], "pref": pivot[1], "pcur": pivot[2]}
         v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-        with aging_snapshot.read_tx(probe):
-            base, params, lines = _csv_plan(probe, as_of, at)
-        job = {"path": path, "sql": half_sql(base, True), "params": params, "lines": lines}
+        base, params = _plan(probe, as_of, at)
+        job = {"path": path, "sql": half_sql(base, True), "params": params}
         started = proc is not None and _send(proc, job)
         parallel.begin_snapshot(own)
         # both snapshots taken with no commit in between: the same state
         same = started and probe.execute("PRAGMA data_version").fetchone()[0] == v1
-        plan = _csv_plan(own, as_of, at)
-        if plan[:2] != (base, params) or plan[2] != lines:  # the snapshot moved meanwhile
+        if _plan(own, as_of, at) != (base, params):  # the snapshot moved meanwhile
             same = False
-        base, params, lines = plan
+            base, params = _plan(own, as_of, at)
         if proc is not None and not same and proc.poll() is None:
             proc.kill()  # its half is done here instead
-        if lines:  # each line made by SQLite, the sums kept (aging_lines)
-            kept = {"sums": aging_lines.kept_sums(own, base, params)}
-        else:  # the sums kept beside the rows (aging_widths, m021): no sum a row
-            kept = aging_widths.report_state(own, base, params, aging_out._names(own))
-        write = _write_lines_half if lines else _write_half
-        sums, count = write(own, half_sql(base, False), params, fh, kept is None)
+        # the sums kept beside the rows (aging_widths, m021): no sum a row in either process
+        kept = aging_widths.report_state(own, base, params, aging_out._names(own))
+        sums, count = _write_half(own, half_sql(base, False), params, fh, kept is None)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
             spill.seek(0)
@@ -214,7 +190,7 @@ def write_csv(
             while piece := text.read(1 << 20):
                 fh.write(piece)
         else:  # no second process, or it failed: the other half here, same snapshot
-            theirs = write(own, half_sql(base, True), params, fh, kept is None)
+            theirs = _write_half(own, half_sql(base, True), params, fh, kept is None)
         own.execute("COMMIT")
         if kept is not None:
             return kept["sums"], count + theirs[1]
@@ -470,11 +446,8 @@ def _worker() -> None:
         return
     fh = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
     with fh:
-        if job.get("lines"):
-            result = _write_lines_half(conn, job["sql"], job["params"], fh)
-        else:
-            add = not aging_widths.applies(conn, job["sql"])  # as this process's parent
-            result = _write_half(conn, job["sql"], job["params"], fh, add)
+        add = not aging_widths.applies(conn, job["sql"])  # as this process's parent decides
+        result = _write_half(conn, job["sql"], job["params"], fh, add)
     conn.close()
     out.write(marshal.dumps(result))
     out.flush()
