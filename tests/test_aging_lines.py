@@ -136,3 +136,12 @@ def test_csv_with_hostile_names_and_collectors_equals_the_reference(
     out = tmp_path / "a.csv"
     run(db_path, clock, "--format", "csv", "-o", str(out))
     assert out.read_bytes() == reference_csv(reference_rows(conn, as_of, "customer"), "customer")
+
+
+def test_collector_names_by_lookup_when_there_are_many(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(conn, 15, customers=40)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    monkeypatch.setattr(aging_lines, "CASE_MAX", 0)  # a lookup by id, not a CASE
+    assert _lines(conn, TODAY) == reference_rows(conn, TODAY, "customer")
