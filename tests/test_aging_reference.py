@@ -319,7 +319,7 @@ def test_an_interrupted_aging_leaves_no_file_and_a_written_one_is_private(
     monkeypatch: pytest.MonkeyPatch,
     fmt: str,
 ) -> None:
-    from dunning.db import aging_out
+    from dunning.db import aging_measure, aging_out
 
     build(conn, 5)
     monkeypatch.setattr(aging_out, "CHUNK", 7)  # many chunks: the file is written in parts
@@ -329,7 +329,7 @@ def test_an_interrupted_aging_leaves_no_file_and_a_written_one_is_private(
     assert out.stat().st_mode & 0o777 == 0o600
     whole = out.read_bytes()
     out.unlink()
-    real = aging_out.marshal.loads if fmt == "table" else aging_out._csv_batch
+    real = aging_measure.marshal.loads if fmt == "table" else aging_out._csv_batch
     calls = []
 
     def interrupted(*args: Any) -> Any:
@@ -339,8 +339,8 @@ def test_an_interrupted_aging_leaves_no_file_and_a_written_one_is_private(
         return real(*args)
 
     if fmt == "table":  # pass two, reading the spilled rows back
-        fake = SimpleNamespace(dumps=aging_out.marshal.dumps, loads=interrupted)
-        monkeypatch.setattr(aging_out, "marshal", fake)
+        fake = SimpleNamespace(dumps=aging_measure.marshal.dumps, loads=interrupted)
+        monkeypatch.setattr(aging_measure, "marshal", fake)
     else:
         monkeypatch.setattr(aging_out, "_csv_batch", interrupted)
     with pytest.raises((KeyboardInterrupt, SystemExit)):

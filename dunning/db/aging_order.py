@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -169,8 +170,36 @@ def state(conn: sqlite3.Connection) -> int | None:
     return None if row is None else int(row[0])
 
 
+def tuple_cols(e: dict[str, str]) -> str:
+    """The select list of the report's tuples (``k, ref, currency, b0..b5, cr, dp, name,
+    collector id``) from the expressions ``e`` of an arm (keys k, ref, cur, b0..b5, cr,
+    dp, name, cid)."""
+    money = ", ".join(e[f"b{j}"] for j in range(6))
+    return (f"{e['k']} AS k, {e['ref']} AS external_ref, {e['cur']} AS currency, {money}, "
+            f"{e['cr']}, {e['dp']}, {e['name']}, {e['cid']}")  # fmt: skip
+
+
+# the dirty customers' rows (aging_snapshot.DIRTY_ROWS) from their FROM on: each arm's
+# select list is the caller's (``cols``)
+_DIRTY_FROM = snap.DIRTY_ROWS[snap.DIRTY_ROWS.index("FROM ({fresh})") :]
+_DIRTY_CELLS = {"k": "-(f.b0 + f.b1 + f.b2 + f.b3 + f.b4 + f.b5 + f.cr + f.dp)",
+                "ref": "c.external_ref", "cur": "f.currency", "cr": "f.cr", "dp": "f.dp",
+                "name": "c.name", "cid": "q.collector_id",
+                **{f"b{j}": f"f.b{j}" for j in range(6)}}  # fmt: skip
+
+
+def dirty_from() -> str:
+    """The FROM ... WHERE of the dirty customers' rows (the
+    second arm of customer_sql's), up to its ORDER BY."""
+    fresh = snap.FRESH_SQL.format(ids="IN (SELECT customer_id FROM snap_dirty)")
+    return _DIRTY_FROM.replace("{fresh}", fresh)
+
+
 def customer_sql(
-    conn: sqlite3.Connection, st: snap.State, as_of: date
+    conn: sqlite3.Connection,
+    st: snap.State,
+    as_of: date,
+    cols: Callable[[dict[str, str]], str] = tuple_cols,
 ) -> tuple[str, dict[str, Any]] | None:
     """Today's by-customer statement read from the table in its order, or None without
     it. Read the states in the transaction that runs the statement. Each half's WHERE
@@ -188,20 +217,22 @@ def customer_sql(
         shift, extra = snap._shift_sql(ranges)
         params |= extra
         ctes += f", snap_shift AS MATERIALIZED ({shift})"
-        moved = ", ".join(f"o.b{j} + COALESCE(sh.d{j}, 0)" for j in range(6))
+        moved = [f"o.b{j} + COALESCE(sh.d{j}, 0)" for j in range(6)]
         join = (
             "LEFT JOIN snap_shift sh ON sh.customer_id = o.customer_id AND sh.currency = o.currency"
         )
     else:
-        moved, join = ", ".join(f"o.b{j}" for j in range(6)), ""
-    fresh = snap.FRESH_SQL.format(ids="IN (SELECT customer_id FROM snap_dirty)")
+        moved, join = [f"o.b{j}" for j in range(6)], ""
+    clean = {"k": "o.k", "ref": "o.external_ref", "cur": "o.currency", "cr": "o.cr",
+             "dp": "o.dp", "name": "o.name", "cid": "o.collector_id",
+             **{f"b{j}": m for j, m in enumerate(moved)}}  # fmt: skip
     sql = f"""WITH {ctes}
-SELECT o.k AS k, o.external_ref AS external_ref, o.currency AS currency, {moved}, o.cr, o.dp,
-       o.name, o.collector_id
+SELECT {cols(clean)}
 FROM aging_order o {join}
 WHERE o.customer_id NOT IN (SELECT customer_id FROM snap_dirty)
   /*HALF:o.k:o.external_ref:o.currency*/
 UNION ALL
-{snap.DIRTY_ROWS.replace("{fresh}", fresh)}ORDER BY k, external_ref, currency
+SELECT {cols(_DIRTY_CELLS)}
+{dirty_from()}ORDER BY k, external_ref, currency
 """
     return sql, params

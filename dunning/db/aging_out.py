@@ -29,21 +29,22 @@ reports.aging builds it.
 
 from __future__ import annotations
 
-import marshal
 import re
 import sqlite3
-import tempfile
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from itertools import accumulate, chain
 from pathlib import Path
 from typing import IO, Any
 
-from dunning.db import aging_snapshot, csvsafe, reports
+from dunning.db import aging_lines, aging_snapshot, csvsafe, reports
 from dunning.db import exports as ex
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
+
+# the measuring pass (when the widths are not kept), in a module of its own
+from dunning.db.aging_measure import _table, measure, merged, write_lines  # noqa: F401
 from dunning.db.outfile import text_output
 from dunning.db.reports_parallel import Tuples
 from dunning.money import minor_digits
@@ -53,6 +54,7 @@ CHUNK = 20_000  # rows read from the cursor at a time
 HEAD = 4  # customer, name, collector, currency; then 10 money columns
 _FLOAT_EXACT = 2**52  # see exports._FLOAT_EXACT
 State = dict[str, Any]  # pass one of the table (measure)
+Lines = Sequence[Sequence[Any]]
 
 
 def _batches(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Tuples]:
@@ -92,20 +94,24 @@ def _hint(conn: sqlite3.Connection) -> str:
     return "INDEXED BY payments_unapplied" if found else "NOT INDEXED"
 
 
-def _add_sums(sums: dict[str, list[int]], batch: Tuples) -> None:
+def _add_sums(
+    sums: dict[str, list[int]], batch: Tuples, cur_at: int = 2, money: tuple[int, ...] = ()
+) -> None:
     """Per currency: b0..b5, credits, disputed and the number of rows, added column by
-    column (C-level sums rather than nine additions a row)."""
+    column (C-level sums rather than nine additions a row); ``cur_at`` and ``money``:
+    where the currency and those eight are (default: the report's tuples)."""
+    money = money or (3, 4, 5, 6, 7, 8, 9, 10)
     by_cur: dict[str, Tuples] = {}
     for row in batch:
-        rows = by_cur.get(row[2])
+        rows = by_cur.get(row[cur_at])
         if rows is None:
-            rows = by_cur[row[2]] = []
+            rows = by_cur[row[cur_at]] = []
         rows.append(row)
     for c, rows in by_cur.items():
-        cols = list(zip(*rows, strict=True))[3:11]
+        cols = list(zip(*rows, strict=True))
         t = sums.setdefault(c, [0] * 9)
-        for n, col in enumerate(cols):
-            t[n] += sum(col)
+        for n, i in enumerate(money):
+            t[n] += sum(cols[i])
         t[8] += len(rows)
 
 
@@ -124,21 +130,49 @@ def _line(row: tuple[Any, ...], names: dict[int, str]) -> list[Any]:
             net, dp, net + dp]  # fmt: skip
 
 
+def _shaped(batch: Tuples, names: dict[int, str]) -> list[list[Any]]:
+    """The lines of a batch of the report's tuples."""
+    who = {cid: names.get(cid) or reports.UNASSIGNED for cid in {r[12] for r in batch}}
+    return [[ref, name, who[cid], c, b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k]
+            for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch]  # fmt: skip
+
+
 def _names(conn: sqlite3.Connection) -> dict[int, str]:
     return {cid: user for cid, user in conn.execute("SELECT id, username FROM collectors")}
 
 
-def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[list[list[Any]]]:
+def chunks(conn: sqlite3.Connection, as_of: date, today: date | None) -> Iterator[Lines]:
     """The aging by customer's lines (the columns of ``exports.aging_table``), in the
-    report's order, a chunk at a time, then its TOTAL lines as the last chunk."""
-    names = _names(conn)
+    report's order, a chunk at a time, then its TOTAL lines as the last chunk. Today's
+    over aging_order: each line made by SQLite (dunning/db/aging_lines.py), the totals
+    from the sums kept beside it (summed here only when not kept)."""
     sums: dict[str, list[int]] = {}
-    for batch in _batches(conn, as_of, today):
-        _add_sums(sums, batch)
-        who = {cid: names.get(cid) or reports.UNASSIGNED for cid in {r[12] for r in batch}}
-        yield [[ref, name, who[cid], c, b0, b1, b2, b3, b4, b5, cr, -k - dp, dp, -k]
-               for k, ref, c, b0, b1, b2, b3, b4, b5, cr, dp, name, cid in batch]  # fmt: skip
-    yield _totals(sums)
+    kept = None
+    with past.reader(conn) as rc, aging_snapshot.read_tx(rc), reports.paused_gc():
+        plan = None
+        if today is None or as_of >= today:
+            who, extra = aging_lines.who_sql(rc)
+            plan = aging_lines.statement(rc, as_of, aging_lines.row_cols(who))
+        if plan is not None:
+            sql, params = plan
+            kept = aging_lines.kept_sums(rc, sql, params)
+            cur = rc.cursor()
+            cur.row_factory = None
+            cur.execute(sql, params | extra)
+            while batch := cur.fetchmany(CHUNK):
+                lines = [r[1:] for r in batch]
+                if kept is None:
+                    _add_sums(sums, lines, 3, _LINE_MONEY)
+                yield lines
+        else:
+            names = _names(conn)
+            for batch in _batches(rc, as_of, today):
+                _add_sums(sums, batch)
+                yield _shaped(batch, names)
+    yield _totals(sums if kept is None else kept)
+
+
+_LINE_MONEY = (4, 5, 6, 7, 8, 9, 10, 12)  # b0..b5, credits, disputed in a line
 
 
 # a text cell the fast CSV line cannot write as it is: a character csv.writer quotes, or
@@ -229,7 +263,7 @@ def write_aging(
     cols, _ = ex.aging_table(reports.AgingReport(as_of, "customer", [], []))
     count = [0, 0]  # lines written, lines of the last chunk (the TOTAL rows)
 
-    def counted() -> Iterator[list[list[Any]]]:
+    def counted() -> Iterator[Lines]:
         for lines in chunks(conn, as_of, today):
             count[0] += len(lines)
             count[1] = len(lines)
@@ -312,79 +346,6 @@ def _by_currency(batch: Tuples) -> dict[str, Tuples]:
     return out
 
 
-def _table(
-    cols: list[ex.Column],
-    batches: Iterator[Tuples],
-    names: dict[int, str],
-    fh: IO[str],
-    title: str,
-) -> int:
-    """Pass one: widths, extremes per currency and totals, the tuples spilled; pass two:
-    the lines. Returns the number of customer rows."""
-    with tempfile.TemporaryFile() as spill:  # unlinked: private, gone on any exit
-        state = measure(batches, names, spill)
-        shape = layout(cols, state)
-        write_head(shape, cols, fh, title)
-        write_lines(shape, spill, names, fh)
-        write_tail(shape, fh)
-    return int(state["count"])
-
-
-def measure(batches: Iterator[Tuples], names: dict[int, str], spill: IO[bytes]) -> State:
-    """Pass one over ``batches``: the widths of the text columns, per currency the
-    largest and smallest amount of each money column and the sums, the number of rows;
-    the tuples spilled to ``spill`` (``marshal``). States of two halves merge (merged)."""
-    widths = [0] * HEAD
-    high: dict[str, list[int]] = {}  # per currency: largest amount of each money column
-    low: dict[str, list[int]] = {}
-    sums: dict[str, list[int]] = {}
-    who: dict[int | None, str] = {}  # collector id -> the cell shown
-    count = 0
-    for batch in batches:
-        count += len(batch)
-        tcols = list(zip(*batch, strict=True))
-        for cid in set(tcols[12]) - who.keys():
-            who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
-        texts = (tcols[1], tcols[11], [who[c] for c in set(tcols[12])], tuple(set(tcols[2])))
-        for i, column in zip((0, 1, 2, 3), texts, strict=True):
-            widths[i] = max(widths[i], max(map(len, _cleaned(column))))
-        for c, rows in _by_currency(batch).items():
-            rc = list(zip(*rows, strict=True))
-            t = sums.setdefault(c, [0] * 9)
-            for n in range(8):
-                t[n] += sum(rc[3 + n])
-            t[8] += len(rows)
-            net = [-k - dp for k, dp in zip(rc[0], rc[10], strict=True)]
-            total = [-k for k in rc[0]]
-            values = [*rc[3:10], net, rc[10], total]
-            hi = [max(v) for v in values]
-            lo = [min(v) for v in values]
-            if c in high:
-                hi = [max(a, b) for a, b in zip(hi, high[c], strict=True)]
-                lo = [min(a, b) for a, b in zip(lo, low[c], strict=True)]
-            high[c], low[c] = hi, lo
-        blob = marshal.dumps(batch)
-        spill.write(len(blob).to_bytes(8, "little"))
-        spill.write(blob)
-    return {"widths": widths, "high": high, "low": low, "sums": sums, "count": count}
-
-
-def merged(a: State, b: State) -> State:
-    """The state of pass one over both halves."""
-    high, low, sums = dict(a["high"]), dict(a["low"]), {c: list(t) for c, t in a["sums"].items()}
-    for c, hi in b["high"].items():
-        high[c] = [max(x, y) for x, y in zip(hi, high[c], strict=True)] if c in high else hi
-        lo = b["low"][c]
-        low[c] = [min(x, y) for x, y in zip(lo, low[c], strict=True)] if c in low else lo
-    for c, t in b["sums"].items():
-        mine = sums.setdefault(c, [0] * 9)
-        for i, v in enumerate(t):
-            mine[i] += v
-    widths = [max(x, y) for x, y in zip(a["widths"], b["widths"], strict=True)]
-    return {"widths": widths, "high": high, "low": low, "sums": sums,
-            "count": a["count"] + b["count"]}  # fmt: skip
-
-
 def layout(cols: list[ex.Column], state: State) -> dict[str, Any]:
     """Every column's width, the TOTAL rows and the line formats, from pass one."""
     widths = [len(c.name) for c in cols]
@@ -463,15 +424,6 @@ def _table_lines(widths: list[int]) -> Any:
     ns: dict[str, Any] = {}
     exec(compile(src, __file__ + ":_table_lines", "exec"), ns)  # noqa: S102 - our text
     return ns["lines"]
-
-
-def write_lines(
-    shape: dict[str, Any], spill: IO[bytes], names: dict[int, str], fh: IO[str]
-) -> None:
-    """Pass two: the lines of the rows spilled by ``measure``."""
-    spill.seek(0)
-    blobs = iter(lambda: spill.read(int.from_bytes(spill.read(8) or b"\0", "little")), b"")
-    write_batches(shape, map(marshal.loads, blobs), names, fh)
 
 
 def write_batches(
