@@ -173,7 +173,6 @@ def _why_not(
     cid: int,
     c: sqlite3.Row,
     closed: list[tuple[object, ...]] | None = None,
-    mark: int = 0,
 ) -> str | None:
     """Why the account may not be called now (None: it may). ``closed``: where to add the
     memo of a closed window or holiday for the claim to write (queue/claim_closed.py)."""
@@ -197,7 +196,7 @@ def _why_not(
             now, where.zones, where.jurisdictions, c["country"], c["subdivision"]
         )
         if until is not None:
-            closed.append(claim_closed.memo(now, until, verdict.code, mark, cid))
+            closed.append(claim_closed.memo(now, until, verdict.code, cid))
     return verdict.code
 
 
@@ -244,11 +243,13 @@ def claim_next(
                 passed.append((cid, f"status_{row['status']}"))
                 continue
             if row["portfolio"] in settings.contact_rules_portfolios:
-                if mark is None:
-                    mark = claim_closed.phones_mark(conn)
-                why = claim_closed.remembered(row, now_iso, mark)
+                why = None
+                if row["closed_until"] is not None:
+                    if mark is None:  # read once a claim, only when a memo is met
+                        mark = claim_closed.phones_mark(conn)
+                    why = claim_closed.remembered(row, now_iso, mark)
                 if why is None:
-                    why = _why_not(conn, now, settings, cid, row, closed, mark)
+                    why = _why_not(conn, now, settings, cid, row, closed)
                 if why is not None:
                     passed.append((cid, why))
                     continue
@@ -256,7 +257,8 @@ def claim_next(
             claim = Claim(cid, expires, passed_over=passed)
             break
         if closed:
-            conn.executemany(claim_closed.WRITE, closed)
+            mark = claim_closed.phones_mark(conn) if mark is None else mark
+            conn.executemany(claim_closed.WRITE, [(*m, mark, cid) for *m, cid in closed])
     return claim
 
 

@@ -114,6 +114,6 @@ def holds_until(
     return opens
 
 
-def memo(now: datetime, until: datetime, why: str, mark: int, cid: int) -> tuple[object, ...]:
-    """The parameters of ``WRITE`` for one account."""
-    return (to_iso(now), to_iso(until), why, mark, cid)
+def memo(now: datetime, until: datetime, why: str, cid: int) -> tuple[object, ...]:
+    """The parameters of ``WRITE`` for one account but the mark (read once, when written)."""
+    return (to_iso(now), to_iso(until), why, cid)
