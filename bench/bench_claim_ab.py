@@ -20,7 +20,7 @@ from datetime import UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_work import clock_at  # noqa: E402
+from bench_work import clock_at, raw_claim_and_load  # noqa: E402
 from common import pct  # noqa: E402
 
 import dunning  # noqa: E402
@@ -71,6 +71,15 @@ def main() -> None:
     finally:
         for cid in got:
             release(conn, me.id, cid)
+    # the reference, same state: the head of the four classes claimed and loaded by raw
+    # sqlite3 (bench_work.py's), then released, so the next run sees the same queue
+    raw: list[float] = []
+    for _ in range(len(wall)):
+        t0 = time.perf_counter()
+        rid = raw_claim_and_load(conn, me.id)
+        raw.append(time.perf_counter() - t0)
+        if rid is not None:
+            release(conn, me.id, rid)
     if not cpu:
         sys.exit("nothing to claim")
     print(
@@ -78,7 +87,9 @@ def main() -> None:
         f"{clock.now().astimezone(UTC):%H:%M} UTC: {len(cpu)} claims; CPU p50 "
         f"{pct(cpu, 50) * 1000:.2f} p99 {pct(cpu, 99) * 1000:.2f} ms; wall p50 "
         f"{pct(wall, 50) * 1000:.2f} p99 {pct(wall, 99) * 1000:.2f} ms; passed over p50 "
-        f"{sorted(passed)[len(passed) // 2]} max {max(passed)}; first {got[:3]}; "
+        f"{sorted(passed)[len(passed) // 2]} max {max(passed)}; first {got[:3]}; raw sqlite3 "
+        f"wall p50 {pct(raw, 50) * 1000:.2f} p99 {pct(raw, 99) * 1000:.2f} ms "
+        f"(x{pct(wall, 50) / pct(raw, 50):.2f}, x{pct(wall, 99) / pct(raw, 99):.2f}); "
         f"load {load0:.2f} -> {os.getloadavg()[0]:.2f}"
     )
 
