@@ -187,3 +187,30 @@ def test_the_portfolio_setting_is_the_sessions(pair, settings) -> None:
     loose = Settings(contact_rules_portfolios=())
     _forget(fresh)
     assert _claim(kept, at, loose, alice) == _claim(fresh, at, loose, alice)
+
+
+def test_a_rebuilt_queue_keeps_the_memo_and_its_triggers(pair, settings) -> None:
+    """The refresh that builds the next queue beside the live one and swaps it in
+    (queue/rebuild.py) keeps the memos and the triggers that forget them."""
+    from dunning.queue.refresh import refresh_all
+
+    kept, _fresh, alice = pair
+    at = datetime(2026, 11, 24, 7, 30, tzinfo=UTC)
+    _claim(kept, at, settings, alice)
+    memos = kept.execute(
+        "SELECT customer_id, closed_until FROM queue WHERE closed_until IS NOT NULL"
+    ).fetchall()
+    assert memos
+    stats = refresh_all(kept, FixedClock(at), settings, workers=0, rebuild=True)
+    assert stats.rebuilt
+    after = kept.execute(
+        "SELECT customer_id, closed_until FROM queue WHERE closed_until IS NOT NULL"
+    ).fetchall()
+    assert [tuple(r) for r in after] == [tuple(r) for r in memos]
+    cid = memos[0][0]
+    with write_tx(kept):
+        kept.execute("UPDATE phones SET bad = 1 WHERE customer_id = ?", (cid,))
+    assert (
+        kept.execute("SELECT closed_until FROM queue WHERE customer_id = ?", (cid,)).fetchone()[0]
+        is None
+    )

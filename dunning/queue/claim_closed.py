@@ -46,12 +46,8 @@ from dunning.queue.windows import opens_at
 
 REMEMBERED = ("outside_window", "holiday")
 
-DDL = [
-    "ALTER TABLE queue ADD COLUMN closed_from TEXT",
-    "ALTER TABLE queue ADD COLUMN closed_until TEXT",
-    "ALTER TABLE queue ADD COLUMN closed_why TEXT",
-    "ALTER TABLE queue ADD COLUMN closed_mark INTEGER",
-    # where the consumer may be changed: the memo no longer holds
+# where the consumer may be changed: the memo no longer holds
+TRIGGERS = [
     """CREATE TRIGGER claim_closed_phones_u
        AFTER UPDATE OF e164, bad, do_not_call, customer_id ON phones
        WHEN OLD.e164 IS NOT NEW.e164 OR OLD.bad IS NOT NEW.bad
@@ -71,6 +67,30 @@ DDL = [
        BEGIN UPDATE queue SET closed_until = NULL
              WHERE customer_id = NEW.id AND closed_until IS NOT NULL; END""",
 ]
+TRIGGER_NAMES = tuple(t.split()[2] for t in TRIGGERS)
+
+DDL = [
+    "ALTER TABLE queue ADD COLUMN closed_from TEXT",
+    "ALTER TABLE queue ADD COLUMN closed_until TEXT",
+    "ALTER TABLE queue ADD COLUMN closed_why TEXT",
+    "ALTER TABLE queue ADD COLUMN closed_mark INTEGER",
+    *TRIGGERS,
+]
+
+
+def lift_triggers(conn: sqlite3.Connection) -> list[str]:
+    """Drop the triggers that name the queue table (inside the caller's transaction) and
+    return the SQL to put them back: SQLite refuses to rename a table into the place of
+    a dropped one while another table's trigger names it (queue/rebuild.py's swap)."""
+    marks = ",".join("?" * len(TRIGGER_NAMES))
+    rows = conn.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({marks})",
+        TRIGGER_NAMES,
+    ).fetchall()
+    for name, _sql in rows:
+        conn.execute(f"DROP TRIGGER {name}")
+    return [str(sql) for _name, sql in rows]
+
 
 COLUMNS = "q.closed_from, q.closed_until, q.closed_why, q.closed_mark"
 
