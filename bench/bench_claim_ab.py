@@ -16,14 +16,16 @@ import argparse
 import os
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_work import clock_at, raw_claim_and_load  # noqa: E402
 from common import pct  # noqa: E402
 
 import dunning  # noqa: E402
-from dunning.clock import SystemClock  # noqa: E402
 from dunning.db.connection import connect  # noqa: E402
+from dunning.db.schema import migrate  # noqa: E402
 from dunning.queue.account_view import load_account  # noqa: E402
 from dunning.queue.claim import catch_up, claim_next, release  # noqa: E402
 from dunning.queue.collectors import get_collector  # noqa: E402
@@ -35,12 +37,20 @@ def main() -> None:
     ap.add_argument("--db", required=True)
     ap.add_argument("--as", dest="who", default="bruno")
     ap.add_argument("--n", type=int, default=150)
+    ap.add_argument(
+        "--at",
+        help="HH:MM UTC: claim at this time of today (who may be called depends on it: pair "
+        "runs at the same time; default: now)",
+    )
     args = ap.parse_args()
     conn = connect(args.db)
+    t0 = time.perf_counter()
+    if applied := migrate(conn):  # untimed: once per copy
+        print(f"migrated {applied} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     me = get_collector(conn, args.who)
     if me is None:
         sys.exit(f"{args.who}: no such collector")
-    settings, clock = Settings(), SystemClock()
+    settings, clock = Settings(), clock_at(args.at)
     catch_up(conn, clock, settings)  # untimed: the wakes and promises a first claim would do
     cpu: list[float] = []
     wall: list[float] = []
@@ -61,13 +71,25 @@ def main() -> None:
     finally:
         for cid in got:
             release(conn, me.id, cid)
+    # the reference, same state: the head of the four classes claimed and loaded by raw
+    # sqlite3 (bench_work.py's), then released, so the next run sees the same queue
+    raw: list[float] = []
+    for _ in range(len(wall)):
+        t0 = time.perf_counter()
+        rid = raw_claim_and_load(conn, me.id)
+        raw.append(time.perf_counter() - t0)
+        if rid is not None:
+            release(conn, me.id, rid)
     if not cpu:
         sys.exit("nothing to claim")
     print(
-        f"{Path(dunning.__file__).parents[1]} as {args.who}: {len(cpu)} claims; CPU p50 "
+        f"{Path(dunning.__file__).parents[1]} as {args.who} at "
+        f"{clock.now().astimezone(UTC):%H:%M} UTC: {len(cpu)} claims; CPU p50 "
         f"{pct(cpu, 50) * 1000:.2f} p99 {pct(cpu, 99) * 1000:.2f} ms; wall p50 "
         f"{pct(wall, 50) * 1000:.2f} p99 {pct(wall, 99) * 1000:.2f} ms; passed over p50 "
-        f"{sorted(passed)[len(passed) // 2]} max {max(passed)}; first {got[:3]}; "
+        f"{sorted(passed)[len(passed) // 2]} max {max(passed)}; first {got[:3]}; raw sqlite3 "
+        f"wall p50 {pct(raw, 50) * 1000:.2f} p99 {pct(raw, 99) * 1000:.2f} ms "
+        f"(x{pct(wall, 50) / pct(raw, 50):.2f}, x{pct(wall, 99) / pct(raw, 99):.2f}); "
         f"load {load0:.2f} -> {os.getloadavg()[0]:.2f}"
     )
 

@@ -144,6 +144,7 @@ def main() -> None:
     claim_cpu: list[float] = []  # this process's CPU: less disturbed by a busy machine
     passed: list[int] = []  # accounts the claim read and passed over (not callable now)
     commit: list[float] = []
+    commit_cpu: list[float] = []
     last_checkpoint = time.perf_counter()
     for _ in range(args.n):
         if time.perf_counter() - last_checkpoint >= CHECKPOINT_EVERY:
@@ -159,6 +160,7 @@ def main() -> None:
         passed.append(len(session.passed_over))
         session.log(OutcomeInput("no_answer", note="bench", phone_id=None))
         t2 = time.perf_counter()
+        commit_cpu.append(time.process_time() - c1)
         claim_load.append(t1 - t0)
         claim_cpu.append(c1 - c0)
         commit.append(t2 - t1)
@@ -186,7 +188,18 @@ def main() -> None:
         print(
             f"accounts passed over a claim (not callable now): p50 {ranked[len(ranked) // 2]}, "
             f"max {ranked[-1]}, {sum(passed):,} in all; claim + load CPU p50 "
-            f"{statistics.median(claim_cpu) * 1000:.2f} ms, p99 {pct(claim_cpu, 99) * 1000:.2f} ms"
+            f"{statistics.median(claim_cpu) * 1000:.2f} ms, "
+            f"p99 {pct(claim_cpu, 99) * 1000:.2f} ms; "
+            f"commit CPU p50 {statistics.median(commit_cpu) * 1000:.2f} ms, "
+            f"p99 {pct(commit_cpu, 99) * 1000:.2f} ms"
+        )
+    if claim_load and raw_cl:
+        print(
+            "dunning / raw sqlite3, p50 and p99: claim + load "
+            f"{pct(claim_load, 50) / pct(raw_cl, 50):.2f}x, "
+            f"{pct(claim_load, 99) / pct(raw_cl, 99):.2f}x; "
+            f"commit {pct(commit, 50) / pct(raw_co, 50):.2f}x, "
+            f"{pct(commit, 99) / pct(raw_co, 99):.2f}x"
         )
     print(
         table(

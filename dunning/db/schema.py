@@ -467,3 +467,17 @@ def m022_refresh(db: sqlite_utils.Database) -> None:
 
     for statement in SCOPE_DDL:
         db.execute(statement)
+
+
+# --- m026: the claim remembers until when an account it passed over stays closed --------
+# (queue/claim_closed.py): four columns on the queue row, nothing to fill (NULL: not
+# known, worked out at the next claim), and the triggers that forget the memo when where
+# the consumer may be changes.
+
+
+@migrations()
+def m026_claim(db: sqlite_utils.Database) -> None:
+    from dunning.queue.claim_closed import DDL
+
+    for statement in DDL:
+        db.execute(statement)

@@ -21,6 +21,7 @@ from datetime import date, datetime, timedelta
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import _
+from dunning.queue import claim_closed
 from dunning.queue.access import ClaimError, load_access, not_yours
 from dunning.queue.calendar import account_reach
 from dunning.queue.collectors import get_collector_by_id
@@ -166,8 +167,15 @@ def _callable(
 
 
 def _why_not(
-    conn: sqlite3.Connection, now: datetime, settings: Settings, cid: int, c: sqlite3.Row
+    conn: sqlite3.Connection,
+    now: datetime,
+    settings: Settings,
+    cid: int,
+    c: sqlite3.Row,
+    closed: list[tuple[object, ...]] | None = None,
 ) -> str | None:
+    """Why the account may not be called now (None: it may). ``closed``: where to add the
+    memo of a closed window or holiday for the claim to write (queue/claim_closed.py)."""
     where = account_reach(conn, cid, c["country"], c["subdivision"])
     verdict = check_callable(
         conn,
@@ -181,7 +189,15 @@ def _why_not(
         jurisdictions=where.jurisdictions,
         explain=False,
     )
-    return None if verdict.ok else verdict.code
+    if verdict.ok:
+        return None
+    if closed is not None and verdict.code in claim_closed.REMEMBERED:
+        until = claim_closed.holds_until(
+            now, where.zones, where.jurisdictions, c["country"], c["subdivision"]
+        )
+        if until is not None:
+            closed.append(claim_closed.memo(now, until, verdict.code, cid))
+    return verdict.code
 
 
 def claim_next(
@@ -212,7 +228,10 @@ def claim_next(
         wake_due(conn, now_iso)
         evaluate_promises(conn, clock, settings)
         passed: list[tuple[int, str]] = []
+        closed: list[tuple[object, ...]] = []  # memos to write (queue/claim_closed.py)
+        mark: int | None = None
         seen = 0
+        claim: Claim | None = None
         for row in worklist(conn, settings, collector_id, now_iso, now.date()):
             seen += 1
             if seen > MAX_CANDIDATES:
@@ -224,19 +243,30 @@ def claim_next(
                 passed.append((cid, f"status_{row['status']}"))
                 continue
             if row["portfolio"] in settings.contact_rules_portfolios:
-                why = _why_not(conn, now, settings, cid, row)
+                why = None
+                if row["closed_until"] is not None:
+                    if mark is None:  # read once a claim, only when a memo is met
+                        mark = claim_closed.phones_mark(conn)
+                    why = claim_closed.remembered(row, now_iso, mark)
+                if why is None:
+                    why = _why_not(conn, now, settings, cid, row, closed)
                 if why is not None:
                     passed.append((cid, why))
                     continue
             _stamp(conn, collector_id, cid, expires)
-            return Claim(cid, expires, passed_over=passed)
-    return None
+            claim = Claim(cid, expires, passed_over=passed)
+            break
+        if closed:
+            mark = claim_closed.phones_mark(conn) if mark is None else mark
+            conn.executemany(claim_closed.WRITE, [(*m, mark, cid) for *m, cid in closed])
+    return claim
 
 
-_CLASS_PAGE = """SELECT q.customer_id, q.pkey, c.portfolio, c.country, c.subdivision, c.status
+_CLASS_PAGE = f"""SELECT q.customer_id, q.pkey, c.portfolio, c.country, c.subdivision, c.status,
+        {claim_closed.COLUMNS}
     FROM queue q JOIN customers c ON c.id = q.customer_id
     WHERE q.collector_id = ? AND q.state = 'ready' AND q.pclass = ?
-      AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?) {after}
+      AND (q.claimed_by IS NULL OR q.claim_expires_at <= ?) {{after}}
     ORDER BY q.pkey DESC, q.customer_id LIMIT ?"""
 _AFTER = "AND q.pkey <= ? AND (q.pkey < ? OR q.customer_id > ?)"
 

@@ -39,6 +39,7 @@ from datetime import timedelta
 
 from dunning.clock import from_iso
 from dunning.db.connection import write_tx
+from dunning.queue import claim_closed
 from dunning.queue.claim import holder_gone
 
 NEXT = "queue_next"
@@ -170,11 +171,16 @@ def swap(
         "AND customer_id NOT IN (SELECT customer_id FROM queue)"
     )
     step("carry over")
+    # other tables' triggers that name the queue (the claim's memo, m026) would stop the
+    # rename: lifted here and put back once the next table is the queue
+    named = claim_closed.lift_triggers(conn)
     conn.execute("DROP TABLE queue")  # its triggers go with it
     step("drop the old table")
     conn.execute(f"DROP TABLE {TOUCHED}")
     conn.execute(f"DROP TABLE {OWNER}")
     conn.execute(f"ALTER TABLE {NEXT} RENAME TO queue")
+    for sql in named:
+        conn.execute(sql)
     step("rename")
     for sql in indexes:
         conn.execute(sql)  # built by sorting the whole table once
