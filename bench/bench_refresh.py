@@ -217,15 +217,16 @@ def main() -> None:
             conn.execute("DELETE FROM meta WHERE key = ?", (CHECKED_KEY,))
         elif overlap:
             record_whole(conn, clock, "bench")  # the nightly backup's (untimed)
-        t, c, h = time.perf_counter(), cpu(), helpers_cpu()
+        t, c, h, tc = time.perf_counter(), cpu(), helpers_cpu(), time.thread_time()
         rebuild = {"auto": None, "on": True, "off": False}[args.rebuild]
         ahead = None
         if overlap:
             ahead = checked_ahead(conn, args.db, clock, settings, full=args.full, chunk=args.chunk)
             print(
-                f"    check beside the reads: {ahead.check}, "
-                f"{time.perf_counter() - t:.2f} s wall until its verdict, "
-                f"{len(ahead.read):,} customers read meanwhile"
+                f"    check beside the reads: {ahead.check}, {ahead.check_wall:.2f} s wall, "
+                f"{ahead.check_cpu:.2f} s CPU in its thread; verdict at "
+                f"{time.perf_counter() - t:.2f} s, {len(ahead.read):,} customers read "
+                f"meanwhile ({time.thread_time() - tc:.2f} s CPU in the main thread)"
             )
         stats = refresh_all(
             conn, clock, settings, chunk=args.chunk, rebuild=rebuild, full=args.full, ahead=ahead
@@ -240,7 +241,8 @@ def main() -> None:
             f"    written: {'next queue built and swapped in' if stats.rebuilt else 'in place'}"
             f" ({stats.carried:,} rows carried over)\n"
             f"    customers read: {'all' if stats.read is None else f'{stats.read:,}'}\n"
-            f"    CPU: {used - helped:.2f} s writer, {helped:.2f} s helper processes\n"
+            f"    CPU: {used - helped:.2f} s writer, {helped:.2f} s helper processes; "
+            f"{time.thread_time() - tc:.2f} s in the main thread\n"
             f"    write lock: longest {stats.longest_lock * 1000:.0f} ms, "
             f"{stats.lock_total:.2f} s in all; {wall / ref_wall:.1f}x the reference\n"
             f"    WAL copied back (PASSIVE, after the commits): {stats.checkpoints:.2f} s"

@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -221,6 +222,8 @@ class RefreshCheck:
         self.clock = clock
         self.scope = "scoped"
         self.error: BaseException | None = None
+        self.cpu = 0.0  # CPU seconds of the check's thread
+        self.wall = 0.0  # its wall seconds
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -233,6 +236,7 @@ class RefreshCheck:
     def _run(self) -> None:
         from dunning.db.connection import connect
 
+        cpu, wall = time.thread_time(), time.perf_counter()
         try:
             conn = connect(str(self.path), readonly=True)
             with self._lock:
@@ -246,6 +250,7 @@ class RefreshCheck:
                 conn.close()
         except BaseException as exc:  # handed to verdict(), in the caller's thread
             self.error = exc
+        self.cpu, self.wall = time.thread_time() - cpu, time.perf_counter() - wall
 
     def done(self) -> bool:
         """Whether the check has finished (passed or not)."""

@@ -55,6 +55,8 @@ class Ahead:
     read: set[int] = field(default_factory=set)  # the customers in ``parts``
     check: str = "scoped"  # which check ran: "scoped" or "whole"
     unrecorded: str | None = None  # why a passed whole-file check was not recorded
+    check_cpu: float = 0.0  # CPU seconds of the check's thread (bench/bench_refresh.py)
+    check_wall: float = 0.0
 
 
 def part_size(conn: sqlite3.Connection, chunk: int) -> int:
@@ -145,6 +147,7 @@ def checked_ahead(
             check.wait()  # the check's finding first: a damaged page is the check's to name
             raise
         ahead.check, ahead.unrecorded = check.verdict(conn)
+        ahead.check_cpu, ahead.check_wall = check.cpu, check.wall
     except BaseException:
         check.cancel()
         raise
