@@ -14,7 +14,7 @@ from dunning.cli_parse import find_customer
 from dunning.clock import to_iso
 from dunning.db import aging_snapshot, private
 from dunning.db.connection import default_db_path
-from dunning.db.integrity import CorruptDatabase, named_corrupt, refresh_check
+from dunning.db.integrity import CorruptDatabase, named_corrupt
 from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue.assign import Book, reassign, reassign_from
@@ -31,6 +31,7 @@ from dunning.queue.collectors import (
 )
 from dunning.queue.identity import audited, authorize, refuse
 from dunning.queue.refresh import RefreshStats, refresh_all
+from dunning.queue.refresh_ahead import checked_ahead
 from dunning.queue.void import cleaned_message as reason_cleaned
 from dunning.textsafe import clean, json_text
 
@@ -423,12 +424,16 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.authorize(conn, "queue.refresh")
     settings = ctx.settings()
+    full = bool(getattr(args, "full", False))
     # a damaged page stops the night's run, named, before it writes; which check runs
-    # (the whole file, or the tables it writes after a recent one): db/integrity.py
+    # (the whole file, or the tables it writes after a recent one): db/integrity.py. The
+    # night's first reads run beside it (queue/refresh_ahead.py); nothing is written
+    # before its verdict
     try:
-        _scope, unrecorded = refresh_check(conn, ctx.db_path, ctx.clock)
+        ahead = checked_ahead(conn, ctx.db_path, ctx.clock, settings, full=full)
     except CorruptDatabase as exc:
         raise CliError(str(exc)) from None
+    unrecorded = ahead.unrecorded
     if unrecorded:
         print(
             _(
@@ -461,7 +466,8 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
                 settings,
                 after_chunk=progress,
                 stats=stats,
-                full=bool(getattr(args, "full", False)),
+                full=full,
+                ahead=ahead,
             )
             aging_snapshot.advance(conn, ctx.clock.now().astimezone(settings.team_zone).date())
     except KeyboardInterrupt:  # recorded 'interrupted' with how many (audited)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -203,3 +205,80 @@ def refresh_check(
         return "scoped", None
     check_live(conn, path)
     return "whole", record_whole(conn, clock, "queue refresh")
+
+
+class RefreshCheck:
+    """``refresh_check``'s check run on a connection of its own in a thread, while the
+    refresh reads what it will write (queue/refresh_ahead.py): SQLite leaves Python's GIL
+    while ``PRAGMA quick_check`` runs, so the check and the reads share the two cores.
+    Nothing may be written before :meth:`verdict` returned: it waits for the check and
+    raises its CorruptDatabase, exactly as ``refresh_check`` would have before the reads
+    (the whole-file check's record is written by :meth:`verdict`, after it passed, on the
+    caller's connection). A file without a path (in memory) is checked by :meth:`verdict`
+    itself, on the caller's connection."""
+
+    def __init__(self, path: Path | str | None, clock: Clock) -> None:
+        self.path = path
+        self.clock = clock
+        self.scope = "scoped"
+        self.error: BaseException | None = None
+        self.cpu = 0.0  # CPU seconds of the check's thread
+        self.wall = 0.0  # its wall seconds
+        self._conn: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        if path:
+            self._thread = threading.Thread(
+                target=self._run, name="dunning-refresh-check", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        from dunning.db.connection import connect
+
+        cpu, wall = time.thread_time(), time.perf_counter()
+        try:
+            conn = connect(str(self.path), readonly=True)
+            with self._lock:
+                self._conn = conn
+            try:
+                self.scope = "whole" if whole_due(conn, self.clock) else "scoped"
+                check_live(conn, self.path, None if self.scope == "whole" else REFRESH_WRITES)
+            finally:
+                with self._lock:
+                    self._conn = None
+                conn.close()
+        except BaseException as exc:  # handed to verdict(), in the caller's thread
+            self.error = exc
+        self.cpu, self.wall = time.thread_time() - cpu, time.perf_counter() - wall
+
+    def done(self) -> bool:
+        """Whether the check has finished (passed or not)."""
+        return self._thread is None or not self._thread.is_alive()
+
+    def wait(self) -> None:
+        """Wait for the check; raise what it found (CorruptDatabase naming the file, or
+        the error that stopped it). Nothing recorded."""
+        if self._thread is not None:
+            self._thread.join()
+        if self.error is not None:
+            raise self.error
+
+    def verdict(self, conn: sqlite3.Connection) -> tuple[str, str | None]:
+        """``refresh_check``'s answer: ``("scoped", None)`` or ``("whole", why the
+        whole-file check was not recorded, or None)``, once the check passed; its
+        CorruptDatabase when it failed."""
+        if self._thread is None:
+            return refresh_check(conn, self.path, self.clock)
+        self.wait()
+        if self.scope == "whole":
+            return "whole", record_whole(conn, self.clock, "queue refresh")
+        return "scoped", None
+
+    def cancel(self) -> None:
+        """Stop the check (a Ctrl-C, an error before the verdict) and wait for it."""
+        with self._lock:
+            if self._conn is not None:
+                self._conn.interrupt()
+        if self._thread is not None:
+            self._thread.join()

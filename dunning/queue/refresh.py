@@ -41,6 +41,7 @@ from dunning.queue import refresh_scope
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
+from dunning.queue.refresh_ahead import Ahead, maker_for, part_size
 from dunning.queue.refresh_ranges import RANGE as _RANGE
 from dunning.queue.refresh_ranges import changes_in as _changes
 from dunning.queue.refresh_ranges import helper as _helper
@@ -125,6 +126,7 @@ def refresh_all(
     workers: int | None = None,
     rebuild: bool | None = False,
     full: bool = False,
+    ahead: Ahead | None = None,
 ) -> RefreshStats:
     """Decide promises and bring every queue row up to date; see the module's text.
 
@@ -137,10 +139,9 @@ def refresh_all(
 
     Only the customers whose row can have changed since the last refresh are read
     (queue/refresh_scope.py), unless there is no record of one, the settings changed or
-    ``full``: then every customer is."""
-    now = clock.now()
-    maker = RowMaker(to_iso(now), now.date(), settings)
-    maker.keep_unchanged = True
+    ``full``: then every customer is. ``ahead``: the scope and the parts already read
+    while the command's check ran (queue/refresh_ahead.py ``checked_ahead``)."""
+    maker = ahead.maker if ahead is not None else maker_for(clock, settings)
     stats = stats if stats is not None else RefreshStats()
     stats.of = int(conn.execute("SELECT COUNT(*) FROM customers").fetchone()[0])
     if workers is None:
@@ -162,9 +163,12 @@ def refresh_all(
     cell_check = conn.execute("PRAGMA cell_size_check").fetchone()[0]
     conn.execute(f"PRAGMA cell_size_check = {CELL_SIZE_CHECK}")
     # a next queue built beside the live one is a whole pass (rebuild=True asks for one)
-    scope = refresh_scope.begin(
-        conn, settings, maker.today_iso, maker.now_iso, _CANDIDATES, full=full or bool(rebuild)
-    )
+    if ahead is not None and (ahead.scope.ids is None or not rebuild):
+        scope = ahead.scope  # read while the check ran (ids None: a whole pass)
+    else:
+        scope = refresh_scope.begin(
+            conn, settings, maker.today_iso, maker.now_iso, _CANDIDATES, full=full or bool(rebuild)
+        )
     if scope.ids is not None:
         rebuild = False
     elif rebuild is None:
@@ -172,7 +176,7 @@ def refresh_all(
     writer = _Writer(conn, maker, stats, rebuild)
     try:
         if scope.ids is not None:
-            _scoped(conn, clock, settings, maker, scope, chunk, stats, writer, after_chunk)
+            _scoped(conn, clock, settings, maker, scope, chunk, stats, after_chunk, ahead)
         elif workers and path:
             _parallel(
                 conn, clock, settings, maker, path, chunk, workers, stats, writer, after_chunk
@@ -226,12 +230,14 @@ def _scoped(
     scope: refresh_scope.Scope,
     chunk: int,
     stats: RefreshStats,
-    writer: _Writer,
     after_chunk: Callable[[RefreshStats], None] | None,
+    ahead: Ahead | None = None,
 ) -> None:
     """The customers of ``scope`` only (queue/refresh_scope.py): promises decided first
-    (DECIDE_CHUNK customers a write transaction), then the rows read, computed and
-    written ``chunk`` customers at a time, as a range is."""
+    (DECIDE_CHUNK customers a write transaction), then the parts read ahead written
+    (``ahead``: read while the check ran; recomputed under the lock when another
+    connection committed since), then the rest read, computed and written ``chunk``
+    customers at a time, as a range is."""
     ids = scope.ids or []
     stats.read = len(ids)
     candidates = scope.candidates or []
@@ -245,7 +251,19 @@ def _scoped(
     # a write transaction and a checkpoint per CHUNK customers, not per 900 (at 1M: 79
     # commits and checkpoints were 5 s of a 15 s night): one IN list as long as SQLite
     # allows (32,766 host parameters since 3.32)
-    size = max(IN_CHUNK, min(chunk, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
+    # (the promises decided change only their own customers' rows, which are never
+    # among the parts read ahead)
+    while ahead is not None and ahead.parts:
+        part, seen, changes = ahead.parts.popleft()
+        where = f"customer_id IN ({','.join('?' * len(part))})"
+        _apply(conn, maker, where, part, seen, changes, stats)
+        stats.done += len(part)
+        if after_chunk is not None:
+            after_chunk(stats)
+        _checkpoint(conn, stats)
+    if ahead is not None and ahead.read:
+        ids = [c for c in ids if c not in ahead.read]
+    size = part_size(conn, chunk)
     for i in range(0, len(ids), size):
         part = ids[i : i + size]
         where = f"customer_id IN ({','.join('?' * len(part))})"
