@@ -223,9 +223,12 @@ def use_delta(conn: sqlite3.Connection, as_of: str) -> bool:
     # Two subqueries: SQLite reads MIN() or MAX() alone from the end of the B-tree, but
     # both in one SELECT by a scan of the table (1.0 s of CPU at 1M, before the report's
     # two processes start).
-    total = conn.execute(
-        "SELECT (SELECT MAX(id) FROM invoices) - (SELECT MIN(id) FROM invoices) + 1"
-    ).fetchone()[0] or 0
+    total = (
+        conn.execute(
+            "SELECT (SELECT MAX(id) FROM invoices) - (SELECT MIN(id) FROM invoices) + 1"
+        ).fetchone()[0]
+        or 0
+    )
     half = total // 2
     changed = conn.execute(  # counted on the index, up to half the ledger
         f"SELECT COUNT(*) FROM (SELECT 1 FROM invoices WHERE {CHANGED_ON} > ? LIMIT ?)",
