@@ -7,14 +7,19 @@ delta and the full rebuild stays the same."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 import pytest
-from test_aging_reference import TODAY, build
+from test_aging_reference import TODAY, build, product_rows, reference_rows
 
+from dunning.clock import FixedClock
 from dunning.db import past_collector
 from dunning.db import reports_past as past
+from dunning.db.connection import write_tx
 from dunning.db.schema import CHANGED_ON
+from dunning.queue.assign import reassign
+from dunning.queue.collectors import get_collector_by_id
 
 
 @pytest.mark.parametrize("sql", [past.SPAN_SQL, past_collector.CUSTOMER_RANGE_SQL])
@@ -48,3 +53,45 @@ def test_use_delta_decides_as_a_count_of_every_invoice_would(conn: sqlite3.Conne
         assert past.use_delta(conn, as_of) == (changed <= half), as_of
         seen.add(changed <= half)
     assert seen == {True, False}  # both ways were decided
+
+
+@pytest.mark.parametrize("two", [False, True])
+def test_a_customer_reassigned_after_the_date_counts_for_its_collector_now(
+    conn: sqlite3.Connection, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, two: bool
+) -> None:
+    """The account's collector is as it is now (reports_past's docstring): customers moved
+    by a lead after the date are under their new collector on the date, in one process or
+    with the base computed by a second one, as the reference has them."""
+    if two:
+        monkeypatch.setattr(past_collector, "PARALLEL_MIN_INVOICES", 0)
+    build(conn, 23)
+    with write_tx(conn):
+        conn.execute(
+            "INSERT INTO collectors (username, display_name, role, created_at) "
+            "VALUES ('lena', 'Lena', 'lead', '2026-11-23T15:00:00Z')"
+        )
+    as_of = TODAY - timedelta(days=30)
+    before = _customers(product_rows(conn, as_of, "collector"))
+    col0, col1 = (conn.execute("SELECT id FROM collectors WHERE username = ?", (u,)).fetchone()[0]
+                  for u in ("col0", "col1"))  # fmt: skip
+    moved = [r[0] for r in conn.execute("SELECT customer_id FROM queue WHERE collector_id = ?",
+                                         (col0,))]  # fmt: skip
+    lead = get_collector_by_id(conn, conn.execute(
+        "SELECT id FROM collectors WHERE username = 'lena'").fetchone()[0])  # fmt: skip
+    to = get_collector_by_id(conn, col1)
+    assert lead is not None and to is not None and moved
+    assert reassign(conn, clock, lead, moved[: len(moved) // 2], to, "cover") > 0
+    for day in (as_of, TODAY - timedelta(days=1), date(2026, 6, 30)):
+        assert product_rows(conn, day, "collector") == reference_rows(conn, day, "collector")
+    after = _customers(product_rows(conn, as_of, "collector"))
+    assert after["col0"] < before["col0"] and after["col1"] > before["col1"]
+    assert sum(after.values()) == sum(before.values())
+
+
+def _customers(rows: list[list[Any]]) -> dict[str, int]:
+    """Customer rows per collector, over its currencies (the totals left out)."""
+    out: dict[str, int] = {}
+    for r in rows:
+        if r[0] != "TOTAL":
+            out[r[0]] = out.get(r[0], 0) + r[1]
+    return out
