@@ -58,6 +58,10 @@ WORKER_SHARE = 0.87
 # The whole range of customer ids, for a base computed in one piece.
 ALL_IDS = {"lo": -(2**63), "hi": 2**63 - 1}
 
+# The range of customer ids, each end read from its end of the B-tree (MIN and MAX in one
+# SELECT are a scan of the table: 0.18 s of CPU at 1M, before the worker starts).
+CUSTOMER_RANGE_SQL = "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
+
 # An invoice the base ages: open today, issued by the date (index-only in invoices_aging).
 _IN_BASE = "status = 'open' AND open_minor != 0 AND issue_date <= :as_of"
 _I_IN_BASE = "i.status = 'open' AND i.open_minor != 0 AND i.issue_date <= :as_of"
@@ -258,7 +262,7 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
     or the worker failed)."""
     probe = parallel.read_connection(path)
     v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-    lo, hi = probe.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    lo, hi = probe.execute(CUSTOMER_RANGE_SQL).fetchone()
     mid = int(lo + (hi - lo) * WORKER_SHARE) if lo is not None else 0
     job = {"path": path, "sql": BASE_SQL, "params": params | ALL_IDS | {"hi": mid}}
     proc = subprocess.Popen(

@@ -45,6 +45,10 @@ from dunning.db import aging_snapshot, past_collector
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
 
+# The span of invoice ids. Two subqueries: SQLite reads MIN() or MAX() alone from the end
+# of the B-tree, but both in one SELECT by a scan of the table (0.9 s of CPU at 1M, before
+# the report's two processes start).
+SPAN_SQL = "SELECT (SELECT MAX(id) FROM invoices) - (SELECT MIN(id) FROM invoices) + 1"
 _NEG = "-b0, -b1, -b2, -b3, -b4, -b5, -cr, -dp"
 _SUMS = (
     "SUM(b0) AS b0, SUM(b1) AS b1, SUM(b2) AS b2, SUM(b3) AS b3, SUM(b4) AS b4, "
@@ -220,7 +224,7 @@ def use_delta(conn: sqlite3.Connection, as_of: str) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'invoices_changed_on'"
     ).fetchone():
         return False  # a database not yet migrated (m015), read as it is
-    total = conn.execute("SELECT MAX(id) - MIN(id) + 1 FROM invoices").fetchone()[0] or 0
+    total = conn.execute(SPAN_SQL).fetchone()[0] or 0
     half = total // 2
     changed = conn.execute(  # counted on the index, up to half the ledger
         f"SELECT COUNT(*) FROM (SELECT 1 FROM invoices WHERE {CHANGED_ON} > ? LIMIT ?)",
