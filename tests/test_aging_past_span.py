@@ -95,3 +95,23 @@ def _customers(rows: list[list[Any]]) -> dict[str, int]:
         if r[0] != "TOTAL":
             out[r[0]] = out.get(r[0], 0) + r[1]
     return out
+
+
+def test_no_report_reads_both_ends_of_a_table_in_one_select() -> None:
+    """The same scan hid in today's aging (reports._split, aging_split's pivot and its
+    check, the snapshot's build): 0.26 s each over 1M customers. Only a statement that
+    counts the rows too (a scan anyway) may read both ends in one SELECT."""
+    import re
+    from pathlib import Path
+
+    import dunning
+
+    pattern = re.compile(r"SELECT\s+MIN\((\w+)\),\s*MAX\(\1\)(?!,\s*COUNT)", re.IGNORECASE)
+    root = Path(dunning.__file__).parent
+    found = [
+        f"{p.relative_to(root)}:{n}"
+        for p in root.rglob("*.py")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert found == []

@@ -423,7 +423,9 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             "VALUES (1, ?, ?, ?, 0)",
             (today.isoformat(), inv_max, pay_max),
         )
-    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    lo, hi = conn.execute(
+        "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
+    ).fetchone()
     fresh = FRESH_SQL.format(ids="BETWEEN :lo AND :hi")
     start = lo or 0
     while lo is not None and start <= hi:

@@ -102,7 +102,9 @@ def _connect(path: str) -> sqlite3.Connection:
 
 def _pivot(conn: sqlite3.Connection, bounds: dict[str, str]) -> tuple[Any, ...] | None:
     """The median (k, ref, currency) of a window of customer ids, None when empty."""
-    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    lo, hi = conn.execute(
+        "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
+    ).fetchone()
     if lo is None:
         return None
     width = max((hi - lo + 1) // 50, 2000)
@@ -142,7 +144,9 @@ def _applies(conn: sqlite3.Connection) -> str | None:
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
     if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
         return None
-    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    lo, hi = conn.execute(
+        "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
+    ).fetchone()
     if lo is None or hi - lo + 1 < MIN_CUSTOMERS or (os.cpu_count() or 1) < 2:
         return None
     return str(path)

@@ -274,7 +274,9 @@ def _split(
     if largest < parallel_min:
         return None
     path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
-    lo, hi = conn.execute("SELECT MIN(id), MAX(id) FROM customers").fetchone()
+    lo, hi = conn.execute(
+        "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
+    ).fetchone()
     if not path or lo is None or lo == hi:
         return None
     return parallel.split_scan(path, by, params, lo + (hi - lo) * SHARE // 100, ready)
