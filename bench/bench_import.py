@@ -5,6 +5,7 @@ import holding the lock over 5 s, so collectors keep logging outcomes). Also pea
 at two file sizes (it must not grow with the file) and the time of an unchanged re-import.
 
     .venv/bin/python bench/bench_import.py [--rows 1000000] [--customers 100000]
+    .venv/bin/python bench/bench_import.py --ab /tmp/main-worktree [--pairs 3]  # A/B only
 """
 
 from __future__ import annotations
@@ -88,17 +89,44 @@ print(f"{max(held):.2f} {sum(held):.2f} {len(held)} {sum(h > 5 for h in held)}")
 LOCK: list[str] = []
 
 
-def run(cmd: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+CPU: list[float] = []  # CPU seconds (user + system) of each child, in order
+
+
+def run(cmd: list[str], code: Path = ROOT) -> tuple[float, int]:
+    """Wall seconds and peak RSS (MiB) of one child process (``code``: the checkout whose
+    dunning package it imports)."""
+    env = {**os.environ, "PYTHONPATH": str(code)}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=code, stdout=subprocess.PIPE, text=True, env=env)
     out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
     if status != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
     LOCK.append(out.strip())
+    CPU.append(usage.ru_utime + usage.ru_stime)
     return elapsed, usage.ru_maxrss // 1024
+
+
+def ab(tmp: Path, big: Path, rows: int, other: Path, pairs: int) -> None:
+    """Interleaved pairs: this checkout's import and ``other``'s (e.g. a worktree of main)
+    of the same file into new databases, each pair beside its own sqlite-utils run, the
+    order swapped every pair. Prints wall and CPU seconds and the ratio of each."""
+    su = shutil.which("sqlite-utils", path=str(Path(PY).parent)) or "sqlite-utils"
+    print(f"{rows:,} rows; A = {ROOT}, B = {other}")
+    print(f"{'pair':>4} {'code':4} {'seconds':>8} {'CPU s':>7} {'sqlite-utils s':>14} "
+          f"{'ratio':>6} {'lock s':>7} {'load':>5}")  # fmt: skip
+    for n in range(pairs):
+        t_su, _ = run([su, "insert", str(tmp / f"su{n}.db"), "t", str(big), "--csv"])
+        (tmp / f"su{n}.db").unlink()
+        order = [("A", ROOT), ("B", other)] if n % 2 == 0 else [("B", other), ("A", ROOT)]
+        for name, code in order:
+            db = tmp / f"{name}{n}.db"
+            t, _ = run([PY, "-c", DUNNING, str(db), str(big)], code)
+            for f in tmp.glob(f"{name}{n}.db*"):
+                f.unlink()
+            print(f"{n + 1:4d} {name:4} {t:8.2f} {CPU[-1]:7.2f} {t_su:14.2f} {t / t_su:6.3f} "
+                  f"{LOCK[-1].split()[0]:>7} {os.getloadavg()[0]:5.1f}", flush=True)  # fmt: skip
 
 
 def main() -> None:
@@ -106,11 +134,19 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--small", type=int, default=100_000, help="rows of the memory check")
+    ap.add_argument(
+        "--ab", type=Path, metavar="CHECKOUT",
+        help="only A/B pairs: this code against CHECKOUT's (e.g. a worktree of main)",
+    )  # fmt: skip
+    ap.add_argument("--pairs", type=int, default=3, help="pairs of --ab")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="dunning-bench-import-"))
     try:
         big, small = tmp / "big.csv", tmp / "small.csv"
         generate(big, args.rows, args.customers)
+        if args.ab:
+            ab(tmp, big, args.rows, args.ab.resolve(), args.pairs)
+            return
         # the same customers in a tenth of the rows: what grows with the file shows
         generate(small, args.small, args.customers)
         su = shutil.which("sqlite-utils", path=str(Path(PY).parent)) or "sqlite-utils"

@@ -353,3 +353,44 @@ def test_queue_rows_read_by_id_range_are_those_refresh_accounts_writes(
     with write_tx(conn):
         refresh_accounts(conn, FixedClock(), Settings())
     assert conn.execute(queue).fetchall() == ranged
+
+
+def test_new_customers_first_lines_after_refusals_are_those_of_one_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 8: each new customer's first line is grouped once by the cross-row checks and
+    reused by the chunks, and staged rows meet their new customer by reference. With
+    --skip-invalid rows are dropped between the two (a duplicate number, a second
+    currency for C6): the customers and invoices are those of one transaction."""
+    rows = [
+        ["C5", "Five first", "INV-1", "2026-09-01", "2026-10-01", "10.00", "10.00", "EUR"],
+        ["C5", "Five first", "INV-1", "2026-09-01", "2026-10-01", "10.00", "10.00", "EUR"],
+        ["C6", "Six", "INV-2", "2026-09-02", "2026-10-02", "20.00", "20.00", "CAD"],
+        ["C6", "Six", "INV-3", "2026-09-03", "2026-10-03", "30.00", "30.00", "USD"],
+        ["C7", "Seven", "INV-4", "2026-09-04", "2026-10-04", "40.00", "", "USD"],
+        ["C5", "Five later", "INV-5", "2026-09-05", "2026-10-05", "50.00", "50.00", "EUR"],
+    ]
+    header = [*INVOICE_HEADER, "currency"]
+    path = write_csv(tmp_path / "mixed.csv", [header, *rows])
+    got = {}
+    for name, min_rows in (("one", 10**9), ("chunked", 1)):
+        monkeypatch.setattr(bulk, "MIN_ROWS", min_rows)
+        monkeypatch.setattr(bulk, "CHUNK_ROWS", 2)
+        c = _db(tmp_path / f"{name}.db")
+        try:
+            r = load(c, path, "invoices", create_customers=True, skip_invalid=True)
+            assert (r.refused, r.created, r.customers_created) == (2, 4, 3)
+            reasons = [x.reason for _, x in r.seen]  # type: ignore[attr-defined]
+            assert reasons == ["invoice INV-1 is also on line 2", "customer C6 is in CAD (line 4)"]
+            customers = c.execute(
+                "SELECT external_ref, name, currency FROM customers ORDER BY external_ref"
+            ).fetchall()
+            assert [tuple(x) for x in customers] == [
+                ("C5", "Five first", "EUR"), ("C6", "Six", "CAD"), ("C7", "Seven", "USD"),
+            ]  # fmt: skip
+            d = dump(c)
+            d["invoices"] = sorted(row[1:] for row in d["invoices"])
+            got[name] = d
+        finally:
+            c.close()
+    assert got["chunked"] == got["one"]

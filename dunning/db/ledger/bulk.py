@@ -168,15 +168,25 @@ def apply_new_customers(
         "CREATE TEMP TABLE stage_new_customers (line INTEGER PRIMARY KEY, customer_ref TEXT, "
         "name TEXT, currency TEXT)"
     )
+    # each new customer's first line: kept by the cross-row checks when they dropped no
+    # row (invoices.refusable: the same grouping of the same rows), else grouped here
+    firsts = (
+        "temp.stage_firsts"
+        if conn.execute(
+            "SELECT 1 FROM temp.sqlite_master WHERE type = 'table' AND name = 'stage_firsts'"
+        ).fetchone()
+        else """(SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
+                 GROUP BY customer_ref)"""
+    )
     conn.execute(
-        """INSERT INTO stage_new_customers
+        f"""INSERT INTO stage_new_customers
            SELECT s.line, s.customer_ref, COALESCE(s.customer_name, s.customer_ref) AS name,
                   s.currency
-           FROM stage_invoices s JOIN (
-               SELECT MIN(line) AS line FROM stage_invoices WHERE customer_id IS NULL
-               GROUP BY customer_ref) f ON f.line = s.line"""
+           FROM {firsts} f CROSS JOIN stage_invoices s ON s.line = f.line"""
     )
     conn.execute("DROP TABLE IF EXISTS temp.stage_created")
+    # the staged rows are matched to their new customer by reference as they are inserted
+    # (no UPDATE of every staged row first: a million TEMP rows rewritten)
     conn.execute("CREATE TEMP TABLE stage_created (id INTEGER PRIMARY KEY)")
     last_line = -1
     while True:  # the customers too by chunks: 100,000 in one transaction took seconds
@@ -208,13 +218,9 @@ def apply_new_customers(
             break
         last_line = nxt[0]
     conn.execute("DROP TABLE temp.stage_new_customers")
-    # TEMP writes only: the ledger is read, not locked
-    conn.execute(
-        """UPDATE stage_invoices SET customer_id =
-               (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
-           WHERE customer_id IS NULL"""
-    )
+    conn.execute("DROP TABLE IF EXISTS temp.stage_firsts")
     if not out.customers_created:
+        _learn_ids(conn)
         return out
     deferred = DEFER_FROM <= new_rows <= DEFER_MAX and defer_indexes(conn, now)
     if deferred:
@@ -238,14 +244,17 @@ def apply_new_customers(
                           COALESCE(status, CASE WHEN new_open = 0 THEN 'paid'
                                                 ELSE 'open' END),
                           COALESCE(disputed, 0), ?, ?
-                   FROM (SELECT s.line, s.customer_id, s.number, s.issue_date, s.due_date,
-                                s.amount_minor, s.currency, s.status, s.disputed,
+                   FROM (SELECT s.line, c.id AS customer_id, s.number, s.issue_date,
+                                s.due_date, s.amount_minor, s.currency, s.status, s.disputed,
                                 CASE WHEN s.status IN ('paid', 'closed') THEN 0
                                      ELSE COALESCE(s.open_minor, s.amount_minor)
                                 END AS new_open
-                         FROM stage_invoices s
+                         FROM stage_invoices s CROSS JOIN customers c
                          WHERE s.line >= ? AND s.line < ? AND s.settled_on IS NULL
-                           AND s.customer_id IN (SELECT id FROM temp.stage_created)
+                           AND s.customer_id IS NULL AND c.external_ref = s.customer_ref
+                           -- "+": a check of the one customer found, not a loop over the
+                           -- whole list probing the index (quadratic)
+                           AND +c.id IN (SELECT id FROM temp.stage_created)
                            AND NOT EXISTS (SELECT 1 FROM invoices i
                                            WHERE i.number = s.number))
                    ORDER BY line""",
@@ -258,18 +267,36 @@ def apply_new_customers(
     if deferred:
         out.transactions += build_deferred(conn, now)
     # what went in leaves the staging table (TEMP: no lock); the rest is merged as before
-    mine = "customer_id IN (SELECT id FROM temp.stage_created) AND settled_on IS NULL"
-    candidates = conn.execute(f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}").fetchone()[0]
-    if candidates == out.invoices_created:  # every one went in (the rule)
-        if candidates == conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]:
-            conn.execute("DELETE FROM stage_invoices")  # all of them: no WHERE, truncated
-        else:
-            conn.execute(f"DELETE FROM stage_invoices WHERE {mine}")
-    else:  # a number another import wrote meanwhile: that row is the final merge's
-        conn.execute(
-            f"""DELETE FROM stage_invoices WHERE {mine} AND EXISTS (SELECT 1 FROM invoices i
-                    WHERE i.number = stage_invoices.number
-                      AND i.customer_id = stage_invoices.customer_id)"""
+    if out.invoices_created == conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]:
+        conn.execute("DELETE FROM stage_invoices")  # all of them: no WHERE, truncated
+    else:
+        mine = (
+            "customer_id IS NULL AND settled_on IS NULL AND EXISTS (SELECT 1 FROM customers c "
+            "WHERE c.external_ref = stage_invoices.customer_ref "
+            "AND +c.id IN (SELECT id FROM temp.stage_created))"
         )
+        candidates = conn.execute(f"SELECT COUNT(*) FROM stage_invoices WHERE {mine}").fetchone()[0]
+        if candidates == out.invoices_created:  # every one went in (the rule)
+            conn.execute(f"DELETE FROM stage_invoices WHERE {mine}")
+        else:  # a number another import wrote meanwhile: that row is the final merge's
+            _learn_ids(conn)
+            conn.execute(
+                """DELETE FROM stage_invoices
+                   WHERE customer_id IN (SELECT id FROM temp.stage_created)
+                     AND settled_on IS NULL AND EXISTS (SELECT 1 FROM invoices i
+                       WHERE i.number = stage_invoices.number
+                         AND i.customer_id = stage_invoices.customer_id)"""
+            )
+    _learn_ids(conn)  # the rows left (a settlement, a known number): the final merge's
     conn.execute("DROP TABLE temp.stage_created")
     return out
+
+
+def _learn_ids(conn: sqlite3.Connection) -> None:
+    """The staged rows of customers unknown when staged learn their ids (TEMP writes only:
+    the ledger is read, not locked)."""
+    conn.execute(
+        """UPDATE stage_invoices SET customer_id =
+               (SELECT id FROM customers WHERE external_ref = stage_invoices.customer_ref)
+           WHERE customer_id IS NULL"""
+    )

@@ -148,7 +148,8 @@ def import_file(
                 conn.execute("ROLLBACK")
             for name in ("stage_invoices", "stage_payments", "stage_customers",
                          "stage_contacts", "stage_refusals", "stage_seen",
-                         "resolved", "stage_new_customers", "stage_created"):  # fmt: skip
+                         "resolved", "stage_new_customers", "stage_created",
+                         "stage_firsts"):  # fmt: skip
                 conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
             conn.execute("PRAGMA temp_store=MEMORY")  # as dunning.db.connection sets it
             conn.execute(f"PRAGMA cache_size={cache}")

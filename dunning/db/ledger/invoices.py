@@ -74,13 +74,26 @@ def refusable(conn: sqlite3.Connection, refuse: Refuse, *, create_customers: boo
     ):
         bad.append((line, "number", number, f"invoice {number} belongs to customer {owner}"))
     if create_customers:
+        # a new customer's rows in more than one currency: found by one grouped pass (a
+        # first load: none), and only those customers' rows joined with their first row
+        # (each new customer's first line is kept for bulk.py, valid while no row is dropped)
+        conn.execute("DROP TABLE IF EXISTS temp.stage_firsts")
+        conn.execute(
+            """CREATE TEMP TABLE stage_firsts AS
+               SELECT MIN(line) AS line, customer_ref, MIN(currency) != MAX(currency) AS mixed
+               FROM stage_invoices WHERE customer_id IS NULL GROUP BY customer_ref"""
+        )
         for line, ref, cur, first_cur, first in conn.execute(
             """SELECT s.line, s.customer_ref, s.currency, f.currency, f.line
                FROM stage_invoices s JOIN (
                    SELECT customer_ref, currency, MIN(line) AS line FROM stage_invoices
-                   WHERE customer_id IS NULL GROUP BY customer_ref) f
+                   WHERE customer_id IS NULL
+                     AND customer_ref IN (SELECT customer_ref FROM temp.stage_firsts
+                                          WHERE mixed)
+                   GROUP BY customer_ref) f
                ON f.customer_ref = s.customer_ref
-               WHERE s.customer_id IS NULL AND s.currency != f.currency"""
+               WHERE s.customer_id IS NULL AND s.currency != f.currency
+               ORDER BY s.line"""
         ):
             bad.append((line, "currency", cur, f"customer {ref} is in {first_cur} (line {first})"))
     else:
@@ -93,6 +106,8 @@ def refusable(conn: sqlite3.Connection, refuse: Refuse, *, create_customers: boo
             )  # fmt: skip
     for line, fld, value, reason in bad:
         refuse(line, fld, value, reason)
+    if bad:
+        conn.execute("DROP TABLE IF EXISTS temp.stage_firsts")  # rows go: no longer the firsts
     drop(conn, [b[0] for b in bad])
 
 

@@ -93,6 +93,10 @@ def _plain_minor(raw: str, currency: str) -> int:
     return int(whole + frac.ljust(digits, "0")) if digits else int(whole)
 
 
+PLAIN_AMOUNT = _PLAIN  # the invoice parser's inlined first branch of parse_amount (rows.py)
+plain_minor = _plain_minor
+
+
 def parse_amount(value: Cell, currency: str, locale: str = "en_US") -> int:
     """An amount cell -> integer minor units of ``currency``; one of ``MAX_MINOR`` or more
     (a typo, or a number SQLite cannot store) is refused."""

@@ -11,15 +11,17 @@ from datetime import date
 
 from dunning.db.ledger.options import countries, currency_ok
 from dunning.db.ledger.parse import (
+    PLAIN_AMOUNT,
     Cell,
     is_blank,
     parse_amount,
     parse_bool,
     parse_date,
     parse_int,
+    plain_minor,
     text,
 )
-from dunning.money import minor_digits
+from dunning.money import MAX_MINOR, minor_digits
 from dunning.phones import parse_phone, phone_type
 from dunning.regions import normalize_subdivision
 
@@ -257,20 +259,47 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     codes: dict[str, str] = {}  # currency cell -> its ISO code
     order, locale, default_cur = ctx.order, ctx.locale, ctx.currency
     as_of = ctx.as_of.isoformat() if ctx.as_of else None
-    customer = ctx.customer
+    # a ledger read whole (Context.preload): a dict look-up, no KeyError per new customer
+    customer = ctx._customers.get if ctx._complete else ctx.customer
     blank = is_blank
     if not currency_ok(default_cur):
         raise ValueError(f"--currency {default_cur!r} is not an ISO 4217 currency code")
+    # issue 8: the per-row cost of a million rows. A file repeats its dates (a few hundred
+    # distinct ones in a million rows): each cell text is parsed once, the good ones kept
+    # (a bad one goes through parse_date every time, so its refusal is the same). Amounts
+    # in the usual plain form are read without the two calls of parse_amount.
+    dates: dict[str, str] = {}
+    plain = PLAIN_AMOUNT.match
+
+    def day(v: Cell) -> str:
+        if type(v) is str:
+            iso = dates.get(v)
+            if iso is None:
+                iso = parse_date(v, order)
+                if len(dates) < 100_000:
+                    dates[v] = iso
+            return iso
+        return parse_date(v, order)
+
+    def money(v: Cell, currency: str) -> int:
+        # parse_amount's first branch, inlined (same regex, same arithmetic, same bound)
+        if type(v) is str and len(v) <= 64 and plain(raw := v.strip()):
+            minor = plain_minor(raw, currency)
+            if -MAX_MINOR < minor < MAX_MINOR:
+                return minor
+        return parse_amount(v, currency, locale)
 
     def parse(line: int, cells: list[Cell]) -> tuple[object, ...] | object:
         cells = cells[:width]
         if len(cells) < width:  # short rows: missing cells are blank
             cells.extend([None] * (width - len(cells)))
         cells.append(None)
-        ref = text(cells[i_ref])
+        v = cells[i_ref]
+        ref = v.strip() if type(v) is str else text(v)
         if not ref:
             raise RowError("customer_ref", "", "the customer is required")
-        number = text(cells[i_num])
+        v = cells[i_num]
+        number = v.strip() if type(v) is str else text(v)
         if not number and i_type == pad:
             raise RowError("number", "", "the invoice number is required")
         known = customer(ref)
@@ -287,12 +316,12 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
                 raise RowError("currency", raw_cur, f"the customer's account is in {known[1]}")
         v = cells[i_issue]
         try:
-            issue = parse_date(v, order)
+            issue = day(v)
         except ValueError as exc:
             raise RowError("issue_date", v, str(exc)) from None
         v = cells[i_amount]
         try:
-            amount = parse_amount(v, currency, locale)
+            amount = money(v, currency)
         except ValueError as exc:
             raise RowError("amount", v, str(exc)) from None
         if not number:
@@ -304,16 +333,16 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             due = issue
         else:
             try:
-                due = parse_date(v, order)
+                due = day(v)
             except ValueError as exc:
                 raise RowError("due_date", v, str(exc)) from None
             if due < issue:
                 raise RowError("due_date", v, f"due before it was issued ({issue})")
         open_minor = None
         v = cells[i_open]
-        if not blank(v):
+        if v is not None and not blank(v):
             try:
-                open_minor = parse_amount(v, currency, locale)
+                open_minor = money(v, currency)
             except ValueError as exc:
                 raise RowError("open_amount", v, str(exc)) from None
             if amount and open_minor and (open_minor > 0) != (amount > 0):
@@ -322,20 +351,20 @@ def invoice_parser(mapping: dict[str, int], ctx: Context) -> Parser:
                 raise RowError("open_amount", v, f"exceeds the amount ({text(cells[i_amount])})")
         status = None
         v = cells[i_status]
-        if not blank(v):
+        if v is not None and not blank(v):
             status = INVOICE_STATUSES.get(text(v).lower())
             if status is None:
                 raise RowError("status", v, "must be open, paid or closed")
         disputed = None
         v = cells[i_disp]
-        if not blank(v):
+        if v is not None and not blank(v):
             try:
                 disputed = int(parse_bool(v))
             except ValueError as exc:
                 raise RowError("disputed", v, str(exc)) from None
         settled = None
         v = cells[i_settled]
-        if not blank(v):
+        if v is not None and not blank(v):
             try:
                 settled = parse_date(v, order)
             except ValueError as exc:
