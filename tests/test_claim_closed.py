@@ -1,4 +1,4 @@
-"""The claim's memo of closed windows (queue/claim_closed.py, m026): a claim that passes an
+"""The claim's memo of closed windows (queue/claim_closed.py, m023): a claim that passes an
 account over because its window is closed (or a holiday shuts its day) writes until when;
 the next claims in that interval pass it over with the same verdict without working it
 out, and every claim's result (account, accounts passed over and why) is the same as

@@ -41,7 +41,7 @@ def digests(path: Path) -> dict[str, str]:
             n = 0
             # the queue's standing (m022, after these digests) is not in them: its rows
             # are compared with the refresh's in tests/test_demo.py; nor the claim's memo
-            # of closed windows (m026: empty after a build)
+            # of closed windows (m023: empty after a build)
             cols = "*"
             if table == "queue":
                 names = [r[1] for r in conn.execute("PRAGMA table_info(queue)")]

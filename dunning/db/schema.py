@@ -469,14 +469,14 @@ def m022_refresh(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m026: the claim remembers until when an account it passed over stays closed --------
+# --- m023: the claim remembers until when an account it passed over stays closed --------
 # (queue/claim_closed.py): four columns on the queue row, nothing to fill (NULL: not
 # known, worked out at the next claim), and the triggers that forget the memo when where
 # the consumer may be changes.
 
 
 @migrations()
-def m026_claim(db: sqlite_utils.Database) -> None:
+def m023_claim(db: sqlite_utils.Database) -> None:
     from dunning.queue.claim_closed import DDL
 
     for statement in DDL:

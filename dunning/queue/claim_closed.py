@@ -1,5 +1,5 @@
 """What a claim remembers about an account it passed over because its calling window is
-closed (or a holiday shuts the consumer's day): until when that verdict holds (m026).
+closed (or a holiday shuts the consumer's day): until when that verdict holds (m023).
 
 The claim reads a collector's ready accounts best first and works out, for each one under
 the contact rules, whether it may be called now: where the consumer may be (their phones'

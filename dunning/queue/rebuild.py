@@ -171,7 +171,7 @@ def swap(
         "AND customer_id NOT IN (SELECT customer_id FROM queue)"
     )
     step("carry over")
-    # other tables' triggers that name the queue (the claim's memo, m026) would stop the
+    # other tables' triggers that name the queue (the claim's memo, m023) would stop the
     # rename: lifted here and put back once the next table is the queue
     named = claim_closed.lift_triggers(conn)
     conn.execute("DROP TABLE queue")  # its triggers go with it

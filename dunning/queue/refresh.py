@@ -30,7 +30,6 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
 from dunning.clock import Clock, to_iso
@@ -47,6 +46,10 @@ from dunning.queue.refresh_ranges import changes_in as _changes
 from dunning.queue.refresh_ranges import helper as _helper
 from dunning.queue.refresh_ranges import ranges as _ranges
 from dunning.queue.refresh_rows import IN_CHUNK, Changes, changes_where, write_changes
+from dunning.queue.refresh_stats import RefreshStats
+from dunning.queue.refresh_stats import checkpoint as _checkpoint
+from dunning.queue.refresh_stats import count as _count
+from dunning.queue.refresh_stats import held as _held
 
 CHUNK = 5000
 # From this many customers on, helper processes read and compute ranges while this one
@@ -96,23 +99,6 @@ _CANDIDATES = """SELECT p.customer_id FROM promises p
                     WHERE x.customer_id = p.customer_id
                     AND x.closed_on BETWEEN p.promised_on AND p.decide_after
                     AND x.created_at >= p.decided_at))"""
-
-
-@dataclass
-class RefreshStats:
-    of: int = 0  # customers at the start
-    done: int = 0  # customers in the ranges finished
-    changed: int = 0  # queue rows written (new or different)
-    unchanged: int = 0  # queue rows already right, not written
-    decided: int = 0  # promises decided
-    rebuilt: bool = False  # the next queue was built beside the live one and swapped in
-    carried: int = 0  # rows written by others during the build, carried over at the swap
-    recomputed: int = 0  # ranges read again under the lock (someone wrote meanwhile)
-    longest_lock: float = 0.0  # seconds: the longest write transaction, its commit included
-    lock_total: float = 0.0
-    checkpoints: float = 0.0  # seconds spent copying the WAL back, after the commits
-    swap: dict[str, float] | None = None  # seconds of each step of the swap, when rebuilt
-    read: int | None = None  # customers read when scoped (queue/refresh_scope.py); None: all
 
 
 def refresh_all(
@@ -489,22 +475,3 @@ class _Writer:
         if self.indexes is not None:
             next_queue.abandon(self.conn)
             self.indexes = None
-
-
-def _count(stats: RefreshStats, changes: Changes) -> None:
-    stats.changed += len(changes[0]) + len(changes[1]) + len(changes[2])
-    stats.unchanged += changes[3]
-
-
-def _held(stats: RefreshStats, since: float) -> None:
-    held = time.perf_counter() - since
-    stats.lock_total += held
-    stats.longest_lock = max(stats.longest_lock, held)
-
-
-def _checkpoint(conn: sqlite3.Connection, stats: RefreshStats) -> None:
-    """Copy the WAL back, PASSIVE (it waits for no one and no one waits for it), after a
-    range is written and counted (a Ctrl-C here loses no count)."""
-    t = time.perf_counter()
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    stats.checkpoints += time.perf_counter() - t
