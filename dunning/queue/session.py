@@ -135,6 +135,19 @@ class WorkSession:
         self._first = (thread, box)
         thread.start()
 
+    def first_if_done(self) -> tuple[bool, AccountView | None]:
+        """Without waiting: (True, the first account, or None when nothing can be called)
+        when the claim made ahead (:meth:`prefetch_first`) is done and did not fail, taken
+        as :meth:`next_account` takes it; (False, None) when it is still running, failed or
+        was never made: a worker must take it (tui/screens/work_first.py)."""
+        first = self._first
+        if first is None:
+            return False, None
+        thread, box = first
+        if thread.is_alive() or not box or isinstance(box[0], BaseException):
+            return False, None
+        return True, self.next_account()
+
     def next_account(self, exclude: frozenset[int] = frozenset()) -> AccountView | None:
         """Claim and load the next account (resuming a held or drafted one first)."""
         if self._first is not None:

@@ -22,12 +22,4 @@ if TYPE_CHECKING:
 def first_if_done(session: WorkSession) -> tuple[bool, AccountView | None]:
     """(True, the first account or None when nothing can be called) when the claim made
     ahead is done and did not fail; (False, None) when a worker must take it."""
-    # WorkSession keeps the claim made ahead as (thread, [its result]): read here without
-    # waiting; the session's next_account() takes it as the worker would.
-    first = getattr(session, "_first", None)
-    if first is None:
-        return False, None
-    thread, box = first
-    if thread.is_alive() or not box or isinstance(box[0], BaseException):
-        return False, None
-    return True, session.next_account()
+    return session.first_if_done()
