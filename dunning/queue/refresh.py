@@ -40,7 +40,7 @@ from dunning.queue import refresh_scope
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
-from dunning.queue.refresh_ahead import Ahead, maker_for, part_size
+from dunning.queue.refresh_ahead import Ahead, maker_for, part_size, read_part
 from dunning.queue.refresh_ranges import RANGE as _RANGE
 from dunning.queue.refresh_ranges import changes_in as _changes
 from dunning.queue.refresh_ranges import helper as _helper
@@ -252,13 +252,7 @@ def _scoped(
     size = part_size(conn, chunk)
     for i in range(0, len(ids), size):
         part = ids[i : i + size]
-        where = f"customer_id IN ({','.join('?' * len(part))})"
-        seen = data_version(conn)
-        conn.execute("BEGIN")
-        try:
-            changes = changes_where(conn, maker, where, part)
-        finally:
-            conn.execute("COMMIT")
+        where, seen, changes = read_part(conn, maker, part)
         _apply(conn, maker, where, part, seen, changes, stats)
         stats.done += len(part)
         if after_chunk is not None:

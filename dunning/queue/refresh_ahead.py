@@ -59,6 +59,22 @@ class Ahead:
     check_wall: float = 0.0
 
 
+def read_part(
+    conn: sqlite3.Connection, maker: RowMaker, part: list[int]
+) -> tuple[str, int, Changes]:
+    """The rows of ``part``'s customers computed in one read transaction: (its WHERE,
+    the ``data_version`` it was read at, the changes). The writer compares the version
+    under its lock and reads again when another connection committed since."""
+    where = f"customer_id IN ({','.join('?' * len(part))})"
+    seen = data_version(conn)
+    conn.execute("BEGIN")
+    try:
+        changes = changes_where(conn, maker, where, part)
+    finally:
+        conn.execute("COMMIT")
+    return where, seen, changes
+
+
 def part_size(conn: sqlite3.Connection, chunk: int) -> int:
     """Customers in one IN list: as many as SQLite allows, up to ``chunk``."""
     return max(IN_CHUNK, min(chunk, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1))
@@ -101,13 +117,7 @@ def read_ahead(
             if until.done():
                 break
             part = todo[i : i + size]
-            where = f"customer_id IN ({','.join('?' * len(part))})"
-            seen = data_version(conn)
-            conn.execute("BEGIN")
-            try:
-                changes = changes_where(conn, maker, where, part)
-            finally:
-                conn.execute("COMMIT")
+            _, seen, changes = read_part(conn, maker, part)
             ahead.parts.append((part, seen, changes))
             ahead.read.update(part)
         return ahead
