@@ -35,6 +35,13 @@ def alice(path: Path) -> Collector:
     return me
 
 
+def _claimed_ahead(session: WorkSession) -> None:
+    """The claim made ahead (as `dunning` makes it while Textual imports), finished."""
+    session.prefetch_first()
+    assert session._first is not None
+    session._first[0].join()
+
+
 def claimed(path: Path) -> list[int]:
     return [r[0] for r in db_rows(path, "SELECT customer_id FROM queue WHERE claimed_by = 1")]
 
@@ -204,9 +211,7 @@ async def test_a_first_account_claimed_before_the_mount_is_the_first_frame(
 
     frames = _frames(monkeypatch)
     session = WorkSession(db, alice(db), Settings(), clock)
-    session.prefetch_first()
-    assert session._first is not None
-    session._first[0].join()
+    _claimed_ahead(session)
     app = DunningApp(session)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
@@ -254,9 +259,7 @@ async def test_a_failed_first_claim_is_shown_as_before(
         raise ClaimError("the queue is locked")
 
     monkeypatch.setattr(session, "_claim_next", failing)
-    session.prefetch_first()
-    assert session._first is not None
-    session._first[0].join()
+    _claimed_ahead(session)
     app = DunningApp(session)
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await settle(pilot)
