@@ -38,6 +38,7 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
+from dunning.demo.replicate import replicate
 from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
@@ -45,6 +46,9 @@ from dunning.queue.config import Settings
 
 LARGE = 20_000  # from here on: generator process, phone pools, queue rows computed directly
 CHUNK = 10_000  # customers per batch shipped from the generator
+# big builds: the generator makes this many accounts, SQLite copies them for the rest
+# (demo/replicate.py); 0 turns the copies off
+TEMPLATE = 50_000
 LOADED = tuple(COLUMNS)
 KEEP_ORDERED = True  # keep indexes led by customer_id/invoice_id during the load
 # multi-row INSERTs: a quarter faster than one row a statement; 17 columns x 50 stays
@@ -82,11 +86,15 @@ def build_demo_report(
     worker: bool | None = None,
     phone_pool: bool | None = None,
     direct_queue: bool | None = None,
+    template: int | None = None,
 ) -> tuple[dict[str, int], list[Phase]]:
     """``build_demo`` plus the time each phase took (for bench/bench_build.py).
 
     ``worker``, ``phone_pool`` and ``direct_queue`` default to ``customers >= LARGE``;
-    the tests set them to check that every way gives the same rows.
+    the tests set them to check that every way gives the same rows. ``template``: the
+    accounts the generator makes when more are asked for (the rest are copies made by
+    SQLite, demo/replicate.py); defaults to TEMPLATE for big builds, none for small ones
+    (it needs the phone pools and the queue rows scored directly).
     """
     if customers < 1:
         raise ValueError(f"customers must be at least 1, not {customers}")
@@ -110,6 +118,7 @@ def build_demo_report(
             worker=large if worker is None else worker,
             phone_pool=large if phone_pool is None else phone_pool,
             direct_queue=large if direct_queue is None else direct_queue,
+            template=(TEMPLATE if large else 0) if template is None else template,
         )
     except BaseException:
         conn.close()
@@ -157,8 +166,13 @@ def _build(
     worker: bool,
     phone_pool: bool,
     direct_queue: bool,
+    template: int,
 ) -> dict[str, int]:
     t0 = time.perf_counter()
+    copies = 0 < template < customers
+    if copies and not (phone_pool and direct_queue):
+        raise ValueError("copies of a template need the phone pools and direct queue rows")
+    made = template if copies else customers
     say("schema")
     migrate(conn)
     for pragma in (
@@ -176,7 +190,7 @@ def _build(
     for name in guards:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     cfg = GenConfig(
-        customers=customers,
+        customers=made,
         seed=seed,
         now=clock.now(),
         collector_ids=ids,
@@ -201,6 +215,19 @@ def _build(
                 conn.execute("BEGIN")
                 say(f"customers {loader.counts['customers']}/{customers}")
         conn.execute("COMMIT")
+        if copies:
+            t = time.perf_counter()
+            added = replicate(conn, COLUMNS, loader.counts, template, customers, say)
+            phases.append(
+                Phase(
+                    f"copies of the first {template} accounts (SQL)",
+                    time.perf_counter() - t,
+                    sum(added.values()),
+                )
+            )
+            for table, n in added.items():
+                loader.counts[table] += n
+            names.done = customers
     finally:
         if gc_was_on:
             gc.enable()
