@@ -29,6 +29,7 @@ half the writer's insert CPU, and the generator's per-row CPU is gone for copied
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable
 
 from dunning.demo import data as D
@@ -126,14 +127,16 @@ class Replicator:
         self.template = template
         self.per = {t: n for t, n in counts.items() if t != "dispute_invoices"}
         self.per["queue"] = template
-        self._pools()
+        self.seconds = dict.fromkeys((*_COPY, "queue", "search index"), 0.0)
 
-    def _pools(self) -> None:
-        """The generator's checked pools, grouped by (region, line type), as temp tables."""
-        self.conn.execute("DROP TABLE IF EXISTS temp.demo_pool")
-        self.conn.execute("DROP TABLE IF EXISTS temp.demo_pool_group")
-        self.conn.execute("CREATE TEMP TABLE demo_pool (k INTEGER PRIMARY KEY, e164 TEXT)")
-        self.conn.execute(
+    @staticmethod
+    def pools(conn: sqlite3.Connection) -> None:
+        """The generator's checked pools, grouped by (region, line type), as temp tables
+        (made before the template's rows come: the writer waits for them anyway)."""
+        conn.execute("DROP TABLE IF EXISTS temp.demo_pool")
+        conn.execute("DROP TABLE IF EXISTS temp.demo_pool_group")
+        conn.execute("CREATE TEMP TABLE demo_pool (k INTEGER PRIMARY KEY, e164 TEXT)")
+        conn.execute(
             "CREATE TEMP TABLE demo_pool_group (rk TEXT, type TEXT, base INTEGER, n INTEGER, "
             "PRIMARY KEY (rk, type))"
         )
@@ -147,11 +150,11 @@ class Replicator:
                         by_type.setdefault(kind, set()).add(e164)
             for kind, numbers in sorted(by_type.items()):
                 ordered = sorted(numbers)
-                self.conn.executemany(
+                conn.executemany(
                     "INSERT INTO temp.demo_pool VALUES (?, ?)",
                     [(k + i, e) for i, e in enumerate(ordered)],
                 )
-                self.conn.execute(
+                conn.execute(
                     "INSERT INTO temp.demo_pool_group VALUES (?, ?, ?, ?)",
                     (r.key, kind, k, len(ordered)),
                 )
@@ -168,16 +171,20 @@ class Replicator:
             cols = ", ".join(self.columns[table])
             params = {"top": tops[table]}
             params.update({k: v for k, v in offsets.items() if f":{k}" in select})
+            t = time.perf_counter()
             cur = self.conn.execute(f"INSERT INTO {table} ({cols}) {select}", params)
+            self.seconds[table] += time.perf_counter() - t
             done[table] = cur.rowcount
         cols = ", ".join(self.columns["queue"])
         rest = ", ".join(self.columns["queue"][1:])
+        t = time.perf_counter()
         cur = self.conn.execute(
             f"INSERT INTO queue ({cols}) SELECT customer_id + :oc, {rest} FROM queue "
             "WHERE customer_id <= :top ORDER BY customer_id",
             {"oc": offsets["oc"], "top": upto},
         )
         done["queue"] = cur.rowcount
+        self.seconds["queue"] += time.perf_counter() - t
         return done
 
     def _tops(self, upto: int) -> dict[str, int]:
@@ -202,6 +209,7 @@ class Replicator:
         """The copied customers' rows of the search index (the folded name is the
         template's), FTS5 included, as build._Names.fold writes them."""
         oc = copy_no * self.template
+        t = time.perf_counter()
         self.conn.execute(
             "INSERT INTO search_names (customer_id, folded) SELECT customer_id + ?, folded "
             "FROM search_names WHERE customer_id <= ? ORDER BY customer_id",
@@ -212,6 +220,7 @@ class Replicator:
             "FROM search_names WHERE customer_id > ? AND customer_id <= ?",
             (oc, oc + upto),
         )
+        self.seconds["search index"] += time.perf_counter() - t
         return upto
 
 
@@ -222,8 +231,9 @@ def replicate(
     template: int,
     customers: int,
     say: Callable[[str], None],
-) -> dict[str, int]:
-    """Copies of the template until ``customers`` accounts exist; returns rows added."""
+) -> tuple[dict[str, int], dict[str, float]]:
+    """Copies of the template until ``customers`` accounts exist (Replicator.pools made
+    first); returns rows added and seconds spent per table."""
     rep = Replicator(conn, columns, counts, template)
     added = dict.fromkeys((*_COPY, "queue"), 0)
     copy_no = 1
@@ -238,4 +248,4 @@ def replicate(
         copy_no += 1
     conn.execute("DROP TABLE temp.demo_pool")
     conn.execute("DROP TABLE temp.demo_pool_group")
-    return added
+    return added, rep.seconds
