@@ -162,6 +162,13 @@ def main() -> None:
         action="store_true",
         help="make the rows in this process, write nothing (see generator_only)",
     )
+    parser.add_argument(
+        "--template",
+        type=int,
+        default=None,
+        help="accounts the generator makes; the rest are SQL copies (default: the build's "
+        "TEMPLATE for big builds; 0: no copies, every account from the generator)",
+    )
     args = parser.parse_args()
     if args.generator_only:
         generator_only(args.customers, demo_build.CHUNK)
@@ -184,6 +191,7 @@ def main() -> None:
         customers=args.customers,
         clock=FixedClock(),
         progress=progress,
+        template=args.template,
         **({"worker": False, "phone_pool": True, "direct_queue": True} if args.cpu_phases else {}),
     )
     cpu = cpu_seconds() - cpu_before
