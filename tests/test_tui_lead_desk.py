@@ -171,3 +171,15 @@ async def test_a_collector_has_neither_key_nor_help_line(db, clock):
         await pilot.pause(0.1)
         text = help_text(pilot)
         assert "review queue" in text and "open disputes" in text
+
+
+async def test_a_french_lead_reads_the_review_queue_in_french(db, clock):
+    conn = connect(db)
+    conn.execute("UPDATE collectors SET locale = 'fr_CA' WHERE username = 'lena'")
+    conn.close()
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_list(pilot, "R", 2)
+        title = str(pilot.app.screen.query_one("#review-title").render())
+        assert "File de révision : 2 compte(s)" in title
+        assert "refus de payer" in str(pilot.app.screen.query_one(DataTable).get_row_at(0)[4])
