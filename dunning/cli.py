@@ -131,7 +131,7 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dunning import cli_admin, cli_init, cli_work
+    from dunning import cli_admin, cli_init, cli_review, cli_work
 
     parser = _top_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -139,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_work.register(sub)
     cli_admin.register(sub)
     cli_init.register(sub)
+    cli_review.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser

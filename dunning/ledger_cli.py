@@ -417,6 +417,8 @@ def _summary(r: Any) -> None:
         extra.append(f"{r.promises_decided} promises decided")
     if r.assigned:
         extra.append(f"{r.assigned} accounts assigned")
+    if r.disputes_closed:
+        extra.append(f"{r.disputes_closed} disputes closed by the ERP (disputed=no)")
     if r.warnings:
         extra.append(f"{r.warnings} warnings")
     if r.ignored:

@@ -205,8 +205,8 @@ def test_a_commit_between_the_comparison_and_the_lock_is_seen(
     real = importer.invoices.resolve
     calls: list[bool] = []
 
-    def resolve(c: sqlite3.Connection) -> None:
-        real(c)
+    def resolve(c: sqlite3.Connection, **kw: bool) -> None:
+        real(c, **kw)
         calls.append(c.in_transaction)
         if len(calls) == 1:  # made before the lock: someone writes the ledger meanwhile
             with write_tx(other):
@@ -227,7 +227,9 @@ def test_an_unchanged_file_is_compared_once_when_nobody_writes(
     load(conn, path, "invoices", create_customers=True)
     real = importer.invoices.resolve
     calls: list[int] = []
-    monkeypatch.setattr(importer.invoices, "resolve", lambda c: calls.append(1) or real(c))
+    monkeypatch.setattr(
+        importer.invoices, "resolve", lambda c, **kw: calls.append(1) or real(c, **kw)
+    )
     before = dump(conn)
     r = load(conn, path, "invoices", create_customers=True)
     assert calls == [1] and (r.created, r.updated, r.unchanged) == (0, 0, 7)

@@ -481,3 +481,53 @@ def m023_claim(db: sqlite_utils.Database) -> None:
 
     for statement in DDL:
         db.execute(statement)
+
+
+# --- m024_p6: the lead's decisions on the review queue and on disputes (issue 9) ---------
+# Two append-only history tables (queue/review.py, queue/disputes.py): who decided what,
+# when and why, written in the same transaction as the account's change. No index on the
+# queue (the collectors' claim path is not touched): the review list reads the worklist
+# index per collector.
+
+M024_P6 = [
+    """CREATE TABLE review_decisions (
+    id            INTEGER PRIMARY KEY,
+    customer_id   INTEGER NOT NULL REFERENCES customers(id),
+    decided_at    TEXT NOT NULL,
+    decided_by    INTEGER NOT NULL REFERENCES collectors(id),
+    came_for      TEXT NOT NULL,                   -- why it was in review (an open code list)
+    activity_id   INTEGER REFERENCES activities(id),  -- the outcome that sent it there
+    decision      TEXT NOT NULL,                   -- back, collector, legal, agency, writeoff_*
+    to_collector  INTEGER REFERENCES collectors(id),
+    next_action_at TEXT,
+    status_before TEXT NOT NULL,
+    status_after  TEXT NOT NULL,
+    reason        TEXT NOT NULL
+)""",
+    "CREATE INDEX review_decisions_customer ON review_decisions(customer_id, decided_at)",
+    """CREATE TABLE dispute_decisions (
+    id            INTEGER PRIMARY KEY,
+    dispute_id    INTEGER NOT NULL REFERENCES disputes(id),
+    customer_id   INTEGER NOT NULL REFERENCES customers(id),
+    decided_at    TEXT NOT NULL,
+    decided_by    INTEGER REFERENCES collectors(id),   -- NULL: the ERP (an import)
+    outcome       TEXT NOT NULL CHECK (outcome IN ('valid', 'invalid', 'erp')),
+    next_action_at TEXT,
+    reason        TEXT NOT NULL
+)""",
+    "CREATE INDEX dispute_decisions_dispute ON dispute_decisions(dispute_id)",
+    "CREATE INDEX dispute_invoices_invoice ON dispute_invoices(invoice_id)",
+]
+for _table in ("review_decisions", "dispute_decisions"):
+    M024_P6 += [
+        f"""CREATE TRIGGER {_table}_no_update BEFORE UPDATE ON {_table}
+BEGIN SELECT RAISE(ABORT, 'append-only: {_table} rows are never changed'); END""",
+        f"""CREATE TRIGGER {_table}_no_delete BEFORE DELETE ON {_table}
+BEGIN SELECT RAISE(ABORT, 'append-only: {_table} rows are never deleted'); END""",
+    ]
+
+
+@migrations()
+def m024_p6(db: sqlite_utils.Database) -> None:
+    for statement in M024_P6:
+        db.execute(statement)

@@ -50,6 +50,17 @@ DEFAULT_FX: dict[str, float] = {
 
 
 @dataclass(frozen=True)
+class DisputeSettings:
+    """[disputes]: the service level of an open dispute (business days of the customer's
+    calendar, after which it is overdue) and whether an import's ``disputed=no`` on a
+    disputed invoice closes its dispute (off for an ERP that never carries disputes and
+    writes "no" on every line)."""
+
+    service_days: int = 10
+    erp_closes: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     weights: Weights = field(default_factory=Weights)
     fx_to_base: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FX))
@@ -68,6 +79,7 @@ class Settings:
     # The OS group that may read the files dunning creates (database, -wal/-shm, backups,
     # exports, reports): they are then 0640 and in that group; '' = 0600, owner only.
     file_group: str = ""
+    disputes: DisputeSettings = field(default_factory=DisputeSettings)
 
     @property
     def team_zone(self) -> tzinfo:
@@ -157,6 +169,20 @@ def _check(source: str, key: str, value: Any, default: Any) -> Any:
     return value
 
 
+def _disputes(source: str, table: dict[str, Any]) -> DisputeSettings:
+    out = DisputeSettings()
+    for k, v in table.items():
+        if k == "service_days":
+            out = replace(out, service_days=_whole(source, "[disputes] service_days", v, 1, 365))
+        elif k == "erp_closes":
+            if type(v) is not bool:
+                raise _bad(source, "[disputes] erp_closes", "true or false", v)
+            out = replace(out, erp_closes=v)
+        else:
+            raise ValueError(f"{source}: [disputes] unknown key {k!r}")
+    return out
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from TOML; a missing default file gives the defaults. Every value is
     checked (type and range) here, at start: ValueError names the file and the key.
@@ -206,6 +232,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
                     raise _bad(source, "[fx_to_base]", "keyed by currency codes (EUR)", k)
                 rates[k.upper()] = _number(source, f"[fx_to_base] {k}", v, 1e-9, FX_MAX)
             changes[key] = {**DEFAULT_FX, **rates}
+        elif key == "disputes":
+            changes[key] = _disputes(source, _table(source, key, value))
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

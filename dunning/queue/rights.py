@@ -33,6 +33,8 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "backup": ("admin",),
     "queue.refresh": ("admin",),
     "init": ("admin",),
+    "review": ("lead", "admin"),  # the review queue: list and decide (queue/review.py)
+    "disputes": ("lead", "admin"),  # open disputes: list and resolve (queue/disputes.py)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -51,6 +53,8 @@ ACTION_NAMES: dict[str, str] = {
     "backup": N_("back up the database"),
     "queue.refresh": N_("refresh the queue"),
     "init": N_("set up the database"),
+    "review": N_("decide accounts in review"),
+    "disputes": N_("resolve disputes"),
 }
 
 

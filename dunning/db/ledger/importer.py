@@ -77,6 +77,7 @@ class ImportResult:
     payments: int = 0
     unapplied_minor: dict[str, int] = field(default_factory=dict)
     promises_decided: int = 0
+    disputes_closed: int = 0  # open disputes the file's disputed=no ended (by the ERP)
     assigned: int = 0
     written: bool = False
     rejects: Path | None = None
@@ -398,7 +399,7 @@ def _merge(
         conn.execute("BEGIN")  # one read snapshot; TEMP writes only
         try:
             version = data_version(conn)
-            invoices.resolve(conn)
+            invoices.resolve(conn, erp_closes=settings.disputes.erp_closes)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -409,8 +410,11 @@ def _merge(
         if options.kind == "invoices":
             still = version is not None and data_version(conn) == version
             counts, affected = invoices.merge(
-                conn, now, country=ctx.country, snapshot=snapshot, resolved=still
-            )
+                conn, now, country=ctx.country, snapshot=snapshot, resolved=still,
+                disputes="disputed" in result.columns,
+                erp_closes=settings.disputes.erp_closes,
+            )  # fmt: skip
+            result.disputes_closed = counts["disputes_closed"]
             counts["created"] += pre.invoices_created
             affected.update(pre.customer_ids)
             result.customers_created = counts["customers_created"] + pre.customers_created

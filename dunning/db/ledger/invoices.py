@@ -115,14 +115,21 @@ def drop(conn: sqlite3.Connection, lines: list[int]) -> None:
     conn.executemany("DELETE FROM stage_invoices WHERE line = ?", [(n,) for n in lines])
 
 
-def resolve(conn: sqlite3.Connection) -> None:
+def resolve(conn: sqlite3.Connection, *, erp_closes: bool = True) -> None:
     """``temp.resolved``: each staged invoice beside the ledger's, the unchanged left out.
     Reads the ledger and writes only TEMP tables: the importer runs it before taking the
     write lock, and again under it if anyone committed meanwhile (``PRAGMA
-    data_version``); the customers must be known (no staged customer_id is NULL)."""
+    data_version``); the customers must be known (no staged customer_id is NULL).
+
+    ``disputed=no`` on a disputed invoice: with ``erp_closes`` (the default, setting
+    ``[disputes] erp_closes``) the ERP says the dispute is over, the invoice is back in
+    collection and :func:`close_disputes` closes the open dispute; only a dispute a lead
+    resolved valid keeps it out (a credit note is expected). Without, an open dispute
+    keeps it out too (the ERP knows nothing of disputes)."""
     conn.execute("DROP TABLE IF EXISTS temp.resolved")
+    keeps = "('resolved_valid')" if erp_closes else "('open', 'resolved_valid')"
     conn.execute(
-        """CREATE TEMP TABLE resolved AS
+        f"""CREATE TEMP TABLE resolved AS
            SELECT line, customer_id, number, issue_date, due_date, amount_minor, currency,
                   settled_on, inv_id, new_open AS open_minor,
                   CASE WHEN status IS NOT NULL THEN status
@@ -147,7 +154,7 @@ def resolve(conn: sqlite3.Connection) -> None:
                          WHEN s.disputed = 1 THEN 1
                          ELSE EXISTS (SELECT 1 FROM dispute_invoices di
                                       JOIN disputes d ON d.id = di.dispute_id
-                                      WHERE di.invoice_id = i.id AND d.status = 'open')
+                                      WHERE di.invoice_id = i.id AND d.status IN {keeps})
                     END AS new_disputed
              FROM stage_invoices s LEFT JOIN invoices i ON i.number = s.number
            )"""
@@ -160,14 +167,60 @@ def resolve(conn: sqlite3.Connection) -> None:
     )
 
 
+def close_disputes(conn: sqlite3.Connection, now: str) -> int:
+    """The open disputes the file ended (``disputed=no`` on their invoices, now none of
+    their open invoices disputed): resolved by the ERP (``resolved_by`` NULL), valid when
+    none of their invoices is still owed (credited or closed), else invalid; each with its
+    ``dispute_decisions`` row and a system entry in the account's history. Set-based over
+    the changed rows of ``temp.resolved``; returns how many were closed."""
+    closed = conn.execute(
+        """UPDATE disputes SET resolved_at = ?,
+               status = CASE WHEN EXISTS (SELECT 1 FROM dispute_invoices d2
+                                          JOIN invoices i ON i.id = d2.invoice_id
+                                          WHERE d2.dispute_id = disputes.id
+                                            AND i.status = 'open' AND i.open_minor > 0)
+                             THEN 'resolved_invalid' ELSE 'resolved_valid' END
+           WHERE status = 'open'
+             AND id IN (SELECT di.dispute_id FROM temp.resolved r
+                        JOIN dispute_invoices di ON di.invoice_id = r.inv_id
+                        WHERE r.old_disputed = 1 AND r.disputed = 0)
+             AND NOT EXISTS (SELECT 1 FROM dispute_invoices d3
+                             JOIN invoices i ON i.id = d3.invoice_id
+                             WHERE d3.dispute_id = disputes.id
+                               AND i.disputed = 1 AND i.status = 'open')
+           RETURNING id, customer_id, status""",
+        (now,),
+    ).fetchall()
+    conn.executemany(
+        """INSERT INTO dispute_decisions (dispute_id, customer_id, decided_at, decided_by,
+               outcome, reason) VALUES (?, ?, ?, NULL, 'erp', 'disputed=no in the import')""",
+        [(r[0], r[1], now) for r in closed],
+    )
+    conn.executemany(
+        """INSERT INTO activities (customer_id, collector_id, at, outcome, note, details)
+           VALUES (?, NULL, ?, 'system', ?, json_object('dispute_id', ?, 'resolved', ?,
+                   'by', 'erp'))""",
+        [(r[1], now, f"dispute {r[0]} closed by the ERP ({r[2]})", r[0], r[2]) for r in closed],
+    )
+    return len(closed)
+
+
 def merge(
-    conn: sqlite3.Connection, now: str, *, country: str, snapshot: bool, resolved: bool = False
+    conn: sqlite3.Connection,
+    now: str,
+    *,
+    country: str,
+    snapshot: bool,
+    resolved: bool = False,
+    disputes: bool = False,
+    erp_closes: bool = True,
 ) -> tuple[dict[str, int], set[int]]:
     """Write the staged invoices (inside the caller's write transaction). ``resolved``:
     ``temp.resolved`` is already made (:func:`resolve`) and still true.
 
     Returns the counts (created, updated, unchanged, closed, customers_created,
-    payments) and the ids of customers whose ledger changed.
+    payments, disputes_closed) and the ids of customers whose ledger changed.
+    ``disputes``: the file has a ``disputed`` column (else no dispute can end here).
     """
     created_customers = conn.execute(
         """INSERT INTO customers (external_ref, name, country, currency, created_at,
@@ -187,7 +240,7 @@ def merge(
                WHERE customer_id IS NULL"""
         )
     if not resolved:
-        resolve(conn)
+        resolve(conn, erp_closes=erp_closes)
     staged = conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]
     # an open amount the ERP took to zero without a payment row (none settles it in this
     # file): money that reached the invoice, for the promises (queue/promises.py)
@@ -216,6 +269,7 @@ def merge(
         (now, now),
     ).rowcount
     affected = {r[0] for r in conn.execute("SELECT DISTINCT customer_id FROM temp.resolved")}
+    disputes_closed = close_disputes(conn, now) if disputes and erp_closes else 0
     # settled by the as-of date: the settlement is a payment applied to the invoice
     paid = conn.execute(
         """INSERT INTO payments (customer_id, invoice_id, external_ref, source_ref,
@@ -265,5 +319,6 @@ def merge(
         "closed": closed,
         "customers_created": created_customers,
         "payments": len(paid),
+        "disputes_closed": disputes_closed,
     }
     return counts, affected

@@ -48,6 +48,8 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("history", N_("the account's whole history")),
     ("aging", N_("aging by collector")),
     ("lead.reassign", N_("give the account to another collector (leads)")),
+    ("lead.review", N_("the review queue: refused and escalated accounts to decide (leads)")),
+    ("lead.disputes", N_("open disputes by department and age; resolve them (leads)")),
     ("reload", N_("reload the account")),
     ("quit", N_("quit; the note is kept")),
 ]
@@ -98,7 +100,7 @@ class HelpScreen(ModalScreen[None]):
             )
         others = _grid()
         for bid, what in OTHER_HELP:
-            if bid in keys and (bid != "lead.reassign" or self.is_lead):
+            if bid in keys and (not bid.startswith("lead.") or self.is_lead):
                 others.add_row(keys[bid], _(what))
         others.add_row("j/k g/G", _("scroll the account"))
         title = _("Outcomes: one key, a dialog only when it needs data, then the next account")

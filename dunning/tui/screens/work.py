@@ -477,4 +477,8 @@ class WorkScreen(
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
             return self.session.may("assign") and self.view is not None
+        if action == "review_queue":  # leads only, as "reassign"
+            return self.session.may("review")
+        if action == "disputes":
+            return self.session.may("disputes")
         return True

@@ -87,6 +87,20 @@ class NavigationMixin:
 
         self.app.push_screen(AgingScreen(self.session))
 
+    def action_review_queue(self) -> None:
+        if not self.session.may("review"):
+            return
+        from dunning.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.session))
+
+    def action_disputes(self) -> None:
+        if not self.session.may("disputes"):
+            return
+        from dunning.tui.screens.disputes import DisputesScreen
+
+        self.app.push_screen(DisputesScreen(self.session))
+
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
 

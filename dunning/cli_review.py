@@ -1,0 +1,228 @@
+"""The lead's queues on the command line: ``dunning review`` and ``dunning disputes``.
+
+Thin: the rules (rights, what may be decided, one transaction each) are in
+dunning/queue/review.py and dunning/queue/disputes.py, which the screens call too.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from dunning.cli_base import EXIT_ERROR, EXIT_USAGE, CliError, Context
+from dunning.cli_parse import find_customer, parse_account_when
+from dunning.clock import from_iso
+from dunning.i18n import _
+from dunning.money import format_money
+from dunning.queue import disputes, review
+from dunning.queue.calendar import account_zones
+from dunning.queue.collectors import Collector, get_collector
+from dunning.textsafe import json_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
+    p = sub.add_parser(
+        "review",
+        help="the lead's review queue: list and decide (leads)",
+        description="Accounts a collector refused or escalated to lead review wait in the "
+        "review queue until a lead or admin decides: back to a collector's queue (with a "
+        "next action), legal, agency, write-off approved or declined. Each decision is "
+        "recorded with who, when and why.",
+    )
+    rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
+    lp = rsub.add_parser("list", help="the accounts in review, oldest first")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(handler=cmd_review_list)
+    dp = rsub.add_parser("decide", help="decide on one account in review")
+    dp.add_argument("account", metavar="REF", help="customer reference or id")
+    dp.add_argument(
+        "--to",
+        dest="decision",
+        required=True,
+        metavar="DECISION",
+        help="back | collector:NAME | legal | agency | writeoff-approve | writeoff-decline",
+    )
+    dp.add_argument("--reason", required=True, help="why (kept with the decision)")
+    dp.add_argument(
+        "--next",
+        dest="next_at",
+        metavar="WHEN",
+        help="back to a queue: when to call, in the CUSTOMER's time (default: now)",
+    )
+    dp.add_argument("--json", action="store_true")
+    dp.set_defaults(handler=cmd_review_decide)
+
+    p = sub.add_parser(
+        "disputes",
+        help="open disputes: list and resolve (leads)",
+        description="Open disputes by department and age in business days of the "
+        "customer's calendar; past the service level ([disputes] service_days, 10) they "
+        "are overdue. Resolved valid: the invoices stay out of collection until the ERP "
+        "brings the credit. Invalid: back into collection, next action set.",
+    )
+    dsub = p.add_subparsers(dest="disputes_command", metavar="ACTION", required=True)
+    lp = dsub.add_parser("list", help="open disputes, oldest first")
+    lp.add_argument("--department", metavar="D", help="sales, customer_service, billing, legal")
+    lp.add_argument("--overdue", action="store_true", help="only those past the service level")
+    lp.add_argument("--json", action="store_true")
+    lp.set_defaults(handler=cmd_disputes_list)
+    rp = dsub.add_parser("resolve", help="resolve one open dispute")
+    rp.add_argument("dispute", metavar="ID|REF", help="dispute id, or a customer with one open")
+    how = rp.add_mutually_exclusive_group(required=True)
+    how.add_argument("--valid", action="store_true", help="valid: a credit note is expected")
+    how.add_argument("--invalid", action="store_true", help="invalid: back into collection")
+    rp.add_argument("--reason", required=True, help="why (kept with the decision)")
+    rp.add_argument(
+        "--next",
+        dest="next_at",
+        metavar="WHEN",
+        help="--invalid: when to call, in the CUSTOMER's time (default: now)",
+    )
+    rp.add_argument("--json", action="store_true")
+    rp.set_defaults(handler=cmd_disputes_resolve)
+
+
+def _lead(ctx: Context, conn: object, action: str, target: str) -> Collector:
+    actor = ctx.authorize(conn, action, target=target)  # type: ignore[arg-type]
+    if actor.collector is None:
+        raise CliError(
+            _("the OS user {who!r} is not a collector: decide with --as NAME (a lead)").format(
+                who=actor.os_name
+            )
+        )
+    return actor.collector
+
+
+@contextmanager
+def _refusals() -> Iterator[None]:
+    try:
+        yield
+    except (review.ReviewRefused, disputes.DisputeRefused) as exc:
+        raise CliError(str(exc), EXIT_ERROR) from None
+    except (review.ReviewError, disputes.DisputeError) as exc:
+        raise CliError(str(exc), EXIT_USAGE) from None
+
+
+def _local(iso: str) -> str:
+    return from_iso(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def _emit(data: object) -> None:
+    print(json_text(data, indent=2, default=str))
+
+
+def cmd_review_list(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    lead = _lead(ctx, conn, "review", "list")
+    items = review.list_review(conn, ctx.clock, lead)
+    if args.json:
+        _emit([i.as_json() for i in items])
+        return 0
+    if not items:
+        print(_("no account is waiting for review"))
+        return 0
+    for i in items:
+        owed = format_money(i.owed_minor, i.currency, lead.locale)
+        note = i.note.replace("\n", " ")
+        print(
+            f"{_local(i.since)}  {i.ref:<10} {i.collector or '-':<10} {i.came_for_text:<26} "
+            f"{owed:>14}  {i.name}" + (f"  | {note}" if note else "")
+        )
+    print(_("{n} account(s) in review").format(n=len(items)))
+    return 0
+
+
+def _next(
+    ctx: Context, conn: object, customer: object, text: str | None, me: Collector
+) -> datetime | None:
+    if text is None:
+        return None
+    c = customer
+    zones = account_zones(conn, c["id"], c["country"], c["subdivision"])  # type: ignore[arg-type,index]
+    return parse_account_when("--next", text, ctx, zones, me.zone)
+
+
+def cmd_review_decide(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    with _refusals():
+        decision, name = review.parse_decision(args.decision)
+    customer = find_customer(conn, args.account)
+    lead = _lead(ctx, conn, "review", customer["external_ref"])
+    to = None
+    if name is not None:
+        to = get_collector(conn, name)
+        if to is None:
+            raise CliError(
+                _("unknown collector {name!r} (see `dunning collectors list`)").format(name=name),
+                EXIT_USAGE,
+            )
+    next_at = _next(ctx, conn, customer, args.next_at, lead)
+    with _refusals():
+        done = review.decide(conn, ctx.clock, ctx.settings(), lead, int(customer["id"]),
+                             decision, args.reason, to=to, next_at=next_at)  # fmt: skip
+    if args.json:
+        _emit(
+            {"ref": done.ref, "decision": done.decision, "to": done.to,
+             "status": done.status_after, "next_action_at": done.next_action_at}
+        )  # fmt: skip
+    else:
+        print(done.text())
+    return 0
+
+
+def cmd_disputes_list(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    with _refusals():
+        disputes.check_department(args.department)
+    lead = _lead(ctx, conn, "disputes", "list")
+    with _refusals():
+        items = disputes.list_disputes(
+            conn, ctx.clock, ctx.settings(), lead, department=args.department,
+            overdue_only=args.overdue,
+        )  # fmt: skip
+    if args.json:
+        _emit([i.as_json() for i in items])
+        return 0
+    if not items:
+        print(_("no open dispute"))
+        return 0
+    days = ctx.settings().disputes.service_days
+    for i in items:
+        mark = _("OVERDUE") if i.overdue else ""
+        amount = format_money(i.amount_minor, i.currency, lead.locale)
+        print(
+            f"{i.id:>6}  {i.ref:<10} {_(disputes.DEPARTMENT_NAMES[i.department]):<17} "
+            f"{i.age_days:>3}/{days} {mark:<8} {amount:>14}  {i.reason:<13} "
+            f"{','.join(i.invoices)}  {i.name}"
+        )
+    overdue = sum(1 for i in items if i.overdue)
+    print(_("{n} open dispute(s), {overdue} overdue").format(n=len(items), overdue=overdue))
+    return 0
+
+
+def cmd_disputes_resolve(args: argparse.Namespace, ctx: Context) -> int:
+    conn = ctx.open()
+    with _refusals():
+        dispute_id = disputes.find_dispute(conn, args.dispute)
+    row = conn.execute(
+        """SELECT c.* FROM disputes d JOIN customers c ON c.id = d.customer_id
+           WHERE d.id = ?""",
+        (dispute_id,),
+    ).fetchone()
+    lead = _lead(ctx, conn, "disputes", row["external_ref"])
+    next_at = _next(ctx, conn, row, args.next_at, lead)
+    with _refusals():
+        done = disputes.resolve_dispute(
+            conn, ctx.clock, ctx.settings(), lead, dispute_id, valid=args.valid,
+            reason=args.reason, next_at=next_at,
+        )  # fmt: skip
+    if args.json:
+        _emit(
+            {"dispute": done.dispute_id, "ref": done.ref, "valid": done.valid,
+             "invoices_back": done.invoices_back, "next_action_at": done.next_action_at}
+        )  # fmt: skip
+    else:
+        print(done.text())
+    return 0

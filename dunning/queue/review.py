@@ -1,0 +1,403 @@
+"""The lead's review queue (issue 9, item 5): the accounts a collector could not finish.
+
+An account is in review (queue state ``review``) when its next action is
+``lead_review``: a refusal, an escalation to "lead review", later a plan outside policy
+or a write-off request (the reason is an open code list, ``REVIEW_REASONS``: an outcome
+may say its own in ``details.review_reason``). Nothing a collector does brings it back;
+a lead (or admin) decides here, for the CLI (``dunning review``) and the screen alike:
+
+- ``back``: back to its collector's queue, with a next action (default: now);
+- ``collector``: to another collector's queue (an ``assignments`` row), next action too;
+- ``legal`` / ``agency``: the account's status (out of the queue, as an escalation);
+- ``writeoff_approved``: status ``write_off`` (closed; DOMAIN.md: a lead approves);
+- ``writeoff_declined``: back to the collector's queue, as ``back``.
+
+Each decision is one write transaction: the ``review_decisions`` row (who, when, why,
+what sent it there, the status before and after), a ``system`` activity the account's
+history shows, the account's status and queue row (recomputed by ``refresh_accounts``)
+and the audit row. A refusal (not a lead, not in review, someone on the phone with it)
+changes nothing, is one translated line, and is in the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import write_tx
+from dunning.i18n import N_, _
+from dunning.queue.accounts import refresh_accounts
+from dunning.queue.audit import record
+from dunning.queue.collectors import Collector
+from dunning.queue.config import Settings
+from dunning.queue.identity import refuse
+from dunning.queue.rights import RightsError, require
+from dunning.textsafe import clean
+
+# why an account is in review: code -> what a person reads (an open list: an unknown code
+# is shown as it is)
+REVIEW_REASONS: dict[str, str] = {
+    "refused": N_("refused to pay"),
+    "lead_review": N_("escalated to lead review"),
+    "plan_outside_policy": N_("payment plan outside policy"),
+    "writeoff_request": N_("write-off request"),
+    "other": N_("other"),
+}
+DECISIONS: dict[str, str] = {
+    "back": N_("back to the collector"),
+    "collector": N_("to another collector"),
+    "legal": N_("to legal"),
+    "agency": N_("to an agency"),
+    "writeoff_approved": N_("write-off approved"),
+    "writeoff_declined": N_("write-off declined"),
+}
+BACK_TO_QUEUE = ("back", "collector", "writeoff_declined")
+STATUS_AFTER = {"legal": "legal", "agency": "agency", "writeoff_approved": "write_off"}
+MAX_REASON = 500
+MAX_AHEAD = timedelta(days=366)
+
+
+class ReviewError(ValueError):
+    """The decision cannot be made as given (bad input, not in review); nothing changed."""
+
+
+class ReviewRefused(Exception):
+    """Refused (someone holds the account now, the collector cannot take it)."""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    customer_id: int
+    ref: str
+    name: str
+    collector: str | None  # the owner's username
+    came_for: str  # a REVIEW_REASONS code (or another, as written)
+    note: str  # the collector's note on the outcome that sent it
+    sent_by: str | None  # who logged that outcome
+    since: str  # UTC ISO: since when it waits
+    owed_minor: int
+    currency: str
+    activity_id: int | None
+
+    @property
+    def came_for_text(self) -> str:
+        return _(REVIEW_REASONS.get(self.came_for, self.came_for))
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "customer_id": self.customer_id,
+            "ref": self.ref,
+            "name": self.name,
+            "collector": self.collector,
+            "came_for": self.came_for,
+            "note": self.note,
+            "sent_by": self.sent_by,
+            "since": self.since,
+            "owed_minor": self.owed_minor,
+            "currency": self.currency,
+            "activity_id": self.activity_id,
+        }
+
+
+def _require(conn: sqlite3.Connection, clock: Clock, by: Collector, target: str) -> None:
+    try:
+        require(by.role, "review", who=by.username)
+    except RightsError as exc:
+        refuse(conn, clock, action="review", message=str(exc), collector_id=by.id,
+               target=target)  # fmt: skip
+        raise
+
+
+def _review_ids(conn: sqlite3.Connection) -> list[tuple[str, int]]:
+    """(since, customer id) of every account in review, oldest first: read per owner
+    through the worklist index (collector_id, state, ...), no scan of the queue."""
+    owners: list[int | None] = [r[0] for r in conn.execute("SELECT id FROM collectors")]
+    owners.append(None)
+    out: list[tuple[str, int]] = []
+    for owner in owners:
+        out.extend(
+            (r[0], int(r[1]))
+            for r in conn.execute(
+                "SELECT next_action_at, customer_id FROM queue "
+                "WHERE collector_id IS ? AND state = 'review'",
+                (owner,),
+            )
+        )
+    out.sort()
+    return out
+
+
+def count_review(conn: sqlite3.Connection) -> int:
+    return len(_review_ids(conn))
+
+
+def came_for(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
+    """The outcome that sent the account to review: the latest one standing (not voided)
+    whose next action is ``lead_review``."""
+    return conn.execute(
+        """SELECT a.id, a.outcome, a.note, a.at, a.details, k.username AS who
+           FROM activities a LEFT JOIN collectors k ON k.id = a.collector_id
+           WHERE a.customer_id = ? AND a.next_action = 'lead_review'
+             AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
+           ORDER BY a.at DESC, a.id DESC LIMIT 1""",
+        (customer_id,),
+    ).fetchone()
+
+
+def _reason_code(row: sqlite3.Row | None) -> str:
+    if row is None:
+        return "other"
+    details = json.loads(row["details"]) if row["details"] else {}
+    if isinstance(details, dict) and isinstance(details.get("review_reason"), str):
+        return str(details["review_reason"])
+    if row["outcome"] == "refused":
+        return "refused"
+    return "lead_review"
+
+
+def list_review(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    by: Collector,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> list[ReviewItem]:
+    """The accounts in review, oldest first (a page: ``offset``, ``limit``)."""
+    _require(conn, clock, by, "list")
+    ids = _review_ids(conn)
+    page = ids[offset:] if limit is None else ids[offset : offset + limit]
+    out: list[ReviewItem] = []
+    for since, cid in page:
+        row = conn.execute(
+            """SELECT c.external_ref, c.name, c.currency, k.username AS owner,
+                      q.open_minor + q.unapplied_minor AS owed
+               FROM customers c JOIN queue q ON q.customer_id = c.id
+               LEFT JOIN collectors k ON k.id = q.collector_id WHERE c.id = ?""",
+            (cid,),
+        ).fetchone()
+        why = came_for(conn, cid)
+        out.append(
+            ReviewItem(
+                customer_id=cid,
+                ref=row["external_ref"],
+                name=row["name"],
+                collector=row["owner"],
+                came_for=_reason_code(why),
+                note=why["note"] if why else "",
+                sent_by=why["who"] if why else None,
+                since=why["at"] if why else since,
+                owed_minor=max(int(row["owed"] or 0), 0),
+                currency=row["currency"],
+                activity_id=int(why["id"]) if why else None,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a lead decided, as the CLI and the screen say it."""
+
+    decision: str
+    ref: str
+    to: str | None  # the collector it goes to (back to the queue)
+    status_after: str
+    next_action_at: str | None
+
+    def text(self) -> str:
+        what = _(DECISIONS[self.decision])
+        if self.to:
+            return _("{ref}: {what} ({to})").format(ref=self.ref, what=what, to=self.to)
+        return _("{ref}: {what}").format(ref=self.ref, what=what)
+
+
+def parse_decision(text: str) -> tuple[str, str | None]:
+    """``back``, ``collector:NAME``, ``legal``, ``agency``, ``writeoff-approve``,
+    ``writeoff-decline`` -> (decision code, collector name or None)."""
+    t = text.strip().lower()
+    aliases = {
+        "back": "back",
+        "legal": "legal",
+        "agency": "agency",
+        "writeoff-approve": "writeoff_approved",
+        "writeoff-approved": "writeoff_approved",
+        "writeoff_approved": "writeoff_approved",
+        "writeoff-decline": "writeoff_declined",
+        "writeoff-declined": "writeoff_declined",
+        "writeoff_declined": "writeoff_declined",
+    }
+    if t in aliases:
+        return aliases[t], None
+    if t.startswith("collector:") and text.strip()[10:].strip():
+        return "collector", text.strip()[10:].strip()
+    raise ReviewError(
+        _(
+            "decision {value!r}: one of back, collector:NAME, legal, agency, "
+            "writeoff-approve, writeoff-decline"
+        ).format(value=text[:80])
+    )
+
+
+def check_reason(reason: str) -> str:
+    text = clean(reason)[0].strip()
+    if not text:
+        raise ReviewError(_("say why (a reason is kept with the decision)"))
+    return text[:MAX_REASON]
+
+
+def decide(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    by: Collector,
+    customer_id: int,
+    decision: str,
+    reason: str,
+    *,
+    to: Collector | None = None,
+    next_at: datetime | None = None,
+) -> Decision:
+    """Decide on one account in review (see the module's note); one transaction."""
+    ref_row = conn.execute(
+        "SELECT external_ref FROM customers WHERE id = ?", (customer_id,)
+    ).fetchone()
+    if ref_row is None:
+        raise ReviewError(_("no customer with id {id}").format(id=customer_id))
+    ref = str(ref_row[0])
+    _require(conn, clock, by, ref)
+    if decision not in DECISIONS:
+        raise ReviewError(
+            _("decision {value!r}: one of {choices}").format(
+                value=decision, choices=", ".join(DECISIONS)
+            )
+        )
+    why = check_reason(reason)
+    now = clock.now()
+    if next_at is not None:
+        if decision not in BACK_TO_QUEUE:
+            raise ReviewError(
+                _("a next action goes with an account sent back to a queue, not {what}").format(
+                    what=_(DECISIONS[decision])
+                )
+            )
+        if next_at < now - timedelta(minutes=1):
+            raise ReviewError(_("the next action cannot be in the past"))
+        if next_at > now + MAX_AHEAD:
+            raise ReviewError(_("the next action is over a year away"))
+    if decision == "collector" and to is None:
+        raise ReviewError(_("name the collector: collector:NAME"))
+    try:
+        return _decide(conn, clock, settings, by, customer_id, ref, decision, why, to, next_at)
+    except (ReviewError, ReviewRefused) as exc:
+        refuse(conn, clock, action="review.decide", message=str(exc), collector_id=by.id,
+               target=ref, detail={"decision": decision, "reason": why})  # fmt: skip
+        raise
+
+
+def _decide(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    by: Collector,
+    cid: int,
+    ref: str,
+    decision: str,
+    why: str,
+    to: Collector | None,
+    next_at: datetime | None,
+) -> Decision:
+    with write_tx(conn):
+        now_iso = to_iso(clock.now())
+        q = conn.execute(
+            """SELECT q.state, q.collector_id, q.claimed_by, q.claim_expires_at,
+                      k.username AS owner, h.username AS holder, c.status
+               FROM queue q JOIN customers c ON c.id = q.customer_id
+               LEFT JOIN collectors k ON k.id = q.collector_id
+               LEFT JOIN collectors h ON h.id = q.claimed_by
+               WHERE q.customer_id = ?""",
+            (cid,),
+        ).fetchone()
+        if q is None or q["state"] != "review":
+            state = q["state"] if q is not None else "-"
+            raise ReviewError(
+                _("{ref} is not in review (its queue state is {state})").format(
+                    ref=ref, state=state
+                )
+            )
+        live = q["claimed_by"] is not None and (q["claim_expires_at"] or "") > now_iso
+        if live and q["claimed_by"] != by.id:
+            raise ReviewRefused(
+                _("{ref} is being worked by {who} right now").format(ref=ref, who=q["holder"])
+            )
+        owner_id, owner = q["collector_id"], q["owner"]
+        if decision in BACK_TO_QUEUE:
+            target_id, target = owner_id, owner
+            if to is not None:
+                active = conn.execute(
+                    "SELECT active FROM collectors WHERE id = ?", (to.id,)
+                ).fetchone()
+                if active is None or not active[0]:
+                    raise ReviewError(
+                        _("{name!r} is not an active collector").format(name=to.username)
+                    )
+                target_id, target = to.id, to.username
+            if target_id is None:
+                nobody = _("{ref} is assigned to nobody: give it to a collector (collector:NAME)")
+                raise ReviewError(nobody.format(ref=ref))
+            if target_id != owner_id:
+                conn.execute(
+                    """INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                           assigned_by, reason) VALUES (?,?,?,?,?)""",
+                    (cid, target_id, now_iso, by.id, why),
+                )
+            at_iso = to_iso(next_at) if next_at is not None else now_iso
+            conn.execute(
+                """UPDATE queue SET collector_id = ?, next_action = 'call', next_action_at = ?,
+                       updated_at = ? WHERE customer_id = ?""",
+                (target_id, at_iso, now_iso, cid),
+            )
+            status_after = q["status"]
+        else:
+            target, at_iso = None, None
+            status_after = STATUS_AFTER[decision]
+            conn.execute(
+                "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
+                (status_after, now_iso, cid),
+            )
+            conn.execute(
+                """UPDATE queue SET next_action = ?, next_action_at = ?, updated_at = ?
+                   WHERE customer_id = ?""",
+                (status_after, now_iso, now_iso, cid),
+            )
+        sent = came_for(conn, cid)
+        conn.execute(
+            """INSERT INTO review_decisions (customer_id, decided_at, decided_by, came_for,
+                   activity_id, decision, to_collector, next_action_at, status_before,
+                   status_after, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            (
+                cid, now_iso, by.id, _reason_code(sent), sent["id"] if sent else None,
+                decision, conn.execute(
+                    "SELECT id FROM collectors WHERE username = ?", (target,)
+                ).fetchone()[0] if target else None,
+                at_iso, q["status"], status_after, why,
+            ),
+        )  # fmt: skip
+        details = {"review": decision, "to": target, "reason": why}
+        conn.execute(
+            """INSERT INTO activities (customer_id, collector_id, at, outcome, note,
+                   next_action, next_action_at, details)
+               VALUES (?, ?, ?, 'system', ?, ?, ?, ?)""",
+            (
+                cid, by.id, now_iso, f"review: {decision}: {why}",
+                "call" if at_iso else status_after, at_iso or now_iso,
+                json.dumps(details, ensure_ascii=False),
+            ),
+        )  # fmt: skip
+        refresh_accounts(conn, clock, settings, [cid])
+        record(conn, clock, action="review.decide", collector_id=by.id, target=ref,
+               detail=details)  # fmt: skip
+    return Decision(decision, ref, target, status_after, at_iso)

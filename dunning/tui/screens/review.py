@@ -1,0 +1,210 @@
+"""`R` (leads): the review queue. Every account a collector refused or escalated to lead
+review, oldest first, with why, who sent it and their note; Enter opens its history, and
+a key decides (a short dialog asks why): back to its collector, to another collector,
+legal, agency, write-off approved or declined. The list is read again after each
+decision. Paged (``PAGE`` rows; ] and [), keyboard only. The rules: queue/review.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer
+
+from dunning.i18n import N_, _
+from dunning.queue.lead_desk import LeadDesk
+from dunning.queue.review import DECISIONS
+from dunning.tui import fmt
+from dunning.tui.keys import translate_bindings
+from dunning.tui.widgets.shown import Shown
+
+if TYPE_CHECKING:
+    from dunning.queue.review import ReviewItem
+    from dunning.queue.session import WorkSession
+
+PAGE = 100
+
+
+class ReviewScreen(Screen[None]):
+    BINDINGS = [
+        Binding("escape,q,R", "close", N_("Back"), id="review.back"),
+        Binding("enter", "open", N_("History"), id="review.open"),
+        Binding("b", "decide('back')", N_("To collector"), id="review.back_to"),
+        Binding("c", "decide('collector')", N_("Other"), id="review.collector"),
+        Binding("l", "decide('legal')", N_("Legal"), id="review.legal"),
+        Binding("a", "decide('agency')", N_("Agency"), id="review.agency"),
+        Binding("w", "decide('writeoff_approved')", N_("Write off"), id="review.writeoff"),
+        Binding(
+            "W",
+            "decide('writeoff_declined')",
+            N_("Decline w/o"),
+            id="review.decline",
+            show=False,
+        ),  # fmt: skip
+        Binding("right_square_bracket", "page(1)", N_("Next page"), id="review.next", show=False),
+        Binding("left_square_bracket", "page(-1)", N_("Prev page"), id="review.prev", show=False),
+        Binding("j", "cursor_down", show=False),
+        Binding("k", "cursor_up", show=False),
+    ]
+
+    def __init__(self, session: WorkSession, desk: LeadDesk | None = None) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.session = session
+        self.desk = desk or LeadDesk(
+            session.db_path, session.collector, session.settings, session.clock
+        )
+        self.items: list[ReviewItem] = []
+        self.total = 0
+        self.page_at = 0
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        yield Shown(_("Review queue"), id="review-title")
+        yield Shown("", id="review-status")
+        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns(
+            _("Since"), _("Account"), _("Customer"), _("Collector"), _("Why"), _("Owed"),
+            _("Note"),
+        )  # fmt: skip
+        self._load()
+
+    def on_unmount(self) -> None:
+        self.desk.close()
+
+    def _load(self, status: Text | None = None) -> None:
+        self.query_one(DataTable).loading = True
+        offset = self.page_at
+
+        def job() -> None:
+            try:
+                items, total = self.desk.review_page(offset, PAGE)
+            except Exception as exc:  # noqa: BLE001 - shown, never a crash
+                self.app.call_from_thread(self._failed, str(exc))
+                return
+            self.app.call_from_thread(self._show, items, total, status)
+
+        self.run_worker(job, thread=True, group="review", exit_on_error=False)
+
+    def _failed(self, message: str) -> None:
+        self.query_one(DataTable).loading = False
+        self.busy = False
+        self.query_one("#review-status", Shown).update(Text(message, style="red"))
+
+    def _show(self, items: list[ReviewItem], total: int, status: Text | None) -> None:
+        self.busy = False
+        if not items and total and self.page_at:  # the last page emptied: one back
+            self.page_at = max(0, self.page_at - PAGE)
+            self._load(status)
+            return
+        self.items, self.total = items, total
+        loc = self.session.collector.locale
+        table = self.query_one(DataTable)
+        row = table.cursor_row
+        table.loading = False
+        table.clear()
+        for i in items:
+            table.add_row(
+                fmt.local_dt(i.since, loc),
+                fmt.safe(Text(i.ref)),
+                fmt.safe(Text(i.name)),
+                fmt.safe(Text(i.collector or "—")),
+                i.came_for_text,
+                Text(fmt.money(i.owed_minor, i.currency, loc), justify="right"),
+                fmt.safe(Text(i.note.replace("\n", " ")[:60])),
+            )
+        if items:
+            table.move_cursor(row=min(row, len(items) - 1))
+        last = min(self.page_at + len(items), total)
+        title = _("Review queue: {n} account(s)").format(n=total)
+        if total > PAGE:
+            title += "  " + _("({first}-{last}; ] next page, [ previous)").format(
+                first=self.page_at + 1, last=last
+            )
+        self.query_one("#review-title", Shown).update(title)
+        if status is None and not total:
+            status = Text(_("no account is waiting for review"), style="dim")
+        self.query_one("#review-status", Shown).update(status or "")
+        table.focus()
+
+    def _current(self) -> ReviewItem | None:
+        table = self.query_one(DataTable)
+        if not self.items or not 0 <= table.cursor_row < len(self.items):
+            return None
+        return self.items[table.cursor_row]
+
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_close(self) -> None:
+        self.app.pop_screen()
+
+    def action_page(self, step: int) -> None:
+        new = self.page_at + step * PAGE
+        if self.busy or new < 0 or new >= self.total:
+            return
+        self.page_at = new
+        self._load()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()  # Enter on a row: the table takes the key, the screen opens the row
+        self.action_open()
+
+    def action_open(self) -> None:
+        item = self._current()
+        if item is None:
+            return
+        from dunning.tui.screens.history import HistoryScreen
+
+        self.app.push_screen(
+            HistoryScreen(self.session, item.customer_id, item.name, item.currency)
+        )
+
+    def action_decide(self, decision: str) -> None:
+        item = self._current()
+        if item is None or self.busy:
+            return
+        from dunning.tui.dialogs.decision import DecisionDialog
+
+        title = _("{ref} {name}: {what}").format(
+            ref=item.ref, name=item.name, what=_(DECISIONS[decision])
+        )
+
+        def chosen(result: tuple[str | None, str] | None) -> None:
+            if result is None:
+                self.query_one("#review-status", Shown).update(
+                    Text(_("Cancelled: nothing changed"), style="dim")
+                )
+                return
+            to, reason = result
+            self.busy = True
+
+            def job() -> None:
+                try:
+                    done = self.desk.decide(item.customer_id, decision, reason, to)
+                except Exception as exc:  # noqa: BLE001 - a refusal: one line, no crash
+                    self.app.call_from_thread(self._failed, str(exc))
+                    return
+                self.app.call_from_thread(self._load, Text(done.text(), style="green"))
+
+            self.run_worker(job, thread=True, group="review", exit_on_error=False)
+
+        if decision != "collector":
+            self.app.push_screen(DecisionDialog(title), chosen)
+            return
+
+        def ask() -> None:
+            others = [c for c in self.desk.collectors() if c.username != item.collector]
+            self.app.call_from_thread(self.app.push_screen, DecisionDialog(title, others), chosen)
+
+        self.run_worker(ask, thread=True, group="review", exit_on_error=False)
