@@ -45,13 +45,10 @@ from dunning.db import private
 from dunning.db.connection import DatabaseError
 from dunning.db.lockwait import lock_wait_seconds, set_reporter
 from dunning.i18n import _, set_language
-from dunning.queue.assign import AssignError
-from dunning.queue.bulk import Interrupted
 from dunning.queue.claim import ClaimError
 from dunning.queue.collectors import IdentityError
 from dunning.queue.rights import RightsError
 from dunning.queue.status_rules import StatusRefused
-from dunning.queue.void import VoidRefused
 from dunning.textsafe import guarded_output
 
 __all__ = ["EXIT_ERROR", "EXIT_NOTHING", "EXIT_OK", "EXIT_USAGE", "CliError", "Context", "main"]
@@ -264,8 +261,8 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
     set_reporter(StderrWait())
     try:
         return _dispatch(args, ctx)
-    except Interrupted as exc:  # a bulk change stopped part-way: what moved, how to finish
-        _say(str(exc))
+    except _loaded(("dunning.queue.bulk", "Interrupted")) as exc:  # a bulk change stopped
+        _say(str(exc))  # part-way: what moved, how to finish
         return 130
     except CliError as exc:
         _say(str(exc))
@@ -274,8 +271,7 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
         IdentityError,
         RightsError,
         ClaimError,
-        AssignError,
-        VoidRefused,
+        *_loaded(("dunning.queue.assign", "AssignError"), ("dunning.queue.void", "VoidRefused")),
         DatabaseError,
         StatusRefused,
     ) as exc:
@@ -308,6 +304,18 @@ def _main(argv: Sequence[str] | None, clock: Clock | None) -> int:
         ctx.close()
         set_reporter(None)
         set_language("en")  # main() may run again in this process (tests, benchmarks)
+
+
+def _loaded(*names: tuple[str, str]) -> tuple[type[BaseException], ...]:
+    """The exception classes named (module, class) whose module is imported: a class whose
+    module was never imported cannot have been raised. So opening the app does not import
+    the modules of the commands it does not run (assign, void, bulk) for their errors."""
+    found = []
+    for module, name in names:
+        mod = sys.modules.get(module)
+        if mod is not None:
+            found.append(getattr(mod, name))
+    return tuple(found)
 
 
 def _quiet_stdout() -> None:

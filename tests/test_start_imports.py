@@ -136,3 +136,34 @@ def test_the_app_path_imports_no_subcommand_module() -> None:
         " 'dunning.ledger_cli', 'sqlite_utils', 'click') if m in sys.modules))"
     )
     assert out == "[]"
+
+
+def test_opening_the_app_imports_no_command_it_does_not_run() -> None:
+    """The modules the start imports (the CLI, the session, the screen) leave the void,
+    the reassignment, the bulk changes and the search to their first use."""
+    out = _run(
+        "import sys, dunning.cli, dunning.cli_open, dunning.queue.session, dunning.tui.app, "
+        "dunning.tui.screens.work; print(sorted(m for m in ('dunning.queue.assign', "
+        "'dunning.queue.void', 'dunning.queue.bulk', 'dunning.queue.search') "
+        "if m in sys.modules))"
+    )
+    assert out == "[]"
+
+
+def test_an_error_of_a_module_imported_late_still_ends_as_its_message() -> None:
+    """The CLI's handlers look those errors up when they are raised: the same exit code
+    and message as before."""
+    from dunning.cli import EXIT_ERROR, _loaded
+    from dunning.queue.assign import AssignError
+    from dunning.queue.bulk import Interrupted
+    from dunning.queue.void import VoidRefused
+
+    assert _loaded(
+        ("dunning.queue.assign", "AssignError"), ("dunning.queue.void", "VoidRefused")
+    ) == (
+        AssignError,
+        VoidRefused,
+    )
+    assert _loaded(("dunning.queue.bulk", "Interrupted")) == (Interrupted,)
+    assert _loaded(("dunning.no_such_module", "X")) == ()
+    assert EXIT_ERROR != 0

@@ -34,18 +34,17 @@ from dunning.queue.account_view import (
     recheck,
     timeline,
 )
-from dunning.queue.assign import AssignError, reassign
 from dunning.queue.claim import Claim, claim_account, claim_next, peek_next, release, renew
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
 from dunning.queue.rights import allowed
-from dunning.queue.search import Hit, search_customers
-from dunning.queue.void import Voided, VoidRefused, too_late, undo_outcome, void_activity
 
 if TYPE_CHECKING:
     from dunning.db.reports import AgingReport
+    from dunning.queue.search import Hit
+    from dunning.queue.void import Voided
 
 T = TypeVar("T")
 
@@ -289,6 +288,8 @@ class WorkSession:
         """`u`: void the last outcome (reason 'undone'), claim its account again with its
         note back, release the account that came next. Refused (VoidRefused) when too
         late or when someone else has the account open now."""
+        from dunning.queue.void import VoidRefused, too_late, undo_outcome  # noqa: PLC0415
+
         logged = self.last_logged
         if logged is None:
             raise VoidRefused(_("nothing to undo"))
@@ -318,6 +319,8 @@ class WorkSession:
 
     def void(self, activity_id: int, reason: str) -> Voided:
         """A lead (or the collector, the same day) voids an outcome with a reason."""
+        from dunning.queue.void import void_activity  # noqa: PLC0415
+
         return self._run(
             lambda conn: void_activity(
                 conn,
@@ -335,6 +338,8 @@ class WorkSession:
         self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))
 
     def search(self, text: str, limit: int = 50) -> list[Hit]:
+        from dunning.queue.search import search_customers  # noqa: PLC0415
+
         return self._read(
             lambda conn: search_customers(
                 conn, text, dial_region=self.collector.dial_region, limit=limit
@@ -365,6 +370,7 @@ class WorkSession:
 
     def reassign(self, customer_id: int, to_username: str, reason: str) -> AccountView | None:
         """A lead gives the open account to another collector; returns it reloaded."""
+        from dunning.queue.assign import AssignError, reassign  # noqa: PLC0415
 
         def go(conn: sqlite3.Connection) -> AccountView | None:
             to = get_collector(conn, to_username)

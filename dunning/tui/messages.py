@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from dunning.queue.account_view import AccountView
 from dunning.queue.outcomes import Logged
-from dunning.queue.search import Hit
-from dunning.queue.void import Voided
+
+if TYPE_CHECKING:  # imported when searched or undone, not to open the screen (the start)
+    from dunning.queue.search import Hit
+    from dunning.queue.void import Voided
 
 
 class AccountLoaded(Message):

@@ -14,7 +14,6 @@ from dunning.i18n import N_, _
 from dunning.owed import Owed
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
-from dunning.queue.void import UNDONE
 from dunning.tui import fmt
 
 MAX_INVOICES = 12
@@ -342,6 +341,8 @@ def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
             style=f"italic {struck}",
         )
     if e.voided:
+        from dunning.queue.void import UNDONE  # noqa: PLC0415 - not at start: a void's module
+
         out.append(" ")
         out.append(
             _("voided by {who}: {reason}").format(
