@@ -481,3 +481,18 @@ def m023_claim(db: sqlite_utils.Database) -> None:
 
     for statement in DDL:
         db.execute(statement)
+
+
+# --- m024_p7: the lead's desk, people and claims (issue 9, items 8-10) ------------------
+# collectors.team and collectors.theme (the Textual theme the user picked, read with the
+# collector's row at start: no extra read before the first frame); collector_changes and
+# claim_releases, append-only histories (who changed whom / released which claim, when,
+# why); work_sessions, one row per open screen with its heartbeat (who is logged in).
+
+
+@migrations()
+def m024_p7(db: sqlite_utils.Database) -> None:
+    from dunning.db.people_schema import DDL
+
+    for statement in DDL:
+        db.execute(statement)

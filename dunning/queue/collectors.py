@@ -29,6 +29,9 @@ class Collector:
     languages: tuple[str, ...]
     locale: str
     tz: str = ""  # IANA name; '' = the host's zone
+    team: str = ""
+    theme: str = ""  # the Textual theme last picked ('' = the default), applied at start
+    active: bool = True
 
     @property
     def zone(self) -> tzinfo:
@@ -55,6 +58,9 @@ def _row_to_collector(row: sqlite3.Row) -> Collector:
         languages=tuple(x for x in row["languages"].split(",") if x),
         locale=row["locale"],
         tz=row["tz"] or "",
+        team=row["team"] or "",
+        theme=row["theme"] or "",
+        active=bool(row["active"]),
     )
 
 

@@ -26,6 +26,7 @@ from dunning.db.connection import (
 from dunning.db.lockwait import LockWait
 from dunning.db.schema import migrate
 from dunning.i18n import _
+from dunning.queue import presence
 from dunning.queue.access import Access, ClaimError, access_for, load_access, require_change
 from dunning.queue.account_view import (
     AccountView,
@@ -34,7 +35,7 @@ from dunning.queue.account_view import (
     recheck,
     timeline,
 )
-from dunning.queue.assign import AssignError, reassign
+from dunning.queue.assign import AssignError, hand_over
 from dunning.queue.claim import Claim, claim_account, claim_next, peek_next, release, renew
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
@@ -364,18 +365,30 @@ class WorkSession:
         return self._run(list_collectors)
 
     def reassign(self, customer_id: int, to_username: str, reason: str) -> AccountView | None:
-        """A lead gives the open account to another collector; returns it reloaded."""
+        """A lead gives the open account to another collector, lets go of it (their own
+        hold: the new owner can claim it at once) and moves on; returns the lead's next
+        account (queue/assign.py, ``hand_over``)."""
 
-        def go(conn: sqlite3.Connection) -> AccountView | None:
+        def go(conn: sqlite3.Connection) -> None:
             to = get_collector(conn, to_username)
             if to is None:
                 raise AssignError(_("unknown collector {name!r}").format(name=to_username))
-            reassign(
-                conn, self.clock, self.collector, [customer_id], to, reason, settings=self.settings
-            )
-            return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
+            hand_over(conn, self.clock, self.collector, customer_id, to, reason, self.settings)
+            if self.current == customer_id:
+                self.current = None
+                self.read_only = False
 
-        return self._run(go)
+        self._run(go)
+        return self._claim_next(frozenset({customer_id}))
+
+    def beat(self) -> bool:
+        """The screen is open (queue/presence.py): who is logged in, on which account;
+        False when this collector has been deactivated."""
+        cid = None if self.read_only else self.current
+        return self._run(lambda conn: presence.beat(conn, self.clock, self.collector.id, cid))
+
+    def end_presence(self) -> None:
+        self._run(lambda conn: presence.end(conn, self.clock, self.collector.id))
 
     def may(self, action: str) -> bool:
         """Whether this collector's role may ``action`` (dunning/queue/rights.py): the
