@@ -6,6 +6,7 @@ never touches SQL and its event loop never waits on the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -390,6 +391,12 @@ class WorkSession:
     def end_presence(self) -> None:
         self._run(lambda conn: presence.end(conn, self.clock, self.collector.id))
 
+    def save_theme(self, theme: str) -> None:
+        """The theme picked on screen, applied at this collector's next start."""
+        from dunning.queue.people import save_theme  # not before the first account
+
+        self._run(lambda conn: save_theme(conn, self.collector.id, theme))
+
     def may(self, action: str) -> bool:
         """Whether this collector's role may ``action`` (dunning/queue/rights.py): the
         screen shows or hides a feature by the same rule the command line obeys."""
@@ -440,6 +447,8 @@ class WorkSession:
         return self._run(data_version)
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):  # the board stops showing this screen
+            self.end_presence()
         with self._lock:
             self._conn.close()
         with self._read_lock:
