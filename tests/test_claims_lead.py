@@ -228,3 +228,22 @@ def test_reassigned_while_on_the_phone_stays_until_the_outcome_then_leaves(db, c
     finally:
         proc.join(60)
     assert proc.exitcode == 0
+
+
+def test_the_audit_export_lists_the_new_histories(db, clock, run, tmp_path):
+    assert run("next", "--as", "bruno")[0] == 0
+    _cid, ref = ref_of(db, "Épicerie Gagnon")
+    assert run("claims", "release", ref, "--reason", "gone home", "--as", "lena")[0] == 0
+    assert run("collectors", "set", "alice", "--team", "West", "--as", "lena")[0] == 0
+    out = tmp_path / "audit.json"  # by the file's owner (the host operator: an admin)
+    code, _, err = run("export", "audit", "-o", str(out))
+    assert (code, err) == (0, ""), err
+    listed = json.loads(out.read_text())["rows"]
+    mine = [(r["source"], r["action"], r["target"], r["collector"]) for r in listed
+            if r["source"] in ("collector_changes", "claim_releases")]  # fmt: skip
+    assert mine == [
+        ("claim_releases", "claim.released", ref, "lena"),
+        ("collector_changes", "collector.team", "alice", "lena"),
+    ]
+    detail = next(r["detail"] for r in listed if r["source"] == "claim_releases")
+    assert detail["holder"] == "bruno" and detail["reason"] == "gone home"
