@@ -73,6 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         help="the collector's time zone, an IANA name (America/Toronto); times they type "
         "in their own clock are read in it (default: this machine's zone)",
     )
+    ap.add_argument("--team", default="", help="the team's name (none)")
     ap.set_defaults(handler=cmd_collectors_add)
     from dunning import cli_people  # list, show, set, deactivate, reactivate
 
@@ -237,7 +238,8 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
 def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     name = args.name.strip()
-    detail = {"role": args.role, "languages": args.languages, "locale": args.locale}
+    detail = {"role": args.role, "languages": args.languages, "locale": args.locale,
+              "team": args.team}  # fmt: skip
     actor = ctx.authorize(conn, "collectors.add", target=name, detail=detail)
     if args.role == "admin" and actor.role != "admin":
         message = _("only an admin may add an admin")
@@ -262,6 +264,7 @@ def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
             languages=languages,
             locale=args.locale,
             tz=tz,
+            team=args.team,
         )
     print(
         f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale}, "

@@ -247,3 +247,12 @@ def test_through_the_real_entry_point(db):
     )  # fmt: skip
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1
     assert "Traceback" not in proc.stderr
+
+
+def test_add_takes_a_team(run, db):
+    code, out, err = run("collectors", "add", "carmen", "--team", "Sud", "--as", "lena")
+    assert (code, err) == (0, "")
+    assert rows(db, "SELECT team FROM collectors WHERE username = 'carmen'") == [("Sud",)]
+    code, _, err = run("collectors", "add", "max", "--team", "y" * 41, "--as", "lena")
+    assert code == 2 and "at most 40 characters" in err
+    assert rows(db, "SELECT COUNT(*) FROM collectors WHERE username = 'max'") == [(0,)]
