@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context, say
@@ -26,14 +25,12 @@ from dunning.queue.collectors import (
     clean_display_name,
     display_name_cleaned,
     get_collector,
-    list_collectors,
-    set_collector_tz,
 )
-from dunning.queue.identity import audited, authorize, refuse
+from dunning.queue.identity import audited, refuse
 from dunning.queue.refresh import RefreshStats, refresh_all
 from dunning.queue.refresh_ahead import checked_ahead
 from dunning.queue.void import cleaned_message as reason_cleaned
-from dunning.textsafe import clean, json_text
+from dunning.textsafe import clean
 
 DEMO_COLLECTOR = "alice"
 QUEUE_STATES = ("ready", "waiting", "hold", "disputed", "no_phone", "review", "closed")
@@ -57,9 +54,6 @@ def register_demo(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p = sub.add_parser("collectors", help="list, add or change collectors")
     csub = p.add_subparsers(dest="collectors_command", metavar="ACTION", required=True)
-    lp = csub.add_parser("list", help="list active collectors")
-    lp.add_argument("--json", action="store_true")
-    lp.set_defaults(handler=cmd_collectors_list)
     ap = csub.add_parser(
         "add",
         help="add a collector",
@@ -79,21 +73,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         help="the collector's time zone, an IANA name (America/Toronto); times they type "
         "in their own clock are read in it (default: this machine's zone)",
     )
+    ap.add_argument("--team", default="", help="the team's name (none)")
     ap.set_defaults(handler=cmd_collectors_add)
-    sp = csub.add_parser(
-        "set",
-        help="change a collector's time zone",
-        description="Change a collector's settings. A collector may change their own; a "
-        "lead or admin anyone's (the host operator too).",
-    )
-    sp.add_argument("name", metavar="NAME", help="the collector's login name")
-    sp.add_argument(
-        "--tz",
-        required=True,
-        metavar="ZONE",
-        help="an IANA time zone (America/Toronto); '' = this machine's zone",
-    )
-    sp.set_defaults(handler=cmd_collectors_set)
+    from dunning import cli_people  # list, show, set, deactivate, reactivate
+
+    cli_people.register_collectors(csub)
+    cli_people.register(sub)  # claims
 
     p = sub.add_parser(
         "assign",
@@ -250,27 +235,11 @@ def cmd_demo(args: argparse.Namespace, ctx: Context) -> int:
 # -- collectors -------------------------------------------------------------------------
 
 
-def cmd_collectors_list(args: argparse.Namespace, ctx: Context) -> int:
-    conn = ctx.open()
-    ctx.authorize(conn, "read", audit_action="collectors.list")
-    team = list_collectors(conn)
-    if args.json:
-        print(json_text([asdict(c) for c in team], indent=2))
-        return 0
-    for c in team:
-        print(
-            f"{c.username:<12} {c.role:<9} {','.join(c.languages):<9} {c.locale:<6} "
-            f"{c.tz or '(host)':<20} {c.display_name}"
-        )
-    if not team:
-        print("no collectors yet; add one with: dunning collectors add NAME --role admin")
-    return 0
-
-
 def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     name = args.name.strip()
-    detail = {"role": args.role, "languages": args.languages, "locale": args.locale}
+    detail = {"role": args.role, "languages": args.languages, "locale": args.locale,
+              "team": args.team}  # fmt: skip
     actor = ctx.authorize(conn, "collectors.add", target=name, detail=detail)
     if args.role == "admin" and actor.role != "admin":
         message = _("only an admin may add an admin")
@@ -295,6 +264,7 @@ def cmd_collectors_add(args: argparse.Namespace, ctx: Context) -> int:
             languages=languages,
             locale=args.locale,
             tz=tz,
+            team=args.team,
         )
     print(
         f"added {c.username} ({c.role}, {','.join(c.languages)}, {c.locale}, "
@@ -308,22 +278,6 @@ def _check_tz(text: str) -> str:
         return check_tz(text)
     except ValueError as exc:
         raise CliError(f"--tz: {exc}", EXIT_USAGE) from exc
-
-
-def cmd_collectors_set(args: argparse.Namespace, ctx: Context) -> int:
-    conn = ctx.open()
-    name = args.name.strip()
-    tz = _check_tz(args.tz)
-    actor = ctx.actor(conn, action="collectors.set", target=name)
-    if actor.collector is None or actor.collector.username != name:  # one's own: anyone
-        authorize(conn, ctx.clock, actor, "collectors.change", audit_action="collectors.set",
-                  target=name, detail={"tz": tz})  # fmt: skip
-    if get_collector(conn, name) is None:
-        raise CliError(f"unknown collector {name!r} (see `dunning collectors list`)", EXIT_USAGE)
-    with audited(conn, ctx.clock, actor, "collectors.set", target=name, detail={"tz": tz}):
-        c = set_collector_tz(conn, name, tz)
-    print(f"{c.username}: time zone {c.tz or 'of this machine'}")
-    return 0
 
 
 def _check_locale(text: str) -> None:

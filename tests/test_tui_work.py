@@ -300,7 +300,16 @@ async def test_a_lead_reassigns_the_open_account(db, clock):
             "JOIN collectors b ON b.id = s.assigned_by",
         )
         assert [tuple(r) for r in hist] == [("lena", "speaks French")]
-        assert "assigned to bruno" in part(screen, "title")
+        # the lead let go of it and moved on (she has no queue: nothing to call), so
+        # bruno is never told it "is being worked by lena"
+        claimed = db_rows(
+            db,
+            "SELECT q.claimed_by FROM queue q JOIN customers c ON c.id = q.customer_id "
+            "WHERE c.name = 'Acme Anvils Inc.'",
+        )
+        assert claimed[0][0] is None
+        assert screen.view is None or screen.view.name != "Acme Anvils Inc."
+        assert "Reassigned to bruno" in text_of(screen, "#status")
 
 
 async def test_a_collector_has_no_reassign_key(db, clock):

@@ -5,7 +5,9 @@ change and reassignment, and every refusal: the real OS user and the collector a
 and from the history tables that record a person's or the system's change beside the
 calls: ``assignments`` (who moved an account to whom; ``system`` when an import or the
 demo did), ``voids`` (who took an outcome back, and what it cancelled), ``import_runs``
-(what each import loaded) and ``collectors`` (when each was added, with which role).
+(what each import loaded), ``collectors`` (when each was added, with which role),
+``collector_changes`` (each field a lead changed on a collector, deactivation included)
+and ``claim_releases`` (each claim a lead broke, whose it was).
 
 Each row: ``at_utc`` (as stored), ``at_local`` (the team's clock, with its offset),
 ``source`` (the table), ``os_user``/``os_uid`` (audit_log only), ``collector`` (whom it
@@ -72,6 +74,22 @@ SELECT * FROM (
          'done', json_object('role', k.role, 'display_name', k.display_name)
   FROM collectors k
   WHERE k.created_at >= :lo AND k.created_at < :hi
+  UNION ALL
+  SELECT h.at, 'collector_changes', h.id, h.os_user, NULL, hb.username,
+         'collector.' || h.field, hk.username, 'done',
+         json_object('old', h.old, 'new', h.new, 'reason', h.reason)
+  FROM collector_changes h JOIN collectors hk ON hk.id = h.collector_id
+  LEFT JOIN collectors hb ON hb.id = h.by_id
+  WHERE h.at >= :lo AND h.at < :hi
+  UNION ALL
+  SELECT x.released_at, 'claim_releases', x.id, '', NULL, xb.username, 'claim.released',
+         c.external_ref, 'done',
+         json_object('holder', xh.username, 'expires_at', x.expires_at, 'pid', x.pid,
+                     'host', x.host, 'reason', x.reason)
+  FROM claim_releases x JOIN customers c ON c.id = x.customer_id
+  JOIN collectors xh ON xh.id = x.held_by
+  LEFT JOIN collectors xb ON xb.id = x.released_by
+  WHERE x.released_at >= :lo AND x.released_at < :hi
 )
 ORDER BY at, source, id
 """

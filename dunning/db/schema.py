@@ -483,7 +483,7 @@ def m023_claim(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m024_p6: the lead's decisions on the review queue and on disputes (issue 9) ---------
+# --- m024_review: the lead's decisions on the review queue and on disputes (issue 9) ---------
 # Two append-only history tables (queue/review.py, queue/disputes.py): who decided what,
 # when and why, written in the same transaction as the account's change. No index on the
 # queue (the collectors' claim path is not touched): the review list reads the worklist
@@ -528,6 +528,21 @@ BEGIN SELECT RAISE(ABORT, 'append-only: {_table} rows are never deleted'); END""
 
 
 @migrations()
-def m024_p6(db: sqlite_utils.Database) -> None:
+def m024_review(db: sqlite_utils.Database) -> None:
     for statement in M024_P6:
+        db.execute(statement)
+
+
+# --- m025_people: the lead's desk, people and claims (issue 9, items 8-10) ------------------
+# collectors.team and collectors.theme (the Textual theme the user picked, read with the
+# collector's row at start: no extra read before the first frame); collector_changes and
+# claim_releases, append-only histories (who changed whom / released which claim, when,
+# why); work_sessions, one row per open screen with its heartbeat (who is logged in).
+
+
+@migrations()
+def m025_people(db: sqlite_utils.Database) -> None:
+    from dunning.db.people_schema import DDL
+
+    for statement in DDL:
         db.execute(statement)

@@ -158,6 +158,29 @@ def reassign(
     return moved
 
 
+def hand_over(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    lead: Collector,
+    customer_id: int,
+    to: Collector,
+    reason: str,
+    settings: Settings | None = None,
+) -> int:
+    """The screen's ``a``: give one account to ``to`` and let go of the lead's own hold on
+    it, so that the new owner is never told it "is being worked by" the lead. Someone
+    else's claim (the collector on the phone) is left alone: they finish and log their
+    call, then the account is the new owner's. Returns 1 when it changed hands."""
+    moved = reassign(conn, clock, lead, [customer_id], to, reason, settings=settings)
+    with write_tx(conn):
+        conn.execute(
+            """UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL, claim_pid = NULL,
+                   claim_host = NULL WHERE customer_id = ? AND claimed_by = ?""",
+            (customer_id, lead.id),
+        )
+    return moved
+
+
 def _reassign(
     conn: sqlite3.Connection,
     clock: Clock,

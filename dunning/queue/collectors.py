@@ -29,6 +29,9 @@ class Collector:
     languages: tuple[str, ...]
     locale: str
     tz: str = ""  # IANA name; '' = the host's zone
+    team: str = ""
+    theme: str = ""  # the Textual theme last picked ('' = the default), applied at start
+    active: bool = True
 
     @property
     def zone(self) -> tzinfo:
@@ -55,6 +58,9 @@ def _row_to_collector(row: sqlite3.Row) -> Collector:
         languages=tuple(x for x in row["languages"].split(",") if x),
         locale=row["locale"],
         tz=row["tz"] or "",
+        team=row["team"] or "",
+        theme=row["theme"] or "",
+        active=bool(row["active"]),
     )
 
 
@@ -107,8 +113,12 @@ def add_collector(
     languages: str = "en",
     locale: str = "en_US",
     tz: str = "",
+    team: str = "",
 ) -> Collector:
     tz = check_tz(tz)
+    team = clean(team)[0].strip()
+    if len(team) > 40:
+        raise ValueError(_("team {value!r}: at most {n} characters").format(value=team[:100], n=40))
     if role not in ROLES:
         raise ValueError(f"role {role!r} is not one of {', '.join(ROLES)}")
     if not username or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
@@ -119,8 +129,17 @@ def add_collector(
             raise ValueError(f"collector {username!r} already exists")
         conn.execute(
             """INSERT INTO collectors (username, display_name, role, languages, locale,
-               tz, created_at) VALUES (?,?,?,?,?,?,?)""",
-            (username, display_name, role, languages, locale, tz or None, to_iso(clock.now())),
+               tz, team, created_at) VALUES (?,?,?,?,?,?,?,?)""",
+            (
+                username,
+                display_name,
+                role,
+                languages,
+                locale,
+                tz or None,
+                team,
+                to_iso(clock.now()),
+            ),  # fmt: skip
         )
     found = get_collector(conn, username)
     assert found is not None

@@ -127,6 +127,7 @@ def resolve_actor(
             )
         found = get_collector(conn, as_name)
         if found is None:
+            _refuse_inactive(conn, as_name)
             raise IdentityError(
                 _("unknown collector {name!r}; add one with: {hint}").format(
                     name=as_name, hint=ADD_HINT
@@ -137,11 +138,21 @@ def resolve_actor(
         return Actor(who, uid, mine, operator=False, trusted=trusted)
     if trusted:
         return Actor(who, uid, None, operator=True, trusted=True)
+    _refuse_inactive(conn, who)
     raise IdentityError(
         _(
             "the OS user {who!r} is not a known collector; ask a lead to add you with: {hint}"
         ).format(who=who, hint=ADD_HINT)
     )
+
+
+def _refuse_inactive(conn: sqlite3.Connection, name: str) -> None:
+    """IdentityError saying when and by whom ``name`` was deactivated, if they were."""
+    from dunning.queue.people import inactive_message  # people imports this module
+
+    message = inactive_message(conn, name)
+    if message is not None:
+        raise IdentityError(message)
 
 
 def refuse(

@@ -25,6 +25,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "assign": ("lead", "admin"),
     "collectors.add": ("lead", "admin"),  # an admin only to add an admin
     "collectors.change": ("lead", "admin"),  # one's own time zone: anyone
+    "claims": ("lead", "admin"),  # see who holds what, release a claim (issue 9)
     "report": ("lead", "admin"),
     "export": ("lead", "admin"),
     "export.audit": ("admin",),
@@ -45,6 +46,7 @@ ACTION_NAMES: dict[str, str] = {
     "assign": N_("reassign accounts"),
     "collectors.add": N_("add collectors"),
     "collectors.change": N_("change another collector"),
+    "claims": N_("see and release claims"),
     "report": N_("run reports"),
     "export": N_("export history"),
     "export.audit": N_("export the audit log"),

@@ -6,6 +6,7 @@ never touches SQL and its event loop never waits on the database.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -26,6 +27,7 @@ from dunning.db.connection import (
 from dunning.db.lockwait import LockWait
 from dunning.db.schema import migrate
 from dunning.i18n import _
+from dunning.queue import presence
 from dunning.queue.access import Access, ClaimError, access_for, load_access, require_change
 from dunning.queue.account_view import (
     AccountView,
@@ -369,19 +371,37 @@ class WorkSession:
         return self._run(list_collectors)
 
     def reassign(self, customer_id: int, to_username: str, reason: str) -> AccountView | None:
-        """A lead gives the open account to another collector; returns it reloaded."""
-        from dunning.queue.assign import AssignError, reassign  # noqa: PLC0415
+        """A lead gives the open account to another collector, lets go of it (their own
+        hold: the new owner can claim it at once) and moves on; returns the lead's next
+        account (queue/assign.py, ``hand_over``)."""
+        from dunning.queue.assign import AssignError, hand_over  # noqa: PLC0415
 
-        def go(conn: sqlite3.Connection) -> AccountView | None:
+        def go(conn: sqlite3.Connection) -> None:
             to = get_collector(conn, to_username)
             if to is None:
                 raise AssignError(_("unknown collector {name!r}").format(name=to_username))
-            reassign(
-                conn, self.clock, self.collector, [customer_id], to, reason, settings=self.settings
-            )
-            return load_account(conn, self.clock, self.settings, customer_id, self.collector.id)
+            hand_over(conn, self.clock, self.collector, customer_id, to, reason, self.settings)
+            if self.current == customer_id:
+                self.current = None
+                self.read_only = False
 
-        return self._run(go)
+        self._run(go)
+        return self._claim_next(frozenset({customer_id}))
+
+    def beat(self) -> bool:
+        """The screen is open (queue/presence.py): who is logged in, on which account;
+        False when this collector has been deactivated."""
+        cid = None if self.read_only else self.current
+        return self._run(lambda conn: presence.beat(conn, self.clock, self.collector.id, cid))
+
+    def end_presence(self) -> None:
+        self._run(lambda conn: presence.end(conn, self.clock, self.collector.id))
+
+    def save_theme(self, theme: str) -> None:
+        """The theme picked on screen, applied at this collector's next start."""
+        from dunning.queue.people import save_theme  # not before the first account
+
+        self._run(lambda conn: save_theme(conn, self.collector.id, theme))
 
     def may(self, action: str) -> bool:
         """Whether this collector's role may ``action`` (dunning/queue/rights.py): the
@@ -433,6 +453,8 @@ class WorkSession:
         return self._run(data_version)
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):  # the board stops showing this screen
+            self.end_presence()
         with self._lock:
             self._conn.close()
         with self._read_lock:

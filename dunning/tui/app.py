@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Iterable
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import Provider
 from textual.screen import Screen
+from textual.theme import Theme
 
 from dunning import startup
 from dunning.i18n import N_, set_language
@@ -22,7 +25,18 @@ from dunning.tui.keys import translate_bindings
 from dunning.tui.screens.work import WorkScreen
 
 
+def _work_commands() -> type[Provider]:
+    """The work screen's actions in the palette, imported when it first opens."""
+    from dunning.tui.palette import WorkCommands
+
+    return WorkCommands
+
+
+THEME_SAVE_DELAY = 1.0  # the picker previews each theme it passes: save the one kept
+
+
 class DunningApp(App[None]):
+    COMMANDS = App.COMMANDS | {_work_commands}
     CSS_PATH = "dunning.tcss"
     TITLE = "dunning"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (130, "-wide")]
@@ -44,6 +58,11 @@ class DunningApp(App[None]):
         translate_bindings(self)
         if settings and settings.keys:
             self.set_keymap(dict(settings.keys))
+        # the theme this collector picked last time, read with their row (no extra read)
+        self._theme_saved = session.collector.theme
+        self._theme_timer: Any = None
+        if self._theme_saved and self._theme_saved in self.available_themes:
+            self.theme = self._theme_saved
 
     def notify(self, message: str, *, title: str = "", markup: bool = True, **kw: Any) -> None:
         """Every notification (a screen's notify comes here) shows its message literally:
@@ -76,6 +95,7 @@ class DunningApp(App[None]):
         screen.update_classes(marks, update=False)
         self.push_screen(screen)
         self.set_timer(10, startup.resume_collections)  # if no account ever comes
+        self.theme_changed_signal.subscribe(self, self._theme_picked)
         warning = self.session.file_warning()
         if warning:
             self.notify(warning, severity="warning", timeout=20)
@@ -86,10 +106,42 @@ class DunningApp(App[None]):
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
 
+    def _theme_picked(self, theme: Theme) -> None:
+        """Remember the theme picked (Textual's picker, ctrl+p "theme") for next time."""
+        if self._theme_timer is not None:
+            self._theme_timer.stop()
+        self._theme_timer = self.set_timer(THEME_SAVE_DELAY, self._save_theme)
+
+    def _save_theme(self, *, wait: bool = False) -> None:
+        self._theme_timer = None
+        name = self.theme
+        if name == self._theme_saved:
+            return
+        self._theme_saved = name
+
+        def job() -> None:
+            try:
+                self.session.save_theme(name)
+            except Exception as exc:  # noqa: BLE001 - said, never a crash
+                if not wait:
+                    self.call_from_thread(self.notify, str(exc), severity="warning")
+
+        if wait:
+            job()
+        else:
+            self.run_worker(job, thread=True, group="theme", exit_on_error=False)
+
     def _hang_up(self) -> None:
         """SSH dropped or the host shuts down: keep the note, free the account."""
         self._save_and_release()
         self.exit()
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
+        if self._theme_timer is not None:  # a theme picked just before quitting
+            self._theme_timer.stop()
+            with contextlib.suppress(Exception):
+                self._save_theme(wait=True)
+        super().exit(*args, **kwargs)
 
     def _save_and_release(self) -> None:
         screen = self.screen

@@ -112,6 +112,7 @@ class WorkScreen(
         self.set_interval(POLL_EVERY, self._poll)
         self.set_interval(COUNTS_EVERY, self._refresh_counts)
         self.set_interval(CHECKPOINT_EVERY, self._checkpoint)
+        self._start_beats()
         self.window_watch.start()
 
     # -- workers --------------------------------------------------------------------
