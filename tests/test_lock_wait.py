@@ -13,6 +13,7 @@ import pwd
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,14 +27,14 @@ from dunning.db.lockwait import DEFAULT_LOCK_WAIT, lock_wait_seconds
 from dunning.db.schema import migrate
 
 HOLDER = """
-import sys, time
+import select, sys
 from dunning.clock import SystemClock, to_iso
 from dunning.db.connection import connect, write_tx
 from dunning.db.lockwait import announce
 conn = connect(sys.argv[1])
 with announce(conn, "import", to_iso(SystemClock().now())), write_tx(conn):
     print("holding", flush=True)
-    time.sleep(float(sys.argv[2]))
+    select.select([sys.stdin], [], [], float(sys.argv[2]))  # until told (a line), at most
 print("released", flush=True)
 """
 
@@ -53,16 +54,62 @@ def env(**extra: str) -> dict[str, str]:
     return full
 
 
-def hold(db: Path, seconds: float) -> subprocess.Popen[str]:
-    """A process that takes the write lock (named as an import) for ``seconds``."""
+def hold(db: Path, seconds: float = 60.0) -> subprocess.Popen[str]:
+    """A process that takes the write lock (named as an import) until ``let_go`` (at most
+    ``seconds``). The tests let go when the waiter has said it waits, not after a fixed
+    sleep: on a busy machine a process can take longer to start than a sleep lasts."""
     p = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(db), str(seconds)],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
         env=env(),
     )
     assert p.stdout is not None and p.stdout.readline().strip() == "holding"
     return p
+
+
+def let_go(holder: subprocess.Popen[str]) -> None:
+    assert holder.stdin is not None
+    if not holder.stdin.closed:
+        try:
+            holder.stdin.write("go\n")
+            holder.stdin.close()
+        except BrokenPipeError:
+            pass
+    holder.wait(timeout=30)
+
+
+def run_waiting(db: Path, lock_wait: str, release_when: str) -> tuple[int, str, float]:
+    """``dunning next`` while the lock is held; the holder lets go once the command's
+    stderr has said ``release_when`` (never, if empty) and 2.5 s have passed. Returns the
+    exit code, stderr and the seconds the command took."""
+    holder = hold(db)
+    started = time.monotonic()
+    p = subprocess.Popen(
+        [sys.executable, "-m", "dunning", "--db", str(db), "next", "--as", "alice"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(DUNNING_LOCK_WAIT=lock_wait),
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(p.stderr or []), daemon=True)
+    reader.start()
+    try:
+        deadline = started + 60
+        while p.poll() is None and time.monotonic() < deadline:
+            said = bool(release_when) and any(release_when in line for line in list(lines))
+            if said and time.monotonic() - started >= 2.5:
+                let_go(holder)
+                break
+            time.sleep(0.05)
+        p.wait(timeout=60)
+    finally:
+        let_go(holder)
+    waited = time.monotonic() - started
+    reader.join(timeout=10)
+    return p.returncode, "".join(lines), waited
 
 
 def test_the_default_wait_outlasts_the_longest_documented_writer():
@@ -79,42 +126,20 @@ def test_a_bad_lock_wait_is_refused_naming_it(monkeypatch):
 
 
 def test_a_command_waits_for_an_import_says_so_then_succeeds(db):
-    holder = hold(db, 4.0)
-    try:
-        started = time.monotonic()
-        p = subprocess.run(
-            [sys.executable, "-m", "dunning", "--db", str(db), "next", "--as", "alice"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env(DUNNING_LOCK_WAIT="30"),
-        )
-        waited = time.monotonic() - started
-    finally:
-        holder.wait(timeout=30)
-    assert p.returncode in (0, 3), p.stderr  # 3: nothing callable at this hour
-    assert f"waiting for the write lock (import by {ME} since " in p.stderr
-    assert "Traceback" not in p.stderr and "locked" not in p.stderr
+    code, stderr, waited = run_waiting(db, "30", release_when="waiting for the write lock")
+    assert code in (0, 3), stderr  # 3: nothing callable at this hour
+    assert f"waiting for the write lock (import by {ME} since " in stderr
+    assert "Traceback" not in stderr and "locked" not in stderr
     assert waited >= 2.5
     # the import's note is gone with it
     assert db_rows(db, "SELECT COUNT(*) FROM meta WHERE key = 'writer'")[0][0] == 0
 
 
 def test_a_wait_longer_than_the_limit_fails_with_a_clear_line(db):
-    holder = hold(db, 6.0)
-    try:
-        p = subprocess.run(
-            [sys.executable, "-m", "dunning", "--db", str(db), "next", "--as", "alice"],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env(DUNNING_LOCK_WAIT="2"),
-        )
-    finally:
-        holder.wait(timeout=30)
-    assert p.returncode == 1, p.stderr
-    assert f"the database is busy: import by {ME} since " in p.stderr
-    assert "has held the write lock for over 2 s" in p.stderr and "Traceback" not in p.stderr
+    code, stderr, _ = run_waiting(db, "2", release_when="")  # held until the command ends
+    assert code == 1, stderr
+    assert f"the database is busy: import by {ME} since " in stderr
+    assert "has held the write lock for over 2 s" in stderr and "Traceback" not in stderr
 
 
 def test_a_dead_writers_note_names_nobody(db):
@@ -136,16 +161,17 @@ async def test_the_screen_says_it_waits_then_saves(db, clock):
     app = make_app(db, clock)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await settle(pilot)
-        holder = hold(db, 3.5)
+        holder = hold(db)
         try:
             await pilot.press("n")
             status = screen.query_one("#status", Static)
             await wait_until(
                 pilot, lambda: "waiting for the write lock (import by" in str(status.render())
             )
+            let_go(holder)
             await wait_until(pilot, lambda: "Saved" in str(status.render()), timeout=15)
         finally:
-            holder.wait(timeout=30)
+            let_go(holder)
     assert db_rows(db, "SELECT outcome FROM activities")[0][0] == "no_answer"
 
 
