@@ -2,6 +2,7 @@
 100,000 accounts from one collector to another.
 
     python bench/bench_team.py --db /tmp/copy-of-the-1M.db [--collectors 50] [--move 100000]
+        [--at 16:00]
 
 Each collector is a real process working as the screen does (queue/session.py's
 WorkSession: claim the next account and load it, then log a 'no_answer' outcome), once a
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -38,6 +40,9 @@ from dunning.queue.collectors import add_collector, get_collector  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
 
 GOAL_MS = 200.0
+# (t_claim_start, claim_s, t_commit_end, commit_s | None, error, lock_wait_s,
+#  memos written by the claim, accounts the claim passed over)
+Sample = tuple[float, float, float, float | None, str, float, int, int]
 
 
 class DayClock:
@@ -52,8 +57,9 @@ class DayClock:
         return self.base + timedelta(seconds=time.monotonic() - self.t0)
 
 
-def working_day() -> datetime:
-    day = datetime.now(UTC).replace(hour=16, minute=0, second=0, microsecond=0)
+def working_day(at: str = "16:00") -> datetime:
+    hour, minute = (int(x) for x in at.split(":"))
+    day = datetime.now(UTC).replace(hour=hour, minute=minute, second=0, microsecond=0)
     while day.weekday() >= 5:
         day -= timedelta(days=1)
     return day
@@ -82,6 +88,18 @@ def collector_main(
 
     lockwait.begin_immediate = timed_begin  # type: ignore[assignment]
 
+    # how many memos of a closed window each claim writes (queue/claim_closed.py)
+    from dunning.queue import claim_closed
+
+    memos: list[int] = [0]
+    make_memo = claim_closed.memo
+
+    def counted_memo(*a: Any) -> tuple[object, ...]:
+        memos[0] += 1
+        return make_memo(*a)
+
+    claim_closed.memo = counted_memo  # type: ignore[assignment]
+
     conn = connect(db)
     me = get_collector(conn, name)
     conn.close()
@@ -92,7 +110,7 @@ def collector_main(
     out.put(("ready", name))
     while start.value == 0.0:
         time.sleep(0.02)
-    samples: list[tuple[float, float, float, float | None, str, float]] = []
+    samples: list[Sample] = []
     due = start.value + spread / rate  # spread over the second
     while not stop.is_set():
         delay = due - time.monotonic()
@@ -105,14 +123,17 @@ def collector_main(
             break
         t0 = time.monotonic()
         waits.clear()
+        memos[0] = 0
         try:
             view = session.next_account()
         except Exception as exc:  # noqa: BLE001 - counted and shown, the bench goes on
-            samples.append((t0, time.monotonic() - t0, time.monotonic(), None, str(exc)[:80], 0.0))
+            samples.append(
+                (t0, time.monotonic() - t0, time.monotonic(), None, str(exc)[:80], 0.0, 0, 0)
+            )
             continue
         t1 = time.monotonic()
         if view is None:
-            samples.append((t0, t1 - t0, t1, None, "nothing to claim", sum(waits)))
+            samples.append((t0, t1 - t0, t1, None, "nothing to claim", sum(waits), memos[0], 0))
             continue
         try:
             session.log(OutcomeInput("no_answer", note="bench"))
@@ -120,7 +141,9 @@ def collector_main(
         except Exception as exc:  # noqa: BLE001
             err = str(exc)[:80]
         t2 = time.monotonic()
-        samples.append((t0, t1 - t0, t2, None if err else t2 - t1, err, sum(waits)))
+        passed = len(session.passed_over)
+        sample = (t0, t1 - t0, t2, None if err else t2 - t1, err, sum(waits), memos[0], passed)
+        samples.append(sample)
     session.close()
     out.put(("done", samples))
 
@@ -169,13 +192,20 @@ def main() -> None:
     ap.add_argument("--alone", type=float, default=30.0, help="seconds of phase 1")
     ap.add_argument("--warmup", type=float, default=5.0, help="seconds not measured")
     ap.add_argument("--refs", action="store_true", help="move by references (the old way)")
+    ap.add_argument(
+        "--at",
+        default="16:00",
+        help="HH:MM UTC of a weekday the team works at (16:00: every account of the bench's "
+        "collectors inside its calling window; an earlier hour makes claims pass accounts "
+        "over and write the claim's memos, queue/claim_closed.py)",
+    )
     ap.add_argument("--setup-only", action="store_true", help="create and feed collectors")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     db = args.db
     if Path(db).resolve() == Path("/tmp/dunning-bench-main.db"):
         sys.exit("run the bench on a copy: it writes")
-    base = working_day()
+    base = working_day(args.at)
     load_before = os.getloadavg()
     per = int(args.rate * (args.warmup + args.alone + 300)) + 20  # enough for a slow move
     names, _lead_id = setup(db, FixedClock(base), args.collectors, per, args.feeder, args.lead)
@@ -227,12 +257,15 @@ def main() -> None:
     print(f"phase 1 done; the lead's move starts ({len(names)} collectors working)",
           file=sys.stderr, flush=True)  # fmt: skip
     m0 = time.monotonic()
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the collectors are not reaped yet
     move = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
     m1 = time.monotonic()
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    move_cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
     print(f"the move took {m1 - m0:.1f} s", file=sys.stderr, flush=True)
     time.sleep(1.0)
     stop.set()
-    samples: list[tuple[float, float, float, float | None, str, float]] = []
+    samples: list[Sample] = []
     for _ in names:
         kind, got = out.get(timeout=300)
         samples.extend(got)
@@ -259,7 +292,8 @@ def main() -> None:
           f"{args.rate:g}/s; load average before {load_before[0]:.2f}, after "
           f"{load_after[0]:.2f}")  # fmt: skip
     print(f"lead's move ({'references' if args.refs else '--from'}): exit {move.returncode}, "
-          f"{m1 - m0:.1f} s: {move.stdout.strip()[:200]} {move.stderr.strip()[-300:]}")  # fmt: skip
+          f"{m1 - m0:.1f} s ({move_cpu:.1f} s CPU): {move.stdout.strip()[:200]} "
+          f"{move.stderr.strip()[-300:]}")  # fmt: skip
     offered = len(names) * args.rate
     rows = [
         ("claim + load, team alone", *summary_ms(c1), ""),
@@ -273,9 +307,18 @@ def main() -> None:
     change = (tp2 / tp1 - 1) * 100 if tp1 else float("nan")
     print(f"throughput: {tp1:.1f} outcomes/s alone, {tp2:.1f} during the move "
           f"({change:+.0f}%), offered {offered:g}/s")  # fmt: skip
+    for label, (lo, hi) in (("alone", phase1), ("during the move", (m0, m1))):
+        ops = [s for s in samples if lo <= s[0] < hi]
+        written = [s[6] for s in ops]
+        print(f"claims {label}: {len(ops)}, passed over p50 {pct([s[7] for s in ops], 50):.0f}; "
+              f"memos written {sum(written):,} by {sum(1 for w in written if w)} claims "
+              f"(max {max(written, default=0)})")  # fmt: skip
     for label, errs in (("alone", e1), ("during the move", e2)):
         if errs:
             print(f"errors {label}: {len(errs)}, e.g. {sorted(set(errs))[:3]}")
+    if c1 and k1 and c2 and k2:
+        print(f"p99 during the move / alone: claim {pct(c2, 99) / pct(c1, 99):.2f}x, "
+              f"commit {pct(k2, 99) / pct(k1, 99):.2f}x")  # fmt: skip
     ok = pct(c2, 99) * 1000 <= GOAL_MS and pct(k2, 99) * 1000 <= GOAL_MS
     print(f"goal (claim and commit p99 <= {GOAL_MS:.0f} ms during the move): "
           f"{'met' if ok else 'NOT met'}")  # fmt: skip

@@ -322,6 +322,29 @@ def reassign_from(
     return moved
 
 
+# the accounts of one move, staged in the order of the worklist index (see _move_book)
+STAGE = "temp.assign_move"
+
+
+def _stage(conn: sqlite3.Connection, book: Book, after: int, want: int | None) -> tuple[int, int]:
+    """Stage the book's accounts with ids above ``after``, the lowest ``want`` ids (all:
+    None), in the order of the worklist index (collector, state, class, key); returns how
+    many and the largest id. A read (no write lock): the owner is read again under the
+    lock when each chunk moves."""
+    filt, params = book.where()
+    conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
+    conn.execute(
+        f"""CREATE TABLE {STAGE} AS SELECT customer_id FROM (
+                SELECT q.customer_id, q.state, q.pclass, q.pkey FROM queue q{book.join()}
+                WHERE q.customer_id > ? AND q.collector_id = ?{filt}
+                ORDER BY q.customer_id LIMIT ?)
+            ORDER BY state, pclass, pkey DESC, customer_id""",
+        [after, book.source_id, *params, -1 if want is None else want],
+    )
+    n, top = conn.execute(f"SELECT COUNT(*), MAX(customer_id) FROM {STAGE}").fetchone()
+    return int(n), int(top or 0)
+
+
 def _move_book(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -332,58 +355,75 @@ def _move_book(
     pause: float,
     progress: Callable[[int], None] | None,
 ) -> int:
+    """The move's chunks. Which accounts move: the book's lowest ids first (``--limit``).
+    In which order: the worklist index's, not the ids'. Each account moved rewrites its
+    queue row (a table page) and its entry of the worklist index ``(collector, state,
+    class, key, id)`` (out of the source's range into the target's). In id order a chunk
+    of N accounts wrote ~2.1 N pages at 1M (every index entry on a page of its own, twice,
+    for ~0.1 N table pages); in the index's order the entries of a chunk are neighbours at
+    both ends and a chunk writes ~1.06 N pages (its table rows): half the pages to log,
+    commit and checkpoint, so the chunk holds the lock half as long per account."""
     filt, params = book.where()
     join = book.join()
-    moved, last, size = 0, 0, FIRST_CHUNK
-    while book.limit is None or moved < book.limit:
-        want = size if book.limit is None else min(size, book.limit - moved)
-        # the next ids, read without the lock (WAL: reads never wait); the unary + walks the
-        # primary key, so a page costs the rows up to its last id, not the whole book
-        page = [
-            int(r[0])
-            for r in conn.execute(
-                f"""SELECT q.customer_id FROM queue q{join}
-                    WHERE q.customer_id > ? AND +q.collector_id = ?{filt}
-                    ORDER BY q.customer_id LIMIT ?""",
-                [last, book.source_id, *params, want],
-            )
-        ]
-        if not page:
-            break
-        with write_tx(conn):
-            began = time.monotonic()
-            active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
-            if active is None or not active[0]:
-                raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
-            before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
-            now_iso = to_iso(clock.now())
-            # the owner is read again under the lock: an account changed since the page
-            # was read is left as it is now
-            n = conn.execute(
-                f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                        assigned_by, reason)
-                    SELECT q.customer_id, ?, ?, ?, ? FROM queue q{join}
-                    WHERE q.customer_id BETWEEN ? AND ? AND q.collector_id = ?{filt}
-                    ORDER BY q.customer_id LIMIT ?""",
-                [to.id, now_iso, lead.id, reason, page[0], page[-1], book.source_id, *params,
-                 want],
-            ).rowcount  # fmt: skip
-            conn.execute(
-                """UPDATE queue SET collector_id = ?, updated_at = ?
-                   WHERE customer_id IN (SELECT customer_id FROM assignments WHERE id > ?)""",
-                (to.id, now_iso, before),
-            )
-        held = max(time.monotonic() - began, 1e-4)
-        moved += n
-        last = page[-1]
-        if progress is not None:
-            progress(moved)
-        # the next chunk holds the lock about TARGET_LOCK_S (at most doubled or halved)
-        size = max(
-            MIN_CHUNK, min(MAX_CHUNK, round(size * min(2.0, max(0.5, TARGET_LOCK_S / held))))
-        )
-        if len(page) == want and (book.limit is None or moved < book.limit):
-            # the team's claims and outcomes go in between: the lock is free at least as
-            # long as the chunk held it (a slow disk or a busy machine stretches both)
-            breathe(conn, max(pause, held) if pause else 0.0)
+    moved, last, size, chunks, held = 0, 0, FIRST_CHUNK, 0, 0.0
+    try:
+        while book.limit is None or moved < book.limit:
+            # staged again after the first list: accounts that came into the book with
+            # higher ids, or more when some staged ones left it before their chunk
+            n, top = _stage(conn, book, last, None if book.limit is None else book.limit - moved)
+            if not n:
+                break
+            last, pos = top, 0
+            while pos < n:
+                if chunks:
+                    # the team's claims and outcomes go in between: the lock is free at
+                    # least as long as the chunk held it (a slow disk or a busy machine
+                    # stretches both)
+                    breathe(conn, max(pause, held) if pause else 0.0)
+                with write_tx(conn):
+                    began = time.monotonic()
+                    active = conn.execute(
+                        "SELECT active FROM collectors WHERE id = ?", (to.id,)
+                    ).fetchone()
+                    if active is None or not active[0]:
+                        raise AssignError(
+                            _("{name!r} is not an active collector").format(name=to.username)
+                        )
+                    before = conn.execute(
+                        "SELECT COALESCE(MAX(id), 0) FROM assignments"
+                    ).fetchone()[0]
+                    now_iso = to_iso(clock.now())
+                    # the owner is read again under the lock: an account changed since it
+                    # was staged is left as it is now
+                    k = conn.execute(
+                        f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                                assigned_by, reason)
+                            SELECT q.customer_id, ?, ?, ?, ?
+                            FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
+                                 {join}
+                            WHERE m.rowid > ? AND m.rowid <= ? AND q.collector_id = ?{filt}
+                            ORDER BY q.customer_id""",
+                        [to.id, now_iso, lead.id, reason, pos, pos + size, book.source_id,
+                         *params],
+                    ).rowcount  # fmt: skip
+                    conn.execute(
+                        """UPDATE queue SET collector_id = ?, updated_at = ?
+                           WHERE customer_id IN (SELECT customer_id FROM assignments
+                                                 WHERE id > ?)""",
+                        (to.id, now_iso, before),
+                    )
+                held = max(time.monotonic() - began, 1e-4)
+                chunks += 1
+                moved += k
+                pos += size
+                if progress is not None:
+                    progress(moved)
+                # the next chunk holds the lock about TARGET_LOCK_S (at most x2 or /2)
+                size = max(
+                    MIN_CHUNK,
+                    min(MAX_CHUNK, round(size * min(2.0, max(0.5, TARGET_LOCK_S / held)))),
+                )
+    finally:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
     return moved
