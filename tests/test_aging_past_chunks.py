@@ -129,3 +129,31 @@ def test_past_by_collector_in_chunks_equals_the_reference(
         assert product_rows(conn, day, "collector") == reference_rows(conn, day, "collector")
     assert len(made) == (4 if two else 0)
     assert not any(Path(p).exists() for p in made)
+
+
+def test_no_claims_file_means_one_process(
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No temporary directory to write the claims file in: the report is computed in one
+    process, the same, with no traceback."""
+    import tempfile
+
+    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise PermissionError("read-only /tmp")
+
+    monkeypatch.setattr(past, "use_delta", lambda conn, as_of: True)
+    monkeypatch.setattr(past_collector, "PARALLEL_MIN_INVOICES", 0)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    calls: list[bool] = []
+    real = past_collector._two_processes
+
+    def counted(*args: object) -> object:
+        result = real(*args)  # type: ignore[arg-type]
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(past_collector, "_two_processes", counted)
+    build(conn, 32)
+    day = TODAY - timedelta(days=30)
+    assert product_rows(conn, day, "collector") == reference_rows(conn, day, "collector")
+    assert calls == [False]

@@ -47,6 +47,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import suppress
 from typing import Any
 
 from dunning.db import reports_parallel as parallel
@@ -333,4 +334,5 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
             proc.kill()
             proc.wait()
         if claims is not None:
-            os.unlink(claims)
+            with suppress(OSError):
+                os.unlink(claims)

@@ -152,12 +152,15 @@ _CLAIMS = struct.Struct("<qq")  # the claims file: next chunk from the bottom, e
 
 def claims_file(chunks: int) -> str | None:
     """A private file holding the chunks not yet claimed (0..chunks-1) that two processes
-    share (:func:`claim`); None where files cannot be locked (not POSIX)."""
+    share (:func:`claim`); None where files cannot be locked (not POSIX) or made."""
     if fcntl is None:
         return None
     import tempfile
 
-    fd, path = tempfile.mkstemp(prefix="dunning-claims-")  # mode 0600
+    try:
+        fd, path = tempfile.mkstemp(prefix="dunning-claims-")  # mode 0600
+    except OSError:  # no writable temporary directory: one process
+        return None
     try:
         os.write(fd, _CLAIMS.pack(0, chunks))
     finally:
