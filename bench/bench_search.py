@@ -123,6 +123,23 @@ def _read_bytes() -> int:
     return 0
 
 
+def _dirty() -> str:
+    """The host's dirty and under-writeback page cache (/proc/meminfo), e.g. "dirty 2,310
+    MB, writeback 0 MB": right after a 1M build ~3 GB of the new file is dirty and the
+    kernel writes it back while the next bench runs (docs/ROUND6_p5.md)."""
+    try:
+        info = dict(
+            (k, int(v.split()[0]) // 1024)
+            for k, v in (
+                line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines()
+            )
+            if k in ("Dirty", "Writeback")
+        )
+    except (OSError, ValueError):
+        return "dirty ?"
+    return f"dirty {info.get('Dirty', 0):,} MB, writeback {info.get('Writeback', 0):,} MB"
+
+
 def timed(fn: Callable[[], Any], cpu: list[float] | None = None) -> tuple[float, Any]:
     """Wall seconds and the result; the thread's CPU seconds appended to ``cpu``: on a
     busy machine the wall p99 is mostly waiting for a core, CPU time is the work done."""
@@ -154,7 +171,7 @@ def main() -> int:
         print(f"{path}: no such database (build one with bench/bench_build.py)", file=sys.stderr)
         return 2
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
-    print(f"sqlite {sqlite3.sqlite_version}, load average before: {' '.join(load)}")
+    print(f"sqlite {sqlite3.sqlite_version}, load average before: {' '.join(load)}; {_dirty()}")
 
     conn = connect(path)
     cpu_used: list[float] = []
@@ -239,6 +256,14 @@ def main() -> int:
     heads = ["what", "p50 ms", "p99 ms", "max ms", "n", "p99 / reference", "CPU p99 ms"]
     heads += ["pages read mean / p99", "goal"]
     print(table(heads, rows))
+    # the first queries paying for something (a cache filling, the kernel writing back a
+    # file just built) show as a first half slower than the second
+    halves = ", ".join(
+        f"{kind.split(' (')[0]} {pct(results[kind][: args.n // 2], 99) * 1000:.2f} / "
+        f"{pct(results[kind][args.n // 2 :], 99) * 1000:.2f}"
+        for kind in kinds
+    )
+    print(f"p99 ms, first half / second half of the queries: {halves}; {_dirty()}")
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(f"load average after: {' '.join(load)}; in the page cache: {resident(path)}")
     return 0

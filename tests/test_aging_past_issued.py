@@ -103,17 +103,18 @@ DATES = [DATE, date(2026, 10, 23), date(2026, 10, 25), date(2026, 11, 3), date(2
          TODAY]  # fmt: skip
 
 
-@pytest.mark.parametrize("share", [None, 0.0, 0.5, 1.0])
+@pytest.mark.parametrize("chunk", [None, 1, 2, 3, 100_000])
 def test_invoices_issued_after_the_date(
-    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, share: float | None
+    conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, chunk: int | None
 ) -> None:
     """Each case alone in its customer, so a wrong part shows as a wrong line; in one
-    process (None) or with the base split at several points between the two."""
+    process (None) or with the base in chunks of 1, 2, 3 customer ids shared out between
+    the two as they go (or one chunk: the second process computes the whole base)."""
     monkeypatch.setattr(past, "use_delta", lambda conn, as_of: True)
     calls: list[bool] = []
-    if share is not None:
+    if chunk is not None:
         monkeypatch.setattr(past_collector, "PARALLEL_MIN_INVOICES", 0)
-        monkeypatch.setattr(past_collector, "WORKER_SHARE", share)
+        monkeypatch.setattr(past_collector, "CHUNK_CUSTOMERS", chunk)
         real = past_collector._two_processes
 
         def counted(*args: object) -> object:
@@ -127,7 +128,7 @@ def test_invoices_issued_after_the_date(
         want = reference_rows(conn, as_of, "collector")
         assert product_rows(conn, as_of, "collector") == want, as_of
     # TODAY is today's aging, not a past date
-    assert calls == ([] if share is None else [True] * (len(DATES) - 1))
+    assert calls == ([] if chunk is None else [True] * (len(DATES) - 1))
     on_date = product_rows(conn, DATE, "collector")
     # customers 1, 2 have nothing on the date; 3 and 4 have cash unapplied then; 9 one line
     assert sum(r[1] for r in on_date if r[0] != "TOTAL") == 8

@@ -10,8 +10,11 @@ sorted, then grouped again by collector). Here:
 after the date are left out in the index, no table read) on the date's bucket bounds,
 with today's amounts, and adds the unapplied cash received by the date; per (collector,
 currency) with its count of (customer, currency) rows. It reads no other set, so it
-splits by customer range: a second process computes the first ``WORKER_SHARE`` of the
-customers while this one computes the rest and the correction.
+splits by customer range: chunks of ``CHUNK_CUSTOMERS`` ids, one statement each (a
+roll-up of ~100,000 rows sorts faster than one of ~900,000), which a second process takes
+from the lowest ids up while this one computes the correction, then takes them from the
+highest ids down (``reports_parallel.claim``): the two end within a chunk of each other
+whatever the load on either core.
 
 **The correction** (:data:`CORRECTION_SQL`) is what differs for ``ch``, the invoices
 issued by the date whose part may differ between the date and today: changed after the
@@ -33,16 +36,18 @@ tests/test_aging_past_collector.py and tests/test_aging_past_issued.py hold them
 slow reference). The two processes read one snapshot (reports_parallel.split_scan's
 ``PRAGMA data_version`` check); when that cannot be done (a commit in between, the
 worker failed, a small ledger, the caller inside a transaction) both parts run here, in
-one statement. Memory: a few rows come back; the temporary B-trees (``ch``, the groups)
-spill to files, no memory map.
+one read transaction (one statement when the customers make one chunk). Memory: a few
+rows come back; the temporary B-trees (``ch``, the groups) spill to files, no memory map.
 """
 
 from __future__ import annotations
 
 import marshal
+import os
 import sqlite3
 import subprocess
 import sys
+from contextlib import suppress
 from typing import Any
 
 from dunning.db import reports_parallel as parallel
@@ -51,10 +56,12 @@ from dunning.db.schema import CHANGED_ON
 
 # Above this many invoices (by the largest id) the base is split with a second process.
 PARALLEL_MIN_INVOICES = 400_000
-# The second process's share of the customers (by id) in the base: the first one also
-# computes the correction, ~0.8x the whole base's CPU at 1M 30 days back (at 0.85, load
-# 7: 4.98 s against 5.39 s of CPU; docs/ROUND4_r1.md).
-WORKER_SHARE = 0.87
+# The base is computed in chunks of customer ids (round 6, docs/ROUND6_p5.md): each
+# chunk's roll-up by collector sorts ~100,000 rows instead of ~900,000 (CPU of the base
+# of 870,000 customers at 1M: 4.2-4.8 s against 4.9-5.4 s in one statement, interleaved),
+# and two processes share them out as they go instead of at a fixed share.
+CHUNK_CUSTOMERS = 100_000
+MIN_CHUNKS = 10
 # The whole range of customer ids, for a base computed in one piece.
 ALL_IDS = {"lo": -(2**63), "hi": 2**63 - 1}
 
@@ -224,13 +231,37 @@ def groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
         if own_tx:
             conn.execute("BEGIN")
         try:
-            cur = conn.cursor()
-            cur.row_factory = None
-            parts = [split(cur.execute(BOTH_SQL, params | ALL_IDS).fetchall())]
+            parts = [_one_process(conn, params)]
         finally:
             if own_tx and conn.in_transaction:
                 conn.execute("COMMIT")
     return merged(parts), []
+
+
+def chunks_of(lo: int | None, hi: int | None) -> dict[str, int] | None:
+    """The customer ids ``lo``..``hi`` in chunks of the base (``step`` ids each, at least
+    MIN_CHUNKS of them so that two processes can share them out), or None when there is
+    no customer."""
+    if lo is None or hi is None:
+        return None
+    step = max(1, min(CHUNK_CUSTOMERS, -(-(hi - lo + 1) // MIN_CHUNKS)))
+    return {"lo": lo, "hi": hi, "step": step, "count": (hi - lo) // step + 1}
+
+
+def _one_process(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
+    """The base and the correction on ``conn``, inside its read transaction: one
+    statement (BOTH_SQL) when the customers make one chunk, else the correction and the
+    base chunk by chunk (each chunk's roll-up sorts fewer rows: -10-20% CPU at 1M)."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    chunks = chunks_of(*conn.execute(CUSTOMER_RANGE_SQL).fetchone())
+    if chunks is None or chunks["count"] == 1:
+        return split(cur.execute(BOTH_SQL, params | ALL_IDS).fetchall())
+    rows = cur.execute(CORRECTION_SQL, params).fetchall()
+    for n in range(chunks["count"]):
+        bounds = parallel.chunk_range(chunks, n)
+        rows += cur.execute(BASE_SQL, params | bounds).fetchall()
+    return split(rows)
 
 
 def merged(parts: list[Result]) -> Tuples:
@@ -256,23 +287,30 @@ def _reader(path: str) -> sqlite3.Connection:
 
 
 def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
-    """The base of the first WORKER_SHARE of the customers (by id) by a second process;
-    the rest of the base and the correction here, in one statement; one snapshot. None
+    """The base in chunks of customers shared by two processes: a second one takes them
+    from the lowest ids up, this one computes the correction, then takes them from the
+    highest ids down (reports_parallel.claim), until none is left; one snapshot. None
     when that could not be done (a write committed between the two read transactions,
-    or the worker failed)."""
+    the worker failed, no customer, or no lockable claims file)."""
     probe = parallel.read_connection(path)
-    v1 = probe.execute("PRAGMA data_version").fetchone()[0]
-    lo, hi = probe.execute(CUSTOMER_RANGE_SQL).fetchone()
-    mid = int(lo + (hi - lo) * WORKER_SHARE) if lo is not None else 0
-    job = {"path": path, "sql": BASE_SQL, "params": params | ALL_IDS | {"hi": mid}}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", parallel.__name__],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    own = _reader(path)
+    claims = None
+    proc = None
+    own = None
     try:
+        v1 = probe.execute("PRAGMA data_version").fetchone()[0]
+        chunks = chunks_of(*probe.execute(CUSTOMER_RANGE_SQL).fetchone())
+        claims = parallel.claims_file(chunks["count"]) if chunks is not None else None
+        if chunks is None or claims is None:
+            return None
+        shared = chunks | {"claims": claims}
+        job = {"path": path, "sql": BASE_SQL, "params": params | ALL_IDS, "chunks": shared}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", parallel.__name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        own = _reader(path)
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(marshal.dumps(job))
         proc.stdin.close()
@@ -282,14 +320,19 @@ def _two_processes(path: str, params: dict[str, Any]) -> list[Result] | None:
             return None
         cur = own.cursor()
         cur.row_factory = None
-        mine = split(cur.execute(BOTH_SQL, params | ALL_IDS | {"lo": mid + 1}).fetchall())
+        mine = cur.execute(CORRECTION_SQL, params).fetchall()
+        mine += parallel.claimed_rows(own, BASE_SQL, params | ALL_IDS, shared, False)
         data = proc.stdout.read()
         if proc.wait() != 0:
             return None
-        return [split(marshal.loads(data)), mine]
+        return [split(marshal.loads(data)), split(mine)]
     finally:
-        own.close()
+        if own is not None:
+            own.close()
         probe.close()
-        if proc.poll() is None:
+        if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
+        if claims is not None:
+            with suppress(OSError):
+                os.unlink(claims)

@@ -24,12 +24,19 @@ from __future__ import annotations
 
 import gc
 import marshal
+import os
 import sqlite3
+import struct
 import subprocess
 import sys
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no shared claims, the caller computes in one process
+    fcntl = None  # type: ignore[assignment]
 
 # Bucket sums with FILTER rather than CASE: a row outside a bucket skips the aggregate
 # step instead of adding 0 (measured ~40% less time for the scan). SUM over no row is
@@ -140,6 +147,73 @@ def bound_memory(conn: sqlite3.Connection, cache_kib: int = 16384) -> sqlite3.Co
     return conn
 
 
+_CLAIMS = struct.Struct("<qq")  # the claims file: next chunk from the bottom, end from the top
+
+
+def claims_file(chunks: int) -> str | None:
+    """A private file holding the chunks not yet claimed (0..chunks-1) that two processes
+    share (:func:`claim`); None where files cannot be locked (not POSIX) or made."""
+    if fcntl is None:
+        return None
+    import tempfile
+
+    try:
+        fd, path = tempfile.mkstemp(prefix="dunning-claims-")  # mode 0600
+    except OSError:  # no writable temporary directory: one process
+        return None
+    try:
+        os.write(fd, _CLAIMS.pack(0, chunks))
+    finally:
+        os.close(fd)
+    return path
+
+
+def claim(fd: int, low: bool) -> int | None:
+    """The next chunk not yet claimed, taken from the bottom (``low``) or from the top of
+    what is left, under an exclusive lock of the claims file; None when none is left. The
+    worker takes from the bottom, the report's process from the top once its own part
+    is done: whichever process is faster (or has a core to itself) does more, and the
+    two end together within a chunk."""
+    assert fcntl is not None
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        lo, hi = _CLAIMS.unpack(os.pread(fd, _CLAIMS.size, 0))
+        if lo >= hi:
+            return None
+        if low:
+            got, lo = lo, lo + 1
+        else:
+            hi -= 1
+            got = hi
+        os.pwrite(fd, _CLAIMS.pack(lo, hi), 0)
+        return got
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def chunk_range(chunks: dict[str, int], n: int) -> dict[str, int]:
+    """The customer ids of chunk ``n``: ``lo``..``hi`` of ``chunks`` ({"lo", "hi", "step"})."""
+    lo = chunks["lo"] + n * chunks["step"]
+    return {"lo": lo, "hi": min(lo + chunks["step"] - 1, chunks["hi"])}
+
+
+def claimed_rows(
+    conn: sqlite3.Connection, sql: str, params: dict[str, Any], chunks: dict[str, Any], low: bool
+) -> Tuples:
+    """``sql``'s rows for every chunk of customers this process claims (``chunks``:
+    {"lo", "hi", "step", "claims": the claims file}), in its open read transaction."""
+    cur = conn.cursor()
+    cur.row_factory = None
+    rows: Tuples = []
+    fd = os.open(chunks["claims"], os.O_RDWR)
+    try:
+        while (n := claim(fd, low)) is not None:
+            rows += cur.execute(sql, params | chunk_range(chunks, n)).fetchall()
+    finally:
+        os.close(fd)
+    return rows
+
+
 def begin_snapshot(conn: sqlite3.Connection) -> None:
     """Open a read transaction and take its snapshot now (at the first read)."""
     conn.execute("BEGIN")
@@ -248,6 +322,11 @@ def _worker() -> None:
     begin_snapshot(conn)
     out.write(b"S")
     out.flush()
+    if "chunks" in job:  # chunks of customers claimed from the bottom (past_collector.py)
+        out.write(marshal.dumps(claimed_rows(conn, job["sql"], job["params"], job["chunks"], True)))
+        out.flush()
+        conn.close()
+        return
     if "sql" in job:
         cur = conn.cursor()
         cur.row_factory = None
