@@ -71,12 +71,48 @@ DDL = [
        END""",
 ]
 
+# m024_p2: whether a row's text cells are *plain*: the aligned table shows its reference
+# and name as they are (exports.table_text changes neither: nothing to make visible, at
+# most TABLE_TEXT_MAX characters), so SQLite can write its whole line (aging_lines)
+PLAIN_DDL = "ALTER TABLE aging_order ADD COLUMN plain INTEGER NOT NULL DEFAULT 0"
+PLAIN_FN = "dunning_aging_plain"  # the SQL function of plain(), registered where rows are made
+
+
+def plain(ref: str | None, name: str | None) -> int:
+    """1 when the table shows ``ref`` and ``name`` as they are, else 0 (checked once,
+    when the row is written: the snapshot's build and advance, m024_p2)."""
+    from dunning.db.exports import table_text
+
+    if not isinstance(ref, str) or not isinstance(name, str):
+        return 0
+    return int(table_text(ref) == ref and table_text(name) == name)
+
+
+def has_plain(conn: sqlite3.Connection) -> bool:
+    """Whether aging_order has the ``plain`` column (m024_p2)."""
+    return any(r[1] == "plain" for r in conn.execute("PRAGMA table_info(aging_order)"))
+
+
+def fill_plain(conn: sqlite3.Connection) -> None:
+    """Every row's flag from its cells (m024_p2 on a database that has the table filled)."""
+    conn.create_function(PLAIN_FN, 2, plain, deterministic=True)
+    conn.execute(f"UPDATE aging_order SET plain = {PLAIN_FN}(external_ref, name)")
+
+
+def _fill_sql(conn: sqlite3.Connection, where: str) -> str:
+    """_FILL with the plain flag when the table has it (the function registered)."""
+    if not has_plain(conn):
+        return _FILL.format(where=where, pcol="", pval="")
+    conn.create_function(PLAIN_FN, 2, plain, deterministic=True)
+    return _FILL.format(where=where, pcol=", plain", pval=f", {PLAIN_FN}(c.external_ref, c.name)")
+
+
 # the customers of the snapshot's rows, with what a line shows, in the report's order
 _FILL = """
 INSERT INTO aging_order (k, external_ref, currency, customer_id, b0, b1, b2, b3, b4, b5,
-                         cr, dp, name, collector_id)
+                         cr, dp, name, collector_id{pcol})
 SELECT s.k, c.external_ref, s.currency, s.customer_id, s.b0, s.b1, s.b2, s.b3, s.b4, s.b5,
-       s.cr, s.dp, c.name, q.collector_id
+       s.cr, s.dp, c.name, q.collector_id{pval}
 FROM aging_snapshot s JOIN customers c ON c.id = s.customer_id
 LEFT JOIN queue q ON q.customer_id = s.customer_id
 {where}
@@ -107,7 +143,7 @@ def fill(conn: sqlite3.Connection) -> None:
         return
     conn.execute("DELETE FROM aging_order_state")
     conn.execute("DELETE FROM aging_order")
-    conn.execute(_FILL.format(where=""))
+    conn.execute(_fill_sql(conn, ""))
     conn.execute(
         "INSERT INTO aging_order_state (id, assignments_max) VALUES (1, ?)",
         (_assignments_max(conn),),
@@ -154,7 +190,7 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
             "AND aging_order.currency = sh.currency"
         )
     conn.execute(f"DELETE FROM aging_order WHERE customer_id IN {redo}")
-    conn.execute(_FILL.format(where=f"WHERE s.customer_id IN {redo}"))
+    conn.execute(_fill_sql(conn, f"WHERE s.customer_id IN {redo}"))
     if widths:
         aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), 1))
     conn.execute("DROP TABLE temp.aging_redo")
@@ -224,7 +260,7 @@ def customer_sql(
     else:
         moved, join = [f"o.b{j}" for j in range(6)], ""
     clean = {"k": "o.k", "ref": "o.external_ref", "cur": "o.currency", "cr": "o.cr",
-             "dp": "o.dp", "name": "o.name", "cid": "o.collector_id",
+             "dp": "o.dp", "name": "o.name", "cid": "o.collector_id", "plain": "o.plain",
              **{f"b{j}": m for j, m in enumerate(moved)}}  # fmt: skip
     sql = f"""WITH {ctes}
 SELECT {cols(clean)}
