@@ -174,8 +174,8 @@ def table_cols(
     shape: dict[str, Any], names: dict[int, str]
 ) -> tuple[Callable[[dict[str, str]], str], dict[str, Any]]:
     """aging_order.customer_sql's select list of the table: ``k, external_ref, currency,
-    line`` (the line made by SQLite for a plain row, else FALLBACK + the JSON of
-    ``name, collector id, b0..b5, credits, disputed``), and its parameters."""
+    line`` (the line made by SQLite for a plain row, else FALLBACK + the JSON of ``k,
+    ref, currency, name, collector id, b0..b5, credits, disputed``), and its parameters."""
     from dunning.db.aging_out import HEAD
 
     who, params = table_who(names)
@@ -184,14 +184,17 @@ def table_cols(
     for c, (_, _, d, fast) in shape["formats"].items():
         if fast and shape["cur_cell"][c] == c:  # a code shown as it is
             by_digits.setdefault(d, []).append(c)
+    # padded by characters ("!": as Python's len) unless every value is ASCII (bytes)
+    who_ascii = all(isinstance(v, str) and v.isascii() for v in params.values())
 
     def cols(e: dict[str, str]) -> str:
         k, dp = e["k"], e["dp"]
         keys = f"{k} AS k, {e['ref']} AS external_ref, {e['cur']} AS currency"
-        raw = ", ".join([e["name"], e["cid"], *(e[f"b{j}"] for j in range(6)), e["cr"], dp])
+        raw = ", ".join([k, e["ref"], e["cur"], e["name"], e["cid"],
+                         *(e[f"b{j}"] for j in range(6)), e["cr"], dp])  # fmt: skip
         other = f"char(0) || json_array({raw})"
         if "plain" not in e or not by_digits:  # a dirty customer's row: Python writes it
-            return f"{keys}, {other}"
+            return f"{keys}, {other} AS line"
         money = [*(e[f"b{j}"] for j in range(6)), e["cr"], f"-({k}) - {dp}", dp, f"-({k})"]
         whens = []
         for d, curs in sorted(by_digits.items()):
@@ -200,16 +203,23 @@ def table_cols(
                 ps.append(f":tc{len(params)}")
                 params[ps[-1][1:]] = c
             cells = [_amount(v, d, w) for v, w in zip(money, widths[HEAD:], strict=True)]
-            fmt = "  ".join([*(f"%!-{w}s" for w in widths[:HEAD]), *(f for f, _, _ in cells)])
-            args = ", ".join(a for _, a, _ in cells)
-            line = (
-                f"printf('{fmt}\n', {e['ref']}, {e['name']}, {who(e['cid'])}, {e['cur']}, {args})"
+            w0, w1, w2, w3 = widths[:HEAD]
+            tail = "  ".join(
+                [f"%{'' if who_ascii else '!'}-{w2}s",
+                 f"%{'' if all(c.isascii() for c in curs) else '!'}-{w3}s",
+                 *(f for f, _, _ in cells)]
+            )  # fmt: skip
+            args = f"{e['ref']}, {e['name']}, {who(e['cid'])}, {e['cur']}, " + ", ".join(
+                a for _, a, _ in cells
             )
+            ascii_line = f"printf('%-{w0}s  %-{w1}s  {tail}\n', {args})"
+            line = f"printf('%!-{w0}s  %!-{w1}s  {tail}\n', {args})"
             guard = "".join(f" AND {g}" for _, _, g in cells if g)
             whens.append(
-                f"WHEN {e['plain']} AND {e['cur']} IN ({', '.join(ps)}){guard} THEN {line}"
+                f"WHEN {e['plain']} AND {e['cur']} IN ({', '.join(ps)}){guard} THEN "
+                f"CASE {e['plain']} WHEN 2 THEN {ascii_line} ELSE {line} END"
             )
-        return f"{keys}, CASE {' '.join(whens)} ELSE {other} END"
+        return f"{keys}, CASE {' '.join(whens)} ELSE {other} END AS line"
 
     return cols, params
 
@@ -220,7 +230,9 @@ def table_statement(
     """Today's statement of the table's lines (``table_cols``) over aging_order in the
     layout ``shape`` (the kept widths: no shift of the date), or None: the table has no
     plain flags (before m024_p2), DUNNING_AGING_SQL_TABLE=0, or not over aging_order.
-    Read in the transaction that runs it."""
+    Read in the transaction that runs it. Only the line comes back: the ordered
+    statement is read as a subquery (a co-routine: its rows in its order, no sort; three
+    key columns fewer to turn into Python objects a row; tests compare the order)."""
     from dunning.db import aging_order
 
     if os.environ.get("DUNNING_AGING_SQL_TABLE") == "0" or not aging_order.has_plain(conn):
@@ -229,19 +241,21 @@ def table_statement(
     plan = statement(conn, as_of, cols)
     if plan is None or "snap_shift" in plan[0]:
         return None
-    return plan[0], plan[1] | extra
+    sql = plan[0]
+    at = sql.index("\nSELECT ")  # after the statement's WITH
+    return f"{sql[:at]}\nSELECT line FROM ({sql[at:]})", plan[1] | extra
 
 
 def write_table_lines(
     batches: Iterable[Tuples], shape: dict[str, Any], names: dict[int, str], fh: IO[str]
 ) -> None:
-    """The lines of ``table_statement``'s rows (``k, ref, currency, line``): SQLite's
+    """The lines of ``table_statement``'s rows (``line``): SQLite's
     lines as they are, a FALLBACK row written by aging_out's path (the same layout)."""
     from dunning.db import aging_out
 
     make = None
     for batch in batches:
-        lines = [r[3] for r in batch]
+        lines = [r[0] for r in batch]
         text = "".join(lines)
         if FALLBACK in text:
             if make is None:
@@ -249,8 +263,7 @@ def write_table_lines(
             at = [i for i, line in enumerate(lines) if line[:1] == FALLBACK]
             rows = []
             for i in at:
-                k, ref, c, line = batch[i]
-                name, cid, *m = json.loads(line[1:])
+                k, ref, c, name, cid, *m = json.loads(lines[i][1:])
                 rows.append((k, ref, c, *m, name, cid))
             for i, line in zip(at, make(rows), strict=True):
                 lines[i] = line
