@@ -194,3 +194,18 @@ def test_no_flag_column_is_the_python_path(
     total = conn.execute("SELECT COUNT(*) FROM aging_order").fetchone()[0]
     assert sum(python) == total
     assert reports.UNASSIGNED  # the module's names are the reference's
+
+
+def test_the_flag_is_what_the_table_shows() -> None:
+    """aging_order.plain: 0 exactly when exports.table_text changes a cell, 2 for ASCII."""
+    from dunning.db import exports as ex
+
+    assert aging_order._TEXT_MAX == ex.TABLE_TEXT_MAX
+    cells = ["", "R1", "A" * 32, "A" * 33, "a\x00b", "a\x7fb", "a\tb", "~ !", "Gagné", WIDE,
+             COMBINING, "ab\u202ecd", "\x1b[2J", "é" * 32, "é" * 33, "x\u200by", "\U0001f600",
+             "a\u00a0b", "a\u034fb", "\u2028"]  # fmt: skip
+    for ref in cells:
+        for name in cells:
+            shown = ex.table_text(ref) == ref and ex.table_text(name) == name
+            want = 0 if not shown else 2 if (ref + name).isascii() else 1
+            assert aging_order.plain(ref, name) == want, (ref, name)

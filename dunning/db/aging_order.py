@@ -43,6 +43,9 @@ from typing import Any
 
 from dunning.db import aging_snapshot as snap
 from dunning.db import aging_widths
+from dunning.textsafe import is_safe
+
+_TEXT_MAX = 32  # exports.TABLE_TEXT_MAX (exports imports the reports; a test compares)
 
 DDL = [
     """CREATE TABLE aging_order (
@@ -82,13 +85,16 @@ def plain(ref: str | None, name: str | None) -> int:
     """1 when the table shows ``ref`` and ``name`` as they are, 2 when they are ASCII
     too (SQLite pads them by bytes, a little cheaper than by characters), else 0 (checked
     once, when the row is written: the snapshot's build and advance, m024_p2)."""
-    from dunning.db.exports import table_text
-
-    if not isinstance(ref, str) or not isinstance(name, str):
+    if type(ref) is not str or type(name) is not str:
         return 0
-    if table_text(ref) != ref or table_text(name) != name:
+    both = ref + name
+    if len(ref) > _TEXT_MAX or len(name) > _TEXT_MAX:
         return 0
-    return 2 if ref.isascii() and name.isascii() else 1
+    # every character printable (C speed, a superset of what textsafe.visible changes,
+    # as aging_out._cleaned): shown as it is; else the exact test
+    if not both.isprintable() and not (is_safe(ref) and is_safe(name)):
+        return 0
+    return 2 if both.isascii() else 1
 
 
 def has_plain(conn: sqlite3.Connection) -> bool:
