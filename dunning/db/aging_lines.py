@@ -11,10 +11,13 @@ shape its consumer writes, so Python passes rows through without touching a cell
 
 from __future__ import annotations
 
+import codecs
+import io
 import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
+from operator import itemgetter
 from typing import IO, Any
 
 from dunning.db import reports
@@ -192,7 +195,7 @@ def table_cols(
         keys = f"{k} AS k, {e['ref']} AS external_ref, {e['cur']} AS currency"
         raw = ", ".join([k, e["ref"], e["cur"], e["name"], e["cid"],
                          *(e[f"b{j}"] for j in range(6)), e["cr"], dp])  # fmt: skip
-        other = f"char(0) || json_array({raw})"
+        other = f"char(0) || json_array({raw}) || char(0)"
         if "plain" not in e or not by_digits:  # a dirty customer's row: Python writes it
             return f"{keys}, {other} AS line"
         money = [*(e[f"b{j}"] for j in range(6)), e["cr"], f"-({k}) - {dp}", dp, f"-({k})"]
@@ -243,29 +246,46 @@ def table_statement(
         return None
     sql = plan[0]
     at = sql.index("\nSELECT ")  # after the statement's WITH
-    return f"{sql[:at]}\nSELECT line FROM ({sql[at:]})", plan[1] | extra
+    return f"{sql[:at]}\nSELECT CAST(line AS BLOB) FROM ({sql[at:]})", plan[1] | extra
+
+
+def binary(fh: IO[str]) -> IO[bytes] | None:
+    """The byte stream under ``fh`` when text written to it is its UTF-8 bytes as they
+    are (a file or pipe of text_output: UTF-8, newlines untranslated on POSIX), flushed
+    so bytes written to it come after the text; None otherwise (a terminal's guard)."""
+    if not isinstance(fh, io.TextIOWrapper) or os.linesep != "\n":
+        return None
+    if codecs.lookup(fh.encoding).name != "utf-8":
+        return None
+    fh.flush()
+    return fh.buffer
 
 
 def write_table_lines(
     batches: Iterable[Tuples], shape: dict[str, Any], names: dict[int, str], fh: IO[str]
 ) -> None:
-    """The lines of ``table_statement``'s rows (``line``): SQLite's
-    lines as they are, a FALLBACK row written by aging_out's path (the same layout)."""
+    """The lines of ``table_statement``'s rows (``line`` as UTF-8 bytes: no decoding
+    here, no encoding on the way out): SQLite's lines as they are, each FALLBACK row
+    (NUL, its JSON, NUL: a plain line has no NUL, JSON escapes one) written by
+    aging_out's path in the same layout."""
     from dunning.db import aging_out
 
+    out = binary(fh)
     make = None
+    nul = FALLBACK.encode()
     for batch in batches:
-        lines = [r[0] for r in batch]
-        text = "".join(lines)
-        if FALLBACK in text:
+        data = b"".join(map(itemgetter(0), batch))
+        if nul in data:
             if make is None:
                 make = aging_out.batch_lines(shape, names)
-            at = [i for i, line in enumerate(lines) if line[:1] == FALLBACK]
+            parts = data.split(nul)
             rows = []
-            for i in at:
-                k, ref, c, name, cid, *m = json.loads(lines[i][1:])
+            for cells in parts[1::2]:
+                k, ref, c, name, cid, *m = json.loads(cells)
                 rows.append((k, ref, c, *m, name, cid))
-            for i, line in zip(at, make(rows), strict=True):
-                lines[i] = line
-            text = "".join(lines)
-        fh.write(text)
+            parts[1::2] = [line.encode() for line in make(rows)]
+            data = b"".join(parts)
+        if out is not None:
+            out.write(data)
+        else:
+            fh.write(data.decode())

@@ -42,6 +42,7 @@ import io
 import marshal
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -189,10 +190,7 @@ def write_csv(
         sums, count = _write_half(own, half_sql(base, False), params, fh, kept is None)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
-            spill.seek(0)
-            text = io.TextIOWrapper(spill, encoding="utf-8", newline="")
-            while piece := text.read(1 << 20):
-                fh.write(piece)
+            _copy_lines(spill, fh)
         else:  # no second process, or it failed: the other half here, same snapshot
             theirs = _write_half(own, half_sql(base, True), params, fh, kept is None)
         own.execute("COMMIT")
@@ -482,8 +480,14 @@ if __name__ == "__main__":
 
 
 def _copy_lines(theirs_file: IO[bytes], fh: IO[str]) -> None:
-    """The worker's half of the table, as it wrote it, after this half's lines."""
+    """The worker's half (CSV or table), as it wrote it (UTF-8), after this half's
+    lines: its bytes as they are when ``fh`` writes UTF-8 (aging_lines.binary), else
+    decoded and written as text."""
     theirs_file.seek(0)
+    out = aging_lines.binary(fh)
+    if out is not None:
+        shutil.copyfileobj(theirs_file, out, 1 << 20)
+        return
     text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
     while piece := text.read(1 << 20):
         fh.write(piece)
