@@ -18,7 +18,7 @@ from test_aging_lines import _dirty, _hostile
 from test_aging_reference import TODAY, build, reference_rows, reference_table
 from test_aging_widths import _ids, _invoice
 
-from dunning.db import aging_order, aging_out, aging_snapshot, aging_split, reports
+from dunning.db import aging_lines, aging_order, aging_out, aging_snapshot, aging_split, reports
 from dunning.db.connection import write_tx
 from dunning.db.schema import MIGRATIONS_TABLE, migrate
 from dunning.i18n import set_language
@@ -171,7 +171,7 @@ def test_the_flag_is_kept_by_the_build_the_advance_and_the_migration(
         conn.execute("UPDATE customers SET name = ? WHERE id = ?", ("N" * 33, ids[1]))
         conn.execute("UPDATE customers SET name = 'Gagné' WHERE id = ?", (ids[0],))
     assert aging_snapshot.advance(conn, TODAY + timedelta(days=1), min_invoices=0) == "advanced"
-    assert flags()[ids[0]] == 1 and flags()[ids[1]] == 0
+    assert flags()[ids[0]] == 1 and flags()[ids[1]] == 3  # 3: the name only cut
     # m024_p2 on a database whose table was filled before it: every row's flag
     with write_tx(conn):
         conn.execute("UPDATE aging_order SET plain = 0")
@@ -179,7 +179,7 @@ def test_the_flag_is_kept_by_the_build_the_advance_and_the_migration(
         conn.execute("ALTER TABLE aging_order DROP COLUMN plain")
     migrate(conn)
     after = flags()  # each row checked against plain() by flags()
-    assert set(after.values()) == {0, 1, 2}
+    assert set(after.values()) == {0, 1, 2, 3}
 
 
 def test_no_flag_column_is_the_python_path(
@@ -200,12 +200,13 @@ def test_the_flag_is_what_the_table_shows() -> None:
     """aging_order.plain: 0 exactly when exports.table_text changes a cell, 2 for ASCII."""
     from dunning.db import exports as ex
 
-    assert aging_order._TEXT_MAX == ex.TABLE_TEXT_MAX
+    assert aging_order._TEXT_MAX == aging_lines.TEXT_MAX == ex.TABLE_TEXT_MAX
     cells = ["", "R1", "A" * 32, "A" * 33, "a\x00b", "a\x7fb", "a\tb", "~ !", "Gagné", WIDE,
              COMBINING, "ab\u202ecd", "\x1b[2J", "é" * 32, "é" * 33, "x\u200by", "\U0001f600",
              "a\u00a0b", "a\u034fb", "\u2028"]  # fmt: skip
     for ref in cells:
         for name in cells:
             shown = ex.table_text(ref) == ref and ex.table_text(name) == name
-            want = 0 if not shown else 2 if (ref + name).isascii() else 1
+            cut = ex.table_text(ref) == ref and ex.table_text(name) == name[:31] + "\u2026"
+            want = 2 if shown and (ref + name).isascii() else 1 if shown else 3 if cut else 0
             assert aging_order.plain(ref, name) == want, (ref, name)

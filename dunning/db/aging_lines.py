@@ -143,6 +143,7 @@ def kept_sums(
 # customer's row computed from the ledger, another currency) comes back as NUL + the JSON
 # of its cells and Python writes it by aging_out's path: the same bytes.
 FALLBACK = "\x00"
+TEXT_MAX = 32  # exports.TABLE_TEXT_MAX (a test compares)
 
 
 def _amount(v: str, d: int, w: int) -> tuple[str, str, str]:
@@ -217,10 +218,14 @@ def table_cols(
             )
             ascii_line = f"printf('%-{w0}s  %-{w1}s  {tail}\n', {args})"
             line = f"printf('%!-{w0}s  %!-{w1}s  {tail}\n', {args})"
+            cut = f"substr({e['name']}, 1, {TEXT_MAX - 1}) || :t_cut"  # exports.table_text
+            params["t_cut"] = "\u2026"
+            cut_line = line.replace(f"{e['ref']}, {e['name']}, ", f"{e['ref']}, {cut}, ", 1)
             guard = "".join(f" AND {g}" for _, _, g in cells if g)
             whens.append(
                 f"WHEN {e['plain']} AND {e['cur']} IN ({', '.join(ps)}){guard} THEN "
-                f"CASE {e['plain']} WHEN 2 THEN {ascii_line} ELSE {line} END"
+                f"CASE {e['plain']} WHEN 2 THEN {ascii_line} WHEN 3 THEN {cut_line} "
+                f"ELSE {line} END"
             )
         return f"{keys}, CASE {' '.join(whens)} ELSE {other} END AS line"
 

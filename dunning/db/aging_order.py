@@ -83,17 +83,20 @@ PLAIN_FN = "dunning_aging_plain"  # the SQL function of plain(), registered wher
 
 def plain(ref: str | None, name: str | None) -> int:
     """1 when the table shows ``ref`` and ``name`` as they are, 2 when they are ASCII
-    too (SQLite pads them by bytes, a little cheaper than by characters), else 0 (checked
+    too (SQLite pads them by bytes, a little cheaper than by characters), 3 when the name
+    is only cut (longer than TABLE_TEXT_MAX, nothing to make visible), else 0 (checked
     once, when the row is written: the snapshot's build and advance, m024_p2)."""
     if type(ref) is not str or type(name) is not str:
         return 0
     both = ref + name
-    if len(ref) > _TEXT_MAX or len(name) > _TEXT_MAX:
+    if len(ref) > _TEXT_MAX:
         return 0
     # every character printable (C speed, a superset of what textsafe.visible changes,
     # as aging_out._cleaned): shown as it is; else the exact test
     if not both.isprintable() and not (is_safe(ref) and is_safe(name)):
         return 0
+    if len(name) > _TEXT_MAX:  # cut: SQLite's substr() counts characters as len()
+        return 3
     return 2 if both.isascii() else 1
 
 
