@@ -76,7 +76,8 @@ DDL = [
 
 # m024_p2: whether a row's text cells are *plain*: the aligned table shows its reference
 # and name as they are (exports.table_text changes neither: nothing to make visible, at
-# most TABLE_TEXT_MAX characters), so SQLite can write its whole line (aging_lines)
+# most TABLE_TEXT_MAX characters; 2: ASCII too; 3: the name only cut), so SQLite can
+# write its whole line (aging_lines.table_cols); 0: Python writes it
 PLAIN_DDL = "ALTER TABLE aging_order ADD COLUMN plain INTEGER NOT NULL DEFAULT 0"
 PLAIN_FN = "dunning_aging_plain"  # the SQL function of plain(), registered where rows are made
 
