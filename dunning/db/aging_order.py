@@ -43,6 +43,9 @@ from typing import Any
 
 from dunning.db import aging_snapshot as snap
 from dunning.db import aging_widths
+from dunning.textsafe import is_safe
+
+_TEXT_MAX = 32  # exports.TABLE_TEXT_MAX (exports imports the reports; a test compares)
 
 DDL = [
     """CREATE TABLE aging_order (
@@ -71,12 +74,66 @@ DDL = [
        END""",
 ]
 
+# m026_aging_plain: whether a row's text cells are *plain*: the aligned table shows its reference
+# and name as they are (exports.table_text changes neither: nothing to make visible, at
+# most TABLE_TEXT_MAX characters; 2: ASCII too; 3: the name only cut), so SQLite can
+# write its whole line (aging_lines.table_cols); 0: Python writes it
+PLAIN_DDL = "ALTER TABLE aging_order ADD COLUMN plain INTEGER NOT NULL DEFAULT 0"
+PLAIN_FN = "dunning_aging_plain"  # the SQL function of plain(), registered where rows are made
+
+
+def plain(ref: str | None, name: str | None) -> int:
+    """1 when the table shows ``ref`` and ``name`` as they are, 2 when they are ASCII
+    too (SQLite pads them by bytes, a little cheaper than by characters), 3 when the name
+    is only cut (longer than TABLE_TEXT_MAX, nothing to make visible), else 0 (checked
+    once, when the row is written: the snapshot's build and advance, m026_aging_plain)."""
+    if type(ref) is not str or type(name) is not str:
+        return 0
+    both = ref + name
+    if len(ref) > _TEXT_MAX:
+        return 0
+    # every character printable (C speed, a superset of what textsafe.visible changes,
+    # as aging_out._cleaned): shown as it is; else the exact test
+    if not both.isprintable() and not (is_safe(ref) and is_safe(name)):
+        return 0
+    if len(name) > _TEXT_MAX:  # cut: SQLite's substr() counts characters as len()
+        return 3
+    return 2 if both.isascii() else 1
+
+
+def _register(conn: sqlite3.Connection) -> str:
+    """The SQL of the flag of the cells ``ref`` and ``name`` (placeholders), its function
+    registered on ``conn``. The cells as text (as blobs decoded here: +0.1 s per 100k
+    rows; text that is not UTF-8 fails the snapshot's build in aging_widths.fill anyway)."""
+    conn.create_function(PLAIN_FN, 2, plain, deterministic=True)
+    return f"{PLAIN_FN}({{ref}}, {{name}})"
+
+
+def has_plain(conn: sqlite3.Connection) -> bool:
+    """Whether aging_order has the ``plain`` column (m026_aging_plain)."""
+    return any(r[1] == "plain" for r in conn.execute("PRAGMA table_info(aging_order)"))
+
+
+def fill_plain(conn: sqlite3.Connection) -> None:
+    """Every row's flag from its cells (m026_aging_plain, on a table filled before it)."""
+    flag = _register(conn).format(ref="external_ref", name="name")
+    conn.execute(f"UPDATE aging_order SET plain = {flag}")
+
+
+def _fill_sql(conn: sqlite3.Connection, where: str) -> str:
+    """_FILL with the plain flag when the table has it (the function registered)."""
+    if not has_plain(conn):
+        return _FILL.format(where=where, pcol="", pval="")
+    flag = _register(conn).format(ref="c.external_ref", name="c.name")
+    return _FILL.format(where=where, pcol=", plain", pval=f", {flag}")
+
+
 # the customers of the snapshot's rows, with what a line shows, in the report's order
 _FILL = """
 INSERT INTO aging_order (k, external_ref, currency, customer_id, b0, b1, b2, b3, b4, b5,
-                         cr, dp, name, collector_id)
+                         cr, dp, name, collector_id{pcol})
 SELECT s.k, c.external_ref, s.currency, s.customer_id, s.b0, s.b1, s.b2, s.b3, s.b4, s.b5,
-       s.cr, s.dp, c.name, q.collector_id
+       s.cr, s.dp, c.name, q.collector_id{pval}
 FROM aging_snapshot s JOIN customers c ON c.id = s.customer_id
 LEFT JOIN queue q ON q.customer_id = s.customer_id
 {where}
@@ -107,7 +164,7 @@ def fill(conn: sqlite3.Connection) -> None:
         return
     conn.execute("DELETE FROM aging_order_state")
     conn.execute("DELETE FROM aging_order")
-    conn.execute(_FILL.format(where=""))
+    conn.execute(_fill_sql(conn, ""))
     conn.execute(
         "INSERT INTO aging_order_state (id, assignments_max) VALUES (1, ?)",
         (_assignments_max(conn),),
@@ -154,7 +211,7 @@ def advance(conn: sqlite3.Connection, taken: str, shifted: str | None) -> None:
             "AND aging_order.currency = sh.currency"
         )
     conn.execute(f"DELETE FROM aging_order WHERE customer_id IN {redo}")
-    conn.execute(_FILL.format(where=f"WHERE s.customer_id IN {redo}"))
+    conn.execute(_fill_sql(conn, f"WHERE s.customer_id IN {redo}"))
     if widths:
         aging_widths.add(conn, aging_widths.rows_hist(conn.execute(_ROWS.format(ids=redo)), 1))
     conn.execute("DROP TABLE temp.aging_redo")
@@ -224,7 +281,7 @@ def customer_sql(
     else:
         moved, join = [f"o.b{j}" for j in range(6)], ""
     clean = {"k": "o.k", "ref": "o.external_ref", "cur": "o.currency", "cr": "o.cr",
-             "dp": "o.dp", "name": "o.name", "cid": "o.collector_id",
+             "dp": "o.dp", "name": "o.name", "cid": "o.collector_id", "plain": "o.plain",
              **{f"b{j}": m for j, m in enumerate(moved)}}  # fmt: skip
     sql = f"""WITH {ctes}
 SELECT {cols(clean)}

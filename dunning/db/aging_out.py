@@ -426,10 +426,9 @@ def _table_lines(widths: list[int]) -> Any:
     return ns["lines"]
 
 
-def write_batches(
-    shape: dict[str, Any], batches: Iterable[Tuples], names: dict[int, str], fh: IO[str]
-) -> None:
-    """The lines of ``batches`` in the layout ``shape``."""
+def batch_lines(shape: dict[str, Any], names: dict[int, str]) -> Any:
+    """The function making the lines of a batch of the report's tuples in the layout
+    ``shape`` (a list of strings, one a row)."""
     formats, cur_cell, widths = shape["formats"], shape["cur_cell"], shape["widths"]
     lines = _table_lines(widths)
     fm: dict[str, tuple[Any, ...]] = {}
@@ -438,12 +437,13 @@ def write_batches(
         fm[c] = (u, f",.{d}f", *chain.from_iterable((f, format(0.0, f)) for f in specs))
     slow_currencies = {c for c, f in formats.items() if not f[3]}
     who: dict[int | None, str] = {}
-    for batch in batches:
+
+    def make(batch: Tuples) -> list[str]:
         tcols = list(zip(*batch, strict=True))
         for cid in set(tcols[12]) - who.keys():
             who[cid] = _cleaned([names.get(cid) or reports.UNASSIGNED])[0]  # type: ignore[arg-type]
         refs, texts = _cleaned(tcols[1]), _cleaned(tcols[11])
-        out = lines(refs, texts, batch, who, cur_cell, fm)
+        out: list[str] = lines(refs, texts, batch, who, cur_cell, fm)
         if slow_currencies:  # an amount at or above 2**52: exact integer arithmetic
             for i, row in enumerate(batch):
                 c = row[2]
@@ -452,7 +452,18 @@ def write_batches(
                     line = [refs[i], texts[i], who[row[12]], cur_cell[c], *row[3:10],
                             -k - dp, dp, -k]  # fmt: skip
                     out[i] = _slow(shape, line, formats[c][2])
-        fh.write("".join(out))
+        return out
+
+    return make
+
+
+def write_batches(
+    shape: dict[str, Any], batches: Iterable[Tuples], names: dict[int, str], fh: IO[str]
+) -> None:
+    """The lines of ``batches`` in the layout ``shape``."""
+    make = batch_lines(shape, names)
+    for batch in batches:
+        fh.write("".join(make(batch)))
 
 
 def write_tail(shape: dict[str, Any], fh: IO[str]) -> None:

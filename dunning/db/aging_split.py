@@ -42,6 +42,7 @@ import io
 import marshal
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote
 
-from dunning.db import aging_out, aging_widths, reports
+from dunning.db import aging_lines, aging_out, aging_widths, reports
 from dunning.db import reports_parallel as parallel
 from dunning.db.reports_parallel import Tuples
 
@@ -189,10 +190,7 @@ def write_csv(
         sums, count = _write_half(own, half_sql(base, False), params, fh, kept is None)
         theirs = _result(proc) if same and proc is not None else None
         if theirs is not None:
-            spill.seek(0)
-            text = io.TextIOWrapper(spill, encoding="utf-8", newline="")
-            while piece := text.read(1 << 20):
-                fh.write(piece)
+            _copy_lines(spill, fh)
         else:  # no second process, or it failed: the other half here, same snapshot
             theirs = _write_half(own, half_sql(base, True), params, fh, kept is None)
         own.execute("COMMIT")
@@ -318,7 +316,7 @@ def write_table(
         kept = aging_widths.report_state(own, base, params, names)
         if kept is not None:  # the widths kept (m021): each half written in one pass
             return _write_kept(own, proc if same else None, kept, (base, params), cols, fh,
-                               title, theirs_file)  # fmt: skip
+                               title, theirs_file, as_of)  # fmt: skip
         if same and proc is not None:
             try:
                 assert proc.stdin is not None
@@ -379,30 +377,45 @@ def _write_kept(
     fh: IO[str],
     title: str,
     theirs_file: IO[bytes],
+    as_of: date,
 ) -> int:
     """The table with the widths kept: the layout sent to the worker (``proc``, None
     when it does not share this snapshot), this half's lines written from its rows, then
-    the worker's (or the other half here)."""
+    the worker's (or the other half here). The lines made by SQLite when it can
+    (aging_lines.table_statement: the worker gets its half of that statement)."""
     base, params = plan
     names = aging_out._names(own)
     shape = aging_out.layout(cols, state)
+    lined = aging_lines.table_statement(own, as_of, shape, names)
+    order: dict[str, Any] = {"shape": shape}
+    if lined is not None:  # with the pivot's parameters
+        lined = (lined[0], params | lined[1])
+        order |= {"sql": half_sql(lined[0], True), "params": lined[1]}
     worker = proc is not None
     if proc is not None:
         try:
             assert proc.stdin is not None
-            _put(proc.stdin, {"shape": shape})
+            _put(proc.stdin, order)
             proc.stdin.close()
         except OSError:
             worker = False
+
+    def half(upper: bool) -> None:
+        if lined is not None:
+            batches = _rows(own, half_sql(lined[0], upper), lined[1])
+            aging_lines.write_table_lines(batches, shape, names, fh)
+        else:
+            aging_out.write_batches(shape, _rows(own, half_sql(base, upper), params), names, fh)
+
     aging_out.write_head(shape, cols, fh, title)
     with reports.paused_gc():
-        aging_out.write_batches(shape, _rows(own, half_sql(base, False), params), names, fh)
+        half(False)
         if worker and proc is not None and proc.stdout is not None:
             worker = proc.stdout.read() == b"D" and proc.wait() == 0
         if worker:
             _copy_lines(theirs_file, fh)
         else:
-            aging_out.write_batches(shape, _rows(own, half_sql(base, True), params), names, fh)
+            half(True)
     aging_out.write_tail(shape, fh)
     own.execute("COMMIT")
     return int(state["count"])
@@ -416,9 +429,14 @@ def _table_worker(conn: sqlite3.Connection, job: dict[str, Any], fd: int) -> Non
     if "shape" in order:
         out = open(fd, "w", encoding="utf-8", newline="", buffering=1 << 20)  # noqa: SIM115
         with out as fh, reports.paused_gc():
-            aging_out.write_batches(
-                order["shape"], _rows(conn, job["sql"], job["params"]), names, fh
-            )
+            if "sql" in order:  # the lines made by SQLite (aging_lines.table_statement)
+                aging_lines.write_table_lines(
+                    _rows(conn, order["sql"], order["params"]), order["shape"], names, fh
+                )
+            else:
+                aging_out.write_batches(
+                    order["shape"], _rows(conn, job["sql"], job["params"]), names, fh
+                )
         conn.execute("COMMIT")
         sys.stdout.buffer.write(b"D")
         sys.stdout.buffer.flush()
@@ -462,8 +480,14 @@ if __name__ == "__main__":
 
 
 def _copy_lines(theirs_file: IO[bytes], fh: IO[str]) -> None:
-    """The worker's half of the table, as it wrote it, after this half's lines."""
+    """The worker's half (CSV or table), as it wrote it (UTF-8), after this half's
+    lines: its bytes as they are when ``fh`` writes UTF-8 (aging_lines.binary), else
+    decoded and written as text."""
     theirs_file.seek(0)
+    out = aging_lines.binary(fh)
+    if out is not None:
+        shutil.copyfileobj(theirs_file, out, 1 << 20)
+        return
     text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
     while piece := text.read(1 << 20):
         fh.write(piece)

@@ -316,7 +316,7 @@ def write_table(
     widths kept (``report_state``, the same read transaction); returns the number of
     customer rows, or None, having written nothing, when the widths are not kept (the
     caller measures)."""
-    from dunning.db import aging_out, aging_snapshot, reports
+    from dunning.db import aging_lines, aging_out, aging_snapshot, reports
     from dunning.db import reports_past as past
 
     if not enabled():
@@ -329,7 +329,11 @@ def write_table(
             return None
         shape = aging_out.layout(cols, state)
         aging_out.write_head(shape, cols, fh, title)
-        aging_out.write_batches(shape, rows(rc, sql, params), names, fh)
+        plan = aging_lines.table_statement(rc, as_of, shape, names)  # lines by SQLite
+        if plan is not None:
+            aging_lines.write_table_lines(rows(rc, *plan), shape, names, fh)
+        else:
+            aging_out.write_batches(shape, rows(rc, sql, params), names, fh)
         aging_out.write_tail(shape, fh)
     return int(state["count"])
 

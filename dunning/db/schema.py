@@ -546,3 +546,17 @@ def m025_people(db: sqlite_utils.Database) -> None:
 
     for statement in DDL:
         db.execute(statement)
+
+
+# --- m026_aging_plain: today's aligned table with its lines made by SQLite (issue 8, round 6) -----
+# aging_order keeps per row whether its reference and name are shown as they are in the
+# aligned table (nothing to make visible, not cut): such a row's whole line is one printf
+# (dunning/db/aging_lines.py). Filled here when the table has rows; 0 (checked by Python
+# at report time) for a row written without the flag.
+
+
+@migrations()
+def m026_aging_plain(db: sqlite_utils.Database) -> None:
+    db.execute(aging_order.PLAIN_DDL)
+    if db.execute("SELECT 1 FROM aging_order LIMIT 1").fetchone() is not None:
+        aging_order.fill_plain(db.conn)
