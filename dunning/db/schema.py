@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from dunning.db import aging_order, aging_snapshot, aging_widths, search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
-from dunning.db.schema_sql import M001, M010, M011
+from dunning.db.schema_sql import M001, M002, M008, M010, M011, M024
 from dunning.regions import COUNTRIES, subdivision_code
 
 if TYPE_CHECKING:
@@ -121,34 +121,6 @@ def schema_version(conn: sqlite3.Connection) -> list[str]:
 
 # --- m002: ledger import (dunning/db/ledger, docs/IMPORT.md) ------------------------------
 
-M002 = """
--- One ERP payment may be split over several invoices (by reference, then oldest first,
--- the rest unapplied): its rows share source_ref, the key re-imports are matched on.
-ALTER TABLE payments ADD COLUMN source_ref TEXT;
--- applied_by: reference, oldest_first, unapplied, settled (an --as-of import)
-ALTER TABLE payments ADD COLUMN applied_by TEXT;
-CREATE INDEX payments_source ON payments(source_ref) WHERE source_ref IS NOT NULL;
-CREATE INDEX payments_invoice ON payments(invoice_id) WHERE invoice_id IS NOT NULL;
-
--- Every import run, for audit: what was loaded, when, and what it did.
-CREATE TABLE import_runs (
-    id            INTEGER PRIMARY KEY,
-    kind          TEXT NOT NULL,                   -- customers, contacts, invoices, payments
-    file          TEXT NOT NULL,
-    profile       TEXT NOT NULL,
-    options       TEXT NOT NULL DEFAULT '{}',      -- JSON: as_of, snapshot, skip_invalid...
-    started_at    TEXT NOT NULL,
-    finished_at   TEXT NOT NULL,
-    rows          INTEGER NOT NULL DEFAULT 0,
-    created       INTEGER NOT NULL DEFAULT 0,
-    updated       INTEGER NOT NULL DEFAULT 0,
-    unchanged     INTEGER NOT NULL DEFAULT 0,
-    closed        INTEGER NOT NULL DEFAULT 0,
-    refused       INTEGER NOT NULL DEFAULT 0,
-    skipped       INTEGER NOT NULL DEFAULT 0
-);
-"""
-
 
 @migrations()
 def m002_ledger_import(db: sqlite_utils.Database) -> None:
@@ -219,32 +191,6 @@ def m007_subdivisions_normalized(db: sqlite_utils.Database) -> None:
 
 
 # --- m008: promises decided right (dunning/queue/promises.py) -----------------------------
-
-M008 = """
--- The instant from which a pending promise is decided: the start of the customer's day
--- after due date + grace days (00:00 where the customer is, in UTC), set when the promise
--- is made. Rows made before carry the latest start of that day anywhere in the Americas
--- and the Pacific (12:00 UTC): never decided before the customer's day ended.
-ALTER TABLE promises ADD COLUMN decide_at TEXT;
-UPDATE promises SET decide_at = date(due_date, '+' || (grace_days + 1) || ' days')
-    || 'T12:00:00Z';
-CREATE INDEX promises_decide_at ON promises(decide_at) WHERE status = 'pending';
--- A promise or plan made while another was pending cancels it: the new one's id.
-ALTER TABLE promises ADD COLUMN superseded_by INTEGER REFERENCES promises(id);
--- Money the ERP took off an invoice without a payment row (a snapshot closed the
--- invoice, or its open amount went to zero): it counts toward a promise like a payment.
-CREATE TABLE invoice_closures (
-    id            INTEGER PRIMARY KEY,
-    customer_id   INTEGER NOT NULL REFERENCES customers(id),
-    invoice_id    INTEGER NOT NULL REFERENCES invoices(id),
-    amount_minor  INTEGER NOT NULL,
-    currency      TEXT NOT NULL,
-    closed_on     TEXT NOT NULL,                   -- the day the import saw it closed
-    how           TEXT NOT NULL,                   -- snapshot, zeroed
-    created_at    TEXT NOT NULL
-);
-CREATE INDEX invoice_closures_customer ON invoice_closures(customer_id, closed_on);
-"""
 
 
 @migrations()
@@ -489,47 +435,10 @@ def m023_claim(db: sqlite_utils.Database) -> None:
 # queue (the collectors' claim path is not touched): the review list reads the worklist
 # index per collector.
 
-M024_P6 = [
-    """CREATE TABLE review_decisions (
-    id            INTEGER PRIMARY KEY,
-    customer_id   INTEGER NOT NULL REFERENCES customers(id),
-    decided_at    TEXT NOT NULL,
-    decided_by    INTEGER NOT NULL REFERENCES collectors(id),
-    came_for      TEXT NOT NULL,                   -- why it was in review (an open code list)
-    activity_id   INTEGER REFERENCES activities(id),  -- the outcome that sent it there
-    decision      TEXT NOT NULL,                   -- back, collector, legal, agency, writeoff_*
-    to_collector  INTEGER REFERENCES collectors(id),
-    next_action_at TEXT,
-    status_before TEXT NOT NULL,
-    status_after  TEXT NOT NULL,
-    reason        TEXT NOT NULL
-)""",
-    "CREATE INDEX review_decisions_customer ON review_decisions(customer_id, decided_at)",
-    """CREATE TABLE dispute_decisions (
-    id            INTEGER PRIMARY KEY,
-    dispute_id    INTEGER NOT NULL REFERENCES disputes(id),
-    customer_id   INTEGER NOT NULL REFERENCES customers(id),
-    decided_at    TEXT NOT NULL,
-    decided_by    INTEGER REFERENCES collectors(id),   -- NULL: the ERP (an import)
-    outcome       TEXT NOT NULL CHECK (outcome IN ('valid', 'invalid', 'erp')),
-    next_action_at TEXT,
-    reason        TEXT NOT NULL
-)""",
-    "CREATE INDEX dispute_decisions_dispute ON dispute_decisions(dispute_id)",
-    "CREATE INDEX dispute_invoices_invoice ON dispute_invoices(invoice_id)",
-]
-for _table in ("review_decisions", "dispute_decisions"):
-    M024_P6 += [
-        f"""CREATE TRIGGER {_table}_no_update BEFORE UPDATE ON {_table}
-BEGIN SELECT RAISE(ABORT, 'append-only: {_table} rows are never changed'); END""",
-        f"""CREATE TRIGGER {_table}_no_delete BEFORE DELETE ON {_table}
-BEGIN SELECT RAISE(ABORT, 'append-only: {_table} rows are never deleted'); END""",
-    ]
-
 
 @migrations()
 def m024_review(db: sqlite_utils.Database) -> None:
-    for statement in M024_P6:
+    for statement in M024:
         db.execute(statement)
 
 
