@@ -12,6 +12,7 @@ so every module the commands import lazily is loaded once beforehand, as root
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import grp
 import importlib
 import io
@@ -96,32 +97,46 @@ def warm_up(db: Path, commands: Iterable[list[str]]) -> None:
 
 
 @contextlib.contextmanager
+def _accounts_lock() -> Iterator[None]:
+    """One change to /etc/passwd and /etc/group at a time across the suite's worker
+    processes (pytest-xdist): two ``useradd`` at once may fail to lock the files."""
+    with open(Path(tempfile.gettempdir()) / "dunning-tests-useradd.lock", "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
 def team(prefix: str, roles: Iterable[str]) -> Iterator[tuple[Path, int, Users]]:
     """A new group, one user per role (``{role: (OS name, uid)}``) and a setgid ``2770``
     directory of that group; all removed afterwards. Yields (directory, gid, users)."""
     tag = secrets.token_hex(3)
     group = f"{prefix}g{tag}"
-    subprocess.run(["groupadd", group], check=True, capture_output=True)
     users: dict[str, tuple[str, int]] = {}
     base = Path(tempfile.mkdtemp(prefix="dunning-os-", dir="/tmp"))
     try:
-        gid = grp.getgrnam(group).gr_gid
-        for role in roles:
-            name = f"{prefix}{tag}{role}"
-            subprocess.run(
-                ["useradd", "-M", "-N", "-g", group, "-s", "/usr/sbin/nologin", name],
-                check=True,
-                capture_output=True,
-            )
-            users[role] = (name, pwd.getpwnam(name).pw_uid)
+        with _accounts_lock():
+            subprocess.run(["groupadd", group], check=True, capture_output=True)
+            gid = grp.getgrnam(group).gr_gid
+            for role in roles:
+                name = f"{prefix}{tag}{role}"
+                subprocess.run(
+                    ["useradd", "-M", "-N", "-g", group, "-s", "/usr/sbin/nologin", name],
+                    check=True,
+                    capture_output=True,
+                )
+                users[role] = (name, pwd.getpwnam(name).pw_uid)
         os.chown(base, 0, gid)
         os.chmod(base, 0o2770)  # the team's directory: group members only
         yield base, gid, users
     finally:
         shutil.rmtree(base, ignore_errors=True)
-        for name, _uid in users.values():
-            subprocess.run(["userdel", name], check=False, capture_output=True)
-        subprocess.run(["groupdel", group], check=False, capture_output=True)
+        with _accounts_lock():
+            for name, _uid in users.values():
+                subprocess.run(["userdel", name], check=False, capture_output=True)
+            subprocess.run(["groupdel", group], check=False, capture_output=True)
 
 
 def share(path: Path, gid: int) -> None:
