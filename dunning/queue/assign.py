@@ -244,6 +244,9 @@ class Book:
     limit: int | None = None
     state: str | None = None
     language: str | None = None
+    # routing by language (queue/routing.py): only customers of these languages move (the
+    # target's); None: any language
+    speakers: tuple[str, ...] | None = None
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL filter (on ``q``, ``c``) beyond the owner, and its parameters."""
@@ -254,10 +257,18 @@ class Book:
         if self.language is not None:
             sql += " AND c.language = ?"
             params.append(self.language)
+        if self.speakers is not None:
+            from dunning.queue.routing import LANG_SQL
+
+            marks = ",".join("?" * len(self.speakers)) or "NULL"
+            sql += f" AND {LANG_SQL} IN ({marks})"
+            params.extend(self.speakers)
         return sql, params
 
     def join(self) -> str:
-        return " JOIN customers c ON c.id = q.customer_id" if self.language is not None else ""
+        if self.language is None and self.speakers is None:
+            return ""
+        return " JOIN customers c ON c.id = q.customer_id"
 
 
 def reassign_from(
