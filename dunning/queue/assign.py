@@ -170,7 +170,21 @@ def hand_over(
     """The screen's ``a``: give one account to ``to`` and let go of the lead's own hold on
     it, so that the new owner is never told it "is being worked by" the lead. Someone
     else's claim (the collector on the phone) is left alone: they finish and log their
-    call, then the account is the new owner's. Returns 1 when it changed hands."""
+    call, then the account is the new owner's. Returns 1 when it changed hands.
+
+    Routing by language (queue/routing.py): refused (AssignError, audited) when ``to``
+    does not speak the customer's language, unless ``[routing] by_language = false``."""
+    from dunning.queue import routing
+
+    if routing.enabled(settings):
+        row = conn.execute(
+            f"SELECT {routing.LANG_SQL} FROM customers c WHERE c.id = ?", (customer_id,)
+        ).fetchone()
+        if row is not None and not routing.speaks(to, row[0]):
+            message = routing.refusal(to, row[0])
+            refuse(conn, clock, action="assign", message=message, collector_id=lead.id,
+                   target=to.username, detail={"customer_id": customer_id})  # fmt: skip
+            raise AssignError(message)
     moved = reassign(conn, clock, lead, [customer_id], to, reason, settings=settings)
     with write_tx(conn):
         conn.execute(

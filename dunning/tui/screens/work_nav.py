@@ -63,7 +63,9 @@ class NavigationMixin:
         def ask() -> None:
             collectors = self.session.collectors()
             self.app.call_from_thread(
-                self.app.push_screen, ReassignDialog(view, collectors), chosen
+                self.app.push_screen,
+                ReassignDialog(view, collectors, routed=self.session.settings.routing.by_language),
+                chosen,
             )
 
         self.run_worker(ask, thread=True, group="db", exit_on_error=False)
