@@ -103,6 +103,28 @@ class NavigationMixin:
 
         self.app.push_screen(DisputesScreen(self.session))
 
+    def action_rebalance(self) -> None:
+        """`M` (leads): the rebalance dialog (dialogs/rebalance.py), its own connection."""
+        if not self.session.may("rebalance"):
+            return
+        from dunning.queue.rebalance_desk import RebalanceDesk
+        from dunning.tui.dialogs.rebalance import RebalanceDialog
+
+        s = self.session
+        desk = RebalanceDesk(s.db_path, s.collector, s.settings, s.clock)
+
+        def done(moved: int | None) -> None:
+            desk.close()
+            if moved is None:
+                self._cancelled()
+                return
+            self.query_one("#status", Static).update(
+                Text(_("{n:,} account(s) moved").format(n=moved), style="green")
+            )
+            self.action_reload()
+
+        self.app.push_screen(RebalanceDialog(desk), done)
+
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
 
