@@ -207,3 +207,36 @@ def test_rebalance_by_the_real_entry_point(db_path, team):  # noqa: ANN001
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert '"moving": 10' in done.stdout and '"de": 1' in done.stdout
+
+
+def test_an_account_on_the_phone_moves_but_its_collector_finishes_the_call(
+    conn, clock, settings, team
+):  # noqa: ANN001
+    from dunning.queue.claim import claim_account, claim_next
+    from dunning.queue.outcomes import OutcomeInput, log_outcome
+
+    lena = get_collector(conn, "lena")
+    on_phone = claim_account(conn, clock, settings, team["dave"], team["d0"])
+    assert on_phone is not None
+    plan = rebalance.plan(conn, clock, settings, lena, source="dave", reason="sick")
+    assert on_phone.customer_id in {cid for cid, _f, _t in plan.moves}
+    rebalance_move.commit(conn, clock, lena, plan, pause=0)
+    new_owner = conn.execute(
+        "SELECT collector_id, claimed_by FROM queue WHERE customer_id = ?",
+        (on_phone.customer_id,),
+    ).fetchone()
+    assert new_owner[0] != team["dave"] and new_owner[1] == team["dave"]  # still on the phone
+    # the new owner cannot take it meanwhile
+    got = claim_next(conn, clock, settings, new_owner[0])
+    assert got is None or got.customer_id != on_phone.customer_id
+    # dave logs his call: his outcome, then the account is the new owner's
+    logged = log_outcome(
+        conn, clock, settings, collector_id=team["dave"], customer_id=on_phone.customer_id,
+        inp=OutcomeInput("no_answer"),
+    )  # fmt: skip
+    row = conn.execute(
+        "SELECT a.collector_id, q.collector_id, q.claimed_by FROM activities a "
+        "JOIN queue q ON q.customer_id = a.customer_id WHERE a.id = ?",
+        (logged.activity_id,),
+    ).fetchone()
+    assert tuple(row) == (team["dave"], new_owner[0], None)
