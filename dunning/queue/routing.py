@@ -135,28 +135,33 @@ def unserved_by_language(conn: sqlite3.Connection, team: str | None = None) -> l
     (and the unassigned ones) against that team's speakers.
 
     One pass over the open queue rows (no index on the customers' language: the build and
-    the import stay as fast as before); ~0.1 s per 100,000 accounts here."""
-    langs = sorted(active_languages(conn, team))
+    the import stay as fast as before): the stored language is compared as it is (no
+    function per row) and the few rows left are normalised here (``FR``, ``fr_CA``).
+    ~60 ms of CPU per 100,000 accounts here (the bare join and count: ~50 ms)."""
+    langs = active_languages(conn, team)
     marks = ",".join("?" * len(langs))
     sql = (
-        f"SELECT {LANG_SQL} AS lang, c.currency, COUNT(*), SUM(q.open_minor) "
+        "SELECT c.language, c.currency, COUNT(*), SUM(q.open_minor) "
         "FROM queue q JOIN customers c ON c.id = q.customer_id "
         "WHERE q.state != 'closed'"
     )
     params: list[object] = []
     if langs:
-        sql += f" AND {LANG_SQL} NOT IN ({marks})"
-        params.extend(langs)
+        sql += f" AND c.language NOT IN ({marks})"
+        params.extend(sorted(langs))
     if team is not None:
         sql += (
             " AND (q.collector_id IS NULL OR q.collector_id IN "
             "(SELECT id FROM collectors WHERE team = ?))"
         )
         params.append(team)
-    sql += " GROUP BY lang, c.currency"
+    sql += " GROUP BY c.language, c.currency"
     found: dict[str, Unserved] = {}
-    for lang, currency, n, total in conn.execute(sql, params):
-        u = found.setdefault(str(lang or ""), Unserved(str(lang or ""), 0))
+    for raw, currency, n, total in conn.execute(sql, params):
+        lang = language_of(raw)
+        if lang in langs:
+            continue  # 'FR' or 'fr_CA' stored: someone speaks it
+        u = found.setdefault(lang, Unserved(lang, 0))
         u.accounts += int(n)
         u.open_minor[str(currency)] = u.open_minor.get(str(currency), 0) + int(total or 0)
     return sorted(found.values(), key=lambda u: (-u.accounts, u.language))
@@ -184,15 +189,20 @@ def misrouted(conn: sqlite3.Connection, team: str | None = None) -> list[Misrout
     for cid, username, langs in people:
         codes = sorted({language_of(x) for x in str(langs or "").split(",") if language_of(x)})
         marks = ",".join("?" * len(codes))
-        cond = f" AND {LANG_SQL} NOT IN ({marks})" if codes else ""
-        for lang, n in conn.execute(
-            f"""SELECT {LANG_SQL} AS lang, COUNT(*) FROM queue q
+        cond = f" AND c.language NOT IN ({marks})" if codes else ""
+        per: dict[str, int] = {}
+        for raw, n in conn.execute(
+            f"""SELECT c.language, COUNT(*) FROM queue q
                 JOIN customers c ON c.id = q.customer_id
                 WHERE q.collector_id = ? AND q.state != 'closed'{cond}
-                GROUP BY lang ORDER BY COUNT(*) DESC""",
+                GROUP BY c.language""",
             [cid, *codes],
         ):
-            out.append(Misrouted(str(username), str(lang or ""), int(n)))
+            lang = language_of(raw)
+            if lang not in codes:
+                per[lang] = per.get(lang, 0) + int(n)
+        for lang, n in sorted(per.items(), key=lambda x: -x[1]):
+            out.append(Misrouted(str(username), lang, n))
     return out
 
 
