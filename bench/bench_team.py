@@ -199,6 +199,12 @@ def main() -> None:
         "collectors inside its calling window; an earlier hour makes claims pass accounts "
         "over and write the claim's memos, queue/claim_closed.py)",
     )
+    ap.add_argument(
+        "--rebalance",
+        action="store_true",
+        help="the lead runs `dunning rebalance --from SRC --to DST[,...]` (issue 9: the "
+        "source's whole open book, to the speakers of each language) instead of assign",
+    )
     ap.add_argument("--setup-only", action="store_true", help="create and feed collectors")
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
@@ -239,7 +245,10 @@ def main() -> None:
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     cmd = [sys.executable, "-m", "dunning", "--db", db, "assign", "--to", args.dst,
            "--as", args.lead, "--reason", "bench move"]  # fmt: skip
-    if args.refs:
+    if args.rebalance:
+        cmd = [sys.executable, "-m", "dunning", "--db", db, "rebalance", "--from", args.src,
+               "--to", args.dst, "--as", args.lead, "--reason", "bench rebalance"]  # fmt: skip
+    elif args.refs:
         conn = connect(db)
         refs = [
             r[0]
@@ -291,7 +300,8 @@ def main() -> None:
     print(f"database: {db} ({customers:,} customers); {len(names)} collectors x "
           f"{args.rate:g}/s; load average before {load_before[0]:.2f}, after "
           f"{load_after[0]:.2f}")  # fmt: skip
-    print(f"lead's move ({'references' if args.refs else '--from'}): exit {move.returncode}, "
+    how = "rebalance" if args.rebalance else "references" if args.refs else "--from"
+    print(f"lead's move ({how}): exit {move.returncode}, "
           f"{m1 - m0:.1f} s ({move_cpu:.1f} s CPU): {move.stdout.strip()[:200]} "
           f"{move.stderr.strip()[-300:]}")  # fmt: skip
     offered = len(names) * args.rate

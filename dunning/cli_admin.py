@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from dunning.cli_base import EXIT_USAGE, CliError, Context, say
@@ -16,6 +17,7 @@ from dunning.db.connection import default_db_path
 from dunning.db.integrity import CorruptDatabase, named_corrupt
 from dunning.db.lockwait import announce
 from dunning.i18n import _
+from dunning.queue import routing
 from dunning.queue.assign import Book, reassign, reassign_from
 from dunning.queue.bulk import Interrupted
 from dunning.queue.collectors import (
@@ -104,6 +106,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "--language", metavar="CODE", help="with --from: only customers of this language (fr)"
     )
     p.add_argument("--reason", default="", help="why (kept in the history)")
+    p.add_argument(
+        "--any-language",
+        action="store_true",
+        help="give accounts whose language the collector does not speak too (routing by "
+        "language, [routing] by_language, leaves them where they are)",
+    )
     p.set_defaults(handler=cmd_assign)
 
     p = sub.add_parser("queue", help="queue maintenance")
@@ -354,6 +362,9 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
                 EXIT_USAGE,
             )
         book = Book(int(row["id"]), str(row["username"]), limit, args.state, args.language)
+        routed = routing.enabled(ctx.settings()) and not args.any_language
+        if routed:  # routing by language: only what the target can serve moves
+            book = replace(book, speakers=routing.spoken(to))
         if removed:
             say(reason_cleaned(removed))
         moved = reassign_from(conn, ctx.clock, lead, book, to, args.reason)
@@ -362,8 +373,23 @@ def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
                 n=moved, source=book.source, name=to.username
             )
         )
+        if routed:
+            left = routing.left_in_book(
+                conn, book.source_id, to, state=args.state, language=args.language
+            )
+            if left:
+                say(routing.skipped_message(to, left))
         return 0
     ids = [int(find_customer(conn, a)["id"]) for a in args.accounts]
+    if routing.enabled(ctx.settings()) and not args.any_language:
+        ids, left = routing.split_servable(conn, to, ids)
+        if left:
+            message = routing.skipped_message(to, left)
+            if not ids:
+                refuse(conn, ctx.clock, action="assign", message=message, target=args.to,
+                       detail=detail)  # fmt: skip
+                raise CliError(message)
+            say(message)
     if removed:
         say(reason_cleaned(removed))
     moved = reassign(conn, ctx.clock, lead, ids, to, args.reason, settings=ctx.settings())
@@ -435,4 +461,11 @@ def cmd_queue_refresh(args: argparse.Namespace, ctx: Context) -> int:
         raise CliError(str(exc)) from None
     accounts, decided = stats.done, stats.decided
     print(f"{accounts} account(s) refreshed, {decided} promise(s) decided")
+    # the night gives back the accounts a rebalance lent until yesterday (queue/rebalance.py)
+    from dunning import cli_rebalance
+    from dunning.queue.rebalance_move import return_loans
+
+    returned = return_loans(conn, ctx.clock, by=actor.collector)
+    if returned.ended:
+        cli_rebalance.print_returned(returned)
     return 0

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from dunning.clock import Clock, SystemClock
+from dunning.i18n import _
 
 KINDS = ("customers", "contacts", "invoices", "payments")
 
@@ -417,6 +418,15 @@ def _summary(r: Any) -> None:
         extra.append(f"{r.promises_decided} promises decided")
     if r.assigned:
         extra.append(f"{r.assigned} accounts assigned")
+    if r.not_routed:
+        from dunning.queue.routing import counts_text
+
+        extra.append(
+            _(
+                "{n} accounts not assigned: their collector does not speak their language "
+                "({langs}; see dunning routing check)"
+            ).format(n=sum(r.not_routed.values()), langs=counts_text(r.not_routed))
+        )
     if r.disputes_closed:
         extra.append(f"{r.disputes_closed} disputes closed by the ERP (disputed=no)")
     if r.warnings:

@@ -40,7 +40,7 @@ def build_book(conn: sqlite3.Connection, ledger, clock, settings, n: int) -> lis
     """``n`` customers of alice (every third French, every fifth waiting); bruno and the
     lead lena have none."""
     ledger.collector("alice")
-    ledger.collector("bruno")
+    ledger.collector("bruno", languages="en,fr")  # routing by language: serves both
     ledger.collector("lena", role="lead")
     now = ledger.now
     with write_tx(conn):

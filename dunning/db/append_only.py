@@ -231,9 +231,10 @@ def missing_guards(conn: sqlite3.Connection) -> list[str]:
     """The append-only triggers this database lacks (dropped by hand, or lost when a
     table was rebuilt), by name; [] when every one is there."""
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    from dunning.db import people_schema  # m025_people's histories
+    from dunning.db import loans_schema, people_schema  # m025_people's, m027_p6's histories
 
-    return sorted((set(guards()) | set(subject_guards()) | set(people_schema.guards())) - have)
+    every = set(guards()) | set(subject_guards()) | set(people_schema.guards())
+    return sorted((every | set(loans_schema.guards())) - have)
 
 
 @contextmanager
@@ -241,9 +242,9 @@ def lifted(conn: sqlite3.Connection, *names: str) -> Iterator[None]:
     """Drop the named guards for the block and create them again after it, inside the
     caller's transaction: for a migration that must rewrite history on purpose (and for
     tests that reset a fixture), never for daily work."""
-    from dunning.db import people_schema
+    from dunning.db import loans_schema, people_schema
 
-    known = {**guards(), **subject_guards(), **people_schema.guards()}
+    known = {**guards(), **subject_guards(), **people_schema.guards(), **loans_schema.guards()}
     for name in names:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     try:

@@ -170,7 +170,21 @@ def hand_over(
     """The screen's ``a``: give one account to ``to`` and let go of the lead's own hold on
     it, so that the new owner is never told it "is being worked by" the lead. Someone
     else's claim (the collector on the phone) is left alone: they finish and log their
-    call, then the account is the new owner's. Returns 1 when it changed hands."""
+    call, then the account is the new owner's. Returns 1 when it changed hands.
+
+    Routing by language (queue/routing.py): refused (AssignError, audited) when ``to``
+    does not speak the customer's language, unless ``[routing] by_language = false``."""
+    from dunning.queue import routing
+
+    if routing.enabled(settings):
+        row = conn.execute(
+            f"SELECT {routing.LANG_SQL} FROM customers c WHERE c.id = ?", (customer_id,)
+        ).fetchone()
+        if row is not None and not routing.speaks(to, row[0]):
+            message = routing.refusal(to, row[0])
+            refuse(conn, clock, action="assign", message=message, collector_id=lead.id,
+                   target=to.username, detail={"customer_id": customer_id})  # fmt: skip
+            raise AssignError(message)
     moved = reassign(conn, clock, lead, [customer_id], to, reason, settings=settings)
     with write_tx(conn):
         conn.execute(
@@ -244,6 +258,9 @@ class Book:
     limit: int | None = None
     state: str | None = None
     language: str | None = None
+    # routing by language (queue/routing.py): only customers of these languages move (the
+    # target's); None: any language
+    speakers: tuple[str, ...] | None = None
 
     def where(self) -> tuple[str, list[object]]:
         """The SQL filter (on ``q``, ``c``) beyond the owner, and its parameters."""
@@ -254,10 +271,18 @@ class Book:
         if self.language is not None:
             sql += " AND c.language = ?"
             params.append(self.language)
+        if self.speakers is not None:
+            from dunning.queue.routing import LANG_SQL
+
+            marks = ",".join("?" * len(self.speakers)) or "NULL"
+            sql += f" AND {LANG_SQL} IN ({marks})"
+            params.extend(self.speakers)
         return sql, params
 
     def join(self) -> str:
-        return " JOIN customers c ON c.id = q.customer_id" if self.language is not None else ""
+        if self.language is None and self.speakers is None:
+            return ""
+        return " JOIN customers c ON c.id = q.customer_id"
 
 
 def reassign_from(

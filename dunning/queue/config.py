@@ -61,6 +61,15 @@ class DisputeSettings:
 
 
 @dataclass(frozen=True)
+class RoutingSettings:
+    """[routing]: accounts are dealt (assigned, reassigned, rebalanced) only to collectors
+    who speak the customer's language (queue/routing.py); ``by_language = false`` turns
+    the rule off."""
+
+    by_language: bool = True
+
+
+@dataclass(frozen=True)
 class Settings:
     weights: Weights = field(default_factory=Weights)
     fx_to_base: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_FX))
@@ -80,6 +89,7 @@ class Settings:
     # exports, reports): they are then 0640 and in that group; '' = 0600, owner only.
     file_group: str = ""
     disputes: DisputeSettings = field(default_factory=DisputeSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
 
     @property
     def team_zone(self) -> tzinfo:
@@ -183,6 +193,17 @@ def _disputes(source: str, table: dict[str, Any]) -> DisputeSettings:
     return out
 
 
+def _routing(source: str, table: dict[str, Any]) -> RoutingSettings:
+    out = RoutingSettings()
+    for k, v in table.items():
+        if k != "by_language":
+            raise ValueError(f"{source}: [routing] unknown key {k!r}")
+        if type(v) is not bool:
+            raise _bad(source, "[routing] by_language", "true or false", v)
+        out = replace(out, by_language=v)
+    return out
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from TOML; a missing default file gives the defaults. Every value is
     checked (type and range) here, at start: ValueError names the file and the key.
@@ -234,6 +255,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             changes[key] = {**DEFAULT_FX, **rates}
         elif key == "disputes":
             changes[key] = _disputes(source, _table(source, key, value))
+        elif key == "routing":
+            changes[key] = _routing(source, _table(source, key, value))
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

@@ -36,6 +36,8 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "init": ("admin",),
     "review": ("lead", "admin"),  # the review queue: list and decide (queue/review.py)
     "disputes": ("lead", "admin"),  # open disputes: list and resolve (queue/disputes.py)
+    "rebalance": ("lead", "admin"),  # spread a book, lend it until a date (queue/rebalance.py)
+    "routing": ("lead", "admin"),  # who can serve which language (queue/routing.py)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -57,6 +59,8 @@ ACTION_NAMES: dict[str, str] = {
     "init": N_("set up the database"),
     "review": N_("decide accounts in review"),
     "disputes": N_("resolve disputes"),
+    "rebalance": N_("rebalance accounts"),
+    "routing": N_("check routing by language"),
 }
 
 

@@ -40,6 +40,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("note.save", "outcome('note')", N_("Save the note alone"), N_("note")),
     ("search", "search", N_("Search"), N_("find customer")),
     ("lead.reassign", "reassign", N_("Reassign"), N_("give to another collector")),
+    ("lead.rebalance", "rebalance", N_("Rebalance"), N_("spread sick day team")),
     ("aging", "aging", N_("Aging"), N_("report")),
     ("history", "history", N_("History"), ""),
     ("undo", "undo", N_("Undo"), ""),

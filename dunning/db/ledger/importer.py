@@ -49,6 +49,7 @@ from dunning.db.ledger.rows import Context
 from dunning.db.ledger.sources import SourceError, Table, open_table
 from dunning.db.ledger.staging import stage
 from dunning.db.lockwait import announce
+from dunning.queue import routing
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.promises import evaluate_promises
@@ -79,6 +80,9 @@ class ImportResult:
     promises_decided: int = 0
     disputes_closed: int = 0  # open disputes the file's disputed=no ended (by the ERP)
     assigned: int = 0
+    # the file's collector column named someone who does not speak the customer's
+    # language (routing by language, queue/routing.py): left as it was, by language
+    not_routed: dict[str, int] = field(default_factory=dict)
     written: bool = False
     rejects: Path | None = None
     header_line: int = 0
@@ -449,6 +453,8 @@ def _merge(
             # payments loaded: every promise whose grace has ended is decided now, also
             # those of customers the file does not name (they paid nothing: broken)
             result.promises_decided += evaluate_promises(conn, clock, settings)
+        if assign and settings.routing.by_language:
+            assign, result.not_routed = routing.servable_assignments(conn, assign)
         if assign:  # the owner is set on the queue row: that row must exist first
             first = affected.intersection(assign)
             if first:

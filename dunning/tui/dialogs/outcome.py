@@ -14,6 +14,7 @@ from textual.widgets import Input, Label, RadioButton, RadioSet, SelectionList, 
 from dunning.clock import zone_label
 from dunning.i18n import N_, _
 from dunning.money import parse_amount
+from dunning.queue import routing
 from dunning.queue.account_view import AccountView
 from dunning.queue.collectors import Collector
 from dunning.queue.outcomes import (
@@ -369,23 +370,35 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
 class ReassignDialog(Dialog[tuple[str, str] | None]):
     """A lead gives the account on screen to another collector (who speaks the language)."""
 
-    def __init__(self, view: AccountView, collectors: list[Collector]) -> None:
+    def __init__(
+        self, view: AccountView, collectors: list[Collector], *, routed: bool = False
+    ) -> None:
         super().__init__()
         self.view = view
-        self.collectors = [c for c in collectors if c.username != view.assigned_to]
+        others = [c for c in collectors if c.username != view.assigned_to]
+        # routing by language (queue/routing.py): who speaks it first, the others after,
+        # marked; with routing on, choosing one of them is refused here and in queue/
+        speaks = routing.who_speaks(others, view.language)
+        self.collectors = speaks + [c for c in others if c not in speaks]
+        self.speakers = {c.username for c in speaks}
+        self.routed = routed
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Shown(_("Reassign {name}").format(name=self.view.name), id="dialog-title")
             yield Label(_("To"), classes="field-label")
             with Choices(id="f-to"):
-                speaks = [c for c in self.collectors if self.view.language in c.languages]
+                lang = routing.language_of(self.view.language)
                 for n, c in enumerate(self.collectors):
-                    mark = " ✓" if c in speaks else ""
+                    if c.username in self.speakers:
+                        mark = " ✓"
+                    else:
+                        mark = " ✗ " + _("does not speak {lang}").format(lang=lang)
                     yield RadioButton(
                         fmt.safe(f"{c.display_name} ({c.username}) {','.join(c.languages)}{mark}"),
-                        value=(c == (speaks[0] if speaks else None)) or (not speaks and n == 0),
+                        value=n == 0,
                         name=c.username,
+                        classes="" if c.username in self.speakers else "not-speaker",
                     )
             with Horizontal(classes="field-row"):
                 yield Label(_("Why"), classes="field-label")
@@ -398,4 +411,7 @@ class ReassignDialog(Dialog[tuple[str, str] | None]):
         reason = self.query_one("#f-reason", Input).value.strip()
         if not to:
             raise ValueError(_("choose a collector"))
+        if self.routed and to not in self.speakers:
+            chosen = next(c for c in self.collectors if c.username == to)
+            raise ValueError(routing.refusal(chosen, self.view.language))
         self.close((to, reason))

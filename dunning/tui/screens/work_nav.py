@@ -63,7 +63,9 @@ class NavigationMixin:
         def ask() -> None:
             collectors = self.session.collectors()
             self.app.call_from_thread(
-                self.app.push_screen, ReassignDialog(view, collectors), chosen
+                self.app.push_screen,
+                ReassignDialog(view, collectors, routed=self.session.settings.routing.by_language),
+                chosen,
             )
 
         self.run_worker(ask, thread=True, group="db", exit_on_error=False)
@@ -100,6 +102,28 @@ class NavigationMixin:
         from dunning.tui.screens.disputes import DisputesScreen
 
         self.app.push_screen(DisputesScreen(self.session))
+
+    def action_rebalance(self) -> None:
+        """`M` (leads): the rebalance dialog (dialogs/rebalance.py), its own connection."""
+        if not self.session.may("rebalance"):
+            return
+        from dunning.queue.rebalance_desk import RebalanceDesk
+        from dunning.tui.dialogs.rebalance import RebalanceDialog
+
+        s = self.session
+        desk = RebalanceDesk(s.db_path, s.collector, s.settings, s.clock)
+
+        def done(moved: int | None) -> None:
+            desk.close()
+            if moved is None:
+                self._cancelled()
+                return
+            self.query_one("#status", Static).update(
+                Text(_("{n:,} account(s) moved").format(n=moved), style="green")
+            )
+            self.action_reload()
+
+        self.app.push_screen(RebalanceDialog(desk), done)
 
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
