@@ -231,7 +231,7 @@ def missing_guards(conn: sqlite3.Connection) -> list[str]:
     """The append-only triggers this database lacks (dropped by hand, or lost when a
     table was rebuilt), by name; [] when every one is there."""
     have = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    from dunning.db import loans_schema, people_schema  # m025_people's, m027_p6's histories
+    from dunning.db import loans_schema, people_schema  # m025_people's, m027_loans's histories
 
     every = set(guards()) | set(subject_guards()) | set(people_schema.guards())
     return sorted((every | set(loans_schema.guards())) - have)

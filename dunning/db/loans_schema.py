@@ -1,4 +1,4 @@
-"""The tables of a rebalance's loans (m027_p6, issue 9 item 3: queue/rebalance.py).
+"""The tables of a rebalance's loans (m027_loans, issue 9 item 3: queue/rebalance.py).
 
 - ``loans``: an account lent by a rebalance ``--until DATE`` (a sick day): whose it is
   (``owner_id``, to whom it goes back), who holds it meanwhile (``holder_id``), when and

@@ -471,13 +471,13 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
         aging_order.fill_plain(db.conn)
 
 
-# --- m027_p6: a rebalance's loans (issue 9, item 3) -----------------------------------------
+# --- m027_loans: a rebalance's loans (issue 9, item 3) -----------------------------------------
 # loans (an account lent until a date, to go back to its owner) and loan_returns (when and
 # how each ended), both append-only (db/loans_schema.py; queue/rebalance.py writes them).
 
 
 @migrations()
-def m027_p6(db: sqlite_utils.Database) -> None:
+def m027_loans(db: sqlite_utils.Database) -> None:
     from dunning.db.loans_schema import DDL
 
     for statement in DDL:
