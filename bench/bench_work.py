@@ -122,6 +122,14 @@ def main() -> None:
         help="HH:MM UTC: run at this time of today (the customers callable depend on it; "
         "default: now)",
     )
+    ap.add_argument(
+        "--sync",
+        choices=["full", "normal"],
+        default="full",
+        help="normal: every commit of the session and of raw sqlite3 with synchronous=NORMAL "
+        "(a reference only, to see the share of the disk's syncs: WAL + NORMAL may lose the "
+        "last commits on a power cut)",
+    )
     args = ap.parse_args()
     conn = connect(args.db)
     me = get_collector(conn, args.who)
@@ -129,6 +137,10 @@ def main() -> None:
     assert me is not None and other is not None
     clock = clock_at(args.at)
     session = WorkSession(args.db, me, Settings(), clock=clock)
+    if args.sync == "normal":
+        for c in (conn, session._conn):  # noqa: SLF001 - a reference run only
+            c.execute("PRAGMA synchronous=NORMAL")
+            c.durable_sync = "NORMAL"  # type: ignore[attr-defined]
     # the benchmark database is built as of 2026-11-23 (a fixed clock, for determinism):
     # bring its queue up to today first, as the nightly `dunning queue refresh` would, so
     # that the timings are a working day's and not the first claims after days unrun
@@ -180,7 +192,7 @@ def main() -> None:
     invoices = conn.execute("SELECT MAX(rowid) FROM invoices").fetchone()[0]
     print(
         f"database: {args.db} ({customers:,} customers, ~{invoices:,} invoices); "
-        f"at {clock.now().astimezone(UTC):%H:%M} UTC; "
+        f"at {clock.now().astimezone(UTC):%H:%M} UTC; synchronous={args.sync.upper()}; "
         f"load average {load0:.2f} before, {os.getloadavg()[0]:.2f} after"
     )
     if passed:

@@ -1,7 +1,11 @@
 """One SQLite file shared by every collector's process.
 
 WAL mode, foreign keys on, a busy timeout, ``synchronous=FULL`` (a committed outcome
-survives a power cut; measured at ~0.3 ms a commit here, against ~0.1 ms for NORMAL).
+survives a power cut; measured at ~0.3 ms a commit here, against ~0.1 ms for NORMAL, and
+3-25 ms at the disk's p99 on a busy host). A transaction that writes only what a power cut
+may take back without harm (a claim's lease: see :func:`write_tx`'s ``durable``) is
+committed with ``synchronous=NORMAL``: not synced by itself, synced by the next durable
+commit of any connection (the WAL is one file, written in order) or checkpoint.
 Every write transaction starts with ``BEGIN IMMEDIATE`` through :func:`write_tx`, which
 is also the one place that waits for the write lock, up to ``DUNNING_LOCK_WAIT`` seconds
 (default 120: docs/IMPORT.md's first million-row load holds it ~27 s), telling the person
@@ -60,6 +64,7 @@ class Connection(sqlite3.Connection):
     db_path: Path | None = None
     file_id: tuple[int, int] | None = None  # (st_dev, st_ino) of the path when opened
     last_saved: float = 0.0  # wall time of the last commit (or of opening)
+    durable_sync: str = "FULL"  # the synchronous level of every durable commit
     # called while write_tx waits for the lock (a LockWait), then with None when it got it
     on_wait: Callable[[Any], None] | None = None
 
@@ -226,16 +231,39 @@ def _empty_wal(conn: sqlite3.Connection) -> None:
 
 
 @contextmanager
-def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+def write_tx(conn: sqlite3.Connection, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
     """``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any error.
 
     Taking the write lock up front means a transaction never fails half-way because
     another process wrote first. The lock is waited for up to the lock wait (see
     dunning/db/lockwait.py); just before the commit, the file is checked to still be the
     path's (FileReplaced: rolled back, nothing acknowledged).
+
+    ``durable=False``: the COMMIT does not wait for the disk (``synchronous=NORMAL`` for
+    this transaction only). Its changes are seen by every process at once and survive any
+    crash of a process; only a power cut or a crash of the host before the next durable
+    commit (any connection's: they share one WAL, synced as a whole and in order) or
+    checkpoint takes them back, and with them every process that relied on them. Only for
+    what such a cut may undo without harm: a claim's lease (the holder dies with the
+    host; a lease lost is a lease expired), the claim's memos and wakes (worked out again).
+    Never for what a person typed or decided (:func:`sync_wal` when a lax transaction
+    also wrote some of that).
     """
     from dunning.db.lockwait import begin_immediate
 
+    lax = not durable
+    if lax:
+        conn.execute("PRAGMA synchronous=NORMAL")  # not allowed inside a transaction
+    try:
+        yield from _write_tx(conn, begin_immediate)
+    finally:
+        if lax:
+            conn.execute(f"PRAGMA synchronous={getattr(conn, 'durable_sync', 'FULL')}")
+
+
+def _write_tx(
+    conn: sqlite3.Connection, begin_immediate: Callable[[sqlite3.Connection], None]
+) -> Iterator[sqlite3.Connection]:
     try:
         begin_immediate(conn)
     except BaseException:
@@ -258,6 +286,23 @@ def write_tx(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             raise
         if isinstance(conn, Connection):
             conn.last_saved = time.time()
+
+
+def sync_wal(conn: sqlite3.Connection) -> None:
+    """Make every commit so far durable, as ``synchronous=FULL`` would have at its COMMIT:
+    one fsync of the WAL file (the commits of a lax :func:`write_tx` that wrote something
+    a person must not lose, e.g. a promise decided). No-op without a file path."""
+    path = getattr(conn, "db_path", None)
+    if path is None:
+        return
+    try:
+        fd = os.open(f"{path}-wal", os.O_RDONLY)
+    except FileNotFoundError:
+        return  # no WAL: nothing was written since the last checkpoint emptied it
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def data_version(conn: sqlite3.Connection) -> int:
