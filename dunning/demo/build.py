@@ -45,7 +45,9 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
+from dunning.demo.replicate import TABLES as COPIED
 from dunning.demo.replicate import Replicator, replicate
+from dunning.demo.side import SIDE_TABLES, Side
 from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
@@ -94,6 +96,7 @@ def build_demo_report(
     phone_pool: bool | None = None,
     direct_queue: bool | None = None,
     template: int | None = None,
+    side: bool = True,
 ) -> tuple[dict[str, int], list[Phase]]:
     """``build_demo`` plus the time each phase took (for bench/bench_build.py).
 
@@ -101,7 +104,8 @@ def build_demo_report(
     the tests set them to check that every way gives the same rows. ``template``: the
     accounts the generator makes when more are asked for (the rest are copies made by
     SQLite, demo/replicate.py); defaults to TEMPLATE for big builds, none for small ones
-    (it needs the phone pools and the queue rows scored directly).
+    (it needs the phone pools and the queue rows scored directly). ``side``: the copies
+    of some tables made by a second process (demo/side.py); False: all in this one.
     """
     if customers < 1:
         raise ValueError(f"customers must be at least 1, not {customers}")
@@ -126,6 +130,7 @@ def build_demo_report(
             phone_pool=large if phone_pool is None else phone_pool,
             direct_queue=large if direct_queue is None else direct_queue,
             template=(TEMPLATE if large else 0) if template is None else template,
+            side=path if side else None,
         )
     except BaseException:
         conn.close()
@@ -186,6 +191,7 @@ def _build(
     phone_pool: bool,
     direct_queue: bool,
     template: int,
+    side: Path | None,
 ) -> dict[str, int]:
     t0 = time.perf_counter()
     copies = 0 < template < customers
@@ -240,7 +246,7 @@ def _build(
         conn.execute("COMMIT")
         if copies:
             t = time.perf_counter()
-            added, spent = replicate(conn, COLUMNS, loader.counts, template, customers, say)
+            added, spent = _copies(conn, phases, say, loader.counts, template, customers, side)
             phases.append(
                 Phase(
                     f"copies of the first {template} accounts (SQL)",
@@ -395,6 +401,39 @@ class _Names:
         self.conn.execute(
             "INSERT INTO search_names_fts (search_names_fts, rank) VALUES ('automerge', 4)"
         )
+
+
+def _copies(
+    conn: sqlite3.Connection,
+    phases: list[Phase],
+    say: Callable[[str], None],
+    counts: dict[str, int],
+    template: int,
+    customers: int,
+    side: Path | None,
+) -> tuple[dict[str, int], dict[str, float]]:
+    """The copies of the template: with ``side`` (the database's path), those of
+    SIDE_TABLES by a second process, transferred in at the end (demo/side.py)."""
+    if side is None:
+        return replicate(conn, COLUMNS, counts, template, customers, say)
+    t = time.perf_counter()
+    helper = Side(side, COLUMNS, counts, template, customers)
+    try:
+        phases.append(Phase("  side: template read (main waits)", time.perf_counter() - t))
+        mine = tuple(t for t in COPIED if t not in SIDE_TABLES)
+        added, spent = replicate(conn, COLUMNS, counts, template, customers, say, mine)
+        t = time.perf_counter()
+        side_added, side_spent, moved = helper.finish(conn)
+        phases.append(Phase("  side: waited for its copies", time.perf_counter() - t - moved))
+        phases.append(Phase("  side: rows transferred in", moved, sum(side_added.values())))
+    except BaseException:
+        helper.stop()
+        raise
+    conn.execute("DROP TABLE temp.demo_pool")  # Replicator.pools': the side drew the phones
+    conn.execute("DROP TABLE temp.demo_pool_group")
+    added.update(side_added)
+    spent.update({f"{k} (side process)": v for k, v in side_spent.items()})
+    return added, spent
 
 
 def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:
