@@ -246,7 +246,9 @@ def _build(
         conn.execute("COMMIT")
         if copies:
             t = time.perf_counter()
-            added, spent = _copies(conn, phases, say, loader.counts, template, customers, side)
+            added, spent = _copies(
+                conn, phases, say, loader.counts, template, customers, side, indexes
+            )
             phases.append(
                 Phase(
                     f"copies of the first {template} accounts (SQL)",
@@ -411,19 +413,22 @@ def _copies(
     template: int,
     customers: int,
     side: Path | None,
+    indexes: list[tuple[str, str, str]],
 ) -> tuple[dict[str, int], dict[str, float]]:
-    """The copies of the template: with ``side`` (the database's path), those of
-    SIDE_TABLES by a second process, transferred in at the end (demo/side.py)."""
+    """The copies of the template: with ``side`` (the database's path), the tables of
+    SIDE_TABLES made whole by a second process, their indexes too, and transferred in at
+    the end (demo/side.py): their entries leave ``indexes`` (made after the load)."""
     if side is None:
         return replicate(conn, COLUMNS, counts, template, customers, say)
     t = time.perf_counter()
-    helper = Side(side, COLUMNS, counts, template, customers)
+    later = [(n, tbl, sql) for n, tbl, sql in indexes if tbl in SIDE_TABLES]
+    helper = Side(side, COLUMNS, counts, template, customers, [sql for _, _, sql in later])
     try:
         phases.append(Phase("  side: template read (main waits)", time.perf_counter() - t))
         mine = tuple(t for t in COPIED if t not in SIDE_TABLES)
         added, spent = replicate(conn, COLUMNS, counts, template, customers, say, mine)
         t = time.perf_counter()
-        side_added, side_spent, moved = helper.finish(conn)
+        side_added, side_spent, indexed, moved = helper.finish(conn)
         phases.append(Phase("  side: waited for its copies", time.perf_counter() - t - moved))
         phases.append(Phase("  side: rows transferred in", moved, sum(side_added.values())))
     except BaseException:
@@ -431,6 +436,9 @@ def _copies(
         raise
     conn.execute("DROP TABLE temp.demo_pool")  # Replicator.pools': the side drew the phones
     conn.execute("DROP TABLE temp.demo_pool_group")
+    for entry in later:
+        indexes.remove(entry)
+    phases.extend(Phase(f"  index {k} (side process)", v) for k, v in indexed.items())
     added.update(side_added)
     spent.update({f"{k} (side process)": v for k, v in side_spent.items()})
     return added, spent

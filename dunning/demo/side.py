@@ -68,12 +68,16 @@ class Side:
         counts: dict[str, int],
         template: int,
         customers: int,
+        later: list[str],
     ) -> None:
+        """``later``: the SQL of the side tables' indexes the build made after the load;
+        the side makes them after its copies and the transfer carries them in."""
         self.path = Path(f"{db}.side")
+        self.later = later
         _remove(self.path)
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.recv, send = ctx.Pipe(duplex=False)
-        args = (db, self.path, columns, counts, template, customers, send)
+        args = (db, self.path, columns, counts, template, customers, later, send)
         self.proc = ctx.Process(target=_side_main, args=args, daemon=True)
         self.proc.start()
         send.close()
@@ -91,10 +95,13 @@ class Side:
         assert got == kind, got
         return payload
 
-    def finish(self, conn: sqlite3.Connection) -> tuple[dict[str, int], dict[str, float], float]:
-        """Wait for the side's copies and transfer them into ``conn``'s tables; returns
-        rows added and seconds per table (the side's), and the transfer's seconds."""
-        added, seconds = self._expect("done")
+    def finish(
+        self, conn: sqlite3.Connection
+    ) -> tuple[dict[str, int], dict[str, float], dict[str, float], float]:
+        """Wait for the side's tables and move them into ``conn``'s (emptied first: the
+        side's hold the template's rows too); returns rows added and seconds per table,
+        seconds per index (the side's), and the transfer's seconds."""
+        added, seconds, indexed = self._expect("done")
         self.proc.join(timeout=30)
         t = time.perf_counter()
         marks = ",".join("?" * len(SIDE_TABLES))
@@ -106,6 +113,12 @@ class Side:
             conn.execute(f'DROP TRIGGER "{name}"')
         # the tables as their SQL text says: a table the migrations changed by ALTER TABLE
         # (promises' generated column) is otherwise not "the same" for the transfer
+        conn.execute("BEGIN")
+        for table in SIDE_TABLES:  # no trigger, no WHERE: SQLite clears the table whole
+            conn.execute(f"DELETE FROM main.{table}")
+        for sql in self.later:  # on empty tables: nothing to sort, the transfer fills them
+            conn.execute(sql)
+        conn.execute("COMMIT")
         conn.execute("PRAGMA writable_schema=RESET")
         conn.execute("ATTACH ? AS side", (str(self.path),))
         try:
@@ -121,7 +134,7 @@ class Side:
             for _, sql in triggers:
                 conn.execute(sql)
         _remove(self.path)
-        return added, seconds, time.perf_counter() - t
+        return added, seconds, indexed, time.perf_counter() - t
 
     def stop(self) -> None:
         """After a failure: no side process left behind, no side file."""
@@ -158,6 +171,7 @@ def _side_main(
     counts: dict[str, int],
     template: int,
     customers: int,
+    later: list[str],
     send: Connection,
 ) -> None:
     try:
@@ -205,17 +219,28 @@ def _side_main(
             )
         conn.execute("DETACH tpl")
         send.send(("ready", [time.perf_counter() - t]))
-        for table in SIDE_TABLES:
+        for table in SIDE_TABLES:  # the template's rows first: ids 1.. in order
             conn.execute(ddl[table])
-        for sql in indexes:
-            conn.execute(sql)
+            stored = ", ".join(
+                r[1] for r in conn.execute(f"PRAGMA main.table_xinfo({table})") if r[6] == 0
+            )
+            conn.execute(f"INSERT INTO main.{table} ({stored}) SELECT {stored} FROM temp.{table}")
         Replicator.pools(conn)
         quiet: Callable[[str], None] = lambda _msg: None  # noqa: E731
         added, seconds = replicate(
             conn, columns, counts, template, customers, quiet, SIDE_TABLES, "main.", False
         )
+        # every index after the rows, as the build does (a small cache and temp files sort
+        # fastest; one sorter thread: the other core is the main writer's)
+        conn.execute("PRAGMA cache_size=-2000")
+        conn.execute("PRAGMA temp_store=FILE")
+        indexed: dict[str, float] = {}
+        for sql in (*indexes, *later):
+            t = time.perf_counter()
+            conn.execute(sql)
+            indexed[sql.split()[2]] = time.perf_counter() - t
         conn.close()
-        send.send(("done", [added, seconds]))
+        send.send(("done", [added, seconds, indexed]))
     except BaseException:
         send.send(("error", traceback.format_exc()))
     finally:
