@@ -147,11 +147,12 @@ class Side:
 
 def _transfer(conn: sqlite3.Connection, table: str) -> str:
     """The statement that moves the side's rows of ``table`` into main: SQLite's transfer
-    when it takes it (its program copies records: RowCell), else the stored columns one
-    by one (the same rows, slower; checked before anything is written)."""
+    when it takes it (its program copies whole records: RowData or RowCell), else the
+    stored columns one by one (the same rows, slower; checked before anything is
+    written)."""
     sql = f"INSERT INTO main.{table} SELECT * FROM side.{table}"
     try:
-        if any(r[1] == "RowCell" for r in conn.execute(f"EXPLAIN {sql}")):
+        if any(r[1] in ("RowData", "RowCell") for r in conn.execute(f"EXPLAIN {sql}")):
             return sql
     except sqlite3.OperationalError:  # not taken, and a generated column in the way
         pass
