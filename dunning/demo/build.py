@@ -27,7 +27,11 @@ Builds of more than TEMPLATE customers make the first TEMPLATE accounts that way
 rest in SQLite's C code, as copies of those accounts with their own ids, references and
 phone numbers (demo/replicate.py): the generator's ~100 us of Python a customer, the
 marshalling and the binding of every row are gone for 95% of a 1M build (its CPU went
-from ~250 s to ~130 s). The build ends checkpointed and synced to disk, ready to serve.
+from ~250 s to ~130 s). The copies of the tables with no unique index (contacts, phones,
+activities, promises, disputes, payment reports, assignments, queue) are made whole, with
+their indexes, by a second process into a file of its own while this one copies the rest,
+and moved in by SQLite's transfer (demo/side.py): the two cores share the copies. The
+build ends checkpointed and synced to disk, ready to serve.
 """
 
 from __future__ import annotations
