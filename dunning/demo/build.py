@@ -49,9 +49,8 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
-from dunning.demo.replicate import TABLES as COPIED
-from dunning.demo.replicate import Replicator, replicate
-from dunning.demo.side import SIDE_TABLES, Side
+from dunning.demo.replicate import Replicator
+from dunning.demo.side import copy_template
 from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
@@ -250,8 +249,8 @@ def _build(
         conn.execute("COMMIT")
         if copies:
             t = time.perf_counter()
-            added, spent = _copies(
-                conn, phases, say, loader.counts, template, customers, side, indexes
+            added, spent = copy_template(
+                conn, COLUMNS, phases, say, loader.counts, template, customers, side, indexes
             )
             phases.append(
                 Phase(
@@ -407,45 +406,6 @@ class _Names:
         self.conn.execute(
             "INSERT INTO search_names_fts (search_names_fts, rank) VALUES ('automerge', 4)"
         )
-
-
-def _copies(
-    conn: sqlite3.Connection,
-    phases: list[Phase],
-    say: Callable[[str], None],
-    counts: dict[str, int],
-    template: int,
-    customers: int,
-    side: Path | None,
-    indexes: list[tuple[str, str, str]],
-) -> tuple[dict[str, int], dict[str, float]]:
-    """The copies of the template: with ``side`` (the database's path), the tables of
-    SIDE_TABLES made whole by a second process, their indexes too, and transferred in at
-    the end (demo/side.py): their entries leave ``indexes`` (made after the load)."""
-    if side is None:
-        return replicate(conn, COLUMNS, counts, template, customers, say)
-    t = time.perf_counter()
-    later = [(n, tbl, sql) for n, tbl, sql in indexes if tbl in SIDE_TABLES]
-    helper = Side(side, COLUMNS, counts, template, customers, [sql for _, _, sql in later])
-    try:
-        phases.append(Phase("  side: template read (main waits)", time.perf_counter() - t))
-        mine = tuple(t for t in COPIED if t not in SIDE_TABLES)
-        added, spent = replicate(conn, COLUMNS, counts, template, customers, say, mine)
-        t = time.perf_counter()
-        side_added, side_spent, indexed, moved = helper.finish(conn)
-        phases.append(Phase("  side: waited for its copies", time.perf_counter() - t - moved))
-        phases.append(Phase("  side: rows transferred in", moved, sum(side_added.values())))
-    except BaseException:
-        helper.stop()
-        raise
-    conn.execute("DROP TABLE temp.demo_pool")  # Replicator.pools': the side drew the phones
-    conn.execute("DROP TABLE temp.demo_pool_group")
-    for entry in later:
-        indexes.remove(entry)
-    phases.extend(Phase(f"  index {k} (side process)", v) for k, v in indexed.items())
-    added.update(side_added)
-    spent.update({f"{k} (side process)": v for k, v in side_spent.items()})
-    return added, spent
 
 
 def _collectors(conn: sqlite3.Connection, clock: Clock) -> dict[str, int]:

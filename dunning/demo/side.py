@@ -42,7 +42,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from dunning.demo.replicate import TABLES as COPIED
 from dunning.demo.replicate import Replicator, replicate
+from dunning.demo.workers import Phase
 
 # the tables whose copies the side process makes (INTEGER PRIMARY KEY, no UNIQUE index)
 SIDE_TABLES = (
@@ -56,6 +58,46 @@ SIDE_TABLES = (
     "queue",
 )
 WAIT_S = 3600.0  # a side process that says nothing for this long has died
+
+
+def copy_template(
+    conn: sqlite3.Connection,
+    columns: dict[str, tuple[str, ...]],
+    phases: list[Phase],
+    say: Callable[[str], None],
+    counts: dict[str, int],
+    template: int,
+    customers: int,
+    side: Path | None,
+    indexes: list[tuple[str, str, str]],
+) -> tuple[dict[str, int], dict[str, float]]:
+    """The copies of the template: with ``side`` (the database's path), the tables of
+    SIDE_TABLES made whole by a second process, their indexes too, and transferred in at
+    the end (demo/side.py): their entries leave ``indexes`` (made after the load)."""
+    if side is None:
+        return replicate(conn, columns, counts, template, customers, say)
+    t = time.perf_counter()
+    later = [(n, tbl, sql) for n, tbl, sql in indexes if tbl in SIDE_TABLES]
+    helper = Side(side, columns, counts, template, customers, [sql for _, _, sql in later])
+    try:
+        phases.append(Phase("  side: template read (main waits)", time.perf_counter() - t))
+        mine = tuple(t for t in COPIED if t not in SIDE_TABLES)
+        added, spent = replicate(conn, columns, counts, template, customers, say, mine)
+        t = time.perf_counter()
+        side_added, side_spent, indexed, moved = helper.finish(conn)
+        phases.append(Phase("  side: waited for its copies", time.perf_counter() - t - moved))
+        phases.append(Phase("  side: rows transferred in", moved, sum(side_added.values())))
+    except BaseException:
+        helper.stop()
+        raise
+    conn.execute("DROP TABLE temp.demo_pool")  # Replicator.pools': the side drew the phones
+    conn.execute("DROP TABLE temp.demo_pool_group")
+    for entry in later:
+        indexes.remove(entry)
+    phases.extend(Phase(f"  index {k} (side process)", v) for k, v in indexed.items())
+    added.update(side_added)
+    spent.update({f"{k} (side process)": v for k, v in side_spent.items()})
+    return added, spent
 
 
 class Side:
