@@ -87,6 +87,7 @@ def copy_template(
         side_added, side_spent, indexed, moved = helper.finish(conn)
         phases.append(Phase("  side: waited for its copies", time.perf_counter() - t - moved))
         phases.append(Phase("  side: rows transferred in", moved, sum(side_added.values())))
+        phases.append(Phase("  side: rows transferred in, CPU s of the writer", helper.cpu))
     except BaseException:
         helper.stop()
         raise
@@ -116,6 +117,7 @@ class Side:
         the side makes them after its copies and the transfer carries them in."""
         self.path = Path(f"{db}.side")
         self.later = later
+        self.cpu = 0.0
         _remove(self.path)
         ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
         self.recv, send = ctx.Pipe(duplex=False)
@@ -146,6 +148,7 @@ class Side:
         added, seconds, indexed = self._expect("done")
         self.proc.join(timeout=30)
         t = time.perf_counter()
+        cpu = time.process_time()
         marks = ",".join("?" * len(SIDE_TABLES))
         triggers = conn.execute(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN ({marks})",
@@ -176,6 +179,7 @@ class Side:
             for _, sql in triggers:
                 conn.execute(sql)
         _remove(self.path)
+        self.cpu = time.process_time() - cpu
         return added, seconds, indexed, time.perf_counter() - t
 
     def stop(self) -> None:
