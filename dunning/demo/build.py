@@ -27,7 +27,11 @@ Builds of more than TEMPLATE customers make the first TEMPLATE accounts that way
 rest in SQLite's C code, as copies of those accounts with their own ids, references and
 phone numbers (demo/replicate.py): the generator's ~100 us of Python a customer, the
 marshalling and the binding of every row are gone for 95% of a 1M build (its CPU went
-from ~250 s to ~130 s). The build ends checkpointed and synced to disk, ready to serve.
+from ~250 s to ~130 s). The copies of the tables with no unique index (contacts, phones,
+activities, promises, disputes, payment reports, assignments, queue) are made whole, with
+their indexes, by a second process into a file of its own while this one copies the rest,
+and moved in by SQLite's transfer (demo/side.py): the two cores share the copies. The
+build ends checkpointed and synced to disk, ready to serve.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
 from dunning.demo.gen import COLUMNS, QUEUE_SEED, GenConfig, Row
-from dunning.demo.replicate import Replicator, replicate
+from dunning.demo.replicate import Replicator
+from dunning.demo.side import copy_template
 from dunning.demo.workers import Phase, from_processes, in_process
 from dunning.queue import refresh_scope
 from dunning.queue.accounts import refresh_accounts
@@ -94,6 +99,7 @@ def build_demo_report(
     phone_pool: bool | None = None,
     direct_queue: bool | None = None,
     template: int | None = None,
+    side: bool = True,
 ) -> tuple[dict[str, int], list[Phase]]:
     """``build_demo`` plus the time each phase took (for bench/bench_build.py).
 
@@ -101,7 +107,8 @@ def build_demo_report(
     the tests set them to check that every way gives the same rows. ``template``: the
     accounts the generator makes when more are asked for (the rest are copies made by
     SQLite, demo/replicate.py); defaults to TEMPLATE for big builds, none for small ones
-    (it needs the phone pools and the queue rows scored directly).
+    (it needs the phone pools and the queue rows scored directly). ``side``: the copies
+    of some tables made by a second process (demo/side.py); False: all in this one.
     """
     if customers < 1:
         raise ValueError(f"customers must be at least 1, not {customers}")
@@ -126,6 +133,7 @@ def build_demo_report(
             phone_pool=large if phone_pool is None else phone_pool,
             direct_queue=large if direct_queue is None else direct_queue,
             template=(TEMPLATE if large else 0) if template is None else template,
+            side=path if side else None,
         )
     except BaseException:
         conn.close()
@@ -186,6 +194,7 @@ def _build(
     phone_pool: bool,
     direct_queue: bool,
     template: int,
+    side: Path | None,
 ) -> dict[str, int]:
     t0 = time.perf_counter()
     copies = 0 < template < customers
@@ -240,7 +249,9 @@ def _build(
         conn.execute("COMMIT")
         if copies:
             t = time.perf_counter()
-            added, spent = replicate(conn, COLUMNS, loader.counts, template, customers, say)
+            added, spent = copy_template(
+                conn, COLUMNS, phases, say, loader.counts, template, customers, side, indexes
+            )
             phases.append(
                 Phase(
                     f"copies of the first {template} accounts (SQL)",

@@ -110,6 +110,8 @@ _COPY: dict[str, str] = {
 }
 # the tables whose rows name their own id; dispute_invoices goes by its dispute
 _TOP_OF = {"dispute_invoices": "disputes"}
+# every table a copy writes, in the order it writes them
+TABLES = (*_COPY, "queue")
 
 
 class Replicator:
@@ -121,10 +123,17 @@ class Replicator:
         columns: dict[str, tuple[str, ...]],
         counts: dict[str, int],
         template: int,
+        tables: tuple[str, ...] = TABLES,
+        into: str = "",
     ) -> None:
+        """``tables``: the ones this copier writes (demo/side.py splits them between two
+        processes); ``into``: the schema the copies go to (``main.`` when the template's
+        rows are TEMP tables of the same names, read first by the unqualified SELECTs)."""
         self.conn = conn
         self.columns = columns
         self.template = template
+        self.tables = tables
+        self.into = into
         self.per = {t: n for t, n in counts.items() if t != "dispute_invoices"}
         self.per["queue"] = template
         self.seconds = dict.fromkeys((*_COPY, "queue", "search index"), 0.0)
@@ -168,18 +177,22 @@ class Replicator:
         tops = self._tops(upto)
         done: dict[str, int] = {}
         for table, select in _COPY.items():
+            if table not in self.tables:
+                continue
             cols = ", ".join(self.columns[table])
             params = {"top": tops[table]}
             params.update({k: v for k, v in offsets.items() if f":{k}" in select})
             t = time.perf_counter()
-            cur = self.conn.execute(f"INSERT INTO {table} ({cols}) {select}", params)
+            cur = self.conn.execute(f"INSERT INTO {self.into}{table} ({cols}) {select}", params)
             self.seconds[table] += time.perf_counter() - t
             done[table] = cur.rowcount
+        if "queue" not in self.tables:
+            return done
         cols = ", ".join(self.columns["queue"])
         rest = ", ".join(self.columns["queue"][1:])
         t = time.perf_counter()
         cur = self.conn.execute(
-            f"INSERT INTO queue ({cols}) SELECT customer_id + :oc, {rest} FROM queue "
+            f"INSERT INTO {self.into}queue ({cols}) SELECT customer_id + :oc, {rest} FROM queue "
             "WHERE customer_id <= :top ORDER BY customer_id",
             {"oc": offsets["oc"], "top": upto},
         )
@@ -192,6 +205,8 @@ class Replicator:
         are given in customer order, so those rows are ids 1..top)."""
         tops: dict[str, int] = {}
         for table in _COPY:
+            if table not in self.tables:
+                continue
             if table == "customers":
                 tops[table] = upto
                 continue
@@ -231,21 +246,30 @@ def replicate(
     template: int,
     customers: int,
     say: Callable[[str], None],
+    tables: tuple[str, ...] = TABLES,
+    into: str = "",
+    search: bool = True,
 ) -> tuple[dict[str, int], dict[str, float]]:
     """Copies of the template until ``customers`` accounts exist (Replicator.pools made
-    first); returns rows added and seconds spent per table."""
-    rep = Replicator(conn, columns, counts, template)
-    added = dict.fromkeys((*_COPY, "queue"), 0)
+    first), of ``tables`` only (and the search index's rows with ``search``); returns
+    rows added and seconds spent per table."""
+    rep = Replicator(conn, columns, counts, template, tables, into)
+    added = dict.fromkeys(tables, 0)
     copy_no = 1
     while copy_no * template < customers:
         upto = min(template, customers - copy_no * template)
         conn.execute("BEGIN")
         for table, n in rep.copy(copy_no, upto).items():
             added[table] += n
-        rep.search_names(copy_no, upto)
+        if search:
+            rep.search_names(copy_no, upto)
         conn.execute("COMMIT")
         say(f"customers {copy_no * template + upto}/{customers}")
         copy_no += 1
-    conn.execute("DROP TABLE temp.demo_pool")
-    conn.execute("DROP TABLE temp.demo_pool_group")
-    return added, rep.seconds
+    if "phones" in tables:
+        conn.execute("DROP TABLE temp.demo_pool")
+        conn.execute("DROP TABLE temp.demo_pool_group")
+    seconds = {
+        k: v for k, v in rep.seconds.items() if k in tables or (search and k == "search index")
+    }
+    return added, seconds
