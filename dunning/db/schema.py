@@ -469,3 +469,17 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
     db.execute(aging_order.PLAIN_DDL)
     if db.execute("SELECT 1 FROM aging_order LIMIT 1").fetchone() is not None:
         aging_order.fill_plain(db.conn)
+
+
+# --- m027_p1: each phone number's place, stored (issue 8, round 7) ---------------------------
+# phone_places (dunning/db/phone_places.py): a number's zones, country, subdivisions and
+# formats, so that a claim and the account's screen never import phonenumbers. Filled here
+# for the numbers already in phones (one parse per distinct number).
+
+
+@migrations()
+def m027_p1(db: sqlite_utils.Database) -> None:
+    from dunning.db import phone_places
+
+    db.execute(phone_places.DDL)
+    phone_places.fill_missing(db.conn)

@@ -35,12 +35,13 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from dunning.clock import Clock, FixedClock, to_iso
-from dunning.db import append_only, search_index
+from dunning.db import append_only, phone_places, search_index
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
@@ -219,6 +220,8 @@ def _build(
     )
     phases.append(Phase("setup (schema, team, drop indexes)", time.perf_counter() - t0))
 
+    places: tuple[threading.Thread, dict[str, str]] = (threading.Thread(), {})
+    places[0].start()
     loader = _Loader(conn)
     names = _Names(conn)
     if copies:
@@ -239,6 +242,10 @@ def _build(
                 say(f"customers {loader.counts['customers']}/{customers}")
         conn.execute("COMMIT")
         if copies:
+            # the numbers' places (m027_p1) made on the other core while SQLite copies
+            places = phone_places.make_in_thread(
+                [r[0] for r in conn.execute("SELECT e164 FROM temp.demo_pool")]
+            )
             t = time.perf_counter()
             added, spent = replicate(conn, COLUMNS, loader.counts, template, customers, say)
             phases.append(
@@ -276,6 +283,12 @@ def _build(
     t = time.perf_counter()
     names.finish()
     phases.append(Phase("search index (its folded index)", time.perf_counter() - t, names.done))
+    t = time.perf_counter()
+    places[0].join()
+    conn.execute("BEGIN")
+    made = phone_places.fill_missing(conn, places[1])
+    conn.execute("COMMIT")
+    phases.append(Phase("phone places (m027_p1, per number)", time.perf_counter() - t, made))
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA cache_size=-20000")
 
