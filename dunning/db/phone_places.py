@@ -21,9 +21,14 @@ DDL = (
     "WITHOUT ROWID"
 )
 
+# each distinct number once (a scan of phones_e164), then one lookup of it
 _MISSING = (
-    "SELECT DISTINCT p.e164 FROM phones p WHERE NOT EXISTS "
-    "(SELECT 1 FROM phone_places pp WHERE pp.e164 = p.e164)"
+    "SELECT e164 FROM (SELECT DISTINCT e164 FROM phones) n WHERE NOT EXISTS "
+    "(SELECT 1 FROM phone_places pp WHERE pp.e164 = n.e164)"
+)
+_MISSING_UPTO = (
+    "SELECT e164 FROM (SELECT DISTINCT e164 FROM phones WHERE id <= ?) n WHERE NOT EXISTS "
+    "(SELECT 1 FROM phone_places pp WHERE pp.e164 = n.e164)"
 )
 
 
@@ -41,16 +46,25 @@ def fill(conn: sqlite3.Connection, numbers: Iterable[str]) -> int:
     return len(rows)
 
 
-def fill_missing(conn: sqlite3.Connection, made: dict[str, str] | None = None) -> int:
+def fill_missing(
+    conn: sqlite3.Connection, made: dict[str, str] | None = None, upto: int | None = None
+) -> int:
     """Store the place of every number of ``phones`` that has none (the migration, the demo's
-    build once its phones are written), taking those already ``made`` (number -> place
-    text); returns how many."""
+    build once its phones are written); returns how many rows were added. ``made``: places
+    already made (number -> text), stored as they are, used or not (the demo's pool of
+    numbers: every copied phone's number is one of them); ``upto``: only phones up to that
+    id need a look (the demo's template, the rest being copies with numbers of ``made``)."""
     from dunning.places import place_text
 
-    made = made or {}
-    rows = [(n, made.get(n) or place_text(n)) for (n,) in conn.execute(_MISSING).fetchall()]
+    before = conn.execute("SELECT COUNT(*) FROM phone_places").fetchone()[0]
+    if made:
+        conn.executemany(
+            "INSERT OR IGNORE INTO phone_places (e164, place) VALUES (?, ?)", made.items()
+        )
+    sql = _MISSING if upto is None else _MISSING_UPTO
+    rows = [(n, place_text(n)) for (n,) in conn.execute(sql, () if upto is None else (upto,))]
     conn.executemany("INSERT OR IGNORE INTO phone_places (e164, place) VALUES (?, ?)", rows)
-    return len(rows)
+    return int(conn.execute("SELECT COUNT(*) FROM phone_places").fetchone()[0] - before)
 
 
 def refill(conn: sqlite3.Connection) -> int:

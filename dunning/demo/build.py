@@ -221,6 +221,7 @@ def _build(
     phases.append(Phase("setup (schema, team, drop indexes)", time.perf_counter() - t0))
 
     places: tuple[threading.Thread, dict[str, str]] = (threading.Thread(), {})
+    template_phones = 0
     places[0].start()
     loader = _Loader(conn)
     names = _Names(conn)
@@ -246,6 +247,7 @@ def _build(
             places = phone_places.make_in_thread(
                 [r[0] for r in conn.execute("SELECT e164 FROM temp.demo_pool")]
             )
+            template_phones = loader.counts["phones"]
             t = time.perf_counter()
             added, spent = replicate(conn, COLUMNS, loader.counts, template, customers, say)
             phases.append(
@@ -286,7 +288,7 @@ def _build(
     t = time.perf_counter()
     places[0].join()
     conn.execute("BEGIN")
-    made = phone_places.fill_missing(conn, places[1])
+    made = phone_places.fill_missing(conn, places[1], template_phones if copies else None)
     conn.execute("COMMIT")
     phases.append(Phase("phone places (m027_p1, per number)", time.perf_counter() - t, made))
     conn.execute("PRAGMA temp_store=MEMORY")
