@@ -225,8 +225,7 @@ def timeline(
 
 
 def _zones_of(r: sqlite3.Row, country: str, subdivision: str | None) -> tuple[str, ...]:
-    # a phone's zones with its address, its stored place known first (no parse)
-    known(r["e164"], r["stored_place"])
+    known(r["e164"], r["stored_place"])  # its stored place first: no parse (m027_p1)
     return time_zones(r["e164"], country, subdivision)
 
 
