@@ -27,6 +27,9 @@ def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
     collector = ctx.identity(conn, as_name)
     settings = ctx.settings()
     ctx.close()
+    from dunning import babel_start
+
+    babel_start.install(collector.locale)  # the first figures' data, trimmed (~10 ms)
     from dunning.queue.session import start_session
 
     # the first account is claimed and loaded while Textual imports

@@ -21,18 +21,11 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
 
-import phonenumbers
-from phonenumbers import PhoneNumberType
-
 from dunning.regions import COUNTRIES
 from dunning.regions import subdivision_code as iso_subdivision
 
 # A jurisdiction: (country, subdivision code without the country) or (country, None).
 Jurisdiction = tuple[str, str | None]
-
-_GEOGRAPHIC = frozenset(
-    {PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-)
 
 
 @cache
@@ -107,6 +100,8 @@ def country_zones(country: str) -> tuple[str, ...]:
                 continue  # an address there is written GU, PR...: not 'anywhere in the US'
             zones.extend(per)
         return tuple(dict.fromkeys(zones))
+    import phonenumbers  # ~30 ms at start: only for a country outside the table
+
     try:
         code = phonenumbers.country_code_for_region(country)
     except Exception:  # noqa: BLE001 - an unknown country has no zones
@@ -130,10 +125,71 @@ class NumberPlace:
 _US_TERRITORIES = {"PR", "GU", "VI", "AS", "MP"}
 
 
-@lru_cache(maxsize=8192)
+# Numbers whose place was read with them (``phone_places``, m028_places: ``known``): a claim and
+# the account's screen never import phonenumbers (~30 ms of a start, ROUND6_p3.md) for them.
+_KNOWN: dict[str, NumberPlace] = {}
+_FORMATS: dict[str, tuple[str, str]] = {}  # e164 -> (INTERNATIONAL, NATIONAL) as stored
+_KNOWN_MAX = 65536  # a session sees a few thousand numbers; bounded all the same
+
+
+def known(e164: str, text: str | None) -> None:
+    """Remember a number's place as stored (``place_text``); None (not stored yet, or an
+    older database) leaves it to ``number_place`` to parse."""
+    if not text or e164 in _KNOWN:
+        return
+    parts = text.split("\t")
+    if len(parts) != 5:
+        return
+    if len(_KNOWN) >= _KNOWN_MAX:
+        _KNOWN.clear()
+        _FORMATS.clear()
+    zones, country, subs, intl, national = parts
+    _KNOWN[e164] = NumberPlace(
+        tuple(zones.split(",")) if zones else (), country, tuple(subs.split(",")) if subs else ()
+    )
+    if intl:
+        _FORMATS[e164] = (intl, national)
+
+
+def stored_formats(e164: str) -> tuple[str, str] | None:
+    """(INTERNATIONAL, NATIONAL) of a number whose place was read with it, else None."""
+    return _FORMATS.get(e164)
+
+
+def place_text(e164: str) -> str:
+    """What ``phone_places.place`` keeps for a number: its zones, country, subdivisions and
+    its INTERNATIONAL and NATIONAL formats, tab-separated (``known`` reads it back)."""
+    import phonenumbers
+
+    place = _parsed_place(e164)
+    try:
+        number = phonenumbers.parse(e164, None)
+        intl = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+        national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        intl = national = ""
+    fields = (",".join(place.zones), place.country, ",".join(place.subdivisions), intl, national)
+    return "\t".join(f.replace("\t", " ") for f in fields)
+
+
 def number_place(e164: str) -> NumberPlace:
+    """What one number says about where it rings: as stored when it was read with its
+    place, else parsed (phonenumbers)."""
+    return _KNOWN.get(e164) or _parsed_place(e164)
+
+
+@lru_cache(maxsize=8192)
+def _parsed_place(e164: str) -> NumberPlace:
+    import phonenumbers
+    from phonenumbers import PhoneNumberType
     from phonenumbers import timezone as pn_tz  # 30 ms import, only when first needed
     from phonenumbers.tzdata import TIMEZONE_DATA
+
+    geographic = (
+        PhoneNumberType.FIXED_LINE,
+        PhoneNumberType.MOBILE,
+        PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
 
     try:
         number = phonenumbers.parse(e164, None)
@@ -142,7 +198,7 @@ def number_place(e164: str) -> NumberPlace:
     region = phonenumbers.region_code_for_number(number) or ""
     if region in _US_TERRITORIES:
         region = "US"
-    if phonenumbers.number_type(number) not in _GEOGRAPHIC:
+    if phonenumbers.number_type(number) not in geographic:
         return NumberPlace((), region, ())  # toll-free, premium, personal, VoIP...
     zones = tuple(z for z in pn_tz.time_zones_for_number(number) if z != "Etc/Unknown")
     whole = TIMEZONE_DATA.get(str(number.country_code), ())

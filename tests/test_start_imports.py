@@ -167,3 +167,15 @@ def test_an_error_of_a_module_imported_late_still_ends_as_its_message() -> None:
     assert _loaded(("dunning.queue.bulk", "Interrupted")) == (Interrupted,)
     assert _loaded(("dunning.no_such_module", "X")) == ()
     assert EXIT_ERROR != 0
+
+
+def test_the_start_imports_neither_phonenumbers_nor_the_migrations_modules() -> None:
+    """A number's place and formats come stored with it (m028_places); the migrations'
+    modules (aging_order, aging_widths, search_index) only when a migration runs."""
+    out = _run(
+        "import sys, dunning.cli, dunning.cli_open, dunning.queue.session, dunning.tui.app, "
+        "dunning.tui.screens.work; print(sorted(m for m in ('phonenumbers', "
+        "'dunning.db.aging_order', 'dunning.db.aging_widths', 'dunning.db.search_index') "
+        "if m in sys.modules))"
+    )
+    assert out == "[]"

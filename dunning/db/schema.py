@@ -11,9 +11,9 @@ import sqlite3
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from dunning.db import aging_order, aging_snapshot, aging_widths, search_index
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
+from dunning.db.on_use import OnUse
 from dunning.db.schema_sql import M001, M002, M008, M010, M011, M024
 from dunning.regions import COUNTRIES, subdivision_code
 
@@ -70,6 +70,13 @@ class _LazyMigrations:
 
 
 migrations = _LazyMigrations(MIGRATION_SET)
+
+# modules of the migrations below, imported when one of them runs: an up-to-date
+# database's open (every start) imports none of them (~7 ms of a start, ROUND6_p3.md)
+aging_order: Any = OnUse("dunning.db.aging_order")
+aging_snapshot: Any = OnUse("dunning.db.aging_snapshot")
+aging_widths: Any = OnUse("dunning.db.aging_widths")
+search_index: Any = OnUse("dunning.db.search_index")
 
 
 @migrations()
@@ -471,9 +478,8 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
         aging_order.fill_plain(db.conn)
 
 
-# --- m027_loans: a rebalance's loans (issue 9, item 3) -----------------------------------------
-# loans (an account lent until a date, to go back to its owner) and loan_returns (when and
-# how each ended), both append-only (db/loans_schema.py; queue/rebalance.py writes them).
+# --- m027_loans: a rebalance's loans (issue 9, item 3): loans (an account lent until a date)
+# and loan_returns, both append-only (db/loans_schema.py; queue/rebalance.py writes them).
 
 
 @migrations()
@@ -482,3 +488,16 @@ def m027_loans(db: sqlite_utils.Database) -> None:
 
     for statement in DDL:
         db.execute(statement)
+
+
+# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
+# phone_places (db/phone_places.py), so that a claim and the account's screen never import
+# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+
+
+@migrations()
+def m028_places(db: sqlite_utils.Database) -> None:
+    from dunning.db import phone_places
+
+    db.execute(phone_places.DDL)
+    phone_places.fill_missing(db.conn)

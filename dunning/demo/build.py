@@ -39,12 +39,13 @@ from __future__ import annotations
 import gc
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from dunning.clock import Clock, FixedClock, to_iso
-from dunning.db import append_only, search_index
+from dunning.db import append_only, phone_places, search_index
 from dunning.db.connection import connect, write_tx
 from dunning.db.schema import migrate
 from dunning.demo import data as demo_data
@@ -228,6 +229,9 @@ def _build(
     )
     phases.append(Phase("setup (schema, team, drop indexes)", time.perf_counter() - t0))
 
+    places: tuple[threading.Thread, dict[str, str]] = (threading.Thread(), {})
+    template_phones = 0
+    places[0].start()
     loader = _Loader(conn)
     names = _Names(conn)
     if copies:
@@ -248,6 +252,11 @@ def _build(
                 say(f"customers {loader.counts['customers']}/{customers}")
         conn.execute("COMMIT")
         if copies:
+            # the numbers' places (m028_places) made on the other core while SQLite copies
+            places = phone_places.make_in_thread(
+                [r[0] for r in conn.execute("SELECT e164 FROM temp.demo_pool")]
+            )
+            template_phones = loader.counts["phones"]
             t = time.perf_counter()
             added, spent = copy_template(
                 conn, COLUMNS, phases, say, loader.counts, template, customers, side, indexes
@@ -287,6 +296,12 @@ def _build(
     t = time.perf_counter()
     names.finish()
     phases.append(Phase("search index (its folded index)", time.perf_counter() - t, names.done))
+    t = time.perf_counter()
+    places[0].join()
+    conn.execute("BEGIN")
+    made = phone_places.fill_missing(conn, places[1], template_phones if copies else None)
+    conn.execute("COMMIT")
+    phases.append(Phase("phone places (m028_places, per number)", time.perf_counter() - t, made))
     conn.execute("PRAGMA temp_store=MEMORY")
     conn.execute("PRAGMA cache_size=-20000")
 

@@ -17,7 +17,7 @@ from dunning.i18n import current_language, language_of
 from dunning.money import minor_digits
 from dunning.owed import Owed
 from dunning.phones import time_zones
-from dunning.places import Jurisdiction, reach
+from dunning.places import Jurisdiction, known, reach
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
@@ -224,6 +224,11 @@ def timeline(
     return out
 
 
+def _zones_of(r: sqlite3.Row, country: str, subdivision: str | None) -> tuple[str, ...]:
+    known(r["e164"], r["stored_place"])  # its stored place first: no parse (m028_places)
+    return time_zones(r["e164"], country, subdivision)
+
+
 def load_account(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -271,10 +276,12 @@ def load_account(
             bool(r["do_not_call"]),
             bool(r["bad"]),
             names.get(r["contact_id"], ""),
-            time_zones(r["e164"], c["country"], c["subdivision"]),
+            _zones_of(r, c["country"], c["subdivision"]),
         )
         for r in conn.execute(
-            """SELECT p.* FROM phones p LEFT JOIN contacts ct ON ct.id = p.contact_id
+            """SELECT p.*, pp.place AS stored_place FROM phones p
+               LEFT JOIN contacts ct ON ct.id = p.contact_id
+               LEFT JOIN phone_places pp ON pp.e164 = p.e164
                WHERE p.customer_id = ? ORDER BY p.bad, p.do_not_call, ct.is_primary DESC, p.id""",
             (customer_id,),
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from dunning.phones import zone
-from dunning.places import Reach, reach, subdivision_code
+from dunning.places import Reach, known, reach, subdivision_code
 from dunning.queue.holidays import is_business_day
 
 
@@ -22,12 +22,18 @@ def account_reach(
     conn: sqlite3.Connection, customer_id: int, country: str, subdivision: str | None
 ) -> Reach:
     """Where the consumer may be: the zones of the address's subdivision and of every number
-    that may be dialled (not bad, not do-not-call), and whose rules apply."""
-    rows = conn.execute(
-        "SELECT e164 FROM phones WHERE customer_id = ? AND bad = 0 AND do_not_call = 0 ORDER BY id",
-        (customer_id,),
-    ).fetchall()
+    that may be dialled (not bad, not do-not-call), and whose rules apply. Each number's
+    stored place comes with it (``db/phone_places.py``): no phonenumbers parse for it."""
+    rows = conn.execute(_USABLE, (customer_id,)).fetchall()
+    for e164, place in rows:
+        known(e164, place)
     return reach(country, subdivision, tuple(r[0] for r in rows))
+
+
+_USABLE = (
+    "SELECT p.e164, pp.place FROM phones p LEFT JOIN phone_places pp ON pp.e164 = p.e164 "
+    "WHERE p.customer_id = ? AND p.bad = 0 AND p.do_not_call = 0 ORDER BY p.id"
+)
 
 
 @dataclass(frozen=True)

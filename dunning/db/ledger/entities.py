@@ -8,6 +8,8 @@ import json
 import sqlite3
 from collections.abc import Callable
 
+from dunning.db import phone_places
+
 CUSTOMER_STAGE = """
 CREATE TEMP TABLE stage_customers (
     line INTEGER PRIMARY KEY, ref TEXT, name TEXT, country TEXT, subdivision TEXT, language TEXT,
@@ -108,6 +110,7 @@ def _phones(
                        created_at) VALUES (?,?,?,?,?,?)""",
                 (cid, contact_id, e164, kind, do_not_call or 0, now),
             )
+            phone_places.fill(conn, (e164,))  # its place, so no claim parses it (m028_places)
             changed = True
             continue
         if do_not_call is not None and row["do_not_call"] != do_not_call:
