@@ -64,6 +64,7 @@ class BoardRow:
     working_on: str | None = None  # the account held now (reference)
     working_id: int | None = None
     working_name: str = ""
+    working_currency: str = ""
     working_since: datetime | None = None
     ready: int = 0
     waiting: int = 0
@@ -299,6 +300,10 @@ class BoardReader:
                 continue
             row.working_on, row.working_id = held.ref, held.customer_id
             row.working_name, row.working_since = held.name, held.since
+            cur = self.conn.execute(
+                "SELECT currency FROM customers WHERE id = ?", (held.customer_id,)
+            ).fetchone()
+            row.working_currency = cur[0] if cur else ""
 
     def _today(self, rows: dict[int, BoardRow], ids: list[int], start: str, end: str) -> None:
         conn = self.conn

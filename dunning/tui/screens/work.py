@@ -482,4 +482,6 @@ class WorkScreen(
             return self.session.may("review")
         if action == "disputes":
             return self.session.may("disputes")
+        if action == "board":  # leads only
+            return self.session.may("board")
         return True
