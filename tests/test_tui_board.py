@@ -157,3 +157,30 @@ async def test_the_board_in_french_narrow(db, clock):
         keys = [str(c.value) for c in table.columns]
         assert "collected" not in keys and {"who", "now", "ready", "untouched"} <= set(keys)
         assert "de 1" in text(pilot, "#board-unserved")
+
+
+async def test_the_palette_and_the_help_know_the_board(db, clock):
+    from test_tui_palette import open_palette, palette_hits
+    from tui_helpers import make_app
+
+    from dunning.tui.screens.help import HelpScreen
+
+    app = make_app(db, clock, "lena")  # started on her queue (nothing to call)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_palette(pilot, "team board")
+        assert palette_hits(app)[0].startswith("Team board")
+        await pilot.press("enter")
+        await on_board(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, HelpScreen))
+        from test_tui_lead_desk import help_text
+
+        shown = help_text(pilot)
+        assert "the account they are on now, read-only" in shown and "Outcomes" not in shown
+        await pilot.press("escape")
+        await open_palette(pilot, "my queue")
+        assert palette_hits(app)[0].startswith("My queue")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, WorkScreen))
+        assert len(pilot.app.screen_stack) == 2  # the board was on top of it: gone back

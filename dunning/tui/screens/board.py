@@ -302,7 +302,12 @@ class BoardScreen(Screen[None]):
             )
             if r.buckets is None:
                 out.append("\n" + _("open balance by bucket: reading…"), style="dim")
-            for cur, values in sorted(r.buckets.items())[:3] if r.buckets else []:
+            shown = sorted(
+                ((c, v) for c, v in (r.buckets or {}).items() if any(v)), key=lambda cv: -sum(cv[1])
+            )  # the largest first (the panel has room for two); nothing open: no line
+            if r.buckets is not None and not shown:
+                out.append("\n" + _("nothing open in the aging buckets"), style="dim")
+            for cur, values in shown[:2]:
                 out.append(f"\n{cur} ", style="bold")
                 out.append(
                     "  ".join(
