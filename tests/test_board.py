@@ -215,3 +215,18 @@ def test_the_real_entry_point(db):
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert {c["collector"] for c in json.loads(out.stdout)["collectors"]} == {"alice", "bruno"}
+
+
+def test_counts_changed_without_an_activity_are_read_again(db, clock, monkeypatch):
+    conn = connect(db)
+    reader = board.BoardReader(conn, clock, UTC_ZONE, "")
+    assert by_name(reader.live())["alice"].waiting == 0
+    with write_tx(conn):  # as a claim wakes or parks accounts: no activity written
+        conn.execute(
+            "UPDATE queue SET state = 'waiting' WHERE customer_id IN "
+            "(SELECT id FROM customers WHERE name IN ('Cogs Co', 'Bolt Brothers'))"
+        )
+    assert by_name(reader.live())["alice"].waiting == 0  # counted moments ago: kept
+    monkeypatch.setattr(board, "RECOUNT_EVERY", 0.0)
+    assert by_name(reader.live())["alice"].waiting == 2  # old enough: read again
+    conn.close()

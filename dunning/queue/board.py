@@ -41,7 +41,8 @@ from dunning.queue.presence import online
 from dunning.queue.rights import RightsError, require
 
 UNTOUCHED_DAYS = 14
-RECOUNT_EVERY = 30.0  # seconds: every collector's counts read again (accounts woken by time)
+RECOUNT_EVERY = 30.0  # seconds: a collector's counts read again (accounts woken by time)
+ROLL = 5  # at most this many collectors recounted per refresh for age alone
 BOOK_EVERY = 300.0  # seconds between two reads of the book tier on the screen
 COUNTED = ("ready", "waiting", "review")
 BUCKETS = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
@@ -223,7 +224,7 @@ class BoardReader:
         self.zone = zone
         self.team = team
         self._counts: dict[int, dict[str, int]] = {}
-        self._counted_at = float("-inf")
+        self._counted: dict[int, float] = {}  # collector -> when counted (monotonic)
         self._act_max = 0
         self._asg_max = 0
         self._pay_day: tuple[str, int] | None = None  # (day start, first payment id)
@@ -258,14 +259,20 @@ class BoardReader:
         return {int(r[0]) for r in rows if r[0] is not None}
 
     def _counts_for(self, ids: list[int]) -> None:
+        """Recount the collectors whose accounts changed, those never counted, and the
+        ``ROLL`` counted longest ago once older than RECOUNT_EVERY (accounts woken by
+        time change state without an activity): a refresh never recounts the whole team
+        but after a move (an assignment: who gave is not known here)."""
         now = time.monotonic()
         changed = self._changed()
-        if changed is None or now - self._counted_at >= RECOUNT_EVERY:
+        if changed is None:
             changed = set(ids)
-            self._counted_at = now
+        old = sorted((self._counted.get(c, float("-inf")), c) for c in ids)
+        changed |= {c for at, c in old[:ROLL] if now - at >= RECOUNT_EVERY}
         for cid in ids:
             if cid in changed or cid not in self._counts:
                 self._counts[cid] = self._count(cid)
+                self._counted[cid] = now
 
     # -- everything of the live tier ---------------------------------------------------
     def live(self) -> Board:
