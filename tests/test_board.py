@@ -158,6 +158,17 @@ def test_a_reader_recounts_after_a_commit(db, clock, run):
     assert code == 0, err
     again = by_name(reader.live())["alice"]
     assert (again.ready, again.waiting, again.attempts) == (3, 1, 1)
+    # read since the last id: a promise adds its amount; a void reads the day again
+    code, out, err = run("log", ref(conn, "Acme Anvils Inc."), "promise_to_pay", "--as",
+                         "alice", "--amount", "75", "--date", "+3d")  # fmt: skip
+    assert code == 0, err
+    again = by_name(reader.live())["alice"]
+    assert (again.attempts, again.promises, again.promised) == (2, 1, {"USD": 7_500})
+    act = conn.execute("SELECT MAX(id) FROM activities WHERE outcome = 'promise_to_pay'")
+    code, _, err = run("void", str(act.fetchone()[0]), "--as", "lena", "--reason", "test")
+    assert code == 0, err
+    again = by_name(reader.live())["alice"]
+    assert (again.attempts, again.promises, again.promised) == (1, 0, {})
     # a lead's move: both collectors recounted
     code, _, err = run("assign", ref(conn, "Dynamo Distribución"), "--to", "bruno", "--as",
                        "lena", "--reason", "Spanish")  # fmt: skip

@@ -34,6 +34,7 @@ from datetime import time as dtime
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.db import aging_snapshot, reports
 from dunning.i18n import _
+from dunning.queue.board_today import Today
 from dunning.queue.claims import list_claims
 from dunning.queue.collectors import Collector, _row_to_collector
 from dunning.queue.identity import Actor, refuse
@@ -194,25 +195,6 @@ def day_bounds(clock: Clock, zone: object) -> tuple[date, str, str]:
     return day, to_iso(start), to_iso(end)
 
 
-def _first_id_since(conn: sqlite3.Connection, table: str, column: str, since: str) -> int:
-    """The smallest id of ``table`` whose ``column`` >= since, by bisection over the
-    primary key (rows are appended as they are loaded: ids follow ``column``)."""
-    lo_row = conn.execute(f"SELECT MIN(id), MAX(id) FROM {table}").fetchone()
-    if lo_row[0] is None:
-        return 1
-    lo, hi = int(lo_row[0]), int(lo_row[1]) + 1
-    while lo < hi:
-        mid = (lo + hi) // 2
-        row = conn.execute(
-            f"SELECT id, {column} FROM {table} WHERE id >= ? ORDER BY id LIMIT 1", (mid,)
-        ).fetchone()
-        if row is None or row[1] >= since:
-            hi = mid
-        else:
-            lo = int(row[0]) + 1
-    return lo
-
-
 class BoardReader:
     """Reads a team's board again and again, cheaply: it remembers the counts of the last
     read and the ids it read up to, and recounts only what changed."""
@@ -227,7 +209,7 @@ class BoardReader:
         self._counted: dict[int, float] = {}  # collector -> when counted (monotonic)
         self._act_max = 0
         self._asg_max = 0
-        self._pay_day: tuple[str, int] | None = None  # (day start, first payment id)
+        self._day_figures = Today()
 
     # -- the ready / waiting / review counts -------------------------------------------
     def _count(self, cid: int) -> dict[str, int]:
@@ -291,7 +273,13 @@ class BoardReader:
                 c = self._counts[cid]
                 row.ready, row.waiting, row.review = c["ready"], c["waiting"], c["review"]
             self._presence(rows, now)
-            self._today(rows, ids, start, end)
+            days = self._day_figures.read(conn, start, end)
+            for cid, row in rows.items():
+                d = days.get(cid)
+                if d is not None:
+                    row.attempts, row.contacts, row.rpc = d.attempts, d.contacts, d.rpc
+                    row.promises, row.promised = d.promises, dict(d.promised)
+                    row.broken, row.collected = d.broken, dict(d.collected)
         finally:
             conn.execute("COMMIT")
         return Board(self.team, day, now, list(rows.values()))
@@ -311,58 +299,6 @@ class BoardReader:
                 "SELECT currency FROM customers WHERE id = ?", (held.customer_id,)
             ).fetchone()
             row.working_currency = cur[0] if cur else ""
-
-    def _today(self, rows: dict[int, BoardRow], ids: list[int], start: str, end: str) -> None:
-        conn = self.conn
-        marks = ",".join("?" * len(ids))
-        if not ids:
-            return
-        for r in conn.execute(
-            f"""SELECT a.collector_id, SUM(a.attempt), SUM(a.contact), SUM(a.rpc)
-                FROM activities a INDEXED BY activities_collector
-                WHERE a.collector_id IN ({marks}) AND a.at >= ? AND a.at < ?
-                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
-                GROUP BY a.collector_id""",
-            (*ids, start, end),
-        ):
-            row = rows[int(r[0])]
-            row.attempts, row.contacts, row.rpc = int(r[1] or 0), int(r[2] or 0), int(r[3] or 0)
-        for r in conn.execute(
-            f"""SELECT a.collector_id, p.currency, COUNT(DISTINCT a.id), SUM(p.amount_minor)
-                FROM activities a INDEXED BY activities_collector
-                JOIN promises p ON p.customer_id = a.customer_id AND p.activity_id = a.id
-                WHERE a.collector_id IN ({marks}) AND a.at >= ? AND a.at < ?
-                  AND a.outcome IN ('promise_to_pay', 'payment_plan')
-                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
-                GROUP BY a.collector_id, p.currency""",
-            (*ids, start, end),
-        ):
-            row = rows[int(r[0])]
-            row.promises += int(r[2])
-            row.promised[r[1]] = int(r[3] or 0)
-        # the system decides promises (collector NULL): broken ones today, by owner now
-        for r in conn.execute(
-            """SELECT q.collector_id, COUNT(*) FROM activities a INDEXED BY activities_collector
-               JOIN queue q ON q.customer_id = a.customer_id
-               WHERE a.collector_id IS NULL AND a.at >= ? AND a.at < ?
-                 AND a.outcome = 'system' AND json_extract(a.details, '$.status') = 'broken'
-                 AND json_extract(a.details, '$.from') = 'pending'
-               GROUP BY q.collector_id""",
-            (start, end),
-        ):
-            if r[0] in rows:
-                rows[int(r[0])].broken = int(r[1])
-        if self._pay_day is None or self._pay_day[0] != start:
-            self._pay_day = (start, _first_id_since(conn, "payments", "created_at", start))
-        for r in conn.execute(
-            """SELECT q.collector_id, p.currency, SUM(p.amount_minor) FROM payments p
-               JOIN queue q ON q.customer_id = p.customer_id
-               WHERE p.id >= ? AND p.created_at >= ? AND p.created_at < ? AND p.amount_minor > 0
-               GROUP BY q.collector_id, p.currency""",
-            (self._pay_day[1], start, end),
-        ):
-            if r[0] in rows:
-                rows[int(r[0])].collected[r[1]] = int(r[2])
 
 
 def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None) -> Book:
