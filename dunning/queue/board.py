@@ -302,7 +302,8 @@ class BoardReader:
 
 
 def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None) -> Book:
-    """The slow tier: one pass over the queue, and the aging by collector."""
+    """The slow tier: a pass over the queue and one over the customers, and the aging by
+    collector."""
     now = clock.now()
     day = day_bounds(clock, zone)[0]
     cutoff = to_iso(now - timedelta(days=UNTOUCHED_DAYS))
@@ -317,19 +318,26 @@ def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | 
     unserved: dict[str, int] = {}
     conn.execute("BEGIN")
     try:
-        for cid, lang, n, old in conn.execute(
-            f"""SELECT q.collector_id, c.language, COUNT(*),
-                       SUM(MAX(COALESCE(q.last_attempt_at, ''), COALESCE(q.last_contact_at, ''))
+        # two sequential scans rather than a million look-ups: the queue alone for the
+        # untouched, the customers alone (their language) for the languages nobody speaks
+        for cid, old in conn.execute(
+            f"""SELECT collector_id,
+                       SUM(MAX(COALESCE(last_attempt_at, ''), COALESCE(last_contact_at, ''))
                            < ?)
-                FROM queue q NOT INDEXED JOIN customers c ON c.id = q.customer_id
-                WHERE q.state IN ({states})
-                GROUP BY q.collector_id, c.language""",
+                FROM queue NOT INDEXED WHERE state IN ({states}) GROUP BY collector_id""",
             (cutoff,),
         ):
-            if cid is not None and cid not in scope:
-                continue
-            untouched[cid] = untouched.get(cid, 0) + int(old or 0)
-            if lang not in spoken:
+            if cid is None or cid in scope:
+                untouched[cid] = int(old or 0)
+        marks = ",".join("?" * len(spoken))
+        for lang, cid, n in conn.execute(
+            f"""SELECT c.language, q.collector_id, COUNT(*)
+                FROM customers c NOT INDEXED JOIN queue q ON q.customer_id = c.id
+                WHERE c.language NOT IN ({marks}) AND q.state IN ({states})
+                GROUP BY c.language, q.collector_id""",
+            tuple(spoken),
+        ):
+            if cid is None or cid in scope:
                 unserved[lang] = unserved.get(lang, 0) + int(n)
     finally:
         conn.execute("COMMIT")
