@@ -87,23 +87,17 @@ class Today:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        last = None
-        # one pass over today's activities of every collector, the promises beside them
+        # one pass over today's activities of every collector (the index gives the day's
+        # rows; each row is read once), and the promises of the promise outcomes alone
         for r in conn.execute(
-            f"""SELECT a.collector_id, a.id, a.attempt, a.contact, a.rpc, a.outcome,
-                       p.currency, SUM(p.amount_minor)
+            f"""SELECT a.collector_id, a.id, a.customer_id, a.attempt, a.contact, a.rpc,
+                       a.outcome
                 FROM activities a INDEXED BY activities_collector
-                LEFT JOIN promises p ON a.outcome IN ('promise_to_pay', 'payment_plan')
-                     AND p.customer_id = a.customer_id AND p.activity_id = a.id
                 WHERE a.collector_id IN ({marks}) AND a.at >= ? AND a.at < ? AND a.id <= ?
-                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
-                GROUP BY a.id, p.currency""",
+                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
             (*ids, start, end, upto),
         ):
-            again = r[1] == last  # the same activity, a second currency: no second attempt
-            last = r[1]
-            self._add(int(r[0]), 0 if again else r[2], 0 if again else r[3],
-                      0 if again else r[4], r[5], r[6], r[7])  # fmt: skip
+            self._one(conn, int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
         for r in conn.execute(
             """SELECT q.collector_id, COUNT(*) FROM activities a INDEXED BY activities_collector
                JOIN queue q ON q.customer_id = a.customer_id
@@ -144,18 +138,23 @@ class Today:
                 if r["outcome"] == "system" and r["owner"] is not None and _broke(r["details"]):
                     self._day(int(r["owner"])).broken += 1
                 continue
-            promised = [(None, None)]
-            if r["outcome"] in PROMISE_OUTCOMES:
-                promised = conn.execute(
-                    """SELECT currency, SUM(amount_minor) FROM promises
-                       WHERE customer_id = ? AND activity_id = ? GROUP BY currency""",
-                    (r["customer_id"], r["id"]),
-                ).fetchall() or [(None, None)]
-            for n, (cur, amount) in enumerate(promised):
-                first = n == 0
-                self._add(int(r["collector_id"]), r["attempt"] if first else 0,
-                          r["contact"] if first else 0, r["rpc"] if first else 0,
-                          r["outcome"], cur, amount)  # fmt: skip
+            self._one(conn, int(r["collector_id"]), r["id"], r["customer_id"], r["attempt"],
+                      r["contact"], r["rpc"], r["outcome"])  # fmt: skip
+
+    def _one(self, conn: sqlite3.Connection, cid: int, act: int, customer: int, attempt: int,
+             contact: int, rpc: int, outcome: str) -> None:  # fmt: skip
+        """Add one activity: its flags, and the promises a promise outcome made."""
+        promised: list[tuple[str | None, int | None]] = [(None, None)]
+        if outcome in PROMISE_OUTCOMES:
+            promised = conn.execute(
+                """SELECT currency, SUM(amount_minor) FROM promises
+                   WHERE customer_id = ? AND activity_id = ? GROUP BY currency""",
+                (customer, act),
+            ).fetchall() or [(None, None)]
+        for n, (cur, amount) in enumerate(promised):
+            first = n == 0  # a second currency: no second attempt
+            self._add(cid, attempt if first else 0, contact if first else 0,
+                      rpc if first else 0, outcome, cur, amount)  # fmt: skip
 
     def _payments(self, conn: sqlite3.Connection, after: int, upto: int, start: str,
                   end: str) -> None:  # fmt: skip
