@@ -241,3 +241,18 @@ def test_counts_changed_without_an_activity_are_read_again(db, clock, monkeypatc
     monkeypatch.setattr(board, "RECOUNT_EVERY", 0.0)
     assert by_name(reader.live())["alice"].waiting == 2  # old enough: read again
     conn.close()
+
+
+def test_counted_in_one_pass_or_per_collector_the_same(db, clock, monkeypatch):
+    conn = connect(db)
+    each = [
+        (r.ready, r.waiting, r.review)
+        for r in board.BoardReader(conn, clock, UTC_ZONE, "").live().rows
+    ]
+    monkeypatch.setattr(board, "BULK", 0)  # a big team: one GROUP BY over the index
+    bulk = [
+        (r.ready, r.waiting, r.review)
+        for r in board.BoardReader(conn, clock, UTC_ZONE, "").live().rows
+    ]
+    assert each == bulk == [(4, 0, 0), (1, 0, 0)]
+    conn.close()

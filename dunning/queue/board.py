@@ -43,6 +43,7 @@ from dunning.queue.rights import RightsError, require
 
 UNTOUCHED_DAYS = 14
 RECOUNT_EVERY = 30.0  # seconds: a collector's counts read again (accounts woken by time)
+BULK = 8  # more collectors than this to count: one GROUP BY over the index instead
 ROLL = 5  # at most this many collectors recounted per refresh for age alone
 BOOK_EVERY = 300.0  # seconds between two reads of the book tier on the screen
 COUNTED = ("ready", "waiting", "review")
@@ -251,10 +252,21 @@ class BoardReader:
             changed = set(ids)
         old = sorted((self._counted.get(c, float("-inf")), c) for c in ids)
         changed |= {c for at, c in old[:ROLL] if now - at >= RECOUNT_EVERY}
-        for cid in ids:
-            if cid in changed or cid not in self._counts:
-                self._counts[cid] = self._count(cid)
-                self._counted[cid] = now
+        todo = [c for c in ids if c in changed or c not in self._counts]
+        if len(todo) > BULK:  # the first read, a move: one pass over the worklist index
+            got: dict[int, dict[str, int]] = {c: dict.fromkeys(COUNTED, 0) for c in todo}
+            for cid, state, n in self.conn.execute(
+                """SELECT collector_id, state, COUNT(*) FROM queue INDEXED BY queue_worklist
+                   WHERE state IN ('ready', 'waiting', 'review') GROUP BY collector_id, state"""
+            ):
+                if cid in got:
+                    got[cid][state] = int(n)
+            self._counts.update(got)
+            self._counted.update(dict.fromkeys(todo, now))
+            return
+        for cid in todo:
+            self._counts[cid] = self._count(cid)
+            self._counted[cid] = now
 
     # -- everything of the live tier ---------------------------------------------------
     def live(self) -> Board:
