@@ -87,17 +87,30 @@ class Today:
         if not ids:
             return
         marks = ",".join("?" * len(ids))
-        # one pass over today's activities of every collector (the index gives the day's
-        # rows; each row is read once), and the promises of the promise outcomes alone
+        # summed by SQLite (a day is tens of thousands of rows: no Python per row): the
+        # flags of today's activities, then the promises of the promise outcomes
         for r in conn.execute(
-            f"""SELECT a.collector_id, a.id, a.customer_id, a.attempt, a.contact, a.rpc,
-                       a.outcome
+            f"""SELECT a.collector_id, SUM(a.attempt), SUM(a.contact), SUM(a.rpc)
                 FROM activities a INDEXED BY activities_collector
                 WHERE a.collector_id IN ({marks}) AND a.at >= ? AND a.at < ? AND a.id <= ?
-                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
+                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
+                GROUP BY a.collector_id""",
             (*ids, start, end, upto),
         ):
-            self._one(conn, int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
+            self._add(int(r[0]), r[1], r[2], r[3], "", None, None)
+        for r in conn.execute(
+            f"""SELECT a.collector_id, p.currency, COUNT(DISTINCT a.id), SUM(p.amount_minor)
+                FROM activities a INDEXED BY activities_collector
+                JOIN promises p ON p.customer_id = a.customer_id AND p.activity_id = a.id
+                WHERE a.collector_id IN ({marks}) AND a.at >= ? AND a.at < ? AND a.id <= ?
+                  AND a.outcome IN ('promise_to_pay', 'payment_plan')
+                  AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
+                GROUP BY a.collector_id, p.currency""",
+            (*ids, start, end, upto),
+        ):
+            day = self._day(int(r[0]))
+            day.promises += int(r[2])
+            day.promised[r[1]] = day.promised.get(r[1], 0) + int(r[3] or 0)
         for r in conn.execute(
             """SELECT q.collector_id, COUNT(*) FROM activities a INDEXED BY activities_collector
                JOIN queue q ON q.customer_id = a.customer_id
