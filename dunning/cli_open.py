@@ -30,10 +30,13 @@ def open_app(ctx: Context, path: Path, as_name: str | None = None) -> int:
     from dunning import babel_start
 
     babel_start.install(collector.locale)  # the first figures' data, trimmed (~10 ms)
-    from dunning.queue.session import start_session
+    from dunning.queue.session import WorkSession, start_session, use_collector_clock
 
-    # the first account is claimed and loaded while Textual imports
-    session = start_session(path, collector, settings)
+    if collector.is_lead:  # a lead starts on the team board: no account claimed ahead
+        use_collector_clock(collector)
+        session = WorkSession(path, collector, settings)
+    else:  # the first account is claimed and loaded while Textual imports
+        session = start_session(path, collector, settings)
     try:
         from dunning.tui.app import run_app  # Textual is slow to import: only here
     except BaseException:

@@ -38,6 +38,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "disputes": ("lead", "admin"),  # open disputes: list and resolve (queue/disputes.py)
     "rebalance": ("lead", "admin"),  # spread a book, lend it until a date (queue/rebalance.py)
     "routing": ("lead", "admin"),  # who can serve which language (queue/routing.py)
+    "board": ("lead", "admin"),  # the team board (queue/board.py)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -61,6 +62,7 @@ ACTION_NAMES: dict[str, str] = {
     "disputes": N_("resolve disputes"),
     "rebalance": N_("rebalance accounts"),
     "routing": N_("check routing by language"),
+    "board": N_("see the team board"),
 }
 
 

@@ -43,10 +43,17 @@ class DunningApp(App[None]):
     BINDINGS = [Binding("ctrl+c", "quit", N_("Quit"), show=False, priority=True)]
 
     def __init__(
-        self, session: WorkSession, settings: Settings | None = None, *, freeze_gc: bool = False
+        self,
+        session: WorkSession,
+        settings: Settings | None = None,
+        *,
+        freeze_gc: bool = False,
+        start: str = "work",
     ) -> None:
         super().__init__()
         self.session = session
+        # "board": a lead's start (run_app), the team board; "work": the next account
+        self.start = "board" if start == "board" and session.may("board") else "work"
         # After the first account is drawn, move everything alive then (Textual, the
         # widgets, the catalogs) out of the collector's reach: full collections then take
         # 3-15 ms instead of 25-60 ms, and stop landing between a key and the next account.
@@ -85,16 +92,10 @@ class DunningApp(App[None]):
         return None
 
     def on_mount(self) -> None:
-        screen = WorkScreen(self.session)
-        # the width's breakpoint class given now, as the screen's first resize would give
-        # it: that resize then changes no class, and the whole screen is not styled twice
-        # before its first frame (start -> first account)
-        marks = {name: False for _, name in self.HORIZONTAL_BREAKPOINTS}
-        for name in screen._get_breakpoint_classes(self.size.width, self.HORIZONTAL_BREAKPOINTS):  # noqa: SLF001
-            marks[name] = True
-        screen.update_classes(marks, update=False)
-        self.push_screen(screen)
-        self.set_timer(10, startup.resume_collections)  # if no account ever comes
+        if self.start == "board":
+            self._start_on_board()
+        else:
+            self._start_on_work()
         self.theme_changed_signal.subscribe(self, self._theme_picked)
         warning = self.session.file_warning()
         if warning:
@@ -105,6 +106,27 @@ class DunningApp(App[None]):
                 loop.add_signal_handler(sig, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError):
             pass  # not the main thread (tests) or no signals on this platform
+
+    def _start_on_board(self) -> None:
+        """A lead's start: the team board (tui/screens/board.py); ``w`` there opens their
+        own queue. No account is claimed until they do."""
+        from dunning.tui.screens.board import BOARD_NAME, BoardScreen
+
+        self.install_screen(BoardScreen(self.session), BOARD_NAME)
+        self.push_screen(BOARD_NAME)
+        self.set_timer(2, startup.resume_collections)
+
+    def _start_on_work(self) -> None:
+        screen = WorkScreen(self.session)
+        # the width's breakpoint class given now, as the screen's first resize would give
+        # it: that resize then changes no class, and the whole screen is not styled twice
+        # before its first frame (start -> first account)
+        marks = {name: False for _, name in self.HORIZONTAL_BREAKPOINTS}
+        for name in screen._get_breakpoint_classes(self.size.width, self.HORIZONTAL_BREAKPOINTS):  # noqa: SLF001
+            marks[name] = True
+        screen.update_classes(marks, update=False)
+        self.push_screen(screen)
+        self.set_timer(10, startup.resume_collections)  # if no account ever comes
 
     def _theme_picked(self, theme: Theme) -> None:
         """Remember the theme picked (Textual's picker, ctrl+p "theme") for next time."""
@@ -144,8 +166,11 @@ class DunningApp(App[None]):
         super().exit(*args, **kwargs)
 
     def _save_and_release(self) -> None:
-        screen = self.screen
-        if isinstance(screen, WorkScreen):
+        # the work screen may be under another (a lead's board) or installed beside it
+        screen = next((s for s in reversed(self.screen_stack) if isinstance(s, WorkScreen)), None)
+        if screen is None and self.is_screen_installed("work"):
+            screen = self.get_screen("work")
+        if isinstance(screen, WorkScreen) and screen.is_mounted:
             try:
                 screen.save_draft_now()
                 self.session.release()
@@ -165,7 +190,8 @@ def run_app(
     if session is None:
         session = start_session(db_path, collector, settings)
     try:
-        DunningApp(session, settings, freeze_gc=True).run()
+        start = "board" if collector.is_lead else "work"  # a lead starts on the team board
+        DunningApp(session, settings, freeze_gc=True, start=start).run()
     finally:
         session.close()
     return 0

@@ -41,6 +41,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("search", "search", N_("Search"), N_("find customer")),
     ("lead.reassign", "reassign", N_("Reassign"), N_("give to another collector")),
     ("lead.rebalance", "rebalance", N_("Rebalance"), N_("spread sick day team")),
+    ("lead.board", "board", N_("Team board"), N_("board team collectors")),
     ("aging", "aging", N_("Aging"), N_("report")),
     ("history", "history", N_("History"), ""),
     ("undo", "undo", N_("Undo"), ""),
@@ -50,20 +51,38 @@ COMMANDS: list[tuple[str, str, str, str]] = [
 ]  # fmt: skip
 
 
+# the team board's actions (tui/screens/board.py), when it is the screen
+BOARD_COMMANDS: list[tuple[str, str, str, str]] = [
+    ("board.accounts", "accounts", N_("Collector's accounts"), N_("account list")),
+    ("board.open", "open_working", N_("Open the account they are on"), N_("now working")),
+    ("board.work", "work", N_("My queue"), N_("work next account")),
+    ("board.review", "review_queue", N_("Review queue"), N_("review")),
+    ("board.disputes", "disputes", N_("Disputes"), ""),
+    ("board.reload", "reload", N_("Reload"), ""),
+    ("board.help", "help", N_("Help"), N_("keys")),
+    ("board.quit", "quit", N_("Quit"), ""),
+]  # fmt: skip
+
+
 class WorkCommands(Provider):
     """The work screen's actions, by their translated names."""
 
     def _commands(self) -> list[tuple[str, str, str, str]]:
         """(name shown, words searched, action, key) of what may run now."""
+        from dunning.tui.screens.board import BoardScreen
         from dunning.tui.screens.help import keys_by_id
         from dunning.tui.screens.work import WorkScreen
 
         screen = self.screen
-        if not isinstance(screen, WorkScreen):
+        if isinstance(screen, BoardScreen):
+            table = BOARD_COMMANDS
+        elif isinstance(screen, WorkScreen):
+            table = COMMANDS
+        else:
             return []
         keys = keys_by_id(screen)
         out = []
-        for bid, action, name, words in COMMANDS:
+        for bid, action, name, words in table:
             verb, _paren, rest = action.partition("(")
             params = tuple(p.strip("')") for p in rest.split(",") if p) if rest else ()
             if screen.check_action(verb, params) is not True:

@@ -51,6 +51,15 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("lead.review", N_("the review queue: refused and escalated accounts to decide (leads)")),
     ("lead.disputes", N_("open disputes by department and age; resolve them (leads)")),
     ("lead.rebalance", N_("spread a collector's accounts or the team's, with a preview (leads)")),
+    ("lead.board", N_("the team board: each collector's day, queue and balances (leads)")),
+    # the board's own keys (tui/screens/board.py)
+    ("board.accounts", N_("the collector's account list")),
+    ("board.open", N_("the account they are on now, read-only (its history)")),
+    ("board.work", N_("your own queue; T there comes back to the board")),
+    ("board.review", N_("the review queue")),
+    ("board.disputes", N_("open disputes")),
+    ("board.reload", N_("read the board and the balances again now")),
+    ("board.quit", N_("quit")),
     ("reload", N_("reload the account")),
     ("quit", N_("quit; the note is kept")),
 ]
@@ -103,6 +112,14 @@ class HelpScreen(ModalScreen[None]):
         for bid, what in OTHER_HELP:
             if bid in keys and (not bid.startswith("lead.") or self.is_lead):
                 others.add_row(keys[bid], _(what))
+        if not outcomes.row_count:  # the team board: its own keys only
+            others.add_row("j/k", _("move between collectors"))
+            return Group(
+                Text(_("Team board: one row per collector, live"), style="bold"),
+                others,
+                Text(""),
+                Text(_("esc or ? closes this help"), style="dim"),
+            )
         others.add_row("j/k g/G", _("scroll the account"))
         title = _("Outcomes: one key, a dialog only when it needs data, then the next account")
         foot = Text(_("Outcome keys are letters in the note: esc first."), style="dim")

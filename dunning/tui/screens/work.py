@@ -484,4 +484,6 @@ class WorkScreen(
             return self.session.may("disputes")
         if action == "rebalance":
             return self.session.may("rebalance")
+        if action == "board":  # leads only
+            return self.session.may("board")
         return True

@@ -74,6 +74,7 @@ def work_bindings() -> list[Binding]:
         Binding("R", "review_queue", N_("Review"), id="lead.review", show=False, priority=True),
         Binding("D", "disputes", N_("Disputes"), id="lead.disputes", show=False, priority=True),
         Binding("M", "rebalance", N_("Rebalance"), id="lead.rebalance", show=False, priority=True),
+        Binding("T", "board", N_("Board"), id="lead.board", show=False, priority=True),
         Binding("h", "history", N_("History"), id="history", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),

@@ -96,6 +96,13 @@ class NavigationMixin:
 
         self.app.push_screen(ReviewScreen(self.session))
 
+    def action_board(self) -> None:
+        if not self.session.may("board"):
+            return
+        from dunning.tui.screens.board import show_board
+
+        show_board(self.app, self.session)
+
     def action_disputes(self) -> None:
         if not self.session.may("disputes"):
             return
