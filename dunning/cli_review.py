@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 
 from dunning.cli_base import EXIT_ERROR, EXIT_USAGE, CliError, Context
@@ -17,6 +18,7 @@ from dunning.clock import from_iso
 from dunning.i18n import _
 from dunning.money import format_money
 from dunning.queue import disputes, review
+from dunning.queue.approvals import ApprovalRefused
 from dunning.queue.calendar import account_zones
 from dunning.queue.collectors import Collector, get_collector
 from dunning.textsafe import json_text
@@ -83,6 +85,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(handler=cmd_disputes_resolve)
 
+    p = sub.add_parser(
+        "config",
+        help="the settings in force (the approval policy among them)",
+        description="Every setting in force, from the config file (--config, $DUNNING_CONFIG, "
+        "~/.config/dunning/config.toml) or its default: [approvals] says which payment "
+        "plans, settlements, write-offs and credit-hold releases wait for a lead.",
+    )
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    sp = csub.add_parser("show", help="print the settings in force, as TOML")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(handler=cmd_config_show)
+
 
 def _lead(ctx: Context, conn: object, action: str, target: str) -> Collector:
     actor = ctx.authorize(conn, action, target=target)  # type: ignore[arg-type]
@@ -99,7 +113,7 @@ def _lead(ctx: Context, conn: object, action: str, target: str) -> Collector:
 def _refusals() -> Iterator[None]:
     try:
         yield
-    except (review.ReviewRefused, disputes.DisputeRefused) as exc:
+    except (review.ReviewRefused, disputes.DisputeRefused, ApprovalRefused) as exc:
         raise CliError(str(exc), EXIT_ERROR) from None
     except (review.ReviewError, disputes.DisputeError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -225,4 +239,44 @@ def cmd_disputes_resolve(args: argparse.Namespace, ctx: Context) -> int:
         )  # fmt: skip
     else:
         print(done.text())
+    return 0
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json_text(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def cmd_config_show(args: argparse.Namespace, ctx: Context) -> int:
+    """The settings in force as TOML a config file would take (tables last)."""
+    data = asdict(ctx.settings())
+    if args.json:
+        _emit(data)
+        return 0
+    tables: list[tuple[str, dict[str, object]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            print(f"{key} = {_toml(value)}")
+    for name, table in tables:
+        print(f"\n[{name}]")
+        subs = [(k, v) for k, v in table.items() if isinstance(v, dict)]
+        for k, v in table.items():
+            if not isinstance(v, dict):
+                print(f"{json_text(k) if not k.isidentifier() else k} = {_toml(v)}")
+        for k, v in subs:
+            print(f"\n[{name}.{k}]")
+            for kk, vv in v.items():
+                print(f"{kk} = {_toml(vv)}")
+    if ctx.settings().approvals.writeoff_limit:
+        print(
+            "\n# "
+            + _("writeoff_limit: whole units of the account's currency; -1 no limit, 0 never alone")
+        )
     return 0
