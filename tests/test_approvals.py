@@ -16,6 +16,7 @@ import pytest
 
 from dunning.cli import main
 from dunning.clock import FixedClock
+from dunning.i18n import set_language
 from dunning.queue import review
 from dunning.queue.approvals import ApprovalRefused
 from dunning.queue.collectors import get_collector
@@ -336,3 +337,12 @@ def test_cli_settlement_and_config_show(run, conn, ledger, team, acct):
     code, out, err = run("config", "show")
     assert code == 0, err
     assert "[approvals]" in out and "plan_max_months = 6" in out and "lead = 500" in out
+
+
+def test_french_waiting_and_refusal(conn, ledger, team, clock, settings):
+    big = ledger.customer("Gros", collector=team["alice"])
+    logged = log(ledger, team, big, "escalated", escalation="writeoff")
+    set_language("fr")
+    assert logged.waiting_text == "en attente d’approbation : demande de radiation"
+    with pytest.raises(ApprovalRefused, match="lena peut radier jusqu’à"):
+        review.decide(conn, clock, settings, who(conn, "lena"), big, "writeoff_approved", "x")
