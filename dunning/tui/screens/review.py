@@ -35,6 +35,7 @@ class ReviewScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,R", "close", N_("Back"), id="review.back"),
         Binding("enter", "open", N_("History"), id="review.open"),
+        Binding("o", "look", N_("Account"), id="review.look", show=False),
         Binding("b", "decide('back')", N_("To collector"), id="review.back_to"),
         Binding("c", "decide('collector')", N_("Other"), id="review.collector"),
         Binding("l", "decide('legal')", N_("Legal"), id="review.legal"),
@@ -216,6 +217,15 @@ class ReviewScreen(Screen[None]):
         self.app.push_screen(
             HistoryScreen(self.session, item.customer_id, item.name, item.currency)
         )
+
+    def action_look(self) -> None:
+        """o: the account read-only, with who holds it (never breaking the hold)."""
+        item = self._current()
+        if item is None:
+            return
+        from dunning.tui.screens.account_view import open_read_only
+
+        open_read_only(self.app, self.session, item.customer_id)
 
     def action_decide(self, decision: str) -> None:
         item = self._current()
