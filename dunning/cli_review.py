@@ -30,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         help="the lead's review queue: list and decide (leads)",
         description="Accounts a collector refused or escalated to lead review wait in the "
         "review queue until a lead or admin decides: back to a collector's queue (with a "
-        "next action), legal, agency, write-off approved or declined. Each decision is "
-        "recorded with who, when and why.",
+        "next action), legal, agency, write-off approved or declined; and what the approval "
+        "policy ([approvals], `dunning config show`) sent there: a payment plan, a "
+        "settlement, a write-off or a credit-hold release, approved (the terms take effect) "
+        "or declined (back to the collector). Each decision is recorded with who, when and "
+        "why.",
     )
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     lp = rsub.add_parser("list", help="the accounts in review, oldest first")
@@ -44,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         dest="decision",
         required=True,
         metavar="DECISION",
-        help="back | collector:NAME | legal | agency | writeoff-approve | writeoff-decline",
+        help="back | collector:NAME | legal | agency | writeoff-approve | writeoff-decline | "
+        "plan-approve | plan-decline | settlement-approve | settlement-decline | "
+        "hold-release-approve | hold-release-decline",
     )
     dp.add_argument("--reason", required=True, help="why (kept with the decision)")
     dp.add_argument(
@@ -144,6 +149,8 @@ def cmd_review_list(args: argparse.Namespace, ctx: Context) -> int:
             f"{_local(i.since)}  {i.ref:<10} {i.collector or '-':<10} {i.came_for_text:<26} "
             f"{owed:>14}  {i.name}" + (f"  | {note}" if note else "")
         )
+        if i.terms:  # what a collector proposed (queue/approvals.py)
+            print(f"    {i.terms}")
     print(_("{n} account(s) in review").format(n=len(items)))
     return 0
 

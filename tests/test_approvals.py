@@ -297,6 +297,7 @@ def test_cli_plan_waits_then_lead_approves(run, conn, ledger, team, acct):
     assert "waiting for approval: payment plan outside policy" in out
     code, out, err = run("review", "list", "--as", "lena")
     assert "payment plan outside policy" in out and "slow payer" in out
+    assert "3 instalments, $100.00 on Dec 1, 2026 … $800.00 on Sep 1, 2027" in out
     code, out, err = run("review", "decide", "C00001", "--to", "plan-approve", "--reason",
                          "known customer", "--as", "alice")  # fmt: skip
     assert code == 1 and "may not decide accounts in review" in err
@@ -346,3 +347,16 @@ def test_french_waiting_and_refusal(conn, ledger, team, clock, settings):
     assert logged.waiting_text == "en attente d’approbation : demande de radiation"
     with pytest.raises(ApprovalRefused, match="lena peut radier jusqu’à"):
         review.decide(conn, clock, settings, who(conn, "lena"), big, "writeoff_approved", "x")
+
+
+def test_a_request_voided_before_the_lead_decides_leaves_the_review_queue(
+    conn, ledger, team, acct, clock, settings
+):
+    from dunning.queue.void import void_activity
+
+    logged = log(ledger, team, acct, "payment_plan", instalments=monthly(10, 10_000))
+    assert ledger.queue_row(acct)["state"] == "review"
+    void_activity(conn, clock, settings, by=who(conn, "alice"), activity_id=logged.activity_id,
+                  reason="typed the wrong months")  # fmt: skip
+    assert ledger.queue_row(acct)["state"] == "ready"
+    assert review.list_review(conn, clock, who(conn, "lena")) == []
