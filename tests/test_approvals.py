@@ -182,7 +182,9 @@ def test_settlements_within_and_above_the_discount(conn, ledger, team, clock, se
 
 
 def test_bad_requests_are_named_and_change_nothing(conn, ledger, team, acct):
-    with pytest.raises(OutcomeError, match="not less than what is owed"):
+    with pytest.raises(
+        OutcomeError, match=r"\$1,000.00 is not less than what is owed \(\$1,000.00\)"
+    ):
         log(ledger, team, acct, "escalated", escalation="settlement", amount_minor=100_000,
             on_date=TODAY + timedelta(days=3))  # fmt: skip
     with pytest.raises(OutcomeError, match="needs the amount agreed"):

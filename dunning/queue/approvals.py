@@ -94,7 +94,9 @@ def limit_minor(settings: Settings, role: str, currency: str) -> int | None:
     return major * 10 ** minor_digits(currency)
 
 
-def check_request(inp: OutcomeInput, status: str, owed_minor: int, ref: str) -> None:
+def check_request(
+    inp: OutcomeInput, status: str, owed_minor: int, ref: str, currency: str, locale: str
+) -> None:
     """What a request must hold (bad input: OutcomeError, one line naming the value)."""
     e = inp.escalation
     if e == "settlement":
@@ -103,7 +105,8 @@ def check_request(inp: OutcomeInput, status: str, owed_minor: int, ref: str) -> 
         if inp.amount_minor >= owed_minor:
             raise OutcomeError(
                 _("a settlement of {amount} is not less than what is owed ({owed})").format(
-                    amount=inp.amount_minor, owed=owed_minor
+                    amount=format_money(inp.amount_minor, currency, locale),
+                    owed=format_money(owed_minor, currency, locale),
                 )
             )
     elif e == "writeoff" and owed_minor <= 0:
@@ -116,7 +119,7 @@ def check_request(inp: OutcomeInput, status: str, owed_minor: int, ref: str) -> 
 
 def route(
     settings: Settings, role: str, status: str, currency: str, owed_minor: int,
-    inp: OutcomeInput, today: date, ref: str,
+    inp: OutcomeInput, today: date, ref: str, locale: str = "en_US",
 ) -> Routed | None:  # fmt: skip
     """The review reason and proposal when the policy sends ``inp`` to a lead; None when
     it takes effect at once. Bad request input raises OutcomeError."""
@@ -144,7 +147,7 @@ def route(
         )
     if inp.outcome != "escalated" or inp.escalation not in REQUESTS:
         return None
-    check_request(inp, status, owed_minor, ref)
+    check_request(inp, status, owed_minor, ref, currency, locale)
     if inp.escalation == "settlement":
         assert inp.amount_minor is not None and inp.on_date is not None
         pct = (owed_minor - inp.amount_minor) * 100 / owed_minor

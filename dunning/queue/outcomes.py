@@ -249,6 +249,7 @@ def _log(
             routed = route(
                 settings, me.role, customer["status"], customer["currency"], owed_of(q), inp,
                 now.astimezone(my_zone(conn, collector_id)).date(), customer["external_ref"],
+                me.locale,
             )  # fmt: skip
             if routed is not None:  # logged, not in effect: a lead decides
                 next_action, next_at_iso = "lead_review", now_iso
