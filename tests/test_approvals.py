@@ -362,3 +362,29 @@ def test_a_request_voided_before_the_lead_decides_leaves_the_review_queue(
                   reason="typed the wrong months")  # fmt: skip
     assert ledger.queue_row(acct)["state"] == "ready"
     assert review.list_review(conn, clock, who(conn, "lena")) == []
+
+
+def test_a_write_off_and_a_hold_release_taken_alone_are_voided_back(
+    conn, ledger, team, clock, settings
+):
+    from dunning.queue.void import void_activity
+
+    ledger.settings = replace(
+        settings,
+        approvals=replace(POLICY, writeoff_limit={"collector": 2000}, credit_hold_release="free"),
+    )
+    gone = ledger.customer("Gone", collector=team["alice"])
+    held = ledger.customer("Held", collector=team["alice"], status="credit_hold")
+    w = log(ledger, team, gone, "escalated", escalation="writeoff")
+    h = log(ledger, team, held, "escalated", escalation="hold_release")
+    status = "SELECT status FROM customers WHERE id = ?"
+    assert [conn.execute(status, (c,)).fetchone()[0] for c in (gone, held)] == [
+        "write_off", "active",
+    ]  # fmt: skip
+    for logged in (w, h):
+        void_activity(conn, clock, ledger.settings, by=who(conn, "lena"),
+                      activity_id=logged.activity_id, reason="not what was agreed")  # fmt: skip
+    assert [conn.execute(status, (c,)).fetchone()[0] for c in (gone, held)] == [
+        "active", "credit_hold",
+    ]  # fmt: skip
+    assert ledger.queue_row(gone)["state"] == "ready"
