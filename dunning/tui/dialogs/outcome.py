@@ -104,6 +104,12 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
                 sel.add_option((fmt.safe(label), value, value == f.default))
             yield sel
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        first = self.fields[0] if self.fields else None
+        if first is not None and first.kind == "choice":  # the choice is asked first (e)
+            self.set_focus(self.query_one(f"#f-{first.key}"))
+
     def on_input_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
         if any(f.key == key and f.kind == "when" for f in self.fields):
