@@ -46,7 +46,7 @@ OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
     "paid": ("amount", "date", "reference"),
     "dispute": ("invoices", "reason", "department"),
     "callback": ("at", "rpc"),
-    "escalated": ("escalation",),
+    "escalated": ("escalation", "amount", "date", "grace"),  # amount, date: a settlement
     "skip": ("reason",),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -77,7 +77,9 @@ def register_log(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("account", metavar="ACCOUNT", help="customer reference (C000123) or id")
     p.add_argument("outcome", metavar="OUTCOME", help="one of: " + ", ".join(OUTCOMES))
     p.add_argument("--amount", help="amount in the customer's currency")
-    p.add_argument("--date", help="promise due date / date paid (on your calendar)")
+    p.add_argument(
+        "--date", help="promise due date / date paid / settlement pay-by (on your calendar)"
+    )
     p.add_argument(
         "--grace", type=whole_number(0, 30), help="grace days of a promise (default from config)"
     )
@@ -264,6 +266,12 @@ def cmd_log(args: argparse.Namespace, ctx: Context) -> int:
         data = asdict(logged)
         data["external_ref"] = customer["external_ref"]
         _emit_json(data)
+    elif logged.approval:  # the policy sent it to a lead (queue/approvals.py)
+        print(
+            _("{ref}: {outcome} logged; {waiting}").format(
+                ref=customer["external_ref"], outcome=logged.outcome, waiting=logged.waiting_text
+            )
+        )
     elif logged.state in ("hold", "closed"):  # no call comes: no next call to announce
         print(
             _("{ref}: {outcome} logged ({state})").format(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 
 from dunning.cli_base import EXIT_ERROR, EXIT_USAGE, CliError, Context
@@ -17,6 +18,7 @@ from dunning.clock import from_iso
 from dunning.i18n import _
 from dunning.money import format_money
 from dunning.queue import disputes, review
+from dunning.queue.approvals import ApprovalRefused
 from dunning.queue.calendar import account_zones
 from dunning.queue.collectors import Collector, get_collector
 from dunning.textsafe import json_text
@@ -28,8 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         help="the lead's review queue: list and decide (leads)",
         description="Accounts a collector refused or escalated to lead review wait in the "
         "review queue until a lead or admin decides: back to a collector's queue (with a "
-        "next action), legal, agency, write-off approved or declined. Each decision is "
-        "recorded with who, when and why.",
+        "next action), legal, agency, write-off approved or declined; and what the approval "
+        "policy ([approvals], `dunning config show`) sent there: a payment plan, a "
+        "settlement, a write-off or a credit-hold release, approved (the terms take effect) "
+        "or declined (back to the collector). Each decision is recorded with who, when and "
+        "why.",
     )
     rsub = p.add_subparsers(dest="review_command", metavar="ACTION", required=True)
     lp = rsub.add_parser("list", help="the accounts in review, oldest first")
@@ -42,7 +47,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         dest="decision",
         required=True,
         metavar="DECISION",
-        help="back | collector:NAME | legal | agency | writeoff-approve | writeoff-decline",
+        help="back | collector:NAME | legal | agency | writeoff-approve | writeoff-decline | "
+        "plan-approve | plan-decline | settlement-approve | settlement-decline | "
+        "hold-release-approve | hold-release-decline",
     )
     dp.add_argument("--reason", required=True, help="why (kept with the decision)")
     dp.add_argument(
@@ -83,6 +90,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     rp.add_argument("--json", action="store_true")
     rp.set_defaults(handler=cmd_disputes_resolve)
 
+    p = sub.add_parser(
+        "config",
+        help="the settings in force (the approval policy among them)",
+        description="Every setting in force, from the config file (--config, $DUNNING_CONFIG, "
+        "~/.config/dunning/config.toml) or its default: [approvals] says which payment "
+        "plans, settlements, write-offs and credit-hold releases wait for a lead.",
+    )
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
+    sp = csub.add_parser("show", help="print the settings in force, as TOML")
+    sp.add_argument("--json", action="store_true")
+    sp.set_defaults(handler=cmd_config_show)
+
 
 def _lead(ctx: Context, conn: object, action: str, target: str) -> Collector:
     actor = ctx.authorize(conn, action, target=target)  # type: ignore[arg-type]
@@ -99,7 +118,7 @@ def _lead(ctx: Context, conn: object, action: str, target: str) -> Collector:
 def _refusals() -> Iterator[None]:
     try:
         yield
-    except (review.ReviewRefused, disputes.DisputeRefused) as exc:
+    except (review.ReviewRefused, disputes.DisputeRefused, ApprovalRefused) as exc:
         raise CliError(str(exc), EXIT_ERROR) from None
     except (review.ReviewError, disputes.DisputeError) as exc:
         raise CliError(str(exc), EXIT_USAGE) from None
@@ -130,6 +149,8 @@ def cmd_review_list(args: argparse.Namespace, ctx: Context) -> int:
             f"{_local(i.since)}  {i.ref:<10} {i.collector or '-':<10} {i.came_for_text:<26} "
             f"{owed:>14}  {i.name}" + (f"  | {note}" if note else "")
         )
+        if i.terms:  # what a collector proposed (queue/approvals.py)
+            print(f"    {i.terms}")
     print(_("{n} account(s) in review").format(n=len(items)))
     return 0
 
@@ -225,4 +246,44 @@ def cmd_disputes_resolve(args: argparse.Namespace, ctx: Context) -> int:
         )  # fmt: skip
     else:
         print(done.text())
+    return 0
+
+
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json_text(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def cmd_config_show(args: argparse.Namespace, ctx: Context) -> int:
+    """The settings in force as TOML a config file would take (tables last)."""
+    data = asdict(ctx.settings())
+    if args.json:
+        _emit(data)
+        return 0
+    tables: list[tuple[str, dict[str, object]]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append((key, value))
+        else:
+            print(f"{key} = {_toml(value)}")
+    for name, table in tables:
+        print(f"\n[{name}]")
+        subs = [(k, v) for k, v in table.items() if isinstance(v, dict)]
+        for k, v in table.items():
+            if not isinstance(v, dict):
+                print(f"{json_text(k) if not k.isidentifier() else k} = {_toml(v)}")
+        for k, v in subs:
+            print(f"\n[{name}.{k}]")
+            for kk, vv in v.items():
+                print(f"{kk} = {_toml(vv)}")
+    if ctx.settings().approvals.writeoff_limit:
+        print(
+            "\n# "
+            + _("writeoff_limit: whole units of the account's currency; -1 no limit, 0 never alone")
+        )
     return 0

@@ -133,7 +133,7 @@ def test_an_integer_past_2_63_is_a_clear_refusal_never_an_overflow(run, db, argv
         ("[fx_to_base]\nEUR = 0", "[fx_to_base] EUR must be a number from 1e-09"),
         ("[fx_to_base]\nEURO = 1", "[fx_to_base] must be keyed by currency codes"),
         ('[keys]\n"outcome.no_answer" = 5', "[keys] outcome.no_answer must be keys as text"),
-        ("lease_minuts = 5", "unknown key 'lease_minuts' (known: business_hours,"),
+        ("lease_minuts = 5", "unknown key 'lease_minuts' (known: approvals, business_hours,"),
     ],
 )
 def test_every_config_value_is_checked_at_load_naming_file_and_key(tmp_path, line, message):

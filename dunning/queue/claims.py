@@ -58,9 +58,13 @@ def require_lead(conn: sqlite3.Connection, clock: Clock, actor: Actor, action: s
         raise
 
 
-def list_claims(conn: sqlite3.Connection, clock: Clock) -> list[HeldClaim]:
-    """Every live claim, the oldest on screen first (unknown ones last)."""
+def list_claims(
+    conn: sqlite3.Connection, clock: Clock, customer_id: int | None = None
+) -> list[HeldClaim]:
+    """Every live claim, the oldest on screen first (unknown ones last); ``customer_id``:
+    that account's only (its primary key: one row read)."""
     now = clock.now()
+    one = "" if customer_id is None else " AND q.customer_id = ?"
     rows = conn.execute(
         """SELECT q.customer_id, c.external_ref, c.name, h.username AS holder,
                   o.username AS owner, q.claim_expires_at, q.claim_host, q.claim_pid,
@@ -71,8 +75,9 @@ def list_claims(conn: sqlite3.Connection, clock: Clock) -> list[HeldClaim]:
            LEFT JOIN collectors o ON o.id = q.collector_id
            LEFT JOIN work_sessions w ON w.host = q.claim_host AND w.pid = q.claim_pid
                 AND w.ended_at IS NULL AND w.collector_id = q.claimed_by
-           WHERE q.claimed_by IS NOT NULL AND q.claim_expires_at > ?""",
-        (to_iso(now),),
+           WHERE q.claimed_by IS NOT NULL AND q.claim_expires_at > ?"""
+        + one,
+        (to_iso(now),) if customer_id is None else (to_iso(now), customer_id),
     ).fetchall()
     out = []
     for r in rows:

@@ -60,6 +60,39 @@ class DisputeSettings:
     erp_closes: bool = True
 
 
+WRITEOFF_UNLIMITED = -1
+HOLD_RELEASE = ("approval", "free")
+
+
+@dataclass(frozen=True)
+class ApprovalSettings:
+    """[approvals] (issue 9, item 7; queue/approvals.py): what a collector's outcome may
+    do alone, and what waits for a lead in the review queue.
+
+    - ``plan_max_months``: a payment plan whose last instalment falls more than N months
+      after today (the collector's calendar) needs approval; 0: every plan does.
+    - ``plan_min_instalment_pct``: every instalment but the last (the remainder) must be at
+      least this percentage of what is owed (a percentage, so one rule fits every
+      currency); 0: no minimum.
+    - ``settlement_max_discount_pct``: a settlement (the customer pays less than what is
+      owed, the rest forgiven) whose discount is above this percentage needs approval; 0:
+      every settlement does.
+    - ``writeoff_limit``: role -> the largest balance that role may write off alone, in
+      whole units of the account's currency (5000 = 5,000.00 USD on a USD account, 5,000
+      EUR on a EUR one); -1 unlimited, 0 never alone. A collector's request above theirs
+      waits for a lead; a lead approves up to theirs, above it an admin.
+    - ``credit_hold_release``: ``approval`` (a release request waits for a lead) or
+      ``free`` (the collector lifts the hold)."""
+
+    plan_max_months: int = 12
+    plan_min_instalment_pct: float = 0.0
+    settlement_max_discount_pct: float = 0.0
+    writeoff_limit: dict[str, int] = field(
+        default_factory=lambda: {"collector": 0, "lead": 5000, "admin": WRITEOFF_UNLIMITED}
+    )
+    credit_hold_release: str = "approval"
+
+
 @dataclass(frozen=True)
 class RoutingSettings:
     """[routing]: accounts are dealt (assigned, reassigned, rebalanced) only to collectors
@@ -90,6 +123,7 @@ class Settings:
     file_group: str = ""
     disputes: DisputeSettings = field(default_factory=DisputeSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
+    approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
 
     @property
     def team_zone(self) -> tzinfo:
@@ -204,6 +238,30 @@ def _routing(source: str, table: dict[str, Any]) -> RoutingSettings:
     return out
 
 
+def _approvals(source: str, table: dict[str, Any]) -> ApprovalSettings:
+    out = ApprovalSettings()
+    for k, v in table.items():
+        name = f"[approvals] {k}"
+        if k == "plan_max_months":
+            out = replace(out, plan_max_months=_whole(source, name, v, 0, 120))
+        elif k in ("plan_min_instalment_pct", "settlement_max_discount_pct"):
+            out = replace(out, **{k: _number(source, name, v, 0.0, 100.0)})
+        elif k == "writeoff_limit":
+            limits = dict(out.writeoff_limit)
+            for role, amount in _table(source, name, v).items():
+                if role not in ("collector", "lead", "admin"):
+                    raise _bad(source, name, "keyed by collector, lead, admin", role)
+                limits[role] = _whole(source, f"{name}.{role}", amount, -1, 10**12)
+            out = replace(out, writeoff_limit=limits)
+        elif k == "credit_hold_release":
+            if v not in HOLD_RELEASE:
+                raise _bad(source, name, " or ".join(HOLD_RELEASE), v)
+            out = replace(out, credit_hold_release=v)
+        else:
+            raise ValueError(f"{source}: [approvals] unknown key {k!r}")
+    return out
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     """Settings from TOML; a missing default file gives the defaults. Every value is
     checked (type and range) here, at start: ValueError names the file and the key.
@@ -257,6 +315,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             changes[key] = _disputes(source, _table(source, key, value))
         elif key == "routing":
             changes[key] = _routing(source, _table(source, key, value))
+        elif key == "approvals":
+            changes[key] = _approvals(source, _table(source, key, value))
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from dunning.clock import Clock
 from dunning.db.connection import connect
-from dunning.queue import disputes, review
+from dunning.queue import disputes, read_only, review
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.rights import allowed
@@ -79,6 +79,19 @@ class LeadDesk:
                 reason=reason,
             )
         )  # fmt: skip
+
+    def look(self, customer_id: int) -> read_only.ReadOnlyAccount:
+        """An account read-only, with who holds it (queue/read_only.py): nothing written."""
+        return self._run(
+            lambda conn: read_only.look_at(
+                conn, self.clock, self.settings, self.collector, customer_id
+            )
+        )
+
+    def held_by_other(self, customer_id: int) -> read_only.Holder | None:
+        return self._run(
+            lambda conn: read_only.held_by_other(conn, self.clock, self.collector, customer_id)
+        )
 
     def collectors(self) -> list[Collector]:
         return self._run(list_collectors)

@@ -51,7 +51,10 @@ DISPUTE_REASONS = (
     "other",
 )
 DEPARTMENTS = ("sales", "customer_service", "billing", "legal")
-ESCALATIONS = ("legal", "agency", "credit_hold", "lead_review")
+# the last three are requests a lead may have to approve (queue/approvals.py)
+ESCALATIONS = (
+    "legal", "agency", "credit_hold", "lead_review", "settlement", "writeoff", "hold_release",
+)  # fmt: skip
 
 
 class OutcomeError(ValueError):
@@ -73,7 +76,7 @@ class OutcomeInput:
     reason: str = ""  # dispute reason, skip reason
     department: str = ""  # dispute
     callback_at: datetime | None = None
-    escalation: str = ""  # legal, agency, credit_hold, lead_review
+    escalation: str = ""  # ESCALATIONS (settlement: amount_minor by on_date)
     rpc: bool | None = None  # callback: did we speak to the right party?
     lead_reason: str = ""  # a lead acting on another collector's account says why
 
@@ -182,6 +185,13 @@ def check_input(inp: OutcomeInput, now: datetime, tz: tzinfo | None = None) -> N
         raise OutcomeError(
             _("escalate to one of: {choices}").format(choices=", ".join(ESCALATIONS))
         )
+    elif o == "escalated" and inp.escalation == "settlement" and inp.on_date is not None:
+        if not today <= inp.on_date <= today + MAX_AHEAD:
+            raise OutcomeError(
+                _("settlement date {day} must be between today and a year from now").format(
+                    day=day_text(inp.on_date)
+                )
+            )
     elif o == "skip" and not inp.reason.strip():
         raise OutcomeError(_("say why you skip it"))
     if inp.next_action_at is not None and inp.next_action_at < now - timedelta(minutes=1):
@@ -225,6 +235,12 @@ def default_next_action(
             return "call", add_business_days(now, 1, cal)
         if inp.escalation == "lead_review":
             return "lead_review", now
+        if inp.escalation == "settlement" and inp.on_date:  # within policy: a promise
+            return "promise_check", day_start(inp.on_date + timedelta(days=grace), tz)
+        if inp.escalation == "writeoff":
+            return "write_off", now
+        if inp.escalation == "hold_release":
+            return "call", now
         return inp.escalation, now
     if o == "skip":
         return "call", now + timedelta(minutes=settings.skip_minutes)

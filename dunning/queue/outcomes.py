@@ -25,6 +25,7 @@ from dunning.queue.access import (
     on_behalf,
 )
 from dunning.queue.accounts import refresh_accounts
+from dunning.queue.approvals import REQUESTS, ROUTED, owed_of, route, take_effect, waiting_text
 from dunning.queue.calendar import account_reach, customer_calendar
 from dunning.queue.collectors import Collector, get_collector_by_id
 from dunning.queue.config import Settings
@@ -80,6 +81,12 @@ class Logged:
     next_action_at: str
     state: str
     cleaned: int = 0  # control/bidi characters removed from the note, reason and reference
+    approval: str = ""  # the review reason when the policy sent it to a lead (approvals.py)
+
+    @property
+    def waiting_text(self) -> str:
+        """ "waiting for approval: ..." (translated) when a lead must approve it, else ''."""
+        return waiting_text(self.approval) if self.approval else ""
 
 
 def clean_typed(inp: OutcomeInput) -> tuple[OutcomeInput, int]:
@@ -105,6 +112,12 @@ def clean_typed(inp: OutcomeInput) -> tuple[OutcomeInput, int]:
 def cleaned_message(n: int) -> str:
     """What the CLI and the screen say after :func:`clean_typed` removed ``n`` characters."""
     return _("removed {n} control character(s) from the note").format(n=n)
+
+
+def my_zone(conn: sqlite3.Connection, collector_id: int) -> tzinfo:
+    """The collector's zone: their calendar's "today" (a plan's length is from it)."""
+    row = conn.execute("SELECT tz FROM collectors WHERE id = ?", (collector_id,)).fetchone()
+    return person_zone(row[0] if row else None)
 
 
 def _validate(
@@ -231,6 +244,16 @@ def _log(
                 next_at = inp.next_action_at
             next_at_iso = to_iso(next_at)
         details = _details(inp)
+        routed = None
+        if inp.outcome in ROUTED:  # the approval policy (queue/approvals.py)
+            routed = route(
+                settings, me.role, customer["status"], customer["currency"], owed_of(q), inp,
+                now.astimezone(my_zone(conn, collector_id)).date(), customer["external_ref"],
+                me.locale,
+            )  # fmt: skip
+            if routed is not None:  # logged, not in effect: a lead decides
+                next_action, next_at_iso = "lead_review", now_iso
+                details.update(review_reason=routed.reason, proposal=routed.proposal)
         behalf = on_behalf(access, inp.lead_reason)
         details.update(behalf)
         if inp.outcome == "escalated":  # what a void of it puts back (queue/void.py)
@@ -256,7 +279,8 @@ def _log(
             ),
         )
         activity_id = int(cur.lastrowid or 0)
-        _create_records(conn, now, tz, settings, customer, collector_id, activity_id, inp)
+        if routed is None:
+            _create_records(conn, now, tz, settings, customer, collector_id, activity_id, inp)
         sets = [
             "next_action = ?",
             "next_action_at = ?",
@@ -300,6 +324,7 @@ def _log(
         next_at_iso,
         state[0] if state else "closed",
         cleaned,
+        routed.reason if routed is not None else "",
     )
 
 
@@ -430,6 +455,8 @@ def _create_records(
             "UPDATE phones SET bad = 1, bad_at = ?, bad_by = ? WHERE id = ? AND bad = 0",
             (now_iso, collector_id, inp.phone_id),
         )
+    elif o == "escalated" and inp.escalation in REQUESTS:  # within the policy
+        take_effect(conn, now, tz, settings, customer, collector_id, activity_id, inp)
     elif o == "escalated" and inp.escalation in ("legal", "agency", "credit_hold"):
         conn.execute(
             "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",

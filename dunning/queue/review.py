@@ -29,8 +29,11 @@ from datetime import datetime, timedelta
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import N_, _
+from dunning.queue import approvals
 from dunning.queue.accounts import refresh_accounts
+from dunning.queue.approvals import APPROVED, DECLINED, ApprovalRefused
 from dunning.queue.audit import record
+from dunning.queue.calendar import customer_calendar
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.identity import refuse
@@ -44,6 +47,8 @@ REVIEW_REASONS: dict[str, str] = {
     "lead_review": N_("escalated to lead review"),
     "plan_outside_policy": N_("payment plan outside policy"),
     "writeoff_request": N_("write-off request"),
+    "settlement_request": N_("settlement request"),
+    "hold_release_request": N_("credit-hold release request"),
     "other": N_("other"),
 }
 DECISIONS: dict[str, str] = {
@@ -53,9 +58,17 @@ DECISIONS: dict[str, str] = {
     "agency": N_("to an agency"),
     "writeoff_approved": N_("write-off approved"),
     "writeoff_declined": N_("write-off declined"),
+    "plan_approved": N_("payment plan approved"),
+    "plan_declined": N_("payment plan declined"),
+    "settlement_approved": N_("settlement approved"),
+    "settlement_declined": N_("settlement declined"),
+    "hold_release_approved": N_("credit-hold release approved"),
+    "hold_release_declined": N_("credit-hold release declined"),
 }
-BACK_TO_QUEUE = ("back", "collector", "writeoff_declined")
+BACK_TO_QUEUE = ("back", "collector", *DECLINED)
 STATUS_AFTER = {"legal": "legal", "agency": "agency", "writeoff_approved": "write_off"}
+# approvals whose terms take effect (queue/approvals.py apply_approved); write-off is above
+EFFECTS = ("plan_approved", "settlement_approved", "hold_release_approved")
 MAX_REASON = 500
 MAX_AHEAD = timedelta(days=366)
 
@@ -81,6 +94,8 @@ class ReviewItem:
     owed_minor: int
     currency: str
     activity_id: int | None
+    terms: str = ""  # the proposed terms, as a person reads them (approvals)
+    proposal: dict[str, object] | None = None  # the same, as stored
 
     @property
     def came_for_text(self) -> str:
@@ -99,6 +114,8 @@ class ReviewItem:
             "owed_minor": self.owed_minor,
             "currency": self.currency,
             "activity_id": self.activity_id,
+            "terms": self.terms,
+            "proposal": self.proposal,
         }
 
 
@@ -138,13 +155,21 @@ def came_for(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
     """The outcome that sent the account to review: the latest one standing (not voided)
     whose next action is ``lead_review``."""
     return conn.execute(
-        """SELECT a.id, a.outcome, a.note, a.at, a.details, k.username AS who
+        """SELECT a.id, a.outcome, a.note, a.at, a.details, a.collector_id,
+                  k.username AS who
            FROM activities a LEFT JOIN collectors k ON k.id = a.collector_id
            WHERE a.customer_id = ? AND a.next_action = 'lead_review'
              AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
            ORDER BY a.at DESC, a.id DESC LIMIT 1""",
         (customer_id,),
     ).fetchone()
+
+
+def proposal_of(row: sqlite3.Row | None) -> dict[str, object]:
+    """The terms a collector proposed (``details.proposal``), {} when none."""
+    details = json.loads(row["details"]) if row is not None and row["details"] else {}
+    p = details.get("proposal") if isinstance(details, dict) else None
+    return p if isinstance(p, dict) else {}
 
 
 def _reason_code(row: sqlite3.Row | None) -> str:
@@ -180,19 +205,22 @@ def list_review(
             (cid,),
         ).fetchone()
         why = came_for(conn, cid)
+        code, proposal = _reason_code(why), proposal_of(why)
         out.append(
             ReviewItem(
                 customer_id=cid,
                 ref=row["external_ref"],
                 name=row["name"],
                 collector=row["owner"],
-                came_for=_reason_code(why),
+                came_for=code,
                 note=why["note"] if why else "",
                 sent_by=why["who"] if why else None,
                 since=why["at"] if why else since,
                 owed_minor=max(int(row["owed"] or 0), 0),
                 currency=row["currency"],
                 activity_id=int(why["id"]) if why else None,
+                terms=approvals.terms_text(code, proposal, row["currency"], by.locale),
+                proposal=proposal or None,
             )
         )
     return out
@@ -230,6 +258,10 @@ def parse_decision(text: str) -> tuple[str, str | None]:
         "writeoff-declined": "writeoff_declined",
         "writeoff_declined": "writeoff_declined",
     }
+    for code in (*APPROVED, *DECLINED):  # plan-approve(d), settlement-decline(d), ...
+        stem, verb = code.rsplit("_", 1)
+        dashed = stem.replace("_", "-")
+        aliases[f"{dashed}-{verb}"] = aliases[f"{dashed}-{verb[:-1]}"] = aliases[code] = code
     if t in aliases:
         return aliases[t], None
     if t.startswith("collector:") and text.strip()[10:].strip():
@@ -237,7 +269,9 @@ def parse_decision(text: str) -> tuple[str, str | None]:
     raise ReviewError(
         _(
             "decision {value!r}: one of back, collector:NAME, legal, agency, "
-            "writeoff-approve, writeoff-decline"
+            "writeoff-approve, writeoff-decline, plan-approve, plan-decline, "
+            "settlement-approve, settlement-decline, hold-release-approve, "
+            "hold-release-decline"
         ).format(value=text[:80])
     )
 
@@ -278,7 +312,7 @@ def decide(
     why = check_reason(reason)
     now = clock.now()
     if next_at is not None:
-        if decision not in BACK_TO_QUEUE:
+        if decision not in (*BACK_TO_QUEUE, "hold_release_approved"):
             raise ReviewError(
                 _("a next action goes with an account sent back to a queue, not {what}").format(
                     what=_(DECISIONS[decision])
@@ -292,7 +326,7 @@ def decide(
         raise ReviewError(_("name the collector: collector:NAME"))
     try:
         return _decide(conn, clock, settings, by, customer_id, ref, decision, why, to, next_at)
-    except (ReviewError, ReviewRefused) as exc:
+    except (ReviewError, ReviewRefused, ApprovalRefused) as exc:
         refuse(conn, clock, action="review.decide", message=str(exc), collector_id=by.id,
                target=ref, detail={"decision": decision, "reason": why})  # fmt: skip
         raise
@@ -314,7 +348,9 @@ def _decide(
         now_iso = to_iso(clock.now())
         q = conn.execute(
             """SELECT q.state, q.collector_id, q.claimed_by, q.claim_expires_at,
-                      k.username AS owner, h.username AS holder, c.status
+                      q.open_minor, q.unapplied_minor, k.username AS owner,
+                      h.username AS holder, c.id, c.status, c.currency, c.country,
+                      c.subdivision
                FROM queue q JOIN customers c ON c.id = q.customer_id
                LEFT JOIN collectors k ON k.id = q.collector_id
                LEFT JOIN collectors h ON h.id = q.claimed_by
@@ -334,7 +370,41 @@ def _decide(
                 _("{ref} is being worked by {who} right now").format(ref=ref, who=q["holder"])
             )
         owner_id, owner = q["collector_id"], q["owner"]
-        if decision in BACK_TO_QUEUE:
+        sent = came_for(conn, cid)
+        came = _reason_code(sent)
+        wants = APPROVED.get(decision) or DECLINED.get(decision)
+        if wants is not None and wants != came and not decision.startswith("writeoff_"):
+            raise ReviewError(
+                _("{ref} came for {why}, not for {what}").format(
+                    ref=ref, why=_(REVIEW_REASONS.get(came, came)), what=_(DECISIONS[decision])
+                )
+            )
+        if decision == "writeoff_approved":  # a lead up to their limit, above it an admin
+            approvals.check_writeoff_limit(
+                settings, by.role, by.username, q["currency"], approvals.owed_of(q), by.locale
+            )
+        if decision in EFFECTS:
+            cal = customer_calendar(conn, cid, q["country"], q["subdivision"])
+            status_after, action, at_iso = approvals.apply_approved(
+                conn, settings, clock.now(), cal.tz, q, sent, proposal_of(sent), decision
+            )
+            if owner_id is None:
+                nobody = _("{ref} is assigned to nobody: give it to a collector (collector:NAME)")
+                raise ReviewError(nobody.format(ref=ref))
+            target = owner
+            if status_after != q["status"]:
+                conn.execute(
+                    "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
+                    (status_after, now_iso, cid),
+                )
+            if next_at is not None and action == "call":
+                at_iso = to_iso(next_at)
+            conn.execute(
+                """UPDATE queue SET next_action = ?, next_action_at = ?, updated_at = ?
+                   WHERE customer_id = ?""",
+                (action, at_iso, now_iso, cid),
+            )
+        elif decision in BACK_TO_QUEUE:
             target_id, target = owner_id, owner
             if to is not None:
                 active = conn.execute(
@@ -373,13 +443,12 @@ def _decide(
                    WHERE customer_id = ?""",
                 (status_after, now_iso, now_iso, cid),
             )
-        sent = came_for(conn, cid)
         conn.execute(
             """INSERT INTO review_decisions (customer_id, decided_at, decided_by, came_for,
                    activity_id, decision, to_collector, next_action_at, status_before,
                    status_after, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
             (
-                cid, now_iso, by.id, _reason_code(sent), sent["id"] if sent else None,
+                cid, now_iso, by.id, came, sent["id"] if sent else None,
                 decision, conn.execute(
                     "SELECT id FROM collectors WHERE username = ?", (target,)
                 ).fetchone()[0] if target else None,
@@ -393,7 +462,8 @@ def _decide(
                VALUES (?, ?, ?, 'system', ?, ?, ?, ?)""",
             (
                 cid, by.id, now_iso, f"review: {decision}: {why}",
-                "call" if at_iso else status_after, at_iso or now_iso,
+                action if decision in EFFECTS else "call" if at_iso else status_after,
+                at_iso or now_iso,
                 json.dumps(details, ensure_ascii=False),
             ),
         )  # fmt: skip

@@ -8,6 +8,8 @@ import json
 import sqlite3
 
 ESCALATED_STATUSES = ("legal", "agency", "credit_hold")
+# requests that set a status when the policy let them take effect (queue/approvals.py)
+REQUEST_STATUSES = {"writeoff": "write_off", "hold_release": "active"}
 
 STANDING = "NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)"
 
@@ -39,10 +41,34 @@ def _unmark_phone(conn: sqlite3.Connection, act: sqlite3.Row) -> bool:
     return other is None
 
 
+def _restore_request(
+    conn: sqlite3.Connection, act: sqlite3.Row, details: dict, set_to: str, now_iso: str
+) -> str | None:
+    """A write-off within the collector's limit or a free credit-hold release: the status
+    before it, if it still stands as the request left it. A request sent to a lead never
+    set a status (``review_reason``): nothing to put back."""
+    if details.get("review_reason"):
+        return None
+    cur = conn.execute(
+        "SELECT status FROM customers WHERE id = ?", (act["customer_id"],)
+    ).fetchone()
+    if cur is None or cur[0] != set_to:
+        return None
+    before = str(details.get("status_before") or "active")
+    conn.execute(
+        "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?",
+        (before, now_iso, act["customer_id"]),
+    )
+    return before
+
+
 def _restore_status(conn: sqlite3.Connection, act: sqlite3.Row, now_iso: str) -> str | None:
     """An escalation set the customer's status: put back the one before it (the latest
     standing earlier escalation's, else active), if nothing changed it since."""
-    escalation = json.loads(act["details"] or "{}").get("escalation")
+    details = json.loads(act["details"] or "{}")
+    escalation = details.get("escalation")
+    if escalation in REQUEST_STATUSES:  # a request that took effect alone (approvals.py)
+        return _restore_request(conn, act, details, REQUEST_STATUSES[escalation], now_iso)
     if escalation not in ESCALATED_STATUSES:
         return None
     cur = conn.execute(

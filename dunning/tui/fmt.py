@@ -105,6 +105,9 @@ ESCALATION_LABELS: dict[str, str] = {
     "agency": N_("collection agency"),
     "credit_hold": N_("credit hold"),
     "lead_review": N_("lead review"),
+    "settlement": N_("settlement (amount, pay by)"),
+    "writeoff": N_("write-off"),
+    "hold_release": N_("release the credit hold"),
 }
 CUSTOMER_STATUS_LABELS: dict[str, str] = {
     "active": N_("active"),

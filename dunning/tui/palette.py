@@ -30,8 +30,10 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("outcome.refused", "outcome('refused')", N_("Refused"), ""),
     ("outcome.callback", "outcome('callback')", N_("Callback"), N_("call back")),
     ("outcome.paid", "outcome('paid')", N_("Says paid"), N_("paid")),
-    ("outcome.escalated", "outcome('escalated')", N_("Escalate"), N_("legal agency hold")),
+    ("outcome.escalated", "outcome('escalated')", N_("Escalate"),
+     N_("legal agency hold settlement write-off")),  # fmt: skip
     ("outcome.skip", "outcome('skip')", N_("Skip"), ""),
+    ("outcome.payment_plan", "outcome('payment_plan')", N_("Payment plan"), N_("instalments")),
     ("reschedule.left_message", "reschedule('left_message')",
      N_("Left message, then when"), N_("voicemail")),
     ("reschedule.no_answer", "reschedule('no_answer')", N_("No answer, then when"), ""),

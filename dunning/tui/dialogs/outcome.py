@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -104,6 +104,12 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
             for value, label in f.choices:
                 sel.add_option((fmt.safe(label), value, value == f.default))
             yield sel
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        first = self.fields[0] if self.fields else None
+        if first is not None and first.kind == "choice":  # the choice is asked first (e)
+            self.set_focus(self.query_one(f"#f-{first.key}"))
 
     def on_input_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
@@ -305,13 +311,54 @@ def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
             "choice",
             "lead_review",
             choices=[(e, fmt.ESCALATION_LABELS.get(e, e)) for e in ESCALATIONS],
-        )
+        ),
+        Field("amount", N_("Settlement amount"), "amount", required=False),
+        Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False),
     ]
 
     def build(v: dict[str, object]) -> OutcomeInput:
-        return OutcomeInput("escalated", escalation=str(v["to"]))
+        to = str(v["to"])
+        if to != "settlement":
+            return OutcomeInput("escalated", escalation=to)
+        if v["amount"] is None or v["date"] is None:
+            raise ValueError(_("a settlement needs the amount agreed and the date it is paid by"))
+        return OutcomeInput(
+            "escalated",
+            escalation=to,
+            amount_minor=int(v["amount"]),
+            on_date=v["date"],  # type: ignore[call-overload,arg-type]
+        )
 
     return OutcomeDialog(_("Escalate"), fields, build, view, me, now)
+
+
+def plan_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    """A payment plan: N instalments of an amount, one every M months from a first date.
+    Outside the policy ([approvals]) it waits for a lead (queue/approvals.py)."""
+    fields = [
+        Field("count", N_("Instalments"), "text", "3"),
+        Field("amount", N_("Amount each"), "amount"),
+        Field("first", N_("First payment"), "date", placeholder=N_("2026-12-01, +7d, fri")),
+        Field("every", N_("Every (months)"), "text", "1"),
+    ]
+
+    def build(v: dict[str, object]) -> OutcomeInput:
+        from dunning.queue.approvals import add_months
+
+        count, every = str(v["count"]), str(v["every"])
+        if not count.isdigit() or not 2 <= int(count) <= 60:
+            raise ValueError(_("Instalments: {value!r} is not a number from 2 to 60").format(
+                value=count))  # fmt: skip
+        if not every.isdigit() or not 1 <= int(every) <= 12:
+            raise ValueError(_("Every (months): {value!r} is not a number from 1 to 12").format(
+                value=every))  # fmt: skip
+        first = v["first"]
+        assert isinstance(first, date)
+        amount = int(v["amount"])  # type: ignore[call-overload]
+        plan = [(amount, add_months(first, k * int(every))) for k in range(int(count))]
+        return OutcomeInput("payment_plan", instalments=plan)
+
+    return OutcomeDialog(_("Payment plan"), fields, build, view, me, now)
 
 
 def wrong_number_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
@@ -362,6 +409,7 @@ DIALOGS: dict[str, Callable[[AccountView, Collector, datetime], OutcomeDialog]] 
     "callback": callback_dialog,
     "dispute": dispute_dialog,
     "escalated": escalate_dialog,
+    "payment_plan": plan_dialog,
     "wrong_number": wrong_number_dialog,
     "skip": skip_dialog,
 }

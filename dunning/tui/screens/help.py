@@ -39,6 +39,11 @@ OUTCOME_HELP: list[tuple[str, str, str]] = [
     ("outcome.callback", N_("Callback"), N_("called again at the time given")),
     ("outcome.paid", N_("Says paid"), N_("amount, date, reference; verified in 3 business days")),
     ("outcome.escalated", N_("Escalate"), N_("lead review, legal, agency or credit hold")),
+    (
+        "outcome.payment_plan",
+        N_("Payment plan"),
+        N_("monthly instalments; outside the policy, a lead approves it first"),
+    ),
     ("outcome.skip", N_("Skip"), N_("with a reason; back in an hour, released to others")),
 ]
 OTHER_HELP: list[tuple[str, str]] = [

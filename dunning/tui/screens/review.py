@@ -1,7 +1,9 @@
 """`R` (leads): the review queue. Every account a collector refused or escalated to lead
-review, oldest first, with why, who sent it and their note; Enter opens its history, and
-a key decides (a short dialog asks why): back to its collector, to another collector,
-legal, agency, write-off approved or declined. The list is read again after each
+review, oldest first, with why, who sent it, the terms proposed (a plan, a settlement, a
+write-off, a credit-hold release: queue/approvals.py) and their note; Enter opens its
+history, and a key decides (a short dialog asks why): back to its collector, to another
+collector, legal, agency, y approves / n declines what it came for, w / W write-off
+approved or declined. The list is read again after each
 decision. Paged (``PAGE`` rows; ] and [), keyboard only. The rules: queue/review.py."""
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
 from dunning.i18n import N_, _
+from dunning.queue.approvals import APPROVALS
 from dunning.queue.lead_desk import LeadDesk
 from dunning.queue.review import DECISIONS
 from dunning.tui import fmt
@@ -32,11 +35,16 @@ class ReviewScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,R", "close", N_("Back"), id="review.back"),
         Binding("enter", "open", N_("History"), id="review.open"),
+        Binding("o", "look", N_("Account"), id="review.look", show=False),
         Binding("b", "decide('back')", N_("To collector"), id="review.back_to"),
         Binding("c", "decide('collector')", N_("Other"), id="review.collector"),
         Binding("l", "decide('legal')", N_("Legal"), id="review.legal"),
         Binding("a", "decide('agency')", N_("Agency"), id="review.agency"),
-        Binding("w", "decide('writeoff_approved')", N_("Write off"), id="review.writeoff"),
+        Binding("y", "approve(True)", N_("Approve"), id="review.approve"),
+        Binding("n", "approve(False)", N_("Decline"), id="review.decline_request"),
+        Binding(
+            "w", "decide('writeoff_approved')", N_("Write off"), id="review.writeoff", show=False
+        ),  # fmt: skip
         Binding(
             "W",
             "decide('writeoff_declined')",
@@ -66,13 +74,14 @@ class ReviewScreen(Screen[None]):
         yield Shown(_("Review queue"), id="review-title")
         yield Shown("", id="review-status")
         yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield Shown("", id="review-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns(
             _("Since"), _("Account"), _("Customer"), _("Collector"), _("Why"), _("Owed"),
-            _("Note"),
+            _("Terms"), _("Note"),
         )  # fmt: skip
         self._load()
 
@@ -118,10 +127,12 @@ class ReviewScreen(Screen[None]):
                 fmt.safe(Text(i.collector or "—")),
                 i.came_for_text,
                 Text(fmt.money(i.owed_minor, i.currency, loc), justify="right"),
+                Text(i.terms[:60]),
                 fmt.safe(Text(i.note.replace("\n", " ")[:60])),
             )
         if items:
             table.move_cursor(row=min(row, len(items) - 1))
+        self._detail()
         last = min(self.page_at + len(items), total)
         title = _("Review queue: {n} account(s)").format(n=total)
         if total > PAGE:
@@ -139,6 +150,43 @@ class ReviewScreen(Screen[None]):
         if not self.items or not 0 <= table.cursor_row < len(self.items):
             return None
         return self.items[table.cursor_row]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        """The row under the cursor in full: why, the proposed terms, the note."""
+        item = self._current()
+        text = Text()
+        if item is not None:
+            text.append(item.came_for_text, style="bold")
+            if item.terms:
+                text.append(": " + item.terms)
+            if item.note:
+                text.append(" · ")
+                text.append(fmt.safe(Text(item.note.replace("\n", " "))))
+            if item.came_for in APPROVALS:
+                text.append("  " + _("y approves · n declines"), style="dim")
+        self.query_one("#review-detail", Shown).update(text)
+
+    def action_approve(self, yes: bool) -> None:
+        """y / n: approve or decline what the account came for (a plan, a settlement, a
+        write-off, a credit-hold release)."""
+        item = self._current()
+        if item is None or self.busy:
+            return
+        pair = APPROVALS.get(item.came_for)
+        if pair is None:
+            self.query_one("#review-status", Shown).update(
+                Text(
+                    _("{ref} came for {why}: nothing to approve (b, c, l, a decide)").format(
+                        ref=item.ref, why=item.came_for_text
+                    ),
+                    style="yellow",
+                )
+            )
+            return
+        self.action_decide(pair[0] if yes else pair[1])
 
     def action_cursor_down(self) -> None:
         self.query_one(DataTable).action_cursor_down()
@@ -169,6 +217,15 @@ class ReviewScreen(Screen[None]):
         self.app.push_screen(
             HistoryScreen(self.session, item.customer_id, item.name, item.currency)
         )
+
+    def action_look(self) -> None:
+        """o: the account read-only, with who holds it (never breaking the hold)."""
+        item = self._current()
+        if item is None:
+            return
+        from dunning.tui.screens.account_view import open_read_only
+
+        open_read_only(self.app, self.session, item.customer_id)
 
     def action_decide(self, decision: str) -> None:
         item = self._current()

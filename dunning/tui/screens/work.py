@@ -190,6 +190,8 @@ class WorkScreen(
             self.last_message = _("Saved: {outcome} on {ref}").format(**what)
             if message.logged.cleaned:  # saved without them: said, as the CLI does
                 self.last_message += " · " + cleaned_message(message.logged.cleaned)
+            if message.logged.approval:  # the policy sent it to a lead (queue/approvals.py)
+                self.last_message += " · " + message.logged.waiting_text
             self._start_undo(what)
             # our own outcome moved one account: count it here, in the same frame; the
             # periodic refresh catches up with everyone else's work

@@ -26,6 +26,7 @@ OUTCOME_KEYS: list[tuple[str, str, str]] = [
     ("c", "callback", N_("Callback")),
     ("x", "paid", N_("Paid")),
     ("e", "escalated", N_("Escalate")),
+    ("P", "payment_plan", N_("Payment plan")),
     ("s", "skip", N_("Skip")),
 ]
 # shift + key: the same outcome, with a next action the collector picks

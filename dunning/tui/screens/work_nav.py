@@ -40,9 +40,37 @@ class NavigationMixin:
         def opened(customer_id: int | None) -> None:
             if customer_id is None:
                 return
+            if self.session.may("act_on_any"):  # a lead: held by someone? look, never break
+                self._open_or_look(customer_id)
+                return
             self._work(lambda: AccountLoaded(self.session.open_account(customer_id)))
 
         self.app.push_screen(SearchScreen(self.session), opened)
+
+    def _open_or_look(self, customer_id: int) -> None:
+        """A lead's search: an account a collector holds now opens read-only (the hold is
+        kept: tui/screens/account_view.py); any other is opened as before."""
+        from dunning.queue.lead_desk import LeadDesk
+        from dunning.tui.screens.account_view import open_read_only
+
+        s = self.session
+
+        def job() -> None:
+            desk = LeadDesk(s.db_path, s.collector, s.settings, s.clock)
+            try:
+                held = desk.held_by_other(customer_id)
+            except Exception:  # noqa: BLE001 - then the open says what is wrong
+                held = None
+            finally:
+                desk.close()
+            if held is not None:
+                self.app.call_from_thread(open_read_only, self.app, s, customer_id)
+            else:
+                self.app.call_from_thread(
+                    self._work, lambda: AccountLoaded(s.open_account(customer_id))
+                )
+
+        self.run_worker(job, thread=True, group="look", exit_on_error=False)
 
     def action_reassign(self) -> None:
         if self.view is None or not self.session.may("assign") or self.busy:
