@@ -237,8 +237,8 @@ class BoardScreen(Screen[None]):
         if names == [str(k.value) for k in table.rows] and len(table.columns) == len(self._keys):
             for r in found.rows:
                 cells = self._cells(r, found.at)
-                for key in self._keys:
-                    table.update_cell(r.username, key, cells[key])
+                for key in self._keys:  # widened to fit (the balances come after the rest)
+                    table.update_cell(r.username, key, cells[key], update_width=True)
         else:
             table.clear()
             for r in found.rows:
