@@ -36,6 +36,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "init": ("admin",),
     "review": ("lead", "admin"),  # the review queue: list and decide (queue/review.py)
     "disputes": ("lead", "admin"),  # open disputes: list and resolve (queue/disputes.py)
+    "accounts": ("lead", "admin"),  # account lists by filter (queue/filters.py, issue 9)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -57,6 +58,7 @@ ACTION_NAMES: dict[str, str] = {
     "init": N_("set up the database"),
     "review": N_("decide accounts in review"),
     "disputes": N_("resolve disputes"),
+    "accounts": N_("list the team's accounts"),
 }
 
 
