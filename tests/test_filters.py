@@ -208,13 +208,15 @@ def test_keyset_pages_walk_every_row_once_both_ways(
     assert account_list.count(conn, lq, cap=10) == (10, True)
 
 
-def test_balance_sorts_in_the_base_currency(conn, clock, settings, book) -> None:  # noqa: ANN001
+def test_balance_sorts_by_the_amount_in_its_own_currency(conn, clock, settings, book) -> None:  # noqa: ANN001
     lena = get_collector(conn, "lena")
     lq = account_list.query(conn, clock, settings, lena, "", sort="balance")
     order = [r.name for r in account_list.page(conn, clock, lq).rows]
-    # MX$20,000 = $1,100 > €1,500 = $1,620? no: €1,500 x 1.08 = $1,620 first; ¥2,000 = $13
-    assert order[:3] == ["Ecru", "Cogs", "Anvil"]
-    assert order[-1] == "Fuji"
+    # minor units as stored (an index's order): MX$20,000 first, ¥2,000 last
+    assert order == ["Cogs", "Ecru", "Anvil", "Bolt", "Dube", "Fuji"]
+    lq = account_list.query(conn, clock, settings, lena, "currency=MXN", sort="balance",
+                            desc=False)  # fmt: skip
+    assert [r.name for r in account_list.page(conn, clock, lq).rows] == ["Bolt", "Cogs"]
 
 
 def test_an_unknown_sort_key_is_named(conn, clock, settings, book) -> None:  # noqa: ANN001

@@ -469,3 +469,15 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
     db.execute(aging_order.PLAIN_DDL)
     if db.execute("SELECT 1 FROM aging_order LIMIT 1").fetchone() is not None:
         aging_order.fill_plain(db.conn)
+
+
+# --- m027_p5: the indexes of the lead's account lists (issue 9, item 2) ---------------------
+# Keyset pages sorted by balance, oldest due date, last contact (dunning/db/list_schema.py).
+
+
+@migrations()
+def m027_p5(db: sqlite_utils.Database) -> None:
+    from dunning.db.list_schema import DDL
+
+    for statement in DDL:
+        db.execute(statement)

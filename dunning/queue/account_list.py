@@ -22,24 +22,32 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dunning.clock import Clock, to_iso
-from dunning.money import minor_digits
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.filters import Filter, parse, scope
 
 PAGE = 100
 COUNT_CAP = 10_000
-# key -> (SQL expression over q and c, ascending by default?)
-SORTS: dict[str, tuple[str, bool]] = {
-    "balance": ("", False),  # built from the settings' rates (see _key)
-    "due": ("COALESCE(q.oldest_due, '9999-12-31')", True),
-    "contact": ("COALESCE(q.last_contact_at, '')", True),
-    "name": ("c.name COLLATE NOCASE", True),
-    "collector": (
-        "COALESCE((SELECT username FROM collectors k WHERE k.id = q.collector_id), '')",
-        True,
-    ),  # fmt: skip
-    "ref": ("c.external_ref", True),
+# a filter naming collectors whose accounts are at most this many reads them through the
+# worklist index and sorts them; more, and the page is read in the sort's index order
+SMALL = 5_000
+
+
+@dataclass(frozen=True)
+class Sort:
+    key: str  # SQL over q and c; the column of an index
+    ident: str  # the row id that breaks ties, in the same index
+    asc: bool  # the default direction
+    nulls: str = ""  # "first" / "last" (in ascending order) for a column that may be NULL
+
+
+SORTS: dict[str, Sort] = {
+    "balance": Sort("q.open_minor", "q.customer_id", False),
+    "due": Sort("q.oldest_due", "q.customer_id", True, "last"),  # nothing owed: last
+    "contact": Sort("q.last_contact_at", "q.customer_id", True, "first"),  # never: first
+    "name": Sort("c.name COLLATE NOCASE", "c.id", True),
+    "ref": Sort("c.external_ref", "c.id", True),
+    "collector": Sort("", "q.customer_id", True),  # by username, then id (segments)
 }
 FROM = "queue q JOIN customers c ON c.id = q.customer_id"
 
@@ -53,18 +61,7 @@ class ListQuery:
     params: tuple[object, ...]
     sort: str = "balance"
     desc: bool = True
-    rates: tuple[tuple[str, float], ...] = ()  # (currency, base per minor unit)
     filter: Filter | None = None
-
-    def key(self) -> tuple[str, list[object]]:
-        if self.sort != "balance":
-            return SORTS[self.sort][0], []
-        whens, params = [], []
-        for code, rate in self.rates:
-            whens.append("WHEN ? THEN ?")
-            params += [code, rate]
-        case = f"CASE c.currency {' '.join(whens)} ELSE 1.0 END" if whens else "1.0"
-        return f"(q.open_minor * {case})", params
 
 
 @dataclass(frozen=True)
@@ -106,14 +103,6 @@ class Page:
         return (self.rows[-1].key, self.rows[-1].customer_id) if self.rows else None
 
 
-def rates(settings: Settings) -> tuple[tuple[str, float], ...]:
-    """Base-currency value of one minor unit of each configured currency."""
-    return tuple(
-        (code, float(rate) / 10 ** minor_digits(code))
-        for code, rate in sorted(settings.fx_to_base.items())
-    )
-
-
 def query(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -126,7 +115,7 @@ def query(
 ) -> ListQuery:
     """The list ``who`` asked for: RightsError for a collector, FilterError for a term
     that cannot be read, ValueError for an unknown sort key (each one translated line)."""
-    if sort not in SORTS:
+    if sort not in SORTS:  # noqa: SIM102
         from dunning.i18n import _
 
         raise ValueError(_("{value!r} is not a sort key ({keys})").format(
@@ -137,8 +126,56 @@ def query(
     where = flt.where if seen == "1" else f"({seen}) AND ({flt.where})"
     return ListQuery(
         where, (*seen_params, *flt.params) if seen != "1" else flt.params, sort,
-        (not SORTS[sort][1]) if desc is None else desc, rates(settings), flt,
+        (not SORTS[sort].asc) if desc is None else desc, flt,
     )  # fmt: skip
+
+
+def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None]:
+    """The collectors whose ranges a page reads (None: accounts assigned to nobody): those
+    the filter names (collector=), else every collector and nobody."""
+    flt = lq.filter
+    if flt is not None and (flt.collector_ids or flt.collector_none):
+        return [*flt.collector_ids, *([None] if flt.collector_none else [])]
+    return [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors ORDER BY id"))]
+
+
+def _read(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[object],
+    sort: Sort,
+    *,
+    null: bool,
+    cursor: Cursor | None,
+    down: bool,
+    size: int,
+    segment: int | None | bool = False,
+) -> list[tuple[int, object]]:
+    """One group of a page: the rows whose key is NULL (ordered by id) or not NULL
+    (ordered by key, id), after ``cursor`` in the direction read; of one collector
+    (``segment``: an id, None for nobody) or of all (False)."""
+    order, cmp = ("DESC", "<") if down else ("ASC", ">")
+    sql = f"SELECT {sort.ident}, {sort.key} FROM {FROM} WHERE ({where})"
+    args = list(params)
+    if segment is None:
+        sql += " AND q.collector_id IS NULL"
+    elif segment is not False:
+        sql += " AND q.collector_id = ?"
+        args.append(segment)
+    if sort.nulls:
+        sql += f" AND {sort.key} IS {'' if null else 'NOT '}NULL"
+    if cursor is not None and null:
+        sql += f" AND {sort.ident} {cmp} ?"
+        args.append(cursor[1])
+    elif cursor is not None:
+        sql += f" AND ({sort.key}, {sort.ident}) {cmp} (?, ?)"
+        args += [cursor[0], cursor[1]]
+    if null:
+        sql += f" ORDER BY {sort.ident} {order} LIMIT ?"
+    else:
+        sql += f" ORDER BY {sort.key} {order}, {sort.ident} {order} LIMIT ?"
+    args.append(size)
+    return [(int(r[0]), r[1]) for r in conn.execute(sql, args)]
 
 
 def page_ids(
@@ -152,24 +189,108 @@ def page_ids(
 ) -> tuple[list[tuple[int, object]], bool]:
     """(customer id, key) of one page in display order, and whether the list goes on in
     the direction read (after: below the page; before / last: above it)."""
-    key, kparams = lq.key()
+    sort = SORTS[lq.sort]
     backwards = before is not None or last
     down = lq.desc != backwards  # the SQL's direction
-    order = "DESC" if down else "ASC"
-    sql = f"SELECT q.customer_id, {key} AS k FROM {FROM} WHERE ({lq.where})"
-    params: list[object] = [*kparams, *lq.params]
     cursor = before if before is not None else after
-    if cursor is not None:
-        sql += f" AND ({key}, q.customer_id) {'<' if down else '>'} (?, ?)"
-        params += [*kparams, cursor[0], cursor[1]]
-    sql += f" ORDER BY k {order}, q.customer_id {order} LIMIT ?"
-    params.append(size + 1)
-    rows = [(int(r[0]), r[1]) for r in conn.execute(sql, params)]
+    if lq.sort == "collector":
+        rows = _by_collector(conn, lq.where, list(lq.params), cursor, down, size + 1)
+    else:
+        # the groups in the order read: NULL keys first or last in ascending order
+        groups = [False]
+        if sort.nulls:
+            groups = [True, False] if (sort.nulls == "first") != down else [False, True]
+        if cursor is not None and sort.nulls:
+            groups = groups[groups.index(cursor[0] is None) :]
+        # one range per collector for the queue's keys (their index), merged
+        segs: list[int | None | bool] = [False]
+        if sort.ident == "q.customer_id":
+            segs = list(segments(conn, lq))
+        found: list[tuple[int, int, object]] = []  # (group, id, key)
+        for seg in segs:
+            got: list[tuple[int, object]] = []
+            for k, null in enumerate(groups):
+                part = _read(conn, lq.where, list(lq.params), sort, null=null,
+                             cursor=cursor if k == 0 else None, down=down,
+                             size=size + 1 - len(got), segment=seg)  # fmt: skip
+                found += [(k, cid, key) for cid, key in part]
+                got += part
+                if len(got) > size:
+                    break
+        # the merge: by key then id in the direction read, NULL group where it belongs
+        found.sort(key=lambda r: (_Key(r[2]), r[1]), reverse=down)
+        found.sort(key=lambda r: r[0])
+        rows = [(cid, key) for _g, cid, key in found[: size + 1]]
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
     return rows, more
+
+
+class _Key:
+    """A sort key as SQLite orders it (NULL first, numbers before text; NOCASE names)."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: object) -> None:
+        self.v = v.lower() if isinstance(v, str) else v
+
+    def _rank(self) -> tuple[int, object]:
+        v = self.v
+        if v is None:
+            return (0, 0)
+        return (1, v) if isinstance(v, int | float) else (2, v)
+
+    def __lt__(self, other: _Key) -> bool:
+        return self._rank() < other._rank()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Key) and self._rank() == other._rank()
+
+    def __hash__(self) -> int:
+        return hash(self._rank())
+
+
+def _by_collector(
+    conn: sqlite3.Connection,
+    where: str,
+    params: list[object],
+    cursor: Cursor | None,
+    down: bool,
+    size: int,
+) -> list[tuple[int, object]]:
+    """Sorted by collector (username; nobody first), then id: one segment per collector,
+    each read in id order (the collector index when they hold few accounts)."""
+    names = [""] + [r[0] for r in conn.execute("SELECT username FROM collectors ORDER BY 1")]
+    ids = dict(conn.execute("SELECT username, id FROM collectors").fetchall())
+    if down:
+        names.reverse()
+    if cursor is not None:
+        names = names[names.index(str(cursor[0])) :] if cursor[0] in names else []
+    order, cmp = ("DESC", "<") if down else ("ASC", ">")
+    rows: list[tuple[int, object]] = []
+    for k, name in enumerate(names):
+        if name:
+            n = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM queue WHERE collector_id = ? "
+                             "LIMIT ?)", (ids[name], SMALL + 1)).fetchone()[0]  # fmt: skip
+            if not n:
+                continue
+            seg = ("+" if n > SMALL else "") + "q.collector_id = ?"
+            args: list[object] = [ids[name]]
+        else:
+            seg, args = "q.collector_id IS NULL", []
+        sql = f"SELECT q.customer_id FROM {FROM} WHERE {seg} AND ({where})"
+        args += params
+        if cursor is not None and k == 0:
+            sql += f" AND q.customer_id {cmp} ?"
+            args.append(cursor[1])
+        sql += f" ORDER BY q.customer_id {order} LIMIT ?"
+        args.append(size - len(rows))
+        rows += [(int(r[0]), name) for r in conn.execute(sql, args)]
+        if len(rows) >= size:
+            break
+    return rows
 
 
 def details(

@@ -74,6 +74,8 @@ _SUBDIV = re.compile(r"^(?:[A-Za-z]{2}-)?([A-Za-z0-9]{1,3})$")
 _AMOUNT = re.compile(r"^-?\d[\d ,_]*(?:\.\d+)?$")
 _DAYS = re.compile(r"^(\d{1,5})\s*d?$")
 MAX_TEXT = 500  # characters of a filter line read (longer: refused)
+# how a collector= term starts in the SQL (account_list may turn its index off with "+")
+COLLECTOR_IN = "q.collector_id IN (/*collectors*/"
 
 
 class FilterError(ValueError):
@@ -99,6 +101,8 @@ class Filter:
     where: str = "1"
     params: tuple[object, ...] = ()
     languages: tuple[str, ...] = field(default=())  # lang= values (for p6's routing)
+    collector_ids: tuple[int, ...] = ()  # collector= ids (=, not !=)
+    collector_none: bool = False  # collector=none (=)
 
     @property
     def empty(self) -> bool:
@@ -276,7 +280,7 @@ def _collector(term: Term, conn: sqlite3.Connection) -> tuple[str, list[object]]
         ids.append(int(row[0]))
     parts = []
     if ids:
-        parts.append("q.collector_id IN (" + ",".join("?" * len(ids)) + ")")
+        parts.append(COLLECTOR_IN + ",".join("?" * len(ids)) + ")")
     if none:
         parts.append("q.collector_id IS NULL")
     sql = " OR ".join(parts)
@@ -355,6 +359,8 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
     parts: list[str] = []
     params: list[object] = []
     languages: list[str] = []
+    collector_ids: list[int] = []
+    collector_none = False
     for term in terms:
         k = term.key
         if k in ("lang", "country", "currency"):
@@ -392,6 +398,9 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
             sql, p = _choice(term, "q.state", QUEUE_STATES)
         elif k == "collector":
             sql, p = _collector(term, conn)
+            if term.op == "=":
+                collector_ids += [int(i) for i in p]  # type: ignore[call-overload]
+                collector_none = collector_none or "IS NULL" in sql
         elif k == "bucket":
             sql, p = _bucket(term, today)
         elif k == "balance":
@@ -409,7 +418,9 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
         parts.append(sql)
         params += p
     where = " AND ".join(f"({s})" for s in parts) or "1"
-    return Filter(text.strip(), tuple(terms), where, tuple(params), tuple(dict.fromkeys(languages)))
+    return Filter(text.strip(), tuple(terms), where, tuple(params),
+                  tuple(dict.fromkeys(languages)), tuple(collector_ids),
+                  collector_none)  # fmt: skip
 
 
 def scope(who: Collector) -> tuple[str, list[object]]:

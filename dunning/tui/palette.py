@@ -40,6 +40,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("note.save", "outcome('note')", N_("Save the note alone"), N_("note")),
     ("search", "search", N_("Search"), N_("find customer")),
     ("lead.reassign", "reassign", N_("Reassign"), N_("give to another collector")),
+    ("lead.accounts", "accounts", N_("Accounts"), N_("list filter bulk reassign")),
     ("aging", "aging", N_("Aging"), N_("report")),
     ("history", "history", N_("History"), ""),
     ("undo", "undo", N_("Undo"), ""),

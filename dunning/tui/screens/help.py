@@ -50,6 +50,7 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("lead.reassign", N_("give the account to another collector (leads)")),
     ("lead.review", N_("the review queue: refused and escalated accounts to decide (leads)")),
     ("lead.disputes", N_("open disputes by department and age; resolve them (leads)")),
+    ("lead.accounts", N_("accounts by filter (lang=es bucket>=61...): select, reassign (leads)")),
     ("reload", N_("reload the account")),
     ("quit", N_("quit; the note is kept")),
 ]

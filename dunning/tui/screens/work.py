@@ -482,4 +482,6 @@ class WorkScreen(
             return self.session.may("review")
         if action == "disputes":
             return self.session.may("disputes")
+        if action == "accounts":  # the account lists by filter (leads)
+            return self.session.may("accounts")
         return True

@@ -73,6 +73,7 @@ def work_bindings() -> list[Binding]:
         Binding("A", "aging", N_("Aging"), id="aging", show=False, priority=True),
         Binding("R", "review_queue", N_("Review"), id="lead.review", show=False, priority=True),
         Binding("D", "disputes", N_("Disputes"), id="lead.disputes", show=False, priority=True),
+        Binding("F", "accounts", N_("Accounts"), id="lead.accounts", show=False, priority=True),
         Binding("h", "history", N_("History"), id="history", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
