@@ -112,6 +112,7 @@ def main() -> int:
             f"{f50} / {f99} / {fmax}", f"{n50} / {n99} / {nmax} ({nn})",
             f"{counted * 1000:.1f}",
         ])  # fmt: skip
+        print("  " + " | ".join(rows[-1]), flush=True)  # as it goes (the table at the end)
     r50, r99, rmax, rn = summary_ms(ref)
     print(table(
         ["filter", "sort", "matches", "page", "first page p50 / p99 / max ms",

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dunning.clock import Clock, to_iso
+from dunning.queue import list_merge
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.filters import Filter, parse, scope
@@ -62,6 +63,7 @@ class ListQuery:
     sort: str = "balance"
     desc: bool = True
     filter: Filter | None = None
+    team: tuple[int, ...] | None = None  # the collectors a lead with a team may see
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,13 @@ def query(
     now = clock.now()
     flt = parse(conn, text, today=now.astimezone(settings.team_zone).date(), now=now)
     where = flt.where if seen == "1" else f"({seen}) AND ({flt.where})"
+    team = None
+    if seen != "1":
+        team = tuple(int(r[0]) for r in conn.execute(
+            "SELECT id FROM collectors WHERE team = ?", (who.team,)))  # fmt: skip
     return ListQuery(
         where, (*seen_params, *flt.params) if seen != "1" else flt.params, sort,
-        (not SORTS[sort].asc) if desc is None else desc, flt,
+        (not SORTS[sort].asc) if desc is None else desc, flt, team,
     )  # fmt: skip
 
 
@@ -135,8 +141,12 @@ def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None]:
     the filter names (collector=), else every collector and nobody."""
     flt = lq.filter
     if flt is not None and (flt.collector_ids or flt.collector_none):
-        return [*flt.collector_ids, *([None] if flt.collector_none else [])]
-    return [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors ORDER BY id"))]
+        out = [*flt.collector_ids, *([None] if flt.collector_none else [])]
+    else:
+        out = [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors ORDER BY id"))]
+    if lq.team is not None:  # a lead's team: the others' ranges are never read
+        out = [s for s in out if s is None or s in lq.team]
+    return out
 
 
 def _read(
@@ -202,54 +212,23 @@ def page_ids(
             groups = [True, False] if (sort.nulls == "first") != down else [False, True]
         if cursor is not None and sort.nulls:
             groups = groups[groups.index(cursor[0] is None) :]
-        # one range per collector for the queue's keys (their index), merged
-        segs: list[int | None | bool] = [False]
-        if sort.ident == "q.customer_id":
-            segs = list(segments(conn, lq))
-        found: list[tuple[int, int, object]] = []  # (group, id, key)
-        for seg in segs:
-            got: list[tuple[int, object]] = []
+        if sort.ident == "q.customer_id":  # one range per collector, merged
+            column = sort.key.removeprefix("q.")
+            rows = list_merge.page(conn, lq.where, list(lq.params), column,
+                                   segments(conn, lq), groups, cursor, down, size + 1)  # fmt: skip
+        else:  # the customers' index (name, reference), the filter on each row
+            rows = []
             for k, null in enumerate(groups):
-                part = _read(conn, lq.where, list(lq.params), sort, null=null,
-                             cursor=cursor if k == 0 else None, down=down,
-                             size=size + 1 - len(got), segment=seg)  # fmt: skip
-                found += [(k, cid, key) for cid, key in part]
-                got += part
-                if len(got) > size:
+                rows += _read(conn, lq.where, list(lq.params), sort, null=null,
+                              cursor=cursor if k == 0 else None, down=down,
+                              size=size + 1 - len(rows))  # fmt: skip
+                if len(rows) > size:
                     break
-        # the merge: by key then id in the direction read, NULL group where it belongs
-        found.sort(key=lambda r: (_Key(r[2]), r[1]), reverse=down)
-        found.sort(key=lambda r: r[0])
-        rows = [(cid, key) for _g, cid, key in found[: size + 1]]
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
         rows.reverse()
     return rows, more
-
-
-class _Key:
-    """A sort key as SQLite orders it (NULL first, numbers before text; NOCASE names)."""
-
-    __slots__ = ("v",)
-
-    def __init__(self, v: object) -> None:
-        self.v = v.lower() if isinstance(v, str) else v
-
-    def _rank(self) -> tuple[int, object]:
-        v = self.v
-        if v is None:
-            return (0, 0)
-        return (1, v) if isinstance(v, int | float) else (2, v)
-
-    def __lt__(self, other: _Key) -> bool:
-        return self._rank() < other._rank()
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Key) and self._rank() == other._rank()
-
-    def __hash__(self) -> int:
-        return hash(self._rank())
 
 
 def _by_collector(

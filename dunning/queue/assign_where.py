@@ -91,7 +91,7 @@ def preview(
         f"SELECT COUNT(*) FROM {base} WHERE ({lq.where}) AND q.collector_id = ?",
         [*lq.params, to.id],
     ).fetchone()[0]
-    moving = ListQuery(where, tuple(params), lq.sort, lq.desc, lq.filter)
+    moving = ListQuery(where, tuple(params), lq.sort, lq.desc, lq.filter, lq.team)
     ids, _more = page_ids(conn, moving, size=first)
     return Preview(
         sum(int(n) for _o, n in owners),
