@@ -129,13 +129,17 @@ def _read_window(
     if window:
         ids = [int(w[0]) for w in window]
         marks = ",".join("?" * len(ids))
-        hits = {
-            int(h[0])
-            for h in conn.execute(
-                f"SELECT q.customer_id FROM {FROM} WHERE q.customer_id IN ({marks}) AND ({where})",
-                [*ids, *params],
-            )
-        }
+        if where == "1":  # no filter: every row of the range is on the list
+            hits = set(ids)
+        else:
+            hits = {
+                int(h[0])
+                for h in conn.execute(
+                    f"SELECT q.customer_id FROM {FROM} WHERE q.customer_id IN ({marks}) "
+                    f"AND ({where})",
+                    [*ids, *params],
+                )
+            }
         for cid, key in window:
             if int(cid) in hits:
                 found.append((pos(r.gi, key, int(cid)), int(cid), key))
