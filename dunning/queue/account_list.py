@@ -214,8 +214,10 @@ def page_ids(
             groups = groups[groups.index(cursor[0] is None) :]
         if sort.ident == "q.customer_id":  # one range per collector, merged
             column = sort.key.removeprefix("q.")
+            states = lq.filter.states if lq.filter is not None else ()
             rows = list_merge.page(conn, lq.where, list(lq.params), column,
-                                   segments(conn, lq), groups, cursor, down, size + 1)  # fmt: skip
+                                   segments(conn, lq), groups, cursor, down, size + 1,
+                                   states)  # fmt: skip
         else:  # the customers' index (name, reference), the filter on each row
             rows = []
             for k, null in enumerate(groups):

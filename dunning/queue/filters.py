@@ -103,6 +103,7 @@ class Filter:
     languages: tuple[str, ...] = field(default=())  # lang= values (for p6's routing)
     collector_ids: tuple[int, ...] = ()  # collector= ids (=, not !=)
     collector_none: bool = False  # collector=none (=)
+    states: tuple[str, ...] = ()  # state= values (=, one term)
 
     @property
     def empty(self) -> bool:
@@ -361,6 +362,7 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
     languages: list[str] = []
     collector_ids: list[int] = []
     collector_none = False
+    states: list[str] = []
     for term in terms:
         k = term.key
         if k in ("lang", "country", "currency"):
@@ -396,6 +398,8 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
             sql, p = _choice(term, "c.status", STATUSES)
         elif k == "state":
             sql, p = _choice(term, "q.state", QUEUE_STATES)
+            if term.op == "=" and not states:
+                states = [str(v) for v in p]
         elif k == "collector":
             sql, p = _collector(term, conn)
             if term.op == "=":
@@ -420,7 +424,7 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
     where = " AND ".join(f"({s})" for s in parts) or "1"
     return Filter(text.strip(), tuple(terms), where, tuple(params),
                   tuple(dict.fromkeys(languages)), tuple(collector_ids),
-                  collector_none)  # fmt: skip
+                  collector_none, tuple(states))  # fmt: skip
 
 
 def scope(who: Collector) -> tuple[str, list[object]]:

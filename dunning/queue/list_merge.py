@@ -81,18 +81,38 @@ def page(
     cursor: tuple[object, int] | None,
     down: bool,
     want: int,
+    states: tuple[str, ...] = (),
 ) -> list[tuple[int, object]]:
     """The first ``want`` (customer id, key) after ``cursor`` in the order read (``down``:
-    descending), of accounts matching ``where`` (SQL over q, c), in ``segments``."""
+    descending), of accounts matching ``where`` (SQL over q, c), in ``segments``.
+    ``states``: the filter's ``state=`` values: a collector with few accounts in them
+    (at most SMALL) has those read through the worklist index and sorted here, instead
+    of their whole range read (``state=review``: 1% of the accounts)."""
     d = _Rev if down else (lambda v: v)
 
     def pos(gi: int, key: object, cid: int) -> tuple:
         return (gi, d(_Key(key)), d(cid))
 
     ranges = [_Range(s, groups, cursor, want) for s in segments]
+    found: list[tuple[tuple, int, object]] = []
+    start = pos(0, cursor[0], cursor[1]) if cursor is not None else None
     for r in ranges:
         r.frontier = (0,)
-    found: list[tuple[tuple, int, object]] = []
+        if states and _few(conn, r.segment, states):
+            r.done = True
+            marks = ",".join("?" * len(states))
+            for cid, key in conn.execute(
+                f"""SELECT q.customer_id, q.{column} FROM queue q INDEXED BY queue_worklist
+                    JOIN customers c ON c.id = q.customer_id
+                    WHERE q.collector_id IS ? AND q.state IN ({marks}) AND ({where})""",
+                [r.segment, *states, *params],
+            ):
+                null = key is None
+                if null not in groups:
+                    continue
+                p = pos(groups.index(null), key, int(cid))
+                if start is None or start < p:
+                    found.append((p, int(cid), key))
     while True:
         found.sort(key=lambda f: f[0])
         target = found[want - 1][0] if len(found) >= want else None
@@ -102,6 +122,19 @@ def page(
         r = min(open_, key=lambda x: x.frontier)
         _read_window(conn, where, params, column, r, down, found, pos)
     return [(cid, key) for _p, cid, key in found[:want]]
+
+
+SMALL = 5_000
+
+
+def _few(conn: sqlite3.Connection, segment: int | None, states: tuple[str, ...]) -> bool:
+    marks = ",".join("?" * len(states))
+    n = conn.execute(
+        f"SELECT COUNT(*) FROM (SELECT 1 FROM queue INDEXED BY queue_worklist "
+        f"WHERE collector_id IS ? AND state IN ({marks}) LIMIT ?)",
+        [segment, *states, SMALL + 1],
+    ).fetchone()[0]
+    return int(n) <= SMALL
 
 
 def _read_window(
