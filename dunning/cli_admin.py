@@ -106,12 +106,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         "--language", metavar="CODE", help="with --from: only customers of this language (fr)"
     )
     p.add_argument("--reason", default="", help="why (kept in the history)")
-    p.add_argument(
-        "--any-language",
-        action="store_true",
-        help="give accounts whose language the collector does not speak too (routing by "
-        "language, [routing] by_language, leaves them where they are)",
-    )
+    from dunning import cli_assign_where  # --where, --dry-run, --any-language
+
+    cli_assign_where.add_options(p)
     p.set_defaults(handler=cmd_assign)
 
     p = sub.add_parser("queue", help="queue maintenance")
@@ -330,6 +327,10 @@ def _book_options(args: argparse.Namespace) -> int | None:
 
 
 def cmd_assign(args: argparse.Namespace, ctx: Context) -> int:
+    if args.where is not None or args.dry_run:
+        from dunning import cli_assign_where
+
+        return cli_assign_where.cmd_assign_where(args, ctx)
     limit = _book_options(args)
     conn = ctx.open()
     detail: dict[str, object] = {"to": args.to, "reason": args.reason}

@@ -16,8 +16,9 @@ from dunning.queue.collectors import get_collector
 from dunning.queue.config import Settings
 from dunning.queue.session import WorkSession
 from dunning.tui.app import DunningApp
+from dunning.tui.screens.account_view import AccountViewScreen
+from dunning.tui.screens.accounts import AccountListScreen
 from dunning.tui.screens.board import BoardScreen
-from dunning.tui.screens.history import HistoryScreen
 from dunning.tui.screens.work import WorkScreen
 
 
@@ -106,15 +107,18 @@ async def test_keys_work_queue_and_back_open_now_accounts(db, clock, capsys):
             await on_board(pilot, 3)  # lena too: she has an account of her own
             assert cell(pilot, "alice", "now") == view.external_ref
             assert "online for 0 min" in text(pilot, "#board-detail")
-            await pilot.press("o")  # alice's account, read-only: its history
-            await wait_until(pilot, lambda: isinstance(pilot.app.screen, HistoryScreen))
+            await pilot.press("o")  # alice's account, read-only: who holds it, since when
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountViewScreen))
             assert pilot.app.screen.customer_id == view.id
+            await wait_until(pilot, lambda: "held by" in text(pilot, "#look-holder"))
+            assert "alice" in text(pilot, "#look-holder")
             await pilot.press("escape")
             await wait_until(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
-            await pilot.press("enter")  # the account list: not in this build
-            await wait_until(pilot, lambda: bool(pilot.app._notifications))  # noqa: SLF001
-            note = list(pilot.app._notifications)[-1].message  # noqa: SLF001
-            assert "alice" in note
+            await pilot.press("enter")  # alice's account list
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountListScreen))
+            assert pilot.app.screen.query_one("#accounts-filter").value == "collector=alice"
+            await pilot.press("escape")
+            await wait_until(pilot, lambda: isinstance(pilot.app.screen, BoardScreen))
             # no account claimed by the lead until she opens her own queue
             held = "SELECT COUNT(*) FROM queue q JOIN collectors k ON k.id = q.claimed_by "
             held += "WHERE k.username = 'lena'"
@@ -177,7 +181,7 @@ async def test_the_palette_and_the_help_know_the_board(db, clock):
         from test_tui_lead_desk import help_text
 
         shown = help_text(pilot)
-        assert "the account they are on now, read-only" in shown and "Outcomes" not in shown
+        assert "their account now, read-only" in shown and "Outcomes" not in shown
         await pilot.press("escape")
         await open_palette(pilot, "my queue")
         assert palette_hits(app)[0].startswith("My queue")

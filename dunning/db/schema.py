@@ -8,7 +8,7 @@ a database created at every earlier step, holding data.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dunning.db.append_only import M012, M013
@@ -394,11 +394,8 @@ def m021_aging_widths(db: sqlite_utils.Database) -> None:
         aging_widths.fill(db.conn)
 
 
-# --- m022: a stored priority that does not move with the date (issue 8, round 4) --------
-# The queue row keeps its standing (queue/standing.py): the class of the day terms on
-# their slope, a key the same every day of the class, the day the class changes. The
-# worklist index orders a collector's ready accounts by class and key (the claim takes the
-# best head of the four classes); the stored priority and reasons are no longer read.
+# --- m022 (issue 8, round 4): the queue row's standing (queue/standing.py: class, key, the
+# day the class changes), ordered by the worklist index; stored priority no longer read.
 
 
 @migrations()
@@ -418,57 +415,47 @@ def m022_refresh(db: sqlite_utils.Database) -> None:
     # (queue/refresh_scope.py): its indexes, its record and the triggers that keep it
     from dunning.queue.refresh_scope import DDL as SCOPE_DDL
 
-    for statement in SCOPE_DDL:
+    _each(db, SCOPE_DDL)
+
+
+def _each(db: sqlite_utils.Database, statements: Iterable[str]) -> None:
+    for statement in statements:
         db.execute(statement)
 
 
-# --- m023: the claim remembers until when an account it passed over stays closed --------
-# (queue/claim_closed.py): four columns on the queue row, nothing to fill (NULL: not
-# known, worked out at the next claim), and the triggers that forget the memo when where
-# the consumer may be changes.
+# --- m023: the claim remembers until when an account it passed over stays closed (four
+# queue columns, NULL: not known) and triggers that forget it (queue/claim_closed.py).
 
 
 @migrations()
 def m023_claim(db: sqlite_utils.Database) -> None:
     from dunning.queue.claim_closed import DDL
 
-    for statement in DDL:
-        db.execute(statement)
+    _each(db, DDL)
 
 
-# --- m024_review: the lead's decisions on the review queue and on disputes (issue 9) ---------
-# Two append-only history tables (queue/review.py, queue/disputes.py): who decided what,
-# when and why, written in the same transaction as the account's change. No index on the
-# queue (the collectors' claim path is not touched): the review list reads the worklist
-# index per collector.
+# --- m024_review: the lead's decisions on reviews and disputes (issue 9): two append-only
+# histories (queue/review.py, disputes.py); no index on the queue (the claim's path).
 
 
 @migrations()
 def m024_review(db: sqlite_utils.Database) -> None:
-    for statement in M024:
-        db.execute(statement)
+    _each(db, M024)
 
 
-# --- m025_people: the lead's desk, people and claims (issue 9, items 8-10) ------------------
-# collectors.team and collectors.theme (the Textual theme the user picked, read with the
-# collector's row at start: no extra read before the first frame); collector_changes and
-# claim_releases, append-only histories (who changed whom / released which claim, when,
-# why); work_sessions, one row per open screen with its heartbeat (who is logged in).
+# --- m025_people (issue 9, items 8-10): collectors.team and .theme; collector_changes and
+# claim_releases (append-only); work_sessions, one row per open screen with its heartbeat.
 
 
 @migrations()
 def m025_people(db: sqlite_utils.Database) -> None:
     from dunning.db.people_schema import DDL
 
-    for statement in DDL:
-        db.execute(statement)
+    _each(db, DDL)
 
 
-# --- m026_aging_plain: today's aligned table with its lines made by SQLite (issue 8, round 6) -----
-# aging_order keeps per row whether its reference and name are shown as they are in the
-# aligned table (nothing to make visible, not cut): such a row's whole line is one printf
-# (dunning/db/aging_lines.py). Filled here when the table has rows; 0 (checked by Python
-# at report time) for a row written without the flag.
+# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
+# name are shown as they are, so its table line is one printf (db/aging_lines.py).
 
 
 @migrations()
@@ -486,8 +473,7 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
 def m027_loans(db: sqlite_utils.Database) -> None:
     from dunning.db.loans_schema import DDL
 
-    for statement in DDL:
-        db.execute(statement)
+    _each(db, DDL)
 
 
 # --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
@@ -501,3 +487,14 @@ def m028_places(db: sqlite_utils.Database) -> None:
 
     db.execute(phone_places.DDL)
     phone_places.fill_missing(db.conn)
+
+
+# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
+# balance, oldest due date, last contact (dunning/db/list_schema.py).
+
+
+@migrations()
+def m029_lists(db: sqlite_utils.Database) -> None:
+    from dunning.db.list_schema import DDL
+
+    _each(db, DDL)

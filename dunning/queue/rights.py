@@ -39,6 +39,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "rebalance": ("lead", "admin"),  # spread a book, lend it until a date (queue/rebalance.py)
     "routing": ("lead", "admin"),  # who can serve which language (queue/routing.py)
     "board": ("lead", "admin"),  # the team board (queue/board.py)
+    "accounts": ("lead", "admin"),  # account lists by filter (queue/filters.py, issue 9)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -63,6 +64,7 @@ ACTION_NAMES: dict[str, str] = {
     "rebalance": N_("rebalance accounts"),
     "routing": N_("check routing by language"),
     "board": N_("see the team board"),
+    "accounts": N_("list the team's accounts"),
 }
 
 

@@ -44,6 +44,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("lead.reassign", "reassign", N_("Reassign"), N_("give to another collector")),
     ("lead.rebalance", "rebalance", N_("Rebalance"), N_("spread sick day team")),
     ("lead.board", "board", N_("Team board"), N_("board team collectors")),
+    ("lead.accounts", "accounts", N_("Accounts"), N_("list filter bulk reassign")),
     ("aging", "aging", N_("Aging"), N_("report")),
     ("history", "history", N_("History"), ""),
     ("undo", "undo", N_("Undo"), ""),

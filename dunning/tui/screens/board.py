@@ -361,17 +361,9 @@ class BoardScreen(Screen[None]):
         r = self._current()
         if r is None:
             return
-        try:
-            from dunning.tui.screens.accounts import AccountListScreen  # type: ignore[import-not-found]
-        except ImportError:
-            self.notify(
-                _(
-                    "Account lists are not in this build yet: {name}'s accounts are in "
-                    "`dunning board --json`"
-                ).format(name=r.username)  # fmt: skip
-            )
-            return
-        self.app.push_screen(AccountListScreen(where=f"collector={r.username}"))
+        from dunning.tui.screens.accounts import AccountListScreen
+
+        self.app.push_screen(AccountListScreen(self.session, where=f"collector={r.username}"))
 
     def action_open_working(self) -> None:
         r = self._current()
@@ -380,11 +372,9 @@ class BoardScreen(Screen[None]):
         if r.working_id is None:
             self.notify(_("{name} is on no account now").format(name=r.username))
             return
-        from dunning.tui.screens.history import HistoryScreen
+        from dunning.tui.screens.account_view import open_read_only
 
-        self.app.push_screen(
-            HistoryScreen(self.session, r.working_id, r.working_name, r.working_currency)
-        )
+        open_read_only(self.app, self.session, r.working_id)  # who holds it, since when
 
     def action_work(self) -> None:
         """The lead's own queue: back to the work screen under the board, else the

@@ -59,12 +59,13 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("lead.board", N_("the team board: each collector's day, queue and balances (leads)")),
     # the board's own keys (tui/screens/board.py)
     ("board.accounts", N_("the collector's account list")),
-    ("board.open", N_("the account they are on now, read-only (its history)")),
+    ("board.open", N_("their account now, read-only: who holds it, since when (h: history)")),
     ("board.work", N_("your own queue; T there comes back to the board")),
     ("board.review", N_("the review queue")),
     ("board.disputes", N_("open disputes")),
     ("board.reload", N_("read the board and the balances again now")),
     ("board.quit", N_("quit")),
+    ("lead.accounts", N_("accounts by filter (lang=es bucket>=61...): select, reassign (leads)")),
     ("reload", N_("reload the account")),
     ("quit", N_("quit; the note is kept")),
 ]

@@ -488,4 +488,6 @@ class WorkScreen(
             return self.session.may("rebalance")
         if action == "board":  # leads only
             return self.session.may("board")
+        if action == "accounts":  # the account lists by filter (leads)
+            return self.session.may("accounts")
         return True

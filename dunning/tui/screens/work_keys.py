@@ -76,6 +76,7 @@ def work_bindings() -> list[Binding]:
         Binding("D", "disputes", N_("Disputes"), id="lead.disputes", show=False, priority=True),
         Binding("M", "rebalance", N_("Rebalance"), id="lead.rebalance", show=False, priority=True),
         Binding("T", "board", N_("Board"), id="lead.board", show=False, priority=True),
+        Binding("F", "accounts", N_("Accounts"), id="lead.accounts", show=False, priority=True),
         Binding("h", "history", N_("History"), id="history", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),

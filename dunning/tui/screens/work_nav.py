@@ -160,6 +160,13 @@ class NavigationMixin:
 
         self.app.push_screen(RebalanceDialog(desk), done)
 
+    def action_accounts(self) -> None:
+        if not self.session.may("accounts"):
+            return
+        from dunning.tui.screens.accounts import AccountListScreen
+
+        self.app.push_screen(AccountListScreen(self.session))
+
     def action_reload(self) -> None:
         self._work(lambda: AccountLoaded(self.session.reload(), None), counts=True)
 

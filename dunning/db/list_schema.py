@@ -1,0 +1,24 @@
+"""The indexes of a lead's account lists (m029_lists, issue 9 item 2: queue/account_list.py).
+
+A list sorted by balance, oldest due date or last contact reads its pages in the order of
+one of these indexes, from the last row seen (``WHERE (key, id) > (?, ?)``), one range per
+collector merged, instead of sorting every matching account for every page (at 1M:
+seconds). A list sorted by name or
+reference reads ``customers_name`` or the reference's unique index.
+
+Their cost: an outcome's queue row sets ``open_minor``, ``oldest_due`` and, after a
+conversation, ``last_contact_at``, so each outcome writes one more entry in two or three
+indexes (bench/bench_work.py before and after: docs/LEAD_r7_p5.md); the 1M build writes
+them once (a few seconds).
+"""
+
+from __future__ import annotations
+
+# per collector: a collector's list (the board's drill-down) reads only their range; a
+# list of several collectors (or all) reads each one's range in order and merges them
+DDL: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS queue_list_balance ON queue(collector_id, open_minor, customer_id)",
+    "CREATE INDEX IF NOT EXISTS queue_list_due ON queue(collector_id, oldest_due, customer_id)",
+    "CREATE INDEX IF NOT EXISTS queue_list_contact ON queue(collector_id, last_contact_at, "
+    "customer_id)",
+)
