@@ -5,36 +5,16 @@ queue). The rules are in account_list.py, filters.py and assign_where.py."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from collections.abc import Callable, Sequence
-from pathlib import Path
-from typing import TypeVar
 
-from dunning.clock import Clock
-from dunning.db.connection import connect
 from dunning.i18n import _
 from dunning.queue import account_list, assign_where
 from dunning.queue.assign import AssignError
 from dunning.queue.collectors import Collector, get_collector, list_collectors
-from dunning.queue.config import Settings
-
-T = TypeVar("T")
+from dunning.queue.desk import Desk
 
 
-class AccountDesk:
-    def __init__(
-        self, db_path: str | Path, collector: Collector, settings: Settings, clock: Clock
-    ) -> None:
-        self.collector = collector
-        self.settings = settings
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._conn = connect(Path(db_path), any_thread=True)
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            return fn(self._conn)
-
+class AccountDesk(Desk):
     def query(self, text: str, sort: str, desc: bool | None) -> account_list.ListQuery:
         """RightsError, FilterError or ValueError (one line each) when refused."""
         return self._run(
@@ -94,7 +74,3 @@ class AccountDesk:
                 any_language=any_language,
             )
         )  # fmt: skip
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()

@@ -6,35 +6,14 @@ disputes.py; this only carries the connection, the clock, the settings and who a
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
 
-from dunning.clock import Clock
-from dunning.db.connection import connect
 from dunning.queue import disputes, read_only, review
 from dunning.queue.collectors import Collector, get_collector, list_collectors
-from dunning.queue.config import Settings
+from dunning.queue.desk import Desk
 from dunning.queue.rights import allowed
 
-T = TypeVar("T")
 
-
-class LeadDesk:
-    def __init__(
-        self, db_path: str | Path, collector: Collector, settings: Settings, clock: Clock
-    ) -> None:
-        self.collector = collector
-        self.settings = settings
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._conn = connect(Path(db_path), any_thread=True)
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            return fn(self._conn)
-
+class LeadDesk(Desk):
     def may(self, action: str) -> bool:
         return allowed(self.collector.role, action)
 
@@ -95,7 +74,3 @@ class LeadDesk:
 
     def collectors(self) -> list[Collector]:
         return self._run(list_collectors)
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()

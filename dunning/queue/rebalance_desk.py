@@ -4,36 +4,12 @@ thread workers may use it. The rules are in rebalance.py and rebalance_move.py."
 
 from __future__ import annotations
 
-import sqlite3
-import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
-
-from dunning.clock import Clock
-from dunning.db.connection import connect
 from dunning.queue import rebalance, rebalance_move
-from dunning.queue.collectors import Collector
-from dunning.queue.config import Settings
+from dunning.queue.desk import Desk
 from dunning.queue.rights import allowed
 
-T = TypeVar("T")
 
-
-class RebalanceDesk:
-    def __init__(
-        self, db_path: str | Path, collector: Collector, settings: Settings, clock: Clock
-    ) -> None:
-        self.collector = collector
-        self.settings = settings
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._conn = connect(Path(db_path), any_thread=True)
-
-    def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        with self._lock:
-            return fn(self._conn)
-
+class RebalanceDesk(Desk):
     def may(self) -> bool:
         return allowed(self.collector.role, "rebalance")
 
@@ -49,7 +25,3 @@ class RebalanceDesk:
 
     def commit(self, plan: rebalance.Plan) -> int:
         return self._run(lambda conn: rebalance_move.commit(conn, self.clock, self.collector, plan))
-
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
