@@ -23,7 +23,7 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
@@ -58,6 +58,46 @@ def breathe(conn: sqlite3.Connection, pause: float) -> None:
     with contextlib.suppress(sqlite3.Error):
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     time.sleep(max(pause - (time.monotonic() - began), pause / 3))
+
+
+@dataclass
+class Pacer:
+    """The chunks of a long move (``assign --from``, ``--where``, a rebalance): each chunk
+    is one write transaction holding the lock about TARGET_LOCK_S (its size x2 or /2 at
+    most after each), and between two the team's claims and outcomes go first: the lock is
+    free at least as long as the chunk held it (a slow disk or a busy machine stretches
+    both; ``pause`` 0 = no pause but the WAL's copy)."""
+
+    pause: float
+    size: int = field(default_factory=lambda: FIRST_CHUNK)  # read when made
+    held: float = 0.0
+    chunks: int = 0
+
+    def run(
+        self,
+        conn: sqlite3.Connection,
+        n: int,
+        chunk: Callable[[int, int], int],
+        moved: int = 0,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """``chunk(pos, size)`` moves staged rows pos+1..pos+size inside the transaction
+        and says how many moved; returns ``moved`` plus what this run moved."""
+        pos = 0
+        while pos < n:
+            if self.chunks:
+                breathe(conn, max(self.pause, self.held) if self.pause else 0.0)
+            with write_tx(conn):
+                began = time.monotonic()
+                moved += chunk(pos, self.size)
+            self.held = max(time.monotonic() - began, 1e-4)
+            self.chunks += 1
+            pos += self.size
+            if progress is not None:
+                progress(moved)
+            grow = min(2.0, max(0.5, TARGET_LOCK_S / self.held))
+            self.size = max(MIN_CHUNK, min(MAX_CHUNK, round(self.size * grow)))
+        return moved
 
 
 class AssignError(Exception):
@@ -390,7 +430,33 @@ def _move_book(
     commit and checkpoint, so the chunk holds the lock half as long per account."""
     filt, params = book.where()
     join = book.join()
-    moved, last, size, chunks, held = 0, 0, FIRST_CHUNK, 0, 0.0
+    moved, last, pacer = 0, 0, Pacer(pause)
+
+    def chunk(pos: int, size: int) -> int:
+        active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
+        if active is None or not active[0]:
+            raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
+        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+        now_iso = to_iso(clock.now())
+        # the owner is read again under the lock: an account changed since it was staged
+        # is left as it is now
+        k = conn.execute(
+            f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                    assigned_by, reason)
+                SELECT q.customer_id, ?, ?, ?, ?
+                FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
+                     {join}
+                WHERE m.rowid > ? AND m.rowid <= ? AND q.collector_id = ?{filt}
+                ORDER BY q.customer_id""",
+            [to.id, now_iso, lead.id, reason, pos, pos + size, book.source_id, *params],
+        ).rowcount
+        conn.execute(
+            """UPDATE queue SET collector_id = ?, updated_at = ?
+               WHERE customer_id IN (SELECT customer_id FROM assignments WHERE id > ?)""",
+            (to.id, now_iso, before),
+        )
+        return k
+
     try:
         while book.limit is None or moved < book.limit:
             # staged again after the first list: accounts that came into the book with
@@ -398,56 +464,8 @@ def _move_book(
             n, top = _stage(conn, book, last, None if book.limit is None else book.limit - moved)
             if not n:
                 break
-            last, pos = top, 0
-            while pos < n:
-                if chunks:
-                    # the team's claims and outcomes go in between: the lock is free at
-                    # least as long as the chunk held it (a slow disk or a busy machine
-                    # stretches both)
-                    breathe(conn, max(pause, held) if pause else 0.0)
-                with write_tx(conn):
-                    began = time.monotonic()
-                    active = conn.execute(
-                        "SELECT active FROM collectors WHERE id = ?", (to.id,)
-                    ).fetchone()
-                    if active is None or not active[0]:
-                        raise AssignError(
-                            _("{name!r} is not an active collector").format(name=to.username)
-                        )
-                    before = conn.execute(
-                        "SELECT COALESCE(MAX(id), 0) FROM assignments"
-                    ).fetchone()[0]
-                    now_iso = to_iso(clock.now())
-                    # the owner is read again under the lock: an account changed since it
-                    # was staged is left as it is now
-                    k = conn.execute(
-                        f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                                assigned_by, reason)
-                            SELECT q.customer_id, ?, ?, ?, ?
-                            FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
-                                 {join}
-                            WHERE m.rowid > ? AND m.rowid <= ? AND q.collector_id = ?{filt}
-                            ORDER BY q.customer_id""",
-                        [to.id, now_iso, lead.id, reason, pos, pos + size, book.source_id,
-                         *params],
-                    ).rowcount  # fmt: skip
-                    conn.execute(
-                        """UPDATE queue SET collector_id = ?, updated_at = ?
-                           WHERE customer_id IN (SELECT customer_id FROM assignments
-                                                 WHERE id > ?)""",
-                        (to.id, now_iso, before),
-                    )
-                held = max(time.monotonic() - began, 1e-4)
-                chunks += 1
-                moved += k
-                pos += size
-                if progress is not None:
-                    progress(moved)
-                # the next chunk holds the lock about TARGET_LOCK_S (at most x2 or /2)
-                size = max(
-                    MIN_CHUNK,
-                    min(MAX_CHUNK, round(size * min(2.0, max(0.5, TARGET_LOCK_S / held)))),
-                )
+            last = top
+            moved = pacer.run(conn, n, chunk, moved, progress)
     finally:
         with contextlib.suppress(sqlite3.Error):
             conn.execute(f"DROP TABLE IF EXISTS {STAGE}")

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -31,7 +30,7 @@ from dunning.db.lockwait import announce
 from dunning.i18n import _
 from dunning.queue import assign
 from dunning.queue.account_list import AccountRow, ListQuery, details, page_ids
-from dunning.queue.assign import AssignError, breathe
+from dunning.queue.assign import AssignError
 from dunning.queue.bulk import Interrupted, record_interrupted
 from dunning.queue.collectors import Collector
 from dunning.queue.filters import BUCKETS, in_scope, unspoken
@@ -198,57 +197,42 @@ def _move(
         params,
     )
     n = conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {STAGE}").fetchone()[0]
-    moved, pos, size, chunks, held = 0, 0, assign.FIRST_CHUNK, 0, 0.0
+
+    def chunk(pos: int, size: int) -> int:
+        active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
+        if active is None or not active[0]:
+            raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
+        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+        now_iso = to_iso(clock.now())
+        k = conn.execute(
+            f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                    assigned_by, reason)
+                SELECT q.customer_id, ?, ?, ?, ?
+                FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
+                     JOIN customers c ON c.id = q.customer_id
+                WHERE m.rowid > ? AND m.rowid <= ? AND {where}
+                ORDER BY q.customer_id""",
+            [to.id, now_iso, lead.id, reason, pos, pos + size, *params],
+        ).rowcount
+        moved_ids = "SELECT customer_id FROM assignments WHERE id > ?"
+        conn.execute(
+            f"UPDATE queue SET collector_id = ?, updated_at = ? WHERE customer_id IN ({moved_ids})",
+            (to.id, now_iso, before),
+        )
+        # the lead's own holds let go (someone else's call is left to finish)
+        conn.execute(
+            f"""UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL,
+                    claim_pid = NULL, claim_host = NULL
+                WHERE claimed_by = ? AND customer_id IN ({moved_ids})""",
+            (lead.id, before),
+        )
+        return k
+
     try:
-        while pos < n:
-            if chunks:
-                breathe(conn, max(pause, held) if pause else 0.0)
-            with write_tx(conn):
-                began = time.monotonic()
-                active = conn.execute(
-                    "SELECT active FROM collectors WHERE id = ?", (to.id,)
-                ).fetchone()
-                if active is None or not active[0]:
-                    raise AssignError(
-                        _("{name!r} is not an active collector").format(name=to.username)
-                    )
-                before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
-                now_iso = to_iso(clock.now())
-                k = conn.execute(
-                    f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                            assigned_by, reason)
-                        SELECT q.customer_id, ?, ?, ?, ?
-                        FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
-                             JOIN customers c ON c.id = q.customer_id
-                        WHERE m.rowid > ? AND m.rowid <= ? AND {where}
-                        ORDER BY q.customer_id""",
-                    [to.id, now_iso, lead.id, reason, pos, pos + size, *params],
-                ).rowcount
-                moved_ids = "SELECT customer_id FROM assignments WHERE id > ?"
-                conn.execute(
-                    f"UPDATE queue SET collector_id = ?, updated_at = ? "
-                    f"WHERE customer_id IN ({moved_ids})",
-                    (to.id, now_iso, before),
-                )
-                # the lead's own holds let go (someone else's call is left to finish)
-                conn.execute(
-                    f"""UPDATE queue SET claimed_by = NULL, claim_expires_at = NULL,
-                            claim_pid = NULL, claim_host = NULL
-                        WHERE claimed_by = ? AND customer_id IN ({moved_ids})""",
-                    (lead.id, before),
-                )
-            held = max(time.monotonic() - began, 1e-4)
-            chunks += 1
-            moved += k
-            pos += size
-            if progress is not None:
-                progress(moved)
-            size = max(assign.MIN_CHUNK, min(assign.MAX_CHUNK, round(
-                size * min(2.0, max(0.5, assign.TARGET_LOCK_S / held)))))  # fmt: skip
+        return assign.Pacer(pause).run(conn, n, chunk, 0, progress)
     finally:
         with contextlib.suppress(sqlite3.Error):
             conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    return moved
 
 
 def reassign_ids(

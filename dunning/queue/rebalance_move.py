@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +27,7 @@ from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.db.lockwait import announce
 from dunning.i18n import _
-from dunning.queue.assign import FIRST_CHUNK, MAX_CHUNK, MIN_CHUNK, PAUSE_S, TARGET_LOCK_S, breathe
+from dunning.queue.assign import PAUSE_S, Pacer, breathe
 from dunning.queue.audit import record
 from dunning.queue.bulk import Interrupted, record_interrupted
 from dunning.queue.collectors import Collector
@@ -128,56 +127,47 @@ def _move(
     if not plan.moves:
         return 0
     _stage(conn, plan)
-    moved, pos, size, held = 0, 0, FIRST_CHUNK, 0.0
     n = len(plan.moves)
+
+    def chunk(pos: int, size: int) -> int:
+        now_iso = to_iso(clock.now())
+        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+        # the owner read again under the lock; a target deactivated since is skipped
+        k = conn.execute(
+            f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                    assigned_by, reason)
+                SELECT m.customer_id, m.to_id, ?, ?, ?
+                FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
+                WHERE m.pos > ? AND m.pos <= ? AND q.collector_id = m.from_id
+                  AND EXISTS (SELECT 1 FROM collectors k
+                              WHERE k.id = m.to_id AND k.active = 1)
+                ORDER BY m.customer_id""",
+            (now_iso, lead.id, plan.reason, pos, pos + size),
+        ).rowcount
+        conn.execute(
+            """UPDATE queue SET updated_at = ?, collector_id = (
+                   SELECT a.collector_id FROM assignments a
+                   WHERE a.customer_id = queue.customer_id AND a.id > ?)
+               WHERE customer_id IN (SELECT customer_id FROM assignments WHERE id > ?)""",
+            (now_iso, before, before),
+        )
+        if plan.until is not None and plan.due_at is not None:
+            conn.execute(
+                f"""INSERT INTO loans (customer_id, owner_id, holder_id, lent_at,
+                        lent_by, until, due_at, reason)
+                    SELECT a.customer_id, m.from_id, a.collector_id, ?, ?, ?, ?, ?
+                    FROM assignments a JOIN {STAGE} m ON m.customer_id = a.customer_id
+                    WHERE a.id > ?""",
+                (now_iso, lead.id, plan.until.isoformat(), plan.due_at, plan.reason,
+                 before),
+            )  # fmt: skip
+        return k
+
     try:
-        while pos < n:
-            if pos:
-                breathe(conn, max(pause, held) if pause else 0.0)
-            with write_tx(conn):
-                began = time.monotonic()
-                now_iso = to_iso(clock.now())
-                before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
-                # the owner read again under the lock; a target deactivated since is skipped
-                k = conn.execute(
-                    f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                            assigned_by, reason)
-                        SELECT m.customer_id, m.to_id, ?, ?, ?
-                        FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
-                        WHERE m.pos > ? AND m.pos <= ? AND q.collector_id = m.from_id
-                          AND EXISTS (SELECT 1 FROM collectors k
-                                      WHERE k.id = m.to_id AND k.active = 1)
-                        ORDER BY m.customer_id""",
-                    (now_iso, lead.id, plan.reason, pos, pos + size),
-                ).rowcount
-                conn.execute(
-                    """UPDATE queue SET updated_at = ?, collector_id = (
-                           SELECT a.collector_id FROM assignments a
-                           WHERE a.customer_id = queue.customer_id AND a.id > ?)
-                       WHERE customer_id IN (SELECT customer_id FROM assignments WHERE id > ?)""",
-                    (now_iso, before, before),
-                )
-                if plan.until is not None and plan.due_at is not None:
-                    conn.execute(
-                        f"""INSERT INTO loans (customer_id, owner_id, holder_id, lent_at,
-                                lent_by, until, due_at, reason)
-                            SELECT a.customer_id, m.from_id, a.collector_id, ?, ?, ?, ?, ?
-                            FROM assignments a JOIN {STAGE} m ON m.customer_id = a.customer_id
-                            WHERE a.id > ?""",
-                        (now_iso, lead.id, plan.until.isoformat(), plan.due_at, plan.reason,
-                         before),
-                    )  # fmt: skip
-            held = max(time.monotonic() - began, 1e-4)
-            moved += k
-            pos += size
-            if progress is not None:
-                progress(moved)
-            grow = min(2.0, max(0.5, TARGET_LOCK_S / held))
-            size = max(MIN_CHUNK, min(MAX_CHUNK, round(size * grow)))
+        return Pacer(pause).run(conn, n, chunk, 0, progress)
     finally:
         with contextlib.suppress(sqlite3.Error):
             conn.execute(f"DROP TABLE IF EXISTS {STAGE}")
-    return moved
 
 
 @dataclass
