@@ -15,31 +15,14 @@ the same transaction as the loan or its return.
 
 from __future__ import annotations
 
+from dunning.db.history_guards import guards_of
+
 HISTORY_TABLES = ("loans", "loan_returns")
-
-
-def _raise(what: str) -> str:
-    return f"SELECT RAISE(ABORT, 'append-only: {what}')"
 
 
 def guards() -> dict[str, str]:
     """The append-only triggers of the two tables, by name."""
-    out: dict[str, str] = {}
-    for table in HISTORY_TABLES:
-        out[f"{table}_no_update"] = (
-            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}\nBEGIN "
-            f"{_raise(f'{table} rows are never changed (a correction is a new row)')}; END"
-        )
-        out[f"{table}_no_delete"] = (
-            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}\nBEGIN "
-            f"{_raise(f'{table} rows are never deleted')}; END"
-        )
-        out[f"{table}_no_replace"] = (
-            f"CREATE TRIGGER {table}_no_replace BEFORE INSERT ON {table} WHEN EXISTS "
-            f"(SELECT 1 FROM {table} WHERE id = NEW.id)\nBEGIN "
-            f"{_raise(f'{table} rows are never replaced (a correction is a new row)')}; END"
-        )
-    return out
+    return guards_of(HISTORY_TABLES)
 
 
 DDL: list[str] = [

@@ -104,6 +104,15 @@ class AssignError(Exception):
     """Refused: the person reassigning is not a lead, or the target cannot take accounts."""
 
 
+def still_active(conn: sqlite3.Connection, to: Collector) -> int:
+    """Inside a move's chunk: the target is read again under the lock (deactivated since
+    the move began: refused); the last ``assignments`` id before the chunk's rows."""
+    active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
+    if active is None or not active[0]:
+        raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
+    return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0])
+
+
 def _require_lead(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -433,10 +442,7 @@ def _move_book(
     moved, last, pacer = 0, 0, Pacer(pause)
 
     def chunk(pos: int, size: int) -> int:
-        active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
-        if active is None or not active[0]:
-            raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
-        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+        before = still_active(conn, to)
         now_iso = to_iso(clock.now())
         # the owner is read again under the lock: an account changed since it was staged
         # is left as it is now

@@ -199,10 +199,7 @@ def _move(
     n = conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {STAGE}").fetchone()[0]
 
     def chunk(pos: int, size: int) -> int:
-        active = conn.execute("SELECT active FROM collectors WHERE id = ?", (to.id,)).fetchone()
-        if active is None or not active[0]:
-            raise AssignError(_("{name!r} is not an active collector").format(name=to.username))
-        before = conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
+        before = assign.still_active(conn, to)
         now_iso = to_iso(clock.now())
         k = conn.execute(
             f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
