@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from dunning.db import past_sums
 from dunning.db.connection import write_tx
 from dunning.db.reports_parallel import BUCKET_SUMS
 
@@ -378,6 +379,7 @@ def advance(
         conn.execute(_INSERT.format(fresh=fresh), d)
         # the rows in the report's order (m019): the customers taken, moved or shifted
         aging_order.advance(conn, f"SELECT customer_id FROM {_TAKEN}", shifted)
+        past_sums.advance(conn, _TAKEN)  # and those whose collector changed (m030)
         if shifted is not None:
             conn.execute("DROP TABLE temp.aging_shift")
         conn.execute(f"DELETE FROM aging_dirty WHERE customer_id IN {_TAKEN}")
@@ -386,6 +388,8 @@ def advance(
             "UPDATE aging_snapshot_state SET as_of = ?, invoices_max = ?, payments_max = ?",
             (today.isoformat(), inv_max, pay_max),
         )
+    if not past_sums.ready(conn):  # built before m030, or its fill interrupted
+        past_sums.fill(conn)
     return "advanced"
 
 
@@ -417,6 +421,7 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
         conn.execute("DELETE FROM aging_snapshot")
         conn.execute("DELETE FROM aging_dirty")
         aging_order.clear(conn)
+        past_sums.clear(conn)
         inv_max, pay_max = _maxima(conn)
         conn.execute(
             "INSERT INTO aging_snapshot_state (id, as_of, invoices_max, payments_max, ready) "
@@ -439,3 +444,4 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
         aging_order.fill(conn)
     with write_tx(conn):
         conn.execute("UPDATE aging_snapshot_state SET ready = 1")
+    past_sums.fill(conn)  # the past date's sums by collector (m030)
