@@ -199,3 +199,29 @@ def test_a_collector_change_is_recorded_only_with_a_snapshot(
     day = TODAY - timedelta(days=20)
     assert stored(conn, day) == computed(conn, day)
     assert dict(((r[0], r[1]), r[-1]) for r in stored(conn, day)) == {(None, "USD"): 1}
+
+
+def test_the_queue_rebuilt_by_the_refresh_keeps_the_triggers(
+    conn: sqlite3.Connection, clock: FixedClock, settings: Settings, ledger: Ledger
+) -> None:
+    """The refresh that builds the next queue beside the live one and swaps it in
+    (queue/rebuild.py) drops the old table with its triggers: they are made again, so a
+    collector change after it is still seen by the report."""
+    from dunning.queue.refresh import refresh_all
+
+    build(conn, 44)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    stats = refresh_all(conn, clock, settings, workers=0, rebuild=True)
+    assert stats.rebuilt
+    sql = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'queue'"
+    names = {r[0] for r in conn.execute(sql)}
+    assert {"queue_past_moved", "queue_past_added"} <= names
+    col1 = conn.execute("SELECT id FROM collectors WHERE username = 'col1'").fetchone()[0]
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE queue SET collector_id = ? WHERE customer_id IN (SELECT customer_id FROM "
+            "queue WHERE collector_id IS NOT ? ORDER BY customer_id LIMIT 10)",
+            (col1, col1),
+        )
+    assert conn.execute("SELECT COUNT(*) FROM past_moved").fetchone()[0] == 10
+    same_on_every_date(conn)
