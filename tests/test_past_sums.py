@@ -225,3 +225,36 @@ def test_the_queue_rebuilt_by_the_refresh_keeps_the_triggers(
         )
     assert conn.execute("SELECT COUNT(*) FROM past_moved").fetchone()[0] == 10
     same_on_every_date(conn)
+
+
+def test_a_snapshot_built_again_keeps_the_sums_and_takes_their_dirty_customers_in(
+    conn: sqlite3.Connection, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot too far from the day is built again (no refresh for days); the sums do
+    not depend on the date: they take the accounts changed or moved since in, and are
+    not filled again."""
+    build(conn, 45)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    col2 = conn.execute("SELECT id FROM collectors WHERE username = 'col2'").fetchone()[0]
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE queue SET collector_id = ? WHERE customer_id IN (SELECT customer_id FROM "
+            "queue WHERE collector_id IS NOT ? ORDER BY customer_id DESC LIMIT 7)",
+            (col2, col2),
+        )
+        conn.execute(
+            "INSERT INTO payments (customer_id, invoice_id, amount_minor, currency, paid_on, "
+            "created_at) VALUES (2, NULL, 4321, 'USD', '2026-10-01', '2026-11-23T16:00:00Z')"
+        )
+
+    def refused(conn: sqlite3.Connection) -> None:
+        raise AssertionError("filled again")
+
+    monkeypatch.setattr(past_sums, "fill", refused)
+    far = TODAY + timedelta(days=aging_snapshot.MAX_SHIFT_DAYS + 5)
+    assert aging_snapshot.advance(conn, far) == "built"
+    assert past_sums.ready(conn)
+    assert conn.execute("SELECT COUNT(*) FROM past_moved").fetchone()[0] == 0
+    same_on_every_date(conn)
+    monkeypatch.undo()
+    rebuilt_equal(conn)
