@@ -336,9 +336,7 @@ def m017_search(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m018: the aging snapshot (issue 8; dunning/db/aging_snapshot.py) --------------------
-# Each customer's aging row as of one date, kept exact; empty until the nightly refresh
-# builds it on a large ledger.
+# --- m018: the aging snapshot, each customer's aging row as of one date (aging_snapshot.py)
 
 
 @migrations()
@@ -347,9 +345,7 @@ def m018_aging(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m019: today's aging in the report's order (issue 8; dunning/db/aging_order.py) -----
-# The snapshot's rows with what a line shows, keyed by the report's order; a rename makes
-# its customer dirty (a trigger). Filled here when the database has a snapshot already.
+# --- m019: today's aging in the report's order (issue 8; dunning/db/aging_order.py)
 
 
 @migrations()
@@ -381,9 +377,8 @@ def m020_aging_past(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py) -
-# Counts of each amount's length and each text cell's width; filled here when the
-# database has aging_order's rows already (one aggregate a column).
+# --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py):
+# counts of each amount's length and each text cell's width; filled when there are rows.
 
 
 @migrations()
@@ -454,8 +449,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
-# name are shown as they are, so its table line is one printf (db/aging_lines.py).
+# --- m026_aging_plain (issue 8, round 6): aging_order.plain (its table line by SQLite)
 
 
 @migrations()
@@ -498,3 +492,9 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     from dunning.db.list_schema import DDL
 
     _each(db, DDL)
+
+
+# --- m037_aging_csv (issue 8, round 8): aging_order.csv_plain (its CSV line by SQLite)
+@migrations()
+def m037_aging_csv(db: sqlite_utils.Database) -> None:
+    aging_order.add_csv_plain(db.conn)
