@@ -115,7 +115,6 @@ def _register(conn: sqlite3.Connection) -> str:
 # line (dunning/db/aging_csv.py); 0: Python writes it
 CSV_DDL = "ALTER TABLE aging_order ADD COLUMN csv_plain INTEGER NOT NULL DEFAULT 0"
 CSV_FN = "dunning_aging_csv_plain"
-_CSV_QUOTED = frozenset(',"\r\n')
 
 
 def csv_plain(ref: str | None, name: str | None) -> int:
@@ -124,12 +123,14 @@ def csv_plain(ref: str | None, name: str | None) -> int:
     finds nothing), else 0 (checked once, when the row is written, as ``plain``)."""
     if type(ref) is not str or type(name) is not str:
         return 0
-    if not (ref + name).isprintable() or not _CSV_QUOTED.isdisjoint(ref + name):
+    both = ref + name  # printable: no line break either (C-speed searches, ~0.5 us a row)
+    if "," in both or '"' in both or not both.isprintable():
         return 0
-    return 0 if ref.startswith(_TRIGGERS) or name.startswith(_TRIGGERS) else 1
+    return 0 if ref[:1] in _STARTS or name[:1] in _STARTS else 1
 
 
 _TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # csvsafe.TRIGGERS (a test compares)
+_STARTS = frozenset(_TRIGGERS)
 
 
 def has_csv_plain(conn: sqlite3.Connection) -> bool:
