@@ -1,11 +1,11 @@
 """Today's aging CSV with its plain rows' lines made by SQLite (dunning/db/aging_csv.py,
 m037_aging_csv): the same bytes as the slow reference and as the Python path (main's:
-DUNNING_AGING_SQL_CSV=0), through the CLI, in one process and two, with hostile names
-(quotes, commas, formula starts, controls, a NUL, line breaks, accents, wide and combining
-characters), hostile collector names, four currencies (0, 2 and 3 digits), amounts between
--1 and 0, beyond 2**53, a dirty customer and a renamed one; SQLite writes the plain rows
-(Python never sees them); the flag is kept by the snapshot's build, its advance and
-m037_aging_csv."""
+DUNNING_AGING_SQL_CSV=0), through the CLI, in one process (a small ledger, or the second
+process refused) and two, with hostile names (quotes, commas, formula starts, controls, a
+NUL, line breaks, accents, wide and combining characters), hostile collector names, four
+currencies (0, 2 and 3 digits), amounts between -1 and 0, beyond 2**53, a dirty customer
+and a renamed one; SQLite writes the plain rows (Python never sees them); the flag is kept
+by the snapshot's build, its advance and m037_aging_csv."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ def _csv(db: Path, clock: FixedClock, out: Path) -> bytes:
     return out.read_bytes()
 
 
-@pytest.mark.parametrize("split", [False, True])
+@pytest.mark.parametrize("how", ["one", "no-worker", "split"])
 @pytest.mark.parametrize("dirty", [False, True])
 def test_sql_lines_equal_the_reference_and_the_python_path(
     conn: sqlite3.Connection,
@@ -84,7 +84,7 @@ def test_sql_lines_equal_the_reference_and_the_python_path(
     clock: FixedClock,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    split: bool,
+    how: str,
     dirty: bool,
 ) -> None:
     _ledger(conn)
@@ -94,8 +94,10 @@ def test_sql_lines_equal_the_reference_and_the_python_path(
         _dirty(conn)  # new invoices (EUR, JPY, beyond 2**53), a rename
         with write_tx(conn):  # a dirty customer renamed to a formula start
             conn.execute("UPDATE customers SET name = '=1+2' WHERE id = ?", (_ids(conn)[40],))
-    monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
-    if not split:  # no second process: this one writes both halves (every row seen here)
+    split = how == "split"  # else every row is seen by this process
+    if how != "one":  # one: a small ledger, one process (aging_csv.write_all)
+        monkeypatch.setattr(aging_split, "MIN_CUSTOMERS", 0)
+    if how == "no-worker":  # no second process: this one writes both halves
         monkeypatch.setattr(aging_split, "_start", lambda fd: None)
     total = conn.execute("SELECT COUNT(*) FROM aging_order").fetchone()[0]
     want = reference_csv(reference_rows(conn, TODAY, "customer"), "customer")

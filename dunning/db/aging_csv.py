@@ -134,14 +134,15 @@ def write_half(
     conn: sqlite3.Connection,
     as_of: date,
     at: dict[str, Any],
-    upper: bool,
+    upper: bool | None,
     fh: IO[str],
     state: dict[str, Any] | None = None,
 ) -> int | None:
     """The CSV lines of one half of today's report (the rows after the pivot ``at`` when
-    ``upper``, else up to it) written to ``fh``, in the caller's read transaction;
-    returns the number of rows, or None, having written nothing, when the lines cannot be
-    made by SQLite (no kept widths: ``state`` None is read here; see ``statement``)."""
+    ``upper``, else up to it; None: every row) written to ``fh``, in the caller's read
+    transaction; returns the number of rows, or None, having written nothing, when the
+    lines cannot be made by SQLite (no kept widths: ``state`` None is read here; see
+    ``statement``)."""
     from dunning.db.aging_split import _rows, half_sql
 
     names = aging_out._names(conn)
@@ -160,7 +161,8 @@ def write_half(
     nul = b"\x00"
     count = 0
     with reports.paused_gc():
-        for batch in _rows(conn, half_sql(plan[0], upper), plan[1] | at):
+        sql = plan[0] if upper is None else half_sql(plan[0], upper)
+        for batch in _rows(conn, sql, plan[1] | at):
             count += len(batch)
             data = b"".join(map(itemgetter(0), batch))
             if nul in data:
@@ -177,3 +179,23 @@ def write_half(
             else:
                 fh.write(data.decode())
     return count
+
+
+def write_all(
+    conn: sqlite3.Connection, as_of: date, fh: IO[str]
+) -> tuple[dict[str, list[int]], int] | None:
+    """Today's CSV lines (no header, no TOTAL rows) in one process, in a read transaction
+    of their own (reports_past.reader); returns the TOTAL rows' sums kept beside the
+    table and the number of rows, or None, having written nothing, when the lines cannot
+    be made by SQLite (the caller writes them: aging_out.write_aging)."""
+    from dunning.db import aging_snapshot
+    from dunning.db import reports_past as past
+
+    with past.reader(conn) as rc, aging_snapshot.read_tx(rc):
+        if not aging_order.has_csv_plain(rc):
+            return None
+        sql, params = aging_out.customer_sql(rc, as_of)
+        state = aging_widths.report_state(rc, sql, params, aging_out._names(rc))
+        if state is None or write_half(rc, as_of, {}, None, fh, state) is None:
+            return None
+        return state["sums"], int(state["count"])
