@@ -131,9 +131,7 @@ def schema_version(conn: sqlite3.Connection) -> list[str]:
 
 @migrations()
 def m002_ledger_import(db: sqlite_utils.Database) -> None:
-    for statement in M002.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    _each(db, (s for s in M002.split(";\n") if s.strip()))
 
 
 # --- m003: aging at scale (dunning/db/reports.py) -----------------------------------------
@@ -202,9 +200,7 @@ def m007_subdivisions_normalized(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m008_promise_rules(db: sqlite_utils.Database) -> None:
-    for statement in M008.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    _each(db, (s for s in M008.split(";\n") if s.strip()))
 
 
 @migrations()
@@ -244,9 +240,7 @@ def m010_voids(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m011_audit_log(db: sqlite_utils.Database) -> None:
-    for statement in M011.split(";\n"):
-        if statement.strip():
-            db.execute(statement)
+    _each(db, (s for s in M011.split(";\n") if s.strip()))
 
 
 # --- m012: the history is append-only (dunning/db/append_only.py, issue 7) ----------------
@@ -258,8 +252,7 @@ def m011_audit_log(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m012_append_only(db: sqlite_utils.Database) -> None:
-    for statement in M012:
-        db.execute(statement)
+    _each(db, M012)
 
 
 # --- m013: the history keeps its subjects (dunning/db/append_only.py, issue 7 QA) --------
@@ -270,8 +263,7 @@ def m012_append_only(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m013_keep_subjects(db: sqlite_utils.Database) -> None:
-    for statement in M013:
-        db.execute(statement)
+    _each(db, M013)
 
 
 # --- m014: the search index (dunning/db/search_index.py, issue 8) -------------------------
@@ -377,8 +369,7 @@ AGING_PAST_DDL = (
 
 @migrations()
 def m020_aging_past(db: sqlite_utils.Database) -> None:
-    for statement in AGING_PAST_DDL:
-        db.execute(statement)
+    _each(db, AGING_PAST_DDL)
 
 
 # --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py) -
@@ -496,5 +487,13 @@ def m028_places(db: sqlite_utils.Database) -> None:
 @migrations()
 def m029_lists(db: sqlite_utils.Database) -> None:
     from dunning.db.list_schema import DDL
+
+    _each(db, DDL)
+
+
+@migrations()
+def m033_moves(db: sqlite_utils.Database) -> None:
+    """Who gave each account moved: assignments.from_collector_id (db/moves_schema.py)."""
+    from dunning.db.moves_schema import DDL
 
     _each(db, DDL)

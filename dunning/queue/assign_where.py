@@ -203,8 +203,8 @@ def _move(
         now_iso = to_iso(clock.now())
         k = conn.execute(
             f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                    assigned_by, reason)
-                SELECT q.customer_id, ?, ?, ?, ?
+                    assigned_by, reason, from_collector_id)
+                SELECT q.customer_id, ?, ?, ?, ?, q.collector_id
                 FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
                      JOIN customers c ON c.id = q.customer_id
                 WHERE m.rowid > ? AND m.rowid <= ? AND {where}

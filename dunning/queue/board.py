@@ -12,7 +12,9 @@ Two tiers, because a board must refresh within 2 s of any commit on a million ac
   currency), promises broken, collected. "Today" is the team's day (``team_tz``, as every
   report). Each is an index range of today's rows: activities by (collector, at), the
   system's promise decisions by (NULL, at), payments loaded today by id (the first id of
-  the day found by bisection: ids follow the load).
+  the day found by bisection: ids follow the load). And the open disputes on each
+  collector's accounts, with how many are overdue (queue/board_disputes.py), recounted
+  with the ready / waiting / review counts.
 - **book** (:func:`read_book`, when the board opens and every ``BOOK_EVERY``): accounts
   untouched for 14+ days, open balance by aging bucket and accounts no active collector
   can serve (their customer's language is spoken by none), counted by language. One pass
@@ -34,6 +36,7 @@ from datetime import time as dtime
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.db import aging_snapshot, reports
 from dunning.i18n import _
+from dunning.queue.board_disputes import DisputeCounts
 from dunning.queue.board_today import Today
 from dunning.queue.claims import list_claims
 from dunning.queue.collectors import Collector, _row_to_collector
@@ -43,7 +46,8 @@ from dunning.queue.rights import RightsError, require
 
 UNTOUCHED_DAYS = 14
 RECOUNT_EVERY = 30.0  # seconds: a collector's counts read again (accounts woken by time)
-BULK = 8  # more collectors than this to count: one GROUP BY over the index instead
+BULK = 8  # more collectors than this (and half the board) to count: one GROUP BY instead
+MOVED_MAX = 200_000  # more assignments rows than this since the last read: recount all
 ROLL = 5  # at most this many collectors recounted per refresh for age alone
 BOOK_EVERY = 300.0  # seconds between two reads of the book tier on the screen
 COUNTED = ("ready", "waiting", "review")
@@ -79,6 +83,8 @@ class BoardRow:
     promised: dict[str, int] = field(default_factory=dict)  # currency -> minor units
     broken: int = 0
     collected: dict[str, int] = field(default_factory=dict)
+    disputes: int = 0  # open disputes on their accounts
+    overdue: int = 0  # of which past [disputes] service_days business days
     untouched: int | None = None  # book tier: None until read
     buckets: dict[str, list[int]] | None = None  # currency -> six buckets (minor units)
 
@@ -101,6 +107,8 @@ class BoardRow:
             "promised_minor": self.promised,
             "promises_broken": self.broken,
             "collected_minor": self.collected,
+            "disputes_open": self.disputes,
+            "disputes_overdue": self.overdue,
             "untouched_14d": self.untouched,
             "buckets_minor": (
                 {c: dict(zip(BUCKETS, v, strict=True)) for c, v in self.buckets.items()}
@@ -201,7 +209,7 @@ class BoardReader:
     read and the ids it read up to, and recounts only what changed."""
 
     def __init__(self, conn: sqlite3.Connection, clock: Clock, zone: object,
-                 team: str | None) -> None:  # fmt: skip
+                 team: str | None, *, service_days: int = 10) -> None:  # fmt: skip
         self.conn = conn
         self.clock = clock
         self.zone = zone
@@ -211,6 +219,7 @@ class BoardReader:
         self._act_max = 0
         self._asg_max = 0
         self._day_figures = Today()
+        self._disputes = DisputeCounts(service_days)
 
     # -- the ready / waiting / review counts -------------------------------------------
     def _count(self, cid: int) -> dict[str, int]:
@@ -225,27 +234,43 @@ class BoardReader:
         return got
 
     def _changed(self) -> set[int] | None:
-        """Collectors whose accounts changed since the last read (None: all of them)."""
+        """Collectors whose accounts changed since the last read (None: all of them):
+        the owners of accounts with an activity since, and the givers and takers of the
+        assignments since (``from_collector_id``, m033: a range of ids, no account read)."""
         act = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM activities").fetchone()[0]
         asg = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
-        if asg != self._asg_max:
-            self._asg_max, self._act_max = asg, act
-            return None  # a move: counts of the giver and the taker (unknown here)
-        if act == self._act_max:
-            return set()
-        rows = self.conn.execute(
-            """SELECT DISTINCT q.collector_id FROM activities a
-               JOIN queue q ON q.customer_id = a.customer_id WHERE a.id > ?""",
-            (self._act_max,),
-        ).fetchall()
-        self._act_max = act
-        return {int(r[0]) for r in rows if r[0] is not None}
+        first = not self._counts
+        last_act, last_asg = self._act_max, self._asg_max
+        self._act_max, self._asg_max = act, asg
+        if first or asg - last_asg > MOVED_MAX:
+            return None  # nothing counted yet, or a move of most of the book
+        out: set[int] = set()
+        if asg != last_asg:
+            for taker, giver in self.conn.execute(
+                """SELECT DISTINCT collector_id, from_collector_id FROM assignments
+                   WHERE id > ? AND id <= ?""",
+                (last_asg, asg),
+            ):
+                out.update(c for c in (taker, giver) if c is not None)
+        if act != last_act:
+            out.update(
+                int(r[0])
+                for r in self.conn.execute(
+                    """SELECT DISTINCT q.collector_id FROM activities a
+                       JOIN queue q ON q.customer_id = a.customer_id
+                       WHERE a.id > ? AND a.id <= ?""",
+                    (last_act, act),
+                )
+                if r[0] is not None
+            )
+        return out
 
-    def _counts_for(self, ids: list[int]) -> None:
+    def _counts_for(self, ids: list[int]) -> set[int]:
         """Recount the collectors whose accounts changed, those never counted, and the
         ``ROLL`` counted longest ago once older than RECOUNT_EVERY (accounts woken by
-        time change state without an activity): a refresh never recounts the whole team
-        but after a move (an assignment: who gave is not known here)."""
+        time change state without an activity): a refresh after a move recounts its
+        givers and takers, never the whole team but on the first read. Returns the
+        collectors recounted."""
         now = time.monotonic()
         changed = self._changed()
         if changed is None:
@@ -253,7 +278,7 @@ class BoardReader:
         old = sorted((self._counted.get(c, float("-inf")), c) for c in ids)
         changed |= {c for at, c in old[:ROLL] if now - at >= RECOUNT_EVERY}
         todo = [c for c in ids if c in changed or c not in self._counts]
-        if len(todo) > BULK:  # the first read, a move: one pass over the worklist index
+        if len(todo) > max(BULK, len(ids) // 2):  # one pass over the worklist index
             got: dict[int, dict[str, int]] = {c: dict.fromkeys(COUNTED, 0) for c in todo}
             for cid, state, n in self.conn.execute(
                 """SELECT collector_id, state, COUNT(*) FROM queue INDEXED BY queue_worklist
@@ -263,10 +288,11 @@ class BoardReader:
                     got[cid][state] = int(n)
             self._counts.update(got)
             self._counted.update(dict.fromkeys(todo, now))
-            return
+            return set(todo)
         for cid in todo:
             self._counts[cid] = self._count(cid)
             self._counted[cid] = now
+        return set(todo)
 
     # -- everything of the live tier ---------------------------------------------------
     def live(self) -> Board:
@@ -280,10 +306,12 @@ class BoardReader:
         ids = list(rows)
         conn.execute("BEGIN")  # one read transaction: every figure of the same moment
         try:
-            self._counts_for(ids)
+            recounted = self._counts_for(ids)
+            self._disputes.read(conn, ids, recounted, now)
             for cid, row in rows.items():
                 c = self._counts[cid]
                 row.ready, row.waiting, row.review = c["ready"], c["waiting"], c["review"]
+                row.disputes, row.overdue = self._disputes.counts.get(cid, (0, 0))
             self._presence(rows, now)
             days = self._day_figures.read(conn, start, end)
             for cid, row in rows.items():
@@ -385,10 +413,11 @@ def attach_book(board: Board, book: Book) -> Board:
 
 
 def read_board(conn: sqlite3.Connection, clock: Clock, zone: object, actor: Actor,
-               team: str | None = None, *, book: bool = True) -> Board:  # fmt: skip
+               team: str | None = None, *, book: bool = True,
+               service_days: int = 10) -> Board:  # fmt: skip
     """The whole board at once (the CLI): rights, scope, live tier and book tier."""
     scope = check_scope(conn, clock, actor, team)
-    board = BoardReader(conn, clock, zone, scope).live()
+    board = BoardReader(conn, clock, zone, scope, service_days=service_days).live()
     return attach_book(board, read_book(conn, clock, zone, scope)) if book else board
 
 

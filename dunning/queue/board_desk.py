@@ -29,6 +29,7 @@ class BoardDesk:
         self.collector = collector
         self.clock = clock
         self.zone = settings.team_zone
+        self.service_days = settings.disputes.service_days
         self._live_lock = threading.Lock()
         self._book_lock = threading.Lock()
         self._live = connect(Path(db_path), any_thread=True)
@@ -45,7 +46,8 @@ class BoardDesk:
         if self._reader is None:
             actor = Actor(self.collector.username, -1, self.collector)
             self.team = board.check_scope(self._live, self.clock, actor, None)
-            self._reader = board.BoardReader(self._live, self.clock, self.zone, self.team)
+            self._reader = board.BoardReader(self._live, self.clock, self.zone, self.team,
+                                             service_days=self.service_days)  # fmt: skip
         return self._reader
 
     def live(self, *, force: bool = False) -> board.Board | None:
