@@ -13,8 +13,9 @@ Two tiers, because a board must refresh within 2 s of any commit on a million ac
   report). Each is an index range of today's rows: activities by (collector, at), the
   system's promise decisions by (NULL, at), payments loaded today by id (the first id of
   the day found by bisection: ids follow the load). And the open disputes on each
-  collector's accounts, with how many are overdue (queue/board_disputes.py), recounted
-  with the ready / waiting / review counts.
+  collector's accounts, with how many are overdue (queue/board_disputes.py): their
+  first read (every open dispute: ~0.5 s at 1M) is the book's, then each refresh reads
+  only the customers written for since.
 - **book** (:func:`read_book`, when the board opens and every ``BOOK_EVERY``): accounts
   untouched for 14+ days, open balance by aging bucket and accounts no active collector
   can serve (their customer's language is spoken by none), counted by language. One pass
@@ -83,7 +84,7 @@ class BoardRow:
     promised: dict[str, int] = field(default_factory=dict)  # currency -> minor units
     broken: int = 0
     collected: dict[str, int] = field(default_factory=dict)
-    disputes: int = 0  # open disputes on their accounts
+    disputes: int | None = None  # open disputes on their accounts (None: not read yet)
     overdue: int = 0  # of which past [disputes] service_days business days
     untouched: int | None = None  # book tier: None until read
     buckets: dict[str, list[int]] | None = None  # currency -> six buckets (minor units)
@@ -128,6 +129,10 @@ class Book:
     buckets_as_of: date
     unserved: dict[str, int]  # language -> accounts no active collector of the scope speaks
     from_snapshot: bool = False  # the buckets read from the aging snapshot's stored rows
+    # the open disputes read with the book (service_days given): the counts as they were,
+    # and the reader that goes on from there (BoardReader.adopt)
+    dispute_counts: dict[int, tuple[int, int]] | None = None
+    disputes: DisputeCounts | None = None
 
 
 @dataclass
@@ -209,7 +214,8 @@ class BoardReader:
     read and the ids it read up to, and recounts only what changed."""
 
     def __init__(self, conn: sqlite3.Connection, clock: Clock, zone: object,
-                 team: str | None, *, service_days: int = 10) -> None:  # fmt: skip
+                 team: str | None, *, service_days: int = 10,
+                 disputes: bool = True) -> None:  # fmt: skip
         self.conn = conn
         self.clock = clock
         self.zone = zone
@@ -219,7 +225,18 @@ class BoardReader:
         self._act_max = 0
         self._asg_max = 0
         self._day_figures = Today()
-        self._disputes = DisputeCounts(service_days)
+        # disputes False: the first read of every open dispute is left to the book, which
+        # hands its counts over (adopt); until then the rows say None
+        self._disputes = DisputeCounts(service_days) if disputes else None
+
+    @property
+    def has_disputes(self) -> bool:
+        return self._disputes is not None
+
+    def adopt(self, counts: DisputeCounts | None) -> None:
+        """Go on from the disputes the book read (its marks: the same read transaction)."""
+        if self._disputes is None and counts is not None:
+            self._disputes = counts
 
     # -- the ready / waiting / review counts -------------------------------------------
     def _count(self, cid: int) -> dict[str, int]:
@@ -306,12 +323,14 @@ class BoardReader:
         ids = list(rows)
         conn.execute("BEGIN")  # one read transaction: every figure of the same moment
         try:
-            recounted = self._counts_for(ids)
-            self._disputes.read(conn, ids, recounted, now)
+            self._counts_for(ids)
+            if self._disputes is not None:
+                self._disputes.read(conn, now)
             for cid, row in rows.items():
                 c = self._counts[cid]
                 row.ready, row.waiting, row.review = c["ready"], c["waiting"], c["review"]
-                row.disputes, row.overdue = self._disputes.counts.get(cid, (0, 0))
+                if self._disputes is not None:
+                    row.disputes, row.overdue = self._disputes.get(cid)
             self._presence(rows, now)
             days = self._day_figures.read(conn, start, end)
             for cid, row in rows.items():
@@ -341,7 +360,8 @@ class BoardReader:
             row.working_currency = cur[0] if cur else ""
 
 
-def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None) -> Book:
+def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None,
+              service_days: int | None = None) -> Book:  # fmt: skip
     """The slow tier: a pass over the queue and one over the customers, and the aging by
     collector."""
     now = clock.now()
@@ -379,12 +399,20 @@ def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | 
         ):
             if cid is None or cid in scope:
                 unserved[lang] = unserved.get(lang, 0) + int(n)
+        disputes = None
+        if service_days is not None:  # every open dispute, and the marks to go on from
+            disputes = DisputeCounts(service_days)
+            disputes.read(conn, now)
     finally:
         conn.execute("COMMIT")
     names = {r[1]: int(r[0]) for r in conn.execute("SELECT id, username FROM collectors")
              if int(r[0]) in scope}  # fmt: skip
     buckets, as_of, stored = _buckets(conn, day, names)
-    return Book(now, untouched, buckets, as_of, dict(sorted(unserved.items())), stored)
+    book = Book(now, untouched, buckets, as_of, dict(sorted(unserved.items())), stored)
+    if disputes is not None:
+        book.disputes = disputes
+        book.dispute_counts = {c: disputes.get(c) for c in scope}
+    return book
 
 
 def _buckets(
@@ -409,6 +437,8 @@ def attach_book(board: Board, book: Book) -> Board:
     for row in board.rows:
         row.untouched = book.untouched.get(row.collector_id, 0)
         row.buckets = book.buckets.get(row.collector_id, {})
+        if row.disputes is None and book.dispute_counts is not None:
+            row.disputes, row.overdue = book.dispute_counts.get(row.collector_id, (0, 0))
     return board
 
 

@@ -47,7 +47,8 @@ class BoardDesk:
             actor = Actor(self.collector.username, -1, self.collector)
             self.team = board.check_scope(self._live, self.clock, actor, None)
             self._reader = board.BoardReader(self._live, self.clock, self.zone, self.team,
-                                             service_days=self.service_days)  # fmt: skip
+                                             service_days=self.service_days,
+                                             disputes=False)  # fmt: skip
         return self._reader
 
     def live(self, *, force: bool = False) -> board.Board | None:
@@ -65,9 +66,14 @@ class BoardDesk:
 
     def book(self) -> board.Book:
         with self._live_lock:
-            self._scope()
-        with self._book_lock:
-            return board.read_book(self._book, self.clock, self.zone, self.team)
+            adopted = self._scope().has_disputes
+        with self._book_lock:  # every open dispute read once, for the live reader
+            book = board.read_book(self._book, self.clock, self.zone, self.team,
+                                   None if adopted else self.service_days)  # fmt: skip
+        with self._live_lock:  # the live reader goes on from the book's disputes
+            self._scope().adopt(book.disputes)
+            book.disputes = None
+        return book
 
     def close(self) -> None:
         for lock, conn in ((self._live_lock, self._live), (self._book_lock, self._book)):

@@ -7,12 +7,13 @@ per place and day: a dispute opened (on that zone's clock) before the cut-off da
 overdue. The disputes screen (``D``) reads, for a customer whose address has no known
 zone, the zone of their first number; both agree for every other customer.
 
-Counted like the board's other counts (queue/board.py): per collector, again only for the
-collectors whose accounts changed since the last read (a dispute opened or ended writes
-an activity; a move names its giver and taker), and for every collector when the day
-changes. One collector's count is a range of their accounts probed against the open
-disputes' partial index (``disputes_open``, m033); the first read is one pass over that
-index.
+Kept per dispute between reads, and read again only for the customers something was
+written for since the last read: a dispute is opened, ended or closed by an import with an
+activity of its customer, voided with a void, moved with an assignment; so a refresh reads
+the ids written since (ranges of the primary keys) and those customers' open disputes
+(the partial index ``disputes_open``, m033), never every dispute. The first read is one
+pass over that index (at 1M customers: ~50,000 open disputes); each quarter hour the
+cut-offs are computed again, and the overdue flags with them when a day changed.
 """
 
 from __future__ import annotations
@@ -28,16 +29,15 @@ from dunning.queue.disputes import service_end
 
 Place = tuple[str, str | None]  # (country, subdivision) as stored
 
-_ALL = """SELECT q.collector_id, c.country, c.subdivision, d.created_at
-          FROM disputes d INDEXED BY disputes_open
-          JOIN queue q ON q.customer_id = d.customer_id
-          JOIN customers c ON c.id = d.customer_id
-          WHERE d.status = 'open'"""
-_ONE = """SELECT q.collector_id, c.country, c.subdivision, d.created_at
-          FROM queue q INDEXED BY queue_worklist
-          JOIN disputes d INDEXED BY disputes_open ON d.customer_id = q.customer_id
-          JOIN customers c ON c.id = q.customer_id
-          WHERE q.collector_id = ? AND d.status = 'open'"""
+_OPEN = """SELECT d.id, d.customer_id, q.collector_id, c.country, c.subdivision, d.created_at
+           FROM disputes d INDEXED BY disputes_open
+           JOIN queue q ON q.customer_id = d.customer_id
+           JOIN customers c ON c.id = d.customer_id
+           WHERE d.status = 'open'"""
+# what a customer's disputes can change with: (table, its customer column)
+SOURCES = (("activities", "customer_id"), ("assignments", "customer_id"),
+           ("voids", "customer_id"), ("disputes", "customer_id"))  # fmt: skip
+FULL_AFTER = 200_000  # more rows written since the last read: read every open dispute
 
 
 class DisputeCounts:
@@ -45,9 +45,17 @@ class DisputeCounts:
 
     def __init__(self, service_days: int) -> None:
         self.service_days = service_days
-        self.counts: dict[int, tuple[int, int]] = {}  # collector -> (open, overdue)
+        self.counts: dict[int | None, list[int]] = {}  # collector -> [open, overdue]
+        # dispute id -> [collector, customer, place, opened (UTC ISO), overdue]
+        self._open: dict[int, list] = {}
+        self._by_customer: dict[int, set[int]] = {}
+        self._marks: tuple[int, ...] | None = None  # the last id read of each source
         self._slot = -1  # the quarter hour the cut-offs were computed in
         self._cutoffs: dict[Place, str] = {}  # place -> overdue before this UTC instant
+
+    def get(self, cid: int) -> tuple[int, int]:
+        got = self.counts.get(cid)
+        return (got[0], got[1]) if got else (0, 0)
 
     def _cutoff(self, place: Place, now: datetime) -> str:
         got = self._cutoffs.get(place)
@@ -65,37 +73,63 @@ class DisputeCounts:
             first -= timedelta(days=1)
         return to_iso(day_start(first, tz))
 
-    def _new_day(self, now: datetime) -> bool:
-        """Each quarter hour (zones are offset by quarter hours at least): whether a
-        place's day changed since the last read, which moves its cut-off."""
+    def _new_cutoffs(self, now: datetime) -> None:
+        """Each quarter hour (zones are offset by quarter hours at least): the cut-offs
+        again; when a place's day changed, every dispute's overdue flag again."""
         slot = int(now.timestamp() // 900)
         if slot == self._slot:
-            return False
+            return
         self._slot = slot
         old, self._cutoffs = self._cutoffs, {p: self._compute(p, now) for p in self._cutoffs}
-        return old != self._cutoffs
-
-    def _add(self, rows: Iterable[tuple[object, ...]], now: datetime, into: set[int]) -> None:
-        for cid, country, sub, opened in rows:
-            if cid is None or int(cid) not in into:  # type: ignore[call-overload]
-                continue
-            k = int(cid)  # type: ignore[call-overload]
-            n, late = self.counts.get(k, (0, 0))
-            overdue = str(opened) < self._cutoff((str(country or ""), sub), now)  # type: ignore[arg-type]
-            self.counts[k] = (n + 1, late + int(overdue))
-
-    def read(self, conn: sqlite3.Connection, ids: list[int], todo: set[int], now: datetime) -> None:
-        """Count again the collectors of ``todo`` (and those never counted; all of them
-        when a place's day changed); inside the board's read transaction."""
-        if self._new_day(now):
-            todo = set(ids)
-        todo = {c for c in ids if c in todo or c not in self.counts}
-        if not todo:
+        if old == self._cutoffs:
             return
-        for cid in todo:
-            self.counts[cid] = (0, 0)
-        if len(todo) > max(8, len(ids) // 2):
-            self._add(conn.execute(_ALL), now, todo)
+        for entry in self._open.values():
+            late = entry[3] < self._cutoff(entry[2], now)
+            if late != entry[4]:
+                self.counts[entry[0]][1] += 1 if late else -1
+                entry[4] = late
+
+    def _drop(self, customer: int) -> None:
+        for did in self._by_customer.pop(customer, ()):
+            owner, _cust, _place, _at, late = self._open.pop(did)
+            n = self.counts[owner]
+            n[0] -= 1
+            n[1] -= int(late)
+
+    def _add(self, rows: Iterable[tuple[object, ...]], now: datetime) -> None:
+        for did, customer, owner, country, sub, opened in rows:
+            place = (str(country or ""), sub)
+            late = str(opened) < self._cutoff(place, now)  # type: ignore[arg-type]
+            self._open[int(did)] = [owner, int(customer), place, str(opened), late]  # type: ignore[call-overload]
+            self._by_customer.setdefault(int(customer), set()).add(int(did))  # type: ignore[call-overload]
+            n = self.counts.setdefault(owner, [0, 0])  # type: ignore[arg-type]
+            n[0] += 1
+            n[1] += int(late)
+
+    def read(self, conn: sqlite3.Connection, now: datetime) -> None:
+        """Bring the counts up to what is committed; inside the board's read transaction."""
+        self._new_cutoffs(now)
+        marks = tuple(
+            int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {t}").fetchone()[0])
+            for t, _c in SOURCES
+        )
+        last, self._marks = self._marks, marks
+        if last is not None and marks == last:
             return
-        for cid in sorted(todo):
-            self._add(conn.execute(_ONE, (cid,)), now, todo)
+        if last is None or sum(m - k for m, k in zip(marks, last, strict=True)) > FULL_AFTER:
+            self.counts, self._open, self._by_customer = {}, {}, {}
+            self._add(conn.execute(_OPEN), now)
+            return
+        customers: set[int] = set()
+        for (table, column), hi, lo in zip(SOURCES, marks, last, strict=True):
+            if hi != lo:
+                customers.update(int(r[0]) for r in conn.execute(
+                    f"SELECT DISTINCT {column} FROM {table} WHERE rowid > ? AND rowid <= ?",
+                    (lo, hi)))  # fmt: skip
+        for customer in customers:
+            self._drop(customer)
+        todo = sorted(customers)
+        for i in range(0, len(todo), 500):
+            part = todo[i : i + 500]
+            marks_sql = ",".join("?" * len(part))
+            self._add(conn.execute(f"{_OPEN} AND d.customer_id IN ({marks_sql})", part), now)

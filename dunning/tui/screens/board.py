@@ -238,7 +238,9 @@ class BoardScreen(Screen[None]):
             "collected": Text(_money(r.collected, loc), justify="right"),
             "untouched": Text(untouched, justify="right"),
             "disputes": Text.assemble(
-                str(r.disputes), (f" ({r.overdue})" if r.overdue else "", "red"), justify="right"
+                "…" if r.disputes is None else str(r.disputes),
+                (f" ({r.overdue})" if r.overdue else "", "red"),
+                justify="right",
             ),
             "open": Text(opened, justify="right"),
         }
@@ -322,7 +324,9 @@ class BoardScreen(Screen[None]):
                 )  # fmt: skip
             )
             out.append("\n")
-            if r.disputes:
+            if r.disputes is None:
+                out.append(_("open disputes: reading…"), style="dim")
+            elif r.disputes:
                 late = _("{n} overdue").format(n=r.overdue)
                 out.append(_("open disputes: {n}").format(n=r.disputes) + ", ")
                 out.append(late, style="red" if r.overdue else "")
