@@ -211,8 +211,8 @@ def main() -> None:
         src, dst = pair[k % 2], pair[(k + 1) % 2]
         assert src is not None and dst is not None and lead is not None
         t = time.perf_counter()
-        book = assign.Book(src.id, src.username, limit=args.move_size)
-        assign.reassign_from(writer, clock, lead, book, dst, "bench move", pause=0)
+        part = assign.Book(src.id, src.username, limit=args.move_size)
+        assign.reassign_from(writer, clock, lead, part, dst, "bench move", pause=0)
         move_s.append(time.perf_counter() - t)
         c, t = time.process_time(), time.perf_counter()
         reader.live()

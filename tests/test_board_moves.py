@@ -134,9 +134,10 @@ def test_open_and_overdue_disputes_per_collector(db, clock, run):
     late = rows(reader.live())
     assert (late["alice"].disputes, late["alice"].overdue) == (2, 2)
     # a wider service level: not overdue yet
-    assert rows(board.BoardReader(conn, clock, UTC_ZONE, "", service_days=30).live())[
-        "alice"
-    ].overdue == 0
+    assert (
+        rows(board.BoardReader(conn, clock, UTC_ZONE, "", service_days=30).live())["alice"].overdue
+        == 0
+    )
     # a dispute opened today: open, not overdue; then one account moves to bruno
     dispute(conn, clock, "alice", "Cogs Co")
     acme = conn.execute("SELECT external_ref FROM customers WHERE name LIKE 'Acme%'").fetchone()[0]

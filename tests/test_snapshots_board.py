@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_helpers import wait_until
 from test_tui_board import board_app, on_board
 from test_tui_lead_desk import lead_desk_portfolio
+from tui_helpers import wait_until
 
 from dunning.clock import FixedClock
 
