@@ -177,8 +177,12 @@ class AccountListScreen(Screen[None]):
             self.total = n
             self._title()
 
+    def _order_text(self, lq: ListQuery | None) -> str:
+        """'sorted by balance ↓' (the list's header; the bulk move's "first N")."""
+        arrow = "↓" if (lq.desc if lq is not None else True) else "↑"
+        return _("sorted by {key} {arrow}").format(key=_(SORT_NAMES[self.sort]), arrow=arrow)
+
     def _title(self) -> None:
-        arrow = "↓" if (self.lq.desc if self.lq is not None else True) else "↑"
         parts = [_("Accounts")]
         if self.total is not None:
             n, capped = self.total
@@ -191,8 +195,7 @@ class AccountListScreen(Screen[None]):
             first = table.start + 1
             span = f"{first:,}-{first + len(table.page.rows) - 1:,}" if table.known else "…"
             parts.append(_("rows {span}").format(span=span))
-        parts.append(_("sorted by {key} {arrow}").format(key=_(SORT_NAMES[self.sort]),
-                                                         arrow=arrow))  # fmt: skip
+        parts.append(self._order_text(self.lq))
         if self.all_matching:
             parts.append(_("all matching selected"))
         elif self.selected:
@@ -339,7 +342,7 @@ class AccountListScreen(Screen[None]):
 
     def _ask_confirm(self, lq: ListQuery, ids: list[int] | None, to: str, reason: str,
                      lines: list[str], unspoken: bool, count: int) -> None:  # fmt: skip
-        from dunning.tui.dialogs.bulk_move import ConfirmMoveDialog
+        from dunning.tui.dialogs.bulk_move import ConfirmMoveDialog, MoveChoice
 
         self._status("")
         if not count:
@@ -347,17 +350,19 @@ class AccountListScreen(Screen[None]):
                          .format(name=to), "dim")  # fmt: skip
             return
 
-        def go(anyway: bool | None) -> None:
-            if anyway is None:
+        def go(choice: MoveChoice | None) -> None:
+            if choice is None:
                 self._status(_("Cancelled: nothing changed"), "dim")
                 return
-            self._move(lq, ids, to, reason, anyway, count)
+            self._move(lq, ids, to, reason, choice.anyway, choice.limit or count, choice.limit)
 
+        order = self._order_text(lq)
         self.app.push_screen(ConfirmMoveDialog(_("Reassign to {name}?").format(name=to), lines,
-                                               unspoken), go)  # fmt: skip
+                                               unspoken, None if ids else count, order),
+                             go)  # fmt: skip
 
     def _move(self, lq: ListQuery, ids: list[int] | None, to: str, reason: str, anyway: bool,
-              count: int) -> None:  # fmt: skip
+              count: int, limit: int | None = None) -> None:  # fmt: skip
         self.moving = True
         self._status(_("moving {n} account(s) to {name}…").format(n=f"{count:,}", name=to))
 
@@ -369,7 +374,7 @@ class AccountListScreen(Screen[None]):
             try:
                 if ids is None:
                     moved = self.desk.move_where(lq, to, reason, any_language=anyway,
-                                                 progress=progress)  # fmt: skip
+                                                 progress=progress, limit=limit)  # fmt: skip
                 else:
                     moved = self.desk.move_ids(ids, to, reason, any_language=anyway)
             except Exception as exc:  # noqa: BLE001 - a refusal: one line, nothing moved
