@@ -92,7 +92,8 @@ async def test_a_lead_filters_pages_and_moves_every_matching_account(db, clock):
     async with app.run_test(size=(160, 48)) as pilot:
         await open_accounts(pilot, 100)
         await wait_until(pilot, lambda: "235 matching" in title(pilot))
-        assert "rows 1-100" in title(pilot) and "sorted by balance ↓" in title(pilot)
+        assert "rows 1-100" in title(pilot)
+        assert "sorted by currency, then balance ↓" in title(pilot)  # USD and CAD
         await apply_filter(pilot, "lang=es bucket>=45")
         await wait_until(pilot, lambda: "filter term 2 'bucket>=45'" in status(pilot))
         assert table(pilot).row_count == 100  # the list as it was

@@ -31,7 +31,8 @@ async def test_the_first_n_in_the_lists_order_move(db, clock):  # noqa: F811
         await wait_until(pilot, lambda: "115 matching" in title(pilot))
         await reassign_all_to_lena(pilot)
         box = pilot.app.screen.query_one("#f-limit", Input)
-        assert "all 115" in str(box.placeholder) and "sorted by balance ↓" in str(box.placeholder)
+        hint = str(box.placeholder)
+        assert "all 115" in hint and "sorted by currency, then balance ↓" in hint
         box.focus()
         await pilot.press("1", "0")
         assert box.value == "10"

@@ -7,7 +7,9 @@ its last read (a range of ids) for their givers and takers and recounts only tho
 collectors (queue/board.py), instead of every collector after any move.
 
 ``disputes_open``: the open disputes by customer, for the board's count of open and
-overdue disputes per collector.
+overdue disputes per collector. ``customers_currency``: the currencies the ledger holds,
+found in a few seeks (a list sorted by balance is grouped by currency when it holds
+several).
 
 Adding a nullable column is a change of the schema's text alone (no row is rewritten):
 instant at a million assignments.
@@ -21,4 +23,7 @@ DDL: tuple[str, ...] = (
     # the accounts, probed by customer
     "CREATE INDEX IF NOT EXISTS disputes_open ON disputes(customer_id, created_at) "
     "WHERE status = 'open'",
+    # the currencies a ledger holds, read by seeks (queue/account_list.py: a balance sort
+    # across currencies groups the accounts by currency)
+    "CREATE INDEX IF NOT EXISTS customers_currency ON customers(currency)",
 )

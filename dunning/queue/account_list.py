@@ -5,10 +5,16 @@ time, with keyset queries (never all of them: 100,000 rows in a DataTable take ~
 A page is read in two steps: the ids of the page, ``ORDER BY key, id`` after (or before)
 the last row seen, ``WHERE (key, id) > (?, ?)`` ``LIMIT page + 1`` (the extra row says
 whether there is more); then what the screen shows for those ids alone. Sort keys:
-balance (in the base currency: each account's open balance times ``fx_to_base``, so a
-JPY account is not ranked by its yen count; filters compare each account in its own
-currency), oldest due date, last contact (never first), name, collector, reference;
-either direction. The count is capped (``COUNT_CAP``: "10,000+"): it stops reading there.
+balance, oldest due date, last contact (never first), name, collector, reference; either
+direction. The count is capped (``COUNT_CAP``: "10,000+"): it stops reading there.
+
+Balances are amounts in each account's own currency: 1,000 JPY is not more than 9.00
+USD. A balance sort of a list whose accounts may be in several currencies (the filter
+names none, or several, and the ledger holds more than one) is by currency, then balance
+(CAD before EUR before USD; the largest first in each): what a lead reads as "the largest"
+of each currency, and the list's header says so. ``currency=USD`` gives one currency's
+list. The currencies are the ledger's (``customers_currency``, m033: a few seeks); a
+currency the filter matches nothing of costs a read of its ranges to find it empty.
 
 No index of its own: every column it reads is on ``queue`` and ``customers`` rows
 written by the collector's claim and outcome; an index on them would be one more write
@@ -64,6 +70,9 @@ class ListQuery:
     desc: bool = True
     filter: Filter | None = None
     team: tuple[int, ...] | None = None  # the collectors a lead with a team may see
+    # a balance sort across currencies: the currencies in order (the key is then
+    # (currency, balance)); empty: one currency, or another sort
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,10 +139,28 @@ def query(
     if seen != "1":
         team = tuple(int(r[0]) for r in conn.execute(
             "SELECT id FROM collectors WHERE team = ?", (who.team,)))  # fmt: skip
+    groups: tuple[str, ...] = ()
+    if sort == "balance":
+        groups = flt.currencies or ledger_currencies(conn)
+        if len(groups) < 2:
+            groups = ()
     return ListQuery(
         where, (*seen_params, *flt.params) if seen != "1" else flt.params, sort,
-        (not SORTS[sort].asc) if desc is None else desc, flt, team,
+        (not SORTS[sort].asc) if desc is None else desc, flt, team, groups,
     )  # fmt: skip
+
+
+def ledger_currencies(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The customers' currencies, in order: one seek of ``customers_currency`` each."""
+    rows = conn.execute(
+        """WITH RECURSIVE cur(c) AS (
+               SELECT MIN(currency) FROM customers
+               UNION ALL
+               SELECT (SELECT MIN(currency) FROM customers WHERE currency > cur.c)
+               FROM cur WHERE cur.c IS NOT NULL)
+           SELECT c FROM cur WHERE c IS NOT NULL"""
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
 
 
 def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None]:
@@ -205,6 +232,8 @@ def page_ids(
     cursor = before if before is not None else after
     if lq.sort == "collector":
         rows = _by_collector(conn, lq.where, list(lq.params), cursor, down, size + 1)
+    elif lq.currencies:
+        rows = _by_currency(conn, lq, cursor, backwards, down, size + 1)
     else:
         # the groups in the order read: NULL keys first or last in ascending order
         groups = [False]
@@ -231,6 +260,39 @@ def page_ids(
     if backwards:
         rows.reverse()
     return rows, more
+
+
+def _by_currency(
+    conn: sqlite3.Connection,
+    lq: ListQuery,
+    cursor: Cursor | None,
+    backwards: bool,
+    down: bool,
+    size: int,
+) -> list[tuple[int, object]]:
+    """A balance sort across currencies: by currency (ascending on the screen: read
+    backwards, descending), then balance; each currency's accounts read as a list of that
+    currency alone. The key is (currency, balance)."""
+    order = list(lq.currencies)
+    if backwards:
+        order.reverse()
+    inner: Cursor | None = None
+    if cursor is not None:
+        key = cursor[0]
+        cur, amount = key if isinstance(key, tuple) else (order[0], key)
+        order = order[order.index(cur) :] if cur in order else []
+        inner = (amount, cursor[1])
+    states = lq.filter.states if lq.filter is not None else ()
+    rows: list[tuple[int, object]] = []
+    for k, cur in enumerate(order):
+        got = list_merge.page(conn, f"({lq.where}) AND c.currency = ?", [*lq.params, cur],
+                              "open_minor", segments(conn, lq), [False],
+                              inner if k == 0 else None, down, size - len(rows),
+                              states)  # fmt: skip
+        rows += [(cid, (cur, amount)) for cid, amount in got]
+        if len(rows) >= size:
+            break
+    return rows
 
 
 def _by_collector(

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from dunning.clock import Clock, to_iso
@@ -71,7 +71,7 @@ def _picked(
     where, params = _moving(lq, to)
     if limit is None:
         return where, params
-    moving = ListQuery(where, tuple(params), lq.sort, lq.desc, lq.filter, lq.team)
+    moving = replace(lq, where=where, params=tuple(params))
     ids, _more = page_ids(conn, moving, size=limit)
     conn.execute(f"DROP TABLE IF EXISTS {PICK}")
     conn.execute(f"CREATE TABLE {PICK} (customer_id INTEGER PRIMARY KEY)")
@@ -130,7 +130,7 @@ def _preview(
         f"SELECT COUNT(*) FROM {base} WHERE ({lq.where}) AND q.collector_id = ?",
         [*lq.params, to.id],
     ).fetchone()[0]
-    moving = ListQuery(where, tuple(params), lq.sort, lq.desc, lq.filter, lq.team)
+    moving = replace(lq, where=where, params=tuple(params))
     ids, _more = page_ids(conn, moving, size=first)
     matching = None
     if limit is not None:

@@ -180,6 +180,8 @@ class AccountListScreen(Screen[None]):
     def _order_text(self, lq: ListQuery | None) -> str:
         """'sorted by balance ↓' (the list's header; the bulk move's "first N")."""
         arrow = "↓" if (lq.desc if lq is not None else True) else "↑"
+        if lq is not None and lq.currencies:  # amounts of several currencies: not compared
+            return _("sorted by currency, then balance {arrow}").format(arrow=arrow)
         return _("sorted by {key} {arrow}").format(key=_(SORT_NAMES[self.sort]), arrow=arrow)
 
     def _title(self) -> None:
