@@ -99,7 +99,8 @@ def cmd_assign_where(args: argparse.Namespace, ctx: Context) -> int:
     settings = ctx.settings()
     try:
         lq = account_list.query(conn, ctx.clock, settings, lead, args.where,
-                                sort=(args.sort or "balance").strip())  # fmt: skip
+                                sort=(args.sort or "balance").strip(),
+                                strict=limit is not None)  # fmt: skip
     except ValueError as exc:  # an unknown sort key (a filter's refusal is a FilterError)
         if type(exc) is not ValueError:
             raise

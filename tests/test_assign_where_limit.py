@@ -76,6 +76,11 @@ def test_a_move_with_a_limit_moves_the_first_in_the_lists_order(conn, run, team)
         (["--limit", "many"], "dunning: --limit 'many' is not a number of accounts"),
         (["--sort", "due"], "dunning: --sort goes with --limit N"),
         (["--limit", "2", "--sort", "size"], "dunning: --sort: 'size' is not a sort key"),
+        (  # the largest of several currencies: refused (--sort balance is the default)
+            ["--limit", "2"],
+            "dunning: --sort: balance: amounts in different currencies are not compared; add "
+            "currency=... to the filter (CAD, EUR, JPY, MXN, USD), or sort by another key",
+        ),
     ],
 )
 def test_a_bad_limit_or_sort_is_named_and_nothing_changes(conn, run, team, argv, message) -> None:  # noqa: ANN001, F811
@@ -96,9 +101,17 @@ def test_the_real_entry_point_with_a_limit(conn, db_path: Path, team) -> None:  
     env = {**os.environ, "PYTHONPATH": str(repo)}
     out = subprocess.run(
         [sys.executable, "-m", "dunning", "--db", str(db_path), "assign", "--where", "lang=es",
-         "--to", "carmen", "--limit", "1", "--reason", "one", "--as", "lena"],
+         "--to", "carmen", "--limit", "1", "--sort", "due", "--reason", "one", "--as", "lena"],
         capture_output=True, text=True, check=False, env=env,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "1 account(s) assigned to carmen" in out.stdout
     assert len(moved(conn, "one")) == 1
+
+
+def test_the_largest_of_one_currency(conn, run, team) -> None:  # noqa: ANN001, F811
+    # MXN: Cogs MX$20,000 and Bolt MX$500 (dave's); the largest one moves
+    code, out, err = run("assign", "--where", "currency=MXN", "--to", "carmen", "--limit", "1",
+                         "--reason", "the largest", "--as", "lena")  # fmt: skip
+    assert code == 0, err
+    assert moved(conn, "the largest") == [("Cogs", "dave", "carmen")]

@@ -9,12 +9,13 @@ balance, oldest due date, last contact (never first), name, collector, reference
 direction. The count is capped (``COUNT_CAP``: "10,000+"): it stops reading there.
 
 Balances are amounts in each account's own currency: 1,000 JPY is not more than 9.00
-USD. A balance sort of a list whose accounts may be in several currencies (the filter
-names none, or several, and the ledger holds more than one) is by currency, then balance
-(CAD before EUR before USD; the largest first in each): what a lead reads as "the largest"
-of each currency, and the list's header says so. ``currency=USD`` gives one currency's
-list. The currencies are the ledger's (``customers_currency``, m033: a few seeks); a
-currency the filter matches nothing of costs a read of its ranges to find it empty.
+USD, so a balance sort compares one currency: when the filter names one (``currency=USD``)
+or the ledger holds only one. Otherwise the list falls back to the oldest due date and
+says why in its header (``ListQuery.currencies``: the ledger's); ``assign --where
+--limit`` refuses instead (strict), a move must not pick "the largest" by another key.
+The ledger's currencies are read in a few seeks of ``customers_currency`` (m033).
+(Sorting by currency, then balance, was tried: a currency the filter matches nothing of
+costs a read of every range to find it empty: 29.5 s for ``lang=es bucket>=61`` at 1M.)
 
 No index of its own: every column it reads is on ``queue`` and ``customers`` rows
 written by the collector's claim and outcome; an index on them would be one more write
@@ -70,8 +71,8 @@ class ListQuery:
     desc: bool = True
     filter: Filter | None = None
     team: tuple[int, ...] | None = None  # the collectors a lead with a team may see
-    # a balance sort across currencies: the currencies in order (the key is then
-    # (currency, balance)); empty: one currency, or another sort
+    # a balance sort asked of a list of several currencies: it is sorted by oldest due
+    # instead, and these are the ledger's currencies (for the header); empty otherwise
     currencies: tuple[str, ...] = ()
 
 
@@ -123,9 +124,11 @@ def query(
     *,
     sort: str = "balance",
     desc: bool | None = None,
+    strict: bool = False,
 ) -> ListQuery:
     """The list ``who`` asked for: RightsError for a collector, FilterError for a term
-    that cannot be read, ValueError for an unknown sort key (each one translated line)."""
+    that cannot be read, ValueError for an unknown sort key (each one translated line).
+    A balance sort of several currencies: by oldest due instead (``strict``: ValueError)."""
     if sort not in SORTS:  # noqa: SIM102
         from dunning.i18n import _
 
@@ -139,14 +142,23 @@ def query(
     if seen != "1":
         team = tuple(int(r[0]) for r in conn.execute(
             "SELECT id FROM collectors WHERE team = ?", (who.team,)))  # fmt: skip
-    groups: tuple[str, ...] = ()
-    if sort == "balance":
-        groups = flt.currencies or ledger_currencies(conn)
-        if len(groups) < 2:
-            groups = ()
+    several: tuple[str, ...] = ()
+    if sort == "balance" and len(flt.currencies) != 1:
+        several = ledger_currencies(conn)
+        if len(several) < 2:
+            several = ()
+        elif strict:
+            from dunning.i18n import _
+
+            raise ValueError(_(
+                "balance: amounts in different currencies are not compared; add currency=... "
+                "to the filter ({currencies}), or sort by another key"
+            ).format(currencies=", ".join(several)))  # fmt: skip
+        else:
+            sort, desc = "due", None
     return ListQuery(
         where, (*seen_params, *flt.params) if seen != "1" else flt.params, sort,
-        (not SORTS[sort].asc) if desc is None else desc, flt, team, groups,
+        (not SORTS[sort].asc) if desc is None else desc, flt, team, several,
     )  # fmt: skip
 
 
@@ -232,8 +244,6 @@ def page_ids(
     cursor = before if before is not None else after
     if lq.sort == "collector":
         rows = _by_collector(conn, lq.where, list(lq.params), cursor, down, size + 1)
-    elif lq.currencies:
-        rows = _by_currency(conn, lq, cursor, backwards, down, size + 1)
     else:
         # the groups in the order read: NULL keys first or last in ascending order
         groups = [False]
@@ -260,39 +270,6 @@ def page_ids(
     if backwards:
         rows.reverse()
     return rows, more
-
-
-def _by_currency(
-    conn: sqlite3.Connection,
-    lq: ListQuery,
-    cursor: Cursor | None,
-    backwards: bool,
-    down: bool,
-    size: int,
-) -> list[tuple[int, object]]:
-    """A balance sort across currencies: by currency (ascending on the screen: read
-    backwards, descending), then balance; each currency's accounts read as a list of that
-    currency alone. The key is (currency, balance)."""
-    order = list(lq.currencies)
-    if backwards:
-        order.reverse()
-    inner: Cursor | None = None
-    if cursor is not None:
-        key = cursor[0]
-        cur, amount = key if isinstance(key, tuple) else (order[0], key)
-        order = order[order.index(cur) :] if cur in order else []
-        inner = (amount, cursor[1])
-    states = lq.filter.states if lq.filter is not None else ()
-    rows: list[tuple[int, object]] = []
-    for k, cur in enumerate(order):
-        got = list_merge.page(conn, f"({lq.where}) AND c.currency = ?", [*lq.params, cur],
-                              "open_minor", segments(conn, lq), [False],
-                              inner if k == 0 else None, down, size - len(rows),
-                              states)  # fmt: skip
-        rows += [(cid, (cur, amount)) for cid, amount in got]
-        if len(rows) >= size:
-            break
-    return rows
 
 
 def _by_collector(

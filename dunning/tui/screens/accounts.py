@@ -180,9 +180,11 @@ class AccountListScreen(Screen[None]):
     def _order_text(self, lq: ListQuery | None) -> str:
         """'sorted by balance ↓' (the list's header; the bulk move's "first N")."""
         arrow = "↓" if (lq.desc if lq is not None else True) else "↑"
-        if lq is not None and lq.currencies:  # amounts of several currencies: not compared
-            return _("sorted by currency, then balance {arrow}").format(arrow=arrow)
-        return _("sorted by {key} {arrow}").format(key=_(SORT_NAMES[self.sort]), arrow=arrow)
+        key = lq.sort if lq is not None else self.sort
+        text = _("sorted by {key} {arrow}").format(key=_(SORT_NAMES[key]), arrow=arrow)
+        if lq is not None and lq.currencies:  # balance asked: amounts of several currencies
+            text += " " + _("(balance needs currency=…)")
+        return text
 
     def _title(self) -> None:
         parts = [_("Accounts")]
@@ -231,7 +233,8 @@ class AccountListScreen(Screen[None]):
         self.query_one("#accounts-filter", Input).focus()
 
     def action_sort(self) -> None:
-        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        shown = self.lq.sort if self.lq is not None else self.sort  # balance may show as due
+        self.sort = SORT_ORDER[(SORT_ORDER.index(shown) + 1) % len(SORT_ORDER)]
         self.desc = None
         self._apply(self.where)
 
