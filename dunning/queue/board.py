@@ -229,13 +229,10 @@ class BoardReader:
         # hands its counts over (adopt); until then the rows say None
         self._disputes = DisputeCounts(service_days) if disputes else None
 
-    @property
-    def has_disputes(self) -> bool:
-        return self._disputes is not None
-
     def adopt(self, counts: DisputeCounts | None) -> None:
-        """Go on from the disputes the book read (its marks: the same read transaction)."""
-        if self._disputes is None and counts is not None:
+        """Go on from the disputes the book read (its marks: the same read transaction;
+        the next live read applies what was written since)."""
+        if counts is not None:
             self._disputes = counts
 
     # -- the ready / waiting / review counts -------------------------------------------

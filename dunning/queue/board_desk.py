@@ -66,10 +66,12 @@ class BoardDesk:
 
     def book(self) -> board.Book:
         with self._live_lock:
-            adopted = self._scope().has_disputes
-        with self._book_lock:  # every open dispute read once, for the live reader
+            self._scope()
+        # every open dispute, read again with each book: the live reader goes on from
+        # there (what changed without a history row, a direct edit, heals in 5 minutes)
+        with self._book_lock:
             book = board.read_book(self._book, self.clock, self.zone, self.team,
-                                   None if adopted else self.service_days)  # fmt: skip
+                                   self.service_days)  # fmt: skip
         with self._live_lock:  # the live reader goes on from the book's disputes
             self._scope().adopt(book.disputes)
             book.disputes = None
