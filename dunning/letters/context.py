@@ -43,9 +43,10 @@ def _one_line(value: object) -> str:
 
 def company_of(settings: LetterSettings) -> dict[str, str]:
     values = asdict(settings)
-    out = {k: clean(str(values[k]), lines=True)[0].strip() for k in (
-        "address", "payment_instructions", "opt_out"
-    )}
+    out = {
+        k: clean(str(values[k]), lines=True)[0].strip()
+        for k in ("address", "payment_instructions", "opt_out")
+    }
     for key in ("company_name", "phone", "email", "website"):
         out[key] = _one_line(values[key])
     out["name"] = out.pop("company_name")
@@ -81,7 +82,11 @@ def build_context(
     items, unapplied = _items(conn, cid, as_of)
     context: dict[str, Any] = {
         "today": as_of,
-        "pay_by": None,
+        # the dates a final demand (reminder_3) and a pre-legal notice (reminder_4) give
+        "deadlines": {
+            "final_demand": as_of + timedelta(days=settings.final_demand_days),
+            "pre_legal": as_of + timedelta(days=settings.pre_legal_days),
+        },
         "company": company_of(settings),
         "customer": {
             "ref": _one_line(ext),
@@ -109,9 +114,6 @@ def build_context(
     context["disputed_items"] = [i for i in items if i["disputed"]][:MAX_LINES]
     context["totals"] = _totals(items, unapplied, overdue)
     context["aging"] = _aging(items, unapplied)
-    if kind in ("reminder_3", "reminder_4"):
-        days = settings.final_demand_days if kind == "reminder_3" else settings.pre_legal_days
-        context["pay_by"] = as_of + timedelta(days=days)
     needed = NEEDS.get(kind or "")
     if needed is not None and context[needed] is None:
         raise NothingToWrite(needed)
@@ -162,8 +164,12 @@ def _items(
             }
         )
     unapplied = [
-        {"date": date.fromisoformat(paid_on[:10]), "reference": _one_line(reference),
-         "amount": -abs(amount), "currency": currency}
+        {
+            "date": date.fromisoformat(paid_on[:10]),
+            "reference": _one_line(reference),
+            "amount": -abs(amount),
+            "currency": currency,
+        }
         for paid_on, reference, amount, currency in conn.execute(
             "SELECT paid_on, reference, amount_minor, currency FROM payments "
             "WHERE customer_id = ? AND invoice_id IS NULL ORDER BY paid_on, id",

@@ -72,10 +72,11 @@ class _Loader(jinja2.FileSystemLoader):
     """FileSystemLoader that refuses what is not a regular file of a sane size, or not
     UTF-8, naming the file."""
 
-    def get_source(
-        self, environment: jinja2.Environment, template: str
-    ) -> tuple[str, str, Any]:
+    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Any]:
+        path = template
         for root in self.searchpath:
+            if ".." in template.split("/"):
+                break  # refused by FileSystemLoader below
             path = os.path.join(root, *template.split("/"))
             if os.path.lexists(path):
                 if not os.path.isfile(path):
@@ -89,21 +90,25 @@ class _Loader(jinja2.FileSystemLoader):
         try:
             return super().get_source(environment, template)
         except UnicodeDecodeError as exc:
-            raise TemplateProblem(path, 0, _("not UTF-8 text ({error})").format(error=exc.reason))
+            raise TemplateProblem(
+                path, 0, _("not UTF-8 text ({error})").format(error=exc.reason)
+            ) from None
 
 
 def locale_for(language: str, country: str) -> str:
     """The locale a customer's letter is formatted in: ``fr`` + ``CA`` -> ``fr_CA``; a
     language without templates is written in English (``de`` + ``DE`` -> ``en_DE``)."""
-    from babel import Locale, UnknownLocaleError
-
     lang = language.lower() if language.lower() in LANGUAGES else "en"
     name = f"{lang}_{country.upper()}"
-    try:
-        Locale.parse(name)
-    except (UnknownLocaleError, ValueError):
-        return DEFAULT_LOCALE[lang]
-    return name
+    return name if known_locale(name) else DEFAULT_LOCALE[lang]
+
+
+@lru_cache(maxsize=256)
+def known_locale(name: str) -> bool:
+    """babel has data for ``name`` (``fr_CA``; ``fr_ZZ`` and ``xx`` are unknown)."""
+    from babel import localedata
+
+    return name.isascii() and len(name) <= 20 and localedata.exists(name)
 
 
 def language_of_locale(locale: str) -> str:
@@ -196,6 +201,8 @@ class Templates:
         template is broken (file:line and why), KeyError for an unknown kind."""
         if kind not in KINDS:
             raise KeyError(kind)
+        if not known_locale(locale):
+            raise ValueError(_("unknown locale {locale!r}").format(locale=locale[:40]))
         lang = language_of_locale(locale)
         values = {**context, "locale": locale, "language": lang, "kind": kind}
         subject = self._one(self.text_env, f"{lang}/{file_name(kind, 'subject')}", values)
@@ -214,9 +221,7 @@ class Templates:
                 exc.filename or name, exc.lineno, _("syntax error: {error}").format(error=exc)
             ) from None
         except jinja2.TemplateNotFound as exc:
-            raise TemplateProblem(
-                exc.name or name, 0, _("template not found")
-            ) from None
+            raise TemplateProblem(exc.name or name, 0, _("template not found")) from None
         except Exception as exc:  # noqa: BLE001 - undefined names, sandbox, bad values
             file, line = _template_frame(exc, name)
             raise TemplateProblem(file, line, _describe(exc)) from None
