@@ -12,9 +12,12 @@ from datetime import date
 
 from dunning.cli_base import EXIT_ERROR, EXIT_USAGE, CliError, Context
 from dunning.clock import today
-from dunning.i18n import _
+from dunning.i18n import N_, _
 from dunning.letters.kinds import KINDS, LANGUAGES, PARTS
 from dunning.textsafe import visible
+
+# what a kind confirms, when the account has none (letters.context.NEEDS)
+WHAT = {"promise": N_("promise to pay"), "plan": N_("payment plan"), "dispute": N_("dispute")}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -128,7 +131,9 @@ def _show(
         raise CliError(_("no account {ref!r}").format(ref=ref), EXIT_USAGE) from None
     except NothingToWrite as exc:
         raise CliError(
-            _("account {ref} has no {what} to write about").format(ref=ref, what=_(str(exc))),
+            _("account {ref} has no {what} to write about").format(
+                ref=ref, what=_(WHAT.get(str(exc), str(exc)))
+            ),
             EXIT_USAGE,
         ) from None
     if args.locale:
