@@ -28,6 +28,7 @@ import re
 import traceback
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -126,21 +127,41 @@ def _as_date(value: Any) -> date:
     raise TypeError(f"date expects a date, not {type(value).__name__}")
 
 
+# Formatting is most of a letter's cost (babel parses patterns and reads locale data on
+# every call), and a letter shows each amount and date at least twice (the text and the
+# HTML body, often the subject): the results are kept, keyed by value and locale.
+@lru_cache(maxsize=16384)
+def _money_in(minor: int, currency: str, locale: str) -> str:
+    return format_money(minor, currency, locale)
+
+
+@lru_cache(maxsize=4096)
+def _date_in(day: date, fmt: str, locale: str) -> str:
+    return format_date(day, format=fmt, locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _number_in(value: int | float | Decimal, locale: str) -> str:
+    return format_decimal(value, locale=locale)
+
+
 @jinja2.pass_context
 def _money(ctx: jinja2.runtime.Context, minor: Any, currency: Any) -> str:
     if type(minor) is not int or not isinstance(currency, str):
         raise TypeError(f"money expects (minor units, currency), not ({minor!r}, {currency!r})")
-    return format_money(minor, currency, ctx["locale"])
+    return _money_in(minor, currency, ctx["locale"])
 
 
 @jinja2.pass_context
 def _date(ctx: jinja2.runtime.Context, value: Any, fmt: str = "long") -> str:
-    return format_date(_as_date(value), format=fmt, locale=ctx["locale"])
+    return _date_in(_as_date(value), str(fmt), ctx["locale"])
 
 
 @jinja2.pass_context
 def _number(ctx: jinja2.runtime.Context, value: Any) -> str:
-    return format_decimal(value, locale=ctx["locale"])
+    if type(value) not in (int, float, Decimal):
+        raise TypeError(f"number expects a number, not {value!r}")
+    return _number_in(value, ctx["locale"])
 
 
 def _clean_text(value: Any) -> Any:
@@ -178,6 +199,7 @@ class Templates:
         loader = _Loader([*roots, str(BUILTIN)])
         self.text_env = _environment(loader, html=False)
         self.html_env = _environment(loader, html=True)
+        self._compiled: dict[tuple[bool, str], jinja2.Template] = {}
 
     def origin(self, lang: str, kind: str, part: str) -> Path:
         """The file a kind's part comes from: the override when it has one."""
@@ -213,7 +235,11 @@ class Templates:
 
     def _one(self, env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str:
         try:
-            return env.get_template(name).render(values)
+            key = (env is self.html_env, name)
+            template = self._compiled.get(key)
+            if template is None:
+                template = self._compiled[key] = env.get_template(name)
+            return template.render(values)
         except TemplateProblem:
             raise
         except jinja2.TemplateSyntaxError as exc:
