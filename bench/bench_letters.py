@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import table  # noqa: E402
 
 from dunning.clock import FixedClock, today  # noqa: E402
-from dunning.letters.context import build_context  # noqa: E402
+from dunning.letters.context import NothingToWrite, build_context  # noqa: E402
 from dunning.letters.render import templates  # noqa: E402
 from dunning.letters.settings import LetterSettings  # noqa: E402
 
@@ -74,7 +74,10 @@ def run(db: Path, n: int, as_of: date, eml: Path | None) -> None:
         level = level_of((as_of - date.fromisoformat(oldest[:10])).days)
         kind = f"reminder_{level}"
         a, ca = time.perf_counter(), time.process_time()
-        locale, ctx = build_context(conn, ref, as_of=as_of, settings=COMPANY, kind=kind)
+        try:
+            locale, ctx = build_context(conn, ref, as_of=as_of, settings=COMPANY, kind=kind)
+        except NothingToWrite:  # its overdue invoices are all credits: no reminder
+            continue
         b, cb = time.perf_counter(), time.process_time()
         out = t.render(kind, locale, ctx)
         c, cc = time.perf_counter(), time.process_time()
@@ -96,7 +99,7 @@ def run(db: Path, n: int, as_of: date, eml: Path | None) -> None:
             cpu["write"] += time.process_time() - cc
     conn.close()
     total = select_s + context_s + render_s + write_s
-    count = len(rows)
+    count = sum(by_level.values())
 
     def rate(seconds: float) -> str:
         return f"{count / seconds:,.0f}" if seconds else "-"

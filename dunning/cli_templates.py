@@ -17,7 +17,12 @@ from dunning.letters.kinds import KINDS, LANGUAGES, PARTS
 from dunning.textsafe import visible
 
 # what a kind confirms, when the account has none (letters.context.NEEDS)
-WHAT = {"promise": N_("promise to pay"), "plan": N_("payment plan"), "dispute": N_("dispute")}
+WHAT = {
+    "promise": N_("promise to pay"),
+    "plan": N_("payment plan"),
+    "dispute": N_("dispute"),
+    "overdue": N_("invoice past due"),
+}
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
@@ -94,10 +99,11 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
 
 def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     from dunning.letters.check import demo_portfolio, sample_accounts
+    from dunning.letters.render import language_of_locale
 
     t = _templates(ctx)
     if args.source:
-        lang = args.lang or (args.locale or "en")[:2]
+        lang = args.lang or language_of_locale(args.locale or "en")
         for part in PARTS:
             path = t.origin(lang, args.kind, part)
             print(f"== {path}")
@@ -108,7 +114,7 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
         ctx.authorize(conn, "read", audit_action="templates", target=args.account)
         return _show(args, ctx, t, conn, args.account, today(ctx.clock))
     with demo_portfolio() as (conn, as_of):
-        refs = sample_accounts(conn, args.kind, 1)
+        refs = sample_accounts(conn, args.kind, as_of, 1)
         return _show(args, ctx, t, conn, refs[0], as_of)
 
 

@@ -61,7 +61,9 @@ def _golden(name: str, got: str) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_in_every_language_matches_its_golden_file(demo, demo_conn, kind, lang):
-    ref = sample_accounts(demo_conn, kind)[0]
+    refs = sample_accounts(demo_conn, kind, demo[1])
+    langs = dict(demo_conn.execute("SELECT external_ref, language FROM customers"))
+    ref = next((r for r in refs if langs[r] == lang), refs[0])  # a customer of that language
     locale, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY, kind=kind)
     locale = locale_for(lang, locale.split("_")[1])
     out = Templates().render(kind, locale, ctx)
@@ -73,7 +75,7 @@ def test_every_kind_in_every_language_matches_its_golden_file(demo, demo_conn, k
 
 def _context(demo_conn, demo, currency: str, kind: str = "reminder_1") -> dict:
     """A reminder's context with one overdue invoice of 1,234,567.89 in ``currency``."""
-    ref = sample_accounts(demo_conn, kind)[0]
+    ref = sample_accounts(demo_conn, kind, demo[1])[0]
     _, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY, kind=kind)
     item = {
         **ctx["overdue"][0],
@@ -154,7 +156,7 @@ def test_reminders_leave_disputed_invoices_out(demo, demo_conn):
 
 
 def test_final_demand_and_pre_legal_notice_give_a_date(demo, demo_conn):
-    ref = sample_accounts(demo_conn, "reminder_3")[0]
+    ref = sample_accounts(demo_conn, "reminder_3", demo[1])[0]
     settings = LetterSettings(final_demand_days=14, pre_legal_days=21)
     _, ctx = build_context(
         demo_conn, ref, as_of=date(2026, 11, 23), settings=settings, kind="reminder_3"
@@ -178,7 +180,7 @@ def test_a_kind_refuses_an_account_without_what_it_confirms(demo, demo_conn):
 
 
 def test_hostile_names_reach_neither_the_text_nor_the_html(demo, demo_conn, tmp_path):
-    ref = sample_accounts(demo_conn, "reminder_1")[0]
+    ref = sample_accounts(demo_conn, "reminder_1", demo[1])[0]
     hostile = "Evil\x1b]52;c;cGF5\x07 <script>alert(1)</script>\u202e\r\nBcc: x@evil"
     demo_conn.execute("UPDATE customers SET name = ? WHERE external_ref = ?", (hostile, ref))
     demo_conn.execute(
@@ -218,7 +220,7 @@ def _override(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 def test_an_override_replaces_a_built_in_template(demo, demo_conn, tmp_path):
     folder = _override(tmp_path, "fr/reminder_1.subject", "Petit rappel, {{ customer.name }}\n")
-    ref = sample_accounts(demo_conn, "reminder_1")[0]
+    ref = sample_accounts(demo_conn, "reminder_1", demo[1])[0]
     _, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY)
     t = Templates(folder)
     out = t.render("reminder_1", "fr_CA", ctx)
@@ -242,7 +244,7 @@ def test_a_broken_override_is_refused_with_its_file_and_line(
     demo, demo_conn, tmp_path, text, line, says
 ):
     folder = _override(tmp_path, "en/reminder_2.txt", text)
-    ref = sample_accounts(demo_conn, "reminder_2")[0]
+    ref = sample_accounts(demo_conn, "reminder_2", demo[1])[0]
     _, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY)
     with pytest.raises(TemplateProblem) as caught:
         Templates(folder).render("reminder_2", "en_US", ctx)
@@ -255,7 +257,7 @@ def test_a_broken_override_is_refused_with_its_file_and_line(
 
 def test_an_override_that_is_not_utf8_or_too_large_is_refused(demo, demo_conn, tmp_path):
     folder = _override(tmp_path, "es/statement.html", b"caf\xe9 {{ customer.name }}")
-    ref = sample_accounts(demo_conn, "statement")[0]
+    ref = sample_accounts(demo_conn, "statement", demo[1])[0]
     _, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY)
     with pytest.raises(TemplateProblem, match=r"es/statement\.html: not UTF-8"):
         Templates(folder).render("statement", "es_ES", ctx)

@@ -55,10 +55,13 @@ def demo_portfolio(customers: int = DEMO_CUSTOMERS) -> Iterator[tuple[sqlite3.Co
             conn.close()
 
 
-def sample_accounts(conn: sqlite3.Connection, kind: str, n: int = ACCOUNTS_PER_KIND) -> list[str]:
+def sample_accounts(
+    conn: sqlite3.Connection, kind: str, as_of: date, n: int = ACCOUNTS_PER_KIND
+) -> list[str]:
     """Accounts ``kind`` can be written for: with what it confirms (a promise, a plan, a
-    dispute), consumer and business ones, in each language."""
-    needed = NEEDS.get(kind)
+    dispute; a reminder: an undisputed invoice past due), consumer and business ones, in
+    each language."""
+    needed = NEEDS.get(kind) or ("overdue" if kind.startswith("reminder_") else None)
     where = {
         "promise": "EXISTS (SELECT 1 FROM promises p WHERE p.customer_id = c.id "
         "AND p.plan_ref IS NULL AND p.status != 'cancelled')",
@@ -66,16 +69,18 @@ def sample_accounts(conn: sqlite3.Connection, kind: str, n: int = ACCOUNTS_PER_K
         "AND p.plan_ref IS NOT NULL AND p.status != 'cancelled')",
         "dispute": "EXISTS (SELECT 1 FROM disputes d WHERE d.customer_id = c.id "
         "AND d.status != 'voided')",
-        None: "EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = c.id "
-        "AND i.status = 'open' AND i.disputed = 0)",
+        "overdue": "EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = c.id "
+        "AND i.status = 'open' AND i.disputed = 0 AND i.open_minor > 0 AND i.due_date < ?)",
+        None: "EXISTS (SELECT 1 FROM invoices i WHERE i.customer_id = c.id AND i.status = 'open')",
     }[needed]
+    due = (as_of.isoformat(),) if needed == "overdue" else ()
     refs: list[str] = []
     for portfolio in ("consumer", "b2b"):
         for lang in LANGUAGES:
             row = conn.execute(
                 f"SELECT external_ref FROM customers c WHERE {where} AND portfolio = ? "
                 "AND language = ? ORDER BY id LIMIT 1",
-                (portfolio, lang),
+                (*due, portfolio, lang),
             ).fetchone()
             if row is not None and row[0] not in refs:
                 refs.append(row[0])
@@ -92,7 +97,7 @@ def check_templates(
     seen: set[str] = set()
     report.unknown = [n for n in templates.overridden() if not _TEMPLATE_NAME.fullmatch(n)]
     for kind in KINDS:
-        refs = sample_accounts(conn, kind)
+        refs = sample_accounts(conn, kind, as_of)
         if not refs:
             report.unchecked.append(kind)
         for ref in refs:

@@ -117,6 +117,8 @@ def build_context(
     needed = NEEDS.get(kind or "")
     if needed is not None and context[needed] is None:
         raise NothingToWrite(needed)
+    if (kind or "").startswith("reminder_") and not overdue:
+        raise NothingToWrite("overdue")
     return locale, context
 
 
