@@ -193,7 +193,7 @@ def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
     for kind in report.unchecked:
         print(_("{kind}: no account of the demo can take it; not checked").format(kind=kind))
     if not report.ok:
-        print(_("{n} broken templates").format(n=len(report.problems) + len(report.unchecked)))
+        print(_("broken templates: {n}").format(n=len(report.problems) + len(report.unchecked)))
         return EXIT_ERROR
     print(
         _("{n} renderings of {kinds} kinds in {langs} languages: all good").format(

@@ -244,7 +244,9 @@ class Templates:
             raise
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateProblem(
-                exc.filename or name, exc.lineno, _("syntax error: {error}").format(error=exc)
+                exc.filename or name,
+                exc.lineno,
+                _("syntax error: {error}").format(error=exc.message or exc),
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise TemplateProblem(exc.name or name, 0, _("template not found")) from None
