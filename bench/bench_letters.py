@@ -2,7 +2,8 @@
 letter run (goal, for the whole run later: 100,000 e-mails rendered and written as .eml in
 <= 60 s on 2 cores).
 
-    python bench/bench_letters.py [--db PATH] [--n 10000] [--eml DIR] [--customers 20000]
+    python bench/bench_letters.py [--db PATH] [--n 10000] [--customers 20000]
+                                  [--eml DIR [--eml-api message|mime]]
 
 Without --db, a demo of --customers accounts is built in a temporary folder. The database
 is only read (opened read-only: the 1M bench file can be used as it is). The accounts are
@@ -25,7 +26,10 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from email.header import Header
 from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from email.policy import SMTP
 from pathlib import Path
 
@@ -34,7 +38,7 @@ from common import table  # noqa: E402
 
 from dunning.clock import FixedClock, today  # noqa: E402
 from dunning.letters.context import NothingToWrite, build_context  # noqa: E402
-from dunning.letters.render import templates  # noqa: E402
+from dunning.letters.render import Rendered, templates  # noqa: E402
 from dunning.letters.settings import LetterSettings  # noqa: E402
 
 COMPANY = LetterSettings(
@@ -55,7 +59,32 @@ def level_of(days: int) -> int:
     return next((lvl for at, lvl in LEVELS if days >= at), 0)
 
 
-def run(db: Path, n: int, as_of: date, eml: Path | None) -> None:
+def _message(to: str, out: Rendered) -> bytes:
+    """email.message.EmailMessage (the modern API, policy SMTP)."""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = COMPANY.email
+    msg["To"] = to
+    msg["Subject"] = out.subject
+    msg.set_content(out.text)
+    msg.add_alternative(out.html, subtype="html")
+    return bytes(msg)
+
+
+def _mime(to: str, out: Rendered) -> bytes:
+    """email.mime (the compat32 API): the same message, built with less machinery."""
+    msg = MIMEMultipart("alternative")
+    msg["From"] = COMPANY.email
+    msg["To"] = to
+    msg["Subject"] = Header(out.subject, "utf-8")
+    msg.attach(MIMEText(out.text, "plain", "utf-8"))
+    msg.attach(MIMEText(out.html, "html", "utf-8"))
+    return msg.as_bytes()
+
+
+MESSAGE = {"message": _message, "mime": _mime}
+
+
+def run(db: Path, n: int, as_of: date, eml: Path | None, api: str = "message") -> None:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     t0 = time.perf_counter()
     rows = conn.execute(
@@ -88,13 +117,8 @@ def run(db: Path, n: int, as_of: date, eml: Path | None) -> None:
         by_level[level] = by_level.get(level, 0) + 1
         chars += len(out.text) + len(out.html)
         if eml is not None:
-            msg = EmailMessage(policy=SMTP)
-            msg["From"] = COMPANY.email
-            msg["To"] = (ctx["contact"] or {}).get("email") or "unknown@invalid"
-            msg["Subject"] = out.subject
-            msg.set_content(out.text)
-            msg.add_alternative(out.html, subtype="html")
-            (eml / f"{ref}-{kind}.eml").write_bytes(bytes(msg))
+            to = (ctx["contact"] or {}).get("email") or "unknown@invalid"
+            (eml / f"{ref}-{kind}.eml").write_bytes(MESSAGE[api](to, out))
             write_s += time.perf_counter() - c
             cpu["write"] += time.process_time() - cc
     conn.close()
@@ -149,13 +173,16 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000, help="reminders to render")
     ap.add_argument("--as-of", type=date.fromisoformat, help="default: the demo's day")
     ap.add_argument("--eml", type=Path, help="also write each as a .eml file in this folder")
+    ap.add_argument(
+        "--eml-api", choices=sorted(MESSAGE), default="message", help="how the .eml is built"
+    )
     args = ap.parse_args()
     print(f"peak resident memory at start: {peak_mb():.0f} MB")
     as_of = args.as_of or today(FixedClock())
     if args.eml is not None:
         args.eml.mkdir(parents=True, exist_ok=True)
     if args.db is not None:
-        run(args.db, args.n, as_of, args.eml)
+        run(args.db, args.n, as_of, args.eml, args.eml_api)
         return
     from dunning.demo.build import build_demo
 
@@ -164,7 +191,7 @@ def main() -> None:
         t = time.perf_counter()
         build_demo(path, customers=args.customers, clock=FixedClock())
         print(f"demo of {args.customers:,} built in {time.perf_counter() - t:.1f} s")
-        run(path, args.n, as_of, args.eml)
+        run(path, args.n, as_of, args.eml, args.eml_api)
 
 
 if __name__ == "__main__":
