@@ -220,6 +220,7 @@ def _override(tmp_path: Path, name: str, text: str | bytes) -> Path:
 
 def test_an_override_replaces_a_built_in_template(demo, demo_conn, tmp_path):
     folder = _override(tmp_path, "fr/reminder_1.subject", "Petit rappel, {{ customer.name }}\n")
+    _override(tmp_path, "fr/reminder_1.html", "<p>\x1b]0;x\x07{{ customer.name }}\u202e</p>\n")
     ref = sample_accounts(demo_conn, "reminder_1", demo[1])[0]
     _, ctx = build_context(demo_conn, ref, as_of=demo[1], settings=COMPANY)
     t = Templates(folder)
@@ -227,6 +228,8 @@ def test_an_override_replaces_a_built_in_template(demo, demo_conn, tmp_path):
     assert out.subject == f"Petit rappel, {ctx['customer']['name']}"
     assert "Rappel amical" not in out.subject
     assert "Nous vous rappelons amicalement" in out.text  # the body is still built-in
+    assert out.html == f"<p>]0;x{ctx['customer']['name']}</p>\n"  # the override's ESC, BEL
+    # and RLO never leave dunning
     assert t.render("reminder_1", "en_US", ctx).subject.startswith("Friendly reminder")
 
 

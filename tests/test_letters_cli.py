@@ -147,3 +147,20 @@ def test_a_bad_letters_setting_names_the_key(run, tmp_path):
     cfg.write_text("[letters]\ncompany = 'x'\n")
     code, _, err = run("--config", str(cfg), "templates", "list")
     assert code == 2 and "[letters] unknown key 'company'" in err
+
+
+def test_show_without_an_account_renders_a_demo_account_and_source_prints_the_files(run, tmp_path):
+    code, out, err = run("templates", "show", "payment_plan", "--lang", "es", "--part", "text")
+    assert code == 0, err
+    assert "Según lo acordado, su saldo se pagará en" in out
+    folder = tmp_path / "tpl"
+    (folder / "fr").mkdir(parents=True)
+    (folder / "fr" / "statement.subject").write_text("Relevé \x1b[2J{{ customer.ref }}\n")
+    cfg = str(_config(tmp_path, folder))
+    code, out, _ = run(
+        "--config", cfg, "templates", "show", "statement", "--locale", "fr_CA", "--source"
+    )
+    assert code == 0
+    assert f"== {folder / 'fr' / 'statement.subject'}" in out
+    assert "Relevé ␛[2J{{ customer.ref }}" in out  # shown, never sent to the terminal
+    assert "statement.txt" in out and "Voici votre relevé de compte" in out

@@ -3,10 +3,11 @@
 Jinja2, sandboxed (:class:`jinja2.sandbox.SandboxedEnvironment`: a templates folder from
 the configuration is a file a host admin edits, and a template must not reach Python's
 internals), with :class:`jinja2.StrictUndefined` (a misspelt name fails, it is never
-rendered as nothing) and autoescape for the HTML body only. Values are made harmless on
-the way out: every ``{{ value }}`` loses its control, bidi and invisible format characters
-(newlines and tabs kept: the remit-to address has lines; one-line fields from the ERP were
-made one line by the context builder), then the HTML body escapes it.
+rendered as nothing) and autoescape for the HTML body only. What is rendered is made
+harmless on the way out: the subject, the text and the HTML lose every control, bidi and
+invisible format character, whether from a value or from the template itself (newlines and
+tabs kept: the remit-to address has lines; one-line fields from the ERP were made one line
+by the context builder), and the HTML body escapes every value.
 
 Filters (babel, in the locale being rendered):
 
@@ -37,7 +38,6 @@ import jinja2
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from dunning.i18n import _
 from dunning.letters.kinds import DEFAULT_LOCALE, KINDS, LANGUAGES, file_name
@@ -164,22 +164,11 @@ def _number(ctx: jinja2.runtime.Context, value: Any) -> str:
     return _number_in(value, ctx["locale"])
 
 
-def _clean_text(value: Any) -> Any:
-    return clean(value if isinstance(value, str) else str(value), lines=True)[0]
-
-
-def _clean_html(value: Any) -> Any:
-    if isinstance(value, Markup):  # made by the template itself (a macro): already safe
-        return value
-    return _clean_text(value)
-
-
 def _environment(loader: jinja2.BaseLoader, *, html: bool) -> SandboxedEnvironment:
     env = SandboxedEnvironment(
         loader=loader,
         autoescape=html,
         undefined=jinja2.StrictUndefined,
-        finalize=_clean_html if html else _clean_text,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -231,7 +220,11 @@ class Templates:
         text = self._one(self.text_env, f"{lang}/{file_name(kind, 'txt')}", values)
         html = self._one(self.html_env, f"{lang}/{file_name(kind, 'html')}", values)
         one_line = " ".join(clean(subject)[0].split())
-        return Rendered(one_line[:SUBJECT_MAX], _tidy(text), html)
+        # the whole output, the values and the template's own text (an override could hold
+        # an ESC): no control, bidi or invisible character; newlines and tabs kept
+        return Rendered(
+            one_line[:SUBJECT_MAX], _tidy(clean(text, lines=True)[0]), clean(html, lines=True)[0]
+        )
 
     def _one(self, env: SandboxedEnvironment, name: str, values: dict[str, Any]) -> str:
         try:
