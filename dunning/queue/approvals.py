@@ -11,7 +11,8 @@ Four things may need a lead:
   customer pays less than what is owed, the rest is forgiven) whose discount is above
   ``settlement_max_discount_pct`` (0: every settlement): ``settlement_request``;
 - a **write-off** (``escalated`` to ``writeoff``: the whole balance) above the
-  collector's role's ``writeoff_limit``: ``writeoff_request``;
+  collector's role's ``writeoff_limit`` in the account's currency (none set: above 0):
+  ``writeoff_request``;
 - a **credit-hold release** (``escalated`` to ``hold_release`` on a ``credit_hold``
   account) when ``credit_hold_release = "approval"``: ``hold_release_request``.
 
@@ -41,7 +42,7 @@ from dunning.clock import to_iso
 from dunning.i18n import N_, _, day_text
 from dunning.money import format_money, minor_digits
 from dunning.queue.calendar import day_start
-from dunning.queue.config import WRITEOFF_UNLIMITED, Settings
+from dunning.queue.config import ANY_CURRENCY, WRITEOFF_UNLIMITED, Settings
 from dunning.queue.outcome_rules import OutcomeError, OutcomeInput
 from dunning.queue.promises import decide_at, supersede_pending
 
@@ -85,13 +86,31 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+class NoLimit(Exception):
+    """No write-off limit is set for this role in this currency."""
+
+
 def limit_minor(settings: Settings, role: str, currency: str) -> int | None:
-    """The largest balance ``role`` may write off alone, in minor units of ``currency``;
-    None: no limit."""
-    major = settings.approvals.writeoff_limit.get(role, 0)
+    """The largest amount ``role`` may write off alone, in minor units of ``currency``
+    (its own ``[approvals.writeoff_limit.XXX]`` table, else the keys directly under
+    ``[approvals.writeoff_limit]``); None: no limit. NoLimit when the policy sets none."""
+    limits = settings.approvals.writeoff_limit
+    table = limits.get(currency, limits.get(ANY_CURRENCY, {}))
+    major = table.get(role)
+    if major is None:
+        raise NoLimit(role, currency)
     if major == WRITEOFF_UNLIMITED:
         return None
     return major * 10 ** minor_digits(currency)
+
+
+def no_limit_text(settings: Settings, role: str, currency: str) -> str:
+    """The refusal when the policy sets no write-off limit for ``role`` in ``currency``:
+    names the file and the setting."""
+    return _(
+        "{source}: no write-off limit is set for {role} in {currency}: set "
+        "[approvals.writeoff_limit.{currency}] {role}"
+    ).format(source=settings.approvals.source, role=role, currency=currency)
 
 
 def check_request(
@@ -161,7 +180,10 @@ def route(
         cap = policy.settlement_max_discount_pct
         return Routed("settlement_request", terms) if cap == 0 or pct > cap else None
     if inp.escalation == "writeoff":
-        cap_minor = limit_minor(settings, role, currency)
+        try:
+            cap_minor = limit_minor(settings, role, currency)
+        except NoLimit:  # none set for the role in this currency: a lead (or admin) decides
+            cap_minor = 0
         if cap_minor is not None and (cap_minor == 0 or owed_minor > cap_minor):
             return Routed("writeoff_request", {"owed_minor": owed_minor})
         return None
@@ -221,7 +243,10 @@ def check_writeoff_limit(
     settings: Settings, role: str, who: str, currency: str, owed_minor: int, locale: str
 ) -> None:
     """A lead approves a write-off up to their role's limit, above it an admin."""
-    cap = limit_minor(settings, role, currency)
+    try:
+        cap = limit_minor(settings, role, currency)
+    except NoLimit:
+        raise ApprovalRefused(no_limit_text(settings, role, currency)) from None
     if cap is None or owed_minor <= cap:
         return
     raise ApprovalRefused(
