@@ -10,7 +10,8 @@ Four things may need a lead:
 - a **settlement** (``escalated`` to ``settlement`` with an amount and a pay-by date: the
   customer pays less than what is owed, the rest is forgiven) whose discount is above
   ``settlement_max_discount_pct`` (0: every settlement): ``settlement_request``;
-- a **write-off** (``escalated`` to ``writeoff``: the whole balance) above the
+- a **write-off** (``escalated`` to ``writeoff``: the whole balance, or chosen invoices
+  with ``invoice_ids``: queue/writeoffs.py) above the
   collector's role's ``writeoff_limit`` in the account's currency (none set: above 0):
   ``writeoff_request``;
 - a **credit-hold release** (``escalated`` to ``hold_release`` on a ``credit_hold``
@@ -41,6 +42,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from dunning.clock import to_iso
 from dunning.i18n import N_, _, day_text
 from dunning.money import format_money, minor_digits
+from dunning.queue import writeoffs
 from dunning.queue.calendar import day_start
 from dunning.queue.config import ANY_CURRENCY, WRITEOFF_UNLIMITED, Settings
 from dunning.queue.outcome_rules import OutcomeError, OutcomeInput
@@ -71,6 +73,35 @@ class ApprovalRefused(Exception):
 class Routed:
     reason: str  # a review reason (APPROVALS' keys)
     proposal: dict[str, object]  # the terms, as the approval will apply them
+
+
+def request_amount(
+    conn: sqlite3.Connection, q: sqlite3.Row | None, customer: sqlite3.Row, inp: OutcomeInput
+) -> tuple[int, list[str]]:
+    """What the request is about: a partial write-off's invoices (their open amounts and
+    numbers, checked: queue/writeoffs.py), else what is owed (``owed_of``)."""
+    if not inp.invoice_ids or inp.outcome != "escalated":
+        return owed_of(q), []
+    if inp.escalation != "writeoff":
+        raise OutcomeError(_("only a write-off is of chosen invoices"))
+    return writeoffs.chosen_amount(
+        conn, int(customer["id"]), str(customer["external_ref"]), inp.invoice_ids
+    )
+
+
+def writeoff_amount(conn: sqlite3.Connection, q: sqlite3.Row, proposal: dict[str, object]) -> int:
+    """What an approved write-off forgives now: the chosen invoices' open amounts (a
+    partial one), else what the account owes."""
+    ids = proposal.get("invoice_ids")
+    if not isinstance(ids, list) or not ids:
+        return owed_of(q)
+    marks = ",".join("?" * len(ids))
+    row = conn.execute(
+        f"""SELECT COALESCE(SUM(open_minor), 0) FROM invoices WHERE customer_id = ?
+            AND status = 'open' AND open_minor > 0 AND id IN ({marks})""",
+        [q["id"], *ids],
+    ).fetchone()
+    return int(row[0])
 
 
 def owed_of(queue_row: sqlite3.Row | None) -> int:
@@ -139,9 +170,11 @@ def check_request(
 def route(
     settings: Settings, role: str, status: str, currency: str, owed_minor: int,
     inp: OutcomeInput, today: date, ref: str, locale: str = "en_US",
+    numbers: list[str] | None = None,
 ) -> Routed | None:  # fmt: skip
     """The review reason and proposal when the policy sends ``inp`` to a lead; None when
-    it takes effect at once. Bad request input raises OutcomeError."""
+    it takes effect at once. Bad request input raises OutcomeError. A partial write-off:
+    ``owed_minor`` is its invoices' open amount, ``numbers`` their numbers."""
     policy = settings.approvals
     if inp.outcome == "payment_plan":
         outside: list[str] = []
@@ -185,7 +218,10 @@ def route(
         except NoLimit:  # none set for the role in this currency: a lead (or admin) decides
             cap_minor = 0
         if cap_minor is not None and (cap_minor == 0 or owed_minor > cap_minor):
-            return Routed("writeoff_request", {"owed_minor": owed_minor})
+            wanted: dict[str, object] = {"owed_minor": owed_minor}
+            if inp.invoice_ids:
+                wanted.update(invoice_ids=sorted(set(inp.invoice_ids)), invoices=numbers or [])
+            return Routed("writeoff_request", wanted)
         return None
     if policy.credit_hold_release == "approval":
         return Routed("hold_release_request", {"status": status})
@@ -224,6 +260,11 @@ def terms_text(reason: str, proposal: dict[str, object], currency: str, locale: 
             day=day_text(date.fromisoformat(str(proposal["date"]))),
             owed=money(proposal.get("owed_minor", 0)),
             pct=proposal.get("discount_pct"),
+        )
+    if reason == "writeoff_request" and proposal.get("invoices"):
+        return _("write off {amount}: invoices {numbers}").format(
+            amount=money(proposal["owed_minor"]),
+            numbers=", ".join(str(n) for n in proposal["invoices"]),  # type: ignore[attr-defined]
         )
     if reason == "writeoff_request" and "owed_minor" in proposal:
         return _("write off {amount}").format(amount=money(proposal["owed_minor"]))
@@ -297,6 +338,8 @@ def apply_approved(
     today = now.astimezone(tz).date()
     if decision == "hold_release_approved":
         return "active", "call", now_iso
+    if decision == "writeoff_approved":  # a partial one: the rest stays in collection
+        return str(customer["status"]), "call", now_iso
     grace_v = proposal.get("grace_days")
     grace = settings.grace_days if grace_v is None else int(grace_v)  # type: ignore[call-overload]
     if decision == "plan_approved":
@@ -331,8 +374,16 @@ def take_effect(
             [(inp.amount_minor, inp.on_date)], grace, tz, now.astimezone(tz).date().isoformat(),
             now_iso, False,
         )  # fmt: skip
+    elif inp.escalation == "writeoff" and inp.invoice_ids:  # partial: those invoices
+        writeoffs.write_off(
+            conn, now, cid, invoice_ids=inp.invoice_ids, activity_id=activity_id,
+            by_id=collector_id, reason=inp.note.strip(),
+        )  # fmt: skip
     elif inp.escalation in ("writeoff", "hold_release"):
         status = "write_off" if inp.escalation == "writeoff" else "active"
         conn.execute(
             "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso, cid)
         )
+        if inp.escalation == "writeoff":  # the whole account: every open invoice
+            writeoffs.write_off(conn, now, cid, activity_id=activity_id, by_id=collector_id,
+                                reason=inp.note.strip())  # fmt: skip

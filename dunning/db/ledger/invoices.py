@@ -260,6 +260,12 @@ def merge(
            FROM temp.resolved r WHERE invoices.id = r.inv_id""",
         (now,),
     ).rowcount
+    # an invoice dunning wrote off (queue/writeoffs.py) stays closed whatever the file says
+    conn.execute(
+        """UPDATE invoices SET status = 'closed', open_minor = 0
+           WHERE id IN (SELECT invoice_id FROM writeoffs WHERE voided_at IS NULL)
+             AND status = 'open'"""
+    )
     created = conn.execute(
         """INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor,
                open_minor, currency, status, disputed, created_at, updated_at)
