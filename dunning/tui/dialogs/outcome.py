@@ -266,8 +266,9 @@ def callback_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
     return OutcomeDialog(_("Callback"), fields, build, view, me, now)
 
 
-def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
-    choices = [
+def _owed_invoices(view: AccountView, me: Collector) -> list[tuple[str, str]]:
+    """The open, undisputed invoices with something owed: (id, number amount days)."""
+    return [
         (
             str(i.id),
             f"{i.number}  {fmt.money(i.open_minor, view.currency, me.locale)}  "
@@ -276,6 +277,10 @@ def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
         for i in view.invoices
         if i.open_minor > 0 and not i.disputed
     ]
+
+
+def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    choices = _owed_invoices(view, me)
     fields = [
         Field("invoices", N_("Invoices disputed (space to tick)"), "invoices", choices=choices),
         Field(
@@ -314,12 +319,22 @@ def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
         ),
         Field("amount", N_("Settlement amount"), "amount", required=False),
         Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False),
+        Field(
+            "invoices",
+            N_("Write off only these invoices (space to tick; none: the whole account)"),
+            "invoices",
+            choices=_owed_invoices(view, me),
+            required=False,
+        ),
     ]
 
     def build(v: dict[str, object]) -> OutcomeInput:
         to = str(v["to"])
+        ids = [int(x) for x in v["invoices"]]  # type: ignore[attr-defined]
+        if ids and to != "writeoff":
+            raise ValueError(_("only a write-off is of chosen invoices"))
         if to != "settlement":
-            return OutcomeInput("escalated", escalation=to)
+            return OutcomeInput("escalated", escalation=to, invoice_ids=ids)
         if v["amount"] is None or v["date"] is None:
             raise ValueError(_("a settlement needs the amount agreed and the date it is paid by"))
         return OutcomeInput(
