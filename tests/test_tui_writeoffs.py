@@ -85,3 +85,35 @@ async def test_a_collector_writes_off_one_invoice_and_the_lead_approves(db, cloc
            WHERE c.id = 1""",
     )
     assert tuple(q[0]) == ("ready", "alice", "active")  # the rest is still collected
+
+
+async def test_the_escalate_dialog_shows_each_choice_its_own_fields(db, clock):
+    app = make_app(db, clock, "alice")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, OutcomeDialog))
+        dialog = pilot.app.screen
+
+        def shown() -> tuple[bool, bool]:
+            return (dialog.query_one("#for-amount").display,
+                    dialog.query_one("#for-invoices").display)  # fmt: skip
+
+        await wait_until(pilot, lambda: shown() == (False, False))  # lead review
+        await pilot.press("down")  # settlement: its amount and date
+        await wait_until(pilot, lambda: shown() == (True, False))
+        assert dialog.query_one("#for-date").display
+        await pilot.press("down")  # write-off: the invoices to tick
+        await wait_until(pilot, lambda: shown() == (False, True))
+        await pilot.press("up")  # settlement again: 800.00 by +14d
+        await wait_until(pilot, lambda: shown() == (True, False))
+        dialog.query_one("#f-amount", Input).value = "800"
+        dialog.query_one("#f-date", Input).value = "+14d"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "waiting for approval" in status(pilot))
+        assert "settlement request" in status(pilot)
+    act = db_rows(db, "SELECT details FROM activities WHERE outcome = 'escalated'")
+    assert (
+        '"amount_minor": 80000' in act[0][0]
+        and '"review_reason": "settlement_request"' in (act[0][0])
+    )

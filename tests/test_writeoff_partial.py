@@ -6,6 +6,7 @@ every open invoice and is counted too."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -147,3 +148,17 @@ def test_a_whole_write_off_closes_every_open_invoice(run, conn, ledger, acme):
     )
     assert conn.execute("SELECT SUM(amount_minor) FROM writeoffs").fetchone()[0] == 118_000
     assert ledger.queue_row(acme)["state"] == "closed"
+
+
+def test_a_write_off_row_changes_only_once_when_voided(run, conn, acme):
+    code, out, err = run("log", "C00001", "escalated", "--escalation", "writeoff", "--invoices",
+                         "INV-1-0", "--as", "alice")  # fmt: skip
+    assert code == 0, err
+    for sql in ("UPDATE writeoffs SET amount_minor = 1", "DELETE FROM writeoffs",
+                "UPDATE writeoffs SET voided_at = NULL"):  # fmt: skip
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(sql)
+    conn.execute("UPDATE writeoffs SET voided_at = 'x'")
+    with pytest.raises(sqlite3.IntegrityError, match="changes once, when voided"):
+        conn.execute("UPDATE writeoffs SET voided_at = 'y'")
+    conn.rollback()

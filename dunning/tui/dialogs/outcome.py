@@ -40,6 +40,7 @@ class Field:
     placeholder: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
     required: bool = True
+    shown_for: tuple[str, ...] = ()  # shown only while the dialog's choice is one of these
 
 
 Builder = Callable[[dict[str, object]], OutcomeInput]
@@ -70,6 +71,10 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
             for f in self.fields:
                 if f.kind == "choice":
                     row.append(f)
+                    continue
+                if f.shown_for:
+                    with Vertical(id=f"for-{f.key}", classes="shown-for"):
+                        yield from self._field(f)
                     continue
                 yield from self._field(f)
             if row:
@@ -110,6 +115,20 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
         first = self.fields[0] if self.fields else None
         if first is not None and first.kind == "choice":  # the choice is asked first (e)
             self.set_focus(self.query_one(f"#f-{first.key}"))
+        self._show_for()
+
+    def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
+        self._show_for()
+
+    def _show_for(self) -> None:
+        """A choice's own fields (e: a settlement's amount, a write-off's invoices)."""
+        choice = next((f for f in self.fields if f.kind == "choice"), None)
+        if choice is None or not any(f.shown_for for f in self.fields):
+            return
+        value = radio_value(self.query_one(f"#f-{choice.key}", RadioSet))
+        for f in self.fields:
+            if f.shown_for:
+                self.query_one(f"#for-{f.key}").display = value in f.shown_for
 
     def on_input_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
@@ -317,22 +336,20 @@ def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
             "lead_review",
             choices=[(e, fmt.ESCALATION_LABELS.get(e, e)) for e in ESCALATIONS],
         ),
-        Field("amount", N_("Settlement amount"), "amount", required=False),
-        Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False),
+        Field("amount", N_("Settlement amount"), "amount", required=False,
+              shown_for=("settlement",)),
+        Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False,
+              shown_for=("settlement",)),
         Field(
-            "invoices",
-            N_("Write off only these invoices (space to tick; none: the whole account)"),
-            "invoices",
-            choices=_owed_invoices(view, me),
-            required=False,
+            "invoices", N_("Only these invoices (space ticks; none: the whole account)"),
+            "invoices", choices=_owed_invoices(view, me), required=False,
+            shown_for=("writeoff",),
         ),
-    ]
+    ]  # fmt: skip
 
     def build(v: dict[str, object]) -> OutcomeInput:
         to = str(v["to"])
-        ids = [int(x) for x in v["invoices"]]  # type: ignore[attr-defined]
-        if ids and to != "writeoff":
-            raise ValueError(_("only a write-off is of chosen invoices"))
+        ids = [int(x) for x in v["invoices"]] if to == "writeoff" else []  # type: ignore[attr-defined]
         if to != "settlement":
             return OutcomeInput("escalated", escalation=to, invoice_ids=ids)
         if v["amount"] is None or v["date"] is None:
