@@ -454,8 +454,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
-# name are shown as they are, so its table line is one printf (db/aging_lines.py).
+# --- m026_aging_plain (issue 8): aging_order.plain, a table line in one printf (aging_lines).
 
 
 @migrations()
@@ -476,9 +475,8 @@ def m027_loans(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
-# phone_places (db/phone_places.py), so that a claim and the account's screen never import
-# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+# --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
+# and the account's screen never import phonenumbers; filled for the numbers in phones.
 
 
 @migrations()
@@ -489,8 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
-# balance, oldest due date, last contact (dunning/db/list_schema.py).
+# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
 
 
 @migrations()
@@ -498,3 +495,6 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     from dunning.db.list_schema import DDL
 
     _each(db, DDL)
+
+
+from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there
