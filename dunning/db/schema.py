@@ -131,7 +131,9 @@ def schema_version(conn: sqlite3.Connection) -> list[str]:
 
 @migrations()
 def m002_ledger_import(db: sqlite_utils.Database) -> None:
-    _each(db, (s for s in M002.split(";\n") if s.strip()))
+    for statement in M002.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
 
 
 # --- m003: aging at scale (dunning/db/reports.py) -----------------------------------------
@@ -200,7 +202,9 @@ def m007_subdivisions_normalized(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m008_promise_rules(db: sqlite_utils.Database) -> None:
-    _each(db, (s for s in M008.split(";\n") if s.strip()))
+    for statement in M008.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
 
 
 @migrations()
@@ -240,7 +244,9 @@ def m010_voids(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m011_audit_log(db: sqlite_utils.Database) -> None:
-    _each(db, (s for s in M011.split(";\n") if s.strip()))
+    for statement in M011.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
 
 
 # --- m012: the history is append-only (dunning/db/append_only.py, issue 7) ----------------
@@ -252,7 +258,8 @@ def m011_audit_log(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m012_append_only(db: sqlite_utils.Database) -> None:
-    _each(db, M012)
+    for statement in M012:
+        db.execute(statement)
 
 
 # --- m013: the history keeps its subjects (dunning/db/append_only.py, issue 7 QA) --------
@@ -263,7 +270,8 @@ def m012_append_only(db: sqlite_utils.Database) -> None:
 
 @migrations()
 def m013_keep_subjects(db: sqlite_utils.Database) -> None:
-    _each(db, M013)
+    for statement in M013:
+        db.execute(statement)
 
 
 # --- m014: the search index (dunning/db/search_index.py, issue 8) -------------------------
@@ -369,7 +377,8 @@ AGING_PAST_DDL = (
 
 @migrations()
 def m020_aging_past(db: sqlite_utils.Database) -> None:
-    _each(db, AGING_PAST_DDL)
+    for statement in AGING_PAST_DDL:
+        db.execute(statement)
 
 
 # --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py) -
@@ -445,8 +454,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
-# name are shown as they are, so its table line is one printf (db/aging_lines.py).
+# --- m026_aging_plain (issue 8): aging_order.plain, a table line in one printf (aging_lines).
 
 
 @migrations()
@@ -467,9 +475,8 @@ def m027_loans(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
-# phone_places (db/phone_places.py), so that a claim and the account's screen never import
-# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+# --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
+# and the account's screen never import phonenumbers; filled for the numbers in phones.
 
 
 @migrations()
@@ -480,8 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
-# balance, oldest due date, last contact (dunning/db/list_schema.py).
+# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
 
 
 @migrations()
@@ -491,9 +497,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-@migrations()
-def m033_moves(db: sqlite_utils.Database) -> None:
-    """Who gave each account moved: assignments.from_collector_id (db/moves_schema.py)."""
-    from dunning.db.moves_schema import DDL
-
-    _each(db, DDL)
+from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there
