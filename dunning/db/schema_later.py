@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+# --- m033_moves (issue 9): who gave each account moved (assignments.from_collector_id), so
+# that the board recounts only a move's givers and takers; the open disputes by customer
+# (the board's disputes); the customers' currencies (a balance sort's check) (db/moves_schema.py).
+
+
+@migrations()
+def m033_moves(db: sqlite_utils.Database) -> None:
+    from dunning.db.moves_schema import DDL
+
+    _each(db, DDL)
+
+
 # --- m034_writeoffs (issue 9, item 7): what was written off, invoice by invoice: a
 # write-off (the whole account or chosen invoices) and a settlement's remainder once its
 # amount is paid (queue/writeoffs.py; db/writeoffs_schema.py).

@@ -424,8 +424,8 @@ def _decide(
             if target_id != owner_id:
                 conn.execute(
                     """INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                           assigned_by, reason) VALUES (?,?,?,?,?)""",
-                    (cid, target_id, now_iso, by.id, why),
+                           assigned_by, reason, from_collector_id) VALUES (?,?,?,?,?,?)""",
+                    (cid, target_id, now_iso, by.id, why, owner_id),
                 )
             at_iso = to_iso(next_at) if next_at is not None else now_iso
             conn.execute(
