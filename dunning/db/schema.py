@@ -336,7 +336,9 @@ def m017_search(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m018: the aging snapshot, each customer's aging row as of one date (aging_snapshot.py)
+# --- m018: the aging snapshot (issue 8; dunning/db/aging_snapshot.py) --------------------
+# Each customer's aging row as of one date, kept exact; empty until the nightly refresh
+# builds it on a large ledger.
 
 
 @migrations()
@@ -345,7 +347,9 @@ def m018_aging(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m019: today's aging in the report's order (issue 8; dunning/db/aging_order.py)
+# --- m019: today's aging in the report's order (issue 8; dunning/db/aging_order.py) -----
+# The snapshot's rows with what a line shows, keyed by the report's order; a rename makes
+# its customer dirty (a trigger). Filled here when the database has a snapshot already.
 
 
 @migrations()
@@ -377,8 +381,9 @@ def m020_aging_past(db: sqlite_utils.Database) -> None:
         db.execute(statement)
 
 
-# --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py):
-# counts of each amount's length and each text cell's width; filled when there are rows.
+# --- m021: the aligned table's widths kept beside aging_order (issue 8; aging_widths.py) -
+# Counts of each amount's length and each text cell's width; filled here when the
+# database has aging_order's rows already (one aggregate a column).
 
 
 @migrations()
@@ -449,7 +454,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain (its table line by SQLite)
+# --- m026_aging_plain (issue 8): aging_order.plain, a table line in one printf (aging_lines).
 
 
 @migrations()
@@ -470,9 +475,8 @@ def m027_loans(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
-# phone_places (db/phone_places.py), so that a claim and the account's screen never import
-# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+# --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
+# and the account's screen never import phonenumbers; filled for the numbers in phones.
 
 
 @migrations()
@@ -483,8 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
-# balance, oldest due date, last contact (dunning/db/list_schema.py).
+# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
 
 
 @migrations()
@@ -494,7 +497,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m037_aging_csv (issue 8, round 8): aging_order.csv_plain (its CSV line by SQLite)
-@migrations()
-def m037_aging_csv(db: sqlite_utils.Database) -> None:
-    aging_order.add_csv_plain(db.conn)
+from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there
