@@ -33,3 +33,14 @@ def m034_writeoffs(db: sqlite_utils.Database) -> None:
     from dunning.db.writeoffs_schema import DDL
 
     _each(db, DDL)
+
+
+# --- m037_aging_csv (issue 8, round 8): aging_order.csv_plain, whether the CSV writes a row's
+# reference and name as they are, so its CSV line is one printf (db/aging_csv.py).
+
+
+@migrations()
+def m037_aging_csv(db: sqlite_utils.Database) -> None:
+    from dunning.db import aging_order
+
+    aging_order.add_csv_plain(db.conn)
