@@ -22,3 +22,12 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS queue_list_contact ON queue(collector_id, last_contact_at, "
     "customer_id)",
 )
+
+# m032_disputes_open (issue 9, item 6: queue/disputes_list.py): the open disputes in the
+# list's order, all departments or one; partial, so a resolved dispute leaves them (a
+# dispute is written twice in its life: opened, resolved)
+DISPUTES_DDL: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS disputes_open ON disputes(created_at, id) WHERE status = 'open'",
+    "CREATE INDEX IF NOT EXISTS disputes_open_department ON disputes(department, created_at, id) "
+    "WHERE status = 'open'",
+)

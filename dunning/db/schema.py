@@ -465,8 +465,7 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
         aging_order.fill_plain(db.conn)
 
 
-# --- m027_loans: a rebalance's loans (issue 9, item 3): loans (an account lent until a date)
-# and loan_returns, both append-only (db/loans_schema.py; queue/rebalance.py writes them).
+# --- m027_loans: a rebalance's loans and loan_returns, append-only (db/loans_schema.py).
 
 
 @migrations()
@@ -476,9 +475,8 @@ def m027_loans(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
-# phone_places (db/phone_places.py), so that a claim and the account's screen never import
-# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+# --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
+# and the account's screen never import phonenumbers; filled once per distinct number.
 
 
 @migrations()
@@ -489,8 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
-# balance, oldest due date, last contact (dunning/db/list_schema.py).
+# --- m029_lists: the account lists' indexes (issue 9, item 2; dunning/db/list_schema.py).
 
 
 @migrations()
@@ -498,3 +495,6 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     from dunning.db.list_schema import DDL
 
     _each(db, DDL)
+
+
+from dunning.db import m032_disputes_open  # noqa: E402, F401 - registered last
