@@ -163,10 +163,11 @@ def disputes_page(
     after: Cursor | None = None,
     before: Cursor | None = None,
     last: bool = False,
-    size: int = PAGE,
+    size: int | None = None,
 ) -> DisputePage:
     """One page: the first (no cursor), the one after ``after``, the one before
     ``before``, or the last (``last``)."""
+    size = size or PAGE
     now = clock.now()
     days = settings.disputes.service_days
     where, args = _where(lst, now, days)

@@ -106,12 +106,13 @@ def review_page(
     after: Cursor | None = None,
     before: Cursor | None = None,
     last: bool = False,
-    size: int = PAGE,
+    size: int | None = None,
     team: str | None = None,
 ) -> ReviewPage:
     """One page of the review queue, oldest first: the first (no cursor), the one after
     ``after``, the one before ``before``, or the last (``last``). Refused (RightsError) for
     a collector, ScopeError for a team not theirs."""
+    size = size or PAGE
     _require(conn, clock, by, "list")
     scope = scope_of(conn, by, team)
     backwards = before is not None or last
