@@ -497,4 +497,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-from dunning.db import m032_disputes_open  # noqa: E402, F401 - registered last
+from dunning.db import m032_review_disputes  # noqa: E402, F401 - registered last

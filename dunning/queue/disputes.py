@@ -25,6 +25,7 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dunning.bounds import int64_or_none
 from dunning.clock import Clock, to_iso
@@ -98,22 +99,52 @@ class DisputeItem:
 
 def business_days_between(start: date, end: date, cal: CustomerCalendar) -> int:
     """Business days after ``start`` up to ``end`` (0 on the day it was opened)."""
-    n, d = 0, start
-    while d < end:
-        d += timedelta(days=1)
-        if cal.is_business_day(d):
-            n += 1
-    return n
+    if end <= start:
+        return 0
+    return _upto(cal, end) - _upto(cal, start)
 
 
 def service_end(start: date, days: int, cal: CustomerCalendar) -> date:
     """The ``days``-th business day after ``start``: overdue after it."""
-    d, n = start, 0
-    while n < days:
+    goal = _upto(cal, start) + days
+    d = start + timedelta(days=days)  # never sooner: at most one business day a day
+    while _upto(cal, d) < goal:
         d += timedelta(days=1)
-        if cal.is_business_day(d):
-            n += 1
     return d
+
+
+def _upto(cal: CustomerCalendar, day: date) -> int:
+    """Business days from 1 Jan ``ANCHOR`` (exclusive) up to ``day`` on ``cal`` (negative
+    before): the difference of two is the business days between them, read from each
+    year's running count (computed once per calendar and year) instead of day by day."""
+    key = (cal.country, cal.subdivision)
+    return _year_base(key, day.year) + _running(key, day.year)[day.timetuple().tm_yday]
+
+
+ANCHOR = 2026  # any year: only differences count; near the dates asked, few years read
+
+
+@lru_cache(maxsize=4096)
+def _running(key: tuple[str, str | None], year: int) -> tuple[int, ...]:
+    """[0, business days of 1 Jan, of 1-2 Jan, ...] of ``year`` on the calendar ``key``."""
+    cal = CustomerCalendar(country=key[0], subdivision=key[1])
+    out, n, d = [0], 0, date(year, 1, 1)
+    while d.year == year:
+        n += cal.is_business_day(d)
+        out.append(n)
+        d += timedelta(days=1)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _year_base(key: tuple[str, str | None], year: int) -> int:
+    """Business days from 1 Jan ``ANCHOR`` (exclusive) to 1 Jan ``year`` (exclusive)."""
+    if year == ANCHOR:
+        return -1 if CustomerCalendar(country=key[0], subdivision=key[1]).is_business_day(
+            date(ANCHOR, 1, 1)) else 0  # fmt: skip
+    if year > ANCHOR:
+        return _year_base(key, year - 1) + _running(key, year - 1)[-1]
+    return _year_base(key, year + 1) - _running(key, year)[-1]
 
 
 def _require(conn: sqlite3.Connection, clock: Clock, by: Collector, target: str) -> None:

@@ -7,23 +7,25 @@ row seen, ``LIMIT page + 1``, through the partial indexes of open disputes (m032
 of its customer's calendar. Overdue (past ``[disputes] service_days`` business days) is
 decided per row on that calendar; the SQL reads only disputes opened before the earliest
 day one could be overdue on any calendar (``loose_cutoff``), so an overdue-only page stops
-at the first young dispute.
+at the first young dispute. Business days are counted from each calendar's running count
+per year (queue/disputes.py), not day by day.
 
 The count is read separately: every open dispute in scope (the index alone), and the
 overdue ones: those older than ``sure_days`` are overdue on any calendar (counted by the
-index alone); the younger ones are grouped by the customer's country, subdivision and
-UTC day, each group decided on its calendar, and only a group on the edge (the
-customer's zone moves its day) is read row by row.
+index alone); the younger ones are read in one pass (their customer's country and
+subdivision), each decided on its calendar in the zone of the address's place (the
+numbers' zone, read per customer, only when the place has none).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from dunning.clock import Clock, from_iso
-from dunning.places import subdivision_code
+from dunning.phones import zone
+from dunning.places import subdivision_code, subdivision_zones
 from dunning.queue.calendar import CustomerCalendar, customer_calendar
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
@@ -219,39 +221,44 @@ def disputes_count(
     overdue = int(conn.execute(
         f"SELECT COUNT(*) FROM disputes d WHERE {where} AND d.created_at < ?", [*args, sure]
     ).fetchone()[0])  # fmt: skip
-    groups = conn.execute(
-        f"""SELECT c.country, c.subdivision, substr(d.created_at, 1, 10), COUNT(*)
-            FROM disputes d JOIN customers c ON c.id = d.customer_id
-            WHERE {where} AND d.created_at >= ? AND d.created_at < ?
-            GROUP BY 1, 2, 3""",
-        [*args, sure, loose_cutoff(now, days)],
-    ).fetchall()
+    # the younger ones: each on its customer's calendar; decided by its UTC day when the
+    # customer's zone cannot change the answer (its day moves by one at most), else in the
+    # zone of the address's place (one per country and subdivision) or of its numbers
+    zones: dict[tuple[str, str | None], tzinfo | None] = {}
     ends: dict[tuple[str, str | None, date], date] = {}
+    by_day: dict[tuple[str, str | None, str], bool | None] = {}
 
-    def end(country: str, sub: str | None, day: date) -> date:
-        key = (country, sub, day)
+    def end(country: str, code: str | None, day: date) -> date:
+        key = (country, code, day)
         if key not in ends:
-            cal = CustomerCalendar(
-                country=country or "", subdivision=subdivision_code(country, sub)
-            )
-            ends[key] = service_end(day, days, cal)
+            ends[key] = service_end(day, days, CustomerCalendar(country=country, subdivision=code))
         return ends[key]
 
-    edge: list[tuple[str, str | None, str]] = []
-    for country, sub, day_text, k in groups:
-        day = date.fromisoformat(day_text)
-        if today - timedelta(days=1) > end(country, sub, day + timedelta(days=1)):
-            overdue += int(k)  # overdue whatever the customer's zone
-        elif today + timedelta(days=1) > end(country, sub, day - timedelta(days=1)):
-            edge.append((country, sub, day_text))  # the zone decides: row by row
-    calendars: dict[int, CustomerCalendar] = {}
-    for country, sub, day_text in edge:
-        for (did,) in conn.execute(
-            f"""SELECT d.id FROM disputes d JOIN customers c ON c.id = d.customer_id
-                WHERE {where} AND c.country IS ? AND c.subdivision IS ?
-                  AND d.created_at >= ? AND d.created_at < ?""",
-            [*args, country, sub, day_text, day_text + "~"],
-        ):
-            r = conn.execute(_ROW, (did,)).fetchone()
-            overdue += item(conn, r, now, days, calendars).overdue
+    one = timedelta(days=1)
+    for cid, country, sub, at in conn.execute(
+        f"""SELECT d.customer_id, c.country, c.subdivision, d.created_at
+            FROM disputes d JOIN customers c ON c.id = d.customer_id
+            WHERE {where} AND d.created_at >= ? AND d.created_at < ?""",
+        [*args, sure, loose_cutoff(now, days)],
+    ):
+        group = (country or "", sub, at[:10])
+        if group not in by_day:
+            code, day = subdivision_code(country, sub), date.fromisoformat(at[:10])
+            if today - one > end(group[0], code, day + one):
+                by_day[group] = True  # overdue whatever the zone
+            elif today + one <= end(group[0], code, day - one):
+                by_day[group] = False  # not overdue, whatever the zone
+            else:
+                by_day[group] = None
+        sure_answer = by_day[group]
+        if sure_answer is not None:
+            overdue += sure_answer
+            continue
+        code = subdivision_code(country, sub)
+        if (group[0], code) not in zones:
+            home = subdivision_zones(country, code)
+            zones[(group[0], code)] = zone(home[0]) if home else None
+        tz = zones[(group[0], code)] or customer_calendar(conn, cid, country, sub).tz
+        opened = from_iso(at).astimezone(tz).date()
+        overdue += now.astimezone(tz).date() > end(group[0], code, opened)
     return n, overdue

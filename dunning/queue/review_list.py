@@ -2,9 +2,10 @@
 
 An account waits in review from its queue row's ``next_action_at`` (set when the outcome
 that sent it was logged); the page's order is ``(next_action_at, customer_id)``. A page is
-read per owner in scope (queue/lead_scope.py: a lead's team and nobody, or everyone), each
-owner's review rows ``WHERE collector_id IS ? AND state = 'review'`` after (or before) the
-last row seen, ``LIMIT page + 1``, merged; then what the list shows for those rows alone
+one range of the review index (m032 ``queue_review_since``: the review rows alone, in that
+order, with their collector) after (or before) the last row seen, in scope
+(queue/lead_scope.py: a lead's team and nobody, or everyone), ``LIMIT page + 1``; then
+what the list shows for those rows alone
 (why each came, who sent it, the terms proposed). Never every row: 100,000 accounts in
 review after a bad night are read a page at a time (bench/bench_review_lists.py). The
 count is read separately, per owner, from the worklist index alone.
@@ -12,7 +13,6 @@ count is read separately, per owner, from the worklist index alone.
 
 from __future__ import annotations
 
-import heapq
 import sqlite3
 from dataclasses import dataclass
 
@@ -45,21 +45,18 @@ def _ids(
     conn: sqlite3.Connection, scope: Scope, cursor: Cursor | None, down: bool, size: int
 ) -> list[Cursor]:
     """(next_action_at, customer id) of up to ``size`` review rows after ``cursor`` in
-    the direction read (``down``: newest first), every owner's range merged."""
+    the direction read (``down``: newest first), in scope: one range of the review index
+    (m032 ``queue_review_since``, which holds the collector: the scope is checked in it)."""
     order, cmp = ("DESC", "<") if down else ("ASC", ">")
-    runs = []
-    for owner in scope.segments(conn):
-        sql = ("SELECT next_action_at, customer_id FROM queue "
-               "WHERE collector_id IS ? AND state = 'review'")  # fmt: skip
-        args: list[object] = [owner]
-        if cursor is not None:
-            sql += f" AND (next_action_at, customer_id) {cmp} (?, ?)"
-            args += [cursor[0], cursor[1]]
-        sql += f" ORDER BY next_action_at {order}, customer_id {order} LIMIT ?"
-        args.append(size)
-        runs.append([(str(r[0]), int(r[1])) for r in conn.execute(sql, args)])
-    merged = heapq.merge(*runs, reverse=down)
-    return [row for _n, row in zip(range(size), merged, strict=False)]
+    seen, args = scope.sql("+collector_id")  # "+": checked in the review index's rows
+    sql = f"SELECT next_action_at, customer_id FROM queue WHERE state = 'review' AND {seen}"
+    if cursor is not None:
+        sql += (f" AND next_action_at {cmp}= ? AND (next_action_at {cmp} ? "
+                f"OR customer_id {cmp} ?)")  # fmt: skip
+        args += [cursor[0], cursor[0], cursor[1]]
+    sql += f" ORDER BY next_action_at {order}, customer_id {order} LIMIT ?"
+    args.append(size)
+    return [(str(r[0]), int(r[1])) for r in conn.execute(sql, args)]
 
 
 def items(conn: sqlite3.Connection, by: Collector, ids: list[Cursor]) -> list[ReviewItem]:
