@@ -64,8 +64,8 @@ def teams(ledger) -> dict[str, object]:  # noqa: ANN001
     order: dict[str, list[int]] = {"north": [], "south": []}
     for k in range(NORTH + SOUTH):
         owner, team = ("alice", "north") if k < NORTH else ("carl", "south")
-        cid = ledger.customer(f"{team.title()} {k:02d}", collector=ids[owner],
-                              invoices=[(10_000 + k, "2026-09-01"), (5_000, "2026-10-01")])  # fmt: skip
+        bills = [(10_000 + k, "2026-09-01"), (5_000, "2026-10-01")]
+        cid = ledger.customer(f"{team.title()} {k:02d}", collector=ids[owner], invoices=bills)
         inv = ledger.conn.execute(
             "SELECT id FROM invoices WHERE customer_id = ? ORDER BY id", (cid,)
         ).fetchone()[0]
@@ -249,3 +249,42 @@ def conn_rows(path: Path, sql: str) -> list[tuple[object, ...]]:
     from tui_helpers import db_rows
 
     return [tuple(r) for r in db_rows(path, sql)]
+
+
+def test_the_overdue_count_is_the_rows_overdue_day_after_day(conn, teams, clock, settings):
+    ada = who(conn, "ada")
+    for _day in range(24):  # through the edge of the service level, a day at a time
+        clock.advance(days=1)
+        every = disputes.list_disputes(conn, clock, settings, ada)
+        lst = disputes_list.listing(conn, clock, ada)
+        assert disputes_list.disputes_count(conn, clock, settings, lst) == (
+            len(every), sum(d.overdue for d in every))  # fmt: skip
+        late = disputes.list_disputes(conn, clock, settings, ada, overdue_only=True)
+        assert [d.id for d in late] == [d.id for d in every if d.overdue]
+
+
+def test_business_days_from_running_counts_match_counting_one_by_one():
+    import random
+    from datetime import date, timedelta
+
+    from dunning.queue.calendar import CustomerCalendar
+
+    def between(start: date, end: date, cal: CustomerCalendar) -> int:
+        return sum(cal.is_business_day(start + timedelta(days=k))
+                   for k in range(1, (end - start).days + 1))  # fmt: skip
+
+    rnd = random.Random(9)
+    cals = [
+        CustomerCalendar(),
+        CustomerCalendar(country="US", subdivision="NY"),
+        CustomerCalendar(country="CA", subdivision="QC"),
+        CustomerCalendar(country="ES"),
+    ]
+    for _ in range(2000):
+        cal = rnd.choice(cals)
+        start = date(2019, 1, 1) + timedelta(days=rnd.randrange(4000))
+        end = start + timedelta(days=rnd.randrange(-5, 400))
+        assert disputes.business_days_between(start, end, cal) == max(0, between(start, end, cal))
+        k = rnd.randrange(1, 30)
+        due = disputes.service_end(start, k, cal)
+        assert between(start, due, cal) == k and cal.is_business_day(due)

@@ -44,8 +44,22 @@ Cursor = tuple[str, int]  # (created_at, dispute id)
 
 def sure_days(service_days: int) -> int:
     """Calendar days after which a dispute is overdue on any calendar: its service days
-    plus every weekend and a month of public holidays besides."""
-    return service_days * 7 // 5 + 40
+    with their weekends, a day either way for the zone, and three weeks of weekday public
+    holidays besides (more than any calendar of the ``holidays`` package has in so short a
+    window)."""
+    return service_days * 7 // 5 + 2 + 21
+
+
+def never_before(now: datetime, service_days: int) -> str:
+    """The first UTC day from which no dispute is overdue today on any calendar: overdue
+    on none even with weekends alone (public holidays only push the end later), a day
+    either way for the zone."""
+    today, one = now.date(), timedelta(days=1)
+    plain = CustomerCalendar()
+    d = today
+    while today + one <= service_end(d - 2 * one, service_days, plain):
+        d -= one
+    return (d + one).isoformat()
 
 
 @dataclass(frozen=True)
@@ -239,7 +253,7 @@ def disputes_count(
         f"""SELECT d.customer_id, c.country, c.subdivision, d.created_at
             FROM disputes d JOIN customers c ON c.id = d.customer_id
             WHERE {where} AND d.created_at >= ? AND d.created_at < ?""",
-        [*args, sure, loose_cutoff(now, days)],
+        [*args, sure, never_before(now, days)],
     ):
         group = (country or "", sub, at[:10])
         if group not in by_day:
