@@ -229,12 +229,13 @@ def disputes_count(
     days = settings.disputes.service_days
     every = Listing(lst.department, False, lst.scope)
     where, args = _where(every, now, days)
-    n = int(conn.execute(f"SELECT COUNT(*) FROM disputes d WHERE {where}", args).fetchone()[0])
     today = now.date()
     sure = (today - timedelta(days=sure_days(days))).isoformat()
-    overdue = int(conn.execute(
-        f"SELECT COUNT(*) FROM disputes d WHERE {where} AND d.created_at < ?", [*args, sure]
-    ).fetchone()[0])  # fmt: skip
+    n, overdue = conn.execute(  # one pass: every one, and the old ones (overdue anywhere)
+        f"SELECT COUNT(*), COALESCE(SUM(d.created_at < ?), 0) FROM disputes d WHERE {where}",
+        [sure, *args],
+    ).fetchone()
+    n, overdue = int(n), int(overdue)
     # the younger ones: each on its customer's calendar; decided by its UTC day when the
     # customer's zone cannot change the answer (its day moves by one at most), else in the
     # zone of the address's place (one per country and subdivision) or of its numbers
