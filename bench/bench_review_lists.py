@@ -3,7 +3,9 @@
 page <= 50 ms (queue/review_list.py, queue/disputes_list.py: keyset pages of 100).
 
 For each list: the first page and the next pages (after the last row's key), p50 / p99 /
-max, and the count (read after the page, in a worker on screen). With main's code (no
+max, and the count (read after the page, in a worker on screen), beside bench_lists.py's
+reference measured in the same run (raw sqlite3: 100 queue rows and their customers by
+primary key). With main's code (no
 review_list module) it measures what main does instead: ``list_review(offset=0,
 limit=100)`` (every review row's key read and sorted, then a page) and ``list_disputes``
 (every open dispute read, aged and returned).
@@ -29,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.bench_lists import reference  # noqa: E402
 from bench.common import resident, summary_ms, table  # noqa: E402
 from dunning.clock import FixedClock  # noqa: E402
 from dunning.db.connection import connect  # noqa: E402
@@ -145,8 +148,11 @@ def main() -> int:
         rows.append([kind, name, label, str(n), f"{f50} / {f99} / {fmax}",
                      f"{n50} / {n99} / {nmax} ({nn})", f"{c50} / {cmax}"])  # fmt: skip
         print("  " + " | ".join(rows[-1]), flush=True)
+    r50, r99, rmax, rn = summary_ms(reference(args.db, args.reps))
     print(table(["list", "as", "filter", "count", "first page p50 / p99 / max ms",
                  "next page p50 / p99 / max ms (n)", "count p50 / max ms"], rows))  # fmt: skip
+    print(f"reference, raw sqlite3: 100 rows by primary key, p50 / p99 / max {r50} / {r99} / "
+          f"{rmax} ms ({rn})")  # fmt: skip
     print("goal: first page <= 100 ms, next page <= 50 ms")
     return 0
 
