@@ -21,6 +21,7 @@ from dunning.queue import disputes, disputes_list, review, review_list
 from dunning.queue.approvals import ApprovalRefused
 from dunning.queue.calendar import account_zones
 from dunning.queue.collectors import Collector, get_collector
+from dunning.queue.config import ANY_CURRENCY
 from dunning.queue.lead_scope import ScopeError
 from dunning.textsafe import json_text
 
@@ -351,31 +352,45 @@ def _toml(value: object) -> str:
     return str(value)
 
 
+def _key(k: str) -> str:
+    return k if k.isidentifier() else json_text(k)
+
+
+def _print_table(name: str, table: dict[str, object]) -> None:
+    """One TOML table, its plain keys first, then its sub-tables (``[a.b.c]``). The
+    write-off limits of every other currency (``*``) are role keys of the table itself."""
+    plain = {k: v for k, v in table.items() if not isinstance(v, dict)}
+    any_currency = table.get(ANY_CURRENCY) if name.endswith("writeoff_limit") else None
+    if isinstance(any_currency, dict):
+        plain.update(any_currency)
+    print(f"\n[{name}]")
+    for k, v in plain.items():
+        print(f"{_key(k)} = {_toml(v)}")
+    for k, v in table.items():
+        if isinstance(v, dict) and v is not any_currency:
+            _print_table(f"{name}.{_key(k)}", v)
+
+
 def cmd_config_show(args: argparse.Namespace, ctx: Context) -> int:
     """The settings in force as TOML a config file would take (tables last)."""
     data = asdict(ctx.settings())
+    data["approvals"].pop("source", None)  # where it was read from, not a setting
     if args.json:
         _emit(data)
         return 0
-    tables: list[tuple[str, dict[str, object]]] = []
+    for key, value in data.items():
+        if not isinstance(value, dict):
+            print(f"{key} = {_toml(value)}")
     for key, value in data.items():
         if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            print(f"{key} = {_toml(value)}")
-    for name, table in tables:
-        print(f"\n[{name}]")
-        subs = [(k, v) for k, v in table.items() if isinstance(v, dict)]
-        for k, v in table.items():
-            if not isinstance(v, dict):
-                print(f"{json_text(k) if not k.isidentifier() else k} = {_toml(v)}")
-        for k, v in subs:
-            print(f"\n[{name}.{k}]")
-            for kk, vv in v.items():
-                print(f"{kk} = {_toml(vv)}")
+            _print_table(key, value)
     if ctx.settings().approvals.writeoff_limit:
         print(
             "\n# "
-            + _("writeoff_limit: whole units of the account's currency; -1 no limit, 0 never alone")
+            + _(
+                "writeoff_limit: whole units of each currency ([approvals.writeoff_limit.USD]; "
+                "the keys directly under [approvals.writeoff_limit]: every other currency); "
+                "-1 no limit, 0 never alone"
+            )
         )
     return 0

@@ -32,7 +32,8 @@ DDL: tuple[str, ...] = (
 REVIEW_DISPUTES_DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS queue_review_since ON queue(next_action_at, customer_id, "
     "collector_id) WHERE state = 'review'",
-    "CREATE INDEX IF NOT EXISTS disputes_open ON disputes(created_at, id) WHERE status = 'open'",
+    "CREATE INDEX IF NOT EXISTS disputes_open_age ON disputes(created_at, id) "
+    "WHERE status = 'open'",
     "CREATE INDEX IF NOT EXISTS disputes_open_department ON disputes(department, created_at, id) "
     "WHERE status = 'open'",
 )

@@ -454,8 +454,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
-# name are shown as they are, so its table line is one printf (db/aging_lines.py).
+# --- m026_aging_plain (issue 8): aging_order.plain, a table line in one printf (aging_lines).
 
 
 @migrations()
@@ -465,7 +464,8 @@ def m026_aging_plain(db: sqlite_utils.Database) -> None:
         aging_order.fill_plain(db.conn)
 
 
-# --- m027_loans: a rebalance's loans and loan_returns, append-only (db/loans_schema.py).
+# --- m027_loans: a rebalance's loans (issue 9, item 3): loans (an account lent until a date)
+# and loan_returns, both append-only (db/loans_schema.py; queue/rebalance.py writes them).
 
 
 @migrations()
@@ -476,7 +476,7 @@ def m027_loans(db: sqlite_utils.Database) -> None:
 
 
 # --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
-# and the account's screen never import phonenumbers; filled once per distinct number.
+# and the account's screen never import phonenumbers; filled for the numbers in phones.
 
 
 @migrations()
@@ -487,7 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2; dunning/db/list_schema.py).
+# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
 
 
 @migrations()
@@ -497,4 +497,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-from dunning.db import m032_review_disputes  # noqa: E402, F401 - registered last
+from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there

@@ -3,7 +3,7 @@ department or all, overdue only or all, in the asker's scope (queue/lead_scope.p
 
 A page reads the open disputes in ``(created_at, id)`` order after (or before) the last
 row seen, ``LIMIT page + 1``, through the partial indexes of open disputes (m032:
-``disputes_open``, ``disputes_open_department``), then each row's age in business days
+``disputes_open_age``, ``disputes_open_department``), then each row's age in business days
 of its customer's calendar. Overdue (past ``[disputes] service_days`` business days) is
 decided per row on that calendar; the SQL reads only disputes opened before the earliest
 day one could be overdue on any calendar (``loose_cutoff``), so an overdue-only page stops

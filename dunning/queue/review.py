@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import N_, _
-from dunning.queue import approvals
+from dunning.queue import approvals, writeoffs
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.approvals import APPROVED, DECLINED, ApprovalRefused
 from dunning.queue.audit import record
@@ -354,14 +354,17 @@ def _decide(
                     ref=ref, why=_(REVIEW_REASONS.get(came, came)), what=_(DECISIONS[decision])
                 )
             )
+        proposal = proposal_of(sent)
+        partial = decision == "writeoff_approved" and bool(proposal.get("invoice_ids"))
         if decision == "writeoff_approved":  # a lead up to their limit, above it an admin
+            amount = approvals.writeoff_amount(conn, q, proposal)
             approvals.check_writeoff_limit(
-                settings, by.role, by.username, q["currency"], approvals.owed_of(q), by.locale
+                settings, by.role, by.username, q["currency"], amount, by.locale
             )
-        if decision in EFFECTS:
+        if decision in EFFECTS or partial:
             cal = customer_calendar(conn, cid, q["country"], q["subdivision"])
             status_after, action, at_iso = approvals.apply_approved(
-                conn, settings, clock.now(), cal.tz, q, sent, proposal_of(sent), decision
+                conn, settings, clock.now(), cal.tz, q, sent, proposal, decision
             )
             if owner_id is None:
                 nobody = _("{ref} is assigned to nobody: give it to a collector (collector:NAME)")
@@ -396,8 +399,8 @@ def _decide(
             if target_id != owner_id:
                 conn.execute(
                     """INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                           assigned_by, reason) VALUES (?,?,?,?,?)""",
-                    (cid, target_id, now_iso, by.id, why),
+                           assigned_by, reason, from_collector_id) VALUES (?,?,?,?,?,?)""",
+                    (cid, target_id, now_iso, by.id, why, owner_id),
                 )
             at_iso = to_iso(next_at) if next_at is not None else now_iso
             conn.execute(
@@ -418,7 +421,7 @@ def _decide(
                    WHERE customer_id = ?""",
                 (status_after, now_iso, now_iso, cid),
             )
-        conn.execute(
+        cur = conn.execute(
             """INSERT INTO review_decisions (customer_id, decided_at, decided_by, came_for,
                    activity_id, decision, to_collector, next_action_at, status_before,
                    status_after, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -430,6 +433,12 @@ def _decide(
                 at_iso, q["status"], status_after, why,
             ),
         )  # fmt: skip
+        if decision == "writeoff_approved":  # the invoices leave collection (writeoffs.py)
+            writeoffs.write_off(
+                conn, clock.now(), cid, invoice_ids=proposal.get("invoice_ids") or None,  # type: ignore[arg-type]
+                activity_id=sent["id"] if sent else None, decision_id=cur.lastrowid,
+                by_id=by.id, reason=why,
+            )  # fmt: skip
         details = {"review": decision, "to": target, "reason": why}
         conn.execute(
             """INSERT INTO activities (customer_id, collector_id, at, outcome, note,
@@ -437,7 +446,7 @@ def _decide(
                VALUES (?, ?, ?, 'system', ?, ?, ?, ?)""",
             (
                 cid, by.id, now_iso, f"review: {decision}: {why}",
-                action if decision in EFFECTS else "call" if at_iso else status_after,
+                action if decision in EFFECTS or partial else "call" if at_iso else status_after,
                 at_iso or now_iso,
                 json.dumps(details, ensure_ascii=False),
             ),
