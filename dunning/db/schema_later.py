@@ -11,6 +11,18 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+# --- m032_review_disputes (issue 9, items 5 and 6): the review queue's and the open
+# disputes' partial indexes, in their lists' order (db/list_schema.py
+# ``REVIEW_DISPUTES_DDL``; queue/review_list.py, queue/disputes_list.py).
+
+
+@migrations()
+def m032_review_disputes(db: sqlite_utils.Database) -> None:
+    from dunning.db.list_schema import REVIEW_DISPUTES_DDL
+
+    _each(db, REVIEW_DISPUTES_DDL)
+
+
 # --- m033_moves (issue 9): who gave each account moved (assignments.from_collector_id), so
 # that the board recounts only a move's givers and takers; the open disputes by customer
 # (the board's disputes); the customers' currencies (a balance sort's check) (db/moves_schema.py).

@@ -36,7 +36,9 @@ from dunning.queue.audit import record
 from dunning.queue.calendar import customer_calendar
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.queue.filters import in_scope
 from dunning.queue.identity import refuse
+from dunning.queue.lead_scope import scope_of
 from dunning.queue.rights import RightsError, require
 from dunning.textsafe import clean
 
@@ -96,6 +98,7 @@ class ReviewItem:
     activity_id: int | None
     terms: str = ""  # the proposed terms, as a person reads them (approvals)
     proposal: dict[str, object] | None = None  # the same, as stored
+    key: str = ""  # the queue row's next_action_at: the page's order (review_list.py)
 
     @property
     def came_for_text(self) -> str:
@@ -128,27 +131,13 @@ def _require(conn: sqlite3.Connection, clock: Clock, by: Collector, target: str)
         raise
 
 
-def _review_ids(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    """(since, customer id) of every account in review, oldest first: read per owner
-    through the worklist index (collector_id, state, ...), no scan of the queue."""
-    owners: list[int | None] = [r[0] for r in conn.execute("SELECT id FROM collectors")]
-    owners.append(None)
-    out: list[tuple[str, int]] = []
-    for owner in owners:
-        out.extend(
-            (r[0], int(r[1]))
-            for r in conn.execute(
-                "SELECT next_action_at, customer_id FROM queue "
-                "WHERE collector_id IS ? AND state = 'review'",
-                (owner,),
-            )
-        )
-    out.sort()
-    return out
-
-
 def count_review(conn: sqlite3.Connection) -> int:
-    return len(_review_ids(conn))
+    """Every account in review (no scope: the board's figure); a lead's list counts its
+    own (review_list.review_count)."""
+    from dunning.queue.lead_scope import Scope
+    from dunning.queue.review_list import count_in
+
+    return count_in(conn, Scope(None))
 
 
 def came_for(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
@@ -188,42 +177,22 @@ def list_review(
     clock: Clock,
     by: Collector,
     *,
-    offset: int = 0,
     limit: int | None = None,
+    team: str | None = None,
 ) -> list[ReviewItem]:
-    """The accounts in review, oldest first (a page: ``offset``, ``limit``)."""
-    _require(conn, clock, by, "list")
-    ids = _review_ids(conn)
-    page = ids[offset:] if limit is None else ids[offset : offset + limit]
+    """The accounts in review in ``by``'s scope, oldest first (at most ``limit``), read a
+    page at a time (review_list.py)."""
+    from dunning.queue.review_list import PAGE, review_page
+
     out: list[ReviewItem] = []
-    for since, cid in page:
-        row = conn.execute(
-            """SELECT c.external_ref, c.name, c.currency, k.username AS owner,
-                      q.open_minor + q.unapplied_minor AS owed
-               FROM customers c JOIN queue q ON q.customer_id = c.id
-               LEFT JOIN collectors k ON k.id = q.collector_id WHERE c.id = ?""",
-            (cid,),
-        ).fetchone()
-        why = came_for(conn, cid)
-        code, proposal = _reason_code(why), proposal_of(why)
-        out.append(
-            ReviewItem(
-                customer_id=cid,
-                ref=row["external_ref"],
-                name=row["name"],
-                collector=row["owner"],
-                came_for=code,
-                note=why["note"] if why else "",
-                sent_by=why["who"] if why else None,
-                since=why["at"] if why else since,
-                owed_minor=max(int(row["owed"] or 0), 0),
-                currency=row["currency"],
-                activity_id=int(why["id"]) if why else None,
-                terms=approvals.terms_text(code, proposal, row["currency"], by.locale),
-                proposal=proposal or None,
-            )
-        )
-    return out
+    page = review_page(conn, clock, by, team=team)
+    while True:
+        out.extend(page.rows)
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+        if not page.more_after:
+            return out
+        page = review_page(conn, clock, by, after=page.last, size=PAGE, team=team)
 
 
 @dataclass(frozen=True)
@@ -370,6 +339,12 @@ def _decide(
                 _("{ref} is being worked by {who} right now").format(ref=ref, who=q["holder"])
             )
         owner_id, owner = q["collector_id"], q["owner"]
+        if not scope_of(conn, by).holds(owner_id):
+            raise ReviewRefused(
+                _("{ref} is {who}'s account, not your team's").format(ref=ref, who=owner)
+            )
+        if to is not None and not in_scope(by, to):
+            raise ReviewRefused(_("{name} is not in your team").format(name=to.username))
         sent = came_for(conn, cid)
         came = _reason_code(sent)
         wants = APPROVED.get(decision) or DECLINED.get(decision)
