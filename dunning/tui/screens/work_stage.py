@@ -38,6 +38,8 @@ class StageMixin:
     # the account most likely next, its lines made ahead, and the minute they were made
     # for (the call line shows the customer's clock)
     _staged: tuple[AccountView, Page, datetime] | None
+    _last_code: str | None  # TopbarMixin's
+    _prepare_outcome: Callable[[str | None], None]
 
     # the id of the last guess (peek_next), and whether the guess before the last outcome
     # was the account the outcome then claimed: lines are made ahead only while guesses
@@ -87,11 +89,11 @@ class StageMixin:
         if self.view is None or self.view.id != shown or self.busy or self.gone is not None:
             return  # another account came meanwhile, or an outcome is on its way
         self._guessed = nxt.id
-        if not self._guess_right:
-            return  # the last guess missed: no lines made for this one
-        now = self._now()
-        pane = self.query_one("#account", AccountPane)
-        self._staged = (nxt, pane.stage(nxt, self.session.collector, now), _minute(now))
+        if self._guess_right:  # else (the last guess missed): no lines made for this one
+            now = self._now()
+            pane = self.query_one("#account", AccountPane)
+            self._staged = (nxt, pane.stage(nxt, self.session.collector, now), _minute(now))
+        self._prepare_outcome(self._last_code)  # the status line and top bar (work_topbar)
 
 
 def _minute(now: datetime) -> datetime:
