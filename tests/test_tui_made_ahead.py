@@ -113,3 +113,29 @@ async def test_lines_made_for_another_text_or_size_are_not_drawn(
         await pilot.pause(0.1)
         assert status.size.height == 6 and status.copied == 1
         assert [strip.text.strip() for strip in status._render_cache.lines] == list("abcdef")
+
+
+async def test_a_wide_screen_makes_the_history_column_ahead_at_its_new_height(
+    db: Path, clock: FixedClock
+) -> None:
+    from dunning.tui.widgets.account import history_text
+
+    app = make_app(db, clock)
+    async with app.run_test(size=(140, 30)) as pilot:  # wide: the history has a column
+        screen = await settle(pilot)
+        pane = screen.query_one("#account", AccountPane)
+        assert not pane.history_inline_shown
+        wide = screen.query_one("#history-wide", Shown)
+        await wait_until(pilot, lambda: screen._staged is not None)
+        nxt = screen._staged[0]
+        me = screen.session.collector
+        made = history_text(nxt.timeline, me, nxt.currency, limit=40)
+        assert wide._prepared is not None and wide._prepared[0].plain == made.plain
+
+        # a history of another height (height: auto): made at the height it will get
+        longer = Text("\n".join(f"2026-0{n} call" for n in range(1, 8)))
+        wide.prepare(longer)
+        wide.update(longer)
+        await pilot.pause(0.1)
+        assert wide.size.height == 7 and wide.copied == 1
+        assert segments(wide._render_cache.lines) == textual_lines(wide)

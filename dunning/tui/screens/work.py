@@ -33,7 +33,12 @@ from dunning.tui.screens.work_jobs import JobsMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
-from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
+from dunning.tui.screens.work_stage import (
+    STAGE_DELAY,
+    STAGE_DELAY_FIRST,
+    WIDE_HISTORY,
+    StageMixin,
+)
 from dunning.tui.screens.work_topbar import TopbarMixin, counted, outcome_label
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.widgets.footer import OneFooter
@@ -293,7 +298,9 @@ class WorkScreen(
         view, self._wide_history = self._wide_history, None
         if view is not None:
             self.query_one("#history-wide", Static).update(
-                history_text(view.timeline, self.session.collector, view.currency, limit=40)
+                history_text(
+                    view.timeline, self.session.collector, view.currency, limit=WIDE_HISTORY
+                )
             )
 
     def on_resize(self) -> None:

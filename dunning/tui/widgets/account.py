@@ -313,6 +313,9 @@ class AccountPane(ScrollView, can_focus=True):
             ansi_theme=app.ansi_theme,
             native_ansi=app.native_ansi_color,
         )
+        console = app.console
+        for line in lines:  # its terminal sequences too (kept on the Strip by Textual)
+            line.render(console)
         page.finished = (key, lines)
 
     def render_line(self, y: int) -> Strip:

@@ -52,13 +52,22 @@ class Shown(Static):
         if not isinstance(content, Text) or not self.is_mounted:
             return
         size = self.size
-        if size.width <= 0 or size.height <= 0:
+        if size.width <= 0:
             return
         visual = visualize(self, content, markup=False)
+        height = visual.get_height(self.styles, size.width)  # what the update measures
+        styles = self.styles
+        if styles.height is not None and styles.height.is_auto and not self._bounded():
+            size = Size(size.width, height)  # the height the update's layout will give it
+        if size.height <= 0:
+            return
         style = self.visual_style
         strips = Visual.to_strips(self, visual, size.width, size.height, style)
-        height = visual.get_height(self.styles, size.width)  # what the update measures
         self._prepared = (content.copy(), (size, style), strips, height)
+
+    def _bounded(self) -> bool:
+        """A height between bounds (the status line: 3 to 8 lines)."""
+        return self.styles.min_height is not None or self.styles.max_height is not None
 
     def _render_content(self) -> None:
         """Widget._render_content, with the lines made ahead when they fit (prepare)."""
