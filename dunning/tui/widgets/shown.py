@@ -69,12 +69,20 @@ class Shown(Static):
         """A height between bounds (the status line: 3 to 8 lines)."""
         return self.styles.min_height is not None or self.styles.max_height is not None
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._prepared = None  # made with the styles before (wrap, alignment, colours)
+
     def _render_content(self) -> None:
         """Widget._render_content, with the lines made ahead when they fit (prepare)."""
         prepared = self._prepared
         if prepared is not None:
             text, made_for, strips, _height = prepared
-            if made_for == (self.size, self.visual_style) and _same(text, self.content):
+            if (
+                made_for == (self.size, self.visual_style)
+                and self.text_selection is None
+                and _same(text, self.content)
+            ):
                 self._render_cache = _RenderCache(self.size, strips)
                 self._dirty_regions.clear()
                 self.copied += 1
