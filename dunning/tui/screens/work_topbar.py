@@ -15,6 +15,8 @@ from dunning.tui import fmt
 from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from dunning.queue.account_view import AccountView
     from dunning.queue.collectors import Collector
     from dunning.queue.session import WorkSession
@@ -61,7 +63,7 @@ class TopbarMixin:
     session: WorkSession
     view: AccountView | None
     _counts: dict[str, int]
-    _staged: tuple[AccountView, Page, Any] | None
+    _staged: tuple[AccountView, Page, datetime] | None
     query_one: Callable[..., Any]
     _marker: Callable[[], str]
     _prepare_saved: Callable[[dict[str, object]], None]  # UndoMixin's
