@@ -12,9 +12,14 @@ state in one GROUP BY over the worklist index).
 - **refresh after a commit**: another connection logs an outcome for one collector (a
   real ``no_answer`` through queue/outcomes.py), then the reader reads again;
 - **refresh, nothing committed**: the screen's check each second (PRAGMA data_version);
+- **refresh after a bulk move** (``--moves``): another connection moves ``--move-size``
+  accounts from one collector to another (``assign --from ... --limit``, the lead's move),
+  then the reader reads again: a move recounts its giver and taker (m033's
+  ``assignments.from_collector_id``), not every collector;
 - **book**: untouched 14+ days, balances by bucket (aging by collector from the aging
-  snapshot) and the accounts no collector can serve: read when the board opens and every
-  5 minutes, in its own worker, never on the refresh path.
+  snapshot) and the accounts no collector can serve, and (m033) the first read of every
+  open dispute: read when the board opens and every 5 minutes, in its own worker, never
+  on the refresh path.
 
 ``--setup`` (once, on a copy: it writes) adds collectors up to ``--collectors`` with the
 accounts spread evenly over them, a screen beating and an account held for each, and the
@@ -37,8 +42,9 @@ from common import summary_ms, table  # noqa: E402
 
 from dunning.clock import FixedClock, to_iso  # noqa: E402
 from dunning.db import aging_snapshot  # noqa: E402
-from dunning.db.connection import connect, write_tx  # noqa: E402
-from dunning.queue import board  # noqa: E402
+from dunning.db.connection import connect, open_db, write_tx  # noqa: E402
+from dunning.queue import assign, board  # noqa: E402
+from dunning.queue.collectors import get_collector  # noqa: E402
 from dunning.queue.config import Settings  # noqa: E402
 from dunning.queue.outcomes import OutcomeInput, log_outcome  # noqa: E402
 
@@ -100,11 +106,26 @@ def main() -> None:
     ap.add_argument("--setup", action="store_true", help="prepare the copy first (writes)")
     ap.add_argument("--n", type=int, default=30, help="refreshes after a commit")
     ap.add_argument("--at", default="2026-11-22T20:00:00", help="the bench's clock (UTC)")
+    ap.add_argument("--moves", type=int, default=10, help="refreshes after a bulk move")
+    ap.add_argument("--move-size", type=int, default=1000, help="accounts in each move")
+    ap.add_argument("--lead", default="lena", help="the lead who moves (a lead or admin)")
     args = ap.parse_args()
     clock = FixedClock(datetime.fromisoformat(args.at).replace(tzinfo=UTC))
     if args.setup:
         setup(args.db, clock, args.collectors)
     settings = Settings()
+
+    def new_reader(conn):  # noqa: ANN001, ANN202 - the screen's reader (main's or this one)
+        try:
+            return board.BoardReader(conn, clock, UTC_ZONE, "", disputes=False)
+        except TypeError:  # before m033: no disputes on the board
+            return board.BoardReader(conn, clock, UTC_ZONE, "")
+
+    def read_book(conn):  # noqa: ANN001, ANN202
+        try:
+            return board.read_book(conn, clock, UTC_ZONE, "", settings.disputes.service_days)
+        except TypeError:
+            return board.read_book(conn, clock, UTC_ZONE, "")
 
     cpu: dict[int, list[float]] = {}  # id(samples) -> CPU seconds beside each wall sample
 
@@ -118,6 +139,7 @@ def main() -> None:
             cpu[id(out)].append(time.process_time() - c)
         return out
 
+    open_db(args.db).close()  # the schema of the code under test (m033 adds an index)
     ref = connect(args.db)
     raw_count = timed(lambda: ref.execute("SELECT COUNT(*) FROM queue").fetchone(), 5)
     naive = timed(
@@ -134,7 +156,7 @@ def main() -> None:
     for _ in range(5):
         conn = connect(args.db)
         c, t = time.process_time(), time.perf_counter()
-        reader = board.BoardReader(conn, clock, UTC_ZONE, "")
+        reader = new_reader(conn)
         found = reader.live()
         first.append(time.perf_counter() - t)
         cpu[id(first)].append(time.process_time() - c)
@@ -143,7 +165,15 @@ def main() -> None:
 
     # refreshes after a real commit by one collector (another connection)
     conn = connect(args.db)
-    reader = board.BoardReader(conn, clock, UTC_ZONE, "")
+    reader = new_reader(conn)
+    reader.live()
+    # the book, on its own connection as the screen reads it; with m033 it reads every
+    # open dispute too, and the live reader goes on from there
+    book_conn = connect(args.db)
+    books: list[board.Book] = []
+    book = timed(lambda: books.append(read_book(book_conn)), 1)
+    if hasattr(reader, "adopt"):
+        reader.adopt(books[0].disputes)
     reader.live()
     writer = connect(args.db)
     picks = writer.execute(
@@ -165,8 +195,30 @@ def main() -> None:
         reader.live()
         after.append(time.perf_counter() - t)
         cpu[id(after)].append(time.process_time() - c)
+    # refreshes after a bulk move (another connection: the lead's assign --from --limit)
+    moved: list[float] = []
+    move_s: list[float] = []
+    cpu[id(moved)] = []
+    lead = get_collector(writer, args.lead)
+    pair = [
+        get_collector(writer, r[0])
+        for r in writer.execute(
+            "SELECT username FROM collectors WHERE role = 'collector' AND active "
+            "ORDER BY id LIMIT 2"
+        )
+    ]
+    for k in range(args.moves if lead is not None and None not in pair else 0):
+        src, dst = pair[k % 2], pair[(k + 1) % 2]
+        assert src is not None and dst is not None and lead is not None
+        t = time.perf_counter()
+        part = assign.Book(src.id, src.username, limit=args.move_size)
+        assign.reassign_from(writer, clock, lead, part, dst, "bench move", pause=0)
+        move_s.append(time.perf_counter() - t)
+        c, t = time.process_time(), time.perf_counter()
+        reader.live()
+        moved.append(time.perf_counter() - t)
+        cpu[id(moved)].append(time.process_time() - c)
     quiet = timed(lambda: conn.execute("PRAGMA data_version").fetchone(), 50)
-    book = timed(lambda: board.read_book(conn, clock, UTC_ZONE, ""), 1)
     snap = aging_snapshot.state(conn)
 
     headers = ["what", "p50 ms", "p99 ms", "max ms", "n", "CPU p50 / p99 ms", "goal"]
@@ -184,6 +236,8 @@ def main() -> None:
             [
                 line("board first draw (live tier, new connection)", first, "<= 1000"),
                 line("board refresh after a commit", after, "<= 200"),
+                line(f"board refresh after a move of {args.move_size}", moved, "<= 200"),
+                ["(the move itself: assign --from --limit, no pause)", *summary_ms(move_s), "", ""],
                 line("board refresh, nothing committed (data_version)", quiet, ""),
                 line("book (untouched, buckets, languages), own worker", book, ""),
                 ["(the commit itself: log_outcome no_answer)", *summary_ms(commit), "", ""],

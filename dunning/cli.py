@@ -128,7 +128,15 @@ def _top_parser() -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from dunning import cli_admin, cli_board, cli_init, cli_rebalance, cli_review, cli_work
+    from dunning import (
+        cli_admin,
+        cli_board,
+        cli_init,
+        cli_rebalance,
+        cli_review,
+        cli_templates,
+        cli_work,
+    )
 
     parser = _top_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -139,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_review.register(sub)
     cli_rebalance.register(sub)
     cli_board.register(sub)
+    cli_templates.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser

@@ -1,5 +1,7 @@
-"""``dunning assign --where "FILTER" --to NAME --reason TEXT [--dry-run] [--any-language]``:
-a lead's bulk move by the account list's filter language (queue/filters.py)."""
+"""``dunning assign --where "FILTER" --to NAME --reason TEXT [--limit N [--sort KEY]]
+[--dry-run] [--any-language]``: a lead's bulk move by the account list's filter language
+(queue/filters.py); ``--limit``: the first N in the list's order (``--sort``, the list's
+keys; balance by default: the largest first)."""
 
 from __future__ import annotations
 
@@ -27,6 +29,13 @@ def add_options(p: argparse.ArgumentParser) -> None:
         "--dry-run", action="store_true", help="with --where: print what would move, change nothing"
     )
     p.add_argument(
+        "--sort",
+        metavar="KEY",
+        help="with --where --limit: the list's order the first N are taken in (balance: the "
+        "largest first; due: the oldest first; contact: the longest without one; name, ref, "
+        "collector); balance by default",
+    )
+    p.add_argument(
         "--any-language",
         action="store_true",
         help="move accounts whose language the target does not speak too (routing by "
@@ -34,11 +43,12 @@ def add_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _usage(args: argparse.Namespace) -> None:
+def _usage(args: argparse.Namespace) -> int | None:
+    """Usage errors naming the value; the limit, if any."""
     if args.where is None:
         raise CliError(_("{flag} goes with --where FILTER").format(flag="--dry-run"), EXIT_USAGE)
-    for flag, value in (("--from", args.source), ("--limit", args.limit),
-                        ("--state", args.state), ("--language", args.language)):  # fmt: skip
+    for flag, value in (("--from", args.source), ("--state", args.state),
+                        ("--language", args.language)):  # fmt: skip
         if value is not None:
             raise CliError(
                 _("{flag} does not go with --where (say it in the filter)").format(flag=flag),
@@ -51,12 +61,25 @@ def _usage(args: argparse.Namespace) -> None:
                        EXIT_USAGE)  # fmt: skip
     if not args.dry_run and not clean(args.reason)[0].strip():
         raise CliError(_("--reason TEXT is needed: say why the accounts move"), EXIT_USAGE)
+    if args.limit is None:
+        if args.sort is not None:
+            raise CliError(_("{flag} goes with --limit N").format(flag="--sort"), EXIT_USAGE)
+        return None
+    text = str(args.limit).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 10**9:
+        raise CliError(
+            _("--limit {value!r} is not a number of accounts (1 or more)").format(
+                value=visible(str(args.limit)[:100])
+            ),
+            EXIT_USAGE,
+        )
+    return int(text)
 
 
 def cmd_assign_where(args: argparse.Namespace, ctx: Context) -> int:
     from dunning.queue import account_list, assign_where
 
-    _usage(args)
+    limit = _usage(args)
     conn = ctx.open()
     detail: dict[str, object] = {"to": args.to, "where": args.where, "reason": args.reason}
     actor = ctx.authorize(conn, "assign", target=args.to, detail=detail)
@@ -74,12 +97,20 @@ def cmd_assign_where(args: argparse.Namespace, ctx: Context) -> int:
             EXIT_USAGE,
         )
     settings = ctx.settings()
-    lq = account_list.query(conn, ctx.clock, settings, lead, args.where)
+    try:
+        lq = account_list.query(conn, ctx.clock, settings, lead, args.where,
+                                sort=(args.sort or "balance").strip(),
+                                strict=limit is not None)  # fmt: skip
+    except ValueError as exc:  # an unknown sort key (a filter's refusal is a FilterError)
+        if type(exc) is not ValueError:
+            raise
+        raise CliError(_("--sort: {error}").format(error=visible(str(exc))), EXIT_USAGE) from None
     if args.dry_run:
         assign_where.check_target(conn, ctx.clock, lead, to, detail)
         today = ctx.clock.now().astimezone(settings.team_zone).date()
-        pv = assign_where.preview(conn, ctx.clock, lq, to, today=today, first=FIRST_LINES)
-        _print_preview(pv, to.username, lead.locale, args.any_language)
+        pv = assign_where.preview(conn, ctx.clock, lq, to, today=today, first=FIRST_LINES,
+                                  limit=limit)  # fmt: skip
+        _print_preview(pv, to.username, lead.locale, args.any_language, lq.sort)
         return 0
     removed = clean(args.reason)[1]
     if removed:
@@ -87,19 +118,22 @@ def cmd_assign_where(args: argparse.Namespace, ctx: Context) -> int:
 
         say(cleaned_message(removed))
     moved = assign_where.reassign_where(
-        conn, ctx.clock, lead, lq, to, args.reason, any_language=args.any_language
+        conn, ctx.clock, lead, lq, to, args.reason, any_language=args.any_language, limit=limit
     )
     print(_("{n:,} account(s) assigned to {name} ({where})").format(
         n=moved, name=to.username, where=visible(args.where)))  # fmt: skip
     return 0
 
 
-def _print_preview(pv: object, to: str, locale: str, any_language: bool) -> None:
+def _print_preview(pv: object, to: str, locale: str, any_language: bool, sort: str) -> None:
     from dunning.queue.assign_where import Preview
 
     assert isinstance(pv, Preview)
     print(_("dry run: {n:,} account(s) would move to {name}; nothing changed").format(
         n=pv.count, name=to))  # fmt: skip
+    if pv.matching is not None:
+        print(_("  --limit: the first {n:,} of {of:,} matching, by {sort}").format(
+            n=pv.count, of=pv.matching, sort=sort))  # fmt: skip
     if pv.already:
         print(_("  {n:,} already assigned to {name}").format(n=pv.already, name=to))
     if pv.by_collector:

@@ -41,8 +41,10 @@ def cmd_board(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     actor = ctx.actor(conn, action="board")
     locale = actor.collector.locale if actor.collector is not None else "en_US"
+    settings = ctx.settings()
     try:
-        found = board.read_board(conn, ctx.clock, ctx.settings().team_zone, actor, args.team)
+        found = board.read_board(conn, ctx.clock, settings.team_zone, actor, args.team,
+                                 service_days=settings.disputes.service_days)  # fmt: skip
     except RightsError as exc:
         raise CliError(str(exc), EXIT_ERROR) from None
     except board.BoardError as exc:
@@ -95,6 +97,10 @@ def cmd_board(args: argparse.Namespace, ctx: Context) -> int:
                 for name, v in zip(board.BUCKETS, b, strict=True)
             )
             print(f"  {cur}: {cells}")
+        if r.disputes:
+            print(
+                "  " + _("open disputes {n}, {late} overdue").format(n=r.disputes, late=r.overdue)
+            )
     book = found.book
     if book is not None:
         if book.unserved:

@@ -46,7 +46,8 @@ OUTCOME_OPTIONS: dict[str, tuple[str, ...]] = {
     "paid": ("amount", "date", "reference"),
     "dispute": ("invoices", "reason", "department"),
     "callback": ("at", "rpc"),
-    "escalated": ("escalation", "amount", "date", "grace"),  # amount, date: a settlement
+    # amount, date: a settlement; invoices: a write-off of those invoices only
+    "escalated": ("escalation", "amount", "date", "grace", "invoices"),
     "skip": ("reason",),
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -86,7 +87,11 @@ def register_log(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("--reference", help="payment reference (paid)")
     p.add_argument("--note", default="", help="the note")
     p.add_argument("--phone", help="the number dialled: E.164 (+15145550123) or phone id")
-    p.add_argument("--invoices", help="disputed invoice numbers (or ids), comma-separated")
+    p.add_argument(
+        "--invoices",
+        help="disputed invoice numbers (or ids), comma-separated; with --escalation "
+        "writeoff: write off those invoices only (the rest stays in collection)",
+    )
     p.add_argument(
         "--reason",
         help="dispute reason, or why you skip; a lead logging on another collector's "
@@ -138,6 +143,7 @@ def _log_epilog() -> str:
         "  dunning log C000123 promise_to_pay --amount 1500 --date +7d --note 'after payday'",
         "  dunning log C000123 payment_plan --instalments '500@2026-12-01,500@2027-01-01'",
         "  dunning log C000123 dispute --invoices INV-1,INV-2 --reason damaged --department sales",
+        "  dunning log C000123 escalated --escalation writeoff --invoices INV-7 --note 'damaged'",
         "  dunning log C000123 callback --at 'tomorrow 14:30'",
         "  dunning log C000123 skip --reason 'customer in a meeting'",
     ]

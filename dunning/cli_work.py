@@ -24,7 +24,7 @@ from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
 from dunning.queue.claim import claim_next
 from dunning.queue.collectors import Collector
-from dunning.queue.search import search_customers
+from dunning.queue.search_scope import search_for
 from dunning.queue.void import cleaned_message as void_cleaned_message
 from dunning.queue.void import void_activity
 from dunning.textsafe import json_text
@@ -272,8 +272,10 @@ def _viewer_locale(conn: sqlite3.Connection, ctx: Context, action: str) -> str:
 
 def cmd_search(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
-    loc = _viewer_locale(conn, ctx, "search")
-    hits = search_customers(conn, args.text, limit=max(args.limit, 1))
+    actor = ctx.authorize(conn, "read", audit_action="search")
+    me = actor.collector  # a lead with a team finds the team's accounts (queue/search_scope)
+    loc = me.locale if me is not None else "en_US"
+    hits = search_for(conn, me, args.text, limit=max(args.limit, 1))
     if args.json:
         _emit_json([asdict(h) for h in hits])
         return 0

@@ -30,7 +30,7 @@ POLICY = ApprovalSettings(
     plan_max_months=6,
     plan_min_instalment_pct=10.0,
     settlement_max_discount_pct=20.0,
-    writeoff_limit={"collector": 0, "lead": 500, "admin": -1},
+    writeoff_limit={"*": {"collector": 0, "lead": 500, "admin": -1}},
     credit_hold_release="approval",
 )
 
@@ -220,7 +220,7 @@ def test_write_off_limits_by_role(conn, ledger, team, clock, settings):
 
 def test_a_collector_with_a_limit_writes_off_alone(conn, ledger, team, acct, settings):
     ledger.settings = replace(
-        settings, approvals=replace(POLICY, writeoff_limit={"collector": 2000, "lead": 5000})
+        settings, approvals=replace(POLICY, writeoff_limit={"*": {"collector": 2000, "lead": 5000}})
     )
     logged = log(ledger, team, acct, "escalated", escalation="writeoff")
     assert (logged.approval, logged.state) == ("", "closed")
@@ -262,7 +262,7 @@ def test_the_policy_is_read_and_checked():
         }
     )
     assert s.approvals.plan_max_months == 3
-    assert s.approvals.writeoff_limit == {"collector": 0, "lead": 100, "admin": -1}
+    assert s.approvals.writeoff_limit == {"*": {"lead": 100}}  # replaces the defaults
     with pytest.raises(ValueError, match=r"\[approvals\] plan_max_months must be"):
         settings_from_dict({"approvals": {"plan_max_months": -1}})
     with pytest.raises(ValueError, match="credit_hold_release must be approval or free"):
@@ -371,7 +371,9 @@ def test_a_write_off_and_a_hold_release_taken_alone_are_voided_back(
 
     ledger.settings = replace(
         settings,
-        approvals=replace(POLICY, writeoff_limit={"collector": 2000}, credit_hold_release="free"),
+        approvals=replace(
+            POLICY, writeoff_limit={"*": {"collector": 2000}}, credit_hold_release="free"
+        ),
     )
     gone = ledger.customer("Gone", collector=team["alice"])
     held = ledger.customer("Held", collector=team["alice"], status="credit_hold")

@@ -208,12 +208,21 @@ def test_keyset_pages_walk_every_row_once_both_ways(
     assert account_list.count(conn, lq, cap=10) == (10, True)
 
 
-def test_balance_sorts_by_the_amount_in_its_own_currency(conn, clock, settings, book) -> None:  # noqa: ANN001
+def test_a_balance_sort_compares_one_currency(conn, clock, settings, book) -> None:  # noqa: ANN001
     lena = get_collector(conn, "lena")
+    # several currencies: never US$1,000 beside ¥2,000 by their digits; oldest due instead
     lq = account_list.query(conn, clock, settings, lena, "", sort="balance")
+    assert (lq.sort, lq.desc) == ("due", False)
+    assert lq.currencies == ("CAD", "EUR", "JPY", "MXN", "USD")
     order = [r.name for r in account_list.page(conn, clock, lq).rows]
-    # minor units as stored (an index's order): MX$20,000 first, ¥2,000 last
-    assert order == ["Cogs", "Ecru", "Anvil", "Bolt", "Dube", "Fuji"]
+    assert order == ["Cogs", "Ecru", "Anvil", "Fuji", "Bolt", "Dube"]
+    with pytest.raises(ValueError, match=r"add currency=\.\.\. to the filter \(CAD, EUR, JPY"):
+        account_list.query(conn, clock, settings, lena, "", sort="balance", strict=True)
+    two = account_list.query(conn, clock, settings, lena, "currency=usd,mxn", sort="balance")
+    assert two.sort == "due"  # two currencies named: still not compared
+    one = account_list.query(conn, clock, settings, lena, "currency=mxn", sort="balance")
+    assert (one.sort, one.currencies) == ("balance", ())
+    assert [r.name for r in account_list.page(conn, clock, one).rows] == ["Cogs", "Bolt"]
     lq = account_list.query(conn, clock, settings, lena, "currency=MXN", sort="balance",
                             desc=False)  # fmt: skip
     assert [r.name for r in account_list.page(conn, clock, lq).rows] == ["Bolt", "Cogs"]

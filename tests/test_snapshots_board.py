@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from test_tui_board import board_app, on_board
 from test_tui_lead_desk import lead_desk_portfolio
+from tui_helpers import wait_until
 
 from dunning.clock import FixedClock
 
@@ -28,6 +29,9 @@ def db(tmp_path: Path, clock: FixedClock) -> Path:
 def test_team_board(snap_compare, db, clock, size):
     async def run_before(pilot) -> None:  # noqa: ANN001
         await on_board(pilot)
+        # the live rows and the book drawn together, whichever was read first (the
+        # columns' widths are set with the rows: nothing left for an idle moment)
+        await wait_until(pilot, lambda: pilot.app.screen.drawn)
         await pilot.pause(0.1)
 
     assert snap_compare(board_app(db, clock), terminal_size=size, run_before=run_before)

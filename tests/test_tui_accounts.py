@@ -92,12 +92,15 @@ async def test_a_lead_filters_pages_and_moves_every_matching_account(db, clock):
     async with app.run_test(size=(160, 48)) as pilot:
         await open_accounts(pilot, 100)
         await wait_until(pilot, lambda: "235 matching" in title(pilot))
-        assert "rows 1-100" in title(pilot) and "sorted by balance ↓" in title(pilot)
+        assert "rows 1-100" in title(pilot)
+        # USD, CAD and MXN accounts: by oldest due, and the header says why
+        assert "sorted by oldest due ↑ (balance needs currency=…)" in title(pilot)
         await apply_filter(pilot, "lang=es bucket>=45")
         await wait_until(pilot, lambda: "filter term 2 'bucket>=45'" in status(pilot))
         assert table(pilot).row_count == 100  # the list as it was
-        await apply_filter(pilot, "lang=es collector=carmen")
+        await apply_filter(pilot, "lang=es collector=carmen currency=USD")
         await wait_until(pilot, lambda: "115 matching" in title(pilot))
+        assert "sorted by balance ↓" in title(pilot)  # one currency
         first = refs(pilot)
         assert len(first) == 100 and first[0] == "X0229"  # highest balance first
         await pilot.press("end")
@@ -178,10 +181,11 @@ async def test_space_selects_and_a_refusal_for_language_moves_nothing(db, clock)
 async def test_sort_keys_and_collectors_never_see_it(db, clock):
     app = make_app(db, clock, "lena")
     async with app.run_test(size=(160, 48)) as pilot:
-        await open_accounts(pilot, 100)
-        await pilot.press("s")  # oldest due
-        await wait_until(pilot, lambda: "sorted by oldest due ↑" in title(pilot))
-        await pilot.press("s", "s", "s")  # last contact, name, collector
+        await open_accounts(pilot, 100)  # balance asked, several currencies: oldest due
+        await wait_until(pilot, lambda: "sorted by oldest due ↑ (balance needs" in title(pilot))
+        await pilot.press("s")  # the key after the one shown
+        await wait_until(pilot, lambda: "sorted by last contact ↑" in title(pilot))
+        await pilot.press("s", "s")  # name, collector
         await wait_until(pilot, lambda: "sorted by collector ↑" in title(pilot))
         await wait_until(pilot, lambda: table(pilot).rows_shown[0].collector == "alice")
         await pilot.press("S")

@@ -15,6 +15,7 @@ import codecs
 import io
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Callable, Iterable
 from operator import itemgetter
@@ -294,3 +295,17 @@ def write_table_lines(
             out.write(data)
         else:
             fh.write(data.decode())
+
+
+def copy_lines(theirs_file: IO[bytes], fh: IO[str]) -> None:
+    """The worker's half (CSV or table), as it wrote it (UTF-8), after this half's
+    lines: its bytes as they are when ``fh`` writes UTF-8 (aging_lines.binary), else
+    decoded and written as text."""
+    theirs_file.seek(0)
+    out = binary(fh)
+    if out is not None:
+        shutil.copyfileobj(theirs_file, out, 1 << 20)
+        return
+    text = io.TextIOWrapper(theirs_file, encoding="utf-8", newline="")
+    while piece := text.read(1 << 20):
+        fh.write(piece)

@@ -109,6 +109,42 @@ def _register(conn: sqlite3.Connection) -> str:
     return f"{PLAIN_FN}({{ref}}, {{name}})"
 
 
+# m037_aging_csv: whether the CSV writes a row's reference and name as they are (no quote
+# csv.writer would add, no formula start csvsafe would neutralize) and they are printable
+# (no NUL, no line break: aging_csv's SQLite line), so SQLite can write its whole CSV
+# line (dunning/db/aging_csv.py); 0: Python writes it
+CSV_DDL = "ALTER TABLE aging_order ADD COLUMN csv_plain INTEGER NOT NULL DEFAULT 0"
+CSV_FN = "dunning_aging_csv_plain"
+
+
+def csv_plain(ref: str | None, name: str | None) -> int:
+    """1 when the CSV shows ``ref`` and ``name`` as they are and both are printable (the
+    fast CSV line of aging_out._csv_batch writes them as they are: aging_out._special
+    finds nothing), else 0 (checked once, when the row is written, as ``plain``)."""
+    if type(ref) is not str or type(name) is not str:
+        return 0
+    both = ref + name  # printable: no line break either (C-speed searches, ~0.5 us a row)
+    if "," in both or '"' in both or not both.isprintable():
+        return 0
+    return 0 if ref[:1] in _STARTS or name[:1] in _STARTS else 1
+
+
+_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")  # csvsafe.TRIGGERS (a test compares)
+_STARTS = frozenset(_TRIGGERS)
+
+
+def has_csv_plain(conn: sqlite3.Connection) -> bool:
+    """Whether aging_order has the ``csv_plain`` column (m037_aging_csv)."""
+    return any(r[1] == "csv_plain" for r in conn.execute("PRAGMA table_info(aging_order)"))
+
+
+def add_csv_plain(conn: sqlite3.Connection) -> None:
+    """m037_aging_csv: the column, and every row's flag from its cells."""
+    conn.execute(CSV_DDL)
+    conn.create_function(CSV_FN, 2, csv_plain, deterministic=True)
+    conn.execute(f"UPDATE aging_order SET csv_plain = {CSV_FN}(external_ref, name)")
+
+
 def has_plain(conn: sqlite3.Connection) -> bool:
     """Whether aging_order has the ``plain`` column (m026_aging_plain)."""
     return any(r[1] == "plain" for r in conn.execute("PRAGMA table_info(aging_order)"))
@@ -121,11 +157,15 @@ def fill_plain(conn: sqlite3.Connection) -> None:
 
 
 def _fill_sql(conn: sqlite3.Connection, where: str) -> str:
-    """_FILL with the plain flag when the table has it (the function registered)."""
+    """_FILL with the plain flags when the table has them (the functions registered)."""
     if not has_plain(conn):
         return _FILL.format(where=where, pcol="", pval="")
     flag = _register(conn).format(ref="c.external_ref", name="c.name")
-    return _FILL.format(where=where, pcol=", plain", pval=f", {flag}")
+    pcol, pval = ", plain", f", {flag}"
+    if has_csv_plain(conn):
+        conn.create_function(CSV_FN, 2, csv_plain, deterministic=True)
+        pcol, pval = f"{pcol}, csv_plain", f"{pval}, {CSV_FN}(c.external_ref, c.name)"
+    return _FILL.format(where=where, pcol=pcol, pval=pval)
 
 
 # the customers of the snapshot's rows, with what a line shows, in the report's order
@@ -282,6 +322,7 @@ def customer_sql(
         moved, join = [f"o.b{j}" for j in range(6)], ""
     clean = {"k": "o.k", "ref": "o.external_ref", "cur": "o.currency", "cr": "o.cr",
              "dp": "o.dp", "name": "o.name", "cid": "o.collector_id", "plain": "o.plain",
+             "csv": "o.csv_plain",
              **{f"b{j}": m for j, m in enumerate(moved)}}  # fmt: skip
     sql = f"""WITH {ctes}
 SELECT {cols(clean)}

@@ -285,6 +285,10 @@ def write_aging(
                 from dunning.db import aging_split
 
                 split = aging_split.write_csv(conn, as_of, fh)
+            if split is None and (today is None or as_of >= today):  # one process
+                from dunning.db import aging_csv  # the plain rows' lines by SQLite
+
+                split = aging_csv.write_all(conn, as_of, fh)
             if split is not None:
                 sums, count[0] = split
             else:

@@ -82,7 +82,7 @@ MONEY_METRICS = (
     ("collector", "text"), ("currency", "text"), ("credit_sales", "money"),
     ("receivables_begin", "money"), ("receivables_end", "money"), ("current_end", "money"),
     ("dso", "float"), ("bpdso", "float"), ("add_days", "float"), ("cei", "float"),
-    ("collected", "money"), ("promised", "money"),
+    ("collected", "money"), ("promised", "money"), ("written_off", "money"),
 )  # fmt: skip
 ACTIVITY_METRICS = (
     ("collector", "text"), ("promises_due", "int"), ("promises_kept", "int"),

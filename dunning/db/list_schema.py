@@ -22,3 +22,18 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS queue_list_contact ON queue(collector_id, last_contact_at, "
     "customer_id)",
 )
+
+# m032_review_disputes (issue 9, items 5 and 6: queue/review_list.py, disputes_list.py):
+# the review queue in its order (oldest first) with each row's collector (a lead's team is
+# checked in the index), partial: only the rows in review (~1% of the accounts) are in it,
+# so a refresh or a move of any other row maintains nothing (no column of p3's m031 list
+# indexes: none is ordered by next_action_at); the open disputes in the list's order, all
+# departments or one, partial too (a dispute is written twice in its life)
+REVIEW_DISPUTES_DDL: tuple[str, ...] = (
+    "CREATE INDEX IF NOT EXISTS queue_review_since ON queue(next_action_at, customer_id, "
+    "collector_id) WHERE state = 'review'",
+    "CREATE INDEX IF NOT EXISTS disputes_open_age ON disputes(created_at, id) "
+    "WHERE status = 'open'",
+    "CREATE INDEX IF NOT EXISTS disputes_open_department ON disputes(department, created_at, id) "
+    "WHERE status = 'open'",
+)

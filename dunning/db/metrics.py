@@ -2,7 +2,8 @@
 
 Money (:class:`Metrics`), per collector (the account's current owner) and currency, then
 ``TEAM`` per currency: credit sales, receivables at the start and end, DSO, BPDSO, ADD,
-CEI, collected, promised. Amounts are never summed across currencies.
+CEI, collected, promised, written off (queue/writeoffs.py). Amounts are never summed across
+currencies.
 
 Activity (:class:`ActivityMetrics`), per collector and once for the team, whatever the
 currency: promises that came due and were kept, call attempts, contacts, right-party
@@ -78,6 +79,14 @@ FROM promises WHERE promised_on BETWEEN :start AND :end
 AND status != 'cancelled'  -- voided, superseded: never promised, or counted in the new one
 GROUP BY created_by, currency
 """
+# Written off: what was forgiven in the period (queue/writeoffs.py: write-offs and the
+# rest of a settlement paid), per owner and currency; a voided one was never forgiven.
+METRICS_WRITTEN_OFF_SQL = """
+SELECT q.collector_id, w.currency, SUM(w.amount_minor)
+FROM writeoffs w LEFT JOIN queue q ON q.customer_id = w.customer_id
+WHERE w.at >= :start_at AND w.at < :end_at AND w.voided_at IS NULL
+GROUP BY q.collector_id, w.currency
+"""
 # Kept rate: the promises that came due in the period and were decided. A promise comes
 # due at its deadline, due date + grace days (``decide_after``), the day after which
 # dunning/queue/promises.py decides it broken or partial; kept ones count at their
@@ -127,10 +136,11 @@ class Metrics:
     current_end: int = 0
     collected: int = 0
     promised: int = 0
+    written_off: int = 0
 
     def add(self, o: Metrics) -> None:
         for name in ("credit_sales", "receivables_begin", "receivables_end", "current_end",
-                     "collected", "promised"):  # fmt: skip
+                     "collected", "promised", "written_off"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(o, name))
 
     @property
@@ -268,6 +278,8 @@ def metrics(conn: sqlite3.Connection, start: date, end: date, tz: tzinfo = UTC) 
         m.collected += collected or 0
     for cid, cur, promised in conn.execute(METRICS_PROMISED_SQL, p):
         get(cid, cur).promised += promised or 0
+    for cid, cur, forgiven in conn.execute(METRICS_WRITTEN_OFF_SQL, p):
+        get(cid, cur).written_off += forgiven or 0
 
     activity: dict[str, ActivityMetrics] = defaultdict(lambda: ActivityMetrics(""))
     for m in money.values():

@@ -8,24 +8,68 @@ a database created at every earlier step, holding data.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dunning.db.append_only import M012, M013
 from dunning.db.connection import write_tx
-from dunning.db.migration_registry import LazyMigrations
 from dunning.db.on_use import OnUse
 from dunning.db.schema_sql import M001, M002, M008, M010, M011, M024
 from dunning.regions import COUNTRIES, subdivision_code
 
 if TYPE_CHECKING:
     import sqlite_utils
+    from sqlite_utils.migrations import Migrations
 
 MIGRATION_SET = "dunning"
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' Migrations.migrations_table
 
 
-migrations = LazyMigrations(MIGRATION_SET)
+class _LazyMigrations:
+    """sqlite-utils' ``Migrations`` registered as it is (``@migrations()``), but sqlite-utils
+    (and click, which it imports: ~0.1 s of a start) is imported only when a migration must
+    run or a caller asks for it (``pending``, ``applied``, ``apply``). Opening an up-to-date
+    database compares the names applied with :attr:`names` in plain sqlite3
+    (:func:`pending_names`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._registered: list[tuple[str, Callable[..., None], bool]] = []
+        self._real: Migrations | None = None
+
+    def __call__(
+        self, *, name: str | None = None, transactional: bool = True
+    ) -> Callable[[Callable[..., None]], Callable[..., None]]:
+        def inner(func: Callable[..., None]) -> Callable[..., None]:
+            migration_name = name or func.__name__
+            if migration_name in self.names:
+                raise ValueError(f"Migration '{migration_name}' is already registered")
+            self._registered.append((migration_name, func, transactional))
+            if self._real is not None:
+                self._real(name=migration_name, transactional=transactional)(func)
+            return func
+
+        return inner
+
+    @property
+    def names(self) -> list[str]:
+        return [name for name, _fn, _tx in self._registered]
+
+    def real(self) -> Migrations:
+        if self._real is None:
+            from sqlite_utils.migrations import Migrations
+
+            real = Migrations(self.name)
+            for name, fn, transactional in self._registered:
+                real(name=name, transactional=transactional)(fn)
+            self._real = real
+        return self._real
+
+    def __getattr__(self, attr: str) -> Any:  # pending, applied, apply, ...
+        return getattr(self.real(), attr)
+
+
+migrations = _LazyMigrations(MIGRATION_SET)
 
 # modules of the migrations below, imported when one of them runs: an up-to-date
 # database's open (every start) imports none of them (~7 ms of a start, ROUND6_p3.md)
@@ -410,8 +454,7 @@ def m025_people(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m026_aging_plain (issue 8, round 6): aging_order.plain, whether a row's reference and
-# name are shown as they are, so its table line is one printf (db/aging_lines.py).
+# --- m026_aging_plain (issue 8): aging_order.plain, a table line in one printf (aging_lines).
 
 
 @migrations()
@@ -432,9 +475,8 @@ def m027_loans(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m028_places: each number's place (zones, country, subdivisions, formats) stored in
-# phone_places (db/phone_places.py), so that a claim and the account's screen never import
-# phonenumbers; filled for the numbers already in phones (one parse per distinct number).
+# --- m028_places: each number's place stored in phone_places (db/phone_places.py): a claim
+# and the account's screen never import phonenumbers; filled for the numbers in phones.
 
 
 @migrations()
@@ -445,8 +487,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' indexes (issue 9, item 2): keyset pages sorted by
-# balance, oldest due date, last contact (dunning/db/list_schema.py).
+# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
 
 
 @migrations()
@@ -456,12 +497,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m030_past_sums: open sums per collector, currency, issue and due date, the base of a
-# past date's aging by collector (issue 8; db/past_sums.py), filled by the refresh.
-
-
-@migrations()
-def m030_past_sums(db: sqlite_utils.Database) -> None:
-    from dunning.db.past_sums import DDL
-
-    _each(db, DDL)
+from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there

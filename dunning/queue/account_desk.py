@@ -59,11 +59,12 @@ class AccountDesk(Desk):
         *,
         any_language: bool,
         progress: Callable[[int], None] | None = None,
+        limit: int | None = None,
     ) -> int:
         return self._run(
             lambda c: assign_where.reassign_where(
                 c, self.clock, self.collector, lq, self._target(c, to), reason,
-                any_language=any_language, progress=progress,
+                any_language=any_language, progress=progress, limit=limit,
             )
         )  # fmt: skip
 

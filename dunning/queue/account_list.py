@@ -5,10 +5,17 @@ time, with keyset queries (never all of them: 100,000 rows in a DataTable take ~
 A page is read in two steps: the ids of the page, ``ORDER BY key, id`` after (or before)
 the last row seen, ``WHERE (key, id) > (?, ?)`` ``LIMIT page + 1`` (the extra row says
 whether there is more); then what the screen shows for those ids alone. Sort keys:
-balance (in the base currency: each account's open balance times ``fx_to_base``, so a
-JPY account is not ranked by its yen count; filters compare each account in its own
-currency), oldest due date, last contact (never first), name, collector, reference;
-either direction. The count is capped (``COUNT_CAP``: "10,000+"): it stops reading there.
+balance, oldest due date, last contact (never first), name, collector, reference; either
+direction. The count is capped (``COUNT_CAP``: "10,000+"): it stops reading there.
+
+Balances are amounts in each account's own currency: 1,000 JPY is not more than 9.00
+USD, so a balance sort compares one currency: when the filter names one (``currency=USD``)
+or the ledger holds only one. Otherwise the list falls back to the oldest due date and
+says why in its header (``ListQuery.currencies``: the ledger's); ``assign --where
+--limit`` refuses instead (strict), a move must not pick "the largest" by another key.
+The ledger's currencies are read in a few seeks of ``customers_currency`` (m033).
+(Sorting by currency, then balance, was tried: a currency the filter matches nothing of
+costs a read of every range to find it empty: 29.5 s for ``lang=es bucket>=61`` at 1M.)
 
 No index of its own: every column it reads is on ``queue`` and ``customers`` rows
 written by the collector's claim and outcome; an index on them would be one more write
@@ -64,6 +71,9 @@ class ListQuery:
     desc: bool = True
     filter: Filter | None = None
     team: tuple[int, ...] | None = None  # the collectors a lead with a team may see
+    # a balance sort asked of a list of several currencies: it is sorted by oldest due
+    # instead, and these are the ledger's currencies (for the header); empty otherwise
+    currencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,9 +124,11 @@ def query(
     *,
     sort: str = "balance",
     desc: bool | None = None,
+    strict: bool = False,
 ) -> ListQuery:
     """The list ``who`` asked for: RightsError for a collector, FilterError for a term
-    that cannot be read, ValueError for an unknown sort key (each one translated line)."""
+    that cannot be read, ValueError for an unknown sort key (each one translated line).
+    A balance sort of several currencies: by oldest due instead (``strict``: ValueError)."""
     if sort not in SORTS:  # noqa: SIM102
         from dunning.i18n import _
 
@@ -130,10 +142,37 @@ def query(
     if seen != "1":
         team = tuple(int(r[0]) for r in conn.execute(
             "SELECT id FROM collectors WHERE team = ?", (who.team,)))  # fmt: skip
+    several: tuple[str, ...] = ()
+    if sort == "balance" and len(flt.currencies) != 1:
+        several = ledger_currencies(conn)
+        if len(several) < 2:
+            several = ()
+        elif strict:
+            from dunning.i18n import _
+
+            raise ValueError(_(
+                "balance: amounts in different currencies are not compared; add currency=... "
+                "to the filter ({currencies}), or sort by another key"
+            ).format(currencies=", ".join(several)))  # fmt: skip
+        else:
+            sort, desc = "due", None
     return ListQuery(
         where, (*seen_params, *flt.params) if seen != "1" else flt.params, sort,
-        (not SORTS[sort].asc) if desc is None else desc, flt, team,
+        (not SORTS[sort].asc) if desc is None else desc, flt, team, several,
     )  # fmt: skip
+
+
+def ledger_currencies(conn: sqlite3.Connection) -> tuple[str, ...]:
+    """The customers' currencies, in order: one seek of ``customers_currency`` each."""
+    rows = conn.execute(
+        """WITH RECURSIVE cur(c) AS (
+               SELECT MIN(currency) FROM customers
+               UNION ALL
+               SELECT (SELECT MIN(currency) FROM customers WHERE currency > cur.c)
+               FROM cur WHERE cur.c IS NOT NULL)
+           SELECT c FROM cur WHERE c IS NOT NULL"""
+    ).fetchall()
+    return tuple(str(r[0]) for r in rows)
 
 
 def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None]:

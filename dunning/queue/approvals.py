@@ -10,8 +10,10 @@ Four things may need a lead:
 - a **settlement** (``escalated`` to ``settlement`` with an amount and a pay-by date: the
   customer pays less than what is owed, the rest is forgiven) whose discount is above
   ``settlement_max_discount_pct`` (0: every settlement): ``settlement_request``;
-- a **write-off** (``escalated`` to ``writeoff``: the whole balance) above the
-  collector's role's ``writeoff_limit``: ``writeoff_request``;
+- a **write-off** (``escalated`` to ``writeoff``: the whole balance, or chosen invoices
+  with ``invoice_ids``: queue/writeoffs.py) above the
+  collector's role's ``writeoff_limit`` in the account's currency (none set: above 0):
+  ``writeoff_request``;
 - a **credit-hold release** (``escalated`` to ``hold_release`` on a ``credit_hold``
   account) when ``credit_hold_release = "approval"``: ``hold_release_request``.
 
@@ -40,8 +42,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from dunning.clock import to_iso
 from dunning.i18n import N_, _, day_text
 from dunning.money import format_money, minor_digits
+from dunning.queue import writeoffs
 from dunning.queue.calendar import day_start
-from dunning.queue.config import WRITEOFF_UNLIMITED, Settings
+from dunning.queue.config import ANY_CURRENCY, WRITEOFF_UNLIMITED, Settings
 from dunning.queue.outcome_rules import OutcomeError, OutcomeInput
 from dunning.queue.promises import decide_at, supersede_pending
 
@@ -72,6 +75,35 @@ class Routed:
     proposal: dict[str, object]  # the terms, as the approval will apply them
 
 
+def request_amount(
+    conn: sqlite3.Connection, q: sqlite3.Row | None, customer: sqlite3.Row, inp: OutcomeInput
+) -> tuple[int, list[str]]:
+    """What the request is about: a partial write-off's invoices (their open amounts and
+    numbers, checked: queue/writeoffs.py), else what is owed (``owed_of``)."""
+    if not inp.invoice_ids or inp.outcome != "escalated":
+        return owed_of(q), []
+    if inp.escalation != "writeoff":
+        raise OutcomeError(_("only a write-off is of chosen invoices"))
+    return writeoffs.chosen_amount(
+        conn, int(customer["id"]), str(customer["external_ref"]), inp.invoice_ids
+    )
+
+
+def writeoff_amount(conn: sqlite3.Connection, q: sqlite3.Row, proposal: dict[str, object]) -> int:
+    """What an approved write-off forgives now: the chosen invoices' open amounts (a
+    partial one), else what the account owes."""
+    ids = proposal.get("invoice_ids")
+    if not isinstance(ids, list) or not ids:
+        return owed_of(q)
+    marks = ",".join("?" * len(ids))
+    row = conn.execute(
+        f"""SELECT COALESCE(SUM(open_minor), 0) FROM invoices WHERE customer_id = ?
+            AND status = 'open' AND open_minor > 0 AND id IN ({marks})""",
+        [q["id"], *ids],
+    ).fetchone()
+    return int(row[0])
+
+
 def owed_of(queue_row: sqlite3.Row | None) -> int:
     """What is owed, as the review list says it: open invoices net of credits, >= 0."""
     if queue_row is None:
@@ -85,13 +117,31 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+class NoLimit(Exception):
+    """No write-off limit is set for this role in this currency."""
+
+
 def limit_minor(settings: Settings, role: str, currency: str) -> int | None:
-    """The largest balance ``role`` may write off alone, in minor units of ``currency``;
-    None: no limit."""
-    major = settings.approvals.writeoff_limit.get(role, 0)
+    """The largest amount ``role`` may write off alone, in minor units of ``currency``
+    (its own ``[approvals.writeoff_limit.XXX]`` table, else the keys directly under
+    ``[approvals.writeoff_limit]``); None: no limit. NoLimit when the policy sets none."""
+    limits = settings.approvals.writeoff_limit
+    table = limits.get(currency, limits.get(ANY_CURRENCY, {}))
+    major = table.get(role)
+    if major is None:
+        raise NoLimit(role, currency)
     if major == WRITEOFF_UNLIMITED:
         return None
     return major * 10 ** minor_digits(currency)
+
+
+def no_limit_text(settings: Settings, role: str, currency: str) -> str:
+    """The refusal when the policy sets no write-off limit for ``role`` in ``currency``:
+    names the file and the setting."""
+    return _(
+        "{source}: no write-off limit is set for {role} in {currency}: set "
+        "[approvals.writeoff_limit.{currency}] {role}"
+    ).format(source=settings.approvals.source, role=role, currency=currency)
 
 
 def check_request(
@@ -120,9 +170,11 @@ def check_request(
 def route(
     settings: Settings, role: str, status: str, currency: str, owed_minor: int,
     inp: OutcomeInput, today: date, ref: str, locale: str = "en_US",
+    numbers: list[str] | None = None,
 ) -> Routed | None:  # fmt: skip
     """The review reason and proposal when the policy sends ``inp`` to a lead; None when
-    it takes effect at once. Bad request input raises OutcomeError."""
+    it takes effect at once. Bad request input raises OutcomeError. A partial write-off:
+    ``owed_minor`` is its invoices' open amount, ``numbers`` their numbers."""
     policy = settings.approvals
     if inp.outcome == "payment_plan":
         outside: list[str] = []
@@ -161,9 +213,15 @@ def route(
         cap = policy.settlement_max_discount_pct
         return Routed("settlement_request", terms) if cap == 0 or pct > cap else None
     if inp.escalation == "writeoff":
-        cap_minor = limit_minor(settings, role, currency)
+        try:
+            cap_minor = limit_minor(settings, role, currency)
+        except NoLimit:  # none set for the role in this currency: a lead (or admin) decides
+            cap_minor = 0
         if cap_minor is not None and (cap_minor == 0 or owed_minor > cap_minor):
-            return Routed("writeoff_request", {"owed_minor": owed_minor})
+            wanted: dict[str, object] = {"owed_minor": owed_minor}
+            if inp.invoice_ids:
+                wanted.update(invoice_ids=sorted(set(inp.invoice_ids)), invoices=numbers or [])
+            return Routed("writeoff_request", wanted)
         return None
     if policy.credit_hold_release == "approval":
         return Routed("hold_release_request", {"status": status})
@@ -203,6 +261,11 @@ def terms_text(reason: str, proposal: dict[str, object], currency: str, locale: 
             owed=money(proposal.get("owed_minor", 0)),
             pct=proposal.get("discount_pct"),
         )
+    if reason == "writeoff_request" and proposal.get("invoices"):
+        return _("write off {amount}: invoices {numbers}").format(
+            amount=money(proposal["owed_minor"]),
+            numbers=", ".join(str(n) for n in proposal["invoices"]),  # type: ignore[attr-defined]
+        )
     if reason == "writeoff_request" and "owed_minor" in proposal:
         return _("write off {amount}").format(amount=money(proposal["owed_minor"]))
     if reason == "hold_release_request":
@@ -221,7 +284,10 @@ def check_writeoff_limit(
     settings: Settings, role: str, who: str, currency: str, owed_minor: int, locale: str
 ) -> None:
     """A lead approves a write-off up to their role's limit, above it an admin."""
-    cap = limit_minor(settings, role, currency)
+    try:
+        cap = limit_minor(settings, role, currency)
+    except NoLimit:
+        raise ApprovalRefused(no_limit_text(settings, role, currency)) from None
     if cap is None or owed_minor <= cap:
         return
     raise ApprovalRefused(
@@ -272,6 +338,8 @@ def apply_approved(
     today = now.astimezone(tz).date()
     if decision == "hold_release_approved":
         return "active", "call", now_iso
+    if decision == "writeoff_approved":  # a partial one: the rest stays in collection
+        return str(customer["status"]), "call", now_iso
     grace_v = proposal.get("grace_days")
     grace = settings.grace_days if grace_v is None else int(grace_v)  # type: ignore[call-overload]
     if decision == "plan_approved":
@@ -306,8 +374,16 @@ def take_effect(
             [(inp.amount_minor, inp.on_date)], grace, tz, now.astimezone(tz).date().isoformat(),
             now_iso, False,
         )  # fmt: skip
+    elif inp.escalation == "writeoff" and inp.invoice_ids:  # partial: those invoices
+        writeoffs.write_off(
+            conn, now, cid, invoice_ids=inp.invoice_ids, activity_id=activity_id,
+            by_id=collector_id, reason=inp.note.strip(),
+        )  # fmt: skip
     elif inp.escalation in ("writeoff", "hold_release"):
         status = "write_off" if inp.escalation == "writeoff" else "active"
         conn.execute(
             "UPDATE customers SET status = ?, updated_at = ? WHERE id = ?", (status, now_iso, cid)
         )
+        if inp.escalation == "writeoff":  # the whole account: every open invoice
+            writeoffs.write_off(conn, now, cid, activity_id=activity_id, by_id=collector_id,
+                                reason=inp.note.strip())  # fmt: skip

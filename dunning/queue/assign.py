@@ -282,8 +282,8 @@ def _reassign(
                 continue
             conn.executemany(
                 """INSERT INTO assignments (customer_id, collector_id, assigned_at, assigned_by,
-                       reason) VALUES (?,?,?,?,?)""",
-                [(cid, to.id, now_iso, lead.id, reason) for cid in changing],
+                       reason, from_collector_id) VALUES (?,?,?,?,?,?)""",
+                [(cid, to.id, now_iso, lead.id, reason, current[cid]) for cid in changing],
             )
             change_marks = ",".join("?" * len(changing))
             conn.execute(
@@ -448,8 +448,8 @@ def _move_book(
         # is left as it is now
         k = conn.execute(
             f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                    assigned_by, reason)
-                SELECT q.customer_id, ?, ?, ?, ?
+                    assigned_by, reason, from_collector_id)
+                SELECT q.customer_id, ?, ?, ?, ?, q.collector_id
                 FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
                      {join}
                 WHERE m.rowid > ? AND m.rowid <= ? AND q.collector_id = ?{filt}

@@ -11,6 +11,12 @@ owner, and the lead's own hold on it is released (as the screen's ``a`` does,
 and changes owner when they log the outcome. One audit row for the command (the filter,
 the counts). Accounts already the target's are left out.
 
+``limit``: at most that many of the matching accounts move, the first in the list's order
+(its sort: ``balance`` the largest first, ``due`` the oldest first...): their ids are
+picked once, a page of that size read as the list reads one, and the move (and the dry
+run's counts) is over those alone; each is still checked against the filter under the
+lock when its chunk moves.
+
 A target who does not speak a customer's language is refused (the count by language)
 unless ``any_language``: :func:`dunning.queue.filters.unspoken` is the check (p6's
 routing may reuse it).
@@ -21,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from dunning.clock import Clock, to_iso
@@ -36,6 +42,7 @@ from dunning.queue.collectors import Collector
 from dunning.queue.filters import BUCKETS, in_scope, unspoken
 
 STAGE = "temp.assign_where"
+PICK = "temp.assign_pick"  # --limit: the ids picked, the first in the list's order
 
 
 @dataclass(frozen=True)
@@ -49,10 +56,32 @@ class Preview:
     by_bucket: list[tuple[str, int]]
     first: list[AccountRow]
     unspoken: dict[str, int]
+    matching: int | None = None  # with a limit: how many match (not already the target's)
 
 
 def _moving(lq: ListQuery, to: Collector) -> tuple[str, list[object]]:
     return f"({lq.where}) AND q.collector_id IS NOT ?", [*lq.params, to.id]
+
+
+def _picked(
+    conn: sqlite3.Connection, lq: ListQuery, to: Collector, limit: int | None
+) -> tuple[str, list[object]]:
+    """What moves: every match not already the target's, or (``limit``) the first
+    ``limit`` of them in the list's order, picked into ``PICK``."""
+    where, params = _moving(lq, to)
+    if limit is None:
+        return where, params
+    moving = replace(lq, where=where, params=tuple(params))
+    ids, _more = page_ids(conn, moving, size=limit)
+    conn.execute(f"DROP TABLE IF EXISTS {PICK}")
+    conn.execute(f"CREATE TABLE {PICK} (customer_id INTEGER PRIMARY KEY)")
+    conn.executemany(f"INSERT INTO {PICK} VALUES (?)", [(i,) for i, _k in ids])
+    return f"({where}) AND q.customer_id IN (SELECT customer_id FROM {PICK})", params
+
+
+def _unpick(conn: sqlite3.Connection) -> None:
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute(f"DROP TABLE IF EXISTS {PICK}")
 
 
 def _bucket_case(today: date) -> tuple[str, list[object]]:
@@ -71,9 +100,20 @@ def preview(
     *,
     today: date,
     first: int = 10,
+    limit: int | None = None,
 ) -> Preview:
-    """The dry run: reads the matches (no write)."""
-    where, params = _moving(lq, to)
+    """The dry run: reads the matches (no write); with ``limit``, of the first ones."""
+    try:
+        return _preview(conn, clock, lq, to, today, first, limit)
+    finally:
+        _unpick(conn)
+
+
+def _preview(
+    conn: sqlite3.Connection, clock: Clock, lq: ListQuery, to: Collector, today: date,
+    first: int, limit: int | None,
+) -> Preview:  # fmt: skip
+    where, params = _picked(conn, lq, to, limit)
     base = "queue q JOIN customers c ON c.id = q.customer_id"
     owners = conn.execute(
         f"""SELECT COALESCE(k.username, ''), COUNT(*) FROM {base}
@@ -90,8 +130,13 @@ def preview(
         f"SELECT COUNT(*) FROM {base} WHERE ({lq.where}) AND q.collector_id = ?",
         [*lq.params, to.id],
     ).fetchone()[0]
-    moving = ListQuery(where, tuple(params), lq.sort, lq.desc, lq.filter, lq.team)
+    moving = replace(lq, where=where, params=tuple(params))
     ids, _more = page_ids(conn, moving, size=first)
+    matching = None
+    if limit is not None:
+        every, every_params = _moving(lq, to)
+        matching = int(conn.execute(f"SELECT COUNT(*) FROM {base} WHERE {every}",
+                                    every_params).fetchone()[0])  # fmt: skip
     return Preview(
         sum(int(n) for _o, n in owners),
         int(already),
@@ -99,6 +144,7 @@ def preview(
         [(b[0], int(buckets[b[0]])) for b in BUCKETS if b[0] in buckets],
         details(conn, to_iso(clock.now()), ids),
         unspoken(conn, where, params, to.languages),
+        matching,
     )
 
 
@@ -136,16 +182,32 @@ def reassign_where(
     any_language: bool = False,
     pause: float = assign.PAUSE_S,
     progress: Callable[[int], None] | None = None,
+    limit: int | None = None,
 ) -> int:
-    """Move every account ``lq`` matches (not already ``to``'s) to ``to``; how many
-    moved. AssignError (audited) when refused; Interrupted (audited) on Ctrl-C."""
+    """Move every account ``lq`` matches (not already ``to``'s) to ``to``, or the first
+    ``limit`` of them in the list's order; how many moved. AssignError (audited) when
+    refused; Interrupted (audited) on Ctrl-C."""
+    try:
+        return _reassign_where(conn, clock, lead, lq, to, reason, any_language, pause,
+                               progress, limit)  # fmt: skip
+    finally:
+        _unpick(conn)
+
+
+def _reassign_where(
+    conn: sqlite3.Connection, clock: Clock, lead: Collector, lq: ListQuery, to: Collector,
+    reason: str, any_language: bool, pause: float, progress: Callable[[int], None] | None,
+    limit: int | None,
+) -> int:  # fmt: skip
     from dunning.textsafe import clean
 
     reason = clean(reason)[0].strip()
     text = lq.filter.text if lq.filter is not None else ""
     detail: dict[str, object] = {"where": text, "reason": reason}
+    if limit is not None:
+        detail.update(limit=limit, sort=lq.sort)
     check_target(conn, clock, lead, to, detail)
-    where, params = _moving(lq, to)
+    where, params = _picked(conn, lq, to, limit)
     if not any_language:
         missing = unspoken(conn, where, params, to.languages)
         if missing:
@@ -165,10 +227,13 @@ def reassign_where(
         moved = assign._moved_since(conn, start, lead)  # noqa: SLF001
         record_interrupted(conn, clock, action="assign", done=moved, of=of,
                            collector_id=lead.id, target=to.username)  # fmt: skip
+        if limit is None:
+            again = _("run the same command again to move the rest")
+        else:
+            again = _("run it again with --limit {n} to move the rest").format(n=of - moved)
         raise Interrupted(
-            _("{moved:,} of {of:,} accounts moved to {name} before the interruption; run "
-              "the same command again to move the rest")
-            .format(moved=moved, of=of, name=to.username), moved, of,
+            _("{moved:,} of {of:,} accounts moved to {name} before the interruption; {again}")
+            .format(moved=moved, of=of, name=to.username, again=again), moved, of,
         ) from None  # fmt: skip
     except Exception as exc:
         assign._record(conn, clock, lead, to, {**detail, "error": str(exc)[:500]},  # noqa: SLF001
@@ -203,8 +268,8 @@ def _move(
         now_iso = to_iso(clock.now())
         k = conn.execute(
             f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                    assigned_by, reason)
-                SELECT q.customer_id, ?, ?, ?, ?
+                    assigned_by, reason, from_collector_id)
+                SELECT q.customer_id, ?, ?, ?, ?, q.collector_id
                 FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
                      JOIN customers c ON c.id = q.customer_id
                 WHERE m.rowid > ? AND m.rowid <= ? AND {where}

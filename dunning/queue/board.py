@@ -12,7 +12,10 @@ Two tiers, because a board must refresh within 2 s of any commit on a million ac
   currency), promises broken, collected. "Today" is the team's day (``team_tz``, as every
   report). Each is an index range of today's rows: activities by (collector, at), the
   system's promise decisions by (NULL, at), payments loaded today by id (the first id of
-  the day found by bisection: ids follow the load).
+  the day found by bisection: ids follow the load). And the open disputes on each
+  collector's accounts, with how many are overdue (queue/board_disputes.py): their
+  first read (every open dispute: ~0.5 s at 1M) is the book's, then each refresh reads
+  only the customers written for since.
 - **book** (:func:`read_book`, when the board opens and every ``BOOK_EVERY``): accounts
   untouched for 14+ days, open balance by aging bucket and accounts no active collector
   can serve (their customer's language is spoken by none), counted by language. One pass
@@ -34,6 +37,7 @@ from datetime import time as dtime
 from dunning.clock import Clock, from_iso, to_iso
 from dunning.db import aging_snapshot, reports
 from dunning.i18n import _
+from dunning.queue.board_disputes import DisputeCounts
 from dunning.queue.board_today import Today
 from dunning.queue.claims import list_claims
 from dunning.queue.collectors import Collector, _row_to_collector
@@ -43,7 +47,8 @@ from dunning.queue.rights import RightsError, require
 
 UNTOUCHED_DAYS = 14
 RECOUNT_EVERY = 30.0  # seconds: a collector's counts read again (accounts woken by time)
-BULK = 8  # more collectors than this to count: one GROUP BY over the index instead
+BULK = 8  # more collectors than this (and half the board) to count: one GROUP BY instead
+MOVED_MAX = 200_000  # more assignments rows than this since the last read: recount all
 ROLL = 5  # at most this many collectors recounted per refresh for age alone
 BOOK_EVERY = 300.0  # seconds between two reads of the book tier on the screen
 COUNTED = ("ready", "waiting", "review")
@@ -79,6 +84,8 @@ class BoardRow:
     promised: dict[str, int] = field(default_factory=dict)  # currency -> minor units
     broken: int = 0
     collected: dict[str, int] = field(default_factory=dict)
+    disputes: int | None = None  # open disputes on their accounts (None: not read yet)
+    overdue: int = 0  # of which past [disputes] service_days business days
     untouched: int | None = None  # book tier: None until read
     buckets: dict[str, list[int]] | None = None  # currency -> six buckets (minor units)
 
@@ -101,6 +108,8 @@ class BoardRow:
             "promised_minor": self.promised,
             "promises_broken": self.broken,
             "collected_minor": self.collected,
+            "disputes_open": self.disputes,
+            "disputes_overdue": self.overdue,
             "untouched_14d": self.untouched,
             "buckets_minor": (
                 {c: dict(zip(BUCKETS, v, strict=True)) for c, v in self.buckets.items()}
@@ -120,6 +129,10 @@ class Book:
     buckets_as_of: date
     unserved: dict[str, int]  # language -> accounts no active collector of the scope speaks
     from_snapshot: bool = False  # the buckets read from the aging snapshot's stored rows
+    # the open disputes read with the book (service_days given): the counts as they were,
+    # and the reader that goes on from there (BoardReader.adopt)
+    dispute_counts: dict[int, tuple[int, int]] | None = None
+    disputes: DisputeCounts | None = None
 
 
 @dataclass
@@ -201,7 +214,8 @@ class BoardReader:
     read and the ids it read up to, and recounts only what changed."""
 
     def __init__(self, conn: sqlite3.Connection, clock: Clock, zone: object,
-                 team: str | None) -> None:  # fmt: skip
+                 team: str | None, *, service_days: int = 10,
+                 disputes: bool = True) -> None:  # fmt: skip
         self.conn = conn
         self.clock = clock
         self.zone = zone
@@ -211,6 +225,15 @@ class BoardReader:
         self._act_max = 0
         self._asg_max = 0
         self._day_figures = Today()
+        # disputes False: the first read of every open dispute is left to the book, which
+        # hands its counts over (adopt); until then the rows say None
+        self._disputes = DisputeCounts(service_days) if disputes else None
+
+    def adopt(self, counts: DisputeCounts | None) -> None:
+        """Go on from the disputes the book read (its marks: the same read transaction;
+        the next live read applies what was written since)."""
+        if counts is not None:
+            self._disputes = counts
 
     # -- the ready / waiting / review counts -------------------------------------------
     def _count(self, cid: int) -> dict[str, int]:
@@ -225,27 +248,43 @@ class BoardReader:
         return got
 
     def _changed(self) -> set[int] | None:
-        """Collectors whose accounts changed since the last read (None: all of them)."""
+        """Collectors whose accounts changed since the last read (None: all of them):
+        the owners of accounts with an activity since, and the givers and takers of the
+        assignments since (``from_collector_id``, m033: a range of ids, no account read)."""
         act = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM activities").fetchone()[0]
         asg = self.conn.execute("SELECT COALESCE(MAX(id), 0) FROM assignments").fetchone()[0]
-        if asg != self._asg_max:
-            self._asg_max, self._act_max = asg, act
-            return None  # a move: counts of the giver and the taker (unknown here)
-        if act == self._act_max:
-            return set()
-        rows = self.conn.execute(
-            """SELECT DISTINCT q.collector_id FROM activities a
-               JOIN queue q ON q.customer_id = a.customer_id WHERE a.id > ?""",
-            (self._act_max,),
-        ).fetchall()
-        self._act_max = act
-        return {int(r[0]) for r in rows if r[0] is not None}
+        first = not self._counts
+        last_act, last_asg = self._act_max, self._asg_max
+        self._act_max, self._asg_max = act, asg
+        if first or asg - last_asg > MOVED_MAX:
+            return None  # nothing counted yet, or a move of most of the book
+        out: set[int] = set()
+        if asg != last_asg:
+            for taker, giver in self.conn.execute(
+                """SELECT DISTINCT collector_id, from_collector_id FROM assignments
+                   WHERE id > ? AND id <= ?""",
+                (last_asg, asg),
+            ):
+                out.update(c for c in (taker, giver) if c is not None)
+        if act != last_act:
+            out.update(
+                int(r[0])
+                for r in self.conn.execute(
+                    """SELECT DISTINCT q.collector_id FROM activities a
+                       JOIN queue q ON q.customer_id = a.customer_id
+                       WHERE a.id > ? AND a.id <= ?""",
+                    (last_act, act),
+                )
+                if r[0] is not None
+            )
+        return out
 
-    def _counts_for(self, ids: list[int]) -> None:
+    def _counts_for(self, ids: list[int]) -> set[int]:
         """Recount the collectors whose accounts changed, those never counted, and the
         ``ROLL`` counted longest ago once older than RECOUNT_EVERY (accounts woken by
-        time change state without an activity): a refresh never recounts the whole team
-        but after a move (an assignment: who gave is not known here)."""
+        time change state without an activity): a refresh after a move recounts its
+        givers and takers, never the whole team but on the first read. Returns the
+        collectors recounted."""
         now = time.monotonic()
         changed = self._changed()
         if changed is None:
@@ -253,7 +292,7 @@ class BoardReader:
         old = sorted((self._counted.get(c, float("-inf")), c) for c in ids)
         changed |= {c for at, c in old[:ROLL] if now - at >= RECOUNT_EVERY}
         todo = [c for c in ids if c in changed or c not in self._counts]
-        if len(todo) > BULK:  # the first read, a move: one pass over the worklist index
+        if len(todo) > max(BULK, len(ids) // 2):  # one pass over the worklist index
             got: dict[int, dict[str, int]] = {c: dict.fromkeys(COUNTED, 0) for c in todo}
             for cid, state, n in self.conn.execute(
                 """SELECT collector_id, state, COUNT(*) FROM queue INDEXED BY queue_worklist
@@ -263,10 +302,11 @@ class BoardReader:
                     got[cid][state] = int(n)
             self._counts.update(got)
             self._counted.update(dict.fromkeys(todo, now))
-            return
+            return set(todo)
         for cid in todo:
             self._counts[cid] = self._count(cid)
             self._counted[cid] = now
+        return set(todo)
 
     # -- everything of the live tier ---------------------------------------------------
     def live(self) -> Board:
@@ -281,9 +321,13 @@ class BoardReader:
         conn.execute("BEGIN")  # one read transaction: every figure of the same moment
         try:
             self._counts_for(ids)
+            if self._disputes is not None:
+                self._disputes.read(conn, now)
             for cid, row in rows.items():
                 c = self._counts[cid]
                 row.ready, row.waiting, row.review = c["ready"], c["waiting"], c["review"]
+                if self._disputes is not None:
+                    row.disputes, row.overdue = self._disputes.get(cid)
             self._presence(rows, now)
             days = self._day_figures.read(conn, start, end)
             for cid, row in rows.items():
@@ -313,7 +357,8 @@ class BoardReader:
             row.working_currency = cur[0] if cur else ""
 
 
-def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None) -> Book:
+def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | None,
+              service_days: int | None = None) -> Book:  # fmt: skip
     """The slow tier: a pass over the queue and one over the customers, and the aging by
     collector."""
     now = clock.now()
@@ -351,12 +396,20 @@ def read_book(conn: sqlite3.Connection, clock: Clock, zone: object, team: str | 
         ):
             if cid is None or cid in scope:
                 unserved[lang] = unserved.get(lang, 0) + int(n)
+        disputes = None
+        if service_days is not None:  # every open dispute, and the marks to go on from
+            disputes = DisputeCounts(service_days)
+            disputes.read(conn, now)
     finally:
         conn.execute("COMMIT")
     names = {r[1]: int(r[0]) for r in conn.execute("SELECT id, username FROM collectors")
              if int(r[0]) in scope}  # fmt: skip
     buckets, as_of, stored = _buckets(conn, day, names)
-    return Book(now, untouched, buckets, as_of, dict(sorted(unserved.items())), stored)
+    book = Book(now, untouched, buckets, as_of, dict(sorted(unserved.items())), stored)
+    if disputes is not None:
+        book.disputes = disputes
+        book.dispute_counts = {c: disputes.get(c) for c in scope}
+    return book
 
 
 def _buckets(
@@ -381,14 +434,17 @@ def attach_book(board: Board, book: Book) -> Board:
     for row in board.rows:
         row.untouched = book.untouched.get(row.collector_id, 0)
         row.buckets = book.buckets.get(row.collector_id, {})
+        if row.disputes is None and book.dispute_counts is not None:
+            row.disputes, row.overdue = book.dispute_counts.get(row.collector_id, (0, 0))
     return board
 
 
 def read_board(conn: sqlite3.Connection, clock: Clock, zone: object, actor: Actor,
-               team: str | None = None, *, book: bool = True) -> Board:  # fmt: skip
+               team: str | None = None, *, book: bool = True,
+               service_days: int = 10) -> Board:  # fmt: skip
     """The whole board at once (the CLI): rights, scope, live tier and book tier."""
     scope = check_scope(conn, clock, actor, team)
-    board = BoardReader(conn, clock, zone, scope).live()
+    board = BoardReader(conn, clock, zone, scope, service_days=service_days).live()
     return attach_book(board, read_book(conn, clock, zone, scope)) if book else board
 
 

@@ -29,6 +29,7 @@ class BoardDesk:
         self.collector = collector
         self.clock = clock
         self.zone = settings.team_zone
+        self.service_days = settings.disputes.service_days
         self._live_lock = threading.Lock()
         self._book_lock = threading.Lock()
         self._live = connect(Path(db_path), any_thread=True)
@@ -45,7 +46,9 @@ class BoardDesk:
         if self._reader is None:
             actor = Actor(self.collector.username, -1, self.collector)
             self.team = board.check_scope(self._live, self.clock, actor, None)
-            self._reader = board.BoardReader(self._live, self.clock, self.zone, self.team)
+            self._reader = board.BoardReader(self._live, self.clock, self.zone, self.team,
+                                             service_days=self.service_days,
+                                             disputes=False)  # fmt: skip
         return self._reader
 
     def live(self, *, force: bool = False) -> board.Board | None:
@@ -64,8 +67,15 @@ class BoardDesk:
     def book(self) -> board.Book:
         with self._live_lock:
             self._scope()
+        # every open dispute, read again with each book: the live reader goes on from
+        # there (what changed without a history row, a direct edit, heals in 5 minutes)
         with self._book_lock:
-            return board.read_book(self._book, self.clock, self.zone, self.team)
+            book = board.read_book(self._book, self.clock, self.zone, self.team,
+                                   self.service_days)  # fmt: skip
+        with self._live_lock:  # the live reader goes on from the book's disputes
+            self._scope().adopt(book.disputes)
+            book.disputes = None
+        return book
 
     def close(self) -> None:
         for lock, conn in ((self._live_lock, self._live), (self._book_lock, self._book)):

@@ -17,6 +17,7 @@ from typing import Any
 
 from dunning.bounds import INT64_MAX, INT64_MIN
 from dunning.clock import person_zone, zone_named
+from dunning.letters.settings import LetterSettings, letters_from_table
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ class DisputeSettings:
 
 
 WRITEOFF_UNLIMITED = -1
+ANY_CURRENCY = "*"  # writeoff_limit's role keys given directly under [approvals.writeoff_limit]
+ROLES = ("collector", "lead", "admin")
 HOLD_RELEASE = ("approval", "free")
 
 
@@ -77,20 +80,29 @@ class ApprovalSettings:
     - ``settlement_max_discount_pct``: a settlement (the customer pays less than what is
       owed, the rest forgiven) whose discount is above this percentage needs approval; 0:
       every settlement does.
-    - ``writeoff_limit``: role -> the largest balance that role may write off alone, in
-      whole units of the account's currency (5000 = 5,000.00 USD on a USD account, 5,000
-      EUR on a EUR one); -1 unlimited, 0 never alone. A collector's request above theirs
-      waits for a lead; a lead approves up to theirs, above it an admin.
+    - ``writeoff_limit``: currency -> role -> the largest amount that role may write off
+      alone, in whole units of that currency (``[approvals.writeoff_limit.USD] lead =
+      5000``: 5,000.00 USD; ``[approvals.writeoff_limit.MXN] lead = 90000``); -1
+      unlimited, 0 never alone. A role key directly under ``[approvals.writeoff_limit]``
+      (round 7's form, stored under ``ANY_CURRENCY``) is the limit in every currency
+      without a table of its own. A config that has ``writeoff_limit`` replaces the
+      defaults: a currency (or a role) it does not name has no limit set (approvals.py
+      refuses a lead's or admin's approval naming the setting; a collector's request
+      waits for a lead). A collector's request above their limit waits for a lead; a
+      lead approves up to theirs, above it an admin.
     - ``credit_hold_release``: ``approval`` (a release request waits for a lead) or
       ``free`` (the collector lifts the hold)."""
 
     plan_max_months: int = 12
     plan_min_instalment_pct: float = 0.0
     settlement_max_discount_pct: float = 0.0
-    writeoff_limit: dict[str, int] = field(
-        default_factory=lambda: {"collector": 0, "lead": 5000, "admin": WRITEOFF_UNLIMITED}
+    writeoff_limit: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {
+            ANY_CURRENCY: {"collector": 0, "lead": 5000, "admin": WRITEOFF_UNLIMITED}
+        }
     )
     credit_hold_release: str = "approval"
+    source: str = "config"  # the file the policy was read from (refusals name it)
 
 
 @dataclass(frozen=True)
@@ -124,6 +136,7 @@ class Settings:
     disputes: DisputeSettings = field(default_factory=DisputeSettings)
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
+    letters: LetterSettings = field(default_factory=LetterSettings)  # [letters]: letters/
 
     @property
     def team_zone(self) -> tzinfo:
@@ -247,19 +260,37 @@ def _approvals(source: str, table: dict[str, Any]) -> ApprovalSettings:
         elif k in ("plan_min_instalment_pct", "settlement_max_discount_pct"):
             out = replace(out, **{k: _number(source, name, v, 0.0, 100.0)})
         elif k == "writeoff_limit":
-            limits = dict(out.writeoff_limit)
-            for role, amount in _table(source, name, v).items():
-                if role not in ("collector", "lead", "admin"):
-                    raise _bad(source, name, "keyed by collector, lead, admin", role)
-                limits[role] = _whole(source, f"{name}.{role}", amount, -1, 10**12)
-            out = replace(out, writeoff_limit=limits)
+            out = replace(out, writeoff_limit=_writeoff_limits(source, name, v))
         elif k == "credit_hold_release":
             if v not in HOLD_RELEASE:
                 raise _bad(source, name, " or ".join(HOLD_RELEASE), v)
             out = replace(out, credit_hold_release=v)
         else:
             raise ValueError(f"{source}: [approvals] unknown key {k!r}")
-    return out
+    return replace(out, source=source)
+
+
+def _writeoff_limits(source: str, name: str, value: Any) -> dict[str, dict[str, int]]:
+    """[approvals.writeoff_limit]: a table per currency (``[approvals.writeoff_limit.USD]``
+    with collector / lead / admin), and role keys directly under it for every other
+    currency. Replaces the defaults: what it does not name has no limit set."""
+    limits: dict[str, dict[str, int]] = {}
+    for key, v in _table(source, name, value).items():
+        if key in ROLES:
+            limits.setdefault(ANY_CURRENCY, {})[key] = _whole(
+                source, f"{name}.{key}", v, -1, 10**12
+            )
+        elif len(key) == 3 and key.isascii() and key.isalpha() and key.isupper():
+            roles = limits.setdefault(key, {})
+            for role, amount in _table(source, f"{name}.{key}", v).items():
+                if role not in ROLES:
+                    raise _bad(source, f"{name}.{key}", "keyed by collector, lead, admin", role)
+                roles[role] = _whole(source, f"{name}.{key}.{role}", amount, -1, 10**12)
+        else:
+            raise _bad(
+                source, name, "keyed by a currency code (USD) or collector, lead, admin", key
+            )
+    return limits
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
@@ -317,6 +348,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             changes[key] = _routing(source, _table(source, key, value))
         elif key == "approvals":
             changes[key] = _approvals(source, _table(source, key, value))
+        elif key == "letters":
+            changes[key] = letters_from_table(source, _table(source, key, value))
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

@@ -25,18 +25,20 @@ import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from dunning.bounds import int64_or_none
-from dunning.clock import Clock, from_iso, to_iso
+from dunning.clock import Clock, to_iso
 from dunning.db import aging_snapshot
 from dunning.db.connection import write_tx
 from dunning.i18n import N_, _
 from dunning.queue.accounts import DUE_ANYWAY, REVIEW_ACTIONS, refresh_accounts
 from dunning.queue.audit import record
-from dunning.queue.calendar import CustomerCalendar, customer_calendar
+from dunning.queue.calendar import CustomerCalendar
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.identity import refuse
+from dunning.queue.lead_scope import scope_of
 from dunning.queue.outcome_rules import DEPARTMENTS
 from dunning.queue.review import MAX_AHEAD, check_reason
 from dunning.queue.rights import RightsError, require
@@ -97,22 +99,52 @@ class DisputeItem:
 
 def business_days_between(start: date, end: date, cal: CustomerCalendar) -> int:
     """Business days after ``start`` up to ``end`` (0 on the day it was opened)."""
-    n, d = 0, start
-    while d < end:
-        d += timedelta(days=1)
-        if cal.is_business_day(d):
-            n += 1
-    return n
+    if end <= start:
+        return 0
+    return _upto(cal, end) - _upto(cal, start)
 
 
 def service_end(start: date, days: int, cal: CustomerCalendar) -> date:
     """The ``days``-th business day after ``start``: overdue after it."""
-    d, n = start, 0
-    while n < days:
+    goal = _upto(cal, start) + days
+    d = start + timedelta(days=days)  # never sooner: at most one business day a day
+    while _upto(cal, d) < goal:
         d += timedelta(days=1)
-        if cal.is_business_day(d):
-            n += 1
     return d
+
+
+def _upto(cal: CustomerCalendar, day: date) -> int:
+    """Business days from 1 Jan ``ANCHOR`` (exclusive) up to ``day`` on ``cal`` (negative
+    before): the difference of two is the business days between them, read from each
+    year's running count (computed once per calendar and year) instead of day by day."""
+    key = (cal.country, cal.subdivision)
+    return _year_base(key, day.year) + _running(key, day.year)[day.timetuple().tm_yday]
+
+
+ANCHOR = 2026  # any year: only differences count; near the dates asked, few years read
+
+
+@lru_cache(maxsize=4096)
+def _running(key: tuple[str, str | None], year: int) -> tuple[int, ...]:
+    """[0, business days of 1 Jan, of 1-2 Jan, ...] of ``year`` on the calendar ``key``."""
+    cal = CustomerCalendar(country=key[0], subdivision=key[1])
+    out, n, d = [0], 0, date(year, 1, 1)
+    while d.year == year:
+        n += cal.is_business_day(d)
+        out.append(n)
+        d += timedelta(days=1)
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _year_base(key: tuple[str, str | None], year: int) -> int:
+    """Business days from 1 Jan ``ANCHOR`` (exclusive) to 1 Jan ``year`` (exclusive)."""
+    if year == ANCHOR:
+        return -1 if CustomerCalendar(country=key[0], subdivision=key[1]).is_business_day(
+            date(ANCHOR, 1, 1)) else 0  # fmt: skip
+    if year > ANCHOR:
+        return _year_base(key, year - 1) + _running(key, year - 1)[-1]
+    return _year_base(key, year + 1) - _running(key, year)[-1]
 
 
 def _require(conn: sqlite3.Connection, clock: Clock, by: Collector, target: str) -> None:
@@ -141,59 +173,24 @@ def list_disputes(
     *,
     department: str | None = None,
     overdue_only: bool = False,
+    team: str | None = None,
+    limit: int | None = None,
 ) -> list[DisputeItem]:
-    """Open disputes, oldest first (by department when asked), each with its age."""
-    check_department(department)
-    _require(conn, clock, by, "list")
-    now = clock.now()
-    sql = """SELECT d.id, d.customer_id, d.department, d.reason, d.amount_minor, d.currency,
-                    d.created_at, k.username AS opened_by, c.external_ref, c.name,
-                    c.country, c.subdivision, o.username AS owner,
-                    (SELECT group_concat(i.number, ',') FROM dispute_invoices di
-                     JOIN invoices i ON i.id = di.invoice_id
-                     WHERE di.dispute_id = d.id) AS numbers
-             FROM disputes d JOIN customers c ON c.id = d.customer_id
-             LEFT JOIN collectors k ON k.id = d.created_by
-             LEFT JOIN queue q ON q.customer_id = d.customer_id
-             LEFT JOIN collectors o ON o.id = q.collector_id
-             WHERE d.status = 'open'"""
-    params: list[object] = []
-    if department is not None:
-        sql += " AND d.department = ?"
-        params.append(department)
-    sql += " ORDER BY d.created_at, d.id"
+    """Open disputes in ``by``'s scope, oldest first (one department when asked), each
+    with its age, at most ``limit``: read a page at a time (disputes_list.py)."""
+    from dunning.queue.disputes_list import disputes_page, listing
+
+    lst = listing(conn, clock, by, department=department, overdue_only=overdue_only,
+                  team=team)  # fmt: skip
     out: list[DisputeItem] = []
-    calendars: dict[int, CustomerCalendar] = {}
-    for r in conn.execute(sql, params).fetchall():
-        cid = int(r["customer_id"])
-        cal = calendars.get(cid)
-        if cal is None:
-            cal = calendars[cid] = customer_calendar(conn, cid, r["country"], r["subdivision"])
-        opened = from_iso(r["created_at"]).astimezone(cal.tz).date()
-        today = now.astimezone(cal.tz).date()
-        age = business_days_between(opened, today, cal)
-        due = service_end(opened, settings.disputes.service_days, cal)
-        item = DisputeItem(
-            id=int(r["id"]),
-            customer_id=cid,
-            ref=r["external_ref"],
-            name=r["name"],
-            collector=r["owner"],
-            department=r["department"],
-            reason=r["reason"],
-            amount_minor=int(r["amount_minor"] or 0),
-            currency=r["currency"],
-            opened_at=r["created_at"],
-            opened_by=r["opened_by"],
-            invoices=tuple(sorted((r["numbers"] or "").split(","))) if r["numbers"] else (),
-            age_days=age,
-            due_on=due,
-            overdue=today > due,
-        )
-        if overdue_only and not item.overdue:
-            continue
-        out.append(item)
-    return out
+    page = disputes_page(conn, clock, settings, lst)
+    while True:
+        out.extend(page.rows)
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+        if not page.more_after:
+            return out
+        page = disputes_page(conn, clock, settings, lst, after=page.last)
 
 
 def find_dispute(conn: sqlite3.Connection, text: str) -> int:
@@ -319,6 +316,15 @@ def _resolve(
         ):
             raise DisputeRefused(
                 _("{ref} is being worked by {who} right now").format(ref=ref, who=q["holder"])
+            )
+        owner = conn.execute(
+            """SELECT q.collector_id, k.username FROM queue q
+               LEFT JOIN collectors k ON k.id = q.collector_id WHERE q.customer_id = ?""",
+            (cid,),
+        ).fetchone()
+        if owner is not None and not scope_of(conn, by).holds(owner[0]):
+            raise DisputeRefused(
+                _("{ref} is {who}'s account, not your team's").format(ref=ref, who=owner[1])
             )
         outcome = "valid" if valid else "invalid"
         conn.execute(

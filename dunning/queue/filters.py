@@ -104,6 +104,7 @@ class Filter:
     collector_ids: tuple[int, ...] = ()  # collector= ids (=, not !=)
     collector_none: bool = False  # collector=none (=)
     states: tuple[str, ...] = ()  # state= values (=, one term)
+    currencies: tuple[str, ...] = ()  # currency= values (=): a balance sort's groups
 
     @property
     def empty(self) -> bool:
@@ -363,6 +364,7 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
     collector_ids: list[int] = []
     collector_none = False
     states: list[str] = []
+    currencies: list[str] = []
     for term in terms:
         k = term.key
         if k in ("lang", "country", "currency"):
@@ -379,6 +381,8 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
             norm = [v.lower() if k == "lang" else v.upper() for v in vals]
             if k == "lang" and term.op == "=":
                 languages += norm
+            if k == "currency" and term.op == "=":
+                currencies = sorted(set(norm) & set(currencies)) if currencies else sorted(norm)
             sql, p = _in(column, term, list(norm))
         elif k == "subdivision":
             _eq_ops(term)
@@ -424,7 +428,7 @@ def parse(conn: sqlite3.Connection, text: str, *, today: date, now: datetime) ->
     where = " AND ".join(f"({s})" for s in parts) or "1"
     return Filter(text.strip(), tuple(terms), where, tuple(params),
                   tuple(dict.fromkeys(languages)), tuple(collector_ids),
-                  collector_none, tuple(states))  # fmt: skip
+                  collector_none, tuple(states), tuple(currencies))  # fmt: skip
 
 
 def scope(who: Collector) -> tuple[str, list[object]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from dunning.queue import disputes, read_only, review
+from dunning.queue import disputes, disputes_list, lead_scope, read_only, review, review_list
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.desk import Desk
 from dunning.queue.rights import allowed
@@ -17,15 +17,24 @@ class LeadDesk(Desk):
     def may(self, action: str) -> bool:
         return allowed(self.collector.role, action)
 
-    def review_page(self, offset: int, limit: int) -> tuple[list[review.ReviewItem], int]:
-        """One page of the review queue and how many accounts wait in all."""
+    def review_fetch(
+        self, where: str, cursor: object, team: str | None = None
+    ) -> review_list.ReviewPage:
+        """One page of the review queue (paged_list.py's ``where``: first, after, before,
+        last; ``cursor`` the row to read from)."""
+        c = cursor if isinstance(cursor, tuple) else None
+        return self._run(
+            lambda conn: review_list.review_page(
+                conn, self.clock, self.collector, after=c if where == "after" else None,
+                before=c if where == "before" else None, last=where == "last", team=team,
+            )
+        )  # fmt: skip
 
-        def go(conn: sqlite3.Connection) -> tuple[list[review.ReviewItem], int]:
-            items = review.list_review(conn, self.clock, self.collector, offset=offset,
-                                       limit=limit)  # fmt: skip
-            return items, review.count_review(conn)
-
-        return self._run(go)
+    def review_count(self, team: str | None = None) -> int:
+        """How many accounts wait in review (read after the first page)."""
+        return self._run(
+            lambda conn: review_list.review_count(conn, self.clock, self.collector, team=team)
+        )
 
     def decide(
         self, customer_id: int, decision: str, reason: str, to: str | None = None
@@ -41,15 +50,35 @@ class LeadDesk(Desk):
 
         return self._run(go)
 
-    def disputes(
-        self, department: str | None = None, overdue_only: bool = False
-    ) -> list[disputes.DisputeItem]:
+    def disputes_listing(
+        self, department: str | None = None, overdue_only: bool = False, team: str | None = None
+    ) -> disputes_list.Listing:
         return self._run(
-            lambda conn: disputes.list_disputes(
-                conn, self.clock, self.settings, self.collector, department=department,
-                overdue_only=overdue_only,
+            lambda conn: disputes_list.listing(
+                conn, self.clock, self.collector, department=department,
+                overdue_only=overdue_only, team=team,
             )
         )  # fmt: skip
+
+    def disputes_fetch(
+        self, lst: disputes_list.Listing, where: str, cursor: object
+    ) -> disputes_list.DisputePage:
+        c = cursor if isinstance(cursor, tuple) else None
+        return self._run(
+            lambda conn: disputes_list.disputes_page(
+                conn, self.clock, self.settings, lst, after=c if where == "after" else None,
+                before=c if where == "before" else None, last=where == "last",
+            )
+        )  # fmt: skip
+
+    def disputes_count(self, lst: disputes_list.Listing) -> tuple[int, int]:
+        """(open disputes in the list, overdue among them), read after the first page."""
+        return self._run(
+            lambda conn: disputes_list.disputes_count(conn, self.clock, self.settings, lst)
+        )
+
+    def teams(self) -> list[str]:
+        return self._run(lead_scope.teams)
 
     def resolve(self, dispute_id: int, valid: bool, reason: str) -> disputes.Resolution:
         return self._run(

@@ -72,7 +72,7 @@ class OutcomeInput:
     grace_days: int | None = None
     reference: str = ""  # paid
     instalments: list[tuple[int, date]] = field(default_factory=list)  # payment_plan
-    invoice_ids: list[int] = field(default_factory=list)  # dispute
+    invoice_ids: list[int] = field(default_factory=list)  # dispute; a partial write-off
     reason: str = ""  # dispute reason, skip reason
     department: str = ""  # dispute
     callback_at: datetime | None = None
@@ -237,6 +237,8 @@ def default_next_action(
             return "lead_review", now
         if inp.escalation == "settlement" and inp.on_date:  # within policy: a promise
             return "promise_check", day_start(inp.on_date + timedelta(days=grace), tz)
+        if inp.escalation == "writeoff" and inp.invoice_ids:  # partial: the rest is owed
+            return "call", add_business_days(now, 1, cal)
         if inp.escalation == "writeoff":
             return "write_off", now
         if inp.escalation == "hold_release":

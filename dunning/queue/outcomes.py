@@ -25,7 +25,14 @@ from dunning.queue.access import (
     on_behalf,
 )
 from dunning.queue.accounts import refresh_accounts
-from dunning.queue.approvals import REQUESTS, ROUTED, owed_of, route, take_effect, waiting_text
+from dunning.queue.approvals import (
+    REQUESTS,
+    ROUTED,
+    request_amount,
+    route,
+    take_effect,
+    waiting_text,
+)
 from dunning.queue.calendar import account_reach, customer_calendar
 from dunning.queue.collectors import Collector, get_collector_by_id
 from dunning.queue.config import Settings
@@ -246,10 +253,11 @@ def _log(
         details = _details(inp)
         routed = None
         if inp.outcome in ROUTED:  # the approval policy (queue/approvals.py)
+            owed, numbers = request_amount(conn, q, customer, inp)
             routed = route(
-                settings, me.role, customer["status"], customer["currency"], owed_of(q), inp,
+                settings, me.role, customer["status"], customer["currency"], owed, inp,
                 now.astimezone(my_zone(conn, collector_id)).date(), customer["external_ref"],
-                me.locale,
+                me.locale, numbers,
             )  # fmt: skip
             if routed is not None:  # logged, not in effect: a lead decides
                 next_action, next_at_iso = "lead_review", now_iso

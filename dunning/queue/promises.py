@@ -13,7 +13,8 @@ A payment dated inside the window of a broken or partial promise that arrives la
 import after the promise was decided) decides it again: ``partial`` or ``kept``, with a
 system activity saying from what to what, and the queue row recomputed. A promise or
 payment plan made while another is pending cancels it (``cancelled``, ``superseded_by``
-the new one): it is never decided.
+the new one): it is never decided. A settlement's promise kept forgives the rest of
+what it covered (queue/writeoffs.py ``settle``); broken, it is one like any other.
 """
 
 from __future__ import annotations
@@ -161,6 +162,10 @@ def _decide_customer(conn: sqlite3.Connection, cid: int, now_iso: str, *, redeci
         else:
             continue
         set_status(conn, pr, new, paid, now_iso)
+        if new == "kept":  # a settlement's: the rest is forgiven (queue/writeoffs.py)
+            from dunning.queue.writeoffs import settle  # noqa: PLC0415
+
+            settle(conn, pr, now_iso)
         changed += 1
     return changed
 

@@ -135,8 +135,8 @@ def _move(
         # the owner read again under the lock; a target deactivated since is skipped
         k = conn.execute(
             f"""INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                    assigned_by, reason)
-                SELECT m.customer_id, m.to_id, ?, ?, ?
+                    assigned_by, reason, from_collector_id)
+                SELECT m.customer_id, m.to_id, ?, ?, ?, m.from_id
                 FROM {STAGE} m CROSS JOIN queue q ON q.customer_id = m.customer_id
                 WHERE m.pos > ? AND m.pos <= ? AND q.collector_id = m.from_id
                   AND EXISTS (SELECT 1 FROM collectors k
@@ -235,17 +235,17 @@ def return_loans(
                     result = "inactive"
                 else:
                     result = "returned"
-                    back.append((cid, owner, now_iso, by_id, f"loan until {until} ended"))
+                    back.append((cid, owner, now_iso, by_id, f"loan until {until} ended", holder))
                 ends.append((loan_id, now_iso, by_id, result))
                 setattr(out, result, getattr(out, result) + 1)
             conn.executemany(
                 """INSERT INTO assignments (customer_id, collector_id, assigned_at, assigned_by,
-                       reason) VALUES (?,?,?,?,?)""",
+                       reason, from_collector_id) VALUES (?,?,?,?,?,?)""",
                 back,
             )
             conn.executemany(
                 "UPDATE queue SET collector_id = ?, updated_at = ? WHERE customer_id = ?",
-                [(owner, now, cid) for cid, owner, now, _by, _r in back],
+                [(owner, now, cid) for cid, owner, now, _by, _r, _from in back],
             )
             conn.executemany(
                 "INSERT INTO loan_returns (loan_id, returned_at, returned_by, result) "

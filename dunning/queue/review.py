@@ -29,14 +29,16 @@ from datetime import datetime, timedelta
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
 from dunning.i18n import N_, _
-from dunning.queue import approvals
+from dunning.queue import approvals, writeoffs
 from dunning.queue.accounts import refresh_accounts
 from dunning.queue.approvals import APPROVED, DECLINED, ApprovalRefused
 from dunning.queue.audit import record
 from dunning.queue.calendar import customer_calendar
 from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
+from dunning.queue.filters import in_scope
 from dunning.queue.identity import refuse
+from dunning.queue.lead_scope import scope_of
 from dunning.queue.rights import RightsError, require
 from dunning.textsafe import clean
 
@@ -96,6 +98,7 @@ class ReviewItem:
     activity_id: int | None
     terms: str = ""  # the proposed terms, as a person reads them (approvals)
     proposal: dict[str, object] | None = None  # the same, as stored
+    key: str = ""  # the queue row's next_action_at: the page's order (review_list.py)
 
     @property
     def came_for_text(self) -> str:
@@ -128,27 +131,13 @@ def _require(conn: sqlite3.Connection, clock: Clock, by: Collector, target: str)
         raise
 
 
-def _review_ids(conn: sqlite3.Connection) -> list[tuple[str, int]]:
-    """(since, customer id) of every account in review, oldest first: read per owner
-    through the worklist index (collector_id, state, ...), no scan of the queue."""
-    owners: list[int | None] = [r[0] for r in conn.execute("SELECT id FROM collectors")]
-    owners.append(None)
-    out: list[tuple[str, int]] = []
-    for owner in owners:
-        out.extend(
-            (r[0], int(r[1]))
-            for r in conn.execute(
-                "SELECT next_action_at, customer_id FROM queue "
-                "WHERE collector_id IS ? AND state = 'review'",
-                (owner,),
-            )
-        )
-    out.sort()
-    return out
-
-
 def count_review(conn: sqlite3.Connection) -> int:
-    return len(_review_ids(conn))
+    """Every account in review (no scope: the board's figure); a lead's list counts its
+    own (review_list.review_count)."""
+    from dunning.queue.lead_scope import Scope
+    from dunning.queue.review_list import count_in
+
+    return count_in(conn, Scope(None))
 
 
 def came_for(conn: sqlite3.Connection, customer_id: int) -> sqlite3.Row | None:
@@ -188,42 +177,22 @@ def list_review(
     clock: Clock,
     by: Collector,
     *,
-    offset: int = 0,
     limit: int | None = None,
+    team: str | None = None,
 ) -> list[ReviewItem]:
-    """The accounts in review, oldest first (a page: ``offset``, ``limit``)."""
-    _require(conn, clock, by, "list")
-    ids = _review_ids(conn)
-    page = ids[offset:] if limit is None else ids[offset : offset + limit]
+    """The accounts in review in ``by``'s scope, oldest first (at most ``limit``), read a
+    page at a time (review_list.py)."""
+    from dunning.queue.review_list import PAGE, review_page
+
     out: list[ReviewItem] = []
-    for since, cid in page:
-        row = conn.execute(
-            """SELECT c.external_ref, c.name, c.currency, k.username AS owner,
-                      q.open_minor + q.unapplied_minor AS owed
-               FROM customers c JOIN queue q ON q.customer_id = c.id
-               LEFT JOIN collectors k ON k.id = q.collector_id WHERE c.id = ?""",
-            (cid,),
-        ).fetchone()
-        why = came_for(conn, cid)
-        code, proposal = _reason_code(why), proposal_of(why)
-        out.append(
-            ReviewItem(
-                customer_id=cid,
-                ref=row["external_ref"],
-                name=row["name"],
-                collector=row["owner"],
-                came_for=code,
-                note=why["note"] if why else "",
-                sent_by=why["who"] if why else None,
-                since=why["at"] if why else since,
-                owed_minor=max(int(row["owed"] or 0), 0),
-                currency=row["currency"],
-                activity_id=int(why["id"]) if why else None,
-                terms=approvals.terms_text(code, proposal, row["currency"], by.locale),
-                proposal=proposal or None,
-            )
-        )
-    return out
+    page = review_page(conn, clock, by, team=team)
+    while True:
+        out.extend(page.rows)
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+        if not page.more_after:
+            return out
+        page = review_page(conn, clock, by, after=page.last, size=PAGE, team=team)
 
 
 @dataclass(frozen=True)
@@ -370,6 +339,12 @@ def _decide(
                 _("{ref} is being worked by {who} right now").format(ref=ref, who=q["holder"])
             )
         owner_id, owner = q["collector_id"], q["owner"]
+        if not scope_of(conn, by).holds(owner_id):
+            raise ReviewRefused(
+                _("{ref} is {who}'s account, not your team's").format(ref=ref, who=owner)
+            )
+        if to is not None and not in_scope(by, to):
+            raise ReviewRefused(_("{name} is not in your team").format(name=to.username))
         sent = came_for(conn, cid)
         came = _reason_code(sent)
         wants = APPROVED.get(decision) or DECLINED.get(decision)
@@ -379,14 +354,17 @@ def _decide(
                     ref=ref, why=_(REVIEW_REASONS.get(came, came)), what=_(DECISIONS[decision])
                 )
             )
+        proposal = proposal_of(sent)
+        partial = decision == "writeoff_approved" and bool(proposal.get("invoice_ids"))
         if decision == "writeoff_approved":  # a lead up to their limit, above it an admin
+            amount = approvals.writeoff_amount(conn, q, proposal)
             approvals.check_writeoff_limit(
-                settings, by.role, by.username, q["currency"], approvals.owed_of(q), by.locale
+                settings, by.role, by.username, q["currency"], amount, by.locale
             )
-        if decision in EFFECTS:
+        if decision in EFFECTS or partial:
             cal = customer_calendar(conn, cid, q["country"], q["subdivision"])
             status_after, action, at_iso = approvals.apply_approved(
-                conn, settings, clock.now(), cal.tz, q, sent, proposal_of(sent), decision
+                conn, settings, clock.now(), cal.tz, q, sent, proposal, decision
             )
             if owner_id is None:
                 nobody = _("{ref} is assigned to nobody: give it to a collector (collector:NAME)")
@@ -421,8 +399,8 @@ def _decide(
             if target_id != owner_id:
                 conn.execute(
                     """INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                           assigned_by, reason) VALUES (?,?,?,?,?)""",
-                    (cid, target_id, now_iso, by.id, why),
+                           assigned_by, reason, from_collector_id) VALUES (?,?,?,?,?,?)""",
+                    (cid, target_id, now_iso, by.id, why, owner_id),
                 )
             at_iso = to_iso(next_at) if next_at is not None else now_iso
             conn.execute(
@@ -443,7 +421,7 @@ def _decide(
                    WHERE customer_id = ?""",
                 (status_after, now_iso, now_iso, cid),
             )
-        conn.execute(
+        cur = conn.execute(
             """INSERT INTO review_decisions (customer_id, decided_at, decided_by, came_for,
                    activity_id, decision, to_collector, next_action_at, status_before,
                    status_after, reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
@@ -455,6 +433,12 @@ def _decide(
                 at_iso, q["status"], status_after, why,
             ),
         )  # fmt: skip
+        if decision == "writeoff_approved":  # the invoices leave collection (writeoffs.py)
+            writeoffs.write_off(
+                conn, clock.now(), cid, invoice_ids=proposal.get("invoice_ids") or None,  # type: ignore[arg-type]
+                activity_id=sent["id"] if sent else None, decision_id=cur.lastrowid,
+                by_id=by.id, reason=why,
+            )  # fmt: skip
         details = {"review": decision, "to": target, "reason": why}
         conn.execute(
             """INSERT INTO activities (customer_id, collector_id, at, outcome, note,
@@ -462,7 +446,7 @@ def _decide(
                VALUES (?, ?, ?, 'system', ?, ?, ?, ?)""",
             (
                 cid, by.id, now_iso, f"review: {decision}: {why}",
-                action if decision in EFFECTS else "call" if at_iso else status_after,
+                action if decision in EFFECTS or partial else "call" if at_iso else status_after,
                 at_iso or now_iso,
                 json.dumps(details, ensure_ascii=False),
             ),

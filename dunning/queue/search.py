@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -47,7 +48,12 @@ SLOTS = 50  # ids read by one statement: always the same text, prepared once per
 _DETAILS = f"{_SELECT} WHERE c.id IN ({','.join('?' * SLOTS)})"
 
 
-def _details(conn: sqlite3.Connection, ids: list[int], matched: str) -> list[Hit]:
+Keep = Callable[[sqlite3.Connection, list[int]], list[int]]  # ids -> those a viewer may see
+
+
+def _details(
+    conn: sqlite3.Connection, ids: list[int], matched: str, keep: Keep | None = None
+) -> list[Hit]:
     """The hits for ``ids``, in the order given.
 
     One statement with SLOTS places (the last id repeated to fill them) rather than an IN
@@ -59,6 +65,8 @@ def _details(conn: sqlite3.Connection, ids: list[int], matched: str) -> list[Hit
     ``PRAGMA mmap_size`` would cost less CPU (30-40% at 1M customers) but is not done: a
     process reading through a map dies of SIGBUS when another process truncates or
     rewrites the file in place, where a read() gets an error the screen can show."""
+    if keep is not None and ids:  # queue/search_scope.py: before reading the customers
+        ids = keep(conn, ids)
     if not ids:
         return []
     rows: dict[int, tuple[object, ...]] = {}
@@ -146,10 +154,13 @@ def _first_customers(
     return list(seen)
 
 
-def _name_ids(conn: sqlite3.Connection, folded: str, limit: int) -> tuple[list[int], list[int]]:
-    """(prefix hits, substring hits) on folded names: prefixes in name order on the
-    search_names index; substrings (3+ folded characters) in id order through FTS5
-    trigrams. Customers written since the index was last synced are matched here."""
+def _name_ids(
+    conn: sqlite3.Connection, folded: str, limit: int
+) -> tuple[list[int], Callable[[], list[int]]]:
+    """(prefix hits, substring hits when asked) on folded names: prefixes in name order on
+    the search_names index; substrings (3+ folded characters) in id order through FTS5
+    trigrams, read only when the prefixes did not fill the page. Customers written since
+    the index was last synced are matched here."""
     stale = stale_names(conn)
     gone = {cid for cid, _ in stale}
     prefix = _ids(
@@ -158,24 +169,33 @@ def _name_ids(conn: sqlite3.Connection, folded: str, limit: int) -> tuple[list[i
         "ORDER BY folded LIMIT ?",
         [folded, _after(folded), limit + len(gone)],
     )
-    inner: list[int] = []
-    if len(folded) >= TRIGRAM:
-        inner = _ids(
+    if gone:
+        prefix = [i for i in prefix if i not in gone]
+        prefix += [cid for cid, text in stale if text.startswith(folded)]
+
+    def inner() -> list[int]:
+        if len(folded) < TRIGRAM:
+            return []
+        found = _ids(
             conn,
             "SELECT rowid FROM search_names_fts WHERE search_names_fts MATCH ? LIMIT ?",
             [f'"{folded}"', limit * 2 + len(gone)],
         )
-    if gone:
-        prefix = [i for i in prefix if i not in gone]
-        inner = [i for i in inner if i not in gone]
-        prefix += [cid for cid, text in stale if text.startswith(folded)]
-        if len(folded) >= TRIGRAM:
-            inner = sorted({*inner, *(cid for cid, text in stale if folded in text)})
+        if gone:
+            found = [i for i in found if i not in gone]
+            found = sorted({*found, *(cid for cid, text in stale if folded in text)})
+        return found
+
     return prefix[:limit], inner
 
 
 def search_customers(
-    conn: sqlite3.Connection, text: str, *, dial_region: str = "US", limit: int = 50
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    dial_region: str = "US",
+    limit: int = 50,
+    keep: Keep | None = None,
 ) -> list[Hit]:
     """Exact and prefix matches first (indexed), then name substrings.
 
@@ -184,7 +204,9 @@ def search_customers(
     text, then, unless one of those exact matches was found, names: folded
     (search_index.fold: ``gagne`` finds Gagné, ``obrien`` O'Brien) starting with the
     text, then containing it (3 folded characters or more: fewer match prefixes only),
-    then invoice numbers starting with the text. Every step reads an index."""
+    then invoice numbers starting with the text. Every step reads an index. ``keep``
+    drops the ids a viewer may not see before their rows are read (queue/search_scope.py);
+    each step still asks its index for ``limit`` ids."""
     q = text.strip()
     if not q:
         return []
@@ -196,11 +218,12 @@ def search_customers(
 
     def ids(sql: str, params: list[object], matched: str) -> None:
         if len(found) < limit:
-            add(_details(conn, _ids(conn, sql, [*params, limit]), matched))
+            add(_details(conn, _ids(conn, sql, [*params, limit]), matched, keep))
 
     digits = re.sub(r"\D", "", q)
     if len(digits) >= PHONE_DIGITS and len(digits) >= len(q.replace(" ", "")) - 4:
-        add(_details(conn, _phone_ids(conn, q, digits, dial_region, limit)[:limit], "phone"))
+        phones = _phone_ids(conn, q, digits, dial_region, limit)[:limit]
+        add(_details(conn, phones, "phone", keep))
     upper = q.upper()
     ids("SELECT id FROM customers WHERE external_ref = ? LIMIT ?", [q], "reference")
     ids("SELECT customer_id FROM invoices WHERE number = ? LIMIT ?", [q], "invoice")
@@ -213,10 +236,11 @@ def search_customers(
     )
     folded = fold(q)
     if not exact and folded and len(found) < limit:
-        prefix, inner = _name_ids(conn, folded, limit)
-        add(_details(conn, prefix, "name"))
-        inner = [i for i in inner if i not in found][: limit - len(found)]
-        add(_details(conn, inner, "name"))
+        prefix, substrings = _name_ids(conn, folded, limit)
+        add(_details(conn, prefix, "name", keep))
+        if len(found) < limit:  # the prefixes filled the page: no substring is shown
+            inner = [i for i in substrings() if i not in found][: limit - len(found)]
+            add(_details(conn, inner, "name", keep))
     if len(q) >= 3:
         ids(
             "SELECT customer_id FROM invoices WHERE number >= ? AND number < ? "

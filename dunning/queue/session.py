@@ -340,11 +340,11 @@ class WorkSession:
         self._run(lambda conn: save_draft(conn, self.clock, self.collector.id, customer_id, text))
 
     def search(self, text: str, limit: int = 50) -> list[Hit]:
-        from dunning.queue.search import search_customers  # noqa: PLC0415
+        from dunning.queue.search_scope import search_for  # noqa: PLC0415
 
         return self._read(
-            lambda conn: search_customers(
-                conn, text, dial_region=self.collector.dial_region, limit=limit
+            lambda conn: search_for(
+                conn, self.collector, text, dial_region=self.collector.dial_region, limit=limit
             )
         )
 

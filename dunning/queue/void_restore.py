@@ -49,6 +49,10 @@ def _restore_request(
     set a status (``review_reason``): nothing to put back."""
     if details.get("review_reason"):
         return None
+    if set_to == "write_off":  # the invoices it wrote off are open again
+        from dunning.queue.writeoffs import reopen  # noqa: PLC0415
+
+        reopen(conn, int(act["id"]), now_iso)
     cur = conn.execute(
         "SELECT status FROM customers WHERE id = ?", (act["customer_id"],)
     ).fetchone()

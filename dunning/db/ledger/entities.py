@@ -192,16 +192,17 @@ def assign_collectors(
     importer's collector id (None: the host operator, whom ``reason`` names)."""
     moved = 0
     for cid, collector_id in assign.items():
+        # the history row first: it reads the owner the account had (from_collector_id)
         cur = conn.execute(
-            """UPDATE queue SET collector_id = ? WHERE customer_id = ?
-               AND collector_id IS NOT ?""",
-            (collector_id, cid, collector_id),
+            """INSERT INTO assignments (customer_id, collector_id, assigned_at,
+                   assigned_by, reason, from_collector_id)
+               SELECT customer_id, ?, ?, ?, ?, collector_id FROM queue
+               WHERE customer_id = ? AND collector_id IS NOT ?""",
+            (collector_id, now, by, reason, cid, collector_id),
         )
         if cur.rowcount:
             conn.execute(
-                """INSERT INTO assignments (customer_id, collector_id, assigned_at,
-                       assigned_by, reason) VALUES (?, ?, ?, ?, ?)""",
-                (cid, collector_id, now, by, reason),
+                "UPDATE queue SET collector_id = ? WHERE customer_id = ?", (collector_id, cid)
             )
             moved += 1
     return moved

@@ -21,6 +21,12 @@ INSERT = "INSERT INTO stage_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)"
 
 Refuse = Callable[[int, str, str, str], None]  # line, field, value, reason
 
+# An invoice dunning wrote off (queue/writeoffs.py) stays closed whatever a file says
+# until the write-off is voided: the ERP showing it open is not a change (its closing day
+# stays the write-off's, for the metrics); paid, or changed otherwise, it is one.
+KEEP_WRITTEN_OFF = """DELETE FROM temp.resolved WHERE status = 'open'
+    AND inv_id IN (SELECT invoice_id FROM writeoffs WHERE voided_at IS NULL)"""
+
 
 def split_instalments(conn: sqlite3.Connection) -> None:
     """Instalment terms (Odoo): one move, one receivable line per due date. Each line is
@@ -241,6 +247,7 @@ def merge(
         )
     if not resolved:
         resolve(conn, erp_closes=erp_closes)
+    conn.execute(KEEP_WRITTEN_OFF)
     staged = conn.execute("SELECT COUNT(*) FROM stage_invoices").fetchone()[0]
     # an open amount the ERP took to zero without a payment row (none settles it in this
     # file): money that reached the invoice, for the promises (queue/promises.py)

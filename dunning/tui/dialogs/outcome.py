@@ -40,6 +40,7 @@ class Field:
     placeholder: str = ""
     choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
     required: bool = True
+    shown_for: tuple[str, ...] = ()  # shown only while the dialog's choice is one of these
 
 
 Builder = Callable[[dict[str, object]], OutcomeInput]
@@ -70,6 +71,10 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
             for f in self.fields:
                 if f.kind == "choice":
                     row.append(f)
+                    continue
+                if f.shown_for:
+                    with Vertical(id=f"for-{f.key}", classes="shown-for"):
+                        yield from self._field(f)
                     continue
                 yield from self._field(f)
             if row:
@@ -110,6 +115,20 @@ class OutcomeDialog(Dialog[OutcomeInput | None]):
         first = self.fields[0] if self.fields else None
         if first is not None and first.kind == "choice":  # the choice is asked first (e)
             self.set_focus(self.query_one(f"#f-{first.key}"))
+        self._show_for()
+
+    def on_radio_set_changed(self, _event: RadioSet.Changed) -> None:
+        self._show_for()
+
+    def _show_for(self) -> None:
+        """A choice's own fields (e: a settlement's amount, a write-off's invoices)."""
+        choice = next((f for f in self.fields if f.kind == "choice"), None)
+        if choice is None or not any(f.shown_for for f in self.fields):
+            return
+        value = radio_value(self.query_one(f"#f-{choice.key}", RadioSet))
+        for f in self.fields:
+            if f.shown_for:
+                self.query_one(f"#for-{f.key}").display = value in f.shown_for
 
     def on_input_changed(self, event: Input.Changed) -> None:
         key = (event.input.id or "").removeprefix("f-")
@@ -266,8 +285,9 @@ def callback_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
     return OutcomeDialog(_("Callback"), fields, build, view, me, now)
 
 
-def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
-    choices = [
+def _owed_invoices(view: AccountView, me: Collector) -> list[tuple[str, str]]:
+    """The open, undisputed invoices with something owed: (id, number amount days)."""
+    return [
         (
             str(i.id),
             f"{i.number}  {fmt.money(i.open_minor, view.currency, me.locale)}  "
@@ -276,6 +296,10 @@ def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDi
         for i in view.invoices
         if i.open_minor > 0 and not i.disputed
     ]
+
+
+def dispute_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeDialog:
+    choices = _owed_invoices(view, me)
     fields = [
         Field("invoices", N_("Invoices disputed (space to tick)"), "invoices", choices=choices),
         Field(
@@ -312,14 +336,22 @@ def escalate_dialog(view: AccountView, me: Collector, now: datetime) -> OutcomeD
             "lead_review",
             choices=[(e, fmt.ESCALATION_LABELS.get(e, e)) for e in ESCALATIONS],
         ),
-        Field("amount", N_("Settlement amount"), "amount", required=False),
-        Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False),
-    ]
+        Field("amount", N_("Settlement amount"), "amount", required=False,
+              shown_for=("settlement",)),
+        Field("date", N_("Settlement pay by"), "date", placeholder=N_("+14d"), required=False,
+              shown_for=("settlement",)),
+        Field(
+            "invoices", N_("Only these invoices (space ticks; none: the whole account)"),
+            "invoices", choices=_owed_invoices(view, me), required=False,
+            shown_for=("writeoff",),
+        ),
+    ]  # fmt: skip
 
     def build(v: dict[str, object]) -> OutcomeInput:
         to = str(v["to"])
+        ids = [int(x) for x in v["invoices"]] if to == "writeoff" else []  # type: ignore[attr-defined]
         if to != "settlement":
-            return OutcomeInput("escalated", escalation=to)
+            return OutcomeInput("escalated", escalation=to, invoice_ids=ids)
         if v["amount"] is None or v["date"] is None:
             raise ValueError(_("a settlement needs the amount agreed and the date it is paid by"))
         return OutcomeInput(

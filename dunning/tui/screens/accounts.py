@@ -177,8 +177,16 @@ class AccountListScreen(Screen[None]):
             self.total = n
             self._title()
 
+    def _order_text(self, lq: ListQuery | None) -> str:
+        """'sorted by balance ↓' (the list's header; the bulk move's "first N")."""
+        arrow = "↓" if (lq.desc if lq is not None else True) else "↑"
+        key = lq.sort if lq is not None else self.sort
+        text = _("sorted by {key} {arrow}").format(key=_(SORT_NAMES[key]), arrow=arrow)
+        if lq is not None and lq.currencies:  # balance asked: amounts of several currencies
+            text += " " + _("(balance needs currency=…)")
+        return text
+
     def _title(self) -> None:
-        arrow = "↓" if (self.lq.desc if self.lq is not None else True) else "↑"
         parts = [_("Accounts")]
         if self.total is not None:
             n, capped = self.total
@@ -191,8 +199,7 @@ class AccountListScreen(Screen[None]):
             first = table.start + 1
             span = f"{first:,}-{first + len(table.page.rows) - 1:,}" if table.known else "…"
             parts.append(_("rows {span}").format(span=span))
-        parts.append(_("sorted by {key} {arrow}").format(key=_(SORT_NAMES[self.sort]),
-                                                         arrow=arrow))  # fmt: skip
+        parts.append(self._order_text(self.lq))
         if self.all_matching:
             parts.append(_("all matching selected"))
         elif self.selected:
@@ -226,7 +233,8 @@ class AccountListScreen(Screen[None]):
         self.query_one("#accounts-filter", Input).focus()
 
     def action_sort(self) -> None:
-        self.sort = SORT_ORDER[(SORT_ORDER.index(self.sort) + 1) % len(SORT_ORDER)]
+        shown = self.lq.sort if self.lq is not None else self.sort  # balance may show as due
+        self.sort = SORT_ORDER[(SORT_ORDER.index(shown) + 1) % len(SORT_ORDER)]
         self.desc = None
         self._apply(self.where)
 
@@ -339,7 +347,7 @@ class AccountListScreen(Screen[None]):
 
     def _ask_confirm(self, lq: ListQuery, ids: list[int] | None, to: str, reason: str,
                      lines: list[str], unspoken: bool, count: int) -> None:  # fmt: skip
-        from dunning.tui.dialogs.bulk_move import ConfirmMoveDialog
+        from dunning.tui.dialogs.bulk_move import ConfirmMoveDialog, MoveChoice
 
         self._status("")
         if not count:
@@ -347,17 +355,19 @@ class AccountListScreen(Screen[None]):
                          .format(name=to), "dim")  # fmt: skip
             return
 
-        def go(anyway: bool | None) -> None:
-            if anyway is None:
+        def go(choice: MoveChoice | None) -> None:
+            if choice is None:
                 self._status(_("Cancelled: nothing changed"), "dim")
                 return
-            self._move(lq, ids, to, reason, anyway, count)
+            self._move(lq, ids, to, reason, choice.anyway, choice.limit or count, choice.limit)
 
+        order = self._order_text(lq)
         self.app.push_screen(ConfirmMoveDialog(_("Reassign to {name}?").format(name=to), lines,
-                                               unspoken), go)  # fmt: skip
+                                               unspoken, None if ids else count, order),
+                             go)  # fmt: skip
 
     def _move(self, lq: ListQuery, ids: list[int] | None, to: str, reason: str, anyway: bool,
-              count: int) -> None:  # fmt: skip
+              count: int, limit: int | None = None) -> None:  # fmt: skip
         self.moving = True
         self._status(_("moving {n} account(s) to {name}…").format(n=f"{count:,}", name=to))
 
@@ -369,7 +379,7 @@ class AccountListScreen(Screen[None]):
             try:
                 if ids is None:
                     moved = self.desk.move_where(lq, to, reason, any_language=anyway,
-                                                 progress=progress)  # fmt: skip
+                                                 progress=progress, limit=limit)  # fmt: skip
                 else:
                     moved = self.desk.move_ids(ids, to, reason, any_language=anyway)
             except Exception as exc:  # noqa: BLE001 - a refusal: one line, nothing moved

@@ -4,9 +4,12 @@ One row per collector of the lead's team: online since, the account held now and
 when, ready / waiting / review, today's attempts, contacts, right-party contacts,
 promises (count, amount), promises broken, collected, accounts untouched for 14+ days,
 open balance. Under the table, the row under the cursor in full (the open balance by
-aging bucket per currency), and the accounts no collector of the board can serve, by
-language. Narrow terminals (< 130 columns) keep who, what they are on since when, ready,
-waiting, review, attempts, promises and untouched; the rest is in the row's detail.
+aging bucket per currency, the open disputes and how many are overdue), and the accounts
+no collector of the board can serve, by language. Narrow terminals (< 130 columns) keep
+who, what they are on since when, ready, waiting, review, attempts, promises and
+untouched; the rest is in the row's detail. Each column is as wide as its widest cell,
+set when the rows are drawn (not left to DataTable's widening at its next idle moment):
+the drawing is the same whichever of the live tier and the book is read first.
 
 Live: every second a thread worker asks whether anything was committed since the last
 read (PRAGMA data_version: one call) and only then reads the live tier again
@@ -23,8 +26,9 @@ review queue and the disputes.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -64,6 +68,7 @@ COLUMNS: list[tuple[str, str, bool]] = [
     ("broken", N_("Broken"), False),
     ("collected", N_("Collected"), False),
     ("untouched", N_("14d+"), True),
+    ("disputes", N_("Disputes (late)"), False),
     ("open", N_("Open balance"), False),
 ]
 BUCKET_NAMES = [N_("current"), "1-30", "31-60", "61-90", "91-120", "120+"]
@@ -98,6 +103,9 @@ class BoardScreen(Screen[None]):
         self._book_busy = False
         self._wide: bool | None = None
         self._keys: list[str] = []
+        # both tiers are on the screen (the live rows with the book's figures), drawn in
+        # full: what a test waits for before it looks
+        self.drawn = False
 
     def compose(self) -> ComposeResult:
         yield Shown(_("Team board"), id="board-title")
@@ -186,17 +194,23 @@ class BoardScreen(Screen[None]):
             self._fill()
 
     # -- drawing -----------------------------------------------------------------------
-    def _columns(self) -> None:
+    def _columns(self, widths: list[int] | None = None) -> None:
         self._wide = self.size.width >= WIDE
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        self._keys = []
-        for key, label, narrow in COLUMNS:
-            if self._wide or narrow:
-                table.add_column(_(label), key=key)
-                self._keys.append(key)
+        self._keys = [key for key, _label, narrow in COLUMNS if self._wide or narrow]
+        labels = {key: _(label) for key, label, _narrow in COLUMNS}
+        if widths is None or len(widths) != len(self._keys):
+            widths = [cell_len(labels[k]) for k in self._keys]
+        for key, width in zip(self._keys, widths, strict=True):
+            table.add_column(labels[key], key=key, width=width)
 
-    def _cells(self, r: board.BoardRow, now: object) -> dict[str, object]:
+    def _widths(self, rows: list[dict[str, Text]]) -> list[int]:
+        """Each shown column's width: its label's or its widest cell's."""
+        labels = {key: _(label) for key, label, _narrow in COLUMNS}
+        return [max([cell_len(labels[k]), *(c[k].cell_len for c in rows)]) for k in self._keys]
+
+    def _cells(self, r: board.BoardRow, now: object) -> dict[str, Text]:
         loc = self.session.collector.locale
         num = lambda n: Text(str(n), justify="right")  # noqa: E731
         untouched = "…" if r.untouched is None else str(r.untouched)
@@ -208,10 +222,10 @@ class BoardScreen(Screen[None]):
                 f" +{len(first) - 1}" if len(first) > 1 else ""
             )
         return {
-            "who": fmt.safe(Text(r.username)),
-            "online": board.since_text(r.online_since, now) if r.online_since else "—",  # type: ignore[arg-type]
-            "now": fmt.safe(Text(r.working_on or "—")),
-            "since": board.since_text(r.working_since, now),  # type: ignore[arg-type]
+            "who": cast(Text, fmt.safe(Text(r.username))),
+            "online": Text(board.since_text(r.online_since, now) if r.online_since else "—"),  # type: ignore[arg-type]
+            "now": cast(Text, fmt.safe(Text(r.working_on or "—"))),
+            "since": Text(board.since_text(r.working_since, now)),  # type: ignore[arg-type]
             "ready": num(r.ready),
             "waiting": num(r.waiting),
             "review": num(r.review),
@@ -223,6 +237,11 @@ class BoardScreen(Screen[None]):
             "broken": num(r.broken),
             "collected": Text(_money(r.collected, loc), justify="right"),
             "untouched": Text(untouched, justify="right"),
+            "disputes": Text.assemble(
+                "…" if r.disputes is None else str(r.disputes),
+                (f" ({r.overdue})" if r.overdue else "", "red"),
+                justify="right",
+            ),
             "open": Text(opened, justify="right"),
         }
 
@@ -234,15 +253,18 @@ class BoardScreen(Screen[None]):
         names = [r.username for r in found.rows]
         current = self._current()
         keep = current.username if current else None
-        if names == [str(k.value) for k in table.rows] and len(table.columns) == len(self._keys):
-            for r in found.rows:
-                cells = self._cells(r, found.at)
-                for key in self._keys:  # widened to fit (the balances come after the rest)
-                    table.update_cell(r.username, key, cells[key], update_width=True)
+        rows = [self._cells(r, found.at) for r in found.rows]
+        widths = self._widths(rows)
+        same = [c.width for c in table.columns.values()] == widths
+        if same and names == [str(k.value) for k in table.rows]:
+            for r, cells in zip(found.rows, rows, strict=True):
+                for key in self._keys:
+                    table.update_cell(r.username, key, cells[key])
         else:
-            table.clear()
-            for r in found.rows:
-                cells = self._cells(r, found.at)
+            # each column as wide as its widest cell, set here: the same drawing whichever
+            # tier came first (DataTable's own widening waits for an idle moment)
+            self._columns(widths)
+            for r, cells in zip(found.rows, rows, strict=True):
                 table.add_row(*(cells[k] for k in self._keys), key=r.username)
             if keep in names:
                 table.move_cursor(row=names.index(keep))
@@ -262,6 +284,7 @@ class BoardScreen(Screen[None]):
         self.query_one("#board-status", Shown).update(Text(status, style="dim"))
         self._detail()
         self._unserved()
+        self.drawn = found.book is not None
 
     def _detail(self) -> None:
         r = self._current()
@@ -300,6 +323,15 @@ class BoardScreen(Screen[None]):
                     collected=_money(r.collected, loc),
                 )  # fmt: skip
             )
+            out.append("\n")
+            if r.disputes is None:
+                out.append(_("open disputes: reading…"), style="dim")
+            elif r.disputes:
+                late = _("{n} overdue").format(n=r.overdue)
+                out.append(_("open disputes: {n}").format(n=r.disputes) + ", ")
+                out.append(late, style="red" if r.overdue else "")
+            else:
+                out.append(_("no open dispute"), style="dim")
             if r.buckets is None:
                 out.append("\n" + _("open balance by bucket: reading…"), style="dim")
             shown = sorted(

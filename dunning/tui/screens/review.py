@@ -3,8 +3,10 @@ review, oldest first, with why, who sent it, the terms proposed (a plan, a settl
 write-off, a credit-hold release: queue/approvals.py) and their note; Enter opens its
 history, and a key decides (a short dialog asks why): back to its collector, to another
 collector, legal, agency, y approves / n declines what it came for, w / W write-off
-approved or declined. The list is read again after each
-decision. Paged (``PAGE`` rows; ] and [), keyboard only. The rules: queue/review.py."""
+approved or declined. The page is read again after each decision (the cursor stays on its
+row number). Keyset pages of 100 (widgets/paged_list.py: down on the last row, ] and [,
+Home, End), read in a worker, the count after them; a lead sees their team's accounts, an
+admin every one (``T`` cycles the teams). The rules: queue/review.py, review_list.py."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer
+from textual.widgets import Footer
 
 from dunning.i18n import N_, _
 from dunning.queue.approvals import APPROVALS
@@ -22,10 +24,12 @@ from dunning.queue.lead_desk import LeadDesk
 from dunning.queue.review import DECISIONS
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
+from dunning.tui.widgets.paged_list import PagedList
 from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.queue.review import ReviewItem
+    from dunning.queue.review_list import ReviewPage
     from dunning.queue.session import WorkSession
 
 PAGE = 100
@@ -52,10 +56,7 @@ class ReviewScreen(Screen[None]):
             id="review.decline",
             show=False,
         ),  # fmt: skip
-        Binding("right_square_bracket", "page(1)", N_("Next page"), id="review.next", show=False),
-        Binding("left_square_bracket", "page(-1)", N_("Prev page"), id="review.prev", show=False),
-        Binding("j", "cursor_down", show=False),
-        Binding("k", "cursor_up", show=False),
+        Binding("T", "team", N_("Team"), id="review.team", show=False),
     ]
 
     def __init__(self, session: WorkSession, desk: LeadDesk | None = None) -> None:
@@ -65,93 +66,117 @@ class ReviewScreen(Screen[None]):
         self.desk = desk or LeadDesk(
             session.db_path, session.collector, session.settings, session.clock
         )
-        self.items: list[ReviewItem] = []
-        self.total = 0
-        self.page_at = 0
+        self.total: int | None = None
+        self.team: str | None = None  # an admin's team filter (None: every account)
+        self.teams: list[str] = []
         self.busy = False
+
+    @property
+    def items(self) -> list[ReviewItem]:
+        return list(self.query_one(PagedList).rows_shown)
 
     def compose(self) -> ComposeResult:
         yield Shown(_("Review queue"), id="review-title")
         yield Shown("", id="review-status")
-        yield DataTable(id="review-table", cursor_type="row", zebra_stripes=True)
+        yield PagedList(self._fetch, self._cells, lambda i: i.customer_id, id="review-table")
         yield Shown("", id="review-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
+        table = self.query_one(PagedList)
         table.add_columns(
             _("Since"), _("Account"), _("Customer"), _("Collector"), _("Why"), _("Owed"),
             _("Terms"), _("Note"),
         )  # fmt: skip
-        self._load()
+        table.loading = True
+        self._reload()
 
     def on_unmount(self) -> None:
         self.desk.close()
 
-    def _load(self, status: Text | None = None) -> None:
-        self.query_one(DataTable).loading = True
-        offset = self.page_at
+    def _fetch(self, where: str, cursor: object) -> ReviewPage:
+        return self.desk.review_fetch(where, cursor, self.team)
 
-        def job() -> None:
+    def _cells(self, i: ReviewItem) -> list[object]:
+        loc = self.session.collector.locale
+        return [
+            fmt.local_dt(i.since, loc),
+            fmt.safe(Text(i.ref)),
+            fmt.safe(Text(i.name)),
+            fmt.safe(Text(i.collector or "—")),
+            i.came_for_text,
+            Text(fmt.money(i.owed_minor, i.currency, loc), justify="right"),
+            Text(i.terms[:60]),
+            fmt.safe(Text(i.note.replace("\n", " ")[:60])),
+        ]
+
+    def _reload(self, status: Text | None = None, again: bool = False) -> None:
+        """The list read again (from the top, or ``again``: the page shown), then the count."""
+        table = self.query_one(PagedList)
+        self.pending = status
+        if again:
+            table.reread()
+        else:
+            table.reload()
+        team = self.team
+
+        def count() -> None:
             try:
-                items, total = self.desk.review_page(offset, PAGE)
-            except Exception as exc:  # noqa: BLE001 - shown, never a crash
-                self.app.call_from_thread(self._failed, str(exc))
+                n = self.desk.review_count(team)
+            except Exception:  # noqa: BLE001 - the count is a nicety; the page says why
                 return
-            self.app.call_from_thread(self._show, items, total, status)
+            self.app.call_from_thread(self._counted, team, n)
 
-        self.run_worker(job, thread=True, group="review", exit_on_error=False)
+        self.run_worker(count, thread=True, group="review-count", exit_on_error=False)
+
+    def _counted(self, team: str | None, n: int) -> None:
+        if team == self.team:
+            self.total = n
+            self._title()
 
     def _failed(self, message: str) -> None:
-        self.query_one(DataTable).loading = False
         self.busy = False
+        self.query_one(PagedList).loading = False
         self.query_one("#review-status", Shown).update(Text(message, style="red"))
 
-    def _show(self, items: list[ReviewItem], total: int, status: Text | None) -> None:
+    def on_paged_list_loaded(self, event: PagedList.Loaded) -> None:
         self.busy = False
-        if not items and total and self.page_at:  # the last page emptied: one back
-            self.page_at = max(0, self.page_at - PAGE)
-            self._load(status)
-            return
-        self.items, self.total = items, total
-        loc = self.session.collector.locale
-        table = self.query_one(DataTable)
-        row = table.cursor_row
+        table = event.table
         table.loading = False
-        table.clear()
-        for i in items:
-            table.add_row(
-                fmt.local_dt(i.since, loc),
-                fmt.safe(Text(i.ref)),
-                fmt.safe(Text(i.name)),
-                fmt.safe(Text(i.collector or "—")),
-                i.came_for_text,
-                Text(fmt.money(i.owed_minor, i.currency, loc), justify="right"),
-                Text(i.terms[:60]),
-                fmt.safe(Text(i.note.replace("\n", " ")[:60])),
-            )
-        if items:
-            table.move_cursor(row=min(row, len(items) - 1))
+        if event.error:
+            self._failed(event.error)
+            return
         self._detail()
-        last = min(self.page_at + len(items), total)
-        title = _("Review queue: {n} account(s)").format(n=total)
-        if total > PAGE:
-            title += "  " + _("({first}-{last}; ] next page, [ previous)").format(
-                first=self.page_at + 1, last=last
-            )
-        self.query_one("#review-title", Shown).update(title)
-        if status is None and not total:
+        self._title()
+        status = self.pending
+        self.pending = None
+        if status is None and not table.rows_shown:
             status = Text(_("no account is waiting for review"), style="dim")
         self.query_one("#review-status", Shown).update(status or "")
         table.focus()
 
-    def _current(self) -> ReviewItem | None:
-        table = self.query_one(DataTable)
-        if not self.items or not 0 <= table.cursor_row < len(self.items):
-            return None
-        return self.items[table.cursor_row]
+    def _title(self) -> None:
+        table = self.query_one(PagedList)
+        shown = len(table.rows_shown)
+        title = _("Review queue: {n} account(s)").format(
+            n=f"{self.total:,}" if self.total is not None else "…"
+        )
+        if self.team is not None:
+            title += " · " + _("team {team}").format(team=self.team)
+        page = table.page
+        if page is not None and shown and (page.more_after or page.more_before):
+            first = table.start + 1
+            title += "  " + _("({first}-{last}; ] next page, [ previous)").format(
+                first=f"{first:,}" if table.known else "…",
+                last=f"{first + shown - 1:,}" if table.known else "…",
+            )
+        self.query_one("#review-title", Shown).update(title)
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def _current(self) -> ReviewItem | None:
+        item: ReviewItem | None = self.query_one(PagedList).current()
+        return item
+
+    def on_data_table_row_highlighted(self, event: PagedList.RowHighlighted) -> None:
         self._detail()
 
     def _detail(self) -> None:
@@ -188,23 +213,31 @@ class ReviewScreen(Screen[None]):
             return
         self.action_decide(pair[0] if yes else pair[1])
 
-    def action_cursor_down(self) -> None:
-        self.query_one(DataTable).action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        self.query_one(DataTable).action_cursor_up()
-
     def action_close(self) -> None:
         self.app.pop_screen()
 
-    def action_page(self, step: int) -> None:
-        new = self.page_at + step * PAGE
-        if self.busy or new < 0 or new >= self.total:
+    def action_team(self) -> None:
+        """T (an admin, or a lead without a team): the next team's accounts, then all."""
+        if self.session.collector.role != "admin" and self.session.collector.team:
+            return  # a lead with a team sees theirs
+        if not self.teams:
+            self.run_worker(self._read_teams, thread=True, group="review", exit_on_error=False)
             return
-        self.page_at = new
-        self._load()
+        order: list[str | None] = [None, *self.teams]
+        self.team = order[(order.index(self.team) + 1) % len(order)]
+        self.total = None
+        self._reload()
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def _read_teams(self) -> None:
+        teams = self.desk.teams()
+        if teams:
+            self.app.call_from_thread(self._got_teams, teams)
+
+    def _got_teams(self, teams: list[str]) -> None:
+        self.teams = teams
+        self.action_team()
+
+    def on_data_table_row_selected(self, event: PagedList.RowSelected) -> None:
         event.stop()  # Enter on a row: the table takes the key, the screen opens the row
         self.action_open()
 
@@ -252,7 +285,7 @@ class ReviewScreen(Screen[None]):
                 except Exception as exc:  # noqa: BLE001 - a refusal: one line, no crash
                     self.app.call_from_thread(self._failed, str(exc))
                     return
-                self.app.call_from_thread(self._load, Text(done.text(), style="green"))
+                self.app.call_from_thread(self._reload, Text(done.text(), style="green"), True)
 
             self.run_worker(job, thread=True, group="review", exit_on_error=False)
 

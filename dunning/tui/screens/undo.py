@@ -17,10 +17,28 @@ from textual.widgets import Static, TextArea
 from dunning.i18n import _
 from dunning.tui.messages import AccountLoaded
 from dunning.tui.screens.help import keys_by_id
+from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.queue.account_view import AccountView
     from dunning.queue.session import WorkSession
+
+
+def saved_message(what: dict[str, object]) -> str:
+    """The status line's first line once an outcome is saved ("outcome", "ref")."""
+    return _("Saved: {outcome} on {ref}").format(**what)
+
+
+def undo_status(message: str, what: dict[str, object], left: float) -> Text:
+    """The status line after an outcome: its message, then `u`'s countdown while it runs."""
+    status = Text(message, style="green")
+    if left > 0:
+        status.append("\n")
+        status.append(
+            _("{key} undo {outcome} on {ref} ({n} s)").format(**what, n=math.ceil(left)),
+            style="bold yellow",
+        )
+    return status
 
 
 class UndoMixin:
@@ -59,18 +77,19 @@ class UndoMixin:
 
     def _tick_undo(self) -> None:
         left = self.session.undo_seconds_left() if self._undo_what else 0.0
-        status = Text(self.last_message, style="green")
-        if left > 0:
-            status.append("\n")
-            status.append(
-                _("{key} undo {outcome} on {ref} ({n} s)").format(
-                    **self._undo_what, n=math.ceil(left)
-                ),
-                style="bold yellow",
-            )
-        else:
+        status = undo_status(self.last_message, self._undo_what, left)
+        if left <= 0:
             self._stop_undo()
         self.query_one("#status", Static).update(status)
+
+    def _prepare_saved(self, what: dict[str, object]) -> None:
+        """At the outcome key: the status line its save will show ("Saved", the countdown
+        from the start), its lines made while the worker saves (Shown.prepare)."""
+        if self._undo_key is None:  # as the user's keymap binds it; looked up once
+            self._undo_key = keys_by_id(self).get("undo", "u")  # type: ignore[arg-type]
+        left = float(self.session.settings.undo_seconds)
+        status = undo_status(saved_message(what), {**what, "key": self._undo_key}, left)
+        self.query_one("#status", Shown).prepare(status)
 
     def action_undo(self) -> None:
         if self.busy:  # the outcome is on its way: undone as soon as it is saved

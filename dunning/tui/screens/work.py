@@ -27,13 +27,19 @@ from dunning.tui.keys import translate_bindings
 from dunning.tui.messages import AccountLoaded, FileGone, LockWaiting, WorkFailed
 from dunning.tui.screens.file_gone import FileGoneMixin
 from dunning.tui.screens.help import keys_by_id
-from dunning.tui.screens.undo import UndoMixin
+from dunning.tui.screens.undo import UndoMixin, saved_message
 from dunning.tui.screens.work_first import first_if_done
 from dunning.tui.screens.work_jobs import JobsMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
 from dunning.tui.screens.work_outcome import OutcomeMixin
-from dunning.tui.screens.work_stage import STAGE_DELAY, STAGE_DELAY_FIRST, StageMixin
+from dunning.tui.screens.work_stage import (
+    STAGE_DELAY,
+    STAGE_DELAY_FIRST,
+    WIDE_HISTORY,
+    StageMixin,
+)
+from dunning.tui.screens.work_topbar import TopbarMixin, counted, outcome_label
 from dunning.tui.widgets.account import AccountPane, history_text
 from dunning.tui.widgets.footer import OneFooter
 from dunning.tui.widgets.shown import Shown
@@ -50,7 +56,14 @@ CHECKPOINT_EVERY = 10.0  # the session's connection never checkpoints on a commi
 
 
 class WorkScreen(
-    FileGoneMixin, UndoMixin, NavigationMixin, OutcomeMixin, StageMixin, JobsMixin, Screen[None]
+    FileGoneMixin,
+    UndoMixin,
+    NavigationMixin,
+    OutcomeMixin,
+    StageMixin,
+    TopbarMixin,
+    JobsMixin,
+    Screen[None],
 ):
     BINDINGS = work_bindings()
     AUTO_FOCUS = "#account"  # never the note: a stray outcome key must not become text
@@ -184,21 +197,18 @@ class WorkScreen(
         if message.logged is not None:
             code = message.logged.outcome
             what = {
-                "outcome": _(fmt.OUTCOME_LABELS.get(code, code)),
+                "outcome": outcome_label(code),
                 "ref": self.view.external_ref if self.view else message.logged.customer_id,
             }
-            self.last_message = _("Saved: {outcome} on {ref}").format(**what)
+            self.last_message = saved_message(what)
             if message.logged.cleaned:  # saved without them: said, as the CLI does
                 self.last_message += " · " + cleaned_message(message.logged.cleaned)
             if message.logged.approval:  # the policy sent it to a lead (queue/approvals.py)
                 self.last_message += " · " + message.logged.waiting_text
             self._start_undo(what)
-            # our own outcome moved one account: count it here, in the same frame; the
-            # periodic refresh catches up with everyone else's work
-            if self._counts and message.logged.state != "ready":
-                self._counts["ready"] = max(self._counts.get("ready", 0) - 1, 0)
-                state = message.logged.state
-                self._counts[state] = self._counts.get(state, 0) + 1
+            # our own outcome moved one account: counted here, in the same frame
+            self._counts = counted(self._counts, message.logged.state)
+            self._outcome_done(code, message.logged.state)
         same = (
             self.view is not None and message.view is not None and self.view.id == message.view.id
         )
@@ -288,7 +298,9 @@ class WorkScreen(
         view, self._wide_history = self._wide_history, None
         if view is not None:
             self.query_one("#history-wide", Static).update(
-                history_text(view.timeline, self.session.collector, view.currency, limit=40)
+                history_text(
+                    view.timeline, self.session.collector, view.currency, limit=WIDE_HISTORY
+                )
             )
 
     def on_resize(self) -> None:
@@ -367,26 +379,6 @@ class WorkScreen(
                 corner.append(f" {keys[bid]} ", style="bold")
                 corner.append(_(label) + " ")
         self.query_one("#footer-corner", Static).update(corner)
-
-    def _topbar(self) -> None:
-        me = self.session.collector
-        bar = Text()
-        bar.append(" dunning ", style="bold reverse")
-        bar.append(f" {me.display_name} ({me.username})")
-        if self._counts:
-            bar.append(
-                "  ·  "
-                + _("{ready} ready · {waiting} waiting").format(
-                    ready=self._counts.get("ready", 0), waiting=self._counts.get("waiting", 0)
-                ),
-                style="dim",
-            )
-        if self.view is not None:
-            bar.append(f"  ·  {self.view.external_ref}", style="bold")
-            mark = self._marker()
-            if mark:
-                bar.append(f"  ·  {mark}", style="bold yellow")
-        self.query_one("#topbar", Static).update(bar)
 
     @property
     def account_read_only(self) -> bool:

@@ -40,6 +40,8 @@ class OutcomeMixin:
     query_one: Callable[..., Any]
     set_timer: Callable[..., Any]
     _quiet_gc: QuietCollections | None = None
+    _last_code: str | None  # TopbarMixin's
+    _prepare_outcome: Callable[[str | None], None]
 
     def _collections(self) -> QuietCollections:
         """Garbage collection paused from an outcome's save to the next account drawn
@@ -165,3 +167,5 @@ class OutcomeMixin:
 
         self._hold_collections()
         self._work(job)
+        if inp.outcome != self._last_code:  # not made ahead (work_topbar.py): while it saves
+            self._prepare_outcome(inp.outcome)

@@ -10,7 +10,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from dunning.tui.messages import AccountLoaded
-from dunning.tui.widgets.account import AccountPane, Page
+from dunning.tui.widgets.account import AccountPane, Page, history_text
+from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
     from dunning.queue.account_view import AccountView
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 # start's own after-work is done (imports, holidays: start -> first account drawn)
 STAGE_DELAY = 0.05
 STAGE_DELAY_FIRST = 1.0
+WIDE_HISTORY = 40  # the entries of the wide screen's history column
 
 
 class StageMixin:
@@ -38,6 +40,8 @@ class StageMixin:
     # the account most likely next, its lines made ahead, and the minute they were made
     # for (the call line shows the customer's clock)
     _staged: tuple[AccountView, Page, datetime] | None
+    _last_code: str | None  # TopbarMixin's
+    _prepare_outcome: Callable[[str | None], None]
 
     # the id of the last guess (peek_next), and whether the guess before the last outcome
     # was the account the outcome then claimed: lines are made ahead only while guesses
@@ -87,11 +91,15 @@ class StageMixin:
         if self.view is None or self.view.id != shown or self.busy or self.gone is not None:
             return  # another account came meanwhile, or an outcome is on its way
         self._guessed = nxt.id
-        if not self._guess_right:
-            return  # the last guess missed: no lines made for this one
-        now = self._now()
-        pane = self.query_one("#account", AccountPane)
-        self._staged = (nxt, pane.stage(nxt, self.session.collector, now), _minute(now))
+        if self._guess_right:  # else (the last guess missed): no lines made for this one
+            now = self._now()
+            pane = self.query_one("#account", AccountPane)
+            me = self.session.collector
+            self._staged = (nxt, pane.stage(nxt, me, now), _minute(now))
+            if not pane.history_inline_shown:  # a wide screen: the history column's too
+                wide = history_text(nxt.timeline, me, nxt.currency, limit=WIDE_HISTORY)
+                self.query_one("#history-wide", Shown).prepare(wide)
+        self._prepare_outcome(self._last_code)  # the status line and top bar (work_topbar)
 
 
 def _minute(now: datetime) -> datetime:

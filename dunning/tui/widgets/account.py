@@ -16,12 +16,12 @@ from datetime import datetime
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual._styles_cache import StylesCache
 from textual.binding import Binding
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
-from textual.scrollbar import ScrollBar
 from textual.strip import Strip
 from textual.style import Style
 from textual.visual import Visual, visualize
@@ -72,6 +72,9 @@ class Page:
         self.strips: dict[str, list[Strip]] = {}
         # what the lines were placed for: (text width, style, history inline shown)
         self.built_for: tuple[int, Style, bool] | None = None
+        # the pane's first screen as a frame draws it (padding, background, filters), made
+        # ahead with the page (AccountPane.stage), and what it was made for
+        self.finished: tuple[tuple[object, ...], list[Strip]] | None = None
 
     def take_history(self) -> None:
         if self.history is not None:
@@ -111,6 +114,7 @@ class AccountPane(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._page = Page()
         self.swaps = 0  # accounts shown from lines made ahead (tests, benchmarks)
+        self.copied = 0  # frames that copied the first screen made ahead (Page.finished)
         # called once the next frame this pane is drawn in has been written (the screen
         # resumes garbage collection then: tui/quiet_gc.py)
         self.after_frame: list[Callable[[], object]] = []
@@ -119,7 +123,7 @@ class AccountPane(ScrollView, can_focus=True):
         translate_bindings(self)
 
     @property
-    def vertical_scrollbar(self) -> ScrollBar:
+    def vertical_scrollbar(self) -> PaneScrollBar:
         """Textual's own (Widget.vertical_scrollbar), of a class that keeps its lines per
         geometry (tui/widgets/pane_scrollbar.py): an outcome changes the account's length,
         and the bar was drawn again every key (2-3 ms of the main thread's CPU a key)."""
@@ -204,6 +208,7 @@ class AccountPane(ScrollView, can_focus=True):
             top += self._height(text, width) + 1
         page.names, page.starts, page.total = names, starts, top
         page.strips = {}
+        page.finished = None
         page.built_for = key
 
     @staticmethod
@@ -253,11 +258,70 @@ class AccountPane(ScrollView, can_focus=True):
             for call in self.after_frame:
                 self.call_later(call)
             self.after_frame.clear()
+        finished = self._page.finished
+        if finished is not None and self.scroll_offset.y == 0 and finished[0] == self._finish_key():
+            lines = finished[1][crop.y : crop.bottom]  # made ahead (stage): copied
+            self.copied += 1
+            if crop.column_span != (0, self.region.width):
+                lines = [strip.crop(*crop.column_span) for strip in lines]
+            return lines
         return super().render_lines(crop)
 
+    def _finish_key(self) -> tuple[object, ...] | None:
+        """What a frame's styling of the pane's lines reads (Textual's StylesCache, called
+        by Widget.render_lines): lines made for the same are drawn as they are."""
+        if self._border_title is not None or self._border_subtitle is not None:
+            return None
+        app = self.app
+        return (
+            self.region.size,
+            self.content_region.size,
+            self.styles.padding,
+            self.background_colors,
+            self.opacity,
+            tuple(id(f) for f in self.get_line_filters()),
+            id(app.ansi_theme),
+            app.native_ansi_color,
+            app.theme,
+            self.visual_style,
+            self.history_inline_shown,
+        )
+
+    def _finish(self, page: Page) -> None:
+        """The first screen of ``page`` as a frame draws it at the top (no scroll), made
+        with Textual's own styling (a StylesCache of its own), so that the frame after an
+        outcome key copies the lines instead of styling them (issue 8)."""
+        key = self._finish_key()
+        if key is None or page.built_for is None:
+            return
+        size = self.region.size
+        base_background, background = self.background_colors
+        app = self.app
+        lines = StylesCache().render(
+            self.styles,
+            size,
+            base_background,
+            background,
+            lambda y: self._line(page, y),
+            self.get_line_filters(),
+            None,
+            None,
+            content_size=self.content_region.size,
+            padding=self.styles.padding,
+            crop=size.region,
+            opacity=self.opacity,
+            ansi_theme=app.ansi_theme,
+            native_ansi=app.native_ansi_color,
+        )
+        console = app.console
+        for line in lines:  # its terminal sequences too (kept on the Strip by Textual)
+            line.render(console)
+        page.finished = (key, lines)
+
     def render_line(self, y: int) -> Strip:
-        page = self._page
-        n = self.scroll_offset.y + y
+        return self._line(self._page, self.scroll_offset.y + y)
+
+    def _line(self, page: Page, n: int) -> Strip:
         k = bisect_right(page.starts, n) - 1
         if k < 0:
             return Strip([], 0)
@@ -295,6 +359,9 @@ class AccountPane(ScrollView, can_focus=True):
                 if top >= height:
                     break
                 self._part_strips(page, name)
+            self._finish(page)
+            if page.total > height and self.show_vertical_scrollbar:
+                self.vertical_scrollbar.make_ahead(page.total)
         return page
 
     def show(
@@ -321,4 +388,5 @@ class AccountPane(ScrollView, can_focus=True):
             return
         self._page.texts["call"] = text
         self._page.built_for = None  # placed again: the call may take more lines
+        self._page.finished = None
         self._redraw()

@@ -9,7 +9,9 @@ previous one, Home the first page, End the last. ``]`` / ``[`` turn a whole page
 ``fetch(where, cursor)``: ``where`` is "first", "after", "before" or "last", ``cursor``
 the key of the row to read from (the page's last or first); it returns a page object with
 ``rows``, ``more_after``, ``more_before``, ``first`` and ``last`` (queue/account_list.py
-``Page``). ``render(row)`` gives a row's cells; ``row_key(row)`` its identity.
+``Page``). ``reread()`` reads the page shown again from where it was read (after a
+decision on one of its rows: the cursor stays on its row number). ``render(row)`` gives a
+row's cells; ``row_key(row)`` its identity.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class PagedList(DataTable):  # type: ignore[type-arg]
         self.start = 0  # the page's first row's position in the list (0-based), if known
         self.known = True  # start is known (not after End)
         self.busy = False
+        self.came: tuple[str, object] = ("first", None)  # how the page shown was read
 
     @property
     def rows_shown(self) -> Sequence[Any]:
@@ -84,9 +87,11 @@ class PagedList(DataTable):  # type: ignore[type-arg]
             return None
         return rows[self.cursor_row]
 
-    def load(self, where: str = "first", cursor: object = None, *, at: str = "top") -> None:
+    def load(
+        self, where: str = "first", cursor: object = None, *, at: str = "top", again: bool = False
+    ) -> None:
         """Read a page in a worker and show it; ``at``: where the cursor lands (top,
-        bottom, or "keep" the row it was on)."""
+        bottom, or "keep" the row it was on); ``again``: the page shown, read again."""
         if self.busy:
             return
         self.busy = True
@@ -98,7 +103,7 @@ class PagedList(DataTable):  # type: ignore[type-arg]
             except Exception as exc:  # noqa: BLE001 - shown, never a crash
                 self.app.call_from_thread(self._failed, where, str(exc))
                 return
-            self.app.call_from_thread(self._show, page, where, at)
+            self.app.call_from_thread(self._show, page, where, at, cursor, again)
 
         self.run_worker(job, thread=True, group="paged-list", exit_on_error=False)
 
@@ -106,12 +111,21 @@ class PagedList(DataTable):  # type: ignore[type-arg]
         self.busy = False
         self.post_message(self.Loaded(self, where, message))
 
-    def _show(self, page: PageLike, where: str, at: str) -> None:
+    def _show(
+        self, page: PageLike, where: str, at: str, cursor: object = None, again: bool = False
+    ) -> None:
         self.busy = False
         old = self.page
+        if again and not page.rows and where != "first":
+            self.load("last", at="bottom")  # its rows are all gone: the one before it
+            return
         if where != "first" and not page.rows and old is not None:
             return  # nothing that way (the list changed): stay
-        if where == "first":
+        self.came = (where, cursor)
+        if again:
+            if where == "last" and not page.more_before:
+                self.start, self.known = 0, True
+        elif where == "first":
             self.start, self.known = 0, True
         elif where == "last":
             self.known = False
@@ -139,6 +153,13 @@ class PagedList(DataTable):  # type: ignore[type-arg]
     def reload(self) -> None:
         """The same list from the top (a new filter or sort, or after a change)."""
         self.load("first")
+
+    def reread(self) -> None:
+        """The page shown read again from where it was read (after a row of it changed or
+        left the list), the cursor kept on its row number; when none of its rows is left,
+        the page before it."""
+        where, cursor = self.came
+        self.load(where, cursor, at="keep", again=True)
 
     def action_down(self) -> None:
         page = self.page

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from textual._styles_cache import StylesCache
 from textual.geometry import Region
 from textual.scrollbar import ScrollBar
 from textual.strip import Strip
+from textual.visual import Visual, visualize
 
 KEEP = 64  # geometries kept (a line of 1-2 cells each: a few KB)
 
@@ -24,6 +26,7 @@ class PaneScrollBar(ScrollBar):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._kept: OrderedDict[tuple[object, ...], list[Strip]] = OrderedDict()
         self.reused = 0  # frames drawn from kept lines (tests, benchmarks)
+        self.made_ahead = 0  # geometries made ahead (make_ahead)
 
     def _key(self) -> tuple[object, ...]:
         """Everything ScrollBar.render and the styling of its lines read."""
@@ -55,6 +58,54 @@ class PaneScrollBar(ScrollBar):
             tuple(id(f) for f in self.get_line_filters()),
         )
 
+    def make_ahead(self, virtual_height: int) -> None:
+        """The lines the bar will draw once the pane shows, from its top, an account of
+        ``virtual_height`` lines: made now (while the collector reads the account before
+        it) when not kept, with Textual's own rendering and styling, apart from the bar's
+        caches; the frame after the outcome key then copies them (issue 8)."""
+        width, height = self.size
+        if not width or not height or not self.display:
+            return
+        before = (self.window_virtual_size, self.position)
+        # what the pane's scroll update sets on show (nothing redrawn: set_reactive)
+        self.set_reactive(ScrollBar.window_virtual_size, virtual_height)
+        self.set_reactive(ScrollBar.position, 0)
+        try:
+            key = self._key()
+            if key in self._kept:
+                return
+            style = self.visual_style
+            strips = Visual.to_strips(self, visualize(self, self.render()), width, height, style)
+            blank = Strip.blank(width, style.rich_style)
+            base_background, background = self.background_colors
+            app = self.app
+            lines = StylesCache().render(
+                self.styles,
+                self.region.size,
+                base_background,
+                background,
+                lambda y: strips[y] if y < len(strips) else blank,
+                self.get_line_filters(),
+                None,
+                None,
+                content_size=self.content_region.size,
+                padding=self.styles.padding,
+                crop=self.size.region,
+                opacity=self.opacity,
+                ansi_theme=app.ansi_theme,
+                native_ansi=app.native_ansi_color,
+            )
+            self._keep(key, lines)
+            self.made_ahead += 1
+        finally:
+            self.set_reactive(ScrollBar.window_virtual_size, before[0])
+            self.set_reactive(ScrollBar.position, before[1])
+
+    def _keep(self, key: tuple[object, ...], lines: list[Strip]) -> None:
+        self._kept[key] = lines
+        if len(self._kept) > KEEP:
+            self._kept.popitem(last=False)
+
     def render_lines(self, crop: Region) -> list[Strip]:
         width, height = self.size
         if not width or not height:
@@ -63,9 +114,7 @@ class PaneScrollBar(ScrollBar):
         lines = self._kept.get(key)
         if lines is None:
             lines = super().render_lines(self.size.region)
-            self._kept[key] = lines
-            if len(self._kept) > KEEP:
-                self._kept.popitem(last=False)
+            self._keep(key, lines)
         else:
             self._kept.move_to_end(key)
             self.reused += 1

@@ -11,6 +11,10 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Visual, visualize
+from textual.widget import _RenderCache
 from textual.widgets import Label, Static
 
 from dunning.tui import fmt
@@ -35,6 +39,55 @@ class Shown(Static):
     def __init__(self, content: Any = "", **kwargs: Any) -> None:
         kwargs["markup"] = False
         super().__init__(fmt.safe(content), **kwargs)  # type: ignore[arg-type]
+        # lines made ahead (prepare): the text, the size and style they were made for
+        self._prepared: tuple[Text, tuple[Size, Style], list[Strip], int] | None = None
+        self.copied = 0  # renders that copied lines made ahead (tests, benchmarks)
+
+    def prepare(self, content: Any) -> None:
+        """Make now the lines of ``content``, for an update expected soon with exactly that
+        text at this size (the status line's "Saved" while the outcome is being saved):
+        that update's frame copies them instead of wrapping and styling the text between
+        the key and the frame (issue 8). Any other update draws as always."""
+        content = fmt.safe(content)
+        if not isinstance(content, Text) or not self.is_mounted:
+            return
+        size = self.size
+        if size.width <= 0:
+            return
+        visual = visualize(self, content, markup=False)
+        height = visual.get_height(self.styles, size.width)  # what the update measures
+        styles = self.styles
+        if styles.height is not None and styles.height.is_auto and not self._bounded():
+            size = Size(size.width, height)  # the height the update's layout will give it
+        if size.height <= 0:
+            return
+        style = self.visual_style
+        strips = Visual.to_strips(self, visual, size.width, size.height, style)
+        self._prepared = (content.copy(), (size, style), strips, height)
+
+    def _bounded(self) -> bool:
+        """A height between bounds (the status line: 3 to 8 lines)."""
+        return self.styles.min_height is not None or self.styles.max_height is not None
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._prepared = None  # made with the styles before (wrap, alignment, colours)
+
+    def _render_content(self) -> None:
+        """Widget._render_content, with the lines made ahead when they fit (prepare)."""
+        prepared = self._prepared
+        if prepared is not None:
+            text, made_for, strips, _height = prepared
+            if (
+                made_for == (self.size, self.visual_style)
+                and self.text_selection is None
+                and _same(text, self.content)
+            ):
+                self._render_cache = _RenderCache(self.size, strips)
+                self._dirty_regions.clear()
+                self.copied += 1
+                return
+        super()._render_content()
 
     def update(self, content: Any = "", *, layout: bool = True) -> None:
         content = fmt.safe(content)
@@ -52,6 +105,14 @@ class Shown(Static):
         """Textual's measure wraps the whole text (and its render wraps it again); when no
         line is wider than ``width`` (most of an account), the height is its line count."""
         content = self.content
+        prepared = self._prepared
+        if (
+            prepared is not None
+            and prepared[1][0].width == width
+            and self._content_height_cache[0] != width
+            and _same(prepared[0], content)
+        ):
+            self._content_height_cache = (width, prepared[3])
         if (
             width > 0
             and isinstance(content, Text)
