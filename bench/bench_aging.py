@@ -17,6 +17,9 @@ measured the same way in the same run:
 - the aging snapshot (dunning/db/aging_snapshot.py) is used when the database has one
   within a few days of ``--as-of``; ``--snapshot make`` builds or advances it first (the
   nightly refresh's work), ``--snapshot drop`` removes it (the scan of open invoices).
+  With a snapshot (made with the sums of m030), the past date by collector reads its base
+  from the stored sums (dunning/db/past_sums.py) whatever the date: ``--snapshot make``
+  once on a database built without one (bench_build.py's), then ``keep``.
 
     .venv/bin/python bench/bench_aging.py [--db PATH] [--repeat 2] [--xlsx]
         [--snapshot make|drop|keep]

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from dunning.db import past_sums
 from dunning.db.connection import write_tx
 from dunning.db.reports_parallel import BUCKET_SUMS
 
@@ -378,6 +379,7 @@ def advance(
         conn.execute(_INSERT.format(fresh=fresh), d)
         # the rows in the report's order (m019): the customers taken, moved or shifted
         aging_order.advance(conn, f"SELECT customer_id FROM {_TAKEN}", shifted)
+        past_sums.advance(conn, _TAKEN)  # and those whose collector changed (m030)
         if shifted is not None:
             conn.execute("DROP TABLE temp.aging_shift")
         conn.execute(f"DELETE FROM aging_dirty WHERE customer_id IN {_TAKEN}")
@@ -386,6 +388,8 @@ def advance(
             "UPDATE aging_snapshot_state SET as_of = ?, invoices_max = ?, payments_max = ?",
             (today.isoformat(), inv_max, pay_max),
         )
+    if not past_sums.ready(conn):  # built before m030, or its fill interrupted
+        past_sums.fill(conn)
     return "advanced"
 
 
@@ -413,15 +417,29 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
 
     d = bounds(today, "b")
     with write_tx(conn):
+        # the past date's sums do not depend on the date: complete, they take their dirty
+        # customers in and stay (m030); else they are filled after the snapshot
+        st, keep = state(conn), past_sums.ready(conn)
+        if st is not None and keep:
+            conn.execute(_TAKEN_DDL)
+            conn.execute("DELETE FROM temp.aging_taken")
+            conn.execute(
+                f"INSERT INTO temp.aging_taken {DIRTY_SQL}",
+                {"inv_max": st.invoices_max, "pay_max": st.payments_max},
+            )
+            past_sums.advance(conn, _TAKEN)
+            conn.execute("DROP TABLE temp.aging_taken")
+        else:
+            past_sums.clear(conn)
         conn.execute("DELETE FROM aging_snapshot_state")
         conn.execute("DELETE FROM aging_snapshot")
         conn.execute("DELETE FROM aging_dirty")
         aging_order.clear(conn)
         inv_max, pay_max = _maxima(conn)
         conn.execute(
-            "INSERT INTO aging_snapshot_state (id, as_of, invoices_max, payments_max, ready) "
-            "VALUES (1, ?, ?, ?, 0)",
-            (today.isoformat(), inv_max, pay_max),
+            "INSERT INTO aging_snapshot_state (id, as_of, invoices_max, payments_max, ready, "
+            "past_ready) VALUES (1, ?, ?, ?, 0, ?)",
+            (today.isoformat(), inv_max, pay_max, int(st is not None and keep)),
         )
     lo, hi = conn.execute(
         "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
@@ -439,3 +457,5 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
         aging_order.fill(conn)
     with write_tx(conn):
         conn.execute("UPDATE aging_snapshot_state SET ready = 1")
+    if not past_sums.ready(conn):
+        past_sums.fill(conn)  # the past date's sums by collector (m030)

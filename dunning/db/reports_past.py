@@ -41,7 +41,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from dunning.db import aging_snapshot, past_collector
+from dunning.db import aging_snapshot, past_collector, past_sums
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
 
@@ -260,8 +260,9 @@ def customer_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, dict[str, A
 def collector_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples | None:
     """The by-collector aggregate of the whole ledger on ``params["as_of"]`` when the
     date is late enough for ``DELTA_SQL``; else None. Within a few days of the aging
-    snapshot, DELTA_COLLECTOR_SQL on the snapshot; farther, the base and the correction
-    of past_collector.py (no per-customer rows)."""
+    snapshot, DELTA_COLLECTOR_SQL on the snapshot; farther, the base read from the stored
+    sums (past_sums.py) when they are complete, else computed from the invoices
+    (past_collector.py), and the correction (no per-customer rows)."""
     with reader(conn) as rc:
         if not use_delta(rc, params["as_of"]):
             return None
@@ -271,6 +272,9 @@ def collector_groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Tuples
                 cur = rc.cursor()
                 cur.row_factory = None
                 return cur.execute(sql, params | extra).fetchall()
+            parts = past_sums.groups(rc, params)  # the stored sums (m030), when complete
+            if parts is not None:
+                return past_collector.merged(parts)
         return past_collector.groups(rc, params)[0]
 
 

@@ -56,3 +56,15 @@ def m037_aging_csv(db: sqlite_utils.Database) -> None:
     from dunning.db import aging_order
 
     aging_order.add_csv_plain(db.conn)
+
+
+# --- m030_past_sums (issue 8, round 8): open sums per collector, currency, issue and due
+# date, the base of a past date's aging by collector (db/past_sums.py), filled by the
+# refresh with the aging snapshot; triggers on queue record a collector change.
+
+
+@migrations()
+def m030_past_sums(db: sqlite_utils.Database) -> None:
+    from dunning.db.past_sums import DDL
+
+    _each(db, DDL)

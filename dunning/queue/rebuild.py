@@ -93,7 +93,8 @@ def leftovers(conn: sqlite3.Connection) -> bool:
 
 def begin(conn: sqlite3.Connection, now_iso: str) -> list[str] | None:
     """Create the empty next table, the touched list and its triggers (dropping what a
-    killed refresh left); returns the SQL of the live queue's indexes, built at the swap.
+    killed refresh left); returns the SQL of the live queue's indexes and triggers, made
+    again at the swap.
     None, nothing done, while another refresh is building (this one updates in place)."""
     with write_tx(conn):
         if _building(conn, now_iso):
@@ -113,11 +114,14 @@ def begin(conn: sqlite3.Connection, now_iso: str) -> list[str] | None:
         conn.execute(f"CREATE TABLE {TOUCHED} (customer_id INTEGER PRIMARY KEY)")
         for name, body in TRIGGERS.items():
             conn.execute(f"CREATE TRIGGER {name} {body}")
-        return [
+        marks = ",".join("?" * len(TRIGGERS))
+        return [  # and the live queue's own triggers (m030's), which go with its table
             str(r[0])
             for r in conn.execute(
-                "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'queue' "
-                "AND sql IS NOT NULL ORDER BY name"
+                "SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+                f"AND tbl_name = 'queue' AND sql IS NOT NULL AND name NOT IN ({marks}) "
+                "ORDER BY type, name",
+                tuple(TRIGGERS),
             )
         ]
 
