@@ -14,7 +14,7 @@ from dunning.queue import account_list, list_merge
 from dunning.queue.collectors import get_collector
 from dunning.queue.refresh_rows import COLUMNS, update_sql
 
-LISTS = {"queue_list_balance", "queue_by_due", "queue_by_contact"}
+LISTS = {"queue_list_balance", "queue_by_balance", "queue_by_due", "queue_by_contact"}
 
 
 def written_indexes(conn: sqlite3.Connection, sql: str) -> set[str]:
@@ -45,12 +45,16 @@ def test_a_move_and_a_nights_state_change_rewrite_no_list_but_balance(conn) -> N
     assert not written_indexes(conn, state_only) & LISTS
     # what every column changing rewrites: the lists whose keys change
     everything = update_sql((1 << len(COLUMNS)) - 1)
-    assert written_indexes(conn, everything) & LISTS == {"queue_list_balance", "queue_by_due"}
+    assert written_indexes(conn, everything) & LISTS == {
+        "queue_list_balance",
+        "queue_by_balance",
+        "queue_by_due",
+    }
 
 
 @pytest.mark.parametrize("sort", ["balance", "due", "contact"])
 @pytest.mark.parametrize("desc", [False, True])
-@pytest.mark.parametrize("text", ["collector=alice", "collector=alice state=review",
+@pytest.mark.parametrize("text", ["", "collector=alice", "collector=alice state=review",
                                   "state=review", "collector=alice,none"])  # fmt: skip
 def test_every_path_of_a_list_gives_the_same_pages(
     conn, clock, settings, ledger, monkeypatch, sort, desc, text

@@ -233,10 +233,11 @@ def _balance(term: Term) -> tuple[str, list[object]]:
     default = _minor(amount, 2, op)
     params.append(default)
     case = f"CASE c.currency {' '.join(whens)} ELSE ? END"
-    # NULL (an amount the currency cannot hold, with =) matches nothing; != everything
+    # NULL (an amount the currency cannot hold, with =) matches nothing; != everything;
+    # +: never through queue_by_balance (as _bucket_range's +q.oldest_due)
     if op == "!=":
-        return f"q.open_minor IS NOT ({case})", params
-    return f"q.open_minor {op} ({case})", params
+        return f"+q.open_minor IS NOT ({case})", params
+    return f"+q.open_minor {op} ({case})", params
 
 
 def _contact(term: Term, now: datetime) -> tuple[str, list[object]]:

@@ -1,10 +1,11 @@
 """A page of a list sorted by a queue column (balance, oldest due, last contact), read as a
-merge of ordered ranges (db/list_schema.py, m031): by balance, one range per collector
-(``(collector, key, id)``); by oldest due or last contact, one range over every account
-(``(key, id)``); or, whatever the sort, when the accounts the filter names by collector
-(collector=, a lead's team) and state (state=) are few (``_few``: at most ~50,000 at 1M),
-one range of the worklist index per collector, ``(collector, state, ...)`` carrying the
-three keys: read without the table, sorted by SQLite (a LIMIT keeps only the window).
+merge of ordered ranges (db/list_schema.py, m031): the sort key's index over every
+account, one range (``(key, id)``); by balance, for a list naming collectors (or a lead's
+team), one range per collector (``(collector, key, id)``); or, whatever the sort, when
+the accounts the filter names by collector (collector=, a lead's team) and state
+(state=) are few (``_few``: at most ~50,000 at 1M), one range of the worklist index per
+collector, ``(collector, state, ...)`` carrying the three keys: read without the table,
+sorted by SQLite (a LIMIT keeps only the window).
 
 Each range is read in windows, the filter checked on the window's rows by primary key,
 and the windows grow (x2) while a range yields nothing. A row is on the page once every
@@ -117,10 +118,9 @@ def page(
         cond = "collector_id IS ?" + (f" AND state IN ({marks})" if states else "")
         ranges = [_Range("queue_worklist", cond, [s, *states], groups, cursor, want)
                   for s in segments]  # fmt: skip
-    elif by_collector:
-        every = [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors"))]
-        ranges = [_Range(index, "collector_id IS ?", [s], groups, cursor, want)
-                  for s in (every if segments is None else segments)]  # fmt: skip
+    elif by_collector and segments is not None:
+        ranges = [_Range(by_collector, "collector_id IS ?", [s], groups, cursor, want)
+                  for s in segments]  # fmt: skip
     else:
         ranges = [_Range(index, "1", [], groups, cursor, want)]
     for r in ranges:
