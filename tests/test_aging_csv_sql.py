@@ -1,11 +1,11 @@
 """Today's aging CSV with its plain rows' lines made by SQLite (dunning/db/aging_csv.py,
-m037_aging_csv): the same bytes as the slow reference and as the Python path (main's:
+m035_aging_csv): the same bytes as the slow reference and as the Python path (main's:
 DUNNING_AGING_SQL_CSV=0), through the CLI, in one process (a small ledger, or the second
 process refused) and two, with hostile names (quotes, commas, formula starts, controls, a
 NUL, line breaks, accents, wide and combining characters), hostile collector names, four
 currencies (0, 2 and 3 digits), amounts between -1 and 0, beyond 2**53, a dirty customer
 and a renamed one; SQLite writes the plain rows (Python never sees them); the flag is kept
-by the snapshot's build, its advance and m037_aging_csv."""
+by the snapshot's build, its advance and m035_aging_csv."""
 
 from __future__ import annotations
 
@@ -170,11 +170,11 @@ def test_the_flag_is_kept_by_the_build_the_advance_and_the_migration(
         conn.execute("UPDATE customers SET name = 'Gagné' WHERE id = ?", (ids[0],))
     assert aging_snapshot.advance(conn, TODAY + timedelta(days=1), min_invoices=0) == "advanced"
     assert flags()[ids[0]] == 1 and flags()[ids[1]] == 0
-    # m037_aging_csv on a database whose table was filled before it: every row's flag
+    # m035_aging_csv on a database whose table was filled before it: every row's flag
     with write_tx(conn):
-        conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE name = 'm037_aging_csv'")
+        conn.execute(f"DELETE FROM {MIGRATIONS_TABLE} WHERE name = 'm035_aging_csv'")
         conn.execute("ALTER TABLE aging_order DROP COLUMN csv_plain")
-    assert migrate(conn) == ["m037_aging_csv"]
+    assert migrate(conn) == ["m035_aging_csv"]
     assert set(flags().values()) == {0, 1}
 
 

@@ -1,5 +1,5 @@
 """Today's aging by customer as CSV with each plain row's whole line made by SQLite (issue
-8, aging eighth round; migration m037_aging_csv): Python writes only the few other rows.
+8, aging eighth round; migration m035_aging_csv): Python writes only the few other rows.
 
 A row of ``aging_order`` whose reference and name the CSV writes as they are
 (``aging_order.csv_plain``, checked once when the row is written: no quote, no formula
@@ -113,7 +113,7 @@ def statement(
 ) -> tuple[str, dict[str, Any]] | None:
     """Today's statement of the CSV's lines (``csv_cols``) over aging_order, the whole
     report (aging_split.half_sql makes a half of it), or None: no csv_plain flags (before
-    m037_aging_csv), DUNNING_AGING_SQL_CSV=0, not over aging_order or a shifted date.
+    m035_aging_csv), DUNNING_AGING_SQL_CSV=0, not over aging_order or a shifted date.
     Read in the transaction that runs it; only the line comes back (as
     aging_lines.table_statement)."""
     if os.environ.get("DUNNING_AGING_SQL_CSV") == "0" or not aging_order.has_csv_plain(conn):

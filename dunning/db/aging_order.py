@@ -109,7 +109,7 @@ def _register(conn: sqlite3.Connection) -> str:
     return f"{PLAIN_FN}({{ref}}, {{name}})"
 
 
-# m037_aging_csv: whether the CSV writes a row's reference and name as they are (no quote
+# m035_aging_csv: whether the CSV writes a row's reference and name as they are (no quote
 # csv.writer would add, no formula start csvsafe would neutralize) and they are printable
 # (no NUL, no line break: aging_csv's SQLite line), so SQLite can write its whole CSV
 # line (dunning/db/aging_csv.py); 0: Python writes it
@@ -134,12 +134,12 @@ _STARTS = frozenset(_TRIGGERS)
 
 
 def has_csv_plain(conn: sqlite3.Connection) -> bool:
-    """Whether aging_order has the ``csv_plain`` column (m037_aging_csv)."""
+    """Whether aging_order has the ``csv_plain`` column (m035_aging_csv)."""
     return any(r[1] == "csv_plain" for r in conn.execute("PRAGMA table_info(aging_order)"))
 
 
 def add_csv_plain(conn: sqlite3.Connection) -> None:
-    """m037_aging_csv: the column, and every row's flag from its cells."""
+    """m035_aging_csv: the column, and every row's flag from its cells."""
     conn.execute(CSV_DDL)
     conn.create_function(CSV_FN, 2, csv_plain, deterministic=True)
     conn.execute(f"UPDATE aging_order SET csv_plain = {CSV_FN}(external_ref, name)")

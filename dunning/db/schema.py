@@ -396,8 +396,6 @@ def m021_aging_widths(db: sqlite_utils.Database) -> None:
 
 # --- m022 (issue 8, round 4): the queue row's standing (queue/standing.py: class, key, the
 # day the class changes), ordered by the worklist index; stored priority no longer read.
-
-
 @migrations()
 def m022_refresh(db: sqlite_utils.Database) -> None:
     from dunning.queue.config import Settings
@@ -487,9 +485,7 @@ def m028_places(db: sqlite_utils.Database) -> None:
     phone_places.fill_missing(db.conn)
 
 
-# --- m029_lists: the account lists' keyset indexes (issue 9 item 2; db/list_schema.py).
-
-
+# --- m029_lists: the account lists' indexes (issue 9, item 2; dunning/db/list_schema.py)
 @migrations()
 def m029_lists(db: sqlite_utils.Database) -> None:
     from dunning.db.list_schema import DDL
@@ -497,4 +493,4 @@ def m029_lists(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-from dunning.db import schema_later  # noqa: E402, F401 - m034 on: registered there
+from dunning.db import schema_later  # noqa: E402, F401 - m030 on: registered there

@@ -11,6 +11,30 @@ if TYPE_CHECKING:
     import sqlite_utils
 
 
+# --- m030_past_sums (issue 8, round 8): open sums per collector, currency, issue and due
+# date, the base of a past date's aging by collector (db/past_sums.py), filled by the
+# refresh with the aging snapshot; triggers on queue record a collector change.
+
+
+@migrations()
+def m030_past_sums(db: sqlite_utils.Database) -> None:
+    from dunning.db.past_sums import DDL
+
+    _each(db, DDL)
+
+
+# --- m031_list_indexes (round 8, issues 8 and 9): the account lists' indexes without
+# collector_id nor state, the worklist carrying the lists' keys (db/list_schema.py): a
+# lead's move and a night's refresh of waiting accounts maintain no list index.
+
+
+@migrations()
+def m031_list_indexes(db: sqlite_utils.Database) -> None:
+    from dunning.db.list_schema import M031
+
+    _each(db, M031)
+
+
 # --- m032_review_disputes (issue 9, items 5 and 6): the review queue's and the open
 # disputes' partial indexes, in their lists' order (db/list_schema.py
 # ``REVIEW_DISPUTES_DDL``; queue/review_list.py, queue/disputes_list.py).
@@ -47,24 +71,12 @@ def m034_writeoffs(db: sqlite_utils.Database) -> None:
     _each(db, DDL)
 
 
-# --- m037_aging_csv (issue 8, round 8): aging_order.csv_plain, whether the CSV writes a row's
+# --- m035_aging_csv (issue 8, round 8): aging_order.csv_plain, whether the CSV writes a row's
 # reference and name as they are, so its CSV line is one printf (db/aging_csv.py).
 
 
 @migrations()
-def m037_aging_csv(db: sqlite_utils.Database) -> None:
+def m035_aging_csv(db: sqlite_utils.Database) -> None:
     from dunning.db import aging_order
 
     aging_order.add_csv_plain(db.conn)
-
-
-# --- m030_past_sums (issue 8, round 8): open sums per collector, currency, issue and due
-# date, the base of a past date's aging by collector (db/past_sums.py), filled by the
-# refresh with the aging snapshot; triggers on queue record a collector change.
-
-
-@migrations()
-def m030_past_sums(db: sqlite_utils.Database) -> None:
-    from dunning.db.past_sums import DDL
-
-    _each(db, DDL)

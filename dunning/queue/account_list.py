@@ -17,9 +17,9 @@ The ledger's currencies are read in a few seeks of ``customers_currency`` (m033)
 (Sorting by currency, then balance, was tried: a currency the filter matches nothing of
 costs a read of every range to find it empty: 29.5 s for ``lang=es bucket>=61`` at 1M.)
 
-No index of its own: every column it reads is on ``queue`` and ``customers`` rows
-written by the collector's claim and outcome; an index on them would be one more write
-per outcome on issue 8's hot path. What the lists cost at 1M is in bench/bench_lists.py.
+The sorts by a queue column read the indexes of db/list_schema.py (m031: the key and id,
+over every account; a rare state's in partial indexes), the others the customers'. What
+the lists cost at 1M is in bench/bench_lists.py.
 """
 
 from __future__ import annotations
@@ -175,15 +175,21 @@ def ledger_currencies(conn: sqlite3.Connection) -> tuple[str, ...]:
     return tuple(str(r[0]) for r in rows)
 
 
-def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None]:
-    """The collectors whose ranges a page reads (None: accounts assigned to nobody): those
-    the filter names (collector=), else every collector and nobody."""
+def segments(conn: sqlite3.Connection, lq: ListQuery) -> list[int | None] | None:
+    """The collectors whose worklist ranges a list sorted by a queue column may read
+    (None: accounts assigned to nobody; list_merge.py): those the filter names
+    (collector=), within the lead's team; the team (and nobody) when it names none; every
+    one when it names states alone; None when it names neither."""
     flt = lq.filter
     if flt is not None and (flt.collector_ids or flt.collector_none):
-        out = [*flt.collector_ids, *([None] if flt.collector_none else [])]
+        out: list[int | None] = [*flt.collector_ids, *([None] if flt.collector_none else [])]
+    elif lq.team is not None:
+        out = [None, *lq.team]
+    elif flt is not None and flt.states:
+        out = [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors"))]
     else:
-        out = [None, *(int(r[0]) for r in conn.execute("SELECT id FROM collectors ORDER BY id"))]
-    if lq.team is not None:  # a lead's team: the others' ranges are never read
+        return None
+    if lq.team is not None:  # a lead's team: the others' accounts are never read
         out = [s for s in out if s is None or s in lq.team]
     return out
 
@@ -251,7 +257,7 @@ def page_ids(
             groups = [True, False] if (sort.nulls == "first") != down else [False, True]
         if cursor is not None and sort.nulls:
             groups = groups[groups.index(cursor[0] is None) :]
-        if sort.ident == "q.customer_id":  # one range per collector, merged
+        if sort.ident == "q.customer_id":  # the key's index (list_merge.py)
             column = sort.key.removeprefix("q.")
             states = lq.filter.states if lq.filter is not None else ()
             rows = list_merge.page(conn, lq.where, list(lq.params), column,

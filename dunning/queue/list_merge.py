@@ -1,21 +1,37 @@
 """A page of a list sorted by a queue column (balance, oldest due, last contact), read as a
-merge of one ordered range per collector (the m029_lists indexes ``(collector, key, id)``).
+merge of ordered ranges (db/list_schema.py, m031): the sort key's index over every
+account, one range (``(key, id)``); by balance, for a list naming collectors (or a lead's
+team), one range per collector (``(collector, key, id)``); or, whatever the sort, when
+the accounts the filter names by collector (collector=, a lead's team) and state
+(state=) are few (``_few``: at most ~50,000 at 1M), one range of the worklist index per
+collector, ``(collector, state, ...)`` carrying the three keys: read without the table,
+sorted by SQLite (a LIMIT keeps only the window).
 
-Each collector's range is read in windows (the index alone: covering), the filter checked
-on the window's rows, and the windows grow (x2) while a range yields nothing: a collector
-with no account matching costs what the rows above the page's last key cost, as one
-global index would, and never a sort of all their accounts. A row is on the page once
-every other range has been read past it (or to its end): the merge is exact.
+Each range is read in windows, the filter checked on the window's rows by primary key,
+and the windows grow (x2) while a range yields nothing. A row is on the page once every
+other range has been read past it (or to its end): the merge is exact.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import sqlite3
 from dataclasses import dataclass, field
 
-# the window's rows by their ids (NOT INDEXED: the filter's own terms, collector= among
-# them, must not pick another index than the primary key here)
-FROM = "queue q NOT INDEXED JOIN customers c NOT INDEXED ON c.id = q.customer_id"
+from dunning.db.list_schema import INDEXES
+
+# the window's rows are checked by their ids (NOT INDEXED: the filter's own terms,
+# collector= among them, must not pick another index than the primary key there)
+_CUSTOMERS = re.compile(r"\bc\.")  # a filter that reads the customer's row (c.name, ...)
+
+
+def _from(where: str, queue: str) -> str:
+    """The rows a filter is checked on: the queue's alone when it reads no customer
+    column (collector=, state=, bucket>=: one row read per account, not two)."""
+    if _CUSTOMERS.search(where):
+        return f"{queue} JOIN customers c NOT INDEXED ON c.id = q.customer_id"
+    return queue
 
 
 class _Key:
@@ -62,7 +78,9 @@ class _Rev:
 
 @dataclass
 class _Range:
-    segment: int | None  # the collector (None: nobody)
+    index: str  # the index read (INDEXED BY)
+    cond: str  # the range's own terms: "collector_id IS ? AND state IN (...)", or "1"
+    args: list[object]
     groups: list[bool]  # NULL keys (True) / not NULL (False), in the order read
     cursor: tuple[object, int] | None  # in the current group: read after it
     window: int
@@ -76,7 +94,7 @@ def page(
     where: str,
     params: list[object],
     column: str,
-    segments: list[int | None],
+    segments: list[int | None] | None,
     groups: list[bool],
     cursor: tuple[object, int] | None,
     down: bool,
@@ -84,35 +102,29 @@ def page(
     states: tuple[str, ...] = (),
 ) -> list[tuple[int, object]]:
     """The first ``want`` (customer id, key) after ``cursor`` in the order read (``down``:
-    descending), of accounts matching ``where`` (SQL over q, c), in ``segments``.
-    ``states``: the filter's ``state=`` values: a collector with few accounts in them
-    (at most SMALL) has those read through the worklist index and sorted here, instead
-    of their whole range read (``state=review``: 1% of the accounts)."""
+    descending), of accounts matching ``where`` (SQL over q, c). ``segments``: the
+    collectors the filter names or the lead's team holds (None: nobody), None when it is
+    every collector; ``states``: the filter's ``state=`` values."""
     d = _Rev if down else (lambda v: v)
 
     def pos(gi: int, key: object, cid: int) -> tuple:
         return (gi, d(_Key(key)), d(cid))
 
-    ranges = [_Range(s, groups, cursor, want) for s in segments]
     found: list[tuple[tuple, int, object]] = []
-    start = pos(0, cursor[0], cursor[1]) if cursor is not None else None
+    index, by_collector = INDEXES[column]
+    # a collector's own balance range is exact already; in a state, it may be sparse
+    if segments is not None and (states or not by_collector) and _few(conn, segments, states, want):
+        marks = ",".join("?" * len(states))
+        cond = "collector_id IS ?" + (f" AND state IN ({marks})" if states else "")
+        ranges = [_Range("queue_worklist", cond, [s, *states], groups, cursor, want)
+                  for s in segments]  # fmt: skip
+    elif by_collector and segments is not None:
+        ranges = [_Range(by_collector, "collector_id IS ?", [s], groups, cursor, want)
+                  for s in segments]  # fmt: skip
+    else:
+        ranges = [_Range(index, "1", [], groups, cursor, want)]
     for r in ranges:
         r.frontier = (0,)
-        if states and _few(conn, r.segment, states):
-            r.done = True
-            marks = ",".join("?" * len(states))
-            for cid, key in conn.execute(
-                f"""SELECT q.customer_id, q.{column} FROM queue q INDEXED BY queue_worklist
-                    JOIN customers c ON c.id = q.customer_id
-                    WHERE q.collector_id IS ? AND q.state IN ({marks}) AND ({where})""",
-                [r.segment, *states, *params],
-            ):
-                null = key is None
-                if null not in groups:
-                    continue
-                p = pos(groups.index(null), key, int(cid))
-                if start is None or start < p:
-                    found.append((p, int(cid), key))
     while True:
         found.sort(key=lambda f: f[0])
         target = found[want - 1][0] if len(found) >= want else None
@@ -124,17 +136,27 @@ def page(
     return [(cid, key) for _p, cid, key in found[:want]]
 
 
-SMALL = 5_000
-
-
-def _few(conn: sqlite3.Connection, segment: int | None, states: tuple[str, ...]) -> bool:
+def _few(
+    conn: sqlite3.Connection, segments: list[int | None], states: tuple[str, ...], want: int
+) -> bool:
+    """Whether the accounts of ``segments`` in ``states`` (any, when empty) are few enough
+    to be read in their worklist ranges (each window a scan of them, ~0.2 us an entry)
+    rather than found in the index over every account (~want x total / n rows checked in
+    the table, 50-100x dearer each): n x n <= 25 x want x total (50,000 at 1M)."""
+    total = int(conn.execute("SELECT MAX(customer_id) FROM queue").fetchone()[0] or 0)
+    cap = max(1_000, math.isqrt(25 * want * total))
     marks = ",".join("?" * len(states))
-    n = conn.execute(
-        f"SELECT COUNT(*) FROM (SELECT 1 FROM queue INDEXED BY queue_worklist "
-        f"WHERE collector_id IS ? AND state IN ({marks}) LIMIT ?)",
-        [segment, *states, SMALL + 1],
-    ).fetchone()[0]
-    return int(n) <= SMALL
+    in_states = f" AND state IN ({marks})" if states else ""
+    n = 0
+    for seg in segments:
+        n += int(conn.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM queue INDEXED BY queue_worklist "
+            f"WHERE collector_id IS ?{in_states} LIMIT ?)",
+            [seg, *states, cap + 1 - n],
+        ).fetchone()[0])  # fmt: skip
+        if n > cap:
+            return False
+    return True
 
 
 def _read_window(
@@ -143,8 +165,8 @@ def _read_window(
 ) -> None:  # fmt: skip
     order, cmp = ("DESC", "<") if down else ("ASC", ">")
     null = r.groups[r.gi]
-    inner = f"SELECT customer_id, {column} AS k FROM queue WHERE collector_id IS ?"
-    args: list[object] = [r.segment]
+    inner = f"SELECT customer_id, {column} AS k FROM queue INDEXED BY {r.index} WHERE {r.cond}"
+    args: list[object] = list(r.args)
     if len(r.groups) > 1 or null:
         inner += f" AND {column} IS {'' if null else 'NOT '}NULL"
     if r.cursor is not None and null:
@@ -168,7 +190,8 @@ def _read_window(
             hits = {
                 int(h[0])
                 for h in conn.execute(
-                    f"SELECT q.customer_id FROM {FROM} WHERE q.customer_id IN ({marks}) "
+                    f"SELECT q.customer_id FROM {_from(where, 'queue q NOT INDEXED')} "
+                    f"WHERE q.customer_id IN ({marks}) "
                     f"AND ({where})",
                     [*ids, *params],
                 )
