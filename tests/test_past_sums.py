@@ -258,3 +258,49 @@ def test_a_snapshot_built_again_keeps_the_sums_and_takes_their_dirty_customers_i
     same_on_every_date(conn)
     monkeypatch.undo()
     rebuilt_equal(conn)
+
+
+def test_a_sum_beyond_64_bits_gives_the_sums_up_until_the_next_build(
+    conn: sqlite3.Connection, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two invoices of 2**62 minor units of one collector, issued and due on one day:
+    SQLite cannot sum them ("integer overflow"). The refresh still advances; the sums
+    are emptied and given up (not filled again at every refresh), and the report of a
+    past date computes its base from the invoices, as without them."""
+    build(conn, 46)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "built"
+    assert past_sums.ready(conn)
+    col = conn.execute("SELECT collector_id FROM queue WHERE collector_id IS NOT NULL "
+                       "GROUP BY 1 HAVING COUNT(*) > 1 LIMIT 1").fetchone()[0]  # fmt: skip
+    one, two = [r[0] for r in conn.execute(
+        "SELECT customer_id FROM queue WHERE collector_id = ? LIMIT 2", (col,))]  # fmt: skip
+    with write_tx(conn):
+        for n, cid in enumerate((one, two)):
+            conn.execute(
+                "INSERT INTO invoices (customer_id, number, issue_date, due_date, amount_minor,"
+                " open_minor, currency, status, disputed, created_at, updated_at) VALUES "
+                "(?, ?, '2026-09-01', '2026-10-01', ?, ?, 'USD', 'open', 0, 'x', 'x')",
+                (cid, f"HUGE-{n}", 2**62, 2**62),
+            )
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "advanced"
+    assert not past_sums.ready(conn) and not past_sums.wanted(conn)
+    assert tables(conn) == {"past_items": [], "past_sums": [], "past_rows": []}
+    day = TODAY - timedelta(days=20)
+    with aging_snapshot.read_tx(conn):
+        assert past_sums.groups(conn, _params(day)) is None  # the report scans the ledger
+    assert product_rows(conn, day, "collector") == reference_rows(conn, day, "collector")
+
+    def refused(conn: sqlite3.Connection) -> None:
+        raise AssertionError("filled again")
+
+    monkeypatch.setattr(past_sums, "fill", refused)
+    assert aging_snapshot.advance(conn, TODAY, min_invoices=0) == "advanced"
+    monkeypatch.undo()
+    # the huge invoices settled: the next build fills the sums again
+    with write_tx(conn):
+        conn.execute("UPDATE invoices SET open_minor = 0, status = 'paid' "
+                     "WHERE number LIKE 'HUGE-%'")  # fmt: skip
+    far = TODAY + timedelta(days=aging_snapshot.MAX_SHIFT_DAYS + 5)
+    assert aging_snapshot.advance(conn, far) == "built"
+    assert past_sums.ready(conn)
+    rebuilt_equal(conn)

@@ -388,7 +388,7 @@ def advance(
             "UPDATE aging_snapshot_state SET as_of = ?, invoices_max = ?, payments_max = ?",
             (today.isoformat(), inv_max, pay_max),
         )
-    if not past_sums.ready(conn):  # built before m030, or its fill interrupted
+    if past_sums.wanted(conn):  # built before m030, or its fill interrupted
         past_sums.fill(conn)
     return "advanced"
 
@@ -429,6 +429,7 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
             )
             past_sums.advance(conn, _TAKEN)
             conn.execute("DROP TABLE temp.aging_taken")
+            keep = past_sums.ready(conn)  # not when a sum went beyond 64 bits
         else:
             past_sums.clear(conn)
         conn.execute("DELETE FROM aging_snapshot_state")
@@ -457,5 +458,5 @@ def _build(conn: sqlite3.Connection, today: date) -> None:
         aging_order.fill(conn)
     with write_tx(conn):
         conn.execute("UPDATE aging_snapshot_state SET ready = 1")
-    if not past_sums.ready(conn):
+    if past_sums.wanted(conn):
         past_sums.fill(conn)  # the past date's sums by collector (m030)

@@ -130,20 +130,38 @@ def clear(conn: sqlite3.Connection) -> None:
         conn.execute(f"DELETE FROM {table}")
 
 
-def take(conn: sqlite3.Connection, ids: str, params: dict[str, Any] | None = None) -> None:
+GIVEN_UP = -1  # past_ready when a sum went beyond 64 bits: the report scans the ledger
+
+
+def take(conn: sqlite3.Connection, ids: str, params: dict[str, Any] | None = None) -> bool:
     """Make the items of the customers ``ids`` (an SQL condition on ``customer_id``:
     ``IN (SELECT ...)``, ``BETWEEN :lo AND :hi``) what the ledger holds now, and the
     sums with them: their old items off the sums, fresh items, added back. In the
-    caller's write transaction."""
+    caller's write transaction. False when a sum would go beyond 64 bits (SQLite refuses
+    it: "integer overflow"): then nothing is changed but the structure, emptied and given
+    up (:data:`GIVEN_UP`) until the snapshot is built again; the report computes the
+    base from the invoices, as without it."""
     p = params or {}
-    conn.execute(_TO_SUMS.format(ids=ids), p | {"s": -1})
-    conn.execute(_TO_ROWS.format(ids=ids), p | {"s": -1})
-    conn.execute(f"DELETE FROM past_items WHERE customer_id {ids}", p)
-    conn.execute(_FRESH_ITEMS.format(ids=ids), p)
-    conn.execute(_TO_SUMS.format(ids=ids), p | {"s": 1})
-    conn.execute(_TO_ROWS.format(ids=ids), p | {"s": 1})
+    conn.execute("SAVEPOINT past_take")
+    try:
+        conn.execute(_TO_SUMS.format(ids=ids), p | {"s": -1})
+        conn.execute(_TO_ROWS.format(ids=ids), p | {"s": -1})
+        conn.execute(f"DELETE FROM past_items WHERE customer_id {ids}", p)
+        conn.execute(_FRESH_ITEMS.format(ids=ids), p)
+        conn.execute(_TO_SUMS.format(ids=ids), p | {"s": 1})
+        conn.execute(_TO_ROWS.format(ids=ids), p | {"s": 1})
+    except sqlite3.OperationalError as e:
+        if "overflow" not in str(e):
+            raise
+        conn.execute("ROLLBACK TO past_take")
+        conn.execute("RELEASE past_take")
+        clear(conn)
+        conn.execute("UPDATE aging_snapshot_state SET past_ready = ?", (GIVEN_UP,))
+        return False
+    conn.execute("RELEASE past_take")
     conn.execute("DELETE FROM past_sums WHERE pos = 0 AND cr = 0 AND dp = 0")
     conn.execute("DELETE FROM past_rows WHERE n = 0")
+    return True
 
 
 def advance(conn: sqlite3.Connection, taken: str) -> None:
@@ -152,8 +170,8 @@ def advance(conn: sqlite3.Connection, taken: str) -> None:
     conn.execute(
         "INSERT OR IGNORE INTO temp.aging_taken SELECT customer_id FROM past_moved"
     )  # fmt: skip
-    take(conn, f"IN {taken}")
-    conn.execute(f"DELETE FROM past_moved WHERE customer_id IN {taken}")
+    if take(conn, f"IN {taken}"):
+        conn.execute(f"DELETE FROM past_moved WHERE customer_id IN {taken}")
 
 
 def fill(conn: sqlite3.Connection) -> None:
@@ -166,10 +184,13 @@ def fill(conn: sqlite3.Connection) -> None:
     start = lo or 0
     while lo is not None and start <= hi:
         with write_tx(conn):
-            take(conn, "BETWEEN :lo AND :hi", {"lo": start, "hi": start + FILL_CHUNK - 1})
+            if not take(
+                conn, "BETWEEN :lo AND :hi", {"lo": start, "hi": start + FILL_CHUNK - 1}
+            ):
+                return  # given up
         start += FILL_CHUNK
     with write_tx(conn):
-        conn.execute("UPDATE aging_snapshot_state SET past_ready = 1")
+        conn.execute("UPDATE aging_snapshot_state SET past_ready = 1 WHERE past_ready = 0")
 
 
 def ready(conn: sqlite3.Connection) -> bool:
@@ -180,7 +201,16 @@ def ready(conn: sqlite3.Connection) -> bool:
         ).fetchone()
     except sqlite3.OperationalError:  # a database before m030 (read-only, not migrated)
         return False
-    return bool(row and row[0])
+    return bool(row and row[0] == 1)
+
+
+def wanted(conn: sqlite3.Connection) -> bool:
+    """Whether the structure is to be filled: neither complete nor given up."""
+    try:
+        row = conn.execute("SELECT past_ready FROM aging_snapshot_state WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # a database before m030 (read-only, not migrated)
+        return False
+    return bool(row and row[0] == 0)
 
 
 _DIRTY = """x AS MATERIALIZED (
