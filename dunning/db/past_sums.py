@@ -184,9 +184,7 @@ def fill(conn: sqlite3.Connection) -> None:
     start = lo or 0
     while lo is not None and start <= hi:
         with write_tx(conn):
-            if not take(
-                conn, "BETWEEN :lo AND :hi", {"lo": start, "hi": start + FILL_CHUNK - 1}
-            ):
+            if not take(conn, "BETWEEN :lo AND :hi", {"lo": start, "hi": start + FILL_CHUNK - 1}):
                 return  # given up
         start += FILL_CHUNK
     with write_tx(conn):
