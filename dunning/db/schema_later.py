@@ -80,3 +80,14 @@ def m035_aging_csv(db: sqlite_utils.Database) -> None:
     from dunning.db import aging_order
 
     aging_order.add_csv_plain(db.conn)
+
+
+# --- m036_letters_sent (issue 10, item 3): the archive of every e-mail and letter sent,
+# with its rendered text, append-only (db/letters_schema.py; queue/sending.py writes it).
+
+
+@migrations()
+def m036_letters_sent(db: sqlite_utils.Database) -> None:
+    from dunning.db.letters_schema import DDL
+
+    _each(db, DDL)
