@@ -110,6 +110,12 @@ def _line(pdf: FPDF, text: str, *, size: float = 9, bold: bool = False, align: s
     pdf.ln(size * 0.5)
 
 
+def _para(pdf: FPDF, text: str, *, size: float = 9) -> None:
+    """A paragraph of the full width, left-aligned and wrapped."""
+    pdf.set_font(FAMILY, "", size)
+    pdf.multi_cell(pdf.epw, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+
 def _block(pdf: FPDF, text: str, *, size: float = 9, width: float | None = None) -> None:
     """Lines of configured text (an address, instructions), each wrapped, at most
     MAX_BLOCK_LINES of them."""
@@ -117,8 +123,14 @@ def _block(pdf: FPDF, text: str, *, size: float = 9, width: float | None = None)
     x = pdf.get_x()
     for line in text.splitlines()[:MAX_BLOCK_LINES]:
         pdf.set_x(x)
-        pdf.multi_cell(width or pdf.epw, size * 0.45, line[:MAX_TEXT] or " ")
-        pdf.set_x(x)
+        pdf.multi_cell(
+            width or pdf.epw,
+            size * 0.45,
+            line[:MAX_TEXT] or " ",
+            align="L",
+            new_x=XPos.LEFT,
+            new_y=YPos.NEXT,
+        )
 
 
 def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]) -> None:
@@ -161,10 +173,7 @@ def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]
     if place:
         _line(pdf, place)
     pdf.ln(4)
-    pdf.set_font(FAMILY, "", 9)
-    pdf.multi_cell(
-        pdf.epw, 4.5, words["intro"].format(date=_date_in(context["today"], "long", locale))
-    )
+    _para(pdf, words["intro"].format(date=_date_in(context["today"], "long", locale)))
     pdf.ln(3)
 
 
@@ -205,7 +214,8 @@ def _row(
     pdf.ln(ROW)
     if rule:
         pdf.set_draw_color(215, 215, 215)
-        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + pdf.epw, pdf.get_y())
+        width = sum(w for _, w, _ in cells)
+        pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
 
 
 def _summary(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]) -> None:
@@ -242,7 +252,7 @@ def _items_table(
     if not items and not context["unapplied"]:
         return
     widths = [(words[key], share * pdf.epw, align) for key, share, align in COLUMNS]
-    _heading(pdf, words["title"])
+    _heading(pdf, words["open_items"])
     _header_row(pdf, widths)
     rows = [_item_cells(i, locale, words) for i in items]
     rows += [
@@ -265,8 +275,7 @@ def _items_table(
         _row(pdf, [(words["more"].format(n=_number_in(more, locale)), pdf.epw, "L")], rule=False)
     if any(i["disputed"] for i in items):
         pdf.ln(1)
-        pdf.set_font(FAMILY, "", 7.5)
-        pdf.multi_cell(pdf.epw, 3.8, "* " + words["disputed_note"])
+        _para(pdf, "* " + words["disputed_note"], size=7.5)
     pdf.ln(4)
 
 
@@ -323,8 +332,7 @@ def _how_to_pay(pdf: FPDF, context: dict[str, Any], words: dict[str, str]) -> No
         _line(pdf, words["remit_to"].format(name=company["name"]), bold=True)
         _block(pdf, company["address"])
         pdf.ln(2)
-    pdf.set_font(FAMILY, "", 9)
-    pdf.multi_cell(pdf.epw, 4.5, words["quote_ref"].format(ref=customer["ref"]))
+    _para(pdf, words["quote_ref"].format(ref=customer["ref"]))
     contact = " · ".join(v for v in (company["phone"], company["email"]) if v)
     if contact:
-        pdf.multi_cell(pdf.epw, 4.5, words["questions"].format(contact=contact))
+        _para(pdf, words["questions"].format(contact=contact))
