@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_init,
         cli_rebalance,
         cli_review,
+        cli_statement,
         cli_templates,
         cli_work,
     )
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_board.register(sub)
     cli_templates.register(sub)
     cli_email.register(sub)
+    cli_statement.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser
