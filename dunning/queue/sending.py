@@ -147,20 +147,17 @@ def _sender(settings: Settings) -> tuple[str, str]:
 
 def _statement(
     conn: sqlite3.Connection, ref: str, as_of: date, settings: Settings, locale: str
-) -> Attachment | None:
-    """The statement PDF (dunning.letters.pdf, issue 10 item 2), None until it exists."""
+) -> Attachment:
+    """The statement PDF (dunning.letters.pdf, issue 10 item 2)."""
+    from dunning.letters.pdf import statement_pdf  # noqa: PLC0415 - fpdf2 only when attached
+
     try:
-        from dunning.letters.pdf import statement_pdf  # type: ignore[import-not-found]
-    except ImportError:  # TODO(q1): merged when "API: statement_pdf" lands
-        return None
-    made = statement_pdf(
-        conn,
-        ref,
-        as_of=as_of,
-        settings=settings.letters,
-        lang=language_of_locale(locale),
-        locale=locale,
-    )
+        made = statement_pdf(conn, ref, as_of=as_of, settings=settings.letters, locale=locale)
+    except (LookupError, ValueError, OSError) as exc:
+        raise SendRefused(
+            "statement_failed",
+            _("the statement PDF cannot be made: {error}").format(error=clean(str(exc))[0][:200]),
+        ) from None
     return Attachment(made.filename, made.data)
 
 
@@ -223,8 +220,7 @@ def render_message(
     attach = kind == "statement" if attach_statement is None else attach_statement
     attachments: tuple[Attachment, ...] = ()
     if attach:
-        pdf = _statement(conn, ext, as_of, settings, use_locale)
-        attachments = (pdf,) if pdf is not None else ()
+        attachments = (_statement(conn, ext, as_of, settings, use_locale),)
     name, sender = _sender(settings)
     message = None
     message_id = ""
