@@ -133,6 +133,9 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     ctx.authorize(conn, "letters.run", target="letters")
     settings = ctx.settings()
     out_dir = args.out if args.out is not None else (Path.cwd() if args.dry_run else None)
+    reconciled = 0 if args.dry_run else letter_run.reconcile_stopped(conn, ctx.clock)
+    if reconciled:
+        print(_("{n} levels recorded from letters a stopped run sent").format(n=reconciled))
     planned = letter_run.plan(conn, ctx.clock, settings, level=args.level, limit=args.limit)
     _print_counts(_("Letters due:"), planned)
     sys.stdout.flush()
@@ -152,8 +155,6 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     done = letter_run.run(
         conn, ctx.clock, settings, level=args.level, limit=args.limit, out_dir=out_dir
     )
-    if done.reconciled:
-        print(_("{n} levels recorded from letters a stopped run sent").format(n=done.reconciled))
     _print_counts(_("Sent:"), done)
     for line in done.failures:
         print("  " + line)

@@ -175,9 +175,7 @@ def run(
 
     counts = RunCounts()
     if not dry_run:
-        since = to_iso(clock.now() - timedelta(days=RECONCILE_DAYS))
-        with write_tx(conn):
-            counts.reconciled = reconcile(conn, since)
+        counts.reconciled = reconcile_stopped(conn, clock)
     left = limit
     ranges = chunks(conn, chunk)
     if customer_range is not None:
@@ -228,6 +226,14 @@ _RULES = frozenset(
         "holiday", "ontario_cap",
     }
 )  # fmt: skip
+
+
+def reconcile_stopped(conn: sqlite3.Connection, clock: Clock) -> int:
+    """The levels of the letters a stopped run sent in the past week, written from the
+    archive (``levels.reconcile``): the levels rows added."""
+    since = to_iso(clock.now() - timedelta(days=RECONCILE_DAYS))
+    with write_tx(conn):
+        return reconcile(conn, since)
 
 
 def _within(ranges: Iterator[tuple[int, int]], lo: int, hi: int) -> Iterator[tuple[int, int]]:
