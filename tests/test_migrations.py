@@ -130,8 +130,25 @@ def seed_m001(conn: sqlite3.Connection) -> None:
         )
 
 
+def seed_m038(conn: sqlite3.Connection) -> None:
+    """An opt-out (m037) and a dunning level reached (m038)."""
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE contacts SET email_opt_out_at = ?, email_opt_out_by = 'alice' WHERE id = 1",
+            (NOW,),
+        )
+        conn.execute(
+            "INSERT INTO dunning_levels (invoice_id, level, customer_id, at, letter_id, channel) "
+            "VALUES (1, 1, 1, ?, NULL, 'call')",
+            (NOW,),
+        )
+
+
 # migration after which the seed applies -> seed
-SEEDS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [("m001_initial", seed_m001)]
+SEEDS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("m001_initial", seed_m001),
+    ("m038_dunning_levels", seed_m038),
+]
 
 
 def schema_of(conn: sqlite3.Connection) -> list[tuple[str, str, str, str]]:
