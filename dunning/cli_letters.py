@@ -141,6 +141,12 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     sys.stdout.flush()
     if not planned.total:
         return 0
+    emails = any(channel == "email" for _lvl, channel, _lang in planned.letters)
+    if emails and out_dir is None and settings.smtp is None:
+        raise CliError(
+            _("no [smtp] relay in the configuration: set one, or write .eml files (--out)"),
+            EXIT_ERROR,
+        )
     if args.dry_run:
         from dunning.queue.letter_run_jobs import dry_run  # noqa: PLC0415
 

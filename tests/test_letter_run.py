@@ -234,3 +234,61 @@ def test_opt_out_by_the_collector_then_no_email_then_opt_in(conn, ledger, run):
         ("contacts.opt_out", "C00002", "done"),
         ("contacts.opt_in", "C00001", "done"),
     ]
+
+
+def test_the_run_sends_through_the_relay_on_one_connection(conn, book, run, config):
+    from aiosmtpd.controller import Controller  # noqa: PLC0415
+    from test_smtp import Inbox, _free_port  # noqa: PLC0415
+
+    port = _free_port()
+    sessions: list[object] = []
+
+    class Counting(Inbox):
+        async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: ANN001, ANN201, N802
+            sessions.append(session)
+            session.host_name = hostname
+            return responses
+
+    inbox = Counting()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        config.write_text(
+            config.read_text() + f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nstarttls = false\n'
+            'from = "AR <ar@northwind.example>"\ntimeout = 5\n',
+            encoding="utf-8",
+        )
+        code, out, err = run("letters", "run")
+    finally:
+        controller.stop()
+    assert code == 0, err
+    assert "Sent:" in out and "total: 2 letters, 3 invoices" in out
+    got = sorted(str(m["To"]) for m in inbox.messages())
+    assert got == ["ap@acme.example", "compta@cote.example"]
+    assert len(sessions) == 1  # one connection for the run
+    assert counts(conn) == (3, 2, 2)
+
+
+def test_without_a_relay_nor_a_folder_the_run_sends_nothing(conn, book, run):
+    code, _out, err = run("letters", "run")
+    assert code != 0 and "no [smtp] relay" in err
+    assert counts(conn) == (0, 0, 0)
+
+
+def test_a_dry_run_shared_between_processes_writes_each_letter_once(conn, ledger, tmp_path):
+    from dunning.queue import letter_run  # noqa: PLC0415
+    from dunning.queue.letter_run_jobs import dry_run, shares  # noqa: PLC0415
+
+    for k in range(6):
+        cid = ledger.customer(f"Acme {k}", invoices=[(10_000, past_due(10))])
+        contact(conn, cid, f"ap{k}@acme.example")
+    settings = Settings(letters=_letters())
+    clock = FixedClock(NOW)
+    planned = letter_run.plan(conn, clock, settings, chunk=2)
+    assert [n for _lo, _hi, n in planned.chunks] == [2, 2, 2]
+    assert shares(planned.chunks, 2) == [(1, 4, 4), (5, 6, 2)]
+    done = dry_run(Path(conn.db_path), clock, settings, tmp_path, planned, jobs=2)
+    assert done.total == 6 and done.files == 6
+    names = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.eml"))
+    assert names == [f"C{k:05d}" for k in range(1, 7)]
+    assert counts(conn) == (0, 0, 0)

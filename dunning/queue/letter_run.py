@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import write_tx
@@ -36,6 +37,9 @@ from dunning.queue.accounts import DUE_ANYWAY, REVIEW_ACTIONS, refresh_accounts
 from dunning.queue.config import Settings
 from dunning.queue.levels import DueLetter, due_in_range, reconcile, record_levels
 from dunning.queue.writing_rules import check_write
+
+if TYPE_CHECKING:
+    from dunning.queue.smtp import Transport
 
 CHUNK = 2000  # customer ids per pass's chunk
 RECONCILE_DAYS = 7  # how far back the start of a run looks for letters without levels
@@ -171,11 +175,42 @@ def run(
     letters sent or written (call tasks included; refused ones do not count), in
     customer order; ``customer_range``: only the ids in
     [lo, hi] (a worker's share). ``progress(done, letters)`` after each chunk."""
-    from dunning.queue.sending import send_letter  # noqa: PLC0415 - Jinja2 when sending
-
     counts = RunCounts()
     if not dry_run:
         counts.reconciled = reconcile_stopped(conn, clock)
+    relay = None
+    if not dry_run and out_dir is None and settings.smtp is not None:
+        from dunning.queue.smtp import SmtpTransport  # noqa: PLC0415
+
+        relay = SmtpTransport(settings.smtp)  # one connection for the run's e-mails
+    try:
+        return _run(
+            conn, clock, settings, counts, level=level, limit=limit, dry_run=dry_run,
+            out_dir=out_dir, chunk=chunk, progress=progress, customer_range=customer_range,
+            transport=relay,
+        )  # fmt: skip
+    finally:
+        if relay is not None:
+            relay.close()
+
+
+def _run(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    settings: Settings,
+    counts: RunCounts,
+    *,
+    level: int | None,
+    limit: int | None,
+    dry_run: bool,
+    out_dir: Path | None,
+    chunk: int,
+    progress: Callable[[int, int], None] | None,
+    customer_range: tuple[int, int] | None,
+    transport: Transport | None,
+) -> RunCounts:
+    from dunning.queue.sending import send_letter  # noqa: PLC0415 - Jinja2 when sending
+
     left = limit
     ranges = chunks(conn, chunk)
     if customer_range is not None:
@@ -196,7 +231,7 @@ def run(
             result = send_letter(
                 conn, clock, None, settings, account.ref, d.level.kind,
                 channel=d.level.channel, out_dir=out_dir, dry_run=dry_run,
-                level=d.level.number, invoices=d.invoice_ids,
+                level=d.level.number, invoices=d.invoice_ids, transport=transport,
             )  # fmt: skip
             if result.path is not None:
                 counts.files += 1
