@@ -1,7 +1,9 @@
 #!/bin/sh
 # The night on the host, as its service account (README "Loading the ledger"): load the
 # ERP's extract, back up, refresh the queue, then the dunning letters of the day.
-# Adjust the paths; every step stops the night on failure (set -e).
+# Adjust the paths; every step stops the night on failure (set -e). Consumer e-mails are
+# skipped outside the consumer's calling window (at night: all of them) and wait for the
+# next run: add a daytime `dunning letters run` (cron, e.g. 17:00 UTC) for consumer books.
 set -eu
 EXTRACT=${EXTRACT:-/srv/erp/extract}
 BACKUPS=${BACKUPS:-/srv/backups}
