@@ -22,9 +22,11 @@ FAMILY = "DejaVu"
 LETTER_COUNTRIES = frozenset({"US", "CA", "MX"})
 MAX_TEXT = 300  # characters of one value looked at: the rest could never fit a line
 MAX_BLOCK_LINES = 12  # lines of the remit-to address or the payment instructions
+HEAD_ADDRESS_LINES = 6  # lines of the company's address at the top of the first page
 ROW = 5.0  # mm: one table row
 HEAD = 9.0  # mm: the table header (two lines of small bold text)
 GREY = (235, 235, 235)
+MISSING = "\ufffd"  # shown for a character the bundled font has no glyph for
 # the items table: (word, share of the width, alignment)
 COLUMNS = (
     ("number", 0.19, "L"),
@@ -46,6 +48,17 @@ class _Doc(FPDF):
         self.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
         self.add_font(FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.alias_nb_pages("{nb}")
+        # the characters both faces can draw (the same subset: letters/fonts/README)
+        self.drawable = frozenset.intersection(
+            *(frozenset(font.cmap) for font in self.fonts.values())
+        )
+
+    def normalize_text(self, text: str) -> str:
+        """Every text drawn or measured: a character the font cannot draw (a CJK name, an
+        emoji) is shown as U+FFFD, never as a blank (and fpdf2 logs no warning)."""
+        if text.isascii():
+            return text
+        return "".join(c if ord(c) in self.drawable else MISSING for c in text)
 
     def footer(self) -> None:
         self.set_y(-13)
@@ -116,12 +129,14 @@ def _para(pdf: FPDF, text: str, *, size: float = 9) -> None:
     pdf.multi_cell(pdf.epw, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
-def _block(pdf: FPDF, text: str, *, size: float = 9, width: float | None = None) -> None:
+def _block(
+    pdf: FPDF, text: str, *, size: float = 9, width: float | None = None, lines: int = 0
+) -> None:
     """Lines of configured text (an address, instructions), each wrapped, at most
-    MAX_BLOCK_LINES of them."""
+    ``lines`` (default MAX_BLOCK_LINES) of them."""
     pdf.set_font(FAMILY, "", size)
     x = pdf.get_x()
-    for line in text.splitlines()[:MAX_BLOCK_LINES]:
+    for line in text.splitlines()[: lines or MAX_BLOCK_LINES]:
         pdf.set_x(x)
         pdf.multi_cell(
             width or pdf.epw,
@@ -140,7 +155,7 @@ def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]
     pdf.set_font(FAMILY, "B", 13)
     pdf.cell(left, 7, fit(pdf, company["name"], left), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if company["address"]:
-        _block(pdf, company["address"], size=8.5, width=left)
+        _block(pdf, company["address"], size=8.5, width=left, lines=HEAD_ADDRESS_LINES)
     pdf.set_font(FAMILY, "", 8.5)
     for value in (company["phone"], company["email"], company["website"]):
         if value:
