@@ -323,3 +323,25 @@ def test_the_command_in_a_real_process_speaks_the_collectors_language(demo, tmp_
         assert proc.returncode == 1, proc.stderr
         assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not list(tmp_path.glob("*.pdf"))
+
+
+def test_the_fonts_and_words_ship_as_package_data():
+    """pyproject's package-data globs cover the bundled fonts, their license and the
+    statement's words; the layout reads the fonts from the package, never /usr/share."""
+    import tomllib
+
+    from dunning.letters import pdf_layout
+
+    root = Path(__file__).parents[1]
+    package = root / "dunning"
+    data = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = data["tool"]["setuptools"]["package-data"]["dunning"]
+    covered = {p.resolve() for pattern in patterns for p in package.glob(pattern)}
+    fonts = package / "letters" / "fonts"
+    for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "LICENSE"):
+        assert (fonts / name).resolve() in covered, name
+    for lang in ("en", "fr", "es"):
+        toml = package / "letters" / "templates" / lang / "statement_pdf.toml"
+        assert toml.resolve() in covered
+        assert set(words(lang)) == set(words("en"))  # every word in every language
+    assert pdf_layout.FONTS.resolve() == fonts.resolve()
