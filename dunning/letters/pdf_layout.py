@@ -71,16 +71,23 @@ class _Doc(FPDF):
         self.set_text_color(0, 0, 0)
 
 
+def width_of(pdf: FPDF, text: str) -> float:
+    """``text``'s width in mm in the current font: the font's advance widths summed
+    (what fpdf2's get_string_width does without shaping, at a quarter of its cost)."""
+    widths = pdf.current_font.cw
+    return sum(widths[ord(c)] for c in text) * pdf.font_size_pt * 0.001 / pdf.k
+
+
 def fit(pdf: FPDF, text: str, width: float) -> str:
     """``text`` cut (with an ellipsis) to fit ``width`` mm in the current font."""
     text = text[:MAX_TEXT]
     room = width - 2 * pdf.c_margin
-    if pdf.get_string_width(text) <= room:
+    if width_of(pdf, text) <= room:
         return text
     lo, hi = 0, len(text)
     while lo < hi:  # the longest start that fits with the ellipsis
         mid = (lo + hi + 1) // 2
-        if pdf.get_string_width(text[:mid] + "…") <= room:
+        if width_of(pdf, text[:mid] + "…") <= room:
             lo = mid
         else:
             hi = mid - 1
@@ -224,8 +231,17 @@ def _row(
     pdf: FPDF, cells: Sequence[tuple[str, float, str]], *, bold: bool = False, rule: bool = True
 ) -> None:
     pdf.set_font(FAMILY, "B" if bold else "", 8)
+    # text() rather than cell(): a row's cells are one line each, already cut to fit, and
+    # cell()'s line layout is most of a 200-invoice statement's time
+    x, y = pdf.l_margin, pdf.get_y()
+    baseline = y + ROW / 2 + 0.3 * pdf.font_size
     for text, width, align in cells:
-        pdf.cell(width, ROW, fit(pdf, text, width), align=align)
+        shown = fit(pdf, text, width)
+        if shown:
+            room = width - pdf.c_margin - (width_of(pdf, shown) if align == "R" else 0)
+            pdf.text(x + (room if align == "R" else pdf.c_margin), baseline, shown)
+        x += width
+    pdf.set_xy(pdf.l_margin, y)
     pdf.ln(ROW)
     if rule:
         pdf.set_draw_color(215, 215, 215)
