@@ -214,15 +214,28 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.cell(pdf.epw, 7, fit(pdf, text, pdf.epw), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
+def _two_lines(pdf: FPDF, text: str, width: float) -> list[str]:
+    """``text`` wrapped at spaces into at most two lines of ``width`` (the second cut)."""
+    room = width - 2 * pdf.c_margin
+    first: list[str] = []
+    words = text[:MAX_TEXT].split()
+    while words and width_of(pdf, " ".join([*first, words[0]])) <= room:
+        first.append(words.pop(0))
+    if not first:  # one word wider than the cell
+        return [fit(pdf, text, width)]
+    return [" ".join(first), fit(pdf, " ".join(words), width)] if words else [" ".join(first)]
+
+
 def _header_row(pdf: FPDF, cells: Sequence[tuple[str, float, str]]) -> None:
     """A grey header row; each heading on up to two lines."""
     pdf.set_font(FAMILY, "B", 7.5)
     pdf.set_fill_color(*GREY)
     x, y = pdf.l_margin, pdf.get_y()
+    pdf.rect(x, y, sum(w for _, w, _ in cells), HEAD, style="F")
     for text, width, align in cells:
-        pdf.rect(x, y, width, HEAD, style="F")
-        pdf.set_xy(x, y + 0.5)
-        pdf.multi_cell(width, 3.8, text, align=align, max_line_height=3.8)
+        for k, line in enumerate(_two_lines(pdf, text, width)):
+            room = width - pdf.c_margin - (width_of(pdf, line) if align == "R" else 0)
+            pdf.text(x + (room if align == "R" else pdf.c_margin), y + 3.3 + 3.8 * k, line)
         x += width
     pdf.set_xy(pdf.l_margin, y + HEAD)
 
