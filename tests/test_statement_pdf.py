@@ -265,7 +265,6 @@ def test_the_command_writes_a_private_pdf_and_refuses_to_overwrite(demo, cli):
     conn = sqlite3.connect(demo[0])
     ref = account(conn, "c.country = 'FR'")
     conn.close()
-    os.umask(0o022)
     code, out, err = run("--db", str(demo[0]), "statement", ref)
     assert code == 0, err
     made = work / f"statement-{ref}-{demo[1].isoformat()}.pdf"
