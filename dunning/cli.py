@@ -134,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_init,
         cli_rebalance,
         cli_review,
+        cli_statement,
         cli_templates,
         cli_work,
     )
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rebalance.register(sub)
     cli_board.register(sub)
     cli_templates.register(sub)
+    cli_statement.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser
