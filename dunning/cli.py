@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     from dunning import (
         cli_admin,
         cli_board,
+        cli_email,
         cli_init,
         cli_rebalance,
         cli_review,
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rebalance.register(sub)
     cli_board.register(sub)
     cli_templates.register(sub)
+    cli_email.register(sub)
     cli_statement.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
