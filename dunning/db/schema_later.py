@@ -80,3 +80,36 @@ def m035_aging_csv(db: sqlite_utils.Database) -> None:
     from dunning.db import aging_order
 
     aging_order.add_csv_plain(db.conn)
+
+
+# --- m036_letters_sent (issue 10, item 3): the archive of every e-mail and letter sent,
+# with its rendered text, append-only (db/letters_schema.py; queue/sending.py writes it).
+
+
+@migrations()
+def m036_letters_sent(db: sqlite_utils.Database) -> None:
+    from dunning.db.letters_schema import DDL
+
+    _each(db, DDL)
+
+
+# --- m037_email_opt_out (issue 10, item 4): a contact's opt-out of e-mail, when and by
+# whom (db/writing_schema.py; queue/opt_out.py).
+
+
+@migrations()
+def m037_email_opt_out(db: sqlite_utils.Database) -> None:
+    from dunning.db.writing_schema import M037
+
+    _each(db, M037)
+
+
+# --- m038_dunning_levels (issue 10, item 5): each invoice's dunning level reached, once
+# per level, with the letter that dunned it (db/writing_schema.py; queue/levels.py).
+
+
+@migrations()
+def m038_dunning_levels(db: sqlite_utils.Database) -> None:
+    from dunning.db.writing_schema import M038
+
+    _each(db, M038)

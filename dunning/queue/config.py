@@ -18,6 +18,7 @@ from typing import Any
 from dunning.bounds import INT64_MAX, INT64_MIN
 from dunning.clock import person_zone, zone_named
 from dunning.letters.settings import LetterSettings, letters_from_table
+from dunning.letters.smtp_settings import SmtpSettings, smtp_from_table
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class Settings:
     routing: RoutingSettings = field(default_factory=RoutingSettings)
     approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
     letters: LetterSettings = field(default_factory=LetterSettings)  # [letters]: letters/
+    smtp: SmtpSettings | None = None  # [smtp]: the relay e-mails go through (queue/sending.py)
 
     @property
     def team_zone(self) -> tzinfo:
@@ -350,6 +352,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             changes[key] = _approvals(source, _table(source, key, value))
         elif key == "letters":
             changes[key] = letters_from_table(source, _table(source, key, value))
+        elif key == "smtp":
+            changes[key] = smtp_from_table(source, _table(source, key, value))
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

@@ -41,6 +41,10 @@ _QC = Window(((8, 20),) * 6 + (None,), N_("Quebec R-2.2 s.34: 08:00-20:00, Monda
 _DEFAULT = Window(((8, 21),) * 7, N_("08:00-21:00 local"))
 
 _COUNTRY = {"US": _US}
+# What Ontario counts as a contact in its 3-in-7 (Reg. 74 s. 22): a conversation, a
+# voicemail left, an e-mail sent (issue 10). SQL over ``activities``.
+ONTARIO_CONTACT = "(contact = 1 OR outcome IN ('left_message', 'email_sent'))"
+ONTARIO_CAP = 3
 _SUBDIVISION = {("CA", "ON"): _ON, ("CA", "QC"): _QC}
 
 
@@ -158,9 +162,8 @@ def check_callable(
         return Callable(False, "outside_window", rule_text(window.rule), opens)
     week_ago = to_iso(now_utc - timedelta(days=7))
     row = conn.execute(
-        """SELECT COALESCE(SUM(attempt), 0),
-                  COALESCE(SUM(CASE WHEN contact = 1 OR outcome = 'left_message'
-                               THEN 1 ELSE 0 END), 0)
+        f"""SELECT COALESCE(SUM(attempt), 0),
+                  COALESCE(SUM(CASE WHEN {ONTARIO_CONTACT} THEN 1 ELSE 0 END), 0)
            FROM activities a WHERE customer_id = ? AND at >= ?
            AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
         (customer_id, week_ago),
@@ -205,21 +208,44 @@ def check_callable(
                     _("Reg F: conversation in the last 7 days"),
                     opens_at(day8, zones, rule) if explain else None,
                 )
-    if ("CA", "ON") in juris and ontario_contacts >= 3:
-        third = conn.execute(
-            """SELECT at FROM activities WHERE customer_id = ? AND at >= ?
-                 AND (contact = 1 OR outcome = 'left_message')
-               ORDER BY at DESC LIMIT 1 OFFSET 2""",
-            (customer_id, week_ago),
-        ).fetchone()
-        after = _after(third[0], timedelta(days=7)) if third else None
+    if ("CA", "ON") in juris and ontario_contacts >= ONTARIO_CAP:
         return Callable(
             False,
             "ontario_cap",
             _("Ontario: 3 contacts in 7 days"),
-            opens_at(after, zones, rule) if after else None,
+            ontario_opens(conn, customer_id, now_utc, zones, rule) if explain else None,
         )
     return Callable(True, "ok", rule_text(window.rule))
+
+
+def ontario_contacts(conn: sqlite3.Connection, customer_id: int, now_utc: datetime) -> int:
+    """The contacts Ontario counts in its 3-in-7 (a conversation, a voicemail, an e-mail
+    sent) over the past 7 days, voided ones left out: one read of activities_customer."""
+    return conn.execute(
+        f"""SELECT COUNT(*) FROM activities a WHERE customer_id = ? AND at >= ?
+            AND {ONTARIO_CONTACT}
+            AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)""",
+        (customer_id, to_iso(now_utc - timedelta(days=7))),
+    ).fetchone()[0]
+
+
+def ontario_opens(
+    conn: sqlite3.Connection,
+    customer_id: int,
+    now_utc: datetime,
+    zones: tuple[str, ...],
+    rule: Rule,
+) -> datetime | None:
+    """When the third-latest contact of the week leaves the 7 days (then inside the window)."""
+    third = conn.execute(
+        f"""SELECT at FROM activities a WHERE customer_id = ? AND at >= ?
+              AND {ONTARIO_CONTACT}
+              AND NOT EXISTS (SELECT 1 FROM voids v WHERE v.activity_id = a.id)
+            ORDER BY at DESC LIMIT 1 OFFSET {ONTARIO_CAP - 1}""",
+        (customer_id, to_iso(now_utc - timedelta(days=7))),
+    ).fetchone()
+    after = _after(third[0], timedelta(days=7)) if third else None
+    return opens_at(after, zones, rule) if after else None
 
 
 def _after(iso: str, delta: timedelta) -> datetime:
