@@ -11,20 +11,21 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from email.errors import HeaderParseError
-from email.headerregistry import Address
+from pathlib import Path
 
+from dunning.clock import Clock
 from dunning.i18n import N_, _
-from dunning.letters.context import NEEDS, NoSuchAccount, NothingToWrite, build_context
+from dunning.letters.context import NEEDS, NoSuchAccount, build_context
 from dunning.letters.kinds import KINDS
-from dunning.letters.render import TemplateProblem, known_locale, render
+from dunning.queue import sending
 from dunning.queue.compose_level import kind_for_account
 from dunning.queue.config import Settings
 from dunning.queue.desk import Desk
-from dunning.textsafe import clean, is_safe
+from dunning.queue.sending import SendRefused, SendResult, render_message, send_letter
+from dunning.queue.writing_rules import check_write
+from dunning.textsafe import clean
 
 NOTE_MAX = 500  # characters of the collector's added line
-ADDRESS_MAX = 254  # RFC 5321's longest forward path, less its brackets
 # the locales a collector may pick beside the customer's own (the built-in languages, in
 # the countries the product serves)
 LOCALES = ("en_US", "en_CA", "fr_CA", "fr_FR", "es_MX", "es_ES")
@@ -69,7 +70,8 @@ def compose_start(
     if row is None:
         raise NoSuchAccount(str(customer_id))
     ref = str(row[0])
-    locale, ctx = build_context(conn, ref, as_of=now_utc.date(), settings=settings.letters)
+    as_of = now_utc.astimezone(settings.team_zone).date()  # as the sender renders
+    locale, ctx = build_context(conn, ref, as_of=as_of, settings=settings.letters)
     kinds = tuple(k for k in KINDS if _missing(k, ctx) is None)
     level = kind_for_account(conn, now_utc, settings, customer_id)
     kind = level if level in kinds else "statement"
@@ -99,7 +101,7 @@ def _missing(kind: str, ctx: dict[str, object]) -> str | None:
 
 def compose_preview(
     conn: sqlite3.Connection,
-    now_utc: datetime,
+    clock: Clock,
     settings: Settings,
     ref: str,
     kind: str,
@@ -107,24 +109,36 @@ def compose_preview(
     note: str = "",
 ) -> Preview:
     """``kind`` rendered for the account ``ref`` in ``locale``, with the collector's added
-    line; a kind the account cannot have or a broken template is said in ``problem``."""
-    if kind not in KINDS:
-        return Preview(kind, locale, "", "", "", _("unknown kind {kind!r}").format(kind=kind[:40]))
-    if not known_locale(locale):
-        return Preview(
-            kind, locale, "", "", "", _("unknown locale {locale!r}").format(locale=locale[:40])
-        )
+    line, as the sender renders it (queue/sending.render_message); a kind the account
+    cannot have or a broken template is said in ``problem``."""
     try:
-        _default, ctx = build_context(
-            conn, ref, as_of=now_utc.date(), settings=settings.letters, kind=kind
-        )
-        ctx["note"] = check_note(note)
-        out = render(kind, locale, ctx, override=settings.letters.templates)
-    except NothingToWrite as exc:
-        return Preview(kind, locale, "", "", "", _(MISSING.get(str(exc), str(exc))))
-    except (TemplateProblem, ValueError) as exc:
+        built = render_message(
+            conn, clock, settings, ref, kind, channel="letter", note=check_note(note),
+            attach_statement=False, locale=locale,
+        )  # fmt: skip
+    except SendRefused as exc:
+        reason = _(MISSING[exc.reason]) if exc.reason in MISSING else exc.reason
+        return Preview(kind, locale, "", "", "", reason)
+    except ValueError as exc:
         return Preview(kind, locale, "", "", "", str(exc))
-    return Preview(kind, locale, out.subject, out.text, out.html)
+    return Preview(kind, built.locale, built.subject, built.text, built.html)
+
+
+def compose_refusal(
+    conn: sqlite3.Connection,
+    now_utc: datetime,
+    settings: Settings,
+    customer_id: int,
+    kind: str,
+    recipient: str,
+) -> str:
+    """Why the writing rules refuse this e-mail now (queue/writing_rules.py), "" if not.
+    ``recipient``: the address in the field, when it is one."""
+    verdict = check_write(
+        conn, now_utc, settings, customer_id, channel="email", kind=kind,
+        recipient=recipient or None,
+    )  # fmt: skip
+    return "" if verdict.ok else verdict.reason
 
 
 def check_note(text: str) -> str:
@@ -140,25 +154,20 @@ def check_note(text: str) -> str:
 
 
 def check_recipient(text: str) -> str:
-    """An e-mail address (``name@example.com``), or ValueError saying what is wrong with it
-    (a header injection, ``a@b.c\\r\\nBcc: x``, is refused, never cleaned into a value)."""
-    addr = text.strip()
-    if not addr:
+    """One plain e-mail address, or ValueError saying what is wrong with it (a header
+    injection, ``a@b.c\\r\\nBcc: x``, is refused, never cleaned into a value)."""
+    if not text.strip():
         raise ValueError(_("an e-mail address is needed"))
-    if len(addr) > ADDRESS_MAX or not is_safe(addr) or any(c.isspace() for c in addr):
-        raise ValueError(_("not an e-mail address: {value}").format(value=_shown(addr)))
     try:
-        parsed = Address(addr_spec=addr)
-    except (ValueError, IndexError, HeaderParseError):
-        raise ValueError(_("not an e-mail address: {value}").format(value=_shown(addr))) from None
-    domain = parsed.domain
-    if not parsed.username or "." not in domain or domain.startswith(".") or domain.endswith("."):
-        raise ValueError(_("not an e-mail address: {value}").format(value=_shown(addr)))
-    return parsed.addr_spec
+        return sending.check_recipient(text)
+    except SendRefused as exc:
+        raise ValueError(exc.reason) from None
 
 
-def _shown(value: str) -> str:
-    return repr(clean(value)[0][:60])
+def outbox(settings: Settings) -> Path:
+    """Where Ctrl+E writes .eml files: ``[letters] outbox``, else ~/dunning-outbox."""
+    folder = settings.letters.outbox or "~/dunning-outbox"
+    return Path(folder).expanduser()
 
 
 class ComposeDesk(Desk):
@@ -169,7 +178,25 @@ class ComposeDesk(Desk):
         return self._run(lambda conn: compose_start(conn, now, self.settings, customer_id))
 
     def preview(self, ref: str, kind: str, locale: str, note: str = "") -> Preview:
+        return self._run(
+            lambda conn: compose_preview(conn, self.clock, self.settings, ref, kind, locale, note)
+        )
+
+    def refusal(self, customer_id: int, kind: str, recipient: str = "") -> str:
         now = self.clock.now()
         return self._run(
-            lambda conn: compose_preview(conn, now, self.settings, ref, kind, locale, note)
+            lambda conn: compose_refusal(conn, now, self.settings, customer_id, kind, recipient)
         )
+
+    def deliver(
+        self, ref: str, kind: str, locale: str, *, to: str, note: str, eml: bool
+    ) -> SendResult:
+        """Send the letter (the [smtp] relay) or, ``eml``, write it into the outbox; both
+        are recorded (the activity, the archive: queue/sending.py)."""
+        folder = outbox(self.settings) if eml else None
+        return self._run(
+            lambda conn: send_letter(
+                conn, self.clock, self.collector, self.settings, ref, kind, channel="email",
+                out_dir=folder, note=note, to=to, locale=locale,
+            )
+        )  # fmt: skip

@@ -29,11 +29,12 @@ from textual.widgets import Button, Footer, Input, Label, Select
 from dunning.i18n import N_, _, current_language
 from dunning.letters.kinds import KINDS
 from dunning.queue.compose import NOTE_MAX, ComposeDesk, ComposeStart, Preview, check_recipient
+from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.widgets.shown import Shown
 
 if TYPE_CHECKING:
-    from dunning.queue.compose import Delivered
+    from dunning.queue.sending import SendResult
     from dunning.queue.session import WorkSession
 
 NOTE_DELAY = 0.3  # seconds of quiet typing in the added line before the preview follows
@@ -151,7 +152,8 @@ class ComposeScreen(Screen[str | None]):
             self._refresh_preview()
 
     @on(Input.Changed, "#compose-note")
-    def _note_changed(self) -> None:
+    @on(Input.Changed, "#compose-to")
+    def _field_changed(self) -> None:
         if self._note_timer is not None:
             self._note_timer.stop()
         self._note_timer = self.set_timer(NOTE_DELAY, self._refresh_preview)
@@ -178,11 +180,15 @@ class ComposeScreen(Screen[str | None]):
         seq = self._seq
         kind, locale = self._chosen("#compose-kind"), self._chosen("#compose-locale")
         note = self.query_one("#compose-note", Input).value
+        try:  # the rules look at the address written (an opted-out contact's is refused)
+            to = check_recipient(self.query_one("#compose-to", Input).value)
+        except ValueError:
+            to = ""
 
         def job() -> None:
             try:
                 preview = self.desk.preview(start.ref, kind, locale, note)
-                refusal = preview.problem or self.desk.refusal(start.customer_id, kind)
+                refusal = preview.problem or self.desk.refusal(start.customer_id, kind, to)
             except Exception as exc:  # noqa: BLE001 - said on screen, never a crash
                 preview, refusal = Preview(kind, locale, "", "", "", str(exc)), str(exc)
             self.app.call_from_thread(self._previewed, seq, preview, refusal)
@@ -253,12 +259,17 @@ class ComposeScreen(Screen[str | None]):
         self.busy = False
         self._say(message, "bold red")
 
-    def _delivered(self, done: Delivered) -> None:
+    def _delivered(self, done: SendResult) -> None:
         self.busy = False
-        if not done.ok:
-            self._say(done.message, "bold red")
+        if not done.sent:
+            self._say(done.reason, "bold red")
             return
-        self.dismiss(done.message)
+        if done.path is not None:
+            said = _("written to {path}").format(path=done.path)
+        else:
+            at = fmt.local_time(self.session.clock.now(), self.session.collector.locale)
+            said = _("sent to {to} at {time}").format(to=done.recipient, time=at)
+        self.dismiss(said)
 
     def _say(self, message: str, style: str) -> None:
         self.query_one("#compose-message", Shown).update(Text(message, style=style))
