@@ -50,6 +50,7 @@ from dunning.queue.collectors import Collector
 from dunning.queue.config import Settings
 from dunning.queue.outbox import file_stem, write_new
 from dunning.queue.smtp import SendFailed, SmtpTransport, Transport
+from dunning.queue.writing_rules import check_write
 from dunning.textsafe import clean
 
 CHANNELS = ("email", "letter")
@@ -125,7 +126,7 @@ def _customer(conn: sqlite3.Connection, ref: str) -> tuple[int, str]:
         "SELECT id, external_ref FROM customers WHERE external_ref = ?", (ref,)
     ).fetchone()
     if row is None:
-        raise SendRefused("no_account", _("no customer with reference {ref}").format(ref=ref[:80]))
+        raise SendRefused("no_account", _("no customer with reference {ref}").format(ref=clean(ref)[0][:80]))
     return int(row[0]), str(row[1])
 
 
@@ -161,6 +162,15 @@ def _statement(
     return Attachment(made.filename, made.data)
 
 
+def _check_input(kind: str, channel: str) -> None:
+    if kind not in KINDS:
+        shown = clean(kind)[0][:40]
+        raise SendRefused("bad_kind", _("unknown kind of letter: {kind}").format(kind=shown))
+    if channel not in CHANNELS:
+        shown = clean(channel)[0][:40]
+        raise SendRefused("bad_channel", _("unknown channel: {channel}").format(channel=shown))
+
+
 def render_message(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -179,12 +189,7 @@ def render_message(
     sent, without sending or recording anything. SendRefused (code, reason) when it
     cannot be written: an unknown kind or channel, no such account, what the kind needs
     missing, a broken template, an e-mail without an address."""
-    if kind not in KINDS:
-        raise SendRefused("bad_kind", _("unknown kind of letter: {kind}").format(kind=kind[:40]))
-    if channel not in CHANNELS:
-        raise SendRefused(
-            "bad_channel", _("unknown channel: {channel}").format(channel=channel[:40])
-        )
+    _check_input(kind, channel)
     if locale is not None and not known_locale(locale):
         raise SendRefused("bad_locale", _("unknown locale {locale!r}").format(locale=locale[:40]))
     customer_id, ext = _customer(conn, ref)
@@ -286,10 +291,6 @@ def _check_rules(
     recipient: str | None,
 ) -> None:
     """The writing rules (queue/writing_rules.py, issue 10 item 4)."""
-    try:
-        from dunning.queue.writing_rules import check_write  # type: ignore[import-not-found]
-    except ImportError:  # TODO(q3): merged when "API: writing rules" lands
-        return
     verdict = check_write(
         conn, clock.now(), settings, customer_id, channel=channel, kind=kind, recipient=recipient
     )
@@ -379,6 +380,8 @@ def send_letter(
     if dry_run and out_dir is None:
         out_dir = Path.cwd()
     try:
+        _check_input(kind, channel)
+        to = check_recipient(to) if to is not None else None
         customer_id, ext = _customer(conn, ref)
         behalf = _check_rights(conn, clock, actor, customer_id)
         _check_rules(conn, clock, settings, customer_id, channel, kind, to)
