@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from test_tui_palette import open_palette, palette_hits
 from textual.widgets import Button, Input, Select, TextArea
 from tui_helpers import build_portfolio, db_rows, settle, wait_until
 
@@ -136,7 +137,9 @@ async def test_french_preview_kind_note_and_eml(tmp_path: Path, db: Path, clock:
         # a recipient that is no address: said, nothing written
         screen.query_one("#compose-to", Input).value = "not an address"
         await pilot.press("ctrl+e")
-        await wait_until(pilot, lambda: "not an e-mail address" in shown(screen, "#compose-message"))
+        await wait_until(
+            pilot, lambda: "not an e-mail address" in shown(screen, "#compose-message")
+        )
         assert not (tmp_path / "outbox").exists()
         screen.query_one("#compose-to", Input).value = ADDRESS
 
@@ -248,4 +251,28 @@ async def test_escape_keeps_the_call_note(tmp_path: Path, db: Path, clock: Fixed
             pilot,
             lambda: [r[0] for r in db_rows(db, "SELECT text FROM drafts")] == ["will pay friday"],
         )
+    assert sent_rows(db) == []
+
+
+def test_recipient_checked() -> None:
+    from dunning.queue.compose import check_recipient
+
+    assert check_recipient(" a@b.example ") == "a@b.example"
+    for bad in ("", "a@b.example\r\nBcc: x@evil.example", "a\x1b[2J@b.example", "a@b, c@d.e",
+                "Name <a@b.example>", "no-at-sign"):  # fmt: skip
+        with pytest.raises(ValueError):
+            check_recipient(bad)
+
+
+async def test_palette_opens_compose(tmp_path: Path, db: Path, clock: FixedClock):
+    settings = compose_settings(tmp_path)
+    async with compose_app(db, clock, settings).run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await open_palette(pilot, "compose")
+        assert "Compose a letter" in palette_hits(pilot.app)[0]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ComposeScreen)
+                         and pilot.app.screen.preview is not None)  # fmt: skip
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, WorkScreen))
     assert sent_rows(db) == []

@@ -23,7 +23,7 @@ from dunning.queue.config import Settings
 from dunning.queue.desk import Desk
 from dunning.queue.sending import SendRefused, SendResult, render_message, send_letter
 from dunning.queue.writing_rules import check_write
-from dunning.textsafe import clean
+from dunning.textsafe import clean, is_safe
 
 NOTE_MAX = 500  # characters of the collector's added line
 # the locales a collector may pick beside the customer's own (the built-in languages, in
@@ -158,6 +158,9 @@ def check_recipient(text: str) -> str:
     injection, ``a@b.c\\r\\nBcc: x``, is refused, never cleaned into a value)."""
     if not text.strip():
         raise ValueError(_("an e-mail address is needed"))
+    if not is_safe(text):  # an ESC or a line break pasted in: refused, never cleaned
+        shown = " ".join(clean(text)[0].split())[:80]
+        raise ValueError(_("not an e-mail address: {value!r}").format(value=shown))
     try:
         return sending.check_recipient(text)
     except SendRefused as exc:
