@@ -131,9 +131,11 @@ def build_parser() -> argparse.ArgumentParser:
     from dunning import (
         cli_admin,
         cli_board,
+        cli_email,
         cli_init,
         cli_rebalance,
         cli_review,
+        cli_statement,
         cli_templates,
         cli_work,
     )
@@ -148,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rebalance.register(sub)
     cli_board.register(sub)
     cli_templates.register(sub)
+    cli_email.register(sub)
+    cli_statement.register(sub)
     _register_ledger(sub)
     _adopt_common(parser)
     return parser

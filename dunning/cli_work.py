@@ -24,6 +24,7 @@ from dunning.phones import dial_format, zone
 from dunning.queue.account_view import AccountView, load_account, timeline
 from dunning.queue.claim import claim_next
 from dunning.queue.collectors import Collector
+from dunning.queue.letters_sent import SENT_OUTCOMES, letter_by_id, letter_text, sent_line
 from dunning.queue.search_scope import search_for
 from dunning.queue.void import cleaned_message as void_cleaned_message
 from dunning.queue.void import void_activity
@@ -48,6 +49,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
     p.add_argument("account", metavar="ACCOUNT", help="customer reference or id")
     p.add_argument("--limit", type=whole_number(0), default=50, help="at most N entries (0: all)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    p.add_argument(
+        "--letter", metavar="ID", type=whole_number(1),
+        help="print the archived letter ID (an e-mail or letter sent: its id is in the history)",
+    )  # fmt: skip
     p.set_defaults(handler=cmd_history)
 
     p = sub.add_parser(
@@ -188,6 +193,8 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     conn = ctx.open()
     loc = _viewer_locale(conn, ctx, "history")  # messages in the asker's language from here on
     customer = find_customer(conn, args.account)
+    if args.letter is not None:
+        return _print_letter(conn, customer["id"], args.letter)
     limit = None if args.limit <= 0 else args.limit
     entries = timeline(conn, customer["id"], limit)
     if args.json:
@@ -197,6 +204,10 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
     for e in entries:
         d = e.details
         bits = []
+        if e.code in SENT_OUTCOMES:  # "e-mail sent: <subject> (<kind>)", letter N
+            bits.append(sent_line(e.code, d))
+            if isinstance(d.get("letter_id"), int):
+                bits.append(_("letter {id}").format(id=d["letter_id"]))
         if "amount_minor" in d:
             bits.append(
                 format_money(
@@ -227,6 +238,14 @@ def cmd_history(args: argparse.Namespace, ctx: Context) -> int:
                 who=e.voided["by"], at=_local(e.voided["at"]), reason=e.voided["reason"]
             )
         print(line)
+    return 0
+
+
+def _print_letter(conn: sqlite3.Connection, customer_id: int, letter_id: int) -> int:
+    letter = letter_by_id(conn, letter_id, customer_id)
+    if letter is None:
+        raise CliError(_("no letter {id} on this account").format(id=letter_id))
+    print(letter_text(letter), end="")
     return 0
 
 

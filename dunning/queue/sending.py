@@ -126,7 +126,9 @@ def _customer(conn: sqlite3.Connection, ref: str) -> tuple[int, str]:
         "SELECT id, external_ref FROM customers WHERE external_ref = ?", (ref,)
     ).fetchone()
     if row is None:
-        raise SendRefused("no_account", _("no customer with reference {ref}").format(ref=clean(ref)[0][:80]))
+        raise SendRefused(
+            "no_account", _("no customer with reference {ref}").format(ref=clean(ref)[0][:80])
+        )
     return int(row[0]), str(row[1])
 
 
@@ -145,20 +147,17 @@ def _sender(settings: Settings) -> tuple[str, str]:
 
 def _statement(
     conn: sqlite3.Connection, ref: str, as_of: date, settings: Settings, locale: str
-) -> Attachment | None:
-    """The statement PDF (dunning.letters.pdf, issue 10 item 2), None until it exists."""
+) -> Attachment:
+    """The statement PDF (dunning.letters.pdf, issue 10 item 2)."""
+    from dunning.letters.pdf import statement_pdf  # noqa: PLC0415 - fpdf2 only when attached
+
     try:
-        from dunning.letters.pdf import statement_pdf  # type: ignore[import-not-found]
-    except ImportError:  # TODO(q1): merged when "API: statement_pdf" lands
-        return None
-    made = statement_pdf(
-        conn,
-        ref,
-        as_of=as_of,
-        settings=settings.letters,
-        lang=language_of_locale(locale),
-        locale=locale,
-    )
+        made = statement_pdf(conn, ref, as_of=as_of, settings=settings.letters, locale=locale)
+    except (LookupError, ValueError, OSError) as exc:
+        raise SendRefused(
+            "statement_failed",
+            _("the statement PDF cannot be made: {error}").format(error=clean(str(exc))[0][:200]),
+        ) from None
     return Attachment(made.filename, made.data)
 
 
@@ -221,8 +220,7 @@ def render_message(
     attach = kind == "statement" if attach_statement is None else attach_statement
     attachments: tuple[Attachment, ...] = ()
     if attach:
-        pdf = _statement(conn, ext, as_of, settings, use_locale)
-        attachments = (pdf,) if pdf is not None else ()
+        attachments = (_statement(conn, ext, as_of, settings, use_locale),)
     name, sender = _sender(settings)
     message = None
     message_id = ""
@@ -445,25 +443,30 @@ def _record(
         details["level"] = level
     details.update(behalf)
     with write_tx(conn):
+        # the archive row's id, known before the activity that names it (the write lock is
+        # held: no other writer can take it)
+        letter_id = int(
+            conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM letters_sent").fetchone()[0]
+        )
+        details["letter_id"] = letter_id
         cur = conn.execute(
             """INSERT INTO activities (customer_id, collector_id, at, outcome, attempt,
                    contact, rpc, worked, note, details) VALUES (?,?,?,?,0,0,0,0,?,?)""",
             (built.customer_id, who, now_iso, outcome, note, json.dumps(details)),
         )
         activity_id = int(cur.lastrowid or 0)
-        cur = conn.execute(
-            """INSERT INTO letters_sent (customer_id, activity_id, collector_id, at, kind,
+        conn.execute(
+            """INSERT INTO letters_sent (id, customer_id, activity_id, collector_id, at, kind,
                    channel, language, locale, recipient, subject, body_text, body_html,
                    message_id, note, path, level, invoices)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (
-                built.customer_id, activity_id, who, now_iso, built.kind, built.channel,
+                letter_id, built.customer_id, activity_id, who, now_iso, built.kind, built.channel,
                 built.language, built.locale, built.recipient, built.subject, built.text,
                 built.html, built.message_id, note, str(path) if path else "", level,
                 json.dumps([int(i) for i in invoices]),
             ),
         )  # fmt: skip
-        letter_id = int(cur.lastrowid or 0)
         if behalf and actor is not None:
             audit.record(
                 conn,

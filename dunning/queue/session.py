@@ -40,6 +40,7 @@ from dunning.queue.claim import Claim, claim_account, claim_next, peek_next, rel
 from dunning.queue.collectors import Collector, get_collector, list_collectors
 from dunning.queue.config import Settings
 from dunning.queue.drafts import save_draft
+from dunning.queue.letters_sent import ArchivedLetter, letters_of
 from dunning.queue.outcomes import Logged, OutcomeInput, log_outcome
 from dunning.queue.rights import allowed
 
@@ -256,6 +257,10 @@ class WorkSession:
     def history(self, customer_id: int) -> list[TimelineEntry]:
         """The whole timeline of an account, newest first."""
         return self._read(lambda conn: timeline(conn, customer_id, None))
+
+    def letters(self, customer_id: int) -> list[ArchivedLetter]:
+        """The account's letters sent (the archive), newest first."""
+        return self._read(lambda conn: letters_of(conn, customer_id))
 
     def log(self, inp: OutcomeInput) -> Logged:
         if self.current is None:

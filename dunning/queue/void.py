@@ -97,6 +97,10 @@ def check_rights(act: sqlite3.Row, by: Collector, now: datetime) -> None:
                 id=act["id"]
             )
         )
+    if act["outcome"] in ("email_sent", "letter_sent"):  # it went out: the archive keeps it
+        raise VoidRefused(
+            _("activity {id} is a letter sent: it cannot be taken back").format(id=act["id"])
+        )
     if by.is_lead:
         return
     if act["collector_id"] != by.id:

@@ -73,6 +73,8 @@ OUTCOME_LABELS: dict[str, str] = {
     "system": N_("System"),
     "assign": N_("Assigned"),
     "payment": N_("Payment received"),
+    "email_sent": N_("E-mail sent"),
+    "letter_sent": N_("Letter sent"),
 }
 NEXT_ACTION_LABELS: dict[str, str] = {
     "call": N_("call"),

@@ -28,6 +28,7 @@ class HistoryScreen(Screen[None]):
     BINDINGS = [
         Binding("escape,q,h", "app.pop_screen", N_("Back"), id="history.back"),
         Binding("v", "void", N_("Void"), id="history.void"),
+        Binding("l", "letters", N_("Letters sent"), id="history.letters"),
         Binding("j,down", "scroll('down')", show=False),
         Binding("k,up", "scroll('up')", show=False),
         Binding("g,home", "scroll('home')", show=False),
@@ -84,6 +85,12 @@ class HistoryScreen(Screen[None]):
         )
         box.focus()
 
+    def action_letters(self) -> None:
+        """The letters sent to the account, read back from the archive (read-only)."""
+        from dunning.tui.screens.letters import LettersScreen  # noqa: PLC0415 - when asked
+
+        self.app.push_screen(LettersScreen(self.session, self.customer_id, self.name_text))
+
     # -- void -------------------------------------------------------------------------
     def action_void(self) -> None:
         """Void an outcome: the newest that stands is proposed; queue/void.py decides."""
@@ -91,7 +98,9 @@ class HistoryScreen(Screen[None]):
             (
                 e.id
                 for e in self.entries
-                if e.id is not None and e.voided is None and e.code not in ("system", "assign")
+                if e.id is not None
+                and e.voided is None
+                and e.code not in ("system", "assign", "email_sent", "letter_sent")
             ),
             None,
         )

@@ -14,6 +14,7 @@ from dunning.i18n import N_, _
 from dunning.owed import Owed
 from dunning.queue.account_view import AccountView, TimelineEntry
 from dunning.queue.collectors import Collector
+from dunning.queue.letters_sent import sent_line
 from dunning.tui import fmt
 
 MAX_INVOICES = 12
@@ -323,7 +324,8 @@ def history_entry(e: TimelineEntry, me: Collector, currency: str) -> Text:
     struck = "strike" if e.voided else ""
     out = Text()
     out.append(fmt.local_dt(e.at, me.locale), style=f"dim {struck}")
-    label = _(fmt.OUTCOME_LABELS.get(e.code, e.code))
+    # a letter sent: "e-mail sent: <subject> (<kind>)"
+    label = sent_line(e.code, e.details) or _(fmt.OUTCOME_LABELS.get(e.code, e.code))
     out.append(f" {label}", style=f"bold {struck}")
     out.append(f" {e.who}", style=f"dim {struck}")
     amount = e.details.get("amount_minor")
