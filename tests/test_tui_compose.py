@@ -113,18 +113,19 @@ async def test_french_preview_kind_note_and_eml(tmp_path: Path, db: Path, clock:
         screen = await open_compose(pilot)
         start = screen.start
         assert start is not None and start.locale == "fr_CA" and start.email == ADDRESS
-        # the oldest invoice is 206 days past due: the level's letter is the pre-legal notice
-        assert start.kind == "reminder_4"
-        assert screen.query_one("#compose-kind", Select).value == "reminder_4"
+        # the oldest invoice is 206 days past due, and no letter went yet: the levels climb
+        # one at a time, so the level's letter is the first reminder (queue/levels.py)
+        assert start.kind == start.level_kind == "reminder_1"
+        assert screen.query_one("#compose-kind", Select).value == "reminder_1"
         # only what the account can have: no promise, plan or dispute to write about
         assert set(start.kinds) == {"reminder_1", "reminder_2", "reminder_3", "reminder_4",
                                     "statement"}  # fmt: skip
-        assert "Avis préalable à une action en justice" in shown(screen, "#compose-subject")
+        assert "Rappel amical" in shown(screen, "#compose-subject")
         assert "Bonjour" in shown(screen, "#compose-text")
         assert screen.query_one("#compose-to", Input).value == ADDRESS
 
-        # another kind from the list: the statement (after reminder_4)
-        await pilot.press("enter", "down", "enter")
+        # another kind from the list: the statement (the last)
+        await pilot.press("enter", "end", "enter")
         await wait_until(pilot, lambda: screen.preview is not None
                          and screen.preview.kind == "statement")  # fmt: skip
         assert "Relevé de compte" in shown(screen, "#compose-subject")
@@ -164,6 +165,8 @@ async def test_french_preview_kind_note_and_eml(tmp_path: Path, db: Path, clock:
              str(msg["Subject"]), "fr_CA", "Merci de rappeler Alice"),
         ]  # fmt: skip
         assert rows[0]["path"] == str(files[0])
+        # not the level's letter: no invoice reached a level
+        assert db_rows(db, "SELECT 1 FROM dunning_levels") == []
         # the history line, on screen
         await wait_until(pilot, lambda: "Merci de rappeler Alice" in pane_text(pilot))
 
@@ -208,11 +211,20 @@ async def test_send_through_loopback_smtp(tmp_path: Path, db: Path, clock: Fixed
     sender, rcpt, data = inbox.messages[0]
     assert sender == "ar@northwind.example" and rcpt == [ADDRESS]
     msg = message_from_bytes(data, policy=policy.default)
-    assert str(msg["Subject"]).startswith("Avis préalable à une action en justice")
+    assert str(msg["Subject"]).startswith("Rappel amical")
     rows = sent_rows(db)
     assert [(r["outcome"], r["kind"], r["recipient"], r["note"], r["path"]) for r in rows] == [
-        ("email_sent", "reminder_4", ADDRESS, "Dernier avis", "")
+        ("email_sent", "reminder_1", ADDRESS, "Dernier avis", "")
     ]
+    # the level's letter, sent by hand: Acme's two overdue invoices reached level 1 (the
+    # letter run will not send it again), with the archived letter
+    levels = db_rows(
+        db,
+        "SELECT i.number, d.level, d.letter_id = l.id FROM dunning_levels d "
+        "JOIN invoices i ON i.id = d.invoice_id JOIN letters_sent l ON l.customer_id = "
+        "d.customer_id ORDER BY i.number",
+    )
+    assert [tuple(r) for r in levels] == [("INV-1-0", 1, 1), ("INV-1-1", 1, 1)]
 
 
 async def test_cease_account_refused(tmp_path: Path, db: Path, clock: FixedClock):

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from dunning.clock import Clock
+from dunning.clock import Clock, to_iso
+from dunning.db.connection import write_tx
 from dunning.i18n import N_, _
 from dunning.letters.context import NEEDS, NoSuchAccount, build_context
 from dunning.letters.kinds import KINDS
 from dunning.queue import sending
-from dunning.queue.compose_level import kind_for_account
 from dunning.queue.config import Settings
 from dunning.queue.desk import Desk
+from dunning.queue.levels import due_in_range, kind_for_account, record_levels
 from dunning.queue.sending import SendRefused, SendResult, render_message, send_letter
 from dunning.queue.writing_rules import check_write
 from dunning.textsafe import clean, is_safe
@@ -141,6 +142,22 @@ def compose_refusal(
     return "" if verdict.ok else verdict.reason
 
 
+def level_due(
+    conn: sqlite3.Connection, now_utc: datetime, settings: Settings, ref: str, kind: str
+) -> tuple[int | None, int | None, tuple[int, ...]]:
+    """``(customer id, level, invoice ids)`` when ``kind`` is the letter a dunning level
+    of the account ``ref`` is due for now, else ``(customer id or None, None, ())``."""
+    row = conn.execute("SELECT id FROM customers WHERE external_ref = ?", (ref,)).fetchone()
+    if row is None:
+        return None, None, ()
+    cid = int(row[0])
+    letters, _paused = due_in_range(conn, now_utc, settings, cid, cid)
+    for due in letters:
+        if due.level.kind == kind:
+            return cid, due.level.number, due.invoice_ids
+    return cid, None, ()
+
+
 def check_note(text: str) -> str:
     """The collector's added line: one line, no control characters, NOTE_MAX at most."""
     line = " ".join(clean(text)[0].split())
@@ -195,11 +212,21 @@ class ComposeDesk(Desk):
         self, ref: str, kind: str, locale: str, *, to: str, note: str, eml: bool
     ) -> SendResult:
         """Send the letter (the [smtp] relay) or, ``eml``, write it into the outbox; both
-        are recorded (the activity, the archive: queue/sending.py)."""
+        are recorded (the activity, the archive: queue/sending.py). The letter the
+        account's level is due for, sent by hand, is that level's letter: its invoices
+        reach the level (queue/levels.py), and tonight's run does not send it again."""
         folder = outbox(self.settings) if eml else None
-        return self._run(
-            lambda conn: send_letter(
+
+        def go(conn: sqlite3.Connection) -> SendResult:
+            cid, level, invoices = level_due(conn, self.clock.now(), self.settings, ref, kind)
+            done = send_letter(
                 conn, self.clock, self.collector, self.settings, ref, kind, channel="email",
-                out_dir=folder, note=note, to=to, locale=locale,
-            )
-        )  # fmt: skip
+                out_dir=folder, note=note, to=to, locale=locale, level=level, invoices=invoices,
+            )  # fmt: skip
+            if done.sent and level is not None and cid is not None:
+                with write_tx(conn):
+                    at = to_iso(self.clock.now())
+                    record_levels(conn, at, cid, level, "email", invoices, done.letter_id)
+            return done
+
+        return self._run(go)

@@ -129,11 +129,13 @@ class ComposeScreen(Screen[str | None]):
         self.start = start
         title = Text(_("Compose") + " · ", style="bold")
         title.append(f"{start.ref}  {start.name}")
-        if start.level_kind is not None:
-            title.append("  " + _("level: {kind}").format(kind=_(KINDS[start.level_kind])), "dim")
         self.query_one("#compose-title", Shown).update(title)
         kind = self.query_one("#compose-kind", Select)
-        kind.set_options([(_(KINDS[k]), k) for k in start.kinds])
+        # the letter the account's dunning level calls for is marked (queue/levels.py)
+        mark = " · " + _("its level")
+        kind.set_options(
+            [(_(KINDS[k]) + (mark if k == start.level_kind else ""), k) for k in start.kinds]
+        )
         kind.value = start.kind
         loc = self.query_one("#compose-locale", Select)
         loc.set_options([(locale_label(x), x) for x in start.locales])
