@@ -205,6 +205,7 @@ async def test_send_through_loopback_smtp(tmp_path: Path, db: Path, clock: Fixed
             work = await settle(pilot)
             assert f"sent to {ADDRESS} at" in shown(work, "#status")
             await wait_until(pilot, lambda: "Dernier avis" in pane_text(pilot))
+            assert "e-mail sent: Rappel amical" in pane_text(pilot)  # the history line
     finally:
         server.stop()
     assert len(inbox.messages) == 1
@@ -287,4 +288,29 @@ async def test_palette_opens_compose(tmp_path: Path, db: Path, clock: FixedClock
                          and pilot.app.screen.preview is not None)  # fmt: skip
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, WorkScreen))
+    assert sent_rows(db) == []
+
+
+async def test_m_on_the_read_only_account_view(tmp_path: Path, db: Path, clock: FixedClock):
+    """A lead looking at an account (tui/screens/account_view.py): `m` composes for it."""
+    from dunning.tui.screens.account_view import AccountViewScreen, open_read_only
+
+    settings = compose_settings(tmp_path)
+    conn = connect(db)
+    lena = get_collector(conn, "lena")
+    acme = conn.execute("SELECT id FROM customers WHERE name = 'Acme Anvils Inc.'").fetchone()[0]
+    conn.close()
+    assert lena is not None
+    app = DunningApp(WorkSession(db, lena, settings, clock))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        open_read_only(app, app.session, acme)
+        await wait_until(pilot, lambda: isinstance(app.screen, AccountViewScreen)
+                         and app.screen.look is not None)  # fmt: skip
+        await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, ComposeScreen)
+                         and app.screen.preview is not None)  # fmt: skip
+        assert compose_screen(pilot).start.ref == "C00001"  # type: ignore[union-attr]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, AccountViewScreen))
     assert sent_rows(db) == []
