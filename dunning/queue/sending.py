@@ -311,7 +311,8 @@ def _deliver(
             raise SendRefused(
                 "no_folder", _("a letter on paper needs a folder to be written to (--out)")
             )
-        path = _write(out_dir, stem, ".txt", built.text.encode("utf-8"))
+        page = f"{built.subject}\n\n{built.text}"  # printed: the subject heads the page
+        path = _write(out_dir, stem, ".txt", page.encode("utf-8"))
         for item in built.attachments:
             _write(out_dir, stem, Path(item.filename).suffix or ".pdf", item.data)
         return path

@@ -88,7 +88,9 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as exc:
             raise SendFailed(
                 _("{relay}: authentication refused for {user}: {reply}").format(
-                    relay=relay, user=_said(s.username), reply=_said(exc.smtp_error)
+                    relay=relay,
+                    user=_said(s.username),
+                    reply=f"{exc.smtp_code} {_said(exc.smtp_error)}",
                 )
             ) from None
         except smtplib.SMTPNotSupportedError:
@@ -109,7 +111,7 @@ class SmtpTransport:
             refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
         except smtplib.SMTPRecipientsRefused as exc:
             who = ", ".join(_said(r) for r in exc.recipients)
-            replies = "; ".join(_said(code_msg[1]) for code_msg in exc.recipients.values())
+            replies = "; ".join(f"{code} {_said(msg)}" for code, msg in exc.recipients.values())
             raise SendFailed(
                 _("{relay}: recipient refused ({who}): {reply}").format(
                     relay=relay, who=who, reply=replies
@@ -132,7 +134,9 @@ class SmtpTransport:
             who = ", ".join(_said(r) for r in refused)
             raise SendFailed(
                 _("{relay}: recipient refused ({who}): {reply}").format(
-                    relay=relay, who=who, reply="; ".join(_said(v[1]) for v in refused.values())
+                    relay=relay,
+                    who=who,
+                    reply="; ".join(f"{c} {_said(m)}" for c, m in refused.values()),
                 )
             )
 
