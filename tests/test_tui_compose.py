@@ -129,6 +129,7 @@ async def test_french_preview_kind_note_and_eml(tmp_path: Path, db: Path, clock:
         await wait_until(pilot, lambda: screen.preview is not None
                          and screen.preview.kind == "statement")  # fmt: skip
         assert "Relevé de compte" in shown(screen, "#compose-subject")
+        assert "Attached: the statement of account (PDF)" in shown(screen, "#compose-subject")
 
         # an added line: the preview shows it
         screen.set_focus(screen.query_one("#compose-note", Input))
@@ -158,6 +159,8 @@ async def test_french_preview_kind_note_and_eml(tmp_path: Path, db: Path, clock:
         assert str(msg["Subject"]).startswith("Relevé de compte")
         body = msg.get_body(("plain",))
         assert body is not None and "Merci de rappeler Alice" in body.get_content()
+        pdfs = [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+        assert len(pdfs) == 1 and pdfs[0].get_content().startswith(b"%PDF")
 
         rows = sent_rows(db)
         assert [tuple(r)[:7] for r in rows] == [
@@ -255,6 +258,12 @@ async def test_escape_keeps_the_call_note(tmp_path: Path, db: Path, clock: Fixed
         work = await settle(pilot)
         await pilot.press("tab", *"will pay friday", "escape")
         screen = await open_compose(pilot)
+        # Esc in the list of kinds closes the list, not the view
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: screen.query_one("#compose-kind", Select).expanded)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not screen.query_one("#compose-kind", Select).expanded)
+        assert pilot.app.screen is screen
         screen.set_focus(screen.query_one("#compose-note", Input))
         await pilot.press(*"not sent")
         await pilot.press("escape")

@@ -126,6 +126,8 @@ class ComposeScreen(Screen[str | None]):
 
     # -- the form -----------------------------------------------------------------------
     def _started(self, start: ComposeStart) -> None:
+        if not self.is_attached:
+            return  # Esc before it was read
         self.start = start
         title = Text(_("Compose") + " · ", style="bold")
         title.append(f"{start.ref}  {start.name}")
@@ -198,12 +200,14 @@ class ComposeScreen(Screen[str | None]):
         self.run_worker(job, thread=True, group="compose", exit_on_error=False)
 
     def _previewed(self, seq: int, preview: Preview, refusal: str) -> None:
-        if seq != self._seq:
-            return  # the kind, language or note changed since: a newer one is coming
+        if seq != self._seq or not self.is_attached:
+            return  # the kind, language or note changed since (a newer one is coming), or Esc
         self.preview = preview
         self.refusal = refusal
         subject = Text(_("Subject") + ": ", style="bold")
         subject.append(preview.subject)
+        if preview.kind == "statement":  # queue/sending.py attaches it (letters/pdf.py)
+            subject.append("\n" + _("Attached: the statement of account (PDF)"), style="dim")
         self.query_one("#compose-subject", Shown).update(subject if preview.subject else "")
         self.query_one("#compose-text", Shown).update(preview.text)
         verdict = self.query_one("#compose-verdict", Shown)
