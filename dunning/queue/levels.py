@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dunning.queue.config import Settings
-from dunning.queue.levels_config import DEFAULT_LADDER, Level
+from dunning.queue.levels_config import DEFAULT_LADDER, LEVEL_KINDS, Level
 
 # a promise, or a plan's pending instalment with no broken or partial one, pauses the climb
 _PAUSED = """SELECT DISTINCT p.customer_id FROM promises p
@@ -206,9 +206,10 @@ def reconcile(conn: sqlite3.Connection, since_iso: str = "") -> int:
     added = 0
     rows = conn.execute(
         "SELECT l.id, l.customer_id, l.level, l.channel, l.at, l.invoices FROM letters_sent l "
-        "WHERE l.level IS NOT NULL AND l.at >= ? AND l.invoices IS NOT NULL "
+        f"WHERE l.kind IN ({','.join('?' * len(LEVEL_KINDS))}) AND l.at >= ? "
+        "AND l.level IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM dunning_levels d WHERE d.letter_id = l.id)",
-        (since_iso,),
+        (*LEVEL_KINDS, since_iso),
     ).fetchall()
     for letter_id, cid, level, channel, at, invoices in rows:
         try:
