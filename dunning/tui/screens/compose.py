@@ -75,6 +75,8 @@ class ComposeScreen(Screen[str | None]):
         self.refusal = ""  # why nothing can be sent now ("" when it can)
         self.busy = False  # a send or a write in flight
         self._seq = 0  # the preview asked last: an older one arriving late is dropped
+        self._shown_seq = 0  # the preview on screen (a send waits until it is the last)
+        self._asked: tuple[str, ...] = ()  # kind, locale, note, address of the last asked
         self._note_timer: Any = None
 
     def compose(self) -> ComposeResult:
@@ -143,7 +145,8 @@ class ComposeScreen(Screen[str | None]):
         loc.set_options([(locale_label(x), x) for x in start.locales])
         loc.value = start.locale
         self.query_one("#compose-to", Input).value = start.email
-        self.set_focus(kind)
+        if self.focused is None or self.focused is kind:
+            self.set_focus(kind)
         self._refresh_preview()
 
     def _chosen(self, sel_id: str) -> str:
@@ -180,14 +183,18 @@ class ComposeScreen(Screen[str | None]):
         start = self.start
         if start is None:
             return
-        self._seq += 1
-        seq = self._seq
         kind, locale = self._chosen("#compose-kind"), self._chosen("#compose-locale")
         note = self.query_one("#compose-note", Input).value
         try:  # the rules look at the address written (an opted-out contact's is refused)
             to = check_recipient(self.query_one("#compose-to", Input).value)
         except ValueError:
             to = ""
+        asked = (kind, locale, note, to)
+        if asked == self._asked:
+            return  # nothing that changes the letter or the verdict changed
+        self._asked = asked
+        self._seq += 1
+        seq = self._seq
 
         def job() -> None:
             try:
@@ -202,6 +209,7 @@ class ComposeScreen(Screen[str | None]):
     def _previewed(self, seq: int, preview: Preview, refusal: str) -> None:
         if seq != self._seq or not self.is_attached:
             return  # the kind, language or note changed since (a newer one is coming), or Esc
+        self._shown_seq = seq
         self.preview = preview
         self.refusal = refusal
         subject = Text(_("Subject") + ": ", style="bold")
@@ -238,6 +246,9 @@ class ComposeScreen(Screen[str | None]):
     def _deliver(self, *, eml: bool) -> None:
         start, preview = self.start, self.preview
         if start is None or preview is None or self.busy or self.refusal:
+            return
+        if self._shown_seq != self._seq:  # the kind or language just changed: not what is shown
+            self._say(_("The preview is being rendered: send again in a moment."), "yellow")
             return
         to_field = self.query_one("#compose-to", Input)
         try:
