@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         cli_board,
         cli_email,
         cli_init,
+        cli_letters,
         cli_rebalance,
         cli_review,
         cli_statement,
@@ -150,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_rebalance.register(sub)
     cli_board.register(sub)
     cli_templates.register(sub)
+    cli_letters.register(sub)
     cli_email.register(sub)
     cli_statement.register(sub)
     _register_ledger(sub)

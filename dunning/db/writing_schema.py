@@ -27,6 +27,7 @@ M038 = (
     PRIMARY KEY (invoice_id, level)
 ) WITHOUT ROWID""",
     "CREATE INDEX dunning_levels_customer ON dunning_levels(customer_id, at)",
+    "CREATE INDEX dunning_levels_letter ON dunning_levels(letter_id) WHERE letter_id IS NOT NULL",
     """CREATE TRIGGER dunning_levels_no_delete BEFORE DELETE ON dunning_levels
 BEGIN SELECT RAISE(ABORT, 'append-only: dunning_levels rows are never deleted'); END""",
     """CREATE TRIGGER dunning_levels_no_update BEFORE UPDATE ON dunning_levels

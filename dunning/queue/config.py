@@ -19,6 +19,7 @@ from dunning.bounds import INT64_MAX, INT64_MIN
 from dunning.clock import person_zone, zone_named
 from dunning.letters.settings import LetterSettings, letters_from_table
 from dunning.letters.smtp_settings import SmtpSettings, smtp_from_table
+from dunning.queue.levels_config import DEFAULT_LEVELS, Level, levels_from_table
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,8 @@ class Settings:
     approvals: ApprovalSettings = field(default_factory=ApprovalSettings)
     letters: LetterSettings = field(default_factory=LetterSettings)  # [letters]: letters/
     smtp: SmtpSettings | None = None  # [smtp]: the relay e-mails go through (queue/sending.py)
+    # [levels.<portfolio>]: the dunning ladder (queue/levels_config.py, queue/levels.py)
+    levels: dict[str, tuple[Level, ...]] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
 
     @property
     def team_zone(self) -> tzinfo:
@@ -354,6 +357,8 @@ def settings_from_dict(data: dict[str, Any], source: str = "config") -> Settings
             changes[key] = letters_from_table(source, _table(source, key, value))
         elif key == "smtp":
             changes[key] = smtp_from_table(source, _table(source, key, value))
+        elif key == "levels":
+            changes[key] = levels_from_table(source, value)
         elif key == "team_tz":
             if not isinstance(value, str):
                 raise _bad(source, key, 'a time zone name ("America/Toronto")', value)

@@ -40,6 +40,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "routing": ("lead", "admin"),  # who can serve which language (queue/routing.py)
     "board": ("lead", "admin"),  # the team board (queue/board.py)
     "accounts": ("lead", "admin"),  # account lists by filter (queue/filters.py, issue 9)
+    "letters.run": ("admin",),  # the nightly letter run (queue/letter_run.py, issue 10)
 }
 
 # what the action is, as a person reads it ("alice (collector) may not <import ledgers>")
@@ -65,6 +66,7 @@ ACTION_NAMES: dict[str, str] = {
     "routing": N_("check routing by language"),
     "board": N_("see the team board"),
     "accounts": N_("list the team's accounts"),
+    "letters.run": N_("run the dunning letters"),
 }
 
 
