@@ -33,6 +33,7 @@ LATER = {
     "queue": ("pclass", "pkey", "restand_on", "closed_from", "closed_until", "closed_why",
               "closed_mark"),
     "assignments": ("from_collector_id",),  # m033 (issue 9): who gave, after these digests
+    "contacts": ("email_opt_out_at", "email_opt_out_by"),  # m037 (issue 10): opt-out of e-mail
 }  # fmt: skip
 
 

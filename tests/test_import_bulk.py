@@ -14,7 +14,7 @@ import pytest
 from test_ledger_support import INVOICE_HEADER, cli, count, dump, load, write_csv
 
 from dunning.db.connection import connect, write_tx
-from dunning.db.ledger import bulk, importer, requeue
+from dunning.db.ledger import bulk, importer, requeue, requeue_ahead
 from dunning.db.schema import migrate
 
 ROWS = [
@@ -165,6 +165,8 @@ def test_queue_rows_are_refreshed_after_the_commit_in_chunks(
     tmp_path: Path, conn: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(requeue, "REFRESH_CHUNK", 1)
+    # the writer reads every chunk itself (no helper: tests/test_import_requeue_ahead.py)
+    monkeypatch.setattr(requeue_ahead, "AHEAD_FROM", 10**9)
     calls: list[int] = []
     real = requeue._refresh_chunk
 

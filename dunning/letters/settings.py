@@ -37,6 +37,7 @@ class LetterSettings:
     payment_instructions: str = ""
     opt_out: str = ""
     templates: str = ""
+    outbox: str = ""  # where the compose view writes .eml files (Ctrl+E); ~/dunning-outbox
     final_demand_days: int = 10
     pre_legal_days: int = 10
 
@@ -50,7 +51,7 @@ def letters_from_table(source: str, table: dict[str, Any]) -> LetterSettings:
     out = LetterSettings()
     for key, value in table.items():
         name = f"[letters] {key}"
-        if key in TEXT_KEYS or key == "templates":
+        if key in TEXT_KEYS or key in ("templates", "outbox"):
             if not isinstance(value, str) or len(value) > TEXT_MAX or "\x00" in value:
                 raise ValueError(f"{source}: {name} must be text of at most {TEXT_MAX} characters")
             out = replace(out, **{key: value})

@@ -192,6 +192,11 @@ def _local_dt(iso: str, locale: str, _tz: str | None, _names: tuple[str, str]) -
     return format_datetime(from_iso(iso).astimezone(), "short", locale=locale)
 
 
+def local_time(at: datetime, locale: str) -> str:
+    """An instant as the machine's local time of day, short: '10:42'."""
+    return format_time(at.astimezone(), "short", locale=locale)
+
+
 def weekday_time(iso: str, locale: str) -> str:
     """A stored UTC instant in the machine's local time as weekday and time: 'Thu 07:00',
     'jeu. 07:00', 'jue 07:00'."""

@@ -46,6 +46,7 @@ COMMANDS: list[tuple[str, str, str, str]] = [
     ("lead.board", "board", N_("Team board"), N_("board team collectors")),
     ("lead.accounts", "accounts", N_("Accounts"), N_("list filter bulk reassign")),
     ("aging", "aging", N_("Aging"), N_("report")),
+    ("compose", "compose", N_("Compose a letter"), N_("compose e-mail letter reminder statement")),
     ("history", "history", N_("History"), ""),
     ("undo", "undo", N_("Undo"), ""),
     ("reload", "reload", N_("Reload"), ""),
@@ -67,11 +68,21 @@ BOARD_COMMANDS: list[tuple[str, str, str, str]] = [
 ]  # fmt: skip
 
 
+# the account read-only (tui/screens/account_view.py)
+LOOK_COMMANDS: list[tuple[str, str, str, str]] = [
+    ("look.compose", "compose", N_("Compose a letter"),
+     N_("compose e-mail letter reminder statement")),
+    ("look.history", "history", N_("History"), ""),
+    ("look.reload", "reload", N_("Reload"), ""),
+]  # fmt: skip
+
+
 class WorkCommands(Provider):
     """The work screen's actions, by their translated names."""
 
     def _commands(self) -> list[tuple[str, str, str, str]]:
         """(name shown, words searched, action, key) of what may run now."""
+        from dunning.tui.screens.account_view import AccountViewScreen
         from dunning.tui.screens.board import BoardScreen
         from dunning.tui.screens.help import keys_by_id
         from dunning.tui.screens.work import WorkScreen
@@ -81,6 +92,8 @@ class WorkCommands(Provider):
             table = BOARD_COMMANDS
         elif isinstance(screen, WorkScreen):
             table = COMMANDS
+        elif isinstance(screen, AccountViewScreen):
+            table = LOOK_COMMANDS
         else:
             return []
         keys = keys_by_id(screen)

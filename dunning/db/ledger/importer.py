@@ -253,7 +253,7 @@ def _run(
     try:
         staged = stage(
             conn, dataclasses.replace(table, rows=rows), profile, kind, mapping, ctx, result,
-            snapshot=snapshot, create_customers=create, progress=progress,
+            snapshot=snapshot, create_customers=create, progress=progress, tally=removed,
         )  # fmt: skip
         conn.execute("COMMIT")
     except BaseException:

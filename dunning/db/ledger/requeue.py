@@ -14,6 +14,7 @@ from dunning.bounds import clip
 from dunning.clock import Clock, to_iso
 from dunning.db.connection import DatabaseError, write_tx
 from dunning.db.ledger.interrupt import HeldInterrupt
+from dunning.db.ledger.requeue_ahead import Ahead
 from dunning.queue.accounts import UPSERT, RowMaker, refresh_accounts
 from dunning.queue.config import Settings
 
@@ -37,14 +38,26 @@ def refresh_queue(
     database error (the lock not had in time) stops it the same way, as the ledger's
     commit must not be reported as a failure."""
     ordered = sorted(customer_ids)
-    for start in range(0, len(ordered), REFRESH_CHUNK):
-        if held.came:
-            return len(ordered) - start, "interrupted"
-        try:
-            with write_tx(conn):
-                _refresh_chunk(conn, clock, settings, ordered[start : start + REFRESH_CHUNK])
-        except (sqlite3.Error, DatabaseError) as exc:
-            return len(ordered) - start, clip(str(exc), 200)
+    chunks = [ordered[i : i + REFRESH_CHUNK] for i in range(0, len(ordered), REFRESH_CHUNK)]
+    now = clock.now()  # one instant for the whole refresh (the helper's rows carry it)
+    ahead = Ahead.start(conn, to_iso(now), now.date(), settings, chunks)
+    try:
+        for k, ids in enumerate(chunks):
+            start = k * REFRESH_CHUNK
+            if held.came:
+                return len(ordered) - start, "interrupted"
+            try:
+                with write_tx(conn):
+                    rows = ahead.take(conn, k) if ahead is not None else None
+                    if rows is None:
+                        _refresh_chunk(conn, clock, settings, ids)
+                    else:  # read and scored by the helper while the last chunk was written
+                        conn.executemany(UPSERT, rows)
+            except (sqlite3.Error, DatabaseError) as exc:
+                return len(ordered) - start, clip(str(exc), 200)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return 0, ""
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from dunning.bounds import QUOTE_CHARS, clip
 from dunning.db.ledger import entities, invoices, payments
+from dunning.db.ledger.cleaning import Cleaned
 from dunning.db.ledger.parse import Cell, is_blank, text
 from dunning.db.ledger.profiles import Profile
 from dunning.db.ledger.rows import (
@@ -65,6 +66,23 @@ def is_total(label: str, group: str) -> bool:
     return bool(group) and words[:1] == ["total"] and rest == " ".join(group.casefold().split())
 
 
+class Sink:
+    """Where the loop's staged rows and refusals go: the writer's TEMP tables here, or the
+    pipe to the writer when a reader process runs the loop (staging_beside.py)."""
+
+    def __init__(self, conn: sqlite3.Connection, insert_sql: str) -> None:
+        self.insert_sql = insert_sql
+        self.refuse = refuser(conn)
+        self._conn = conn
+
+    def rows(self, batch: list[tuple[object, ...]]) -> None:
+        self._conn.executemany(self.insert_sql, batch)
+
+    def refused(self, rows: list[tuple[object, ...]]) -> None:
+        """Refusals already clipped (a reader process's)."""
+        self._conn.executemany("INSERT INTO stage_refusals VALUES (?,?,?,?,?)", rows)
+
+
 def stage(
     conn: sqlite3.Connection,
     table: Table,
@@ -77,29 +95,75 @@ def stage(
     snapshot: bool,
     create_customers: bool,
     progress: Progress | None,
+    tally: Cleaned | None = None,
 ) -> Staged:
-    """Stage every row of ``table`` (inside the caller's transaction on TEMP tables)."""
+    """Stage every row of ``table`` (inside the caller's transaction on TEMP tables).
+    ``tally``: what the cleaning of the rows counts (a reader process sends its own back)."""
+    from dunning.db.ledger import staging_beside
+
     parser, insert_sql = {
         "customers": (customer_parser, entities.CUSTOMER_INSERT),
         "contacts": (contact_parser, entities.CONTACT_INSERT),
         "invoices": (invoice_parser, invoices.INSERT),
         "payments": (payment_parser, payments.INSERT),
     }[kind]
+    width = len(table.header)
+    virtual_ref = profile.group_customer and "customer_ref" not in mapping
+    if virtual_ref:
+        mapping["customer_ref"] = width
+        mapping.setdefault("customer_name", width)
+    parse = parser(mapping, ctx)
+    sink = Sink(conn, insert_sql)
+
+    def loop(sink: Sink, progress: Progress | None) -> Staged:
+        return _loop(sink, table, profile, kind, mapping, ctx, result, parse,
+                     virtual_ref=virtual_ref, snapshot=snapshot, progress=progress)  # fmt: skip
+
+    if staging_beside.wanted(kind, ctx, table):
+        out = staging_beside.run(loop, sink, result, tally, progress)
+    else:
+        out = loop(sink, progress)
+    refuse = sink.refuse
+    if kind == "invoices":
+        if profile.split_by_due:
+            invoices.split_instalments(conn)
+        if snapshot:
+            invoices.mark_seen(conn, out.refused_numbers, split=profile.split_by_due)
+        invoices.refusable(conn, refuse, create_customers=create_customers)
+    elif kind == "payments":
+        payments.refusable(conn, refuse)
+    elif kind == "customers":
+        entities.refusable_customers(conn, refuse)
+    else:
+        entities.refusable_contacts(conn, refuse)
+    return out
+
+
+def _loop(
+    sink: Sink,
+    table: Table,
+    profile: Profile,
+    kind: str,
+    mapping: dict[str, int],
+    ctx: Context,
+    result: ImportResult,
+    parse: Callable[[int, list[Cell]], object],
+    *,
+    virtual_ref: bool,
+    snapshot: bool,
+    progress: Progress | None,
+) -> Staged:
+    """The per-row loop: every row parsed, staged rows and refusals to ``sink``."""
     keyer = payments.Keyer() if kind == "payments" else None
-    refuse = refuser(conn)
+    refuse = sink.refuse
     out = Staged()
     batch: list[tuple[object, ...]] = []
     group_customer = ""
     width = len(table.header)
     delimiter = table.delimiter or ","
-    virtual_ref = profile.group_customer and "customer_ref" not in mapping
-    if virtual_ref:
-        mapping["customer_ref"] = width
-        mapping.setdefault("customer_name", width)
     skip_idx = [mapping[f] for f in profile.skip_unless if f in mapping]
     ref_idx = mapping.get("customer_ref")
     num_idx = mapping.get("number")
-    parse = parser(mapping, ctx)
 
     def raw_number(cells: list[Cell]) -> str:
         return text(cells[num_idx]) if num_idx is not None and num_idx < len(cells) else ""
@@ -166,24 +230,12 @@ def stage(
                 refuse(wline, warn.field, warn.value, warn.reason, True)
             ctx.warnings.clear()
         if len(batch) >= BATCH:
-            conn.executemany(insert_sql, batch)
-            batch.clear()
+            sink.rows(batch)
+            batch = []
             if progress:
                 progress(table.position(), table.total)
     if batch:
-        conn.executemany(insert_sql, batch)
+        sink.rows(batch)
     if progress:
         progress(table.total, table.total)
-    if kind == "invoices":
-        if profile.split_by_due:
-            invoices.split_instalments(conn)
-        if snapshot:
-            invoices.mark_seen(conn, out.refused_numbers, split=profile.split_by_due)
-        invoices.refusable(conn, refuse, create_customers=create_customers)
-    elif kind == "payments":
-        payments.refusable(conn, refuse)
-    elif kind == "customers":
-        entities.refusable_customers(conn, refuse)
-    else:
-        entities.refusable_contacts(conn, refuse)
     return out

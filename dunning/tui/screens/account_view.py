@@ -72,6 +72,7 @@ class AccountViewScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", N_("Back"), id="look.back"),
         Binding("h", "history", N_("History"), id="look.history"),
         Binding("ctrl+r", "reload", N_("Reload"), id="look.reload"),
+        Binding("m", "compose", N_("Compose"), id="look.compose"),
     ]
 
     def __init__(self, session: WorkSession, customer_id: int) -> None:
@@ -118,6 +119,18 @@ class AccountViewScreen(Screen[None]):
         )
         self.query_one("#look-holder", Shown).update(holder_text(look, me.locale))
         self.query_one("#look-account", AccountPane).show(v, me, self.session.clock.now())
+
+    def action_compose(self) -> None:
+        """`m`: the compose view (tui/screens/compose.py); a lead writes on any account,
+        the rights are the sender's (queue/sending.py)."""
+        from dunning.tui.screens.compose import ComposeScreen
+
+        def done(said: str | None) -> None:
+            if said is not None:
+                self.notify(said)
+                self.action_reload()
+
+        self.app.push_screen(ComposeScreen(self.session, self.customer_id), done)
 
     def action_history(self) -> None:
         if self.look is None:

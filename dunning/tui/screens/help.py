@@ -51,6 +51,7 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("search", N_("find a customer: name, reference, phone, invoice")),
     ("undo", N_("take back the outcome just saved (a few seconds); its note comes back")),
     ("history", N_("the account's whole history")),
+    ("compose", N_("compose a letter or e-mail in the customer's language; send or write .eml")),
     ("aging", N_("aging by collector")),
     ("lead.reassign", N_("give the account to another collector (leads)")),
     ("lead.review", N_("the review queue: refused and escalated accounts to decide (leads)")),

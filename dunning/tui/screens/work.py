@@ -468,7 +468,7 @@ class WorkScreen(
             return True
         if action == "undo":
             return True
-        if action in ("outcome", "reschedule", "history"):
+        if action in ("outcome", "reschedule", "history", "compose"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
             return self.session.may("assign") and self.view is not None

@@ -78,6 +78,7 @@ def work_bindings() -> list[Binding]:
         Binding("T", "board", N_("Board"), id="lead.board", show=False, priority=True),
         Binding("F", "accounts", N_("Accounts"), id="lead.accounts", show=False, priority=True),
         Binding("h", "history", N_("History"), id="history", show=False, priority=True),
+        Binding("m", "compose", N_("Compose"), id="compose", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
         Binding("question_mark", "help", N_("Help"), id="help", show=False, priority=True),

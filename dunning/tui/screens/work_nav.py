@@ -112,6 +112,22 @@ class NavigationMixin:
                 )
             )
 
+    def action_compose(self) -> None:
+        """`m`: the compose view on the account on screen (tui/screens/compose.py). Back
+        with nothing done, nothing changes (the note stays as it is); after a send, the
+        status line says so and the history shows it."""
+        if self.view is None:
+            return
+        from dunning.tui.screens.compose import ComposeScreen
+
+        def done(said: str | None) -> None:
+            if said is None:
+                return
+            self.query_one("#status", Static).update(Text(said, style="green"))
+            self.action_reload()
+
+        self.app.push_screen(ComposeScreen(self.session, self.view.id), done)
+
     def action_aging(self) -> None:
         from dunning.tui.screens.aging import AgingScreen
 
