@@ -53,6 +53,7 @@ from urllib.parse import quote
 
 from dunning.db import aging_csv, aging_lines, aging_order, aging_out, aging_widths, reports
 from dunning.db import reports_parallel as parallel
+from dunning.db.connection import main_path
 from dunning.db.reports_parallel import Tuples
 
 MIN_CUSTOMERS = 50_000  # below this the second process costs more than it saves
@@ -148,7 +149,7 @@ def _applies(conn: sqlite3.Connection) -> str | None:
     """The database file's path when the split applies: not a small ledger (under
     MIN_CUSTOMERS), one core, a database in memory, the caller inside a transaction or
     DUNNING_AGING_SPLIT=0."""
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    path = main_path(conn)
     if not path or conn.in_transaction or os.environ.get("DUNNING_AGING_SPLIT") == "0":
         return None
     lo, hi = conn.execute(

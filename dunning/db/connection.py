@@ -305,6 +305,12 @@ def sync_wal(conn: sqlite3.Connection) -> None:
         os.close(fd)
 
 
+def main_path(conn: sqlite3.Connection) -> str:
+    """The main database's file ('' in memory or temporary): where another process opens it."""
+    rows = conn.execute("PRAGMA database_list").fetchall()
+    return next((str(r[2] or "") for r in rows if r[1] == "main"), "")
+
+
 def data_version(conn: sqlite3.Connection) -> int:
     """Changes when another connection commits: a cheap cross-process change signal."""
     return int(conn.execute("PRAGMA data_version").fetchone()[0])

@@ -51,6 +51,7 @@ from contextlib import suppress
 from typing import Any
 
 from dunning.db import reports_parallel as parallel
+from dunning.db.connection import main_path
 from dunning.db.reports_parallel import BUCKET_SUMS, Result, Tuples
 from dunning.db.schema import CHANGED_ON
 
@@ -220,7 +221,7 @@ def groups(conn: sqlite3.Connection, params: dict[str, Any]) -> Result:
     disputed, customers), no unapplied-cash rows apart: the base and the correction
     summed, in one snapshot. ``conn``: a read connection (its own transaction is opened
     here when it is not in one)."""
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    path = main_path(conn)
     parts = None
     if path and not conn.in_transaction:
         largest = conn.execute("SELECT MAX(id) FROM invoices").fetchone()[0] or 0

@@ -29,6 +29,7 @@ from dunning.aging import BUCKETS  # one definition for every layer (re-exported
 from dunning.db import aging_snapshot
 from dunning.db import reports_parallel as parallel
 from dunning.db import reports_past as past
+from dunning.db.connection import main_path
 from dunning.owed import Owed
 
 UNASSIGNED = "(unassigned)"
@@ -273,7 +274,7 @@ def _split(
     largest = conn.execute("SELECT MAX(id) FROM invoices").fetchone()[0] or 0
     if largest < parallel_min:
         return None
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    path = main_path(conn)
     lo, hi = conn.execute(
         "SELECT (SELECT MIN(id) FROM customers), (SELECT MAX(id) FROM customers)"
     ).fetchone()

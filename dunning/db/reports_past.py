@@ -42,6 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dunning.db import aging_snapshot, past_collector, past_sums
+from dunning.db.connection import main_path
 from dunning.db.reports_parallel import BUCKET_SUMS, NO_OPEN_INVOICE, Tuples
 from dunning.db.schema import CHANGED_ON
 
@@ -202,7 +203,7 @@ def reader(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     (touched pages would count in the process's memory), temporary B-trees and sorts in
     files rather than memory, an 8 MB cache (each temporary B-tree and sort
     may hold as much): the report's memory stays bounded."""
-    path = next((r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main"), "")
+    path = main_path(conn)
     if not path or conn.in_transaction:
         yield conn
         return

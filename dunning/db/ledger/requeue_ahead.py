@@ -25,19 +25,12 @@ import threading
 from datetime import date
 from multiprocessing.connection import Connection
 
-from dunning.db.connection import data_version
+from dunning.db.connection import data_version, main_path
 from dunning.queue.accounts import RowMaker
 from dunning.queue.config import Settings
 
 RANGE = "customer_id BETWEEN ? AND ?"
 AHEAD_FROM = 4  # chunks of new accounts from which a helper is worth its start (~30 ms)
-
-
-def _main_path(conn: sqlite3.Connection) -> str:
-    for row in conn.execute("PRAGMA database_list"):
-        if row[1] == "main":
-            return str(row[2] or "")
-    return ""
 
 
 def _helper(
@@ -88,7 +81,7 @@ class Ahead:
         ranges = [chunks[k] for k in sorted(chunks)]
         self._proc = ctx.Process(
             target=_helper,
-            args=(_main_path(conn), now_iso, today, settings, ranges, send),
+            args=(main_path(conn), now_iso, today, settings, ranges, send),
             daemon=True,
         )
         self._proc.start()
@@ -116,7 +109,7 @@ class Ahead:
             or (os.cpu_count() or 1) < 2
             or "fork" not in mp.get_all_start_methods()
             or threading.active_count() > 1  # a fork copies one thread: only when alone
-            or not _main_path(conn)
+            or not main_path(conn)
         ):
             return None
         return cls(conn, now_iso, today, settings, ranges)
