@@ -113,3 +113,14 @@ def m038_dunning_levels(db: sqlite_utils.Database) -> None:
     from dunning.db.writing_schema import M038
 
     _each(db, M038)
+
+
+# --- m039_customer_address (issue 10, round 10): the customer's postal address (street
+# lines, city, postal code; the region is ``subdivision``) (db/address_schema.py).
+
+
+@migrations()
+def m039_customer_address(db: sqlite_utils.Database) -> None:
+    from dunning.db.address_schema import M039
+
+    _each(db, M039)

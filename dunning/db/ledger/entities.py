@@ -1,6 +1,8 @@
 """Customers and contacts: staged rows merged by key (customer number; customer +
 contact name). Only the columns a file has are written: a blank cell keeps what the
-database holds, so a partial file never erases data."""
+database holds, so a partial file never erases data; the postal address's columns
+(address_line1, address_line2, city, postal_code) are the exception: a blank one clears
+(the ERP's address is the truth, and a removed suite must go)."""
 
 from __future__ import annotations
 
@@ -8,15 +10,17 @@ import json
 import sqlite3
 from collections.abc import Callable
 
+from dunning.address import COLUMNS as ADDRESS_COLUMNS
 from dunning.db import phone_places
 
 CUSTOMER_STAGE = """
 CREATE TEMP TABLE stage_customers (
     line INTEGER PRIMARY KEY, ref TEXT, name TEXT, country TEXT, subdivision TEXT, language TEXT,
     currency TEXT, portfolio TEXT, status TEXT, risk_score INTEGER,
-    credit_limit_minor INTEGER, collector TEXT, email TEXT, contact_name TEXT, phones TEXT
-)"""
-CUSTOMER_INSERT = "INSERT INTO stage_customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+    credit_limit_minor INTEGER, collector TEXT, email TEXT, contact_name TEXT, phones TEXT,
+    address_line1 TEXT, address_line2 TEXT, city TEXT, postal_code TEXT
+)"""  # address: NULL when the file has no such column (kept), '' when blank (cleared)
+CUSTOMER_INSERT = "INSERT INTO stage_customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 CONTACT_STAGE = """
 CREATE TEMP TABLE stage_contacts (
     line INTEGER PRIMARY KEY, customer_id INTEGER, name TEXT, title TEXT, language TEXT, email TEXT,
@@ -131,9 +135,11 @@ def merge_customers(
     assign: dict[int, int] = {}
     for s in conn.execute("SELECT * FROM stage_customers ORDER BY line").fetchall():
         row = conn.execute("SELECT * FROM customers WHERE external_ref = ?", (s["ref"],)).fetchone()
+        address = {c: s[c] or None for c in ADDRESS_COLUMNS if s[c] is not None}
         if row is None:
             values = {c: s[c] if s[c] is not None else DEFAULTS.get(c) for c in CUSTOMER_COLUMNS}
             values["country"] = values["country"] or country
+            values.update(address)
             cols = ["external_ref", *values, "created_at", "updated_at"]
             cid = int(
                 conn.execute(
@@ -147,6 +153,7 @@ def merge_customers(
         else:
             cid, fresh = int(row["id"]), False
             changes = {c: s[c] for c in CUSTOMER_COLUMNS if s[c] is not None and row[c] != s[c]}
+            changes.update((c, v) for c, v in address.items() if row[c] != v)
             if changes:
                 sets = ", ".join(f"{k} = ?" for k in changes)
                 conn.execute(

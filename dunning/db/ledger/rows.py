@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from dunning.address import MAX_CHARS
 from dunning.db.ledger.options import countries, currency_ok
 from dunning.db.ledger.parse import (
     PLAIN_AMOUNT,
@@ -131,8 +132,17 @@ def _subdivision(value: Cell, country: str) -> str | None:
         raise RowError("subdivision", value, str(exc)) from None
 
 
+def _address(cells: list[Cell], get: Callable[[list[Cell], str], Cell], fld: str) -> str:
+    """A postal address column the file has: '' (blank: clears), else at most its bound."""
+    value = text(get(cells, fld))
+    if len(value) > MAX_CHARS[fld]:
+        raise RowError(fld, value, f"longer than {MAX_CHARS[fld]} characters")
+    return value
+
+
 def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
     get = _getter(mapping)
+    address = [f for f in MAX_CHARS if f in mapping]  # absent columns: None, nothing changes
 
     def parse(line: int, cells: list[Cell]) -> tuple[object, ...]:
         ref = text(get(cells, "customer_ref"))
@@ -181,6 +191,7 @@ def customer_parser(mapping: dict[str, int], ctx: Context) -> Parser:
             risk, limit, collector, _opt_text(cells, get, "email"),
             _opt_text(cells, get, "contact_name"),
             _phones(ctx, line, cells, get, country or (known[2] if known else ctx.country)),
+            *(_address(cells, get, f) if f in address else None for f in MAX_CHARS),
         )  # fmt: skip
 
     return parse
