@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
+from dunning.address import address_lines
 from dunning.aging import BUCKETS, bucket_for
 from dunning.letters.render import locale_for
 from dunning.letters.settings import LetterSettings
@@ -68,14 +70,15 @@ def build_context(
     ``collector``: the name that signs; default the account's collector."""
     row = conn.execute(
         "SELECT c.id, c.external_ref, c.name, c.country, c.subdivision, c.language, "
-        "c.currency, c.portfolio, c.status, co.display_name "
+        "c.currency, c.portfolio, c.status, co.display_name, "
+        "c.address_line1, c.address_line2, c.city, c.postal_code "
         "FROM customers c LEFT JOIN queue q ON q.customer_id = c.id "
         "LEFT JOIN collectors co ON co.id = q.collector_id WHERE c.external_ref = ?",
         (ref,),
     ).fetchone()
     if row is None:
         raise NoSuchAccount(ref)
-    cid, ext, name, country, subdivision, language, currency, portfolio, status, owner = row
+    cid, ext, name, country, subdivision, language, currency, portfolio, status, owner = row[:10]
     contact = _contact(conn, cid)
     lang = (contact or {}).get("language") or language or "en"
     locale = locale_for(lang, country or "US")
@@ -93,6 +96,7 @@ def build_context(
             "name": _one_line(name),
             "country": _one_line(country),
             "subdivision": _one_line(subdivision),
+            "address": postal_lines(country, subdivision, row[10:], locale),
             "currency": currency,
             "portfolio": portfolio,
             "consumer": portfolio == "consumer",
@@ -120,6 +124,26 @@ def build_context(
     if (kind or "").startswith("reminder_") and not overdue:
         raise NothingToWrite("overdue")
     return locale, context
+
+
+def country_name(code: str, locale: str) -> str:
+    """``code``'s name in ``locale`` (babel's CLDR names: 'Canada', 'Mexique'), else it."""
+    from babel import Locale
+
+    if not code:
+        return ""
+    return str(Locale.parse(locale).territories.get(code.upper(), code))
+
+
+def postal_lines(
+    country: str | None, subdivision: str | None, parts: Sequence[str | None], locale: str
+) -> list[str]:
+    """The customer's postal address as the post reads it (dunning/address.py), each line
+    one line without control characters, then the country's name in ``locale``; [] when
+    the ledger has no street nor city (a letter on paper is refused then)."""
+    line1, line2, city, postal = (_one_line(p) for p in parts)
+    lines = address_lines(country or "", line1, line2, city, _one_line(subdivision), postal)
+    return [*lines, country_name(country or "", locale)] if lines and country else lines
 
 
 def _contact(conn: sqlite3.Connection, cid: int) -> dict[str, str] | None:

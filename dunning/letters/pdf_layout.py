@@ -189,8 +189,12 @@ def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]
     if contact and contact["name"] and contact["name"] != customer["name"]:
         name = contact["name"] + (f", {contact['title']}" if contact["title"] else "")
         _line(pdf, words["attention"].format(name=name))
+    address = customer.get("address") or []
     place = _country_name(customer["country"], locale)
-    if customer["subdivision"]:
+    if address:  # street lines, city line, the country (named in the statement's language)
+        for text in address[:-1] if customer["country"] else address:
+            _line(pdf, text)
+    elif customer["subdivision"]:
         place = f"{customer['subdivision']}, {place}" if place else customer["subdivision"]
     if place:
         _line(pdf, place)
@@ -200,11 +204,9 @@ def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]
 
 
 def _country_name(code: str, locale: str) -> str:
-    from babel import Locale
+    from dunning.letters.context import country_name
 
-    if not code:
-        return ""
-    return str(Locale.parse(locale).territories.get(code.upper(), code))
+    return country_name(code, locale)
 
 
 def _heading(pdf: FPDF, text: str) -> None:
