@@ -190,6 +190,31 @@ def test_a_call_level_is_a_call_task(conn, ledger, run, config, tmp_path):
     assert counts(conn)[1:] == (0, 0)  # no message
 
 
+def test_a_paper_letter_without_a_postal_address_is_skipped(conn, ledger, run, config, tmp_path):
+    config.write_text(
+        config.read_text()
+        + '[levels.b2b]\n1 = { days = 5, kind = "reminder_1", channel = "letter" }\n',
+        encoding="utf-8",
+    )
+    acme = ledger.customer("Acme", invoices=[(10_000, past_due(10))])
+    contact(conn, acme, "ap@acme.example")
+    bolt = ledger.customer("Bolt", invoices=[(20_000, past_due(10))])
+    contact(conn, bolt, "ap@bolt.example")  # an e-mail address is no postal address
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE customers SET address_line1 = '1 Main St', city = 'Albany', "
+            "subdivision = 'NY', postal_code = '12207' WHERE id = ?",
+            (acme,),
+        )
+    code, out, err = run("letters", "run", "--out", str(tmp_path / "paper"))
+    assert code == 0, err
+    assert "level 1 letter en: 1" in out and "skipped, level 1: no postal address: 1" in out
+    pages = list((tmp_path / "paper").glob("*.txt"))
+    assert len(pages) == 1 and pages[0].read_text().startswith("Acme\n1 Main St\nAlbany, NY 12207")
+    sent = conn.execute("SELECT customer_id, channel FROM letters_sent").fetchall()
+    assert [tuple(r) for r in sent] == [(acme, "letter")]
+
+
 def test_the_run_is_the_hosts(conn, book, ledger, run, tmp_path):
     ledger.collector("alice")
     code, _out, err = run("--as", "alice", "letters", "run", "--dry-run", "--out", str(tmp_path))

@@ -191,14 +191,30 @@ def test_no_relay_and_no_folder_is_a_clear_refusal(conn, clock, s, people):
 
 
 def test_a_letter_on_paper_is_written_for_printing(conn, clock, s, people, tmp_path):
-    who, _ = people
+    who, cid = people
+    # no postal address in the ledger: refused by the writing rules, nothing written
+    r = send_letter(
+        conn, clock, who["ana"], s, "C00001", "statement", channel="letter", out_dir=tmp_path / "o"
+    )
+    assert (r.sent, r.code) == (False, "no_postal_address")
+    assert _rows(conn) == (0, 0) and not (tmp_path / "o").exists()
+    conn.execute(
+        "UPDATE customers SET address_line1 = 'Av. Juárez 123', address_line2 = 'Col. Centro', "
+        "city = 'Guadalajara', subdivision = 'JAL', postal_code = '44100' WHERE id = ?",
+        (cid,),
+    )
+    conn.commit()
     r = send_letter(
         conn, clock, who["ana"], s, "C00001", "statement", channel="letter", out_dir=tmp_path / "o"
     )
     assert r.sent, r.reason
-    assert (
-        r.path is not None and r.path.suffix == ".txt" and "Estado de cuenta" in r.path.read_text()
-    )
+    assert r.path is not None and r.path.suffix == ".txt"
+    page = r.path.read_text()
+    # the name and address on top (a window envelope's), then the subject
+    assert page.startswith(
+        "Distribuidora Peña\nAv. Juárez 123\nCol. Centro\n44100 Guadalajara, Jalisco\nMéxico\n\n"
+    ), page
+    assert "Estado de cuenta" in page
     assert r.path.with_suffix(".pdf").read_bytes().startswith(b"%PDF")  # the statement
     outcome = conn.execute("SELECT outcome FROM activities WHERE id = ?", (r.activity_id,))
     assert outcome.fetchone()[0] == "letter_sent"

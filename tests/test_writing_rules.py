@@ -23,6 +23,16 @@ def email(conn: sqlite3.Connection, cid: int, address: str = "ap@example.com") -
         conn.execute("UPDATE contacts SET email = ? WHERE customer_id = ?", (address, cid))
 
 
+def postal(conn: sqlite3.Connection, cid: int) -> None:
+    """The account's postal address (m039), which a letter on paper needs."""
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE customers SET address_line1 = '1 Main St', city = 'Albany', "
+            "postal_code = '12207' WHERE id = ?",
+            (cid,),
+        )
+
+
 def add_activity(
     conn: sqlite3.Connection, cid: int, at: datetime, outcome: str, contact: int = 0
 ) -> None:
@@ -69,6 +79,10 @@ def test_no_address_is_refused_but_a_paper_letter_is_not(conn, ledger):
     cid = ledger.customer("Acme")
     c = check(conn, cid)
     assert (c.ok, c.code) == (False, "no_address")
+    c = check(conn, cid, channel="letter")
+    assert (c.ok, c.code) == (False, "no_postal_address")
+    assert c.reason == "no postal address for this account: import it with the customers file"
+    postal(conn, cid)
     assert check(conn, cid, channel="letter").ok
 
 
@@ -88,6 +102,7 @@ def test_an_opted_out_contact_is_refused(conn, ledger):
     c = check(conn, cid, recipient=" jane@example.COM ")
     assert c.code == "no_email"
     # a paper letter still goes
+    postal(conn, cid)
     assert check(conn, cid, channel="letter").ok
 
 
@@ -122,6 +137,7 @@ def test_a_consumer_email_outside_the_window_is_refused_with_when_it_opens(conn,
     assert "FDCPA" in c.reason
     assert c.opens_at == datetime(2026, 11, 24, 13, 0, tzinfo=UTC)  # 08:00 New York
     # a paper letter is not bound by the hour; a business is not bound at all
+    postal(conn, cid)
     assert check(conn, cid, night, channel="letter").ok
     b2b = ledger.customer("Acme", portfolio="b2b")
     email(conn, b2b)
@@ -167,6 +183,7 @@ def test_ontario_fourth_contact_after_three_emails_or_calls_is_refused(conn, led
     )
     assert (v.ok, v.code) == (False, "ontario_cap")
     # a paper letter is no contact Ontario's cap stops here
+    postal(conn, cid)
     assert check(conn, cid, channel="letter").ok
 
 

@@ -258,7 +258,8 @@ def _run(
 _RULES = frozenset(
     {
         "status_cease", "status_legal", "status_agency", "status_write_off", "status_closed",
-        "no_address", "unknown_recipient", "no_email", "nothing_overdue", "outside_window",
+        "no_address", "unknown_recipient", "no_email", "no_postal_address", "nothing_overdue",
+        "outside_window",
         "holiday", "ontario_cap",
     }
 )  # fmt: skip

@@ -102,6 +102,7 @@ class Built:
     message_id: str
     sender: str  # the envelope sender ('' without [smtp] from nor [letters] email)
     attachments: tuple[Attachment, ...] = field(default=())
+    postal: tuple[str, ...] = ()  # a letter on paper: the name and address it is sent to
 
 
 def clean_note(note: str) -> str:
@@ -257,6 +258,7 @@ def render_message(
         message_id,
         sender,
         attachments,
+        (context["customer"]["name"], *context["customer"]["address"]),
     )
 
 
@@ -311,7 +313,8 @@ def _deliver(
             raise SendRefused(
                 "no_folder", _("a letter on paper needs a folder to be written to (--out)")
             )
-        page = f"{built.subject}\n\n{built.text}"  # printed: the subject heads the page
+        # printed: the name and postal address (a window envelope's), then the subject
+        page = "\n\n".join(("\n".join(built.postal), built.subject, built.text))
         path = _write(out_dir, stem, ".txt", page.encode("utf-8"))
         for item in built.attachments:
             _write(out_dir, stem, Path(item.filename).suffix or ".pdf", item.data)

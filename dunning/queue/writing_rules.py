@@ -12,6 +12,8 @@ It refuses, in this order:
   ``unknown_recipient``: an e-mail to an address that is no contact's;
   ``no_email``: the contact (the recipient's, or the primary) opted out of e-mail
   (Regulation F 1006.6(e); ``dunning contacts opt-out``);
+  ``no_postal_address``: a letter on paper to an account whose ledger has no postal
+  address (a street line and a city: m039, the customers import);
 - ``nothing_overdue``: a reminder (reminder_1..4) when nothing undisputed is past due
   (disputed invoices are never dunned);
 - for the portfolios the contact rules bind (``Settings.contact_rules_portfolios``,
@@ -30,6 +32,7 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
+from dunning.address import has_postal_address
 from dunning.i18n import N_, _
 from dunning.letters.kinds import KINDS
 from dunning.queue.calendar import account_reach
@@ -62,6 +65,7 @@ CODES: dict[str, str] = {
     "no_address": N_("no e-mail address"),
     "unknown_recipient": N_("address of no contact"),
     "no_email": N_("opted out of e-mail"),
+    "no_postal_address": N_("no postal address"),
     "nothing_overdue": N_("nothing undisputed overdue"),
     "outside_window": N_("outside the consumer's hours"),
     "holiday": N_("holiday"),
@@ -148,7 +152,8 @@ def check_write(
     if kind not in KINDS:
         raise ValueError(f"unknown kind {kind!r}")
     c = conn.execute(
-        "SELECT portfolio, country, subdivision, status FROM customers WHERE id = ?",
+        "SELECT portfolio, country, subdivision, status, address_line1, city FROM customers "
+        "WHERE id = ?",
         (customer_id,),
     ).fetchone()
     if c is None:
@@ -162,6 +167,11 @@ def check_write(
         refused = _address_check(conn, customer_id, recipient)
         if refused is not None:
             return refused
+    if channel == "letter" and not has_postal_address(c[4], c[5]):
+        return _no(
+            "no_postal_address",
+            _("no postal address for this account: import it with the customers file"),
+        )
     if reminder and not overdue_exists(conn, customer_id, now_utc.date().isoformat()):
         return _no("nothing_overdue", _("nothing undisputed is overdue: no reminder is sent"))
     if channel != "email" or portfolio not in settings.contact_rules_portfolios:
