@@ -11,7 +11,9 @@ The lines, for the countries the ledger serves (other countries: the street line
 - CA: ``street`` / ``City QC  H2X 1Y4`` (Canada Post: two spaces before the code);
 - MX: ``street`` / ``06600 Ciudad, Estado`` (Correos de México: the código postal first;
   the state's name, left out when it is the city's);
-- FR, ES: ``street`` / ``75008 Paris`` (La Poste, Correos: the code before the city).
+- FR, ES (and the other continental European countries of ``CODE_FIRST``): ``street`` /
+  ``75008 Paris`` (La Poste, Correos: the code before the city);
+- GB: ``street`` / ``London`` / ``SW1A 1AA`` (Royal Mail: the postcode a line of its own).
 
 The country's name is not among them: the caller adds it in the reader's language.
 """
@@ -67,6 +69,8 @@ def address_lines(
         if place and place.casefold() == town.casefold():
             place = ""
         last = ", ".join(p for p in (" ".join(p for p in (code, town) if p), place) if p)
+    elif country == "GB":  # Royal Mail: the post town, then the postcode, each a line
+        return [*street, *(p for p in (town, code) if p)]
     elif country in CODE_FIRST:
         last = " ".join(p for p in (code, town) if p)
     else:

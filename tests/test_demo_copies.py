@@ -89,7 +89,8 @@ def test_copies_are_the_template_accounts_with_their_own_ids(db):
         assert back == 0, table
     # each copy is its template account: same counts of rows, same amounts and dates
     shape = (
-        "SELECT c.name, c.language, c.currency, c.status, q.state, q.priority, q.reasons, "
+        "SELECT c.name, c.language, c.currency, c.status, c.address_line1, c.address_line2, "
+        "c.city, c.postal_code, q.state, q.priority, q.reasons, "
         "q.pclass, q.pkey, (SELECT group_concat(amount_minor || due_date || status) FROM "
         "invoices WHERE customer_id = c.id), (SELECT COUNT(*) FROM activities WHERE "
         "customer_id = c.id), (SELECT COUNT(*) FROM phones WHERE customer_id = c.id) "

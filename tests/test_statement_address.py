@@ -18,6 +18,7 @@ from test_ledger_support import load, write_csv
 
 from dunning.address import address_lines
 from dunning.clock import FixedClock
+from dunning.demo.build import build_demo
 from dunning.letters.context import build_context
 from dunning.letters.pdf import statement_pdf
 from dunning.letters.settings import LetterSettings
@@ -104,18 +105,66 @@ def test_the_context_gives_templates_the_address_lines(imported: sqlite3.Connect
 
 
 @pytest.mark.parametrize(
-    ("country", "region", "last"),
+    ("country", "region", "city", "code", "tail"),
     [
-        ("US", "NY", "Albany, NY 12207"),
-        ("CA", "ON", "Toronto ON  M5V 2T6"),
-        ("ES", "MD", "28013 Madrid"),
-        ("MX", "CMX", "06600 Ciudad de México"),  # the state is the city: said once
-        ("GB", "", "London SW1A 1AA"),
+        ("US", "NY", "Albany", "12207", ["Albany, NY 12207"]),
+        ("CA", "ON", "Toronto", "M5V 2T6", ["Toronto ON  M5V 2T6"]),
+        ("ES", "MD", "Madrid", "28013", ["28013 Madrid"]),
+        ("FR", "IDF", "Paris", "75008", ["75008 Paris"]),
+        # the state is the city: said once
+        ("MX", "CMX", "Ciudad de México", "06600", ["06600 Ciudad de México"]),
+        ("MX", "JAL", "Zapopan", "45010", ["45010 Zapopan, Jalisco"]),
+        ("GB", "ENG", "London", "SW1A 1AA", ["London", "SW1A 1AA"]),  # the postcode a line
+        ("DE", "BY", "München", "80331", ["80331 München"]),
+        ("JP", "13", "Tokyo", "100-0001", ["Tokyo 13 100-0001"]),
     ],
 )
-def test_the_city_line_per_country(country: str, region: str, last: str) -> None:
-    parts = {"US": ("Albany", "12207"), "CA": ("Toronto", "M5V 2T6"), "ES": ("Madrid", "28013"),
-             "MX": ("Ciudad de México", "06600"), "GB": ("London", "SW1A 1AA")}  # fmt: skip
-    city, code = parts[country]
-    assert address_lines(country, "1 Main", None, city, region, code) == ["1 Main", last]
+def test_the_city_lines_per_country(
+    country: str, region: str, city: str, code: str, tail: list[str]
+) -> None:
+    assert address_lines(country, "1 Main", None, city, region, code) == ["1 Main", *tail]
     assert address_lines(country, "", "", "", region, code) == []
+
+
+POSTAL = {
+    "US": r"\d{5}",
+    "CA": r"[A-Z]\d[A-Z] \d[A-Z]\d",
+    "MX": r"\d{5}",
+    "FR": r"\d{5}",
+    "ES": r"\d{5}",
+    "GB": r"[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}",
+}
+
+
+def test_the_demo_gives_every_customer_an_address_of_its_country(tmp_path: Path) -> None:
+    path = tmp_path / "demo.db"
+    build_demo(path, customers=400, clock=FixedClock())
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute(
+            "SELECT id, country, subdivision, address_line1, address_line2, city, postal_code "
+            "FROM customers ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert len(rows) == 400 and {r[1] for r in rows} == set(POSTAL)
+    for cid, country, subdivision, line1, line2, city, postal in rows:
+        assert line1 and city and re.fullmatch(POSTAL[country], postal), (cid, country, postal)
+        lines = address_lines(country, line1, line2, city, subdivision, postal)
+        assert 2 <= len(lines) <= 4, lines
+    quebec = [r for r in rows if r[2] == "QC"]
+    assert quebec and all(", " in r[3] and r[5] for r in quebec)  # '1234, rue Saint-Denis'
+    cities = {r[5] for r in rows}
+    assert {"Montréal", "Ciudad de México"} <= cities or {"Québec", "Guadalajara"} <= cities
+    # deterministic: the same build again makes the same addresses
+    again = tmp_path / "again.db"
+    build_demo(again, customers=400, clock=FixedClock())
+    conn = sqlite3.connect(again)
+    try:
+        same = conn.execute(
+            "SELECT id, country, subdivision, address_line1, address_line2, city, postal_code "
+            "FROM customers ORDER BY id"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert same == rows

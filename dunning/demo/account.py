@@ -13,6 +13,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from dunning.demo import data as D
+from dunning.demo.addresses import address
 from dunning.demo.history import (
     AMOUNT,
     FLAGS,
@@ -277,7 +278,7 @@ def make_customer(g: Generator, cid: int) -> None:
     ref = "C%07d" % cid  # noqa: UP031 (printf-style: half the CPU of an f-string's {:07d})
     out["customers"].extend(
         (cid, ref, name, region.country, region.subdivision, lang, cur, portfolio,
-         status, risk, credit_limit, cts, cts)
+         status, risk, credit_limit, cts, cts, *address(region.key, cid))
     )  # fmt: skip
     n["assignment"] += 1
     out["assignments"].extend((n["assignment"], cid, coll, cts, None, "demo"))

@@ -24,7 +24,8 @@ Row = tuple[object, ...]
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("id", "external_ref", "name", "country", "subdivision", "language",
                   "currency", "portfolio", "status", "risk_score", "credit_limit_minor",
-                  "created_at", "updated_at"),
+                  "created_at", "updated_at", "address_line1", "address_line2", "city",
+                  "postal_code"),
     "contacts": ("id", "customer_id", "name", "title", "language", "email", "is_primary",
                  "created_at"),
     "phones": ("id", "customer_id", "contact_id", "e164", "type", "do_not_call", "bad",

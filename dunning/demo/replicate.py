@@ -40,7 +40,8 @@ from dunning.demo.gen import POOL
 _COPY: dict[str, str] = {
     "customers": (
         "SELECT id + :oc, printf('C%07d', id + :oc), name, country, subdivision, language, "
-        "currency, portfolio, status, risk_score, credit_limit_minor, created_at, updated_at "
+        "currency, portfolio, status, risk_score, credit_limit_minor, created_at, updated_at, "
+        "address_line1, address_line2, city, postal_code "
         "FROM customers WHERE id <= :top ORDER BY id"
     ),
     "contacts": (
