@@ -168,3 +168,22 @@ def test_the_demo_gives_every_customer_an_address_of_its_country(tmp_path: Path)
     finally:
         conn.close()
     assert same == rows
+
+
+def test_a_hostile_address_in_the_ledger_never_breaks_the_layout(
+    imported: sqlite3.Connection,
+) -> None:
+    plain = statement_pdf(imported, "C1", as_of=AS_OF, settings=COMPANY)
+    imported.execute(
+        "UPDATE customers SET address_line1 = ?, city = ? WHERE external_ref = 'C1'",
+        ("1 rue\x1b]52;c;cGF5\x07 Evil\r\nBcc: x@evil " + "W" * 10_000, "Mont\u202eréal"),
+    )
+    imported.commit()
+    st = statement_pdf(imported, "C1", as_of=AS_OF, settings=COMPANY)
+    assert st.pages == plain.pages
+    lines = first_page(imported, "C1")
+    start = lines.index("Épicerie Côté")
+    assert lines[start + 1].startswith("1 rue]52;c;cGF5 Evil Bcc: x@evil WWW")
+    assert lines[start + 1].endswith("…") and len(lines[start + 1]) < 200
+    assert lines[start + 3] == "Montréal QC H2X 3K2"
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f\u202e]", "\n".join(lines))
