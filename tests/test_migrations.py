@@ -144,10 +144,20 @@ def seed_m038(conn: sqlite3.Connection) -> None:
         )
 
 
+def seed_m039(conn: sqlite3.Connection) -> None:
+    """A postal address (m039)."""
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE customers SET address_line1 = '1234, rue Saint-Denis', address_line2 = NULL, "
+            "city = 'Montréal', postal_code = 'H2X 3K2' WHERE id = 1"
+        )
+
+
 # migration after which the seed applies -> seed
 SEEDS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("m001_initial", seed_m001),
     ("m038_dunning_levels", seed_m038),
+    ("m039_customer_address", seed_m039),
 ]
 
 

@@ -97,11 +97,11 @@ def test_without_an_address_the_place_line_as_before(imported: sqlite3.Connectio
 
 def test_the_context_gives_templates_the_address_lines(imported: sqlite3.Connection) -> None:
     _, ctx = build_context(imported, "C1", as_of=AS_OF, settings=COMPANY)
-    assert ctx["customer"]["address"] == [
-        "1234, rue Saint-Denis", "Bureau 200", "Montréal QC  H2X 3K2", "Canada"
-    ]  # fmt: skip
+    assert ctx["customer"]["address"] == (
+        "1234, rue Saint-Denis\nBureau 200\nMontréal QC  H2X 3K2\nCanada"
+    )
     _, ctx = build_context(imported, "C4", as_of=AS_OF, settings=COMPANY)
-    assert ctx["customer"]["address"] == []
+    assert ctx["customer"]["address"] == ""
 
 
 @pytest.mark.parametrize(

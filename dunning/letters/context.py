@@ -96,7 +96,8 @@ def build_context(
             "name": _one_line(name),
             "country": _one_line(country),
             "subdivision": _one_line(subdivision),
-            "address": postal_lines(country, subdivision, row[10:], locale),
+            # the postal address, one line each (as company.address): "" when none
+            "address": "\n".join(postal_lines(country, subdivision, row[10:], locale)),
             "currency": currency,
             "portfolio": portfolio,
             "consumer": portfolio == "consumer",

@@ -189,7 +189,7 @@ def _head(pdf: FPDF, context: dict[str, Any], locale: str, words: dict[str, str]
     if contact and contact["name"] and contact["name"] != customer["name"]:
         name = contact["name"] + (f", {contact['title']}" if contact["title"] else "")
         _line(pdf, words["attention"].format(name=name))
-    address = customer.get("address") or []
+    address = customer["address"].splitlines()
     place = _country_name(customer["country"], locale)
     if address:  # street lines, city line, the country (named in the statement's language)
         for text in address[:-1] if customer["country"] else address:

@@ -258,7 +258,7 @@ def render_message(
         message_id,
         sender,
         attachments,
-        (context["customer"]["name"], *context["customer"]["address"]),
+        (context["customer"]["name"], *context["customer"]["address"].splitlines()),
     )
 
 
