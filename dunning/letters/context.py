@@ -13,6 +13,7 @@ import sqlite3
 from collections import defaultdict
 from dataclasses import asdict
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from dunning.aging import BUCKETS, bucket_for
@@ -42,6 +43,14 @@ def _one_line(value: object) -> str:
 
 
 def company_of(settings: LetterSettings) -> dict[str, str]:
+    """The remit-to details as templates see them (a fresh dict: a template could change
+    the one it is given)."""
+    return dict(_company(settings))
+
+
+@lru_cache(maxsize=8)
+def _company(settings: LetterSettings) -> tuple[tuple[str, str], ...]:
+    # once per settings in a process (dataclasses.asdict was 0.1 ms of every letter)
     values = asdict(settings)
     out = {
         k: clean(str(values[k]), lines=True)[0].strip()
@@ -50,7 +59,7 @@ def company_of(settings: LetterSettings) -> dict[str, str]:
     for key in ("company_name", "phone", "email", "website"):
         out[key] = _one_line(values[key])
     out["name"] = out.pop("company_name")
-    return out
+    return tuple(out.items())
 
 
 def build_context(
