@@ -217,3 +217,33 @@ async def test_help_and_palette_list_it(tmp_path: Path, db: Path, clock: FixedCl
         assert "No more e-mail (opt-out)" in palette_hits(app)[0]
         await pilot.press("enter")  # the same dialog as the key
         await wait_until(pilot, lambda: isinstance(app.screen, OptOutDialog))
+
+
+async def test_refusal_and_dialog_in_french(tmp_path: Path, db: Path, clock: FixedClock):
+    """bruno (fr_CA) on his own Gagnon: the dialog in French; on alice's Acme: refused."""
+    conn = connect(db)
+    with write_tx(conn):
+        conn.execute(
+            "UPDATE contacts SET email = 'info@gagnon.example' WHERE customer_id = "
+            "(SELECT id FROM customers WHERE name = 'Épicerie Gagnon')"
+        )
+    bruno = get_collector(conn, "bruno")
+    conn.close()
+    assert bruno is not None
+    from dunning.queue.session import WorkSession
+    from dunning.tui.app import DunningApp
+
+    app = DunningApp(WorkSession(db, bruno, compose_settings(tmp_path), clock))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await press_o(pilot)
+        text = dialog_text(pilot)
+        assert "le client ne veut plus de courriels" in text and "info@gagnon.example" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("slash", *"acme")
+        await wait_until(pilot, lambda: search_results(pilot) > 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("o")
+        await wait_until(pilot, lambda: "appartient à alice" in status(pilot))
+    assert opt_rows(db) == [(ADDRESS, None, None), ("info@gagnon.example", None, None)]

@@ -162,8 +162,8 @@ def change_message(change: OptChange, *, opt_out: bool) -> str:
         parts.append(done.format(ref=change.ref, addresses=", ".join(change.changed)))
     if change.unchanged:
         parts.append(
-            _("{ref}: {addresses} unchanged").format(
-                ref=change.ref, addresses=", ".join(change.unchanged)
+            _("{ref}: {address} unchanged").format(
+                ref=change.ref, address=", ".join(change.unchanged)
             )
         )
     return " · ".join(parts)

@@ -81,9 +81,10 @@ class OptOutDialog(Dialog[OptResult | None]):
                     sel.add_option((fmt.safe(self._line(ct)), ct.email.strip(), True))
                 yield sel
             yield ShownLabel("", id="dialog-error")
-            hint = _("Enter confirms · Esc cancels")
             if len(self.offered) > 1:
-                hint = _("Space ticks or unticks · ") + hint
+                hint = _("Space ticks or unticks · Enter confirms · Esc cancels")
+            else:
+                hint = _("Enter confirms · Esc cancels")
             yield Shown(hint, id="dialog-hint")
 
     def on_mount(self) -> None:
