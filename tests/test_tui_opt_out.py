@@ -247,3 +247,25 @@ async def test_refusal_and_dialog_in_french(tmp_path: Path, db: Path, clock: Fix
         await pilot.press("o")
         await wait_until(pilot, lambda: "appartient à alice" in status(pilot))
     assert opt_rows(db) == [(ADDRESS, None, None), ("info@gagnon.example", None, None)]
+
+
+async def test_hostile_address_never_reaches_the_terminal(
+    tmp_path: Path, db: Path, clock: FixedClock
+):
+    evil = "x\x1b]0;pwned\x07@acme.example"
+    conn = connect(db)
+    with write_tx(conn):
+        conn.execute("UPDATE contacts SET email = ?, name = 'AP\x1b[2J' WHERE email = ?",
+                     (evil, ADDRESS))  # fmt: skip
+    conn.close()
+    app = compose_app(db, clock, compose_settings(tmp_path))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await press_o(pilot)
+        text = dialog_text(pilot)
+        assert "\x1b" not in text and "\x07" not in text and "␛" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "opt-out" in pane_calls(pilot))
+        assert "\x1b" not in status(pilot) and "␛" in status(pilot)
+        pane = app.screen.query_one("#account", AccountPane)
+        assert not any("\x1b" in line or "\x07" in line for line in pane.drawn_text())
+    assert opt_rows(db)[0][0] == evil and opt_rows(db)[0][2] == "alice"
