@@ -43,11 +43,12 @@ def test_work_screen_opted_out(snap_compare, tmp_path: Path, clock: FixedClock, 
     assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_opt_out_dialog(snap_compare, tmp_path: Path, clock: FixedClock):
+@SIZES
+def test_opt_out_dialog(snap_compare, tmp_path: Path, clock: FixedClock, size):
     path = tmp_path / "snap.db"
     compose_portfolio(path, clock)
     app = compose_app(path, clock, compose_settings(Path("/nonexistent")))
-    assert snap_compare(app, terminal_size=(80, 24), run_before=press_o)
+    assert snap_compare(app, terminal_size=size, run_before=press_o)
 
 
 @SIZES
