@@ -53,9 +53,11 @@ class OptOutMixin:
         if self.view is not None:
             self._ask_opt(False if email_contacts(self.view, opted_out=True) else None, True)
 
+    _opt_asking = False  # a rights check in flight: a second `o` opens no second dialog
+
     def _ask_opt(self, opt_out: bool | None, asked_in: bool = False) -> None:
         view = self.view
-        if view is None or self.busy:
+        if view is None or self.busy or self._opt_asking:
             return
         if opt_out is None:
             none = (
@@ -68,6 +70,7 @@ class OptOutMixin:
         from dunning.tui.dialogs.opt_out import OptOutDialog
 
         def chosen(result: tuple[bool, tuple[str, ...]] | None) -> None:
+            self._opt_asking = False
             if result is None:
                 self._cancelled()
                 return
@@ -77,13 +80,15 @@ class OptOutMixin:
             try:  # refused (someone else's account): audited, said, no dialog
                 self.session.email_opt(view.external_ref, None, opt_out=opt_out, check=True)
             except Exception as exc:  # noqa: BLE001 - a refusal: one line, never a crash
+                self._opt_asking = False
                 self.app.call_from_thread(self._opt_said, str(exc), "bold red", True)
                 return
             locale = self.session.collector.locale
             dialog = OptOutDialog(view, opt_out=opt_out, locale=locale)
             self.app.call_from_thread(self.app.push_screen, dialog, chosen)
 
-        self.run_worker(check, thread=True, group="opt", exclusive=True, exit_on_error=False)
+        self._opt_asking = True
+        self.run_worker(check, thread=True, group="opt", exit_on_error=False)
 
     def _record_opt(self, view: AccountView, opt_out: bool, picked: tuple[str, ...]) -> None:
         from dunning.queue.opt_out import change_message
