@@ -136,6 +136,21 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
     reconciled = 0 if args.dry_run else letter_run.reconcile_stopped(conn, ctx.clock)
     if reconciled:
         print(_("{n} levels recorded from letters a stopped run sent").format(n=reconciled))
+    if args.dry_run:
+        from dunning.queue.letter_run_jobs import dry_run  # noqa: PLC0415
+
+        # planned and written at once: the counts of what was due come at the end
+        jobs = args.jobs or min(4, os.cpu_count() or 1)
+        planned, done = dry_run(
+            conn, ctx.db_path, ctx.clock, settings, out_dir, level=args.level,
+            limit=args.limit, jobs=jobs,
+        )  # fmt: skip
+        _print_counts(_("Letters due:"), planned)
+        if planned.total:
+            _print_counts(
+                _("Written (dry run: nothing recorded) into {dir}:").format(dir=out_dir), done
+            )
+        return 0
     planned = letter_run.plan(conn, ctx.clock, settings, level=args.level, limit=args.limit)
     _print_counts(_("Letters due:"), planned)
     sys.stdout.flush()
@@ -147,17 +162,6 @@ def cmd_run(args: argparse.Namespace, ctx: Context) -> int:
             _("no [smtp] relay in the configuration: set one, or write .eml files (--out)"),
             EXIT_ERROR,
         )
-    if args.dry_run:
-        from dunning.queue.letter_run_jobs import dry_run  # noqa: PLC0415
-
-        jobs = args.jobs or min(4, os.cpu_count() or 1)
-        done = dry_run(
-            ctx.db_path, ctx.clock, settings, out_dir, planned, level=args.level, jobs=jobs
-        )
-        _print_counts(
-            _("Written (dry run: nothing recorded) into {dir}:").format(dir=out_dir), done
-        )
-        return 0
     done = letter_run.run(
         conn, ctx.clock, settings, level=args.level, limit=args.limit, out_dir=out_dir
     )

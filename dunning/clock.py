@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,8 +94,14 @@ def zone_named(name: str) -> ZoneInfo:
 
 def host_zone() -> tzinfo:
     """The host's zone: ``$TZ`` when it is an IANA name, else the system's
-    (/etc/localtime), else the C library's local time."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    (/etc/localtime), else the C library's local time. Found once per value of ``$TZ``
+    in a process (the nightly letter run asks once a letter)."""
+    return _host_zone(os.environ.get("TZ", ""))
+
+
+@lru_cache(maxsize=8)
+def _host_zone(tz: str) -> tzinfo:
+    candidates = [tz.lstrip(":")]
     if not candidates[0]:
         try:
             target = str(Path("/etc/localtime").resolve())

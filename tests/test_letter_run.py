@@ -301,19 +301,27 @@ def test_without_a_relay_nor_a_folder_the_run_sends_nothing(conn, book, run):
 
 
 def test_a_dry_run_shared_between_processes_writes_each_letter_once(conn, ledger, tmp_path):
-    from dunning.queue import letter_run  # noqa: PLC0415
-    from dunning.queue.letter_run_jobs import dry_run, shares  # noqa: PLC0415
+    from dunning.queue.letter_run_jobs import dry_run  # noqa: PLC0415
 
     for k in range(6):
         cid = ledger.customer(f"Acme {k}", invoices=[(10_000, past_due(10))])
         contact(conn, cid, f"ap{k}@acme.example")
     settings = Settings(letters=_letters())
     clock = FixedClock(NOW)
-    planned = letter_run.plan(conn, clock, settings, chunk=2)
+    path = Path(conn.db_path)
+    planned, done = dry_run(conn, path, clock, settings, tmp_path / "all", jobs=2, chunk=2)
     assert [n for _lo, _hi, n in planned.chunks] == [2, 2, 2]
-    assert shares(planned.chunks, 2) == [(1, 4, 4), (5, 6, 2)]
-    done = dry_run(Path(conn.db_path), clock, settings, tmp_path, planned, jobs=2)
-    assert done.total == 6 and done.files == 6
-    names = sorted(p.name.split("-")[0] for p in tmp_path.glob("*.eml"))
+    assert planned.total == done.total == done.files == 6
+    names = sorted(p.name.split("-")[0] for p in (tmp_path / "all").glob("*.eml"))
     assert names == [f"C{k:05d}" for k in range(1, 7)]
+    # --limit: the first letters in customer order, whichever process writes them
+    planned, done = dry_run(
+        conn, path, clock, settings, tmp_path / "five", jobs=2, chunk=2, limit=5
+    )
+    assert planned.total == done.total == 5
+    names = sorted(p.name.split("-")[0] for p in (tmp_path / "five").glob("*.eml"))
+    assert names == [f"C{k:05d}" for k in range(1, 6)]
+    # one process: the same letters
+    planned, done = dry_run(conn, path, clock, settings, tmp_path / "one", jobs=1, limit=3)
+    assert done.files == 3 and len(list((tmp_path / "one").glob("*.eml"))) == 3
     assert counts(conn) == (0, 0, 0)

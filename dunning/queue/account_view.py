@@ -50,6 +50,13 @@ class ContactView:
     language: str
     email: str
     is_primary: bool
+    email_opt_out_at: str | None = None  # opted out of e-mail (UTC; queue/opt_out.py)
+    email_opt_out_by: str = ""  # who recorded it
+
+    @classmethod
+    def of(cls, r: sqlite3.Row) -> ContactView:
+        out = r["id"], r["name"], r["title"] or "", r["language"] or "", r["email"] or ""
+        return cls(*out, bool(r["is_primary"]), r["email_opt_out_at"], r["email_opt_out_by"] or "")
 
 
 @dataclass(frozen=True)
@@ -254,14 +261,7 @@ def load_account(
     if c is None:
         return None
     contacts = [
-        ContactView(
-            r["id"],
-            r["name"],
-            r["title"] or "",
-            r["language"] or "",
-            r["email"] or "",
-            bool(r["is_primary"]),
-        )
+        ContactView.of(r)
         for r in conn.execute(
             "SELECT * FROM contacts WHERE customer_id = ? ORDER BY is_primary DESC, id",
             (customer_id,),

@@ -126,8 +126,11 @@ def plan(
     level: int | None = None,
     limit: int | None = None,
     chunk: int = CHUNK,
+    on_chunk: Callable[[int, int, int], None] | None = None,
 ) -> RunCounts:
-    """What the run would send (``letters``) and skip (``skipped``, by reason); reads only."""
+    """What the run would send (``letters``) and skip (``skipped``, by reason); reads only.
+    ``on_chunk(lo, hi, letters)`` as soon as a chunk of customer ids holding letters is
+    planned (letter_run_jobs writes it while the next chunks are planned)."""
     now = clock.now()
     counts = RunCounts()
     left = limit
@@ -154,6 +157,8 @@ def plan(
                 left -= 1
         if n:
             counts.chunks.append((lo, hi, n))
+            if on_chunk is not None:
+                on_chunk(lo, hi, n)
         if left is not None and left <= 0:
             break
     return counts

@@ -9,6 +9,7 @@ refuse an e-mail to an opted-out contact.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.queue import audit
 from dunning.queue.access import AccountRefused, audit_refusal, load_access
+from dunning.queue.collectors import Collector
 from dunning.queue.identity import Actor
 from dunning.textsafe import clean
 
@@ -38,6 +40,28 @@ def _shown(text: str) -> str:
     return " ".join(clean(text)[0].split())[:80]
 
 
+def check_opt_rights(
+    conn: sqlite3.Connection, clock: Clock, actor: Actor, ref: str, *, opt_out: bool = True
+) -> int:
+    """The account's id if ``actor`` may change its contacts' opt-out; else OptOutError (no
+    such account) or AccountRefused (someone else's account: audited)."""
+    row = conn.execute("SELECT id FROM customers WHERE external_ref = ?", (ref,)).fetchone()
+    if row is None:
+        raise OptOutError(_("no customer with reference {ref}").format(ref=_shown(ref)))
+    cid = int(row[0])
+    if actor.collector is not None:
+        access = load_access(conn, to_iso(clock.now()), actor.collector, cid)
+        assert access is not None
+        if not (access.mine or access.lead):
+            from dunning.queue.access import not_yours  # noqa: PLC0415
+
+            action = "contacts.opt_out" if opt_out else "contacts.opt_in"
+            error = AccountRefused(not_yours(ref, access.owner), ref=ref, owner=access.owner)
+            audit_refusal(conn, clock, actor.collector, action=action, target=ref, error=error)
+            raise error
+    return cid
+
+
 def set_email_opt_out(
     conn: sqlite3.Connection,
     clock: Clock,
@@ -49,20 +73,8 @@ def set_email_opt_out(
 ) -> OptChange:
     """Opt the account's contacts out of e-mail (``opt_out=False``: back in): the one
     whose address is ``email``, else every contact with an address."""
-    row = conn.execute("SELECT id FROM customers WHERE external_ref = ?", (ref,)).fetchone()
-    if row is None:
-        raise OptOutError(_("no customer with reference {ref}").format(ref=_shown(ref)))
-    cid = int(row[0])
+    cid = check_opt_rights(conn, clock, actor, ref, opt_out=opt_out)
     action = "contacts.opt_out" if opt_out else "contacts.opt_in"
-    if actor.collector is not None:
-        access = load_access(conn, to_iso(clock.now()), actor.collector, cid)
-        assert access is not None
-        if not (access.mine or access.lead):
-            from dunning.queue.access import not_yours  # noqa: PLC0415
-
-            error = AccountRefused(not_yours(ref, access.owner), ref=ref, owner=access.owner)
-            audit_refusal(conn, clock, actor.collector, action=action, target=ref, error=error)
-            raise error
     address = (email or "").strip()
     if email is not None and (not address or len(address) > ADDRESS_MAX):
         raise OptOutError(_("not an e-mail address: {value!r}").format(value=_shown(email)))
@@ -106,3 +118,52 @@ def set_email_opt_out(
         tuple(str(r[1]) for r in changed),
         tuple(str(r[1]) for r in rows if r not in changed),
     )
+
+
+def screen_actor(collector: Collector) -> Actor:
+    """The collector of a work session, as the CLI's identity names them (the screen's
+    collector was found from os.getuid() when it started: queue/identity.py)."""
+    return Actor(collector.username, os.getuid(), collector)
+
+
+def change_addresses(
+    conn: sqlite3.Connection,
+    clock: Clock,
+    actor: Actor,
+    ref: str,
+    addresses: tuple[str, ...] | None,
+    *,
+    opt_out: bool,
+) -> OptChange:
+    """The screen's opt-out (or opt-in) of the ``addresses`` picked (None: every contact
+    with an address, one audit row), each one as ``set_email_opt_out`` does it."""
+    if addresses is None:
+        return set_email_opt_out(conn, clock, actor, ref, opt_out=opt_out)
+    if not addresses:
+        raise OptOutError(_("no address picked"))
+    changed: list[str] = []
+    unchanged: list[str] = []
+    for address in dict.fromkeys(addresses):
+        done = set_email_opt_out(conn, clock, actor, ref, email=address, opt_out=opt_out)
+        changed += done.changed
+        unchanged += done.unchanged
+    return OptChange(ref, tuple(changed), tuple(unchanged))
+
+
+def change_message(change: OptChange, *, opt_out: bool) -> str:
+    """One line for the status bar: what changed, what already was as asked."""
+    parts = []
+    if change.changed:
+        done = (
+            _("{ref}: no more e-mail to {addresses} (opted out)")
+            if opt_out
+            else _("{ref}: {addresses} may be e-mailed again (opted in)")
+        )
+        parts.append(done.format(ref=change.ref, addresses=", ".join(change.changed)))
+    if change.unchanged:
+        parts.append(
+            _("{ref}: {address} unchanged").format(
+                ref=change.ref, address=", ".join(change.unchanged)
+            )
+        )
+    return " · ".join(parts)

@@ -46,6 +46,7 @@ from dunning.queue.rights import allowed
 
 if TYPE_CHECKING:
     from dunning.db.reports import AgingReport
+    from dunning.queue.opt_out import OptChange
     from dunning.queue.search import Hit
     from dunning.queue.void import Voided
 
@@ -407,6 +408,21 @@ class WorkSession:
         from dunning.queue.people import save_theme  # not before the first account
 
         self._run(lambda conn: save_theme(conn, self.collector.id, theme))
+
+    def email_opt(
+        self, ref: str, picked: tuple[str, ...] | None, *, opt_out: bool, check: bool = False
+    ) -> OptChange | None:
+        """The e-mail opt-out (opt-in) of the addresses ``picked`` (None: all), rights and
+        audit in queue/opt_out.py; ``check``: only refused or not, nothing is changed."""
+        from dunning.queue import opt_out as o  # not before the first account
+
+        a = o.screen_actor(self.collector)
+        if check:
+            self._run(lambda conn: o.check_opt_rights(conn, self.clock, a, ref, opt_out=opt_out))
+            return None
+        return self._run(
+            lambda conn: o.change_addresses(conn, self.clock, a, ref, picked, opt_out=opt_out)
+        )
 
     def may(self, action: str) -> bool:
         """Whether this collector's role may ``action`` (dunning/queue/rights.py): the

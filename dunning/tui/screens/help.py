@@ -52,6 +52,8 @@ OTHER_HELP: list[tuple[str, str]] = [
     ("undo", N_("take back the outcome just saved (a few seconds); its note comes back")),
     ("history", N_("the account's whole history")),
     ("compose", N_("compose a letter or e-mail in the customer's language; send or write .eml")),
+    ("contacts.opt_out", N_("the customer asks for no more e-mail: record the opt-out")),
+    ("contacts.opt_in", N_("the customer asks for e-mail again: record the opt-in")),
     ("aging", N_("aging by collector")),
     ("lead.reassign", N_("give the account to another collector (leads)")),
     ("lead.review", N_("the review queue: refused and escalated accounts to decide (leads)")),

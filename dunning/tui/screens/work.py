@@ -32,6 +32,7 @@ from dunning.tui.screens.work_first import first_if_done
 from dunning.tui.screens.work_jobs import JobsMixin
 from dunning.tui.screens.work_keys import CORNER_IDS, NOTE_ACTIONS, work_bindings
 from dunning.tui.screens.work_nav import NavigationMixin, deferred_imports
+from dunning.tui.screens.work_opt_out import OptOutMixin
 from dunning.tui.screens.work_outcome import OutcomeMixin
 from dunning.tui.screens.work_stage import (
     STAGE_DELAY,
@@ -59,6 +60,7 @@ class WorkScreen(
     FileGoneMixin,
     UndoMixin,
     NavigationMixin,
+    OptOutMixin,
     OutcomeMixin,
     StageMixin,
     TopbarMixin,
@@ -468,7 +470,7 @@ class WorkScreen(
             return True
         if action == "undo":
             return True
-        if action in ("outcome", "reschedule", "history", "compose"):
+        if action in ("outcome", "reschedule", "history", "compose", "opt_out", "opt_in"):
             return self.view is not None
         if action == "reassign":  # leads only: hidden, not silently ignored, for others
             return self.session.may("assign") and self.view is not None

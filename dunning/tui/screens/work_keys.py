@@ -79,6 +79,9 @@ def work_bindings() -> list[Binding]:
         Binding("F", "accounts", N_("Accounts"), id="lead.accounts", show=False, priority=True),
         Binding("h", "history", N_("History"), id="history", show=False, priority=True),
         Binding("m", "compose", N_("Compose"), id="compose", show=False, priority=True),
+        # the customer says "stop e-mailing me" (or asks for e-mail again): opt_out.py
+        Binding("o", "opt_out", N_("No e-mail"), id="contacts.opt_out", show=False, priority=True),
+        Binding("O", "opt_in", N_("E-mail again"), id="contacts.opt_in", show=False, priority=True),
         # shown in the status line while it can act (a countdown), not in the footer
         Binding("u", "undo", N_("Undo"), id="undo", show=False, priority=True),
         Binding("question_mark", "help", N_("Help"), id="help", show=False, priority=True),

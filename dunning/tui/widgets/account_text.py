@@ -167,11 +167,25 @@ def call_text(view: AccountView, me: Collector, now: datetime) -> Text:
             call.append(f"  {_('wrong number')}", style="red")
         if p.do_not_call:
             call.append(f"  {_('do not call')}", style="red")
-    if view.contacts:
-        primary = view.contacts[0]
-        if primary.title or primary.email:
-            call.append(f"\n {primary.title} {primary.email}".rstrip(), style="dim")
+    for n, ct in enumerate(view.contacts):
+        # the primary contact's title and address; another's only when it opted out
+        if n == 0 and (ct.title or ct.email):
+            call.append(f"\n {ct.title} {ct.email}".rstrip(), style="dim")
+        elif n and ct.email and ct.email_opt_out_at:
+            call.append(f"\n {ct.name} {ct.email}".rstrip(), style="dim")
+        if ct.email and ct.email_opt_out_at:
+            call.append("\n   " + opted_out_text(ct.email_opt_out_at, ct.email_opt_out_by, loc),
+                        style="bold red")  # fmt: skip
     return call
+
+
+def opted_out_text(at: str, by: str, locale: str) -> str:
+    """ "e-mail opt-out 12/3/26, 10:02 AM (alice)": no e-mail to that address (Regulation
+    F 1006.6(e)), since when, recorded by whom."""
+    when = fmt.local_dt(at, locale)
+    if by:
+        return _("e-mail opt-out {when} ({who})").format(when=when, who=by)
+    return _("e-mail opt-out {when}").format(when=when)
 
 
 def fit_items(items: list[str], width: int, first: int = 0, sep: str = " · ") -> str:
