@@ -44,7 +44,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from dunning.db.connection import write_tx
+from dunning.db.connection import sort_cache, write_tx
 
 CHUNK_ROWS = 10_000  # customers, or invoices, per write transaction
 MIN_ROWS = 20_000  # below this, the one final transaction is short enough on its own
@@ -134,7 +134,8 @@ def build_deferred(conn: sqlite3.Connection, now: str) -> int:
             if not conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
             ).fetchone():
-                conn.execute(sql)
+                with sort_cache(conn):
+                    conn.execute(sql)
                 built += 1
             _set_pending(conn, pending[1:], now)
 

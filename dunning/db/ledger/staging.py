@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dunning.bounds import QUOTE_CHARS, clip
+from dunning.db.connection import sort_cache
 from dunning.db.ledger import entities, invoices, payments
 from dunning.db.ledger.cleaning import Cleaned
 from dunning.db.ledger.parse import Cell, is_blank, text
@@ -124,18 +125,19 @@ def stage(
     else:
         out = loop(sink, progress)
     refuse = sink.refuse
-    if kind == "invoices":
-        if profile.split_by_due:
-            invoices.split_instalments(conn)
-        if snapshot:
-            invoices.mark_seen(conn, out.refused_numbers, split=profile.split_by_due)
-        invoices.refusable(conn, refuse, create_customers=create_customers)
-    elif kind == "payments":
-        payments.refusable(conn, refuse)
-    elif kind == "customers":
-        entities.refusable_customers(conn, refuse)
-    else:
-        entities.refusable_contacts(conn, refuse)
+    with sort_cache(conn):  # the cross-row checks sort every staged row (db.connection)
+        if kind == "invoices":
+            if profile.split_by_due:
+                invoices.split_instalments(conn)
+            if snapshot:
+                invoices.mark_seen(conn, out.refused_numbers, split=profile.split_by_due)
+            invoices.refusable(conn, refuse, create_customers=create_customers)
+        elif kind == "payments":
+            payments.refusable(conn, refuse)
+        elif kind == "customers":
+            entities.refusable_customers(conn, refuse)
+        else:
+            entities.refusable_contacts(conn, refuse)
     return out
 
 
