@@ -7,13 +7,17 @@ locale's separators. Importable from every layer (a leaf module).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from babel import Locale, UnknownLocaleError
 from babel.numbers import (
     NumberFormatError,
     format_currency,
     get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
     get_group_symbol,
     parse_decimal,
 )
@@ -50,8 +54,75 @@ def to_major(minor: int, currency: str) -> Decimal:
 
 
 def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
-    """'$1,234.50', '1 234,50 €' (fr_FR groups with U+202F), 'MX$1,234.50'..."""
+    """'$1,234.50', '1 234,50 €' (fr_FR groups with U+202F), 'MX$1,234.50'...
+
+    babel's ``format_currency``, or the same result from its pattern read once per
+    currency and locale (:func:`_formatter`: 2 µs instead of 17, a letter shows a few
+    amounts no other letter has)."""
+    fast = _formatter(currency.upper(), locale) if type(minor) is int else None
+    if fast is not None:
+        return fast(minor)
     return format_currency(to_major(minor, currency), currency.upper(), locale=locale)
+
+
+# amounts a formatter must write exactly as babel does before it is used
+_PROBES = (0, 1, 7, 99, 100, 1005, 123456, 1234567, 98765432, 123456789012, MAX_MINOR)
+
+
+@lru_cache(maxsize=256)
+def _formatter(currency: str, locale: str) -> Callable[[int], str] | None:
+    """``minor -> text`` for the locale's standard currency pattern, as babel's
+    ``NumberPattern.apply`` writes it (prefix, integer part grouped by the pattern's
+    primary and secondary sizes, the locale's decimal symbol and the currency's digits,
+    suffix, the currency sign put in); None (babel for every amount) for a pattern this
+    does not follow (scientific, significant digits, a scale, quoted text, a currency's
+    plural name) or for any probe amount, positive or negative, written differently."""
+    try:
+        loc = Locale.parse(locale)
+        pattern = loc.currency_formats["standard"]
+        digits = minor_digits(currency)
+        symbol = get_currency_symbol(currency, loc)
+        decimal_symbol = get_decimal_symbol(loc)
+        group = get_group_symbol(loc)
+    except (UnknownLocaleError, ValueError, LookupError, TypeError, AttributeError):
+        return None
+    affixes = (*pattern.prefix, *pattern.suffix)
+    if (
+        pattern.exp_prec
+        or pattern.scale
+        or "@" in pattern.pattern
+        or pattern.int_prec[0] != 1
+        or any("¤¤¤" in a or "'" in a for a in affixes)
+    ):
+        return None
+    prefix, suffix = (
+        tuple(a.replace("¤¤", currency).replace("¤", symbol) for a in part)
+        for part in (pattern.prefix, pattern.suffix)
+    )
+    first, then = pattern.grouping
+    unit = 10**digits
+
+    def fast(minor: int) -> str:
+        negative = minor < 0
+        whole, frac = divmod(-minor if negative else minor, unit)
+        text = str(whole)
+        if len(text) > first:
+            parts = [text[-first:]]
+            text = text[:-first]
+            while len(text) > then:
+                parts.append(text[-then:])
+                text = text[:-then]
+            parts.append(text)
+            text = group.join(reversed(parts))
+        if digits:
+            text = f"{text}{decimal_symbol}{frac:0{digits}d}"
+        return f"{prefix[negative]}{text}{suffix[negative]}"
+
+    for probe in _PROBES:
+        for value in (probe, -probe):
+            if fast(value) != format_currency(to_major(value, currency), currency, locale=loc):
+                return None
+    return fast
 
 
 def parse_amount(text: str, currency: str, locale: str = "en_US") -> int:
