@@ -398,3 +398,45 @@ def test_new_customers_first_lines_after_refusals_are_those_of_one_transaction(
         finally:
             c.close()
     assert got["chunked"] == got["one"]
+
+
+def test_a_number_written_elsewhere_between_chunks_is_left_to_the_final_merge(
+    tmp_path: Path, db_path: Path, conn: sqlite3.Connection, chunked: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Another import writes INV-6 (the file's row for C4, created by the file's first
+    chunks) while the file's first invoices go in: the chunk skips that row (INSERT OR
+    IGNORE), every number is in the ledger once, and nothing fails."""
+    other = connect(db_path)
+    real = bulk.apply_new_customers
+    calls: list[int] = []
+
+    def between() -> None:
+        calls.append(1)
+        if len(calls) == 3:  # customers in two chunks, then the first chunk of invoices
+            with write_tx(other):  # C4 is the file's, created by the first chunks
+                other.execute(
+                    "INSERT INTO invoices (customer_id, number, issue_date, due_date, "
+                    "amount_minor, open_minor, currency, created_at, updated_at) "
+                    "SELECT id, 'INV-6', '2026-09-06', '2026-10-06', 9999, 9999, 'USD', '', '' "
+                    "FROM customers WHERE external_ref = 'C4'"
+                )
+
+    monkeypatch.setattr(
+        bulk, "apply_new_customers", lambda *a, **kw: real(*a, **kw, between=between)
+    )
+    r = load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices",
+             create_customers=True)  # fmt: skip
+    other.close()
+    assert len(calls) >= 3
+    rows = conn.execute(
+        "SELECT c.external_ref, i.number, i.open_minor FROM invoices i "
+        "JOIN customers c ON c.id = i.customer_id ORDER BY i.number"
+    ).fetchall()
+    rows = [tuple(r) for r in rows]
+    assert [n for _ref, n, _o in rows] == [f"INV-{k}" for k in range(1, 8)]
+    # the other writer's row stands (the chunks take a number met for the same customer
+    # as their own, as before OR IGNORE); the next import brings it to the file's values
+    assert ("C4", "INV-6", 9999) in rows and r.customers_created == 4
+    load(conn, write_csv(tmp_path / "f.csv", [HEADER, *ROWS]), "invoices", create_customers=True)
+    assert count(conn, "SELECT open_minor FROM invoices WHERE number = 'INV-6'") == 1234

@@ -237,7 +237,13 @@ def apply_new_customers(
         stop = end[0] if end else top + 1
         with write_tx(conn):
             out.invoices_created += conn.execute(
-                """INSERT INTO invoices (customer_id, number, issue_date, due_date,
+                # OR IGNORE, not a NOT EXISTS probe of the number index before each
+                # insert (which then searched it again: 1,000,000 rows 5.4-5.8 -> 3.4-3.8
+                # s in SQLite alone): a number another import wrote meanwhile is skipped
+                # all the same and left to the final merge (below); invoices have no
+                # INSERT trigger the IGNORE could reach, and a row breaking another
+                # constraint is left there too, where the merge's plain INSERT refuses it
+                """INSERT OR IGNORE INTO invoices (customer_id, number, issue_date, due_date,
                        amount_minor, open_minor, currency, status, disputed, created_at,
                        updated_at)
                    SELECT customer_id, number, issue_date, due_date, amount_minor, new_open,
@@ -255,9 +261,7 @@ def apply_new_customers(
                            AND s.customer_id IS NULL AND c.external_ref = s.customer_ref
                            -- "+": a check of the one customer found, not a loop over the
                            -- whole list probing the index (quadratic)
-                           AND +c.id IN (SELECT id FROM temp.stage_created)
-                           AND NOT EXISTS (SELECT 1 FROM invoices i
-                                           WHERE i.number = s.number))
+                           AND +c.id IN (SELECT id FROM temp.stage_created))
                    ORDER BY line""",
                 (now, now, start, stop),
             ).rowcount
