@@ -57,7 +57,7 @@ def format_money(minor: int, currency: str, locale: str = "en_US") -> str:
     """'$1,234.50', '1 234,50 €' (fr_FR groups with U+202F), 'MX$1,234.50'...
 
     babel's ``format_currency``, or the same result from its pattern read once per
-    currency and locale (:func:`_formatter`: 2 µs instead of 17, a letter shows a few
+    currency and locale (:func:`_formatter`: 1.4 µs instead of 17, a letter shows a few
     amounts no other letter has)."""
     fast = _formatter(currency.upper(), locale) if type(minor) is int else None
     if fast is not None:

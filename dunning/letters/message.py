@@ -7,15 +7,16 @@ are RFC 2047 encoded, the bodies quoted-printable (a French or Spanish letter st
 readable in the .eml). Headers: From, To, Reply-To (when ``[letters] email`` is set),
 Subject, Date, Message-ID (``make_msgid`` with the sender's domain), MIME-Version.
 
-Serialised by the standard library's generator (``as_bytes()``, ``smtplib.send_message``)
-with three cuts that took a letter's .eml from ~1.0 to ~0.2 ms (bench/bench_letter_run.py,
-docs/SPEED.md "Round 10"): the policy (:data:`POLICY`, compat32 as ``email.mime`` uses)
+Built and serialised by the standard library (``as_bytes()``, ``smtplib.send_message``)
+with four cuts that took a letter's message from ~1.2 to ~0.25 ms (docs/SPEED.md "Round
+10"): the policy (:data:`POLICY`, compat32 as ``email.mime`` uses)
 writes a header that is already one short ASCII line as it is, instead of running it
 through ``email.header.Header`` (0.04 ms each, 15 a message); the multipart boundaries are
 chosen here (``=_`` and 32 random hex digits: ``=_`` never occurs in quoted-printable or
 base64, so the generator's per-message regex search for a clash is not needed); and the
 subject's RFC 2047 encoded words (``Q``, readable in the .eml) are made here in one pass
-(``Header``'s quoted-printable splitting measures every prefix of the subject: 0.5 ms).
+(``Header``'s quoted-printable splitting measures every prefix of the subject: 0.5 ms);
+and the bodies are encoded by ``binascii.b2a_qp`` (C) instead of ``email.quoprimime``.
 
 Header values are checked here once more (the caller checks them first): a value holding
 a line break or any other control character is refused (ValueError), so no "\r\nBcc:"
@@ -36,6 +37,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
 from email.policy import Compat32
 from email.utils import format_datetime, formataddr, make_msgid
+from functools import lru_cache
 
 LINE_MAX = 78  # RFC 5322's recommended line length: a header longer is folded
 _WRAP = len("=?utf-8?q??=")
@@ -62,11 +64,10 @@ def _boundary() -> str:
     return f"=_{uuid.uuid4().hex}"
 
 
-def _q_char(ch: str, cache: dict[str, str] = {}) -> str:  # noqa: B006 - a per-process cache
-    found = cache.get(ch)
-    if found is None:
-        found = cache[ch] = quoprimime.header_encode(ch.encode("utf-8"), "utf-8")[10:-2]
-    return found
+@lru_cache(maxsize=4096)
+def _q_char(ch: str) -> str:
+    """One character in an encoded word (``é`` -> ``=C3=A9``, a space -> ``_``)."""
+    return quoprimime.header_encode(ch.encode("utf-8"), "utf-8")[10:-2]
 
 
 def encoded_subject(text: str, name: str = "Subject") -> str:
