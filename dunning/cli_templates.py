@@ -31,7 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # noqa: SLF001
         help="letter and e-mail templates: list, show, check",
         description="The templates letters and e-mails are written with, in English, "
         "French and Spanish. A folder set in the configuration ([letters] templates) "
-        "overrides any of them: <folder>/<lang>/<kind>.subject, .txt, .html "
+        "overrides any of them: <folder>/<lang>/<kind>.subject, .txt, .html, and the "
+        "layouts the kinds extend, <lang>/_letter.txt, .html and _reminder.txt, .html "
         "(docs/LETTERS.md).",
     )
     tsub = p.add_subparsers(dest="templates_command", metavar="ACTION", required=True)
@@ -82,8 +83,11 @@ def cmd_list(args: argparse.Namespace, ctx: Context) -> int:
     for kind, label in KINDS.items():
         print(f"{kind:<25} {_(label)}")
         for lang in LANGUAGES:
-            files = [t.origin(lang, kind, part) for part in PARTS]
-            where = [str(f) for f in files if t.override is not None and t.override in f.parents]
+            # the kind's own files and the layouts they extend (fr/_letter.html ...)
+            files = dict.fromkeys(path for part in PARTS for _, path in t.sources(lang, kind, part))
+            where = [
+                visible(str(f)) for f in files if t.override is not None and t.override in f.parents
+            ]
             print(
                 "    "
                 + lang
@@ -104,9 +108,12 @@ def cmd_show(args: argparse.Namespace, ctx: Context) -> int:
     t = _templates(ctx)
     if args.source:
         lang = args.lang or language_of_locale(args.locale or "en")
-        for part in PARTS:
-            path = t.origin(lang, args.kind, part)
-            print(f"== {path}")
+        # each part's file, then the layouts it extends (each once)
+        paths = dict.fromkeys(
+            path for part in PARTS for _, path in t.sources(lang, args.kind, part)
+        )
+        for path in paths:
+            print(f"== {visible(str(path))}")
             print(visible(path.read_text(encoding="utf-8"), lines=True))
         return 0
     if args.account:
@@ -187,6 +194,14 @@ def cmd_check(args: argparse.Namespace, ctx: Context) -> int:
             _("{folder}/{name}: not a template name, never read").format(
                 folder=t.override, name=name
             )
+        )
+    for name in report.unread:
+        print(
+            _(
+                "{folder}/{name}: no kind's template extends, includes or imports it, never "
+                "read (the shared pieces are in the layouts _letter.txt, _letter.html, "
+                "_reminder.txt and _reminder.html)"
+            ).format(folder=t.override, name=name)
         )
     for problem in report.problems:
         print(str(problem))

@@ -10,6 +10,8 @@ import pytest
 from dunning.cli import main
 from dunning.clock import FixedClock
 from dunning.demo.build import build_demo
+from dunning.letters.kinds import KINDS
+from dunning.letters.render import BUILTIN
 
 
 @pytest.fixture(autouse=True)
@@ -68,12 +70,43 @@ def test_check_fails_on_an_undefined_name_with_file_and_line(run, tmp_path):
 def test_a_syntax_error_in_a_shared_piece_is_named_too(run, tmp_path):
     folder = tmp_path / "tpl"
     (folder / "es").mkdir(parents=True)
-    broken = folder / "es" / "_common.txt"
-    broken.write_text("{% macro greeting() %}\nHola {{ contact.name }\n", encoding="utf-8")
+    broken = folder / "es" / "_letter.txt"
+    broken.write_text("{% block body %}\nHola {{ contact.name }\n", encoding="utf-8")
     code, out, err = run("--config", str(_config(tmp_path, folder)), "templates", "check")
     assert code == 1
     assert f"{broken}:2: syntax error" in out
     assert "Traceback" not in out + err
+    assert "never read" not in out  # a layout is read (by every Spanish text body)
+
+
+def test_check_names_an_old_common_override_as_never_read(run, tmp_path):
+    folder = tmp_path / "tpl"
+    (folder / "fr").mkdir(parents=True)
+    (folder / "fr" / "_common.html").write_text("{% macro greeting() %}Salut{% endmacro %}\n")
+    layout = folder / "fr" / "_letter.html"
+    layout.write_text(
+        (BUILTIN / "fr" / "_letter.html")
+        .read_text(encoding="utf-8")
+        .replace("{{ company.name }}</p>", "{{ company.nom }}</p>", 1),
+        encoding="utf-8",
+    )
+    code, out, err = run("--config", str(_config(tmp_path, folder)), "templates", "check")
+    assert code == 1, out
+    assert f"{folder}/fr/_common.html: no kind's template extends, includes or imports it" in out
+    assert "_letter.html: no kind" not in out
+    line = layout.read_text(encoding="utf-8").split("{{ company.nom }}")[0].count("\n") + 1
+    assert f"{layout}:{line}: undefined name:" in out and "nom" in out  # the layout's line
+    assert "Traceback" not in out + err
+    # an old override kind file that still imports its _common file: both are read
+    folder = tmp_path / "tpl2"
+    (folder / "fr").mkdir(parents=True)
+    (folder / "fr" / "_common.html").write_text("{% macro greeting() %}Salut{% endmacro %}\n")
+    (folder / "fr" / "reminder_1.html").write_text(
+        '{% import "fr/_common.html" as c with context %}{{ c.greeting() }}\n'
+    )
+    code, out, err = run("--config", str(_config(tmp_path, folder)), "templates", "check")
+    assert code == 0, out
+    assert "never read" not in out
 
 
 def test_list_says_which_templates_are_overridden(run, tmp_path):
@@ -87,6 +120,19 @@ def test_list_says_which_templates_are_overridden(run, tmp_path):
     block = "\n".join(lines[at + 1 : at + 4])
     assert f"en: overridden: {folder / 'en' / 'reminder_2.subject'}" in block
     assert "fr: built-in" in block
+    # an overridden layout is named on the line of every kind that extends it
+    (folder / "fr").mkdir()
+    (folder / "fr" / "_reminder.html").write_text('{% extends "fr/_letter.html" %}\n')
+    code, out, _ = run("--config", str(_config(tmp_path, folder)), "templates", "list")
+    lines = out.splitlines()
+    for kind in KINDS:
+        at = next(i for i, line in enumerate(lines) if line.startswith(f"{kind} "))
+        fr = lines[at + 2]
+        assert fr.startswith("    fr: ")
+        if kind.startswith("reminder_"):
+            assert fr == f"    fr: overridden: {folder / 'fr' / '_reminder.html'}"
+        else:
+            assert fr == "    fr: built-in"
 
 
 def test_show_renders_an_account_in_the_language_asked(run, demo_db, tmp_path):
@@ -164,3 +210,13 @@ def test_show_without_an_account_renders_a_demo_account_and_source_prints_the_fi
     assert f"== {folder / 'fr' / 'statement.subject'}" in out
     assert "Relevé ␛[2J{{ customer.ref }}" in out  # shown, never sent to the terminal
     assert "statement.txt" in out and "Voici votre relevé de compte" in out
+    # and the layouts the kind extends, each once, after the kind's files
+    heads = [line for line in out.splitlines() if line.startswith("== ")]
+    assert heads == [
+        f"== {folder / 'fr' / 'statement.subject'}",
+        f"== {BUILTIN / 'fr' / 'statement.txt'}",
+        f"== {BUILTIN / 'fr' / '_letter.txt'}",
+        f"== {BUILTIN / 'fr' / 'statement.html'}",
+        f"== {BUILTIN / 'fr' / '_letter.html'}",
+    ]
+    assert "Cordialement," in out  # the shared pieces are shown

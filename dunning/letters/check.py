@@ -31,7 +31,8 @@ _TEMPLATE_NAME = re.compile(
 class CheckReport:
     rendered: int = 0
     problems: list[TemplateProblem] = field(default_factory=list)
-    unknown: list[str] = field(default_factory=list)  # override files no kind reads
+    unknown: list[str] = field(default_factory=list)  # override files not named as a template
+    unread: list[str] = field(default_factory=list)  # override layouts no kind reads (_common.*)
     unchecked: list[str] = field(default_factory=list)  # kinds no demo account could take
 
     @property
@@ -96,6 +97,16 @@ def check_templates(
     report = CheckReport()
     seen: set[str] = set()
     report.unknown = [n for n in templates.overridden() if not _TEMPLATE_NAME.fullmatch(n)]
+    read = {
+        name
+        for kind in KINDS
+        for lang in LANGUAGES
+        for part in PARTS
+        for name, _ in templates.sources(lang, kind, part)
+    }
+    report.unread = [
+        n for n in templates.overridden() if _TEMPLATE_NAME.fullmatch(n) and n not in read
+    ]
     for kind in KINDS:
         refs = sample_accounts(conn, kind, as_of)
         if not refs:

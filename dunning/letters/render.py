@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from babel.dates import format_date
 from babel.numbers import format_decimal
 from jinja2.sandbox import SandboxedEnvironment
@@ -47,6 +48,7 @@ from dunning.textsafe import clean
 BUILTIN = Path(__file__).parent / "templates"
 MAX_TEMPLATE_BYTES = 256 * 1024  # one template file; a bigger one is a mistake
 SUBJECT_MAX = 200  # characters of a subject line
+MAX_SOURCES = 16  # files one part may be read from (its own and the layouts it extends)
 _SPACES = re.compile(r"[ \t]+\n")
 _BLANKS = re.compile(r"\n{3,}")
 
@@ -164,8 +166,25 @@ def _number(ctx: jinja2.runtime.Context, value: Any) -> str:
     return _number_in(value, ctx["locale"])
 
 
+class _LetterEnvironment(SandboxedEnvironment):
+    """The sandbox, except that ``customer.name`` on a plain dict (what a letter's context
+    is made of) is the dict's item before any attribute: Jinja2 tries the attribute first,
+    and a failed getattr (an AttributeError raised and caught) costs more than the lookup
+    itself, for each of a letter's ~80 dotted names. Every other object (and a dict
+    without the key: ``d.items`` on a dict with no "items" key, or a missing key, which
+    stays an undefined name) goes through the sandbox's own checks."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def _environment(loader: jinja2.BaseLoader, *, html: bool) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _LetterEnvironment(
         loader=loader,
         autoescape=html,
         undefined=jinja2.StrictUndefined,
@@ -206,6 +225,37 @@ class Templates:
             for p in self.override.glob("*/*")
             if p.is_file()
         )
+
+    def sources(self, lang: str, kind: str, part: str) -> list[tuple[str, Path]]:
+        """The files a kind's part is read from, in force (the folder's over the built-in
+        ones): its own file, then each template it extends, includes or imports (the
+        layouts: ``fr/_reminder.txt``, ``fr/_letter.txt``), each once, as
+        ``(name, path)``. A file that is missing, refused or does not parse ends its branch
+        (rendering names the problem)."""
+        html = part == "html"
+        out: list[tuple[str, Path]] = []
+        todo = [f"{lang}/{file_name(kind, part)}"]
+        while todo and len(out) < MAX_SOURCES:
+            name = todo.pop(0)
+            if any(name == seen for seen, _ in out):
+                continue
+            found = self._references(html, name)  # read afresh: an admin edits the folder
+            if found is not None:
+                out.append((name, found[0]))
+                todo.extend(found[1])
+        return out
+
+    def _references(self, html: bool, name: str) -> tuple[Path, list[str]] | None:
+        env = self.html_env if html else self.text_env
+        try:
+            source, filename, _ = env.loader.get_source(env, name)  # type: ignore[union-attr]
+        except (TemplateProblem, jinja2.TemplateError):
+            return None
+        try:
+            refs = jinja2.meta.find_referenced_templates(env.parse(source, name, filename))
+            return Path(filename or name), [r for r in refs if isinstance(r, str)]
+        except jinja2.TemplateError:
+            return Path(filename or name), []
 
     def render(self, kind: str, locale: str, context: dict[str, Any]) -> Rendered:
         """The three parts of ``kind`` in ``locale``'s language; TemplateProblem when a
