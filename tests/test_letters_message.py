@@ -77,14 +77,14 @@ def test_bodies_attachments_and_boundaries() -> None:
     (att,) = list(back.iter_attachments())
     assert att.get_filename() == "relevé.pdf" and att.get_content() == pdf
     # each boundary appears only as a delimiter line
-    for boundary in (msg.get_boundary(), msg.get_payload()[0].get_boundary()):
+    for boundary in msg.boundaries:
         assert boundary and boundary.startswith("=_")
         body_lines = data.decode("ascii").split("\n")
         assert {line for line in body_lines if boundary in line} <= {
             f"--{boundary}",
             f"--{boundary}--",
-            f' boundary="{boundary}"',
             f'Content-Type: multipart/mixed; boundary="{boundary}"',
+            f' boundary="{boundary}"',
         }
     # quoted-printable lines are at most 76 characters
     assert max(len(line) for line in data.split(b"\n")) <= 78
@@ -118,3 +118,20 @@ def test_any_subject_and_body_read_back_as_written(subject: str, text: str) -> N
     back = _parse(_build(subject, text, f"<p>{text}</p>").as_bytes())
     assert (back["Subject"] or "") == subject
     assert back.get_body(("plain",)).get_content() == text  # type: ignore[union-attr]
+
+
+def test_an_address_that_is_not_ascii_is_written_in_utf8_and_reads_back() -> None:
+    msg = build_message(
+        subject="Relevé",
+        text="Bonjour\n",
+        html="<p>Bonjour</p>\n",
+        sender=("Comptes clients", "ar@northwind.example"),
+        to="josé@acme.example",
+        date=AT,
+    )
+    back = _parse(msg.as_bytes())
+    assert back["To"] == "josé@acme.example" and msg["to"] == "josé@acme.example"
+    assert back.get_body(("plain",)).get_content() == "Bonjour\n"  # type: ignore[union-attr]
+    assert b"\r\n" in msg.as_bytes("\r\n") and b"\n" not in msg.as_bytes("\r\n").replace(
+        b"\r\n", b""
+    )

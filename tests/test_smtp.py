@@ -53,8 +53,8 @@ def _check_login(server, session, envelope, mechanism, auth_data):  # noqa: ANN0
     return AuthResult(success=ok, handled=False)  # handled=False: the server says 535
 
 
-@pytest.fixture
-def relay():
+@pytest.fixture(params=[False], ids=["ascii"])
+def relay(request):
     inbox = Inbox()
     port = _free_port()
     controller = Controller(
@@ -63,6 +63,7 @@ def relay():
         port=port,
         authenticator=_check_login,
         auth_require_tls=False,
+        enable_SMTPUTF8=request.param,
     )
     controller.start()
     try:
@@ -226,3 +227,29 @@ def test_one_connection_carries_a_run_of_messages(relay, conn, clock, settings, 
             assert send_letter(conn, clock, me, s, "C00001", kind, transport=transport).sent
         assert transport._smtp is not None  # kept open between the two
     assert len(inbox.envelopes) == 2 and _counts(conn) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    ("relay", "smtputf8"), [(True, True), (False, False)], ids=["smtputf8", "ascii-only"],
+    indirect=["relay"],
+)  # fmt: skip
+def test_an_address_that_is_not_ascii_goes_with_smtputf8_or_is_refused(
+    relay, smtputf8, conn, clock, settings, account
+):
+    """RFC 6531/6532: a mailbox like josé@... needs a relay that offers SMTPUTF8; without
+    it the send is refused, naming why, and nothing is recorded."""
+    inbox, port = relay
+    me, cid = account
+    conn.execute("UPDATE contacts SET email = 'josé@sg.example' WHERE customer_id = ?", (cid,))
+    conn.commit()
+    result = send_letter(conn, clock, me, _settings(settings, port), "C00001", "reminder_1")
+    if smtputf8:
+        assert result.sent, result.reason
+        [envelope] = inbox.envelopes
+        assert envelope.rcpt_tos == ["josé@sg.example"]
+        assert "SMTPUTF8" in envelope.mail_options
+        [msg] = inbox.messages()
+        assert msg["To"] == "josé@sg.example" and "Hélène Côté" in msg.get_body().get_content()
+    else:
+        assert result.code == "smtp_failed" and "SMTPUTF8" in result.reason, result.reason
+        assert _counts(conn) == (0, 0)

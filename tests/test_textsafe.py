@@ -146,3 +146,15 @@ def test_the_screen_text_never_holds_a_dangerous_character(parts: list[tuple[str
     assert out.plain == visible(text.plain, lines=True)  # the same rule as the CLI's
     literal = safe("[@click=app.quit]x[/]" + "".join(p for p, _ in parts))
     assert isinstance(literal, Text) and literal.plain.startswith("[@click=app.quit]x[/]")
+
+
+def test_every_character_any_pattern_removes_is_not_printable() -> None:
+    """The letters' fast path (dunning/letters/render.py _finalize) keeps a value as it is
+    when ``str.isprintable()``: true only if no pattern here can match any of its
+    characters. Checked on every code point."""
+    from dunning.textsafe import _REMOVE_LINE, _UNSAFE  # noqa: PLC0415
+
+    for pattern in (_REMOVE_LINE, _UNSAFE):
+        matched = [cp for cp in range(0x110000) if pattern.match(chr(cp))]
+        assert len(matched) > 2000  # C0, C1, format characters, surrogates
+        assert not [hex(cp) for cp in matched if chr(cp).isprintable()]

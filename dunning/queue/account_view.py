@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, tzinfo
 
+from dunning.address import address_lines
 from dunning.aging import bucket_for
 from dunning.clock import Clock, from_iso
 from dunning.db.reports import customer_owed
@@ -18,6 +19,13 @@ from dunning.money import minor_digits
 from dunning.owed import Owed
 from dunning.phones import time_zones
 from dunning.places import Jurisdiction, known, reach
+from dunning.queue.account_parts import (
+    ContactView,
+    DisputeView,
+    InvoiceView,
+    PhoneView,
+    PromiseView,
+)
 from dunning.queue.config import Settings
 from dunning.queue.contact_rules import Callable, check_callable, rule_for
 from dunning.queue.drafts import load_draft
@@ -25,75 +33,6 @@ from dunning.queue.holiday_view import holiday_block
 from dunning.queue.priority import PriorityInputs, Reason, score
 from dunning.queue.status_rules import status_verdict
 from dunning.queue.windows import CallWindow, call_window, host_zone
-
-
-@dataclass(frozen=True)
-class PhoneView:
-    id: int
-    e164: str
-    type: str
-    do_not_call: bool
-    bad: bool
-    contact: str
-    zones: tuple[str, ...]
-
-    @property
-    def usable(self) -> bool:
-        return not (self.bad or self.do_not_call)
-
-
-@dataclass(frozen=True)
-class ContactView:
-    id: int
-    name: str
-    title: str
-    language: str
-    email: str
-    is_primary: bool
-    email_opt_out_at: str | None = None  # opted out of e-mail (UTC; queue/opt_out.py)
-    email_opt_out_by: str = ""  # who recorded it
-
-    @classmethod
-    def of(cls, r: sqlite3.Row) -> ContactView:
-        out = r["id"], r["name"], r["title"] or "", r["language"] or "", r["email"] or ""
-        return cls(*out, bool(r["is_primary"]), r["email_opt_out_at"], r["email_opt_out_by"] or "")
-
-
-@dataclass(frozen=True)
-class InvoiceView:
-    id: int
-    number: str
-    issue_date: str
-    due_date: str
-    amount_minor: int
-    open_minor: int
-    days_past_due: int
-    bucket: str
-    disputed: bool
-
-
-@dataclass(frozen=True)
-class PromiseView:
-    id: int
-    amount_minor: int
-    promised_on: str
-    due_date: str
-    grace_days: int
-    status: str
-    paid_minor: int
-    plan_ref: str | None
-    instalment: int | None
-
-
-@dataclass(frozen=True)
-class DisputeView:
-    id: int
-    reason: str
-    department: str
-    amount_minor: int
-    status: str
-    created_at: str
-    invoices: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -143,6 +82,7 @@ class AccountView:
     callable_at: str = ""  # then: when the customer may be called again (UTC ISO), or ''
     # the calling window binds the times chosen for this account (consumer portfolios)
     window_rules: bool = False
+    address: tuple[str, ...] = ()  # the postal address's lines, country left out (m039)
 
     @property
     def net_minor(self) -> int:
@@ -404,6 +344,16 @@ def load_account(
         holiday=holiday,
         callable_at=callable_at,
         window_rules=c["portfolio"] in settings.contact_rules_portfolios,
+        address=tuple(
+            address_lines(
+                c["country"],
+                c["address_line1"],
+                c["address_line2"],
+                c["city"],
+                c["subdivision"],
+                c["postal_code"],
+            )  # fmt: skip
+        ),
     )
 
 

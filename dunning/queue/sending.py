@@ -33,7 +33,6 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from email.mime.multipart import MIMEMultipart
 from pathlib import Path
 
 from dunning.clock import Clock, to_iso
@@ -41,7 +40,7 @@ from dunning.db.connection import write_tx
 from dunning.i18n import _
 from dunning.letters.context import NoSuchAccount, NothingToWrite, build_context
 from dunning.letters.kinds import KINDS
-from dunning.letters.message import Attachment, build_message
+from dunning.letters.message import Attachment, Mail, build_message
 from dunning.letters.render import TemplateProblem, known_locale, language_of_locale, render
 from dunning.letters.smtp_settings import sender_address, valid_address
 from dunning.queue import audit
@@ -98,7 +97,7 @@ class Built:
     subject: str
     text: str
     html: str
-    message: MIMEMultipart | None  # None for a letter on paper
+    message: Mail | None  # None for a letter on paper
     message_id: str
     sender: str  # the envelope sender ('' without [smtp] from nor [letters] email)
     attachments: tuple[Attachment, ...] = field(default=())

@@ -13,11 +13,11 @@ import os
 import smtplib
 import socket
 import ssl
-from email.message import Message
 from types import TracebackType
 from typing import Protocol
 
 from dunning.i18n import _
+from dunning.letters.message import Mail
 from dunning.letters.smtp_settings import SmtpSettings
 from dunning.textsafe import clean
 
@@ -27,7 +27,7 @@ class SendFailed(Exception):
 
 
 class Transport(Protocol):
-    def send(self, message: Message, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Mail, sender: str, recipients: list[str]) -> None:
         """Deliver ``message`` from ``sender`` (the envelope) to ``recipients``; raise
         SendFailed when it was not accepted."""
         ...
@@ -104,11 +104,15 @@ class SmtpTransport:
         self._smtp = smtp
         return smtp
 
-    def send(self, message: Message, sender: str, recipients: list[str]) -> None:
+    def send(self, message: Mail, sender: str, recipients: list[str]) -> None:
         relay = self.settings.relay
         smtp = self._smtp or self._connect()
         try:
-            refused = smtp.send_message(message, from_addr=sender, to_addrs=recipients)
+            # an address that is not ASCII needs the relay's SMTPUTF8 (smtplib refuses,
+            # naming it, when the relay does not offer it)
+            international = not (sender.isascii() and all(r.isascii() for r in recipients))
+            options = ("SMTPUTF8", "BODY=8BITMIME") if international else ()
+            refused = smtp.sendmail(sender, recipients, message.as_bytes("\r\n"), options)
         except smtplib.SMTPRecipientsRefused as exc:
             who = ", ".join(_said(r) for r in exc.recipients)
             replies = "; ".join(f"{code} {_said(msg)}" for code, msg in exc.recipients.values())

@@ -32,6 +32,8 @@ def title_text(view: AccountView, me: Collector) -> Text:
         title.append(f" · {fmt.label(fmt.CUSTOMER_STATUS_LABELS, view.status)}", style="bold red")
     if view.assigned_to and view.assigned_to != me.username:
         title.append(f" · {_('assigned to')} {view.assigned_to}", style="yellow")
+    if view.address:  # the postal address on one line (a customer asked to confirm it)
+        title.append(f"\n{', '.join(view.address)}", style="dim")
     return title
 
 
