@@ -216,3 +216,19 @@ def test_a_dict_key_named_like_a_dict_method_is_the_value(demo, conn, tmp_path):
     # a dict's own methods still work where it has no such key
     _override(tmp_path, "en/reminder_1.subject", "{{ company.items()|list|length > 0 }}\n")
     assert Templates(tmp_path).render("reminder_1", "en_US", ctx).subject == "True"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_dispute_acknowledgement_with_an_overdue_balance_keeps_its_paragraphs(demo, conn, lang):
+    """The line about the undisputed overdue balance is a paragraph of its own: a blank
+    line before the contact line (it ran into it before round 11)."""
+    both = WORDS[lang][0]
+    ctx = _context(conn, demo, "dispute_acknowledgement", FULL, consumer=True)
+    ctx = {
+        **ctx,
+        "totals": [{"currency": "CAD", "overdue": 12345, "balance": 12345, "disputed": 0}],
+    }
+    text = Templates().render("dispute_acknowledgement", locale_for(lang, "CA"), ctx).text
+    before, _, _ = text.partition(both)
+    assert before.endswith(".\n\n"), before[-120:]
+    assert "123,45" in before or "123.45" in before
