@@ -84,7 +84,7 @@ def profile(db: Path, n: int, out_dir: Path) -> list[tuple[str, str]]:
         "_check_rules": "writing rules",
         "build_context": "context (database)",
         "render": "render (Jinja2, 3 parts)",
-        "build_message": "message (email.mime)",
+        "build_message": "message (built, wire form)",
         "_deliver": "file written",
     }
     saved = {k: getattr(s, k) for k in patches}
