@@ -23,14 +23,20 @@ def file_stem(ref: str, kind: str, at: datetime) -> str:
 def write_new(folder: Path, stem: str, suffix: str, data: bytes) -> Path:
     """``folder/stem.suffix``, private (0600), never over an existing file: ``stem-2``,
     ``stem-3``... when it exists. OSError names the file."""
-    private.make_dirs(folder)
     for n in range(1, 1000):
         path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
         try:
             fd = private.create(path)
         except FileExistsError:
             continue
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
+        except FileNotFoundError:  # the folder first (once: a letter run writes thousands)
+            private.make_dirs(folder)
+            fd = private.create(path)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         return path
     raise FileExistsError(f"{folder / stem}{suffix}: too many files of that name")
