@@ -138,3 +138,50 @@ async def test_o_in_the_review_queue_opens_the_account_read_only(db, clock):
         )
         assert "Cogs" in str(pilot.app.screen.query_one("#look-title").render())
     assert db_rows(db, "SELECT claimed_by FROM queue WHERE customer_id = ?", (cid,))[0][0] is None
+
+
+async def test_a_lead_records_an_opt_out_from_the_read_only_view(db, clock):
+    """`o` on a collector's account the lead looks at: the dialog names the address, Enter
+    records it (who: the lead; an audit row); the pane says so; `O` takes it back."""
+    from dunning.tui.dialogs.opt_out import OptOutDialog
+    from dunning.tui.screens.account_view import open_read_only
+    from dunning.tui.widgets.account import AccountPane
+
+    conn = connect(db)
+    cid = conn.execute("SELECT id FROM customers WHERE name = 'Cogs Co'").fetchone()[0]
+    conn.execute("UPDATE contacts SET email = 'ap@cogs.example' WHERE customer_id = ?", (cid,))
+    conn.commit()
+    conn.close()
+
+    def opted() -> list[tuple]:
+        sql = (
+            "SELECT email_opt_out_at IS NOT NULL, email_opt_out_by FROM contacts WHERE email != ''"
+        )
+        return [tuple(r) for r in db_rows(db, sql)]
+
+    def calls() -> str:
+        return pilot.app.screen.query_one("#look-account", AccountPane).part_text("call")
+
+    app = make_app(db, clock, "lena")
+    async with app.run_test(size=(100, 40)) as pilot:
+        work = await settle(pilot)
+        open_read_only(pilot.app, work.session, cid)
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountViewScreen))
+        await wait_until(pilot, lambda: "ap@cogs.example" in calls())
+        await pilot.press("o")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptOutDialog))
+        shown = " ".join(str(w.render()) for w in pilot.app.screen.query("Shown"))
+        assert "ap@cogs.example" in shown and opted() == [(0, None)]  # nothing before Enter
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: opted() == [(1, "lena")])
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, AccountViewScreen))
+        await wait_until(pilot, lambda: "e-mail opt-out" in calls() and "(lena)" in calls())
+        await pilot.press("O")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, OptOutDialog))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: opted() == [(0, None)])
+        await wait_until(pilot, lambda: "e-mail opt-out" not in calls())
+    audit = db_rows(
+        db, "SELECT action, target FROM audit_log WHERE action LIKE 'contacts.opt_%' ORDER BY id"
+    )
+    assert [tuple(r)[0] for r in audit] == ["contacts.opt_out", "contacts.opt_in"]

@@ -75,6 +75,9 @@ BOARD_COMMANDS: list[tuple[str, str, str, str]] = [
 LOOK_COMMANDS: list[tuple[str, str, str, str]] = [
     ("look.compose", "compose", N_("Compose a letter"),
      N_("compose e-mail letter reminder statement")),
+    ("look.opt_out", "opt_out", N_("No more e-mail (opt-out)"),
+     N_("stop e-mail opt out unsubscribe Regulation F")),
+    ("look.opt_in", "opt_in", N_("E-mail again (opt-in)"), N_("opt in resume e-mail")),
     ("look.history", "history", N_("History"), ""),
     ("look.reload", "reload", N_("Reload"), ""),
 ]  # fmt: skip

@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from dunning.clock import to_iso
 from dunning.i18n import N_, _
 from dunning.queue.lead_desk import LeadDesk
+from dunning.textsafe import visible
 from dunning.tui import fmt
 from dunning.tui.keys import translate_bindings
 from dunning.tui.widgets.account import AccountPane
@@ -73,6 +75,9 @@ class AccountViewScreen(Screen[None]):
         Binding("h", "history", N_("History"), id="look.history"),
         Binding("ctrl+r", "reload", N_("Reload"), id="look.reload"),
         Binding("m", "compose", N_("Compose"), id="look.compose"),
+        # the customer tells the lead "stop e-mailing me" (or asks for e-mail again)
+        Binding("o", "opt_out", N_("No e-mail"), id="look.opt_out", show=False),
+        Binding("O", "opt_in", N_("E-mail again"), id="look.opt_in", show=False),
     ]
 
     def __init__(self, session: WorkSession, customer_id: int) -> None:
@@ -131,6 +136,73 @@ class AccountViewScreen(Screen[None]):
                 self.action_reload()
 
         self.app.push_screen(ComposeScreen(self.session, self.customer_id), done)
+
+    def action_opt_out(self) -> None:
+        """`o`: the e-mail opt-out of the account's addresses (every one opted out: the
+        opt-in), as on the work screen (tui/screens/work_opt_out.py): the rights are
+        checked first (queue/opt_out.py: a lead may on any account), then a dialog names
+        the addresses; recorded with an audit row, the account read again."""
+        from dunning.tui.dialogs.opt_out import opt_direction
+
+        if self.look is not None:
+            self._ask_opt(opt_direction(self.look.view))
+
+    def action_opt_in(self) -> None:
+        """`O`: the opt-in of the addresses that opted out."""
+        from dunning.tui.dialogs.opt_out import email_contacts
+
+        if self.look is not None:
+            view = self.look.view
+            self._ask_opt(False if email_contacts(view, opted_out=True) else None, True)
+
+    def _ask_opt(self, opt_out: bool | None, asked_in: bool = False) -> None:
+        from dunning.tui.dialogs.opt_out import OptOutDialog
+
+        assert self.look is not None
+        view = self.look.view
+        if opt_out is None:
+            none = (
+                _("{ref}: no address opted out of e-mail")
+                if asked_in
+                else _("{ref}: no contact has an e-mail address")
+            )
+            self._said(none.format(ref=view.external_ref), "warning")
+            return
+        session = self.session
+
+        def chosen(result: tuple[bool, tuple[str, ...]] | None) -> None:
+            if result is not None:
+                self.run_worker(
+                    lambda: record(*result), thread=True, group="opt", exit_on_error=False
+                )
+
+        def check() -> None:
+            try:  # refused: audited, said, no dialog
+                session.email_opt(view.external_ref, None, opt_out=opt_out, check=True)
+            except Exception as exc:  # noqa: BLE001 - a refusal: one line, never a crash
+                self.app.call_from_thread(self._said, str(exc), "error")
+                return
+            dialog = OptOutDialog(view, opt_out=opt_out, locale=session.collector.locale)
+            self.app.call_from_thread(self.app.push_screen, dialog, chosen)
+
+        def record(out: bool, picked: tuple[str, ...]) -> None:
+            from dunning.queue.opt_out import change_message
+
+            try:
+                change = session.email_opt(view.external_ref, picked, opt_out=out)
+            except Exception as exc:  # noqa: BLE001 - a refusal: one line, never a crash
+                self.app.call_from_thread(self._said, str(exc), "error")
+                return
+            assert change is not None
+            said = change_message(change, opt_out=out)
+            self.app.call_from_thread(self._said, said, "information")
+            self.app.call_from_thread(self.action_reload)
+
+        self.run_worker(check, thread=True, group="opt", exit_on_error=False)
+
+    def _said(self, text: str, severity: SeverityLevel) -> None:
+        """One line, as typed (no markup), without a control character from the data."""
+        self.notify(visible(text), severity=severity, timeout=6, markup=False)
 
     def action_history(self) -> None:
         if self.look is None:
