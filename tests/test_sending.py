@@ -345,6 +345,9 @@ async def test_the_history_screen_shows_the_letter_and_l_its_text(tmp_path, cloc
         ({"host": "h", "from": "a@b.example", "password": "x"}, "unknown key 'password'"),
         ({"host": "h", "from": "a@b.example", "ssl": True, "starttls": True}, "cannot both"),
         ({"host": "h;rm", "from": "a@b.example"}, "[smtp] host must be"),
+        ({"host": "h", "from": "a@b.example", "cafile": "/nonexistent/ca.pem"}, "no such file"),
+        ({"host": "h", "from": "a@b.example", "cafile": "ca\x1b.pem"}, "[smtp] cafile must be"),
+        ({"host": "h", "from": "a@b.example", "cafile": 12}, "[smtp] cafile must be"),
     ],
 )
 def test_smtp_configuration_refusals_name_file_and_key(table, said):
@@ -360,3 +363,4 @@ def test_smtp_configuration_is_read():
     ).smtp  # fmt: skip
     assert got is not None and got.relay == "smtp.example.com:465"
     assert (got.ssl, got.starttls, got.password_env, got.timeout) == (True, False, "SMTP_PW", 30)
+    assert got.cafile == ""  # the system's certificate authorities

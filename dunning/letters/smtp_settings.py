@@ -14,11 +14,17 @@ username = "ar@example.com"
 password_env = "DUNNING_SMTP_PASSWORD"
 from = "Northwind Receivables <ar@northwind.example>"
 timeout = 30               # seconds, 1-120
+cafile = "/etc/ssl/certs/our-ca.pem"   # optional: the CA(s) the relay's certificate is
+                                       # checked against (a private CA); default: the system's
 ```
+
+The relay's certificate is always checked (``ssl.create_default_context``: the chain and
+the host name), against the system's certificate authorities or ``cafile``'s.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, replace
 from email.utils import parseaddr
@@ -45,6 +51,7 @@ class SmtpSettings:
     password_env: str = ""
     sender: str = ""
     timeout: int = 30
+    cafile: str = ""  # a PEM file of CA certificates; "": the system's
 
     @property
     def relay(self) -> str:
@@ -66,6 +73,10 @@ def sender_address(sender: str) -> tuple[str, str]:
     return (name, addr) if valid_address(addr) else ("", "")
 
 
+def _has_control(value: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+
+
 def smtp_from_table(source: str, table: dict[str, Any]) -> SmtpSettings:
     """[smtp] checked: ValueError names the file and the key."""
     out = SmtpSettings()
@@ -81,7 +92,7 @@ def smtp_from_table(source: str, table: dict[str, Any]) -> SmtpSettings:
                     f"{source}: {name} must be the NAME of an environment variable "
                     f"(DUNNING_SMTP_PASSWORD), never the password itself"
                 )
-            if key == "username" and any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            if key == "username" and _has_control(value):
                 raise ValueError(f"{source}: {name} must not hold control characters")
             if key == "from":
                 if not sender_address(value)[1]:
@@ -100,6 +111,13 @@ def smtp_from_table(source: str, table: dict[str, Any]) -> SmtpSettings:
             if type(value) is not int or not 1 <= value <= 65535:
                 raise ValueError(f"{source}: {name} must be a whole number from 1 to 65535")
             out = replace(out, port=value)
+        elif key == "cafile":
+            if not isinstance(value, str) or len(value) > 4096 or _has_control(value):
+                raise ValueError(f"{source}: {name} must be the path of a PEM file")
+            path = os.path.expanduser(value)
+            if value and not os.path.isfile(path):
+                raise ValueError(f"{source}: {name}: no such file: {value!r}")
+            out = replace(out, cafile=path)
         elif key == "timeout":
             if type(value) is not int or not 1 <= value <= 120:
                 raise ValueError(f"{source}: {name} must be a whole number of seconds, 1 to 120")

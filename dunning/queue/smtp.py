@@ -73,13 +73,13 @@ class SmtpTransport:
         try:
             if s.ssl:
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                    s.host, s.port, timeout=s.timeout, context=ssl.create_default_context()
+                    s.host, s.port, timeout=s.timeout, context=_tls(s)
                 )
             else:
                 smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout)
             try:
                 if s.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=_tls(s))
                 if s.username:
                     smtp.login(s.username, password)
             except BaseException:
@@ -154,7 +154,18 @@ class SmtpTransport:
             smtp.close()
 
 
+def _tls(s: SmtpSettings) -> ssl.SSLContext:
+    """The relay's certificate checked (chain and host name) against the system's
+    certificate authorities, or those of ``[smtp] cafile``."""
+    return ssl.create_default_context(cafile=s.cafile or None)
+
+
 def _connect_failed(relay: str, exc: BaseException) -> str:
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return _(
+            "{relay}: the relay's certificate is not trusted ({reason}); a private "
+            "certificate authority goes in [smtp] cafile"
+        ).format(relay=relay, reason=_said(exc.verify_message or exc))
     if isinstance(exc, ConnectionRefusedError):
         return _("{relay}: connection refused (is the relay running?)").format(relay=relay)
     if isinstance(exc, socket.timeout | TimeoutError):
