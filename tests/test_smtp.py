@@ -86,6 +86,11 @@ def _settings(settings, port: int, **smtp: Any):
 
 @pytest.fixture
 def account(ledger, conn):
+    return french_account(ledger, conn)
+
+
+def french_account(ledger, conn):  # noqa: ANN001, ANN201
+    """Ana's account of Société Générale (Quebec), whose contact writes in French."""
     ana = ledger.collector("ana", languages="en,fr")
     cid = ledger.customer(
         "Société Générale", collector=ana, country="CA", subdivision="QC", currency="CAD"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import trustme
 from aiosmtpd.controller import Controller
-from test_smtp import Inbox, _counts, _free_port, _settings, account  # noqa: F401 - a fixture
+from test_smtp import Inbox, _counts, _free_port, _settings, french_account
 
 from dunning.queue.sending import send_letter
 
@@ -27,6 +27,11 @@ class TlsInbox(Inbox):
         wrapped = server.transport.get_extra_info("ssl_object") is not None
         self.tls.append(session.ssl is not None or wrapped)
         return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def account(ledger, conn):  # noqa: ANN001, ANN201
+    return french_account(ledger, conn)
 
 
 @pytest.fixture(scope="module")
