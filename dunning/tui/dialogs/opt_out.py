@@ -45,6 +45,18 @@ def opt_direction(view: AccountView) -> bool | None:
     return None
 
 
+def opt_in_direction(view: AccountView) -> bool | None:
+    """What `O` offers: the opt-in (False) when an address opted out; None: none did."""
+    return False if email_contacts(view, opted_out=True) else None
+
+
+def nothing_to_change(ref: str, *, asked_in: bool) -> str:
+    """What `o` (`O`: ``asked_in``) says when no address can be changed that way."""
+    if asked_in:
+        return _("{ref}: no address opted out of e-mail").format(ref=ref)
+    return _("{ref}: no contact has an e-mail address").format(ref=ref)
+
+
 class OptOutDialog(Dialog[OptResult | None]):
     def __init__(self, view: AccountView, *, opt_out: bool, locale: str) -> None:
         super().__init__()

@@ -149,24 +149,18 @@ class AccountViewScreen(Screen[None]):
 
     def action_opt_in(self) -> None:
         """`O`: the opt-in of the addresses that opted out."""
-        from dunning.tui.dialogs.opt_out import email_contacts
+        from dunning.tui.dialogs.opt_out import opt_in_direction
 
         if self.look is not None:
-            view = self.look.view
-            self._ask_opt(False if email_contacts(view, opted_out=True) else None, True)
+            self._ask_opt(opt_in_direction(self.look.view), True)
 
     def _ask_opt(self, opt_out: bool | None, asked_in: bool = False) -> None:
-        from dunning.tui.dialogs.opt_out import OptOutDialog
+        from dunning.tui.dialogs.opt_out import OptOutDialog, nothing_to_change
 
         assert self.look is not None
         view = self.look.view
         if opt_out is None:
-            none = (
-                _("{ref}: no address opted out of e-mail")
-                if asked_in
-                else _("{ref}: no contact has an e-mail address")
-            )
-            self._said(none.format(ref=view.external_ref), "warning")
+            self._said(nothing_to_change(view.external_ref, asked_in=asked_in), "warning")
             return
         session = self.session
 

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.widgets import Static
 
-from dunning.i18n import _
 from dunning.tui.messages import AccountLoaded
 
 if TYPE_CHECKING:
@@ -48,10 +47,10 @@ class OptOutMixin:
 
     def action_opt_in(self) -> None:
         """`O`: the opt-in of the addresses that opted out."""
-        from dunning.tui.dialogs.opt_out import email_contacts
+        from dunning.tui.dialogs.opt_out import opt_in_direction
 
         if self.view is not None:
-            self._ask_opt(False if email_contacts(self.view, opted_out=True) else None, True)
+            self._ask_opt(opt_in_direction(self.view), True)
 
     _opt_asking = False  # a rights check in flight: a second `o` opens no second dialog
 
@@ -59,15 +58,11 @@ class OptOutMixin:
         view = self.view
         if view is None or self.busy or self._opt_asking:
             return
+        from dunning.tui.dialogs.opt_out import OptOutDialog, nothing_to_change
+
         if opt_out is None:
-            none = (
-                _("{ref}: no address opted out of e-mail")
-                if asked_in
-                else _("{ref}: no contact has an e-mail address")
-            )
-            self._opt_said(none.format(ref=view.external_ref), "yellow")
+            self._opt_said(nothing_to_change(view.external_ref, asked_in=asked_in), "yellow")
             return
-        from dunning.tui.dialogs.opt_out import OptOutDialog
 
         def chosen(result: tuple[bool, tuple[str, ...]] | None) -> None:
             self._opt_asking = False
